@@ -1,0 +1,116 @@
+"""Configuration classes; `create_app(name)` picks one by name ("development" by default)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _instance_secret() -> str:
+    """A development secret generated once and reused, so sessions survive restarts."""
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    APP_NAME = "Beachhead"
+    PARTNERSHIP_NAME = "SmartCityTech"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Sign-in cookies: never readable by scripts, not sent on cross-site POSTs.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ["en"]
+    # werkzeug's scrypt defaults (N=2**15); tests lower the cost.
+    PASSWORD_HASH_METHOD = "scrypt"
+    EVENTS_PER_PAGE = 12
+    SQLITE_BUSY_TIMEOUT_MS = 30_000
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Beachhead <no-reply@beachhead.localhost>"
+    REDIS_URL: str | None = None
+    DEMO_ALLOWED = True
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'beachhead.db'}"
+    )
+
+    @property
+    def SECRET_KEY(self) -> str:  # noqa: N802 - Flask reads upper-case attributes
+        return os.environ.get("SECRET_KEY") or _instance_secret()
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-only-secret"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    WTF_CSRF_ENABLED = True
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    DEMO_ALLOWED = False
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    def __init__(self) -> None:
+        secret = os.environ.get("SECRET_KEY", "")
+        if len(secret) < 32 or secret in {"change-me", "changeme", "secret", "dev"}:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters "
+                "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        database_url = os.environ.get("DATABASE_URL")
+        if not database_url:
+            raise RuntimeError("DATABASE_URL must be set in production.")
+        self.SECRET_KEY = secret
+        self.SQLALCHEMY_DATABASE_URI = database_url
+        self.SERVER_NAME = os.environ.get("SERVER_NAME") or None
+        self.PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https")
+        self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
+        self.MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+        self.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+        self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+        self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+        self.MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", Config.MAIL_DEFAULT_SENDER)
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,91 @@
+"""Beachhead: event registration and webinar management for cluster partnerships."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Engine
+
+from config import CONFIGS, INSTANCE_DIR
+
+from .extensions import babel, csrf, db, login_manager, migrate
+from .models.types import render_migration_item
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    """Build the application; `config_name` is development (default), testing or production."""
+    name = config_name or os.environ.get("BEACHHEAD_CONFIG", "development")
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_object(CONFIGS[name]())
+    app.config["CONFIG_NAME"] = name
+    app.config.update(overrides)
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(app.root_path, os.pardir, "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_migration_item,
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app)
+
+    with app.app_context():
+        _tune_engine(db.engine)
+
+    from . import auth_session, errors, filters, security
+
+    auth_session.init_app(app)
+    errors.init_app(app)
+    filters.init_app(app)
+    security.init_app(app)
+
+    from .views import account, auth, desk, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(desk.bp)
+
+    from . import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _tune_engine(engine: Engine) -> None:
+    """SQLite: WAL, foreign keys, a busy timeout, and transactions we open ourselves.
+
+    pysqlite's own transaction handling defers BEGIN and cannot issue BEGIN IMMEDIATE;
+    we turn it off and emit BEGIN from SQLAlchemy's begin event, so the capacity-deciding
+    step can take the write lock up front (see services.locking).
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    busy_ms = 30_000
+
+    @sa_event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa_event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())

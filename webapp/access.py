@@ -1,0 +1,223 @@
+"""The one access policy: who may do what to which object, and the scoped queries.
+
+Views and templates never test role names; they call `can(user, action, target)` or
+`authorize(...)`, and list objects through the `*_visible_to` queries below, so a
+forgotten filter cannot leak another cluster's data. Every endpoint declares its rule
+with `public`, `login_required` or `requires` (tests walk `app.url_map` to check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import Select, false, or_, select, true
+
+from .extensions import login_manager
+from .models import (
+    Event,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+    Role,
+    User,
+    event_hosts,
+    event_organizers,
+)
+
+# --------------------------------------------------------------------------- roles
+
+
+def _grants(user: Any) -> list:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    return user.grants
+
+
+def is_admin(user: Any) -> bool:
+    return any(g.role == Role.ADMIN for g in _grants(user))
+
+
+def managed_partner_ids(user: Any) -> frozenset[int]:
+    """The partners whose applicants this user decides (partner manager grants)."""
+    return frozenset(g.partner_id for g in _grants(user) if g.role == Role.PARTNER_MANAGER)
+
+
+def hosted_partner_ids(user: Any) -> frozenset[int]:
+    """The beachhead organizations this user acts for."""
+    return frozenset(g.partner_id for g in _grants(user) if g.role == Role.BEACHHEAD_HOST)
+
+
+def organizes(user: Any, event: Event) -> bool:
+    """Organizers of an event: admins and managers of its organizing partners."""
+    if is_admin(user):
+        return True
+    managed = managed_partner_ids(user)
+    return bool(managed) and any(p.id in managed for p in event.organizers)
+
+
+def hosts(user: Any, event: Event) -> bool:
+    hosted = hosted_partner_ids(user)
+    return bool(hosted) and any(p.id in hosted for p in event.hosts)
+
+
+def _is_self(user: Any, registration: Registration) -> bool:
+    return getattr(user, "is_authenticated", False) and registration.user_id == user.id
+
+
+# --------------------------------------------------------------------------- the policy
+
+
+def _can_view_event(user: Any, event: Event) -> bool:
+    return event.status != EventStatus.DRAFT or organizes(user, event)
+
+
+def _can_view_registration(user: Any, reg: Registration) -> bool:
+    if _is_self(user, reg) or _can_decide_registration(user, reg):
+        return True
+    return reg.status == RegistrationStatus.APPROVED and hosts(user, reg.event)
+
+
+def _can_decide_registration(user: Any, reg: Registration) -> bool:
+    if organizes(user, reg.event):
+        return True
+    return reg.responsible_partner_id is not None and (
+        reg.responsible_partner_id in managed_partner_ids(user)
+    )
+
+
+def _can_use_desk(user: Any, _target: Any = None) -> bool:
+    return is_admin(user) or bool(managed_partner_ids(user) or hosted_partner_ids(user))
+
+
+_RULES: dict[str, Callable[[Any, Any], bool]] = {
+    "event.view": _can_view_event,
+    "event.manage": organizes,
+    "event.apply": lambda user, event: (
+        getattr(user, "is_authenticated", False) and event.status == EventStatus.PUBLISHED
+    ),
+    "registration.view": _can_view_registration,
+    "registration.decide": _can_decide_registration,
+    "registration.withdraw": _is_self,
+    "desk.use": _can_use_desk,
+    "admin.use": lambda user, _target=None: is_admin(user),
+}
+
+ACTIONS = frozenset(_RULES)
+
+
+def can(user: Any, action: str, target: Any = None) -> bool:
+    """Whether `user` may perform `action` on `target`. Unknown actions are a bug."""
+    try:
+        rule = _RULES[action]
+    except KeyError:
+        raise ValueError(f"unknown action {action!r}") from None
+    return bool(rule(user, target))
+
+
+def authorize(action: str, target: Any, *, visible_action: str | None = None) -> None:
+    """Abort with 404 when the user may not even see `target`, 403 when they may see it
+    but not perform `action`. Objects outside a user's scope look like unknown ids."""
+    user = current_user
+    if visible_action and not can(user, visible_action, target):
+        abort(404)
+    if not can(user, action, target):
+        abort(403 if visible_action else 404)
+
+
+# --------------------------------------------------------------------------- scoped queries
+
+
+def events_visible_to(user: Any) -> Select[tuple[Event]]:
+    query = select(Event)
+    if is_admin(user):
+        return query
+    managed = managed_partner_ids(user)
+    organized = (
+        Event.id.in_(select(event_organizers.c.event_id).where(
+            event_organizers.c.partner_id.in_(managed)))
+        if managed else false()
+    )
+    return query.where(or_(Event.status != EventStatus.DRAFT, organized))
+
+
+def registrations_visible_to(user: Any) -> Select[tuple[Registration]]:
+    """Every registration `user` may see: their own, their clusters' applicants, those of the
+    events they organize, and the approved delegates of the events they host."""
+    query = select(Registration)
+    if not getattr(user, "is_authenticated", False):
+        return query.where(false())
+    if is_admin(user):
+        return query.where(true())
+    managed = managed_partner_ids(user)
+    hosted = hosted_partner_ids(user)
+    clauses = [Registration.user_id == user.id]
+    if managed:
+        clauses.append(Registration.responsible_partner_id.in_(managed))
+        clauses.append(Registration.event_id.in_(
+            select(event_organizers.c.event_id).where(event_organizers.c.partner_id.in_(managed))
+        ))
+    if hosted:
+        clauses.append(
+            (Registration.status == RegistrationStatus.APPROVED)
+            & Registration.event_id.in_(
+                select(event_hosts.c.event_id).where(event_hosts.c.partner_id.in_(hosted))
+            )
+        )
+    return query.where(or_(*clauses))
+
+
+def desk_registrations(user: Any) -> Select[tuple[Registration]]:
+    """What the desk lists: the visible registrations other than the user's own."""
+    return registrations_visible_to(user).where(Registration.user_id != user.id)
+
+
+# --------------------------------------------------------------------------- endpoint rules
+
+
+def _declare(view: Callable, rule: str) -> Callable:
+    view.access_rule = rule  # type: ignore[attr-defined]
+    return view
+
+
+def public(view: Callable) -> Callable:
+    """Anyone, signed in or not, may open this endpoint."""
+    return _declare(view, "public")
+
+
+def login_required(view: Callable) -> Callable:
+    """Any signed-in user; object checks happen inside with `authorize`."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    return _declare(wrapped, "login")
+
+
+def requires(action: str) -> Callable[[Callable], Callable]:
+    """A signed-in user allowed `action` (without a target); others get 403."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not can(current_user, action):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return _declare(wrapped, action)
+
+    return decorator
+
+
+def current_actor() -> User | None:
+    return current_user if current_user.is_authenticated else None

@@ -1,0 +1,29 @@
+"""How a signed-in user is found again on each request (Flask-Login wiring)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from .extensions import db, login_manager
+from .models import User
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to open this page.")
+    login_manager.login_message_category = "info"
+    # A remember-me cookie restores the session but marks it as not fresh.
+    login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """Session ids are "<user id>:<session version>"; an older version has been revoked."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user

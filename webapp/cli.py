@@ -1,0 +1,38 @@
+"""Flask commands: `flask --app wsgi create-admin EMAIL`, `flask --app wsgi demo`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from .services import accounts
+from .services.errors import DomainError
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(create_admin_command)
+    app.cli.add_command(demo_command)
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="Administrator", show_default=True, help="Display name.")
+@click.password_option(help="Asked for when not given.")
+def create_admin_command(email: str, name: str, password: str) -> None:
+    """Create an admin account (or make an existing account admin)."""
+    try:
+        user = accounts.create_admin(email, name, password)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Admin ready: {user.email}")
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Load the partnership's demo data (idempotent; refused in production)."""
+    if not current_app.config.get("DEMO_ALLOWED"):
+        raise click.ClickException("The demo data is not loaded with the production config.")
+    from . import demo
+
+    summary = demo.load()
+    click.echo(summary.describe())

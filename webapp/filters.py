@@ -1,0 +1,40 @@
+"""Jinja filters and globals: local times with their zone, country names, access checks."""
+
+from __future__ import annotations
+
+from babel import Locale
+from flask import Flask
+from flask_babel import get_locale
+from flask_login import current_user
+
+from . import access, localtime
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return ""
+    locale = Locale.parse(str(get_locale() or "en"))
+    return locale.territories.get(code.upper(), code.upper())
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        instant=localtime.format_instant,
+        span=localtime.format_span,
+        day=localtime.format_day,
+        days=localtime.format_days,
+        country=country_name,
+        zone_label=localtime.zone_label,
+    )
+
+    @app.context_processor
+    def inject_policy():
+        def can(action: str, target=None) -> bool:
+            return access.can(current_user, action, target)
+
+        return {
+            "can": can,
+            "app_name": app.config["APP_NAME"],
+            "partnership_name": app.config["PARTNERSHIP_NAME"],
+            "html_lang": str(get_locale() or "en"),
+        }

@@ -1,0 +1,73 @@
+"""Times are UTC inside; here they become local times that say their zone.
+
+    format_instant(dt, "Asia/Singapore") -> "Tue 9 Jul 2019, 09:00 (Singapore, UTC+8)"
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_time, get_timezone_location
+from flask_babel import get_locale
+
+DAY_FORMAT = "EEE d MMM y"
+TIME_FORMAT = "HH:mm"
+
+
+def _locale():
+    return get_locale() or "en"
+
+
+def utc_offset_label(offset: timedelta | None) -> str:
+    minutes = int((offset or timedelta()).total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def zone_city(tz_name: str) -> str:
+    if tz_name == "UTC":
+        return "UTC"
+    return get_timezone_location(ZoneInfo(tz_name), locale=_locale(), return_city=True)
+
+
+def zone_label(tz_name: str, at: datetime) -> str:
+    """"Singapore, UTC+8": the zone's city and its offset at that instant (DST-aware)."""
+    local = at.astimezone(ZoneInfo(tz_name))
+    offset = utc_offset_label(local.utcoffset())
+    city = zone_city(tz_name)
+    return offset if city == "UTC" else f"{city}, {offset}"
+
+
+def format_instant(at: datetime, tz_name: str) -> str:
+    zone = ZoneInfo(tz_name)
+    text = format_datetime(at, f"{DAY_FORMAT}, {TIME_FORMAT}", tzinfo=zone, locale=_locale())
+    return f"{text} ({zone_label(tz_name, at)})"
+
+
+def format_span(start: datetime, end: datetime, tz_name: str) -> str:
+    """A range in one zone; the day is said once when both ends fall on the same local day."""
+    zone = ZoneInfo(tz_name)
+    locale = _locale()
+    first = format_datetime(start, f"{DAY_FORMAT}, {TIME_FORMAT}", tzinfo=zone, locale=locale)
+    if start.astimezone(zone).date() == end.astimezone(zone).date():
+        last = format_time(end, TIME_FORMAT, tzinfo=zone, locale=locale)
+    else:
+        last = format_datetime(end, f"{DAY_FORMAT}, {TIME_FORMAT}", tzinfo=zone, locale=locale)
+    return f"{first} – {last} ({zone_label(tz_name, start)})"
+
+
+def format_day(day: date) -> str:
+    return format_date(day, DAY_FORMAT, locale=_locale())
+
+
+def format_days(first: date, last: date) -> str:
+    if first == last:
+        return format_day(first)
+    return f"{format_day(first)} – {format_day(last)}"
+
+
+def local_dates(start: datetime, end: datetime, tz_name: str) -> tuple[date, date]:
+    zone = ZoneInfo(tz_name)
+    return start.astimezone(zone).date(), end.astimezone(zone).date()

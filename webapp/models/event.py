@@ -1,0 +1,182 @@
+"""Events (missions, webinars, workshops...) and their agenda sessions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Column, CheckConstraint, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .partner import Partner
+from .types import UTCDateTime, str_enum, utcnow
+
+
+class EventKind(enum.StrEnum):
+    OUTBOUND_MISSION = "outbound_mission"
+    INBOUND_MISSION = "inbound_mission"
+    FACT_FINDING_MISSION = "fact_finding_mission"
+    WEBINAR = "webinar"
+    WORKSHOP = "workshop"
+    MATCHMAKING = "matchmaking"
+    RECEPTION = "reception"
+
+    @property
+    def is_mission(self) -> bool:
+        return self in MISSION_KINDS
+
+
+MISSION_KINDS = frozenset(
+    {EventKind.OUTBOUND_MISSION, EventKind.INBOUND_MISSION, EventKind.FACT_FINDING_MISSION}
+)
+
+
+class EventStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class SessionKind(enum.StrEnum):
+    CONFERENCE = "conference"
+    VISIT = "visit"
+    WORKSHOP = "workshop"
+    MATCHMAKING = "matchmaking"
+    RECEPTION = "reception"
+    WEBINAR = "webinar"
+    OTHER = "other"
+
+
+event_organizers = Table(
+    "event_organizers",
+    db.metadata,
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("partner_id", ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True),
+)
+
+event_hosts = Table(
+    "event_hosts",
+    db.metadata,
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("partner_id", ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Event(db.Model):
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint(
+            "registration_closes_at IS NULL OR registration_opens_at IS NULL "
+            "OR registration_closes_at >= registration_opens_at",
+            name="registration_window_ordered",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[EventKind] = mapped_column(str_enum(EventKind, "event_kind"))
+    title: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    target_country: Mapped[str] = mapped_column(String(2))
+    target_city: Mapped[str] = mapped_column(String(120), default="")
+    venue: Mapped[str] = mapped_column(String(300), default="")
+    # Never shown publicly; the webinar issue hands it out through personal join links.
+    online_url: Mapped[str] = mapped_column(String(500), default="")
+    timezone: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    capacity: Mapped[int | None]
+    requires_approval: Mapped[bool] = mapped_column(default=True)
+    status: Mapped[EventStatus] = mapped_column(
+        str_enum(EventStatus, "event_status"), default=EventStatus.DRAFT, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    organizers: Mapped[list[Partner]] = relationship(
+        secondary=event_organizers, order_by=Partner.short_name
+    )
+    hosts: Mapped[list[Partner]] = relationship(secondary=event_hosts, order_by=Partner.short_name)
+    sessions: Mapped[list[EventSession]] = relationship(
+        back_populates="event",
+        cascade="all, delete-orphan",
+        order_by="EventSession.position, EventSession.id",
+    )
+
+    @property
+    def agenda(self) -> list[EventSession]:
+        """Sessions in the order of the day: by local day, all-day items first, then by time."""
+        return sorted(
+            self.sessions,
+            key=lambda s: (s.sort_day, not s.all_day, s.starts_at or self.starts_at, s.position),
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_online(self) -> bool:
+        return self.kind == EventKind.WEBINAR
+
+    def registration_is_open(self, now: datetime) -> bool:
+        if self.status != EventStatus.PUBLISHED or now >= self.ends_at:
+            return False
+        if self.registration_opens_at and now < self.registration_opens_at:
+            return False
+        if self.registration_closes_at and now >= self.registration_closes_at:
+            return False
+        return True
+
+    def __repr__(self) -> str:
+        return f"<Event {self.slug}>"
+
+
+class EventSession(db.Model):
+    """An item of an event's agenda: a visit, a conference day, B2B meetings, a reception."""
+
+    __tablename__ = "event_sessions"
+    __table_args__ = (
+        # Timed sessions carry instants; all-day sessions carry local dates of the event's zone.
+        CheckConstraint(
+            "(all_day AND start_date IS NOT NULL AND end_date IS NOT NULL "
+            "AND starts_at IS NULL AND ends_at IS NULL AND end_date >= start_date) OR "
+            "(NOT all_day AND starts_at IS NOT NULL AND ends_at IS NOT NULL "
+            "AND start_date IS NULL AND end_date IS NULL AND ends_at >= starts_at)",
+            name="timed_or_all_day",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[SessionKind] = mapped_column(
+        str_enum(SessionKind, "session_kind"), default=SessionKind.OTHER
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    venue: Mapped[str] = mapped_column(String(300), default="")
+    online_url: Mapped[str] = mapped_column(String(500), default="")
+    all_day: Mapped[bool] = mapped_column(default=False)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    start_date: Mapped[date | None]
+    end_date: Mapped[date | None]
+    position: Mapped[int] = mapped_column(default=0)
+
+    event: Mapped[Event] = relationship(back_populates="sessions")
+
+    @property
+    def sort_day(self) -> date:
+        if self.all_day:
+            assert self.start_date is not None
+            return self.start_date
+        assert self.starts_at is not None
+        return self.starts_at.astimezone(self.event.zone).date()

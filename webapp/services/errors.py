@@ -1,0 +1,32 @@
+"""Errors the services raise; views turn them into messages, the API into problem details."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A request the domain refuses; `message` is safe to show to the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidTransition(DomainError):
+    def __init__(self, from_status: str | None, to_status: str) -> None:
+        self.from_status = from_status
+        self.to_status = to_status
+        super().__init__(
+            f"A registration cannot go from {from_status or 'nothing'} to {to_status}."
+        )
+
+
+class RegistrationClosed(DomainError):
+    pass
+
+
+class AlreadyRegistered(DomainError):
+    pass
+
+
+class StaleDecision(DomainError):
+    """The registration changed since the user looked at it (someone else decided)."""

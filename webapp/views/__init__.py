@@ -1,0 +1,1 @@
+"""Thin blueprints: a view parses, asks `access`, calls one service, renders."""

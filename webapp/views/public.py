@@ -1,0 +1,108 @@
+"""Public pages: home, the event list and an event's page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import access
+from ..extensions import db
+from ..forms.public import KIND_LABELS, EventFilterForm
+from ..models import MISSION_KINDS, Event, EventKind, EventStatus, Registration, utcnow
+
+bp = Blueprint("public", __name__)
+
+LISTED_STATUSES = (EventStatus.PUBLISHED, EventStatus.CLOSED, EventStatus.CANCELLED)
+
+
+def _with_partners(query):
+    return query.options(selectinload(Event.organizers), selectinload(Event.hosts))
+
+
+@bp.get("/")
+@access.public
+def index():
+    now = utcnow()
+    upcoming = _with_partners(
+        access.events_visible_to(current_user)
+        .where(Event.status == EventStatus.PUBLISHED, Event.ends_at >= now)
+        .order_by(Event.starts_at)
+    )
+    missions = db.session.scalars(upcoming.where(Event.kind.in_(MISSION_KINDS)).limit(6)).all()
+    webinars = db.session.scalars(upcoming.where(Event.kind == EventKind.WEBINAR).limit(6)).all()
+    others = db.session.scalars(
+        upcoming.where(Event.kind.not_in(MISSION_KINDS | {EventKind.WEBINAR})).limit(6)
+    ).all()
+    return render_template(
+        "public/index.html", missions=missions, webinars=webinars, others=others,
+        kind_labels=KIND_LABELS,
+    )
+
+
+@bp.get("/events")
+@access.public
+def events():
+    form = EventFilterForm(request.args)
+    countries = db.session.scalars(
+        select(Event.target_country).where(Event.status.in_(LISTED_STATUSES))
+        .distinct().order_by(Event.target_country)
+    ).all()
+    from ..filters import country_name
+
+    form.country.choices = [("", form.country.choices[0][1])] + [
+        (c, country_name(c)) for c in countries
+    ]
+    valid = form.validate()
+    when = form.when.data if valid and form.when.data else "upcoming"
+    now = utcnow()
+    query = access.events_visible_to(current_user)
+    if when == "past":
+        query = query.where(Event.ends_at < now).order_by(Event.starts_at.desc())
+    else:
+        query = query.where(Event.ends_at >= now).order_by(Event.starts_at)
+    if valid and form.kind.data:
+        query = query.where(Event.kind == EventKind(form.kind.data))
+    if valid and form.country.data:
+        query = query.where(Event.target_country == form.country.data)
+    page = (form.page.data or 1) if valid else 1
+    pagination = db.paginate(
+        _with_partners(query), page=page, per_page=current_app.config["EVENTS_PER_PAGE"],
+        error_out=False,
+    )
+    return render_template(
+        "public/events.html", form=form, pagination=pagination, when=when,
+        kind_labels=KIND_LABELS,
+    )
+
+
+@bp.get("/events/<slug>")
+@access.public
+def event_detail(slug: str):
+    event = db.session.scalar(
+        access.events_visible_to(current_user)
+        .where(Event.slug == slug)
+        .options(selectinload(Event.sessions), selectinload(Event.organizers),
+                 selectinload(Event.hosts))
+    )
+    if event is None:
+        abort(404)
+    registration = None
+    if current_user.is_authenticated:
+        registration = db.session.scalar(
+            select(Registration).where(
+                Registration.event_id == event.id, Registration.user_id == current_user.id
+            )
+        )
+    return render_template(
+        "public/event.html", event=event, registration=registration, now=utcnow(),
+        kind_labels=KIND_LABELS,
+    )
+
+
+@bp.get("/healthz")
+@access.public
+def health():
+    db.session.execute(select(1))
+    return {"status": "ok"}
