@@ -15,6 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from tests.factories import Factory
 from webapp import create_app
@@ -25,9 +26,9 @@ from webapp.extensions import db as _db
 def _require_marked_services(request):
     """A test marked `postgres` or `redis` fails, never skips, when its server is missing:
     the Makefile decides which runs select them."""
-    if request.node.get_closest_marker("postgres"):
-        if not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
-            pytest.fail("needs TEST_DATABASE_URL=postgresql+psycopg://... (or -m 'not postgres')")
+    on_postgres = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+    if request.node.get_closest_marker("postgres") and not on_postgres:
+        pytest.fail("needs TEST_DATABASE_URL=postgresql+psycopg://... (or -m 'not postgres')")
     if request.node.get_closest_marker("redis"):
         import redis
 
@@ -40,7 +41,8 @@ def _require_marked_services(request):
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    default = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    return os.environ.get("TEST_DATABASE_URL") or default
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +69,14 @@ def _reset_schema() -> None:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
+class _ConnectionBoundSession(Session):
+    """Flask-SQLAlchemy's session picks its engine itself and would bypass the test's
+    connection; the plain SQLAlchemy session uses the bind it was given."""
+
+    def __init__(self, db=None, **options):
+        super().__init__(**options)
+
+
 @pytest.fixture
 def db(app):
     """The test's database session: everything it and its requests write is rolled back."""
@@ -75,7 +85,8 @@ def db(app):
         outer = connection.begin()
         original = _db.session
         _db.session = _db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+            {"bind": connection, "join_transaction_mode": "create_savepoint",
+             "class_": _ConnectionBoundSession}
         )
         try:
             yield _db
@@ -136,7 +147,9 @@ def login_as(client):
     return _login
 
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+CSRF_RE = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:

@@ -120,7 +120,9 @@ class Factory:
 
     def session(self, event: Event, **kw) -> EventSession:
         values = dict(
-            title="Company visit", starts_at=event.starts_at, ends_at=event.starts_at + timedelta(hours=2)
+            title="Company visit",
+            starts_at=event.starts_at,
+            ends_at=event.starts_at + timedelta(hours=2),
         )
         values.update(kw)
         item = EventSession(event=event, **values)
@@ -128,7 +130,9 @@ class Factory:
         db.session.flush()
         return item
 
-    def registration(self, event: Event, user: User, *path: S, actor: User | None = None) -> Registration:
+    def registration(
+        self, event: Event, user: User, *path: S, actor: User | None = None
+    ) -> Registration:
         """A registration that went through `path` (default: just submitted)."""
         steps = [(status, utcnow(), actor or user, "") for status in (path or (S.SUBMITTED,))]
         org = user.organization

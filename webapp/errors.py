@@ -30,9 +30,9 @@ def render_error(code: int, message: str | None = None):
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        return render_error(
-            400, _("Your form expired or was sent from elsewhere. Please reload the page and try again.")
-        )
+        return render_error(400, _(
+            "Your form expired or was sent from elsewhere. Please reload the page and try again."
+        ))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

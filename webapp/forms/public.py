@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
 from ..models import EventKind
@@ -26,16 +27,23 @@ class EventFilterForm(FlaskForm):
 
     when = SelectField(
         _l("When"),
-        choices=[("upcoming", _l("Upcoming")), ("past", _l("Past"))],
+        choices=[SelectChoice("upcoming", _l("Upcoming")), SelectChoice("past", _l("Past"))],
         default="upcoming",
         validators=[Optional()],
     )
     kind = SelectField(
         _l("Kind"),
-        choices=[("", _l("All kinds"))] + [(k.value, label) for k, label in KIND_LABELS.items()],
+        choices=[SelectChoice("", _l("All kinds"))]
+        + [SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
         default="",
         validators=[Optional()],
     )
-    country = SelectField(_l("Target region"), choices=[("", _l("All regions"))], default="",
-                          validators=[Optional()], validate_choice=True)
-    page = IntegerField(_l("Page"), default=1, validators=[Optional(), NumberRange(min=1, max=10_000)])
+    country = SelectField(
+        _l("Target region"),
+        choices=[SelectChoice("", _l("All regions"))],
+        default="",
+        validators=[Optional()],
+    )
+    page = IntegerField(
+        _l("Page"), default=1, validators=[Optional(), NumberRange(min=1, max=10_000)]
+    )

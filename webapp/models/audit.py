@@ -38,4 +38,4 @@ class AuditEntry(db.Model):
 
 
 from .registration import Registration  # noqa: E402
-from .user import User  # noqa: E402,F401
+from .user import User  # noqa: E402

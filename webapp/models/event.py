@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, CheckConstraint, ForeignKey, String, Table, Text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -132,9 +132,7 @@ class Event(db.Model):
             return False
         if self.registration_opens_at and now < self.registration_opens_at:
             return False
-        if self.registration_closes_at and now >= self.registration_closes_at:
-            return False
-        return True
+        return not (self.registration_closes_at and now >= self.registration_closes_at)
 
     def __repr__(self) -> str:
         return f"<Event {self.slug}>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,6 +14,9 @@ from .event import Event
 from .partner import Partner
 from .types import UTCDateTime, str_enum, utcnow
 from .user import User
+
+if TYPE_CHECKING:
+    from .audit import AuditEntry
 
 
 class RegistrationStatus(enum.StrEnum):
@@ -58,7 +62,7 @@ class Registration(db.Model):
     event: Mapped[Event] = relationship()
     user: Mapped[User] = relationship()
     responsible_partner: Mapped[Partner | None] = relationship()
-    history: Mapped[list["AuditEntry"]] = relationship(  # noqa: UP037 - defined later
+    history: Mapped[list[AuditEntry]] = relationship(
         order_by="AuditEntry.id", viewonly=True
     )
 

@@ -72,7 +72,8 @@ class RoleGrant(db.Model):
         UniqueConstraint("user_id", "role", "partner_id"),
         # An admin grant is global; the other roles are held for one partner.
         CheckConstraint(
-            "(role = 'admin' AND partner_id IS NULL) OR (role <> 'admin' AND partner_id IS NOT NULL)",
+            "(role = 'admin' AND partner_id IS NULL) "
+            "OR (role <> 'admin' AND partner_id IS NOT NULL)",
             name="partner_matches_role",
         ),
     )

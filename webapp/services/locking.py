@@ -16,7 +16,7 @@ from ..models import Event
 
 
 def lock_event(event_id: int) -> Event:
-    session = db.session
+    session = db.session()
     if session.get_bind().dialect.name == "sqlite":
         if session.in_transaction() and not session.in_nested_transaction():
             if session.new or session.dirty or session.deleted:

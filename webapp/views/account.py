@@ -71,5 +71,6 @@ def withdraw(registration_id: int):
     except DomainError as error:
         flash(error.message, "danger")
     else:
-        flash(_("Your application has been withdrawn. You can apply again while registration is open."), "success")
+        flash(_("Your application has been withdrawn. "
+                "You can apply again while registration is open."), "success")
     return redirect(url_for("account.registration", registration_id=registration_id))

@@ -6,9 +6,11 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from .. import access
 from ..extensions import db
+from ..filters import country_name
 from ..forms.public import KIND_LABELS, EventFilterForm
 from ..models import MISSION_KINDS, Event, EventKind, EventStatus, Registration, utcnow
 
@@ -49,10 +51,8 @@ def events():
         select(Event.target_country).where(Event.status.in_(LISTED_STATUSES))
         .distinct().order_by(Event.target_country)
     ).all()
-    from ..filters import country_name
-
-    form.country.choices = [("", form.country.choices[0][1])] + [
-        (c, country_name(c)) for c in countries
+    form.country.choices = form.country.choices[:1] + [
+        SelectChoice(code, country_name(code)) for code in countries
     ]
     valid = form.validate()
     when = form.when.data if valid and form.when.data else "upcoming"
