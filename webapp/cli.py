@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from sqlalchemy import select
 
+from .extensions import db
+from .models import User
 from .services import accounts
 from .services.errors import DomainError
 
@@ -28,11 +31,15 @@ def create_admin_command(email: str, name: str, password: str) -> None:
 
 
 @click.command("demo")
-def demo_command() -> None:
+@click.option("--if-empty", is_flag=True, help="Load only into a database without any account.")
+def demo_command(if_empty: bool) -> None:
     """Load the partnership's demo data (idempotent; refused in production)."""
     if not current_app.config.get("DEMO_ALLOWED"):
         raise click.ClickException("The demo data is not loaded with the production config.")
     from . import demo
 
+    if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
+        click.echo("The database already has accounts; the demo data was not loaded.")
+        return
     summary = demo.load()
     click.echo(summary.describe())

@@ -1,0 +1,55 @@
+# Beachhead: `make run` serves the demo, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test test-postgres lint db demo messages bench clean
+
+$(VENV)/.runtime: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Beachhead needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+## run: install, upgrade the SQLite database, load the demo if it is empty, serve on :5000
+run: $(VENV)/.runtime db
+	$(FLASK) demo --if-empty
+	@echo "Serving Beachhead on http://$(HOST):$(PORT) (Ctrl+C stops it)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+db: $(VENV)/.runtime
+	$(FLASK) db upgrade
+
+demo: db
+	$(FLASK) demo
+
+## test: lint, then the whole suite on SQLite (browser tests included)
+test: $(VENV)/.dev lint
+	$(PY) -m pytest -m "not postgres and not redis" $(PYTEST_ARGS)
+
+## test-postgres: the suite against TEST_DATABASE_URL, with the PostgreSQL and Redis tests
+test-postgres: $(VENV)/.dev
+	@test -n "$(TEST_DATABASE_URL)" || (echo "set TEST_DATABASE_URL=postgresql+psycopg://..." && exit 2)
+	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
+## messages: extract the translatable strings into translations/messages.pot
+messages: $(VENV)/.runtime
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+
+bench: $(VENV)/.dev
+	$(PY) bench/pages.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
