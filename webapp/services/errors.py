@@ -15,9 +15,11 @@ class InvalidTransition(DomainError):
     def __init__(self, from_status: str | None, to_status: str) -> None:
         self.from_status = from_status
         self.to_status = to_status
-        super().__init__(
-            f"A registration cannot go from {from_status or 'nothing'} to {to_status}."
-        )
+        if from_status is None:
+            message = f"A new registration cannot start as {to_status}."
+        else:
+            message = f"This registration is {from_status} and cannot become {to_status}."
+        super().__init__(message)
 
 
 class RegistrationClosed(DomainError):

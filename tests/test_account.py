@@ -1,0 +1,106 @@
+"""A member's registrations: the list, one application's history, withdrawing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import csrf_token
+from webapp.models import AuditEntry
+from webapp.models import RegistrationStatus as S
+
+
+@pytest.fixture
+def cluster(make):
+    return make.partner(short_name="DSC")
+
+
+@pytest.fixture
+def member(make, cluster):
+    company = make.organization(cluster, name="Aalborg Sensorik ApS")
+    return make.user(company, name="Søren Østergaard")
+
+
+@pytest.fixture
+def application(make, cluster, member):
+    event = make.event(title="Smart City Summit Singapore", organizers=[cluster])
+    return make.registration(event, member, S.SUBMITTED)
+
+
+def test_my_registrations_lists_each_application_with_its_status(
+    client, make, member, application, login_as
+):
+    other_event = make.event(title="Meet the Boston beachhead")
+    make.registration(other_event, member, S.SUBMITTED, S.WAITLISTED)
+    someone_else = make.user(make.organization(None))
+    make.registration(make.event(title="Not mine"), someone_else)
+    login_as(member)
+    page = client.get("/account/registrations").get_data(as_text=True)
+    assert "Smart City Summit Singapore" in page and "Meet the Boston beachhead" in page
+    assert 'data-status="submitted"' in page and 'data-status="waitlisted"' in page
+    assert "Not mine" not in page
+    assert "Søren Østergaard" in page and "Aalborg Sensorik ApS" in page
+
+
+def test_member_withdraws_and_the_history_shows_it(client, member, application, login_as, db):
+    login_as(member)
+    url = f"/account/registrations/{application.id}"
+    response = client.post(f"{url}/withdraw", data={
+        "reason": "Our CTO cannot travel in July", "csrf_token": csrf_token(client, url)})
+    assert response.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "Your application has been withdrawn" in page
+    assert 'data-status="withdrawn"' in page and "Our CTO cannot travel in July" in page
+    db.session.refresh(application)
+    assert application.status == S.WITHDRAWN
+
+
+def test_withdrawing_twice_explains_instead_of_failing(client, member, application, login_as):
+    login_as(member)
+    url = f"/account/registrations/{application.id}"
+    token = csrf_token(client, url)
+    client.post(f"{url}/withdraw", data={"csrf_token": token})
+    response = client.post(f"{url}/withdraw", data={"csrf_token": token}, follow_redirects=True)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "This registration is withdrawn and cannot become withdrawn." in page
+
+
+def test_oversized_reason_is_refused_beside_the_field_and_nothing_changes(
+    client, member, application, login_as, db
+):
+    login_as(member)
+    url = f"/account/registrations/{application.id}"
+    entries = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    response = client.post(f"{url}/withdraw", data={
+        "reason": "x" * 1001, "csrf_token": csrf_token(client, url)})
+    assert response.status_code == 400
+    assert "Field cannot be longer than 1000 characters." in response.get_data(as_text=True)
+    db.session.refresh(application)
+    assert application.status == S.SUBMITTED
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == entries
+
+
+def test_withdraw_without_csrf_token_changes_nothing(client, member, application, login_as, db):
+    login_as(member)
+    response = client.post(f"/account/registrations/{application.id}/withdraw")
+    assert response.status_code == 400
+    db.session.refresh(application)
+    assert application.status == S.SUBMITTED
+
+
+def test_decided_application_offers_withdrawal_only_while_allowed(
+    client, make, member, login_as, cluster
+):
+    rejected = make.registration(make.event(organizers=[cluster]), member, S.SUBMITTED, S.REJECTED)
+    login_as(member)
+    page = client.get(f"/account/registrations/{rejected.id}").get_data(as_text=True)
+    assert "Withdraw my application" not in page
+
+
+def test_request_larger_than_the_limit_gets_a_friendly_413(client, member, application, login_as):
+    login_as(member)
+    response = client.post(f"/account/registrations/{application.id}/withdraw",
+                           data={"reason": "x" * (5 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
