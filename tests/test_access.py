@@ -207,3 +207,10 @@ def test_anonymous_sees_no_registration(db, world):
     assert not access.can(anonymous, "desk.use")
 
 
+
+
+def test_an_unknown_action_is_a_programming_error():
+    with pytest.raises(ValueError, match="unknown action"):
+        access.can(None, "event.teleport")
+    with pytest.raises(ValueError, match="unknown action"):
+        access.requires("event.teleport")

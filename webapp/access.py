@@ -95,10 +95,6 @@ def _can_use_desk(user: Any, _target: Any = None) -> bool:
 
 _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "event.view": _can_view_event,
-    "event.manage": organizes,
-    "event.apply": lambda user, event: (
-        getattr(user, "is_authenticated", False) and event.status == EventStatus.PUBLISHED
-    ),
     "registration.view": _can_view_registration,
     "registration.decide": _can_decide_registration,
     "registration.withdraw": _is_self,
