@@ -142,7 +142,8 @@ def test_remember_me_sets_a_long_lived_httponly_cookie(client, anna):
 
 def test_session_cookie_is_httponly_and_samesite(client, anna):
     response = _login(client, anna.email, PASSWORD)
-    [session_cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    cookies = response.headers.getlist("Set-Cookie")
+    [session_cookie] = [c for c in cookies if c.startswith("session=")]
     assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
 
 

@@ -81,6 +81,7 @@ def test_allowed_transition_changes_status_and_writes_audit_entry(
     assert len(history) == before + 1
     last = history[-1]
     assert (last.from_status, last.to_status) == (from_status.value, to_status.value)
+    assert {entry.event_id for entry in history} == {event.id}
     assert last.actor_id == manager.id and last.reason == "because"
 
 
@@ -109,6 +110,7 @@ def test_apply_to_event_that_needs_approval_is_submitted_with_responsible_partne
     [entry] = _history(db, reg)
     assert (entry.action, entry.from_status, entry.to_status) == (
         "registration.applied", None, "submitted")
+    assert entry.event_id == event.id
     assert entry.actor_id == member.id
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from .extensions import db
@@ -21,6 +22,7 @@ def init_app(app: Flask) -> None:
 @click.argument("email")
 @click.option("--name", default="Administrator", show_default=True, help="Display name.")
 @click.password_option(help="Asked for when not given.")
+@with_appcontext
 def create_admin_command(email: str, name: str, password: str) -> None:
     """Create an admin account (or make an existing account admin)."""
     try:
@@ -32,6 +34,7 @@ def create_admin_command(email: str, name: str, password: str) -> None:
 
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Load only into a database without any account.")
+@with_appcontext
 def demo_command(if_empty: bool) -> None:
     """Load the partnership's demo data (idempotent; refused in production)."""
     if not current_app.config.get("DEMO_ALLOWED"):

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .event import Event
+    from .registration import Registration
+    from .user import User
 
 
 class AuditEntry(db.Model):
@@ -33,9 +38,7 @@ class AuditEntry(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    actor: Mapped["User | None"] = relationship()  # noqa: UP037
-    registration: Mapped["Registration | None"] = relationship()  # noqa: UP037
+    actor: Mapped[User | None] = relationship()
+    event: Mapped[Event | None] = relationship()
+    registration: Mapped[Registration | None] = relationship()
 
-
-from .registration import Registration  # noqa: E402
-from .user import User  # noqa: E402

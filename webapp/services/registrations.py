@@ -53,6 +53,7 @@ def _move(
         raise InvalidTransition(from_status and from_status.value, to_status.value)
     now = now or utcnow()
     reg.status = to_status
+    reg.updated_at = now
     if to_status in (S.APPROVED, S.REJECTED, S.WAITLISTED):
         reg.decided_at = now
     entry = AuditEntry(
@@ -60,7 +61,7 @@ def _move(
         actor=actor,
         action=action,
         registration=reg,
-        event_id=reg.event_id,
+        event=reg.event,
         from_status=from_status and from_status.value,
         to_status=to_status.value,
         reason=reason,

@@ -1,0 +1,501 @@
+"""The demo data: idempotent, deterministic, faithful to the partnership's report, usable."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+import pytest
+from markupsafe import escape
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from tests.conftest import csrf_token
+from webapp import create_app, demo
+from webapp.extensions import db as _db
+from webapp.models import (
+    MISSION_KINDS,
+    AuditEntry,
+    Event,
+    EventKind,
+    EventStatus,
+    Helix,
+    Organization,
+    OrganizationSize,
+    Partner,
+    PartnerKind,
+    Registration,
+    User,
+    event_organizers,
+    utcnow,
+)
+from webapp.models import RegistrationStatus as S
+
+FROZEN_NOW = datetime(2025, 3, 14, 10, 30, tzinfo=UTC)
+
+
+def dump_tables(skip: frozenset[str] = frozenset()) -> dict[str, list[tuple]]:
+    """Every row of every table, all columns but `skip` ("table.column"), by primary key."""
+    tables = {}
+    for table in _db.metadata.sorted_tables:
+        columns = [c for c in table.columns if f"{table.name}.{c.name}" not in skip]
+        rows = _db.session.execute(select(*columns).order_by(*table.primary_key.columns))
+        tables[table.name] = [tuple(row) for row in rows]
+    return tables
+
+
+@pytest.fixture
+def now() -> datetime:
+    return utcnow().replace(microsecond=0)
+
+
+@pytest.fixture
+def loaded(db, now) -> datetime:
+    """The demo data, loaded as of `now` (returned)."""
+    demo.load(now)
+    return now
+
+
+def past_missions(now: datetime) -> list[Event]:
+    return _db.session.scalars(
+        select(Event)
+        .where(Event.kind.in_(MISSION_KINDS), Event.ends_at < now)
+        .order_by(Event.starts_at)
+    ).all()
+
+
+def member_smes() -> list[Organization]:
+    return _db.session.scalars(
+        select(Organization)
+        .join(Organization.home_cluster)
+        .where(
+            Partner.is_member,
+            Organization.helix == Helix.INDUSTRY,
+            Organization.size != OrganizationSize.LARGE,
+        )
+    ).all()
+
+
+def user_by_email(email: str) -> User:
+    return _db.session.scalar(select(User).where(User.email == email))
+
+
+# --------------------------------------------------------------------------- idempotent
+
+
+def test_loading_twice_changes_nothing(db):
+    demo.load(FROZEN_NOW)
+    first = dump_tables()
+
+    summary = demo.load(FROZEN_NOW)
+
+    assert dump_tables() == first
+    assert summary.added == 0
+    assert "nothing changed" in summary.describe()
+
+
+def test_fresh_databases_loaded_the_same_day_get_identical_rows(tmp_path):
+    # 10:00 and 14:00 UTC fall on the same day in Singapore, Kolkata, Madrid and New York.
+    morning = datetime(2025, 3, 14, 10, 0, tzinfo=UTC)
+    dumps = []
+    for name, now in (("morning", morning), ("afternoon", morning + timedelta(hours=4))):
+        app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / name}.db")
+        with app.app_context():
+            _db.create_all()
+            demo.load(now)
+            # Password hashes are salted: the one column that may differ.
+            dumps.append(dump_tables(skip=frozenset({"users.password_hash"})))
+            _db.session.remove()
+            _db.engine.dispose()
+
+    assert dumps[0] == dumps[1]
+    assert len(dumps[0]["registrations"]) > 300
+
+
+# --------------------------------------------------------------------------- faithful to the report
+
+
+def test_ten_member_clusters_in_ten_regions_one_in_aalborg(loaded):
+    members = _db.session.scalars(select(Partner).where(Partner.is_member)).all()
+
+    assert len(members) == 10
+    assert {p.kind for p in members} == {PartnerKind.CLUSTER}
+    assert len({p.country for p in members}) == 10
+    assert [(p.city, p.country) for p in members if p.city == "Aalborg"] == [("Aalborg", "DK")]
+
+
+def test_beachheads_and_ec2i_as_in_the_report(loaded):
+    beachheads = _db.session.scalars(
+        select(Partner).where(Partner.kind == PartnerKind.BEACHHEAD)
+    ).all()
+    ec2i = _db.session.scalar(select(Partner).where(Partner.slug == "ec2i"))
+
+    assert {(p.name, p.country, p.city) for p in beachheads} == {
+        ("IPI Singapore", "SG", "Singapore"),
+        ("NECEC", "US", "Boston"),
+        ("Bridge Innovation Partners", "US", "New York"),
+    }
+    assert not any(p.is_member for p in beachheads)
+    assert (ec2i.kind, ec2i.is_member) == (PartnerKind.NETWORK, False)
+
+
+def test_eighteen_regional_clusters_were_involved(loaded):
+    past_organizers = (
+        select(event_organizers.c.partner_id)
+        .join(Event, Event.id == event_organizers.c.event_id)
+        .where(Event.ends_at < loaded)
+    )
+    past_delegations = (
+        select(Registration.responsible_partner_id)
+        .join(Registration.event)
+        .where(Registration.status == S.APPROVED, Event.ends_at < loaded)
+    )
+    involved = _db.session.scalars(
+        select(Partner).where(
+            Partner.kind == PartnerKind.CLUSTER,
+            or_(Partner.id.in_(past_organizers), Partner.id.in_(past_delegations)),
+        )
+    ).all()
+
+    assert len(involved) == 18
+    assert Counter(p.is_member for p in involved) == {True: 10, False: 8}
+
+
+def test_about_110_smes_spread_over_every_member_cluster(loaded):
+    smes = member_smes()
+    members = _db.session.scalars(select(Partner.id).where(Partner.is_member)).all()
+    per_cluster = Counter(org.home_cluster_id for org in smes)
+
+    assert 105 <= len(smes) <= 115
+    assert set(per_cluster) == set(members)
+    assert min(per_cluster.values()) >= 10
+    assert {org.size for org in smes} == {
+        OrganizationSize.MICRO, OrganizationSize.SMALL, OrganizationSize.MEDIUM
+    }
+    assert all(org.sector and org.city and org.website and org.profile for org in smes)
+
+
+def test_each_sme_has_one_contact_and_the_triple_helix_is_there(loaded):
+    contacts = Counter(
+        _db.session.scalars(select(User.organization_id).where(User.organization_id.is_not(None)))
+    )
+    helixes = set(_db.session.scalars(select(Organization.helix)))
+    target_region = _db.session.scalars(
+        select(Organization).where(Organization.home_cluster_id.is_(None))
+    ).all()
+
+    assert all(contacts[org.id] == 1 for org in member_smes())
+    assert helixes == set(Helix)
+    assert {org.country for org in target_region} == {"SG", "US"}
+
+
+def test_109_smes_joined_a_past_mission(loaded):
+    delegated = _db.session.scalars(
+        select(Organization.id)
+        .distinct()
+        .join(User, User.organization_id == Organization.id)
+        .join(Registration, Registration.user_id == User.id)
+        .join(Registration.event)
+        .where(
+            Registration.status == S.APPROVED,
+            Event.kind.in_(MISSION_KINDS),
+            Event.ends_at < loaded,
+            Organization.id.in_([org.id for org in member_smes()]),
+        )
+    ).all()
+
+    assert len(delegated) == 109
+
+
+@pytest.mark.parametrize(
+    ("kind", "country", "year", "month", "timezone"),
+    [
+        (EventKind.FACT_FINDING_MISSION, "SG", 2018, 3, "Asia/Singapore"),
+        (EventKind.OUTBOUND_MISSION, "SG", 2018, 7, "Asia/Singapore"),
+        (EventKind.FACT_FINDING_MISSION, "US", 2018, 10, "America/New_York"),
+        (EventKind.INBOUND_MISSION, "ES", 2018, 11, "Europe/Madrid"),
+        (EventKind.OUTBOUND_MISSION, "SG", 2019, 6, "Asia/Singapore"),
+        (EventKind.OUTBOUND_MISSION, "US", 2019, 10, "America/New_York"),
+        (EventKind.INBOUND_MISSION, "ES", 2019, 11, "Europe/Madrid"),
+    ],
+)
+def test_the_reports_missions_took_place_when_and_where_it_says(
+    loaded, kind, country, year, month, timezone
+):
+    matches = [
+        event for event in past_missions(loaded)
+        if (event.kind, event.target_country) == (kind, country)
+        and (event.starts_at.astimezone(ZoneInfo(timezone)).year,
+             event.starts_at.astimezone(ZoneInfo(timezone)).month) == (year, month)
+    ]
+
+    assert len(matches) == 1
+    mission = matches[0]
+    assert mission.timezone == timezone
+    assert mission.status == EventStatus.CLOSED
+    assert mission.organizers and mission.hosts and mission.capacity
+    assert mission.description and mission.venue and mission.target_city
+    assert len(mission.sessions) >= 4
+
+
+def test_the_usa_fact_finding_mission_was_organized_with_ec2i(loaded):
+    mission = _db.session.scalar(
+        select(Event).where(Event.slug == "fact-finding-mission-boston-new-york-2018")
+    )
+
+    assert "ec2i" in {p.slug for p in mission.organizers}
+    assert {p.slug for p in mission.hosts} == {"necec", "bridge-innovation-partners"}
+
+
+def test_barcelona_missions_have_the_workshop_the_matchmaking_and_the_reception(loaded):
+    barcelona = [e for e in past_missions(loaded) if e.kind == EventKind.INBOUND_MISSION]
+
+    assert len(barcelona) == 2
+    for mission in barcelona:
+        titles = " | ".join(s.title for s in mission.sessions).lower()
+        assert "workshop" in titles and "matchmaking" in titles and "reception" in titles
+        assert any(s.all_day for s in mission.sessions)
+
+
+def test_agendas_lie_within_their_events(loaded):
+    for event in _db.session.scalars(select(Event).options(selectinload(Event.sessions))):
+        first_day, last_day = (
+            event.starts_at.astimezone(event.zone).date(),
+            event.ends_at.astimezone(event.zone).date(),
+        )
+        for item in event.sessions:
+            if item.all_day:
+                assert first_day <= item.start_date <= item.end_date <= last_day, item.title
+            else:
+                assert event.starts_at <= item.starts_at < item.ends_at <= event.ends_at, item.title
+
+
+def test_every_mission_has_a_webinar_shortly_before_it(loaded):
+    missions = _db.session.scalars(
+        select(Event).where(Event.kind.in_(MISSION_KINDS), Event.status != EventStatus.DRAFT)
+    ).all()
+    webinars = _db.session.scalars(select(Event).where(Event.kind == EventKind.WEBINAR)).all()
+
+    assert len(missions) == 10
+    for mission in missions:
+        promoting = [
+            w for w in webinars
+            if w.target_country == mission.target_country
+            and timedelta(0) < mission.starts_at - w.starts_at <= timedelta(days=90)
+        ]
+        assert len(promoting) == 1, mission.title
+        webinar = promoting[0]
+        assert webinar.is_online and not webinar.requires_approval
+        assert webinar.ends_at - webinar.starts_at <= timedelta(hours=2)
+
+
+def test_upcoming_events_start_after_now_with_registration_open(loaded):
+    upcoming = _db.session.scalars(
+        select(Event).where(Event.status == EventStatus.PUBLISHED, Event.ends_at >= loaded)
+    ).all()
+    kinds = Counter(event.kind for event in upcoming)
+
+    assert kinds[EventKind.OUTBOUND_MISSION] == 2
+    assert kinds[EventKind.INBOUND_MISSION] == 1
+    assert 2 <= kinds[EventKind.WEBINAR] <= 3
+    for event in upcoming:
+        assert loaded < event.starts_at < loaded + timedelta(days=366), event.title
+        assert event.registration_is_open(loaded), event.title
+    assert {e.target_country for e in upcoming if e.kind.is_mission} == {"SG", "US", "ES"}
+
+
+def test_the_next_singapore_mission_has_a_timed_agenda_in_singapore_time(loaded):
+    mission = _db.session.scalar(
+        select(Event).where(
+            Event.kind == EventKind.OUTBOUND_MISSION,
+            Event.target_country == "SG",
+            Event.starts_at > loaded,
+        )
+    )
+    timed = [s for s in mission.agenda if not s.all_day]
+    local_hours = {s.starts_at.astimezone(ZoneInfo("Asia/Singapore")).hour for s in timed}
+
+    assert mission.timezone == "Asia/Singapore"
+    assert not mission.agenda[0].all_day
+    assert len(timed) >= 4
+    assert local_hours <= set(range(8, 20))
+    assert any(s.all_day for s in mission.agenda)
+
+
+def test_the_draft_is_visible_only_to_its_organizers(loaded, client, login_as):
+    draft = _db.session.scalar(select(Event).where(Event.status == EventStatus.DRAFT))
+    path = f"/events/{draft.slug}"
+
+    assert draft.title not in client.get("/events").get_data(as_text=True)
+    assert client.get(path).status_code == 404
+
+    login_as(user_by_email(demo.BARCELONA.manager_email))
+    assert client.get(path).status_code == 404
+
+    login_as(user_by_email(demo.AALBORG.manager_email))
+    assert draft.title in client.get("/events").get_data(as_text=True)
+    assert client.get(path).status_code == 200
+
+
+def test_every_public_event_page_renders(loaded, client):
+    slugs = _db.session.scalars(select(Event.slug).where(Event.status != EventStatus.DRAFT))
+
+    for slug in slugs:
+        assert client.get(f"/events/{slug}").status_code == 200, slug
+    assert client.get("/events?when=past").status_code == 200
+
+
+# --------------------------------------------------------------------------- registrations
+
+
+def test_past_registrations_went_through_every_status(loaded):
+    statuses = Counter(
+        _db.session.scalars(
+            select(Registration.status).join(Registration.event).where(Event.ends_at < loaded)
+        )
+    )
+    all_statuses = set(_db.session.scalars(select(Registration.status)))
+
+    assert set(statuses) >= set(S) - {S.SUBMITTED}
+    assert all_statuses == set(S)
+
+
+def test_every_history_is_a_walk_that_ends_at_the_current_status(loaded):
+    regs = _db.session.scalars(
+        select(Registration).options(selectinload(Registration.history))
+    ).all()
+
+    for reg in regs:
+        walk = [(e.from_status, e.to_status) for e in reg.history]
+        assert walk, reg
+        assert walk[0][0] is None
+        assert all(prev[1] == step[0] for prev, step in pairwise(walk))
+        assert walk[-1][1] == reg.status.value
+        assert reg.updated_at == reg.history[-1].created_at
+
+
+def is_the_members_own_step(entry: AuditEntry) -> bool:
+    """Members apply and withdraw; joining an event without approval is their step too."""
+    if entry.to_status in (S.SUBMITTED, S.WITHDRAWN):
+        return True
+    return entry.to_status == S.APPROVED and not entry.registration.event.requires_approval
+
+
+def test_applicants_apply_and_managers_decide_before_the_event(loaded):
+    entries = _db.session.scalars(
+        select(AuditEntry).options(selectinload(AuditEntry.registration))
+    ).all()
+
+    for entry in entries:
+        reg = entry.registration
+        if is_the_members_own_step(entry):
+            assert entry.actor_id == reg.user_id
+        else:
+            assert entry.actor_id != reg.user_id
+            assert entry.actor.grants
+        assert reg.event.registration_opens_at <= entry.created_at
+        assert entry.created_at < min(reg.event.starts_at, loaded)
+
+
+def test_past_missions_stayed_within_capacity(loaded):
+    for mission in past_missions(loaded):
+        approved = sum(1 for _ in _db.session.scalars(
+            select(Registration.id).where(
+                Registration.event_id == mission.id, Registration.status == S.APPROVED
+            )
+        ))
+        assert 0 < approved <= mission.capacity, mission.title
+
+
+def test_the_demo_sme_has_past_registrations_and_a_pending_application(loaded):
+    sme = user_by_email(demo.DEMO_SME.email)
+    regs = _db.session.scalars(select(Registration).where(Registration.user_id == sme.id)).all()
+    pending = [r for r in regs if r.status == S.SUBMITTED]
+
+    assert sme.organization.home_cluster.city == "Aalborg"
+    assert sum(1 for r in regs if r.event.ends_at < loaded) >= 2
+    assert len(pending) == 1
+    assert pending[0].event.target_country == "SG"
+    assert pending[0].event.kind == EventKind.OUTBOUND_MISSION
+    assert pending[0].responsible_partner.slug == demo.AALBORG.slug
+
+
+# --------------------------------------------------------------------------- names and accounts
+
+
+def test_names_keep_their_diacritics(loaded):
+    organizations = " ".join(_db.session.scalars(select(Organization.name)))
+    people = " ".join(_db.session.scalars(select(User.name)))
+
+    assert set("øåéçłäï") <= set(organizations)
+    assert set("øåéñçłüä") <= set(people)
+
+
+def test_only_the_demo_accounts_can_sign_in(loaded):
+    with_password = set(
+        _db.session.scalars(select(User.email).where(User.password_hash.is_not(None)))
+    )
+
+    assert with_password == {account.email for account in demo.DEMO_ACCOUNTS}
+    assert len(demo.DEMO_PASSWORD) >= 10
+
+
+def test_every_member_cluster_has_a_manager(loaded):
+    members = _db.session.scalars(select(Partner).where(Partner.is_member)).all()
+    managed = {g.partner_id for u in _db.session.scalars(select(User)) for g in u.grants}
+
+    assert {p.id for p in members} <= managed
+
+
+@pytest.mark.parametrize("account", demo.DEMO_ACCOUNTS, ids=lambda account: account.email)
+def test_every_demo_account_signs_in(loaded, client, account):
+    response = client.post(
+        "/login",
+        data={
+            "email": account.email,
+            "password": demo.DEMO_PASSWORD,
+            "csrf_token": csrf_token(client, "/login"),
+        },
+        follow_redirects=True,
+    )
+
+    assert response.status_code == 200
+    assert f'data-testid="current-user">{escape(account.name)}<' in response.get_data(
+        as_text=True
+    )
+    assert client.get("/account/registrations").status_code == 200
+    if account.grant is not None:
+        assert client.get("/desk/").status_code == 200
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_the_demo_command_loads_and_prints_the_logins(app, db):
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(args=["demo"])
+    second = runner.invoke(args=["demo"])
+
+    assert first.exit_code == 0, first.output
+    assert "http://127.0.0.1:5000" in first.output
+    for account in demo.DEMO_ACCOUNTS:
+        assert account.email in first.output
+    assert demo.DEMO_PASSWORD in first.output
+    assert "nothing changed" in second.output
+
+
+def test_the_demo_command_refuses_the_production_config(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "a-production-secret-of-at-least-32-characters")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'production.db'}")
+    production = create_app("production")
+
+    # `flask --app wsgi demo` runs its commands inside an app context; so does this.
+    with production.app_context():
+        result = production.test_cli_runner().invoke(args=["demo"])
+        _db.engine.dispose()
+
+    assert result.exit_code != 0
+    assert "production" in result.output

@@ -1,0 +1,1477 @@
+"""The SmartCityTech partnership's demo data: `flask --app wsgi demo`.
+
+The story is the partnership's ESCT Go Global report (2018-2019): ten member clusters in
+ten European regions, beachheads in Singapore, Boston and New York, the fellow partnership
+EC2I and its clusters (18 regional clusters involved), fact-finding and outbound missions,
+inbound missions at the Smart City Expo World Congress in Barcelona, a webinar before each
+mission, and the 109 SMEs that joined a delegation. The beachheads and EC2I are the
+report's own; every cluster, company and person here is invented.
+
+`load()` is idempotent: it looks every object up by its natural key (partner slug,
+organization name, user email, event slug, registration event and user) and creates only
+what is missing; it never changes an existing row. The content is deterministic: a fixed
+random seed, fixed instants for the past, and upcoming events placed on whole days of
+their own zone relative to `now`, so two runs on the same day build identical rows.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import (
+    Event,
+    EventKind,
+    EventSession,
+    EventStatus,
+    Helix,
+    Organization,
+    OrganizationSize,
+    Partner,
+    PartnerKind,
+    Registration,
+    Role,
+    SessionKind,
+    User,
+    utcnow,
+)
+from .models import RegistrationStatus as S
+from .services import accounts, registrations
+
+DEMO_DOMAIN = "demo.smartcitytech.eu"
+# Published on purpose: the demo is refused with the production config.
+DEMO_PASSWORD = "beachhead-demo"  # noqa: S105
+DEMO_URL = "http://127.0.0.1:5000"
+
+# Every account and organization exists since the project started; only their
+# registrations and the events carry later instants.
+LAUNCHED_AT = datetime(2017, 12, 4, 9, 0, tzinfo=UTC)
+SEED = 2018
+
+
+# --------------------------------------------------------------------------- member clusters
+
+
+@dataclass(frozen=True)
+class ClusterRegion:
+    """A member cluster, and the local flavour of its companies and people."""
+
+    key: str  # names its manager's account: manager.<key>@demo.smartcitytech.eu
+    slug: str
+    name: str
+    short_name: str
+    country: str
+    region: str
+    city: str
+    towns: tuple[str, ...]  # where its companies are, the cluster's own city first
+    legal_form: str
+    company_stems: tuple[str, ...]  # one per company
+    people: tuple[str, ...]  # one contact per company, then the cluster's manager
+
+    @property
+    def manager_email(self) -> str:
+        return f"manager.{self.key}@{DEMO_DOMAIN}"
+
+    @property
+    def manager_name(self) -> str:
+        return self.people[-1]
+
+
+MEMBER_CLUSTERS = (
+    ClusterRegion(
+        "aalborg", "smart-city-nord", "Smart City Nord – North Denmark Cluster",
+        "Smart City Nord", "DK", "North Denmark Region", "Aalborg",
+        ("Aalborg", "Nørresundby", "Hjørring", "Frederikshavn", "Brønderslev"), "ApS",
+        ("Fjordlys", "Nordkyst", "Østerå", "Hvidsten", "Skagerrak", "Lindholm", "Rørdal",
+         "Vesterå", "Mølleå", "Sæby", "Gammeltorv"),
+        ("Søren Østergaard", "Line Højgaard", "Anders Mølgaard", "Camilla Brøndum",
+         "Jens Vestergaard", "Signe Nørgaard", "Rasmus Jørgensen", "Ida Skårup",
+         "Mads Lykkegård", "Birgitte Dahl", "Kasper Søndergaard", "Mette Kjærgaard"),
+    ),
+    ClusterRegion(
+        "gent", "smart-urbanism-flanders", "Smart Urbanism Flanders", "SU Flanders", "BE",
+        "Flanders", "Gent", ("Gent", "Kortrijk", "Brugge", "Aalst", "Sint-Niklaas"), "BV",
+        ("Leiedal", "Korenmarkt", "Belfort", "Groenrijk", "Waasland", "Zuidpoort",
+         "Meetjesland", "Ganzendries", "Scheldeoever", "Patershol", "Citadel"),
+        ("Lotte De Smet", "Pieter Vermeulen", "Elien Claeys", "Joris Van Damme", "Anke Peeters",
+         "Wouter Goossens", "Fien Maes", "Thijs Verhaeghe", "Lien Van de Velde", "Bram Wauters",
+         "Zoë Dhondt", "Griet Mertens"),
+    ),
+    ClusterRegion(
+        "eindhoven", "urban-living-brabant", "Urban Living Brabant Cluster",
+        "Urban Living Brabant", "NL", "North Brabant", "Eindhoven",
+        ("Eindhoven", "Tilburg", "'s-Hertogenbosch", "Helmond", "Breda"), "B.V.",
+        ("Dommelstroom", "Strijp", "Kempenlicht", "Peelland", "Dijkzicht", "Genneper",
+         "Woensel", "Lichtstad", "Beekdal", "Vonderweg", "Markiezaat"),
+        ("Sanne van der Linden", "Joost Bakker", "Femke de Vries", "Daan Jansen", "Iris van Dijk",
+         "Sjoerd Smits", "Maartje Verhoeven", "Ruben Kuijpers", "Noëlle Mulder", "Bart de Groot",
+         "Roos van Beek", "Hendrik Hermans"),
+    ),
+    ClusterRegion(
+        "barcelona", "ciutat-digital-catalunya", "Clúster Ciutat Digital de Catalunya",
+        "Ciutat Digital", "ES", "Catalonia", "Barcelona",
+        ("Barcelona", "Sant Cugat del Vallès", "Terrassa", "Girona", "Lleida", "Tarragona"),
+        "S.L.",
+        ("Montjuïc", "Ebre", "Garraf", "Montseny", "Llobregat", "Penedès", "Empordà", "Besòs",
+         "Cerdanya", "Tibidabo", "Priorat"),
+        ("Jordi Ferrer", "Montserrat Vidal", "Pau Martínez", "Marta Serra", "Oriol Roca",
+         "Laia Sánchez", "Xavier Castells", "Carme Muñoz", "Sergio Ibáñez", "Begoña Argüelles",
+         "Iñaki Puig", "Núria Puigdomènech"),
+    ),
+    ClusterRegion(
+        "lyon", "ville-durable-aura", "Cluster Ville Durable Auvergne-Rhône-Alpes",
+        "Ville Durable AURA", "FR", "Auvergne-Rhône-Alpes", "Lyon",
+        ("Lyon", "Villeurbanne", "Grenoble", "Saint-Étienne", "Annecy", "Vénissieux"), "SAS",
+        ("Fourvière", "Confluence", "Croix-Rousse", "Rhônalpine", "Bellecour", "Saône",
+         "Vercors", "Chartreuse", "Presqu'île", "Gerland", "Écrins"),
+        ("Camille Lefèvre", "Étienne Moreau", "Léa Girard", "Théo Fontaine", "Chloé Rousseau",
+         "Hugo Chevalier", "Amélie Bérard", "Benoît Gauthier", "Margaux Mercier", "Loïc Lambert",
+         "Inès Faure", "Hélène Dubois"),
+    ),
+    ClusterRegion(
+        "torino", "citta-intelligente-piemonte", "Polo Città Intelligente Piemonte",
+        "Città Intelligente", "IT", "Piedmont", "Torino",
+        ("Torino", "Novara", "Cuneo", "Asti", "Alessandria", "Ivrea"), "S.r.l.",
+        ("Mole", "Valentino", "Superga", "Lingotto", "Dora", "Monviso", "Langhe", "Viù",
+         "Canavese", "Sangone", "Roero"),
+        ("Giulia Rossi", "Matteo Bianchi", "Chiara Ferrero", "Lorenzo Gallo", "Francesca Conti",
+         "Davide Marino", "Martina Greco", "Niccolò Bruno", "Elisa Ricci", "Federico Fabbri",
+         "Sara Lombardi", "Alessandro Cavalli"),
+    ),
+    ClusterRegion(
+        "porto", "cidades-inteligentes-norte", "Cluster Cidades Inteligentes do Norte",
+        "Cidades Norte", "PT", "Norte", "Porto",
+        ("Porto", "Braga", "Guimarães", "Vila Nova de Gaia", "Matosinhos", "Viana do Castelo"),
+        "Lda.",
+        ("Ribeira", "Douro", "Foz", "Alfândega", "Gerês", "Marão", "Cávado", "Leça", "Boavista",
+         "Aliança", "Sé Nova"),
+        ("Inês Silva", "João Carvalho", "Beatriz Magalhães", "Tiago Fernandes",
+         "Mariana Gonçalves", "Gonçalo Sousa", "Sofia Araújo", "Rui Monteiro",
+         "Catarina Pereira", "Nuno Lopes", "Leonor Brandão", "Joana Figueiredo"),
+    ),
+    ClusterRegion(
+        "wroclaw", "klaster-dolny-slask", "Dolnośląski Klaster Inteligentnego Miasta",
+        "Klaster Dolny Śląsk", "PL", "Lower Silesia", "Wrocław",
+        ("Wrocław", "Legnica", "Wałbrzych", "Jelenia Góra", "Świdnica"), "sp. z o.o.",
+        ("Odra", "Ślęża", "Karkonosze", "Ostrów", "Sudety", "Bystrzyca", "Oława", "Nadodrze",
+         "Śnieżka", "Złoty Stok", "Rynek"),
+        ("Agnieszka Nowak", "Paweł Wójcik", "Katarzyna Kaczmarek", "Tomasz Mazur",
+         "Małgorzata Krawczyk", "Łukasz Zając", "Joanna Król", "Michał Wróbel", "Zofia Pawlak",
+         "Krzysztof Dudek", "Ewa Sikora", "Wojciech Michalak"),
+    ),
+    ClusterRegion(
+        "thessaloniki", "smart-city-central-macedonia", "Smart City Cluster of Central Macedonia",
+        "Smart City Macedonia", "GR", "Central Macedonia", "Thessaloniki",
+        ("Thessaloniki", "Kalamaria", "Thermi", "Serres", "Katerini"), "IKE",
+        ("Thermaikos", "Vardaris", "Lefkos Pyrgos", "Olympos", "Axios", "Chalkidiki", "Rotonda",
+         "Ladadika", "Pylaia", "Aliakmonas", "Kassandra"),
+        ("Eleni Papadopoulou", "Nikos Karagiannis", "Maria Oikonomou", "Giorgos Alexiou",
+         "Katerina Georgiou", "Dimitris Vlachos", "Sofia Nikolaidou", "Kostas Dimitriou",
+         "Anna Zografou", "Yannis Papageorgiou", "Despina Hatzi", "Vasilis Tsoukalas"),
+    ),
+    ClusterRegion(
+        "tampere", "urban-tech-pirkanmaa", "Pirkanmaa Urban Technology Cluster",
+        "Urban Tech Pirkanmaa", "FI", "Pirkanmaa", "Tampere",
+        ("Tampere", "Ylöjärvi", "Nokia", "Kangasala", "Pirkkala", "Lempäälä"), "Oy",
+        ("Näsijärvi", "Pyynikki", "Tammerkoski", "Pispala", "Härmälä", "Kaleva", "Hervanta",
+         "Pyhäjärvi", "Lielahti", "Ratina", "Viinikka"),
+        ("Aino Virtanen", "Mikko Mäkinen", "Emilia Nieminen", "Juha Hämäläinen",
+         "Sanna Koskinen", "Ville Heikkinen", "Heidi Järvinen", "Antti Lehtonen",
+         "Päivi Rantanen", "Jari Salminen", "Kaisa Laaksonen", "Tuomas Kärkkäinen"),
+    ),
+)
+CLUSTER_BY_KEY = {cluster.key: cluster for cluster in MEMBER_CLUSTERS}
+CLUSTER_BY_SLUG = {cluster.slug: cluster for cluster in MEMBER_CLUSTERS}
+
+
+class PartnerSpec(NamedTuple):
+    slug: str
+    name: str
+    short_name: str
+    kind: PartnerKind
+    country: str
+    region: str
+    city: str
+    description: str
+
+
+# The beachheads and EC2I as the report names them.
+OTHER_PARTNERS = (
+    PartnerSpec(
+        "ipi-singapore", "IPI Singapore", "IPI", PartnerKind.BEACHHEAD, "SG", "Singapore",
+        "Singapore",
+        "Beachhead in Singapore: the interface between SmartCityTech's members and "
+        "Singapore's innovation ecosystem. Hosted the fact-finding and outbound missions.",
+    ),
+    PartnerSpec(
+        "necec", "NECEC", "NECEC", PartnerKind.BEACHHEAD, "US", "Massachusetts", "Boston",
+        "Beachhead in Boston: opens the clean-energy and smart-city network of New England "
+        "to European delegations.",
+    ),
+    PartnerSpec(
+        "bridge-innovation-partners", "Bridge Innovation Partners", "BIP",
+        PartnerKind.BEACHHEAD, "US", "New York", "New York",
+        "Beachhead in New York: organizes meetings with companies and city stakeholders.",
+    ),
+    PartnerSpec(
+        "ec2i", "EC2I", "EC2I", PartnerKind.NETWORK, "EU", "", "",
+        "A fellow European Strategic Cluster Partnership; SmartCityTech teamed up with it "
+        "for the activities towards the USA.",
+    ),
+)
+
+# EC2I's clusters: not members, but the partnership counts their involvement.
+EC2I_CLUSTERS = (
+    PartnerSpec("mobilitaet-stuttgart", "Mobilitätscluster Region Stuttgart",
+                "Mobilität Stuttgart", PartnerKind.CLUSTER, "DE", "Baden-Württemberg",
+                "Stuttgart", "A cluster of EC2I."),
+    PartnerSpec("urban-systems-goteborg", "Göteborg Urban Systems Cluster",
+                "Urban Systems Göteborg", PartnerKind.CLUSTER, "SE", "Västra Götaland",
+                "Göteborg", "A cluster of EC2I."),
+    PartnerSpec("smart-industry-steiermark", "Smart Industry Cluster Steiermark",
+                "Smart Industry Steiermark", PartnerKind.CLUSTER, "AT", "Styria", "Graz",
+                "A cluster of EC2I."),
+    PartnerSpec("digital-cities-munster", "Munster Digital Cities Cluster",
+                "Digital Cities Munster", PartnerKind.CLUSTER, "IE", "Munster", "Cork",
+                "A cluster of EC2I."),
+    PartnerSpec("smart-cluster-brno", "Jihomoravský Smart Cluster", "Smart Cluster Brno",
+                PartnerKind.CLUSTER, "CZ", "South Moravia", "Brno", "A cluster of EC2I."),
+    PartnerSpec("pametna-mesta-ljubljana", "Grozd Pametna Mesta Ljubljana",
+                "Pametna Mesta", PartnerKind.CLUSTER, "SI", "Central Slovenia", "Ljubljana",
+                "A cluster of EC2I."),
+    PartnerSpec("urban-data-harju", "Harju Urban Data Cluster", "Urban Data Harju",
+                PartnerKind.CLUSTER, "EE", "Harju County", "Tallinn", "A cluster of EC2I."),
+    PartnerSpec("ismanusis-kaunas", "Kauno išmaniųjų technologijų klasteris",
+                "Išmanusis Kaunas", PartnerKind.CLUSTER, "LT", "Kaunas County", "Kaunas",
+                "A cluster of EC2I."),
+)
+
+
+# --------------------------------------------------------------------------- demo accounts
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    role: str
+    email: str
+    name: str
+    can: str
+    grant: Role | None = None
+    partner: str | None = None  # slug of the partner the grant is held for
+
+
+AALBORG = CLUSTER_BY_KEY["aalborg"]
+BARCELONA = CLUSTER_BY_KEY["barcelona"]
+DEMO_SME_ORGANIZATION = "Limfjord Urban Sensing ApS"
+
+DEMO_ACCOUNTS = (
+    DemoAccount(
+        "Admin (consortium coordinator)", f"admin@{DEMO_DOMAIN}", "Annelies Verbrugghe",
+        "runs every event, partner and account", Role.ADMIN,
+    ),
+    DemoAccount(
+        "Partner manager, Smart City Nord (Aalborg, DK)", AALBORG.manager_email,
+        AALBORG.manager_name,
+        "decides Smart City Nord's applications; organizes its missions and the draft India one",
+        Role.PARTNER_MANAGER, AALBORG.slug,
+    ),
+    DemoAccount(
+        "Partner manager, Ciutat Digital (Barcelona, ES)", BARCELONA.manager_email,
+        BARCELONA.manager_name,
+        "decides Ciutat Digital's applications; organizes the Barcelona inbound missions",
+        Role.PARTNER_MANAGER, BARCELONA.slug,
+    ),
+    DemoAccount(
+        "Beachhead host, IPI Singapore", f"host.ipi@{DEMO_DOMAIN}", "Tan Wei Ling",
+        "sees the approved delegations of the missions IPI hosts", Role.BEACHHEAD_HOST,
+        "ipi-singapore",
+    ),
+    DemoAccount(
+        "Beachhead host, NECEC (Boston)", f"host.necec@{DEMO_DOMAIN}", "Megan O'Connell",
+        "sees the approved delegations of the missions NECEC hosts", Role.BEACHHEAD_HOST,
+        "necec",
+    ),
+    DemoAccount(
+        f"SME member, {DEMO_SME_ORGANIZATION}", f"sme@{DEMO_DOMAIN}", "Astrid Sønderby",
+        "applies to missions and webinars; has past registrations and a pending application",
+    ),
+)
+ADMIN = DEMO_ACCOUNTS[0]
+DEMO_SME = DEMO_ACCOUNTS[-1]
+
+
+# --------------------------------------------------------------------------- organizations
+
+
+class OrganizationSpec(NamedTuple):
+    name: str
+    country: str
+    city: str
+    sector: str
+    size: OrganizationSize
+    helix: Helix
+    website: str
+    profile: str
+    home_cluster: str | None  # partner slug
+
+
+class PersonSpec(NamedTuple):
+    email: str
+    name: str
+    organization: str | None  # organization name
+    password: str | None = None
+    grant: Role | None = None
+    partner: str | None = None
+
+
+# (sector, the word companies of that sector put in their name, what they do)
+SECTORS = (
+    ("Urban mobility", "Mobility",
+     "develop demand-responsive transport and routing software for mid-sized cities"),
+    ("Smart energy", "Energy",
+     "manage energy in public buildings and district heating networks"),
+    ("IoT sensing", "Sensors",
+     "build low-power sensor networks that measure air quality and noise"),
+    ("Urban data platforms", "Data",
+     "run open urban data platforms and dashboards for municipalities"),
+    ("Water management", "Water", "detect leaks and meter consumption for water utilities"),
+    ("Smart lighting", "Lighting",
+     "make street lighting adaptive, dimming it to traffic and weather"),
+    ("Waste and circularity", "Circular",
+     "plan waste collection around fill-level sensors and optimized routes"),
+    ("Building technology", "Buildings", "automate buildings and analyse their indoor climate"),
+    ("Digital government", "GovTech", "build platforms for citizen services and participation"),
+    ("Digital twins", "Twin", "model cities in 3D for planning and simulation"),
+    ("Public safety", "Safety",
+     "analyse crowds and traffic in public spaces without identifying anyone"),
+)
+SIZES = (OrganizationSize.MICRO, OrganizationSize.SMALL, OrganizationSize.MEDIUM)
+SIZE_WEIGHTS = (3, 5, 2)
+TEAMS = {
+    OrganizationSize.MICRO: "A founder-led team of fewer than ten",
+    OrganizationSize.SMALL: "A team of about thirty",
+    OrganizationSize.MEDIUM: "Around 150 people",
+}
+AMBITIONS = (
+    "Looking for pilot partners in Singapore.",
+    "Looking for a distributor on the US East Coast.",
+    "Interested in joint R&D projects with partners in Southeast Asia.",
+    "Looking for city pilots outside Europe.",
+    "Preparing a first reference project in North America.",
+)
+
+# Research and government: the other strands of the triple helix.
+# (home cluster key, name, helix, size, city, sector, profile, contact, past missions joined)
+TRIPLE_HELIX = (
+    ("aalborg", "Nordjysk Institut for Bæredygtige Byer", Helix.RESEARCH,
+     OrganizationSize.LARGE, "Aalborg", "Urban sustainability research",
+     "Applied research on energy, mobility and planning in mid-sized cities.",
+     "Anne-Mette Ravnkilde", ("fact-finding-mission-singapore-2018",)),
+    ("gent", "Stadslab Gent", Helix.GOVERNMENT, OrganizationSize.MEDIUM, "Gent",
+     "Municipal innovation", "The city's lab that pilots smart-city solutions with companies.",
+     "Koen Verstraete", ("fact-finding-mission-singapore-2018",)),
+    ("lyon", "Agence Métropolitaine des Données Urbaines", Helix.GOVERNMENT,
+     OrganizationSize.MEDIUM, "Lyon", "Open data",
+     "Publishes the metropolitan area's urban data and runs its open-data programme.",
+     "Sébastien Roux", ("fact-finding-mission-boston-new-york-2018",)),
+    ("barcelona", "Institut de Recerca en Ciutats Intel·ligents", Helix.RESEARCH,
+     OrganizationSize.LARGE, "Barcelona", "Smart-city research",
+     "Research on urban data, mobility and energy, with living labs across Catalonia.",
+     "Arnau Solà", ("inbound-mission-smart-city-expo-barcelona-2018",
+                    "inbound-mission-smart-city-expo-barcelona-2019")),
+    ("tampere", "Pirkanmaan älykaupunkitoimisto", Helix.GOVERNMENT, OrganizationSize.MEDIUM,
+     "Tampere", "Regional development",
+     "The region's smart-city office: procurement of innovation and pilot platforms.",
+     "Riikka Hyvönen", ("outbound-mission-singapore-smart-city-summit-2018",)),
+    ("wroclaw", "Instytut Rozwoju Miast Dolnośląskich", Helix.RESEARCH,
+     OrganizationSize.MEDIUM, "Wrocław", "Urban development research",
+     "Research and advice on the development of Lower Silesia's cities.",
+     "Dorota Górecka", ("outbound-mission-singapore-innovfest-unbound-2019",)),
+)
+
+# Stakeholders in the target regions: no home cluster; they came to Barcelona.
+# (name, country, city, helix, size, sector, profile, contact, past missions joined)
+TARGET_REGION_ORGANIZATIONS = (
+    ("Tanjong Urban Analytics Pte. Ltd.", "SG", "Singapore", Helix.INDUSTRY,
+     OrganizationSize.SMALL, "Urban data platforms",
+     "Analytics for estate management and urban planning in Southeast Asia.", "Priya Raman",
+     ("inbound-mission-smart-city-expo-barcelona-2018",
+      "inbound-mission-smart-city-expo-barcelona-2019")),
+    ("Straits Institute for Liveable Systems", "SG", "Singapore", Helix.RESEARCH,
+     OrganizationSize.MEDIUM, "Urban systems research",
+     "Research on dense, liveable and resilient cities.", "Lim Hui Min",
+     ("inbound-mission-smart-city-expo-barcelona-2019",)),
+    ("Back Bay Grid Analytics Inc.", "US", "Boston", Helix.INDUSTRY, OrganizationSize.SMALL,
+     "Smart energy", "Forecasting and flexibility services for urban grids.",
+     "Daniel Whitaker", ("inbound-mission-smart-city-expo-barcelona-2018",
+                         "inbound-mission-smart-city-expo-barcelona-2019")),
+    ("Charles River Climate Lab", "US", "Cambridge", Helix.RESEARCH, OrganizationSize.MEDIUM,
+     "Climate adaptation research", "Research on heat, flooding and adaptation in coastal cities.",
+     "Rebecca Alvarez", ("inbound-mission-smart-city-expo-barcelona-2019",)),
+    ("Hudson Street Mobility LLC", "US", "New York", Helix.INDUSTRY, OrganizationSize.SMALL,
+     "Urban mobility", "Curbside management and delivery-zone booking for dense cities.",
+     "Marcus Greene", ("inbound-mission-smart-city-expo-barcelona-2018",
+                       "inbound-mission-smart-city-expo-barcelona-2019")),
+    ("Gowanus Civic Technology Inc.", "US", "New York", Helix.INDUSTRY, OrganizationSize.MICRO,
+     "Digital government", "Participation tools for community boards and city agencies.",
+     "Aisha Thompson", ("inbound-mission-smart-city-expo-barcelona-2018",
+                        "inbound-mission-smart-city-expo-barcelona-2019")),
+)
+
+
+# --------------------------------------------------------------------------- events
+
+
+class AgendaItem(NamedTuple):
+    """An agenda item, `day` days after the event's first day; all day when `hours` is None."""
+
+    day: int
+    kind: SessionKind
+    title: str
+    hours: tuple[str, str] | None = None  # local start and end, "HH:MM"
+    venue: str = ""
+    days: int = 1  # how many days an all-day item spans
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    slug: str
+    kind: EventKind
+    title: str
+    summary: str
+    description: str
+    country: str
+    city: str
+    venue: str
+    timezone: str
+    first_day: date
+    days: int = 1
+    hours: tuple[str, str] = ("09:00", "22:00")  # local start on the first day, end on the last
+    capacity: int | None = None
+    requires_approval: bool = True
+    organizers: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
+    agenda: tuple[AgendaItem, ...] = ()
+    webinar: str = ""  # the title of the webinar that promotes a mission
+    status: EventStatus = EventStatus.PUBLISHED
+    registration_opens: date | None = None
+    registration_closes: date | None = None
+    announced: date | None = None  # when it was created; by default when registration opened
+
+    @property
+    def last_day(self) -> date:
+        return self.first_day + timedelta(days=self.days - 1)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+SINGAPORE = "Asia/Singapore"
+NEW_YORK = "America/New_York"
+MADRID = "Europe/Madrid"
+# The webinars are given from Europe, for a European audience.
+WEBINAR_ZONE = "Europe/Brussels"
+
+MISSION_CALL = timedelta(weeks=10)  # registration opens this long before a mission
+MISSION_DEADLINE = timedelta(weeks=3)  # and closes this long before it
+WEBINAR_CALL = timedelta(weeks=4)
+WEBINAR_LEAD = timedelta(weeks=6)  # a mission's webinar comes this long before it
+
+BARCELONA_EXPO_AGENDA = (
+    AgendaItem(0, SessionKind.CONFERENCE, "Smart City Expo World Congress: expo and congress",
+               venue="Fira de Barcelona – Gran Via", days=3),
+    AgendaItem(0, SessionKind.WORKSHOP, "Workshop with stakeholders from Singapore and the USA",
+               ("14:00", "16:30"), "Meeting room, Fira de Barcelona – Gran Via"),
+    AgendaItem(1, SessionKind.MATCHMAKING, "B2B matchmaking at the partners' booths",
+               ("10:00", "13:00"), "Expo floor, Fira de Barcelona – Gran Via"),
+    AgendaItem(1, SessionKind.RECEPTION, "Cocktail reception", ("19:00", "21:30"),
+               "Barcelona city centre"),
+)
+BARCELONA_DESCRIPTION = (
+    "Internationalization is a two-way street. During the Smart City Expo World Congress "
+    "SmartCityTech welcomes stakeholders from Singapore, Boston and New York: a workshop "
+    "with them and the beachheads, B2B matchmaking on the partners' booths, and a cocktail "
+    "reception to get further acquainted.\n\n"
+    "European SMEs join the matchmaking and the reception; apply through your cluster."
+)
+
+PAST_MISSIONS = (
+    EventSpec(
+        "fact-finding-mission-singapore-2018", EventKind.FACT_FINDING_MISSION,
+        "Fact-finding mission to Singapore",
+        "Getting acquainted with Singapore's smart-city ecosystem and choosing a beachhead.",
+        "A small delegation of cluster managers, researchers and pioneering SMEs meets "
+        "Singapore's agencies, companies and intermediaries, to understand the market and "
+        "select a beachhead: an organization embedded in the local ecosystem that can act as "
+        "the interface for European companies.\n\nIPI Singapore hosts the programme.",
+        "SG", "Singapore", "Various locations in Singapore", SINGAPORE, date(2018, 3, 12),
+        days=4, capacity=15,
+        organizers=("smart-city-nord", "smart-urbanism-flanders", "urban-living-brabant"),
+        hosts=("ipi-singapore",),
+        agenda=(
+            AgendaItem(0, SessionKind.OTHER, "Briefing on Singapore's innovation ecosystem",
+                       ("09:30", "12:00"), "IPI Singapore"),
+            AgendaItem(0, SessionKind.VISIT, "Visit to a smart-estate pilot", ("14:00", "17:00"),
+                       "Punggol"),
+            AgendaItem(1, SessionKind.VISIT, "Meetings with candidate beachhead organizations"),
+            AgendaItem(2, SessionKind.VISIT, "Site visits: urban mobility and water",
+                       ("09:00", "16:00")),
+            AgendaItem(3, SessionKind.WORKSHOP, "Debrief: choosing the beachhead partner",
+                       ("09:30", "12:00"), "IPI Singapore"),
+        ),
+        webinar="Webinar: why Singapore? Preparing the fact-finding mission",
+    ),
+    EventSpec(
+        "outbound-mission-singapore-smart-city-summit-2018", EventKind.OUTBOUND_MISSION,
+        "Outbound mission to the Smart City Summit Singapore",
+        "Meet Singapore's smart-city buyers and partners at the Smart City Summit.",
+        "The first outbound mission of ESCT Go Global takes European smart-city SMEs to "
+        "Singapore during the Smart City Summit. With IPI Singapore as beachhead, the "
+        "delegation visits the summit and its expo, meets Singapore companies in prepared "
+        "B2B meetings and sees pilots on site.\n\nEach cluster selects its companies; apply "
+        "through your cluster.",
+        "SG", "Singapore", "Marina Bay, Singapore", SINGAPORE, date(2018, 7, 8), days=5,
+        capacity=30,
+        organizers=("smart-city-nord", "ciutat-digital-catalunya", "cidades-inteligentes-norte",
+                    "urban-tech-pirkanmaa"),
+        hosts=("ipi-singapore",),
+        agenda=(
+            AgendaItem(0, SessionKind.OTHER, "Delegation briefing at IPI Singapore",
+                       ("15:00", "17:00"), "IPI Singapore"),
+            AgendaItem(1, SessionKind.CONFERENCE, "Smart City Summit: conference and expo",
+                       venue="Marina Bay", days=2),
+            AgendaItem(2, SessionKind.MATCHMAKING, "B2B matchmaking with Singapore companies",
+                       ("10:00", "13:00"), "Marina Bay"),
+            AgendaItem(3, SessionKind.VISIT, "Company visits: mobility, water and buildings",
+                       ("09:00", "16:30")),
+            AgendaItem(3, SessionKind.RECEPTION,
+                       "Networking reception with the Singapore ecosystem", ("18:30", "21:00")),
+            AgendaItem(4, SessionKind.WORKSHOP, "Follow-up workshop: next steps with IPI",
+                       ("09:30", "11:30"), "IPI Singapore"),
+        ),
+        webinar="Webinar: Singapore, gateway to Southeast Asia's smart cities",
+    ),
+    EventSpec(
+        "fact-finding-mission-boston-new-york-2018", EventKind.FACT_FINDING_MISSION,
+        "Fact-finding mission to Boston and New York",
+        "Exploring Boston and New York with EC2I and selecting beachheads in the USA.",
+        "Together with the fellow partnership EC2I, cluster managers and a few SMEs meet the "
+        "clean-tech and smart-city ecosystems of Boston and New York. Joining two European "
+        "partnerships opens doors that would stay closed to one.\n\nNECEC in Boston and "
+        "Bridge Innovation Partners in New York host the visits.",
+        "US", "Boston and New York", "Boston and New York", NEW_YORK, date(2018, 10, 15),
+        days=5, capacity=20,
+        organizers=("smart-urbanism-flanders", "ville-durable-aura", "citta-intelligente-piemonte",
+                    "ec2i", "mobilitaet-stuttgart", "urban-systems-goteborg",
+                    "smart-industry-steiermark", "digital-cities-munster"),
+        hosts=("bridge-innovation-partners", "necec"),
+        agenda=(
+            AgendaItem(0, SessionKind.OTHER, "Meeting Boston's clean-tech and smart-city ecosystem",
+                       ("09:30", "12:30"), "Boston"),
+            AgendaItem(0, SessionKind.VISIT, "Visits to innovation districts", ("14:00", "17:30"),
+                       "Boston"),
+            AgendaItem(1, SessionKind.WORKSHOP, "Workshop with NECEC: a beachhead in Boston",
+                       ("09:30", "12:30"), "Boston"),
+            AgendaItem(3, SessionKind.VISIT, "Meetings with candidate partners in New York",
+                       venue="New York"),
+            AgendaItem(4, SessionKind.WORKSHOP, "Workshop with Bridge Innovation Partners and EC2I",
+                       ("10:00", "13:00"), "New York"),
+        ),
+        webinar="Webinar: the USA with EC2I, preparing the fact-finding mission",
+    ),
+    EventSpec(
+        "inbound-mission-smart-city-expo-barcelona-2018", EventKind.INBOUND_MISSION,
+        "Inbound mission at Smart City Expo World Congress 2018",
+        "Meet stakeholders from Singapore and the USA at the Smart City Expo World Congress.",
+        BARCELONA_DESCRIPTION, "ES", "Barcelona", "Fira de Barcelona – Gran Via", MADRID,
+        date(2018, 11, 13), days=3, capacity=60,
+        organizers=("ciutat-digital-catalunya", "smart-city-nord"),
+        hosts=("bridge-innovation-partners", "ipi-singapore", "necec"),
+        agenda=BARCELONA_EXPO_AGENDA,
+        webinar="Webinar: meeting Singapore and the USA in Barcelona",
+    ),
+    EventSpec(
+        "outbound-mission-singapore-innovfest-unbound-2019", EventKind.OUTBOUND_MISSION,
+        "Outbound mission to Innovfest Unbound Singapore",
+        "A delegation of European smart-city SMEs at Innovfest Unbound, with IPI Singapore.",
+        "The second outbound mission to Singapore. The delegation joins Innovfest Unbound, "
+        "meets Singapore corporates and agencies in B2B meetings, visits digital-twin and "
+        "smart-estate projects, and builds consortia with Singapore partners for the Eureka "
+        "Global Stars call.\n\nApply through your cluster; places per cluster are limited.",
+        "SG", "Singapore", "Singapore", SINGAPORE, date(2019, 6, 24), days=5, capacity=30,
+        organizers=("smart-city-nord", "urban-living-brabant", "klaster-dolny-slask",
+                    "smart-city-central-macedonia"),
+        hosts=("ipi-singapore",),
+        agenda=(
+            AgendaItem(0, SessionKind.OTHER, "Delegation briefing at IPI Singapore",
+                       ("14:00", "16:00"), "IPI Singapore"),
+            AgendaItem(1, SessionKind.CONFERENCE, "Innovfest Unbound: conference and expo", days=2),
+            AgendaItem(2, SessionKind.MATCHMAKING,
+                       "B2B matchmaking with Singapore corporates and agencies",
+                       ("10:00", "13:00")),
+            AgendaItem(3, SessionKind.VISIT, "Site visits: digital twins and smart estates",
+                       ("09:00", "16:00")),
+            AgendaItem(3, SessionKind.RECEPTION, "Networking reception with IPI's network",
+                       ("18:30", "21:00")),
+            AgendaItem(4, SessionKind.WORKSHOP,
+                       "Eureka Global Stars: building consortia with Singapore partners",
+                       ("09:30", "12:00"), "IPI Singapore"),
+        ),
+        webinar="Webinar: Innovfest Unbound and the Eureka Global Stars call",
+    ),
+    EventSpec(
+        "outbound-mission-usa-boston-new-york-2019", EventKind.OUTBOUND_MISSION,
+        "Outbound mission to the USA: Boston and New York",
+        "B2B meetings and visits in Boston and New York with NECEC and Bridge Innovation "
+        "Partners.",
+        "The outbound mission to the USA, prepared with EC2I, brings European SMEs to the "
+        "East Coast. In Boston NECEC opens its clean-energy network; in New York Bridge "
+        "Innovation Partners organizes meetings with companies and city stakeholders.\n\n"
+        "Apply through your cluster.",
+        "US", "Boston and New York", "Boston and New York", NEW_YORK, date(2019, 10, 21),
+        days=5, capacity=30,
+        organizers=("smart-urbanism-flanders", "ville-durable-aura", "citta-intelligente-piemonte",
+                    "cidades-inteligentes-norte", "ec2i", "smart-cluster-brno",
+                    "pametna-mesta-ljubljana", "urban-data-harju", "ismanusis-kaunas"),
+        hosts=("bridge-innovation-partners", "necec"),
+        agenda=(
+            AgendaItem(0, SessionKind.OTHER, "Delegation briefing with NECEC", ("09:00", "10:30"),
+                       "Boston"),
+            AgendaItem(0, SessionKind.VISIT, "Visits: clean energy and urban mobility in Boston",
+                       ("11:00", "17:00"), "Boston"),
+            AgendaItem(1, SessionKind.MATCHMAKING, "B2B matchmaking with Boston companies",
+                       ("09:30", "13:00"), "Boston"),
+            AgendaItem(1, SessionKind.RECEPTION, "Reception with the Boston ecosystem",
+                       ("18:00", "20:30"), "Boston"),
+            AgendaItem(3, SessionKind.CONFERENCE, "Smart-city innovation day in New York",
+                       venue="New York"),
+            AgendaItem(4, SessionKind.MATCHMAKING, "B2B matchmaking with New York companies",
+                       ("10:00", "13:00"), "New York"),
+            AgendaItem(4, SessionKind.WORKSHOP,
+                       "Wrap-up with Bridge Innovation Partners and EC2I", ("14:30", "16:30"),
+                       "New York"),
+        ),
+        webinar="Webinar: doing business in Boston and New York",
+    ),
+    EventSpec(
+        "inbound-mission-smart-city-expo-barcelona-2019", EventKind.INBOUND_MISSION,
+        "Inbound mission at Smart City Expo World Congress 2019",
+        "Meet stakeholders from Singapore and the USA at the Smart City Expo World Congress.",
+        BARCELONA_DESCRIPTION, "ES", "Barcelona", "Fira de Barcelona – Gran Via", MADRID,
+        date(2019, 11, 19), days=3, capacity=60,
+        organizers=("ciutat-digital-catalunya", "ville-durable-aura", "urban-tech-pirkanmaa"),
+        hosts=("bridge-innovation-partners", "ipi-singapore", "necec"),
+        agenda=BARCELONA_EXPO_AGENDA,
+        webinar="Webinar: your B2B meetings at Smart City Expo World Congress 2019",
+    ),
+)
+
+
+def _upcoming_missions(now: datetime) -> dict[str, EventSpec]:
+    """The next missions, a few months ahead of `now`, on whole days of their own zone."""
+    singapore_day = _monday_on_or_after(_today(now, SINGAPORE) + timedelta(weeks=13))
+    usa_day = _monday_on_or_after(_today(now, NEW_YORK) + timedelta(weeks=17))
+    expo_day = _next_expo_day(_today(now, MADRID) + timedelta(weeks=10))
+    india_day = _monday_on_or_after(_today(now, "Asia/Kolkata") + timedelta(weeks=26))
+    return {
+        "singapore": EventSpec(
+            f"outbound-mission-singapore-{singapore_day.year}", EventKind.OUTBOUND_MISSION,
+            f"Outbound mission to Singapore {singapore_day.year}",
+            "Urban solutions week with IPI Singapore: a conference day, B2B meetings and site "
+            "visits.",
+            "SmartCityTech returns to Singapore with its beachhead IPI Singapore. The "
+            "delegation joins a conference day on urban solutions in Southeast Asia, meets "
+            "Singapore companies and agencies in prepared B2B meetings, visits pilots, and "
+            "builds consortia for international innovation projects.\n\nApply through your "
+            "cluster: it reviews the applications of its own companies.",
+            "SG", "Singapore", "Singapore", SINGAPORE, singapore_day, days=4, capacity=25,
+            organizers=("ciutat-digital-catalunya", "smart-city-nord", "urban-living-brabant"),
+            hosts=("ipi-singapore",),
+            agenda=(
+                AgendaItem(0, SessionKind.OTHER, "Delegation briefing at IPI Singapore",
+                           ("14:00", "16:00"), "IPI Singapore"),
+                AgendaItem(0, SessionKind.RECEPTION, "Welcome dinner with the beachhead",
+                           ("19:00", "21:30")),
+                AgendaItem(1, SessionKind.CONFERENCE,
+                           "Conference day: urban solutions in Southeast Asia"),
+                AgendaItem(2, SessionKind.MATCHMAKING, "B2B matchmaking with Singapore companies",
+                           ("09:30", "12:30")),
+                AgendaItem(2, SessionKind.VISIT, "Visit to a digital-twin and urban-planning lab",
+                           ("14:30", "17:00")),
+                AgendaItem(3, SessionKind.VISIT, "Site visit: a smart estate and district cooling",
+                           ("09:00", "12:00")),
+                AgendaItem(3, SessionKind.WORKSHOP,
+                           "Consortium building for international innovation projects",
+                           ("14:00", "16:30"), "IPI Singapore"),
+            ),
+            webinar=f"Webinar: the Singapore mission {singapore_day.year}",
+        ),
+        "usa": EventSpec(
+            f"outbound-mission-usa-boston-new-york-{usa_day.year}", EventKind.OUTBOUND_MISSION,
+            f"Outbound mission to Boston and New York {usa_day.year}",
+            "B2B meetings and visits with NECEC in Boston and Bridge Innovation Partners in "
+            "New York.",
+            "A week on the US East Coast: NECEC opens its clean-energy and smart-city network "
+            "in Boston, Bridge Innovation Partners organizes meetings with companies and city "
+            "stakeholders in New York.\n\nApply through your cluster.",
+            "US", "Boston and New York", "Boston and New York", NEW_YORK, usa_day, days=5,
+            capacity=25,
+            organizers=("klaster-dolny-slask", "smart-urbanism-flanders", "ville-durable-aura"),
+            hosts=("bridge-innovation-partners", "necec"),
+            agenda=(
+                AgendaItem(0, SessionKind.OTHER, "Delegation briefing with NECEC",
+                           ("09:00", "10:30"), "Boston"),
+                AgendaItem(0, SessionKind.VISIT, "Visits: clean energy in Boston",
+                           ("11:00", "17:00"), "Boston"),
+                AgendaItem(1, SessionKind.MATCHMAKING, "B2B matchmaking with Boston companies",
+                           ("09:30", "13:00"), "Boston"),
+                AgendaItem(3, SessionKind.CONFERENCE, "Smart-city innovation day in New York",
+                           venue="New York"),
+                AgendaItem(4, SessionKind.MATCHMAKING, "B2B matchmaking with New York companies",
+                           ("10:00", "13:00"), "New York"),
+                AgendaItem(4, SessionKind.RECEPTION, "Closing reception", ("18:00", "20:30"),
+                           "New York"),
+            ),
+            webinar=f"Webinar: the Boston and New York mission {usa_day.year}",
+        ),
+        "barcelona": EventSpec(
+            f"inbound-mission-smart-city-expo-barcelona-{expo_day.year}",
+            EventKind.INBOUND_MISSION,
+            f"Inbound mission at Smart City Expo World Congress {expo_day.year}",
+            "Meet stakeholders from Singapore and the USA at the Smart City Expo World "
+            "Congress.",
+            BARCELONA_DESCRIPTION, "ES", "Barcelona", "Fira de Barcelona – Gran Via", MADRID,
+            expo_day, days=3, capacity=60,
+            organizers=("ciutat-digital-catalunya", "cidades-inteligentes-norte",
+                        "smart-city-nord"),
+            hosts=("bridge-innovation-partners", "ipi-singapore", "necec"),
+            agenda=BARCELONA_EXPO_AGENDA,
+            webinar=f"Webinar: your B2B meetings at Smart City Expo World Congress "
+                    f"{expo_day.year}",
+        ),
+        # The report's first opportunity between Aalborg and India, still being prepared.
+        "india": EventSpec(
+            f"fact-finding-mission-india-{india_day.year}", EventKind.FACT_FINDING_MISSION,
+            f"Fact-finding mission to India {india_day.year}",
+            "Exploring a first collaboration between Aalborg and Indian smart cities.",
+            "Draft. Following up the first collaboration opportunity between the city of "
+            "Aalborg and India: a small delegation explores the smart-city programmes of "
+            "Bengaluru.",
+            "IN", "Bengaluru", "Bengaluru", "Asia/Kolkata", india_day, days=4, capacity=12,
+            organizers=("smart-city-nord",),
+            agenda=(
+                AgendaItem(0, SessionKind.OTHER, "Briefing on India's smart-city programmes",
+                           ("10:00", "12:30")),
+                AgendaItem(1, SessionKind.VISIT, "Meetings with city agencies and companies"),
+            ),
+            status=EventStatus.DRAFT,
+            announced=_today(now, "Asia/Kolkata"),
+        ),
+    }
+
+
+# --------------------------------------------------------------------------- registrations
+
+
+APPLICANT, DECIDER = "applicant", "decider"
+
+# The paths applications took: (status, days after applying, who acted, kind of reason).
+OUTCOMES: dict[str, tuple[tuple[S, int, str, str], ...]] = {
+    "submitted": ((S.SUBMITTED, 0, APPLICANT, ""),),
+    "approved": ((S.SUBMITTED, 0, APPLICANT, ""), (S.APPROVED, 5, DECIDER, "")),
+    "approved_after_waitlist": (
+        (S.SUBMITTED, 0, APPLICANT, ""), (S.WAITLISTED, 4, DECIDER, "waitlist"),
+        (S.APPROVED, 18, DECIDER, "freed"),
+    ),
+    "approved_after_reapplying": (
+        (S.SUBMITTED, 0, APPLICANT, ""), (S.WITHDRAWN, 2, APPLICANT, "not_yet"),
+        (S.SUBMITTED, 9, APPLICANT, ""), (S.APPROVED, 14, DECIDER, ""),
+    ),
+    "waitlisted": ((S.SUBMITTED, 0, APPLICANT, ""), (S.WAITLISTED, 1, DECIDER, "waitlist")),
+    "waitlisted_then_rejected": (
+        (S.SUBMITTED, 0, APPLICANT, ""), (S.WAITLISTED, 4, DECIDER, "waitlist"),
+        (S.REJECTED, 25, DECIDER, "not_freed"),
+    ),
+    "rejected": ((S.SUBMITTED, 0, APPLICANT, ""), (S.REJECTED, 6, DECIDER, "reject")),
+    "withdrawn": ((S.SUBMITTED, 0, APPLICANT, ""), (S.WITHDRAWN, 3, APPLICANT, "withdraw")),
+    "withdrawn_after_approval": (
+        (S.SUBMITTED, 0, APPLICANT, ""), (S.APPROVED, 5, DECIDER, ""),
+        (S.WITHDRAWN, 20, APPLICANT, "withdraw"),
+    ),
+    "cancelled": (
+        (S.SUBMITTED, 0, APPLICANT, ""), (S.APPROVED, 5, DECIDER, ""),
+        (S.CANCELLED, 24, DECIDER, "cancel"),
+    ),
+    # Webinars need no approval: joining is approval, leaving is withdrawing.
+    "joined": ((S.APPROVED, 0, APPLICANT, ""),),
+    "left": ((S.APPROVED, 0, APPLICANT, ""), (S.WITHDRAWN, 3, APPLICANT, "")),
+    "rejoined": (
+        (S.APPROVED, 0, APPLICANT, ""), (S.WITHDRAWN, 2, APPLICANT, ""),
+        (S.APPROVED, 5, APPLICANT, ""),
+    ),
+}
+REASONS = {
+    "waitlist": (
+        "Our cluster's places on this mission are taken; you are on the waiting list.",
+        "The delegation is full; we will come back to you if a place frees up.",
+    ),
+    "freed": ("A place became free after a withdrawal.",),
+    "not_freed": ("No place became free before the delegation was finalized.",),
+    "reject": (
+        "This mission focuses on mobility and energy; your solution fits the next one better.",
+        "Your company profile does not yet show a product ready for this market.",
+        "Our cluster's places went to companies that already have a local partner in view.",
+    ),
+    "withdraw": (
+        "We cannot travel on these dates.",
+        "Our pilot project at home needs the team that week.",
+        "The travel budget was not approved in time.",
+    ),
+    "not_yet": (
+        "Our travel budget is not confirmed yet; we will apply again.",
+        "We first need our board's approval; we will apply again.",
+    ),
+    "cancel": (
+        "Travel arrangements were not confirmed before the deadline.",
+        "The participation agreement was not signed.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """Who applied to a past mission, besides the demo SME."""
+
+    newcomers: int  # SMEs on their first mission
+    returning: tuple[tuple[str, int], ...] = ()  # (earlier mission, how many come back)
+    unsuccessful: tuple[str, ...] = ()  # outcomes of the other SMEs' applications
+    staff: tuple[str, ...] = ()  # clusters whose manager travelled (fact-finding)
+
+
+# 108 SMEs in a delegation, plus the demo SME: the report's 109.
+PAST_DELEGATIONS = {
+    "fact-finding-mission-singapore-2018": Delegation(
+        3, unsuccessful=("rejected", "withdrawn"), staff=("aalborg", "gent", "eindhoven"),
+    ),
+    "outbound-mission-singapore-smart-city-summit-2018": Delegation(
+        18,
+        unsuccessful=("rejected", "rejected", "withdrawn", "waitlisted_then_rejected",
+                      "cancelled", "withdrawn_after_approval", "waitlisted"),
+    ),
+    "fact-finding-mission-boston-new-york-2018": Delegation(
+        3, unsuccessful=("rejected", "withdrawn"), staff=("gent", "lyon", "torino"),
+    ),
+    "inbound-mission-smart-city-expo-barcelona-2018": Delegation(
+        20, unsuccessful=("withdrawn", "withdrawn_after_approval", "cancelled", "rejected"),
+    ),
+    "outbound-mission-singapore-innovfest-unbound-2019": Delegation(
+        20,
+        returning=(("outbound-mission-singapore-smart-city-summit-2018", 6),),
+        unsuccessful=("rejected", "rejected", "waitlisted_then_rejected",
+                      "waitlisted_then_rejected", "withdrawn", "cancelled", "waitlisted"),
+    ),
+    "outbound-mission-usa-boston-new-york-2019": Delegation(
+        22,
+        returning=(("fact-finding-mission-boston-new-york-2018", 2),
+                   ("inbound-mission-smart-city-expo-barcelona-2018", 4)),
+        unsuccessful=("rejected", "waitlisted_then_rejected", "withdrawn", "withdrawn",
+                      "cancelled", "withdrawn_after_approval"),
+    ),
+    "inbound-mission-smart-city-expo-barcelona-2019": Delegation(
+        22,
+        returning=(("inbound-mission-smart-city-expo-barcelona-2018", 6),
+                   ("outbound-mission-singapore-innovfest-unbound-2019", 3)),
+        unsuccessful=("withdrawn", "rejected", "cancelled"),
+    ),
+}
+NEVER_DELEGATED = 2  # member SMEs that never joined a delegation
+WEBINAR_SHARE = 0.6  # of a mission's applicants who joined its webinar
+WEBINAR_NEWCOMERS = 4  # others who only joined the webinar
+
+# The demo SME's own story, by event slug: a webinar, a withdrawal and a mission; then the
+# next Singapore mission's webinar and an application waiting for its decision.
+DEMO_SME_PAST = (
+    ("webinar-outbound-mission-singapore-innovfest-unbound-2019", "joined"),
+    ("outbound-mission-singapore-innovfest-unbound-2019", "withdrawn"),
+    ("inbound-mission-smart-city-expo-barcelona-2019", "approved"),
+)
+
+# How far the upcoming missions' applications have got, by mission.
+UPCOMING_OUTCOMES = {
+    "singapore": ("approved", "approved", "approved", "waitlisted", "submitted", "submitted"),
+    "usa": ("approved", "approved", "submitted", "submitted", "submitted"),
+    "barcelona": ("approved", "submitted", "submitted", "submitted"),
+}
+# Applications from the demo manager's own cluster wait for their decision on the desk.
+DEMO_MANAGER_PENDING = 3
+UPCOMING_WEBINAR_ATTENDEES = 8
+
+
+class Applicant(NamedTuple):
+    email: str
+    decider: str  # who decides for them: their home cluster's manager, else an organizer
+
+
+class Step(NamedTuple):
+    status: S
+    when: datetime
+    by_applicant: bool
+    reason: str
+
+
+class Application(NamedTuple):
+    event: str  # slug
+    applicant: Applicant
+    steps: tuple[Step, ...]
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the demo holds, computed without touching the database."""
+
+    partners: tuple[PartnerSpec, ...]
+    organizations: tuple[OrganizationSpec, ...]
+    people: tuple[PersonSpec, ...]
+    events: dict[str, EventSpec]
+    applications: tuple[Application, ...]
+
+
+def plan(now: datetime) -> Plan:
+    rng = random.Random(SEED)
+    smes = _member_smes(rng)
+    upcoming = _upcoming_missions(now)
+    events = {
+        spec.slug: spec
+        for spec in (*_with_webinars(PAST_MISSIONS, _past),
+                     *_with_webinars(upcoming.values(), lambda spec: _upcoming(spec, now)))
+    }
+    applicants = [Applicant(person.email, CLUSTER_BY_SLUG[org.home_cluster].manager_email)
+                  for org, person in smes]
+    applications = [
+        *_past_applications(rng, applicants, events, now),
+        *_past_applications_of_others(rng, events, now),
+        *_upcoming_applications(rng, applicants, upcoming, events, now),
+        *_demo_sme_applications(rng, upcoming["singapore"], events, now),
+    ]
+    return Plan(
+        partners=(*(_cluster_partner(c) for c in MEMBER_CLUSTERS), *OTHER_PARTNERS,
+                  *EC2I_CLUSTERS),
+        organizations=(_demo_sme_organization(), *(org for org, _ in smes),
+                       *_triple_helix_organizations(), *_target_region_organizations()),
+        people=(*_staff(), *(person for _, person in smes), *_other_contacts()),
+        events=events,
+        applications=tuple(applications),
+    )
+
+
+def _cluster_partner(cluster: ClusterRegion) -> PartnerSpec:
+    return PartnerSpec(
+        cluster.slug, cluster.name, cluster.short_name, PartnerKind.CLUSTER, cluster.country,
+        cluster.region, cluster.city,
+        f"Member of SmartCityTech: the smart-city cluster of {cluster.region}, bringing "
+        f"together companies, research and government around {cluster.city}.",
+    )
+
+
+def _member_smes(rng: random.Random) -> list[tuple[OrganizationSpec, PersonSpec]]:
+    """Eleven SMEs per member cluster, each with one contact, from the cluster's own lists."""
+    smes = []
+    for index, cluster in enumerate(MEMBER_CLUSTERS):
+        contacts = cluster.people[:-1]
+        for number, (stem, contact) in enumerate(
+            zip(cluster.company_stems, contacts, strict=True)
+        ):
+            # Rotate the sectors per cluster so each sector shows up in every country.
+            sector, word, offering = SECTORS[(number + 3 * index) % len(SECTORS)]
+            size = rng.choices(SIZES, weights=SIZE_WEIGHTS)[0]
+            town = cluster.towns[number % len(cluster.towns)]
+            name = f"{stem} {word} {cluster.legal_form}"
+            organization = OrganizationSpec(
+                name, cluster.country, town, sector, size, Helix.INDUSTRY,
+                f"https://www.{_handle(stem, '-')}-{_handle(word, '-')}.{cluster.country.lower()}",
+                f"We {offering}. {TEAMS[size]} in {town}. {rng.choice(AMBITIONS)}",
+                cluster.slug,
+            )
+            smes.append((organization, PersonSpec(_email(contact), contact, name)))
+    return smes
+
+
+def _demo_sme_organization() -> OrganizationSpec:
+    return OrganizationSpec(
+        DEMO_SME_ORGANIZATION, "DK", "Aalborg", "IoT sensing", OrganizationSize.SMALL,
+        Helix.INDUSTRY, "https://www.limfjord-sensing.dk",
+        "We measure how harbours and waterfronts are used, with sensors that count without "
+        "cameras. A team of about thirty in Aalborg. Looking for pilot partners in Singapore.",
+        AALBORG.slug,
+    )
+
+
+def _triple_helix_organizations() -> Iterable[OrganizationSpec]:
+    for key, name, helix, size, city, sector, profile, *_ in TRIPLE_HELIX:
+        cluster = CLUSTER_BY_KEY[key]
+        yield OrganizationSpec(name, cluster.country, city, sector, size, helix, "", profile,
+                               cluster.slug)
+
+
+def _target_region_organizations() -> Iterable[OrganizationSpec]:
+    for name, country, city, helix, size, sector, profile, *_ in TARGET_REGION_ORGANIZATIONS:
+        yield OrganizationSpec(name, country, city, sector, size, helix, "", profile, None)
+
+
+def _staff() -> Iterable[PersonSpec]:
+    """The demo accounts, then a manager for every other member cluster (no login)."""
+    for account in DEMO_ACCOUNTS:
+        organization = DEMO_SME_ORGANIZATION if account is DEMO_SME else None
+        yield PersonSpec(account.email, account.name, organization, DEMO_PASSWORD,
+                         account.grant, account.partner)
+    demo_emails = {account.email for account in DEMO_ACCOUNTS}
+    for cluster in MEMBER_CLUSTERS:
+        if cluster.manager_email not in demo_emails:
+            yield PersonSpec(cluster.manager_email, cluster.manager_name, None, None,
+                             Role.PARTNER_MANAGER, cluster.slug)
+
+
+def _other_contacts() -> Iterable[PersonSpec]:
+    for _, name, *_, contact, _ in TRIPLE_HELIX:
+        yield PersonSpec(_email(contact), contact, name)
+    for name, *_, contact, _ in TARGET_REGION_ORGANIZATIONS:
+        yield PersonSpec(_email(contact), contact, name)
+
+
+# --------------------------------------------------------------------------- event dates
+
+
+def _with_webinars(
+    missions: Iterable[EventSpec], schedule: Callable[[EventSpec], EventSpec]
+) -> list[EventSpec]:
+    events = []
+    for mission in missions:
+        events.append(schedule(mission))
+        if mission.webinar:
+            events.append(schedule(_promotional_webinar(mission)))
+    return events
+
+
+def _webinar_slug(mission: EventSpec) -> str:
+    return f"webinar-{mission.slug}"
+
+
+def _promotional_webinar(mission: EventSpec) -> EventSpec:
+    return EventSpec(
+        _webinar_slug(mission), EventKind.WEBINAR, mission.webinar,
+        "One hour online: the target market, the programme, and how to apply.",
+        f"An online hour to prepare the {mission.title}: what the region offers, the "
+        "programme, what it costs and how the clusters choose their delegates. Speakers "
+        "from the organizing clusters and the beachheads answer your questions.",
+        mission.country, mission.city, "Online", WEBINAR_ZONE,
+        mission.first_day - WEBINAR_LEAD, hours=("10:00", "11:00"), capacity=100,
+        requires_approval=False,
+        organizers=tuple(slug for slug in mission.organizers if slug in CLUSTER_BY_SLUG),
+        hosts=mission.hosts,
+        agenda=(AgendaItem(0, SessionKind.WEBINAR, "Live webinar with questions",
+                           ("10:00", "11:00"), "Online"),),
+        status=mission.status,
+    )
+
+
+def _past(spec: EventSpec) -> EventSpec:
+    call = WEBINAR_CALL if spec.kind == EventKind.WEBINAR else MISSION_CALL
+    return replace(
+        spec, status=EventStatus.CLOSED, registration_opens=spec.first_day - call,
+        registration_closes=_registration_deadline(spec),
+    )
+
+
+def _upcoming(spec: EventSpec, now: datetime) -> EventSpec:
+    if spec.status == EventStatus.DRAFT:
+        return spec
+    return replace(
+        spec, registration_opens=_today(now, spec.timezone) - timedelta(weeks=2),
+        registration_closes=_registration_deadline(spec),
+    )
+
+
+def _registration_deadline(spec: EventSpec) -> date | None:
+    # Webinars take registrations until they end.
+    return None if spec.kind == EventKind.WEBINAR else spec.first_day - MISSION_DEADLINE
+
+
+def _today(now: datetime, zone: str) -> date:
+    return now.astimezone(ZoneInfo(zone)).date()
+
+
+def _monday_on_or_after(day: date) -> date:
+    return day + timedelta(days=-day.weekday() % 7)
+
+
+def _next_expo_day(earliest: date) -> date:
+    """The Smart City Expo World Congress opens in November, here on its second Tuesday."""
+    this_year = _second_tuesday_of_november(earliest.year)
+    return this_year if this_year >= earliest else _second_tuesday_of_november(earliest.year + 1)
+
+
+def _second_tuesday_of_november(year: int) -> date:
+    first = date(year, 11, 1)
+    return first + timedelta(days=(1 - first.weekday()) % 7 + 7)
+
+
+def _local(day: date, clock: str, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.fromisoformat(clock), tzinfo=zone).astimezone(UTC)
+
+
+# --------------------------------------------------------------------------- who applied
+
+
+def _past_applications(
+    rng: random.Random, smes: list[Applicant], events: dict[str, EventSpec], now: datetime
+) -> list[Application]:
+    """The member SMEs' applications to the past missions and their webinars."""
+    pool = list(smes)
+    rng.shuffle(pool)
+    pool = pool[NEVER_DELEGATED:]
+    delegations: dict[str, list[Applicant]] = {}
+    applications = []
+    for mission in PAST_MISSIONS:
+        delegation = PAST_DELEGATIONS[mission.slug]
+        delegates, pool = pool[: delegation.newcomers], pool[delegation.newcomers:]
+        for earlier, count in delegation.returning:
+            candidates = [a for a in delegations[earlier] if a not in delegates]
+            delegates += rng.sample(candidates, count)
+        delegations[mission.slug] = delegates
+        others = rng.sample([a for a in smes if a not in delegates], len(delegation.unsuccessful))
+        outcomes = [*(_delegate_outcome(rng) for _ in delegates), *delegation.unsuccessful]
+        spec = events[mission.slug]
+        for applicant, outcome in zip([*delegates, *others], outcomes, strict=True):
+            applications.append(_application(rng, spec, applicant, outcome, now))
+        webinar = events[_webinar_slug(mission)]
+        applications += _webinar_attendance(rng, webinar, [*delegates, *others], smes, now)
+    return applications
+
+
+def _delegate_outcome(rng: random.Random) -> str:
+    draw = rng.random()
+    if draw < 0.08:
+        return "approved_after_waitlist"
+    if draw < 0.13:
+        return "approved_after_reapplying"
+    return "approved"
+
+
+def _webinar_attendance(
+    rng: random.Random,
+    webinar: EventSpec,
+    applicants: list[Applicant],
+    smes: list[Applicant],
+    now: datetime,
+) -> list[Application]:
+    """Most of a mission's applicants joined its webinar first, with a few curious others."""
+    attendees = rng.sample(applicants, round(WEBINAR_SHARE * len(applicants)))
+    attendees += rng.sample([a for a in smes if a not in applicants], WEBINAR_NEWCOMERS)
+    outcomes = ["left", "rejoined"] + ["joined"] * (len(attendees) - 2)
+    return [_application(rng, webinar, applicant, outcome, now)
+            for applicant, outcome in zip(attendees, outcomes, strict=True)]
+
+
+def _past_applications_of_others(
+    rng: random.Random, events: dict[str, EventSpec], now: datetime
+) -> list[Application]:
+    """Cluster managers on the fact-finding missions, the triple helix, the target regions."""
+    travellers: list[tuple[str, Applicant]] = []
+    for slug, delegation in PAST_DELEGATIONS.items():
+        # Staff have no organization, so the organizers decide: the coordinator did.
+        travellers += [(slug, Applicant(CLUSTER_BY_KEY[key].manager_email, ADMIN.email))
+                       for key in delegation.staff]
+    for key, *_, contact, joined in TRIPLE_HELIX:
+        decider = CLUSTER_BY_KEY[key].manager_email
+        travellers += [(slug, Applicant(_email(contact), decider)) for slug in joined]
+    for *_, contact, joined in TARGET_REGION_ORGANIZATIONS:
+        travellers += [(slug, Applicant(_email(contact), _organizer_manager(events[slug])))
+                       for slug in joined]
+    return [_application(rng, events[slug], applicant, "approved", now)
+            for slug, applicant in travellers]
+
+
+def _organizer_manager(mission: EventSpec) -> str:
+    """Who decides for applicants without a home cluster: the first member organizer."""
+    return next(CLUSTER_BY_SLUG[slug].manager_email
+                for slug in mission.organizers if slug in CLUSTER_BY_SLUG)
+
+
+def _upcoming_applications(
+    rng: random.Random,
+    smes: list[Applicant],
+    upcoming: dict[str, EventSpec],
+    events: dict[str, EventSpec],
+    now: datetime,
+) -> list[Application]:
+    applications = []
+    for key, outcomes in UPCOMING_OUTCOMES.items():
+        mission = events[upcoming[key].slug]
+        applicants = rng.sample(smes, len(outcomes))
+        if key == "singapore":
+            own_cluster = [a for a in smes
+                           if a.decider == AALBORG.manager_email and a not in applicants]
+            pending = rng.sample(own_cluster, DEMO_MANAGER_PENDING)
+            applicants += pending
+            outcomes += ("submitted",) * len(pending)
+        for applicant, outcome in zip(applicants, outcomes, strict=True):
+            applications.append(_application(rng, mission, applicant, outcome, now))
+        webinar = events[_webinar_slug(mission)]
+        for applicant in rng.sample(smes, UPCOMING_WEBINAR_ATTENDEES):
+            applications.append(_application(rng, webinar, applicant, "joined", now))
+    return applications
+
+
+def _demo_sme_applications(
+    rng: random.Random, singapore: EventSpec, events: dict[str, EventSpec], now: datetime
+) -> list[Application]:
+    demo_sme = Applicant(DEMO_SME.email, AALBORG.manager_email)
+    story = (*DEMO_SME_PAST, (_webinar_slug(singapore), "joined"), (singapore.slug, "submitted"))
+    return [_application(rng, events[slug], demo_sme, outcome, now) for slug, outcome in story]
+
+
+def _application(
+    rng: random.Random, event: EventSpec, applicant: Applicant, outcome: str, now: datetime
+) -> Application:
+    applied_at = _applied_at(rng, event, now)
+    steps = tuple(
+        Step(status, applied_at + timedelta(days=days), actor == APPLICANT,
+             rng.choice(REASONS[reason]) if reason else "")
+        for status, days, actor, reason in OUTCOMES[outcome]
+    )
+    return Application(event.slug, applicant, steps)
+
+
+def _applied_at(rng: random.Random, event: EventSpec, now: datetime) -> datetime:
+    """In office hours (07:00-15:00 UTC: morning to afternoon in Europe). Past events: early
+    in their registration window, so every step lands before the event. Upcoming ones: in
+    the two weeks registration has been open, early enough for a decision five days later
+    to be in the past too."""
+    if event.status == EventStatus.CLOSED:
+        assert event.registration_opens is not None
+        within = 20 if event.kind == EventKind.WEBINAR else 30
+        day = event.registration_opens + timedelta(days=rng.randint(1, within))
+    else:
+        day = _today(now, event.timezone) - timedelta(days=rng.randint(6, 13))
+    return datetime.combine(day, time(7), tzinfo=UTC) + timedelta(minutes=5 * rng.randint(0, 96))
+
+
+# --------------------------------------------------------------------------- names
+
+
+# Letters that Unicode does not decompose into a base letter and an accent.
+_UNDECOMPOSABLE = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "Ae", "ł": "l", "Ł": "L"})
+
+
+def _handle(text: str, separator: str) -> str:
+    """Lower-case ASCII for emails and web addresses: "Śnieżka" -> "sniezka"."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSABLE))
+    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", separator, ascii_text).strip(separator)
+
+
+def _email(full_name: str) -> str:
+    given, family = full_name.split(" ", 1)
+    return f"{_handle(given, '')}.{_handle(family, '')}@{DEMO_DOMAIN}"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+COUNTED = {
+    "partners": Partner,
+    "organizations": Organization,
+    "users": User,
+    "events": Event,
+    "registrations": Registration,
+}
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    partners: int
+    organizations: int
+    users: int
+    events: int
+    registrations: int
+    added: int  # how many of those this run created
+
+    def describe(self) -> str:
+        counts = ", ".join(f"{getattr(self, label)} {label}" for label in COUNTED)
+        news = (f"This run added {self.added} of them." if self.added
+                else "Everything was already there; nothing changed.")
+        rows = [("Role", "Email", "Password"),
+                *((a.role, a.email, DEMO_PASSWORD) for a in DEMO_ACCOUNTS)]
+        widths = [max(len(row[column]) for row in rows) for column in range(2)]
+        table = [f"  {role:<{widths[0]}}  {email:<{widths[1]}}  {password}"
+                 for role, email, password in rows]
+        return "\n".join([
+            f"SmartCityTech demo data: {counts}.", news, "",
+            f"Sign in at {DEMO_URL} with one account per role:", *table,
+        ])
+
+
+def load(now: datetime | None = None) -> DemoSummary:
+    """Create whatever part of the demo data is missing; commit once."""
+    now = now or utcnow()
+    before = _counts()
+    content = plan(now)
+    partners = _ensure_partners(content.partners)
+    organizations = _ensure_organizations(content.organizations, partners)
+    users = _ensure_people(content.people, organizations, partners)
+    events = _ensure_events(content.events.values(), partners)
+    # Registrations are keyed by ids, and record their responsible partner by id.
+    db.session.flush()
+    _ensure_applications(content.applications, users, events)
+    db.session.commit()
+    after = _counts()
+    return DemoSummary(**after, added=sum(after.values()) - sum(before.values()))
+
+
+def _counts() -> dict[str, int]:
+    return {label: db.session.scalar(select(func.count()).select_from(model))
+            for label, model in COUNTED.items()}
+
+
+K = TypeVar("K")
+T = TypeVar("T")
+
+
+def _ensure(existing: dict[K, T], key: K, build: Callable[[], T]) -> T:
+    """The object stored under its natural key, or a new one, added to the session."""
+    if key not in existing:
+        existing[key] = build()
+        db.session.add(existing[key])
+    return existing[key]
+
+
+def _ensure_partners(specs: Iterable[PartnerSpec]) -> dict[str, Partner]:
+    partners = {p.slug: p for p in db.session.scalars(select(Partner))}
+    for spec in specs:
+        _ensure(partners, spec.slug, lambda spec=spec: Partner(
+            is_member=spec.slug in CLUSTER_BY_SLUG, **spec._asdict()
+        ))
+    return partners
+
+
+def _ensure_organizations(
+    specs: Iterable[OrganizationSpec], partners: dict[str, Partner]
+) -> dict[str, Organization]:
+    # Names are not unique in the schema; the first organization of a name is the demo's.
+    organizations: dict[str, Organization] = {}
+    for organization in db.session.scalars(select(Organization).order_by(Organization.id)):
+        organizations.setdefault(organization.name, organization)
+    for spec in specs:
+        _ensure(organizations, spec.name,
+                lambda spec=spec: _build_organization(spec, partners))
+    return organizations
+
+
+def _build_organization(spec: OrganizationSpec, partners: dict[str, Partner]) -> Organization:
+    values = spec._asdict()
+    home_cluster = values.pop("home_cluster")
+    return Organization(
+        **values, home_cluster=partners[home_cluster] if home_cluster else None,
+        created_at=LAUNCHED_AT,
+    )
+
+
+def _ensure_people(
+    specs: Iterable[PersonSpec],
+    organizations: dict[str, Organization],
+    partners: dict[str, Partner],
+) -> dict[str, User]:
+    users = {u.email: u for u in db.session.scalars(select(User))}
+    for spec in specs:
+        if spec.email not in users:
+            users[spec.email] = _create_person(spec, organizations, partners)
+    return users
+
+
+def _create_person(
+    spec: PersonSpec, organizations: dict[str, Organization], partners: dict[str, Partner]
+) -> User:
+    organization = organizations[spec.organization] if spec.organization else None
+    user = accounts.create_user(spec.email, spec.name, spec.password, organization=organization)
+    user.created_at = user.email_verified_at = LAUNCHED_AT
+    if spec.grant:
+        granted = accounts.grant(user, spec.grant, partners[spec.partner] if spec.partner else None)
+        granted.created_at = LAUNCHED_AT
+    return user
+
+
+def _ensure_events(specs: Iterable[EventSpec], partners: dict[str, Partner]) -> dict[str, Event]:
+    events = {e.slug: e for e in db.session.scalars(select(Event))}
+    for spec in specs:
+        _ensure(events, spec.slug, lambda spec=spec: _build_event(spec, partners))
+    return events
+
+
+def _build_event(spec: EventSpec, partners: dict[str, Partner]) -> Event:
+    zone = spec.zone
+    opens_at = _midnight(spec.registration_opens, zone)
+    announced_at = _midnight(spec.announced, zone) or opens_at
+    return Event(
+        kind=spec.kind, title=spec.title, slug=spec.slug, summary=spec.summary,
+        description=spec.description, target_country=spec.country, target_city=spec.city,
+        venue=spec.venue, timezone=spec.timezone,
+        starts_at=_local(spec.first_day, spec.hours[0], zone),
+        ends_at=_local(spec.last_day, spec.hours[1], zone),
+        registration_opens_at=opens_at,
+        registration_closes_at=_midnight(spec.registration_closes, zone),
+        capacity=spec.capacity, requires_approval=spec.requires_approval, status=spec.status,
+        created_at=announced_at, updated_at=announced_at,
+        organizers=[partners[slug] for slug in spec.organizers],
+        hosts=[partners[slug] for slug in spec.hosts],
+        sessions=[_build_session(spec, position, item)
+                  for position, item in enumerate(spec.agenda)],
+    )
+
+
+def _midnight(day: date | None, zone: ZoneInfo) -> datetime | None:
+    return _local(day, "00:00", zone) if day else None
+
+
+def _build_session(spec: EventSpec, position: int, item: AgendaItem) -> EventSession:
+    day = spec.first_day + timedelta(days=item.day)
+    common = {"kind": item.kind, "title": item.title, "venue": item.venue, "position": position}
+    if item.hours is None:
+        return EventSession(all_day=True, start_date=day,
+                            end_date=day + timedelta(days=item.days - 1), **common)
+    start, end = item.hours
+    return EventSession(starts_at=_local(day, start, spec.zone),
+                        ends_at=_local(day, end, spec.zone), **common)
+
+
+def _ensure_applications(
+    applications: Iterable[Application], users: dict[str, User], events: dict[str, Event]
+) -> None:
+    recorded = {tuple(row) for row in db.session.execute(
+        select(Registration.event_id, Registration.user_id)
+    )}
+    for application in applications:
+        event = events[application.event]
+        user = users[application.applicant.email]
+        if (event.id, user.id) in recorded:
+            continue
+        decider = users[application.applicant.decider]
+        steps = [(step.status, step.when, user if step.by_applicant else decider, step.reason)
+                 for step in application.steps]
+        organization = user.organization
+        registrations.record_history(
+            user, event, steps,
+            responsible_partner_id=organization.home_cluster_id if organization else None,
+        )
