@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from markupsafe import escape
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from tests.conftest import csrf_token
@@ -487,14 +487,34 @@ def test_the_demo_command_loads_and_prints_the_logins(app, db):
     assert "nothing changed" in second.output
 
 
+def test_demo_if_empty_leaves_a_database_with_accounts_alone_but_shows_the_logins(
+    app, db, make
+):
+    runner = app.test_cli_runner()
+    someone = make.user(email="someone@example.org")
+    db.session.commit()
+
+    untouched = runner.invoke(args=["demo", "--if-empty"])
+    assert "the demo data was not loaded" in untouched.output
+    assert db.session.scalar(select(func.count()).select_from(Event)) == 0
+    assert demo.DEMO_PASSWORD not in untouched.output
+
+    db.session.delete(someone)
+    db.session.commit()
+    loaded = runner.invoke(args=["demo", "--if-empty"])
+    assert "This run added" in loaded.output
+    again = runner.invoke(args=["demo", "--if-empty"])
+    assert "the demo data was not loaded" in again.output
+    assert demo.DEMO_ACCOUNTS[0].email in again.output and demo.DEMO_PASSWORD in again.output
+
+
 def test_the_demo_command_refuses_the_production_config(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "a-production-secret-of-at-least-32-characters")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'production.db'}")
     production = create_app("production")
 
-    # `flask --app wsgi demo` runs its commands inside an app context; so does this.
+    result = production.test_cli_runner().invoke(args=["demo"])
     with production.app_context():
-        result = production.test_cli_runner().invoke(args=["demo"])
         _db.engine.dispose()
 
     assert result.exit_code != 0

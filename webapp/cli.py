@@ -43,6 +43,9 @@ def demo_command(if_empty: bool) -> None:
 
     if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
         click.echo("The database already has accounts; the demo data was not loaded.")
+        demo_admin = demo.DEMO_ACCOUNTS[0].email
+        if db.session.scalar(select(User.id).where(User.email == demo_admin)) is not None:
+            click.echo(demo.describe_logins())
         return
     summary = demo.load()
     click.echo(summary.describe())

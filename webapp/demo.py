@@ -1313,15 +1313,17 @@ class DemoSummary:
         counts = ", ".join(f"{getattr(self, label)} {label}" for label in COUNTED)
         news = (f"This run added {self.added} of them." if self.added
                 else "Everything was already there; nothing changed.")
-        rows = [("Role", "Email", "Password"),
-                *((a.role, a.email, DEMO_PASSWORD) for a in DEMO_ACCOUNTS)]
-        widths = [max(len(row[column]) for row in rows) for column in range(2)]
-        table = [f"  {role:<{widths[0]}}  {email:<{widths[1]}}  {password}"
-                 for role, email, password in rows]
-        return "\n".join([
-            f"SmartCityTech demo data: {counts}.", news, "",
-            f"Sign in at {DEMO_URL} with one account per role:", *table,
-        ])
+        return "\n".join([f"SmartCityTech demo data: {counts}.", news, "", describe_logins()])
+
+
+def describe_logins() -> str:
+    """The demo accounts as a table, for the command line."""
+    rows = [("Role", "Email", "Password"),
+            *((a.role, a.email, DEMO_PASSWORD) for a in DEMO_ACCOUNTS)]
+    widths = [max(len(row[column]) for row in rows) for column in range(2)]
+    table = [f"  {role:<{widths[0]}}  {email:<{widths[1]}}  {password}"
+             for role, email, password in rows]
+    return "\n".join([f"Sign in at {DEMO_URL} with one account per role:", *table])
 
 
 def load(now: datetime | None = None) -> DemoSummary:
