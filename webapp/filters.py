@@ -17,6 +17,14 @@ def country_name(code: str | None) -> str:
     return locale.territories.get(code.upper(), code.upper())
 
 
+def place(event) -> str:
+    """"Boston, United States"; a city-state is named once ("Singapore")."""
+    country = country_name(event.target_country)
+    if not event.target_city or event.target_city == country:
+        return country
+    return f"{event.target_city}, {country}"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         instant=localtime.format_instant,
@@ -24,6 +32,7 @@ def init_app(app: Flask) -> None:
         day=localtime.format_day,
         days=localtime.format_days,
         country=country_name,
+        place=place,
         zone_label=localtime.zone_label,
     )
 

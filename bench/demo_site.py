@@ -1,0 +1,73 @@
+"""The demo site the bench scripts measure: the app on a throwaway SQLite file with the demo data.
+
+The scripts run as files (`.venv/bin/python bench/pages.py`), so the project root is put on
+the import path here, before anything imports `webapp`.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from flask import Flask  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from webapp import create_app  # noqa: E402
+from webapp.extensions import db  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@contextmanager
+def demo_app(**overrides) -> Iterator[Flask]:
+    """A fresh app with the demo data committed; no app context is left pushed, so each
+    request gets its own context and database session, as in production."""
+    from webapp import demo
+
+    with tempfile.TemporaryDirectory(prefix="beachhead-bench-") as folder:
+        app = create_app(
+            "testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder}/bench.db", **overrides
+        )
+        with app.app_context():
+            upgrade()
+            demo.load()
+            db.session.commit()
+            db.session.remove()
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+@contextmanager
+def served(app: Flask) -> Iterator[str]:
+    """Serve `app` on a free local port in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="bench-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()

@@ -1,0 +1,175 @@
+"""A live server with the demo data, Debian's Chromium for pytest-playwright, and axe-core.
+
+The live app runs on its own SQLite file, never on the session database of
+tests/conftest.py: the browser talks to it over HTTP from another thread, so its data must
+be committed, and what the browser sees does not depend on the database kind under test.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
+from flask_migrate import upgrade
+from playwright.sync_api import Page
+from werkzeug.serving import make_server
+
+from webapp import create_app, demo
+from webapp.extensions import db
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 900}
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def missing_chromium_message(path: Path) -> str:
+    if os.environ.get("CI"):
+        return (
+            f"Browser tests run in CI and need Debian's Chromium at {path}, which is missing: "
+            "add `apt-get install -y chromium` to the CI image (`playwright install` does not "
+            "work on these machines)."
+        )
+    return (
+        f"Browser tests need Debian's Chromium at {path}. Install it with "
+        "`sudo apt-get update && sudo apt-get install -y chromium` (about 600 MB; "
+        "`playwright install` does not work here), or leave these tests out with "
+        "-m 'not browser'."
+    )
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    # A missing browser fails the run, never skips it: a skipped browser suite looks green.
+    if not CHROMIUM.exists():
+        pytest.fail(missing_chromium_message(CHROMIUM), pytrace=False)
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("browser")
+    database = folder / "browser.db"
+    app = create_app(
+        "testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}", WTF_CSRF_ENABLED=True
+    )
+    with app.app_context():
+        upgrade()
+        demo.load()  # commits
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        # SQLite in WAL mode leaves -wal and -shm files beside the database.
+        for path in folder.glob(f"{database.name}*"):
+            path.unlink()
+        folder.rmdir()
+
+
+@pytest.fixture(scope="session")
+def base_url() -> None:
+    """No session-wide URL: each module's live server sets it in `browser_context_args`.
+    This also replaces pytest-playwright's fallback `base_url`, a fixture method that
+    pytest 9 warns about and pytest 10 refuses."""
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser_context_args(browser_context_args: dict, live_server: LiveServer) -> dict:
+    return {**browser_context_args, "base_url": live_server.url, "viewport": VIEWPORT}
+
+
+@pytest.fixture
+def page(page: Page) -> Page:
+    # A local server answers in milliseconds: fail fast instead of after Playwright's 30 s.
+    page.set_default_timeout(10_000)
+    return page
+
+
+def describe_violations(url: str, violations: list[dict]) -> str:
+    lines = [f"axe-core found {len(violations)} serious or critical violation(s) on {url}:"]
+    for violation in violations:
+        lines.append(
+            f"- {violation['id']} ({violation['impact']}): {violation['help']}"
+            f"\n  {violation['helpUrl']}"
+        )
+        for node in violation["nodes"]:
+            target = " ".join(str(part) for part in node["target"])
+            lines.append(f"    at {target}")
+            summary = node.get("failureSummary")
+            if summary:
+                lines.extend(f"       {line}" for line in summary.splitlines())
+    return "\n".join(lines)
+
+
+@dataclass
+class AccessibilityCheck:
+    """Runs axe-core on the page in view. Every navigation must be checked before the next
+    one, so a test cannot visit a page axe has not seen."""
+
+    page: Page
+    axe: Axe = field(default_factory=Axe)
+    unchecked: str | None = None
+    skipped: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.page.on("framenavigated", self._navigated)
+
+    def _navigated(self, frame) -> None:
+        if frame != self.page.main_frame:
+            return
+        if self.unchecked is not None:
+            self.skipped.append(self.unchecked)
+        self.unchecked = frame.url
+
+    def __call__(self) -> None:
+        self.page.wait_for_load_state("load")
+        self.unchecked = None
+        results = self.axe.run(self.page)
+        blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING_IMPACTS]
+        if blocking:
+            pytest.fail(describe_violations(self.page.url, blocking), pytrace=False)
+
+    def assert_every_page_checked(self) -> None:
+        missed = [*self.skipped, *([self.unchecked] if self.unchecked else [])]
+        if missed:
+            pytest.fail(f"pages visited without an axe check: {missed}", pytrace=False)
+
+
+@pytest.fixture
+def assert_accessible(page: Page, request: pytest.FixtureRequest) -> Iterator[AccessibilityCheck]:
+    """`assert_accessible()` after every navigation; at the end, no page went unchecked."""
+    failures_before = request.session.testsfailed
+    check = AccessibilityCheck(page)
+    yield check
+    if request.session.testsfailed == failures_before:
+        check.assert_every_page_checked()
