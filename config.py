@@ -56,6 +56,16 @@ class Config:
     MAIL_DEFAULT_SENDER = "Beachhead <no-reply@beachhead.localhost>"
     REDIS_URL: str | None = None
     DEMO_ALLOWED = True
+    # Organization logos (re-encoded PNG/JPEG); outside static/, served through a view.
+    UPLOAD_FOLDER = str(INSTANCE_DIR / "uploads")
+    MAX_LOGO_BYTES = 2 * 1024 * 1024
+    # The version of the privacy notice people accept at sign-up (templates/legal/).
+    PRIVACY_VERSION = "2026-11"
+    VERIFY_EMAIL_MAX_AGE = 48 * 3600
+    RESET_PASSWORD_MAX_AGE = 3600
+    # Failed logins, sign-ups and reset requests allowed per account and per IP.
+    THROTTLE_LIMIT = 10
+    THROTTLE_WINDOW = timedelta(minutes=15)
 
 
 class DevelopmentConfig(Config):
@@ -101,6 +111,7 @@ class ProductionConfig(Config):
         self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", Config.UPLOAD_FOLDER)
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
         self.MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
         self.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)

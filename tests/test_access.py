@@ -6,34 +6,23 @@ are written down here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
+import pkgutil
 
 import pytest
 from sqlalchemy import select
 
+import tests.matrix
 from tests.conftest import csrf_token
 from tests.factories import Factory
+from tests.matrix import LOGIN, ROLES, SIGNED_IN_200, Case, World, statuses
 from webapp import access
 from webapp.extensions import db as _db
 from webapp.models import EventStatus, Registration, User
 from webapp.models import RegistrationStatus as S
 
-ROLES = (
-    "anonymous", "member", "other_member", "manager_a", "manager_b",
-    "organizer", "host", "other_host", "admin",
-)
-LOGIN = "login"  # expected: redirect to the sign-in page
-
-
-@dataclass(frozen=True)
-class World:
-    users: dict[str, str]  # role -> Flask-Login session id
-    user_ids: dict[str, int]
-    event_slug: str
-    draft_slug: str
-    own_reg: int  # member's approved registration (cluster A)
-    other_reg: int  # another applicant's submitted registration (cluster B)
-    names: dict[str, str]
+AREAS = [importlib.import_module(f"tests.matrix.{m.name}")
+         for m in pkgutil.iter_modules(tests.matrix.__path__)]
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +34,10 @@ def world(app):
         beachhead, other_beachhead = make.beachhead(), make.beachhead()
         event = make.event(organizers=[organizing], hosts=[beachhead])
         draft = make.event(organizers=[organizing], hosts=[beachhead], status=EventStatus.DRAFT)
+        member_org, other_org = make.organization(cluster_a), make.organization(cluster_a)
         users = {
-            "member": make.user(make.organization(cluster_a), name="Anna Member"),
-            "other_member": make.user(make.organization(cluster_a), name="Olaf Other"),
+            "member": make.user(member_org, name="Anna Member"),
+            "other_member": make.user(other_org, name="Olaf Other"),
             "manager_a": make.manager(cluster_a),
             "manager_b": make.manager(cluster_b),
             "organizer": make.manager(organizing),
@@ -59,12 +49,21 @@ def world(app):
         own = make.registration(event, users["member"], S.SUBMITTED, S.APPROVED,
                                 actor=users["manager_a"])
         other = make.registration(event, applicant_b, S.SUBMITTED)
+        base = dict(cluster_a=cluster_a, cluster_b=cluster_b, organizing=organizing,
+                    beachhead=beachhead, other_beachhead=other_beachhead, event=event,
+                    draft=draft, member_org=member_org, other_org=other_org)
+        extra = {}
+        for area in AREAS:
+            if hasattr(area, "build"):
+                extra.update(area.build(make, users, base))
         _db.session.commit()
         result = World(
             users={role: u.get_id() for role, u in users.items()},
             user_ids={role: u.id for role, u in users.items()},
             event_slug=event.slug, draft_slug=draft.slug, own_reg=own.id, other_reg=other.id,
             names={"own": users["member"].name, "other": applicant_b.name},
+            ids={name: obj.id for name, obj in base.items()},
+            extra=extra,
         )
         _db.session.remove()
     yield result
@@ -73,22 +72,7 @@ def world(app):
             conn.execute(table.delete())
 
 
-def statuses(default, **by_role):
-    return {role: by_role.get(role, default) for role in ROLES}
-
-
-SIGNED_IN_200 = statuses(200, anonymous=LOGIN)
 DESK_USERS = dict(member=403, other_member=403, anonymous=LOGIN)
-
-
-@dataclass(frozen=True)
-class Case:
-    endpoint: str
-    label: str
-    method: str
-    path: object  # callable(World) -> str
-    expected: dict
-    data: object = None  # callable(World) -> dict
 
 
 CASES = [
@@ -132,6 +116,9 @@ CASES = [
     Case("desk.registration", "unknown", "GET", lambda w: "/desk/registrations/999999",
          statuses(404, **DESK_USERS)),
 ]
+
+
+CASES += [case for area in AREAS for case in area.CASES]
 
 
 def test_every_endpoint_is_in_the_matrix(app):

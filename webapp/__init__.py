@@ -44,8 +44,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         _tune_engine(db.engine)
 
     from . import auth_session, errors, filters, security
+    from .services import notifications
 
     auth_session.init_app(app)
+    notifications.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
     security.init_app(app)

@@ -20,6 +20,9 @@ from .extensions import login_manager
 from .models import (
     Event,
     EventStatus,
+    MembershipRequest,
+    MembershipStatus,
+    Organization,
     Registration,
     RegistrationStatus,
     Role,
@@ -93,12 +96,51 @@ def _can_use_desk(user: Any, _target: Any = None) -> bool:
     return is_admin(user) or bool(managed_partner_ids(user) or hosted_partner_ids(user))
 
 
+def _manages_home_cluster(user: Any, organization: Organization) -> bool:
+    return organization.home_cluster_id is not None and (
+        organization.home_cluster_id in managed_partner_ids(user)
+    )
+
+
+def _can_review_organization(user: Any, organization: Organization) -> bool:
+    """Correct or merge an organization: its home cluster's managers and admins."""
+    return is_admin(user) or _manages_home_cluster(user, organization)
+
+
+def _is_member_of(user: Any, organization: Organization) -> bool:
+    return (
+        getattr(user, "is_authenticated", False)
+        and user.is_verified
+        and user.organization_id == organization.id
+    )
+
+
+def _can_edit_organization(user: Any, organization: Organization) -> bool:
+    return _is_member_of(user, organization) or _can_review_organization(user, organization)
+
+
+def _can_decide_membership(user: Any, request: MembershipRequest) -> bool:
+    return _can_edit_organization(user, request.organization) and request.user_id != getattr(
+        user, "id", None
+    )
+
+
+def _can_create_events(user: Any, _target: Any = None) -> bool:
+    return is_admin(user) or bool(managed_partner_ids(user))
+
+
 _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "event.view": _can_view_event,
     "registration.view": _can_view_registration,
     "registration.decide": _can_decide_registration,
     "registration.withdraw": _is_self,
     "desk.use": _can_use_desk,
+    "desk.inbox": lambda user, _target=None: is_admin(user) or bool(managed_partner_ids(user)),
+    "organization.edit": _can_edit_organization,
+    "organization.review": _can_review_organization,
+    "membership.decide": _can_decide_membership,
+    "event.create": _can_create_events,
+    "event.manage": organizes,
     "admin.use": lambda user, _target=None: is_admin(user),
 }
 
@@ -164,6 +206,49 @@ def registrations_visible_to(user: Any) -> Select[tuple[Registration]]:
             )
         )
     return query.where(or_(*clauses))
+
+
+def events_managed_by(user: Any) -> Select[tuple[Event]]:
+    """The events a user may edit: all for admins, those their partners organize."""
+    if is_admin(user):
+        return select(Event)
+    managed = managed_partner_ids(user)
+    if not managed:
+        return select(Event).where(false())
+    return select(Event).where(Event.id.in_(
+        select(event_organizers.c.event_id).where(event_organizers.c.partner_id.in_(managed))
+    ))
+
+
+def organizations_reviewable_by(user: Any) -> Select[tuple[Organization]]:
+    if is_admin(user):
+        return select(Organization)
+    managed = managed_partner_ids(user)
+    return select(Organization).where(
+        Organization.home_cluster_id.in_(managed) if managed else false()
+    )
+
+
+def membership_requests_decidable_by(user: Any) -> Select[tuple[MembershipRequest]]:
+    """Pending join requests the user may confirm or refuse: those to their own
+    organization, and (managers, admins) those to their clusters' organizations."""
+    query = select(MembershipRequest).where(
+        MembershipRequest.status == MembershipStatus.PENDING
+    )
+    if not getattr(user, "is_authenticated", False):
+        return query.where(false())
+    query = query.where(MembershipRequest.user_id != user.id)
+    if is_admin(user):
+        return query
+    clauses = []
+    if user.is_verified and user.organization_id is not None:
+        clauses.append(MembershipRequest.organization_id == user.organization_id)
+    managed = managed_partner_ids(user)
+    if managed:
+        clauses.append(MembershipRequest.organization_id.in_(
+            select(Organization.id).where(Organization.home_cluster_id.in_(managed))
+        ))
+    return query.where(or_(*clauses) if clauses else false())
 
 
 def desk_registrations(user: Any) -> Select[tuple[Registration]]:

@@ -16,6 +16,22 @@ from .services.errors import DomainError
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(outbox_command)
+
+
+@click.group("outbox")
+def outbox_command() -> None:
+    """The mail outbox."""
+
+
+@outbox_command.command("send")
+@with_appcontext
+def outbox_send_command() -> None:
+    """Send the messages that are due (retries included)."""
+    from .services import notifications
+
+    sent = notifications.send_due(limit=1000)
+    click.echo(f"Sent {sent} message(s).")
 
 
 @click.command("create-admin")

@@ -1387,7 +1387,7 @@ def _build_organization(spec: OrganizationSpec, partners: dict[str, Partner]) ->
     home_cluster = values.pop("home_cluster")
     return Organization(
         **values, home_cluster=partners[home_cluster] if home_cluster else None,
-        created_at=LAUNCHED_AT,
+        created_at=LAUNCHED_AT, reviewed_at=LAUNCHED_AT,
     )
 
 

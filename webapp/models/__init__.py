@@ -5,15 +5,24 @@ from .event import (
     MISSION_KINDS,
     Event,
     EventKind,
+    EventQuota,
     EventSession,
     EventStatus,
     SessionKind,
     event_hosts,
     event_organizers,
 )
-from .organization import Helix, Organization, OrganizationSize
+from .organization import (
+    Helix,
+    MembershipRequest,
+    MembershipStatus,
+    Organization,
+    OrganizationSize,
+)
+from .outbox import OutboxMessage, OutboxStatus
 from .partner import Partner, PartnerKind
 from .registration import Registration, RegistrationStatus
+from .security import ThrottleHit, UsedToken
 from .types import utcnow
 from .user import Role, RoleGrant, User, normalize_email
 
@@ -22,11 +31,16 @@ __all__ = [
     "AuditEntry",
     "Event",
     "EventKind",
+    "EventQuota",
     "EventSession",
     "EventStatus",
     "Helix",
+    "MembershipRequest",
+    "MembershipStatus",
     "Organization",
     "OrganizationSize",
+    "OutboxMessage",
+    "OutboxStatus",
     "Partner",
     "PartnerKind",
     "Registration",
@@ -34,6 +48,8 @@ __all__ = [
     "Role",
     "RoleGrant",
     "SessionKind",
+    "ThrottleHit",
+    "UsedToken",
     "User",
     "event_hosts",
     "event_organizers",

@@ -105,6 +105,9 @@ class Event(db.Model):
         secondary=event_organizers, order_by=Partner.short_name
     )
     hosts: Mapped[list[Partner]] = relationship(secondary=event_hosts, order_by=Partner.short_name)
+    quotas: Mapped[list[EventQuota]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", lazy="selectin"
+    )
     sessions: Mapped[list[EventSession]] = relationship(
         back_populates="event",
         cascade="all, delete-orphan",
@@ -178,3 +181,21 @@ class EventSession(db.Model):
             return self.start_date
         assert self.starts_at is not None
         return self.starts_at.astimezone(self.event.zone).date()
+
+
+class EventQuota(db.Model):
+    """The seats of an event reserved for one partner's applicants."""
+
+    __tablename__ = "event_quotas"
+    __table_args__ = (CheckConstraint("seats >= 0", name="seats_not_negative"),)
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
+    )
+    seats: Mapped[int]
+
+    event: Mapped[Event] = relationship(back_populates="quotas")
+    partner: Mapped[Partner] = relationship(lazy="joined")

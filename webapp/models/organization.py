@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .partner import Partner
 from .types import UTCDateTime, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from .user import User
 
 
 class OrganizationSize(enum.StrEnum):
@@ -43,7 +47,12 @@ class Organization(db.Model):
     home_cluster_id: Mapped[int | None] = mapped_column(
         ForeignKey("partners.id", ondelete="SET NULL"), index=True
     )
+    # The file name of the re-encoded logo under the upload folder, or "".
+    logo_filename: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # New organizations are usable at once; their home cluster's managers review them
+    # (correct or merge) and the review clears them from the inbox.
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     home_cluster: Mapped[Partner | None] = relationship()
 
@@ -53,3 +62,34 @@ class Organization(db.Model):
 
     def __repr__(self) -> str:
         return f"<Organization {self.name}>"
+
+
+class MembershipStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+
+
+class MembershipRequest(db.Model):
+    """A user asks to join an existing organization; a member of it, or a manager of its
+    home cluster, confirms, so nobody attaches themselves to a company unasked."""
+
+    __tablename__ = "membership_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[MembershipStatus] = mapped_column(
+        str_enum(MembershipStatus, "membership_status"), default=MembershipStatus.PENDING,
+        index=True,
+    )
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    organization: Mapped[Organization] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

@@ -48,6 +48,11 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The privacy notice the user accepted at sign-up: its version and when.
+    privacy_version: Mapped[str] = mapped_column(String(20), default="")
+    privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the account was deleted: the row stays, anonymized, for the statistics.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organization: Mapped[Organization | None] = relationship()
     grants: Mapped[list[RoleGrant]] = relationship(
@@ -56,7 +61,11 @@ class User(UserMixin, db.Model):
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
-        return self.active
+        return self.active and self.erased_at is None
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def get_id(self) -> str:
         # The session version travels in the session, so a password change logs out elsewhere.

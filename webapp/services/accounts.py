@@ -80,6 +80,13 @@ def grant(user: User, role: Role, partner: Partner | None = None) -> RoleGrant:
     return role_grant
 
 
+def set_password(user: User, password: str) -> None:
+    """A new password ends every other session of the user (their session version moves)."""
+    validate_password(password)
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+
+
 def create_admin(email: str, name: str, password: str) -> User:
     """`flask create-admin`: a new admin, or an admin grant for an existing account."""
     validate_password(password)
@@ -87,8 +94,7 @@ def create_admin(email: str, name: str, password: str) -> User:
     if user is None:
         user = create_user(email, name, password)
     else:
-        user.password_hash = hash_password(password)
-        user.session_version += 1
+        set_password(user, password)
     grant(user, Role.ADMIN)
     db.session.commit()
     return user
