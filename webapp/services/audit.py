@@ -42,12 +42,12 @@ def diff(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
     for field, new in values.items():
         old = getattr(obj, field)
         if old != new:
-            changes[field] = [_plain(old), _plain(new)]
+            changes[field] = [plain(old), plain(new)]
             setattr(obj, field, new)
     return changes
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if hasattr(value, "isoformat"):

@@ -32,3 +32,15 @@ def request_membership(
     db.session.add(request)
     audit.record(user, "membership.requested", organization)
     return request
+
+
+def create(actor: User | None, **fields) -> Organization:
+    """A new organization, usable at once; it waits in its home cluster's review inbox.
+    The caller commits."""
+    organization = Organization(**fields)
+    db.session.add(organization)
+    db.session.flush()
+    audit.record(actor, "organization.created", organization,
+                 changes={k: [None, audit.plain(v)] for k, v in fields.items()
+                          if k != "home_cluster"})
+    return organization
