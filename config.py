@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -66,6 +67,10 @@ class Config:
     # Failed logins, sign-ups and reset requests allowed per account and per IP.
     THROTTLE_LIMIT = 10
     THROTTLE_WINDOW = timedelta(minutes=15)
+    # Throttling counts per client address, the WSGI peer (`request.remote_addr`). Behind
+    # reverse proxies that is the proxy: set this to how many proxies append the client to
+    # X-Forwarded-For (1 for one nginx), never more, since clients write that header too.
+    TRUSTED_PROXIES = 0
 
 
 class DevelopmentConfig(Config):
@@ -86,6 +91,8 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     WTF_CSRF_ENABLED = True
     SERVER_NAME = None
+    # Tests upload logos; keep them out of the working tree's instance folder.
+    UPLOAD_FOLDER = str(Path(tempfile.gettempdir()) / "beachhead-test-uploads")
 
 
 class ProductionConfig(Config):
@@ -112,6 +119,7 @@ class ProductionConfig(Config):
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", Config.UPLOAD_FOLDER)
+        self.TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
         self.MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
         self.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)

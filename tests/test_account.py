@@ -104,3 +104,84 @@ def test_request_larger_than_the_limit_gets_a_friendly_413(client, member, appli
                            data={"reason": "x" * (5 * 1024 * 1024)})
     assert response.status_code == 413
     assert "too large" in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- profile
+
+PROFILE = dict(name="Søren Østergaard", phone="", timezone="UTC", locale="en")
+
+
+def save_profile(client, **changes):
+    return client.post("/account/profile", data={
+        **PROFILE, **changes, "csrf_token": csrf_token(client, "/account/profile")})
+
+
+def test_profile_shows_the_current_values_and_a_timezone_list(client, member, login_as):
+    page = login_as(member).get("/account/profile").get_data(as_text=True)
+    assert 'value="Søren Østergaard"' in page
+    assert '<option value="Europe/Copenhagen">Europe/Copenhagen</option>' in page
+    assert '<option selected value="UTC">' in page or '<option value="UTC" selected>' in page
+    assert "Download my data" in page and "Delete my account" in page
+
+
+def test_saving_the_profile_changes_it_and_the_audit_says_what_changed(
+    client, member, login_as, db
+):
+    login_as(member)
+    response = save_profile(client, phone="+45 20 12 34 56", timezone="Europe/Copenhagen")
+    assert response.status_code == 302
+    db.session.refresh(member)
+    assert (member.phone, member.timezone, member.name) == (
+        "+45 20 12 34 56", "Europe/Copenhagen", "Søren Østergaard")
+    entry = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "account.updated")).one()
+    assert (entry.actor_id, entry.subject_type, entry.subject_id) == (member.id, "user", member.id)
+    assert entry.details["changes"] == {"phone": ["", "+45 20 12 34 56"],
+                                        "timezone": ["UTC", "Europe/Copenhagen"]}
+
+
+def test_the_history_is_shown_in_the_chosen_timezone(client, member, application, login_as, db):
+    login_as(member)
+    save_profile(client, timezone="Asia/Singapore")
+    page = client.get(f"/account/registrations/{application.id}").get_data(as_text=True)
+    assert "Singapore" in page or "UTC+8" in page
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("timezone", "Mars/Olympus_Mons", "Not a valid choice"),
+    ("timezone", "../../etc/passwd", "Not a valid choice"),
+    ("locale", "de", "Not a valid choice"),
+    ("phone", "call me maybe", "Enter digits"),
+    ("name", " ", "This field is required."),
+    ("name", "x" * 201, "between 2 and 200 characters"),
+])
+def test_bad_profile_input_is_refused_beside_the_field_and_nothing_is_written(
+    client, member, login_as, db, field, value, message
+):
+    login_as(member)
+    entries = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    response = save_profile(client, **{field: value, "phone": "+45 11 22 33 44"}
+                            if field != "phone" else {field: value})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in page and message in page
+    db.session.refresh(member)
+    assert (member.name, member.phone, member.timezone, member.locale) == (
+        "Søren Østergaard", "", "UTC", "en")
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == entries
+
+
+def test_profile_without_csrf_token_changes_nothing(client, member, login_as, db):
+    login_as(member)
+    response = client.post("/account/profile", data={**PROFILE, "name": "Mallory"})
+    assert response.status_code == 400
+    db.session.refresh(member)
+    assert member.name == "Søren Østergaard"
+
+
+def test_saving_an_unchanged_profile_writes_no_audit_entry(client, member, login_as, db):
+    login_as(member)
+    response = save_profile(client)
+    assert response.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "account.updated")) == 0

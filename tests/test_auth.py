@@ -1,15 +1,24 @@
-"""Signing in and out, safe redirects, CSRF, and bad input on the login form."""
+"""Signing in and out, safe redirects, CSRF, bad input on the login form; no address
+enumeration; password reset; changing the password and the email address."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+from urllib.parse import urlsplit
+
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD
-from webapp.models import User
+from webapp.models import AuditEntry, OutboxMessage, User, utcnow
 from webapp.security import is_safe_redirect
+from webapp.services import accounts
+
+NEW_PASSWORD = "tram lines over the harbour"
 
 
 @pytest.fixture
@@ -166,3 +175,299 @@ def test_create_admin_refuses_a_short_password(app, db):
     assert result.exit_code != 0
     assert "at least 10 characters" in result.output
     assert db.session.scalar(select(User).where(User.email == "x@example.org")) is None
+
+
+# --------------------------------------------------------------------------- no enumeration
+
+CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]+(")')
+
+
+def _comparable(response, typed_email: str) -> tuple[int, str | None, str]:
+    """Status, redirect and page text with the per-render CSRF token and the address the
+    visitor typed (which the form echoes) masked out."""
+    page = CSRF_VALUE.sub(r"\1CSRF\2", response.get_data(as_text=True))
+    return response.status_code, response.headers.get("Location"), page.replace(typed_email,
+                                                                                 "TYPED")
+
+
+def test_login_failure_is_identical_for_an_existing_and_an_unknown_address(client, anna):
+    existing = _comparable(_login(client, anna.email, "wrong password"), anna.email)
+    unknown = _comparable(_login(client, "nobody@example.org", "wrong password"),
+                          "nobody@example.org")
+    assert existing == unknown
+
+
+def test_reset_request_is_identical_for_an_existing_and_an_unknown_address(
+    client, anna, mailbox
+):
+    answers = []
+    for email in (anna.email, "nobody@example.org"):
+        response = client.post("/reset", data={"email": email, "csrf_token": csrf_token(client)})
+        answers.append(_comparable(response, email))
+        answers.append(_comparable(client.get(response.headers["Location"]), email))
+    assert answers[:2] == answers[2:]
+    assert answers[0][:2] == (302, "/check-inbox?reason=reset")
+    assert len(mailbox.to(anna.email)) == 1
+    assert mailbox.to("nobody@example.org") == []
+
+
+def test_sign_up_is_identical_for_an_existing_and_an_unknown_address(client, anna, mailbox):
+    answers = []
+    for email in (anna.email, "nobody@example.org"):
+        response = client.post("/signup", data={
+            "name": "Someone", "email": email, "password": "tram lines over the harbour",
+            "confirm": "tram lines over the harbour", "organization_mode": "new",
+            "organization_name": "Some Co", "country": "DK", "size": "small",
+            "helix": "industry", "privacy": "y", "csrf_token": csrf_token(client, "/signup"),
+        })
+        answers.append(_comparable(response, email))
+        answers.append(_comparable(client.get(response.headers["Location"]), email))
+    assert answers[:2] == answers[2:]
+    assert answers[0][:2] == (302, "/check-inbox?reason=signup")
+
+
+# --------------------------------------------------------------------------- password reset
+
+
+def _link_path(mailbox, address: str, prefix: str, index: int = -1) -> str:
+    message = mailbox.to(address)[index]
+    urls = re.findall(r"https?://\S+", mailbox.text(message))
+    [path] = [urlsplit(u).path for u in urls if urlsplit(u).path.startswith(prefix)]
+    return path
+
+
+def _ask_reset(client, email):
+    return client.post("/reset", data={"email": email, "csrf_token": csrf_token(client)})
+
+
+def _set_password(client, path, password=NEW_PASSWORD, confirm=None):
+    return client.post(path, data={"password": password, "confirm": confirm or password,
+                                   "csrf_token": csrf_token(client, "/reset")})
+
+
+def _signed_in(client) -> bool:
+    return client.get("/account/registrations").status_code == 200
+
+
+def test_reset_link_sets_a_new_password_once_and_signs_in_here(client, anna, db, mailbox):
+    response = _ask_reset(client, "ANNA.sorensen@example.org")
+    assert response.headers["Location"] == "/check-inbox?reason=reset"
+    [mail] = mailbox.to(anna.email)
+    assert mail["Subject"] == "Reset your password"
+    path = _link_path(mailbox, anna.email, "/reset/")
+
+    page = client.get(path)
+    assert page.status_code == 200 and "Choose a new password" in page.get_data(as_text=True)
+    response = _set_password(client, path)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert _signed_in(client)
+    db.session.expire_all()
+    assert check_password_hash(anna.password_hash, NEW_PASSWORD)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.password_reset"))
+    assert (entry.subject_type, entry.subject_id) == ("user", anna.id)
+
+    again = _set_password(client, path, "yet another long password")
+    assert again.status_code == 400
+    assert "no longer valid" in again.get_data(as_text=True) or "already been used" in (
+        again.get_data(as_text=True))
+    db.session.expire_all()
+    assert check_password_hash(anna.password_hash, NEW_PASSWORD)
+
+
+def test_reset_link_expires_after_an_hour(client, anna, db, mailbox):
+    _ask_reset(client, anna.email)
+    path = _link_path(mailbox, anna.email, "/reset/")
+    with freeze_time(utcnow() + timedelta(minutes=61)):
+        assert client.get(path).status_code == 400
+        response = _set_password(client, path)
+        assert response.status_code == 400
+        assert "This link has expired" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert check_password_hash(anna.password_hash, PASSWORD)
+
+
+def test_reset_refuses_a_weak_password_beside_the_field_and_keeps_the_link(
+    client, anna, db, mailbox
+):
+    _ask_reset(client, anna.email)
+    path = _link_path(mailbox, anna.email, "/reset/")
+    response = _set_password(client, path, "1234567890")
+    assert response.status_code == 200
+    assert "most common" in response.get_data(as_text=True)
+    assert _set_password(client, path).status_code == 302  # the link still works
+
+
+def test_reset_ends_the_other_sessions(app, client, anna, mailbox):
+    other_device = app.test_client()
+    _login(other_device, anna.email, PASSWORD)
+    assert _signed_in(other_device)
+    _ask_reset(client, anna.email)
+    _set_password(client, _link_path(mailbox, anna.email, "/reset/"))
+    response = other_device.get("/account/registrations")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert _signed_in(client)
+
+
+def test_a_reset_link_dies_when_the_password_changes_another_way(
+    client, anna, db, mailbox, login_as
+):
+    _ask_reset(client, anna.email)
+    path = _link_path(mailbox, anna.email, "/reset/")
+    accounts.set_password(anna, "changed by the owner meanwhile")
+    db.session.commit()
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "the password has changed" in response.get_data(as_text=True)
+
+
+def test_reset_for_an_unknown_address_sends_nothing(client, anna, db, mailbox):
+    before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+    response = _ask_reset(client, "nobody@example.org")
+    assert response.headers["Location"] == "/check-inbox?reason=reset"
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == before
+    assert mailbox.messages == []
+
+
+def test_tampered_reset_link_gets_a_400_page(client, anna, mailbox):
+    _ask_reset(client, anna.email)
+    path = _link_path(mailbox, anna.email, "/reset/")
+    response = client.get(path[:-3] + ("xyz" if not path.endswith("xyz") else "abc"))
+    assert response.status_code == 400
+    assert "This link is not valid" in response.get_data(as_text=True)
+
+
+def test_login_page_offers_reset_and_sign_up(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert 'href="/reset"' in page and 'href="/signup"' in page
+
+
+# --------------------------------------------------------------------------- change password
+
+
+def _change_password(client, current=PASSWORD, new=NEW_PASSWORD, confirm=None):
+    return client.post("/account/password", data={
+        "current_password": current, "password": new, "confirm": confirm or new,
+        "csrf_token": csrf_token(client, "/account/password")})
+
+
+def test_changing_the_password_ends_other_sessions_but_keeps_this_one(app, client, anna, db):
+    other_device = app.test_client()
+    _login(other_device, anna.email, PASSWORD)
+    _login(client, anna.email, PASSWORD, remember="y")
+    response = _change_password(client)
+    assert response.status_code == 302
+    assert _signed_in(client)
+    assert not _signed_in(other_device)
+    db.session.expire_all()
+    assert check_password_hash(anna.password_hash, NEW_PASSWORD)
+    assert db.session.scalar(select(AuditEntry).where(
+        AuditEntry.action == "user.password_changed", AuditEntry.subject_id == anna.id))
+    # The remember-me cookie was renewed with the new session id.
+    cookies = response.headers.getlist("Set-Cookie")
+    assert any(c.startswith("remember_token=") for c in cookies)
+
+
+@pytest.mark.parametrize(("current", "new", "confirm", "field", "message"), [
+    ("wrong password", NEW_PASSWORD, None, "current_password", "not right"),
+    (PASSWORD, "short", None, "password", "at least 10 characters"),
+    (PASSWORD, "qwertyuiop", None, "password", "most common"),
+    (PASSWORD, NEW_PASSWORD, "a different one entirely", "confirm", "differ"),
+])
+def test_change_password_refusals_stay_beside_the_field_and_change_nothing(
+    client, anna, db, login_as, current, new, confirm, field, message
+):
+    login_as(anna)
+    response = _change_password(client, current, new, confirm)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert re.search(rf'id="{field}-error" class="invalid-feedback">[^<]*{message}', page)
+    db.session.expire_all()
+    assert check_password_hash(anna.password_hash, PASSWORD)
+    assert _signed_in(client)
+
+
+def test_change_password_needs_a_signed_in_user(client):
+    response = client.get("/account/password")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+# --------------------------------------------------------------------------- change email
+
+
+def _change_email(client, email, password=PASSWORD):
+    return client.post("/account/email", data={
+        "email": email, "password": password,
+        "csrf_token": csrf_token(client, "/account/email")})
+
+
+def test_email_changes_only_through_the_link_sent_to_the_new_address(
+    client, anna, db, login_as, mailbox
+):
+    login_as(anna)
+    response = _change_email(client, "Anna@New-Home.example")
+    assert response.headers["Location"] == "/check-inbox?reason=email"
+    db.session.expire_all()
+    assert anna.email == "anna.sorensen@example.org"  # not yet
+    assert mailbox.to("anna.sorensen@example.org") == []
+
+    path = _link_path(mailbox, "anna@new-home.example", "/account/email/confirm/")
+    page = client.get(path)
+    assert page.status_code == 200 and "anna@new-home.example" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert anna.email == "anna.sorensen@example.org"  # opening the link is not enough
+
+    response = client.post(path, data={"csrf_token": csrf_token(client, "/")})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert anna.email == "anna@new-home.example" and anna.is_verified
+    [notice] = mailbox.to("anna.sorensen@example.org")
+    assert notice["Subject"] == "Your email address was changed"
+    assert "anna@new-home.example" in mailbox.text(notice)
+    assert client.post(path, data={"csrf_token": csrf_token(client, "/")}).status_code == 400
+    # Still signed in, and the new address signs in from now on.
+    assert _signed_in(client)
+    other = client.application.test_client()
+    assert _login(other, "anna@new-home.example", PASSWORD).status_code == 302
+
+
+def test_email_change_needs_the_password(client, anna, db, login_as, mailbox):
+    login_as(anna)
+    response = _change_email(client, "anna@new-home.example", "wrong password")
+    assert response.status_code == 200
+    assert "Your password is not right." in response.get_data(as_text=True)
+    assert mailbox.messages == []
+
+
+def test_email_change_to_a_taken_address_answers_the_same_and_changes_nothing(
+    client, anna, make, db, login_as, mailbox
+):
+    make.user(email="bjorn@example.org")
+    db.session.commit()
+    login_as(anna)
+    taken = _change_email(client, "bjorn@example.org")
+    free = _change_email(client, "free@example.org")
+    assert taken.headers["Location"] == free.headers["Location"] == "/check-inbox?reason=email"
+    db.session.expire_all()
+    assert anna.email == "anna.sorensen@example.org"
+    [notice] = mailbox.to("bjorn@example.org")
+    assert "/account/email/confirm/" not in mailbox.text(notice)
+
+
+def test_email_change_to_the_same_address_is_explained(client, anna, login_as):
+    login_as(anna)
+    response = _change_email(client, "Anna.Sorensen@example.org")
+    assert "This is already your address." in response.get_data(as_text=True)
+
+
+def test_email_change_link_dies_when_the_password_changes(
+    client, anna, db, login_as, mailbox
+):
+    login_as(anna)
+    _change_email(client, "anna@new-home.example")
+    path = _link_path(mailbox, "anna@new-home.example", "/account/email/confirm/")
+    accounts.set_password(anna, "changed by the owner meanwhile")
+    db.session.commit()
+    assert client.get(path).status_code == 400
+    db.session.expire_all()
+    assert anna.email == "anna.sorensen@example.org"

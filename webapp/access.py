@@ -119,6 +119,21 @@ def _can_edit_organization(user: Any, organization: Organization) -> bool:
     return _is_member_of(user, organization) or _can_review_organization(user, organization)
 
 
+def _can_view_organization(user: Any, organization: Organization) -> bool:
+    """Its page and logo: today the same people who may edit it (members, its home
+    cluster's managers, admins); a separate action so the two can part later."""
+    return _can_edit_organization(user, organization)
+
+
+def _can_merge_organizations(user: Any, pair: tuple[Organization, Organization]) -> bool:
+    """Fold `pair[0]` into `pair[1]`: reviewers of both, within one home cluster unless
+    admin (a cross-cluster merge moves people to another cluster's responsibility)."""
+    duplicate, into = pair
+    if not (_can_review_organization(user, duplicate) and _can_review_organization(user, into)):
+        return False
+    return is_admin(user) or duplicate.home_cluster_id == into.home_cluster_id
+
+
 def _can_decide_membership(user: Any, request: MembershipRequest) -> bool:
     return _can_edit_organization(user, request.organization) and request.user_id != getattr(
         user, "id", None
@@ -137,7 +152,9 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "desk.use": _can_use_desk,
     "desk.inbox": lambda user, _target=None: is_admin(user) or bool(managed_partner_ids(user)),
     "organization.edit": _can_edit_organization,
+    "organization.view": _can_view_organization,
     "organization.review": _can_review_organization,
+    "organization.merge": _can_merge_organizations,
     "membership.decide": _can_decide_membership,
     "event.create": _can_create_events,
     "event.manage": organizes,

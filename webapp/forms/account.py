@@ -1,9 +1,42 @@
 from __future__ import annotations
 
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from babel import Locale
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+@cache
+def timezone_names() -> tuple[str, ...]:
+    # Region/City names people recognise, plus UTC; not the legacy aliases ("EST5EDT").
+    return tuple(sorted(
+        name for name in available_timezones()
+        if name == "UTC" or ("/" in name and not name.startswith(("Etc/", "SystemV/")))
+    ))
+
+
+def iana_timezone(form, field) -> None:
+    try:
+        ZoneInfo(field.data)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(_l("Choose a timezone from the list.")) from None
 
 
 class WithdrawForm(FlaskForm):
@@ -11,3 +44,37 @@ class WithdrawForm(FlaskForm):
         _l("Reason (optional, shared with the organizers)"),
         validators=[Optional(), Length(max=1000)],
     )
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Name"), filters=[strip],
+                       validators=[DataRequired(), Length(min=2, max=200)],
+                       render_kw={"autocomplete": "name"})
+    phone = StringField(
+        _l("Phone"), filters=[strip],
+        validators=[Optional(), Length(max=40), Regexp(
+            r"^\+?[0-9][0-9 ()./-]{4,}$",
+            message=_l("Enter digits, spaces and + ( ) - . / only, e.g. +45 20 12 34 56."))],
+        render_kw={"autocomplete": "tel", "type": "tel"},
+    )
+    timezone = SelectField(_l("Timezone"), validators=[InputRequired(), iana_timezone])
+    locale = SelectField(_l("Language"), validators=[InputRequired()])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        names = list(timezone_names())
+        # A zone set elsewhere (an import, an admin) stays selectable, so saving the
+        # form unchanged never fails on it.
+        current = getattr(kwargs.get("obj"), "timezone", None)
+        if current and current not in names:
+            names.insert(0, current)
+        self.timezone.choices = [SelectChoice(name, name.replace("_", " ")) for name in names]
+        self.locale.choices = [
+            SelectChoice(code, Locale.parse(code).get_display_name(code).capitalize())
+            for code in current_app.config["LANGUAGES"]
+        ]
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("Your password"), validators=[InputRequired(), Length(max=1024)],
+                             render_kw={"autocomplete": "current-password"})

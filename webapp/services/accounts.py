@@ -1,19 +1,59 @@
-"""Accounts: creating users, checking passwords, granting roles."""
+"""Accounts: signing up, confirming the email address, passwords, roles.
+
+Whatever reveals whether an address has an account (sign-up, password reset, changing
+the email to a taken address) answers the same either way; the difference only reaches
+the mailbox of the address's owner.
+"""
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import available_timezones
+
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import Organization, Partner, Role, RoleGrant, User, normalize_email, utcnow
+from . import audit, notifications, organizations, tokens
 from .errors import DomainError
 
 MIN_PASSWORD_LENGTH = 10
 
 
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
+
+# Purposes of the signed links (a token made for one never passes for another).
+VERIFY_EMAIL = "verify-email"
+RESET_PASSWORD = "reset-password"  # noqa: S105 - a purpose name, not a password
+CHANGE_EMAIL = "change-email"
+
+
 class EmailTaken(DomainError):
+    pass
+
+
+class WeakPassword(DomainError):
+    pass
+
+
+class WrongPassword(DomainError):
+    pass
+
+
+class UnknownTimezone(DomainError):
+    pass
+
+
+class AlreadyVerified(DomainError):
+    pass
+
+
+class SameEmail(DomainError):
     pass
 
 
@@ -33,20 +73,53 @@ def _burn_time(password: str) -> None:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
-    if user is None or not user.password_hash or not user.active:
+    user = find_by_email(email)
+    if user is None or not user.password_hash or not user.is_active:
         _burn_time(password)
         return None
-    if not check_password_hash(user.password_hash, password):
+    if not _password_matches(user, password):
         return None
     user.last_login_at = utcnow()
     db.session.commit()
     return user
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """The passwords guessed first (webapp/data/README.md says where the list comes from)."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip())
+
+
 def validate_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        raise WeakPassword(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if password.lower() in common_passwords():
+        raise WeakPassword(
+            "This password is one of the most common ones, so it is guessed first. "
+            "Please choose another."
+        )
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def validate_timezone(name: str) -> str:
+    """An IANA zone name such as "Europe/Brussels"; empty means UTC."""
+    name = (name or "").strip() or "UTC"
+    if name not in _timezones():
+        raise UnknownTimezone("This is not a timezone we know.")
+    return name
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def _password_matches(user: User, password: str) -> bool:
+    return bool(user.password_hash) and check_password_hash(user.password_hash, password)
 
 
 def create_user(
@@ -97,4 +170,200 @@ def create_admin(email: str, name: str, password: str) -> User:
         set_password(user, password)
     grant(user, Role.ADMIN)
     db.session.commit()
+    return user
+
+
+# --------------------------------------------------------------------------- sign-up
+
+
+def sign_up(
+    email: str,
+    name: str,
+    password: str,
+    *,
+    privacy_version: str,
+    timezone: str = "UTC",
+    new_organization: dict[str, Any] | None = None,
+    join: Organization | None = None,
+) -> User | None:
+    """A new, unverified account that accepted privacy notice `privacy_version`, with
+    either a new organization (`new_organization`: its fields) or a request to `join` one.
+
+    When the address already has an account nothing is created: its owner is told that
+    someone tried, and None is returned, so the caller can answer exactly as for a new
+    account. The caller commits (the mail goes with the commit).
+    """
+    validate_password(password)
+    timezone = validate_timezone(timezone)
+    # Hash before looking the address up, so both answers take the same time.
+    password_hash = hash_password(password)
+    existing = find_by_email(email)
+    if existing is not None:
+        notifications.queue(existing, _("Someone tried to sign up with your address"),
+                            "auth_signup_exists")
+        return None
+    user = User(
+        email=normalize_email(email),
+        name=name.strip(),
+        password_hash=password_hash,
+        timezone=timezone,
+        privacy_version=privacy_version,
+        privacy_accepted_at=utcnow(),
+    )
+    db.session.add(user)
+    audit.record(user, "user.signed_up", user,
+                 changes={"privacy_version": [None, privacy_version]})
+    if new_organization is not None:
+        user.organization = organizations.create(user, **new_organization)
+    elif join is not None:
+        # The account stays without an organization until the request is accepted.
+        organizations.request_membership(user, join)
+    _queue_verification(user)
+    return user
+
+
+def _queue_verification(user: User) -> None:
+    token = tokens.make(VERIFY_EMAIL, {"user": user.id, "email": user.email})
+    notifications.queue(user, _("Confirm your email address"), "auth_verify", token=token)
+
+
+def resend_verification(user: User) -> None:
+    """A fresh link for an unverified account (the caller throttles and commits)."""
+    if user.is_verified:
+        raise AlreadyVerified("Your email address is already confirmed.")
+    _queue_verification(user)
+
+
+def _account_for(payload: Any) -> User | None:
+    if not isinstance(payload, dict) or not isinstance(payload.get("user"), int):
+        return None
+    user = db.session.get(User, payload["user"])
+    return user if user is not None and user.is_active else None
+
+
+def _check_verification(payload: Any) -> User:
+    user = _account_for(payload)
+    # A link for an address the account no longer has proves nothing about the current one.
+    if user is None or payload.get("email") != user.email:
+        raise tokens.TokenInvalid("This link is no longer valid for any account.")
+    return user
+
+
+def verification_account(token: str) -> User:
+    """The account a verification link is for, without using it up (for its page)."""
+    return _check_verification(
+        tokens.read(VERIFY_EMAIL, token, current_app.config["VERIFY_EMAIL_MAX_AGE"]))
+
+
+def verify_email(token: str) -> User:
+    """Use a verification link: the account's address is confirmed. The caller commits."""
+    user = _check_verification(
+        tokens.consume(VERIFY_EMAIL, token, current_app.config["VERIFY_EMAIL_MAX_AGE"]))
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        audit.record(user, "user.email_verified", user)
+    return user
+
+
+# --------------------------------------------------------------------------- passwords
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if an active account has `email`; say nothing either way. The
+    caller commits."""
+    user = find_by_email(email)
+    if user is None or not user.is_active:
+        return
+    # The session version in the link kills it as soon as the password changes, by this
+    # link or any other way.
+    token = tokens.make(RESET_PASSWORD, {"user": user.id, "version": user.session_version})
+    notifications.queue(user, _("Reset your password"), "auth_reset", token=token)
+
+
+def _check_reset(payload: Any) -> User:
+    user = _account_for(payload)
+    if user is None or payload.get("version") != user.session_version:
+        raise tokens.TokenInvalid(
+            "This link is no longer valid: the password has changed since it was sent.")
+    return user
+
+
+def reset_account(token: str) -> User:
+    """The account a reset link is for, without using it up (for its form)."""
+    return _check_reset(
+        tokens.read(RESET_PASSWORD, token, current_app.config["RESET_PASSWORD_MAX_AGE"]))
+
+
+def reset_password(token: str, password: str) -> User:
+    """Use a reset link to set a new password; every session of the account ends. The
+    caller commits."""
+    validate_password(password)  # a refused password leaves the link usable
+    user = _check_reset(
+        tokens.consume(RESET_PASSWORD, token, current_app.config["RESET_PASSWORD_MAX_AGE"]))
+    set_password(user, password)
+    audit.record(user, "user.password_reset", user)
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """The signed-in user's new password; their other sessions end. The caller commits
+    and signs the current session in again."""
+    if not _password_matches(user, current):
+        raise WrongPassword("Your current password is not right.")
+    set_password(user, new)
+    audit.record(user, "user.password_changed", user)
+
+
+# --------------------------------------------------------------------------- email address
+
+
+def request_email_change(user: User, password: str, new_email: str) -> None:
+    """Mail a confirmation link to `new_email`; the address changes only when it is used.
+    A taken address gets a notice instead, and the caller answers the same. The caller
+    commits."""
+    if not _password_matches(user, password):
+        raise WrongPassword("Your password is not right.")
+    new_email = normalize_email(new_email)
+    if new_email == user.email:
+        raise SameEmail("This is already your address.")
+    if find_by_email(new_email) is not None:
+        notifications.queue(new_email, _("Someone tried to use your address"),
+                            "auth_email_taken")
+        return
+    token = tokens.make(CHANGE_EMAIL, {"user": user.id, "email": new_email,
+                                       "version": user.session_version})
+    message = notifications.queue(new_email, _("Confirm your new email address"),
+                                  "auth_change_email", token=token, account=user)
+    message.user = user  # written for this account, so export and erasure find it
+
+
+def _check_email_change(payload: Any) -> tuple[User, str]:
+    user = _account_for(payload)
+    if user is None or payload.get("version") != user.session_version:
+        raise tokens.TokenInvalid(
+            "This link is no longer valid: the password has changed since it was sent.")
+    new_email = payload.get("email")
+    if not isinstance(new_email, str) or find_by_email(new_email) is not None:
+        raise EmailTaken("This address is now used by another account.")
+    return user, new_email
+
+
+def email_change_for(token: str) -> tuple[User, str]:
+    """The account and new address of a confirmation link, without using it up."""
+    return _check_email_change(
+        tokens.read(CHANGE_EMAIL, token, current_app.config["VERIFY_EMAIL_MAX_AGE"]))
+
+
+def confirm_email_change(token: str) -> User:
+    """Use a confirmation link: the account takes the new (thereby verified) address and
+    the old one is told. The caller commits."""
+    user, new_email = _check_email_change(
+        tokens.consume(CHANGE_EMAIL, token, current_app.config["VERIFY_EMAIL_MAX_AGE"]))
+    old_email = user.email
+    user.email = new_email
+    user.email_verified_at = utcnow()
+    audit.record(user, "user.email_changed", user, changes={"email": [old_email, new_email]})
+    notice = notifications.queue(old_email, _("Your email address was changed"),
+                                 "auth_email_changed", account=user, new_email=new_email)
+    notice.user = user
     return user

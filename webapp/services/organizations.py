@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
 
+from flask import current_app
+from sqlalchemy import delete, select, update
+
+from .. import access
 from ..extensions import db
-from ..models import MembershipRequest, MembershipStatus, Organization, User
-from . import audit
+from ..models import MembershipRequest, MembershipStatus, Organization, User, utcnow
+from . import audit, logos, notifications
 from .errors import DomainError
 
 
@@ -14,11 +18,40 @@ class AlreadyRequested(DomainError):
     pass
 
 
+class AlreadyDecided(DomainError):
+    pass
+
+
+class OwnRequest(DomainError):
+    pass
+
+
+class MergeRefused(DomainError):
+    pass
+
+
+# Profile fields a merge copies from the duplicate when the surviving record has none.
+_FILLABLE = ("city", "sector", "website", "profile")
+
+
+def verified_members(organization: Organization) -> list[User]:
+    """The people who speak for an organization: its verified, active accounts."""
+    return list(db.session.scalars(
+        select(User).where(
+            User.organization_id == organization.id,
+            User.email_verified_at.is_not(None),
+            User.active.is_(True),
+            User.erased_at.is_(None),
+        ).order_by(User.name)
+    ))
+
+
 def request_membership(
     user: User, organization: Organization, message: str = ""
 ) -> MembershipRequest:
     """`user` asks to join `organization`; a member or a manager of its home cluster
-    decides. The caller commits (with the mail it queues)."""
+    decides. The organization's verified members are told by mail. The caller commits
+    (with the mail it queues)."""
     pending = db.session.scalar(
         select(MembershipRequest).where(
             MembershipRequest.user_id == user.id,
@@ -31,6 +64,14 @@ def request_membership(
     request = MembershipRequest(user=user, organization=organization, message=message)
     db.session.add(request)
     audit.record(user, "membership.requested", organization)
+    for member in verified_members(organization):
+        if member.id == user.id:
+            continue
+        # The mail names nobody: the requester's details stay on the page behind sign-in.
+        notifications.queue(
+            member, f"Someone asked to join {organization.name}", "membership_requested",
+            organization=organization,
+        )
     return request
 
 
@@ -44,3 +85,162 @@ def create(actor: User | None, **fields) -> Organization:
                  changes={k: [None, audit.plain(v)] for k, v in fields.items()
                           if k != "home_cluster"})
     return organization
+
+
+def update_profile(actor: User, organization: Organization, values: dict[str, Any]) -> dict:
+    """Change an organization's profile; returns what changed (nothing is written, not
+    even an audit entry, when nothing did)."""
+    changes = audit.diff(organization, values)
+    if changes:
+        audit.record(actor, "organization.updated", organization, changes=changes)
+    db.session.commit()
+    return changes
+
+
+def replace_logo(actor: User, organization: Organization, data: bytes) -> str:
+    """Validate and re-encode `data` as the organization's logo; the previous file goes
+    once the new one is committed, so a failed commit never leaves the page without one."""
+    folder = current_app.config["UPLOAD_FOLDER"]
+    filename = logos.store(data, folder, max_bytes=current_app.config["MAX_LOGO_BYTES"])
+    old = organization.logo_filename
+    try:
+        organization.logo_filename = filename
+        audit.record(actor, "organization.logo_replaced", organization,
+                     changes={"logo_filename": [old or None, filename]})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        logos.remove(folder, filename)
+        raise
+    if old:
+        logos.remove(folder, old)
+    return filename
+
+
+def mark_reviewed(actor: User, organization: Organization) -> bool:
+    """Clear a new organization from the review inbox; False when it already was."""
+    if organization.reviewed_at is not None:
+        return False
+    organization.reviewed_at = utcnow()
+    audit.record(actor, "organization.reviewed", organization)
+    db.session.commit()
+    return True
+
+
+def _decision_summary(request: MembershipRequest) -> str:
+    who = request.decided_by.name if request.decided_by else "someone else"
+    when = request.decided_at.strftime("%Y-%m-%d %H:%M UTC") if request.decided_at else ""
+    return f"This request was already {request.status.value} by {who} on {when}."
+
+
+def decide_membership(actor: User, request: MembershipRequest, accept: bool) -> MembershipRequest:
+    """Accept or refuse a join request; the requester is told by mail either way.
+
+    The status moves with a conditional UPDATE, so when two members decide at the same
+    moment exactly one wins and the other is told who decided first."""
+    if request.user_id == actor.id:
+        raise OwnRequest("You cannot decide your own request.")
+    to_status = MembershipStatus.ACCEPTED if accept else MembershipStatus.REFUSED
+    now = utcnow()
+    try:
+        moved = db.session.execute(
+            update(MembershipRequest)
+            .where(MembershipRequest.id == request.id,
+                   MembershipRequest.status == MembershipStatus.PENDING)
+            .values(status=to_status, decided_at=now, decided_by_id=actor.id)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.refresh(request)
+        if moved != 1:
+            raise AlreadyDecided(_decision_summary(request))
+        requester, organization = request.user, request.organization
+        changes: dict[str, list] = {"status": [MembershipStatus.PENDING.value, to_status.value]}
+        if accept and requester.organization_id != organization.id:
+            changes["organization_id"] = [requester.organization_id, organization.id]
+            requester.organization_id = organization.id
+        audit.record(actor, f"membership.{to_status.value}", request, changes=changes)
+        notifications.queue(
+            requester,
+            f"Your request to join {organization.name} was {to_status.value}",
+            f"membership_{to_status.value}", organization=organization,
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return request
+
+
+def merge_candidates(actor: User, duplicate: Organization):
+    """The organizations `actor` may merge `duplicate` into (a query): those they review,
+    in the same home cluster unless they are an admin."""
+    query = access.organizations_reviewable_by(actor).where(Organization.id != duplicate.id)
+    if not access.is_admin(actor):
+        query = query.where(Organization.home_cluster_id == duplicate.home_cluster_id)
+    return query
+
+
+def merge(actor: User, duplicate: Organization, into: Organization) -> Organization:
+    """Fold `duplicate` into `into` and delete it: its people and join requests move;
+    registrations belong to people, so they follow them without being touched (and the
+    one-registration-per-event rule cannot be broken). `into` keeps its own profile and
+    takes the duplicate's values only where it has none."""
+    if duplicate.id == into.id:
+        raise MergeRefused("An organization cannot be merged into itself.")
+    if not access.can(actor, "organization.merge", (duplicate, into)):
+        raise MergeRefused(
+            "Only an admin can merge organizations of different home clusters."
+        )
+    folder = current_app.config["UPLOAD_FOLDER"]
+    dropped_logo = ""
+    try:
+        user_ids = list(db.session.scalars(
+            select(User.id).where(User.organization_id == duplicate.id)))
+        db.session.execute(
+            update(User).where(User.organization_id == duplicate.id)
+            .values(organization_id=into.id).execution_options(synchronize_session=False)
+        )
+        # A person who already waits for an answer from `into` needs no second request.
+        already_waiting = select(MembershipRequest.user_id).where(
+            MembershipRequest.organization_id == into.id,
+            MembershipRequest.status == MembershipStatus.PENDING,
+        )
+        db.session.execute(
+            delete(MembershipRequest).where(
+                MembershipRequest.organization_id == duplicate.id,
+                MembershipRequest.status == MembershipStatus.PENDING,
+                MembershipRequest.user_id.in_(already_waiting),
+            ).execution_options(synchronize_session=False)
+        )
+        request_ids = list(db.session.scalars(
+            select(MembershipRequest.id).where(
+                MembershipRequest.organization_id == duplicate.id)))
+        db.session.execute(
+            update(MembershipRequest).where(MembershipRequest.organization_id == duplicate.id)
+            .values(organization_id=into.id).execution_options(synchronize_session=False)
+        )
+        filled = {f: getattr(duplicate, f) for f in _FILLABLE
+                  if not getattr(into, f) and getattr(duplicate, f)}
+        if duplicate.logo_filename:
+            if into.logo_filename:
+                dropped_logo = duplicate.logo_filename
+            else:
+                filled["logo_filename"] = duplicate.logo_filename
+        changes = audit.diff(into, filled)
+        entry = audit.record(actor, "organization.merged", into, changes=changes)
+        entry.details = {
+            **entry.details,
+            "duplicate_id": duplicate.id,
+            "duplicate_name": duplicate.name,
+            "into_id": into.id,
+            "moved_user_ids": user_ids,
+            "moved_request_ids": request_ids,
+        }
+        db.session.delete(duplicate)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    if dropped_logo:
+        logos.remove(folder, dropped_logo)
+    return into

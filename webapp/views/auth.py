@@ -1,32 +1,125 @@
-"""Signing in and out."""
+"""Credentials: signing in and out, signing up, confirming the email address, resetting and
+changing the password, changing the email address.
+
+Nothing here may tell a visitor whether an address has an account: sign-up, reset and
+the throttling messages answer the same either way (the accounts service mails the owner
+instead). Failed sign-ins, sign-ups and reset requests are throttled per address typed
+and per client IP (services.throttle).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from .. import access
-from ..forms.auth import LoginForm, LogoutForm
+from ..errors import render_error
+from ..extensions import db
+from ..filters import country_name
+from ..forms import auth as forms
+from ..models import Organization, Partner, PartnerKind
 from ..security import is_safe_redirect
-from ..services import accounts
+from ..services import accounts, fields, throttle, tokens
+from ..services.errors import DomainError
 
 bp = Blueprint("auth", __name__)
+
+# Throttled actions (the first part of a throttle key).
+LOGIN = "login"  # a wrong password, at sign-in or when a signed-in user confirms one
+SIGNUP = "signup"
+RESET = "reset"
+VERIFY = "verify"  # asking for another verification mail
+
+
+def client_ip() -> str:
+    """The address throttling counts per client.
+
+    `request.remote_addr` is the peer of the WSGI server. Behind a reverse proxy that is
+    the proxy, and every visitor would share its counter: the deployment sets
+    TRUSTED_PROXIES to the number of proxies that append to X-Forwarded-For, and the entry
+    the outermost of them wrote is taken. Entries left of it are whatever the client
+    sent, so they are never trusted.
+    """
+    hops = current_app.config.get("TRUSTED_PROXIES", 0)
+    if hops:
+        forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "")
+                     .split(",") if part.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.remote_addr or "unknown"
+
+
+def _throttled(action: str, account: str | None) -> str | None:
+    """The message to show when `action` is over its limit for this address or client."""
+    try:
+        throttle.check(action, account=account, ip=client_ip())
+    except throttle.Throttled as refusal:
+        return refusal.message
+    return None
+
+
+def _count_attempt(action: str, account: str | None) -> None:
+    throttle.hit(action, account=account, ip=client_ip())
+
+
+def _redirect_back(target: str | None = None):
+    return redirect(target if is_safe_redirect(target) else url_for("public.index"))
+
+
+def _link_refused(message: str, *, next_step: str | None = None):
+    """A one-time link that cannot be used: say why, and where to get a new one."""
+    db.session.rollback()
+    return render_template("auth/link_refused.html", message=message,
+                           next_step=next_step), 400
+
+
+def _token_step(use):
+    """Run `use()` (which consumes a token); a second use racing this one is refused by
+    the used-tokens primary key."""
+    try:
+        return use(), None
+    except IntegrityError:
+        return None, tokens.TokenUsed("This link has already been used.").message
+    except DomainError as error:
+        return None, error.message
+
+
+# --------------------------------------------------------------------------- sign in, out
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @access.public
 def login():
-    form = LoginForm()
+    form = forms.LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        email = form.email.data
+        refusal = _throttled(LOGIN, email)
+        if refusal:
+            # Not even a right password is checked while the account or client is blocked.
+            form.form_errors.append(refusal)
+            return render_template("auth/login.html", form=form), 429
+        user = accounts.authenticate(email, form.password.data)
         if user is not None:
+            throttle.clear(LOGIN, account=email)
+            db.session.commit()
             login_user(user, remember=form.remember.data)
             flash(_("Welcome back, %(name)s.", name=user.name), "success")
-            target = form.next.data
-            return redirect(target if is_safe_redirect(target) else url_for("public.index"))
+            return _redirect_back(form.next.data)
+        _count_attempt(LOGIN, email)
+        db.session.commit()
         form.password.errors.append(_("The email or password is not right."))
     elif current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("public.index"))
@@ -36,8 +129,250 @@ def login():
 @bp.post("/logout")
 @access.public
 def logout():
-    form = LogoutForm()
+    form = forms.LogoutForm()
     if form.validate_on_submit():
         logout_user()
         flash(_("You have been signed out."), "info")
     return redirect(url_for("public.index"))
+
+
+# --------------------------------------------------------------------------- sign-up
+
+
+def _signup_form() -> forms.SignupForm:
+    territories = sorted(((code, country_name(code)) for code in fields.territory_codes()
+                          if code != "EU"), key=lambda item: item[1])
+    clusters = db.session.execute(
+        select(Partner.id, Partner.name)
+        .where(Partner.kind == PartnerKind.CLUSTER, Partner.is_member.is_(True))
+        .order_by(Partner.name)
+    ).all()
+    organizations = [
+        (org_id, f"{name} ({country_name(country)})")
+        for org_id, name, country in db.session.execute(
+            select(Organization.id, Organization.name, Organization.country)
+            .order_by(Organization.name)
+        )
+    ]
+    return forms.SignupForm(countries=territories, clusters=clusters,
+                            organizations=organizations)
+
+
+def _render_signup(form: forms.SignupForm, status: int = 200):
+    return render_template("auth/signup.html", form=form), status
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@access.public
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("public.index"))
+    form = _signup_form()
+    if not form.validate_on_submit():
+        return _render_signup(form)
+    email = form.email.data
+    refusal = _throttled(SIGNUP, email)
+    if refusal:
+        form.form_errors.append(refusal)
+        return _render_signup(form, 429)
+    join = db.session.get(Organization, int(form.join_organization.data)) if form.joins else None
+    try:
+        accounts.sign_up(
+            email, form.name.data, form.password.data,
+            privacy_version=current_app.config["PRIVACY_VERSION"],
+            timezone=form.timezone.data,
+            new_organization=None if form.joins else form.new_organization_fields(),
+            join=join,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return _render_signup(form)
+    # Counted whether or not the address was new, like everything else here.
+    _count_attempt(SIGNUP, email)
+    db.session.commit()
+    return redirect(url_for("auth.check_inbox", reason="signup"))
+
+
+@bp.get("/check-inbox")
+@access.public
+def check_inbox():
+    """What happens next after a form that mails a link; the same page whether or not the
+    address has an account."""
+    reason = request.args.get("reason", "")
+    return render_template("auth/check_inbox.html", reason=reason)
+
+
+@bp.get("/privacy")
+@access.public
+def privacy_notice():
+    return render_template("legal/privacy.html",
+                           version=current_app.config["PRIVACY_VERSION"])
+
+
+# --------------------------------------------------------------------------- verification
+
+
+@bp.route("/verify/<token>", methods=["GET", "POST"])
+@access.public
+def verify_email(token: str):
+    form = forms.LinkForm()
+    if form.validate_on_submit():
+        user, refusal = _token_step(lambda: accounts.verify_email(token))
+        if refusal:
+            return _link_refused(refusal, next_step="resend")
+        db.session.commit()
+        flash(_("Thank you: your email address %(email)s is confirmed.", email=user.email),
+              "success")
+        if current_user.is_authenticated:
+            return redirect(url_for("public.index"))
+        return redirect(url_for("auth.login"))
+    user, refusal = _token_step(lambda: accounts.verification_account(token))
+    if refusal:
+        return _link_refused(refusal, next_step="resend")
+    return render_template("auth/verify_email.html", form=form, email=user.email)
+
+
+@bp.post("/resend-verification")
+@access.login_required
+def resend_verification():
+    # CSRFProtect has checked the POST already; the form only carries where to go back.
+    target = forms.ResendVerificationForm().next.data
+    refusal = _throttled(VERIFY, current_user.email)
+    if refusal:
+        return render_error(429, refusal)
+    try:
+        accounts.resend_verification(current_user)
+    except accounts.AlreadyVerified as error:
+        flash(error.message, "info")
+        return _redirect_back(target)
+    _count_attempt(VERIFY, current_user.email)
+    db.session.commit()
+    flash(_("We sent a new confirmation link to %(email)s.", email=current_user.email), "info")
+    return _redirect_back(target)
+
+
+# --------------------------------------------------------------------------- password reset
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@access.public
+def reset_request():
+    form = forms.ResetRequestForm()
+    if not form.validate_on_submit():
+        return render_template("auth/reset_request.html", form=form)
+    email = form.email.data
+    refusal = _throttled(RESET, email)
+    if refusal:
+        form.form_errors.append(refusal)
+        return render_template("auth/reset_request.html", form=form), 429
+    accounts.request_password_reset(email)
+    _count_attempt(RESET, email)
+    db.session.commit()
+    return redirect(url_for("auth.check_inbox", reason="reset"))
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@access.public
+def reset_password(token: str):
+    _user, refusal = _token_step(lambda: accounts.reset_account(token))
+    if refusal:
+        return _link_refused(refusal, next_step="reset")
+    form = forms.ResetPasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/reset_password.html", form=form)
+    user, refusal = _token_step(lambda: accounts.reset_password(token, form.password.data))
+    if refusal:
+        return _link_refused(refusal, next_step="reset")
+    # Whoever reset the password may sign in again at once.
+    throttle.clear(LOGIN, account=user.email)
+    db.session.commit()
+    # The new session version ends every other session; this device is signed in anew.
+    login_user(user)
+    flash(_("Your password has been changed, and you are signed in. "
+            "Any other device signed in to your account has been signed out."), "success")
+    return redirect(url_for("public.index"))
+
+
+# --------------------------------------------------------------------------- signed in
+
+
+def _sign_in_again(user) -> None:
+    """After the session version moved: keep this session (and its remember-me cookie,
+    if it had one) by signing in with the new session id."""
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in (
+        request.cookies)
+    login_user(user, remember=remembered)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@access.login_required
+def change_password():
+    form = forms.ChangePasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/change_password.html", form=form)
+    refusal = _throttled(LOGIN, current_user.email)
+    if refusal:
+        form.form_errors.append(refusal)
+        return render_template("auth/change_password.html", form=form), 429
+    user = current_user._get_current_object()
+    try:
+        accounts.change_password(user, form.current_password.data, form.password.data)
+    except accounts.WrongPassword as error:
+        db.session.rollback()
+        _count_attempt(LOGIN, user.email)
+        db.session.commit()
+        form.current_password.errors.append(error.message)
+        return render_template("auth/change_password.html", form=form)
+    db.session.commit()
+    _sign_in_again(user)
+    flash(_("Your password has been changed. Other devices signed in to your account "
+            "have been signed out."), "success")
+    return redirect(url_for("auth.change_password"))
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@access.login_required
+def change_email():
+    form = forms.ChangeEmailForm()
+    if not form.validate_on_submit():
+        return render_template("auth/change_email.html", form=form)
+    user = current_user._get_current_object()
+    refusal = _throttled(LOGIN, user.email)
+    if refusal:
+        form.form_errors.append(refusal)
+        return render_template("auth/change_email.html", form=form), 429
+    try:
+        accounts.request_email_change(user, form.password.data, form.email.data)
+    except accounts.WrongPassword as error:
+        db.session.rollback()
+        _count_attempt(LOGIN, user.email)
+        db.session.commit()
+        form.password.errors.append(error.message)
+        return render_template("auth/change_email.html", form=form)
+    except accounts.SameEmail as error:
+        form.email.errors.append(error.message)
+        return render_template("auth/change_email.html", form=form)
+    db.session.commit()
+    return redirect(url_for("auth.check_inbox", reason="email"))
+
+
+@bp.route("/account/email/confirm/<token>", methods=["GET", "POST"])
+@access.public  # the link itself is the credential; it may be opened on another device
+def confirm_email_change(token: str):
+    found, refusal = _token_step(lambda: accounts.email_change_for(token))
+    if refusal:
+        return _link_refused(refusal)
+    form = forms.LinkForm()
+    if not form.validate_on_submit():
+        _user, new_email = found
+        return render_template("auth/confirm_email_change.html", form=form,
+                               new_email=new_email)
+    user, refusal = _token_step(lambda: accounts.confirm_email_change(token))
+    if refusal:
+        return _link_refused(refusal)
+    db.session.commit()
+    flash(_("Your email address is now %(email)s.", email=user.email), "success")
+    if current_user.is_authenticated:
+        return redirect(url_for("public.index"))
+    return redirect(url_for("auth.login"))

@@ -1,4 +1,5 @@
-"""The partner desk: the registrations a manager, organizer or host may see.
+"""The partner desk: the registrations a manager, organizer or host may see, and the
+managers' inbox (join requests and new organizations of their clusters).
 
 Deciding, filters and exports grow here in the desk issue; today it lists and shows.
 """
@@ -7,11 +8,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access
 from ..extensions import db
-from ..models import AuditEntry, Event, Organization, Registration, User
+from ..forms.organization import MembershipDecisionForm, ReviewForm
+from ..models import AuditEntry, Event, MembershipRequest, Organization, Registration, User
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -55,3 +58,40 @@ def registration(registration_id: int):
         "desk/registration.html", registration=reg,
         can_decide=access.can(current_user, "registration.decide", reg),
     )
+
+
+def _new_organizations():
+    return access.organizations_reviewable_by(current_user).where(
+        Organization.reviewed_at.is_(None))
+
+
+@bp.get("/inbox")
+@access.requires("desk.inbox")
+def inbox():
+    requests = db.session.scalars(
+        access.membership_requests_decidable_by(current_user)
+        .options(joinedload(MembershipRequest.user),
+                 joinedload(MembershipRequest.organization).joinedload(
+                     Organization.home_cluster))
+        .order_by(MembershipRequest.created_at, MembershipRequest.id)
+    ).all()
+    organizations = db.session.scalars(
+        _new_organizations().options(joinedload(Organization.home_cluster))
+        .order_by(Organization.created_at, Organization.id)
+    ).all()
+    return render_template(
+        "desk/inbox.html", requests=requests, organizations=organizations,
+        decision_form=MembershipDecisionForm(), review_form=ReviewForm(),
+    )
+
+
+@bp.app_context_processor
+def inject_inbox_count():
+    def inbox_count() -> int:
+        """What waits in the user's inbox; asked by the navigation only for inbox users."""
+        pending = select(func.count()).select_from(
+            access.membership_requests_decidable_by(current_user).subquery())
+        new = select(func.count()).select_from(_new_organizations().subquery())
+        return (db.session.scalar(pending) or 0) + (db.session.scalar(new) or 0)
+
+    return {"inbox_count": inbox_count}

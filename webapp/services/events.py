@@ -1,0 +1,548 @@
+"""Running events: create, update, publish, close, cancel, clone; their agenda and quotas.
+
+People enter times as wall-clock times of the event's own zone; they are stored in UTC.
+Every change is checked completely before anything is written (a refusal leaves the
+event as it was), is audited, and is committed here.
+
+Quotas: no quota may exceed the capacity, nor may all of them together: a quota is a
+promise of seats, and promises the event cannot keep are refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from sqlalchemy import select
+
+from .. import access
+from ..extensions import db
+from ..localtime import local_dates
+from ..models import (
+    Event,
+    EventKind,
+    EventQuota,
+    EventSession,
+    EventStatus,
+    Partner,
+    PartnerKind,
+    Registration,
+    RegistrationStatus,
+    SessionKind,
+    User,
+)
+from . import audit, registrations
+from .errors import InvalidTransition
+from .fields import Problems, Refused, check_territory, check_web_address, free_slug
+from .locking import lock_event
+
+# What an event's status may become; a cancelled event is final.
+STATUS_TRANSITIONS: dict[EventStatus, frozenset[EventStatus]] = {
+    EventStatus.DRAFT: frozenset({EventStatus.PUBLISHED, EventStatus.CANCELLED}),
+    EventStatus.PUBLISHED: frozenset({EventStatus.CLOSED, EventStatus.CANCELLED}),
+    EventStatus.CLOSED: frozenset({EventStatus.PUBLISHED, EventStatus.CANCELLED}),
+    EventStatus.CANCELLED: frozenset(),
+}
+
+# The registrations an event's cancellation ends; decided-against and withdrawn ones
+# already ended and keep their own outcome.
+OPEN_STATUSES = (
+    RegistrationStatus.SUBMITTED, RegistrationStatus.WAITLISTED, RegistrationStatus.APPROVED,
+)
+
+CANCELLED_MESSAGE = "This event has been cancelled and can no longer be changed."
+
+
+class EventCancelled(Refused):
+    def __init__(self) -> None:
+        super().__init__(CANCELLED_MESSAGE)
+
+
+@dataclass
+class EventDetails:
+    """An event as its organizers describe it; times are wall-clock times in `timezone`."""
+
+    kind: EventKind
+    title: str
+    timezone: str
+    starts_local: datetime | None
+    ends_local: datetime | None
+    target_country: str
+    organizer_ids: Sequence[int]
+    host_ids: Sequence[int] = ()
+    slug: str = ""
+    summary: str = ""
+    description: str = ""
+    target_city: str = ""
+    venue: str = ""
+    online_url: str = ""
+    registration_opens_local: datetime | None = None
+    registration_closes_local: datetime | None = None
+    capacity: int | None = None
+    requires_approval: bool = True
+
+
+@dataclass
+class SessionDetails:
+    """An agenda item: timed (local date-times) or all-day (local dates)."""
+
+    title: str
+    kind: SessionKind = SessionKind.OTHER
+    all_day: bool = False
+    starts_local: datetime | None = None
+    ends_local: datetime | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    description: str = ""
+    venue: str = ""
+    online_url: str = ""
+
+
+# --------------------------------------------------------------------------- local time
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def zone_named(name: str, field: str = "timezone") -> ZoneInfo:
+    name = (name or "").strip()
+    if name not in _zone_names():
+        raise Refused("Enter an IANA timezone such as Europe/Brussels or Asia/Singapore.", field)
+    return ZoneInfo(name)
+
+
+def to_utc(local: datetime, zone: ZoneInfo, field: str) -> datetime:
+    """The instant a wall-clock time of `zone` names. A time the clocks skip (spring
+    forward) names none and is refused; a repeated one (fall back) is read as its first
+    occurrence, still on summer time."""
+    instant = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != local.replace(fold=0):
+        raise Refused(
+            f"{local:%H:%M} on {local:%d %b %Y} does not exist in {zone.key}: the clocks "
+            "skip that hour. Choose another time.", field,
+        )
+    return instant
+
+
+def _shift(at: datetime | None, zone: ZoneInfo, days: int) -> datetime | None:
+    """The same wall-clock time `days` later in the event's zone (DST-safe)."""
+    if at is None:
+        return None
+    return (at.astimezone(zone) + timedelta(days=days)).astimezone(UTC)
+
+
+# --------------------------------------------------------------------------- events
+
+
+def _partners(ids: Iterable[int]) -> list[Partner]:
+    ids = set(ids)
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Partner).where(Partner.id.in_(ids))))
+
+
+def _event_values(
+    actor: User | None, details: EventDetails, problems: Problems, *, own_id: int | None
+) -> tuple[dict, list[Partner], list[Partner]]:
+    """The event's column values (UTC) and partners, or the problems found."""
+    values: dict = {}
+
+    def check(fn, *args):
+        try:
+            return fn(*args)
+        except Refused as refusal:
+            problems.take(refusal)
+            return None
+
+    title = (details.title or "").strip()
+    if not title:
+        problems.add("title", "Give the event a title.")
+    values.update(
+        kind=EventKind(details.kind), title=title, summary=(details.summary or "").strip(),
+        description=(details.description or "").strip(),
+        target_city=(details.target_city or "").strip(), venue=(details.venue or "").strip(),
+        requires_approval=bool(details.requires_approval), capacity=details.capacity,
+    )
+    values["target_country"] = check(check_territory,
+                                     details.target_country, "target_country")
+    values["online_url"] = check(check_web_address, details.online_url,
+                                 "online_url")
+    if title or details.slug:
+        values["slug"] = check(lambda: free_slug(
+            Event.slug, details.slug or title, own_id=own_id, explicit=bool(details.slug)))
+    if details.capacity is not None and details.capacity < 0:
+        problems.add("capacity", "The capacity cannot be negative.")
+
+    zone = check(zone_named, details.timezone)
+    if zone is not None:
+        values["timezone"] = zone.key
+        times = {
+            "starts_at": ("starts_local", details.starts_local),
+            "ends_at": ("ends_local", details.ends_local),
+            "registration_opens_at": ("registration_opens_local",
+                                      details.registration_opens_local),
+            "registration_closes_at": ("registration_closes_local",
+                                       details.registration_closes_local),
+        }
+        for column, (field, local) in times.items():
+            values[column] = None if local is None else check(to_utc, local, zone, field)
+        for field in ("starts_local", "ends_local"):
+            if getattr(details, field) is None:
+                problems.add(field, "Enter a date and time.")
+        starts, ends = values["starts_at"], values["ends_at"]
+        if starts and ends and ends <= starts:
+            problems.add("ends_local", "The event must end after it starts.")
+        opens, closes = values["registration_opens_at"], values["registration_closes_at"]
+        if opens and closes and closes <= opens:
+            problems.add("registration_closes_local", "Registration must close after it opens.")
+        if closes and ends and closes > ends:
+            problems.add("registration_closes_local",
+                         "Registration must close by the end of the event.")
+
+    organizers = _partners(details.organizer_ids)
+    hosts = _partners(details.host_ids)
+    if len(organizers) != len(set(details.organizer_ids)) or not organizers:
+        problems.add("organizer_ids", "Choose at least one organizing partner.")
+    elif not access.is_admin(actor) and not (
+        access.managed_partner_ids(actor) & {p.id for p in organizers}
+    ):
+        problems.add("organizer_ids",
+                     "Keep one of your own partners among the organizers: otherwise you "
+                     "could no longer manage this event.")
+    if len(hosts) != len(set(details.host_ids)) or any(
+        p.kind != PartnerKind.BEACHHEAD for p in hosts
+    ):
+        problems.add("host_ids", "Only beachhead organizations host events.")
+    return values, organizers, hosts
+
+
+def create(actor: User | None, details: EventDetails) -> Event:
+    """A new draft event."""
+    problems = Problems()
+    values, organizers, hosts = _event_values(actor, details, problems, own_id=None)
+    problems.raise_any()
+    event = Event(status=EventStatus.DRAFT, **values)
+    event.organizers = organizers
+    event.hosts = hosts
+    db.session.add(event)
+    db.session.flush()
+    changes = {k: [None, audit.plain(v)] for k, v in values.items() if v not in (None, "")}
+    changes["organizers"] = [None, _names(organizers)]
+    if hosts:
+        changes["hosts"] = [None, _names(hosts)]
+    audit.record(actor, "event.created", event, changes=changes, event_id=event.id)
+    db.session.commit()
+    return event
+
+
+def update(actor: User | None, event: Event, details: EventDetails) -> Event:
+    if event.status == EventStatus.CANCELLED:
+        raise EventCancelled()
+    problems = Problems()
+    values, organizers, hosts = _event_values(actor, details, problems, own_id=event.id)
+    if not problems.errors:
+        _check_agenda_fits(event, values, problems)
+        _check_quotas_fit(
+            {q.partner_id: q.seats for q in event.quotas}, values["capacity"], problems,
+            field="capacity",
+        )
+    problems.raise_any()
+    changes = audit.diff(event, values)
+    for name, old, new in (("organizers", event.organizers, organizers),
+                           ("hosts", event.hosts, hosts)):
+        if {p.id for p in old} != {p.id for p in new}:
+            changes[name] = [_names(old), _names(new)]
+            setattr(event, name, new)
+    if changes:
+        audit.record(actor, "event.updated", event, changes=changes, event_id=event.id)
+    db.session.commit()
+    return event
+
+
+def _names(partners: Iterable[Partner]) -> list[str]:
+    return sorted(p.short_name for p in partners)
+
+
+def _check_agenda_fits(event: Event, values: dict, problems: Problems) -> None:
+    """New dates must still hold the agenda: sessions are moved first, then the event."""
+    starts, ends = values["starts_at"], values["ends_at"]
+    first_day, last_day = local_dates(starts, ends, values["timezone"])
+    outside = [
+        s for s in event.sessions
+        if (s.all_day and (s.start_date < first_day or s.end_date > last_day))
+        or (not s.all_day and (s.starts_at < starts or s.ends_at > ends))
+    ]
+    if outside:
+        titles = ", ".join(s.title for s in outside)
+        problems.add("starts_local",
+                     f"These agenda sessions would fall outside the event: {titles}. "
+                     "Move them first.")
+
+
+def _check_quotas_fit(seats: dict[int, int], capacity: int | None, problems: Problems,
+                      *, field: str | None) -> None:
+    if capacity is None or not seats:
+        return
+    total = sum(seats.values())
+    if total > capacity:
+        problems.add(field, f"The quotas add up to {total} seats, more than the capacity "
+                            f"of {capacity}.")
+
+
+# --------------------------------------------------------------------------- status
+
+
+def _change_status(actor: User | None, event_id: int, to: EventStatus) -> Event:
+    try:
+        event = lock_event(event_id)
+        if event.status == EventStatus.CANCELLED:
+            raise EventCancelled()
+        if to not in STATUS_TRANSITIONS[event.status]:
+            raise Refused(f"A {event.status.value} event cannot become {to.value}.")
+        old = event.status
+        event.status = to
+        audit.record(actor, f"event.{to.value}", event,
+                     changes={"status": [old.value, to.value]}, event_id=event.id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return event
+
+
+def publish(actor: User | None, event_id: int) -> Event:
+    """Visible to everyone; registration follows its window."""
+    return _change_status(actor, event_id, EventStatus.PUBLISHED)
+
+
+def close(actor: User | None, event_id: int) -> Event:
+    """Still listed, no longer taking applications."""
+    return _change_status(actor, event_id, EventStatus.CLOSED)
+
+
+def open_registration_ids(event_id: int) -> list[int]:
+    return list(db.session.scalars(
+        select(Registration.id)
+        .where(Registration.event_id == event_id, Registration.status.in_(OPEN_STATUSES))
+        .order_by(Registration.id)
+    ))
+
+
+def cancel(actor: User | None, event_id: int, reason: str = "") -> int:
+    """Cancel the event, then each of its open registrations; returns how many.
+
+    The status changes first, under the event's lock: `registrations.apply` checks the
+    status under the same lock, so no application slips in afterwards. Each registration
+    then moves through the state machine in its own transaction (with its audit entry).
+    Cancelling again finishes a sweep an error interrupted, and writes nothing else."""
+    try:
+        event = lock_event(event_id)
+        if event.status != EventStatus.CANCELLED:
+            old = event.status
+            event.status = EventStatus.CANCELLED
+            audit.record(actor, "event.cancelled", event, reason=reason,
+                         changes={"status": [old.value, EventStatus.CANCELLED.value]},
+                         event_id=event.id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    cancelled = 0
+    for registration_id in open_registration_ids(event_id):
+        try:
+            registrations.cancel(registration_id, actor=actor,
+                                 reason=reason or "The event was cancelled.")
+        except InvalidTransition:
+            continue  # withdrawn by its member meanwhile: that outcome stands
+        cancelled += 1
+    return cancelled
+
+
+def clone(actor: User | None, source: Event, days: int) -> Event:
+    """A draft copy `days` later (same local times), with its agenda and quotas; without
+    registrations."""
+    if not -3650 <= days <= 3650:
+        raise Refused("Shift by at most ten years.", "days")
+    zone = source.zone
+    copy = Event(
+        kind=source.kind, title=source.title, summary=source.summary,
+        description=source.description, target_country=source.target_country,
+        target_city=source.target_city, venue=source.venue, online_url=source.online_url,
+        timezone=source.timezone, capacity=source.capacity,
+        requires_approval=source.requires_approval, status=EventStatus.DRAFT,
+        slug=free_slug(Event.slug, f"{source.slug}-copy", own_id=None, explicit=False),
+        starts_at=_shift(source.starts_at, zone, days),
+        ends_at=_shift(source.ends_at, zone, days),
+        registration_opens_at=_shift(source.registration_opens_at, zone, days),
+        registration_closes_at=_shift(source.registration_closes_at, zone, days),
+    )
+    copy.organizers = list(source.organizers)
+    copy.hosts = list(source.hosts)
+    for item in source.sessions:
+        copy.sessions.append(EventSession(
+            kind=item.kind, title=item.title, description=item.description, venue=item.venue,
+            online_url=item.online_url, all_day=item.all_day, position=item.position,
+            starts_at=_shift(item.starts_at, zone, days), ends_at=_shift(item.ends_at, zone, days),
+            start_date=item.start_date and item.start_date + timedelta(days=days),
+            end_date=item.end_date and item.end_date + timedelta(days=days),
+        ))
+    for quota in source.quotas:
+        copy.quotas.append(EventQuota(partner_id=quota.partner_id, seats=quota.seats))
+    db.session.add(copy)
+    db.session.flush()
+    audit.record(
+        actor, "event.cloned", copy, event_id=copy.id, reason=f"Copy of {source.slug}",
+        changes={"slug": [source.slug, copy.slug],
+                 "starts_at": [audit.plain(source.starts_at), audit.plain(copy.starts_at)]},
+    )
+    db.session.commit()
+    return copy
+
+
+# --------------------------------------------------------------------------- agenda
+
+
+def _session_values(event: Event, details: SessionDetails, problems: Problems) -> dict:
+    title = (details.title or "").strip()
+    if not title:
+        problems.add("title", "Give the session a title.")
+    values: dict = dict(
+        kind=SessionKind(details.kind), title=title,
+        description=(details.description or "").strip(), venue=(details.venue or "").strip(),
+        all_day=bool(details.all_day), starts_at=None, ends_at=None, start_date=None,
+        end_date=None,
+    )
+    try:
+        values["online_url"] = check_web_address(details.online_url, "online_url")
+    except Refused as refusal:
+        problems.take(refusal)
+    zone = event.zone
+    if details.all_day:
+        first_day, last_day = local_dates(event.starts_at, event.ends_at, event.timezone)
+        for field in ("start_date", "end_date"):
+            day = getattr(details, field)
+            if day is None:
+                problems.add(field, "Enter a date.")
+            elif not first_day <= day <= last_day:
+                problems.add(field, f"Choose a day within the event ({first_day:%d %b %Y} to "
+                                    f"{last_day:%d %b %Y}).")
+            values[field] = day
+        if values["start_date"] and values["end_date"] and (
+                values["end_date"] < values["start_date"]):
+            problems.add("end_date", "The session cannot end before it starts.")
+        return values
+    for column, field in (("starts_at", "starts_local"), ("ends_at", "ends_local")):
+        local = getattr(details, field)
+        if local is None:
+            problems.add(field, "Enter a date and time, or make the session all-day.")
+            continue
+        try:
+            values[column] = to_utc(local, zone, field)
+        except Refused as refusal:
+            problems.take(refusal)
+    starts, ends = values["starts_at"], values["ends_at"]
+    if starts and starts < event.starts_at:
+        problems.add("starts_local", "The session starts before the event does.")
+    if ends and ends > event.ends_at:
+        problems.add("ends_local", "The session ends after the event does.")
+    if starts and ends and ends <= starts:
+        problems.add("ends_local", "The session must end after it starts.")
+    return values
+
+
+def add_session(actor: User | None, event: Event, details: SessionDetails) -> EventSession:
+    if event.status == EventStatus.CANCELLED:
+        raise EventCancelled()
+    problems = Problems()
+    values = _session_values(event, details, problems)
+    problems.raise_any()
+    position = max((s.position for s in event.sessions), default=0) + 1
+    item = EventSession(event=event, position=position, **values)
+    db.session.add(item)
+    db.session.flush()
+    audit.record(actor, "event.session_added", item, event_id=event.id,
+                 changes={k: [None, audit.plain(v)] for k, v in values.items()
+                          if v not in (None, "")})
+    db.session.commit()
+    return item
+
+
+def update_session(actor: User | None, item: EventSession, details: SessionDetails) -> None:
+    event = item.event
+    if event.status == EventStatus.CANCELLED:
+        raise EventCancelled()
+    problems = Problems()
+    values = _session_values(event, details, problems)
+    problems.raise_any()
+    changes = audit.diff(item, values)
+    if changes:
+        audit.record(actor, "event.session_updated", item, changes=changes, event_id=event.id)
+    db.session.commit()
+
+
+def delete_session(actor: User | None, item: EventSession) -> None:
+    event = item.event
+    if event.status == EventStatus.CANCELLED:
+        raise EventCancelled()
+    audit.record(actor, "event.session_deleted", item, event_id=event.id,
+                 changes={"title": [item.title, None]})
+    event.sessions.remove(item)
+    db.session.commit()
+
+
+# --------------------------------------------------------------------------- quotas
+
+
+def quota_partners(event: Event) -> list[Partner]:
+    """Who may hold seats: the organizers and the partnership's member clusters."""
+    members = db.session.scalars(
+        select(Partner).where(Partner.kind == PartnerKind.CLUSTER, Partner.is_member)
+    ).all()
+    by_id = {p.id: p for p in [*event.organizers, *members]}
+    return sorted(by_id.values(), key=lambda p: p.short_name.lower())
+
+
+def quota_field(partner_id: int) -> str:
+    return f"seats_{partner_id}"
+
+
+def set_quotas(actor: User | None, event: Event, seats: dict[int, int | None]) -> None:
+    """Each partner's reserved seats (None: no quota)."""
+    if event.status == EventStatus.CANCELLED:
+        raise EventCancelled()
+    eligible = {p.id: p for p in quota_partners(event)}
+    problems = Problems()
+    wanted = {pid: n for pid, n in seats.items() if n is not None}
+    for pid, n in wanted.items():
+        if pid not in eligible:
+            problems.add(None, "Quotas go to the organizers and the member clusters only.")
+        elif n < 0:
+            problems.add(quota_field(pid), "Seats cannot be negative.")
+        elif event.capacity is not None and n > event.capacity:
+            problems.add(quota_field(pid),
+                         f"More seats than the event's capacity of {event.capacity}.")
+    if not problems.errors:
+        _check_quotas_fit(wanted, event.capacity, problems, field=None)
+    problems.raise_any()
+    current = {q.partner_id: q for q in event.quotas}
+    changes: dict = {}
+    for pid in set(current) | set(wanted):
+        old = current[pid].seats if pid in current else None
+        new = wanted.get(pid)
+        if old == new:
+            continue
+        changes[eligible[pid].short_name if pid in eligible else str(pid)] = [old, new]
+        if new is None:
+            event.quotas.remove(current[pid])
+        elif pid in current:
+            current[pid].seats = new
+        else:
+            event.quotas.append(EventQuota(partner_id=pid, seats=new))
+    if changes:
+        audit.record(actor, "event.quotas_updated", event, changes=changes, event_id=event.id)
+    db.session.commit()

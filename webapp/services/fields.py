@@ -1,0 +1,99 @@
+"""Checks the administrative services share: a refusal that names the field it is about,
+countries, web addresses and free slugs."""
+
+from __future__ import annotations
+
+from functools import cache
+from urllib.parse import urlsplit
+
+from babel import Locale
+from slugify import slugify
+from sqlalchemy import select
+
+from ..extensions import db
+from .errors import DomainError
+
+# Codes Babel lists among territories that are not places an event or partner is in:
+# pseudo-locales, the unknown region, the euro zone and the United Nations. "EU" stays:
+# a fellow partnership such as EC2I is European rather than national.
+_NOT_PLACES = frozenset({"QO", "XA", "XB", "ZZ", "EZ", "UN"})
+
+
+class Refused(DomainError):
+    """Values the domain refuses. `errors` maps each input to its message (None: the
+    request as a whole), so a form can show every message beside its field at once."""
+
+    def __init__(self, message: str, field: str | None = None,
+                 others: dict[str | None, str] | None = None) -> None:
+        super().__init__(message)
+        self.errors: dict[str | None, str] = {field: message, **(others or {})}
+
+
+class Problems:
+    """Collects refusals while every value is checked, then raises them together."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str | None, str] = {}
+
+    def add(self, field: str | None, message: str) -> None:
+        self.errors.setdefault(field, message)
+
+    def take(self, refusal: Refused) -> None:
+        for field, message in refusal.errors.items():
+            self.add(field, message)
+
+    def raise_any(self) -> None:
+        if self.errors:
+            (field, message), *rest = self.errors.items()
+            raise Refused(message, field, dict(rest))
+
+
+@cache
+def territory_codes() -> frozenset[str]:
+    """ISO 3166 alpha-2 codes (and "EU"), as Babel knows them."""
+    return frozenset(
+        code for code in Locale("en").territories
+        if len(code) == 2 and code.isalpha() and code not in _NOT_PLACES
+    )
+
+
+def check_territory(code: str, field: str) -> str:
+    code = (code or "").strip().upper()
+    if code not in territory_codes():
+        raise Refused("Choose a country from the list.", field)
+    return code
+
+
+def check_web_address(url: str, field: str) -> str:
+    """"" or an absolute http(s) address: other schemes (javascript:, data:) never reach a
+    page as a link."""
+    url = (url or "").strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise Refused("Enter an address starting with http:// or https://.", field)
+    return url
+
+
+def free_slug(column, wanted: str, *, own_id: int | None, explicit: bool, field: str = "slug",
+              max_length: int = 120) -> str:
+    """`wanted` made URL-safe and unique in `column`. A slug the user typed must be free
+    (they meant that one); one derived from a name gets -2, -3... until it is."""
+    base = slugify(wanted or "", max_length=max_length - 4) or "untitled"
+    model = column.class_
+
+    def taken(slug: str) -> bool:
+        query = select(model.id).where(column == slug)
+        if own_id is not None:
+            query = query.where(model.id != own_id)
+        return db.session.scalar(query) is not None
+
+    if not taken(base):
+        return base
+    if explicit:
+        raise Refused("This address is already used; choose another.", field)
+    n = 2
+    while taken(f"{base}-{n}"):
+        n += 1
+    return f"{base}-{n}"

@@ -1,0 +1,63 @@
+"""Accounts as admins run them: deactivating and reactivating, granting and removing roles.
+Each change is audited (subject: the user) and committed."""
+
+from __future__ import annotations
+
+from ..extensions import db
+from ..models import Partner, PartnerKind, Role, RoleGrant, User
+from . import accounts, audit
+from .fields import Refused
+
+
+def deactivate(actor: User, user: User, reason: str = "") -> None:
+    """The account can no longer sign in, and its open sessions end now."""
+    if user.id == actor.id:
+        raise Refused("You cannot deactivate your own account.")
+    if not user.active:
+        return
+    user.active = False
+    # Sessions carry the version they were opened with; moving it ends them all.
+    user.session_version += 1
+    audit.record(actor, "user.deactivated", user, reason=reason,
+                 changes={"active": [True, False]})
+    db.session.commit()
+
+
+def reactivate(actor: User, user: User) -> None:
+    if user.active:
+        return
+    user.active = True
+    audit.record(actor, "user.reactivated", user, changes={"active": [False, True]})
+    db.session.commit()
+
+
+def _grant_label(role: Role, partner: Partner | None) -> str:
+    return role.value if partner is None else f"{role.value} ({partner.short_name})"
+
+
+def add_grant(actor: User, user: User, role: Role, partner: Partner | None) -> RoleGrant:
+    role = Role(role)
+    if role == Role.ADMIN and partner is not None:
+        raise Refused("The admin role is held for everything, not for one partner.", "partner_id")
+    if role != Role.ADMIN and partner is None:
+        raise Refused("Choose the partner this role is held for.", "partner_id")
+    if role == Role.BEACHHEAD_HOST and partner.kind != PartnerKind.BEACHHEAD:
+        raise Refused("Only a beachhead organization has hosts.", "partner_id")
+    partner_id = partner.id if partner else None
+    if any(g.role == role and g.partner_id == partner_id for g in user.grants):
+        raise Refused("This account already holds that role.", "role")
+    grant = accounts.grant(user, role, partner)
+    audit.record(actor, "user.granted", user,
+                 changes={"grants": [None, _grant_label(role, partner)]})
+    db.session.commit()
+    return grant
+
+
+def remove_grant(actor: User, grant: RoleGrant) -> None:
+    user = grant.user
+    if user.id == actor.id and grant.role == Role.ADMIN:
+        raise Refused("You cannot remove your own admin role; ask another admin.")
+    audit.record(actor, "user.grant_removed", user,
+                 changes={"grants": [_grant_label(grant.role, grant.partner), None]})
+    user.grants.remove(grant)
+    db.session.commit()

@@ -1,0 +1,544 @@
+"""Administration: events (admins, and partner managers for the events their partners
+organize), partners, accounts and the audit log (admins only).
+
+Views parse, ask `access`, call one service and render; a service's refusal comes back
+as messages beside the fields it names.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import access
+from ..extensions import db
+from ..forms.admin import (
+    COMMON_ZONES,
+    PARTNER_KIND_LABELS,
+    ROLE_LABELS,
+    SESSION_KIND_LABELS,
+    AuditFilterForm,
+    CancelForm,
+    CloneForm,
+    EventForm,
+    GrantForm,
+    PartnerForm,
+    SessionForm,
+    UserSearchForm,
+    quota_form,
+)
+from ..forms.public import KIND_LABELS
+from ..models import (
+    AuditEntry,
+    Event,
+    EventKind,
+    EventSession,
+    EventStatus,
+    Partner,
+    PartnerKind,
+    Role,
+    RoleGrant,
+    SessionKind,
+    User,
+)
+from ..services import events, partners, users
+from ..services.fields import Refused
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PER_PAGE = 50
+
+
+def _show_refusal(form: FlaskForm, refusal: Refused) -> None:
+    """Each message beside its field; the others above the form."""
+    db.session.rollback()
+    for field, message in refusal.errors.items():
+        if field and field in form:
+            form[field].errors = [*form[field].errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def _local(at: datetime | None, event: Event) -> datetime | None:
+    return at.astimezone(event.zone).replace(tzinfo=None) if at else None
+
+
+def _all_partners() -> list[Partner]:
+    return list(db.session.scalars(select(Partner).order_by(Partner.name)))
+
+
+# --------------------------------------------------------------------------- events
+
+
+def _managed_event(event_id: int) -> Event:
+    """An event the user organizes; others' events look like unknown ids."""
+    event = db.session.scalar(
+        access.events_managed_by(current_user).where(Event.id == event_id).options(
+            selectinload(Event.organizers), selectinload(Event.hosts),
+            selectinload(Event.sessions),
+        )
+    )
+    if event is None:
+        abort(404)
+    return event
+
+
+def _event_details(form: EventForm) -> events.EventDetails:
+    return events.EventDetails(
+        kind=EventKind(form.kind.data), title=form.title.data or "", slug=form.slug.data or "",
+        summary=form.summary.data or "", description=form.description.data or "",
+        target_country=form.target_country.data or "", target_city=form.target_city.data or "",
+        venue=form.venue.data or "", online_url=form.online_url.data or "",
+        timezone=form.timezone.data or "", starts_local=form.starts_local.data,
+        ends_local=form.ends_local.data,
+        registration_opens_local=form.registration_opens_local.data,
+        registration_closes_local=form.registration_closes_local.data,
+        capacity=form.capacity.data, requires_approval=form.requires_approval.data,
+        organizer_ids=form.organizer_ids.data or [], host_ids=form.host_ids.data or [],
+    )
+
+
+def _event_form_data(event: Event) -> dict:
+    return dict(
+        kind=event.kind.value, title=event.title, slug=event.slug, summary=event.summary,
+        description=event.description, target_country=event.target_country,
+        target_city=event.target_city, venue=event.venue, online_url=event.online_url,
+        timezone=event.timezone, starts_local=_local(event.starts_at, event),
+        ends_local=_local(event.ends_at, event),
+        registration_opens_local=_local(event.registration_opens_at, event),
+        registration_closes_local=_local(event.registration_closes_at, event),
+        capacity=event.capacity, requires_approval=event.requires_approval,
+        organizer_ids=[p.id for p in event.organizers], host_ids=[p.id for p in event.hosts],
+    )
+
+
+def _session_details(form: SessionForm) -> events.SessionDetails:
+    return events.SessionDetails(
+        title=form.title.data or "", kind=SessionKind(form.kind.data),
+        all_day=form.all_day.data, starts_local=form.starts_local.data,
+        ends_local=form.ends_local.data, start_date=form.start_date.data,
+        end_date=form.end_date.data, venue=form.venue.data or "",
+        description=form.description.data or "", online_url=form.online_url.data or "",
+    )
+
+
+def _render_event_page(event: Event, *, form=None, session_form=None, quotas=None,
+                       clone_form=None, status: int = 200):
+    quota_partners = events.quota_partners(event)
+    seats = {q.partner_id: q.seats for q in event.quotas}
+    return render_template(
+        "admin/event_edit.html", event=event,
+        form=form or EventForm(data=_event_form_data(event), partners=_all_partners()),
+        session_form=session_form or SessionForm(prefix="session"),
+        quotas=quotas or quota_form(quota_partners, seats),
+        quota_partners=quota_partners, clone_form=clone_form or CloneForm(prefix="clone"),
+        transitions=events.STATUS_TRANSITIONS[event.status], kind_labels=KIND_LABELS,
+        session_kind_labels=SESSION_KIND_LABELS, zones=COMMON_ZONES,
+        editable=event.status != EventStatus.CANCELLED,
+    ), status
+
+
+@bp.get("/")
+@access.requires("event.create")
+def index():
+    return redirect(url_for("admin.events"))
+
+
+@bp.get("/events", endpoint="events")
+@access.requires("event.create")
+def events_list():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    query = access.events_managed_by(current_user).options(
+        selectinload(Event.organizers)).order_by(Event.starts_at.desc())
+    pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    return render_template("admin/events.html", pagination=pagination, kind_labels=KIND_LABELS)
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@access.requires("event.create")
+def event_new():
+    form = EventForm(partners=_all_partners())
+    if request.method == "GET":
+        form.requires_approval.data = True
+        form.organizer_ids.data = sorted(access.managed_partner_ids(current_user))
+    elif form.validate_on_submit():
+        try:
+            event = events.create(current_user, _event_details(form))
+        except Refused as refusal:
+            _show_refusal(form, refusal)
+        else:
+            flash(_("The event was created as a draft. Add its agenda, then publish it."),
+                  "success")
+            return redirect(url_for("admin.event_edit", event_id=event.id))
+    return render_template(
+        "admin/event_new.html", form=form, zones=COMMON_ZONES,
+    ), 400 if request.method == "POST" else 200
+
+
+@bp.route("/events/<int:event_id>", methods=["GET", "POST"])
+@access.requires("event.create")
+def event_edit(event_id: int):
+    event = _managed_event(event_id)
+    if request.method == "GET":
+        return _render_event_page(event)
+    form = EventForm(partners=_all_partners())
+    if form.validate_on_submit():
+        try:
+            events.update(current_user, event, _event_details(form))
+        except Refused as refusal:
+            _show_refusal(form, refusal)
+        else:
+            flash(_("The event was saved."), "success")
+            return redirect(url_for("admin.event_edit", event_id=event.id))
+    return _render_event_page(event, form=form, status=400)
+
+
+_STATUS_ACTIONS = {
+    "publish": (EventStatus.PUBLISHED, events.publish),
+    "close": (EventStatus.CLOSED, events.close),
+}
+
+
+def _confirm_status(event_id: int, action: str):
+    """GET asks for confirmation (saying what will happen); POST does it."""
+    event = _managed_event(event_id)
+    target = EventStatus.CANCELLED if action == "cancel" else _STATUS_ACTIONS[action][0]
+    form = CancelForm() if action == "cancel" else FlaskForm()
+    if request.method == "GET" and target not in events.STATUS_TRANSITIONS[event.status]:
+        flash(events.CANCELLED_MESSAGE if event.status == EventStatus.CANCELLED else
+              _("A %(status)s event cannot be changed that way.", status=event.status.value),
+              "warning")
+        return redirect(url_for("admin.event_edit", event_id=event.id))
+    if request.method == "GET" or not form.validate_on_submit():
+        return render_template(
+            "admin/event_confirm.html", event=event, action=action, form=form,
+            open_count=len(events.open_registration_ids(event.id)),
+        ), 200 if request.method == "GET" else 400
+    try:
+        if action == "cancel":
+            count = events.cancel(current_user, event.id, reason=form.reason.data or "")
+            flash(_("The event is cancelled; %(count)d open registration(s) were cancelled.",
+                    count=count), "success")
+        else:
+            _STATUS_ACTIONS[action][1](current_user, event.id)
+            flash(_("The event is now %(status)s.", status=target.value), "success")
+    except Refused as refusal:
+        flash(refusal.message, "warning")
+    return redirect(url_for("admin.event_edit", event_id=event_id))
+
+
+@bp.route("/events/<int:event_id>/publish", methods=["GET", "POST"])
+@access.requires("event.create")
+def event_publish(event_id: int):
+    return _confirm_status(event_id, "publish")
+
+
+@bp.route("/events/<int:event_id>/close", methods=["GET", "POST"])
+@access.requires("event.create")
+def event_close(event_id: int):
+    return _confirm_status(event_id, "close")
+
+
+@bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
+@access.requires("event.create")
+def event_cancel(event_id: int):
+    return _confirm_status(event_id, "cancel")
+
+
+@bp.post("/events/<int:event_id>/clone")
+@access.requires("event.create")
+def event_clone(event_id: int):
+    event = _managed_event(event_id)
+    form = CloneForm(prefix="clone")
+    if form.validate_on_submit():
+        try:
+            copy = events.clone(current_user, event, form.days.data)
+        except Refused as refusal:
+            _show_refusal(form, refusal)
+        else:
+            flash(_("This is the copy, a draft: check its details, then publish it."), "success")
+            return redirect(url_for("admin.event_edit", event_id=copy.id))
+    return _render_event_page(event, clone_form=form, status=400)
+
+
+@bp.post("/events/<int:event_id>/quotas")
+@access.requires("event.create")
+def event_quotas(event_id: int):
+    event = _managed_event(event_id)
+    eligible = events.quota_partners(event)
+    form = quota_form(eligible, {})
+    if form.validate_on_submit():
+        seats = {p.id: form[events.quota_field(p.id)].data for p in eligible}
+        try:
+            events.set_quotas(current_user, event, seats)
+        except Refused as refusal:
+            _show_refusal(form, refusal)
+        else:
+            flash(_("The quotas were saved."), "success")
+            return redirect(url_for("admin.event_edit", event_id=event.id, _anchor="quotas"))
+    return _render_event_page(event, quotas=form, status=400)
+
+
+@bp.post("/events/<int:event_id>/sessions")
+@access.requires("event.create")
+def session_new(event_id: int):
+    event = _managed_event(event_id)
+    form = SessionForm(prefix="session")
+    if form.validate_on_submit():
+        try:
+            events.add_session(current_user, event, _session_details(form))
+        except Refused as refusal:
+            _show_refusal(form, refusal)
+        else:
+            flash(_("The session was added to the agenda."), "success")
+            return redirect(url_for("admin.event_edit", event_id=event.id, _anchor="agenda"))
+    return _render_event_page(event, session_form=form, status=400)
+
+
+def _managed_session(event_id: int, session_id: int) -> EventSession:
+    event = _managed_event(event_id)
+    item = next((s for s in event.sessions if s.id == session_id), None)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.route("/events/<int:event_id>/sessions/<int:session_id>", methods=["GET", "POST"])
+@access.requires("event.create")
+def session_edit(event_id: int, session_id: int):
+    item = _managed_session(event_id, session_id)
+    event = item.event
+    if request.method == "GET":
+        form = SessionForm(prefix="session", data=dict(
+            title=item.title, kind=item.kind.value, all_day=item.all_day,
+            starts_local=_local(item.starts_at, event), ends_local=_local(item.ends_at, event),
+            start_date=item.start_date, end_date=item.end_date, venue=item.venue,
+            description=item.description, online_url=item.online_url,
+        ))
+    else:
+        form = SessionForm(prefix="session")
+        if form.validate_on_submit():
+            try:
+                events.update_session(current_user, item, _session_details(form))
+            except Refused as refusal:
+                _show_refusal(form, refusal)
+            else:
+                flash(_("The session was saved."), "success")
+                return redirect(url_for("admin.event_edit", event_id=event_id, _anchor="agenda"))
+    return render_template(
+        "admin/session_edit.html", event=event, item=item, form=form,
+    ), 400 if request.method == "POST" else 200
+
+
+@bp.post("/events/<int:event_id>/sessions/<int:session_id>/delete")
+@access.requires("event.create")
+def session_delete(event_id: int, session_id: int):
+    item = _managed_session(event_id, session_id)
+    try:
+        events.delete_session(current_user, item)
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "warning")
+    else:
+        flash(_("The session was removed from the agenda."), "success")
+    return redirect(url_for("admin.event_edit", event_id=event_id, _anchor="agenda"))
+
+
+# --------------------------------------------------------------------------- partners
+
+
+def _partner_details(form: PartnerForm) -> partners.PartnerDetails:
+    return partners.PartnerDetails(
+        name=form.name.data or "", short_name=form.short_name.data or "",
+        slug=form.slug.data or "", kind=PartnerKind(form.kind.data),
+        is_member=form.is_member.data, country=form.country.data or "",
+        region=form.region.data or "", city=form.city.data or "",
+        website=form.website.data or "", description=form.description.data or "",
+    )
+
+
+@bp.get("/partners")
+@access.requires("admin.use")
+def partners_list():
+    rows = db.session.scalars(select(Partner).order_by(Partner.kind, Partner.name)).all()
+    return render_template("admin/partners.html", partners=rows,
+                           kind_labels=PARTNER_KIND_LABELS)
+
+
+@bp.route("/partners/new", methods=["GET", "POST"])
+@access.requires("admin.use")
+def partner_new():
+    form = PartnerForm()
+    if form.validate_on_submit():
+        try:
+            partner = partners.create(current_user, _partner_details(form))
+        except Refused as refusal:
+            _show_refusal(form, refusal)
+        else:
+            flash(_("%(name)s was added.", name=partner.name), "success")
+            return redirect(url_for("admin.partners_list"))
+    return render_template("admin/partner_form.html", form=form, partner=None), (
+        400 if request.method == "POST" else 200)
+
+
+@bp.route("/partners/<int:partner_id>", methods=["GET", "POST"])
+@access.requires("admin.use")
+def partner_edit(partner_id: int):
+    partner = db.get_or_404(Partner, partner_id)
+    if request.method == "GET":
+        form = PartnerForm(obj=partner, data={"kind": partner.kind.value})
+    else:
+        form = PartnerForm()
+        if form.validate_on_submit():
+            try:
+                partners.update(current_user, partner, _partner_details(form))
+            except Refused as refusal:
+                _show_refusal(form, refusal)
+            else:
+                flash(_("%(name)s was saved.", name=partner.name), "success")
+                return redirect(url_for("admin.partners_list"))
+    return render_template("admin/partner_form.html", form=form, partner=partner), (
+        400 if request.method == "POST" else 200)
+
+
+# --------------------------------------------------------------------------- users
+
+
+@bp.get("/users")
+@access.requires("admin.use")
+def users_list():
+    form = UserSearchForm(request.args)
+    valid = form.validate()
+    query = select(User).options(selectinload(User.grants)).order_by(User.name, User.id)
+    term = (form.q.data or "").strip() if valid else ""
+    if term:
+        # Typed "%" and "_" are characters of a name, not wildcards.
+        term = term.lower()
+        query = query.where(or_(func.lower(User.name).contains(term, autoescape=True),
+                                User.email.contains(term, autoescape=True)))
+    page = (form.page.data or 1) if valid else 1
+    pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    return render_template("admin/users.html", form=form, pagination=pagination, term=term,
+                           role_labels=ROLE_LABELS)
+
+
+def _render_user(user: User, grant_form: GrantForm | None = None, status: int = 200):
+    history = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.subject_type == "user",
+                                 AuditEntry.subject_id == user.id)
+        .options(joinedload(AuditEntry.actor)).order_by(AuditEntry.id.desc()).limit(50)
+    ).all()
+    return render_template(
+        "admin/user.html", user=user, history=history, role_labels=ROLE_LABELS,
+        grant_form=grant_form or GrantForm(prefix="grant", partners=_all_partners()),
+    ), status
+
+
+@bp.get("/users/<int:user_id>")
+@access.requires("admin.use")
+def user_detail(user_id: int):
+    return _render_user(db.get_or_404(User, user_id))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@access.requires("admin.use")
+def user_deactivate(user_id: int):
+    user = db.get_or_404(User, user_id)
+    try:
+        users.deactivate(current_user, user)
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "warning")
+    else:
+        flash(_("%(name)s can no longer sign in; their sessions have ended.", name=user.name),
+              "success")
+    return redirect(url_for("admin.user_detail", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@access.requires("admin.use")
+def user_reactivate(user_id: int):
+    user = db.get_or_404(User, user_id)
+    users.reactivate(current_user, user)
+    flash(_("%(name)s can sign in again.", name=user.name), "success")
+    return redirect(url_for("admin.user_detail", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/grants")
+@access.requires("admin.use")
+def grant_add(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = GrantForm(prefix="grant", partners=_all_partners())
+    if form.validate_on_submit():
+        partner = db.session.get(Partner, form.partner_id.data) if form.partner_id.data else None
+        try:
+            users.add_grant(current_user, user, Role(form.role.data), partner)
+        except Refused as refusal:
+            _show_refusal(form, refusal)
+        else:
+            flash(_("The role was granted."), "success")
+            return redirect(url_for("admin.user_detail", user_id=user_id))
+    return _render_user(user, form, status=400)
+
+
+@bp.post("/users/<int:user_id>/grants/<int:grant_id>/delete")
+@access.requires("admin.use")
+def grant_remove(user_id: int, grant_id: int):
+    grant = db.session.scalar(
+        select(RoleGrant).where(RoleGrant.id == grant_id, RoleGrant.user_id == user_id))
+    if grant is None:
+        abort(404)
+    try:
+        users.remove_grant(current_user, grant)
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "warning")
+    else:
+        flash(_("The role was removed."), "success")
+    return redirect(url_for("admin.user_detail", user_id=user_id))
+
+
+# --------------------------------------------------------------------------- audit log
+
+
+@bp.get("/audit")
+@access.requires("admin.use")
+def audit():
+    subject_types = db.session.scalars(
+        select(AuditEntry.subject_type).where(AuditEntry.subject_type.is_not(None))
+        .distinct().order_by(AuditEntry.subject_type)
+    ).all()
+    event_choices = db.session.scalars(select(Event).order_by(Event.starts_at.desc())).all()
+    form = AuditFilterForm(request.args, subject_types=subject_types, events=event_choices)
+    valid = form.validate()
+    query = select(AuditEntry).options(
+        joinedload(AuditEntry.actor), joinedload(AuditEntry.event),
+        joinedload(AuditEntry.registration),
+    ).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    if valid:
+        if form.action.data:
+            query = query.where(AuditEntry.action.startswith(form.action.data.strip(),
+                                                             autoescape=True))
+        if form.actor.data:
+            query = query.where(AuditEntry.actor_id.in_(
+                select(User.id).where(User.email.contains(form.actor.data.strip().lower(),
+                                                          autoescape=True))))
+        if form.subject_type.data:
+            query = query.where(AuditEntry.subject_type == form.subject_type.data)
+        if form.event_id.data:
+            query = query.where(AuditEntry.event_id == form.event_id.data)
+        if form.since.data:
+            query = query.where(AuditEntry.created_at >= datetime.combine(
+                form.since.data, time(), tzinfo=UTC))
+        if form.until.data:
+            query = query.where(AuditEntry.created_at < datetime.combine(
+                form.until.data + timedelta(days=1), time(), tzinfo=UTC))
+    page = (form.page.data or 1) if valid else 1
+    pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    return render_template("admin/audit.html", form=form, pagination=pagination)

@@ -1,0 +1,277 @@
+"""Organization pages: the profile and its logo, join requests, review and merging.
+
+Who sees what comes from `access`: an organization's page is open to its members, its
+home cluster's managers and admins; to anyone else it does not exist (404).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from wtforms.fields.choices import SelectChoice
+
+from .. import access
+from ..extensions import db
+from ..forms.organization import (
+    LogoForm,
+    MembershipDecisionForm,
+    MergeForm,
+    OrganizationForm,
+    ReviewForm,
+)
+from ..models import (
+    Helix,
+    MembershipRequest,
+    Organization,
+    OrganizationSize,
+    Partner,
+    PartnerKind,
+    User,
+)
+from ..services import logos, organizations
+from ..services.errors import DomainError
+
+bp = Blueprint("organization", __name__, url_prefix="/organizations")
+
+PER_PAGE = 50
+MERGE_CHOICES = 100
+
+
+def _visible_organization(organization_id: int) -> Organization:
+    organization = db.session.get(Organization, organization_id)
+    if organization is None or not access.can(current_user, "organization.view", organization):
+        abort(404)
+    return organization
+
+
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+def _clusters() -> list[Partner]:
+    return list(db.session.scalars(
+        select(Partner).where(Partner.kind == PartnerKind.CLUSTER).order_by(Partner.name)))
+
+
+def _organization_form(organization: Organization, **kwargs) -> OrganizationForm:
+    form = OrganizationForm(obj=organization, clusters=_clusters(), **kwargs)
+    # Only those who review the organization move it to another cluster; for the others
+    # the field is not on the form, so a forged value is never read.
+    if not access.can(current_user, "organization.review", organization):
+        del form.home_cluster_id
+    return form
+
+
+def _organization_page(organization: Organization, *, status=200):
+    members = db.session.scalars(
+        select(User).where(User.organization_id == organization.id, User.erased_at.is_(None))
+        .order_by(User.name)
+    ).all()
+    pending = db.session.scalars(
+        access.membership_requests_decidable_by(current_user)
+        .where(MembershipRequest.organization_id == organization.id)
+        .options(joinedload(MembershipRequest.user))
+        .order_by(MembershipRequest.created_at)
+    ).all()
+    can_edit = access.can(current_user, "organization.edit", organization)
+    return render_template(
+        "organization/view.html", organization=organization, members=members,
+        pending=pending, decision_form=MembershipDecisionForm(), review_form=ReviewForm(),
+        can_edit=can_edit,
+        can_review=access.can(current_user, "organization.review", organization),
+    ), status
+
+
+@bp.get("")
+@access.requires("desk.inbox")
+def index():
+    """The organizations a manager reviews (all of them for admins), searchable by name."""
+    search = (request.args.get("q") or "").strip()[:200]
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    query = access.organizations_reviewable_by(current_user).options(
+        joinedload(Organization.home_cluster))
+    if search:
+        query = query.where(Organization.name.icontains(search, autoescape=True))
+    pagination = db.paginate(query.order_by(Organization.name, Organization.id), page=page,
+                             per_page=PER_PAGE, error_out=False)
+    ids = [o.id for o in pagination.items]
+    member_counts = dict(db.session.execute(
+        select(User.organization_id, func.count(User.id))
+        .where(User.organization_id.in_(ids), User.erased_at.is_(None))
+        .group_by(User.organization_id)
+    ).all()) if ids else {}
+    return render_template("organization/index.html", pagination=pagination, search=search,
+                           member_counts=member_counts)
+
+
+@bp.get("/<int:organization_id>")
+@access.login_required
+def view(organization_id: int):
+    return _organization_page(_visible_organization(organization_id))
+
+
+@bp.route("/<int:organization_id>/edit", methods=["GET", "POST"])
+@access.login_required
+def edit(organization_id: int):
+    organization = _visible_organization(organization_id)
+    access.authorize("organization.edit", organization, visible_action="organization.view")
+    form = _organization_form(organization)
+    if form.validate_on_submit():
+        values = {
+            "name": form.name.data, "country": form.country.data, "city": form.city.data or "",
+            "sector": form.sector.data or "", "size": OrganizationSize(form.size.data),
+            "helix": Helix(form.helix.data), "website": form.website.data or "",
+            "profile": form.profile.data or "",
+        }
+        if "home_cluster_id" in form:
+            values["home_cluster_id"] = form.home_cluster_id.data
+        changes = organizations.update_profile(_me(), organization, values)
+        flash(_("The organization has been saved.") if changes else _("Nothing changed."),
+              "success" if changes else "info")
+        if access.can(current_user, "organization.view", organization):
+            return redirect(url_for("organization.view", organization_id=organization.id))
+        # A manager who moved it to another cluster no longer sees it.
+        return redirect(url_for("desk.inbox"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("organization/edit.html", organization=organization, form=form,
+                           logo_form=LogoForm()), status
+
+
+@bp.get("/<int:organization_id>/logo")
+@access.login_required
+def logo(organization_id: int):
+    organization = _visible_organization(organization_id)
+    filename = organization.logo_filename
+    folder = current_app.config["UPLOAD_FOLDER"]
+    if not logos.is_stored_name(filename) or not (Path(folder) / filename).is_file():
+        abort(404)
+    response = send_from_directory(folder, filename, mimetype=logos.content_type(filename),
+                                   max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Only people allowed to see the organization may fetch it: no shared caches.
+    response.cache_control.private = True
+    response.cache_control.public = False
+    return response
+
+
+@bp.post("/<int:organization_id>/logo")
+@access.login_required
+def upload_logo(organization_id: int):
+    organization = _visible_organization(organization_id)
+    access.authorize("organization.edit", organization, visible_action="organization.view")
+    form = LogoForm()
+    if form.validate_on_submit():
+        try:
+            organizations.replace_logo(_me(), organization, form.logo.data.read())
+        except DomainError as error:
+            form.logo.errors.append(error.message)
+        else:
+            flash(_("The logo has been replaced."), "success")
+            return redirect(url_for("organization.view", organization_id=organization.id))
+    return render_template("organization/edit.html", organization=organization,
+                           form=_organization_form(organization, formdata=None),
+                           logo_form=form), 400
+
+
+@bp.post("/requests/<int:request_id>")
+@access.login_required
+def decide_request(request_id: int):
+    membership = db.session.get(MembershipRequest, request_id)
+    if membership is None or not access.can(
+        current_user, "organization.view", membership.organization
+    ):
+        abort(404)
+    if not access.can(current_user, "membership.decide", membership):
+        abort(403)  # they see the organization, but this request is not theirs to decide
+    organization = membership.organization
+    form = MembershipDecisionForm()
+    if not form.validate_on_submit():
+        flash(_("Choose to accept or refuse the request."), "danger")
+        return _organization_page(organization, status=400)
+    accept = form.decision.data == "accept"
+    try:
+        organizations.decide_membership(_me(), membership, accept)
+    except DomainError as error:
+        flash(error.message, "warning")
+    else:
+        name = membership.user.name
+        flash(_("%(name)s is now a member.", name=name) if accept
+              else _("The request of %(name)s has been refused.", name=name), "success")
+    target = request.form.get("back")
+    if target == "inbox" and access.can(current_user, "desk.inbox"):
+        return redirect(url_for("desk.inbox"))
+    return redirect(url_for("organization.view", organization_id=organization.id))
+
+
+@bp.post("/<int:organization_id>/reviewed")
+@access.login_required
+def mark_reviewed(organization_id: int):
+    organization = _visible_organization(organization_id)
+    access.authorize("organization.review", organization, visible_action="organization.view")
+    if ReviewForm().validate_on_submit():
+        if organizations.mark_reviewed(_me(), organization):
+            flash(_("%(name)s is marked as reviewed.", name=organization.name), "success")
+        else:
+            flash(_("%(name)s was already reviewed.", name=organization.name), "info")
+    if request.form.get("back") == "inbox":
+        return redirect(url_for("desk.inbox"))
+    return redirect(url_for("organization.view", organization_id=organization.id))
+
+
+@bp.route("/<int:organization_id>/merge", methods=["GET", "POST"])
+@access.login_required
+def merge(organization_id: int):
+    duplicate = _visible_organization(organization_id)
+    access.authorize("organization.review", duplicate, visible_action="organization.view")
+    candidates = organizations.merge_candidates(_me(), duplicate)
+    search = (request.args.get("q") or "").strip()[:200]
+    form = MergeForm()
+    listed = candidates.where(Organization.name.icontains(search, autoescape=True)) if search \
+        else candidates
+    shown = [SelectChoice(str(o.id), f"{o.name} ({o.city or o.country})") for o in
+             db.session.scalars(listed.order_by(Organization.name).limit(MERGE_CHOICES))]
+    if request.method == "POST":
+        # Only the chosen organization is looked up: admins may pick among thousands.
+        chosen = db.session.scalar(candidates.where(Organization.id == _int(form.into.raw_data)))
+        form.into.choices = [SelectChoice(str(chosen.id), chosen.name)] if chosen else []
+    else:
+        form.into.choices = shown
+    if form.validate_on_submit():
+        into = db.session.get(Organization, form.into.data)
+        name = duplicate.name
+        try:
+            organizations.merge(_me(), duplicate, into)
+        except DomainError as error:
+            flash(error.message, "danger")
+        else:
+            flash(_("%(duplicate)s has been merged into %(into)s.", duplicate=name,
+                    into=into.name), "success")
+            return redirect(url_for("organization.view", organization_id=into.id))
+    if form.is_submitted():
+        form.into.choices = shown
+        return render_template("organization/merge.html", duplicate=duplicate, form=form,
+                               search=search), 400
+    return render_template("organization/merge.html", duplicate=duplicate, form=form,
+                           search=search)
+
+
+def _int(raw: list[str] | None) -> int | None:
+    try:
+        return int(raw[0]) if raw else None
+    except ValueError:
+        return None
