@@ -46,7 +46,7 @@ def test_decision_takes_the_write_lock_before_counting(committed_app):
     member = make.user(make.organization(cluster))
     manager = make.manager(cluster)
     db.session.commit()
-    reg = registrations.apply(member, event.id)
+    reg = registrations.apply(member, event.id, profile_consent=True)
     db.session.expire_all()
     _ = manager.name  # a read transaction is open, as in a request
 

@@ -104,7 +104,7 @@ def test_refused_transition_raises_and_changes_nothing(
 def test_apply_to_event_that_needs_approval_is_submitted_with_responsible_partner(
     db, event, member, cluster
 ):
-    reg = registrations.apply(member, event.id)
+    reg = registrations.apply(member, event.id, profile_consent=True)
     assert reg.status == S.SUBMITTED
     assert reg.responsible_partner_id == cluster.id
     [entry] = _history(db, reg)
@@ -116,28 +116,29 @@ def test_apply_to_event_that_needs_approval_is_submitted_with_responsible_partne
 
 def test_apply_to_event_without_approval_is_approved_at_once(db, make, cluster, member):
     webinar = make.event(organizers=[cluster], requires_approval=False)
-    assert registrations.apply(member, webinar.id).status == S.APPROVED
+    assert registrations.apply(member, webinar.id, profile_consent=True).status == S.APPROVED
 
 
 def test_applicant_without_cluster_has_no_responsible_partner(db, make, event):
     visitor = make.user(make.organization(None, country="SG"))
-    assert registrations.apply(visitor, event.id).responsible_partner_id is None
+    reg = registrations.apply(visitor, event.id, profile_consent=True)
+    assert reg.responsible_partner_id is None
 
 
 def test_applying_twice_is_refused(db, event, member):
-    registrations.apply(member, event.id)
+    registrations.apply(member, event.id, profile_consent=True)
     with pytest.raises(AlreadyRegistered):
-        registrations.apply(member, event.id)
+        registrations.apply(member, event.id, profile_consent=True)
     assert db.session.scalar(select(Registration).where(Registration.user_id == member.id))
 
 
 def test_withdrawn_member_applies_again_on_the_same_row_with_history_kept(
     db, event, member, manager
 ):
-    first = registrations.apply(member, event.id)
+    first = registrations.apply(member, event.id, profile_consent=True)
     registrations.decide(first.id, "approve", actor=manager)
     registrations.withdraw(first.id, actor=member)
-    again = registrations.apply(member, event.id)
+    again = registrations.apply(member, event.id, profile_consent=True)
     assert again.id == first.id
     assert again.status == S.SUBMITTED
     assert again.decided_at is None
@@ -152,7 +153,7 @@ def test_withdrawn_member_applies_again_on_the_same_row_with_history_kept(
 def test_rejected_or_cancelled_member_cannot_apply_again(db, make, event, member, manager, final):
     make.registration(event, member, *PATH_TO[final], actor=manager)
     with pytest.raises(AlreadyRegistered):
-        registrations.apply(member, event.id)
+        registrations.apply(member, event.id, profile_consent=True)
 
 
 def test_apply_outside_registration_window_is_refused(db, make, cluster, member):
@@ -160,10 +161,10 @@ def test_apply_outside_registration_window_is_refused(db, make, cluster, member)
 
     not_yet = make.event(organizers=[cluster], registration_opens_at=utcnow() + timedelta(days=1))
     with pytest.raises(RegistrationClosed):
-        registrations.apply(member, not_yet.id)
+        registrations.apply(member, not_yet.id, profile_consent=True)
     past = make.event(organizers=[cluster], starts_in=timedelta(days=-10))
     with pytest.raises(RegistrationClosed):
-        registrations.apply(member, past.id)
+        registrations.apply(member, past.id, profile_consent=True)
     assert db.session.scalar(select(Registration).where(Registration.user_id == member.id)) is None
 
 
@@ -172,14 +173,14 @@ def test_draft_event_takes_no_application(db, make, cluster, member):
 
     draft = make.event(organizers=[cluster], status=EventStatus.DRAFT)
     with pytest.raises(RegistrationClosed):
-        registrations.apply(member, draft.id)
+        registrations.apply(member, draft.id, profile_consent=True)
 
 
 def test_decision_on_a_registration_decided_meanwhile_names_who_and_when(
     db, make, event, member, manager, cluster
 ):
     other_manager = make.manager(cluster, name="Mette Sørensen")
-    reg = registrations.apply(member, event.id)
+    reg = registrations.apply(member, event.id, profile_consent=True)
     registrations.decide(reg.id, "approve", actor=other_manager)
     with pytest.raises(StaleDecision, match="Already approved by Mette Sørensen at "):
         registrations.decide(reg.id, "reject", actor=manager, expected_status=S.SUBMITTED)
@@ -188,7 +189,7 @@ def test_decision_on_a_registration_decided_meanwhile_names_who_and_when(
 
 
 def test_unknown_decision_is_a_programming_error(db, event, member, manager):
-    reg = registrations.apply(member, event.id)
+    reg = registrations.apply(member, event.id, profile_consent=True)
     with pytest.raises(ValueError, match="unknown decision"):
         registrations.decide(reg.id, "maybe", actor=manager)
 

@@ -26,6 +26,12 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.from_object(CONFIGS[name]())
     app.config["CONFIG_NAME"] = name
     app.config.update(overrides)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Per process: 4 gunicorn workers x 10 stay well under PostgreSQL's 100 connections.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True, "pool_size": 5, "max_overflow": 5, "pool_timeout": 30,
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
 
     db.init_app(app)
     migrate.init_app(

@@ -8,6 +8,8 @@ from .event import (
     EventQuota,
     EventSession,
     EventStatus,
+    Question,
+    QuestionKind,
     SessionKind,
     event_hosts,
     event_organizers,
@@ -21,13 +23,15 @@ from .organization import (
 )
 from .outbox import OutboxMessage, OutboxStatus
 from .partner import Partner, PartnerKind
-from .registration import Registration, RegistrationStatus
+from .registration import Answer, Registration, RegistrationStatus
 from .security import ThrottleHit, UsedToken
 from .types import utcnow
-from .user import Role, RoleGrant, User, normalize_email
+from .user import AlertFrequency, Role, RoleGrant, User, normalize_email
 
 __all__ = [
     "MISSION_KINDS",
+    "AlertFrequency",
+    "Answer",
     "AuditEntry",
     "Event",
     "EventKind",
@@ -43,6 +47,8 @@ __all__ = [
     "OutboxStatus",
     "Partner",
     "PartnerKind",
+    "Question",
+    "QuestionKind",
     "Registration",
     "RegistrationStatus",
     "Role",

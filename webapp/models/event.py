@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -71,6 +71,10 @@ class Event(db.Model):
         CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
         CheckConstraint(
+            "max_per_organization IS NULL OR max_per_organization >= 1",
+            name="max_per_organization_positive",
+        ),
+        CheckConstraint(
             "registration_closes_at IS NULL OR registration_opens_at IS NULL "
             "OR registration_closes_at >= registration_opens_at",
             name="registration_window_ordered",
@@ -94,6 +98,8 @@ class Event(db.Model):
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     capacity: Mapped[int | None]
+    # At most this many approved delegates from one organization (None: no cap).
+    max_per_organization: Mapped[int | None]
     requires_approval: Mapped[bool] = mapped_column(default=True)
     status: Mapped[EventStatus] = mapped_column(
         str_enum(EventStatus, "event_status"), default=EventStatus.DRAFT, index=True
@@ -105,6 +111,10 @@ class Event(db.Model):
         secondary=event_organizers, order_by=Partner.short_name
     )
     hosts: Mapped[list[Partner]] = relationship(secondary=event_hosts, order_by=Partner.short_name)
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="event", cascade="all, delete-orphan",
+        order_by="Question.position, Question.id",
+    )
     quotas: Mapped[list[EventQuota]] = relationship(
         back_populates="event", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -199,3 +209,30 @@ class EventQuota(db.Model):
 
     event: Mapped[Event] = relationship(back_populates="quotas")
     partner: Mapped[Partner] = relationship(lazy="joined")
+
+
+class QuestionKind(enum.StrEnum):
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_CHOICE = "multiple_choice"
+    YES_NO = "yes_no"
+    COUNTRY = "country"
+
+
+class Question(db.Model):
+    """A question an event asks its applicants."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[QuestionKind] = mapped_column(str_enum(QuestionKind, "question_kind"))
+    label: Mapped[str] = mapped_column(String(300))
+    help_text: Mapped[str] = mapped_column(String(500), default="")
+    required: Mapped[bool] = mapped_column(default=False)
+    # The options of a single or multiple choice question.
+    choices: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    event: Mapped[Event] = relationship(back_populates="questions")

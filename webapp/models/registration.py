@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .event import Event
+from .event import Event, Question
 from .partner import Partner
 from .types import UTCDateTime, str_enum, utcnow
 from .user import User
@@ -56,15 +56,45 @@ class Registration(db.Model):
         ForeignKey("partners.id", ondelete="SET NULL"), index=True
     )
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The waiting list is served in the order people joined it.
+    waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Consents, each with the version of the text agreed to and when (None: not given).
+    profile_consent_version: Mapped[str | None] = mapped_column(String(20))
+    profile_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contact_consent_version: Mapped[str | None] = mapped_column(String(20))
+    contact_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     event: Mapped[Event] = relationship()
     user: Mapped[User] = relationship()
     responsible_partner: Mapped[Partner | None] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan"
+    )
     history: Mapped[list[AuditEntry]] = relationship(
         order_by="AuditEntry.id", viewonly=True
     )
 
     def __repr__(self) -> str:
         return f"<Registration {self.id} {self.status}>"
+
+
+class Answer(db.Model):
+    """An applicant's answer to one of the event's questions."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("registration_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), index=True
+    )
+    # A string, a list of strings (multiple choice) or a boolean (yes/no).
+    value: Mapped[Any] = mapped_column(JSON)
+
+    registration: Mapped[Registration] = relationship(back_populates="answers")
+    question: Mapped[Question] = relationship(lazy="joined")

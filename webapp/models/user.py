@@ -15,6 +15,13 @@ from .partner import Partner
 from .types import UTCDateTime, str_enum, utcnow
 
 
+class AlertFrequency(enum.StrEnum):
+    """How a partner manager hears of new applications to decide."""
+
+    IMMEDIATE = "immediate"
+    DAILY = "daily"
+
+
 class Role(enum.StrEnum):
     ADMIN = "admin"
     PARTNER_MANAGER = "partner_manager"
@@ -51,6 +58,11 @@ class User(UserMixin, db.Model):
     # The privacy notice the user accepted at sign-up: its version and when.
     privacy_version: Mapped[str] = mapped_column(String(20), default="")
     privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    application_alerts: Mapped[AlertFrequency] = mapped_column(
+        str_enum(AlertFrequency, "alert_frequency"), default=AlertFrequency.IMMEDIATE
+    )
+    # The newest application the last daily digest covered.
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the account was deleted: the row stays, anonymized, for the statistics.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -32,3 +32,19 @@ class AlreadyRegistered(DomainError):
 
 class StaleDecision(DomainError):
     """The registration changed since the user looked at it (someone else decided)."""
+
+
+class RegistrationRefused(DomainError):
+    pass
+
+
+class NoSeat(DomainError):
+    """Approving would exceed the capacity, a partner's quota or a company's cap."""
+
+
+class AnswersRefused(DomainError):
+    """Answers that do not satisfy the event's questions: `problems` by question id."""
+
+    def __init__(self, problems: dict[int, str], message: str = "") -> None:
+        self.problems = problems
+        super().__init__(message or "Some answers need your attention.")

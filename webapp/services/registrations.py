@@ -5,21 +5,37 @@
     approved   -> withdrawn | cancelled
     withdrawn  -> submitted (the member applies again; same row, history kept)
 
-Events without approval put an application straight to `approved`. Every transition
-writes its AuditEntry in the same transaction; capacity, quotas and mail hook in here.
+Events without approval approve an application at once while seats last and waitlist
+the rest. Every approval checks capacity, the responsible partner's quota and the
+per-organization cap with the event locked (services.locking); a freed seat goes to the
+first waitlisted registration that fits. Every transition writes its AuditEntry and
+queues its mail in the same transaction.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select, true
 
 from ..extensions import db
-from ..models import AuditEntry, Event, Registration, User, utcnow
+from ..models import Answer, AuditEntry, Event, EventStatus, Registration, User, utcnow
 from ..models import RegistrationStatus as S
-from .errors import AlreadyRegistered, InvalidTransition, RegistrationClosed, StaleDecision
+from . import registration_mail
+from .errors import (
+    AlreadyRegistered,
+    AnswersRefused,
+    InvalidTransition,
+    NoSeat,
+    RegistrationClosed,
+    RegistrationRefused,
+    StaleDecision,
+)
 from .locking import lock_event
+
+MAX_ANSWER_LENGTH = 4000
 
 TRANSITIONS: dict[S | None, frozenset[S]] = {
     None: frozenset({S.SUBMITTED, S.APPROVED}),
@@ -67,45 +83,196 @@ def _move(
         reason=reason,
     )
     db.session.add(entry)
+    registration_mail.transitioned(reg, from_status, to_status, reason)
     return entry
 
 
-def _status_for_new_application(event: Event) -> S:
-    return S.SUBMITTED if event.requires_approval else S.APPROVED
+def _approved(event_id: int):
+    return select(func.count()).select_from(Registration).where(
+        Registration.event_id == event_id, Registration.status == S.APPROVED
+    )
 
 
-def apply(user: User, event_id: int, *, actor: User | None = None) -> Registration:
-    """A member applies to an event (or applies again after withdrawing)."""
+def seat_problem(event: Event, reg: Registration) -> str | None:
+    """Why approving `reg` would overbook `event` (capacity, its partner's quota, its
+    organization's cap), or None when it fits. Call it with the event locked."""
+    others = Registration.id != reg.id if reg.id is not None else true()
+    problem = None
+    if event.capacity is not None:
+        taken = db.session.scalar(_approved(event.id).where(others))
+        if taken >= event.capacity:
+            problem = f"The event is full: all {event.capacity} seats are taken."
+    quota = next((q for q in event.quotas if q.partner_id == reg.responsible_partner_id), None)
+    if problem is None and quota is not None:
+        taken = db.session.scalar(_approved(event.id).where(
+            others, Registration.responsible_partner_id == quota.partner_id))
+        if taken >= quota.seats:
+            problem = (f"{quota.partner.short_name}'s quota of {quota.seats} seats "
+                       "for this event is used up.")
+    organization_id = reg.user.organization_id
+    if problem is None and event.max_per_organization is not None and organization_id:
+        taken = db.session.scalar(_approved(event.id).where(
+            others, Registration.user_id.in_(
+                select(User.id).where(User.organization_id == organization_id))))
+        if taken >= event.max_per_organization:
+            problem = (f"{reg.user.organization.name} already has "
+                       f"{event.max_per_organization} approved delegates, the most per company.")
+    hook = current_app.config.get("AFTER_SEAT_COUNT_HOOK")
+    if hook is not None:
+        hook(event, reg)
+    return problem
+
+
+def _approve(reg: Registration, event: Event, *, actor: User | None, action: str,
+             reason: str = "", now: datetime | None = None) -> None:
+    problem = seat_problem(event, reg)
+    if problem is not None:
+        raise NoSeat(problem)
+    _move(reg, S.APPROVED, actor=actor, action=action, reason=reason, now=now)
+
+
+def _waitlist(reg: Registration, *, actor: User | None, action: str, reason: str = "",
+              now: datetime | None = None) -> None:
+    now = now or utcnow()
+    _move(reg, S.WAITLISTED, actor=actor, action=action, reason=reason, now=now)
+    reg.waitlisted_at = now
+
+
+def _promote(event: Event, now: datetime) -> list[Registration]:
+    """Approve, in the order they joined the waiting list, the waitlisted registrations
+    that now fit. Undecided (submitted) applications are never promoted, and nobody is
+    promoted once the event has started."""
+    if now >= event.starts_at or event.status != EventStatus.PUBLISHED:
+        return []
+    promoted = []
+    waiting = db.session.scalars(
+        select(Registration)
+        .where(Registration.event_id == event.id, Registration.status == S.WAITLISTED)
+        .order_by(Registration.waitlisted_at, Registration.id)
+    ).all()
+    for reg in waiting:
+        if seat_problem(event, reg) is None:
+            _move(reg, S.APPROVED, actor=None, action="registration.promoted", now=now)
+            promoted.append(reg)
+        elif event.capacity is not None and db.session.scalar(
+                _approved(event.id)) >= event.capacity:
+            break  # full: nobody further down fits either
+    return promoted
+
+
+def promote_waitlisted(event_id: int) -> list[Registration]:
+    """After a capacity or a quota was raised: fill the new seats from the waiting list."""
+    try:
+        event = lock_event(event_id)
+        promoted = _promote(event, utcnow())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return promoted
+
+
+def _check_answers(event: Event, answers: dict[int, Any]) -> None:
+    questions = {q.id: q for q in event.questions}
+    unknown = set(answers) - set(questions)
+    if unknown:
+        raise AnswersRefused({}, "Some answers are for questions this event does not ask.")
+    problems = {}
+    for question in questions.values():
+        value = answers.get(question.id)
+        if question.required and value in (None, "", [], ()):
+            problems[question.id] = "This question needs an answer."
+        elif isinstance(value, str) and len(value) > MAX_ANSWER_LENGTH:
+            problems[question.id] = f"At most {MAX_ANSWER_LENGTH} characters."
+    if problems:
+        raise AnswersRefused(problems)
+
+
+def _store_answers(reg: Registration, answers: dict[int, Any]) -> None:
+    existing = {a.question_id: a for a in reg.answers}
+    for question_id, value in answers.items():
+        if question_id in existing:
+            existing[question_id].value = value
+        else:
+            reg.answers.append(Answer(question_id=question_id, value=value))
+
+
+def apply(
+    user: User,
+    event_id: int,
+    *,
+    answers: dict[int, Any] | None = None,
+    profile_consent: bool = False,
+    contact_consent: bool = False,
+    actor: User | None = None,
+) -> Registration:
+    """A verified member applies to an event (or applies again after withdrawing).
+
+    Events that need approval take the application as `submitted`; the others approve it
+    while seats last and put the rest on the waiting list, in arrival order."""
+    answers = answers or {}
     now = utcnow()
+    if not user.is_verified:
+        raise RegistrationRefused("Please confirm your email address before you apply.")
     try:
         event = lock_event(event_id)
         if not event.registration_is_open(now):
             raise RegistrationClosed("Registration for this event is not open.")
+        if event.kind.is_mission and not profile_consent:
+            raise RegistrationRefused(
+                "Missions share your company profile with their hosts: please agree to it.")
+        _check_answers(event, answers)
         reg = db.session.execute(
             select(Registration).where(
                 Registration.event_id == event.id, Registration.user_id == user.id
             )
         ).scalar_one_or_none()
-        to_status = _status_for_new_application(event)
+        organization = user.organization
         if reg is None:
-            organization = user.organization
-            reg = Registration(
-                event=event,
-                user=user,
-                applied_at=now,
-                responsible_partner_id=organization.home_cluster_id if organization else None,
-            )
+            reg = Registration(event=event, user=user)
             db.session.add(reg)
             action = "registration.applied"
         elif reg.status == S.WITHDRAWN:
-            organization = user.organization
-            reg.responsible_partner_id = organization.home_cluster_id if organization else None
-            reg.applied_at = now
             reg.decided_at = None
+            reg.waitlisted_at = None
             action = "registration.reapplied"
         else:
             raise AlreadyRegistered("You have already applied to this event.")
-        _move(reg, to_status, actor=actor or user, action=action, now=now)
+        reg.applied_at = now
+        reg.responsible_partner_id = organization.home_cluster_id if organization else None
+        version = current_app.config["CONSENT_VERSION"]
+        reg.profile_consent_version, reg.profile_consent_at = (
+            (version, now) if profile_consent else (None, None))
+        reg.contact_consent_version, reg.contact_consent_at = (
+            (version, now) if contact_consent else (None, None))
+        _store_answers(reg, answers)
+        actor = actor or user
+        if event.requires_approval:
+            _move(reg, S.SUBMITTED, actor=actor, action=action, now=now)
+        elif seat_problem(event, reg) is None:
+            _move(reg, S.APPROVED, actor=actor, action=action, now=now)
+        else:
+            _waitlist(reg, actor=actor, action=action, now=now)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return reg
+
+
+def update_answers(registration_id: int, answers: dict[int, Any], *, actor: User) -> Registration:
+    """Answers can change until the application is decided."""
+    try:
+        event_id = db.session.scalar(
+            select(Registration.event_id).where(Registration.id == registration_id))
+        event = lock_event(event_id)
+        reg = db.session.get(Registration, registration_id, populate_existing=True)
+        if reg.status != S.SUBMITTED:
+            raise RegistrationRefused("Answers can no longer change: the application is decided.")
+        _check_answers(event, answers)
+        _store_answers(reg, answers)
+        db.session.add(AuditEntry(actor=actor, action="registration.answers_updated",
+                                  registration=reg, event=event))
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -126,7 +293,7 @@ def _transition(
         event_id = db.session.execute(
             select(Registration.event_id).where(Registration.id == registration_id)
         ).scalar_one()
-        lock_event(event_id)
+        event = lock_event(event_id)
         reg = db.session.execute(
             select(Registration)
             .where(Registration.id == registration_id)
@@ -134,7 +301,16 @@ def _transition(
         ).scalar_one()
         if expected_status is not None and reg.status != expected_status:
             raise _stale(reg)
-        _move(reg, to_status, actor=actor, action=action, reason=reason)
+        now = utcnow()
+        freed_a_seat = reg.status == S.APPROVED
+        if to_status == S.APPROVED:
+            _approve(reg, event, actor=actor, action=action, reason=reason, now=now)
+        elif to_status == S.WAITLISTED:
+            _waitlist(reg, actor=actor, action=action, reason=reason, now=now)
+        else:
+            _move(reg, to_status, actor=actor, action=action, reason=reason, now=now)
+        if freed_a_seat:
+            _promote(event, now)
         db.session.commit()
     except Exception:
         db.session.rollback()
