@@ -23,7 +23,7 @@ ALLOWED = {
     (S.WAITLISTED, S.APPROVED), (S.WAITLISTED, S.REJECTED),
     (S.WAITLISTED, S.WITHDRAWN), (S.WAITLISTED, S.CANCELLED),
     (S.APPROVED, S.WITHDRAWN), (S.APPROVED, S.CANCELLED),
-    (S.WITHDRAWN, S.SUBMITTED), (S.WITHDRAWN, S.APPROVED),
+    (S.WITHDRAWN, S.SUBMITTED), (S.WITHDRAWN, S.APPROVED), (S.WITHDRAWN, S.WAITLISTED),
 }
 ALL_PAIRS = [(a, b) for a in S for b in S]
 # How to reach each status from a fresh application, through allowed steps only.

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import access
 from ..extensions import db
@@ -251,6 +251,7 @@ def update(actor: User | None, event: Event, details: EventDetails) -> Event:
             {q.partner_id: q.seats for q in event.quotas}, values["capacity"], problems,
             field="capacity",
         )
+        _check_capacity_holds_approved(event, values["capacity"], problems)
     problems.raise_any()
     changes = audit.diff(event, values)
     for name, old, new in (("organizers", event.organizers, organizers),
@@ -261,7 +262,21 @@ def update(actor: User | None, event: Event, details: EventDetails) -> Event:
     if changes:
         audit.record(actor, "event.updated", event, changes=changes, event_id=event.id)
     db.session.commit()
+    if "capacity" in changes or "max_per_organization" in changes:
+        registrations.promote_waitlisted(event.id)
     return event
+
+
+def _check_capacity_holds_approved(event: Event, capacity: int | None,
+                                   problems: Problems) -> None:
+    """Lowering the capacity below the seats already given would overbook the event."""
+    if capacity is None:
+        return
+    approved = db.session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.event_id == event.id, Registration.status == RegistrationStatus.APPROVED))
+    if capacity < approved:
+        problems.add("capacity", f"{approved} registrations are already approved; the "
+                                 "capacity cannot be lower.")
 
 
 def _names(partners: Iterable[Partner]) -> list[str]:
@@ -546,3 +561,5 @@ def set_quotas(actor: User | None, event: Event, seats: dict[int, int | None]) -
     if changes:
         audit.record(actor, "event.quotas_updated", event, changes=changes, event_id=event.id)
     db.session.commit()
+    if changes:
+        registrations.promote_waitlisted(event.id)

@@ -3,7 +3,8 @@
     submitted  -> approved | rejected | waitlisted | withdrawn | cancelled
     waitlisted -> approved | rejected | withdrawn | cancelled
     approved   -> withdrawn | cancelled
-    withdrawn  -> submitted (the member applies again; same row, history kept)
+    withdrawn  -> submitted | approved | waitlisted (the member applies again; same row,
+                  history kept; as a first application would)
 
 Events without approval approve an application at once while seats last and waitlist
 the rest. Every approval checks capacity, the responsible partner's quota and the
@@ -38,11 +39,12 @@ from .locking import lock_event
 MAX_ANSWER_LENGTH = 4000
 
 TRANSITIONS: dict[S | None, frozenset[S]] = {
-    None: frozenset({S.SUBMITTED, S.APPROVED}),
+    # A new application: submitted (approval needed), or approved / waitlisted at once.
+    None: frozenset({S.SUBMITTED, S.APPROVED, S.WAITLISTED}),
     S.SUBMITTED: frozenset({S.APPROVED, S.REJECTED, S.WAITLISTED, S.WITHDRAWN, S.CANCELLED}),
     S.WAITLISTED: frozenset({S.APPROVED, S.REJECTED, S.WITHDRAWN, S.CANCELLED}),
     S.APPROVED: frozenset({S.WITHDRAWN, S.CANCELLED}),
-    S.WITHDRAWN: frozenset({S.SUBMITTED, S.APPROVED}),
+    S.WITHDRAWN: frozenset({S.SUBMITTED, S.APPROVED, S.WAITLISTED}),
     S.REJECTED: frozenset(),
     S.CANCELLED: frozenset(),
 }
@@ -95,7 +97,9 @@ def _approved(event_id: int):
 
 def seat_problem(event: Event, reg: Registration) -> str | None:
     """Why approving `reg` would overbook `event` (capacity, its partner's quota, its
-    organization's cap), or None when it fits. Call it with the event locked."""
+    organization's cap), or None when it fits. Call it with the event locked; a new
+    registration is counted before it joins the session."""
+    db.session.flush()  # count the moves this transaction already made
     others = Registration.id != reg.id if reg.id is not None else true()
     problem = None
     if event.capacity is not None:
@@ -229,8 +233,8 @@ def apply(
         ).scalar_one_or_none()
         organization = user.organization
         if reg is None:
+            # Added to the session with its first status (by the audit entry of _move).
             reg = Registration(event=event, user=user)
-            db.session.add(reg)
             action = "registration.applied"
         elif reg.status == S.WITHDRAWN:
             reg.decided_at = None
