@@ -116,7 +116,7 @@ class Event(db.Model):
         order_by="Question.position, Question.id",
     )
     quotas: Mapped[list[EventQuota]] = relationship(
-        back_populates="event", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="event", cascade="all, delete-orphan"
     )
     sessions: Mapped[list[EventSession]] = relationship(
         back_populates="event",
