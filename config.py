@@ -51,11 +51,19 @@ class Config:
     SQLITE_BUSY_TIMEOUT_MS = 30_000
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 25
+    # STARTTLS on a plain connection (port 587), or implicit TLS from the start (port 465).
     MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_TIMEOUT = 10
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "Beachhead <no-reply@beachhead.localhost>"
     REDIS_URL: str | None = None
+    # Links in mail are built from this, so they are right outside a request too (tick,
+    # the worker), where Flask knows no host.
+    BASE_URL = "http://127.0.0.1:5000"
+    # Managers who chose a daily digest get it at the first tick after this local hour.
+    DIGEST_HOUR = 7
     DEMO_ALLOWED = True
     # Organization logos (re-encoded PNG/JPEG); outside static/, served through a view.
     UPLOAD_FOLDER = str(INSTANCE_DIR / "uploads")
@@ -121,6 +129,9 @@ class ProductionConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = database_url
         self.SERVER_NAME = os.environ.get("SERVER_NAME") or None
         self.PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https")
+        self.BASE_URL = os.environ.get("BASE_URL") or (
+            f"{self.PREFERRED_URL_SCHEME}://{self.SERVER_NAME}" if self.SERVER_NAME
+            else Config.BASE_URL)
         self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
@@ -129,6 +140,7 @@ class ProductionConfig(Config):
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
         self.MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
         self.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+        self.MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
         self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
         self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
         self.MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", Config.MAIL_DEFAULT_SENDER)

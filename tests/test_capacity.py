@@ -192,8 +192,20 @@ def test_missions_need_the_profile_consent_webinars_do_not(db, make, clusters):
     webinar = make.event(requires_approval=False, organizers=[clusters[0]],
                          kind=EventKind.WEBINAR)
     member = _member(make, clusters[0])
+    db.session.commit()  # a refusal rolls the service's transaction back
     with pytest.raises(RegistrationRefused, match="company profile"):
         registrations.apply(member, mission.id)
     reg = registrations.apply(member, webinar.id, contact_consent=True)
     assert reg.profile_consent_at is None
     assert reg.contact_consent_version == "2026-11" and reg.contact_consent_at is not None
+
+
+def test_withdrawing_after_the_start_is_refused_and_changes_nothing(db, make, clusters):
+    webinar = make.event(requires_approval=False, organizers=[clusters[0]],
+                         starts_in=timedelta(hours=2))
+    member = _member(make, clusters[0])
+    reg = _apply(member, webinar)
+    with freeze_time(utcnow() + timedelta(hours=3)), pytest.raises(
+            RegistrationRefused, match="The event has started"):
+        registrations.withdraw(reg.id, actor=member)
+    assert _statuses(db, [reg]) == [S.APPROVED]

@@ -519,3 +519,9 @@ def test_the_demo_command_refuses_the_production_config(monkeypatch, tmp_path):
 
     assert result.exit_code != 0
     assert "production" in result.output
+
+
+def test_the_demo_history_mails_nobody(loaded):
+    from webapp.models import OutboxMessage
+
+    assert _db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0

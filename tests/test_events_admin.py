@@ -23,7 +23,7 @@ from webapp.models import (
     SessionKind,
 )
 from webapp.models import RegistrationStatus as S
-from webapp.services import events, registrations
+from webapp.services import events, fields, registrations
 from webapp.services.errors import RegistrationClosed
 from webapp.services.fields import Refused
 
@@ -261,7 +261,7 @@ def test_a_cancelled_event_cannot_be_edited(db, make, login_as, admin, cluster_a
     client = login_as(admin)
     response = post(client, f"/admin/events/{event.id}", event_form(cluster_a, title="Revived"))
     assert response.status_code == 400
-    assert events.CANCELLED_MESSAGE in response.get_data(as_text=True)
+    assert fields.CANCELLED_MESSAGE in response.get_data(as_text=True)
     db.session.expire_all()
     assert event.title == "Called off"
     assert count(db, AuditEntry) == 0
@@ -292,7 +292,8 @@ def test_publish_close_and_publish_again_each_asks_first_and_is_audited(
         assert event.status == status
     actions = db.session.scalars(select(AuditEntry.action).where(
         AuditEntry.event_id == event.id).order_by(AuditEntry.id)).all()
-    assert actions == ["event.created", "event.published", "event.closed", "event.published"]
+    assert actions == ["event.created", "event.default_questions_added", "event.published",
+                       "event.closed", "event.published"]
 
 
 def test_a_draft_cannot_be_closed(db, admin, cluster_a):
@@ -550,3 +551,33 @@ def test_a_cancelled_event_can_still_be_copied(db, make, admin, cluster_a):
     copy = events.clone(admin, event, 7)
     assert copy.status == EventStatus.DRAFT
     assert copy.starts_at - event.starts_at == timedelta(days=7)
+
+
+def test_a_new_mission_asks_the_default_questions_and_a_webinar_none(db, admin, cluster_a):
+    mission = events.create(admin, details(cluster_a))
+    assert mission.kind.is_mission
+    labels = [q.label for q in mission.questions]
+    assert len(labels) == 5 and any("dietary" in label.lower() for label in labels)
+    webinar = events.create(admin, details(cluster_a, kind=EventKind.WEBINAR, title="Webinar"))
+    assert webinar.questions == []
+
+
+def test_a_copy_asks_the_same_questions(db, admin, cluster_a):
+    mission = events.create(admin, details(cluster_a))
+    copy = events.clone(admin, mission, days=365)
+    assert [(q.label, q.kind, q.required) for q in copy.questions] == [
+        (q.label, q.kind, q.required) for q in mission.questions]
+
+
+def test_the_per_company_cap_is_set_on_the_event_form(db, login_as, admin, cluster_a):
+    client = login_as(admin)
+    response = post(client, "/admin/events/new",
+                    event_form(cluster_a, title="Capped mission", max_per_organization="2"))
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    event = db.session.scalar(select(Event).where(Event.title == "Capped mission"))
+    assert event.max_per_organization == 2
+    refused = post(client, f"/admin/events/{event.id}",
+                   event_form(cluster_a, title="Capped mission", max_per_organization="0"))
+    assert refused.status_code == 400
+    db.session.refresh(event)
+    assert event.max_per_organization == 2

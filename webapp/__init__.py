@@ -58,12 +58,13 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     filters.init_app(app)
     security.init_app(app)
 
-    from .views import account, admin, auth, desk, organization, public
+    from .views import account, admin, apply, auth, desk, organization, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(apply.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(organization.bp)
 

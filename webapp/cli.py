@@ -1,4 +1,5 @@
-"""Flask commands: `flask --app wsgi create-admin EMAIL`, `flask --app wsgi demo`."""
+"""Flask commands: `flask --app wsgi create-admin EMAIL`, `flask --app wsgi demo`,
+`flask --app wsgi tick` (run it from cron every few minutes), `flask --app wsgi outbox`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from .extensions import db
-from .models import User
+from .models import OutboxStatus, User
 from .services import accounts
 from .services.errors import DomainError
 
@@ -17,11 +18,51 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(outbox_command)
+    app.cli.add_command(tick_command)
 
 
-@click.group("outbox")
-def outbox_command() -> None:
-    """The mail outbox."""
+@click.command("tick")
+@with_appcontext
+def tick_command() -> None:
+    """Do what is due: the daily digests, then every mail due (retries included).
+
+    Idempotent and safe to overlap, so cron can run it every few minutes.
+    """
+    from .services import notifications, registration_mail
+
+    # Digests first: they are outbox rows too, and go out in this same tick.
+    digests = registration_mail.queue_due_digests()
+    sent = notifications.send_due(limit=1000)
+    left = notifications.counts()
+    click.echo(
+        f"tick: {digests} digest(s) queued, {sent} message(s) sent; outbox: "
+        f"{left[OutboxStatus.PENDING]} pending, {left[OutboxStatus.FAILED]} failed."
+    )
+
+
+@click.group("outbox", invoke_without_command=True)
+@click.pass_context
+@with_appcontext
+def outbox_command(ctx: click.Context) -> None:
+    """The mail outbox: without a command, list the pending and failed messages."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .services import notifications
+
+    messages = notifications.undelivered()
+    if not messages:
+        click.echo("The outbox is empty: every message has been sent.")
+        return
+    click.echo(f"{'id':>6}  {'status':<7}  {'attempts':>8}  {'next attempt (UTC)':<19}  "
+               "to / subject / last error")
+    for message in messages:
+        next_attempt = (message.next_attempt_at.strftime("%Y-%m-%d %H:%M:%S")
+                        if message.status == OutboxStatus.PENDING else "-")
+        click.echo(f"{message.id:>6}  {message.status.value:<7}  {message.attempts:>8}  "
+                   f"{next_attempt:<19}  {message.to_address}")
+        click.echo(f"{'':>48}{message.subject}")
+        if message.last_error:
+            click.echo(f"{'':>48}{message.last_error.splitlines()[0][:200]}")
 
 
 @outbox_command.command("send")

@@ -38,6 +38,7 @@ from .models import (
     OrganizationSize,
     Partner,
     PartnerKind,
+    Question,
     Registration,
     Role,
     SessionKind,
@@ -45,7 +46,7 @@ from .models import (
     utcnow,
 )
 from .models import RegistrationStatus as S
-from .services import accounts, registrations
+from .services import accounts, questions, registrations
 
 DEMO_DOMAIN = "demo.smartcitytech.eu"
 # Published on purpose: the demo is refused with the production config.
@@ -1440,6 +1441,12 @@ def _build_event(spec: EventSpec, partners: dict[str, Partner]) -> Event:
         hosts=[partners[slug] for slug in spec.hosts],
         sessions=[_build_session(spec, position, item)
                   for position, item in enumerate(spec.agenda)],
+        # Missions ask what every mission asks; past ones predate the questions.
+        questions=[
+            Question(position=position, kind=d.kind, label=d.label, help_text=d.help_text,
+                     required=d.required, choices=[])
+            for position, d in enumerate(questions.MISSION_DEFAULTS, start=1)
+        ] if spec.kind.is_mission and spec.status == EventStatus.PUBLISHED else [],
     )
 
 

@@ -9,7 +9,8 @@ world whatever order the cases run in.
 from __future__ import annotations
 
 from tests.matrix import ADMIN_ONLY, LOGIN, Case, statuses
-from webapp.models import EventStatus
+from webapp.extensions import db
+from webapp.models import EventStatus, Question, QuestionKind
 
 # Admins and partner managers may open the event pages; members and hosts may not.
 EVENT_STAFF = dict(manager_a=200, manager_b=200, organizer=200, admin=200)
@@ -34,7 +35,13 @@ UNKNOWN_EVENT = organizers(404)
 
 def build(make, users, base):
     cancelled = make.event(organizers=[base["organizing"]], status=EventStatus.CANCELLED)
+    # Questions on a cancelled event: every change to them is refused, whoever asks.
+    asked = Question(event=cancelled, position=1, kind=QuestionKind.SHORT_TEXT,
+                     label="Dietary needs", choices=[])
+    db.session.add(asked)
+    db.session.flush()
     return dict(
+        cancelled_question=asked.id,
         event_session=make.session(base["event"]).id,
         cancelled=cancelled.id,
         cancelled_session=make.session(cancelled).id,
@@ -49,7 +56,9 @@ def _event(key="event"):
 
 
 def _cancelled(suffix=""):
-    return lambda w: f"/admin/events/{w.extra['cancelled']}{suffix}"
+    """The cancelled event's page, or one under it (`suffix` may depend on the world)."""
+    return lambda w: f"/admin/events/{w.extra['cancelled']}" + (
+        suffix(w) if callable(suffix) else suffix)
 
 
 CASES = [
@@ -92,6 +101,31 @@ CASES = [
          organizers(302)),
     Case("admin.session_delete", "unknown", "POST",
          lambda w: f"{_event()(w)}/sessions/999999/delete", UNKNOWN_EVENT),
+    Case("admin.question_new", "empty", "POST", lambda w: f"{_event()(w)}/questions",
+         organizers(400)),
+    Case("admin.question_new", "cancelled event", "POST", _cancelled("/questions"),
+         organizers(400), data=lambda w: {"question-kind": "short_text",
+                                          "question-label": "Anything else?"}),
+    Case("admin.question_edit", "form", "GET",
+         _cancelled(lambda w: f"/questions/{w.extra['cancelled_question']}"), organizers(200)),
+    Case("admin.question_edit", "cancelled event", "POST",
+         _cancelled(lambda w: f"/questions/{w.extra['cancelled_question']}"), organizers(400),
+         data=lambda w: {"question-kind": "short_text", "question-label": "Allergies"}),
+    Case("admin.question_edit", "another event's question", "GET",
+         lambda w: f"{_event()(w)}/questions/{w.extra['cancelled_question']}", UNKNOWN_EVENT),
+    Case("admin.question_delete", "cancelled event", "POST",
+         _cancelled(lambda w: f"/questions/{w.extra['cancelled_question']}/delete"),
+         organizers(302)),
+    Case("admin.question_delete", "unknown", "POST",
+         lambda w: f"{_event()(w)}/questions/999999/delete", UNKNOWN_EVENT),
+    Case("admin.question_move", "cancelled event", "POST",
+         _cancelled(lambda w: f"/questions/{w.extra['cancelled_question']}/move"),
+         organizers(302), data=lambda w: {"direction": "down"}),
+    Case("admin.question_move", "no direction", "POST",
+         _cancelled(lambda w: f"/questions/{w.extra['cancelled_question']}/move"),
+         organizers(400)),
+    Case("admin.question_defaults", "cancelled event", "POST",
+         _cancelled("/questions/defaults"), organizers(302)),
     Case("admin.partners_list", "list", "GET", lambda w: "/admin/partners", ADMIN_ONLY),
     Case("admin.partner_new", "form", "GET", lambda w: "/admin/partners/new", ADMIN_ONLY),
     Case("admin.partner_new", "empty", "POST", lambda w: "/admin/partners/new",

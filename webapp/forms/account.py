@@ -59,6 +59,13 @@ class ProfileForm(FlaskForm):
     )
     timezone = SelectField(_l("Timezone"), validators=[InputRequired(), iana_timezone])
     locale = SelectField(_l("Language"), validators=[InputRequired()])
+    # Managers only: the view removes the field for everyone else.
+    application_alerts = SelectField(
+        _l("New applications to decide"),
+        choices=[SelectChoice("immediate", _l("One email per application, at once")),
+                 SelectChoice("daily", _l("One digest a day"))],
+        validators=[InputRequired()],
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..filters import country_name
-from ..models import PartnerKind, Role, SessionKind
+from ..models import PartnerKind, QuestionKind, Role, SessionKind
 from ..services.fields import territory_codes
 from .public import KIND_LABELS
 
@@ -45,6 +45,15 @@ SESSION_KIND_LABELS = {
     SessionKind.RECEPTION: _l("Reception"),
     SessionKind.WEBINAR: _l("Webinar"),
     SessionKind.OTHER: _l("Other"),
+}
+
+QUESTION_KIND_LABELS = {
+    QuestionKind.SHORT_TEXT: _l("Short text"),
+    QuestionKind.LONG_TEXT: _l("Long text"),
+    QuestionKind.SINGLE_CHOICE: _l("One choice"),
+    QuestionKind.MULTIPLE_CHOICE: _l("Several choices"),
+    QuestionKind.YES_NO: _l("Yes or no"),
+    QuestionKind.COUNTRY: _l("Country"),
 }
 
 PARTNER_KIND_LABELS = {
@@ -97,6 +106,9 @@ class EventForm(FlaskForm):
         _l("Registration closes (local time)"), format=LOCAL_FORMATS, validators=[Optional()])
     capacity = IntegerField(_l("Capacity (seats)"),
                             validators=[Optional(), NumberRange(min=0, max=100_000)])
+    max_per_organization = IntegerField(
+        _l("Delegates per company (at most)"),
+        validators=[Optional(), NumberRange(min=1, max=10_000)])
     requires_approval = BooleanField(_l("Applications need approval"), default=True)
     organizer_ids = SelectMultipleField(_l("Organizing partners"), coerce=int,
                                         render_kw={"size": 8})
@@ -128,6 +140,23 @@ class SessionForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)],
                                 render_kw={"rows": 2})
     online_url = StringField(_l("Online join address"), validators=[Optional(), Length(max=500)])
+
+
+class QuestionForm(FlaskForm):
+    kind = SelectField(
+        _l("Kind of answer"), default=QuestionKind.SHORT_TEXT.value,
+        choices=[SelectChoice(k.value, label) for k, label in QUESTION_KIND_LABELS.items()],
+    )
+    label = StringField(_l("Question"), validators=[InputRequired(), Length(max=300)])
+    help_text = StringField(_l("Help text (optional)"), validators=[Optional(), Length(max=500)])
+    required = BooleanField(_l("An answer is required"))
+    choices = TextAreaField(
+        _l("Choices, one per line (for one choice or several choices; at least two)"),
+        validators=[Optional(), Length(max=12_000)], render_kw={"rows": 4},
+    )
+
+    def choice_lines(self) -> list[str]:
+        return [line.strip() for line in (self.choices.data or "").splitlines() if line.strip()]
 
 
 def quota_form(partners, seats: dict[int, int]) -> FlaskForm:

@@ -29,14 +29,22 @@ from ..models import (
     EventStatus,
     Partner,
     PartnerKind,
+    Question,
     Registration,
     RegistrationStatus,
     SessionKind,
     User,
 )
-from . import audit, registrations
+from . import audit, questions, registrations
 from .errors import InvalidTransition
-from .fields import Problems, Refused, check_territory, check_web_address, free_slug
+from .fields import (
+    EventCancelled,
+    Problems,
+    Refused,
+    check_territory,
+    check_web_address,
+    free_slug,
+)
 from .locking import lock_event
 
 # What an event's status may become; a cancelled event is final.
@@ -52,14 +60,6 @@ STATUS_TRANSITIONS: dict[EventStatus, frozenset[EventStatus]] = {
 OPEN_STATUSES = (
     RegistrationStatus.SUBMITTED, RegistrationStatus.WAITLISTED, RegistrationStatus.APPROVED,
 )
-
-CANCELLED_MESSAGE = "This event has been cancelled and can no longer be changed."
-
-
-class EventCancelled(Refused):
-    def __init__(self) -> None:
-        super().__init__(CANCELLED_MESSAGE)
-
 
 @dataclass
 class EventDetails:
@@ -82,6 +82,7 @@ class EventDetails:
     registration_opens_local: datetime | None = None
     registration_closes_local: datetime | None = None
     capacity: int | None = None
+    max_per_organization: int | None = None
     requires_approval: bool = True
 
 
@@ -167,6 +168,7 @@ def _event_values(
         description=(details.description or "").strip(),
         target_city=(details.target_city or "").strip(), venue=(details.venue or "").strip(),
         requires_approval=bool(details.requires_approval), capacity=details.capacity,
+        max_per_organization=details.max_per_organization,
     )
     values["target_country"] = check(check_territory,
                                      details.target_country, "target_country")
@@ -177,6 +179,8 @@ def _event_values(
             Event.slug, details.slug or title, own_id=own_id, explicit=bool(details.slug)))
     if details.capacity is not None and details.capacity < 0:
         problems.add("capacity", "The capacity cannot be negative.")
+    if details.max_per_organization is not None and details.max_per_organization < 1:
+        problems.add("max_per_organization", "Allow at least one delegate per company.")
 
     zone = check(zone_named, details.timezone)
     if zone is not None:
@@ -237,6 +241,8 @@ def create(actor: User | None, details: EventDetails) -> Event:
         changes["hosts"] = [None, _names(hosts)]
     audit.record(actor, "event.created", event, changes=changes, event_id=event.id)
     db.session.commit()
+    if event.kind.is_mission:
+        questions.add_mission_defaults(actor, event)
     return event
 
 
@@ -389,6 +395,7 @@ def clone(actor: User | None, source: Event, days: int) -> Event:
         description=source.description, target_country=source.target_country,
         target_city=source.target_city, venue=source.venue, online_url=source.online_url,
         timezone=source.timezone, capacity=source.capacity,
+        max_per_organization=source.max_per_organization,
         requires_approval=source.requires_approval, status=EventStatus.DRAFT,
         slug=free_slug(Event.slug, f"{source.slug}-copy", own_id=None, explicit=False),
         starts_at=_shift(source.starts_at, zone, days),
@@ -408,6 +415,11 @@ def clone(actor: User | None, source: Event, days: int) -> Event:
         ))
     for quota in source.quotas:
         copy.quotas.append(EventQuota(partner_id=quota.partner_id, seats=quota.seats))
+    for question in source.questions:
+        copy.questions.append(Question(
+            position=question.position, kind=question.kind, label=question.label,
+            help_text=question.help_text, required=question.required,
+            choices=list(question.choices)))
     db.session.add(copy)
     db.session.flush()
     audit.record(

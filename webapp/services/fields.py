@@ -97,3 +97,11 @@ def free_slug(column, wanted: str, *, own_id: int | None, explicit: bool, field:
     while taken(f"{base}-{n}"):
         n += 1
     return f"{base}-{n}"
+
+
+CANCELLED_MESSAGE = "This event has been cancelled and can no longer be changed."
+
+
+class EventCancelled(Refused):
+    def __init__(self) -> None:
+        super().__init__(CANCELLED_MESSAGE)

@@ -3,27 +3,40 @@ the commit.
 
 `queue()` renders the mail templates into an OutboxMessage row; nothing leaves before the
 transaction commits, and a rollback takes the mail with it. After a commit, `send_due()`
-delivers what is pending over SMTP (inline for now; the worker issue moves it to RQ),
+delivers what is pending over SMTP (after each request, from `flask tick` or the worker),
 marks each message sent, and schedules a retry with backoff when the server fails.
+
+Several senders may run at once (two workers, a tick and a request). Each message is
+claimed in its own short write transaction before it is sent: the claim moves its
+`next_attempt_at` forward by a lease, conditionally on it still being due, so exactly one
+sender wins it. A sender that dies between the SMTP handover and marking the message sent
+leaves it to be retried when the lease ends: the one case where a mail can go out twice.
 """
 
 from __future__ import annotations
 
 import smtplib
+import ssl
+from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, render_template
 from jinja2 import TemplateNotFound
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, User, utcnow
+from .locking import begin_write
 
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
                 timedelta(hours=2), timedelta(hours=12))
+# How long a claimed message belongs to its sender: far longer than an SMTP exchange can
+# take (MAIL_TIMEOUT), so only a sender that died lets another one retry it.
+LEASE = timedelta(minutes=5)
 _QUEUED = "outbox_queued"
 _COMMITTED = "outbox_committed"
 
@@ -49,50 +62,148 @@ def queue(to: User | str, subject: str, template: str, **context) -> OutboxMessa
     return message
 
 
+def absolute_url(endpoint: str, **values) -> str:
+    """A link back to the platform, from BASE_URL: the same in a request, in `flask tick`
+    and in the worker, where Flask has no host of its own to build it from."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+@dataclass(frozen=True)
+class _Envelope:
+    """What a claimed message needs for sending, read before its transaction ends."""
+
+    id: int
+    to_address: str
+    subject: str
+    body_text: str
+    body_html: str
+
+
+def _due(now):
+    return (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now)
+
+
 def send_due(limit: int = 50) -> int:
-    """Send the pending messages whose time has come; return how many went out."""
-    now = utcnow()
-    messages = db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
+    """Send the pending messages whose time has come; return how many this call sent.
+
+    Safe to run in several processes at once: a message another sender claimed is skipped.
+    """
+    candidates = db.session.scalars(
+        select(OutboxMessage.id).where(_due(utcnow())).order_by(OutboxMessage.id).limit(limit)
     ).all()
+    # No read transaction may stay open across the claims (SQLite could not upgrade it).
+    db.session.commit()
     sent = 0
-    for message in messages:
+    for message_id in candidates:
+        envelope = _claim(message_id)
+        if envelope is None:
+            continue  # another sender has it, or sent it already
         try:
-            _deliver(message)
+            _deliver(envelope)
         except (OSError, smtplib.SMTPException) as error:
-            message.attempts += 1
-            message.last_error = f"{type(error).__name__}: {error}"[:1000]
-            if message.attempts > len(RETRY_DELAYS):
-                message.status = OutboxStatus.FAILED
-            else:
-                message.next_attempt_at = now + RETRY_DELAYS[message.attempts - 1]
-            current_app.logger.warning("mail %s to %s failed: %s", message.id,
-                                       message.to_address, message.last_error)
+            _record_failure(envelope, f"{type(error).__name__}: {error}"[:1000])
         else:
-            message.attempts += 1
-            message.status = OutboxStatus.SENT
-            message.sent_at = utcnow()
+            _record_success(envelope)
             sent += 1
-        db.session.commit()
     return sent
 
 
-def _deliver(message: OutboxMessage) -> None:
+def _claim(message_id: int) -> _Envelope | None:
+    """Take the message for this sender, in a write transaction of its own, or None."""
+    try:
+        begin_write()
+        now = utcnow()
+        claimed = db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, _due(now))
+            .values(next_attempt_at=now + LEASE)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        envelope = None
+        if claimed:
+            message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+            envelope = _Envelope(message.id, message.to_address, message.subject,
+                                 message.body_text, message.body_html)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return envelope
+
+
+def _record_success(envelope: _Envelope) -> None:
+    begin_write()
+    message = db.session.get(OutboxMessage, envelope.id, populate_existing=True)
+    message.attempts += 1
+    message.status = OutboxStatus.SENT
+    message.sent_at = utcnow()
+    db.session.commit()
+
+
+def _record_failure(envelope: _Envelope, error: str) -> None:
+    begin_write()
+    message = db.session.get(OutboxMessage, envelope.id, populate_existing=True)
+    message.attempts += 1
+    message.last_error = error
+    if message.attempts > len(RETRY_DELAYS):
+        message.status = OutboxStatus.FAILED
+    else:
+        message.next_attempt_at = utcnow() + RETRY_DELAYS[message.attempts - 1]
+    db.session.commit()
+    current_app.logger.warning("mail %s to %s failed: %s", envelope.id, envelope.to_address,
+                               error)
+
+
+def undelivered() -> list[OutboxMessage]:
+    """The messages still to send and those given up on, oldest first."""
+    return db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED)))
+        .order_by(OutboxMessage.id)
+    ).all()
+
+
+def counts() -> dict[OutboxStatus, int]:
+    rows = db.session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    ).all()
+    return {status: 0 for status in OutboxStatus} | {status: n for status, n in rows}
+
+
+def _tls_context() -> ssl.SSLContext:
+    # The system's trust store and hostname checks: credentials never go to an impostor.
+    return ssl.create_default_context()
+
+
+def _connect(config) -> smtplib.SMTP:
+    host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
+    if config.get("MAIL_USE_SSL"):
+        return smtplib.SMTP_SSL(host, port, timeout=timeout, context=_tls_context())
+    smtp = smtplib.SMTP(host, port, timeout=timeout)
+    if config.get("MAIL_USE_TLS"):
+        try:
+            smtp.starttls(context=_tls_context())
+        except BaseException:
+            smtp.close()
+            raise
+    return smtp
+
+
+def _deliver(envelope: _Envelope) -> None:
     config = current_app.config
     mail = EmailMessage()
-    mail["Subject"] = message.subject
+    mail["Subject"] = envelope.subject
     mail["From"] = config["MAIL_DEFAULT_SENDER"]
-    mail["To"] = message.to_address
-    mail["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain="beachhead")
-    mail.set_content(message.body_text)
-    if message.body_html:
-        mail.add_alternative(message.body_html, subtype="html")
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls()
+    mail["To"] = envelope.to_address
+    mail["Message-ID"] = make_msgid(idstring=f"outbox-{envelope.id}", domain="beachhead")
+    mail.set_content(envelope.body_text)
+    if envelope.body_html:
+        mail.add_alternative(envelope.body_html, subtype="html")
+    with _connect(config) as smtp:
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
         smtp.send_message(mail)
@@ -110,11 +221,18 @@ def _forget_queued(session: Session, previous_transaction) -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.add_template_global(absolute_url)
+
     @app.after_request
     def send_after_commit(response):
         # Mail written by this request's committed transaction goes out now; a failure
-        # stays in the outbox for `flask outbox send` (or the worker) to retry.
+        # stays in the outbox for `flask tick` (or the worker) to retry. What was
+        # committed stands whatever happens here, so nothing here may fail the response.
         session = db.session()
         if session.info.pop(_COMMITTED, False):
-            send_due()
+            try:
+                send_due()
+            except Exception:
+                db.session.rollback()
+                current_app.logger.exception("sending the outbox after a request failed")
         return response

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import MembershipRequest, MembershipStatus, Organization, User, utcnow
 from . import audit, logos, notifications
 from .errors import DomainError
+from .locking import begin_write
 
 
 class AlreadyRequested(DomainError):
@@ -90,6 +91,7 @@ def create(actor: User | None, **fields) -> Organization:
 def update_profile(actor: User, organization: Organization, values: dict[str, Any]) -> dict:
     """Change an organization's profile; returns what changed (nothing is written, not
     even an audit entry, when nothing did)."""
+    begin_write()  # read-then-write: on SQLite take the write lock first
     changes = audit.diff(organization, values)
     if changes:
         audit.record(actor, "organization.updated", organization, changes=changes)

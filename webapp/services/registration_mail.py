@@ -1,10 +1,239 @@
-"""The mail a registration's transitions send: queued in the transition's transaction."""
+"""The mail a registration's transitions send, and the managers' daily digest.
+
+Every message is an outbox row queued in the transaction of the transition that caused
+it (`transitioned`, called by the state machine), so a decision and its mail commit or
+roll back together; sending happens after the commit (services.notifications).
+
+The applicant hears of every change to their registration. The deciders (the managers
+of the responsible partner, or of the event's organizers when there is none) hear of
+each new application to decide: at once, or in one digest a day (`queue_due_digests`,
+run by `flask tick`), as each of them prefers.
+
+Mail is written in the recipient's language and shows times in their zone as well as
+the event's.
+"""
 
 from __future__ import annotations
 
-from ..models import Registration
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from ..extensions import db
+from ..models import (
+    AlertFrequency,
+    Event,
+    Registration,
+    Role,
+    RoleGrant,
+    User,
+    event_organizers,
+    utcnow,
+)
 from ..models import RegistrationStatus as S
+from . import notifications
+from .locking import begin_write
+
+PROMOTED = "registration.promoted"
+# An application's `applied_at` is taken before its transaction waits for the event's
+# lock, so it can commit a little after a digest was cut. Each digest covers only
+# applications older than this margin; the newer ones go into the next digest.
+DIGEST_SETTLE = timedelta(minutes=10)
 
 
-def transitioned(reg: Registration, from_status: S | None, to_status: S, reason: str) -> None:
-    """Queue the mails that the move from `from_status` to `to_status` calls for."""
+def transitioned(
+    reg: Registration, from_status: S | None, to_status: S, reason: str, action: str = ""
+) -> None:
+    """Queue the mails that the move from `from_status` to `to_status` calls for.
+
+    `action` is the audit action of the move: it tells a promotion from the waiting list
+    ("registration.promoted") from a manager approving a waitlisted application.
+    """
+    if reg.id is None:
+        db.session.flush()  # the links in the mail need the registration's id
+    template, subject = _applicant_mail(from_status, to_status, action)
+    if reg.user.erased_at is None:
+        _queue(reg.user, lambda: subject(reg.event), template, registration=reg,
+               event=reg.event, reason=reason, decided=from_status not in (None, S.WITHDRAWN))
+    if to_status == S.SUBMITTED:
+        for manager in deciders(reg):
+            if manager.application_alerts == AlertFrequency.IMMEDIATE:
+                _queue(manager, lambda: _subject_to_decide(reg), "registration_to_decide",
+                       registration=reg, event=reg.event)
+
+
+def _applicant_mail(
+    from_status: S | None, to_status: S, action: str
+) -> tuple[str, Callable[[Event], str]]:
+    """The template and the subject (a function of the event, called in the recipient's
+    language) of the applicant's mail for this move."""
+    on_arrival = from_status in (None, S.WITHDRAWN)  # an (instant) application's outcome
+    if to_status == S.SUBMITTED:
+        return "registration_received", lambda e: _("Application received: %(event)s",
+                                                     event=e.title)
+    if to_status == S.APPROVED and action == PROMOTED:
+        return "registration_promoted", lambda e: _("A seat opened up, you're in: %(event)s",
+                                                    event=e.title)
+    if to_status == S.APPROVED and on_arrival:
+        return "registration_confirmed", lambda e: _("You're registered: %(event)s",
+                                                     event=e.title)
+    if to_status == S.APPROVED:
+        return "registration_approved", lambda e: _("Your application is approved: %(event)s",
+                                                     event=e.title)
+    if to_status == S.WAITLISTED:
+        return "registration_waitlisted", lambda e: _(
+            "You're on the waiting list: %(event)s", event=e.title)
+    if to_status == S.REJECTED:
+        return "registration_rejected", lambda e: _(
+            "Your application was not accepted: %(event)s", event=e.title)
+    if to_status == S.CANCELLED:
+        return "registration_cancelled", lambda e: _(
+            "Your registration was cancelled: %(event)s", event=e.title)
+    if to_status == S.WITHDRAWN:
+        return "registration_withdrawn", lambda e: _(
+            "You have withdrawn your application: %(event)s", event=e.title)
+    raise ValueError(f"no mail for a move to {to_status}")
+
+
+def _subject_to_decide(reg: Registration) -> str:
+    return _("New application to decide: %(name)s for %(event)s",
+             name=reg.user.name, event=reg.event.title)
+
+
+def _queue(recipient: User, subject: Callable[[], str], template: str, **context) -> None:
+    # Subject and bodies in the recipient's language, times in their zone as well.
+    with force_locale(recipient.locale or "en"):
+        notifications.queue(recipient, subject(), template,
+                            recipient_zone=_zone_name(recipient), **context)
+
+
+def _zone_name(user: User) -> str:
+    try:
+        ZoneInfo(user.timezone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return "UTC"
+    return user.timezone
+
+
+def _managers_of(partner_ids) -> list[User]:
+    if not partner_ids:
+        return []
+    return db.session.scalars(
+        select(User)
+        .where(User.id.in_(select(RoleGrant.user_id).where(
+            RoleGrant.role == Role.PARTNER_MANAGER, RoleGrant.partner_id.in_(partner_ids))))
+        .where(User.active.is_(True), User.erased_at.is_(None))
+        .order_by(User.id)
+    ).all()
+
+
+def deciders(reg: Registration) -> list[User]:
+    """The managers who decide `reg`: its responsible partner's, or, when it has none,
+    the event's organizers'. The applicant is never told of their own application."""
+    if reg.responsible_partner_id is not None:
+        partner_ids = [reg.responsible_partner_id]
+    else:
+        partner_ids = [p.id for p in reg.event.organizers]
+    return [m for m in _managers_of(partner_ids) if m.id != reg.user_id]
+
+
+# --------------------------------------------------------------------------- daily digest
+
+
+def start_digests(user: User, now: datetime | None = None) -> None:
+    """A manager switched to the daily digest: it covers applications from now on (the
+    earlier ones were alerted one by one), the first one tomorrow. The caller commits."""
+    user.digest_sent_at = (now or utcnow()) - DIGEST_SETTLE
+
+
+def digest_due(user: User, now: datetime) -> bool:
+    """Once a day, at the first tick after DIGEST_HOUR in the manager's own zone."""
+    zone = ZoneInfo(_zone_name(user))
+    local_now = now.astimezone(zone)
+    if local_now.hour < current_app.config["DIGEST_HOUR"]:
+        return False
+    if user.digest_sent_at is None:
+        return True
+    # digest_sent_at is the cut of the last digest, sent DIGEST_SETTLE after it.
+    last_sent = (user.digest_sent_at + DIGEST_SETTLE).astimezone(zone)
+    return last_sent.date() < local_now.date()
+
+
+def _digest_managers() -> list[int]:
+    return db.session.scalars(
+        select(User.id)
+        .where(User.id.in_(select(RoleGrant.user_id).where(
+            RoleGrant.role == Role.PARTNER_MANAGER)))
+        .where(User.application_alerts == AlertFrequency.DAILY,
+               User.active.is_(True), User.erased_at.is_(None))
+        .order_by(User.id)
+    ).all()
+
+
+def _to_decide(user: User, since: datetime | None, until: datetime) -> list[Registration]:
+    """The applications still waiting for `user`'s partners, made in (since, until]."""
+    partner_ids = [g.partner_id for g in user.grants if g.role == Role.PARTNER_MANAGER]
+    organized = select(event_organizers.c.event_id).where(
+        event_organizers.c.partner_id.in_(partner_ids))
+    query = (
+        select(Registration)
+        .join(Registration.event)
+        .where(
+            Registration.status == S.SUBMITTED,
+            Registration.user_id != user.id,
+            Registration.applied_at <= until,
+            or_(Registration.responsible_partner_id.in_(partner_ids),
+                Registration.responsible_partner_id.is_(None)
+                & Registration.event_id.in_(organized)),
+        )
+        .order_by(Event.starts_at, Event.id, Registration.applied_at, Registration.id)
+    )
+    if since is not None:
+        query = query.where(Registration.applied_at > since)
+    return db.session.scalars(query).all()
+
+
+def queue_due_digests(now: datetime | None = None) -> int:
+    """Queue today's digest for each manager whose time has come; return how many.
+
+    Idempotent and safe to run in parallel: each manager's digest is cut in a write
+    transaction that moves their `digest_sent_at` and queues the mail together, so a
+    second run (or a concurrent one) finds it not due any more. A manager with nothing
+    new gets no mail, but the day still counts as done.
+    """
+    now = now or utcnow()
+    candidates = _digest_managers()
+    db.session.commit()
+    queued = 0
+    for user_id in candidates:
+        try:
+            begin_write()
+            user = db.session.scalars(
+                select(User).where(User.id == user_id).with_for_update()
+                .execution_options(populate_existing=True)
+            ).one()
+            if not digest_due(user, now):
+                db.session.commit()
+                continue
+            cut = now - DIGEST_SETTLE
+            applications = _to_decide(user, user.digest_sent_at, cut)
+            user.digest_sent_at = cut
+            if applications:
+                with force_locale(user.locale or "en"):
+                    subject = ngettext("%(num)d new application to decide",
+                                       "%(num)d new applications to decide",
+                                       len(applications))
+                    notifications.queue(user, subject, "registration_digest",
+                                        registrations=applications,
+                                        recipient_zone=_zone_name(user))
+                queued += 1
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+    return queued

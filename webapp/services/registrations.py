@@ -24,10 +24,9 @@ from sqlalchemy import func, select, true
 from ..extensions import db
 from ..models import Answer, AuditEntry, Event, EventStatus, Registration, User, utcnow
 from ..models import RegistrationStatus as S
-from . import registration_mail
+from . import questions, registration_mail
 from .errors import (
     AlreadyRegistered,
-    AnswersRefused,
     InvalidTransition,
     NoSeat,
     RegistrationClosed,
@@ -35,8 +34,6 @@ from .errors import (
     StaleDecision,
 )
 from .locking import lock_event
-
-MAX_ANSWER_LENGTH = 4000
 
 TRANSITIONS: dict[S | None, frozenset[S]] = {
     # A new application: submitted (approval needed), or approved / waitlisted at once.
@@ -65,6 +62,7 @@ def _move(
     action: str,
     reason: str = "",
     now: datetime | None = None,
+    notify: bool = True,
 ) -> AuditEntry:
     from_status = reg.status
     if not can_transition(from_status, to_status):
@@ -85,7 +83,8 @@ def _move(
         reason=reason,
     )
     db.session.add(entry)
-    registration_mail.transitioned(reg, from_status, to_status, reason)
+    if notify:
+        registration_mail.transitioned(reg, from_status, to_status, reason, action)
     return entry
 
 
@@ -176,22 +175,6 @@ def promote_waitlisted(event_id: int) -> list[Registration]:
     return promoted
 
 
-def _check_answers(event: Event, answers: dict[int, Any]) -> None:
-    questions = {q.id: q for q in event.questions}
-    unknown = set(answers) - set(questions)
-    if unknown:
-        raise AnswersRefused({}, "Some answers are for questions this event does not ask.")
-    problems = {}
-    for question in questions.values():
-        value = answers.get(question.id)
-        if question.required and value in (None, "", [], ()):
-            problems[question.id] = "This question needs an answer."
-        elif isinstance(value, str) and len(value) > MAX_ANSWER_LENGTH:
-            problems[question.id] = f"At most {MAX_ANSWER_LENGTH} characters."
-    if problems:
-        raise AnswersRefused(problems)
-
-
 def _store_answers(reg: Registration, answers: dict[int, Any]) -> None:
     existing = {a.question_id: a for a in reg.answers}
     for question_id, value in answers.items():
@@ -225,7 +208,7 @@ def apply(
         if event.kind.is_mission and not profile_consent:
             raise RegistrationRefused(
                 "Missions share your company profile with their hosts: please agree to it.")
-        _check_answers(event, answers)
+        answers = questions.clean_answers(event, answers)
         reg = db.session.execute(
             select(Registration).where(
                 Registration.event_id == event.id, Registration.user_id == user.id
@@ -273,8 +256,7 @@ def update_answers(registration_id: int, answers: dict[int, Any], *, actor: User
         reg = db.session.get(Registration, registration_id, populate_existing=True)
         if reg.status != S.SUBMITTED:
             raise RegistrationRefused("Answers can no longer change: the application is decided.")
-        _check_answers(event, answers)
-        _store_answers(reg, answers)
+        _store_answers(reg, questions.clean_answers(event, answers, keep_empty=True))
         db.session.add(AuditEntry(actor=actor, action="registration.answers_updated",
                                   registration=reg, event=event))
         db.session.commit()
@@ -292,6 +274,7 @@ def _transition(
     action: str,
     reason: str = "",
     expected_status: S | None = None,
+    before_start: bool = False,
 ) -> Registration:
     try:
         event_id = db.session.execute(
@@ -306,6 +289,9 @@ def _transition(
         if expected_status is not None and reg.status != expected_status:
             raise _stale(reg)
         now = utcnow()
+        if before_start and now >= event.starts_at:
+            raise RegistrationRefused("The event has started: applications can no longer be "
+                                      "withdrawn. Please write to the organizers.")
         freed_a_seat = reg.status == S.APPROVED
         if to_status == S.APPROVED:
             _approve(reg, event, actor=actor, action=action, reason=reason, now=now)
@@ -359,9 +345,11 @@ def decide(
 
 
 def withdraw(registration_id: int, *, actor: User, reason: str = "") -> Registration:
-    """The member takes their application back (they may apply again later)."""
+    """The member takes their application back (they may apply again later), up to the
+    start of the event: after that the organizers cancel instead."""
     return _transition(
-        registration_id, S.WITHDRAWN, actor=actor, action="registration.withdrawn", reason=reason
+        registration_id, S.WITHDRAWN, actor=actor, action="registration.withdrawn", reason=reason,
+        before_start=True
     )
 
 
@@ -394,5 +382,6 @@ def record_history(
         if reg.status == S.WITHDRAWN:
             action = "registration.reapplied"
             reg.applied_at = when
-        _move(reg, status, actor=actor, action=action, reason=reason, now=when)
+        # History is recorded, not lived: nobody is mailed about it.
+        _move(reg, status, actor=actor, action=action, reason=reason, now=when, notify=False)
     return reg

@@ -1,11 +1,21 @@
-"""A member's own pages: their profile, their registrations and each one's history, a
-copy of their data and deleting their account."""
+"""A member's own pages: their profile, their registrations (each with its answers,
+consents and history; answers editable until a decision), a copy of their data and
+deleting their account."""
 
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from sqlalchemy import select
@@ -14,9 +24,10 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import access
 from ..extensions import db
 from ..forms.account import DeleteAccountForm, ProfileForm, WithdrawForm
-from ..models import AuditEntry, Event, Registration, utcnow
-from ..services import audit, privacy, registrations
-from ..services.errors import DomainError
+from ..forms.apply import AnswersForm, answers_form
+from ..models import AlertFrequency, AuditEntry, Event, Registration, RegistrationStatus, utcnow
+from ..services import applications, audit, privacy, registration_mail
+from ..services.errors import AnswersRefused, DomainError
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -26,13 +37,35 @@ def _own_registration(registration_id: int) -> Registration:
         select(Registration)
         .where(Registration.id == registration_id, Registration.user_id == current_user.id)
         .options(
-            joinedload(Registration.event),
+            joinedload(Registration.event).selectinload(Event.questions),
             selectinload(Registration.history).joinedload(AuditEntry.actor),
+            selectinload(Registration.answers),
         )
     )
     if reg is None:
         abort(404)
     return reg
+
+
+def _answers(reg: Registration) -> dict:
+    return {a.question_id: a.value for a in reg.answers}
+
+
+def _can_edit_answers(reg: Registration) -> bool:
+    # The registration service refuses any other status; asking here only hides the link.
+    return reg.status == RegistrationStatus.SUBMITTED and bool(reg.event.questions)
+
+
+def _registration_page(reg: Registration, withdraw_form: WithdrawForm | None = None,
+                       status: int = 200):
+    return render_template(
+        "account/registration.html", registration=reg,
+        withdraw_form=withdraw_form or WithdrawForm(), answers=_answers(reg),
+        can_withdraw=applications.can_withdraw(reg),
+        can_edit_answers=_can_edit_answers(reg),
+        can_apply_again=reg.status == RegistrationStatus.WITHDRAWN
+        and applications.closed_reason(reg.event) is None,
+    ), status
 
 
 @bp.get("/registrations")
@@ -45,17 +78,47 @@ def registrations_list():
         .options(joinedload(Registration.event), joinedload(Registration.responsible_partner))
         .order_by(Event.starts_at.desc())
     ).all()
-    return render_template("account/registrations.html", registrations=regs)
+    return render_template("account/registrations.html", registrations=regs, now=utcnow())
 
 
 @bp.get("/registrations/<int:registration_id>")
 @access.login_required
 def registration(registration_id: int):
+    return _registration_page(_own_registration(registration_id))
+
+
+@bp.route("/registrations/<int:registration_id>/answers", methods=["GET", "POST"])
+@access.login_required
+def edit_answers(registration_id: int):
     reg = _own_registration(registration_id)
-    return render_template(
-        "account/registration.html", registration=reg, withdraw_form=WithdrawForm(),
-        can_withdraw=registrations.can_transition(reg.status, registrations.S.WITHDRAWN),
-    )
+    if not _can_edit_answers(reg):
+        flash(_("Your answers can no longer change: the application is %(status)s.",
+                status=reg.status.value), "warning")
+        return redirect(url_for("account.registration", registration_id=reg.id))
+    # On POST only what was posted counts: a field left out is an empty answer, never the
+    # stored one.
+    form = answers_form(list(reg.event.questions),
+                        _answers(reg) if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            applications.update_answers(current_user._get_current_object(), reg, form.answers())
+        except AnswersRefused as refusal:
+            form.show_problems(refusal.problems)
+            if not refusal.problems:
+                form.form_errors.append(refusal.message)
+        except DomainError as refusal:
+            # Decided while the member was typing.
+            db.session.rollback()
+            flash(refusal.message, "warning")
+            return redirect(url_for("account.registration", registration_id=reg.id))
+        else:
+            flash(_("Your answers have been saved."), "success")
+            return redirect(url_for("account.registration", registration_id=reg.id))
+    return _answers_page(reg, form, 400 if form.is_submitted() else 200)
+
+
+def _answers_page(reg: Registration, form: AnswersForm, status: int):
+    return render_template("account/answers.html", registration=reg, form=form), status
 
 
 @bp.post("/registrations/<int:registration_id>/withdraw")
@@ -65,13 +128,12 @@ def withdraw(registration_id: int):
     access.authorize("registration.withdraw", reg)
     form = WithdrawForm()
     if not form.validate_on_submit():
-        return render_template(
-            "account/registration.html", registration=reg, withdraw_form=form,
-            can_withdraw=True,
-        ), 400
+        return _registration_page(reg, form, 400)
     try:
-        registrations.withdraw(reg.id, actor=current_user, reason=form.reason.data or "")
+        applications.withdraw(current_user._get_current_object(), reg,
+                              reason=form.reason.data or "")
     except DomainError as error:
+        db.session.rollback()
         flash(error.message, "danger")
     else:
         flash(_("Your application has been withdrawn. "
@@ -83,11 +145,18 @@ def withdraw(registration_id: int):
 @access.login_required
 def profile():
     form = ProfileForm(obj=current_user)
+    if not access.can(current_user, "desk.inbox"):
+        del form.application_alerts  # only those who decide applications are alerted
     if form.validate_on_submit():
-        changes = audit.diff(current_user, {
+        values = {
             "name": form.name.data, "phone": form.phone.data or "",
             "timezone": form.timezone.data, "locale": form.locale.data,
-        })
+        }
+        if "application_alerts" in form:
+            values["application_alerts"] = AlertFrequency(form.application_alerts.data)
+        changes = audit.diff(current_user, values)
+        if changes.get("application_alerts", [None, None])[1] == AlertFrequency.DAILY:
+            registration_mail.start_digests(current_user)
         if changes:
             audit.record(current_user, "account.updated", current_user._get_current_object(),
                          changes=changes)

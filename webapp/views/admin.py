@@ -21,6 +21,7 @@ from ..extensions import db
 from ..forms.admin import (
     COMMON_ZONES,
     PARTNER_KIND_LABELS,
+    QUESTION_KIND_LABELS,
     ROLE_LABELS,
     SESSION_KIND_LABELS,
     AuditFilterForm,
@@ -29,6 +30,7 @@ from ..forms.admin import (
     EventForm,
     GrantForm,
     PartnerForm,
+    QuestionForm,
     SessionForm,
     UserSearchForm,
     quota_form,
@@ -42,12 +44,14 @@ from ..models import (
     EventStatus,
     Partner,
     PartnerKind,
+    Question,
+    QuestionKind,
     Role,
     RoleGrant,
     SessionKind,
     User,
 )
-from ..services import events, partners, users
+from ..services import events, fields, partners, questions, users
 from ..services.fields import Refused
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -81,7 +85,7 @@ def _managed_event(event_id: int) -> Event:
     event = db.session.scalar(
         access.events_managed_by(current_user).where(Event.id == event_id).options(
             selectinload(Event.organizers), selectinload(Event.hosts),
-            selectinload(Event.sessions),
+            selectinload(Event.sessions), selectinload(Event.questions),
         )
     )
     if event is None:
@@ -100,6 +104,7 @@ def _event_details(form: EventForm) -> events.EventDetails:
         registration_opens_local=form.registration_opens_local.data,
         registration_closes_local=form.registration_closes_local.data,
         capacity=form.capacity.data, requires_approval=form.requires_approval.data,
+        max_per_organization=form.max_per_organization.data,
         organizer_ids=form.organizer_ids.data or [], host_ids=form.host_ids.data or [],
     )
 
@@ -114,6 +119,7 @@ def _event_form_data(event: Event) -> dict:
         registration_opens_local=_local(event.registration_opens_at, event),
         registration_closes_local=_local(event.registration_closes_at, event),
         capacity=event.capacity, requires_approval=event.requires_approval,
+        max_per_organization=event.max_per_organization,
         organizer_ids=[p.id for p in event.organizers], host_ids=[p.id for p in event.hosts],
     )
 
@@ -129,7 +135,7 @@ def _session_details(form: SessionForm) -> events.SessionDetails:
 
 
 def _render_event_page(event: Event, *, form=None, session_form=None, quotas=None,
-                       clone_form=None, status: int = 200):
+                       clone_form=None, question_form=None, status: int = 200):
     quota_partners = events.quota_partners(event)
     seats = {q.partner_id: q.seats for q in event.quotas}
     return render_template(
@@ -141,7 +147,18 @@ def _render_event_page(event: Event, *, form=None, session_form=None, quotas=Non
         transitions=events.STATUS_TRANSITIONS[event.status], kind_labels=KIND_LABELS,
         session_kind_labels=SESSION_KIND_LABELS, zones=COMMON_ZONES,
         editable=event.status != EventStatus.CANCELLED,
+        question_form=question_form or QuestionForm(prefix="question"),
+        question_kind_labels=QUESTION_KIND_LABELS, answer_counts=questions.answer_counts(event),
+        missing_defaults=_missing_default_questions(event),
     ), status
+
+
+def _missing_default_questions(event: Event) -> bool:
+    """Whether the "add the default mission questions" button has anything to add."""
+    if not event.kind.is_mission:
+        return False
+    asked = {q.label.strip().casefold() for q in event.questions}
+    return any(d.label.casefold() not in asked for d in questions.MISSION_DEFAULTS)
 
 
 @bp.get("/")
@@ -211,7 +228,7 @@ def _confirm_status(event_id: int, action: str):
     target = EventStatus.CANCELLED if action == "cancel" else _STATUS_ACTIONS[action][0]
     form = CancelForm() if action == "cancel" else FlaskForm()
     if request.method == "GET" and target not in events.STATUS_TRANSITIONS[event.status]:
-        flash(events.CANCELLED_MESSAGE if event.status == EventStatus.CANCELLED else
+        flash(fields.CANCELLED_MESSAGE if event.status == EventStatus.CANCELLED else
               _("A %(status)s event cannot be changed that way.", status=event.status.value),
               "warning")
         return redirect(url_for("admin.event_edit", event_id=event.id))
@@ -348,6 +365,111 @@ def session_delete(event_id: int, session_id: int):
     else:
         flash(_("The session was removed from the agenda."), "success")
     return redirect(url_for("admin.event_edit", event_id=event_id, _anchor="agenda"))
+
+
+# --------------------------------------------------------------------------- questions
+
+
+def _question_details(form: QuestionForm) -> questions.QuestionDetails:
+    return questions.QuestionDetails(
+        kind=QuestionKind(form.kind.data), label=form.label.data or "",
+        help_text=form.help_text.data or "", required=form.required.data,
+        choices=form.choice_lines(),
+    )
+
+
+def _managed_question(event_id: int, question_id: int) -> Question:
+    event = _managed_event(event_id)
+    question = next((q for q in event.questions if q.id == question_id), None)
+    if question is None:
+        abort(404)
+    return question
+
+
+@bp.post("/events/<int:event_id>/questions")
+@access.requires("event.create")
+def question_new(event_id: int):
+    event = _managed_event(event_id)
+    form = QuestionForm(prefix="question")
+    if form.validate_on_submit():
+        try:
+            questions.add(current_user, event, _question_details(form))
+        except Refused as refusal:
+            _show_refusal(form, refusal)
+        else:
+            flash(_("The question was added."), "success")
+            return redirect(url_for("admin.event_edit", event_id=event.id, _anchor="questions"))
+    return _render_event_page(event, question_form=form, status=400)
+
+
+@bp.route("/events/<int:event_id>/questions/<int:question_id>", methods=["GET", "POST"])
+@access.requires("event.create")
+def question_edit(event_id: int, question_id: int):
+    question = _managed_question(event_id, question_id)
+    event = question.event
+    if request.method == "GET":
+        form = QuestionForm(prefix="question", data=dict(
+            kind=question.kind.value, label=question.label, help_text=question.help_text,
+            required=question.required, choices="\n".join(question.choices),
+        ))
+    else:
+        form = QuestionForm(prefix="question")
+        if form.validate_on_submit():
+            try:
+                questions.update(current_user, question, _question_details(form))
+            except Refused as refusal:
+                _show_refusal(form, refusal)
+            else:
+                flash(_("The question was saved."), "success")
+                return redirect(url_for("admin.event_edit", event_id=event_id,
+                                        _anchor="questions"))
+    return render_template(
+        "admin/question_edit.html", event=event, question=question, form=form,
+        answered=questions.answer_counts(event).get(question.id, 0),
+    ), 400 if request.method == "POST" else 200
+
+
+@bp.post("/events/<int:event_id>/questions/<int:question_id>/delete")
+@access.requires("event.create")
+def question_delete(event_id: int, question_id: int):
+    question = _managed_question(event_id, question_id)
+    try:
+        questions.delete(current_user, question)
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "warning")
+    else:
+        flash(_("The question was deleted."), "success")
+    return redirect(url_for("admin.event_edit", event_id=event_id, _anchor="questions"))
+
+
+@bp.post("/events/<int:event_id>/questions/<int:question_id>/move")
+@access.requires("event.create")
+def question_move(event_id: int, question_id: int):
+    question = _managed_question(event_id, question_id)
+    offset = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
+    if offset is None:
+        abort(400)
+    try:
+        questions.move(current_user, question, offset)
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "warning")
+    return redirect(url_for("admin.event_edit", event_id=event_id, _anchor="questions"))
+
+
+@bp.post("/events/<int:event_id>/questions/defaults")
+@access.requires("event.create")
+def question_defaults(event_id: int):
+    event = _managed_event(event_id)
+    try:
+        added = questions.add_mission_defaults(current_user, event)
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "warning")
+    else:
+        flash(_("%(count)d default questions were added.", count=len(added)), "success")
+    return redirect(url_for("admin.event_edit", event_id=event_id, _anchor="questions"))
 
 
 # --------------------------------------------------------------------------- partners

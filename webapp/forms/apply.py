@@ -1,0 +1,159 @@
+"""The application form, built per event from its questions: one field per question, the
+company profile (only for those who may edit it), and the two consents.
+
+The question fields only parse what was posted; whether an answer is acceptable is decided
+by `services.questions.clean_answers`, whose messages the view puts beside each field. The
+form has no field for a user, partner, status or registration: whatever a tampered request
+posts under such names is never read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    Field,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..filters import country_name
+from ..models import Event, Question, QuestionKind
+from ..services.questions import NO, YES, country_codes
+from .organization import strip, web_address
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def question_field_name(question: Question) -> str:
+    return f"q_{question.id}"
+
+
+def _country_choices() -> list[SelectChoice]:
+    named = sorted(((country_name(code), code) for code in country_codes()),
+                   key=lambda pair: pair[0].casefold())
+    return [SelectChoice("", _l("Choose a country"))] + [
+        SelectChoice(code, name) for name, code in named]
+
+
+def _question_field(question: Question) -> Field:
+    """A field that takes whatever is posted; `validate_choice=False` leaves the choice
+    checks to the service, so every refusal reads the same."""
+    label = question.label
+    kind = question.kind
+    if kind == QuestionKind.LONG_TEXT:
+        return TextAreaField(label, render_kw={"rows": 4})
+    if kind == QuestionKind.SINGLE_CHOICE:
+        return RadioField(label, choices=[SelectChoice(c, c) for c in question.choices],
+                          validate_choice=False)
+    if kind == QuestionKind.MULTIPLE_CHOICE:
+        return CheckboxesField(label, choices=[SelectChoice(c, c) for c in question.choices],
+                               validate_choice=False)
+    if kind == QuestionKind.YES_NO:
+        return RadioField(label, choices=[SelectChoice(YES, _l("Yes")),
+                                          SelectChoice(NO, _l("No"))],
+                          validate_choice=False)
+    if kind == QuestionKind.COUNTRY:
+        return SelectField(label, choices=_country_choices(), validate_choice=False)
+    return StringField(label)
+
+
+def _initial(question: Question, value: Any) -> Any:
+    """A stored answer as its field shows it."""
+    if question.kind == QuestionKind.YES_NO and isinstance(value, bool):
+        return YES if value else NO
+    return value
+
+
+class AnswersForm(FlaskForm):
+    """The questions only (editing the answers of an application)."""
+
+    questions: list[Question]
+
+    def answers(self) -> dict[int, Any]:
+        """What was posted, by question id, as strings and lists of strings."""
+        return {q.id: self[question_field_name(q)].data for q in self.questions}
+
+    def show_problems(self, problems: dict[int, str]) -> None:
+        by_id = {q.id: q for q in self.questions}
+        for question_id, message in problems.items():
+            field = self[question_field_name(by_id[question_id])]
+            field.errors = [*field.errors, message]
+
+
+class ApplicationForm(AnswersForm):
+    profile_consent = BooleanField(_l("I agree to share my company's profile with the "
+                                      "event's hosts"))
+    contact_consent = BooleanField(_l("I agree to share my name, email address and phone "
+                                      "number with the event's hosts (optional)"))
+    org_name = StringField(_l("Organization name"), filters=[strip],
+                           validators=[DataRequired(), Length(min=2, max=200)])
+    org_sector = StringField(_l("Sector"), filters=[strip],
+                             validators=[Optional(), Length(max=120)])
+    org_website = StringField(_l("Website"), filters=[strip],
+                              validators=[Optional(), Length(max=300), web_address],
+                              render_kw={"type": "url", "placeholder": "https://"})
+    org_profile = TextAreaField(_l("Profile"), filters=[strip],
+                                validators=[Optional(), Length(max=5000)],
+                                render_kw={"rows": 5})
+
+    PROFILE_FIELDS = ("org_name", "org_sector", "org_website", "org_profile")
+
+    @property
+    def edits_profile(self) -> bool:
+        return "org_name" in self
+
+    def profile(self) -> dict[str, str] | None:
+        if not self.edits_profile:
+            return None
+        return {name.removeprefix("org_"): self[name].data or "" for name in self.PROFILE_FIELDS}
+
+
+def _build(base: type[AnswersForm], questions: list[Question],
+           answers: dict[int, Any] | None, **kwargs) -> Any:
+    """A subclass of `base` with one field per question, instantiated."""
+    fields = {question_field_name(q): _question_field(q) for q in questions}
+    form_class = type(base.__name__, (base,), fields)
+    data = dict(kwargs.pop("data", {}))
+    for question in questions:
+        if answers and question.id in answers and answers[question.id] is not None:
+            data[question_field_name(question)] = _initial(question, answers[question.id])
+    form = form_class(data=data, **kwargs)
+    form.questions = list(questions)
+    return form
+
+
+def answers_form(questions: list[Question], answers: dict[int, Any] | None = None) -> AnswersForm:
+    return _build(AnswersForm, questions, answers)
+
+
+def application_form(event: Event, *, organization=None, edits_profile: bool = False,
+                     answers: dict[int, Any] | None = None) -> ApplicationForm:
+    """The form for `event`. The profile fields exist only when the applicant may edit
+    the profile; the profile consent is required for missions."""
+    data = {}
+    if organization is not None and edits_profile:
+        data = {f"org_{name}": getattr(organization, name) or ""
+                for name in ("name", "sector", "website", "profile")}
+    form = _build(ApplicationForm, list(event.questions), answers, data=data)
+    if not edits_profile:
+        for name in ApplicationForm.PROFILE_FIELDS:
+            del form[name]
+    if event.kind.is_mission:
+        form.profile_consent.validators = [DataRequired(
+            message=_l("Missions share your company profile with their hosts: "
+                       "please agree to it."))]
+        form.profile_consent.flags.required = True
+    return form

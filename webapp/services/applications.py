@@ -1,0 +1,134 @@
+"""A member's side of applying: may they apply, the application with its company profile,
+editing the answers, withdrawing.
+
+The registration service owns the state machine; this module reads the applicant's input
+(through `questions.clean_answers`) and checks every refusal it can before anything is
+written, so a refused application changes nothing, not even the company profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from .. import access
+from ..extensions import db
+from ..models import Event, EventStatus, Registration, RegistrationStatus, User, utcnow
+from . import organizations, questions, registrations
+from .errors import AlreadyRegistered, RegistrationClosed, RegistrationRefused
+from .locking import begin_write
+
+# The company profile fields an applicant may correct while applying.
+PROFILE_FIELDS = ("name", "sector", "website", "profile")
+
+UNVERIFIED = "Please confirm your email address before you apply."
+
+
+class ConsentNeeded(RegistrationRefused):
+    """A mission shares the company profile with its hosts: the applicant must agree."""
+
+    def __init__(self) -> None:
+        super().__init__("Missions share your company profile with their hosts: "
+                         "please agree to it.")
+
+
+def own_registration(user: User, event: Event) -> Registration | None:
+    return db.session.scalar(select(Registration).where(
+        Registration.event_id == event.id, Registration.user_id == user.id))
+
+
+def closed_reason(event: Event, now: datetime | None = None) -> str | None:
+    """Why nobody can apply to `event` now, or None while its registration is open."""
+    now = now or utcnow()
+    if event.status == EventStatus.DRAFT:
+        return "This event is not published yet."
+    if event.status == EventStatus.CANCELLED:
+        return "This event has been cancelled."
+    if now >= event.ends_at:
+        return "This event has taken place."
+    if event.status == EventStatus.CLOSED or (
+            event.registration_closes_at and now >= event.registration_closes_at):
+        return "Registration for this event has closed."
+    if event.registration_opens_at and now < event.registration_opens_at:
+        return "Registration for this event has not opened yet."
+    if not event.registration_is_open(now):
+        return "Registration for this event is not open."
+    return None
+
+
+def refusal(user: User, event: Event, now: datetime | None = None) -> RegistrationRefused | None:
+    """The error applying would raise for `user` now, or None when they may apply."""
+    if not user.is_verified:
+        return RegistrationRefused(UNVERIFIED)
+    reason = closed_reason(event, now)
+    if reason:
+        return RegistrationClosed(reason)
+    existing = own_registration(user, event)
+    if existing is not None and existing.status != RegistrationStatus.WITHDRAWN:
+        return AlreadyRegistered(
+            f"You have already applied to this event; your application is "
+            f"{existing.status.value}.")
+    return None
+
+
+def may_edit_profile(user: User) -> bool:
+    organization = user.organization
+    return organization is not None and access.can(user, "organization.edit", organization)
+
+
+def submit(
+    user: User,
+    event: Event,
+    *,
+    answers: Mapping[int, Any],
+    profile: Mapping[str, str] | None = None,
+    profile_consent: bool = False,
+    contact_consent: bool = False,
+) -> Registration:
+    """Apply `user` to `event` (or apply again after withdrawing).
+
+    `profile` holds corrections to the company profile; it is saved first, so the
+    application and the mail about it show the corrected profile, and only when the
+    policy lets the user edit their organization (otherwise it is ignored). Everything
+    is checked before the profile is saved; a refusal the registration service finds
+    later (the event closed in between) leaves the corrected profile, which belongs to
+    the company rather than to this application."""
+    problem = refusal(user, event)
+    if problem is not None:
+        raise problem
+    clean = questions.clean_answers(event, answers)
+    if event.kind.is_mission and not profile_consent:
+        raise ConsentNeeded()
+    if profile is not None and may_edit_profile(user):
+        values = {name: (profile.get(name) or "").strip() for name in PROFILE_FIELDS}
+        if not values["name"]:
+            raise RegistrationRefused("Your organization needs a name.")
+        # The checks above read in a deferred transaction, which SQLite cannot upgrade to
+        # a write once another applicant has committed: start the write properly.
+        begin_write()
+        organizations.update_profile(user, user.organization, values)
+    return registrations.apply(
+        user, event.id, answers=clean, profile_consent=profile_consent,
+        contact_consent=contact_consent, actor=user,
+    )
+
+
+def update_answers(user: User, registration: Registration,
+                   answers: Mapping[int, Any]) -> Registration:
+    """Change the answers of an undecided application; a cleared optional answer is
+    cleared, not kept."""
+    clean = questions.clean_answers(registration.event, answers, keep_empty=True)
+    return registrations.update_answers(registration.id, clean, actor=user)
+
+
+def can_withdraw(registration: Registration, now: datetime | None = None) -> bool:
+    return (registrations.can_transition(registration.status, RegistrationStatus.WITHDRAWN)
+            and (now or utcnow()) < registration.event.starts_at)
+
+
+def withdraw(user: User, registration: Registration, reason: str = "") -> Registration:
+    """Withdraw, up to the start of the event (the registration service refuses later)."""
+    return registrations.withdraw(registration.id, actor=user, reason=reason)

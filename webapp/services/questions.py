@@ -1,0 +1,316 @@
+"""The questions an event asks its applicants, and the answers they give.
+
+Organizers add, edit, reorder and delete questions; every change is audited. Questions
+that already have answers keep them meaningful: such a question cannot be deleted, its
+kind cannot change, and a choice someone picked cannot be removed (the wording, help
+text, required flag and order may still change, and new choices may be added).
+
+`clean_answers` is the one reading of answers: it turns what a form posted (strings and
+lists of strings) or what a caller passes (typed values) into the values stored, and
+refuses, question by question, what does not fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Answer, Event, EventStatus, Question, QuestionKind, User
+from . import audit
+from .errors import AnswersRefused
+from .fields import EventCancelled, Problems, Refused, territory_codes
+
+MAX_ANSWER_LENGTH = 4000
+MAX_CHOICES = 50
+MAX_CHOICE_LENGTH = 200
+CHOICE_KINDS = frozenset({QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE})
+YES, NO = "yes", "no"
+
+
+@dataclass
+class QuestionDetails:
+    """A question as organizers write it; `choices` only matter for the choice kinds."""
+
+    kind: QuestionKind
+    label: str
+    help_text: str = ""
+    required: bool = False
+    choices: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class DefaultQuestion:
+    kind: QuestionKind
+    label: str
+    help_text: str
+    required: bool
+
+
+# What every mission needs to know to match its delegates with hosts and visits.
+MISSION_DEFAULTS: tuple[DefaultQuestion, ...] = (
+    DefaultQuestion(QuestionKind.LONG_TEXT, "What are your objectives for this mission?",
+                    "What would make the mission a success for your company?", True),
+    DefaultQuestion(QuestionKind.LONG_TEXT, "What does your company offer?",
+                    "Products, services, technology or expertise you bring to this market.",
+                    True),
+    DefaultQuestion(QuestionKind.LONG_TEXT, "What are you looking for?",
+                    "Customers, partners, distributors, investors, pilot sites...", True),
+    DefaultQuestion(QuestionKind.SHORT_TEXT, "Target markets and sectors",
+                    "For example: Singapore and South-East Asia; mobility, energy.", True),
+    DefaultQuestion(QuestionKind.SHORT_TEXT, "Dietary needs",
+                    "Vegetarian, allergies...; leave empty if none.", False),
+)
+
+
+def country_codes() -> frozenset[str]:
+    """What a country question accepts: Babel's territories, without the EU."""
+    return territory_codes() - {"EU"}
+
+
+# --------------------------------------------------------------------------- the editor
+
+
+def _refuse_if_cancelled(event: Event) -> None:
+    if event.status == EventStatus.CANCELLED:
+        raise EventCancelled()
+
+
+def answer_counts(event: Event) -> dict[int, int]:
+    """How many answers each of the event's questions has (questions without any are absent)."""
+    return dict(db.session.execute(
+        select(Answer.question_id, func.count(Answer.id))
+        .join(Question, Answer.question_id == Question.id)
+        .where(Question.event_id == event.id)
+        .group_by(Answer.question_id)
+    ).all())
+
+
+def _chosen_values(question: Question) -> set[str]:
+    """Every choice some applicant picked, in any answer to `question`."""
+    chosen: set[str] = set()
+    for value in db.session.scalars(select(Answer.value).where(Answer.question_id == question.id)):
+        if isinstance(value, str):
+            chosen.add(value)
+        elif isinstance(value, list):
+            chosen.update(v for v in value if isinstance(v, str))
+    return chosen
+
+
+def _values(details: QuestionDetails, problems: Problems) -> dict:
+    label = (details.label or "").strip()
+    if not label:
+        problems.add("label", "Write the question.")
+    elif len(label) > 300:
+        problems.add("label", "At most 300 characters.")
+    help_text = (details.help_text or "").strip()
+    if len(help_text) > 500:
+        problems.add("help_text", "At most 500 characters.")
+    kind = QuestionKind(details.kind)
+    choices: list[str] = []
+    if kind in CHOICE_KINDS:
+        for choice in details.choices or ():
+            choice = (choice or "").strip()
+            if choice and choice not in choices:
+                choices.append(choice)
+        if len(choices) < 2:
+            problems.add("choices", "Give at least two choices, one per line.")
+        elif len(choices) > MAX_CHOICES:
+            problems.add("choices", f"At most {MAX_CHOICES} choices.")
+        elif any(len(c) > MAX_CHOICE_LENGTH for c in choices):
+            problems.add("choices", f"Each choice has at most {MAX_CHOICE_LENGTH} characters.")
+    return dict(kind=kind, label=label, help_text=help_text, required=bool(details.required),
+                choices=choices)
+
+
+def add(actor: User | None, event: Event, details: QuestionDetails) -> Question:
+    """A new question, asked after the existing ones."""
+    _refuse_if_cancelled(event)
+    problems = Problems()
+    values = _values(details, problems)
+    problems.raise_any()
+    position = max((q.position for q in event.questions), default=0) + 1
+    question = Question(event=event, position=position, **values)
+    db.session.add(question)
+    db.session.flush()
+    audit.record(actor, "event.question_added", question, event_id=event.id,
+                 changes={k: [None, audit.plain(v)] for k, v in values.items()
+                          if v not in ("", [], False)})
+    db.session.commit()
+    return question
+
+
+def update(actor: User | None, question: Question, details: QuestionDetails) -> Question:
+    event = question.event
+    _refuse_if_cancelled(event)
+    problems = Problems()
+    values = _values(details, problems)
+    answered = answer_counts(event).get(question.id, 0)
+    if answered and values["kind"] != question.kind:
+        problems.add("kind", f"{answered} applicants have answered this question: its kind "
+                             "can no longer change. Add a new question instead.")
+    elif answered and question.kind in CHOICE_KINDS:
+        dropped = sorted(_chosen_values(question) - set(values["choices"]))
+        if dropped:
+            problems.add("choices", "Applicants chose these, so they must stay: "
+                                    + ", ".join(dropped) + ".")
+    problems.raise_any()
+    changes = audit.diff(question, values)
+    if changes:
+        audit.record(actor, "event.question_updated", question, changes=changes,
+                     event_id=event.id)
+    db.session.commit()
+    return question
+
+
+def delete(actor: User | None, question: Question) -> None:
+    """Delete a question nobody answered; answered ones stay (make them optional instead),
+    because deleting would silently delete what applicants wrote."""
+    event = question.event
+    _refuse_if_cancelled(event)
+    answered = answer_counts(event).get(question.id, 0)
+    if answered:
+        raise Refused(f"{answered} applicants have answered this question, so it cannot be "
+                      "deleted. You can make it optional or reword it instead.")
+    audit.record(actor, "event.question_deleted", question, event_id=event.id,
+                 changes={"label": [question.label, None]})
+    event.questions.remove(question)
+    _renumber(event.questions)
+    db.session.commit()
+
+
+def move(actor: User | None, question: Question, offset: int) -> bool:
+    """Move a question `offset` places (-1: up, 1: down); False when it cannot go further."""
+    event = question.event
+    _refuse_if_cancelled(event)
+    ordered = list(event.questions)
+    index = ordered.index(question)
+    target = index + offset
+    if not 0 <= target < len(ordered):
+        return False
+    ordered.insert(target, ordered.pop(index))
+    _renumber(ordered)
+    audit.record(actor, "event.question_moved", question, event_id=event.id,
+                 changes={"position": [index + 1, target + 1]})
+    db.session.commit()
+    return True
+
+
+def _renumber(ordered: Sequence[Question]) -> None:
+    for position, question in enumerate(ordered, start=1):
+        question.position = position
+
+
+def add_mission_defaults(actor: User | None, event: Event) -> list[Question]:
+    """Add the questions every mission asks, skipping those the event already asks
+    (by wording), so pressing the button twice adds nothing twice."""
+    _refuse_if_cancelled(event)
+    if not event.kind.is_mission:
+        raise Refused("The default questions are for missions.")
+    asked = {q.label.strip().casefold() for q in event.questions}
+    missing = [d for d in MISSION_DEFAULTS if d.label.casefold() not in asked]
+    if not missing:
+        raise Refused("This mission already asks all the default questions.")
+    position = max((q.position for q in event.questions), default=0)
+    added = []
+    for offset, default in enumerate(missing, start=1):
+        question = Question(event=event, position=position + offset, kind=default.kind,
+                            label=default.label, help_text=default.help_text,
+                            required=default.required, choices=[])
+        db.session.add(question)
+        added.append(question)
+    db.session.flush()
+    audit.record(actor, "event.default_questions_added", event, event_id=event.id,
+                 changes={"questions": [None, [q.label for q in added]]})
+    db.session.commit()
+    return added
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def _is_empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | tuple):
+        return all(isinstance(v, str) and not v.strip() for v in value)
+    return False  # False is an answer (no), not a missing one
+
+
+def _clean_one(question: Question, value: Any) -> Any:
+    """The stored form of one non-empty answer; raises ValueError with the message."""
+    kind = question.kind
+    if kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT):
+        if not isinstance(value, str):
+            raise ValueError("Write your answer as text.")
+        text = value.strip()
+        if len(text) > MAX_ANSWER_LENGTH:
+            raise ValueError(f"At most {MAX_ANSWER_LENGTH} characters "
+                             f"(this answer has {len(text)}).")
+        return text
+    if kind == QuestionKind.SINGLE_CHOICE:
+        if not isinstance(value, str) or value not in question.choices:
+            raise ValueError("Choose one of the options.")
+        return value
+    if kind == QuestionKind.MULTIPLE_CHOICE:
+        picked = [value] if isinstance(value, str) else value
+        if isinstance(picked, list | tuple):
+            picked = [v for v in picked if not (isinstance(v, str) and not v.strip())]
+        if not isinstance(picked, list | tuple) or any(
+                not isinstance(v, str) or v not in question.choices for v in picked):
+            raise ValueError("Choose among the options only.")
+        return [c for c in question.choices if c in picked]  # the organizers' order
+    if kind == QuestionKind.YES_NO:
+        if isinstance(value, bool):
+            return value
+        if value in (YES, NO):
+            return value == YES
+        raise ValueError("Answer yes or no.")
+    if kind == QuestionKind.COUNTRY:
+        code = value.strip().upper() if isinstance(value, str) else ""
+        if code not in country_codes():
+            raise ValueError("Choose a country from the list.")
+        return code
+    raise ValueError("This question cannot be answered.")  # a kind added without a rule
+
+
+def answer_problems(event: Event, raw: Mapping[int, Any]) -> dict[int, str]:
+    """What is wrong with each answer (by question id); empty when all are fine."""
+    try:
+        clean_answers(event, raw)
+    except AnswersRefused as refusal:
+        return refusal.problems
+    return {}
+
+
+def clean_answers(event: Event, raw: Mapping[int, Any], *,
+                  keep_empty: bool = False) -> dict[int, Any]:
+    """The answers to store, by question id. Text is stripped, choices must be among the
+    question's choices, yes/no becomes a boolean, countries are ISO codes. Empty answers
+    are left out, or kept as None with `keep_empty` (editing: clear an earlier answer).
+    Raises AnswersRefused with a message per question."""
+    questions = {q.id: q for q in event.questions}
+    if set(raw) - set(questions):
+        raise AnswersRefused({}, "Some answers are for questions this event does not ask.")
+    answers: dict[int, Any] = {}
+    problems: dict[int, str] = {}
+    for question_id, question in questions.items():
+        value = raw.get(question_id)
+        if _is_empty(value):
+            if question.required:
+                problems[question_id] = "This question needs an answer."
+            elif keep_empty:
+                answers[question_id] = None
+            continue
+        try:
+            answers[question_id] = _clean_one(question, value)
+        except ValueError as error:
+            problems[question_id] = str(error)
+    if problems:
+        raise AnswersRefused(problems)
+    return answers
