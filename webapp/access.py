@@ -140,6 +140,29 @@ def _can_decide_membership(user: Any, request: MembershipRequest) -> bool:
     )
 
 
+def _can_see_delegation(user: Any, event: Event) -> bool:
+    """The approved delegation of an event: organizers, every partner manager (contact
+    details only of their own clusters' delegates) and the event's beachhead hosts."""
+    return organizes(user, event) or bool(managed_partner_ids(user)) or hosts(user, event)
+
+
+def _can_see_contact(user: Any, reg: Registration) -> bool:
+    """A delegate's email and phone: organizers, the responsible partner's managers, and
+    the event's hosts when the delegate agreed to share them."""
+    if _can_decide_registration(user, reg):
+        return True
+    return reg.contact_consent_at is not None and hosts(user, reg.event)
+
+
+def _can_message_delegation(user: Any, event: Event) -> bool:
+    return organizes(user, event) or bool(managed_partner_ids(user))
+
+
+def _can_apply_on_behalf(user: Any, member: Any) -> bool:
+    organization = getattr(member, "organization", None)
+    return organization is not None and _manages_home_cluster(user, organization)
+
+
 def _can_create_events(user: Any, _target: Any = None) -> bool:
     return is_admin(user) or bool(managed_partner_ids(user))
 
@@ -158,6 +181,10 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "membership.decide": _can_decide_membership,
     "event.create": _can_create_events,
     "event.manage": organizes,
+    "event.delegation": _can_see_delegation,
+    "event.message": _can_message_delegation,
+    "registration.contact": _can_see_contact,
+    "registration.apply_on_behalf": _can_apply_on_behalf,
     "admin.use": lambda user, _target=None: is_admin(user),
 }
 
@@ -266,6 +293,26 @@ def membership_requests_decidable_by(user: Any) -> Select[tuple[MembershipReques
             select(Organization.id).where(Organization.home_cluster_id.in_(managed))
         ))
     return query.where(or_(*clauses) if clauses else false())
+
+
+def delegation_of(event: Event) -> Select[tuple[Registration]]:
+    """The approved delegation of an event (every role); who may see it is `event.delegation`,
+    whose contact details `registration.contact`."""
+    return select(Registration).where(
+        Registration.event_id == event.id, Registration.status == RegistrationStatus.APPROVED
+    )
+
+
+def delegates_reachable_by(user: Any, event: Event) -> Select[tuple[Registration]]:
+    """Whom `user` may write to: the whole delegation for organizers, their own clusters'
+    delegates for partner managers."""
+    query = delegation_of(event)
+    if organizes(user, event):
+        return query
+    managed = managed_partner_ids(user)
+    return query.where(
+        Registration.responsible_partner_id.in_(managed) if managed else false()
+    )
 
 
 def desk_registrations(user: Any) -> Select[tuple[Registration]]:

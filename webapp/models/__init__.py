@@ -23,24 +23,36 @@ from .organization import (
 )
 from .outbox import OutboxMessage, OutboxStatus
 from .partner import Partner, PartnerKind
-from .registration import Answer, Registration, RegistrationStatus
+from .registration import (
+    DIRECT_ROLES,
+    Answer,
+    DelegationMessage,
+    EventRole,
+    MessageRecipient,
+    Registration,
+    RegistrationStatus,
+)
 from .security import ThrottleHit, UsedToken
 from .types import utcnow
 from .user import AlertFrequency, Role, RoleGrant, User, normalize_email
 
 __all__ = [
+    "DIRECT_ROLES",
     "MISSION_KINDS",
     "AlertFrequency",
     "Answer",
     "AuditEntry",
+    "DelegationMessage",
     "Event",
     "EventKind",
     "EventQuota",
+    "EventRole",
     "EventSession",
     "EventStatus",
     "Helix",
     "MembershipRequest",
     "MembershipStatus",
+    "MessageRecipient",
     "Organization",
     "OrganizationSize",
     "OutboxMessage",

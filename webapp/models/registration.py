@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -40,6 +40,20 @@ class RegistrationStatus(enum.StrEnum):
         )
 
 
+class EventRole(enum.StrEnum):
+    """What a person is at the event; badges and delegation lists show it."""
+
+    DELEGATE = "delegate"
+    SPEAKER = "speaker"
+    ORGANIZER = "organizer"
+    HOST = "host"
+    STAFF = "staff"
+
+
+# Registered directly by the organizers, outside capacity and quotas.
+DIRECT_ROLES = frozenset({EventRole.HOST, EventRole.STAFF})
+
+
 class Registration(db.Model):
     __tablename__ = "registrations"
     __table_args__ = (UniqueConstraint("event_id", "user_id"),)
@@ -49,6 +63,9 @@ class Registration(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     status: Mapped[RegistrationStatus] = mapped_column(
         str_enum(RegistrationStatus, "registration_status"), index=True
+    )
+    role: Mapped[EventRole] = mapped_column(
+        str_enum(EventRole, "event_role"), default=EventRole.DELEGATE
     )
     # The home cluster of the applicant's organization when they applied; None means the
     # event's organizers decide.
@@ -98,3 +115,42 @@ class Answer(db.Model):
 
     registration: Mapped[Registration] = relationship(back_populates="answers")
     question: Mapped[Question] = relationship(lazy="joined")
+
+
+class DelegationMessage(db.Model):
+    """A message the organizers (or a partner manager) wrote to an event's approved
+    delegation, or to one partner's delegates; kept as the event's message log."""
+
+    __tablename__ = "delegation_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    sender_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # None: the whole delegation; otherwise the delegates this partner is responsible for.
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    event: Mapped[Event] = relationship()
+    sender: Mapped[User | None] = relationship()
+    partner: Mapped[Partner | None] = relationship()
+    recipients: Mapped[list[MessageRecipient]] = relationship(
+        back_populates="message", cascade="all, delete-orphan"
+    )
+
+
+class MessageRecipient(db.Model):
+    """Who a delegation message went to (the approved delegates when it was sent)."""
+
+    __tablename__ = "message_recipients"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("delegation_messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+    message: Mapped[DelegationMessage] = relationship(back_populates="recipients")
+    registration: Mapped[Registration] = relationship()

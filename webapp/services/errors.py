@@ -48,3 +48,12 @@ class AnswersRefused(DomainError):
     def __init__(self, problems: dict[int, str], message: str = "") -> None:
         self.problems = problems
         super().__init__(message or "Some answers need your attention.")
+
+
+class BulkRefused(DomainError):
+    """A bulk decision refused as a whole: `problems` says why, by registration id."""
+
+    def __init__(self, problems: dict[int, str], message: str = "") -> None:
+        self.problems = problems
+        super().__init__(message or "Nothing was applied: some applications cannot be decided "
+                         "this way.")

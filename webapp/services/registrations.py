@@ -22,11 +22,22 @@ from flask import current_app
 from sqlalchemy import func, select, true
 
 from ..extensions import db
-from ..models import Answer, AuditEntry, Event, EventStatus, Registration, User, utcnow
+from ..models import (
+    DIRECT_ROLES,
+    Answer,
+    AuditEntry,
+    Event,
+    EventRole,
+    EventStatus,
+    Registration,
+    User,
+    utcnow,
+)
 from ..models import RegistrationStatus as S
 from . import questions, registration_mail
 from .errors import (
     AlreadyRegistered,
+    BulkRefused,
     InvalidTransition,
     NoSeat,
     RegistrationClosed,
@@ -89,8 +100,10 @@ def _move(
 
 
 def _approved(event_id: int):
+    """Approved seats: hosts and staff registered directly sit outside capacity and quotas."""
     return select(func.count()).select_from(Registration).where(
-        Registration.event_id == event_id, Registration.status == S.APPROVED
+        Registration.event_id == event_id, Registration.status == S.APPROVED,
+        Registration.role.not_in(DIRECT_ROLES),
     )
 
 
@@ -192,6 +205,7 @@ def apply(
     profile_consent: bool = False,
     contact_consent: bool = False,
     actor: User | None = None,
+    on_behalf: bool = False,
 ) -> Registration:
     """A verified member applies to an event (or applies again after withdrawing).
 
@@ -218,11 +232,11 @@ def apply(
         if reg is None:
             # Added to the session with its first status (by the audit entry of _move).
             reg = Registration(event=event, user=user)
-            action = "registration.applied"
+            action = "registration.applied_on_behalf" if on_behalf else "registration.applied"
         elif reg.status == S.WITHDRAWN:
             reg.decided_at = None
             reg.waitlisted_at = None
-            action = "registration.reapplied"
+            action = "registration.applied_on_behalf" if on_behalf else "registration.reapplied"
         else:
             raise AlreadyRegistered("You have already applied to this event.")
         reg.applied_at = now
@@ -384,4 +398,126 @@ def record_history(
             reg.applied_at = when
         # History is recorded, not lived: nobody is mailed about it.
         _move(reg, status, actor=actor, action=action, reason=reason, now=when, notify=False)
+    return reg
+
+
+MAX_BULK = 500
+
+
+def decide_many(
+    registration_ids: list[int],
+    decision: str,
+    *,
+    actor: User,
+    reason: str = "",
+    in_scope: Any = None,
+) -> list[Registration]:
+    """One decision for many applications, all or nothing: if any id is unknown or out of
+    scope (`in_scope(reg)` False), not in a state that allows it, or would overbook its
+    event, nothing is applied and BulkRefused lists each problem by id."""
+    to_status = DECISIONS.get(decision)
+    if to_status is None:
+        raise ValueError(f"unknown decision {decision!r}")
+    ids = list(dict.fromkeys(registration_ids))
+    if not ids:
+        raise BulkRefused({}, "Choose at least one application.")
+    if len(ids) > MAX_BULK:
+        raise BulkRefused({}, f"At most {MAX_BULK} applications can be decided at once.")
+    problems: dict[int, str] = {}
+    try:
+        event_ids = sorted(set(db.session.scalars(
+            select(Registration.event_id).where(Registration.id.in_(ids)))))
+        # Lock every event involved, always in the same order, before counting anything.
+        events = {event_id: lock_event(event_id) if n == 0 else _lock_more(event_id)
+                  for n, event_id in enumerate(event_ids)}
+        regs = {r.id: r for r in db.session.scalars(
+            select(Registration).where(Registration.id.in_(ids))
+            .execution_options(populate_existing=True))}
+        now = utcnow()
+        for reg_id in ids:
+            reg = regs.get(reg_id)
+            if reg is None or (in_scope is not None and not in_scope(reg)):
+                problems[reg_id] = "Not one of the applications you can decide."
+            elif not can_transition(reg.status, to_status):
+                problems[reg_id] = f"Already {reg.status.value}."
+            elif to_status == S.APPROVED and (
+                    problem := seat_problem(events[reg.event_id], reg)) is not None:
+                problems[reg_id] = problem
+            else:
+                action = f"registration.{to_status.value}"
+                if to_status == S.WAITLISTED:
+                    _waitlist(reg, actor=actor, action=action, reason=reason, now=now)
+                else:
+                    _move(reg, to_status, actor=actor, action=action, reason=reason, now=now)
+        if problems:
+            raise BulkRefused(problems)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return [regs[i] for i in ids]
+
+
+def _lock_more(event_id: int) -> Event:
+    """A further event lock inside the write transaction lock_event() opened."""
+    query = select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
+    if current_app.config["CAPACITY_LOCK"]:
+        query = query.with_for_update()
+    return db.session.execute(query).scalar_one()
+
+
+def set_role(registration_id: int, role: EventRole, *, actor: User) -> Registration:
+    """Organizers say what a person is at the event (delegate, speaker, ...)."""
+    try:
+        event_id = db.session.scalar(
+            select(Registration.event_id).where(Registration.id == registration_id))
+        event = lock_event(event_id)
+        reg = db.session.get(Registration, registration_id, populate_existing=True)
+        if reg.role == role:
+            return reg
+        # A delegate becoming host or staff frees a seat; the reverse takes one.
+        if (reg.status == S.APPROVED and reg.role in DIRECT_ROLES
+                and role not in DIRECT_ROLES):
+            reg.role = role
+            problem = seat_problem(event, reg)
+            if problem is not None:
+                raise NoSeat(problem)
+        old = reg.role
+        reg.role = role
+        db.session.add(AuditEntry(actor=actor, action="registration.role_changed",
+                                  registration=reg, event=event,
+                                  details={"changes": {"role": [old.value, role.value]}}))
+        if reg.status == S.APPROVED and role in DIRECT_ROLES and old not in DIRECT_ROLES:
+            _promote(event, utcnow())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return reg
+
+
+def register_directly(user: User, event_id: int, role: EventRole, *, actor: User) -> Registration:
+    """Organizers register a host or staff member: approved at once, outside capacity and
+    quotas, audited as such."""
+    if role not in DIRECT_ROLES:
+        raise RegistrationRefused("Only hosts and staff are registered directly.")
+    try:
+        event = lock_event(event_id)
+        if event.status == EventStatus.CANCELLED:
+            raise RegistrationClosed("This event has been cancelled.")
+        reg = db.session.execute(select(Registration).where(
+            Registration.event_id == event.id, Registration.user_id == user.id)
+        ).scalar_one_or_none()
+        if reg is None:
+            reg = Registration(event=event, user=user, applied_at=utcnow())
+        elif reg.status == S.APPROVED:
+            raise AlreadyRegistered(f"{user.name} is already registered for this event.")
+        organization = user.organization
+        reg.responsible_partner_id = organization.home_cluster_id if organization else None
+        reg.role = role
+        _move(reg, S.APPROVED, actor=actor, action="registration.registered_directly")
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     return reg
