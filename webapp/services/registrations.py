@@ -61,6 +61,9 @@ TRANSITIONS: dict[S | None, frozenset[S]] = {
 DECISIONS: dict[str, S] = {"approve": S.APPROVED, "reject": S.REJECTED, "waitlist": S.WAITLISTED}
 
 
+DECIDED = frozenset(DECISIONS.values())
+
+
 def can_transition(from_status: S | None, to_status: S) -> bool:
     return to_status in TRANSITIONS[from_status]
 
@@ -303,6 +306,8 @@ def _transition(
         if expected_status is not None and reg.status != expected_status:
             raise _stale(reg)
         now = utcnow()
+        if to_status in DECIDED and event.status == EventStatus.CANCELLED:
+            raise RegistrationClosed("This event has been cancelled: nothing more is decided.")
         if before_start and now >= event.starts_at:
             raise RegistrationRefused("The event has started: applications can no longer be "
                                       "withdrawn. Please write to the organizers.")
@@ -438,6 +443,8 @@ def decide_many(
             reg = regs.get(reg_id)
             if reg is None or (in_scope is not None and not in_scope(reg)):
                 problems[reg_id] = "Not one of the applications you can decide."
+            elif events[reg.event_id].status == EventStatus.CANCELLED:
+                problems[reg_id] = "The event has been cancelled."
             elif not can_transition(reg.status, to_status):
                 problems[reg_id] = f"Already {reg.status.value}."
             elif to_status == S.APPROVED and (
