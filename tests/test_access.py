@@ -72,9 +72,6 @@ def world(app):
             conn.execute(table.delete())
 
 
-DESK_USERS = dict(member=403, other_member=403, anonymous=LOGIN)
-
-
 CASES = [
     Case("static", "stylesheet", "GET", lambda w: "/static/css/beachhead.css", statuses(200)),
     Case("public.index", "home", "GET", lambda w: "/", statuses(200)),
@@ -106,15 +103,6 @@ CASES = [
     Case("account.withdraw", "someone else's", "POST",
          lambda w: f"/account/registrations/{w.other_reg}/withdraw",
          statuses(404, anonymous=LOGIN), data=lambda w: {"reason": ""}),
-    Case("desk.index", "list", "GET", lambda w: "/desk/", statuses(200, **DESK_USERS)),
-    Case("desk.registration", "approved, cluster A, hosted", "GET",
-         lambda w: f"/desk/registrations/{w.own_reg}",
-         statuses(200, **DESK_USERS, manager_b=404, other_host=404)),
-    Case("desk.registration", "submitted, cluster B", "GET",
-         lambda w: f"/desk/registrations/{w.other_reg}",
-         statuses(404, **DESK_USERS, manager_b=200, organizer=200, admin=200)),
-    Case("desk.registration", "unknown", "GET", lambda w: "/desk/registrations/999999",
-         statuses(404, **DESK_USERS)),
 ]
 
 

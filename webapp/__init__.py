@@ -58,7 +58,17 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     filters.init_app(app)
     security.init_app(app)
 
-    from .views import account, admin, apply, auth, desk, organization, public
+    from .views import (
+        account,
+        admin,
+        apply,
+        auth,
+        brochure,
+        delegation,
+        desk,
+        organization,
+        public,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(admin.bp)
@@ -66,6 +76,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(account.bp)
     app.register_blueprint(apply.bp)
     app.register_blueprint(desk.bp)
+    app.register_blueprint(delegation.bp)
+    app.register_blueprint(brochure.bp)
     app.register_blueprint(organization.bp)
 
     from . import cli

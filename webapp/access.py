@@ -185,6 +185,7 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "event.message": _can_message_delegation,
     "registration.contact": _can_see_contact,
     "registration.apply_on_behalf": _can_apply_on_behalf,
+    "desk.apply_on_behalf": lambda user, _target=None: bool(managed_partner_ids(user)),
     "admin.use": lambda user, _target=None: is_admin(user),
 }
 
@@ -293,6 +294,18 @@ def membership_requests_decidable_by(user: Any) -> Select[tuple[MembershipReques
             select(Organization.id).where(Organization.home_cluster_id.in_(managed))
         ))
     return query.where(or_(*clauses) if clauses else false())
+
+
+def members_applicable_on_behalf_by(user: Any) -> Select[tuple[User]]:
+    """The verified, active members of the organizations whose home cluster `user`
+    manages: those a partner manager may apply for."""
+    managed = managed_partner_ids(user)
+    if not managed:
+        return select(User).where(false())
+    return select(User).join(User.organization).where(
+        Organization.home_cluster_id.in_(managed),
+        User.email_verified_at.is_not(None), User.active.is_(True),
+    )
 
 
 def delegation_of(event: Event) -> Select[tuple[Registration]]:

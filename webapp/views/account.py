@@ -26,7 +26,7 @@ from ..extensions import db
 from ..forms.account import DeleteAccountForm, ProfileForm, WithdrawForm
 from ..forms.apply import AnswersForm, answers_form
 from ..models import AlertFrequency, AuditEntry, Event, Registration, RegistrationStatus, utcnow
-from ..services import applications, audit, privacy, registration_mail
+from ..services import applications, audit, messages, privacy, registration_mail
 from ..services.errors import AnswersRefused, DomainError
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -62,6 +62,7 @@ def _registration_page(reg: Registration, withdraw_form: WithdrawForm | None = N
         "account/registration.html", registration=reg,
         withdraw_form=withdraw_form or WithdrawForm(), answers=_answers(reg),
         can_withdraw=applications.can_withdraw(reg),
+        messages=messages.received_by(reg),
         can_edit_answers=_can_edit_answers(reg),
         can_apply_again=reg.status == RegistrationStatus.WITHDRAWN
         and applications.closed_reason(reg.event) is None,

@@ -1,63 +1,268 @@
-"""The partner desk: the registrations a manager, organizer or host may see, and the
-managers' inbox (join requests and new organizations of their clusters).
+"""The partner desk: the applications a manager, organizer or host may see, across events;
+deciding them one by one or in bulk; roles on the event, direct registrations of hosts and
+staff, applying on behalf of a member; and the managers' inbox (join requests and new
+organizations of their clusters).
 
-Deciding, filters and exports grow here in the desk issue; today it lists and shows.
+Every decision goes through the registration service, which checks the transition, the
+seats and the status the decider saw; the views only turn its refusals into messages.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import access
+from ..errors import render_error
 from ..extensions import db
+from ..filters import country_name
+from ..forms.apply import application_form
+from ..forms.desk import (
+    BulkDecisionForm,
+    DecisionForm,
+    DeskFilterForm,
+    DirectRegistrationForm,
+    OnBehalfChoiceForm,
+    RoleForm,
+)
 from ..forms.organization import MembershipDecisionForm, ReviewForm
-from ..models import AuditEntry, Event, MembershipRequest, Organization, Registration, User
+from ..models import (
+    Event,
+    EventRole,
+    MembershipRequest,
+    Organization,
+    Registration,
+    RegistrationStatus,
+    User,
+)
+from ..services import desk, registrations
+from ..services.errors import AnswersRefused, BulkRefused, DomainError
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
-PER_PAGE = 50
+# How a decision reads in the confirmation ("The application is approved.").
+DECIDED = {"approve": _l("approved"), "reject": _l("rejected"),
+           "waitlist": _l("put on the waiting list")}
+
+
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+# --------------------------------------------------------------------------- the list
 
 
 @bp.get("/")
 @access.requires("desk.use")
 def index():
-    page = request.args.get("page", 1, type=int) or 1
-    query = (
-        access.desk_registrations(current_user)
-        .join(Registration.event)
-        .options(
-            joinedload(Registration.event),
-            joinedload(Registration.user).joinedload(User.organization),
-            joinedload(Registration.responsible_partner),
-        )
-        .order_by(Event.starts_at.desc(), Registration.id)
-    )
-    pagination = db.paginate(query, page=max(page, 1), per_page=PER_PAGE, error_out=False)
-    return render_template("desk/index.html", pagination=pagination)
+    return _index_page(BulkDecisionForm(), DirectRegistrationForm())
+
+
+def _index_page(bulk_form: BulkDecisionForm, direct_form: DirectRegistrationForm, *,
+                bulk_problems: list | None = None, status: int = 200):
+    me = _me()
+    in_desk = desk.filter_events(me)
+    form = DeskFilterForm(request.args, events=in_desk,
+                          countries=desk.filter_countries(me), country_name=country_name)
+    filters = form.filters()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pagination = db.paginate(desk.applications(me, filters), page=page,
+                             per_page=form.page_size, max_per_page=max(form.page_size, 100),
+                             error_out=False)
+    # The summary covers the events of the rows on this page, in the order they appear.
+    events = list({reg.event.id: reg.event for reg in pagination.items}.values())
+    chosen_event = next((e for e in in_desk if e.id == filters.event_id), None)
+    return render_template(
+        "desk/index.html", pagination=pagination, form=form, filters=filters,
+        counts=desk.event_counts(me, events), bulk_form=bulk_form,
+        bulk_problems=bulk_problems or [],
+        decidable={reg.id for reg in pagination.items
+                   if access.can(me, "registration.decide", reg)},
+        chosen_event=chosen_event,
+        direct_form=direct_form if chosen_event is not None
+        and access.can(me, "event.manage", chosen_event) else None,
+    ), status
+
+
+@bp.post("/bulk")
+@access.requires("desk.use")
+def bulk():
+    me = _me()
+    form = BulkDecisionForm()
+    if not form.validate_on_submit():
+        return _index_page(form, DirectRegistrationForm(), status=400)
+    try:
+        # Scope is checked per registration by the policy, inside the service's
+        # transaction, so an id the page never offered is refused like any other.
+        decided = registrations.decide_many(
+            form.ids.data, form.decision.data, actor=me, reason=form.reason.data or "",
+            in_scope=lambda reg: access.can(me, "registration.decide", reg))
+    except BulkRefused as refusal:
+        names = desk.bulk_names(me, list(refusal.problems))
+        problems = [(reg_id, names.get(reg_id), why) for reg_id, why in refusal.problems.items()]
+        flash(refusal.message, "danger")
+        return _index_page(form, DirectRegistrationForm(), bulk_problems=problems, status=409)
+    flash(_("%(count)d applications %(decision)s.", count=len(decided),
+            decision=DECIDED[form.decision.data]), "success")
+    return redirect(url_for("desk.index", **request.args))
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_many_fields(error):
+    """Thousands of ticked ids exceed the form's parts before the service can count them."""
+    if request.endpoint == "desk.bulk":
+        return render_error(413, _(
+            "At most %(limit)d applications can be decided at once. Nothing was applied.",
+            limit=registrations.MAX_BULK))
+    return render_error(413)
+
+
+# --------------------------------------------------------------------------- one application
+
+
+def _visible_registration(registration_id: int) -> Registration:
+    reg = desk.registration_for_desk(_me(), registration_id)
+    if reg is None:
+        abort(404)
+    return reg
+
+
+def _registration_page(reg: Registration, *, decision_form: DecisionForm | None = None,
+                       role_form: RoleForm | None = None, refusal: str | None = None,
+                       status: int = 200):
+    me = _me()
+    role_form = role_form or RoleForm(formdata=None, role=reg.role.value)
+    return render_template(
+        "desk/registration.html", registration=reg,
+        answers={a.question_id: a.value for a in reg.answers},
+        can_decide=access.can(me, "registration.decide", reg),
+        can_manage=access.can(me, "event.manage", reg.event),
+        decision_form=decision_form or DecisionForm(formdata=None),
+        role_form=role_form, refusal=refusal,
+        decisions=[d for d, to in registrations.DECISIONS.items()
+                   if registrations.can_transition(reg.status, to)],
+    ), status
 
 
 @bp.get("/registrations/<int:registration_id>")
 @access.requires("desk.use")
 def registration(registration_id: int):
-    reg = db.session.scalar(
-        access.registrations_visible_to(current_user)
-        .where(Registration.id == registration_id)
-        .options(
-            joinedload(Registration.event).selectinload(Event.hosts),
-            joinedload(Registration.user).joinedload(User.organization).joinedload(
-                Organization.home_cluster),
-            selectinload(Registration.history).joinedload(AuditEntry.actor),
-        )
-    )
-    if reg is None:
+    return _registration_page(_visible_registration(registration_id))
+
+
+@bp.post("/registrations/<int:registration_id>/decide")
+@access.requires("desk.use")
+def decide(registration_id: int):
+    reg = _visible_registration(registration_id)
+    access.authorize("registration.decide", reg, visible_action="registration.view")
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        return _registration_page(reg, decision_form=form, status=400)
+    try:
+        registrations.decide(
+            reg.id, form.decision.data, actor=_me(), reason=form.reason.data or "",
+            expected_status=RegistrationStatus(form.expected_status.data))
+    except DomainError as refusal:
+        # Stale (someone decided first), no seat, not a decidable status, a cancelled
+        # event: the page shows the registration as it is now, beside the reason.
+        db.session.rollback()
+        return _registration_page(_visible_registration(registration_id),
+                                  refusal=refusal.message, status=409)
+    flash(_("The application is %(decision)s.", decision=DECIDED[form.decision.data]),
+          "success")
+    return redirect(url_for("desk.registration", registration_id=registration_id))
+
+
+@bp.post("/registrations/<int:registration_id>/role")
+@access.requires("desk.use")
+def set_role(registration_id: int):
+    reg = _visible_registration(registration_id)
+    if not access.can(_me(), "event.manage", reg.event):
+        abort(403)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        return _registration_page(reg, role_form=form, status=400)
+    try:
+        registrations.set_role(reg.id, EventRole(form.role.data), actor=_me())
+    except DomainError as refusal:
+        db.session.rollback()
+        return _registration_page(_visible_registration(registration_id),
+                                  refusal=refusal.message, status=409)
+    flash(_("The role on the event is saved."), "success")
+    return redirect(url_for("desk.registration", registration_id=registration_id))
+
+
+# --------------------------------------------------------------------------- direct and on behalf
+
+
+@bp.post("/events/<int:event_id>/direct")
+@access.requires("desk.use")
+def register_directly(event_id: int):
+    me = _me()
+    event = db.session.scalar(access.events_visible_to(me).where(Event.id == event_id))
+    if event is None:
         abort(404)
-    return render_template(
-        "desk/registration.html", registration=reg,
-        can_decide=access.can(current_user, "registration.decide", reg),
-    )
+    # Other clusters' managers do not organize it: for them there is nothing here.
+    access.authorize("event.manage", event)
+    form = DirectRegistrationForm()
+    back = url_for("desk.index", event=event.id)
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "danger")
+        return redirect(back), 303
+    try:
+        reg = desk.register_directly(me, event, form.email.data, EventRole(form.role.data))
+    except DomainError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "danger")
+        return redirect(back), 303
+    flash(_("%(name)s is registered as %(role)s.", name=reg.user.name, role=reg.role.value),
+          "success")
+    return redirect(back)
+
+
+@bp.route("/apply-on-behalf", methods=["GET", "POST"])
+@access.requires("desk.apply_on_behalf")
+def apply_on_behalf():
+    me = _me()
+    members = desk.members_for_applying_on_behalf(me)
+    events = desk.open_events(me)
+    choice = OnBehalfChoiceForm(request.args, members=members, events=events)
+    member = choice.chosen(choice.member, members)
+    event = choice.chosen(choice.event, events)
+    if (choice.member.data and member is None) or (choice.event.data and event is None):
+        abort(404)  # a member or event outside the user's scope looks like an unknown id
+    form = None
+    if member is not None and event is not None:
+        form = application_form(event, organization=member.organization, edits_profile=False)
+        if form.validate_on_submit():
+            try:
+                reg = registrations.apply(
+                    member, event.id, answers=form.answers(),
+                    profile_consent=form.profile_consent.data,
+                    contact_consent=form.contact_consent.data, actor=me, on_behalf=True)
+            except AnswersRefused as refusal:
+                db.session.rollback()
+                form.show_problems(refusal.problems)
+                if not refusal.problems:
+                    form.form_errors.append(refusal.message)
+            except DomainError as refusal:
+                db.session.rollback()
+                form.form_errors.append(refusal.message)
+            else:
+                flash(_("%(name)s has applied to %(event)s (%(status)s).", name=member.name,
+                        event=event.title, status=reg.status.value), "success")
+                return redirect(url_for("desk.registration", registration_id=reg.id))
+    status = 400 if form is not None and form.is_submitted() else 200
+    return render_template("desk/apply_on_behalf.html", choice=choice, form=form,
+                           member=member, event=event, has_members=bool(members)), status
+
+
+# --------------------------------------------------------------------------- the inbox
 
 
 def _new_organizations():

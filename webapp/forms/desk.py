@@ -1,0 +1,170 @@
+"""Forms of the partner desk: the list's filters, a decision, a bulk decision, the role on
+the event, a direct registration and the choice behind applying on behalf.
+
+None of them carries a user, partner or event the view would trust: ids name objects the
+view looks up again through the policy, and the status the decider saw only makes a
+decision stale when it no longer matches.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    Field,
+    Form,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, ValidationError
+
+from ..models import DIRECT_ROLES, EventRole, RegistrationStatus
+from ..services.desk import PAGE_SIZES, SORTS, DeskFilters
+from ..services.registrations import DECISIONS
+from .organization import strip
+
+STATUS_LABELS = {
+    RegistrationStatus.SUBMITTED: _l("Submitted"),
+    RegistrationStatus.APPROVED: _l("Approved"),
+    RegistrationStatus.REJECTED: _l("Rejected"),
+    RegistrationStatus.WAITLISTED: _l("Waiting list"),
+    RegistrationStatus.WITHDRAWN: _l("Withdrawn"),
+    RegistrationStatus.CANCELLED: _l("Cancelled"),
+}
+SORT_LABELS = {"applied": _l("Applied (newest first)"), "name": _l("Name"),
+               "company": _l("Company"), "status": _l("Status")}
+ROLE_LABELS = {
+    EventRole.DELEGATE: _l("Delegate"),
+    EventRole.SPEAKER: _l("Speaker"),
+    EventRole.ORGANIZER: _l("Organizer"),
+    EventRole.HOST: _l("Host"),
+    EventRole.STAFF: _l("Staff"),
+}
+DECISION_CHOICES = [SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject")),
+                    SelectChoice("waitlist", _l("Waiting list"))]
+REASON_NEEDED = _l("Say why the application is rejected: the applicant receives it.")
+
+
+class DeskFilterForm(Form):
+    """The list's query string. A value that is not one of the choices (an old link, a
+    hand-edited URL) falls back to "all" instead of failing the page."""
+
+    event = SelectField(_l("Event"), validate_choice=False)
+    status = SelectField(_l("Status"), validate_choice=False, choices=[
+        SelectChoice("", _l("All statuses"))] + [
+        SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()])
+    country = SelectField(_l("Country"), validate_choice=False)
+    q = StringField(_l("Name or company"), filters=[strip])
+    sort = SelectField(_l("Sort by"), validate_choice=False, default="applied",
+                       choices=[SelectChoice(k, SORT_LABELS[k]) for k in SORTS])
+    per_page = SelectField(_l("Per page"), validate_choice=False, default=str(PAGE_SIZES[0]),
+                           choices=[SelectChoice(str(n), str(n)) for n in PAGE_SIZES])
+
+    def __init__(self, formdata, *, events=(), countries=(), country_name=str) -> None:
+        super().__init__(formdata)
+        self.event.choices = [SelectChoice("", _l("All events"))] + [
+            SelectChoice(str(e.id), e.title) for e in events]
+        self.country.choices = [SelectChoice("", _l("All countries"))] + [
+            SelectChoice(c, country_name(c)) for c in countries]
+        for name in ("event", "status", "country", "sort", "per_page"):
+            field = self[name]
+            if field.data not in {c[0] for c in field.iter_choices()} | {None}:
+                field.data = field.default or ""
+
+    def filters(self) -> DeskFilters:
+        status = self.status.data or None
+        return DeskFilters(
+            event_id=int(self.event.data) if self.event.data else None,
+            status=RegistrationStatus(status) if status else None,
+            country=self.country.data or None,
+            search=(self.q.data or "")[:200],
+            sort=self.sort.data or "applied",
+        )
+
+    @property
+    def page_size(self) -> int:
+        return int(self.per_page.data or PAGE_SIZES[0])
+
+
+def _reason_for_rejection(form, field) -> None:
+    if form.decision.data == "reject" and not (field.data or "").strip():
+        raise ValidationError(REASON_NEEDED)
+
+
+class DecisionForm(FlaskForm):
+    """One application: the buttons post `decision`; `expected_status` is the status the
+    page showed (a value that is not a status at all means the page is not ours)."""
+
+    decision = HiddenField(validators=[InputRequired(), AnyOf(list(DECISIONS))])
+    expected_status = HiddenField(validators=[
+        InputRequired(), AnyOf([s.value for s in RegistrationStatus],
+                               message=_l("This page is out of date: reload it and decide "
+                                          "again."))])
+    reason = TextAreaField(_l("Reason (required to reject; sent to the applicant)"),
+                           filters=[strip], validators=[Length(max=2000), _reason_for_rejection],
+                           render_kw={"rows": 3})
+
+
+class IdsField(Field):
+    """The ticked checkboxes: every value must be an id (a number)."""
+
+    def _value(self) -> str:
+        return ""
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            self.data = [int(v) for v in valuelist]
+        except ValueError:
+            self.data = []
+            raise ValueError(_l("The selection was not understood: tick the applications "
+                                "again.")) from None
+
+    def process_data(self, value) -> None:
+        self.data = list(value or [])
+
+
+class BulkDecisionForm(FlaskForm):
+    ids = IdsField(_l("Applications"))
+    decision = SelectField(_l("Decision"), choices=DECISION_CHOICES)
+    reason = TextAreaField(_l("Reason (required to reject; sent to each applicant)"),
+                           filters=[strip], validators=[Length(max=2000), _reason_for_rejection],
+                           render_kw={"rows": 2})
+
+    def validate_ids(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Tick at least one application."))
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role on the event"),
+                       choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()])
+
+
+class DirectRegistrationForm(FlaskForm):
+    email = EmailField(_l("Email of their account"), filters=[strip],
+                       validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=[
+        SelectChoice(r.value, ROLE_LABELS[r]) for r in EventRole if r in DIRECT_ROLES])
+
+
+class OnBehalfChoiceForm(Form):
+    """Whom to apply for, and to which event (a GET form: choosing changes nothing)."""
+
+    member = SelectField(_l("Member"), validate_choice=False)
+    event = SelectField(_l("Event"), validate_choice=False)
+
+    def __init__(self, formdata, *, members=(), events=()) -> None:
+        super().__init__(formdata)
+        self.member.choices = [SelectChoice("", _l("Choose a member"))] + [
+            SelectChoice(str(m.id), f"{m.name} ({m.organization.name})") for m in members]
+        self.event.choices = [SelectChoice("", _l("Choose an event"))] + [
+            SelectChoice(str(e.id), e.title) for e in events]
+
+    @staticmethod
+    def chosen(field, objects):
+        """The object whose id the field holds, among those offered, or None."""
+        return next((o for o in objects if str(o.id) == field.data), None)

@@ -1,0 +1,181 @@
+"""The delegation list of an event as one viewer may see it: the page and both exports
+are built from `delegation_for`, so what a file holds can never differ from the page.
+
+Rows are the approved registrations (`access.delegation_of`), grouped by responsible
+partner (the cluster that answers for the delegate), the delegates without one last.
+Email and phone are filled only where `registration.contact` allows it; otherwise the
+cells are empty, so every viewer gets the same columns.
+
+Dietary needs are not a field of their own: events ask them as a question. The first of
+the event's questions (in their order) whose label mentions "dietary" is taken as that
+column; an event without such a question leaves it empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from .. import access
+from ..extensions import db
+from ..filters import country_name
+from ..models import Answer, Event, EventRole, Partner, Question, QuestionKind, Registration, User
+from . import exports
+
+DIETARY_KEYWORD = "dietary"
+
+# (key, header): the order of the page's columns and of the exports'.
+COLUMNS = (
+    ("cluster", _l("Cluster")),
+    ("name", _l("Name")),
+    ("organization", _l("Organization")),
+    ("country", _l("Country")),
+    ("sector", _l("Sector")),
+    ("role", _l("Role")),
+    ("dietary", _l("Dietary needs")),
+    ("email", _l("Email")),
+    ("phone", _l("Phone")),
+)
+
+ROLE_LABELS = {
+    EventRole.DELEGATE: _l("Delegate"),
+    EventRole.SPEAKER: _l("Speaker"),
+    EventRole.ORGANIZER: _l("Organizer"),
+    EventRole.HOST: _l("Host"),
+    EventRole.STAFF: _l("Staff"),
+}
+
+
+@dataclass(frozen=True)
+class Delegate:
+    """One row of the list, as text ready to show or write."""
+
+    registration_id: int
+    cluster: str
+    name: str
+    organization: str
+    country: str
+    sector: str
+    role: str
+    dietary: str
+    email: str
+    phone: str
+
+    @property
+    def cells(self) -> list[str]:
+        return [getattr(self, key) for key, _header in COLUMNS]
+
+
+@dataclass(frozen=True)
+class ClusterGroup:
+    partner: Partner | None  # None: delegates no cluster is responsible for
+    label: str
+    delegates: list[Delegate] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DelegationList:
+    event: Event
+    groups: list[ClusterGroup]
+    dietary_question: Question | None
+
+    @property
+    def header(self) -> list[str]:
+        return [str(header) for _key, header in COLUMNS]
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """Every row in the order of the page, as the exports write them."""
+        return [d.cells for group in self.groups for d in group.delegates]
+
+    def __len__(self) -> int:
+        return sum(len(group.delegates) for group in self.groups)
+
+
+def dietary_question(event: Event) -> Question | None:
+    return next((q for q in event.questions if DIETARY_KEYWORD in q.label.lower()), None)
+
+
+def delegation_for(viewer: Any, event: Event) -> DelegationList:
+    """The approved delegation of `event` with what `viewer` may see of it. The caller
+    has checked `event.delegation`; this decides only the contact cells.
+
+    A constant number of queries, whatever the size of the delegation: the registrations
+    with their people, organizations and partners in one, the dietary answers in one."""
+    registrations = db.session.scalars(
+        access.delegation_of(event).options(
+            joinedload(Registration.user).joinedload(User.organization),
+            joinedload(Registration.responsible_partner),
+        )
+    ).unique().all()
+    question = dietary_question(event)
+    dietary = _answers_to(question, event) if registrations else {}
+    groups: dict[int | None, ClusterGroup] = {}
+    for reg in registrations:
+        partner = reg.responsible_partner
+        key = partner.id if partner else None
+        if key not in groups:
+            groups[key] = ClusterGroup(partner, partner.name if partner else _("No cluster"))
+        groups[key].delegates.append(_delegate(viewer, reg, groups[key].label,
+                                               dietary.get(reg.id, "")))
+    ordered = sorted(groups.values(), key=lambda g: (g.partner is None, g.label.casefold()))
+    for group in ordered:
+        group.delegates.sort(key=lambda d: (d.name.casefold(), d.organization.casefold(),
+                                            d.registration_id))
+    return DelegationList(event, ordered, question)
+
+
+def delegation_csv(viewer: Any, event: Event) -> bytes:
+    delegation = delegation_for(viewer, event)
+    return exports.csv_bytes(delegation.header, delegation.rows)
+
+
+def delegation_xlsx(viewer: Any, event: Event) -> bytes:
+    delegation = delegation_for(viewer, event)
+    return exports.xlsx_bytes(delegation.header, delegation.rows, title=_("Delegation"))
+
+
+def _delegate(viewer: Any, reg: Registration, cluster: str, dietary: str) -> Delegate:
+    user, organization = reg.user, reg.user.organization
+    contact = access.can(viewer, "registration.contact", reg)
+    return Delegate(
+        registration_id=reg.id,
+        cluster=cluster,
+        name=user.name,
+        organization=organization.name if organization else "",
+        country=country_name(organization.country) if organization else "",
+        sector=organization.sector if organization else "",
+        role=str(ROLE_LABELS.get(reg.role, reg.role)),
+        dietary=dietary,
+        email=user.email if contact else "",
+        phone=user.phone if contact else "",
+    )
+
+
+def _answers_to(question: Question | None, event: Event) -> dict[int, str]:
+    if question is None:
+        return {}
+    # By subquery rather than a list of ids: a delegation of thousands stays one statement.
+    delegates = access.delegation_of(event).with_only_columns(Registration.id)
+    answers = db.session.execute(
+        select(Answer.registration_id, Answer.value).where(
+            Answer.question_id == question.id, Answer.registration_id.in_(delegates))
+    ).all()
+    return {registration_id: _answer_text(question, value) for registration_id, value in answers}
+
+
+def _answer_text(question: Question, value: Any) -> str:
+    if value is None:
+        return ""
+    if question.kind == QuestionKind.YES_NO:
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if question.kind == QuestionKind.COUNTRY:
+        return country_name(str(value))
+    return str(value)

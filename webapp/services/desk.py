@@ -1,0 +1,206 @@
+"""What the partner desk reads: the applications in a user's scope, filtered, sorted and
+paged; the seat counts of their events against capacity and quotas; the choices of the
+filters; and the look-ups behind direct registrations and applying on behalf.
+
+Every list starts from a scoped query of `access`, so a filter can only narrow what the
+policy already allows. Each function runs a fixed number of queries, whatever the number
+of rows: the desk's page cost must not grow with the partnership.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from .. import access
+from ..extensions import db
+from ..models import (
+    DIRECT_ROLES,
+    AuditEntry,
+    Event,
+    EventQuota,
+    EventRole,
+    Organization,
+    Partner,
+    Registration,
+    RegistrationStatus,
+    User,
+    normalize_email,
+    utcnow,
+)
+from . import registrations
+from .errors import RegistrationRefused
+
+PAGE_SIZES = (25, 50, 100)
+
+# The sort keys the desk offers, each with its columns (the id last, so pages are stable).
+SORTS: dict[str, tuple] = {
+    "applied": (Registration.applied_at.desc(), Registration.id.desc()),
+    "name": (func.lower(User.name), Registration.id),
+    "company": (func.lower(Organization.name), func.lower(User.name), Registration.id),
+    "status": (Registration.status, Registration.applied_at.desc(), Registration.id),
+}
+
+
+@dataclass(frozen=True)
+class DeskFilters:
+    """What the desk list shows: parsed and checked by the form, so every value is valid."""
+
+    event_id: int | None = None
+    status: RegistrationStatus | None = None
+    country: str | None = None
+    search: str = ""
+    sort: str = "applied"
+
+
+def applications(user: Any, filters: DeskFilters) -> Select[tuple[Registration]]:
+    """The desk's rows: the registrations `user` may see (not their own), narrowed by
+    `filters`, with the event, applicant, organization and cluster loaded in the same
+    query."""
+    query = (
+        access.desk_registrations(user)
+        .join(Registration.event)
+        .join(Registration.user)
+        .outerjoin(User.organization)
+        .options(
+            # The policy asks each row's event for its organizers: load them once.
+            contains_eager(Registration.event).selectinload(Event.organizers),
+            contains_eager(Registration.user).contains_eager(User.organization),
+            joinedload(Registration.responsible_partner),
+        )
+    )
+    if filters.event_id is not None:
+        query = query.where(Registration.event_id == filters.event_id)
+    if filters.status is not None:
+        query = query.where(Registration.status == filters.status)
+    if filters.country:
+        query = query.where(Organization.country == filters.country)
+    if filters.search:
+        # LIKE wildcards typed by the user are searched for literally.
+        escaped = (filters.search.lower().replace("\\", "\\\\").replace("%", "\\%")
+                   .replace("_", "\\_"))
+        pattern = f"%{escaped}%"
+        query = query.where(or_(func.lower(User.name).like(pattern, escape="\\"),
+                                func.lower(Organization.name).like(pattern, escape="\\")))
+    return query.order_by(*SORTS.get(filters.sort, SORTS["applied"]))
+
+
+def filter_events(user: Any) -> list[Event]:
+    """The events that have applications in the user's desk, and those the user
+    organizes (where they register hosts and staff before anyone applied), newest first."""
+    in_desk = access.desk_registrations(user).with_only_columns(Registration.event_id)
+    managed = access.events_managed_by(user).with_only_columns(Event.id)
+    return list(db.session.scalars(
+        select(Event).where(or_(Event.id.in_(in_desk), Event.id.in_(managed)))
+        .order_by(Event.starts_at.desc(), Event.id)))
+
+
+def filter_countries(user: Any) -> list[str]:
+    """The countries of the organizations that have applications in the user's desk."""
+    in_desk = access.desk_registrations(user).with_only_columns(Registration.user_id)
+    return list(db.session.scalars(
+        select(Organization.country).join(User, User.organization_id == Organization.id)
+        .where(User.id.in_(in_desk)).distinct().order_by(Organization.country)))
+
+
+@dataclass
+class QuotaCount:
+    partner: Partner
+    approved: int
+    seats: int
+
+
+@dataclass
+class EventCount:
+    """An event's approved seats against its capacity, and against the quotas of the
+    user's own partners. Hosts and staff registered directly take no seat."""
+
+    event: Event
+    approved: int = 0
+    quotas: list[QuotaCount] = field(default_factory=list)
+
+
+def event_counts(user: Any, events: list[Event]) -> list[EventCount]:
+    """The seat counts of `events`, in two queries whatever their number."""
+    if not events:
+        return []
+    ids = [e.id for e in events]
+    rows = db.session.execute(
+        select(Registration.event_id, Registration.responsible_partner_id, func.count())
+        .where(Registration.event_id.in_(ids),
+               Registration.status == RegistrationStatus.APPROVED,
+               Registration.role.not_in(DIRECT_ROLES))
+        .group_by(Registration.event_id, Registration.responsible_partner_id)
+    ).all()
+    approved: dict[tuple[int, int | None], int] = {(e, p): n for e, p, n in rows}
+    own = access.managed_partner_ids(user)
+    quotas = db.session.scalars(
+        select(EventQuota).where(EventQuota.event_id.in_(ids), EventQuota.partner_id.in_(own))
+    ).all() if own else []
+    counts = {e.id: EventCount(e) for e in events}
+    for (event_id, _partner_id), n in approved.items():
+        counts[event_id].approved += n
+    for quota in sorted(quotas, key=lambda q: q.partner.short_name):
+        counts[quota.event_id].quotas.append(QuotaCount(
+            quota.partner, approved.get((quota.event_id, quota.partner_id), 0), quota.seats))
+    return list(counts.values())
+
+
+def registration_for_desk(user: Any, registration_id: int) -> Registration | None:
+    """One registration the user may see, with everything its desk page shows."""
+    return db.session.scalar(
+        access.registrations_visible_to(user)
+        .where(Registration.id == registration_id)
+        .options(
+            joinedload(Registration.event).selectinload(Event.questions),
+            joinedload(Registration.event).selectinload(Event.quotas),
+            joinedload(Registration.user).joinedload(User.organization).joinedload(
+                Organization.home_cluster),
+            joinedload(Registration.responsible_partner),
+            selectinload(Registration.answers),
+            selectinload(Registration.history).joinedload(AuditEntry.actor),
+        )
+    )
+
+
+def bulk_names(user: Any, registration_ids: list[int]) -> dict[int, str]:
+    """Who each refused id is, for the ids the user may see; ids outside the scope stay
+    nameless, so a refusal never tells who is behind a foreign id."""
+    if not registration_ids:
+        return {}
+    rows = db.session.execute(
+        access.registrations_visible_to(user)
+        .where(Registration.id.in_(registration_ids))
+        .join(Registration.user).outerjoin(User.organization)
+        .with_only_columns(Registration.id, User.name, Organization.name)
+    ).all()
+    return {reg_id: f"{name} ({company})" if company else name for reg_id, name, company in rows}
+
+
+def register_directly(actor: User, event: Event, email: str, role: EventRole) -> Registration:
+    """Register the existing account behind `email` as host or staff of `event`."""
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.active:
+        raise RegistrationRefused(f"No active account uses {email}: they need to sign up first.")
+    return registrations.register_directly(user, event.id, role, actor=actor)
+
+
+def members_for_applying_on_behalf(user: Any) -> list[User]:
+    """The verified members the user may apply for: those of the organizations whose home
+    cluster they manage (the policy decides each one)."""
+    return list(db.session.scalars(
+        access.members_applicable_on_behalf_by(user)
+        .options(contains_eager(User.organization))
+        .order_by(func.lower(Organization.name), func.lower(User.name))
+    ))
+
+
+def open_events(user: Any) -> list[Event]:
+    """The visible events whose registration is open now, soonest first."""
+    now = utcnow()
+    events = db.session.scalars(
+        access.events_visible_to(user).where(Event.ends_at > now).order_by(Event.starts_at))
+    return [e for e in events if e.registration_is_open(now)]

@@ -1,0 +1,75 @@
+"""Tables as files: CSV for any spreadsheet, XLSX for Excel, both safe to open.
+
+A spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` as a formula (and tab
+or CR can smuggle one past the first character), so a company that names itself
+`=HYPERLINK(...)` could make a manager's Excel fetch a URL. Every such cell is written
+as text by prefixing a single quote, the convention spreadsheets themselves use for
+"this is text"; openpyxl would otherwise store a string starting with `=` as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Excel's own limit for a column is 255 characters wide; beyond ~60 a column only hides
+# its neighbours, and long profiles wrap better in the cell than in the width.
+MAX_COLUMN_WIDTH = 60
+
+
+def neutralize(value: object) -> str:
+    """The cell's text, prefixed with `'` when a spreadsheet would read it as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """UTF-8 with a byte-order mark: without it Excel reads the file as the local code
+    page and mangles every accented name."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralize(cell) for cell in header])
+    for row in rows:
+        writer.writerow([neutralize(cell) for cell in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *,
+               title: str = "Sheet") -> bytes:
+    """One sheet: a bold header row that stays in view (frozen panes) and columns as wide
+    as their content, within reason."""
+    workbook = Workbook()
+    sheet = workbook.active
+    # Sheet titles are at most 31 characters and may not hold []:*?/\ (Excel refuses them).
+    sheet.title = "".join(c for c in title if c not in "[]:*?/\\")[:31] or "Sheet"
+    widths = [len(str(name)) for name in header]
+    sheet.append([_xlsx_text(name) for name in header])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        values = [_xlsx_text(value) for value in row]
+        sheet.append(values)
+        for index, value in enumerate(values):
+            widths[index] = max(widths[index], len(value))
+    sheet.freeze_panes = "A2"
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, MAX_COLUMN_WIDTH)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_text(value: object) -> str:
+    # Control characters make openpyxl refuse the whole file and carry no meaning here;
+    # removed before neutralizing, so none can hide a leading `=`.
+    text = "" if value is None else str(value)
+    return neutralize(ILLEGAL_CHARACTERS_RE.sub("", text))

@@ -1,0 +1,144 @@
+"""Messages to an event's approved delegation.
+
+Organizers write to the whole delegation or to one partner's delegates; a partner
+manager writes to one of their own clusters' delegates (`access.delegates_reachable_by`
+decides who that is, so a tampered partner id reaches nobody and is refused). The
+message, who it went to, one outbox mail per recipient and the audit entry are written
+in one transaction: a message is in the log exactly when its mails are on their way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from .. import access
+from ..extensions import db
+from ..models import DelegationMessage, Event, MessageRecipient, Partner, Registration, User
+from . import audit, notifications
+from .errors import DomainError
+from .locking import begin_write
+
+SUBJECT_MAX = 200
+BODY_MAX = 10_000
+SENT = "delegation.message_sent"
+
+
+class MessageRefused(DomainError):
+    """A message that cannot go out as asked (audience out of scope, empty, too long)."""
+
+
+def send(sender: User, event: Event, *, partner_id: int | None, subject: str,
+         body: str) -> DelegationMessage:
+    """Write to the approved delegates of `event` (`partner_id` None: all of them, for
+    organizers only) and commit; the mails leave after the commit."""
+    subject, body = (subject or "").strip(), (body or "").strip()
+    _check_text(subject, body)
+    event_id = event.id
+    # The recipients are read and the message written in one write transaction, so a
+    # delegate approved meanwhile is either in the list and mailed, or in neither.
+    begin_write()
+    event = db.session.get(Event, event_id)
+    recipients = _audience(sender, event, partner_id)
+    message = DelegationMessage(event=event, sender=sender, partner_id=partner_id,
+                                subject=subject, body=body)
+    db.session.add(message)
+    for reg in recipients:
+        message.recipients.append(MessageRecipient(registration=reg))
+        if reg.user.erased_at is None:
+            _queue_mail(reg, message)
+    entry = audit.record(sender, SENT, message, event_id=event.id)
+    entry.details = {"partner_id": partner_id, "recipients": len(recipients)}
+    db.session.commit()
+    return message
+
+
+def _check_text(subject: str, body: str) -> None:
+    if not subject:
+        raise MessageRefused(_("A message needs a subject."))
+    if len(subject) > SUBJECT_MAX:
+        raise MessageRefused(_("The subject is longer than %(max)d characters.", max=SUBJECT_MAX))
+    if not body:
+        raise MessageRefused(_("A message needs some text."))
+    if len(body) > BODY_MAX:
+        raise MessageRefused(_("The message is longer than %(max)d characters.", max=BODY_MAX))
+
+
+def _audience(sender: User, event: Event, partner_id: int | None) -> list[Registration]:
+    if partner_id is None and not access.organizes(sender, event):
+        raise MessageRefused(_("Only the event's organizers write to the whole delegation."))
+    query = access.delegates_reachable_by(sender, event)
+    if partner_id is not None:
+        query = query.where(Registration.responsible_partner_id == partner_id)
+    recipients = db.session.scalars(
+        query.options(joinedload(Registration.user)).order_by(Registration.id)
+    ).all()
+    if not recipients:
+        # Out of scope and empty look alike on purpose: neither says who else is there.
+        raise MessageRefused(_("There are no approved delegates you may write to there."))
+    return recipients
+
+
+def _queue_mail(reg: Registration, message: DelegationMessage) -> None:
+    user = reg.user
+    with force_locale(user.locale or "en"):
+        notifications.queue(
+            user, f"[{message.event.title}] {message.subject}", "delegation_message",
+            message=message, event=message.event, registration=reg,
+            sender_name=message.sender.name if message.sender else "",
+        )
+
+
+def audience_partners(user: Any, event: Event) -> list[tuple[int, str]]:
+    """The partners `user` may address on their own: those responsible for delegates the
+    user can reach, as (id, name), by name."""
+    reachable = access.delegates_reachable_by(user, event).with_only_columns(
+        Registration.responsible_partner_id)
+    rows = db.session.execute(
+        select(Partner.id, Partner.name).where(Partner.id.in_(reachable)).order_by(Partner.name)
+    ).all()
+    return [(pid, name) for pid, name in rows]
+
+
+def log_for(user: Any, event: Event) -> list[tuple[DelegationMessage, int]]:
+    """The event's messages `user` may read, newest first, each with its number of
+    recipients: organizers see all of them; a partner manager those to the whole
+    delegation, to their own clusters, and their own."""
+    count = (
+        select(func.count()).select_from(MessageRecipient)
+        .where(MessageRecipient.message_id == DelegationMessage.id)
+        .correlate(DelegationMessage).scalar_subquery()
+    )
+    query = (
+        _visible_messages(user, event)
+        .add_columns(count)
+        .options(joinedload(DelegationMessage.sender), joinedload(DelegationMessage.partner))
+        .order_by(DelegationMessage.created_at.desc(), DelegationMessage.id.desc())
+    )
+    return [(message, n) for message, n in db.session.execute(query).all()]
+
+
+def _visible_messages(user: Any, event: Event) -> Select:
+    query = select(DelegationMessage).where(DelegationMessage.event_id == event.id)
+    if access.organizes(user, event):
+        return query
+    managed = access.managed_partner_ids(user)
+    clauses = [DelegationMessage.partner_id.is_(None), DelegationMessage.sender_id == user.id]
+    if managed:
+        clauses.append(DelegationMessage.partner_id.in_(managed))
+    return query.where(or_(*clauses))
+
+
+def received_by(registration: Registration) -> list[DelegationMessage]:
+    """The messages sent to this registration, newest first (its holder's page)."""
+    return db.session.scalars(
+        select(DelegationMessage)
+        .join(MessageRecipient)
+        .where(MessageRecipient.registration_id == registration.id)
+        .options(joinedload(DelegationMessage.sender))
+        .order_by(DelegationMessage.created_at.desc(), DelegationMessage.id.desc())
+    ).all()

@@ -1,0 +1,35 @@
+"""The delegation brochure of an event, as PDF.
+
+The same people who see the delegation list (`event.delegation`) may download it: the
+event is looked up among those the user may see (404 otherwise, like an unknown id),
+then the policy decides (403: the event is known, the role does not reach its
+delegation). What each delegate's contact cells show is decided per row by the service.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort
+from flask_login import current_user
+
+from .. import access
+from ..extensions import db
+from ..models import Event, utcnow
+from ..services import brochure
+
+bp = Blueprint("brochure", __name__, url_prefix="/events/<int:event_id>")
+
+
+@bp.get("/brochure.pdf")
+@access.login_required
+def download(event_id: int):
+    event = db.session.get(Event, event_id)
+    if event is None:
+        abort(404)
+    access.authorize("event.delegation", event, visible_action="event.view")
+    pdf = brochure.render_pdf(current_user, event)
+    filename = f"brochure-{event.slug}-{utcnow().date().isoformat()}.pdf"
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        # Personal data, and a different book for each viewer: never cached on the way.
+        "Cache-Control": "no-store",
+    })

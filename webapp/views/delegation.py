@@ -1,0 +1,106 @@
+"""An event's delegation: the list grouped by cluster, its CSV and XLSX exports, and the
+messages to the delegation with their log.
+
+Every endpoint finds the event among those the user may see (404 otherwise, like an
+unknown id), then asks the policy for the action (403: the event is known, the role
+does not reach its delegation). The list, the CSV and the XLSX all come from
+`services.delegation.delegation_for`, so a file never holds more than the page.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import access
+from ..extensions import db
+from ..forms.delegation import WHOLE_DELEGATION, MessageForm
+from ..models import Event, utcnow
+from ..services import delegation, exports, messages
+from ..services.errors import DomainError
+
+bp = Blueprint("delegation", __name__, url_prefix="/events/<int:event_id>")
+
+
+def _event(event_id: int, action: str) -> Event:
+    event = db.session.get(Event, event_id)
+    if event is None:
+        abort(404)
+    access.authorize(action, event, visible_action="event.view")
+    return event
+
+
+@bp.get("/delegation")
+@access.login_required
+def index(event_id: int):
+    event = _event(event_id, "event.delegation")
+    return render_template("delegation/index.html", event=event,
+                           delegation=delegation.delegation_for(current_user, event))
+
+
+def _download(body: bytes, mimetype: str, event: Event, extension: str) -> Response:
+    filename = f"delegation-{event.slug}-{utcnow().date().isoformat()}.{extension}"
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        # Personal data: never kept by a shared proxy or the browser cache.
+        "Cache-Control": "no-store",
+    })
+
+
+@bp.get("/delegation.csv")
+@access.login_required
+def export_csv(event_id: int):
+    event = _event(event_id, "event.delegation")
+    return _download(delegation.delegation_csv(current_user, event), exports.CSV_MIMETYPE,
+                     event, "csv")
+
+
+@bp.get("/delegation.xlsx")
+@access.login_required
+def export_xlsx(event_id: int):
+    event = _event(event_id, "event.delegation")
+    return _download(delegation.delegation_xlsx(current_user, event), exports.XLSX_MIMETYPE,
+                     event, "xlsx")
+
+
+def _message_form(event: Event) -> MessageForm:
+    form = MessageForm()
+    choices = [(str(pid), name) for pid, name in messages.audience_partners(current_user, event)]
+    # Only the event's organizers address the whole delegation (the service checks again).
+    if access.can(current_user, "event.manage", event):
+        choices.insert(0, (WHOLE_DELEGATION, _("The whole approved delegation")))
+    form.audience.choices = choices
+    return form
+
+
+def _messages_page(event: Event, form: MessageForm, status: int = 200):
+    return render_template("delegation/messages.html", event=event, form=form,
+                           log=messages.log_for(current_user, event)), status
+
+
+@bp.get("/delegation/messages")
+@access.login_required
+def message_log(event_id: int):
+    event = _event(event_id, "event.message")
+    return _messages_page(event, _message_form(event))
+
+
+@bp.post("/delegation/messages")
+@access.login_required
+def send_message(event_id: int):
+    event = _event(event_id, "event.message")
+    form = _message_form(event)
+    if not form.validate_on_submit():
+        return _messages_page(event, form, 400)
+    try:
+        message = messages.send(current_user._get_current_object(), event,
+                                partner_id=form.partner_id(), subject=form.subject.data,
+                                body=form.body.data)
+    except DomainError as refusal:
+        db.session.rollback()
+        form.form_errors.append(refusal.message)
+        return _messages_page(event, form, 400)
+    flash(_("Your message is on its way to %(count)d recipients.",
+            count=len(message.recipients)), "success")
+    return redirect(url_for("delegation.message_log", event_id=event_id))
