@@ -5,6 +5,7 @@ neither on the desk nor at its address."""
 from __future__ import annotations
 
 import re
+import subprocess
 from dataclasses import dataclass
 
 import pytest
@@ -122,3 +123,26 @@ def test_manager_approves_the_sme_which_sees_it_and_another_cluster_sees_nothing
     assert response is not None and response.status == 404
     expect(page.locator("main")).not_to_contain_text(pending.event_title)
     assert_accessible()
+    sign_out(page, assert_accessible)
+
+    # The mission's beachhead host: the delegation list now holds the SME, and the
+    # brochure downloads as a PDF that names its company.
+    host = next(a for a in demo.DEMO_ACCOUNTS if a.email.startswith("host.ipi@"))
+    sign_in(page, assert_accessible, host.email)
+    page.goto("/events")
+    assert_accessible()
+    page.get_by_role("link", name=pending.event_title, exact=True).click()
+    assert_accessible()
+    page.get_by_role("link", name="Delegation list").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Delegation")
+    expect(page.locator("main")).to_contain_text(pending.sme_name)
+    assert_accessible()
+    with page.expect_download() as download_info:
+        page.get_by_test_id("brochure").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".pdf")
+    pdf = download.path().read_bytes()
+    assert pdf.startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True,
+                          check=True).stdout.decode()
+    assert pending.sme_name in text
