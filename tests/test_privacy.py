@@ -290,3 +290,23 @@ def test_erasing_twice_is_refused(db, scene):
     privacy.erase(scene["soren"])
     with pytest.raises(privacy.ErasureRefused):
         privacy.erase(scene["soren"])
+
+
+def test_download_holds_the_roles_consents_and_messages_of_each_registration(db, make):
+    from webapp.models import EventRole
+    from webapp.services import messages
+
+    cluster = make.partner()
+    event = make.event(organizers=[cluster])
+    organizer = make.manager(cluster, name="Organizer Person")
+    member = make.user(make.organization(cluster))
+    make.registration(event, member, S.SUBMITTED, S.APPROVED, actor=organizer)
+    db.session.commit()
+    messages.send(organizer, event, partner_id=None, subject="Visa letters",
+                  body="Send us your passport details by Friday.")
+    [reg] = privacy.export(member)["registrations"]
+    assert reg["role"] == EventRole.DELEGATE.value
+    assert set(reg["consents"]) == {"company_profile_to_hosts", "contact_details_to_hosts"}
+    [message] = reg["messages_received"]
+    assert message["subject"] == "Visa letters"
+    assert "Organizer Person" not in json.dumps(reg)

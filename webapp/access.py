@@ -18,6 +18,7 @@ from sqlalchemy import Select, false, or_, select, true
 
 from .extensions import login_manager
 from .models import (
+    DelegationMessage,
     Event,
     EventStatus,
     MembershipRequest,
@@ -326,6 +327,20 @@ def delegates_reachable_by(user: Any, event: Event) -> Select[tuple[Registration
     return query.where(
         Registration.responsible_partner_id.in_(managed) if managed else false()
     )
+
+
+def delegation_messages_visible_to(user: Any, event: Event) -> Select[tuple[DelegationMessage]]:
+    """An event's message log: all of it for organizers; for a partner manager the
+    messages to the whole delegation, to their own clusters, and their own."""
+    query = select(DelegationMessage).where(DelegationMessage.event_id == event.id)
+    if organizes(user, event):
+        return query
+    managed = managed_partner_ids(user)
+    clauses = [DelegationMessage.partner_id.is_(None),
+               DelegationMessage.sender_id == getattr(user, "id", None)]
+    if managed:
+        clauses.append(DelegationMessage.partner_id.in_(managed))
+    return query.where(or_(*clauses))
 
 
 def desk_registrations(user: Any) -> Select[tuple[Registration]]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from .. import access
@@ -114,23 +114,12 @@ def log_for(user: Any, event: Event) -> list[tuple[DelegationMessage, int]]:
         .correlate(DelegationMessage).scalar_subquery()
     )
     query = (
-        _visible_messages(user, event)
+        access.delegation_messages_visible_to(user, event)
         .add_columns(count)
         .options(joinedload(DelegationMessage.sender), joinedload(DelegationMessage.partner))
         .order_by(DelegationMessage.created_at.desc(), DelegationMessage.id.desc())
     )
     return [(message, n) for message, n in db.session.execute(query).all()]
-
-
-def _visible_messages(user: Any, event: Event) -> Select:
-    query = select(DelegationMessage).where(DelegationMessage.event_id == event.id)
-    if access.organizes(user, event):
-        return query
-    managed = access.managed_partner_ids(user)
-    clauses = [DelegationMessage.partner_id.is_(None), DelegationMessage.sender_id == user.id]
-    if managed:
-        clauses.append(DelegationMessage.partner_id.in_(managed))
-    return query.where(or_(*clauses))
 
 
 def received_by(registration: Registration) -> list[DelegationMessage]:

@@ -37,6 +37,7 @@ from ..models import (
     utcnow,
 )
 from . import audit, registrations
+from . import messages as delegation_messages
 from .errors import DomainError
 
 EXPORT_FORMAT = "beachhead-personal-data/1"
@@ -179,7 +180,21 @@ def export(user: User) -> dict[str, Any]:
                           "ends_at": _when(reg.event.ends_at),
                           "timezone": reg.event.timezone},
                 "status": reg.status.value,
+                "role": reg.role.value,
                 "applied_at": _when(reg.applied_at),
+                "consents": {
+                    "company_profile_to_hosts": {"version": reg.profile_consent_version,
+                                                 "at": _when(reg.profile_consent_at)},
+                    "contact_details_to_hosts": {"version": reg.contact_consent_version,
+                                                 "at": _when(reg.contact_consent_at)},
+                },
+                "answers": [{"question": a.question.label, "answer": a.value}
+                            for a in reg.answers],
+                # What the organizers wrote to the delegation; who wrote it is theirs.
+                "messages_received": [
+                    {"subject": m.subject, "body": m.body, "sent_at": _when(m.created_at)}
+                    for m in delegation_messages.received_by(reg)
+                ],
                 "decided_at": _when(reg.decided_at),
                 "responsible_partner": (reg.responsible_partner.name
                                         if reg.responsible_partner else None),
