@@ -7,6 +7,7 @@ as messages beside the fields it names.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -67,6 +68,19 @@ def _show_refusal(form: FlaskForm, refusal: Refused) -> None:
             form[field].errors = [*form[field].errors, message]
         else:
             form.form_errors.append(message)
+
+
+def _attempt(action: Callable[[], object], done: str | None = None) -> object | None:
+    """Run a button's service call: its refusal becomes a warning, its success `done`."""
+    try:
+        result = action()
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "warning")
+        return None
+    if done:
+        flash(done, "success")
+    return result
 
 
 def _local(at: datetime | None, event: Event) -> datetime | None:
@@ -357,13 +371,8 @@ def session_edit(event_id: int, session_id: int):
 @access.requires("event.create")
 def session_delete(event_id: int, session_id: int):
     item = _managed_session(event_id, session_id)
-    try:
-        events.delete_session(current_user, item)
-    except Refused as refusal:
-        db.session.rollback()
-        flash(refusal.message, "warning")
-    else:
-        flash(_("The session was removed from the agenda."), "success")
+    _attempt(lambda: events.delete_session(current_user, item),
+             _("The session was removed from the agenda."))
     return redirect(url_for("admin.event_edit", event_id=event_id, _anchor="agenda"))
 
 
@@ -433,13 +442,7 @@ def question_edit(event_id: int, question_id: int):
 @access.requires("event.create")
 def question_delete(event_id: int, question_id: int):
     question = _managed_question(event_id, question_id)
-    try:
-        questions.delete(current_user, question)
-    except Refused as refusal:
-        db.session.rollback()
-        flash(refusal.message, "warning")
-    else:
-        flash(_("The question was deleted."), "success")
+    _attempt(lambda: questions.delete(current_user, question), _("The question was deleted."))
     return redirect(url_for("admin.event_edit", event_id=event_id, _anchor="questions"))
 
 
@@ -450,11 +453,7 @@ def question_move(event_id: int, question_id: int):
     offset = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if offset is None:
         abort(400)
-    try:
-        questions.move(current_user, question, offset)
-    except Refused as refusal:
-        db.session.rollback()
-        flash(refusal.message, "warning")
+    _attempt(lambda: questions.move(current_user, question, offset))
     return redirect(url_for("admin.event_edit", event_id=event_id, _anchor="questions"))
 
 
@@ -462,12 +461,8 @@ def question_move(event_id: int, question_id: int):
 @access.requires("event.create")
 def question_defaults(event_id: int):
     event = _managed_event(event_id)
-    try:
-        added = questions.add_mission_defaults(current_user, event)
-    except Refused as refusal:
-        db.session.rollback()
-        flash(refusal.message, "warning")
-    else:
+    added = _attempt(lambda: questions.add_mission_defaults(current_user, event))
+    if added:
         flash(_("%(count)d default questions were added.", count=len(added)), "success")
     return redirect(url_for("admin.event_edit", event_id=event_id, _anchor="questions"))
 
@@ -572,14 +567,8 @@ def user_detail(user_id: int):
 @access.requires("admin.use")
 def user_deactivate(user_id: int):
     user = db.get_or_404(User, user_id)
-    try:
-        users.deactivate(current_user, user)
-    except Refused as refusal:
-        db.session.rollback()
-        flash(refusal.message, "warning")
-    else:
-        flash(_("%(name)s can no longer sign in; their sessions have ended.", name=user.name),
-              "success")
+    _attempt(lambda: users.deactivate(current_user, user),
+             _("%(name)s can no longer sign in; their sessions have ended.", name=user.name))
     return redirect(url_for("admin.user_detail", user_id=user_id))
 
 
@@ -616,13 +605,7 @@ def grant_remove(user_id: int, grant_id: int):
         select(RoleGrant).where(RoleGrant.id == grant_id, RoleGrant.user_id == user_id))
     if grant is None:
         abort(404)
-    try:
-        users.remove_grant(current_user, grant)
-    except Refused as refusal:
-        db.session.rollback()
-        flash(refusal.message, "warning")
-    else:
-        flash(_("The role was removed."), "success")
+    _attempt(lambda: users.remove_grant(current_user, grant), _("The role was removed."))
     return redirect(url_for("admin.user_detail", user_id=user_id))
 
 
