@@ -305,6 +305,15 @@ def _sign_in_again(user) -> None:
     login_user(user, remember=remembered)
 
 
+def _refuse_password(user, field, error: accounts.WrongPassword) -> None:
+    """A wrong current password counts as a failed sign-in: a stolen session cannot be
+    used to guess the password."""
+    db.session.rollback()
+    _count_attempt(LOGIN, user.email)
+    db.session.commit()
+    field.errors.append(error.message)
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @access.login_required
 def change_password():
@@ -319,10 +328,7 @@ def change_password():
     try:
         accounts.change_password(user, form.current_password.data, form.password.data)
     except accounts.WrongPassword as error:
-        db.session.rollback()
-        _count_attempt(LOGIN, user.email)
-        db.session.commit()
-        form.current_password.errors.append(error.message)
+        _refuse_password(user, form.current_password, error)
         return render_template("auth/change_password.html", form=form)
     db.session.commit()
     _sign_in_again(user)
@@ -345,10 +351,7 @@ def change_email():
     try:
         accounts.request_email_change(user, form.password.data, form.email.data)
     except accounts.WrongPassword as error:
-        db.session.rollback()
-        _count_attempt(LOGIN, user.email)
-        db.session.commit()
-        form.password.errors.append(error.message)
+        _refuse_password(user, form.password, error)
         return render_template("auth/change_email.html", form=form)
     except accounts.SameEmail as error:
         form.email.errors.append(error.message)
