@@ -104,6 +104,8 @@ class Event(db.Model):
     status: Mapped[EventStatus] = mapped_column(
         str_enum(EventStatus, "event_status"), default=EventStatus.DRAFT, index=True
     )
+    # iCalendar SEQUENCE of the event's entries: bumped when its time or place changes.
+    calendar_sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -181,6 +183,7 @@ class EventSession(db.Model):
     start_date: Mapped[date | None]
     end_date: Mapped[date | None]
     position: Mapped[int] = mapped_column(default=0)
+    calendar_sequence: Mapped[int] = mapped_column(default=0)
 
     event: Mapped[Event] = relationship(back_populates="sessions")
 

@@ -35,6 +35,9 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text, default="")
+    # An iCalendar invitation sent as a text/calendar part, and its METHOD ("" for none).
+    calendar: Mapped[str] = mapped_column(Text, default="")
+    calendar_method: Mapped[str] = mapped_column(String(10), default="")
     status: Mapped[OutboxStatus] = mapped_column(
         str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING, index=True
     )

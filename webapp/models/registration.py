@@ -80,6 +80,10 @@ class Registration(db.Model):
     profile_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     contact_consent_version: Mapped[str | None] = mapped_column(String(20))
     contact_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The invitation last mailed for this registration: its UID and SEQUENCE, so every
+    # update and cancellation matches it (None: none sent yet).
+    calendar_uid: Mapped[str | None] = mapped_column(String(200))
+    calendar_sequence: Mapped[int] = mapped_column(default=0)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -58,6 +58,8 @@ class User(UserMixin, db.Model):
     # The privacy notice the user accepted at sign-up: its version and when.
     privacy_version: Mapped[str] = mapped_column(String(20), default="")
     privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The personal calendar feed's link is signed with this; a reset bumps it (old link 404).
+    calendar_feed_version: Mapped[int] = mapped_column(default=1)
     application_alerts: Mapped[AlertFrequency] = mapped_column(
         str_enum(AlertFrequency, "alert_frequency"), default=AlertFrequency.IMMEDIATE
     )
