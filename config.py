@@ -85,6 +85,11 @@ class Config:
     # reverse proxies that is the proxy: set this to how many proxies append the client to
     # X-Forwarded-For (1 for one nginx), never more, since clients write that header too.
     TRUSTED_PROXIES = 0
+    # The host part of calendar UIDs (event-<id>@..., session-<id>@...): fixed, not taken
+    # from the request, so a UID stays the same whichever address served the file.
+    CALENDAR_UID_DOMAIN = "beachhead.smartcitytech.eu"
+    # The ORGANIZER of emailed invitations: the partnership's contact address.
+    CALENDAR_ORGANIZER = "mailto:missions@smartcitytech.eu"
 
 
 class DevelopmentConfig(Config):
@@ -137,6 +142,9 @@ class ProductionConfig(Config):
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", Config.UPLOAD_FOLDER)
         self.TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+        self.CALENDAR_UID_DOMAIN = os.environ.get(
+            "CALENDAR_UID_DOMAIN", Config.CALENDAR_UID_DOMAIN)
+        self.CALENDAR_ORGANIZER = os.environ.get("CALENDAR_ORGANIZER", Config.CALENDAR_ORGANIZER)
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
         self.MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
         self.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)

@@ -64,6 +64,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         apply,
         auth,
         brochure,
+        calendar,
         delegation,
         desk,
         organization,
@@ -79,6 +80,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(delegation.bp)
     app.register_blueprint(brochure.bp)
     app.register_blueprint(organization.bp)
+    app.register_blueprint(calendar.bp)
 
     from . import cli
 

@@ -25,6 +25,14 @@ def place(event) -> str:
     return f"{event.target_city}, {country}"
 
 
+def your_time(start, end, event_tz: str) -> str:
+    """The range in the signed-in viewer's profile zone when it differs from the event's;
+    visitors get nothing extra (the event's zone and offset are always shown)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return ""
+    return localtime.viewer_span(start, end, event_tz, current_user.timezone)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         instant=localtime.format_instant,
@@ -34,6 +42,7 @@ def init_app(app: Flask) -> None:
         country=country_name,
         place=place,
         zone_label=localtime.zone_label,
+        your_time=your_time,
     )
 
     @app.context_processor

@@ -71,3 +71,29 @@ def format_days(first: date, last: date) -> str:
 def local_dates(start: datetime, end: datetime, tz_name: str) -> tuple[date, date]:
     zone = ZoneInfo(tz_name)
     return start.astimezone(zone).date(), end.astimezone(zone).date()
+
+
+def viewer_span(start: datetime, end: datetime, event_tz: str, viewer_tz: str | None) -> str:
+    """The same range in the viewer's own zone, "03:00 – 06:00 in your time (Paris,
+    UTC+2)", or "" when their clock reads the same as the event's (same offsets), so
+    pages add it only where it helps. The day is named when it is not the event's day."""
+    if not viewer_tz or viewer_tz == event_tz:
+        return ""
+    try:
+        viewer = ZoneInfo(viewer_tz)
+    except (KeyError, ValueError):  # a stale or unknown name in a profile: say nothing
+        return ""
+    event_zone = ZoneInfo(event_tz)
+    if all(t.astimezone(viewer).utcoffset() == t.astimezone(event_zone).utcoffset()
+           for t in (start, end)):
+        return ""
+    locale = _locale()
+    same_day = start.astimezone(viewer).date() == start.astimezone(event_zone).date()
+    first_format = TIME_FORMAT if same_day else f"{DAY_FORMAT}, {TIME_FORMAT}"
+    first = format_datetime(start, first_format, tzinfo=viewer, locale=locale)
+    if start.astimezone(viewer).date() == end.astimezone(viewer).date():
+        last = format_time(end, TIME_FORMAT, tzinfo=viewer, locale=locale)
+    else:
+        last = format_datetime(end, f"{DAY_FORMAT}, {TIME_FORMAT}", tzinfo=viewer, locale=locale)
+    span = first if start == end else f"{first} – {last}"
+    return f"{span} in your time ({zone_label(viewer_tz, start)})"

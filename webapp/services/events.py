@@ -35,7 +35,7 @@ from ..models import (
     SessionKind,
     User,
 )
-from . import audit, questions, registrations
+from . import audit, questions, registration_mail, registrations
 from .errors import InvalidTransition
 from .fields import (
     EventCancelled,
@@ -267,6 +267,12 @@ def update(actor: User | None, event: Event, details: EventDetails) -> Event:
             setattr(event, name, new)
     if changes:
         audit.record(actor, "event.updated", event, changes=changes, event_id=event.id)
+    if registration_mail.INVITATION_FIELDS & changes.keys():
+        # Flushed first: writing the event row waits for any approval holding its lock,
+        # so the registrants read next include it, and a later approval reads the change.
+        event.calendar_sequence += 1
+        db.session.flush()
+        registration_mail.event_moved(event)
     db.session.commit()
     if "capacity" in changes or "max_per_organization" in changes:
         registrations.promote_waitlisted(event.id)
@@ -366,6 +372,9 @@ def cancel(actor: User | None, event_id: int, reason: str = "") -> int:
         if event.status != EventStatus.CANCELLED:
             old = event.status
             event.status = EventStatus.CANCELLED
+            # A change of STATUS is a new revision of the event's calendar entries. The
+            # invitations are cancelled one by one with their registrations below.
+            event.calendar_sequence += 1
             audit.record(actor, "event.cancelled", event, reason=reason,
                          changes={"status": [old.value, EventStatus.CANCELLED.value]},
                          event_id=event.id)

@@ -11,10 +11,19 @@ claimed in its own short write transaction before it is sent: the claim moves it
 `next_attempt_at` forward by a lease, conditionally on it still being due, so exactly one
 sender wins it. A sender that dies between the SMTP handover and marking the message sent
 leaves it to be retried when the lease ends: the one case where a mail can go out twice.
+
+A message may carry an iCalendar invitation (iTIP, RFC 5546: METHOD REQUEST or CANCEL).
+It goes out as the last part of the multipart/alternative, `text/calendar;
+method=<METHOD>; charset=utf-8`, the shape Outlook, Gmail and Apple Mail send and
+recognise as an invitation to add, update or remove. We add no second .ics attachment:
+clients that honour the alternative part would offer the same entry twice, and a CANCEL
+imported from an attachment by hand does not remove anything. The part is
+base64-encoded so the file's CRLF line ends and 75-octet folding arrive byte for byte.
 """
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -41,12 +50,15 @@ _QUEUED = "outbox_queued"
 _COMMITTED = "outbox_committed"
 
 
-def queue(to: User | str, subject: str, template: str, **context) -> OutboxMessage:
+def queue(to: User | str, subject: str, template: str, *, calendar: str = "",
+          calendar_method: str = "", **context) -> OutboxMessage:
     """Write an email for `to` into the current transaction.
 
     `template` names `templates/mail/<template>.txt` (required) and `.html` (optional);
-    they get `recipient` (the User, when there is one) and `context`.
+    they get `recipient` (the User, when there is one) and `context`. `calendar` is an
+    iCalendar invitation to send along, `calendar_method` its METHOD (REQUEST, CANCEL).
     """
+    calendar_method = _checked_method(calendar, calendar_method)
     user = to if isinstance(to, User) else None
     address = user.email if user else str(to)
     context = {"recipient": user, **context}
@@ -56,10 +68,28 @@ def queue(to: User | str, subject: str, template: str, **context) -> OutboxMessa
     except TemplateNotFound:
         html = ""
     message = OutboxMessage(user=user, to_address=address, subject=subject,
-                            body_text=text, body_html=html)
+                            body_text=text, body_html=html, calendar=calendar,
+                            calendar_method=calendar_method)
     db.session.add(message)
     db.session.info[_QUEUED] = True
     return message
+
+
+_METHOD_LINE = re.compile(r"^METHOD:(.*?)\r?$", re.MULTILINE)
+
+
+def _checked_method(calendar: str, method: str) -> str:
+    """The METHOD for the Content-Type, refusing one that differs from the file's own:
+    clients that see two different methods ignore the invitation or treat it wrongly."""
+    if not calendar:
+        if method:
+            raise ValueError("a calendar method without a calendar")
+        return ""
+    inside = _METHOD_LINE.search(calendar)
+    if inside is None or inside.group(1).strip().upper() != method.upper():
+        raise ValueError(f"calendar_method {method!r} does not match the file's METHOD "
+                         f"{inside and inside.group(1)!r}")
+    return method.upper()
 
 
 def absolute_url(endpoint: str, **values) -> str:
@@ -81,6 +111,8 @@ class _Envelope:
     subject: str
     body_text: str
     body_html: str
+    calendar: str
+    calendar_method: str
 
 
 def _due(now):
@@ -127,7 +159,8 @@ def _claim(message_id: int) -> _Envelope | None:
         if claimed:
             message = db.session.get(OutboxMessage, message_id, populate_existing=True)
             envelope = _Envelope(message.id, message.to_address, message.subject,
-                                 message.body_text, message.body_html)
+                                 message.body_text, message.body_html, message.calendar,
+                                 message.calendar_method)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -203,6 +236,12 @@ def _deliver(envelope: _Envelope) -> None:
     mail.set_content(envelope.body_text)
     if envelope.body_html:
         mail.add_alternative(envelope.body_html, subtype="html")
+    if envelope.calendar:
+        # As bytes (the file's own CRLFs and folding, untouched), so maintype, subtype
+        # and the method parameter must be given explicitly.
+        mail.add_alternative(envelope.calendar.encode("utf-8"), maintype="text",
+                             subtype="calendar", cte="base64",
+                             params={"method": envelope.calendar_method, "charset": "utf-8"})
     with _connect(config) as smtp:
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")

@@ -11,6 +11,16 @@ run by `flask tick`), as each of them prefers.
 
 Mail is written in the recipient's language and shows times in their zone as well as
 the event's.
+
+Invitations (iTIP): every approval mail carries the event as a calendar invitation
+(METHOD:REQUEST), so the seat lands in the delegate's own calendar. The registration
+keeps the UID and SEQUENCE it was last sent: a change of the event's time or place
+(`event_moved`) re-sends REQUEST with the same UID and the next SEQUENCE, which clients
+apply as an update of the entry instead of adding a second one; leaving an approved seat
+(withdrawn, or cancelled, also when the whole event is cancelled) sends METHOD:CANCEL the
+same way, which removes it. Only a registration that is approved holds a live
+invitation, so each one is cancelled exactly once, and nobody who was never invited is
+sent a cancellation.
 """
 
 from __future__ import annotations
@@ -36,7 +46,7 @@ from ..models import (
     utcnow,
 )
 from ..models import RegistrationStatus as S
-from . import notifications
+from . import calendar, notifications
 from .locking import begin_write
 
 PROMOTED = "registration.promoted"
@@ -59,7 +69,8 @@ def transitioned(
     template, subject = _applicant_mail(from_status, to_status, action)
     if reg.user.erased_at is None:
         _queue(reg.user, lambda: subject(reg.event), template, registration=reg,
-               event=reg.event, reason=reason, decided=from_status not in (None, S.WITHDRAWN))
+               event=reg.event, reason=reason, decided=from_status not in (None, S.WITHDRAWN),
+               invitation=_invitation_method(reg, from_status, to_status))
     if to_status == S.SUBMITTED:
         for manager in deciders(reg):
             if manager.application_alerts == AlertFrequency.IMMEDIATE:
@@ -100,16 +111,73 @@ def _applicant_mail(
     raise ValueError(f"no mail for a move to {to_status}")
 
 
+def _invitation_method(reg: Registration, from_status: S | None, to_status: S) -> str:
+    """The iTIP METHOD this move's mail carries, or "" for none."""
+    if to_status == S.APPROVED:
+        return "REQUEST"
+    # Only an approved registration holds a live invitation: a withdrawn one that applied
+    # again and is cancelled while submitted had its CANCEL when it was withdrawn.
+    if (to_status in (S.WITHDRAWN, S.CANCELLED) and from_status == S.APPROVED
+            and reg.calendar_uid is not None):
+        return "CANCEL"
+    return ""
+
+
+def _next_invitation(reg: Registration, method: str) -> str:
+    """The invitation file for `reg`, recording the UID and SEQUENCE it carries.
+
+    The first one gets SEQUENCE 0; every later one (update or cancellation) the next
+    number, since clients ignore a message whose SEQUENCE is not above the one they hold.
+    """
+    first = reg.calendar_uid is None
+    if first:
+        # Kept on the registration: every later update and cancellation must match it,
+        # even if the way event UIDs are formed changes meanwhile.
+        reg.calendar_uid = calendar.invitation_uid(reg)
+    reg.calendar_sequence = 0 if first else reg.calendar_sequence + 1
+    return calendar.invitation(reg, method, sequence=reg.calendar_sequence)
+
+
+# What an invitation shows of an event: a change to one of these re-sends it.
+INVITATION_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "venue", "target_city",
+                               "target_country"})
+
+
+def event_moved(event: Event) -> int:
+    """The event's time or place changed: send each approved registrant who holds an
+    invitation its update (same UID, next SEQUENCE); return how many. Call it in the
+    transaction that made the change, after flushing it."""
+    holders = db.session.scalars(
+        select(Registration)
+        .where(Registration.event_id == event.id, Registration.status == S.APPROVED,
+               Registration.calendar_uid.is_not(None))
+        .order_by(Registration.id)
+    ).all()
+    sent = 0
+    for reg in holders:
+        if reg.user.erased_at is not None:
+            continue
+        _queue(reg.user, lambda: _("Changed time or place: %(event)s", event=event.title),
+               "registration_event_moved", registration=reg, event=event,
+               invitation="REQUEST")
+        sent += 1
+    return sent
+
+
 def _subject_to_decide(reg: Registration) -> str:
     return _("New application to decide: %(name)s for %(event)s",
              name=reg.user.name, event=reg.event.title)
 
 
-def _queue(recipient: User, subject: Callable[[], str], template: str, **context) -> None:
-    # Subject and bodies in the recipient's language, times in their zone as well.
+def _queue(recipient: User, subject: Callable[[], str], template: str, *,
+           invitation: str = "", **context) -> None:
+    # Subject, bodies and the invitation in the recipient's language, times in their
+    # zone as well.
     with force_locale(recipient.locale or "en"):
+        ics = _next_invitation(context["registration"], invitation) if invitation else ""
         notifications.queue(recipient, subject(), template,
-                            recipient_zone=_zone_name(recipient), **context)
+                            recipient_zone=_zone_name(recipient), calendar=ics,
+                            calendar_method=invitation, **context)
 
 
 def _zone_name(user: User) -> str:

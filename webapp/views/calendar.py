@@ -1,0 +1,93 @@
+"""Calendar files: an event's and a session's .ics, and the personal feed with its reset."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from .. import access
+from ..extensions import db
+from ..models import Event
+from ..services import calendar
+
+bp = Blueprint("calendar", __name__)
+
+
+@bp.app_template_global()
+def calendar_links(event: Event) -> dict[str, str]:
+    """The event's "add to calendar" targets, for templates/calendar/_add.html."""
+    return {
+        "ics": url_for("calendar.event_file", slug=event.slug),
+        "google": calendar.google_link(event),
+        "outlook": calendar.outlook_link(event),
+    }
+
+
+@bp.app_template_global()
+def calendar_feed_links() -> dict[str, str]:
+    """The signed-in user's feed links, for their profile page."""
+    return calendar.feed_urls(current_user._get_current_object())
+
+
+def _ics(cal, filename: str, *, cache: str = "no-cache") -> Response:
+    response = Response(calendar.to_bytes(cal), mimetype="text/calendar")
+    response.mimetype_params["charset"] = "utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Files are built on request and change when the event does; a client must revalidate.
+    response.headers["Cache-Control"] = cache
+    return response
+
+
+def _visible_event(slug: str) -> Event:
+    event = db.session.scalar(
+        access.events_visible_to(current_user).where(Event.slug == slug)
+        .options(selectinload(Event.sessions))
+    )
+    if event is None:
+        abort(404)
+    return event
+
+
+@bp.get("/events/<slug>.ics")
+@access.public
+def event_file(slug: str):
+    event = _visible_event(slug)
+    return _ics(calendar.event_calendar(event), f"{event.slug}.ics")
+
+
+@bp.get("/events/<slug>/sessions/<int:session_id>.ics")
+@access.public
+def session_file(slug: str, session_id: int):
+    event = _visible_event(slug)
+    session = next((s for s in event.sessions if s.id == session_id), None)
+    if session is None:
+        abort(404)
+    return _ics(calendar.session_calendar(session), f"{event.slug}-{session.id}.ics")
+
+
+@bp.get("/calendar/<token>.ics")
+@access.public
+def feed(token: str):
+    """The personal feed: the signed link is the credential, so calendar apps that send
+    no cookie can subscribe. Anything but the current link is simply not there."""
+    user = calendar.user_for_feed_token(token)
+    if user is None:
+        abort(404)
+    # Personal: shared caches must not keep it, and no Referer may carry the token on.
+    response = _ics(calendar.feed_calendar(user), "beachhead.ics", cache="private, no-cache")
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.post("/account/calendar/reset")
+@access.login_required
+def reset_feed():
+    calendar.reset_feed(current_user._get_current_object(), current_user._get_current_object())
+    db.session.commit()
+    flash(_("Your calendar link has been reset. Subscribe again with the new link; "
+            "the old one no longer works."), "success")
+    return redirect(url_for("account.profile") + "#calendar-feed")
+
