@@ -41,13 +41,13 @@ def missing_chromium_message(path: Path) -> str:
     if os.environ.get("CI"):
         return (
             f"Browser tests run in CI and need Debian's Chromium at {path}, which is missing: "
-            "add `apt-get install -y chromium` to the CI image (`playwright install` does not "
-            "work on these machines)."
+            "add `apt-get install -y chromium` to the CI image (Playwright's own browser "
+            "download does not work on these machines)."
         )
     return (
         f"Browser tests need Debian's Chromium at {path}. Install it with "
         "`sudo apt-get update && sudo apt-get install -y chromium` (about 600 MB; "
-        "`playwright install` does not work here), or leave these tests out with "
+        "Playwright's own browser download does not work here), or leave these tests out with "
         "-m 'not browser'."
     )
 
