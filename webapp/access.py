@@ -164,6 +164,12 @@ def _can_apply_on_behalf(user: Any, member: Any) -> bool:
     return organization is not None and _manages_home_cluster(user, organization)
 
 
+def _can_organize_with(user: Any, organizers: list) -> bool:
+    """An event's organizers must include one of the user's partners (admins: any), or
+    the user could no longer manage the event they are saving."""
+    return is_admin(user) or bool(managed_partner_ids(user) & {p.id for p in organizers})
+
+
 def _can_create_events(user: Any, _target: Any = None) -> bool:
     return is_admin(user) or bool(managed_partner_ids(user))
 
@@ -182,6 +188,7 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "membership.decide": _can_decide_membership,
     "event.create": _can_create_events,
     "event.manage": organizes,
+    "event.organize_with": _can_organize_with,
     "event.delegation": _can_see_delegation,
     "event.message": _can_message_delegation,
     "registration.contact": _can_see_contact,
@@ -309,6 +316,29 @@ def members_applicable_on_behalf_by(user: Any) -> Select[tuple[User]]:
     )
 
 
+def merge_targets_for(user: Any, duplicate: Organization) -> Select[tuple[Organization]]:
+    """The organizations `user` may fold `duplicate` into (see `organization.merge`)."""
+    query = organizations_reviewable_by(user).where(Organization.id != duplicate.id)
+    if not is_admin(user):
+        query = query.where(Organization.home_cluster_id == duplicate.home_cluster_id)
+    return query
+
+
+def calendar_event_ids_of(user: Any) -> Select[tuple[int]]:
+    """The events of a user's calendar feed: those they are approved for, those their
+    partners organize (partner managers), every event (admins); drafts never."""
+    query = select(Event.id).where(Event.status != EventStatus.DRAFT)
+    if is_admin(user):
+        return query
+    clauses = [Event.id.in_(select(Registration.event_id).where(
+        Registration.user_id == user.id, Registration.status == RegistrationStatus.APPROVED))]
+    managed = managed_partner_ids(user)
+    if managed:
+        clauses.append(Event.id.in_(select(event_organizers.c.event_id).where(
+            event_organizers.c.partner_id.in_(managed))))
+    return query.where(or_(*clauses))
+
+
 def delegation_of(event: Event) -> Select[tuple[Registration]]:
     """The approved delegation of an event (every role); who may see it is `event.delegation`,
     whose contact details `registration.contact`."""
@@ -390,7 +420,3 @@ def requires(action: str) -> Callable[[Callable], Callable]:
         return _declare(wrapped, action)
 
     return decorator
-
-
-def current_actor() -> User | None:
-    return current_user if current_user.is_authenticated else None

@@ -31,9 +31,10 @@ from icalendar import (
 from icalendar import (
     Event as VEvent,
 )
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
+from .. import access
 from ..extensions import db
 from ..models import (
     AuditEntry,
@@ -43,7 +44,6 @@ from ..models import (
     Registration,
     RegistrationStatus,
     User,
-    event_organizers,
     utcnow,
 )
 from . import audit, tokens
@@ -359,26 +359,10 @@ def feed_events(user: User, now: datetime) -> list[tuple[Event, bool]]:
     cancelled or the registration withdrawn or cancelled, so subscribed clients remove it
     instead of keeping a stale entry.
     """
-    from .. import access
 
     active = Event.status != EventStatus.DRAFT
     options = (selectinload(Event.sessions),)
-    scoped: set[int] = set()
-
-    approved = select(Registration.event_id).where(
-        Registration.user_id == user.id, Registration.status == RegistrationStatus.APPROVED
-    )
-    conditions = [Event.id.in_(approved)]
-    if access.is_admin(user):
-        conditions = [Event.id.is_not(None)]
-    else:
-        managed = access.managed_partner_ids(user)
-        if managed:
-            conditions.append(Event.id.in_(
-                select(event_organizers.c.event_id)
-                .where(event_organizers.c.partner_id.in_(managed))
-            ))
-    scoped.update(db.session.scalars(select(Event.id).where(active, or_(*conditions))))
+    scoped = set(db.session.scalars(access.calendar_event_ids_of(user)))
 
     # Registrations that ended after having been approved (so the entry was in the feed).
     was_approved = exists().where(

@@ -212,9 +212,7 @@ def _event_values(
     hosts = _partners(details.host_ids)
     if len(organizers) != len(set(details.organizer_ids)) or not organizers:
         problems.add("organizer_ids", "Choose at least one organizing partner.")
-    elif not access.is_admin(actor) and not (
-        access.managed_partner_ids(actor) & {p.id for p in organizers}
-    ):
+    elif not access.can(actor, "event.organize_with", organizers):
         problems.add("organizer_ids",
                      "Keep one of your own partners among the organizers: otherwise you "
                      "could no longer manage this event.")

@@ -174,12 +174,8 @@ def decide_membership(actor: User, request: MembershipRequest, accept: bool) -> 
 
 
 def merge_candidates(actor: User, duplicate: Organization):
-    """The organizations `actor` may merge `duplicate` into (a query): those they review,
-    in the same home cluster unless they are an admin."""
-    query = access.organizations_reviewable_by(actor).where(Organization.id != duplicate.id)
-    if not access.is_admin(actor):
-        query = query.where(Organization.home_cluster_id == duplicate.home_cluster_id)
-    return query
+    """The organizations `actor` may merge `duplicate` into (a query)."""
+    return access.merge_targets_for(actor, duplicate)
 
 
 def merge(actor: User, duplicate: Organization, into: Organization) -> Organization:
