@@ -6,52 +6,34 @@ it offers and seeks (the answers to the mission's default questions), sector, co
 cluster, and its delegates with their roles. Email and phone appear only where
 `registration.contact` allows it for the viewer; the caller has checked `event.delegation`.
 
-WeasyPrint renders it in-process and is imported only when a brochure is rendered (the
-import costs about 0.6 s, which the app's start should not pay). Its URL fetcher is ours
-and reads only our static files and the stored logos from disk: whatever a profile says
-is escaped text anyway, and should markup ever get through, nothing is fetched from the
-network or from any other file on the machine.
+`services.pdf` renders it: our fonts, and a URL fetcher that reads only our static files
+and the stored logos.
 """
 
 from __future__ import annotations
 
-import mimetypes
-import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..extensions import db
 from ..localtime import local_dates
-from ..models import Answer, Event, EventRole, Organization, Partner, Registration, User
-from . import logos
+from ..models import Answer, Event, Organization, Partner, Registration, User
+from . import logos, pdf
+from .names import alphabetical, role_label
 from .questions import MISSION_DEFAULTS
 
 # The mission's default questions whose answers the company pages show, by their wording.
 OFFERS_LABEL = MISSION_DEFAULTS[1].label
 SEEKS_LABEL = MISSION_DEFAULTS[2].label
 
-FONT_FOLDER = "fonts/dejavu"
-
-ROLE_LABELS = {
-    EventRole.DELEGATE: _l("Delegate"),
-    EventRole.SPEAKER: _l("Speaker"),
-    EventRole.ORGANIZER: _l("Organizer"),
-    EventRole.HOST: _l("Host"),
-    EventRole.STAFF: _l("Staff"),
-}
 
 
 # --------------------------------------------------------------------------- what it shows
@@ -137,7 +119,7 @@ def brochure_for(viewer: Any, event: Event, *, upload_folder: str) -> Brochure:
 
     companies: dict[int, Company] = {}
     individuals: list[Delegate] = []
-    for reg in sorted(registrations, key=lambda r: (_sort_key(r.user.name), r.id)):
+    for reg in sorted(registrations, key=lambda r: (alphabetical(r.user.name), r.id)):
         delegate = _delegate(viewer, reg)
         organization = reg.user.organization
         if organization is None:
@@ -164,20 +146,14 @@ def brochure_for(viewer: Any, event: Event, *, upload_folder: str) -> Brochure:
         if key not in sections:
             sections[key] = ClusterSection(partner, company.cluster)
         sections[key].companies.append(company)
-    ordered = sorted(sections.values(), key=lambda s: (s.partner is None, _sort_key(s.label)))
+    ordered = sorted(sections.values(), key=lambda s: (s.partner is None, alphabetical(s.label)))
     for section in ordered:
-        section.companies.sort(key=lambda c: (_sort_key(c.organization.name), c.organization.id))
+        section.companies.sort(key=lambda c: (alphabetical(c.organization.name), c.organization.id))
     return Brochure(event, getattr(viewer, "name", ""), ordered, individuals)
 
 
-def _sort_key(text: str) -> str:
-    """Alphabetical for a reader: "Écrins" among the E's, not after the Z's."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 def _delegate(viewer: Any, reg: Registration) -> Delegate:
-    role = str(ROLE_LABELS.get(reg.role, reg.role))
+    role = role_label(reg.role)
     if not access.can(viewer, "registration.contact", reg):
         return Delegate(reg.user.name, role)
     return Delegate(reg.user.name, role, reg.user.email, reg.user.phone)
@@ -214,102 +190,15 @@ def _logo_url(organization: Organization, upload_folder: str) -> str:
     return path.resolve().as_uri() if path.is_file() else ""
 
 
-# --------------------------------------------------------------------------- what it may read
-
-
-class FetchRefused(ValueError):
-    """WeasyPrint asked for something other than our static files or a stored logo."""
-
-
-@dataclass(frozen=True)
-class LocalFiles:
-    """The only files a brochure may read: anything under the static folder (the fonts,
-    the favicon) and the logos `services.logos` stored, by the names it gives them."""
-
-    static_folder: Path
-    upload_folder: Path
-
-    def path_for(self, url: str) -> Path:
-        """The file `url` names, or FetchRefused. Symlinks and `..` are resolved before
-        the check, so a path cannot climb out of the two folders."""
-        parts = urlsplit(url)
-        if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
-            raise FetchRefused(f"not a local file: {url[:80]}")
-        path = Path(url2pathname(parts.path)).resolve()
-        static_root = self.static_folder.resolve()
-        if path.is_relative_to(static_root) and path.is_file():
-            return path
-        if (path.parent == self.upload_folder.resolve() and logos.is_stored_name(path.name)
-                and path.is_file()):
-            return path
-        raise FetchRefused(f"not one of our files: {url[:80]}")
-
-    def font_url(self, filename: str) -> str:
-        return (self.static_folder / FONT_FOLDER / filename).resolve().as_uri()
-
-
-@cache
-def _weasyprint():
-    """WeasyPrint, imported on first use (the import costs about half a second).
-
-    Importing it switches Pillow to accept truncated images for the whole process; logo
-    uploads must keep refusing them, and the logos we print are our own re-encoded files,
-    so the switch goes back."""
-    from PIL import ImageFile
-
-    accept_truncated = ImageFile.LOAD_TRUNCATED_IMAGES
-    import weasyprint
-    import weasyprint.urls
-
-    ImageFile.LOAD_TRUNCATED_IMAGES = accept_truncated
-    return weasyprint
-
-
-@cache
-def _local_fetcher_class() -> type:
-    # Defined on first use: subclassing WeasyPrint's fetcher needs WeasyPrint imported,
-    # and the app must not import it at start. WeasyPrint expects an instance of its class
-    # (it reads the fetcher's options when a fetch fails).
-    urls = _weasyprint().urls
-
-    class LocalFilesFetcher(urls.URLFetcher):
-        def __init__(self, files: LocalFiles) -> None:
-            super().__init__(allowed_protocols=("file",), allow_redirects=False)
-            self.files = files
-
-        def fetch(self, url, headers=None):
-            path = self.files.path_for(url)
-            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return urls.URLFetcherResponse(path.as_uri(), path.read_bytes(),
-                                      headers={"Content-Type": content_type})
-
-    return LocalFilesFetcher
-
-
-def url_fetcher(files: LocalFiles) -> Callable[[str], Any]:
-    """A WeasyPrint URL fetcher that serves `files` and raises FetchRefused otherwise."""
-    return _local_fetcher_class()(files)
-
-
-def local_files() -> LocalFiles:
-    """The current app's static and upload folders."""
-    app = current_app
-    return LocalFiles(Path(app.static_folder or ""), Path(app.config["UPLOAD_FOLDER"]))
-
-
 # --------------------------------------------------------------------------- the document
 
 
-def render_html(brochure: Brochure, files: LocalFiles) -> str:
-    return render_template("brochure/brochure.html", brochure=brochure,
-                           font_url=files.font_url)
+def render_html(brochure: Brochure) -> str:
+    return render_template("brochure/brochure.html", brochure=brochure)
 
 
 def render_pdf(viewer: Any, event: Event) -> bytes:
     """The brochure of `event` as `viewer` may see it, as PDF bytes."""
-    files = local_files()
-    brochure = brochure_for(viewer, event, upload_folder=str(files.upload_folder))
-    html = render_html(brochure, files)
-    document = _weasyprint().HTML(string=html, url_fetcher=url_fetcher(files),
-                                  media_type="print")
-    return document.write_pdf()
+    renderer = pdf.Renderer()
+    brochure = brochure_for(viewer, event, upload_folder=str(renderer.files.upload_folder))
+    return renderer.pdf(render_html(brochure))

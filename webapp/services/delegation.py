@@ -24,8 +24,9 @@ from sqlalchemy.orm import joinedload
 from .. import access
 from ..extensions import db
 from ..filters import country_name
-from ..models import Answer, Event, EventRole, Partner, Question, QuestionKind, Registration, User
+from ..models import Answer, Event, Partner, Question, QuestionKind, Registration, User
 from . import exports
+from .names import role_label
 
 DIETARY_KEYWORD = "dietary"
 
@@ -42,13 +43,6 @@ COLUMNS = (
     ("phone", _l("Phone")),
 )
 
-ROLE_LABELS = {
-    EventRole.DELEGATE: _l("Delegate"),
-    EventRole.SPEAKER: _l("Speaker"),
-    EventRole.ORGANIZER: _l("Organizer"),
-    EventRole.HOST: _l("Host"),
-    EventRole.STAFF: _l("Staff"),
-}
 
 
 @dataclass(frozen=True)
@@ -150,7 +144,7 @@ def _delegate(viewer: Any, reg: Registration, cluster: str, dietary: str) -> Del
         organization=organization.name if organization else "",
         country=country_name(organization.country) if organization else "",
         sector=organization.sector if organization else "",
-        role=str(ROLE_LABELS.get(reg.role, reg.role)),
+        role=role_label(reg.role),
         dietary=dietary,
         email=user.email if contact else "",
         phone=user.phone if contact else "",

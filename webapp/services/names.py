@@ -1,0 +1,37 @@
+"""How people and their roles are named and put in order on lists and in print."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from flask_babel import lazy_gettext as _l
+
+from ..models import EventRole
+
+ROLE_LABELS = {
+    EventRole.DELEGATE: _l("Delegate"),
+    EventRole.SPEAKER: _l("Speaker"),
+    EventRole.ORGANIZER: _l("Organizer"),
+    EventRole.HOST: _l("Host"),
+    EventRole.STAFF: _l("Staff"),
+}
+
+
+def role_label(role: EventRole | str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
+def alphabetical(text: str) -> str:
+    """Alphabetical for a reader: "Écrins" among the E's, not after the Z's."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def surname_first(name: str) -> tuple[str, str]:
+    """A sort key by surname: the last word of a name written with spaces ("José Núñez"
+    under N); a name written without them, as Chinese, Japanese and Korean names are,
+    starts with the family name and sorts as written."""
+    words = name.split()
+    if len(words) < 2:
+        return alphabetical(name), ""
+    return alphabetical(words[-1]), alphabetical(" ".join(words[:-1]))
