@@ -63,8 +63,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         admin,
         apply,
         auth,
+        badges,
         brochure,
         calendar,
+        checkin,
         delegation,
         desk,
         organization,
@@ -81,6 +83,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(brochure.bp)
     app.register_blueprint(organization.bp)
     app.register_blueprint(calendar.bp)
+    app.register_blueprint(badges.bp)
+    app.register_blueprint(checkin.bp)
 
     from . import cli
 

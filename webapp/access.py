@@ -18,6 +18,7 @@ from sqlalchemy import Select, false, or_, select, true
 
 from .extensions import login_manager
 from .models import (
+    BadgeBatch,
     DelegationMessage,
     Event,
     EventStatus,
@@ -170,6 +171,31 @@ def _can_organize_with(user: Any, organizers: list) -> bool:
     return is_admin(user) or bool(managed_partner_ids(user) & {p.id for p in organizers})
 
 
+def _can_get_badge(user: Any, reg: Registration) -> bool:
+    """Only an approved registration has a badge: its delegate's own, and the one its
+    deciders (the responsible partner's managers, the event's organizers) may print."""
+    if reg.status != RegistrationStatus.APPROVED:
+        return False
+    return _is_self(user, reg) or _can_decide_registration(user, reg)
+
+
+def _can_print_badges(user: Any, event: Event) -> bool:
+    """An event's batch of badges: organizers (all of them), and partner managers (their
+    own clusters' delegates, see `delegates_served_by`)."""
+    return organizes(user, event) or bool(managed_partner_ids(user))
+
+
+def _can_check_in(user: Any, event: Event) -> bool:
+    """At the door: admins, the event's organizers and its hosting beachheads."""
+    return organizes(user, event) or hosts(user, event)
+
+
+def _owns_batch(user: Any, batch: BadgeBatch) -> bool:
+    """A batch's progress and file: the person who asked, while they may still print."""
+    return (getattr(user, "is_authenticated", False) and batch.requested_by_id == user.id
+            and _can_print_badges(user, batch.event))
+
+
 def _can_create_events(user: Any, _target: Any = None) -> bool:
     return is_admin(user) or bool(managed_partner_ids(user))
 
@@ -191,6 +217,10 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "event.organize_with": _can_organize_with,
     "event.delegation": _can_see_delegation,
     "event.message": _can_message_delegation,
+    "event.badges": _can_print_badges,
+    "event.checkin": _can_check_in,
+    "registration.badge": _can_get_badge,
+    "batch.view": _owns_batch,
     "registration.contact": _can_see_contact,
     "registration.apply_on_behalf": _can_apply_on_behalf,
     "desk.apply_on_behalf": lambda user, _target=None: bool(managed_partner_ids(user)),
@@ -347,9 +377,10 @@ def delegation_of(event: Event) -> Select[tuple[Registration]]:
     )
 
 
-def delegates_reachable_by(user: Any, event: Event) -> Select[tuple[Registration]]:
-    """Whom `user` may write to: the whole delegation for organizers, their own clusters'
-    delegates for partner managers."""
+def delegates_served_by(user: Any, event: Event) -> Select[tuple[Registration]]:
+    """The delegates `user` answers for, whom they write to and whose badges they print:
+    the whole delegation for organizers, their own clusters' delegates for partner
+    managers, nobody for anyone else."""
     query = delegation_of(event)
     if organizes(user, event):
         return query

@@ -24,19 +24,23 @@ def init_app(app: Flask) -> None:
 @click.command("tick")
 @with_appcontext
 def tick_command() -> None:
-    """Do what is due: the daily digests, then every mail due (retries included).
+    """Do what is due: the daily digests, then every mail due (retries included), and
+    drop the badge files kept past their hour.
 
     Idempotent and safe to overlap, so cron can run it every few minutes.
     """
-    from .services import notifications, registration_mail
+    from .services import badge_batches, notifications, registration_mail
 
     # Digests first: they are outbox rows too, and go out in this same tick.
     digests = registration_mail.queue_due_digests()
     sent = notifications.send_due(limit=1000)
     left = notifications.counts()
+    purged = badge_batches.purge_expired()
+    db.session.commit()
     click.echo(
         f"tick: {digests} digest(s) queued, {sent} message(s) sent; outbox: "
-        f"{left[OutboxStatus.PENDING]} pending, {left[OutboxStatus.FAILED]} failed."
+        f"{left[OutboxStatus.PENDING]} pending, {left[OutboxStatus.FAILED]} failed; "
+        f"{purged} expired badge file(s) dropped."
     )
 
 

@@ -14,6 +14,7 @@ MESSAGES = {
     403: lambda: _("You do not have permission to open this page."),
     404: lambda: _("We could not find that page. It may have moved, or you may not have access."),
     405: lambda: _("That action is not available here."),
+    410: lambda: _("This is no longer available."),
     413: lambda: _("What you sent is too large."),
     429: lambda: _("Too many attempts. Please wait a moment and try again."),
     500: lambda: _("Something went wrong on our side. The team has been told; please try again."),

@@ -44,6 +44,9 @@ def init_app(app: Flask) -> None:
         zone_label=localtime.zone_label,
         your_time=your_time,
     )
+    from .services.names import role_label
+
+    app.jinja_env.globals["role_label"] = role_label
 
     @app.context_processor
     def inject_policy():

@@ -1,6 +1,8 @@
 """The domain model, one module per aggregate."""
 
+from .attendance import Attendance
 from .audit import AuditEntry
+from .badge import BadgeBatch, BadgeFormat, BatchStatus
 from .event import (
     MISSION_KINDS,
     Event,
@@ -33,7 +35,7 @@ from .registration import (
     RegistrationStatus,
 )
 from .security import ThrottleHit, UsedToken
-from .types import utcnow
+from .types import new_badge_code, utcnow
 from .user import AlertFrequency, Role, RoleGrant, User, normalize_email
 
 __all__ = [
@@ -41,7 +43,11 @@ __all__ = [
     "MISSION_KINDS",
     "AlertFrequency",
     "Answer",
+    "Attendance",
     "AuditEntry",
+    "BadgeBatch",
+    "BadgeFormat",
+    "BatchStatus",
     "DelegationMessage",
     "Event",
     "EventKind",
@@ -71,6 +77,7 @@ __all__ = [
     "User",
     "event_hosts",
     "event_organizers",
+    "new_badge_code",
     "normalize_email",
     "utcnow",
 ]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .event import Event, Question
 from .partner import Partner
-from .types import UTCDateTime, str_enum, utcnow
+from .types import UTCDateTime, new_badge_code, str_enum, utcnow
 from .user import User
 
 if TYPE_CHECKING:
@@ -85,6 +85,9 @@ class Registration(db.Model):
     calendar_uid: Mapped[str | None] = mapped_column(String(200))
     calendar_sequence: Mapped[int] = mapped_column(default=0)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the badge's QR code and its printed code carry: random, so it says nothing of
+    # the person and cannot be guessed (see services.badges.new_badge_code).
+    badge_code: Mapped[str] = mapped_column(String(16), unique=True, default=new_badge_code)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     event: Mapped[Event] = relationship()

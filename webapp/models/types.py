@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum
@@ -51,3 +52,22 @@ def render_migration_item(type_: str, obj, autogen_context) -> str | bool:
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
     return False
+
+
+# Crockford's base 32: no I, L, O or U, so a code read aloud or typed from a badge has no
+# look-alikes. A code is 15 random symbols (75 bits) and a check symbol.
+BADGE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+BADGE_CODE_RANDOM = 15
+
+
+def badge_check_symbol(body: str) -> str:
+    """A weighted sum modulo the prime 31: a typo in one symbol or two neighbours typed
+    the wrong way round changes it (but for 0 and Z, which differ by 31)."""
+    total = sum((position + 1) * BADGE_ALPHABET.index(char)
+                for position, char in enumerate(body))
+    return BADGE_ALPHABET[total % 31]
+
+
+def new_badge_code() -> str:
+    body = "".join(secrets.choice(BADGE_ALPHABET) for _ in range(BADGE_CODE_RANDOM))
+    return body + badge_check_symbol(body)

@@ -1,7 +1,7 @@
 """Messages to an event's approved delegation.
 
 Organizers write to the whole delegation or to one partner's delegates; a partner
-manager writes to one of their own clusters' delegates (`access.delegates_reachable_by`
+manager writes to one of their own clusters' delegates (`access.delegates_served_by`
 decides who that is, so a tampered partner id reaches nobody and is refused). The
 message, who it went to, one outbox mail per recipient and the audit entry are written
 in one transaction: a message is in the log exactly when its mails are on their way.
@@ -71,7 +71,7 @@ def _check_text(subject: str, body: str) -> None:
 def _audience(sender: User, event: Event, partner_id: int | None) -> list[Registration]:
     if partner_id is None and not access.organizes(sender, event):
         raise MessageRefused(_("Only the event's organizers write to the whole delegation."))
-    query = access.delegates_reachable_by(sender, event)
+    query = access.delegates_served_by(sender, event)
     if partner_id is not None:
         query = query.where(Registration.responsible_partner_id == partner_id)
     recipients = db.session.scalars(
@@ -96,7 +96,7 @@ def _queue_mail(reg: Registration, message: DelegationMessage) -> None:
 def audience_partners(user: Any, event: Event) -> list[tuple[int, str]]:
     """The partners `user` may address on their own: those responsible for delegates the
     user can reach, as (id, name), by name."""
-    reachable = access.delegates_reachable_by(user, event).with_only_columns(
+    reachable = access.delegates_served_by(user, event).with_only_columns(
         Registration.responsible_partner_id)
     rows = db.session.execute(
         select(Partner.id, Partner.name).where(Partner.id.in_(reachable)).order_by(Partner.name)

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField
+from wtforms.validators import InputRequired
+
+from ..models import BadgeFormat
+
+FORMAT_CHOICES = [
+    (BadgeFormat.A6.value, _l("A6, one badge per page (badge printers, pre-cut card)")),
+    (BadgeFormat.A4.value, _l("A4, four badges per sheet with cut marks (office printers)")),
+]
+EVERY_PARTNER = "all"
+
+
+class BatchForm(FlaskForm):
+    format = RadioField(_l("Paper"), choices=FORMAT_CHOICES, default=BadgeFormat.A6.value,
+                        validators=[InputRequired()])
+    # The clusters the requester may print for (set by the view); anything else posted
+    # fails validation before the service sees it.
+    partner = SelectField(_l("Delegates of"), default=EVERY_PARTNER,
+                          validators=[InputRequired()])
+
+    def partner_id(self) -> int | None:
+        value = self.partner.data
+        return None if value in (None, "", EVERY_PARTNER) else int(value)

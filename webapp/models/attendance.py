@@ -1,0 +1,42 @@
+"""Who actually came: one attendance per registration for the whole event, and one per
+registration and agenda session, enforced by the database (partial unique indexes), so
+two phones scanning the same badge at the same moment record it once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .event import EventSession
+from .registration import Registration
+from .types import UTCDateTime, utcnow
+from .user import User
+
+
+class Attendance(db.Model):
+    __tablename__ = "attendances"
+    __table_args__ = (
+        Index("uq_attendances_event", "registration_id", unique=True,
+              sqlite_where=text("session_id IS NULL"),
+              postgresql_where=text("session_id IS NULL")),
+        Index("uq_attendances_session", "registration_id", "session_id", unique=True,
+              sqlite_where=text("session_id IS NOT NULL"),
+              postgresql_where=text("session_id IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
+    # None: checked in for the event as a whole (the door of the delegation's day).
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_sessions.id", ondelete="CASCADE"), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The staff member who scanned or typed the badge (None once their account is gone).
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    registration: Mapped[Registration] = relationship()
+    session: Mapped[EventSession | None] = relationship()
+    recorded_by: Mapped[User | None] = relationship()

@@ -1,0 +1,158 @@
+"""Big badge batches, built in the background while the page shows their progress.
+
+A batch is a row (`BadgeBatch`): who asked, for which event and format, how many badges
+are done of how many, and at the end the PDF itself. Progress and file live in the
+database, so every app server answers the progress page and the download alike. The
+badges are built from the database when the work runs, never from a copy taken when it
+was asked for, and the file is offered to the person who asked for an hour.
+
+The work runs on a thread of the process that took the request (`start`), in its own
+app context and database session; each progress step is a short transaction of its own.
+A batch whose process died stops advancing: after STALE_AFTER without a step it is shown
+as failed, so nobody waits on it forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import select, update
+
+from .. import access
+from ..extensions import db
+from ..models import BadgeBatch, BadgeFormat, BatchStatus, Event, User, utcnow
+from . import badges
+
+KEPT_FOR = timedelta(hours=1)
+STALE_AFTER = timedelta(minutes=5)
+
+log = logging.getLogger(__name__)
+
+
+class NothingToPrint(ValueError):
+    pass
+
+
+def request_batch(requester: User, event: Event, badge_format: BadgeFormat, *,
+                  partner_id: int | None = None) -> BadgeBatch:
+    """A queued batch of the badges `requester` may print (the caller checked
+    `event.badges`). The caller commits, then calls `start`."""
+    total = badges.batch_size(requester, event, partner_id)
+    if total == 0:
+        raise NothingToPrint("There are no approved delegates whose badges you may print.")
+    batch = BadgeBatch(event_id=event.id, requested_by_id=requester.id, partner_id=partner_id,
+                       format=badge_format, total=total, status=BatchStatus.QUEUED)
+    db.session.add(batch)
+    db.session.flush()
+    return batch
+
+
+def start(batch_id: int) -> threading.Thread | None:
+    """Build the batch on a thread of this process; with BADGE_BATCHES_INLINE (tests whose
+    data is not committed) build it now, in the caller's session."""
+    app = current_app._get_current_object()
+    if app.config.get("BADGE_BATCHES_INLINE"):
+        build(batch_id)
+        return None
+    thread = threading.Thread(target=_build_in_app, args=(app, batch_id),
+                              name=f"badge-batch-{batch_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def _build_in_app(app: Flask, batch_id: int) -> None:
+    with app.app_context():
+        try:
+            build(batch_id)
+        finally:
+            db.session.remove()
+
+
+def build(batch_id: int) -> None:
+    """Render the batch from the database as it is now, recording progress per badge."""
+    batch = db.session.get(BadgeBatch, batch_id)
+    if batch is None or batch.status != BatchStatus.QUEUED:
+        return
+    requester, event = batch.requested_by, batch.event
+    _step(batch_id, status=BatchStatus.RUNNING, done=0)
+    try:
+        pdf = badges.batch_pdf(requester, event, batch.format, partner_id=batch.partner_id,
+                               progress=_Progress(batch_id))
+    except Exception as error:
+        log.exception("badge batch %s failed", batch_id)
+        db.session.rollback()
+        _step(batch_id, status=BatchStatus.FAILED, error=_describe(error), finished=True)
+        return
+    _step(batch_id, status=BatchStatus.DONE, pdf=pdf, finished=True)
+
+
+class _Progress:
+    """Counts every badge, writes the count at most every WRITE_EVERY seconds (a page that
+    polls twice a second sees no difference; 500 commits would slow the batch down)."""
+
+    WRITE_EVERY = 0.2
+
+    def __init__(self, batch_id: int) -> None:
+        self.batch_id = batch_id
+        self.written_at = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - self.written_at >= self.WRITE_EVERY:
+            _step(self.batch_id, done=done, total=total)
+            self.written_at = now
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, ValueError) and "no badges" in str(error):
+        return "There are no approved delegates left whose badges you may print."
+    return "The badges could not be built. Please try again."
+
+
+def _step(batch_id: int, *, finished: bool = False, **values: Any) -> None:
+    """Write progress in a transaction of its own, so other servers see it at once."""
+    now = utcnow()
+    values["updated_at"] = now
+    if finished:
+        values["finished_at"] = now
+    db.session.execute(update(BadgeBatch).where(BadgeBatch.id == batch_id).values(**values))
+    db.session.commit()
+
+
+def is_stale(batch: BadgeBatch, now: datetime | None = None) -> bool:
+    return (batch.status in (BatchStatus.QUEUED, BatchStatus.RUNNING)
+            and (now or utcnow()) - batch.updated_at > STALE_AFTER)
+
+
+def expires_at(batch: BadgeBatch) -> datetime | None:
+    return batch.finished_at + KEPT_FOR if batch.finished_at else None
+
+
+def is_expired(batch: BadgeBatch, now: datetime | None = None) -> bool:
+    expiry = expires_at(batch)
+    return expiry is not None and (now or utcnow()) >= expiry
+
+
+def recent_for(user: Any, event: Event) -> list[BadgeBatch]:
+    """The user's batches for `event` still worth showing: unfinished, or done within the
+    hour a file is kept."""
+    since = utcnow() - KEPT_FOR
+    query = select(BadgeBatch).where(
+        BadgeBatch.event_id == event.id, BadgeBatch.requested_by_id == user.id,
+        (BadgeBatch.finished_at.is_(None)) | (BadgeBatch.finished_at > since),
+    ).order_by(BadgeBatch.id.desc()).limit(10)
+    return [b for b in db.session.scalars(query) if access.can(user, "batch.view", b)]
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """Drop the files nobody may download any more (the rows stay, as a record)."""
+    cutoff = (now or utcnow()) - KEPT_FOR
+    result = db.session.execute(
+        update(BadgeBatch).where(BadgeBatch.finished_at <= cutoff, BadgeBatch.pdf.is_not(None))
+        .values(pdf=None))
+    return result.rowcount or 0

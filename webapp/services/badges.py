@@ -1,0 +1,267 @@
+"""Badges: what one shows, who gets which, and the PDF of one or of a whole delegation.
+
+A badge belongs to an approved registration. It shows the person's name (large, smaller
+for long names so it always fits), organization, country, role on the event, cluster,
+the event's title and local dates, and a QR code of the check-in URL of the registration's
+badge code: 15 random symbols and a check symbol, nothing about the person. The code is
+printed under the QR as well, for typing at a door whose camera fails.
+
+Two layouts, from `templates/badges/`: A6 (one badge per page, for badge printers and
+pre-cut card) and A4 (four smaller badges a sheet, inside the margins office printers
+need, with cut marks in those margins). Pages are laid out one badge (A6) or one sheet
+(A4) at a time, so a batch reports its progress per badge; every CHUNK_PAGES pages are
+written as one PDF and the chunks merged, so memory stays flat however big the batch.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import segno
+from flask import render_template
+from markupsafe import Markup
+from sqlalchemy.orm import joinedload
+
+from .. import access
+from ..extensions import db
+from ..filters import country_name
+from ..localtime import format_days, local_dates
+from ..models import (
+    BadgeFormat,
+    Event,
+    Organization,
+    Registration,
+    RegistrationStatus,
+    User,
+)
+from ..models.types import BADGE_ALPHABET, BADGE_CODE_RANDOM, badge_check_symbol
+from . import pdf
+from .names import alphabetical, role_label, surname_first
+from .notifications import absolute_url
+
+# Batches above this size are built in the background (services.badge_batches).
+BACKGROUND_THRESHOLD = 100
+CHUNK_PAGES = 50
+BADGES_PER_SHEET = {BadgeFormat.A6: 1, BadgeFormat.A4: 4}
+# The width the name may take, in points: the badge less its padding (see badges.css).
+NAME_WIDTH_PT = {BadgeFormat.A6: 91 * 72 / 25.4, BadgeFormat.A4: 78 * 72 / 25.4}
+NAME_LARGEST_PT = 30.0
+NAME_SMALLEST_PT = 9.0
+
+
+# --------------------------------------------------------------------------- the code
+
+
+class BadgeCodeError(ValueError):
+    """What was scanned or typed is not a badge code of ours; the message says why."""
+
+
+def normalize_code(typed: str) -> str:
+    """The code in `typed`: a scanned check-in URL or the printed code, with or without its
+    spaces, in any case, with the look-alikes people type for 0 and 1 (O, I, L) mended.
+    Raises BadgeCodeError when it cannot be one of ours, or has a typo."""
+    text = (typed or "").strip()
+    if "/" in text:  # a scanned URL: the code is its last path segment
+        text = text.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+    cleaned = "".join(c for c in text.upper() if c not in " -\u00a0\t")
+    cleaned = cleaned.translate(str.maketrans("OIL", "011"))
+    if not cleaned:
+        raise BadgeCodeError("Scan a badge or type the code printed under its QR code.")
+    if len(cleaned) != BADGE_CODE_RANDOM + 1 or any(c not in BADGE_ALPHABET for c in cleaned):
+        raise BadgeCodeError(
+            f"This is not a badge code: a badge code has {BADGE_CODE_RANDOM + 1} letters "
+            "and digits.")
+    if badge_check_symbol(cleaned[:-1]) != cleaned[-1]:
+        raise BadgeCodeError("This code has a typo: please check it against the badge.")
+    return cleaned
+
+
+def printed_code(code: str) -> str:
+    """"K7QM 2XPA 9RTE H3WD": four groups of four, easy to read out and type."""
+    return " ".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def checkin_url(registration: Registration) -> str:
+    return absolute_url("checkin.badge", code=registration.badge_code)
+
+
+# --------------------------------------------------------------------------- what it shows
+
+
+@dataclass(frozen=True)
+class Badge:
+    registration_id: int
+    name: str
+    organization: str
+    country: str
+    role: str
+    role_key: str
+    cluster: str
+    event_title: str
+    dates: str
+    place: str
+    code: str
+    url: str
+
+    @property
+    def printed_code(self) -> str:
+        return printed_code(self.code)
+
+    def qr_svg(self) -> Markup:
+        # Medium error correction survives a crease or a pen mark; the SVG has a viewBox
+        # and no size, so CSS sizes it and it stays sharp at any print resolution.
+        qr = segno.make(self.url, error="m")
+        return Markup(qr.svg_inline(omitsize=True, dark="#000", light="#fff"))  # noqa: S704 - segno's own SVG
+
+    def name_size(self, badge_format: BadgeFormat) -> float:
+        return name_size(self.name, NAME_WIDTH_PT[badge_format])
+
+
+def _em_width(char: str) -> float:
+    if unicodedata.east_asian_width(char) in ("W", "F"):
+        return 1.0
+    if char.isspace():
+        return 0.26
+    if unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0.0  # combining marks and invisible format characters take no room
+    return 0.62  # a bold Latin letter, slightly generous
+
+
+def name_size(name: str, width_pt: float) -> float:
+    """The largest size (in points) at which `name` fits the badge: one line when it can
+    stay large, two or three when it must, never below NAME_SMALLEST_PT (a longer name
+    wraps further rather than shrinking out of sight)."""
+    width_em = sum(_em_width(c) for c in name) or 1.0
+    for lines, slack, at_least in ((1, 1.0, 20.0), (2, 0.88, 14.0), (3, 0.85, 0.0)):
+        size = min(NAME_LARGEST_PT, width_pt * lines * slack / width_em)
+        if size >= at_least:
+            return max(NAME_SMALLEST_PT, round(size * 2) / 2)
+    return NAME_SMALLEST_PT  # pragma: no cover - the last step always returns
+
+
+def badge_of(registration: Registration) -> Badge:
+    event = registration.event
+    user = registration.user
+    organization: Organization | None = user.organization
+    cluster = organization.home_cluster if organization else None
+    first, last = local_dates(event.starts_at, event.ends_at, event.timezone)
+    country = country_name(event.target_country)
+    place = country if event.target_city in ("", country) else f"{event.target_city}, {country}"
+    return Badge(
+        registration_id=registration.id,
+        name=user.name,
+        organization=organization.name if organization else "",
+        country=country_name(organization.country) if organization else "",
+        role=role_label(registration.role),
+        role_key=str(registration.role),
+        cluster=cluster.name if cluster else "",
+        event_title=event.title,
+        dates=format_days(first, last),
+        place=place,
+        code=registration.badge_code,
+        url=checkin_url(registration),
+    )
+
+
+def _with_people(query):
+    return query.options(
+        joinedload(Registration.user).joinedload(User.organization)
+        .joinedload(Organization.home_cluster),
+        joinedload(Registration.event),
+    )
+
+
+def batch_registrations(viewer: Any, event: Event, partner_id: int | None = None
+                        ) -> list[Registration]:
+    """The approved registrations whose badges `viewer` may print for `event` (optionally
+    one partner's), by cluster, then surname: the order a desk hands them out in."""
+    query = access.delegates_served_by(viewer, event)
+    if partner_id is not None:
+        query = query.where(Registration.responsible_partner_id == partner_id)
+    registrations = db.session.scalars(_with_people(query)).unique().all()
+    return sorted(registrations, key=_batch_order)
+
+
+def _batch_order(reg: Registration) -> tuple:
+    organization = reg.user.organization
+    cluster = organization.home_cluster if organization else None
+    return (cluster is None, alphabetical(cluster.name) if cluster else "",
+            surname_first(reg.user.name), reg.id)
+
+
+def batch_size(viewer: Any, event: Event, partner_id: int | None = None) -> int:
+    query = access.delegates_served_by(viewer, event)
+    if partner_id is not None:
+        query = query.where(Registration.responsible_partner_id == partner_id)
+    return db.session.scalar(query.with_only_columns(db.func.count(Registration.id))) or 0
+
+
+# --------------------------------------------------------------------------- the document
+
+
+Progress = Callable[[int, int], None]
+
+
+def _pages(badges: Sequence[Badge], badge_format: BadgeFormat) -> Iterator[list[Badge]]:
+    per_page = BADGES_PER_SHEET[badge_format]
+    for start in range(0, len(badges), per_page):
+        yield list(badges[start:start + per_page])
+
+
+def render(badges: Sequence[Badge], badge_format: BadgeFormat = BadgeFormat.A6, *,
+           progress: Progress | None = None) -> bytes:
+    """The PDF of `badges` in `badge_format`; `progress(done, total)` after every page."""
+    if not badges:
+        raise ValueError("no badges to render")
+    renderer = pdf.Renderer()
+    stylesheet = renderer.stylesheet(render_template("badges/badges.css"))
+    chunks: list[bytes] = []
+    laid_out: list[Any] = []
+    done = 0
+    for page_badges in _pages(badges, badge_format):
+        html = render_template("badges/page.html", badges=page_badges, format=badge_format)
+        laid_out.append(renderer.layout(html, [stylesheet]))
+        done += len(page_badges)
+        if progress:
+            progress(done, len(badges))
+        if len(laid_out) == CHUNK_PAGES:
+            chunks.append(_write(renderer, laid_out))
+            laid_out = []
+    if laid_out:
+        chunks.append(_write(renderer, laid_out))
+    return chunks[0] if len(chunks) == 1 else merge(chunks)
+
+
+def _write(renderer: pdf.Renderer, documents: list[Any]) -> bytes:
+    return renderer.write([page for document in documents for page in document.pages],
+                          documents[0])
+
+
+def merge(chunks: Sequence[bytes]) -> bytes:
+    """One PDF of several, page after page."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for chunk in chunks:
+        writer.append(PdfReader(io.BytesIO(chunk)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def badge_pdf(registration: Registration, badge_format: BadgeFormat = BadgeFormat.A6) -> bytes:
+    """One person's badge. The caller has checked `registration.badge`."""
+    if registration.status != RegistrationStatus.APPROVED:
+        raise ValueError("only an approved registration has a badge")
+    return render([badge_of(registration)], badge_format)
+
+
+def batch_pdf(viewer: Any, event: Event, badge_format: BadgeFormat, *,
+              partner_id: int | None = None, progress: Progress | None = None) -> bytes:
+    """The badges `viewer` may print for `event`, built from the database as it is now."""
+    badges = [badge_of(reg) for reg in batch_registrations(viewer, event, partner_id)]
+    return render(badges, badge_format, progress=progress)

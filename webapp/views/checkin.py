@@ -1,0 +1,211 @@
+"""Check-in on site: the door's scanner page, a badge's own page, and the attendance of an
+event or one of its agenda sessions.
+
+Staff (`event.checkin`: admins, the event's organizers, its hosting beachheads) open a
+badge's URL and see the person; anyone else signed in gets 404, as for an unknown code, and
+visitors the sign-in page: a badge found on the floor tells its finder nothing.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import access
+from ..extensions import db
+from ..forms.checkin import WHOLE_EVENT, CheckInForm, RecordForm
+from ..localtime import zone_label
+from ..models import Event, EventSession, Registration, utcnow
+from ..services import checkin, exports
+from ..services.badges import printed_code
+from ..services.checkin import BadgeRefused
+
+bp = Blueprint("checkin", __name__)
+
+
+def _event(event_id: int) -> Event:
+    event = db.session.get(Event, event_id)
+    if event is None:
+        abort(404)
+    access.authorize("event.checkin", event, visible_action="event.view")
+    return event
+
+
+def _session_choices(event: Event) -> list[tuple[str, str]]:
+    return [(WHOLE_EVENT, _("The event as a whole")),
+            *[(str(s.id), s.title) for s in event.agenda]]
+
+
+def _chosen_session(event: Event, value: str | None) -> EventSession | None:
+    """The agenda session named by a query argument (404 for one not on the agenda)."""
+    if value in (None, "", WHOLE_EVENT):
+        return None
+    try:
+        return checkin.session_of(event, int(value))
+    except (ValueError, BadgeRefused):
+        abort(404)
+
+
+def _when(at, event: Event) -> str:
+    local = at.astimezone(event.zone)
+    return f"{local:%H:%M} ({zone_label(event.timezone, at)})"
+
+
+def already_message(result: checkin.CheckIn, event: Event) -> str:
+    attendance = result.attendance
+    by = attendance.recorded_by.name if attendance.recorded_by else _("someone")
+    if attendance.recorded_at.astimezone(event.zone).date() != utcnow().astimezone(
+            event.zone).date():
+        local = attendance.recorded_at.astimezone(event.zone)
+        return _("Already checked in on %(day)s at %(when)s by %(name)s.",
+                 day=f"{local:%d %b}", when=_when(attendance.recorded_at, event), name=by)
+    return _("Already checked in at %(when)s by %(name)s.",
+             when=_when(attendance.recorded_at, event), name=by)
+
+
+# --------------------------------------------------------------------------- the door
+
+
+def _scan_page(event: Event, form: CheckInForm, *, result=None, person=None, refusal=None,
+               status: int = 200):
+    return render_template("checkin/scan.html", event=event, form=form, result=result,
+                           person=person, refusal=refusal,
+                           already=already_message(result, event) if result and not
+                           result.created else None), status
+
+
+def _scan_form(event: Event, formdata=None) -> CheckInForm:
+    form = CheckInForm(formdata=formdata) if formdata is not None else CheckInForm()
+    form.session.choices = _session_choices(event)
+    return form
+
+
+@bp.get("/events/<int:event_id>/checkin")
+@access.login_required
+def scan(event_id: int):
+    event = _event(event_id)
+    form = _scan_form(event)
+    session = _chosen_session(event, request.args.get("session"))
+    form.session.data = str(session.id) if session else WHOLE_EVENT
+    return _scan_page(event, form)
+
+
+@bp.post("/events/<int:event_id>/checkin")
+@access.login_required
+def scan_record(event_id: int):
+    event = _event(event_id)
+    form = _scan_form(event, formdata=request.form)
+    if not form.validate():
+        return _scan_page(event, form, status=400)
+    try:
+        session = checkin.session_of(event, form.session_id())
+        registration = checkin.find_badge(form.code.data)
+        result = checkin.check_in(current_user._get_current_object(), registration, event,
+                                  session)
+    except BadgeRefused as refusal:
+        db.session.rollback()
+        return _scan_page(event, _keep_session(event, form), refusal=refusal.message,
+                          status=400)
+    db.session.commit()
+    return _scan_page(event, _keep_session(event, form), result=result,
+                      person=result.attendance.registration)
+
+
+def _keep_session(event: Event, submitted: CheckInForm) -> CheckInForm:
+    """A fresh form for the next badge, still checking in for the same session."""
+    form = _scan_form(event)
+    form.session.data = submitted.session.data
+    form.code.data = ""
+    return form
+
+
+# --------------------------------------------------------------------------- a badge's URL
+
+
+def _badge_registration(code: str) -> Registration:
+    """The registration behind a badge URL, for staff of its event; 404 for everyone else,
+    for codes that are not ours and for tampered ones."""
+    try:
+        registration = checkin.find_badge(code)
+    except BadgeRefused:
+        abort(404)
+    if not access.can(current_user, "event.checkin", registration.event):
+        abort(404)
+    return registration
+
+
+def _badge_page(registration: Registration, form: RecordForm, *, result=None,
+                refusal=None, status: int = 200):
+    event = registration.event
+    return render_template(
+        "checkin/badge.html", event=event, registration=registration, form=form,
+        code=printed_code(registration.badge_code), result=result, refusal=refusal,
+        already=already_message(result, event) if result and not result.created else None,
+    ), status
+
+
+def _record_form(event: Event, formdata=None) -> RecordForm:
+    form = RecordForm(formdata=formdata) if formdata is not None else RecordForm()
+    form.session.choices = _session_choices(event)
+    return form
+
+
+@bp.get("/checkin/<code>")
+@access.login_required
+def badge(code: str):
+    registration = _badge_registration(code)
+    form = _record_form(registration.event)
+    refusal = None
+    try:
+        checkin.admissible(registration, registration.event)
+    except BadgeRefused as error:
+        refusal = error.message
+    return _badge_page(registration, form, refusal=refusal)
+
+
+@bp.post("/checkin/<code>")
+@access.login_required
+def record(code: str):
+    registration = _badge_registration(code)
+    event = registration.event
+    form = _record_form(event, formdata=request.form)
+    if not form.validate():
+        return _badge_page(registration, form, status=400)
+    try:
+        session = checkin.session_of(event, form.session_id())
+        result = checkin.check_in(current_user._get_current_object(), registration, event,
+                                  session)
+    except BadgeRefused as refusal:
+        db.session.rollback()
+        return _badge_page(registration, form, refusal=refusal.message, status=400)
+    db.session.commit()
+    return _badge_page(result.attendance.registration, form, result=result)
+
+
+# --------------------------------------------------------------------------- attendance
+
+
+@bp.get("/events/<int:event_id>/attendance")
+@access.login_required
+def attendance(event_id: int):
+    event = _event(event_id)
+    session = _chosen_session(event, request.args.get("session"))
+    return render_template("checkin/attendance.html", event=event, session=session,
+                           report=checkin.attendance_of(event, session),
+                           choices=_session_choices(event),
+                           when=lambda at: _when(at, event))
+
+
+@bp.get("/events/<int:event_id>/attendance.csv")
+@access.login_required
+def attendance_csv(event_id: int):
+    event = _event(event_id)
+    session = _chosen_session(event, request.args.get("session"))
+    part = f"-session-{session.id}" if session else ""
+    filename = f"attendance-{event.slug}{part}-{utcnow().date().isoformat()}.csv"
+    body = checkin.attendance_csv(checkin.attendance_of(event, session))
+    return Response(body, mimetype=exports.CSV_MIMETYPE, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    })
