@@ -186,8 +186,9 @@ def _can_print_badges(user: Any, event: Event) -> bool:
 
 
 def _can_check_in(user: Any, event: Event) -> bool:
-    """At the door: admins, the event's organizers and its hosting beachheads."""
-    return organizes(user, event) or hosts(user, event)
+    """At the door: admins, the event's organizers and its hosting beachheads (a draft
+    is its organizers' alone, as everywhere else)."""
+    return organizes(user, event) or (hosts(user, event) and _can_view_event(user, event))
 
 
 def _owns_batch(user: Any, batch: BadgeBatch) -> bool:

@@ -14,6 +14,14 @@
   button.hidden = false;
 
   var REMEMBER = "beachhead.checkin.camera";
+  var SENT = "beachhead.checkin.sent";
+  // The badge just sent is usually still in front of the camera when the result page
+  // opens: it counts again only after it has been out of view for a moment, so its result
+  // stays on screen instead of turning into "Already checked in" a second later.
+  var GONE_MS = 1500;
+  var justSent = sessionStorage.getItem(SENT);
+  var justSentSeenAt = Date.now();
+  sessionStorage.removeItem(SENT);
   var stream = null;
   var detector = null;
   var canvas = document.createElement("canvas");
@@ -38,11 +46,23 @@
     return found ? found.data : null;
   }
 
+  // Whether `text` was sent; the badge just checked in is not sent again while in view.
   function found(text) {
+    if (justSent !== null && text === justSent) {
+      justSentSeenAt = Date.now();
+      return false;
+    }
+    justSent = null;
+    sessionStorage.setItem(SENT, text);
     codeInput.value = text;
     status.textContent = button.getAttribute("data-start-label");
     stop(true);
     form.requestSubmit ? form.requestSubmit() : form.submit();
+    return true;
+  }
+
+  function nothingFound() {
+    if (justSent !== null && Date.now() - justSentSeenAt > GONE_MS) { justSent = null; }
   }
 
   function scan() {
@@ -51,12 +71,16 @@
     if (video.readyState < 2) { next(); return; }
     if (detector) {
       detector.detect(video).then(function (codes) {
-        if (codes.length) { found(codes[0].rawValue); } else { next(); }
+        if (codes.length && found(codes[0].rawValue)) { return; }
+        if (!codes.length) { nothingFound(); }
+        next();
       }).catch(next);
       return;
     }
     var text = decodeWithJsQR();
-    if (text) { found(text); } else { window.setTimeout(next, 120); }
+    if (text && found(text)) { return; }
+    if (!text) { nothingFound(); }
+    window.setTimeout(next, 120);
   }
 
   function start() {

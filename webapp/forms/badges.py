@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField
-from wtforms.validators import InputRequired
+from wtforms.validators import Optional
 
 from ..models import BadgeFormat
 
@@ -15,12 +15,17 @@ EVERY_PARTNER = "all"
 
 
 class BatchForm(FlaskForm):
+    # A link without a paper gets A6, like a single badge's.
     format = RadioField(_l("Paper"), choices=FORMAT_CHOICES, default=BadgeFormat.A6.value,
-                        validators=[InputRequired()])
+                        validators=[Optional()])
     # The clusters the requester may print for (set by the view); anything else posted
-    # fails validation before the service sees it.
+    # fails validation before the service sees it. The page shows the choice only when
+    # there is one to make, so a form without it means all of them.
     partner = SelectField(_l("Delegates of"), default=EVERY_PARTNER,
-                          validators=[InputRequired()])
+                          validators=[Optional()])
+
+    def badge_format(self) -> BadgeFormat:
+        return BadgeFormat(self.format.data or BadgeFormat.A6.value)
 
     def partner_id(self) -> int | None:
         value = self.partner.data

@@ -131,16 +131,30 @@ def _em_width(char: str) -> float:
     return 0.62  # a bold Latin letter, slightly generous
 
 
+# (lines, share of each line a wrapped name really fills, the smallest size worth that
+# many lines): a name stays on one line while it can be 20 pt, on two down to 14 pt.
+NAME_LAYOUTS = ((1, 1.0, 20.0), (2, 0.88, 14.0))
+NAME_LAST_LAYOUT = (3, 0.85)
+NAME_WORD_FILL = 0.9
+
+
 def name_size(name: str, width_pt: float) -> float:
     """The largest size (in points) at which `name` fits the badge: one line when it can
     stay large, two or three when it must, never below NAME_SMALLEST_PT (a longer name
     wraps further rather than shrinking out of sight)."""
     width_em = sum(_em_width(c) for c in name) or 1.0
-    for lines, slack, at_least in ((1, 1.0, 20.0), (2, 0.88, 14.0), (3, 0.85, 0.0)):
-        size = min(NAME_LARGEST_PT, width_pt * lines * slack / width_em)
-        if size >= at_least:
-            return max(NAME_SMALLEST_PT, round(size * 2) / 2)
-    return NAME_SMALLEST_PT  # pragma: no cover - the last step always returns
+    # Lines break between words: the longest word must fit one line, with room for what
+    # the estimate misses (bold Greek and Cyrillic run wider), or it is cut mid-word.
+    longest_em = max((sum(_em_width(c) for c in word) for word in name.split()),
+                     default=0.0) or 1.0
+
+    def fitting(lines: int, fill: float) -> float:
+        return min(NAME_LARGEST_PT, width_pt * lines * fill / width_em,
+                   width_pt * NAME_WORD_FILL / longest_em)
+
+    size = next((fitting(lines, fill) for lines, fill, at_least in NAME_LAYOUTS
+                 if fitting(lines, fill) >= at_least), fitting(*NAME_LAST_LAYOUT))
+    return max(NAME_SMALLEST_PT, round(size * 2) / 2)
 
 
 def badge_of(registration: Registration) -> Badge:

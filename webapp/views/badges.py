@@ -85,8 +85,11 @@ def _partner_choices(event: Event) -> list[tuple[str, str]]:
             *[(str(p.id), p.name) for p in partners]]
 
 
-def _batch_form(event: Event, formdata=None) -> BatchForm:
-    form = BatchForm(formdata=formdata) if formdata is not None else BatchForm()
+def _batch_form(event: Event, formdata=None, *, csrf: bool = True) -> BatchForm:
+    """The paper and partner choice; `csrf=False` for the GET download, which changes
+    nothing (and must not carry a token in its URL)."""
+    meta = {} if csrf else {"csrf": False}
+    form = BatchForm(formdata=formdata, meta=meta) if formdata is not None else BatchForm(meta=meta)
     form.partner.choices = _partner_choices(event)
     return form
 
@@ -113,7 +116,7 @@ def index(event_id: int):
 def event_badges(event_id: int):
     """The batch as one PDF, now; a batch above the threshold goes to the background."""
     event = _event(event_id)
-    form = _batch_form(event, formdata=request.args)
+    form = _batch_form(event, formdata=request.args, csrf=False)
     if not form.validate():
         return _index_page(event, form, 400)
     partner_id = form.partner_id()
@@ -125,7 +128,7 @@ def event_badges(event_id: int):
         flash(_("%(count)d badges are built in the background: press “Build the badges”.",
                 count=count), "info")
         return redirect(url_for("badges.index", event_id=event.id))
-    badge_format = BadgeFormat(form.format.data)
+    badge_format = form.badge_format()
     body = badges.batch_pdf(current_user, event, badge_format, partner_id=partner_id)
     return _pdf(body, f"badges-{event.slug}-{badge_format}-{utcnow().date().isoformat()}.pdf")
 
@@ -139,7 +142,7 @@ def start_batch(event_id: int):
         return _index_page(event, form, 400)
     try:
         batch = badge_batches.request_batch(current_user._get_current_object(), event,
-                                            BadgeFormat(form.format.data),
+                                            form.badge_format(),
                                             partner_id=form.partner_id())
     except badge_batches.NothingToPrint as refusal:
         db.session.rollback()

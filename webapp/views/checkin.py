@@ -8,11 +8,14 @@ visitors the sign-in page: a badge found on the floor tells its finder nothing.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from typing import NoReturn
+
+from flask import Blueprint, Response, abort, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import access
+from ..errors import render_error
 from ..extensions import db
 from ..forms.checkin import WHOLE_EVENT, CheckInForm, RecordForm
 from ..localtime import zone_label
@@ -125,14 +128,22 @@ def _keep_session(event: Event, submitted: CheckInForm) -> CheckInForm:
 
 def _badge_registration(code: str) -> Registration:
     """The registration behind a badge URL, for staff of its event; 404 for everyone else,
-    for codes that are not ours and for tampered ones."""
+    for codes that are not ours and for tampered ones. People who check in at some event
+    (desk users) are told why, so a typo at the door reads as one; the reason names
+    nobody, and no one else learns even that."""
     try:
         registration = checkin.find_badge(code)
-    except BadgeRefused:
-        abort(404)
+    except BadgeRefused as refusal:
+        _not_found(refusal.message)
     if not access.can(current_user, "event.checkin", registration.event):
-        abort(404)
+        _not_found(_("This badge is for an event you do not check people in for."))
     return registration
+
+
+def _not_found(reason: str) -> NoReturn:
+    if access.can(current_user, "desk.use"):
+        abort(make_response(render_error(404, reason)))
+    abort(404)
 
 
 def _badge_page(registration: Registration, form: RecordForm, *, result=None,
