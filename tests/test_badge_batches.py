@@ -161,30 +161,36 @@ def test_a_batch_that_stopped_advancing_reads_as_failed(client, db, mission, sta
     assert progress(client, advancing)["status"] == status.value
 
 
-@pytest.mark.parametrize("paper, steps", [
-    ("a6", [(1, 6), (2, 6), (3, 6), (4, 6), (5, 6), (6, 6)]),  # after every badge
-    ("a4", [(4, 6), (6, 6)]),  # after every sheet of four
+@pytest.mark.parametrize("paper, layout_badges, steps, pages", [
+    ("a6", 1, [(1, 6), (2, 6), (3, 6), (4, 6), (5, 6), (6, 6)], 6),  # after every badge
+    ("a6", 4, [(4, 6), (6, 6)], 6),  # after every group of four pages
+    ("a4", 1, [(4, 6), (6, 6)], 2),  # after every sheet of four
+    ("a4", 8, [(6, 6)], 2),  # two sheets laid out together
 ])
-def test_render_reports_progress_per_page(db, tmp_path, monkeypatch, paper, steps):
+def test_render_reports_progress_per_group_of_pages(db, tmp_path, monkeypatch, paper,
+                                                   layout_badges, steps, pages):
     # Pages are written in chunks of two here, so the merged file is checked as well.
     monkeypatch.setattr(badges, "CHUNK_PAGES", 2)
+    monkeypatch.setattr(badges, "LAYOUT_BADGES", layout_badges)
     reported = []
     body = badges.render([sample_badge(n, f"Delegate {n}") for n in range(1, 7)],
                          BadgeFormat(paper), progress=lambda done, total:
                          reported.append((done, total)))
     assert reported == steps
-    pages = pages_text(body, tmp_path)
-    assert len(pages) == len(steps)
-    text = " ".join(pages)
+    texts = pages_text(body, tmp_path)
+    assert len(texts) == pages
+    text = " ".join(texts)
     assert sorted(range(1, 7), key=lambda n: text.index(f"Delegate {n}")) == list(range(1, 7))
 
 
 def test_a_batch_on_a_thread_of_its_own_advances_to_its_total(tmp_path, monkeypatch):
     """Committed data, a real thread, and a poller reading the row as another server
     would."""
-    # Every badge's step is written, so the poller has steps to see (a real batch writes
-    # at most five a second, which four badges would not reach).
+    # One page laid out at a time and every step written, so the poller has steps to see
+    # (a real batch lays out 25 badges at a time and writes at most five steps a second,
+    # which four badges would not reach).
     monkeypatch.setattr(badge_batches._Progress, "WRITE_EVERY", 0.0)
+    monkeypatch.setattr(badges, "LAYOUT_BADGES", 1)
     written: list[int] = []
     step = badge_batches._step
 
