@@ -50,6 +50,7 @@ messages: $(VENV)/.runtime
 
 bench: $(VENV)/.dev
 	$(PY) bench/pages.py
+	$(PY) bench/badges.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,7 +1,7 @@
 """Time a personal calendar feed of 200 events and their sessions.
 
-    .venv/bin/python bench/calendar.py
-    .venv/bin/python bench/calendar.py --events 200 --sessions 3 --repeat 30
+    .venv/bin/python bench/feed.py
+    .venv/bin/python bench/feed.py --events 200 --sessions 3 --repeat 30
 
 An app on its own throwaway SQLite file (schema through the migrations) gets one member
 approved for that many missions, spread over Singapore, New York, Madrid and Copenhagen
@@ -27,9 +27,6 @@ from pathlib import Path
 from time import perf_counter
 
 ROOT = Path(__file__).resolve().parents[1]
-# Run as a script, this file's folder comes first on the path and its name would shadow
-# the standard library's `calendar` (which dateutil and icalendar import).
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

@@ -1,0 +1,291 @@
+"""At the door of the upcoming mission to Boston and New York, NECEC's host checks delegates
+in: by the code printed under a badge's QR code, typed, then by holding the badge in front
+of the camera. A badge checked in twice says when and by whom it was first; a mistyped
+code says it has a typo; the attendance page counts who came."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, Playwright, expect
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from webapp import access, demo
+from webapp.extensions import db
+from webapp.models import (
+    Attendance,
+    BadgeFormat,
+    Event,
+    Organization,
+    Registration,
+    RegistrationStatus,
+    User,
+    utcnow,
+)
+from webapp.services import badges
+from webapp.services.badges import BadgeCodeError, normalize_code, printed_code
+
+from .conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    AccessibilityCheck,
+    LiveServer,
+    missing_chromium_message,
+)
+
+pytestmark = pytest.mark.browser
+
+TYPO = "This code has a typo: please check it against the badge."
+FRAME = (640, 480)
+FRAMES = 5
+
+
+@dataclass(frozen=True)
+class Delegate:
+    registration_id: int
+    name: str
+    organization: str
+    cluster: str
+    code: str  # as printed on the badge: "K7QM 2XPA 9RTE H3WD"
+
+
+@dataclass(frozen=True)
+class Door:
+    event_id: int
+    event_slug: str
+    event_title: str
+    staff_email: str
+    staff_name: str
+    typed: Delegate
+    scanned: Delegate
+
+
+def _delegate(registration: Registration) -> Delegate:
+    organization = registration.user.organization
+    return Delegate(registration.id, registration.user.name, organization.name,
+                    organization.home_cluster.name, printed_code(registration.badge_code))
+
+
+@pytest.fixture(scope="module")
+def door(live_server: LiveServer) -> Door:
+    """The next mission NECEC hosts, its host (who may check people in, by the policy) and
+    two of its approved delegates with an organization and a cluster."""
+    host = next(a for a in demo.DEMO_ACCOUNTS if a.email.startswith("host.necec@"))
+    with live_server.app.app_context():
+        staff = db.session.scalar(select(User).where(User.email == host.email))
+        upcoming = db.session.scalars(
+            select(Event).where(Event.starts_at > utcnow()).order_by(Event.starts_at)).all()
+        event = next(e for e in upcoming if access.can(staff, "event.checkin", e)
+                     and e.slug.startswith("outbound-mission-usa-"))
+        approved = db.session.scalars(
+            select(Registration)
+            .where(Registration.event_id == event.id,
+                   Registration.status == RegistrationStatus.APPROVED)
+            .options(joinedload(Registration.user).joinedload(User.organization)
+                     .joinedload(Organization.home_cluster))
+            .order_by(Registration.id)).unique().all()
+        people = [r for r in approved if r.user.organization
+                  and r.user.organization.home_cluster]
+        assert len(people) >= 2, "the demo's next USA mission should have two approved delegates"
+        return Door(event.id, event.slug, event.title, staff.email, staff.name,
+                    _delegate(people[0]), _delegate(people[1]))
+
+
+def tampered(code: str) -> str:
+    """`code` with one symbol changed so that its check symbol no longer matches."""
+    symbols = list(code)
+    position = next(i for i, c in enumerate(symbols) if c != " ")
+    for replacement in "23456789ABCDEFGH":
+        if replacement == symbols[position]:
+            continue
+        symbols[position] = replacement
+        candidate = "".join(symbols)
+        try:
+            normalize_code(candidate)
+        except BadgeCodeError as error:
+            if str(error) == TYPO:
+                return candidate
+    raise AssertionError(f"no single-symbol typo of {code} fails its check")
+
+
+def sign_in(page: Page, check: AccessibilityCheck, email: str, path: str = "/login") -> None:
+    """Sign in on the sign-in page `path` leads to (a staff page sends visitors there)."""
+    page.goto(path)
+    expect(page).to_have_url(re.compile(r"/login"))
+    check()
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_test_id("current-user")).to_be_visible()
+    check()
+
+
+def expect_person(page: Page, delegate: Delegate, heading: str | re.Pattern) -> None:
+    card = page.get_by_test_id("person")
+    expect(card.get_by_test_id("checkin-result")).to_have_text(heading)
+    expect(card.get_by_test_id("person-name")).to_have_text(delegate.name)
+    expect(card.get_by_test_id("person-organization")).to_have_text(delegate.organization)
+    expect(card.get_by_test_id("person-cluster")).to_have_text(delegate.cluster)
+
+
+def type_code(page: Page, code: str) -> None:
+    page.get_by_label("Badge code").fill(code)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Check in", exact=True).click()
+
+
+def attendances(live_server: LiveServer, event_id: int) -> int:
+    with live_server.app.app_context():
+        count = db.session.scalar(select(func.count(Attendance.id)).join(Registration).where(
+            Registration.event_id == event_id, Attendance.session_id.is_(None)))
+        db.session.remove()
+        return count
+
+
+def test_host_checks_a_delegate_in_by_the_printed_code_once_and_sees_the_attendance(
+    page: Page, assert_accessible: AccessibilityCheck, door: Door, live_server: LiveServer
+):
+    sign_in(page, assert_accessible, door.staff_email)
+    page.goto(f"/events/{door.event_slug}")
+    assert_accessible()
+    page.get_by_role("link", name="Delegation list").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Delegation")
+    assert_accessible()
+    page.get_by_test_id("checkin").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Check-in: {door.event_title}")
+    assert_accessible()
+
+    delegate = door.typed
+    type_code(page, delegate.code)
+    expect_person(page, delegate, "Checked in")
+    expect(page.get_by_label("Badge code")).to_have_value("")
+    assert_accessible()
+
+    type_code(page, delegate.code)
+    expect_person(page, delegate, re.compile(
+        rf"^Already checked in at \d\d:\d\d \(.+\) by {re.escape(door.staff_name)}\.$"))
+    assert_accessible()
+
+    type_code(page, tampered(delegate.code))
+    expect(page.get_by_test_id("checkin-refused")).to_have_text(TYPO)
+    expect(page.get_by_test_id("person")).to_have_count(0)
+    assert_accessible()
+
+    page.get_by_role("link", name="Attendance: who came, who is missing").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Attendance: {door.event_title}")
+    assert_accessible()
+    present = page.get_by_test_id("attendance-present")
+    row = present.get_by_role("row").filter(has_text=delegate.name)
+    expect(row).to_contain_text(delegate.organization)
+    expect(row).to_contain_text(delegate.cluster)
+    expect(row).to_contain_text(door.staff_name)
+    expect(page.get_by_test_id("attendance-missing")).not_to_contain_text(delegate.name)
+    checked_in = attendances(live_server, door.event_id)
+    counts = page.get_by_test_id("attendance-counts")
+    expected = int(counts.locator('[data-count="expected"]').inner_text())
+    assert expected >= 2
+    expect(counts.locator('[data-count="present"]')).to_have_text(str(checked_in))
+    expect(counts.locator('[data-count="missing"]')).to_have_text(str(expected - checked_in))
+    expect(present.locator("tbody tr")).to_have_count(checked_in)
+
+
+# --------------------------------------------------------------------------- the camera
+
+
+def badge_qr_frame(live_server: LiveServer, registration_id: int, folder: Path
+                   ) -> Image.Image:
+    """The QR code of the delegate's badge as the product prints it (the A6 PDF, rasterized
+    at 100 dpi), doubled in size and centered on a white camera frame."""
+    with live_server.app.app_context():
+        registration = db.session.get(Registration, registration_id)
+        document = badges.render([badges.badge_of(registration)], BadgeFormat.A6)
+        db.session.remove()
+    (folder / "badge.pdf").write_bytes(document)
+    subprocess.run(["pdftoppm", "-r", "100", "-png", "-singlefile", folder / "badge.pdf",
+                    folder / "badge"], capture_output=True, check=True)
+    with Image.open(folder / "badge.png") as raster:
+        badge = raster.convert("L")
+    # Only the QR's modules are pure black: the type is dark grey or coloured.
+    box = badge.point(lambda value: 255 if value < 16 else 0).getbbox()
+    assert box is not None, "no QR code on the badge"
+    module = 4  # a little over one module at 100 dpi: the crop keeps a white quiet zone
+    qr = badge.crop((box[0] - 4 * module, box[1] - 4 * module,
+                     box[2] + 4 * module, box[3] + 4 * module))
+    qr = qr.resize((qr.width * 2, qr.height * 2), Image.Resampling.NEAREST)
+    assert qr.width < FRAME[0] and qr.height < FRAME[1]
+    frame = Image.new("L", FRAME, 255)
+    frame.paste(qr, ((FRAME[0] - qr.width) // 2, (FRAME[1] - qr.height) // 2))
+    return frame.convert("RGB")
+
+
+def write_y4m(frame: Image.Image, path: Path, frames: int = FRAMES) -> None:
+    """A YUV4MPEG2 (4:2:0) video of `frame` standing still, for Chromium's fake camera."""
+    y, u, v = frame.convert("YCbCr").split()
+    half = (frame.width // 2, frame.height // 2)
+    planes = (y.tobytes() + u.resize(half, Image.Resampling.BOX).tobytes()
+              + v.resize(half, Image.Resampling.BOX).tobytes())
+    with path.open("wb") as video:
+        video.write(f"YUV4MPEG2 W{frame.width} H{frame.height} F10:1 Ip A1:1 C420jpeg\n"
+                    .encode())
+        for _ in range(frames):
+            video.write(b"FRAME\n" + planes)
+
+
+@pytest.fixture(scope="module")
+def camera_page(playwright: Playwright, live_server: LiveServer, door: Door,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
+    """A Chromium whose camera films the scanned delegate's badge."""
+    if not CHROMIUM.exists():
+        pytest.fail(missing_chromium_message(CHROMIUM), pytrace=False)
+    folder = tmp_path_factory.mktemp("camera")
+    video = folder / "badge.y4m"
+    write_y4m(badge_qr_frame(live_server, door.scanned.registration_id, folder), video)
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
+        *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])
+    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
+    context.grant_permissions(["camera"], origin=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        yield page
+    finally:
+        context.close()
+        browser.close()
+        for path in folder.iterdir():
+            path.unlink()
+        folder.rmdir()
+
+
+def test_host_holds_a_badge_in_front_of_the_camera_and_the_form_sends_itself(
+    camera_page: Page, door: Door
+):
+    page = camera_page
+    check = AccessibilityCheck(page)
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url)
+            if request.method == "POST" and request.url.endswith("/checkin") else None)
+    # The door's phone opens the check-in page; its sign-in leads back there.
+    sign_in(page, check, door.staff_email, f"/events/{door.event_id}/checkin")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Check-in: {door.event_title}")
+    camera = page.get_by_role("button", name="Scan with the camera")
+    expect(camera).to_be_visible()
+    with page.expect_navigation():
+        camera.click()
+    expect_person(page, door.scanned, "Checked in")
+    check()
+    # The camera comes back on for the next badge, and the badge just checked in, still
+    # in front of it, is not sent a second time.
+    expect(page.get_by_role("button", name="Stop the camera")).to_be_visible()
+    page.wait_for_timeout(1_500)
+    expect_person(page, door.scanned, "Checked in")
+    assert len(sent) == 1, f"the badge was sent {len(sent)} times"
+    check.assert_every_page_checked()
