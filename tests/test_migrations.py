@@ -80,3 +80,43 @@ def test_database_enforces_uniqueness_and_valid_values(app, db, make):
             db.session.execute(text(statement))
             db.session.flush()
         nested.rollback()
+
+
+def test_rebuilding_registrations_on_sqlite_keeps_their_answers(tmp_path):
+    """0006 rebuilds the registrations table (its new badge code becomes NOT NULL); with
+    foreign keys on, dropping the old table would cascade to every answer. Upgrading a
+    0005 database that has an answer keeps it, and gives the registration its code."""
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}")
+    with app.app_context():
+        flask_migrate.upgrade(revision="0005_calendar")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO users (id, email, name, phone, timezone, locale, active, "
+                "session_version, calendar_feed_version, application_alerts, created_at) "
+                "VALUES (1, 'a@example.org', 'A', '', 'UTC', 'en', true, 1, 1, 'immediate', "
+                "CURRENT_TIMESTAMP)"))
+            conn.execute(text(
+                "INSERT INTO events (id, kind, title, slug, summary, description, "
+                "target_country, target_city, venue, online_url, timezone, starts_at, ends_at, "
+                "requires_approval, status, calendar_sequence, created_at, updated_at) VALUES "
+                "(1, 'outbound_mission', 'M', 'm', '', '', 'SG', '', '', '', 'UTC', "
+                "'2027-01-01 10:00:00', '2027-01-03 11:00:00', true, 'published', 0, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            conn.execute(text(
+                "INSERT INTO questions (id, event_id, position, kind, label, help_text, "
+                "required, choices) VALUES (1, 1, 0, 'short_text', 'Why?', '', false, '[]')"))
+            conn.execute(text(
+                "INSERT INTO registrations (id, event_id, user_id, status, role, applied_at, "
+                "calendar_sequence, updated_at) VALUES (1, 1, 1, 'submitted', 'delegate', "
+                "CURRENT_TIMESTAMP, 0, CURRENT_TIMESTAMP)"))
+            conn.execute(text("INSERT INTO answers (id, registration_id, question_id, value) "
+                              "VALUES (1, 1, 1, '\"Pilot sites\"')"))
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            answers = conn.execute(text("SELECT value FROM answers")).scalars().all()
+            code = conn.execute(text("SELECT badge_code FROM registrations")).scalar_one()
+            foreign_keys = conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one()
+        assert answers == ['"Pilot sites"']
+        assert len(code) == 16
+        assert foreign_keys == 1  # back on for the app's own connections
+        db.engine.dispose()
