@@ -275,17 +275,6 @@ def floor_page(badge: badges.Badge) -> str:
             f'<div class="qr">{qr}</div></div>')
 
 
-def merge(chunks: list[bytes]) -> bytes:
-    from pypdf import PdfReader, PdfWriter
-
-    writer = PdfWriter()
-    for chunk in chunks:
-        writer.append(PdfReader(io.BytesIO(chunk)))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 def floor_chunked(renderer: pdf.Renderer, stylesheet, batch: list[badges.Badge]) -> bytes:
     chunks, laid_out = [], []
     for badge in batch:
@@ -295,7 +284,7 @@ def floor_chunked(renderer: pdf.Renderer, stylesheet, batch: list[badges.Badge])
             laid_out = []
     if laid_out:
         chunks.append(renderer.write([p for d in laid_out for p in d.pages], laid_out[0]))
-    return chunks[0] if len(chunks) == 1 else merge(chunks)
+    return chunks[0] if len(chunks) == 1 else badges.merge(chunks)
 
 
 def floor_single(renderer: pdf.Renderer, stylesheet, batch: list[badges.Badge]) -> bytes:

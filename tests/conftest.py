@@ -98,6 +98,31 @@ def db(app):
 
 
 @pytest.fixture
+def open_app(request, tmp_path, database_url):
+    """`open_app(backend, **config)`: an app whose sessions commit for real (tests.live),
+    context pushed: a fresh SQLite file, or the session's PostgreSQL database (its rows
+    deleted at the end of the test). For races through real connections."""
+    from tests.live import committed_app
+
+    opened = []
+
+    def _open(backend: str, **config):
+        if backend == "postgres":
+            request.getfixturevalue("app")  # the session's app has migrated the database
+            url = database_url
+        else:
+            url = f"sqlite:///{tmp_path}/committed-{len(opened)}.db"
+        context = committed_app(url, **config)
+        app = context.__enter__()
+        opened.append(context)
+        return app
+
+    yield _open
+    for context in reversed(opened):
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture
 def make(db) -> Factory:
     return Factory()
 

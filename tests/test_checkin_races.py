@@ -29,35 +29,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 
 from tests.factories import Factory
-from tests.live import LOCKED, Member, add_race_routes, at_once, committed_app, form_fields, serve
+from tests.live import LOCKED, Member, add_race_routes, at_once, form_fields, serve
 from webapp.extensions import db
 from webapp.models import Attendance, Event, User
 from webapp.models import RegistrationStatus as S
 from webapp.services import checkin
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture
-def open_app(request, tmp_path, database_url):
-    """`open_app(backend, **config)`: a committed app on this test's database, context
-    pushed; closed (and its PostgreSQL rows deleted) at the end of the test."""
-    opened = []
-
-    def _open(backend: str, **config):
-        if backend == "postgres":
-            request.getfixturevalue("app")  # the session's app has migrated the database
-            url = database_url
-        else:
-            url = f"sqlite:///{tmp_path}/checkin-race-{len(opened)}.db"
-        context = committed_app(url, **config)
-        app = context.__enter__()
-        opened.append(context)
-        return app
-
-    yield _open
-    for context in reversed(opened):
-        context.__exit__(None, None, None)
 
 
 def door() -> SimpleNamespace:

@@ -82,6 +82,44 @@ def test_database_enforces_uniqueness_and_valid_values(app, db, make):
         nested.rollback()
 
 
+def test_join_links_migration_gives_existing_rows_their_tokens_and_defaults(tmp_path):
+    """0007 on a database with registrations: each gets its own token, attendances keep
+    having been check-ins, events have no recording."""
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}")
+    with app.app_context():
+        flask_migrate.upgrade(revision="0006_badges")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO users (id, email, name, phone, timezone, locale, active, "
+                "session_version, calendar_feed_version, application_alerts, created_at) "
+                "VALUES (1, 'a@example.org', 'A', '', 'UTC', 'en', true, 1, 1, 'immediate', "
+                "CURRENT_TIMESTAMP), (2, 'b@example.org', 'B', '', 'UTC', 'en', true, 1, 1, "
+                "'immediate', CURRENT_TIMESTAMP)"))
+            conn.execute(text(
+                "INSERT INTO events (id, kind, title, slug, summary, description, "
+                "target_country, target_city, venue, online_url, timezone, starts_at, ends_at, "
+                "requires_approval, status, calendar_sequence, created_at, updated_at) VALUES "
+                "(1, 'webinar', 'W', 'w', '', '', 'SG', '', '', '', 'UTC', "
+                "'2027-01-01 10:00:00', '2027-01-01 11:00:00', false, 'published', 0, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            for reg_id, user_id in ((1, 1), (2, 2)):
+                conn.execute(text(
+                    "INSERT INTO registrations (id, event_id, user_id, status, role, applied_at, "
+                    "calendar_sequence, badge_code, updated_at) VALUES "
+                    f"({reg_id}, 1, {user_id}, 'approved', 'delegate', CURRENT_TIMESTAMP, 0, "
+                    f"'CODE{reg_id}', CURRENT_TIMESTAMP)"))
+            conn.execute(text("INSERT INTO attendances (registration_id, recorded_at) "
+                              "VALUES (1, CURRENT_TIMESTAMP)"))
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            tokens = conn.execute(text("SELECT join_token FROM registrations")).scalars().all()
+            source = conn.execute(text("SELECT source FROM attendances")).scalar_one()
+            recording = conn.execute(text("SELECT recording_url FROM events")).scalar_one()
+        assert len(set(tokens)) == 2 and all(len(t) == 43 for t in tokens)
+        assert (source, recording) == ("check_in", "")
+        db.engine.dispose()
+
+
 def test_rebuilding_registrations_on_sqlite_keeps_their_answers(tmp_path):
     """0006 rebuilds the registrations table (its new badge code becomes NOT NULL); with
     foreign keys on, dropping the old table would cascade to every answer. Upgrading a

@@ -24,7 +24,6 @@ from tests.live import (
     LOCKED,
     add_race_routes,
     apply_race,
-    committed_app,
     counts,
     instant_webinar,
     recorded_logs,
@@ -38,27 +37,6 @@ from webapp.services import registrations
 from webapp.services.errors import NoSeat
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture
-def open_app(request, tmp_path, database_url):
-    """`open_app(**config)`: a committed app on this test's database, context pushed."""
-    opened = []
-
-    def _open(backend: str, **config):
-        if backend == "postgres":
-            request.getfixturevalue("app")  # the session's app has migrated the database
-            url = database_url
-        else:
-            url = f"sqlite:///{tmp_path}/race-{len(opened)}.db"
-        context = committed_app(url, **config)
-        app = context.__enter__()
-        opened.append(context)
-        return app
-
-    yield _open
-    for context in reversed(opened):
-        context.__exit__(None, None, None)
 
 
 def in_threads(app, jobs: list, *, together: bool = True) -> list:

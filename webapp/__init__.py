@@ -69,6 +69,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         checkin,
         delegation,
         desk,
+        join,
         organization,
         public,
     )
@@ -85,6 +86,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(calendar.bp)
     app.register_blueprint(badges.bp)
     app.register_blueprint(checkin.bp)
+    app.register_blueprint(join.bp)
 
     from . import cli
 

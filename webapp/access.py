@@ -16,7 +16,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import Select, false, or_, select, true
 
-from .extensions import login_manager
+from .extensions import db, login_manager
 from .models import (
     BadgeBatch,
     DelegationMessage,
@@ -179,6 +179,13 @@ def _can_get_badge(user: Any, reg: Registration) -> bool:
     return _is_self(user, reg) or _can_decide_registration(user, reg)
 
 
+def _can_join(user: Any, reg: Registration) -> bool:
+    """A personal join link is shown to its own approved registrant of an online event
+    (the link itself needs no sign-in: whoever holds it is let in)."""
+    return (reg.status == RegistrationStatus.APPROVED and _is_self(user, reg)
+            and reg.event.status != EventStatus.CANCELLED and reg.event.meets_online)
+
+
 def _can_print_badges(user: Any, event: Event) -> bool:
     """An event's batch of badges: organizers (all of them), and partner managers (their
     own clusters' delegates, see `delegates_served_by`)."""
@@ -221,6 +228,7 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "event.badges": _can_print_badges,
     "event.checkin": _can_check_in,
     "registration.badge": _can_get_badge,
+    "registration.join": _can_join,
     "batch.view": _owns_batch,
     "registration.contact": _can_see_contact,
     "registration.apply_on_behalf": _can_apply_on_behalf,
@@ -238,6 +246,17 @@ def can(user: Any, action: str, target: Any = None) -> bool:
     except KeyError:
         raise ValueError(f"unknown action {action!r}") from None
     return bool(rule(user, target))
+
+
+def authorized_event(event_id: int, action: str) -> Event:
+    """The event `event_id` for an endpoint that performs `action` on it: 404 when the
+    user may not see it (unknown ids alike), 403 when they see it but the role lacks
+    `action`."""
+    event = db.session.get(Event, event_id)
+    if event is None:
+        abort(404)
+    authorize(action, event, visible_action="event.view")
+    return event
 
 
 def authorize(action: str, target: Any, *, visible_action: str | None = None) -> None:

@@ -44,9 +44,12 @@ def init_app(app: Flask) -> None:
         zone_label=localtime.zone_label,
         your_time=your_time,
     )
+    from .services import join
     from .services.names import role_label
 
     app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.globals["join_link"] = join.link
+    app.jinja_env.globals["online_sessions"] = join.online_sessions
 
     @app.context_processor
     def inject_policy():

@@ -97,3 +97,13 @@ def viewer_span(start: datetime, end: datetime, event_tz: str, viewer_tz: str | 
         last = format_datetime(end, f"{DAY_FORMAT}, {TIME_FORMAT}", tzinfo=viewer, locale=locale)
     span = first if start == end else f"{first} – {last}"
     return f"{span} in your time ({zone_label(viewer_tz, start)})"
+
+
+def known_zone(tz_name: str | None, fallback: str = "UTC") -> str:
+    """`tz_name` when it names a zone this server knows, else `fallback` (a stale or empty
+    name in a profile must not break a page)."""
+    try:
+        ZoneInfo(tz_name or "")
+    except (KeyError, ValueError):
+        return fallback
+    return tz_name  # type: ignore[return-value]

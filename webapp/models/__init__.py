@@ -1,6 +1,6 @@
 """The domain model, one module per aggregate."""
 
-from .attendance import Attendance
+from .attendance import Attendance, AttendanceSource
 from .audit import AuditEntry
 from .badge import BadgeBatch, BadgeFormat, BatchStatus
 from .event import (
@@ -44,6 +44,7 @@ __all__ = [
     "AlertFrequency",
     "Answer",
     "Attendance",
+    "AttendanceSource",
     "AuditEntry",
     "BadgeBatch",
     "BadgeFormat",

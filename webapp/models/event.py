@@ -92,6 +92,8 @@ class Event(db.Model):
     venue: Mapped[str] = mapped_column(String(300), default="")
     # Never shown publicly; the webinar issue hands it out through personal join links.
     online_url: Mapped[str] = mapped_column(String(500), default="")
+    # Where the recording can be watched once the event is over (set after the end).
+    recording_url: Mapped[str] = mapped_column(String(500), default="")
     timezone: Mapped[str] = mapped_column(String(64))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -141,6 +143,13 @@ class Event(db.Model):
     @property
     def is_online(self) -> bool:
         return self.kind == EventKind.WEBINAR
+
+    @property
+    def meets_online(self) -> bool:
+        """Whether approved registrants get a personal join link: webinars, and any event
+        or agenda session with a meeting address."""
+        return self.is_online or bool(self.online_url) or any(
+            s.online_url for s in self.sessions)
 
     def registration_is_open(self, now: datetime) -> bool:
         if self.status != EventStatus.PUBLISHED or now >= self.ends_at:

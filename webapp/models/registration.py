@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .event import Event, Question
 from .partner import Partner
-from .types import UTCDateTime, new_badge_code, str_enum, utcnow
+from .types import UTCDateTime, new_badge_code, new_join_token, str_enum, utcnow
 from .user import User
 
 if TYPE_CHECKING:
@@ -88,6 +88,9 @@ class Registration(db.Model):
     # What the badge's QR code and its printed code carry: random, so it says nothing of
     # the person and cannot be guessed (see services.badges.new_badge_code).
     badge_code: Mapped[str] = mapped_column(String(16), unique=True, default=new_badge_code)
+    # The key of the personal join link (/join/<token>) of an online event: whoever holds
+    # the link may follow it, so it is random and long enough never to be guessed.
+    join_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_join_token)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     event: Mapped[Event] = relationship()

@@ -71,3 +71,12 @@ def badge_check_symbol(body: str) -> str:
 def new_badge_code() -> str:
     body = "".join(secrets.choice(BADGE_ALPHABET) for _ in range(BADGE_CODE_RANDOM))
     return body + badge_check_symbol(body)
+
+
+# A personal join link's token: 32 random bytes (256 bits), URL-safe base 64 (43
+# characters), so the link itself is the key and cannot be guessed.
+JOIN_TOKEN_BYTES = 32
+
+
+def new_join_token() -> str:
+    return secrets.token_urlsafe(JOIN_TOKEN_BYTES)

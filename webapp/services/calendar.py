@@ -46,7 +46,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, tokens
+from . import audit, join, tokens
 from .notifications import absolute_url
 
 PRODID = "-//SmartCityTech//Beachhead//EN"
@@ -189,8 +189,8 @@ def _event_components(
     cancelled = cancelled or event.status == EventStatus.CANCELLED
     bump = 1 if cancelled else 0
     url = event_url(event)
-    # The online join URL never goes into a file: online entries point at the event page
-    # (the webinar issue hands out personal join links there).
+    # The meeting address never goes into a file: online entries point at the event page
+    # (each delegate's personal join link goes into their own invitation only).
     if not event.sessions:
         return [_new_vevent(
             event_uid(event), event.title, _event_span(event),
@@ -297,13 +297,21 @@ def invitation(registration: Registration, method: str, *, sequence: int) -> str
     user = registration.user
     now = utcnow()
     zones = _Zones()
-    url = event_url(event)
     cancelled = method == "CANCEL"
+    url = event_url(event)
+    description = _join(event.summary, _agenda_text(event), url)
+    if event.meets_online and not cancelled:
+        # The delegate's own join link takes the event page's place: the entry is what
+        # they click at the start. It is personal, and this file goes to them alone.
+        url = join.link(registration)
+        sessions = "\n".join(f"{s.title}: {join.link(registration, s)}"
+                             for s in join.online_sessions(event))
+        description = _join(event.summary, _agenda_text(event), f"Join online: {url}",
+                            sessions, f"Event page: {event_url(event)}")
     vevent = _new_vevent(
         registration.calendar_uid or event_uid(event), event.title, _event_span(event),
         sequence=sequence, cancelled=cancelled, now=now, location=_location(event), url=url,
-        description=_join(event.summary, _agenda_text(event), url),
-        zones=zones, tzid=event.timezone,
+        description=description, zones=zones, tzid=event.timezone,
     )
     organizer = vCalAddress(current_app.config["CALENDAR_ORGANIZER"])
     organizer.params["cn"] = vText(current_app.config["PARTNERSHIP_NAME"])

@@ -34,6 +34,7 @@ from ..models import (
     RegistrationStatus,
     SessionKind,
     User,
+    utcnow,
 )
 from . import audit, questions, registration_mail, registrations
 from .errors import InvalidTransition
@@ -79,6 +80,7 @@ class EventDetails:
     target_city: str = ""
     venue: str = ""
     online_url: str = ""
+    recording_url: str = ""
     registration_opens_local: datetime | None = None
     registration_closes_local: datetime | None = None
     capacity: int | None = None
@@ -174,6 +176,8 @@ def _event_values(
                                      details.target_country, "target_country")
     values["online_url"] = check(check_web_address, details.online_url,
                                  "online_url")
+    values["recording_url"] = check(check_web_address, details.recording_url,
+                                    "recording_url")
     if title or details.slug:
         values["slug"] = check(lambda: free_slug(
             Event.slug, details.slug or title, own_id=own_id, explicit=bool(details.slug)))
@@ -201,6 +205,11 @@ def _event_values(
         starts, ends = values["starts_at"], values["ends_at"]
         if starts and ends and ends <= starts:
             problems.add("ends_local", "The event must end after it starts.")
+        if values.get("recording_url") and (ends is None or ends > utcnow()):
+            # A recording of an event not yet held can only be a mistake (or the meeting
+            # address pasted in the wrong field); join links would offer it too early.
+            problems.add("recording_url", "The event has not ended yet: add the recording "
+                                          "link once it is over.")
         opens, closes = values["registration_opens_at"], values["registration_closes_at"]
         if opens and closes and closes <= opens:
             problems.add("registration_closes_local", "Registration must close after it opens.")

@@ -76,7 +76,9 @@ def registrations_list():
         select(Registration)
         .join(Registration.event)
         .where(Registration.user_id == current_user.id)
-        .options(joinedload(Registration.event), joinedload(Registration.responsible_partner))
+        # The sessions too: whether an event meets online (a join link) asks its agenda.
+        .options(joinedload(Registration.event).selectinload(Event.sessions),
+                 joinedload(Registration.responsible_partner))
         .order_by(Event.starts_at.desc())
     ).all()
     return render_template("account/registrations.html", registrations=regs, now=utcnow())

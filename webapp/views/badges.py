@@ -68,11 +68,7 @@ def registration_badge(registration_id: int):
 
 
 def _event(event_id: int) -> Event:
-    event = db.session.get(Event, event_id)
-    if event is None:
-        abort(404)
-    access.authorize("event.badges", event, visible_action="event.view")
-    return event
+    return access.authorized_event(event_id, "event.badges")
 
 
 def _partner_choices(event: Event) -> list[tuple[str, str]]:

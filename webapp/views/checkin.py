@@ -28,11 +28,7 @@ bp = Blueprint("checkin", __name__)
 
 
 def _event(event_id: int) -> Event:
-    event = db.session.get(Event, event_id)
-    if event is None:
-        abort(404)
-    access.authorize("event.checkin", event, visible_action="event.view")
-    return event
+    return access.authorized_event(event_id, "event.checkin")
 
 
 def _session_choices(event: Event) -> list[tuple[str, str]]:

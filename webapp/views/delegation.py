@@ -9,7 +9,7 @@ does not reach its delegation). The list, the CSV and the XLSX all come from
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -24,11 +24,7 @@ bp = Blueprint("delegation", __name__, url_prefix="/events/<int:event_id>")
 
 
 def _event(event_id: int, action: str) -> Event:
-    event = db.session.get(Event, event_id)
-    if event is None:
-        abort(404)
-    access.authorize(action, event, visible_action="event.view")
-    return event
+    return access.authorized_event(event_id, action)
 
 
 @bp.get("/delegation")
