@@ -1,7 +1,9 @@
 """Flask commands: `flask --app wsgi create-admin EMAIL`, `flask --app wsgi demo`,
-`flask --app wsgi tick` (run it from cron every few minutes), `flask --app wsgi outbox`."""
+`flask --app wsgi tick` (run it from cron every minute), `flask --app wsgi outbox`."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
@@ -9,7 +11,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from .extensions import db
-from .models import OutboxStatus, User
+from .models import OutboxStatus, User, utcnow
 from .services import accounts
 from .services.errors import DomainError
 
@@ -21,24 +23,48 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(tick_command)
 
 
+def _instant(ctx, param, value: str | None) -> datetime | None:
+    """--now: an ISO 8601 time with its UTC offset (or Z); a bare local time is ambiguous."""
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time, such as "
+                                 "2027-03-01T09:00:00+01:00.") from None
+    if at.tzinfo is None:
+        raise click.BadParameter("give the time with its UTC offset, such as "
+                                 "2027-03-01T09:00:00+01:00 or 2027-03-01T08:00:00Z.")
+    return at.astimezone(UTC)
+
+
 @click.command("tick")
+@click.option("--now", "now", callback=_instant, metavar="ISO-TIME",
+              help="Find the reminders due as of this instant (ISO 8601 with offset); "
+                   "default: now. Digests, retries and badge files keep the real clock.")
 @with_appcontext
-def tick_command() -> None:
-    """Do what is due: the daily digests, then every mail due (retries included), and
-    drop the badge files kept past their hour.
+def tick_command(now: datetime | None) -> None:
+    """Do what is due: event reminders, the daily digests, then every mail due (retries
+    included), and drop the badge files kept past their hour.
 
-    Idempotent and safe to overlap, so cron can run it every few minutes.
+    Idempotent and safe to overlap, so cron can run it every minute (reminders found more
+    than 15 minutes late are skipped).
     """
-    from .services import badge_batches, notifications, registration_mail
+    from .services import badge_batches, notifications, registration_mail, reminders
 
-    # Digests first: they are outbox rows too, and go out in this same tick.
+    now = now or utcnow()
+    # --now moves only the reminders' clock: a digest cut or a file purge in the future
+    # would suppress digests and drop files until the real clock caught up.
+    # Reminders and digests first: they are outbox rows too, and go out in this same tick.
+    due = reminders.queue_due(now)
     digests = registration_mail.queue_due_digests()
     sent = notifications.send_due(limit=1000)
     left = notifications.counts()
     purged = badge_batches.purge_expired()
     db.session.commit()
     click.echo(
-        f"tick: {digests} digest(s) queued, {sent} message(s) sent; outbox: "
+        f"tick: {due.queued} reminder(s) queued, {due.skipped} skipped as late; "
+        f"{digests} digest(s) queued, {sent} message(s) sent; outbox: "
         f"{left[OutboxStatus.PENDING]} pending, {left[OutboxStatus.FAILED]} failed; "
         f"{purged} expired badge file(s) dropped."
     )

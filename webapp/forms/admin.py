@@ -95,6 +95,8 @@ class EventForm(FlaskForm):
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=300)])
     online_url = StringField(_l("Online join address"), validators=[Optional(), Length(max=500)])
     recording_url = StringField(_l("Recording link"), validators=[Optional(), Length(max=500)])
+    reminder_offsets = StringField(_l("Reminders before the start"),
+                                   validators=[Optional(), Length(max=100)])
     timezone = StringField(_l("Timezone"), validators=[InputRequired(), Length(max=64)],
                            render_kw={"list": "timezone-options", "autocomplete": "off"})
     starts_local = DateTimeLocalField(_l("Starts (local time)"), format=LOCAL_FORMATS,

@@ -4,6 +4,7 @@ from .attendance import Attendance, AttendanceSource
 from .audit import AuditEntry
 from .badge import BadgeBatch, BadgeFormat, BatchStatus
 from .event import (
+    DEFAULT_REMINDER_OFFSETS,
     MISSION_KINDS,
     Event,
     EventKind,
@@ -34,11 +35,13 @@ from .registration import (
     Registration,
     RegistrationStatus,
 )
+from .reminder import ReminderDelivery, ReminderStatus
 from .security import ThrottleHit, UsedToken
 from .types import new_badge_code, utcnow
 from .user import AlertFrequency, Role, RoleGrant, User, normalize_email
 
 __all__ = [
+    "DEFAULT_REMINDER_OFFSETS",
     "DIRECT_ROLES",
     "MISSION_KINDS",
     "AlertFrequency",
@@ -70,6 +73,8 @@ __all__ = [
     "QuestionKind",
     "Registration",
     "RegistrationStatus",
+    "ReminderDelivery",
+    "ReminderStatus",
     "Role",
     "RoleGrant",
     "SessionKind",

@@ -6,12 +6,15 @@ import enum
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .partner import Partner
 from .types import UTCDateTime, str_enum, utcnow
+
+# A day and an hour before the start.
+DEFAULT_REMINDER_OFFSETS = (1440, 60)
 
 
 class EventKind(enum.StrEnum):
@@ -106,6 +109,11 @@ class Event(db.Model):
     status: Mapped[EventStatus] = mapped_column(
         str_enum(EventStatus, "event_status"), default=EventStatus.DRAFT, index=True
     )
+    # Minutes before the start at which approved registrants of an online event are
+    # reminded (services.reminders); an empty list switches reminders off.
+    reminder_offsets: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_REMINDER_OFFSETS),
+        server_default=text("'[1440, 60]'"))
     # iCalendar SEQUENCE of the event's entries: bumped when its time or place changes.
     calendar_sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -50,6 +50,8 @@ def diff(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
 def plain(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if hasattr(value, "value"):

@@ -22,6 +22,7 @@ from .. import access
 from ..extensions import db
 from ..localtime import local_dates
 from ..models import (
+    DEFAULT_REMINDER_OFFSETS,
     Event,
     EventKind,
     EventQuota,
@@ -36,7 +37,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, questions, registration_mail, registrations
+from . import audit, questions, registration_mail, registrations, reminders
 from .errors import InvalidTransition
 from .fields import (
     EventCancelled,
@@ -81,6 +82,9 @@ class EventDetails:
     venue: str = ""
     online_url: str = ""
     recording_url: str = ""
+    # Minutes before the start, or the form's text ("24h, 1h"); empty: no reminders.
+    # None keeps an event's reminders as they are (a new event's: the default ones).
+    reminder_offsets: str | Sequence[int] | None = None
     registration_opens_local: datetime | None = None
     registration_closes_local: datetime | None = None
     capacity: int | None = None
@@ -178,6 +182,12 @@ def _event_values(
                                  "online_url")
     values["recording_url"] = check(check_web_address, details.recording_url,
                                     "recording_url")
+    if details.reminder_offsets is not None:
+        offsets = check(reminders.parse_offsets, details.reminder_offsets)
+        if offsets is not None:
+            values["reminder_offsets"] = offsets
+    elif own_id is None:
+        values["reminder_offsets"] = list(DEFAULT_REMINDER_OFFSETS)
     if title or details.slug:
         values["slug"] = check(lambda: free_slug(
             Event.slug, details.slug or title, own_id=own_id, explicit=bool(details.slug)))
@@ -413,6 +423,7 @@ def clone(actor: User | None, source: Event, days: int) -> Event:
         timezone=source.timezone, capacity=source.capacity,
         max_per_organization=source.max_per_organization,
         requires_approval=source.requires_approval, status=EventStatus.DRAFT,
+        reminder_offsets=list(source.reminder_offsets or ()),
         slug=free_slug(Event.slug, f"{source.slug}-copy", own_id=None, explicit=False),
         starts_at=_shift(source.starts_at, zone, days),
         ends_at=_shift(source.ends_at, zone, days),

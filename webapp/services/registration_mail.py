@@ -180,6 +180,17 @@ def _queue(recipient: User, subject: Callable[[], str], template: str, *,
                             calendar_method=invitation, **context)
 
 
+def next_invitation(reg: Registration, method: str) -> str:
+    """The registrant's next invitation file (see `_next_invitation`), for other mails
+    that carry one."""
+    return _next_invitation(reg, method)
+
+
+def recipient_zone(user: User) -> str:
+    """The zone the user's mail shows times in: their profile's, UTC when it is unusable."""
+    return _zone_name(user)
+
+
 def _zone_name(user: User) -> str:
     try:
         ZoneInfo(user.timezone)

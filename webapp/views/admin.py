@@ -52,7 +52,7 @@ from ..models import (
     SessionKind,
     User,
 )
-from ..services import events, fields, partners, questions, users
+from ..services import events, fields, partners, questions, reminders, users
 from ..services.fields import Refused
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -114,6 +114,9 @@ def _event_details(form: EventForm) -> events.EventDetails:
         target_country=form.target_country.data or "", target_city=form.target_city.data or "",
         venue=form.venue.data or "", online_url=form.online_url.data or "",
         recording_url=form.recording_url.data or "",
+        # A form posted without the field (an older page) leaves the reminders alone.
+        reminder_offsets=(form.reminder_offsets.data or "") if form.reminder_offsets.raw_data
+        else None,
         timezone=form.timezone.data or "", starts_local=form.starts_local.data,
         ends_local=form.ends_local.data,
         registration_opens_local=form.registration_opens_local.data,
@@ -130,6 +133,7 @@ def _event_form_data(event: Event) -> dict:
         description=event.description, target_country=event.target_country,
         target_city=event.target_city, venue=event.venue, online_url=event.online_url,
         recording_url=event.recording_url,
+        reminder_offsets=reminders.format_offsets(event.reminder_offsets or ()),
         timezone=event.timezone, starts_local=_local(event.starts_at, event),
         ends_local=_local(event.ends_at, event),
         registration_opens_local=_local(event.registration_opens_at, event),
@@ -199,6 +203,7 @@ def event_new():
     form = EventForm(partners=_all_partners())
     if request.method == "GET":
         form.requires_approval.data = True
+        form.reminder_offsets.data = reminders.format_offsets(reminders.default_offsets())
         form.organizer_ids.data = sorted(access.managed_partner_ids(current_user))
     elif form.validate_on_submit():
         try:

@@ -1,0 +1,474 @@
+"""Reminders before online events (webapp/services/reminders.py): due a day and an hour
+before the start, sent once however many ticks run (two at once included, on SQLite and
+PostgreSQL), skipped when found too late, following the event when it moves, only to
+approved registrants of published online events; the mail itself through a real SMTP
+server; `flask tick --now`; and the offsets in the event form.
+
+The clock is always explicit: `queue_due(now)`, `tick --now`, or freezegun."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import timedelta
+from html import unescape
+from types import SimpleNamespace
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import delete, func, select
+
+from tests.conftest import csrf_token, login
+from tests.factories import Factory, at
+from webapp.extensions import db as _db
+from webapp.models import (
+    Event,
+    EventKind,
+    OutboxMessage,
+    ReminderDelivery,
+    ReminderStatus,
+)
+from webapp.models import RegistrationStatus as S
+from webapp.services import events, join, notifications, registrations, reminders
+from webapp.services.fields import Refused
+
+BASE = "http://127.0.0.1:5000"
+MEETING = "https://meet.example.com/j/reminded-room"
+# 10:00 in New York (UTC-5 in winter), for an hour and a half.
+STARTS = at(2027, 2, 10, 15, 0)
+ENDS = STARTS + timedelta(minutes=90)
+DAY_BEFORE = STARTS - timedelta(hours=24)
+HOUR_BEFORE = STARTS - timedelta(hours=1)
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture
+def organizing(make):
+    return make.partner(name="Organizing Cluster")
+
+
+@pytest.fixture
+def cluster(make):
+    return make.partner(name="Smart City Cluster Gent")
+
+
+@pytest.fixture
+def organizer(make, organizing):
+    return make.manager(organizing, email="organizer@example.org")
+
+
+@pytest.fixture
+def webinar(make, organizing):
+    return make.event(kind=EventKind.WEBINAR, organizers=[organizing], title="Meet Boston",
+                      slug="meet-boston", timezone="America/New_York", target_country="US",
+                      target_city="Boston", starts_at=STARTS, ends_at=ENDS,
+                      online_url=MEETING, registration_opens_at=None)
+
+
+@pytest.fixture
+def member(make, cluster):
+    return make.user(make.organization(cluster), email="sme@example.org", name="Sofie Sme",
+                     timezone="Asia/Singapore")
+
+
+@pytest.fixture
+def seat(make, webinar, member, organizer):
+    return make.registration(webinar, member, S.SUBMITTED, S.APPROVED, actor=organizer)
+
+
+@pytest.fixture(autouse=True)
+def _empty_outbox(request):
+    if "open_app" in request.fixturenames:
+        return  # committed data of its own, outside the rolled-back session
+    db = request.getfixturevalue("db")
+    db.session.execute(delete(OutboxMessage))
+    db.session.commit()
+
+
+def reminder_mails(db) -> list[OutboxMessage]:
+    return db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.subject.like("Starts in %"))
+        .order_by(OutboxMessage.id)).all()
+
+
+def deliveries(db, reg) -> list[ReminderDelivery]:
+    return db.session.scalars(select(ReminderDelivery).where(
+        ReminderDelivery.registration_id == reg.id).order_by(ReminderDelivery.id)).all()
+
+
+# --------------------------------------------------------------------------- when
+
+
+def test_reminders_are_due_a_day_and_an_hour_before_the_start(db, seat):
+    assert reminders.queue_due(DAY_BEFORE - timedelta(minutes=1)) == reminders.Tally(0, 0)
+    assert reminders.queue_due(DAY_BEFORE) == reminders.Tally(1, 0)
+    assert [m.subject for m in reminder_mails(db)] == ["Starts in 24 hours: Meet Boston"]
+    assert reminders.queue_due(HOUR_BEFORE - timedelta(minutes=1)) == reminders.Tally(0, 0)
+    assert reminders.queue_due(HOUR_BEFORE + timedelta(minutes=3)) == reminders.Tally(1, 0)
+    assert [m.subject for m in reminder_mails(db)] == [
+        "Starts in 24 hours: Meet Boston", "Starts in 1 hour: Meet Boston"]
+    rows = deliveries(db, seat)
+    assert [(r.offset_minutes, r.due_at, r.status) for r in rows] == [
+        (1440, DAY_BEFORE, ReminderStatus.SENT), (60, HOUR_BEFORE, ReminderStatus.SENT)]
+    assert [r.outbox_message_id for r in rows] == [m.id for m in reminder_mails(db)]
+
+
+def test_each_reminder_is_queued_once_across_repeated_ticks(db, seat):
+    for minutes in (0, 0, 1, 5, 14):
+        reminders.queue_due(DAY_BEFORE + timedelta(minutes=minutes))
+    assert len(reminder_mails(db)) == 1
+    assert len(deliveries(db, seat)) == 1
+
+
+def test_a_tick_with_nothing_new_to_remind_takes_no_write_transaction(db, webinar, seat):
+    assert reminders._events_with_due_reminders(DAY_BEFORE) == [webinar.id]
+    reminders.queue_due(DAY_BEFORE)
+    assert reminders._events_with_due_reminders(DAY_BEFORE + timedelta(minutes=1)) == []
+    assert reminders._events_with_due_reminders(HOUR_BEFORE) == [webinar.id]
+
+
+def test_a_reminder_found_16_minutes_late_is_skipped_not_sent(db, seat):
+    assert reminders.queue_due(DAY_BEFORE + timedelta(minutes=16)) == reminders.Tally(0, 1)
+    assert reminder_mails(db) == []
+    [row] = deliveries(db, seat)
+    assert (row.offset_minutes, row.status, row.outbox_message_id) == (
+        1440, ReminderStatus.SKIPPED, None)
+    # Recorded: a later tick does not send it either.
+    assert reminders.queue_due(DAY_BEFORE + timedelta(minutes=17)) == reminders.Tally(0, 0)
+    assert reminder_mails(db) == []
+
+
+def test_a_reminder_found_14_minutes_late_is_still_sent(db, seat):
+    assert reminders.queue_due(DAY_BEFORE + timedelta(minutes=14)) == reminders.Tally(1, 0)
+    assert [m.subject for m in reminder_mails(db)] == ["Starts in 24 hours: Meet Boston"]
+
+
+def test_after_downtime_only_the_reminder_still_in_time_goes_out(db, seat):
+    # Down from the day before until just after the hour mark: the 24 h one is long late.
+    assert reminders.queue_due(HOUR_BEFORE + timedelta(minutes=2)) == reminders.Tally(1, 1)
+    assert [m.subject for m in reminder_mails(db)] == ["Starts in 1 hour: Meet Boston"]
+    assert {(r.offset_minutes, r.status) for r in deliveries(db, seat)} == {
+        (1440, ReminderStatus.SKIPPED), (60, ReminderStatus.SENT)}
+
+
+def _details(event, **overrides) -> events.EventDetails:
+    zone = event.zone
+    values = dict(
+        kind=event.kind, title=event.title, timezone=event.timezone,
+        starts_local=event.starts_at.astimezone(zone).replace(tzinfo=None),
+        ends_local=event.ends_at.astimezone(zone).replace(tzinfo=None),
+        target_country=event.target_country, target_city=event.target_city,
+        slug=event.slug, online_url=event.online_url,
+        organizer_ids=[p.id for p in event.organizers],
+    )
+    values.update(overrides)
+    return events.EventDetails(**values)
+
+
+def test_when_the_event_moves_its_reminders_follow(db, webinar, seat, organizer):
+    assert reminders.queue_due(DAY_BEFORE) == reminders.Tally(1, 0)
+    later = timedelta(days=2)
+    with freeze_time(DAY_BEFORE + timedelta(minutes=5)):
+        events.update(organizer, webinar, _details(
+            webinar, starts_local=_details(webinar).starts_local + later,
+            ends_local=_details(webinar).ends_local + later))
+    db.session.delete(db.session.get(OutboxMessage, reminder_mails(db)[0].id))
+    db.session.commit()
+    # The old hour mark means nothing any more; the new day mark sends anew.
+    assert reminders.queue_due(HOUR_BEFORE) == reminders.Tally(0, 0)
+    assert reminders.queue_due(DAY_BEFORE + later) == reminders.Tally(1, 0)
+    [mail] = reminder_mails(db)
+    assert mail.subject == "Starts in 24 hours: Meet Boston"
+    assert "Fri 12 Feb 2027, 10:00 (New York, UTC-5)" in mail.body_text
+    assert [(r.due_at, r.status) for r in deliveries(db, seat)] == [
+        (DAY_BEFORE, ReminderStatus.SENT), (DAY_BEFORE + later, ReminderStatus.SENT)]
+
+
+def test_moving_the_event_earlier_past_a_mark_skips_that_reminder(db, webinar, seat, organizer):
+    with freeze_time(DAY_BEFORE - timedelta(hours=3)):
+        events.update(organizer, webinar, _details(
+            webinar, starts_local=_details(webinar).starts_local - timedelta(hours=4),
+            ends_local=_details(webinar).ends_local - timedelta(hours=4)))
+    # Its new day mark passed an hour ago, before anyone could send it.
+    now = DAY_BEFORE - timedelta(hours=3)
+    assert reminders.queue_due(now) == reminders.Tally(0, 1)
+    assert reminder_mails(db) == []
+
+
+# --------------------------------------------------------------------------- who
+
+
+def test_no_reminders_when_the_event_switches_them_off(db, webinar, seat):
+    webinar.reminder_offsets = []
+    db.session.commit()
+    for now in (DAY_BEFORE, HOUR_BEFORE):
+        assert reminders.queue_due(now) == reminders.Tally(0, 0)
+    assert reminder_mails(db) == [] and deliveries(db, seat) == []
+
+
+def test_custom_offsets_are_followed(db, webinar, seat):
+    webinar.reminder_offsets = [90]
+    db.session.commit()
+    assert reminders.queue_due(DAY_BEFORE) == reminders.Tally(0, 0)
+    assert reminders.queue_due(STARTS - timedelta(minutes=90)) == reminders.Tally(1, 0)
+    assert [m.subject for m in reminder_mails(db)] == ["Starts in 90 minutes: Meet Boston"]
+
+
+def test_only_approved_registrants_of_published_online_events_are_reminded(
+    db, make, cluster, organizing, organizer, webinar, seat
+):
+    pending = make.registration(webinar, make.user(make.organization(cluster)), S.SUBMITTED)
+    gone = make.registration(webinar, make.user(make.organization(cluster)), S.SUBMITTED,
+                             S.APPROVED, actor=organizer)
+    registrations.withdraw(gone.id, actor=gone.user)
+    on_site = make.event(organizers=[organizing], starts_at=STARTS, ends_at=ENDS + timedelta(
+        days=1), title="Boston mission")
+    visitor = make.registration(on_site, make.user(make.organization(cluster)), S.SUBMITTED,
+                                S.APPROVED, actor=organizer)
+    draft = make.event(kind=EventKind.WEBINAR, organizers=[organizing], starts_at=STARTS,
+                       ends_at=ENDS, status="draft", title="Draft webinar")
+    drafted = make.registration(draft, make.user(make.organization(cluster)), S.SUBMITTED,
+                                S.APPROVED, actor=organizer)
+    db.session.execute(delete(OutboxMessage))
+    db.session.commit()
+
+    reminders.queue_due(DAY_BEFORE)
+    assert [m.to_address for m in reminder_mails(db)] == [seat.user.email]
+    for reg in (pending, gone, visitor, drafted):
+        assert deliveries(db, reg) == []
+
+
+def test_a_mission_with_a_meeting_address_is_reminded(db, make, organizing, cluster, organizer):
+    mission = make.event(organizers=[organizing], starts_at=STARTS, ends_at=ENDS,
+                         online_url=MEETING, title="Hybrid mission")
+    make.registration(mission, make.user(make.organization(cluster)), S.SUBMITTED,
+                      S.APPROVED, actor=organizer)
+    db.session.commit()
+    assert reminders.queue_due(DAY_BEFORE) == reminders.Tally(1, 0)
+
+
+# --------------------------------------------------------------------------- the mail
+
+
+def test_the_reminder_mail_shows_both_times_the_join_link_and_the_calendar_entry(
+    app, db, seat, mailbox
+):
+    reminders.queue_due(DAY_BEFORE)
+    assert notifications.send_due() == 1
+    [message] = mailbox.to("sme@example.org")
+    assert message["Subject"] == "Starts in 24 hours: Meet Boston"
+    text = mailbox.text(message)
+    assert "Starts in your time: Wed 10 Feb 2027, 23:00 (Singapore, UTC+8)" in text
+    assert "Starts in the event's time: Wed 10 Feb 2027, 10:00 (New York, UTC-5)" in text
+    assert f"{BASE}/join/{seat.join_token}" in text
+    assert join.link(seat) in text
+    assert MEETING not in text
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "(Singapore, UTC+8)" in html and "(New York, UTC-5)" in html
+    assert f"{BASE}/join/{seat.join_token}" in html
+    [ics] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    assert ics.get_param("method") == "REQUEST"
+    body = ics.get_content()
+    assert "METHOD:REQUEST" in body and "SUMMARY:Meet Boston" in body
+    assert f"UID:registration-{seat.id}@" in body
+    assert "TZID=America/New_York:20270210T100000" in body
+    assert MEETING not in body
+
+
+def test_the_reminder_repeats_the_invitation_the_registrant_holds(db, seat, organizer):
+    # Approval sent invitation SEQUENCE 0; a move sent SEQUENCE 1 with the same UID.
+    seat.calendar_uid = f"registration-{seat.id}@beachhead.test"
+    seat.calendar_sequence = 1
+    db.session.commit()
+    reminders.queue_due(DAY_BEFORE)
+    [mail] = reminder_mails(db)
+    assert f"UID:registration-{seat.id}@beachhead.test" in mail.calendar
+    assert "SEQUENCE:1\r\n" in mail.calendar
+    db.session.refresh(seat)
+    assert (seat.calendar_sequence, seat.calendar_uid) == (
+        1, f"registration-{seat.id}@beachhead.test")
+
+
+def test_a_registrant_without_an_invitation_yet_gets_the_first_one(db, seat):
+    assert seat.calendar_uid is None
+    reminders.queue_due(DAY_BEFORE)
+    [mail] = reminder_mails(db)
+    db.session.refresh(seat)
+    assert seat.calendar_uid is not None and seat.calendar_sequence == 0
+    assert f"UID:{seat.calendar_uid}" in mail.calendar and "SEQUENCE:0\r\n" in mail.calendar
+
+
+# --------------------------------------------------------------------------- flask tick
+
+
+def _tick(app, *args: str):
+    return app.test_cli_runner().invoke(args=["tick", *args])
+
+
+def test_tick_now_queues_and_sends_the_reminders_due_then(app, db, seat, mailbox):
+    result = _tick(app, "--now", "2027-02-09T10:02:00-05:00")
+    assert result.exit_code == 0, result.output
+    assert "1 reminder(s) queued, 0 skipped as late" in result.output
+    assert [m["Subject"] for m in mailbox.to("sme@example.org")] == [
+        "Starts in 24 hours: Meet Boston"]
+    again = _tick(app, "--now", "2027-02-09T15:05:00Z")
+    assert "0 reminder(s) queued, 0 skipped as late" in again.output
+    assert len(mailbox.to("sme@example.org")) == 1
+
+
+def test_tick_now_reports_the_late_ones_it_skipped(app, db, seat, mailbox):
+    result = _tick(app, "--now", "2027-02-10T14:05:00+00:00")
+    assert result.exit_code == 0, result.output
+    assert "1 reminder(s) queued, 1 skipped as late" in result.output
+    assert [m["Subject"] for m in mailbox.to("sme@example.org")] == [
+        "Starts in 1 hour: Meet Boston"]
+
+
+@pytest.mark.parametrize("value", ["2027-02-09T15:00:00", "tomorrow", "2027-13-01T00:00Z"])
+def test_tick_now_needs_a_time_with_its_offset(app, db, value):
+    result = _tick(app, "--now", value)
+    assert result.exit_code == 2
+    assert "--now" in result.output
+
+
+# --------------------------------------------------------------------------- two at once
+
+
+def committed_webinar(registrants: int) -> SimpleNamespace:
+    make = Factory()
+    organizing, cluster = make.partner(), make.partner()
+    organizer = make.manager(organizing)
+    event = make.event(kind=EventKind.WEBINAR, organizers=[organizing], starts_at=STARTS,
+                       ends_at=ENDS, online_url=MEETING, timezone="America/New_York")
+    regs = [make.registration(event, make.user(make.organization(cluster)), S.SUBMITTED,
+                              S.APPROVED, actor=organizer) for _ in range(registrants)]
+    _db.session.commit()
+    return SimpleNamespace(event_id=event.id, reg_ids=[r.id for r in regs])
+
+
+def in_threads(app, jobs: list) -> list:
+    """Run each job in its own thread and app context, released together by a barrier."""
+    results: list = [None] * len(jobs)
+    barrier = threading.Barrier(len(jobs))
+
+    def run(index: int, job) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                results[index] = job()
+            except Exception as error:
+                results[index] = error
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a tick never finished"
+    return results
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_two_ticks_at_once_queue_each_reminder_once(open_app, backend):
+    app = open_app(backend)
+    w = committed_webinar(registrants=5)
+    results = in_threads(app, [lambda: reminders.queue_due(DAY_BEFORE)] * 2)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sum(r.queued for r in results) == 5
+    _db.session.commit()  # a fresh read
+    rows = _db.session.scalars(select(ReminderDelivery).where(
+        ReminderDelivery.registration_id.in_(w.reg_ids))).all()
+    assert sorted(r.registration_id for r in rows) == sorted(w.reg_ids)
+    assert {r.status for r in rows} == {ReminderStatus.SENT}
+    messages = _db.session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.id.in_([r.outbox_message_id for r in rows]))).all()
+    assert len(messages) == 5
+    reminded = _db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.subject.like("Starts in 24 hours%")))
+    assert reminded == 5
+
+
+# --------------------------------------------------------------------------- the offsets
+
+
+@pytest.mark.parametrize("text, minutes", [
+    ("24h, 1h", [1440, 60]), ("1440, 60", [1440, 60]), ("60; 1440", [1440, 60]),
+    ("90m", [90]), ("2d, 30 min", [2880, 30]), ("", []), ("  ", []),
+])
+def test_offsets_are_read_in_hours_or_minutes(text, minutes):
+    assert reminders.parse_offsets(text) == minutes
+    assert reminders.parse_offsets(reminders.format_offsets(minutes)) == minutes
+
+
+@pytest.mark.parametrize("text, message", [
+    ("0", "zero or less is not allowed"),
+    ("24h, -1h", "zero or less is not allowed"),
+    ("-5", "zero or less is not allowed"),
+    ("1.5h", "is not a reminder time"),
+    ("soon", "is not a reminder time"),
+    ("1h, 60", "only once"),
+    ("1h, 2h, 3h, 4h, 5h, 6h", "At most 5"),
+    ("15d", "at most 14 days"),
+])
+def test_offsets_are_refused_with_a_clear_message(text, message):
+    with pytest.raises(Refused) as refused:
+        reminders.parse_offsets(text)
+    assert message in refused.value.errors["reminder_offsets"]
+
+
+def _event_form(event, **overrides) -> dict:
+    zone = event.zone
+    data = dict(
+        kind=event.kind.value, title=event.title, slug=event.slug, summary="", description="",
+        target_country=event.target_country, target_city=event.target_city, venue="",
+        online_url=event.online_url, recording_url="", timezone=event.timezone,
+        starts_local=event.starts_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        ends_local=event.ends_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        registration_opens_local="", registration_closes_local="", capacity="",
+        organizer_ids=[str(p.id) for p in event.organizers], host_ids=[],
+    )
+    data.update(overrides)
+    return data
+
+
+def _field_error(response, name) -> str:
+    match = re.search(rf'id="{name}-error"[^>]*>(.*?)</', response.get_data(as_text=True), re.S)
+    assert match, f"no error shown for {name}"
+    return unescape(match.group(1)).strip()
+
+
+def test_the_event_form_refuses_an_offset_of_zero_or_less_beside_its_field(
+    client, db, webinar, organizer
+):
+    db.session.commit()
+    login(client, organizer)
+    page = client.get(f"/admin/events/{webinar.id}").get_data(as_text=True)
+    assert 'value="24h, 1h"' in page
+    for bad in ("24h, 0", "-30m"):
+        form = _event_form(webinar, reminder_offsets=bad, csrf_token=csrf_token(client, "/"))
+        response = client.post(f"/admin/events/{webinar.id}", data=form)
+        assert response.status_code == 400
+        assert "zero or less is not allowed" in _field_error(response, "reminder_offsets")
+    db.session.expire_all()
+    assert db.session.get(Event, webinar.id).reminder_offsets == [1440, 60]
+
+    form = _event_form(webinar, reminder_offsets="2h, 15m", csrf_token=csrf_token(client, "/"))
+    assert client.post(f"/admin/events/{webinar.id}", data=form).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Event, webinar.id).reminder_offsets == [120, 15]
+
+    form = _event_form(webinar, reminder_offsets="", csrf_token=csrf_token(client, "/"))
+    assert client.post(f"/admin/events/{webinar.id}", data=form).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Event, webinar.id).reminder_offsets == []
+
+
+def test_a_new_event_gets_the_default_reminders(db, organizer, organizing):
+    event = events.create(organizer, events.EventDetails(
+        kind=EventKind.WEBINAR, title="Doing business in Singapore", timezone="Asia/Singapore",
+        starts_local=at(2027, 3, 1, 9, 0).replace(tzinfo=None),
+        ends_local=at(2027, 3, 1, 10, 0).replace(tzinfo=None),
+        target_country="SG", organizer_ids=[organizing.id]))
+    assert event.reminder_offsets == [1440, 60]

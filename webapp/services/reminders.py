@@ -1,0 +1,267 @@
+"""Reminders before online events: by default a day and an hour before the start, to
+every approved registrant, with the start in their own zone and the event's, their
+personal join link and the calendar entry.
+
+Each reminder is sent exactly once, whoever runs `flask tick` and however many run at
+once. A reminder is claimed by inserting its ReminderDelivery row, unique per
+registration, offset and due moment, in the transaction that queues its mail: a second
+sender's insert conflicts (on PostgreSQL it waits for the first transaction, then finds
+the row; on SQLite the write transaction is taken before anything is read), so it skips
+that reminder. The mail itself then leaves through the outbox, which claims each message
+before sending it.
+
+The due moment is part of the key: when an event moves, its reminders are due at new
+moments, and those are new rows, sent in their turn; the rows of the old moments stay as
+the record of what was sent.
+
+A reminder found more than LATE_LIMIT after its moment (the platform was down, or the
+registrant was approved meanwhile) is recorded as skipped, not sent: "starts in 24
+hours" arriving three hours before the start would mislead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import force_locale, ngettext
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..models import (
+    DEFAULT_REMINDER_OFFSETS,
+    Event,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+    ReminderDelivery,
+    ReminderStatus,
+    User,
+)
+from . import calendar, notifications, registration_mail
+from .fields import Refused
+from .locking import begin_write
+
+LATE_LIMIT = timedelta(minutes=15)
+MAX_REMINDERS = 5
+# The longest offset accepted: further ahead, a reminder is an announcement.
+MAX_OFFSET_MINUTES = 14 * 24 * 60
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What one run did: reminders queued for sending and reminders skipped as late."""
+
+    queued: int = 0
+    skipped: int = 0
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(self.queued + other.queued, self.skipped + other.skipped)
+
+
+# --------------------------------------------------------------------------- the offsets
+
+
+_OFFSET = re.compile(r"^([+-]?\d+)\s*(d|h|m|min)?$")
+_UNIT_MINUTES = {"d": 1440, "h": 60, "m": 1, "min": 1, None: 1}
+
+
+def parse_offsets(text: str | Sequence[int], field: str = "reminder_offsets") -> list[int]:
+    """The reminder offsets, in minutes, from "24h, 1h", "1440, 60" or a list of minutes;
+    longest first. Empty switches reminders off. Refuses offsets of zero or less,
+    fractions, duplicates and more than MAX_REMINDERS."""
+    if isinstance(text, str):
+        parts = [p.strip().lower() for p in re.split(r"[,;]", text)]
+        minutes = []
+        for part in filter(None, parts):
+            match = _OFFSET.match(part)
+            if match is None:
+                raise Refused(f"“{part}” is not a reminder time: write whole minutes or "
+                              "hours before the start, such as “24h, 1h” or “1440, 60”.",
+                              field)
+            minutes.append(int(match.group(1)) * _UNIT_MINUTES[match.group(2)])
+    else:
+        minutes = [int(m) for m in text]
+    if any(m <= 0 for m in minutes):
+        raise Refused("A reminder must come before the start: each offset must be a "
+                      "positive number of minutes or hours (zero or less is not allowed).",
+                      field)
+    if any(m > MAX_OFFSET_MINUTES for m in minutes):
+        raise Refused("A reminder can be sent at most 14 days before the start.", field)
+    if len(set(minutes)) != len(minutes):
+        raise Refused("Each reminder time can be given only once.", field)
+    if len(minutes) > MAX_REMINDERS:
+        raise Refused(f"At most {MAX_REMINDERS} reminders per event.", field)
+    return sorted(minutes, reverse=True)
+
+
+def format_offsets(minutes: Iterable[int]) -> str:
+    """"24h, 1h": the offsets as the event form shows them (parse_offsets reads it back)."""
+    return ", ".join(f"{m // 60}h" if m % 60 == 0 else f"{m}m" for m in minutes)
+
+
+def default_offsets() -> list[int]:
+    return list(DEFAULT_REMINDER_OFFSETS)
+
+
+# --------------------------------------------------------------------------- due reminders
+
+
+def queue_due(now: datetime) -> Tally:
+    """Claim and queue every reminder due at `now`; record the late ones as skipped.
+
+    Commits, one transaction per event. Safe to run in several processes at once.
+    """
+    total = Tally()
+    for event_id in _events_with_due_reminders(now):
+        total += _queue_event(event_id, now)
+    return total
+
+
+def _events_with_due_reminders(now: datetime) -> list[int]:
+    candidates = db.session.scalars(
+        select(Event)
+        .where(Event.status == EventStatus.PUBLISHED, Event.ends_at > now,
+               Event.starts_at <= now + timedelta(minutes=MAX_OFFSET_MINUTES))
+        .options(selectinload(Event.sessions))
+        .order_by(Event.id)
+    ).all()
+    due = [e.id for e in candidates if e.meets_online and _unhandled(e, now)]
+    # No read transaction may stay open into the claims (SQLite could not upgrade it).
+    db.session.commit()
+    return due
+
+
+def _unhandled(event: Event, now: datetime) -> bool:
+    """Whether some reminder of `event` due at `now` has no row yet: only then does the
+    event need a write transaction (a tick every minute would otherwise take one for
+    each event between its first reminder and its end)."""
+    due_at = [_due_at(event, m) for m in event.reminder_offsets or ()
+              if _due_at(event, m) <= now]
+    if not due_at:
+        return False
+    registrants = db.session.scalar(
+        select(func.count()).select_from(Registration).join(Registration.user)
+        .where(*_reminded(event)))
+    handled = db.session.scalar(
+        select(func.count()).select_from(ReminderDelivery)
+        .join(Registration, Registration.id == ReminderDelivery.registration_id)
+        .join(Registration.user)
+        .where(*_reminded(event), ReminderDelivery.due_at.in_(due_at)))
+    return handled < registrants * len(due_at)
+
+
+def _reminded(event: Event) -> tuple:
+    """The conditions on a registration (joined with its user) to be reminded."""
+    return (Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.APPROVED,
+            User.erased_at.is_(None), User.active.is_(True))
+
+
+def _due_at(event: Event, offset_minutes: int) -> datetime:
+    return event.starts_at - timedelta(minutes=offset_minutes)
+
+
+def _queue_event(event_id: int, now: datetime) -> Tally:
+    try:
+        begin_write()
+        event = db.session.get(Event, event_id, populate_existing=True)
+        tally = Tally()
+        if event is not None and event.status == EventStatus.PUBLISHED and event.meets_online:
+            tally = _claim_and_queue(event, now)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return tally
+
+
+def _claim_and_queue(event: Event, now: datetime) -> Tally:
+    due = [(m, _due_at(event, m)) for m in event.reminder_offsets or ()
+           if _due_at(event, m) <= now]
+    registrants = db.session.scalars(
+        select(Registration)
+        .join(Registration.user)
+        .where(*_reminded(event))
+        .options(joinedload(Registration.user))
+        .order_by(Registration.id)
+    ).all()
+    handled = {tuple(row) for row in db.session.execute(
+        select(ReminderDelivery.registration_id, ReminderDelivery.offset_minutes,
+               ReminderDelivery.due_at)
+        .join(Registration, Registration.id == ReminderDelivery.registration_id)
+        .where(Registration.event_id == event.id)
+    )}
+    queued = skipped = 0
+    # Always the same order (registration, then the longest offset first), so two
+    # senders on PostgreSQL wait for each other's rows without ever deadlocking.
+    for reg in registrants:
+        for offset, due_at in due:
+            if (reg.id, offset, due_at) in handled:
+                continue
+            late = now - due_at > LATE_LIMIT
+            status = ReminderStatus.SKIPPED if late else ReminderStatus.CLAIMED
+            delivery_id = _claim(reg.id, offset, due_at, status, now)
+            if delivery_id is None:
+                continue  # another sender has it
+            if late:
+                skipped += 1
+                continue
+            message = _queue_mail(reg, offset)
+            db.session.flush()
+            delivery = db.session.get(ReminderDelivery, delivery_id)
+            delivery.status = ReminderStatus.SENT
+            delivery.outbox_message_id = message.id
+            queued += 1
+    return Tally(queued, skipped)
+
+
+def _claim(registration_id: int, offset: int, due_at: datetime, status: ReminderStatus,
+           now: datetime) -> int | None:
+    """Insert the reminder's row unless it exists; its id, or None when it did."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = dict(registration_id=registration_id, offset_minutes=offset, due_at=due_at,
+                  status=status, claimed_at=now)
+    statement = (insert(ReminderDelivery).values(**values)
+                 .on_conflict_do_nothing(index_elements=["registration_id", "offset_minutes",
+                                                          "due_at"])
+                 .returning(ReminderDelivery.id))
+    return db.session.execute(statement).scalar_one_or_none()
+
+
+# --------------------------------------------------------------------------- the mail
+
+
+def _queue_mail(reg: Registration, offset: int):
+    user, event = reg.user, reg.event
+    zone = registration_mail.recipient_zone(user)
+    with force_locale(user.locale or "en"):
+        subject = _subject(event, offset)
+        ics = _calendar_entry(reg)
+        return notifications.queue(
+            user, subject, "reminder", registration=reg, event=event,
+            recipient_zone=zone, calendar=ics, calendar_method="REQUEST",
+        )
+
+
+def _subject(event: Event, offset: int) -> str:
+    if offset % 60 == 0:
+        hours = offset // 60
+        return ngettext("Starts in %(num)d hour: %(event)s",
+                        "Starts in %(num)d hours: %(event)s", hours, event=event.title)
+    return ngettext("Starts in %(num)d minute: %(event)s",
+                    "Starts in %(num)d minutes: %(event)s", offset, event=event.title)
+
+
+def _calendar_entry(reg: Registration) -> str:
+    """The registrant's invitation as it stands: the same UID and SEQUENCE as the last
+    one sent (approval or move), so clients keep the one entry they hold and do not add
+    a second. A registrant never sent one (approved before invitations) gets the first."""
+    if reg.calendar_uid is None:
+        return registration_mail.next_invitation(reg, "REQUEST")
+    return calendar.invitation(reg, "REQUEST", sequence=reg.calendar_sequence)
