@@ -8,6 +8,7 @@ The clock is always explicit: `queue_due(now)`, `tick --now`, or freezegun."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from datetime import timedelta
@@ -388,6 +389,40 @@ def test_two_ticks_at_once_queue_each_reminder_once(open_app, backend):
     reminded = _db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.subject.like("Starts in 24 hours%")))
     assert reminded == 5
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_two_ticks_that_both_found_nothing_sent_still_queue_each_reminder_once(
+    open_app, backend, monkeypatch
+):
+    """Both ticks hold their reading (no reminder sent yet) when they claim: the database's
+    key decides, not what they read. On SQLite the second tick cannot read before the
+    first has committed (it waits for the write transaction), so the pause gives up."""
+    app = open_app(backend)
+    w = committed_webinar(registrants=3)
+    both_read = threading.Barrier(2)
+    claim = reminders._claim
+    met: list[bool] = []
+
+    def claim_once_both_have_read(*args):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_read.wait(timeout=1)
+            met.append(True)
+        return claim(*args)
+
+    monkeypatch.setattr(reminders, "_claim", claim_once_both_have_read)
+    results = in_threads(app, [lambda: reminders.queue_due(DAY_BEFORE)] * 2)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sum(r.queued for r in results) == 3
+    # PostgreSQL: both really claimed the first reminder at the same moment.
+    assert bool(met) == (backend == "postgres")
+    _db.session.commit()
+    rows = _db.session.scalars(select(ReminderDelivery).where(
+        ReminderDelivery.registration_id.in_(w.reg_ids))).all()
+    assert len(rows) == 3
+    reminded = _db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.subject.like("Starts in 24 hours%")))
+    assert reminded == 3
 
 
 # --------------------------------------------------------------------------- the offsets
