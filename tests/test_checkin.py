@@ -26,7 +26,7 @@ from tests.live import form_fields
 from webapp.models import Attendance, EventStatus, utcnow
 from webapp.models import RegistrationStatus as S
 from webapp.models.types import BADGE_ALPHABET, badge_check_symbol
-from webapp.services import checkin
+from webapp.services import attendance, checkin
 from webapp.services.badges import checkin_url, printed_code
 from webapp.services.checkin import BadgeRefused
 
@@ -191,9 +191,9 @@ def test_an_agenda_session_is_checked_in_apart_from_the_event_and_other_sessions
         Attendance.registration_id == door.ana.id)).scalars().all()
     assert sorted(rows, key=lambda s: s or 0) == [None, door.visit.id, door.conference.id]
     # Each report counts its own check-ins only.
-    assert [r.registration.id for r in checkin.attendance_of(door.event, door.visit).present] \
+    assert [r.registration.id for r in attendance.attendance_of(door.event, door.visit).present] \
         == [door.ana.id]
-    assert checkin.attendance_of(door.event, door.visit).expected == 3
+    assert attendance.attendance_of(door.event, door.visit).expected == 3
 
 
 def test_the_scanner_keeps_the_chosen_session_for_the_next_badge(client, door):
@@ -455,13 +455,13 @@ def test_the_attendance_csv_guards_formulas_and_gives_the_time_with_its_offset(
     response = client.get(f"/events/{door.event.id}/attendance.csv")
 
     rows = _csv(response)
-    assert rows[0] == ["Name", "Organization", "Cluster", "Role", "Checked in",
-                       "Checked in at", "Checked in by"]
+    assert rows[0] == ["Name", "Organization", "Cluster", "Role", "Present", "Recorded at",
+                       "Recorded by", "How"]
     by_name = {row[0]: row for row in rows[1:]}
     assert by_name["'=HYPERLINK(\"http://x\")"] == [
         "'=HYPERLINK(\"http://x\")", "'@Evil Corp", "Alpha Smart Cities", "Delegate", "yes",
-        local, "Hana Host"]
-    assert by_name["Bo Bravo"][4:] == ["no", "", ""]
+        local, "Hana Host", "badge scanned"]
+    assert by_name["Bo Bravo"][4:] == ["no", "", "", ""]
     assert len(rows) == 1 + 4
     assert response.headers["Cache-Control"] == "no-store"
     assert f'filename="attendance-{door.event.slug}-' in response.headers["Content-Disposition"]

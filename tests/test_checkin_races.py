@@ -33,7 +33,7 @@ from tests.live import LOCKED, Member, add_race_routes, at_once, form_fields, se
 from webapp.extensions import db
 from webapp.models import Attendance, Event, User
 from webapp.models import RegistrationStatus as S
-from webapp.services import checkin
+from webapp.services import attendance, checkin
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -56,7 +56,7 @@ def door() -> SimpleNamespace:
 
 
 class PauseAfterLooking:
-    """Wraps `checkin._existing`. The first look waits until a second look has happened,
+    """Wraps `attendance.existing`. The first look waits until a second look has happened,
     or `patience` has passed (a second scanner that waits for a lock cannot look)."""
 
     def __init__(self, look, patience: float) -> None:
@@ -82,8 +82,8 @@ class PauseAfterLooking:
 @pytest.fixture
 def pause(monkeypatch):
     def _pause(patience: float = 1.0) -> PauseAfterLooking:
-        hook = PauseAfterLooking(checkin._existing, patience)
-        monkeypatch.setattr(checkin, "_existing", hook)
+        hook = PauseAfterLooking(attendance.existing, patience)
+        monkeypatch.setattr(attendance, "existing", hook)
         return hook
     return _pause
 

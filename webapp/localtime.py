@@ -46,6 +46,19 @@ def format_instant(at: datetime, tz_name: str) -> str:
     return f"{text} ({zone_label(tz_name, at)})"
 
 
+def format_clock(at: datetime, tz_name: str) -> str:
+    """"09:14 (Singapore, UTC+8)": the time of day, for a list within one day."""
+    local = at.astimezone(ZoneInfo(tz_name))
+    return f"{local:%H:%M} ({zone_label(tz_name, at)})"
+
+
+def format_stamp(at: datetime, tz_name: str) -> str:
+    """"2019-07-09 09:14 UTC+8": sortable, for files (a spreadsheet reads it as text
+    that keeps its offset)."""
+    local = at.astimezone(ZoneInfo(tz_name))
+    return f"{local:%Y-%m-%d %H:%M} {utc_offset_label(local.utcoffset())}"
+
+
 def format_span(start: datetime, end: datetime, tz_name: str) -> str:
     """A range in one zone; the day is said once when both ends fall on the same local day."""
     zone = ZoneInfo(tz_name)

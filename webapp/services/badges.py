@@ -41,7 +41,7 @@ from ..models import (
 )
 from ..models.types import BADGE_ALPHABET, BADGE_CODE_RANDOM, badge_check_symbol
 from . import pdf
-from .names import alphabetical, role_label, surname_first
+from .names import by_cluster_then_surname, cluster_name, role_label
 from .notifications import absolute_url
 
 # Batches above this size are built in the background (services.badge_batches).
@@ -165,7 +165,6 @@ def badge_of(registration: Registration) -> Badge:
     event = registration.event
     user = registration.user
     organization: Organization | None = user.organization
-    cluster = organization.home_cluster if organization else None
     first, last = local_dates(event.starts_at, event.ends_at, event.timezone)
     country = country_name(event.target_country)
     place = country if event.target_city in ("", country) else f"{event.target_city}, {country}"
@@ -176,7 +175,7 @@ def badge_of(registration: Registration) -> Badge:
         country=country_name(organization.country) if organization else "",
         role=role_label(registration.role),
         role_key=str(registration.role),
-        cluster=cluster.name if cluster else "",
+        cluster=cluster_name(registration),
         event_title=event.title,
         dates=format_days(first, last),
         place=place,
@@ -201,14 +200,8 @@ def batch_registrations(viewer: Any, event: Event, partner_id: int | None = None
     if partner_id is not None:
         query = query.where(Registration.responsible_partner_id == partner_id)
     registrations = db.session.scalars(_with_people(query)).unique().all()
-    return sorted(registrations, key=_batch_order)
+    return sorted(registrations, key=by_cluster_then_surname)
 
-
-def _batch_order(reg: Registration) -> tuple:
-    organization = reg.user.organization
-    cluster = organization.home_cluster if organization else None
-    return (cluster is None, alphabetical(cluster.name) if cluster else "",
-            surname_first(reg.user.name), reg.id)
 
 
 def batch_size(viewer: Any, event: Event, partner_id: int | None = None) -> int:

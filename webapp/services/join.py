@@ -20,12 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import (
-    Attendance,
     AttendanceSource,
     Event,
     EventSession,
@@ -33,7 +31,7 @@ from ..models import (
     Registration,
     RegistrationStatus,
 )
-from . import locking
+from . import attendance
 from .errors import DomainError
 from .notifications import absolute_url
 
@@ -147,35 +145,6 @@ def open_link(token: str, now: datetime, session_id: int | None = None) -> JoinA
     url = meeting_url(event, session)
     if not url:
         return JoinAnswer(Outcome.NOT_READY, **answer)
-    recorded = _record_attendance(registration, session, now)
+    recorded = attendance.record(registration, session, at=now,
+                                 source=AttendanceSource.JOIN_LINK).created
     return JoinAnswer(Outcome.REDIRECT, meeting_url=url, recorded=recorded, **answer)
-
-
-def _attended(registration: Registration, session: EventSession | None) -> bool:
-    query = select(Attendance.id).where(Attendance.registration_id == registration.id)
-    query = query.where(Attendance.session_id.is_(None) if session is None
-                        else Attendance.session_id == session.id)
-    return db.session.scalar(query) is not None
-
-
-def _record_attendance(registration: Registration, session: EventSession | None,
-                       now: datetime) -> bool:
-    """The registration's attendance (of `session`), once: a second open, or a check-in
-    at the door already recorded, leaves it as it is. Returns whether it was new."""
-    # SQLite: take the write lock before looking, so two opens at the same moment see
-    # each other (PostgreSQL: the partial unique index settles it below).
-    locking.begin_write()
-    if _attended(registration, session):
-        return False
-    try:
-        with db.session.begin_nested():
-            db.session.add(Attendance(
-                registration_id=registration.id, session_id=session.id if session else None,
-                recorded_at=now, recorded_by_id=None, source=AttendanceSource.JOIN_LINK))
-    except IntegrityError:
-        # Another open (another tab, another device) recorded it between our look and
-        # our write: one attendance stands, and it is that one.
-        if not _attended(registration, session):
-            raise
-        return False
-    return True

@@ -6,7 +6,7 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 
-from ..models import EventRole
+from ..models import EventRole, Registration
 
 ROLE_LABELS = {
     EventRole.DELEGATE: _l("Delegate"),
@@ -35,3 +35,18 @@ def surname_first(name: str) -> tuple[str, str]:
     if len(words) < 2:
         return alphabetical(name), ""
     return alphabetical(words[-1]), alphabetical(" ".join(words[:-1]))
+
+
+def cluster_name(registration: Registration) -> str:
+    """The home cluster of the registrant's organization, "" when it has none."""
+    organization = registration.user.organization
+    cluster = organization.home_cluster if organization else None
+    return cluster.name if cluster else ""
+
+
+def by_cluster_then_surname(registration: Registration) -> tuple:
+    """The order a desk hands out badges and reads a delegation: by cluster (those
+    without one last), then surname."""
+    cluster = cluster_name(registration)
+    return (cluster == "", alphabetical(cluster), surname_first(registration.user.name),
+            registration.id)

@@ -18,8 +18,9 @@ from .. import access
 from ..errors import render_error
 from ..extensions import db
 from ..forms.checkin import WHOLE_EVENT, CheckInForm, RecordForm
-from ..localtime import zone_label
+from ..localtime import format_clock
 from ..models import Event, EventSession, Registration, utcnow
+from ..services import attendance as attendances
 from ..services import checkin, exports
 from ..services.badges import printed_code
 from ..services.checkin import BadgeRefused
@@ -46,21 +47,17 @@ def _chosen_session(event: Event, value: str | None) -> EventSession | None:
         abort(404)
 
 
-def _when(at, event: Event) -> str:
-    local = at.astimezone(event.zone)
-    return f"{local:%H:%M} ({zone_label(event.timezone, at)})"
-
-
-def already_message(result: checkin.CheckIn, event: Event) -> str:
+def already_message(result: attendances.Recorded, event: Event) -> str:
     attendance = result.attendance
     by = attendance.recorded_by.name if attendance.recorded_by else _("someone")
     if attendance.recorded_at.astimezone(event.zone).date() != utcnow().astimezone(
             event.zone).date():
         local = attendance.recorded_at.astimezone(event.zone)
         return _("Already checked in on %(day)s at %(when)s by %(name)s.",
-                 day=f"{local:%d %b}", when=_when(attendance.recorded_at, event), name=by)
+                 day=f"{local:%d %b}", when=format_clock(attendance.recorded_at, event.timezone),
+                 name=by)
     return _("Already checked in at %(when)s by %(name)s.",
-             when=_when(attendance.recorded_at, event), name=by)
+             when=format_clock(attendance.recorded_at, event.timezone), name=by)
 
 
 # --------------------------------------------------------------------------- the door
@@ -199,9 +196,9 @@ def attendance(event_id: int):
     event = _event(event_id)
     session = _chosen_session(event, request.args.get("session"))
     return render_template("checkin/attendance.html", event=event, session=session,
-                           report=checkin.attendance_of(event, session),
+                           report=attendances.attendance_of(event, session),
                            choices=_session_choices(event),
-                           when=lambda at: _when(at, event))
+                           when=lambda at: format_clock(at, event.timezone))
 
 
 @bp.get("/events/<int:event_id>/attendance.csv")
@@ -211,7 +208,7 @@ def attendance_csv(event_id: int):
     session = _chosen_session(event, request.args.get("session"))
     part = f"-session-{session.id}" if session else ""
     filename = f"attendance-{event.slug}{part}-{utcnow().date().isoformat()}.csv"
-    body = checkin.attendance_csv(checkin.attendance_of(event, session))
+    body = attendances.attendance_csv(attendances.attendance_of(event, session))
     return Response(body, mimetype=exports.CSV_MIMETYPE, headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Cache-Control": "no-store",

@@ -1,0 +1,236 @@
+"""Who came: the attendance rows, recorded once however they arrive, and the reports
+read from them.
+
+An attendance is recorded at the door (a badge scanned: `checkin`) or by opening a
+personal join link inside its window (`join`). The database keeps one per registration
+for the whole event and one per registration and agenda session (partial unique
+indexes): a badge scanned by two phones at once, or a link opened in two tabs, is
+recorded once, and the second gets the first one back.
+
+The reports:
+- the door's list (`attendance_of`): every approved registrant and whether they came;
+- the webinar report (`webinar_report`): registered, approved and opened the join link,
+  with the ratio, in all and by cluster and by country, counted in the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from .. import access
+from ..extensions import db
+from ..filters import country_name
+from ..localtime import format_stamp
+from ..models import (
+    Attendance,
+    AttendanceSource,
+    Event,
+    EventSession,
+    Organization,
+    Partner,
+    Registration,
+    RegistrationStatus,
+    User,
+)
+from . import exports, locking
+from .names import alphabetical, by_cluster_then_surname, cluster_name, role_label
+
+SOURCE_LABELS = {AttendanceSource.CHECK_IN: "badge scanned",
+                 AttendanceSource.JOIN_LINK: "join link opened"}
+
+
+@dataclass(frozen=True)
+class Recorded:
+    attendance: Attendance
+    created: bool  # False: it was recorded before, nothing new written
+
+
+def existing(registration_id: int, session_id: int | None) -> Attendance | None:
+    """The attendance of a registration for the whole event (session None) or a session."""
+    query = select(Attendance).where(Attendance.registration_id == registration_id).options(
+        joinedload(Attendance.recorded_by))
+    query = query.where(Attendance.session_id.is_(None) if session_id is None
+                        else Attendance.session_id == session_id)
+    return db.session.scalar(query)
+
+
+def record(registration: Registration, session: EventSession | None, *, at: datetime,
+           source: AttendanceSource, by: User | None = None) -> Recorded:
+    """Record that `registration` came to its event (or to `session`), once: a second
+    record gets the first one back. The caller has checked who may record it and
+    commits."""
+    session_id = session.id if session else None
+    # SQLite: take the write lock before looking, so a second phone (or tab) waits and
+    # then finds the first one's row (PostgreSQL: the unique index settles it below).
+    locking.begin_write()
+    earlier = existing(registration.id, session_id)
+    if earlier is not None:
+        return Recorded(earlier, created=False)
+    attendance = Attendance(registration_id=registration.id, session_id=session_id,
+                            recorded_at=at, recorded_by_id=by.id if by else None,
+                            source=source)
+    try:
+        with db.session.begin_nested():
+            db.session.add(attendance)
+    except IntegrityError:
+        # Another scan or open recorded it between our look and our write: theirs
+        # stands, and this one reports it.
+        earlier = existing(registration.id, session_id)
+        if earlier is None:
+            raise
+        return Recorded(earlier, created=False)
+    return Recorded(attendance, created=True)
+
+
+# --------------------------------------------------------------------------- the door
+
+
+@dataclass(frozen=True)
+class AttendanceRow:
+    registration: Registration
+    attendance: Attendance | None
+
+    @property
+    def present(self) -> bool:
+        return self.attendance is not None
+
+
+@dataclass(frozen=True)
+class AttendanceReport:
+    event: Event
+    session: EventSession | None
+    rows: list[AttendanceRow]
+
+    @property
+    def present(self) -> list[AttendanceRow]:
+        return [row for row in self.rows if row.present]
+
+    @property
+    def missing(self) -> list[AttendanceRow]:
+        return [row for row in self.rows if not row.present]
+
+    @property
+    def expected(self) -> int:
+        return len(self.rows)
+
+
+def attendance_of(event: Event, session: EventSession | None = None) -> AttendanceReport:
+    """Every approved registration of `event` and whether it came (to `session`), by
+    cluster then surname. Two statements, whatever the size of the delegation."""
+    registrations = db.session.scalars(access.delegation_of(event).options(
+        joinedload(Registration.user).joinedload(User.organization)
+        .joinedload(Organization.home_cluster))).unique().all()
+    query = select(Attendance).join(Registration).where(
+        Registration.event_id == event.id).options(joinedload(Attendance.recorded_by))
+    query = query.where(Attendance.session_id.is_(None) if session is None
+                        else Attendance.session_id == session.id)
+    by_registration = {a.registration_id: a for a in db.session.scalars(query)}
+    ordered = sorted(registrations, key=by_cluster_then_surname)
+    return AttendanceReport(event, session,
+                            [AttendanceRow(reg, by_registration.get(reg.id)) for reg in ordered])
+
+
+CSV_HEADER = ("Name", "Organization", "Cluster", "Role", "Present", "Recorded at",
+              "Recorded by", "How")
+
+
+def attendance_csv(report: AttendanceReport) -> bytes:
+    rows: list[tuple[Any, ...]] = []
+    for row in report.rows:
+        reg, attendance = row.registration, row.attendance
+        organization = reg.user.organization
+        rows.append((
+            reg.user.name, organization.name if organization else "", cluster_name(reg),
+            role_label(reg.role), "yes" if attendance else "no",
+            format_stamp(attendance.recorded_at, report.event.timezone) if attendance else "",
+            attendance.recorded_by.name if attendance and attendance.recorded_by else "",
+            SOURCE_LABELS[attendance.source] if attendance else "",
+        ))
+    return exports.csv_bytes(CSV_HEADER, rows)
+
+
+# --------------------------------------------------------------------------- webinars
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    """One line of the webinar report: a cluster, a country or the total."""
+
+    label: str
+    registered: int  # every registration made, withdrawn and rejected ones included
+    approved: int
+    opened: int  # approved registrations whose join link was opened inside its window
+
+    @property
+    def ratio(self) -> float | None:
+        """Opened over approved; None when nobody was approved."""
+        return self.opened / self.approved if self.approved else None
+
+
+@dataclass(frozen=True)
+class WebinarReport:
+    event: Event
+    total: ReportLine
+    by_cluster: list[ReportLine]
+    by_country: list[ReportLine]
+
+
+def _counts(group_by: Any | None):
+    """registered, approved, opened (and the group) of an event's registrations."""
+    opened = (select(Attendance.registration_id)
+              .where(Attendance.source == AttendanceSource.JOIN_LINK)
+              .distinct().subquery())
+    approved = Registration.status == RegistrationStatus.APPROVED
+    columns = [func.count(Registration.id),
+               func.count(case((approved, Registration.id))),
+               func.count(case((approved & opened.c.registration_id.is_not(None),
+                                Registration.id)))]
+    query = (select(*columns, *([group_by] if group_by is not None else []))
+             .select_from(Registration)
+             .join(User, User.id == Registration.user_id)
+             .outerjoin(Organization, Organization.id == User.organization_id)
+             .outerjoin(Partner, Partner.id == Organization.home_cluster_id)
+             .outerjoin(opened, opened.c.registration_id == Registration.id))
+    return query.group_by(group_by) if group_by is not None else query
+
+
+def webinar_report(event: Event) -> WebinarReport:
+    """Who registered for `event`, was approved and opened the join link, in all and by
+    the registrant's cluster and country: three aggregate statements."""
+    def lines(column, label_of) -> list[ReportLine]:
+        rows = db.session.execute(_counts(column).where(Registration.event_id == event.id))
+        found = [ReportLine(label_of(group), registered, approved, opened)
+                 for registered, approved, opened, group in rows]
+        # Named groups alphabetically, the unnamed one ("no cluster") last.
+        return sorted(found, key=lambda line: (line.label == "", alphabetical(line.label)))
+
+    registered, approved, opened = db.session.execute(
+        _counts(None).where(Registration.event_id == event.id)).one()
+    return WebinarReport(
+        event=event,
+        total=ReportLine("", registered, approved, opened),
+        by_cluster=lines(Partner.name, lambda name: name or ""),
+        by_country=lines(Organization.country, lambda code: country_name(code) if code else ""),
+    )
+
+
+REPORT_CSV_HEADER = ("Breakdown", "Group", "Registered", "Approved", "Opened the join link",
+                     "Opened / approved")
+
+
+def webinar_report_csv(report: WebinarReport) -> bytes:
+    def row(breakdown: str, line: ReportLine, unnamed: str) -> tuple:
+        ratio = "" if line.ratio is None else f"{line.ratio:.0%}"
+        return (breakdown, line.label or unnamed, line.registered, line.approved,
+                line.opened, ratio)
+
+    rows = [row("Total", report.total, report.event.title)]
+    rows += [row("Cluster", line, "(no cluster)") for line in report.by_cluster]
+    rows += [row("Country", line, "(no country)") for line in report.by_country]
+    return exports.csv_bytes(REPORT_CSV_HEADER, rows)
