@@ -10,16 +10,21 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+from contextlib import contextmanager
 
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.factories import Factory
 from webapp import create_app
 from webapp.extensions import db as _db
+
+# Fixtures for online events (webinar, member, seat, ...), for every test module.
+pytest_plugins = ["tests.webinars"]
 
 
 @pytest.fixture(autouse=True)
@@ -225,3 +230,34 @@ def mailbox(app, monkeypatch):
         yield box
     finally:
         controller.stop()
+
+
+def download_pdf(client, user, url) -> bytes:
+    """`url`'s PDF as `user` downloads it: an attachment with a plain file name, never
+    cached on the way."""
+    login(client, user)
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    assert response.mimetype == "application/pdf"
+    disposition = response.headers["Content-Disposition"]
+    assert re.fullmatch(r'attachment; filename="[\w.-]+\.pdf"', disposition), disposition
+    assert response.headers["Cache-Control"] == "no-store"
+    return response.data
+
+
+@contextmanager
+def count_queries():
+    """The SQL statements run inside the block (savepoints aside), to assert that a page's
+    query count does not grow with its rows."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    sa_event.listen(_db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa_event.remove(_db.engine, "before_cursor_execute", record)
+

@@ -408,3 +408,29 @@ def bare_race(base_url: str, webinar: Webinar) -> Race:
     """The same clients, the same moment, against a route that does nothing."""
     members = [Member(base_url, user_id) for user_id in webinar.user_ids]
     return at_once(members, lambda member: member.request("POST", "/race/bare", {}))
+
+
+def in_threads(app: Flask, jobs: list) -> list:
+    """Run each job in its own thread with its own app context and database session, all
+    released together by one barrier; return what each returned or raised."""
+    results: list = [None] * len(jobs)
+    barrier = threading.Barrier(len(jobs))
+
+    def run(index: int, job) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                results[index] = job()
+            except Exception as error:
+                results[index] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a thread never finished"
+    return results
+

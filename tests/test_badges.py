@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, download_pdf, login
 from tests.live import form_fields
 from tests.render_badges import badge as sample_badge
 from webapp.models import Attendance, BadgeFormat
@@ -320,16 +320,6 @@ def mission(make):
     return Mission(make)
 
 
-def download(client, user, url) -> bytes:
-    login(client, user)
-    response = client.get(url)
-    assert response.status_code == 200, response.status_code
-    assert response.mimetype == "application/pdf"
-    disposition = response.headers["Content-Disposition"]
-    assert re.fullmatch(r'attachment; filename="[\w.-]+\.pdf"', disposition), disposition
-    assert response.headers["Cache-Control"] == "no-store"
-    return response.data
-
 
 def names_in_order(pages: list[str], names: list[str]) -> list[str]:
     """The names among `names` found in the PDF's text, in the order they appear."""
@@ -342,7 +332,7 @@ def names_in_order(pages: list[str], names: list[str]) -> list[str]:
 
 def test_each_badge_scans_to_its_own_check_in_link_where_a_host_checks_them_in(
         client, db, mission, tmp_path):
-    body = download(client, mission.organizer, f"{mission.batch_url}?format=a6&partner=all")
+    body = download_pdf(client, mission.organizer, f"{mission.batch_url}?format=a6&partner=all")
     printed = printed_badges(body, tmp_path, "a6")
     expected = [mission.regs[key] for key in mission.IN_BADGE_ORDER]  # cluster, surname
     assert [badge.codes for badge in printed] == [[checkin_url(reg)] for reg in expected]
@@ -376,14 +366,14 @@ def test_each_badge_scans_to_its_own_check_in_link_where_a_host_checks_them_in(
 
 
 def test_a_member_downloads_their_own_approved_badge(client, mission, tmp_path):
-    body = download(client, mission.users["anna"], mission.badge_url("anna"))
+    body = download_pdf(client, mission.users["anna"], mission.badge_url("anna"))
     pages = pages_text(body, tmp_path)
     assert len(pages) == 1 and "Anna Zimmer" in pages[0]
     assert_sizes(page_sizes(body, tmp_path), A6_PT, 1)
 
 
 def test_a_members_badge_comes_on_a4_when_asked(client, mission, tmp_path):
-    body = download(client, mission.users["anna"], mission.badge_url("anna", "?format=a4"))
+    body = download_pdf(client, mission.users["anna"], mission.badge_url("anna", "?format=a4"))
     assert_sizes(page_sizes(body, tmp_path), A4_PT, 1)
     assert "Anna Zimmer" in pages_text(body, tmp_path)[0]
 
@@ -401,11 +391,11 @@ def test_nobody_gets_someone_elses_badge_but_its_deciders(client, mission, tmp_p
         assert client.get(mission.badge_url("anna")).status_code == 404
     for decider in (mission.organizer, mission.admin):
         assert "Anna Zimmer" in pages_text(
-            download(client, decider, mission.badge_url("anna")), tmp_path)[0]
+            download_pdf(client, decider, mission.badge_url("anna")), tmp_path)[0]
 
 
 def test_a_manager_gets_only_their_clusters_badges(client, mission, tmp_path):
-    body = download(client, mission.manager_alpha,
+    body = download_pdf(client, mission.manager_alpha,
                     f"{mission.batch_url}?format=a6&partner=all")
     pages = pages_text(body, tmp_path)
     everyone = [name for _, _, name, *_ in (*Mission.APPROVED, *Mission.NOT_APPROVED)]
@@ -416,7 +406,7 @@ def test_a_manager_gets_only_their_clusters_badges(client, mission, tmp_path):
 @pytest.mark.parametrize("viewer", ["organizer", "admin"])
 def test_organizers_and_admins_get_everyones_badges_by_cluster_then_surname(
         client, mission, tmp_path, viewer):
-    body = download(client, getattr(mission, viewer),
+    body = download_pdf(client, getattr(mission, viewer),
                     f"{mission.batch_url}?format=a6&partner=all")
     pages = pages_text(body, tmp_path)
     everyone = [name for _, _, name, *_ in (*Mission.APPROVED, *Mission.NOT_APPROVED)]
@@ -428,7 +418,8 @@ def test_organizers_and_admins_get_everyones_badges_by_cluster_then_surname(
 
 def test_an_organizer_may_print_one_clusters_badges(client, mission, tmp_path):
     zeta = mission.clusters["zeta"]
-    body = download(client, mission.organizer, f"{mission.batch_url}?format=a6&partner={zeta.id}")
+    body = download_pdf(client, mission.organizer,
+                        f"{mission.batch_url}?format=a6&partner={zeta.id}")
     assert names_in_order(pages_text(body, tmp_path), mission.names(Mission.IN_BADGE_ORDER)) == [
         "Bruno Adams", "Anna Zimmer"]
 
@@ -440,7 +431,7 @@ def test_a_manager_may_not_pick_a_cluster_they_do_not_serve(client, mission):
 
 
 def test_the_batch_comes_on_a4_sheets_of_four(client, mission, tmp_path):
-    body = download(client, mission.organizer, f"{mission.batch_url}?format=a4&partner=all")
+    body = download_pdf(client, mission.organizer, f"{mission.batch_url}?format=a4&partner=all")
     assert_sizes(page_sizes(body, tmp_path), A4_PT, math.ceil(len(Mission.APPROVED) / 4))
     printed = printed_badges(body, tmp_path, "a4", scan=False)
     assert len(printed) == len(Mission.APPROVED)
@@ -504,7 +495,8 @@ def awkward(make):
 def test_awkward_names_print_as_text_and_every_qr_still_scans(
         client, awkward, tmp_path, paper, per_page):
     event, organizer, by_code = awkward
-    body = download(client, organizer, f"/events/{event.id}/badges.pdf?format={paper}&partner=all")
+    body = download_pdf(client, organizer,
+                        f"/events/{event.id}/badges.pdf?format={paper}&partner=all")
     assert len(page_sizes(body, tmp_path)) == math.ceil(len(AWKWARD_NAMES) / per_page)
     printed = printed_badges(body, tmp_path, paper)
     assert len(printed) == len(AWKWARD_NAMES)

@@ -18,7 +18,7 @@ import pytest
 from flask import current_app
 from PIL import Image
 
-from tests.conftest import login
+from tests.conftest import download_pdf, login
 from webapp.extensions import db
 from webapp.models import Answer, EventRole, Question, QuestionKind, utcnow
 from webapp.models import RegistrationStatus as S
@@ -111,14 +111,6 @@ def mission(make):
     return Mission(make)
 
 
-def download(client, user, url) -> bytes:
-    login(client, user)
-    response = client.get(url)
-    assert response.status_code == 200, response.status_code
-    assert response.mimetype == "application/pdf"
-    assert response.headers["Cache-Control"] == "no-store"
-    return response.data
-
 
 CONTACTS = {
     "anna": ("anna@delegates.example", "+32 470 11 22 33"),
@@ -130,7 +122,7 @@ CONTACTS = {
 
 def test_host_sees_every_company_and_delegate_but_only_consented_contacts(
         client, mission, tmp_path):
-    text = pdf_text(download(client, mission.host, mission.url), tmp_path)
+    text = pdf_text(download_pdf(client, mission.host, mission.url), tmp_path)
     for company in ("Alpha Sensors BV", "Θεσσαλονίκη Αισθητήρες ΙΚΕ",
                     "Zakład Łódź Świętość sp. z o.o."):
         assert company in text
@@ -144,7 +136,7 @@ def test_host_sees_every_company_and_delegate_but_only_consented_contacts(
 
 
 def test_organizer_sees_every_contact(client, mission, tmp_path):
-    text = pdf_text(download(client, mission.organizer, mission.url), tmp_path)
+    text = pdf_text(download_pdf(client, mission.organizer, mission.url), tmp_path)
     for email, phone in CONTACTS.values():
         assert email in text and phone in text
 
@@ -152,14 +144,14 @@ def test_organizer_sees_every_contact(client, mission, tmp_path):
 def test_partner_manager_sees_contacts_of_their_own_clusters_delegates_only(
         client, make, mission, tmp_path):
     manager = make.manager(mission.flanders)
-    text = pdf_text(download(client, manager, mission.url), tmp_path)
+    text = pdf_text(download_pdf(client, manager, mission.url), tmp_path)
     assert all(value in text for key in ("anna", "bart") for value in CONTACTS[key])
     assert not any(value in text for key in ("giorgos", "lukasz") for value in CONTACTS[key])
     assert "Γιώργος Παπαδόπουλος" in text  # the whole delegation, without the contacts
 
 
 def test_one_page_per_company_after_cover_and_contents_on_a4(client, mission, tmp_path):
-    pdf = download(client, mission.organizer, mission.url)
+    pdf = download_pdf(client, mission.organizer, mission.url)
     info = pdf_info(pdf, tmp_path)
     assert "(A4)" in info["Page size"]
     assert int(info["Pages"]) == 1 + 1 + 3  # cover, contents, three companies
@@ -173,7 +165,7 @@ def test_one_page_per_company_after_cover_and_contents_on_a4(client, mission, tm
 
 
 def test_contents_list_companies_by_cluster_with_their_pages(client, mission, tmp_path):
-    pages = pdf_text(download(client, mission.organizer, mission.url), tmp_path).split("\f")
+    pages = pdf_text(download_pdf(client, mission.organizer, mission.url), tmp_path).split("\f")
     contents = " ".join(pages[1].split())
     # Clusters alphabetically, companies without a cluster last; the numbers are the
     # pages the companies really start on.
@@ -194,7 +186,7 @@ def test_dates_are_in_the_events_zone(client, mission, tmp_path):
     mission.event.starts_at = datetime(2027, 6, 1, 20, 0, tzinfo=UTC)
     mission.event.ends_at = mission.event.starts_at + timedelta(days=2)
     db.session.flush()
-    cover = pdf_text(download(client, mission.host, mission.url), tmp_path).split("\f")[0]
+    cover = pdf_text(download_pdf(client, mission.host, mission.url), tmp_path).split("\f")[0]
     assert "Wed 2 Jun 2027 – Fri 4 Jun 2027" in " ".join(cover.split())
     assert "UTC+8" in cover
 
@@ -205,7 +197,7 @@ def test_the_stored_logo_is_printed(client, mission, tmp_path):
     mission.alpha.logo_filename = logos.store(
         png.getvalue(), current_app.config["UPLOAD_FOLDER"], max_bytes=1024 * 1024)
     db.session.flush()
-    assert pdf_image_count(download(client, mission.host, mission.url), tmp_path) == 1
+    assert pdf_image_count(download_pdf(client, mission.host, mission.url), tmp_path) == 1
 
 
 @pytest.mark.parametrize("role", ["member", "other_host"])
@@ -268,7 +260,7 @@ def test_markup_in_a_profile_is_printed_as_text_and_fetches_nothing(
             f'<link rel="stylesheet" href="{server.url}/x.css">')
         mission.greek.name = f'<img src="{server.url}/name.png">Greek'
         db.session.flush()
-        text = pdf_text(download(client, mission.organizer, mission.url), tmp_path)
+        text = pdf_text(download_pdf(client, mission.organizer, mission.url), tmp_path)
     assert server.paths == []
     assert f'<img src="{server.url}/profile.png">' in text
     assert "root:x:0:0" not in text

@@ -29,7 +29,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 
 from tests.factories import Factory
-from tests.live import LOCKED, Member, add_race_routes, at_once, form_fields, serve
+from tests.live import LOCKED, Member, add_race_routes, at_once, form_fields, in_threads, serve
 from webapp.extensions import db
 from webapp.models import Attendance, Event, User
 from webapp.models import RegistrationStatus as S
@@ -87,30 +87,6 @@ def pause(monkeypatch):
         return hook
     return _pause
 
-
-def in_threads(app, jobs: list) -> list:
-    """Run each job in its own thread with its own app context, all released by one
-    barrier; return what each returned or raised."""
-    results: list = [None] * len(jobs)
-    barrier = threading.Barrier(len(jobs))
-
-    def run(index: int, job) -> None:
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                results[index] = job()
-            except Exception as error:
-                results[index] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a scanner never finished"
-    return results
 
 
 def scan_as(staff_id: int, w: SimpleNamespace, session_id: int | None):

@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event as sa_event
 
+from tests.conftest import count_queries
 from webapp.extensions import db as _db
 from webapp.models import Answer, EventRole, EventStatus, Question, QuestionKind, utcnow
 from webapp.models import RegistrationStatus as S
@@ -213,21 +213,6 @@ def test_delegation_of_a_draft_is_unknown_to_all_but_its_organizers(make, login_
 # --------------------------------------------------------------------------- query count
 
 
-class _Statements:
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    def __call__(self, conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            self.statements.append(statement)
-
-    def __enter__(self):
-        sa_event.listen(_db.engine, "before_cursor_execute", self)
-        return self.statements
-
-    def __exit__(self, *exc):
-        sa_event.remove(_db.engine, "before_cursor_execute", self)
-
 
 @pytest.mark.parametrize("role", ["organizer", "manager_a", "host"])
 @pytest.mark.parametrize("suffix", ["", ".csv", ".xlsx"])
@@ -235,10 +220,10 @@ def test_query_count_does_not_depend_on_the_size_of_the_delegation(make, login_a
                                                                     suffix):
     w = build_delegation(make)
     client = login_as(getattr(w, role))
-    with _Statements() as few:
+    with count_queries() as few:
         assert client.get(delegation_path(w.event, suffix)).status_code == 200
     add_delegates(make, w, 15)
-    with _Statements() as many:
+    with count_queries() as many:
         assert client.get(delegation_path(w.event, suffix)).status_code == 200
     assert len(many) == len(few), "\n".join(many)
 

@@ -11,10 +11,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import IsolatedClient, csrf_token, login
+from tests.conftest import IsolatedClient, count_queries, csrf_token, login
 from tests.factories import Factory
 from tests.live import committed_app
-from tests.test_public import count_queries
 from webapp.extensions import db as _db
 from webapp.models import (
     Answer,

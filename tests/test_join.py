@@ -16,13 +16,13 @@ from sqlalchemy import delete, func, select
 
 from tests.conftest import csrf_token, login
 from tests.factories import at
+from tests.webinars import ENDS, MEETING, STARTS, approved
 from webapp.models import (
     Attendance,
     AttendanceSource,
     Event,
     EventKind,
     OutboxMessage,
-    Registration,
 )
 from webapp.models import RegistrationStatus as S
 from webapp.models.types import new_join_token
@@ -30,52 +30,10 @@ from webapp.services import calendar, events, join, notifications, registrations
 from webapp.services.fields import Refused
 from webapp.services.join import OPENS_BEFORE, Outcome, UnknownJoinLink
 
-MEETING = "https://meet.example.com/j/secret-room-4242"
 PANEL = "https://meet.example.com/j/panel-room-777"
 RECORDING = "https://video.example.com/recordings/boston-webinar"
 BASE = "http://127.0.0.1:5000"
-# 10:00 in New York (UTC-5 in winter), for an hour and a half.
-STARTS = at(2027, 2, 10, 15, 0)
-ENDS = STARTS + timedelta(minutes=90)
 OPENS = STARTS - OPENS_BEFORE
-
-
-@pytest.fixture
-def organizing(make):
-    return make.partner(name="Organizing Cluster")
-
-
-@pytest.fixture
-def cluster(make):
-    return make.partner(name="Smart City Cluster Gent")
-
-
-@pytest.fixture
-def organizer(make, organizing):
-    return make.manager(organizing, email="organizer@example.org")
-
-
-@pytest.fixture
-def webinar(make, organizing):
-    return make.event(kind=EventKind.WEBINAR, organizers=[organizing], title="Meet Boston",
-                      slug="meet-boston", timezone="America/New_York", target_country="US",
-                      target_city="Boston", starts_at=STARTS, ends_at=ENDS,
-                      online_url=MEETING, registration_opens_at=None)
-
-
-@pytest.fixture
-def member(make, cluster):
-    return make.user(make.organization(cluster), email="sme@example.org", name="Sofie Sme",
-                     timezone="Asia/Singapore")
-
-
-def approved(make, event, user, organizer):
-    return make.registration(event, user, S.SUBMITTED, S.APPROVED, actor=organizer)
-
-
-@pytest.fixture
-def seat(make, webinar, member, organizer) -> Registration:
-    return approved(make, webinar, member, organizer)
 
 
 def attendances(db, reg) -> list[Attendance]:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import event as sa_event
 
+from tests.conftest import count_queries
 from tests.factories import at
-from webapp.extensions import db as _db
 from webapp.models import EventKind, EventStatus, SessionKind
 from webapp.models import RegistrationStatus as S
 
@@ -22,21 +20,6 @@ def frozen():
     with freeze_time(NOW):
         yield
 
-
-@contextmanager
-def count_queries():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    engine = _db.engine
-    sa_event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", record)
 
 
 def test_home_lists_upcoming_missions_and_webinars_not_past_or_draft(client, make, frozen):

@@ -21,6 +21,8 @@ from sqlalchemy import delete, func, select
 
 from tests.conftest import csrf_token, login
 from tests.factories import Factory, at
+from tests.live import in_threads
+from tests.webinars import ENDS, MEETING, STARTS
 from webapp.extensions import db as _db
 from webapp.models import (
     Event,
@@ -34,47 +36,9 @@ from webapp.services import events, join, notifications, registrations, reminder
 from webapp.services.fields import Refused
 
 BASE = "http://127.0.0.1:5000"
-MEETING = "https://meet.example.com/j/reminded-room"
-# 10:00 in New York (UTC-5 in winter), for an hour and a half.
-STARTS = at(2027, 2, 10, 15, 0)
-ENDS = STARTS + timedelta(minutes=90)
 DAY_BEFORE = STARTS - timedelta(hours=24)
 HOUR_BEFORE = STARTS - timedelta(hours=1)
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture
-def organizing(make):
-    return make.partner(name="Organizing Cluster")
-
-
-@pytest.fixture
-def cluster(make):
-    return make.partner(name="Smart City Cluster Gent")
-
-
-@pytest.fixture
-def organizer(make, organizing):
-    return make.manager(organizing, email="organizer@example.org")
-
-
-@pytest.fixture
-def webinar(make, organizing):
-    return make.event(kind=EventKind.WEBINAR, organizers=[organizing], title="Meet Boston",
-                      slug="meet-boston", timezone="America/New_York", target_country="US",
-                      target_city="Boston", starts_at=STARTS, ends_at=ENDS,
-                      online_url=MEETING, registration_opens_at=None)
-
-
-@pytest.fixture
-def member(make, cluster):
-    return make.user(make.organization(cluster), email="sme@example.org", name="Sofie Sme",
-                     timezone="Asia/Singapore")
-
-
-@pytest.fixture
-def seat(make, webinar, member, organizer):
-    return make.registration(webinar, member, S.SUBMITTED, S.APPROVED, actor=organizer)
 
 
 @pytest.fixture(autouse=True)
@@ -346,29 +310,6 @@ def committed_webinar(registrants: int) -> SimpleNamespace:
     _db.session.commit()
     return SimpleNamespace(event_id=event.id, reg_ids=[r.id for r in regs])
 
-
-def in_threads(app, jobs: list) -> list:
-    """Run each job in its own thread and app context, released together by a barrier."""
-    results: list = [None] * len(jobs)
-    barrier = threading.Barrier(len(jobs))
-
-    def run(index: int, job) -> None:
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                results[index] = job()
-            except Exception as error:
-                results[index] = error
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a tick never finished"
-    return results
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

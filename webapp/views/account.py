@@ -8,7 +8,6 @@ import json
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -28,6 +27,7 @@ from ..forms.apply import AnswersForm, answers_form
 from ..models import AlertFrequency, AuditEntry, Event, Registration, RegistrationStatus, utcnow
 from ..services import applications, audit, messages, privacy, registration_mail
 from ..services.errors import AnswersRefused, DomainError
+from . import private_download
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -177,15 +177,8 @@ def profile():
 def export_data():
     data = privacy.export(current_user)
     filename = f"beachhead-data-{utcnow().date().isoformat()}.json"
-    return Response(
-        json.dumps(data, ensure_ascii=False, indent=2),
-        mimetype="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            # Personal data: never kept by a shared proxy or the browser cache.
-            "Cache-Control": "no-store",
-        },
-    )
+    return private_download(json.dumps(data, ensure_ascii=False, indent=2),
+                            "application/json", filename)
 
 
 @bp.route("/delete", methods=["GET", "POST"])

@@ -31,6 +31,7 @@ from ..extensions import db
 from ..forms.badges import EVERY_PARTNER, BatchForm
 from ..models import BadgeBatch, BadgeFormat, BatchStatus, Event, Partner, Registration, utcnow
 from ..services import badge_batches, badges
+from . import private_download
 
 bp = Blueprint("badges", __name__)
 
@@ -43,11 +44,7 @@ def _format(value: str | None) -> BadgeFormat:
 
 
 def _pdf(body: bytes, filename: str) -> Response:
-    return Response(body, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        # Personal data: never kept by a shared proxy or the browser cache.
-        "Cache-Control": "no-store",
-    })
+    return private_download(body, "application/pdf", filename)
 
 
 @bp.get("/registrations/<int:registration_id>/badge.pdf")

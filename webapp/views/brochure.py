@@ -8,13 +8,14 @@ delegation). What each delegate's contact cells show is decided per row by the s
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint, abort
 from flask_login import current_user
 
 from .. import access
 from ..extensions import db
 from ..models import Event, utcnow
 from ..services import brochure
+from . import private_download
 
 bp = Blueprint("brochure", __name__, url_prefix="/events/<int:event_id>")
 
@@ -28,8 +29,5 @@ def download(event_id: int):
     access.authorize("event.delegation", event, visible_action="event.view")
     pdf = brochure.render_pdf(current_user, event)
     filename = f"brochure-{event.slug}-{utcnow().date().isoformat()}.pdf"
-    return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        # Personal data, and a different book for each viewer: never cached on the way.
-        "Cache-Control": "no-store",
-    })
+    # Personal data, and a different book for each viewer.
+    return private_download(pdf, "application/pdf", filename)

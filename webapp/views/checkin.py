@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from flask import Blueprint, Response, abort, make_response, render_template, request
+from flask import Blueprint, abort, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -24,6 +24,7 @@ from ..services import attendance as attendances
 from ..services import checkin, exports
 from ..services.badges import printed_code
 from ..services.checkin import BadgeRefused
+from . import private_download
 
 bp = Blueprint("checkin", __name__)
 
@@ -71,10 +72,15 @@ def _scan_page(event: Event, form: CheckInForm, *, result=None, person=None, ref
                            result.created else None), status
 
 
-def _scan_form(event: Event, formdata=None) -> CheckInForm:
-    form = CheckInForm(formdata=formdata) if formdata is not None else CheckInForm()
+def _with_sessions(form_class, event: Event, formdata=None):
+    """A check-in form (at the door or on a badge's page) offering `event`'s sessions."""
+    form = form_class(formdata=formdata) if formdata is not None else form_class()
     form.session.choices = _session_choices(event)
     return form
+
+
+def _scan_form(event: Event, formdata=None) -> CheckInForm:
+    return _with_sessions(CheckInForm, event, formdata)
 
 
 @bp.get("/events/<int:event_id>/checkin")
@@ -150,9 +156,7 @@ def _badge_page(registration: Registration, form: RecordForm, *, result=None,
 
 
 def _record_form(event: Event, formdata=None) -> RecordForm:
-    form = RecordForm(formdata=formdata) if formdata is not None else RecordForm()
-    form.session.choices = _session_choices(event)
-    return form
+    return _with_sessions(RecordForm, event, formdata)
 
 
 @bp.get("/checkin/<code>")
@@ -209,7 +213,25 @@ def attendance_csv(event_id: int):
     part = f"-session-{session.id}" if session else ""
     filename = f"attendance-{event.slug}{part}-{utcnow().date().isoformat()}.csv"
     body = attendances.attendance_csv(attendances.attendance_of(event, session))
-    return Response(body, mimetype=exports.CSV_MIMETYPE, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-store",
-    })
+    return private_download(body, exports.CSV_MIMETYPE, filename)
+
+
+# --------------------------------------------------------------------------- webinars
+
+
+@bp.get("/events/<int:event_id>/webinar-report")
+@access.login_required
+def webinar_report(event_id: int):
+    event = _event(event_id)
+    return render_template("checkin/webinar_report.html", event=event,
+                           report=attendances.webinar_report(event))
+
+
+@bp.get("/events/<int:event_id>/webinar-report.csv")
+@access.login_required
+def webinar_report_csv(event_id: int):
+    event = _event(event_id)
+    filename = f"webinar-report-{event.slug}-{utcnow().date().isoformat()}.csv"
+    body = attendances.webinar_report_csv(attendances.webinar_report(event))
+    return private_download(body, exports.CSV_MIMETYPE, filename)
+

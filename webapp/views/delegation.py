@@ -19,6 +19,7 @@ from ..forms.delegation import WHOLE_DELEGATION, MessageForm
 from ..models import Event, utcnow
 from ..services import delegation, exports, messages
 from ..services.errors import DomainError
+from . import private_download
 
 bp = Blueprint("delegation", __name__, url_prefix="/events/<int:event_id>")
 
@@ -37,11 +38,7 @@ def index(event_id: int):
 
 def _download(body: bytes, mimetype: str, event: Event, extension: str) -> Response:
     filename = f"delegation-{event.slug}-{utcnow().date().isoformat()}.{extension}"
-    return Response(body, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        # Personal data: never kept by a shared proxy or the browser cache.
-        "Cache-Control": "no-store",
-    })
+    return private_download(body, mimetype, filename)
 
 
 @bp.get("/delegation.csv")
