@@ -4,7 +4,6 @@ as a real SMTP server on loopback receives them and icalendar and vobject read t
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import icalendar
@@ -12,6 +11,7 @@ import pytest
 import vobject
 from sqlalchemy import delete
 
+from tests.webinars import event_details
 from webapp.models import EventKind, EventStatus, OutboxMessage, Registration, utcnow
 from webapp.models import RegistrationStatus as S
 from webapp.services import calendar, events, notifications, registrations
@@ -91,25 +91,6 @@ def _vevent(cal):
     return vevent
 
 
-def _details(event, **overrides) -> events.EventDetails:
-    """The event as its edit form would send it back, with `overrides`."""
-    zone = event.zone
-    local = {name: getattr(event, column) and getattr(event, column).astimezone(zone).replace(
-        tzinfo=None) for name, column in (
-            ("starts_local", "starts_at"), ("ends_local", "ends_at"),
-            ("registration_opens_local", "registration_opens_at"),
-            ("registration_closes_local", "registration_closes_at"))}
-    details = events.EventDetails(
-        kind=event.kind, title=event.title, timezone=event.timezone,
-        target_country=event.target_country, target_city=event.target_city,
-        venue=event.venue, slug=event.slug, summary=event.summary,
-        description=event.description, online_url=event.online_url,
-        capacity=event.capacity, max_per_organization=event.max_per_organization,
-        requires_approval=event.requires_approval,
-        organizer_ids=[p.id for p in event.organizers], host_ids=[p.id for p in event.hosts],
-        **local,
-    )
-    return replace(details, **overrides)
 
 
 # --------------------------------------------------------------------------- approval
@@ -182,8 +163,8 @@ def test_moving_the_event_sends_an_update_with_the_same_uid_and_the_next_sequenc
     mailbox.messages.clear()
     clock(minutes=5)
 
-    new_start = _details(mission).starts_local + timedelta(hours=2)
-    events.update(admin, mission, _details(mission, starts_local=new_start))
+    new_start = event_details(mission).starts_local + timedelta(hours=2)
+    events.update(admin, mission, event_details(mission, starts_local=new_start))
 
     [update] = _received(mailbox)
     method, cal = _invitation(update)
@@ -207,11 +188,11 @@ def test_a_new_venue_is_sent_and_an_unrelated_change_is_not(
     notifications.send_due()
     mailbox.messages.clear()
 
-    events.update(admin, mission, _details(mission, title="Singapore 2027 mission",
+    events.update(admin, mission, event_details(mission, title="Singapore 2027 mission",
                                            capacity=12))
     assert _received(mailbox) == []
 
-    events.update(admin, mission, _details(mission, venue="Suntec Convention Centre"))
+    events.update(admin, mission, event_details(mission, venue="Suntec Convention Centre"))
     [update] = _received(mailbox)
     assert "Suntec Convention Centre" in str(_vevent(_invitation(update)[1])["LOCATION"])
 
@@ -230,7 +211,7 @@ def test_only_approved_registrants_who_hold_an_invitation_get_the_update(
     _forget_outbox(db)
     mailbox.messages.clear()
 
-    events.update(admin, mission, _details(mission, target_city="Singapore (Marina Bay)"))
+    events.update(admin, mission, event_details(mission, target_city="Singapore (Marina Bay)"))
     notifications.send_due()
     assert [m["To"] for m in mailbox.messages] == [EMAIL]
 

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select
 
 from tests.conftest import csrf_token, login
 from tests.factories import at
-from tests.webinars import ENDS, MEETING, STARTS, approved
+from tests.webinars import ENDS, MEETING, STARTS, approved, event_details, event_form, field_error
 from webapp.models import (
     Attendance,
     AttendanceSource,
@@ -415,31 +415,19 @@ def test_public_pages_files_and_the_feed_never_carry_the_meeting_address(
 # --------------------------------------------------------------------------- admin
 
 
-def _details(event, **overrides) -> events.EventDetails:
-    zone = event.zone
-    values = dict(
-        kind=event.kind, title=event.title, timezone=event.timezone,
-        starts_local=event.starts_at.astimezone(zone).replace(tzinfo=None),
-        ends_local=event.ends_at.astimezone(zone).replace(tzinfo=None),
-        target_country=event.target_country, target_city=event.target_city,
-        slug=event.slug, online_url=event.online_url, recording_url=event.recording_url,
-        organizer_ids=[p.id for p in event.organizers],
-    )
-    values.update(overrides)
-    return events.EventDetails(**values)
 
 
 def test_a_recording_link_is_refused_until_the_event_has_ended(db, webinar, organizer):
     db.session.commit()  # a refusal rolls back
     for now in (OPENS, ENDS - timedelta(seconds=1)):
         with freeze_time(now), pytest.raises(Refused) as refused:
-            events.update(organizer, webinar, _details(webinar, recording_url=RECORDING))
+            events.update(organizer, webinar, event_details(webinar, recording_url=RECORDING))
         assert refused.value.errors["recording_url"] == (
             "The event has not ended yet: add the recording link once it is over.")
         db.session.rollback()
     assert db.session.get(Event, webinar.id).recording_url == ""
     with freeze_time(ENDS):
-        events.update(organizer, webinar, _details(webinar, recording_url=RECORDING))
+        events.update(organizer, webinar, event_details(webinar, recording_url=RECORDING))
     assert db.session.get(Event, webinar.id).recording_url == RECORDING
 
 
@@ -447,29 +435,12 @@ def test_a_recording_link_is_refused_until_the_event_has_ended(db, webinar, orga
                                  "video.example.com/x", "https://"])
 def test_a_recording_link_must_be_a_web_address(db, webinar, organizer, url):
     with freeze_time(ENDS + timedelta(days=1)), pytest.raises(Refused) as refused:
-        events.update(organizer, webinar, _details(webinar, recording_url=url))
+        events.update(organizer, webinar, event_details(webinar, recording_url=url))
     assert "http:// or https://" in refused.value.errors["recording_url"]
 
 
-def _event_form(event, **overrides) -> dict:
-    zone = event.zone
-    data = dict(
-        kind=event.kind.value, title=event.title, slug=event.slug, summary="", description="",
-        target_country=event.target_country, target_city=event.target_city, venue="",
-        online_url=event.online_url, recording_url="", timezone=event.timezone,
-        starts_local=event.starts_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
-        ends_local=event.ends_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
-        registration_opens_local="", registration_closes_local="", capacity="",
-        organizer_ids=[str(p.id) for p in event.organizers], host_ids=[],
-    )
-    data.update(overrides)
-    return data
 
 
-def _field_error(response, name) -> str:
-    match = re.search(rf'id="{name}-error"[^>]*>(.*?)</', response.get_data(as_text=True), re.S)
-    assert match, f"no error shown for {name}"
-    return unescape(match.group(1)).strip()
 
 
 def test_the_event_form_refuses_a_recording_before_the_end_beside_its_field(
@@ -478,17 +449,17 @@ def test_the_event_form_refuses_a_recording_before_the_end_beside_its_field(
     db.session.commit()
     with freeze_time(STARTS):
         login(client, organizer)
-        form = _event_form(webinar, recording_url=RECORDING, csrf_token=csrf_token(client, "/"))
+        form = event_form(webinar, recording_url=RECORDING, csrf_token=csrf_token(client, "/"))
         response = client.post(f"/admin/events/{webinar.id}", data=form)
     assert response.status_code == 400
-    assert "has not ended yet" in _field_error(response, "recording_url")
+    assert "has not ended yet" in field_error(response, "recording_url")
     with freeze_time(ENDS + timedelta(hours=1)):
         login(client, organizer)
-        form = _event_form(webinar, recording_url="javascript:alert(1)",
+        form = event_form(webinar, recording_url="javascript:alert(1)",
                            csrf_token=csrf_token(client, "/"))
         response = client.post(f"/admin/events/{webinar.id}", data=form)
         assert response.status_code == 400
-        assert "http:// or https://" in _field_error(response, "recording_url")
+        assert "http:// or https://" in field_error(response, "recording_url")
         form["recording_url"] = RECORDING
         response = client.post(f"/admin/events/{webinar.id}", data=form)
     assert response.status_code == 302

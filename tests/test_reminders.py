@@ -9,10 +9,8 @@ The clock is always explicit: `queue_due(now)`, `tick --now`, or freezegun."""
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 from datetime import timedelta
-from html import unescape
 from types import SimpleNamespace
 
 import pytest
@@ -22,7 +20,7 @@ from sqlalchemy import delete, func, select
 from tests.conftest import csrf_token, login
 from tests.factories import Factory, at
 from tests.live import in_threads
-from tests.webinars import ENDS, MEETING, STARTS
+from tests.webinars import ENDS, MEETING, STARTS, event_details, event_form, field_error
 from webapp.extensions import db as _db
 from webapp.models import (
     Event,
@@ -116,27 +114,15 @@ def test_after_downtime_only_the_reminder_still_in_time_goes_out(db, seat):
         (1440, ReminderStatus.SKIPPED), (60, ReminderStatus.SENT)}
 
 
-def _details(event, **overrides) -> events.EventDetails:
-    zone = event.zone
-    values = dict(
-        kind=event.kind, title=event.title, timezone=event.timezone,
-        starts_local=event.starts_at.astimezone(zone).replace(tzinfo=None),
-        ends_local=event.ends_at.astimezone(zone).replace(tzinfo=None),
-        target_country=event.target_country, target_city=event.target_city,
-        slug=event.slug, online_url=event.online_url,
-        organizer_ids=[p.id for p in event.organizers],
-    )
-    values.update(overrides)
-    return events.EventDetails(**values)
 
 
 def test_when_the_event_moves_its_reminders_follow(db, webinar, seat, organizer):
     assert reminders.queue_due(DAY_BEFORE) == reminders.Tally(1, 0)
     later = timedelta(days=2)
     with freeze_time(DAY_BEFORE + timedelta(minutes=5)):
-        events.update(organizer, webinar, _details(
-            webinar, starts_local=_details(webinar).starts_local + later,
-            ends_local=_details(webinar).ends_local + later))
+        events.update(organizer, webinar, event_details(
+            webinar, starts_local=event_details(webinar).starts_local + later,
+            ends_local=event_details(webinar).ends_local + later))
     db.session.delete(db.session.get(OutboxMessage, reminder_mails(db)[0].id))
     db.session.commit()
     # The old hour mark means nothing any more; the new day mark sends anew.
@@ -151,9 +137,9 @@ def test_when_the_event_moves_its_reminders_follow(db, webinar, seat, organizer)
 
 def test_moving_the_event_earlier_past_a_mark_skips_that_reminder(db, webinar, seat, organizer):
     with freeze_time(DAY_BEFORE - timedelta(hours=3)):
-        events.update(organizer, webinar, _details(
-            webinar, starts_local=_details(webinar).starts_local - timedelta(hours=4),
-            ends_local=_details(webinar).ends_local - timedelta(hours=4)))
+        events.update(organizer, webinar, event_details(
+            webinar, starts_local=event_details(webinar).starts_local - timedelta(hours=4),
+            ends_local=event_details(webinar).ends_local - timedelta(hours=4)))
     # Its new day mark passed an hour ago, before anyone could send it.
     now = DAY_BEFORE - timedelta(hours=3)
     assert reminders.queue_due(now) == reminders.Tally(0, 1)
@@ -394,25 +380,8 @@ def test_offsets_are_refused_with_a_clear_message(text, message):
     assert message in refused.value.errors["reminder_offsets"]
 
 
-def _event_form(event, **overrides) -> dict:
-    zone = event.zone
-    data = dict(
-        kind=event.kind.value, title=event.title, slug=event.slug, summary="", description="",
-        target_country=event.target_country, target_city=event.target_city, venue="",
-        online_url=event.online_url, recording_url="", timezone=event.timezone,
-        starts_local=event.starts_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
-        ends_local=event.ends_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
-        registration_opens_local="", registration_closes_local="", capacity="",
-        organizer_ids=[str(p.id) for p in event.organizers], host_ids=[],
-    )
-    data.update(overrides)
-    return data
 
 
-def _field_error(response, name) -> str:
-    match = re.search(rf'id="{name}-error"[^>]*>(.*?)</', response.get_data(as_text=True), re.S)
-    assert match, f"no error shown for {name}"
-    return unescape(match.group(1)).strip()
 
 
 def test_the_event_form_refuses_an_offset_of_zero_or_less_beside_its_field(
@@ -423,19 +392,19 @@ def test_the_event_form_refuses_an_offset_of_zero_or_less_beside_its_field(
     page = client.get(f"/admin/events/{webinar.id}").get_data(as_text=True)
     assert 'value="24h, 1h"' in page
     for bad in ("24h, 0", "-30m"):
-        form = _event_form(webinar, reminder_offsets=bad, csrf_token=csrf_token(client, "/"))
+        form = event_form(webinar, reminder_offsets=bad, csrf_token=csrf_token(client, "/"))
         response = client.post(f"/admin/events/{webinar.id}", data=form)
         assert response.status_code == 400
-        assert "zero or less is not allowed" in _field_error(response, "reminder_offsets")
+        assert "zero or less is not allowed" in field_error(response, "reminder_offsets")
     db.session.expire_all()
     assert db.session.get(Event, webinar.id).reminder_offsets == [1440, 60]
 
-    form = _event_form(webinar, reminder_offsets="2h, 15m", csrf_token=csrf_token(client, "/"))
+    form = event_form(webinar, reminder_offsets="2h, 15m", csrf_token=csrf_token(client, "/"))
     assert client.post(f"/admin/events/{webinar.id}", data=form).status_code == 302
     db.session.expire_all()
     assert db.session.get(Event, webinar.id).reminder_offsets == [120, 15]
 
-    form = _event_form(webinar, reminder_offsets="", csrf_token=csrf_token(client, "/"))
+    form = event_form(webinar, reminder_offsets="", csrf_token=csrf_token(client, "/"))
     assert client.post(f"/admin/events/{webinar.id}", data=form).status_code == 302
     db.session.expire_all()
     assert db.session.get(Event, webinar.id).reminder_offsets == []

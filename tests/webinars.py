@@ -1,17 +1,22 @@
-"""Fixtures for online events, shared by the join-link, reminder and attendance tests:
+"""Fixtures for online events, shared by the join-link, reminder and attendance tests,
+and the event as its edit form sends it back:
 an organizing cluster and its manager, a webinar on New York time (10:00, an hour and a
 half, in winter), a member of another cluster living on Singapore time, and her seat.
 Registered for the whole suite in conftest (`pytest_plugins`)."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import timedelta
+from html import unescape
 
 import pytest
 
 from tests.factories import at
 from webapp.models import EventKind, Registration
 from webapp.models import RegistrationStatus as S
+from webapp.services import events
 
 MEETING = "https://meet.example.com/j/secret-room-4242"
 STARTS = at(2027, 2, 10, 15, 0)
@@ -54,3 +59,52 @@ def approved(make, event, user, organizer) -> Registration:
 @pytest.fixture
 def seat(make, webinar, member, organizer) -> Registration:
     return approved(make, webinar, member, organizer)
+
+
+# --------------------------------------------------------------------------- the event form
+
+
+def event_details(event, **overrides) -> events.EventDetails:
+    """The event as its edit form would send it back to the service, with `overrides`."""
+    zone = event.zone
+    local = {name: getattr(event, column) and getattr(event, column).astimezone(zone).replace(
+        tzinfo=None) for name, column in (
+            ("starts_local", "starts_at"), ("ends_local", "ends_at"),
+            ("registration_opens_local", "registration_opens_at"),
+            ("registration_closes_local", "registration_closes_at"))}
+    details = events.EventDetails(
+        kind=event.kind, title=event.title, timezone=event.timezone,
+        target_country=event.target_country, target_city=event.target_city,
+        venue=event.venue, slug=event.slug, summary=event.summary,
+        description=event.description, online_url=event.online_url,
+        recording_url=event.recording_url, capacity=event.capacity,
+        max_per_organization=event.max_per_organization,
+        requires_approval=event.requires_approval,
+        organizer_ids=[p.id for p in event.organizers], host_ids=[p.id for p in event.hosts],
+        **local,
+    )
+    return replace(details, **overrides)
+
+
+def event_form(event, **overrides) -> dict:
+    """The event's edit form as a browser posts it (no recording link), with `overrides`."""
+    zone = event.zone
+    data = dict(
+        kind=event.kind.value, title=event.title, slug=event.slug, summary="", description="",
+        target_country=event.target_country, target_city=event.target_city, venue="",
+        online_url=event.online_url, recording_url="", timezone=event.timezone,
+        starts_local=event.starts_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        ends_local=event.ends_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        registration_opens_local="", registration_closes_local="", capacity="",
+        organizer_ids=[str(p.id) for p in event.organizers], host_ids=[],
+    )
+    data.update(overrides)
+    return data
+
+
+def field_error(response, name) -> str:
+    """The error the form page shows under the field `name`."""
+    match = re.search(rf'id="{name}-error"[^>]*>(.*?)</', response.get_data(as_text=True), re.S)
+    assert match, f"no error shown for {name}"
+    return unescape(match.group(1)).strip()
+

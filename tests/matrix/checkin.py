@@ -154,6 +154,18 @@ CASES = [
                  UNKNOWN),
         )
     ],
+    # The webinar attendance report: the same people as the door's list.
+    *[
+        case
+        for endpoint, suffix in (("checkin.webinar_report", "/webinar-report"),
+                                 ("checkin.webinar_report_csv", "/webinar-report.csv"))
+        for case in (
+            Case(endpoint, "published", "GET", _on("event", suffix), door()),
+            Case(endpoint, "draft", "GET", _on("draft", suffix), draft()),
+            Case(endpoint, "unknown", "GET", lambda w, suffix=suffix: f"/events/999999{suffix}",
+                 UNKNOWN),
+        )
+    ],
 ]
 
 

@@ -97,6 +97,9 @@ class Event(db.Model):
     online_url: Mapped[str] = mapped_column(String(500), default="")
     # Where the recording can be watched once the event is over (set after the end).
     recording_url: Mapped[str] = mapped_column(String(500), default="")
+    # When the registrants were told of the recording (once per event: a corrected link
+    # is not mailed again; the join links always lead to the current one).
+    recording_mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -290,6 +290,8 @@ def update(actor: User | None, event: Event, details: EventDetails) -> Event:
         event.calendar_sequence += 1
         db.session.flush()
         registration_mail.event_moved(event)
+    if event.recording_url and "recording_url" in changes:
+        registration_mail.recording_published(event)
     db.session.commit()
     if "capacity" in changes or "max_per_organization" in changes:
         registrations.promote_waitlisted(event.id)

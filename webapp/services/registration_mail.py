@@ -21,6 +21,10 @@ apply as an update of the entry instead of adding a second one; leaving an appro
 same way, which removes it. Only a registration that is approved holds a live
 invitation, so each one is cancelled exactly once, and nobody who was never invited is
 sent a cancellation.
+
+After an event, once its recording is online (`recording_published`), every approved
+registrant hears of it once: thanks to those who came (a join link opened in its
+window, or a badge scanned), "sorry we missed you" to the others.
 """
 
 from __future__ import annotations
@@ -32,11 +36,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import (
     AlertFrequency,
+    Attendance,
     Event,
     Registration,
     Role,
@@ -162,6 +168,39 @@ def event_moved(event: Event) -> int:
                invitation="REQUEST")
         sent += 1
     return sent
+
+
+def recording_published(event: Event) -> int:
+    """The event's recording is online: tell each approved registrant, once per event,
+    with thanks for coming or sorry for missing them; return how many were told. Call it
+    in the transaction that set the recording."""
+    now = utcnow()
+    # Claimed on the event's row: two saves at once (two organizers) mail it once.
+    claimed = db.session.execute(
+        update(Event).where(Event.id == event.id, Event.recording_mailed_at.is_(None))
+        .values(recording_mailed_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        return 0
+    attended = set(db.session.scalars(
+        select(Attendance.registration_id).join(Registration)
+        .where(Registration.event_id == event.id)))
+    registrants = db.session.scalars(
+        select(Registration).join(Registration.user)
+        .where(Registration.event_id == event.id, Registration.status == S.APPROVED,
+               User.erased_at.is_(None), User.active.is_(True))
+        .options(joinedload(Registration.user)).order_by(Registration.id)
+    ).all()
+    for reg in registrants:
+        if reg.id in attended:
+            _queue(reg.user, lambda: _("Thank you for joining: the recording of %(event)s",
+                                       event=event.title),
+                   "recording_thanks", registration=reg, event=event)
+        else:
+            _queue(reg.user, lambda: _("Sorry we missed you: the recording of %(event)s",
+                                       event=event.title),
+                   "recording_missed", registration=reg, event=event)
+    return len(registrants)
 
 
 def _subject_to_decide(reg: Registration) -> str:
