@@ -17,6 +17,8 @@ from webapp import create_app, demo
 from webapp.extensions import db as _db
 from webapp.models import (
     MISSION_KINDS,
+    Attendance,
+    AttendanceSource,
     AuditEntry,
     Event,
     EventKind,
@@ -32,6 +34,7 @@ from webapp.models import (
     utcnow,
 )
 from webapp.models import RegistrationStatus as S
+from webapp.services import checkin, join, quick_registration
 
 FROZEN_NOW = datetime(2025, 3, 14, 10, 30, tzinfo=UTC)
 
@@ -347,6 +350,52 @@ def test_every_public_event_page_renders(loaded, client):
     for slug in slugs:
         assert client.get(f"/events/{slug}").status_code == 200, slug
     assert client.get("/events?when=past").status_code == 200
+
+
+def test_webinars_meet_in_demo_rooms_with_the_default_reminders(loaded):
+    webinars = _db.session.scalars(select(Event).where(Event.kind == EventKind.WEBINAR)).all()
+
+    assert len(webinars) == 10
+    for webinar in webinars:
+        assert webinar.online_url == f"https://meet.{demo.DEMO_DOMAIN}/{webinar.slug}"
+        assert webinar.meets_online and webinar.timezone == "Europe/Brussels"
+        assert webinar.reminder_offsets == [1440, 60]
+    titles = {w.title for w in webinars if w.starts_at > loaded}
+    assert any(t.startswith("Webinar: doing business in Singapore") for t in titles)
+    assert any(t.startswith("Webinar: meet the Boston and New York beachheads") for t in titles)
+
+
+def test_upcoming_public_webinars_are_open_for_quick_registration(loaded, client):
+    upcoming = _db.session.scalars(select(Event).where(
+        Event.kind == EventKind.WEBINAR, Event.starts_at > loaded)).all()
+
+    assert upcoming
+    for webinar in upcoming:
+        assert quick_registration.refusal(webinar, loaded) is None, webinar.title
+    page = client.get(f"/events/{upcoming[0].slug}").get_data(as_text=True)
+    assert 'data-testid="quick-form"' in page
+
+
+def test_a_past_webinar_has_its_recording_and_the_attendance_of_its_join_links(loaded):
+    webinar = _db.session.scalar(select(Event).where(Event.slug == demo.RECORDED_WEBINAR))
+    report = checkin.attendance_of(webinar)
+
+    assert webinar.ends_at < loaded
+    assert webinar.recording_url.startswith(f"https://video.{demo.DEMO_DOMAIN}/recordings/")
+    assert 0 < len(report.present) < report.expected
+    assert len(report.present) == round(demo.WEBINAR_TURNOUT * report.expected)
+    for row in report.present:
+        attendance = row.attendance
+        assert attendance.source == AttendanceSource.JOIN_LINK
+        assert attendance.recorded_by_id is None
+        assert join.window(webinar)[0] <= attendance.recorded_at < webinar.ends_at
+    # Opening a join link now leads to the recording.
+    answer = join.open_link(report.present[0].registration.join_token, loaded)
+    assert answer.outcome == join.Outcome.ENDED and answer.recording_url == webinar.recording_url
+    others = _db.session.scalars(select(Event).where(
+        Event.kind == EventKind.WEBINAR, Event.slug != demo.RECORDED_WEBINAR)).all()
+    assert all(w.recording_url == "" for w in others)
+    assert _db.session.scalar(select(func.count()).select_from(Attendance)) == len(report.present)
 
 
 # --------------------------------------------------------------------------- registrations

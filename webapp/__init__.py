@@ -72,6 +72,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         join,
         organization,
         public,
+        quick_registration,
     )
 
     app.register_blueprint(public.bp)
@@ -87,6 +88,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(badges.bp)
     app.register_blueprint(checkin.bp)
     app.register_blueprint(join.bp)
+    app.register_blueprint(quick_registration.bp)
 
     from . import cli
 

@@ -5,7 +5,10 @@ ten European regions, beachheads in Singapore, Boston and New York, the fellow p
 EC2I and its clusters (18 regional clusters involved), fact-finding and outbound missions,
 inbound missions at the Smart City Expo World Congress in Barcelona, a webinar before each
 mission, and the 109 SMEs that joined a delegation. The beachheads and EC2I are the
-report's own; every cluster, company and person here is invented.
+report's own; every cluster, company and person here is invented. The webinars meet in
+demo rooms (meet.demo.smartcitytech.eu); the upcoming ones are open to anyone, for quick
+registration too, and the last USA mission's webinar has its recording online and the
+attendance of the join links its registrants opened.
 
 `load()` is idempotent: it looks every object up by its natural key (partner slug,
 organization name, user email, event slug, registration event and user) and creates only
@@ -29,6 +32,8 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .models import (
+    Attendance,
+    AttendanceSource,
     Event,
     EventKind,
     EventSession,
@@ -467,6 +472,7 @@ class EventSpec:
     registration_opens: date | None = None
     registration_closes: date | None = None
     announced: date | None = None  # when it was created; by default when registration opened
+    recording_url: str = ""
 
     @property
     def last_day(self) -> date:
@@ -715,7 +721,7 @@ def _upcoming_missions(now: datetime) -> dict[str, EventSpec]:
                            "Consortium building for international innovation projects",
                            ("14:00", "16:30"), "IPI Singapore"),
             ),
-            webinar=f"Webinar: the Singapore mission {singapore_day.year}",
+            webinar=f"Webinar: doing business in Singapore, the {singapore_day.year} mission",
         ),
         "usa": EventSpec(
             f"outbound-mission-usa-boston-new-york-{usa_day.year}", EventKind.OUTBOUND_MISSION,
@@ -743,7 +749,8 @@ def _upcoming_missions(now: datetime) -> dict[str, EventSpec]:
                 AgendaItem(4, SessionKind.RECEPTION, "Closing reception", ("18:00", "20:30"),
                            "New York"),
             ),
-            webinar=f"Webinar: the Boston and New York mission {usa_day.year}",
+            webinar=f"Webinar: meet the Boston and New York beachheads, the {usa_day.year} "
+                    "mission",
         ),
         "barcelona": EventSpec(
             f"inbound-mission-smart-city-expo-barcelona-{expo_day.year}",
@@ -916,6 +923,11 @@ UPCOMING_OUTCOMES = {
 # Applications from the demo manager's own cluster wait for their decision on the desk.
 DEMO_MANAGER_PENDING = 3
 UPCOMING_WEBINAR_ATTENDEES = 8
+
+# The past webinar whose recording is online, and how many of its registrants opened
+# their join link (the rest never came: the attendance report shows both).
+RECORDED_WEBINAR = "webinar-outbound-mission-usa-boston-new-york-2019"
+WEBINAR_TURNOUT = 0.75
 
 
 class Applicant(NamedTuple):
@@ -1093,6 +1105,7 @@ def _past(spec: EventSpec) -> EventSpec:
     return replace(
         spec, status=EventStatus.CLOSED, registration_opens=spec.first_day - call,
         registration_closes=_registration_deadline(spec),
+        recording_url=_recording_url(spec) if spec.slug == RECORDED_WEBINAR else "",
     )
 
 
@@ -1339,6 +1352,8 @@ def load(now: datetime | None = None) -> DemoSummary:
     # Registrations are keyed by ids, and record their responsible partner by id.
     db.session.flush()
     _ensure_applications(content.applications, users, events)
+    db.session.flush()
+    _ensure_webinar_attendance(events[RECORDED_WEBINAR])
     db.session.commit()
     after = _counts()
     return DemoSummary(**after, added=sum(after.values()) - sum(before.values()))
@@ -1431,6 +1446,8 @@ def _build_event(spec: EventSpec, partners: dict[str, Partner]) -> Event:
         kind=spec.kind, title=spec.title, slug=spec.slug, summary=spec.summary,
         description=spec.description, target_country=spec.country, target_city=spec.city,
         venue=spec.venue, timezone=spec.timezone,
+        online_url=_meeting_url(spec) if spec.kind == EventKind.WEBINAR else "",
+        recording_url=spec.recording_url,
         starts_at=_local(spec.first_day, spec.hours[0], zone),
         ends_at=_local(spec.last_day, spec.hours[1], zone),
         registration_opens_at=opens_at,
@@ -1448,6 +1465,16 @@ def _build_event(spec: EventSpec, partners: dict[str, Partner]) -> Event:
             for position, d in enumerate(questions.MISSION_DEFAULTS, start=1)
         ] if spec.kind.is_mission and spec.status == EventStatus.PUBLISHED else [],
     )
+
+
+def _meeting_url(spec: EventSpec) -> str:
+    """A demo meeting room per webinar: an address on the demo domain, clearly not a real
+    meeting."""
+    return f"https://meet.{DEMO_DOMAIN}/{spec.slug}"
+
+
+def _recording_url(spec: EventSpec) -> str:
+    return f"https://video.{DEMO_DOMAIN}/recordings/{spec.slug}"
 
 
 def _midnight(day: date | None, zone: ZoneInfo) -> datetime | None:
@@ -1484,3 +1511,24 @@ def _ensure_applications(
             user, event, steps,
             responsible_partner_id=organization.home_cluster_id if organization else None,
         )
+
+
+def _ensure_webinar_attendance(webinar: Event) -> None:
+    """Most of the recorded webinar's approved registrants opened their join link in the
+    first minutes (from ten minutes before the start): one attendance each, recorded the
+    way a join link records it. The same registrants on every load, in email order."""
+    approved = db.session.scalars(
+        select(Registration).join(Registration.user)
+        .where(Registration.event_id == webinar.id, Registration.status == S.APPROVED)
+        .order_by(User.email)
+    ).all()
+    attended = set(db.session.scalars(select(Attendance.registration_id).where(
+        Attendance.registration_id.in_([r.id for r in approved]),
+        Attendance.session_id.is_(None))))
+    for number, registration in enumerate(approved[:round(WEBINAR_TURNOUT * len(approved))]):
+        if registration.id in attended:
+            continue
+        db.session.add(Attendance(
+            registration_id=registration.id, session_id=None,
+            recorded_at=webinar.starts_at + timedelta(minutes=number % 20 - 10),
+            recorded_by_id=None, source=AttendanceSource.JOIN_LINK))

@@ -1,7 +1,7 @@
 """Recording mails: when an event's registrants were told of its recording.
 
 Revision ID: 0010_recording_mails
-Revises: 0008_reminders
+Revises: 0009_quick_registration
 Create Date: 2026-12-01 10:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010_recording_mails'
-down_revision = '0008_reminders'
+down_revision = '0009_quick_registration'
 branch_labels = None
 depends_on = None
 

@@ -249,6 +249,13 @@ class ChangePasswordForm(FlaskForm):
     confirm = _confirmation_field(_l("New password, again"))
 
 
+class SetPasswordForm(FlaskForm):
+    """A first password, for an account made by a quick registration (it has none)."""
+
+    password = _new_password_field(_l("Password"))
+    confirm = _confirmation_field(_l("Password, again"))
+
+
 class ChangeEmailForm(FlaskForm):
     email = _email_field(_l("New email address"))
     password = PasswordField(

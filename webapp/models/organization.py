@@ -38,7 +38,9 @@ class Organization(db.Model):
     country: Mapped[str] = mapped_column(String(2))
     city: Mapped[str] = mapped_column(String(120), default="")
     sector: Mapped[str] = mapped_column(String(120), default="")
-    size: Mapped[OrganizationSize] = mapped_column(
+    # None until someone says: a quick webinar registration asks only for the name and
+    # the country.
+    size: Mapped[OrganizationSize | None] = mapped_column(
         str_enum(OrganizationSize, "organization_size")
     )
     helix: Mapped[Helix] = mapped_column(str_enum(Helix, "helix"), default=Helix.INDUSTRY)
@@ -58,7 +60,7 @@ class Organization(db.Model):
 
     @property
     def is_sme(self) -> bool:
-        return self.helix == Helix.INDUSTRY and self.size != OrganizationSize.LARGE
+        return self.helix == Helix.INDUSTRY and self.size not in (None, OrganizationSize.LARGE)
 
     def __repr__(self) -> str:
         return f"<Organization {self.name}>"

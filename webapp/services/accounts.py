@@ -305,6 +305,20 @@ def reset_password(token: str, password: str) -> User:
     return user
 
 
+class PasswordAlreadySet(DomainError):
+    pass
+
+
+def set_first_password(user: User, password: str) -> None:
+    """The first password of an account made without one (a quick registration); the
+    signed-in session proves the account, as the emailed link did. The caller commits and
+    signs the current session in again."""
+    if user.password_hash:
+        raise PasswordAlreadySet("Your account has a password already: change it instead.")
+    set_password(user, password)
+    audit.record(user, "user.password_set", user)
+
+
 def change_password(user: User, current: str, new: str) -> None:
     """The signed-in user's new password; their other sessions end. The caller commits
     and signs the current session in again."""

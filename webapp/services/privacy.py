@@ -166,7 +166,7 @@ def export(user: User) -> dict[str, Any]:
             "country": organization.country,
             "city": organization.city,
             "sector": organization.sector,
-            "size": organization.size.value,
+            "size": organization.size.value if organization.size else None,
             "helix": organization.helix.value,
             "website": organization.website,
             "profile": organization.profile,

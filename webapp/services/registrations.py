@@ -7,14 +7,17 @@
                   history kept; as a first application would)
 
 Events without approval approve an application at once while seats last and waitlist
-the rest. Every approval checks capacity, the responsible partner's quota and the
-per-organization cap with the event locked (services.locking); a freed seat goes to the
-first waitlisted registration that fits. Every transition writes its AuditEntry and
+the rest; a newcomer's quick registration (`register_newcomer`) is approved or refused,
+never waitlisted, in the transaction that creates their account. Every approval checks
+capacity, the responsible partner's quota and the per-organization cap with the event
+locked (services.locking); a freed seat goes to the first waitlisted registration that
+fits. Every transition writes its AuditEntry and
 queues its mail in the same transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -214,54 +217,102 @@ def apply(
 
     Events that need approval take the application as `submitted`; the others approve it
     while seats last and put the rest on the waiting list, in arrival order."""
-    answers = answers or {}
-    now = utcnow()
     if not user.is_verified:
         raise RegistrationRefused("Please confirm your email address before you apply.")
     try:
         event = lock_event(event_id)
-        if not event.registration_is_open(now):
-            raise RegistrationClosed("Registration for this event is not open.")
-        if event.kind.is_mission and not profile_consent:
-            raise RegistrationRefused(
-                "Missions share your company profile with their hosts: please agree to it.")
-        answers = questions.clean_answers(event, answers)
-        reg = db.session.execute(
-            select(Registration).where(
-                Registration.event_id == event.id, Registration.user_id == user.id
-            )
-        ).scalar_one_or_none()
-        organization = user.organization
-        if reg is None:
-            # Added to the session with its first status (by the audit entry of _move).
-            reg = Registration(event=event, user=user)
-            action = "registration.applied_on_behalf" if on_behalf else "registration.applied"
-        elif reg.status == S.WITHDRAWN:
-            reg.decided_at = None
-            reg.waitlisted_at = None
-            action = "registration.applied_on_behalf" if on_behalf else "registration.reapplied"
-        else:
-            raise AlreadyRegistered("You have already applied to this event.")
-        reg.applied_at = now
-        reg.responsible_partner_id = organization.home_cluster_id if organization else None
-        version = current_app.config["CONSENT_VERSION"]
-        reg.profile_consent_version, reg.profile_consent_at = (
-            (version, now) if profile_consent else (None, None))
-        reg.contact_consent_version, reg.contact_consent_at = (
-            (version, now) if contact_consent else (None, None))
-        _store_answers(reg, answers)
-        actor = actor or user
-        if event.requires_approval:
-            _move(reg, S.SUBMITTED, actor=actor, action=action, now=now)
-        elif seat_problem(event, reg) is None:
-            _move(reg, S.APPROVED, actor=actor, action=action, now=now)
-        else:
-            _waitlist(reg, actor=actor, action=action, now=now)
+        reg = _apply_locked(user, event, answers=answers or {},
+                            profile_consent=profile_consent, contact_consent=contact_consent,
+                            actor=actor or user, on_behalf=on_behalf)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return reg
+
+
+def register_newcomer(event_id: int, create_account: Callable[[Event], User]) -> Registration:
+    """Quick registration: `create_account(event)` makes the newcomer's account (and
+    whatever goes with it) once the event is locked, and the newcomer is approved at once,
+    in the same transaction: an account is never left without the registration it was
+    made for. Only for events without approval; a full event refuses instead of putting
+    a stranger on the waiting list."""
+    try:
+        event = lock_event(event_id)
+        if event.requires_approval:
+            raise RegistrationRefused("This event reviews its applications: please sign up "
+                                      "and apply.")
+        user = create_account(event)
+        reg = _apply_locked(user, event, answers={}, profile_consent=False,
+                            contact_consent=False, actor=user, on_behalf=False,
+                            waitlist=False)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return reg
+
+
+def _apply_locked(
+    user: User,
+    event: Event,
+    *,
+    answers: dict[int, Any],
+    profile_consent: bool,
+    contact_consent: bool,
+    actor: User,
+    on_behalf: bool,
+    waitlist: bool = True,
+) -> Registration:
+    """An application to `event`, locked by the caller, who commits."""
+    now = utcnow()
+    if not event.registration_is_open(now):
+        raise RegistrationClosed("Registration for this event is not open.")
+    if event.kind.is_mission and not profile_consent:
+        raise RegistrationRefused(
+            "Missions share your company profile with their hosts: please agree to it.")
+    answers = questions.clean_answers(event, answers)
+    reg = db.session.execute(
+        select(Registration).where(
+            Registration.event_id == event.id, Registration.user_id == user.id
+        )
+    ).scalar_one_or_none()
+    organization = user.organization
+    if reg is None:
+        # Added to the session with its first status (by the audit entry of _move).
+        reg = Registration(event=event, user=user)
+        action = "registration.applied_on_behalf" if on_behalf else "registration.applied"
+    elif reg.status == S.WITHDRAWN:
+        reg.decided_at = None
+        reg.waitlisted_at = None
+        action = "registration.applied_on_behalf" if on_behalf else "registration.reapplied"
+    else:
+        raise AlreadyRegistered("You have already applied to this event.")
+    reg.applied_at = now
+    reg.responsible_partner_id = organization.home_cluster_id if organization else None
+    version = current_app.config["CONSENT_VERSION"]
+    reg.profile_consent_version, reg.profile_consent_at = (
+        (version, now) if profile_consent else (None, None))
+    reg.contact_consent_version, reg.contact_consent_at = (
+        (version, now) if contact_consent else (None, None))
+    _store_answers(reg, answers)
+    if event.requires_approval:
+        _move(reg, S.SUBMITTED, actor=actor, action=action, now=now)
+    elif (problem := seat_problem(event, reg)) is None:
+        _move(reg, S.APPROVED, actor=actor, action=action, now=now)
+    elif waitlist:
+        _waitlist(reg, actor=actor, action=action, now=now)
+    else:
+        raise NoSeat(problem)
+    return reg
+
+
+def seats_left(event: Event) -> int | None:
+    """How many seats an ordinary applicant may still take (None: no capacity), counted
+    without a lock: for telling people early, never for deciding."""
+    if event.capacity is None:
+        return None
+    return max(0, event.capacity - db.session.scalar(_approved(event.id)))
 
 
 def update_answers(registration_id: int, answers: dict[int, Any], *, actor: User) -> Registration:

@@ -317,6 +317,8 @@ def _refuse_password(user, field, error: accounts.WrongPassword) -> None:
 @bp.route("/account/password", methods=["GET", "POST"])
 @access.login_required
 def change_password():
+    if not current_user.password_hash:
+        return _set_first_password()
     form = forms.ChangePasswordForm()
     if not form.validate_on_submit():
         return render_template("auth/change_password.html", form=form)
@@ -334,6 +336,19 @@ def change_password():
     _sign_in_again(user)
     flash(_("Your password has been changed. Other devices signed in to your account "
             "have been signed out."), "success")
+    return redirect(url_for("auth.change_password"))
+
+
+def _set_first_password():
+    """An account made by a quick registration has no password until its owner sets one."""
+    form = forms.SetPasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/change_password.html", form=form, first=True)
+    user = current_user._get_current_object()
+    accounts.set_first_password(user, form.password.data)
+    db.session.commit()
+    _sign_in_again(user)
+    flash(_("Your password is set: from now on you can also sign in with it."), "success")
     return redirect(url_for("auth.change_password"))
 
 

@@ -12,7 +12,9 @@ from .. import access
 from ..extensions import db
 from ..filters import country_name
 from ..forms.public import KIND_LABELS, EventFilterForm
+from ..forms.quick_registration import QuickRegistrationForm
 from ..models import MISSION_KINDS, Event, EventKind, EventStatus, Registration, utcnow
+from ..services import quick_registration
 
 bp = Blueprint("public", __name__)
 
@@ -95,9 +97,13 @@ def event_detail(slug: str):
                 Registration.event_id == event.id, Registration.user_id == current_user.id
             )
         )
+    # Visitors register for a public webinar on its page; members apply as usual.
+    quick_form = None
+    if not current_user.is_authenticated and quick_registration.refusal(event) is None:
+        quick_form = QuickRegistrationForm()
     return render_template(
         "public/event.html", event=event, registration=registration, now=utcnow(),
-        kind_labels=KIND_LABELS,
+        kind_labels=KIND_LABELS, quick_form=quick_form,
     )
 
 
