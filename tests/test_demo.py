@@ -34,7 +34,8 @@ from webapp.models import (
     utcnow,
 )
 from webapp.models import RegistrationStatus as S
-from webapp.services import checkin, join, quick_registration
+from webapp.services import attendance as attendances
+from webapp.services import join, quick_registration
 
 FROZEN_NOW = datetime(2025, 3, 14, 10, 30, tzinfo=UTC)
 
@@ -378,7 +379,7 @@ def test_upcoming_public_webinars_are_open_for_quick_registration(loaded, client
 
 def test_a_past_webinar_has_its_recording_and_the_attendance_of_its_join_links(loaded):
     webinar = _db.session.scalar(select(Event).where(Event.slug == demo.RECORDED_WEBINAR))
-    report = checkin.attendance_of(webinar)
+    report = attendances.attendance_of(webinar)
 
     assert webinar.ends_at < loaded
     assert webinar.recording_url.startswith(f"https://video.{demo.DEMO_DOMAIN}/recordings/")
@@ -389,6 +390,9 @@ def test_a_past_webinar_has_its_recording_and_the_attendance_of_its_join_links(l
         assert attendance.source == AttendanceSource.JOIN_LINK
         assert attendance.recorded_by_id is None
         assert join.window(webinar)[0] <= attendance.recorded_at < webinar.ends_at
+    assert webinar.recording_mailed_at > webinar.ends_at  # told then, not again now
+    totals = attendances.webinar_report(webinar).total
+    assert (totals.approved, totals.opened) == (report.expected, len(report.present))
     # Opening a join link now leads to the recording.
     answer = join.open_link(report.present[0].registration.join_token, loaded)
     assert answer.outcome == join.Outcome.ENDED and answer.recording_url == webinar.recording_url

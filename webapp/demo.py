@@ -1448,6 +1448,9 @@ def _build_event(spec: EventSpec, partners: dict[str, Partner]) -> Event:
         venue=spec.venue, timezone=spec.timezone,
         online_url=_meeting_url(spec) if spec.kind == EventKind.WEBINAR else "",
         recording_url=spec.recording_url,
+        # Its registrants heard of the recording back then: editing it mails nobody now.
+        recording_mailed_at=(_local(spec.last_day, spec.hours[1], zone) + timedelta(days=1)
+                             if spec.recording_url else None),
         starts_at=_local(spec.first_day, spec.hours[0], zone),
         ends_at=_local(spec.last_day, spec.hours[1], zone),
         registration_opens_at=opens_at,
