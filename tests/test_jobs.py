@@ -15,8 +15,16 @@ from tests.conftest import IsolatedClient, csrf_token, login
 from tests.factories import Factory
 from tests.processes import Processes, mail_server, production_env, wait_for
 from webapp.extensions import db as _db
-from webapp.models import OutboxMessage, OutboxStatus, ReminderDelivery
-from webapp.services import jobs, notifications
+from webapp.models import (
+    BadgeBatch,
+    BadgeFormat,
+    BatchStatus,
+    OutboxMessage,
+    OutboxStatus,
+    ReminderDelivery,
+)
+from webapp.models import RegistrationStatus as S
+from webapp.services import badge_batches, jobs, notifications
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 RAN: list[tuple] = []
@@ -62,6 +70,15 @@ def test_outside_a_transaction_a_job_runs_at_once(app, db):
     db.session.commit()
     jobs.enqueue(record, 1, "2027-02-09T15:00:00+00:00")
     assert RAN == [(1, "2027-02-09T15:00:00+00:00")]
+
+
+def test_a_transaction_that_only_read_holds_no_job_back(app, db, make):
+    make.user()
+    db.session.commit()
+    db.session.scalar(select(OutboxMessage.id).limit(1))
+    assert db.session().in_transaction()
+    jobs.enqueue(record, "at once")
+    assert RAN == [("at once",)]
 
 
 def test_the_worker_refuses_to_start_without_redis(app):
@@ -118,6 +135,28 @@ def test_with_redis_a_request_leaves_its_mail_to_the_worker(on_rq):
         assert "/verify/" in box.text(message)
     _db.session.commit()
     assert _db.session.scalar(select(OutboxMessage.status)) == OutboxStatus.SENT
+
+
+@pytest.mark.redis
+def test_with_redis_a_big_badge_batch_is_built_by_the_worker(on_rq):
+    make = Factory()
+    cluster = make.partner()
+    event = make.event(organizers=[cluster])
+    organizer = make.manager(cluster)
+    for name in ("Anna Alpha", "Bart Bravo"):
+        make.registration(event, make.user(make.organization(cluster), name=name),
+                          S.SUBMITTED, S.APPROVED)
+    _db.session.commit()
+    batch = badge_batches.request_batch(organizer, event, BadgeFormat.A6)
+    _db.session.commit()
+    batch_id = batch.id
+    assert badge_batches.start(batch_id) is None  # no thread: a job
+    assert jobs.queue().count == 1
+    assert _db.session.get(BadgeBatch, batch_id).status == BatchStatus.QUEUED
+    jobs.work(burst=True)
+    row = _db.session.get(BadgeBatch, batch_id)
+    assert (row.status, row.done, row.total) == (BatchStatus.DONE, 2, 2)
+    assert row.pdf.startswith(b"%PDF")
 
 
 @pytest.mark.redis

@@ -3,8 +3,9 @@
 This is the one place that knows which. A job is a plain module-level function taking
 ids and ISO times (what RQ can pickle and a worker can import), run in an app context.
 `enqueue(func, *args)` runs it after the current transaction commits, because the worker
-reads the database, not the caller's session: inside a transaction the job waits for the
-commit and vanishes with a rollback; outside one it goes at once. Waiting jobs are handed
+reads the database, not the caller's session: when the transaction has written anything
+the job waits for its commit and vanishes with its rollback; otherwise (no transaction,
+or one that only read) it goes at once. Waiting jobs are handed
 on by `run_committed()`, which runs after each request, at the end of `flask tick` and
 after each job of the worker.
 
@@ -37,6 +38,7 @@ RETRY_INTERVALS = (10, 60, 300)
 FAILED_KEPT = timedelta(days=30)
 _WAITING = "jobs_waiting"
 _COMMITTED = "jobs_committed"
+_WROTE = "jobs_transaction_wrote"
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,7 @@ def enqueue(func: Callable[..., Any], *args: Any) -> None:
     """Have `func(*args)` run once the current transaction has committed: on the RQ
     queue with REDIS_URL, in this process without. A rollback drops it."""
     session = db.session()
-    if session.in_transaction():
+    if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
         enqueue_on_commit(session, func, *args)
         return
     _hand_on(func, args)
@@ -100,8 +102,12 @@ def _hand_on(func: Callable[..., Any], args: tuple) -> None:
     queue().enqueue_call(
         func, args=args, retry=Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS)),
         failure_ttl=int(FAILED_KEPT.total_seconds()), result_ttl=3600,
-        description=f"{_name(func)}{args!r}",
+        description=f"{_name(func)}{_shortened(repr(args))}",
     )
+
+
+def _shortened(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else f"{text[:limit - 5]} ...)"
 
 
 def _name(func: Callable[..., Any]) -> str:
@@ -231,8 +237,14 @@ def retry(job_id: str) -> None:
 # --------------------------------------------------------------------------- the hooks
 
 
+@event.listens_for(Session, "after_flush")
+def _mark_written(session: Session, flush_context) -> None:
+    session.info[_WROTE] = True
+
+
 @event.listens_for(Session, "after_commit")
 def _mark_committed(session: Session) -> None:
+    session.info.pop(_WROTE, None)
     if waiting := session.info.pop(_WAITING, None):
         session.info.setdefault(_COMMITTED, []).extend(waiting)
 
@@ -242,6 +254,7 @@ def _drop_waiting(session: Session, previous_transaction) -> None:
     # A savepoint's rollback leaves the enclosing transaction, and its jobs, standing.
     if not previous_transaction.nested:
         session.info.pop(_WAITING, None)
+        session.info.pop(_WROTE, None)
 
 
 def init_app(app: Flask) -> None:
