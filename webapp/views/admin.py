@@ -9,6 +9,7 @@ as messages beside the fields it names.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -660,6 +661,18 @@ def audit():
 # --------------------------------------------------------------------------- failed jobs
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """A row of the failed-jobs page: an RQ job, or a message given up on."""
+
+    kind: str  # "job" or "mail"
+    what: str
+    at: datetime | None
+    error: str
+    attempts: int
+    retry_url: str
+
+
 @bp.get("/jobs")
 @access.requires("jobs.manage")
 def failed_jobs():
@@ -668,8 +681,14 @@ def failed_jobs():
         failed = jobs.failed()
     except jobs.QueueUnreachable as error:
         failed, unreachable = [], str(error)
-    return render_template("admin/jobs.html", failed=failed, unreachable=unreachable,
-                           given_up=notifications.given_up(),
+    rows = [_Failure("job", job.description, job.failed_at, job.error, job.attempts,
+                     url_for("admin.job_retry", job_id=job.id)) for job in failed]
+    rows += [_Failure("mail", _("Mail to %(address)s: %(subject)s", address=m.to_address,
+                                subject=m.subject),
+                      m.created_at, (m.last_error.splitlines() or [""])[-1][:300], m.attempts,
+                      url_for("admin.mail_retry", message_id=m.id))
+             for m in notifications.given_up()]
+    return render_template("admin/jobs.html", rows=rows, unreachable=unreachable,
                            in_background=jobs.in_background())
 
 
