@@ -7,6 +7,7 @@ event's reminders on PostgreSQL."""
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -22,6 +23,7 @@ from webapp.models import (
     OutboxMessage,
     OutboxStatus,
     ReminderDelivery,
+    utcnow,
 )
 from webapp.models import RegistrationStatus as S
 from webapp.services import badge_batches, jobs, notifications
@@ -189,6 +191,59 @@ def test_a_failing_job_is_retried_then_listed_and_retried_by_an_admin(on_rq, mon
                         data={"csrf_token": csrf_token(client, "/admin/jobs")},
                         follow_redirects=True)
     assert "There is no failed job no-such-job any more" in again.get_data(as_text=True)
+
+
+@pytest.mark.redis
+def test_with_redis_tick_queues_the_retries_due_for_the_workers(on_rq):
+    user = Factory().user(email="retried@example.org")
+    message = notifications.queue(user, "Second try", "base", body="...")
+    _db.session.flush()
+    message.attempts, message.last_error = 1, "ConnectionRefusedError: [Errno 111]"
+    message.created_at = message.next_attempt_at = utcnow() - timedelta(minutes=2)
+    _db.session.commit()
+    jobs.queue().empty()  # as if its own delivery job had been lost
+    with mail_server() as (port, box):
+        on_rq.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+        output = on_rq.test_cli_runner().invoke(args=["tick"]).output
+        assert "1 message(s) queued for the workers" in output, output
+        assert box.count() == 0
+        jobs.work(burst=True)
+        [sent] = box.to("retried@example.org")
+        assert sent["Subject"] == "Second try"
+
+
+def test_when_redis_is_down_pages_still_answer_and_mail_waits_in_the_outbox(
+    app, client, db, make, monkeypatch
+):
+    monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{_closed_port()}/0")
+    member = make.user(email="waiting@example.org", email_verified_at=None)
+    admin = make.admin()
+    db.session.commit()
+    login(client, member)
+    response = client.post("/resend-verification", data={
+        "csrf_token": csrf_token(client, "/"), "next": "/events"})
+    assert response.status_code == 302  # committed, whatever the queue
+    db.session.expire_all()
+    [waiting] = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.to_address == "waiting@example.org")).all()
+    assert waiting.status == OutboxStatus.PENDING  # for the next tick
+
+    login(client, admin)
+    page = client.get("/admin/jobs")
+    assert page.status_code == 200
+    assert "The job queue cannot be reached" in page.get_data(as_text=True)
+    retried = client.post("/admin/jobs/some-job/retry", follow_redirects=True,
+                          data={"csrf_token": csrf_token(client, "/admin/jobs")})
+    assert retried.status_code == 200
+    assert "The job queue cannot be reached" in retried.get_data(as_text=True)
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def test_the_retry_button_needs_the_csrf_token(client, db, make):

@@ -53,10 +53,11 @@ def connection():
     from redis import Redis
 
     app = current_app._get_current_object()
-    redis = app.extensions.get("beachhead_redis")
-    if redis is None:
-        redis = app.extensions["beachhead_redis"] = Redis.from_url(app.config["REDIS_URL"])
-    return redis
+    url = app.config["REDIS_URL"]
+    cached = app.extensions.get("beachhead_redis")
+    if cached is None or cached[0] != url:
+        cached = app.extensions["beachhead_redis"] = (url, Redis.from_url(url))
+    return cached[1]
 
 
 def queue():
