@@ -48,9 +48,11 @@ lint: $(VENV)/.dev
 messages: $(VENV)/.runtime
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
 
+## bench: page timings, the badge batch, and a 5,000-reminder tick (needs PostgreSQL and Redis)
 bench: $(VENV)/.dev
 	$(PY) bench/pages.py
 	$(PY) bench/badges.py
+	$(PY) bench/jobs.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

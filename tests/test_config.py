@@ -40,6 +40,17 @@ def test_production_reads_its_settings_from_the_environment(monkeypatch):
     assert not app.config["DEMO_ALLOWED"]
 
 
+def test_production_sends_cookies_over_plain_http_only_when_told(monkeypatch):
+    """SESSION_COOKIE_SECURE=false: for a set-up spoken to over plain http, such as the
+    production test on 127.0.0.1; the sign-in cookie follows the session cookie."""
+    monkeypatch.setenv("SECRET_KEY", STRONG)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "false")
+    app = create_app("production")
+    assert not app.config["SESSION_COOKIE_SECURE"]
+    assert not app.config["REMEMBER_COOKIE_SECURE"]
+
+
 def test_production_needs_a_database_url(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", STRONG)
     monkeypatch.delenv("DATABASE_URL", raising=False)

@@ -50,10 +50,11 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         _tune_engine(db.engine)
 
     from . import auth_session, errors, filters, security
-    from .services import notifications
+    from .services import jobs, notifications
 
     auth_session.init_app(app)
     notifications.init_app(app)
+    jobs.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
     security.init_app(app)

@@ -234,6 +234,8 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "registration.apply_on_behalf": _can_apply_on_behalf,
     "desk.apply_on_behalf": lambda user, _target=None: bool(managed_partner_ids(user)),
     "admin.use": lambda user, _target=None: is_admin(user),
+    # The failed background jobs and mail given up on: recipients' addresses and errors.
+    "jobs.manage": lambda user, _target=None: is_admin(user),
 }
 
 ACTIONS = frozenset(_RULES)

@@ -1,9 +1,10 @@
 """Flask commands: `flask --app wsgi create-admin EMAIL`, `flask --app wsgi demo`,
-`flask --app wsgi tick` (run it from cron every minute), `flask --app wsgi outbox`."""
+`flask --app wsgi tick` (run it from cron every minute), `flask --app wsgi outbox`, and
+`flask --app wsgi worker` (the RQ worker, with REDIS_URL)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import click
 from flask import Flask, current_app
@@ -15,12 +16,16 @@ from .models import OutboxStatus, User, utcnow
 from .services import accounts
 from .services.errors import DomainError
 
+# Mail still due this long after it was written lost its own delivery job.
+LOST_AFTER = timedelta(minutes=1)
+
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(outbox_command)
     app.cli.add_command(tick_command)
+    app.cli.add_command(worker_command)
 
 
 def _instant(ctx, param, value: str | None) -> datetime | None:
@@ -45,29 +50,64 @@ def _instant(ctx, param, value: str | None) -> datetime | None:
 @with_appcontext
 def tick_command(now: datetime | None) -> None:
     """Do what is due: event reminders, the daily digests, then every mail due (retries
-    included), and drop the badge files kept past their hour.
+    included), and drop the badge files kept past their hour. With REDIS_URL the
+    reminders and the mail are queued for the workers; without, done here.
 
     Idempotent and safe to overlap, so cron can run it every minute (reminders found more
     than 15 minutes late are skipped).
     """
-    from .services import badge_batches, notifications, registration_mail, reminders
+    from .services import badge_batches, jobs, notifications, registration_mail, reminders
 
-    now = now or utcnow()
+    started = utcnow()
+    now = now or started
     # --now moves only the reminders' clock: a digest cut or a file purge in the future
     # would suppress digests and drop files until the real clock caught up.
     # Reminders and digests first: they are outbox rows too, and go out in this same tick.
-    due = reminders.queue_due(now)
+    if jobs.in_background():
+        events = reminders.due_events(now)
+        for event_id in events:
+            jobs.enqueue(reminders.remind, event_id, now.isoformat())
+        reminded = f"reminders of {len(events)} event(s) queued for the workers"
+    else:
+        due = reminders.queue_due(now)
+        reminded = f"{due.queued} reminder(s) queued, {due.skipped} skipped as late"
     digests = registration_mail.queue_due_digests()
-    sent = notifications.send_due(limit=1000)
+    db.session.commit()
+    jobs.run_committed()  # the new mail: sent here, or queued for the workers
+    if jobs.in_background():
+        # Retries, and mail whose own job was lost (Redis was down when it committed).
+        handed = notifications.enqueue_due(written_before=started - LOST_AFTER)
+        mailed = f"{handed} message(s) queued for the workers"
+    else:
+        notifications.send_due(limit=1000)
+        mailed = f"{notifications.sent_since(started)} message(s) sent"
     left = notifications.counts()
     purged = badge_batches.purge_expired()
     db.session.commit()
     click.echo(
-        f"tick: {due.queued} reminder(s) queued, {due.skipped} skipped as late; "
-        f"{digests} digest(s) queued, {sent} message(s) sent; outbox: "
+        f"tick: {reminded}; {digests} digest(s) queued, {mailed}; outbox: "
         f"{left[OutboxStatus.PENDING]} pending, {left[OutboxStatus.FAILED]} failed; "
         f"{purged} expired badge file(s) dropped."
     )
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty (for tests and "
+                                            "benchmarks); default: wait for jobs.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Run a worker for the background jobs (mail, reminders, badge batches) on Redis.
+
+    Start as many as the load needs, on any host that reaches the same PostgreSQL and
+    Redis.
+    """
+    from .services import jobs
+
+    if not jobs.in_background():
+        raise click.ClickException(
+            "REDIS_URL is not set, so there is no queue to work on: without it the "
+            "background jobs run inline and no worker is needed.")
+    jobs.work(burst=burst)
 
 
 @click.group("outbox", invoke_without_command=True)

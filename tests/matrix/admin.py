@@ -1,5 +1,5 @@
 """Administration: event pages for admins and partner managers (404 outside their partners'
-events), partners, accounts and the audit log for admins only.
+events), partners, accounts, the audit log and the failed jobs for admins only.
 
 POST cases either send input the forms refuse or act on objects where acting changes
 nothing (a cancelled event, the admin's own admin grant), so every role meets the same
@@ -159,4 +159,9 @@ CASES = [
     Case("admin.audit", "filters", "GET",
          lambda w: "/admin/audit?action=registration.&actor=example&since=2020-01-01"
                    "&until=bad&page=-1", ADMIN_ONLY),
+    Case("admin.failed_jobs", "list", "GET", lambda w: "/admin/jobs", ADMIN_ONLY),
+    Case("admin.job_retry", "unknown", "POST", lambda w: "/admin/jobs/no-such-job/retry",
+         admin_only(302)),
+    Case("admin.mail_retry", "unknown", "POST", lambda w: "/admin/jobs/mail/999999/retry",
+         admin_only(302)),
 ]

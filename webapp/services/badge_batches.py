@@ -6,10 +6,12 @@ database, so every app server answers the progress page and the download alike. 
 badges are built from the database when the work runs, never from a copy taken when it
 was asked for, and the file is offered to the person who asked for an hour.
 
-The work runs on a thread of the process that took the request (`start`), in its own
-app context and database session; each progress step is a short transaction of its own.
-A batch whose process died stops advancing: after STALE_AFTER without a step it is shown
-as failed, so nobody waits on it forever.
+The work runs away from the request (`start`, through `jobs.run_aside`): on an RQ worker
+when REDIS_URL is set, otherwise on a thread of the process that took the request (not
+inline: the request returns at once and its page shows the progress), in its own app
+context and database session either way; each progress step is a short transaction of
+its own. A batch whose process died stops advancing: after STALE_AFTER without a step it
+is shown as failed, so nobody waits on it forever.
 """
 
 from __future__ import annotations
@@ -20,13 +22,13 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import select, update
 
 from .. import access
 from ..extensions import db
 from ..models import BadgeBatch, BadgeFormat, BatchStatus, Event, User, utcnow
-from . import badges
+from . import badges, jobs
 
 KEPT_FOR = timedelta(hours=1)
 STALE_AFTER = timedelta(minutes=5)
@@ -53,24 +55,13 @@ def request_batch(requester: User, event: Event, badge_format: BadgeFormat, *,
 
 
 def start(batch_id: int) -> threading.Thread | None:
-    """Build the batch on a thread of this process; with BADGE_BATCHES_INLINE (tests whose
-    data is not committed) build it now, in the caller's session."""
-    app = current_app._get_current_object()
-    if app.config.get("BADGE_BATCHES_INLINE"):
+    """Build the committed batch in the background (the thread, when it is one); with
+    BADGE_BATCHES_INLINE (tests whose data is not committed) build it now, in the
+    caller's session."""
+    if current_app.config.get("BADGE_BATCHES_INLINE"):
         build(batch_id)
         return None
-    thread = threading.Thread(target=_build_in_app, args=(app, batch_id),
-                              name=f"badge-batch-{batch_id}", daemon=True)
-    thread.start()
-    return thread
-
-
-def _build_in_app(app: Flask, batch_id: int) -> None:
-    with app.app_context():
-        try:
-            build(batch_id)
-        finally:
-            db.session.remove()
+    return jobs.run_aside(build, batch_id)
 
 
 def build(batch_id: int) -> None:

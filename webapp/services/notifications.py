@@ -2,9 +2,13 @@
 the commit.
 
 `queue()` renders the mail templates into an OutboxMessage row; nothing leaves before the
-transaction commits, and a rollback takes the mail with it. After a commit, `send_due()`
-delivers what is pending over SMTP (after each request, from `flask tick` or the worker),
-marks each message sent, and schedules a retry with backoff when the server fails.
+transaction commits, and a rollback takes the mail with it. Every flush of new messages
+queues a `deliver` job for them (`services.jobs`), which runs once their transaction has
+committed: after the request in this process, or on an RQ worker when REDIS_URL is set.
+It sends each message over SMTP, marks it sent, and schedules a retry with backoff
+(RETRY_DELAYS) when the server fails; `flask tick` sends the retries that are due
+(`send_due()`, or with RQ `enqueue_due()`), and after the last one the message is FAILED,
+listed with the failed jobs for an admin to retry.
 
 Several senders may run at once (two workers, a tick and a request). Each message is
 claimed in its own short write transaction before it is sent: the claim moves its
@@ -27,7 +31,7 @@ import re
 import smtplib
 import ssl
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from urllib.parse import urlsplit
@@ -39,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, User, utcnow
+from . import jobs
 from .locking import begin_write
 
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
@@ -46,8 +51,8 @@ RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30
 # How long a claimed message belongs to its sender: far longer than an SMTP exchange can
 # take (MAIL_TIMEOUT), so only a sender that died lets another one retry it.
 LEASE = timedelta(minutes=5)
-_QUEUED = "outbox_queued"
-_COMMITTED = "outbox_committed"
+# Messages per delivery job: two workers share a big tick, and one job stays short.
+DELIVERY_CHUNK = 50
 
 
 def queue(to: User | str, subject: str, template: str, *, calendar: str = "",
@@ -71,7 +76,6 @@ def queue(to: User | str, subject: str, template: str, *, calendar: str = "",
                             body_text=text, body_html=html, calendar=calendar,
                             calendar_method=calendar_method)
     db.session.add(message)
-    db.session.info[_QUEUED] = True
     return message
 
 
@@ -127,10 +131,15 @@ def send_due(limit: int = 50) -> int:
     candidates = db.session.scalars(
         select(OutboxMessage.id).where(_due(utcnow())).order_by(OutboxMessage.id).limit(limit)
     ).all()
+    return deliver(candidates)
+
+
+def deliver(message_ids: list[int]) -> int:
+    """The delivery job: send those of the messages that are still due; how many it sent."""
     # No read transaction may stay open across the claims (SQLite could not upgrade it).
     db.session.commit()
     sent = 0
-    for message_id in candidates:
+    for message_id in message_ids:
         envelope = _claim(message_id)
         if envelope is None:
             continue  # another sender has it, or sent it already
@@ -142,6 +151,25 @@ def send_due(limit: int = 50) -> int:
             _record_success(envelope)
             sent += 1
     return sent
+
+
+def enqueue_due(*, written_before: datetime | None = None) -> int:
+    """Queue delivery jobs for the messages due (retries, and mail whose own job was lost),
+    in chunks; return how many messages. `written_before` leaves out the fresh ones that
+    their own job is about to send."""
+    query = select(OutboxMessage.id).where(_due(utcnow())).order_by(OutboxMessage.id)
+    if written_before is not None:
+        query = query.where(OutboxMessage.created_at < written_before)
+    ids = db.session.scalars(query).all()
+    db.session.commit()
+    for start in range(0, len(ids), DELIVERY_CHUNK):
+        jobs.enqueue(deliver, list(ids[start:start + DELIVERY_CHUNK]))
+    return len(ids)
+
+
+def sent_since(since: datetime) -> int:
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at >= since))
 
 
 def _claim(message_id: int) -> _Envelope | None:
@@ -200,6 +228,31 @@ def undelivered() -> list[OutboxMessage]:
     ).all()
 
 
+def given_up() -> list[OutboxMessage]:
+    """The messages given up on after their last retry, the newest first."""
+    return db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
+        .order_by(OutboxMessage.id.desc())
+    ).all()
+
+
+class NotGivenUp(LookupError):
+    """No such message, or it is not one given up on (sent, or still being retried)."""
+
+
+def retry(message_id: int) -> OutboxMessage:
+    """Put a message given up on back into the outbox, with a fresh retry schedule; it is
+    sent once the caller commits."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.status != OutboxStatus.FAILED:
+        raise NotGivenUp(message_id)
+    message.status = OutboxStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    jobs.enqueue(deliver, [message.id])
+    return message
+
+
 def counts() -> dict[OutboxStatus, int]:
     rows = db.session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
@@ -248,30 +301,13 @@ def _deliver(envelope: _Envelope) -> None:
         smtp.send_message(mail)
 
 
-@event.listens_for(Session, "after_commit")
-def _mark_committed(session: Session) -> None:
-    if session.info.pop(_QUEUED, False):
-        session.info[_COMMITTED] = True
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_queued(session: Session, previous_transaction) -> None:
-    session.info.pop(_QUEUED, None)
+@event.listens_for(Session, "after_flush")
+def _deliver_after_commit(session: Session, flush_context) -> None:
+    # Still the flush's view: `session.new` holds what was just inserted, ids assigned.
+    ids = sorted(o.id for o in session.new if isinstance(o, OutboxMessage))
+    for start in range(0, len(ids), DELIVERY_CHUNK):
+        jobs.enqueue_on_commit(session, deliver, ids[start:start + DELIVERY_CHUNK])
 
 
 def init_app(app: Flask) -> None:
     app.add_template_global(absolute_url)
-
-    @app.after_request
-    def send_after_commit(response):
-        # Mail written by this request's committed transaction goes out now; a failure
-        # stays in the outbox for `flask tick` (or the worker) to retry. What was
-        # committed stands whatever happens here, so nothing here may fail the response.
-        session = db.session()
-        if session.info.pop(_COMMITTED, False):
-            try:
-                send_due()
-            except Exception:
-                db.session.rollback()
-                current_app.logger.exception("sending the outbox after a request failed")
-        return response

@@ -10,6 +10,11 @@ the row; on SQLite the write transaction is taken before anything is read), so i
 that reminder. The mail itself then leaves through the outbox, which claims each message
 before sending it.
 
+`queue_due(now)` does the whole round in this process (`flask tick` without Redis). With
+Redis, `flask tick` finds the events with reminders due (`due_events`) and queues one
+`remind` job per event, carrying the instant, so the workers share the round; a job that
+runs twice (two ticks, a retry) finds its reminders claimed and queues nothing.
+
 The due moment is part of the key: when an event moves, its reminders are due at new
 moments, and those are new rows, sent in their turn; the rows of the old moments stay as
 the record of what was sent.
@@ -120,6 +125,16 @@ def queue_due(now: datetime) -> Tally:
     for event_id in _events_with_due_reminders(now):
         total += _queue_event(event_id, now)
     return total
+
+
+def due_events(now: datetime) -> list[int]:
+    """The ids of the events with a reminder due at `now` that nobody has claimed yet."""
+    return _events_with_due_reminders(now)
+
+
+def remind(event_id: int, now: str) -> Tally:
+    """The job: claim and queue the reminders of one event due at `now` (ISO 8601)."""
+    return _queue_event(event_id, datetime.fromisoformat(now))
 
 
 def _events_with_due_reminders(now: datetime) -> list[int]:

@@ -1,5 +1,6 @@
 """Administration: events (admins, and partner managers for the events their partners
-organize), partners, accounts and the audit log (admins only).
+organize), partners, accounts, the audit log and the failed background jobs (admins
+only).
 
 Views parse, ask `access`, call one service and render; a service's refusal comes back
 as messages beside the fields it names.
@@ -8,6 +9,7 @@ as messages beside the fields it names.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -52,7 +54,7 @@ from ..models import (
     SessionKind,
     User,
 )
-from ..services import events, fields, partners, questions, reminders, users
+from ..services import events, fields, jobs, notifications, partners, questions, reminders, users
 from ..services.fields import Refused
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -654,3 +656,70 @@ def audit():
     page = (form.page.data or 1) if valid else 1
     pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
     return render_template("admin/audit.html", form=form, pagination=pagination)
+
+
+# --------------------------------------------------------------------------- failed jobs
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A row of the failed-jobs page: an RQ job, or a message given up on."""
+
+    kind: str  # "job" or "mail"
+    what: str
+    at: datetime | None
+    error: str
+    attempts: int
+    retry_url: str
+
+
+@bp.get("/jobs")
+@access.requires("jobs.manage")
+def failed_jobs():
+    unreachable = None
+    try:
+        failed = jobs.failed()
+    except jobs.QueueUnreachable as error:
+        failed, unreachable = [], str(error)
+    rows = [_Failure("job", job.description, job.failed_at, job.error, job.attempts,
+                     url_for("admin.job_retry", job_id=job.id)) for job in failed]
+    rows += [_Failure("mail", _("Mail to %(address)s: %(subject)s", address=m.to_address,
+                                subject=m.subject),
+                      m.created_at, (m.last_error.splitlines() or [""])[-1][:300], m.attempts,
+                      url_for("admin.mail_retry", message_id=m.id))
+             for m in notifications.given_up()]
+    return render_template("admin/jobs.html", rows=rows, unreachable=unreachable,
+                           in_background=jobs.in_background())
+
+
+@bp.post("/jobs/<job_id>/retry")
+@access.requires("jobs.manage")
+def job_retry(job_id: str):
+    try:
+        jobs.retry(job_id)
+    except jobs.UnknownJob:
+        flash(_("There is no failed job %(id)s any more: it may have been retried already.",
+                id=job_id), "warning")
+    except jobs.QueueUnreachable as error:
+        flash(_("The job queue cannot be reached (%(error)s); try again later.",
+                error=error), "danger")
+    else:
+        flash(_("The job is back in the queue; a worker will run it again."), "success")
+    return redirect(url_for("admin.failed_jobs"))
+
+
+@bp.post("/jobs/mail/<int:message_id>/retry")
+@access.requires("jobs.manage")
+def mail_retry(message_id: int):
+    try:
+        message = notifications.retry(message_id)
+    except notifications.NotGivenUp:
+        db.session.rollback()
+        flash(_("That message is not waiting for a retry: it was sent or retried already."),
+              "warning")
+    else:
+        address = message.to_address
+        db.session.commit()
+        flash(_("The message to %(address)s is back in the outbox and will be sent again.",
+                address=address), "success")
+    return redirect(url_for("admin.failed_jobs"))
