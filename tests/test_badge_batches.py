@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select, update
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import login
+from tests.conftest import download_pdf, login
 from tests.factories import Factory
 from tests.live import committed_app, form_fields
 from tests.render_badges import badge as sample_badge
-from tests.test_badges import download, page_sizes, pages_text
+from tests.test_badges import page_sizes, pages_text
 from webapp.extensions import db as _db
 from webapp.models import BadgeBatch, BadgeFormat, BatchStatus, utcnow
 from webapp.models import RegistrationStatus as S
@@ -98,7 +98,7 @@ def test_a_background_batch_reports_done_and_holds_every_badge(client, mission, 
     assert state["download_url"] == f"/badges/batches/{batch_id}/badges.pdf"
     assert state["expired"] is False and state["expires_at"]
 
-    body = download(client, mission.organizer, state["download_url"])
+    body = download_pdf(client, mission.organizer, state["download_url"])
     pages = pages_text(body, tmp_path)
     assert len(pages) == len(NAMES)
     assert all(name in page for name, page in zip(NAMES, pages, strict=True))

@@ -29,15 +29,12 @@ from .. import access
 from ..extensions import db
 from ..models import BadgeBatch, BadgeFormat, BatchStatus, Event, User, utcnow
 from . import badges, jobs
+from .badges import NothingToPrint
 
 KEPT_FOR = timedelta(hours=1)
 STALE_AFTER = timedelta(minutes=5)
 
 log = logging.getLogger(__name__)
-
-
-class NothingToPrint(ValueError):
-    pass
 
 
 def request_batch(requester: User, event: Event, badge_format: BadgeFormat, *,
@@ -100,8 +97,8 @@ class _Progress:
 
 
 def _describe(error: Exception) -> str:
-    if isinstance(error, ValueError) and "no badges" in str(error):
-        return "There are no approved delegates left whose badges you may print."
+    if isinstance(error, NothingToPrint):
+        return error.message  # everyone left, or was withdrawn, since it was asked for
     return "The badges could not be built. Please try again."
 
 

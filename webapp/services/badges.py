@@ -41,6 +41,7 @@ from ..models import (
 )
 from ..models.types import BADGE_ALPHABET, BADGE_CODE_RANDOM, badge_check_symbol
 from . import pdf
+from .errors import DomainError
 from .names import by_cluster_then_surname, cluster_name, role_label
 from .notifications import absolute_url
 
@@ -222,12 +223,17 @@ def _pages(badges: Sequence[Badge], badge_format: BadgeFormat) -> list[list[Badg
     return [list(badges[start:start + per_page]) for start in range(0, len(badges), per_page)]
 
 
+class NothingToPrint(DomainError):
+    """No badge to print: nobody approved, or none the requester may print."""
+
+
 def render(badges: Sequence[Badge], badge_format: BadgeFormat = BadgeFormat.A6, *,
            progress: Progress | None = None) -> bytes:
     """The PDF of `badges` in `badge_format`; `progress(done, total)` after every group
     of pages holding about LAYOUT_BADGES badges."""
     if not badges:
-        raise ValueError("no badges to render")
+        raise NothingToPrint("There are no approved delegates left whose badges you may "
+                             "print.")
     renderer = pdf.Renderer()
     stylesheet = renderer.stylesheet(render_template("badges/badges.css"))
     pages = _pages(badges, badge_format)
