@@ -193,14 +193,25 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
 class _Mailbox:
     """What the loopback SMTP server received, as parsed email messages."""
 
+    # Recipients at this address are refused (550), as a server refuses an unknown mailbox.
+    REFUSED = "refused@example.org"
+
     def __init__(self) -> None:
         self.messages: list = []
+        self.connections: list = []  # the client's address of each message's connection
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address.lower() == self.REFUSED:
+            return "550 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         from email import message_from_bytes, policy
 
         message = message_from_bytes(envelope.content, policy=policy.default)
         self.messages.append(message)
+        self.connections.append(session.peer)
         return "250 OK"
 
     def to(self, address: str) -> list:

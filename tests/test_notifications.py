@@ -46,6 +46,34 @@ def test_committed_mail_is_sent_over_smtp_and_marked_sent(db, anna, mailbox):
     assert notifications.send_due() == 0  # never twice
 
 
+def test_one_delivery_sends_its_messages_over_one_smtp_session(db, make, mailbox):
+    people = [make.user(email=f"p{i}@example.org") for i in range(4)]
+    for person in people:
+        _queue(person)
+    db.session.commit()
+
+    assert notifications.send_due() == 4
+    assert sorted(m["To"] for m in mailbox.messages) == [p.email for p in people]
+    assert len(set(mailbox.connections)) == 1
+
+
+def test_a_refused_recipient_fails_alone_and_the_others_still_go(db, make, mailbox):
+    first, refused, last = (make.user(email=e) for e in (
+        "first@example.org", mailbox.REFUSED, "last@example.org"))
+    messages = [_queue(person) for person in (first, refused, last)]
+    db.session.commit()
+
+    assert notifications.send_due() == 2
+    assert [m["To"] for m in mailbox.messages] == ["first@example.org", "last@example.org"]
+    # The session was dropped with the refusal; the next message opened a new one.
+    assert len(set(mailbox.connections)) == 2
+    for message in messages:
+        db.session.refresh(message)
+    assert [m.status for m in messages] == [OutboxStatus.SENT, OutboxStatus.PENDING,
+                                            OutboxStatus.SENT]
+    assert "550" in messages[1].last_error and messages[1].attempts == 1
+
+
 def test_smtp_failure_keeps_the_mail_and_retries_with_backoff(db, anna, app, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_PORT", 1)  # nothing listens there
     message = _queue(anna)

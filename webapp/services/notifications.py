@@ -135,21 +135,25 @@ def send_due(limit: int = 50) -> int:
 
 
 def deliver(message_ids: list[int]) -> int:
-    """The delivery job: send those of the messages that are still due; how many it sent."""
+    """The delivery job: send those of the messages that are still due; how many it sent.
+    One SMTP session carries them all, opened at the first message and opened again after
+    a failure."""
     # No read transaction may stay open across the claims (SQLite could not upgrade it).
     db.session.commit()
     sent = 0
-    for message_id in message_ids:
-        envelope = _claim(message_id)
-        if envelope is None:
-            continue  # another sender has it, or sent it already
-        try:
-            _deliver(envelope)
-        except (OSError, smtplib.SMTPException) as error:
-            _record_failure(envelope, f"{type(error).__name__}: {error}"[:1000])
-        else:
-            _record_success(envelope)
-            sent += 1
+    with _Relay(current_app.config) as relay:
+        for message_id in message_ids:
+            envelope = _claim(message_id)
+            if envelope is None:
+                continue  # another sender has it, or sent it already
+            try:
+                relay.send(_mail(envelope))
+            except (OSError, smtplib.SMTPException) as error:
+                relay.drop()
+                _record_failure(envelope, f"{type(error).__name__}: {error}"[:1000])
+            else:
+                _record_success(envelope)
+                sent += 1
     return sent
 
 
@@ -279,7 +283,7 @@ def _connect(config) -> smtplib.SMTP:
     return smtp
 
 
-def _deliver(envelope: _Envelope) -> None:
+def _mail(envelope: _Envelope) -> EmailMessage:
     config = current_app.config
     mail = EmailMessage()
     mail["Subject"] = envelope.subject
@@ -295,10 +299,46 @@ def _deliver(envelope: _Envelope) -> None:
         mail.add_alternative(envelope.calendar.encode("utf-8"), maintype="text",
                              subtype="calendar", cte="base64",
                              params={"method": envelope.calendar_method, "charset": "utf-8"})
-    with _connect(config) as smtp:
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
-        smtp.send_message(mail)
+    return mail
+
+
+class _Relay:
+    """An SMTP session for several messages, opened when the first one is sent: a
+    delivery job of 50 messages pays for one connection, TLS handshake and login, not
+    50. After a failure it is dropped, and the next message opens a new one."""
+
+    def __init__(self, config) -> None:
+        self.config = config
+        self.smtp: smtplib.SMTP | None = None
+
+    def send(self, mail: EmailMessage) -> None:
+        if self.smtp is None:
+            smtp = _connect(self.config)
+            try:
+                if self.config.get("MAIL_USERNAME"):
+                    smtp.login(self.config["MAIL_USERNAME"], self.config["MAIL_PASSWORD"] or "")
+            except BaseException:
+                smtp.close()
+                raise
+            self.smtp = smtp
+        self.smtp.send_message(mail)
+
+    def drop(self) -> None:
+        if self.smtp is not None:
+            self.smtp.close()
+            self.smtp = None
+
+    def __enter__(self) -> _Relay:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                pass  # what was handed over is delivered; the server hung up first
+            finally:
+                self.drop()
 
 
 @event.listens_for(Session, "after_flush")
