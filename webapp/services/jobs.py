@@ -192,7 +192,7 @@ def failed() -> list[FailedJob]:
     except RedisError as error:
         raise QueueUnreachable(str(error)) from error
     found = [FailedJob(j.id, j.description or j.func_name, _utc(j.ended_at),
-                       _last_line(j.exc_info), _attempts(j)) for j in jobs]
+                       _last_line(_traceback(j)), _attempts(j)) for j in jobs]
     oldest = datetime.min.replace(tzinfo=UTC)
     return sorted(found, key=lambda f: f.failed_at or oldest, reverse=True)
 
@@ -201,6 +201,11 @@ def _utc(at: datetime | None) -> datetime | None:
     if at is None:
         return None
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _traceback(job) -> str:
+    result = job.latest_result()
+    return (result.exc_string or "") if result is not None else ""
 
 
 def _last_line(exc_info: str | None) -> str:
