@@ -8,12 +8,16 @@ be committed, and what the browser sees does not depend on the database kind und
 from __future__ import annotations
 
 import os
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from flask_migrate import upgrade
@@ -93,6 +97,47 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         for path in folder.glob(f"{database.name}*"):
             path.unlink()
         folder.rmdir()
+
+
+class Inbox:
+    """What the loopback SMTP server the live app sends to has received."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def wait_for(self, address: str, timeout: float = 10.0, *, subject: str = ""):
+        """The newest mail to `address` (whose subject starts with `subject`)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [m for m in self.messages
+                     if address in m["To"] and m["Subject"].startswith(subject)]
+            if found:
+                return found[-1]
+            time.sleep(0.05)
+        raise AssertionError(f"no mail to {address} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def inbox(live_server: LiveServer) -> Iterator[Inbox]:
+    """A real SMTP server on loopback that the live app sends its mail to."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    box = Inbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    config = live_server.app.config
+    previous = config["MAIL_SERVER"], config["MAIL_PORT"]
+    config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    try:
+        yield box
+    finally:
+        config["MAIL_SERVER"], config["MAIL_PORT"] = previous
+        controller.stop()
 
 
 @pytest.fixture(scope="session")
