@@ -8,7 +8,6 @@ be committed, and what the browser sees does not depend on the database kind und
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,13 +16,13 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from flask_migrate import upgrade
 from playwright.sync_api import Page
 from werkzeug.serving import make_server
 
+from tests.live import loopback_smtp
 from webapp import create_app, demo
 from webapp.extensions import db
 
@@ -124,20 +123,15 @@ class Inbox:
 @pytest.fixture(scope="module")
 def inbox(live_server: LiveServer) -> Iterator[Inbox]:
     """A real SMTP server on loopback that the live app sends its mail to."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
     config = live_server.app.config
     previous = config["MAIL_SERVER"], config["MAIL_PORT"]
-    config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    try:
-        yield box
-    finally:
-        config["MAIL_SERVER"], config["MAIL_PORT"] = previous
-        controller.stop()
+    with loopback_smtp(box) as port:
+        config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+        try:
+            yield box
+        finally:
+            config["MAIL_SERVER"], config["MAIL_PORT"] = previous
 
 
 @pytest.fixture(scope="session")
