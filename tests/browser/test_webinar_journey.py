@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from webapp import demo
 from webapp.extensions import db
 from webapp.localtime import format_instant
 from webapp.models import Event, EventKind, Organization, User, utcnow
@@ -22,11 +23,11 @@ from webapp.services import accounts
 from webapp.services.join import OPENS_BEFORE
 
 from .conftest import AccessibilityCheck, Inbox, LiveServer
+from .test_desk_journey import sign_in
 
 pytestmark = pytest.mark.browser
 
 NEW_YORK = "America/New_York"
-PASSWORD = "Hudson river ferries at dawn"
 MEMBER_EMAIL = "nora@hudson-grid.example"
 VISITOR_EMAIL = "visitor@brooklyn-sensors.example"
 
@@ -64,7 +65,7 @@ def member(live_server: LiveServer) -> str:
     """A verified member who signed up from New York (their profile's zone)."""
     with live_server.app.app_context():
         organization = Organization(name="Hudson Grid Analytics", country="US", size="small")
-        user = accounts.create_user(MEMBER_EMAIL, "Nora Hudson", PASSWORD,
+        user = accounts.create_user(MEMBER_EMAIL, "Nora Hudson", demo.DEMO_PASSWORD,
                                     organization=organization)
         user.timezone = NEW_YORK
         db.session.commit()
@@ -105,13 +106,8 @@ def test_a_member_in_new_york_registers_and_sees_the_countdown_in_their_own_time
     page: Page, assert_accessible: AccessibilityCheck, live_server: LiveServer, member: str
 ):
     webinar = _webinar(live_server, "Webinar: doing business in Singapore")
-    page.goto("/login")
-    assert_accessible()
-    page.get_by_label("Email", exact=True).fill(MEMBER_EMAIL)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    sign_in(page, assert_accessible, MEMBER_EMAIL)
     expect(page.get_by_test_id("current-user")).to_have_text(member)
-    assert_accessible()
 
     page.goto(f"/events/{webinar.slug}")
     expect(page.get_by_role("heading", level=1)).to_have_text(webinar.title)
