@@ -196,8 +196,9 @@ class _Sink:
 
 
 @contextmanager
-def smtp_server(app: Flask) -> Iterator[dict[str, int]]:
-    """A real SMTP server on 127.0.0.1 for `app`'s mail; yields the messages per recipient."""
+def loopback_smtp(handler) -> Iterator[int]:
+    """A real SMTP server on a free port of 127.0.0.1 that hands what it receives to
+    `handler` (an aiosmtpd handler); yields the port."""
     import socket
 
     from aiosmtpd.controller import Controller
@@ -205,15 +206,22 @@ def smtp_server(app: Flask) -> Iterator[dict[str, int]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    sink = _Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False,
-                      MAIL_USE_SSL=False, MAIL_USERNAME=None)
     try:
-        yield sink.received
+        yield port
     finally:
         controller.stop()
+
+
+@contextmanager
+def smtp_server(app: Flask) -> Iterator[dict[str, int]]:
+    """A real SMTP server on 127.0.0.1 for `app`'s mail; yields the messages per recipient."""
+    sink = _Sink()
+    with loopback_smtp(sink) as port:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False,
+                          MAIL_USE_SSL=False, MAIL_USERNAME=None)
+        yield sink.received
 
 
 # -- the members ---------------------------------------------------------------------------

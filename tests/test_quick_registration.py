@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD
+from tests.test_signup import _field_error
 from webapp.models import (
     AuditEntry,
     EventKind,
@@ -237,12 +238,6 @@ def test_an_account_made_after_the_request_is_asked_to_sign_in_at_the_link(
         assert "You already have an account with this address" in text
         assert "/login?next=/events/webinar-singapore/apply" in text
     assert _counts(db) == before
-
-
-def _field_error(page: str, field: str) -> str:
-    match = re.search(rf'<div id="{field}-error" class="invalid-feedback[^"]*">([^<]*)</div>', page)
-    assert match, f"no message beside {field}"
-    return match.group(1)
 
 
 @pytest.mark.parametrize(("overrides", "field", "message"), [

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from flask_migrate import upgrade
 from playwright.sync_api import Page
 from werkzeug.serving import make_server
 
+from tests.live import loopback_smtp
 from webapp import create_app, demo
 from webapp.extensions import db
 
@@ -93,6 +96,42 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         for path in folder.glob(f"{database.name}*"):
             path.unlink()
         folder.rmdir()
+
+
+class Inbox:
+    """What the loopback SMTP server the live app sends to has received."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def wait_for(self, address: str, timeout: float = 10.0, *, subject: str = ""):
+        """The newest mail to `address` (whose subject starts with `subject`)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [m for m in self.messages
+                     if address in m["To"] and m["Subject"].startswith(subject)]
+            if found:
+                return found[-1]
+            time.sleep(0.05)
+        raise AssertionError(f"no mail to {address} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def inbox(live_server: LiveServer) -> Iterator[Inbox]:
+    """A real SMTP server on loopback that the live app sends its mail to."""
+    box = Inbox()
+    config = live_server.app.config
+    previous = config["MAIL_SERVER"], config["MAIL_PORT"]
+    with loopback_smtp(box) as port:
+        config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+        try:
+            yield box
+        finally:
+            config["MAIL_SERVER"], config["MAIL_PORT"] = previous
 
 
 @pytest.fixture(scope="session")

@@ -5,15 +5,10 @@ history, withdraws, and applies again."""
 from __future__ import annotations
 
 import re
-import socket
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from email import message_from_bytes, policy
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -21,7 +16,7 @@ from webapp.extensions import db
 from webapp.models import Event, EventKind, EventStatus, Partner, PartnerKind, utcnow
 from webapp.services import questions
 
-from .conftest import AccessibilityCheck, LiveServer
+from .conftest import AccessibilityCheck, Inbox, LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -29,43 +24,6 @@ EMAIL = "founder@sensorium.example"
 PASSWORD = "Harbour lights over Marina Bay 2027"
 NAME = "Frida Founder"
 COMPANY = "Sensorium Mobility"
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-    def wait_for(self, address: str, timeout: float = 10.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = [m for m in self.messages if address in m["To"]]
-            if found:
-                return found[-1]
-            time.sleep(0.05)
-        raise AssertionError(f"no mail to {address} within {timeout} s")
-
-
-@pytest.fixture(scope="module")
-def inbox(live_server: LiveServer) -> Iterator[_Inbox]:
-    """A real SMTP server on loopback that the live app sends its mail to."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    box = _Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    config = live_server.app.config
-    previous = config["MAIL_SERVER"], config["MAIL_PORT"]
-    config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    try:
-        yield box
-    finally:
-        config["MAIL_SERVER"], config["MAIL_PORT"] = previous
-        controller.stop()
 
 
 @dataclass(frozen=True)
@@ -112,7 +70,7 @@ def _history_statuses(page: Page) -> list[str]:
 
 
 def test_a_new_sme_signs_up_verifies_applies_withdraws_and_applies_again(
-    page: Page, assert_accessible: AccessibilityCheck, inbox: _Inbox, mission: Mission
+    page: Page, assert_accessible: AccessibilityCheck, inbox: Inbox, mission: Mission
 ):
     page.goto("/signup")
     assert_accessible()
