@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from webapp.models import (
     MembershipRequest,
     MembershipStatus,
     Organization,
+    OrganizationSize,
     OutboxMessage,
     Registration,
     Role,
@@ -122,6 +124,28 @@ def test_other_clusters_manager_and_other_companies_get_404(client, login_as, co
                                                             other_cluster):
     for outsider in (make.manager(other_cluster), make.user(make.organization(None))):
         assert login_as(outsider).get(f"/organizations/{company.id}").status_code == 404
+
+
+def test_an_organization_without_a_size_is_asked_for_one_not_given_the_first(
+    client, login_as, member, company, db
+):
+    company.size = None  # registered quickly for a webinar
+    db.session.commit()
+    login_as(member)
+    page = client.get(f"/organizations/{company.id}/edit").get_data(as_text=True)
+    size = re.search(r'<select[^>]*name="size".*?</select>', page, re.S).group(0)
+    # The placeholder comes first and no size is selected, so the browser shows it.
+    assert re.search(r'<select[^>]*>\s*<option value="">Choose a size</option>', size)
+    assert "selected" not in size
+
+    response = edit(client, company, size="")
+    assert response.status_code == 400
+    assert "Choose the size." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Organization, company.id).size is None
+    assert edit(client, company, size="medium").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Organization, company.id).size == OrganizationSize.MEDIUM
 
 
 def test_member_edits_the_profile_and_the_audit_says_what_changed(

@@ -70,8 +70,11 @@ class OrganizationForm(FlaskForm):
     country = SelectField(_l("Country"), validators=[InputRequired()])
     city = StringField(_l("City"), filters=[strip], validators=[Optional(), Length(max=120)])
     sector = StringField(_l("Sector"), filters=[strip], validators=[Optional(), Length(max=120)])
-    size = SelectField(_l("Size"),
-                       choices=[SelectChoice(s.value, label) for s, label in SIZE_LABELS.items()])
+    # "Choose a size" first: an organization registered quickly for a webinar has none
+    # yet, and must not look as if it had been given the first size of the list.
+    size = SelectField(_l("Size"), validators=[InputRequired(_l("Choose the size."))],
+                       choices=[SelectChoice("", _l("Choose a size"))] + [
+                           SelectChoice(s.value, label) for s, label in SIZE_LABELS.items()])
     helix = SelectField(_l("Kind of organization"),
                         choices=[SelectChoice(h.value, label) for h, label in HELIX_LABELS.items()])
     website = StringField(_l("Website"), filters=[strip],
