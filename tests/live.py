@@ -418,16 +418,17 @@ def bare_race(base_url: str, webinar: Webinar) -> Race:
     return at_once(members, lambda member: member.request("POST", "/race/bare", {}))
 
 
-def in_threads(app: Flask, jobs: list) -> list:
-    """Run each job in its own thread with its own app context and database session, all
-    released together by one barrier; return what each returned or raised."""
+def in_threads(app: Flask, jobs: list, *, together: bool = True) -> list:
+    """Run each job in its own thread with its own app context and database session;
+    return what each returned or raised. `together`: all released by one barrier."""
     results: list = [None] * len(jobs)
     barrier = threading.Barrier(len(jobs))
 
     def run(index: int, job) -> None:
         with app.app_context():
             try:
-                barrier.wait(timeout=30)
+                if together:
+                    barrier.wait(timeout=30)
                 results[index] = job()
             except Exception as error:
                 results[index] = error

@@ -20,11 +20,6 @@ EMAIL = "sme@example.org"
 
 
 @pytest.fixture
-def cluster(make):
-    return make.partner(name="Smart City Cluster Gent")
-
-
-@pytest.fixture
 def manager(make, cluster):
     return make.manager(cluster, email="manager@example.org")
 

@@ -25,6 +25,7 @@ from tests.live import (
     add_race_routes,
     apply_race,
     counts,
+    in_threads,
     instant_webinar,
     recorded_logs,
     serve,
@@ -38,29 +39,6 @@ from webapp.services.errors import NoSeat
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
-
-def in_threads(app, jobs: list, *, together: bool = True) -> list:
-    """Run each job (a function of no arguments) in its own thread with its own app
-    context; return what each returned or raised. `together`: released by one barrier."""
-    results: list = [None] * len(jobs)
-    barrier = threading.Barrier(len(jobs))
-
-    def run(index: int, job) -> None:
-        with app.app_context():
-            try:
-                if together:
-                    barrier.wait(timeout=30)
-                results[index] = job()
-            except Exception as error:
-                results[index] = error
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a racer never finished"
-    return results
 
 
 def approve_as(manager_id: int, registration_id: int):
