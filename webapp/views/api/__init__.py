@@ -58,4 +58,11 @@ def reference():
     return response
 
 
-from . import events, me, registrations  # noqa: E402,F401 - they declare the operations
+from . import (  # noqa: E402,F401 - they declare the operations
+    applying,
+    checkin,
+    delegation,
+    events,
+    me,
+    registrations,
+)

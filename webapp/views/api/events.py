@@ -15,7 +15,7 @@ from .problems import ApiProblem
 from .registry import operation
 
 
-def _visible_event(event_id: int) -> Event:
+def visible_event(event_id: int) -> Event:
     event = db.session.scalar(
         access.events_visible_to(current_user).where(Event.id == event_id)
         .options(selectinload(Event.sessions), selectinload(Event.organizers),
@@ -51,7 +51,7 @@ def events(query: schemas.EventQuery):
 @operation("GET", "/events/{event_id}", bp=bp, tag="events", summary="One event and its agenda",
            response=schemas.EventDetail, problems=(404,))
 def event(event_id: int):
-    return present.event_detail(_visible_event(event_id))
+    return present.event_detail(visible_event(event_id))
 
 
 @operation("GET", "/events/{event_id}/calendar.ics", bp=bp, tag="events",
@@ -60,7 +60,7 @@ def event(event_id: int):
 def event_calendar(event_id: int):
     """The same file as the event page's "Add to calendar": the event and its agenda, in
     its own time zone."""
-    event = _visible_event(event_id)
+    event = visible_event(event_id)
     response = Response(calendar.to_bytes(calendar.event_calendar(event)),
                         mimetype="text/calendar")
     response.mimetype_params["charset"] = "utf-8"

@@ -81,6 +81,8 @@ def _responses(op: Operation) -> dict[str, Any]:
     else:
         free = {"type": "object"} if op.media_type == "application/json" else {"type": "string"}
         content = {op.media_type: {"schema": free}}
+    for media_type in op.alternatives:
+        content[media_type] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {
         str(op.status): {"description": HTTPStatus(op.status).phrase, "content": content}}
     for status, description in op.extra_statuses.items():

@@ -51,6 +51,8 @@ class Operation:
     problem_models: dict[int, type[BaseModel]] = field(default_factory=dict)
     description: str = ""
     extra_statuses: dict[int, str] = field(default_factory=dict)
+    # Further media types of the success response (text, by the Accept header).
+    alternatives: tuple[str, ...] = ()
 
 
 OPERATIONS: list[Operation] = []
@@ -77,6 +79,7 @@ def operation(
     problems: tuple[int, ...] = (),
     problem_models: dict[int, type[BaseModel]] | None = None,
     extra_statuses: dict[int, str] | None = None,
+    alternatives: tuple[str, ...] = (),
 ) -> Callable[[Callable], Callable]:
     declared = set(problems)
     if not public:
@@ -94,7 +97,7 @@ def operation(
             tag=tag, response=response, media_type=media_type, status=status, query=query,
             body=body, write=write, public=public, problems=frozenset(declared),
             problem_models=problem_models or {}, description=(view.__doc__ or "").strip(),
-            extra_statuses=extra_statuses or {},
+            extra_statuses=extra_statuses or {}, alternatives=alternatives,
         )
 
         @wraps(view)

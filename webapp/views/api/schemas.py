@@ -283,3 +283,81 @@ class DecisionIn(Input):
         if self.decision == Decision.REJECT and not self.reason.strip():
             raise ValueError("A rejection needs a reason: it is sent to the applicant.")
         return self
+
+
+# --------------------------------------------------------------------------- applying
+
+
+AnswerText = Annotated[str, Field(max_length=5000)]
+
+
+class AnswerIn(Input):
+    question_id: Id
+    value: AnswerText | bool | Annotated[list[Annotated[str, Field(max_length=300)]],
+                                         Field(max_length=50)] = Field(
+        description="Text, a yes/no, or the chosen options of a multiple choice question.")
+
+
+class ApplicationIn(Input):
+    answers: list[AnswerIn] = Field(default_factory=list, max_length=100)
+    profile_consent: bool = Field(False, description="Share the company profile with the "
+                                  "event's hosts (required for missions).")
+    contact_consent: bool = Field(False, description="Let the hosts see your email and phone.")
+
+
+class WithdrawalIn(Input):
+    reason: str = Field("", max_length=1000, description="Shared with the organizers.")
+
+
+# --------------------------------------------------------------------------- delegation
+
+
+class BadgeFormatChoice(enum.StrEnum):
+    A6 = "a6"
+    A4 = "a4"
+
+
+class BadgeQuery(Query):
+    format: BadgeFormatChoice = BadgeFormatChoice.A6
+
+
+class Delegate(Output):
+    registration_id: int
+    name: str
+    organization: str
+    country: str
+    sector: str
+    role: str
+    dietary: str
+    email: str | None = Field(description="Withheld (null) unless you may contact them.")
+    phone: str | None = Field(description="Withheld (null) unless you may contact them.")
+
+
+class DelegationGroup(Output):
+    partner: PartnerRef | None = Field(description="The responsible cluster (null: none).")
+    label: str
+    delegates: list[Delegate]
+
+
+class Delegation(Output):
+    event: EventRef
+    groups: list[DelegationGroup]
+
+
+# --------------------------------------------------------------------------- check-in
+
+
+class CheckinIn(Input):
+    token: str = Field(min_length=1, max_length=500,
+                       description="The badge's code, or the URL its QR code holds.")
+    session_id: Id | None = Field(None, description="An agenda session (null: the event).")
+
+
+class Checkin(Output):
+    registration_id: int
+    name: str
+    organization: str | None
+    session_id: int | None
+    checked_in_at: Instant
+    checked_in_by: str | None
+    first_time: bool = Field(description="False: checked in before; this is that check-in.")
