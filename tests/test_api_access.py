@@ -5,31 +5,18 @@ Every write here is refused, so walking the matrix changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
-from tests.factories import Factory
-from tests.matrix import ROLES, statuses
+from tests.matrix import ROLES, Case, statuses
+from tests.test_access import world  # noqa: F401 - the pages' matrix world, shared
 from webapp.extensions import db as _db
-from webapp.models import ApiToken, EventStatus, utcnow
-from webapp.models import RegistrationStatus as S
+from webapp.models import Attendance, Registration, User, utcnow
 from webapp.services import api_tokens
 
 MEMBERS_403 = dict(member=403, other_member=403)
-
-
-@dataclass(frozen=True)
-class Case:
-    endpoint: str
-    label: str
-    method: str
-    path: Callable[[dict], str]
-    expected: dict[str, Any]
-    body: Any = None
 
 
 def api(default, **by_role):
@@ -42,6 +29,10 @@ def desk(default, **by_role):
 
 def _reg(key):
     return lambda w: f"/api/v1/registrations/{w[key]}"
+
+
+def _body(value):
+    return lambda w: value
 
 
 CASES = [
@@ -71,18 +62,18 @@ CASES = [
     Case("api.decide", "stale approval, cluster A", "POST",
          lambda w: f"{_reg('own_reg')(w)}/decision",
          desk(409, manager_b=404, host=403, other_host=404),
-         body={"decision": "approve", "expected_status": "submitted"}),
+         data=_body({"decision": "approve", "expected_status": "submitted"})),
     Case("api.decide", "stale waitlisting, cluster B", "POST",
          lambda w: f"{_reg('other_reg')(w)}/decision",
          desk(404, manager_b=409, organizer=409, admin=409),
-         body={"decision": "waitlist", "expected_status": "waitlisted"}),
+         data=_body({"decision": "waitlist", "expected_status": "waitlisted"})),
     Case("api.apply", "mission without consent", "POST",
          lambda w: f"/api/v1/events/{w['event']}/registrations", api(422, member=409),
-         body={}),
+         data=_body({})),
     Case("api.apply", "draft", "POST", lambda w: f"/api/v1/events/{w['draft']}/registrations",
-         api(404, organizer=409, admin=409), body={"profile_consent": True}),
+         api(404, organizer=409, admin=409), data=_body({"profile_consent": True})),
     Case("api.withdraw", "someone else's", "POST",
-         lambda w: f"{_reg('other_reg')(w)}/withdraw", api(404), body={}),
+         lambda w: f"{_reg('other_reg')(w)}/withdraw", api(404), data=_body({})),
     Case("api.event_delegation", "published", "GET",
          lambda w: f"/api/v1/events/{w['event']}/delegation",
          api(200, **MEMBERS_403, other_host=403)),
@@ -96,55 +87,45 @@ CASES = [
          lambda w: f"{_reg('other_reg')(w)}/badge.pdf", api(404)),
     Case("api.check_in", "unknown code", "POST",
          lambda w: f"/api/v1/events/{w['event']}/checkins",
-         api(403, organizer=422, host=422, admin=422), body={"token": "NOPE-NOPE"}),
+         api(403, organizer=422, host=422, admin=422), data=_body({"token": "NOPE-NOPE"})),
     Case("api.check_in", "draft", "POST", lambda w: f"/api/v1/events/{w['draft']}/checkins",
-         api(404, organizer=422, admin=422), body={"token": "NOPE-NOPE"}),
+         api(404, organizer=422, admin=422), data=_body({"token": "NOPE-NOPE"})),
 ]
 
 
+def _snapshot(own_reg: int, other_reg: int) -> tuple:
+    """What a refused write could have changed: the two registrations, the check-ins."""
+    return (_db.session.get(Registration, own_reg, populate_existing=True).status,
+            _db.session.get(Registration, other_reg, populate_existing=True).status,
+            _db.session.scalar(select(func.count()).select_from(Attendance)))
+
+
 @pytest.fixture(scope="module")
-def world(app):
-    """Built once per module and committed; removed at the end of the module."""
+def api_world(app, request):
+    """The pages' world, with a token per role (read-write), and an admin's read-only,
+    revoked and expired tokens; its ids by the names the cases use."""
+    shared = request.getfixturevalue("world")
     with app.app_context():
-        make = Factory()
-        cluster_a, cluster_b, organizing = make.partner(), make.partner(), make.partner()
-        beachhead, other_beachhead = make.beachhead(), make.beachhead()
-        event = make.event(organizers=[organizing], hosts=[beachhead])
-        draft = make.event(organizers=[organizing], hosts=[beachhead], status=EventStatus.DRAFT)
-        users = {
-            "member": make.user(make.organization(cluster_a)),
-            "other_member": make.user(make.organization(cluster_a)),
-            "manager_a": make.manager(cluster_a),
-            "manager_b": make.manager(cluster_b),
-            "organizer": make.manager(organizing),
-            "host": make.host(beachhead),
-            "other_host": make.host(other_beachhead),
-            "admin": make.admin(),
-        }
-        own = make.registration(event, users["member"], S.SUBMITTED, S.APPROVED,
-                                actor=users["manager_a"])
-        other = make.registration(event, make.user(make.organization(cluster_b)), S.SUBMITTED)
-        tokens = {role: api_tokens.create(user, "matrix", read_only=False).secret
-                  for role, user in users.items()}
-        read_only = api_tokens.create(users["admin"], "read", read_only=True).secret
-        revoked = api_tokens.create(users["admin"], "revoked", read_only=False)
+        def token(role, name="matrix", **kw):
+            return api_tokens.create(_db.session.get(User, shared.user_ids[role]), name, **kw)
+
+        tokens = {role: token(role, read_only=False).secret for role in shared.user_ids}
+        read_only = token("admin", "read", read_only=True).secret
+        revoked = token("admin", "revoked", read_only=False)
         revoked.token.revoked_at = utcnow()
-        expired = api_tokens.create(users["admin"], "old", read_only=False)
-        _db.session.flush()
+        expired = token("admin", "old", read_only=False)
         expired.token.expires_on = (utcnow() - timedelta(days=1)).date()
         _db.session.commit()
-        result = dict(event=event.id, draft=draft.id, own_reg=own.id, other_reg=other.id,
-                      tokens=tokens, read_only=read_only, revoked=revoked.secret,
-                      expired=expired.secret, own_status=S.APPROVED, other_status=S.SUBMITTED)
+        result = dict(event=shared.ids["event"], draft=shared.ids["draft"],
+                      own_reg=shared.own_reg, other_reg=shared.other_reg, tokens=tokens,
+                      read_only=read_only, revoked=revoked.secret, expired=expired.secret,
+                      before=_snapshot(shared.own_reg, shared.other_reg))
         _db.session.remove()
-    yield result
-    with app.app_context(), _db.engine.begin() as conn:
-        for table in reversed(_db.metadata.sorted_tables):
-            conn.execute(table.delete())
+    return result
 
 
 @pytest.fixture
-def api_client(app, world, monkeypatch):
+def api_client(app, api_world, monkeypatch):
     from tests.conftest import IsolatedClient
 
     app.test_client_class = IsolatedClient
@@ -152,10 +133,10 @@ def api_client(app, world, monkeypatch):
     return app.test_client()
 
 
-def _open(api_client, case: Case, world: dict, secret: str | None):
+def _open(api_client, case: Case, api_world: dict, secret: str | None):
     headers = {"Authorization": f"Bearer {secret}"} if secret else {}
-    kwargs = {"json": case.body} if case.method == "POST" else {}
-    return api_client.open(case.path(world), method=case.method, headers=headers, **kwargs)
+    kwargs = {"json": case.data(api_world)} if case.method == "POST" else {}
+    return api_client.open(case.path(api_world), method=case.method, headers=headers, **kwargs)
 
 
 def test_every_operation_is_in_the_matrix(app):
@@ -166,11 +147,12 @@ def test_every_operation_is_in_the_matrix(app):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.endpoint}[{c.label}]")
-def test_api_access(api_client, world, case, role):
-    secret = None if role == "anonymous" else world["tokens"][role]
-    response = _open(api_client, case, world, secret)
+def test_api_access(api_client, api_world, case, role):
+    secret = None if role == "anonymous" else api_world["tokens"][role]
+    response = _open(api_client, case, api_world, secret)
     assert response.status_code == case.expected[role], (
-        f"{role} {case.method} {case.path(world)}: {response.status_code} {response.data[:300]}")
+        f"{role} {case.method} {case.path(api_world)}: {response.status_code}",
+        response.data[:300])
     if response.status_code >= 400:
         assert response.mimetype == "application/problem+json"
 
@@ -178,24 +160,19 @@ def test_api_access(api_client, world, case, role):
 @pytest.mark.parametrize("kind", ["revoked", "expired"])
 @pytest.mark.parametrize("case", [c for c in CASES if c.endpoint != "api.openapi"],
                          ids=lambda c: f"{c.endpoint}[{c.label}]")
-def test_unusable_tokens_get_401_everywhere(api_client, world, case, kind):
-    response = _open(api_client, case, world, world[kind])
+def test_unusable_tokens_get_401_everywhere(api_client, api_world, case, kind):
+    response = _open(api_client, case, api_world, api_world[kind])
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.method == "POST"],
                          ids=lambda c: f"{c.endpoint}[{c.label}]")
-def test_a_read_only_token_writes_nothing_anywhere(api_client, world, case):
-    assert _open(api_client, case, world, world["read_only"]).status_code == 403
+def test_a_read_only_token_writes_nothing_anywhere(api_client, api_world, case):
+    assert _open(api_client, case, api_world, api_world["read_only"]).status_code == 403
 
 
-def test_walking_the_matrix_changed_nothing(app, world):
-    from webapp.models import Attendance, Registration
-
+def test_walking_the_matrix_changed_nothing(app, api_world):
     with app.app_context():
-        assert _db.session.get(Registration, world["own_reg"]).status == world["own_status"]
-        assert _db.session.get(Registration, world["other_reg"]).status == world["other_status"]
-        assert _db.session.query(Attendance).count() == 0
-        assert _db.session.query(ApiToken).count() == 11
+        assert _snapshot(api_world["own_reg"], api_world["other_reg"]) == api_world["before"]
         _db.session.remove()

@@ -236,13 +236,7 @@ class Applicant(Output):
     organization: OrganizationRef | None
 
 
-class RegistrationOut(Output):
-    id: int
-    event: EventRef
-    status: RegistrationStatus
-    role: EventRole
-    applied_at: Instant
-    decided_at: Instant | None
+class RegistrationOut(OwnRegistration):
     responsible_partner: PartnerRef | None
     applicant: Applicant
     can_decide: bool
