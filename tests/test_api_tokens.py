@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.api import bearer, token_for
@@ -155,3 +157,20 @@ def test_rate_windows_of_past_minutes_are_dropped(make, db):
     assert api_tokens.count_request(token, now=now)[0] == 1
     assert api_tokens.count_request(token, now=now)[0] == 2
     assert db.session.scalar(select(func.count()).select_from(ApiRateWindow)) == 1
+
+
+@pytest.mark.redis
+def test_with_redis_the_rate_limit_is_counted_there(app, call, make, db, monkeypatch):
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    monkeypatch.setitem(app.config, "REDIS_URL", url)
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT", 2)
+    secret = token_for(make.user())
+    statuses = [call("GET", "/api/v1/me", secret).status_code for _ in range(3)]
+    if statuses != [200, 200, 429]:  # the minute turned between two requests
+        statuses = [call("GET", "/api/v1/me", secret).status_code for _ in range(3)]
+    assert statuses[-1] == 429
+    assert db.session.scalar(select(func.count()).select_from(ApiRateWindow)) == 0
+    keys = redis.Redis.from_url(url).keys(f"beachhead:api-rate:{api_tokens.digest(secret)[:24]}:*")
+    assert keys and all(0 < redis.Redis.from_url(url).ttl(k) <= 65 for k in keys)

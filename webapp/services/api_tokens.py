@@ -132,7 +132,8 @@ def count_request(token: ApiToken, *, now: datetime | None = None) -> tuple[int,
     if current_app.config.get("REDIS_URL"):
         from .jobs import connection
 
-        key = f"beachhead:api-rate:{token.id}:{int(start.timestamp())}"
+        # By digest, not id: an id can come back (a rolled-back test, a restored database).
+        key = f"beachhead:api-rate:{token.digest[:24]}:{int(start.timestamp())}"
         pipe = connection().pipeline()
         pipe.incr(key)
         pipe.expire(key, int(WINDOW.total_seconds()) + 5)
