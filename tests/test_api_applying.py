@@ -20,6 +20,7 @@ from webapp.models import (
     Registration,
 )
 from webapp.models import RegistrationStatus as S
+from webapp.services import api_tokens
 
 
 @pytest.fixture
@@ -156,3 +157,25 @@ def test_check_in_first_time_then_the_earlier_one(call, delegation, db):
     assert unknown["errors"][0]["pointer"] == "/token"
     _problem(call("POST", url, delegation["tokens"]["manager_a"], json={"token": code}), 403)
     _problem(call("POST", url, host, json={"token": code, "session_id": 999999}), 422)
+
+
+def test_delegation_equals_the_pages_export_for_each_role(client, call, delegation, db):
+    from tests.conftest import login
+    from webapp.models import ApiToken, User
+
+    event = delegation["event"]
+    for role, secret in delegation["tokens"].items():
+        if role == "member":
+            continue
+        owner = db.session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id)
+                                  .where(ApiToken.digest == api_tokens.digest(secret)))
+        login(client, owner)
+        page = client.get(f"/events/{event.id}/delegation.csv")
+        assert page.status_code == 200, role
+        via_api = call("GET", f"/api/v1/events/{event.id}/delegation", secret,
+                       headers={"Accept": "text/csv"})
+        assert via_api.data == page.data, role
+        body = call("GET", f"/api/v1/events/{event.id}/delegation", secret).json
+        rows = list(csv.reader(io.StringIO(page.get_data(as_text=True).lstrip("\ufeff"))))[1:]
+        assert [[d["name"], d["email"] or ""] for g in body["groups"] for d in g["delegates"]] \
+            == [[r[1], r[7]] for r in rows], role

@@ -14,13 +14,6 @@ from .problems import DETAILS, MIMETYPE
 from .registry import OPERATIONS, PATH_PARAMETER, Operation
 
 REF = "#/components/schemas/{model}"
-VALIDATION_STATUSES = (400, 422)
-
-
-def _problem_model(op: Operation, status: int) -> type[BaseModel]:
-    if status in op.problem_models:
-        return op.problem_models[status]
-    return schemas.ValidationProblem if status in VALIDATION_STATUSES else schemas.Problem
 
 
 def _models() -> tuple[list[type[BaseModel]], list[type[BaseModel]]]:
@@ -30,7 +23,7 @@ def _models() -> tuple[list[type[BaseModel]], list[type[BaseModel]]]:
         if op.response is not None:
             outputs[op.response.__name__] = op.response
         for status in op.problems:
-            model = _problem_model(op, status)
+            model = op.problem_model(status)
             outputs[model.__name__] = model
         for model in (op.body, op.query):
             if model is not None:
@@ -91,7 +84,7 @@ def _responses(op: Operation) -> dict[str, Any]:
         response: dict[str, Any] = {
             "description": DETAILS.get(status, HTTPStatus(status).phrase),
             "content": {MIMETYPE: {"schema": {
-                "$ref": REF.format(model=_problem_model(op, status).__name__)}}},
+                "$ref": REF.format(model=op.problem_model(status).__name__)}}},
         }
         if status == 429:
             response["headers"] = {"Retry-After": {

@@ -26,9 +26,12 @@ from pydantic import BaseModel, ValidationError
 from ...extensions import db, login_manager
 from ...services import api_tokens
 from ...services.api_tokens import TokenNotAccepted
+from . import schemas
 from .problems import ApiProblem, field_errors
 
 MAX_BODY = 64 * 1024
+# Problems that say which fields are wrong (`errors`).
+VALIDATION_STATUSES = (400, 422)
 PATH_PARAMETER = re.compile(r"{(\w+)}")
 
 
@@ -53,6 +56,14 @@ class Operation:
     extra_statuses: dict[int, str] = field(default_factory=dict)
     # Further media types of the success response (text, by the Accept header).
     alternatives: tuple[str, ...] = ()
+
+    def problem_model(self, status: int) -> type[BaseModel]:
+        """The schema of the operation's problem responses of `status`."""
+        if status in self.problem_models:
+            return self.problem_models[status]
+        if status in VALIDATION_STATUSES:
+            return schemas.ValidationProblem
+        return schemas.Problem
 
 
 OPERATIONS: list[Operation] = []
@@ -105,9 +116,8 @@ def operation(
             try:
                 result = _run(op, view, kwargs)
             except ApiProblem as problem:
-                _check_declared(op, problem.status)
                 db.session.rollback()
-                return problem.response()
+                return _checked(op, problem.response())
             return result
 
         wrapped.access_rule = "public" if public else (  # type: ignore[attr-defined]
@@ -120,10 +130,15 @@ def operation(
     return decorator
 
 
-def _check_declared(op: Operation, status: int) -> None:
-    """A problem the document does not list for the operation is a bug: tests fail on it."""
-    if current_app.testing and status not in op.problems:
-        raise AssertionError(f"{op.method} {op.path} answered {status}, not in its document")
+def _checked(op: Operation, response: Response) -> Response:
+    """A problem the document does not list for the operation, or whose body does not
+    match its schema, is a bug: under test it fails loudly."""
+    if current_app.testing:
+        if response.status_code not in op.problems:
+            raise AssertionError(f"{op.method} {op.path} answered {response.status_code}, "
+                                 "not in its document")
+        op.problem_model(response.status_code).model_validate_json(response.get_data())
+    return response
 
 
 def _run(op: Operation, view: Callable, kwargs: dict[str, Any]) -> Response:
@@ -196,7 +211,8 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
         errors = error.errors()
         if any(e["type"] == "json_invalid" for e in errors):
             where = errors[0].get("ctx", {}).get("error", "")
-            raise ApiProblem(400, f"The body is not valid JSON: {where}".rstrip(": ")) from None
+            detail = f"The body is not valid JSON: {where}".rstrip(": ")
+            raise ApiProblem(400, detail, errors=[{"pointer": "/", "detail": detail}]) from None
         raise ApiProblem(422, "The body does not match the schema: "
                               + "; ".join(e["msg"] for e in errors[:3]),
                          errors=field_errors(errors)) from None
