@@ -104,10 +104,19 @@ def test_missing_unknown_revoked_and_expired_tokens_are_401(call, make, db):
     assert basic.status_code == 401
 
 
-def test_a_session_cookie_alone_never_authenticates(client, login_as, make):
+def test_a_session_cookie_alone_never_authenticates(client, login_as, make, db):
+    cluster = make.partner()
+    reg = make.registration(make.event(), make.user(make.organization(cluster)))
     login_as(make.admin())
     assert client.get("/account/profile").status_code == 200
     assert client.get("/api/v1/me").status_code == 401
+    # No CSRF token either: the API is exempt from CSRF because cookies do not count.
+    posted = client.post(f"/api/v1/registrations/{reg.id}/decision",
+                         json={"decision": "approve", "expected_status": "submitted"})
+    assert posted.status_code == 401 and posted.mimetype == "application/problem+json"
+    assert "Set-Cookie" not in posted.headers
+    db.session.expire_all()
+    assert reg.status.value == "submitted"
 
 
 def test_a_closed_account_s_token_stops_working(call, make, db):
