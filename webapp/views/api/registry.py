@@ -14,6 +14,7 @@ parameters, 400, 413, 415 and 422 for a body.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,7 +108,7 @@ def operation(
             method=method, path=path, endpoint=f"{bp.name}.{view.__name__}", summary=summary,
             tag=tag, response=response, media_type=media_type, status=status, query=query,
             body=body, write=write, public=public, problems=frozenset(declared),
-            problem_models=problem_models or {}, description=(view.__doc__ or "").strip(),
+            problem_models=problem_models or {}, description=inspect.cleandoc(view.__doc__ or ""),
             extra_statuses=extra_statuses or {}, alternatives=alternatives,
         )
 
