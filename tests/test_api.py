@@ -217,10 +217,18 @@ def test_contact_details_are_withheld_as_on_the_delegation_page(call, scene, db)
     db.session.commit()
     host_view = call("GET", "/api/v1/registrations", scene["tokens"]["host"]).json["items"][0]
     assert host_view["applicant"]["email"] == b.user.email
+    # An undecided applicant's details are on no page: not in the API either.
     manager = call("GET", f"/api/v1/registrations/{scene['reg_a'].id}",
                    scene["tokens"]["manager_a"]).json
-    assert manager["applicant"]["phone"] == "+45 1234 5678" and manager["can_decide"]
+    assert manager["applicant"]["phone"] is None and manager["can_decide"]
     assert [h["to_status"] for h in manager["history"]] == ["submitted"]
+    call("POST", f"/api/v1/registrations/{scene['reg_a'].id}/decision",
+         scene["tokens"]["manager_a"], json={"decision": "approve",
+                                             "expected_status": "submitted"})
+    approved = call("GET", f"/api/v1/registrations/{scene['reg_a'].id}",
+                    scene["tokens"]["manager_a"]).json
+    assert approved["applicant"]["phone"] == "+45 1234 5678"
+    assert approved["applicant"]["email"] == scene["reg_a"].user.email
 
 
 def test_registrations_equal_what_the_desk_shows_each_user(client, call, make, db):

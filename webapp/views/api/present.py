@@ -7,7 +7,15 @@ from typing import Any
 from flask import request, url_for
 
 from ... import access
-from ...models import Event, EventSession, Partner, Registration, User, utcnow
+from ...models import (
+    Event,
+    EventSession,
+    Partner,
+    Registration,
+    RegistrationStatus,
+    User,
+    utcnow,
+)
 from . import schemas
 
 
@@ -70,7 +78,10 @@ def own_registration(reg: Registration) -> schemas.OwnRegistration:
 
 
 def _registration_fields(me: User, reg: Registration) -> dict[str, Any]:
-    contact = access.can(me, "registration.contact", reg)
+    # The pages show contact details only on the delegation list: approved delegates,
+    # to those the policy lets contact them. The API shows no more.
+    contact = (reg.status == RegistrationStatus.APPROVED
+               and access.can(me, "registration.contact", reg))
     person, organization = reg.user, reg.user.organization
     return dict(
         id=reg.id, event=event_ref(reg.event), status=reg.status, role=reg.role,

@@ -231,8 +231,9 @@ class RegistrationQuery(PageQuery):
 class Applicant(Output):
     id: int
     name: str
-    email: str | None = Field(description="Withheld (null) unless you may contact them.")
-    phone: str | None = Field(description="Withheld (null) unless you may contact them.")
+    email: str | None = Field(description="As on the delegation list: an approved delegate "
+                              "you may contact; otherwise null.")
+    phone: str | None = Field(description="As `email` (null also when none is given).")
     organization: OrganizationRef | None
 
 
