@@ -183,3 +183,19 @@ def test_with_redis_the_rate_limit_is_counted_there(app, call, make, db, monkeyp
     assert db.session.scalar(select(func.count()).select_from(ApiRateWindow)) == 0
     keys = redis.Redis.from_url(url).keys(f"beachhead:api-rate:{api_tokens.digest(secret)[:24]}:*")
     assert keys and all(0 < redis.Redis.from_url(url).ttl(k) <= 65 for k in keys)
+
+
+def test_the_data_export_lists_tokens_without_secrets_and_erasure_deletes_them(call, make, db):
+    from webapp.services import privacy
+
+    member = make.user()
+    secret = token_for(member, read_only=True)
+    assert call("GET", "/api/v1/me", secret).status_code == 200
+    exported = privacy.export(member)["api_tokens"]
+    assert [(t["name"], t["read_only"]) for t in exported] == [("test", True)]
+    assert exported[0]["last_used_at"] and secret[3:] not in str(exported)
+    assert api_tokens.digest(secret) not in str(privacy.export(member))
+    privacy.erase(member)
+    assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
+    assert db.session.scalar(select(func.count()).select_from(ApiRateWindow)) == 0
+    assert call("GET", "/api/v1/me", secret).status_code == 401
