@@ -199,3 +199,49 @@ def test_the_data_export_lists_tokens_without_secrets_and_erasure_deletes_them(c
     assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
     assert db.session.scalar(select(func.count()).select_from(ApiRateWindow)) == 0
     assert call("GET", "/api/v1/me", secret).status_code == 401
+
+
+def _concurrent_statuses(open_app, backend: str, *, lock: bool, requests: int = 20):
+    """`requests` calls of one token at the same moment through a live server, whose
+    threads stand in for gunicorn's workers; their statuses and the requests counted."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from tests.factories import Factory
+    from tests.live import in_threads, serve
+    from webapp.extensions import db as _db
+
+    app = open_app(backend, API_RATE_LIMIT=1000, CAPACITY_LOCK=lock)
+    secret = api_tokens.create(Factory().user(), "race", read_only=True).secret
+    _db.session.commit()
+    with serve(app) as base_url:
+        host = urlsplit(base_url)
+
+        def request():
+            conn = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+            conn.request("GET", "/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+            status = conn.getresponse().status
+            conn.close()
+            return status
+
+        statuses = in_threads(app, [request] * requests)
+    _db.session.commit()
+    return statuses, sum(_db.session.scalars(select(ApiRateWindow.count)))
+
+
+def test_without_a_write_transaction_concurrent_counting_fails_on_sqlite(open_app):
+    """The race the write transaction prevents: deferred reads that then write cannot be
+    upgraded once another request has committed (SQLITE_BUSY)."""
+    for _attempt in range(3):
+        statuses, _counted = _concurrent_statuses(open_app, "sqlite", lock=False)
+        if 500 in statuses:
+            return
+    pytest.fail("the race did not show in three attempts")
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_concurrent_requests_of_one_token_are_each_counted(open_app, backend):
+    statuses, counted = _concurrent_statuses(open_app, backend, lock=True)
+    assert statuses == [200] * 20
+    assert counted == 20

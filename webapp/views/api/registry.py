@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from ...extensions import db, login_manager
 from ...services import api_tokens
 from ...services.api_tokens import TokenNotAccepted
+from ...services.locking import begin_write
 from . import schemas
 from .problems import ApiProblem, field_errors
 
@@ -167,6 +168,9 @@ def _authenticate(*, write: bool) -> None:
     if scheme.lower() != "bearer" or not secret.strip():
         raise ApiProblem(401, "Send your API token as `Authorization: Bearer <token>`; "
                               "make one on your profile page.")
+    # The look-up, the use and the count are one write (SQLite: BEGIN IMMEDIATE, so
+    # concurrent requests queue rather than fail to upgrade a read transaction).
+    begin_write()
     try:
         token = api_tokens.authenticate(secret.strip())
     except TokenNotAccepted as refusal:
