@@ -100,6 +100,7 @@ def test_missing_unknown_revoked_and_expired_tokens_are_401(call, make, db):
         assert response.mimetype == "application/problem+json"
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
         assert words in response.json["detail"], (secret, response.json)
+        assert ('error="invalid_token"' in response.headers["WWW-Authenticate"]) == bool(secret)
     basic = call("GET", "/api/v1/me", headers={"Authorization": "Basic dXNlcjpwdw=="})
     assert basic.status_code == 401
 

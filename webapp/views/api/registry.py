@@ -175,7 +175,9 @@ def _authenticate(*, write: bool) -> None:
         token = api_tokens.authenticate(secret.strip())
     except TokenNotAccepted as refusal:
         db.session.rollback()
-        raise ApiProblem(401, refusal.message) from None
+        # RFC 6750: a token was sent, and it is not one we accept.
+        raise ApiProblem(401, refusal.message, headers={
+            "WWW-Authenticate": 'Bearer realm="beachhead", error="invalid_token"'}) from None
     count, retry_after = api_tokens.count_request(token)
     # The count and the last use stand whatever the request does next.
     db.session.commit()
