@@ -41,7 +41,7 @@ def _registrations(db) -> int:
     return db.session.scalar(select(func.count()).select_from(Registration))
 
 
-def test_applying_and_withdrawing(call, webinar, db):
+def test_applying_and_withdrawing(call, webinar, make, db):
     event, question, token = webinar["event"], webinar["question"], webinar["token"]
     url = f"/api/v1/events/{event.id}/registrations"
     missing = _problem(call("POST", url, token, json={}), 422)
@@ -63,6 +63,10 @@ def test_applying_and_withdrawing(call, webinar, db):
     assert "already applied" in again["detail"]
 
     reg_id = created.json["id"]
+    organizer = token_for(make.manager(webinar["cluster"]))
+    detail = call("GET", f"/api/v1/registrations/{reg_id}", organizer).json
+    assert detail["answers"] == [{"question_id": question.id, "question": "Your role?",
+                                  "value": "CEO"}]
     withdrawn = call("POST", f"/api/v1/registrations/{reg_id}/withdraw", token,
                      json={"reason": "Plans changed"})
     assert withdrawn.status_code == 200 and withdrawn.json["status"] == "withdrawn"

@@ -107,4 +107,9 @@ def registration_detail(me: User, reg: Registration) -> schemas.RegistrationDeta
         at=entry.created_at, action=entry.action, from_status=entry.from_status,
         to_status=entry.to_status, actor=entry.actor.name if entry.actor else None,
         reason=entry.reason or "") for entry in reg.history]
-    return schemas.RegistrationDetail(**_registration_fields(me, reg), history=history)
+    order = {q.id: n for n, q in enumerate(reg.event.questions)}
+    answers = [schemas.AnswerOut(question_id=a.question_id, question=a.question.label,
+                                 value=a.value)
+               for a in sorted(reg.answers, key=lambda a: order.get(a.question_id, 0))]
+    return schemas.RegistrationDetail(**_registration_fields(me, reg), answers=answers,
+                                      history=history)

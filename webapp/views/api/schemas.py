@@ -256,7 +256,15 @@ class HistoryEntry(Output):
     reason: str
 
 
+class AnswerOut(Output):
+    question_id: int
+    question: str
+    value: str | bool | list[str] | None = Field(
+        description="Text (a country as its ISO code), a yes/no, or the chosen options.")
+
+
 class RegistrationDetail(RegistrationOut):
+    answers: list[AnswerOut] = Field(description="In the order of the event's questions.")
     history: list[HistoryEntry]
 
 
