@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-postgres lint db demo messages bench clean
+.PHONY: run test test-postgres fuzz lint db demo messages bench clean
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Beachhead needs Python 3.11 or newer")'
@@ -40,6 +40,11 @@ test: $(VENV)/.dev lint
 test-postgres: $(VENV)/.dev
 	@test -n "$(TEST_DATABASE_URL)" || (echo "set TEST_DATABASE_URL=postgresql+psycopg://..." && exit 2)
 	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+## fuzz: the API fuzzed from its OpenAPI document, many examples per operation and token
+API_FUZZ_EXAMPLES ?= 300
+fuzz: $(VENV)/.dev
+	API_FUZZ_EXAMPLES=$(API_FUZZ_EXAMPLES) $(PY) -m pytest tests/test_api_fuzz.py $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -85,6 +85,8 @@ class Config:
     # reverse proxies that is the proxy: set this to how many proxies append the client to
     # X-Forwarded-For (1 for one nginx), never more, since clients write that header too.
     TRUSTED_PROXIES = 0
+    # API requests allowed per token and minute (counted in Redis or the database).
+    API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "120"))
     # The host part of calendar UIDs (event-<id>@..., session-<id>@...): fixed, not taken
     # from the request, so a UID stays the same whichever address served the file.
     CALENDAR_UID_DOMAIN = "beachhead.smartcitytech.eu"

@@ -23,8 +23,8 @@ from tests.factories import Factory
 from webapp import create_app
 from webapp.extensions import db as _db
 
-# Fixtures for online events (webinar, member, seat, ...), for every test module.
-pytest_plugins = ["tests.webinars"]
+# Fixtures for online events (webinar, member, seat, ...) and API calls, for every module.
+pytest_plugins = ["tests.webinars", "tests.api"]
 
 
 @pytest.fixture(autouse=True)

@@ -62,6 +62,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from .views import (
         account,
         admin,
+        api,
         apply,
         auth,
         badges,
@@ -90,6 +91,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(checkin.bp)
     app.register_blueprint(join.bp)
     app.register_blueprint(quick_registration.bp)
+    # Bearer tokens only: a cookie never authenticates an API call, so CSRF cannot apply.
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(api.docs_bp)
 
     from . import cli
 

@@ -22,6 +22,10 @@ MESSAGES = {
 
 
 def render_error(code: int, message: str | None = None):
+    from .views import api
+
+    if api.is_api_request(request.path):
+        return api.error_response(code)
     message = message or MESSAGES.get(code, MESSAGES[500])()
     if request.accept_mimetypes.best == "application/json":
         return {"status": code, "detail": message}, code

@@ -7,7 +7,7 @@ from babel import Locale
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -85,3 +85,22 @@ class ProfileForm(FlaskForm):
 class DeleteAccountForm(FlaskForm):
     password = PasswordField(_l("Your password"), validators=[InputRequired(), Length(max=1024)],
                              render_kw={"autocomplete": "current-password"})
+
+
+class ApiTokenForm(FlaskForm):
+    """A new personal API token: what it is for, until when, and whether it may write."""
+
+    name = StringField(_l("Name"), filters=[strip],
+                       validators=[DataRequired(), Length(max=100)],
+                       render_kw={"placeholder": _l("e.g. our CRM")})
+    expires_on = DateField(_l("Last day it works (optional)"), validators=[Optional()])
+    access = SelectField(
+        _l("Access"),
+        choices=[SelectChoice("read_only", _l("Read only")),
+                 SelectChoice("read_write", _l("Read and write (decisions, applications)"))],
+        validators=[InputRequired()],
+    )
+
+    @property
+    def read_only(self) -> bool:
+        return self.access.data != "read_write"

@@ -1,5 +1,6 @@
 """The domain model, one module per aggregate."""
 
+from .api_token import ApiRateWindow, ApiToken
 from .attendance import Attendance, AttendanceSource
 from .audit import AuditEntry
 from .badge import BadgeBatch, BadgeFormat, BatchStatus
@@ -46,6 +47,8 @@ __all__ = [
     "MISSION_KINDS",
     "AlertFrequency",
     "Answer",
+    "ApiRateWindow",
+    "ApiToken",
     "Attendance",
     "AttendanceSource",
     "AuditEntry",

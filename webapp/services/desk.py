@@ -52,6 +52,8 @@ class DeskFilters:
     event_id: int | None = None
     status: RegistrationStatus | None = None
     country: str | None = None
+    # The responsible partner (the API's `partner` filter).
+    partner_id: int | None = None
     search: str = ""
     sort: str = "applied"
 
@@ -78,6 +80,8 @@ def applications(user: Any, filters: DeskFilters) -> Select[tuple[Registration]]
         query = query.where(Registration.status == filters.status)
     if filters.country:
         query = query.where(Organization.country == filters.country)
+    if filters.partner_id is not None:
+        query = query.where(Registration.responsible_partner_id == filters.partner_id)
     if filters.search:
         # LIKE wildcards typed by the user are searched for literally.
         escaped = (filters.search.lower().replace("\\", "\\\\").replace("%", "\\%")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class DomainError(Exception):
     """A request the domain refuses; `message` is safe to show to the user."""
@@ -31,7 +33,13 @@ class AlreadyRegistered(DomainError):
 
 
 class StaleDecision(DomainError):
-    """The registration changed since the user looked at it (someone else decided)."""
+    """The registration changed since the user looked at it (someone else decided):
+    its `status` now, who moved it there (`by`, None for the system) and `at` when."""
+
+    def __init__(self, message: str, *, status: str | None = None, by: str | None = None,
+                 at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.status, self.by, self.at = status, by, at
 
 
 class RegistrationRefused(DomainError):

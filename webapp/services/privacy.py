@@ -22,6 +22,7 @@ from werkzeug.security import check_password_hash
 from .. import access
 from ..extensions import db
 from ..models import (
+    ApiToken,
     AuditEntry,
     Event,
     MembershipRequest,
@@ -159,6 +160,15 @@ def export(user: User) -> dict[str, Any]:
         "roles": [
             {"role": g.role.value, "partner": g.partner.name if g.partner else None}
             for g in user.grants
+        ],
+        # Never their secrets: only the digests are kept, and those are not exported.
+        "api_tokens": [
+            {"name": t.name, "read_only": t.read_only,
+             "expires_on": t.expires_on.isoformat() if t.expires_on else None,
+             "created_at": _when(t.created_at), "last_used_at": _when(t.last_used_at),
+             "revoked_at": _when(t.revoked_at)}
+            for t in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                        .order_by(ApiToken.id))
         ],
         "organization": None if organization is None else {
             "id": organization.id,
@@ -375,6 +385,8 @@ def erase(user: User, *, actor: User | None = None) -> User:
                 ThrottleHit.key.contains(identity.email, autoescape=True))
         )
         user.grants.clear()
+        # Its API tokens go (their rate windows with them): none can act any more.
+        db.session.execute(ApiToken.__table__.delete().where(ApiToken.user_id == user.id))
         user.name = ERASED_NAME
         user.email = erased_email(user)
         user.phone = ""

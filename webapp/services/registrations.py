@@ -387,7 +387,9 @@ def _stale(reg: Registration) -> StaleDecision:
     ).scalar_one_or_none()
     who = last.actor.name if last and last.actor else "the system"
     when = last.created_at.strftime("%Y-%m-%d %H:%M UTC") if last else "an earlier time"
-    return StaleDecision(f"Already {reg.status.value} by {who} at {when}.")
+    return StaleDecision(f"Already {reg.status.value} by {who} at {when}.",
+                         status=reg.status.value, by=last.actor.name if last and last.actor
+                         else None, at=last.created_at if last else None)
 
 
 def decide(

@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -22,10 +23,10 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access
 from ..extensions import db
-from ..forms.account import DeleteAccountForm, ProfileForm, WithdrawForm
+from ..forms.account import ApiTokenForm, DeleteAccountForm, ProfileForm, WithdrawForm
 from ..forms.apply import AnswersForm, answers_form
 from ..models import AlertFrequency, AuditEntry, Event, Registration, RegistrationStatus, utcnow
-from ..services import applications, audit, messages, privacy, registration_mail
+from ..services import api_tokens, applications, audit, messages, privacy, registration_mail
 from ..services.errors import AnswersRefused, DomainError
 from . import private_download
 
@@ -144,12 +145,29 @@ def withdraw(registration_id: int):
     return redirect(url_for("account.registration", registration_id=registration_id))
 
 
+def _profile_form(**kwargs) -> ProfileForm:
+    form = ProfileForm(obj=current_user, **kwargs)
+    if not access.can(current_user, "desk.inbox"):
+        del form.application_alerts  # only those who decide applications are alerted
+    return form
+
+
+def _profile_page(form: ProfileForm, *, token_form: ApiTokenForm | None = None,
+                  new_secret: str | None = None, status: int = 200):
+    response = make_response(render_template(
+        "account/profile.html", form=form,
+        token_form=token_form or ApiTokenForm(formdata=None, prefix="token"),
+        api_tokens=api_tokens.tokens_of(current_user), new_secret=new_secret, now=utcnow(),
+    ), status)
+    if new_secret:
+        response.headers["Cache-Control"] = "no-store"  # the secret is on this page only
+    return response
+
+
 @bp.route("/profile", methods=["GET", "POST"])
 @access.login_required
 def profile():
-    form = ProfileForm(obj=current_user)
-    if not access.can(current_user, "desk.inbox"):
-        del form.application_alerts  # only those who decide applications are alerted
+    form = _profile_form()
     if form.validate_on_submit():
         values = {
             "name": form.name.data, "phone": form.phone.data or "",
@@ -168,8 +186,40 @@ def profile():
         else:
             flash(_("Nothing changed."), "info")
         return redirect(url_for("account.profile"))
-    status = 400 if form.is_submitted() else 200
-    return render_template("account/profile.html", form=form), status
+    return _profile_page(form, status=400 if form.is_submitted() else 200)
+
+
+@bp.post("/api-tokens")
+@access.login_required
+def create_api_token():
+    """A new token: its secret is shown on the page this POST answers, once; it never
+    travels in a redirect or the session cookie."""
+    token_form = ApiTokenForm(prefix="token")
+    form = _profile_form(formdata=None)
+    if not token_form.validate_on_submit():
+        return _profile_page(form, token_form=token_form, status=400)
+    try:
+        created = api_tokens.create(
+            current_user._get_current_object(), token_form.name.data,
+            read_only=token_form.read_only, expires_on=token_form.expires_on.data)
+    except DomainError as refusal:
+        db.session.rollback()
+        token_form.name.errors = [*token_form.name.errors, refusal.message]
+        return _profile_page(form, token_form=token_form, status=400)
+    db.session.commit()
+    return _profile_page(form, new_secret=created.secret, status=201)
+
+
+@bp.post("/api-tokens/<int:token_id>/revoke")
+@access.login_required
+def revoke_api_token(token_id: int):
+    try:
+        api_tokens.revoke(current_user._get_current_object(), token_id)
+    except DomainError:
+        abort(404)  # another user's token looks like an unknown one
+    db.session.commit()
+    flash(_("The token is revoked: it no longer works."), "success")
+    return redirect(url_for("account.profile") + "#api-tokens")
 
 
 @bp.get("/data")

@@ -1,0 +1,71 @@
+"""Badges and the door: one registration's badge, and checking a badge in."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ... import access
+from ...extensions import db
+from ...models import BadgeFormat, Registration
+from ...services import badges, checkin
+from ...services.checkin import BadgeRefused
+from .. import private_download
+from . import bp, schemas
+from .problems import ApiProblem
+from .registry import operation
+
+
+@operation("GET", "/registrations/{registration_id}/badge.pdf", bp=bp, tag="badges",
+           summary="An approved registration's badge (PDF)", media_type="application/pdf",
+           query=schemas.BadgeQuery, problems=(404,))
+def registration_badge(registration_id: int, query: schemas.BadgeQuery):
+    """Its delegate's own, and those its deciders (the responsible partner's managers,
+    the event's organizers) may print; any other, and a registration not approved, is
+    404."""
+    registration = db.session.scalar(
+        select(Registration).where(Registration.id == registration_id).options(
+            joinedload(Registration.event), joinedload(Registration.user)))
+    if registration is None or not access.can(current_user, "registration.badge",
+                                              registration):
+        raise ApiProblem(404, f"No badge for registration {registration_id} that you may "
+                              "print.")
+    badge_format = BadgeFormat(query.format.value)
+    return private_download(
+        badges.badge_pdf(registration, badge_format),
+        "application/pdf",
+        f"badge-{registration.event.slug}-{registration.id}-{badge_format}.pdf")
+
+
+@operation("POST", "/events/{event_id}/checkins", bp=bp, tag="badges",
+           summary="Check a badge in at the door", body=schemas.CheckinIn,
+           response=schemas.Checkin, status=201, write=True, problems=(404,),
+           extra_statuses={200: "Checked in before: the earlier check-in, unchanged"})
+def check_in(event_id: int, body: schemas.CheckinIn):
+    """201 the first time; 200 with the earlier check-in (when, by whom) on a repeat.
+    A code that names no badge of this event, or one whose registration is not approved,
+    is 422. Organizers, the event's hosts and admins check people in."""
+    event = access.authorized_event(event_id, "event.checkin")
+    try:
+        session = checkin.session_of(event, body.session_id)
+    except BadgeRefused as refusal:
+        raise ApiProblem(422, refusal.message, errors=[
+            {"pointer": "/session_id", "detail": refusal.message}]) from None
+    try:
+        registration = checkin.find_badge(body.token)
+        result = checkin.check_in(current_user._get_current_object(), registration, event,
+                                  session)
+    except BadgeRefused as refusal:
+        raise ApiProblem(422, refusal.message, errors=[
+            {"pointer": "/token", "detail": refusal.message}]) from None
+    db.session.commit()
+    attendance = result.attendance
+    person = attendance.registration.user
+    out = schemas.Checkin(
+        registration_id=attendance.registration_id, name=person.name,
+        organization=person.organization.name if person.organization else None,
+        session_id=attendance.session_id, checked_in_at=attendance.recorded_at,
+        checked_in_by=attendance.recorded_by.name if attendance.recorded_by else None,
+        first_time=result.created)
+    return out, 201 if result.created else 200

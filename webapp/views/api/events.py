@@ -1,0 +1,69 @@
+"""Events: the published list, one event with its agenda, its calendar file."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from ... import access
+from ...extensions import db
+from ...models import Event, EventStatus, utcnow
+from ...services import calendar
+from . import bp, present, schemas
+from .problems import ApiProblem
+from .registry import operation
+
+
+def visible_event(event_id: int) -> Event:
+    event = db.session.scalar(
+        access.events_visible_to(current_user).where(Event.id == event_id)
+        .options(selectinload(Event.sessions), selectinload(Event.organizers),
+                 selectinload(Event.hosts)))
+    if event is None:
+        raise ApiProblem(404, f"No event {event_id}, or not one you may see.")
+    return event
+
+
+@operation("GET", "/events", bp=bp, tag="events", summary="Published events",
+           query=schemas.EventQuery, response=schemas.EventPage)
+def events(query: schemas.EventQuery):
+    """Published events, upcoming (soonest first, the default) or past (latest first),
+    by kind and target country."""
+    now = utcnow()
+    select = access.events_visible_to(current_user).where(Event.status == EventStatus.PUBLISHED)
+    if query.when == schemas.When.PAST:
+        select = select.where(Event.ends_at < now).order_by(Event.starts_at.desc(), Event.id)
+    else:
+        select = select.where(Event.ends_at >= now).order_by(Event.starts_at, Event.id)
+    if query.kind is not None:
+        select = select.where(Event.kind == query.kind)
+    if query.country is not None:
+        select = select.where(Event.target_country == query.country)
+    pagination = db.paginate(
+        select.options(selectinload(Event.organizers), selectinload(Event.hosts)),
+        page=query.page, per_page=query.per_page, max_per_page=schemas.MAX_PER_PAGE,
+        error_out=False)
+    return schemas.EventPage(items=[present.event_summary(e) for e in pagination.items],
+                             **present.page_fields(pagination))
+
+
+@operation("GET", "/events/{event_id}", bp=bp, tag="events", summary="One event and its agenda",
+           response=schemas.EventDetail, problems=(404,))
+def event(event_id: int):
+    return present.event_detail(visible_event(event_id))
+
+
+@operation("GET", "/events/{event_id}/calendar.ics", bp=bp, tag="events",
+           summary="The event's calendar file (iCalendar)", media_type="text/calendar",
+           problems=(404,))
+def event_calendar(event_id: int):
+    """The same file as the event page's "Add to calendar": the event and its agenda, in
+    its own time zone."""
+    event = visible_event(event_id)
+    response = Response(calendar.to_bytes(calendar.event_calendar(event)),
+                        mimetype="text/calendar")
+    response.mimetype_params["charset"] = "utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -1,0 +1,47 @@
+"""The token's owner: who they are, and their own registrations."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from ...extensions import db
+from ...models import Event, Registration
+from . import bp, present, schemas
+from .registry import operation
+
+
+@operation("GET", "/me", bp=bp, tag="me", summary="You, your roles and this token",
+           response=schemas.Me)
+def me():
+    user = current_user._get_current_object()
+    organization = user.organization
+    token = g.api_token
+    return schemas.Me(
+        id=user.id, name=user.name, email=user.email, timezone=user.timezone,
+        organization=schemas.OrganizationRef(
+            id=organization.id, name=organization.name, country=organization.country)
+        if organization is not None else None,
+        roles=[schemas.RoleGrantOut(role=grant.role, partner=present.partner(grant.partner))
+               for grant in user.grants],
+        token=schemas.TokenInfo(name=token.name, read_only=token.read_only,
+                                expires_on=token.expires_on),
+    )
+
+
+@operation("GET", "/me/registrations", bp=bp, tag="me", summary="Your registrations",
+           query=schemas.PageQuery, response=schemas.OwnRegistrationPage)
+def my_registrations(query: schemas.PageQuery):
+    """Your own registrations, latest event first."""
+    pagination = db.paginate(
+        select(Registration).join(Registration.event)
+        .where(Registration.user_id == current_user.id)
+        .options(contains_eager(Registration.event))
+        .order_by(Event.starts_at.desc(), Registration.id),
+        page=query.page, per_page=query.per_page, max_per_page=schemas.MAX_PER_PAGE,
+        error_out=False)
+    return schemas.OwnRegistrationPage(
+        items=[present.own_registration(r) for r in pagination.items],
+        **present.page_fields(pagination))

@@ -1,0 +1,88 @@
+"""Errors of the API as RFC 9457 problem details (`application/problem+json`).
+
+Every refusal carries `type` (a URN naming the kind of problem), `title` (the same for
+every problem of that type), `status` and `detail` (what went wrong this time); validation
+problems add `errors`, one per field, each with a JSON pointer into the request.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from flask import Response
+
+MIMETYPE = "application/problem+json"
+
+# A type per status of the plain HTTP problems; others name themselves (ApiProblem.kind).
+KINDS = {
+    400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
+    405: "method-not-allowed", 406: "not-acceptable", 409: "conflict",
+    413: "body-too-large", 415: "unsupported-media-type", 422: "validation-error",
+    429: "rate-limited", 500: "server-error",
+}
+
+DETAILS = {
+    400: "The request could not be understood.",
+    401: "Send a valid API token as `Authorization: Bearer <token>`.",
+    403: "Your roles do not allow this.",
+    404: "No such resource, or it is outside what you may see.",
+    405: "This method is not allowed on this resource.",
+    406: "This resource cannot be served in the format the Accept header asks for.",
+    409: "The request conflicts with the resource's current state.",
+    413: "The request body is larger than 64 KB.",
+    415: "Send the request body as application/json.",
+    422: "The request body does not match the schema.",
+    429: "Too many requests for this token: wait for Retry-After seconds.",
+    500: "Something went wrong on our side; nothing was changed.",
+}
+
+
+def type_uri(kind: str) -> str:
+    return f"urn:beachhead:problem:{kind}"
+
+
+class ApiProblem(Exception):
+    """Raised by the API's views and their wrapper; turned into a problem response."""
+
+    def __init__(self, status: int, detail: str | None = None, *, kind: str | None = None,
+                 headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail or DETAILS.get(status, ""))
+        self.status = status
+        self.detail = detail or DETAILS.get(status, HTTPStatus(status).phrase)
+        self.kind = kind or KINDS.get(status, "problem")
+        self.headers = headers or {}
+        self.extra = extra
+
+    def response(self) -> Response:
+        return problem_response(self.status, self.detail, kind=self.kind,
+                                headers=self.headers, **self.extra)
+
+
+def problem_response(status: int, detail: str | None = None, *, kind: str | None = None,
+                     headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    body = {
+        "type": type_uri(kind or KINDS.get(status, "problem")),
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail or DETAILS.get(status, HTTPStatus(status).phrase),
+        **extra,
+    }
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=MIMETYPE)
+    response.headers["Cache-Control"] = "no-store"
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="beachhead"'
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def field_errors(errors: list[dict], *, prefix: str = "") -> list[dict[str, str]]:
+    """pydantic's errors as {"pointer", "detail"}: "/reason", or "query/page"."""
+    result = []
+    for error in errors:
+        location = "/".join(str(part) for part in error.get("loc", ()))
+        result.append({"pointer": f"{prefix}/{location}" if location else prefix or "/",
+                       "detail": error.get("msg", "invalid")})
+    return result

@@ -1,0 +1,366 @@
+"""The API's schemas (pydantic v2): requests are validated and responses serialized by
+these models, and the OpenAPI document is generated from them.
+
+Requests are strict: unknown fields are refused, types are not coerced (a number in
+quotes is not a number), integers are bounded. Responses list every field, always (a
+withheld or missing value is null), and never hold more than the models say.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
+
+from ...models import EventKind, EventRole, EventStatus, PartnerKind, RegistrationStatus, Role
+from ...models import SessionKind as AgendaKind
+
+MAX_ID = 2**31 - 1
+MAX_PER_PAGE = 100
+
+# An instant, always with its offset ("2026-12-01T09:00:00+00:00").
+Instant = Annotated[
+    datetime,
+    PlainSerializer(lambda value: value.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(extra="forbid", from_attributes=True,
+                              json_schema_serialization_defaults_required=True)
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Query(BaseModel):
+    """Query strings are text: numbers and enums are parsed from it, unknown names refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- problems
+
+
+class Problem(Output):
+    """An RFC 9457 problem."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+class FieldError(Output):
+    pointer: str = Field(description="Where: a JSON pointer into the body (\"/reason\"), or "
+                         "\"query/<name>\" for a query parameter.")
+    detail: str
+
+
+class ValidationProblem(Problem):
+    errors: list[FieldError]
+
+
+class DecisionConflict(Problem):
+    """A decision refused: the status is no longer `expected_status` (someone decided
+    first: who and when), or the decision does not fit (no seat, a final status, a
+    cancelled event: `decided_by` and `decided_at` are null)."""
+
+    current_status: RegistrationStatus
+    decided_by: str | None = Field(description="Who moved it there (null: the system, or "
+                                   "not a stale decision).")
+    decided_at: Instant | None
+
+
+# --------------------------------------------------------------------------- shared pieces
+
+
+class PartnerRef(Output):
+    id: int
+    short_name: str
+    name: str
+    kind: PartnerKind
+
+
+class OrganizationRef(Output):
+    id: int
+    name: str
+    country: str
+
+
+class EventRef(Output):
+    id: int
+    slug: str
+    title: str
+    kind: EventKind
+    status: EventStatus
+    starts_at: Instant
+    ends_at: Instant
+
+
+class Page(Output):
+    page: int
+    per_page: int
+    total: int
+    next: str | None = Field(description="The URL of the next page (null on the last).")
+
+
+class PageQuery(Query):
+    page: int = Field(1, ge=1, le=100_000)
+    per_page: int = Field(25, ge=1, le=MAX_PER_PAGE)
+
+
+# --------------------------------------------------------------------------- events
+
+
+class When(enum.StrEnum):
+    UPCOMING = "upcoming"
+    PAST = "past"
+
+
+class EventQuery(PageQuery):
+    kind: EventKind | None = None
+    when: When = When.UPCOMING
+    country: str | None = Field(None, pattern=r"^[A-Z]{2}$",
+                                description="The target country (ISO 3166-1 alpha-2).")
+
+
+class AgendaSession(Output):
+    id: int
+    kind: AgendaKind
+    title: str
+    description: str
+    venue: str
+    all_day: bool
+    starts_at: Instant | None = Field(description="Timed sessions; null for all-day ones.")
+    ends_at: Instant | None
+    start_date: date | None = Field(description="All-day sessions: local dates.")
+    end_date: date | None
+
+
+class EventSummary(Output):
+    id: int
+    slug: str
+    kind: EventKind
+    status: EventStatus
+    title: str
+    summary: str
+    target_country: str
+    target_city: str
+    timezone: str = Field(description="The event's IANA zone, in which its times are local.")
+    starts_at: Instant
+    ends_at: Instant
+    requires_approval: bool
+    capacity: int | None
+    registration_open: bool
+    organizers: list[PartnerRef]
+    hosts: list[PartnerRef]
+    url: str = Field(description="The event's public page.")
+
+
+class EventDetail(EventSummary):
+    description: str
+    venue: str
+    registration_opens_at: Instant | None
+    registration_closes_at: Instant | None
+    sessions: list[AgendaSession] = Field(description="The agenda, in the order of the day.")
+
+
+class EventPage(Page):
+    items: list[EventSummary]
+
+
+# --------------------------------------------------------------------------- me
+
+
+class TokenInfo(Output):
+    name: str
+    read_only: bool
+    expires_on: date | None
+
+
+class RoleGrantOut(Output):
+    role: Role
+    partner: PartnerRef | None
+
+
+class Me(Output):
+    id: int
+    name: str
+    email: str
+    timezone: str
+    organization: OrganizationRef | None
+    roles: list[RoleGrantOut]
+    token: TokenInfo
+
+
+class OwnRegistration(Output):
+    id: int
+    event: EventRef
+    status: RegistrationStatus
+    role: EventRole
+    applied_at: Instant
+    decided_at: Instant | None
+
+
+class OwnRegistrationPage(Page):
+    items: list[OwnRegistration]
+
+
+# --------------------------------------------------------------------------- registrations
+
+
+class RegistrationQuery(PageQuery):
+    event: Id | None = None
+    status: RegistrationStatus | None = None
+    partner: Id | None = Field(None, description="The responsible partner's id.")
+
+
+class Applicant(Output):
+    id: int
+    name: str
+    email: str | None = Field(description="As on the delegation list: an approved delegate "
+                              "you may contact; otherwise null.")
+    phone: str | None = Field(description="As `email` (null also when none is given).")
+    organization: OrganizationRef | None
+
+
+class RegistrationOut(OwnRegistration):
+    responsible_partner: PartnerRef | None
+    applicant: Applicant
+    can_decide: bool
+
+
+class RegistrationPage(Page):
+    items: list[RegistrationOut]
+
+
+class HistoryEntry(Output):
+    at: Instant
+    action: str
+    from_status: RegistrationStatus | None
+    to_status: RegistrationStatus | None
+    actor: str | None = Field(description="Who (null: the system).")
+    reason: str
+
+
+class AnswerOut(Output):
+    question_id: int
+    question: str
+    value: str | bool | list[str] | None = Field(
+        description="Text (a country as its ISO code), a yes/no, or the chosen options.")
+
+
+class RegistrationDetail(RegistrationOut):
+    answers: list[AnswerOut] = Field(description="In the order of the event's questions.")
+    history: list[HistoryEntry]
+
+
+class Decision(enum.StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    WAITLIST = "waitlist"
+
+
+class DecisionIn(Input):
+    decision: Decision
+    reason: str = Field("", max_length=2000,
+                        description="Required to reject; sent to the applicant.")
+    expected_status: RegistrationStatus = Field(
+        description="The status you saw: if it changed meanwhile, nothing is decided (409).")
+
+    @model_validator(mode="after")
+    def _reason_for_rejection(self) -> DecisionIn:
+        if self.decision == Decision.REJECT and not self.reason.strip():
+            raise ValueError("A rejection needs a reason: it is sent to the applicant.")
+        return self
+
+
+# --------------------------------------------------------------------------- applying
+
+
+AnswerText = Annotated[str, Field(max_length=5000)]
+
+
+class AnswerIn(Input):
+    question_id: Id
+    value: AnswerText | bool | Annotated[list[Annotated[str, Field(max_length=300)]],
+                                         Field(max_length=50)] = Field(
+        description="Text, a yes/no, or the chosen options of a multiple choice question.")
+
+
+class ApplicationIn(Input):
+    answers: list[AnswerIn] = Field(default_factory=list, max_length=100)
+    profile_consent: bool = Field(False, description="Share the company profile with the "
+                                  "event's hosts (required for missions).")
+    contact_consent: bool = Field(False, description="Let the hosts see your email and phone.")
+
+
+class WithdrawalIn(Input):
+    reason: str = Field("", max_length=1000, description="Shared with the organizers.")
+
+
+# --------------------------------------------------------------------------- delegation
+
+
+class BadgeFormatChoice(enum.StrEnum):
+    A6 = "a6"
+    A4 = "a4"
+
+
+class BadgeQuery(Query):
+    format: BadgeFormatChoice = BadgeFormatChoice.A6
+
+
+class Delegate(Output):
+    registration_id: int
+    name: str
+    organization: str
+    country: str
+    sector: str
+    role: str
+    dietary: str
+    email: str | None = Field(description="Withheld (null) unless you may contact them.")
+    phone: str | None = Field(description="Withheld (null) unless you may contact them.")
+
+
+class DelegationGroup(Output):
+    partner: PartnerRef | None = Field(description="The responsible cluster (null: none).")
+    label: str
+    delegates: list[Delegate]
+
+
+class Delegation(Output):
+    event: EventRef
+    groups: list[DelegationGroup]
+
+
+# --------------------------------------------------------------------------- check-in
+
+
+class CheckinIn(Input):
+    token: str = Field(min_length=1, max_length=500,
+                       description="The badge's code, or the URL its QR code holds.")
+    session_id: Id | None = Field(None, description="An agenda session (null: the event).")
+
+
+class Checkin(Output):
+    registration_id: int
+    name: str
+    organization: str | None
+    session_id: int | None
+    checked_in_at: Instant
+    checked_in_by: str | None
+    first_time: bool = Field(description="False: checked in before; this is that check-in.")
