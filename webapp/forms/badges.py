@@ -3,13 +3,16 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from ..models import BadgeFormat
 
 FORMAT_CHOICES = [
-    (BadgeFormat.A6.value, _l("A6, one badge per page (badge printers, pre-cut card)")),
-    (BadgeFormat.A4.value, _l("A4, four badges per sheet with cut marks (office printers)")),
+    SelectChoice(BadgeFormat.A6.value,
+                 _l("A6, one badge per page (badge printers, pre-cut card)")),
+    SelectChoice(BadgeFormat.A4.value,
+                 _l("A4, four badges per sheet with cut marks (office printers)")),
 ]
 EVERY_PARTNER = "all"
 

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, undefer
+from wtforms.fields.choices import SelectChoice
 
 from .. import access
 from ..errors import render_error
@@ -68,14 +69,14 @@ def _event(event_id: int) -> Event:
     return access.authorized_event(event_id, "event.badges")
 
 
-def _partner_choices(event: Event) -> list[tuple[str, str]]:
+def _partner_choices(event: Event) -> list[SelectChoice]:
     """Every cluster among the delegates the user may print for, then "all of them"."""
     served = access.delegates_served_by(current_user, event).with_only_columns(
         Registration.responsible_partner_id).distinct()
     partners = db.session.scalars(
         select(Partner).where(Partner.id.in_(served)).order_by(Partner.name)).all()
-    return [(EVERY_PARTNER, _("All the delegates I may print for")),
-            *[(str(p.id), p.name) for p in partners]]
+    return [SelectChoice(EVERY_PARTNER, _("All the delegates I may print for")),
+            *[SelectChoice(str(p.id), p.name) for p in partners]]
 
 
 def _batch_form(event: Event, formdata=None, *, csrf: bool = True) -> BatchForm:

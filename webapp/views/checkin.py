@@ -13,6 +13,7 @@ from typing import NoReturn
 from flask import Blueprint, abort, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from .. import access
 from ..errors import render_error
@@ -33,9 +34,9 @@ def _event(event_id: int) -> Event:
     return access.authorized_event(event_id, "event.checkin")
 
 
-def _session_choices(event: Event) -> list[tuple[str, str]]:
-    return [(WHOLE_EVENT, _("The event as a whole")),
-            *[(str(s.id), s.title) for s in event.agenda]]
+def _session_choices(event: Event) -> list[SelectChoice]:
+    return [SelectChoice(WHOLE_EVENT, _("The event as a whole")),
+            *[SelectChoice(str(s.id), s.title) for s in event.agenda]]
 
 
 def _chosen_session(event: Event, value: str | None) -> EventSession | None:
