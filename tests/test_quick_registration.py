@@ -25,7 +25,7 @@ from webapp.models import (
     utcnow,
 )
 from webapp.models import RegistrationStatus as S
-from webapp.services import accounts, quick_registration
+from webapp.services import accounts, quick_registration, registrations
 
 NEW_PASSWORD = "tram lines over the harbour"
 ADDRESS = "ines@nordlicht.example"
@@ -161,6 +161,23 @@ def test_a_second_press_of_the_link_changes_nothing_and_says_it_is_confirmed(
         assert "your registration for Webinar: doing business in Singapore is confirmed" in (
             response.get_data(as_text=True))
     assert _counts(db) == after and len(mailbox.messages) == sent
+
+
+def test_the_used_link_of_a_withdrawn_registration_says_it_holds_no_seat(
+    client, db, webinar, mailbox
+):
+    path = _confirmation_link(client, mailbox)
+    assert _post(client, path).status_code == 302
+    registration = db.session.scalar(select(Registration).where(
+        Registration.event_id == webinar.id))
+    registrations.withdraw(registration.id, actor=registration.user)
+    db.session.commit()
+    after = _counts(db)
+
+    page = client.get(path).get_data(as_text=True)
+    assert "no longer holds a seat" in page and "Withdrawn" in page
+    assert "is confirmed" not in page
+    assert _counts(db) == after
 
 
 def test_the_light_account_sets_a_password_later_and_signs_in_with_it(
