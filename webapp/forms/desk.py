@@ -24,6 +24,7 @@ from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length
 
 from ..models import DIRECT_ROLES, EventRole, RegistrationStatus
 from ..services.desk import PAGE_SIZES, SORTS, DeskFilters
+from ..services.names import ROLE_LABELS
 from ..services.registrations import DECISIONS
 from .organization import strip
 
@@ -37,13 +38,6 @@ STATUS_LABELS = {
 }
 SORT_LABELS = {"applied": _l("Applied (newest first)"), "name": _l("Name"),
                "company": _l("Company"), "status": _l("Status")}
-ROLE_LABELS = {
-    EventRole.DELEGATE: _l("Delegate"),
-    EventRole.SPEAKER: _l("Speaker"),
-    EventRole.ORGANIZER: _l("Organizer"),
-    EventRole.HOST: _l("Host"),
-    EventRole.STAFF: _l("Staff"),
-}
 DECISION_CHOICES = [SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject")),
                     SelectChoice("waitlist", _l("Waiting list"))]
 REASON_NEEDED = _l("Say why the application is rejected: the applicant receives it.")
