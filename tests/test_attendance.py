@@ -93,6 +93,12 @@ def test_the_report_page_shows_the_figures(client, webinar, organizer, audience)
     assert "Porto Digital" in html and "Portugal" in html and "No cluster" in html
 
 
+def test_the_event_page_of_the_admin_area_links_to_the_report(client, webinar, organizer):
+    login(client, organizer)
+    page = client.get(f"/admin/events/{webinar.id}").get_data(as_text=True)
+    assert f'href="/events/{webinar.id}/webinar-report"' in page
+
+
 def test_the_report_csv_opens_in_excel_with_every_breakdown(client, webinar, organizer,
                                                             audience):
     login(client, organizer)
