@@ -435,3 +435,19 @@ def test_delivering_survey_mail_twice_sends_it_once(db, delegate, mailbox):
     assert notifications.send_due() == 1
     assert notifications.send_due() == 0
     assert len(mailbox.to("sme@example.org")) == 1
+
+
+def test_with_redis_tick_queues_one_survey_job_per_mission(app, db, delegate, monkeypatch):
+    from webapp.services import jobs
+
+    queued = []
+    monkeypatch.setattr(jobs, "in_background", lambda: True)
+    monkeypatch.setattr(jobs, "enqueue", lambda func, *args: queued.append((func, args)))
+    monkeypatch.setattr(notifications, "enqueue_due", lambda **kw: 0)
+    result = _tick(app, "--now", "2027-03-05T10:00:00Z")
+    assert result.exit_code == 0, result.output
+    assert "surveys of 1 mission(s) queued for the workers" in result.output
+    assert (surveys.survey, (delegate.event_id, "2027-03-05T10:00:00+00:00")) in queued
+    # The job, as a worker runs it (twice: a retry finds its invitation claimed).
+    assert surveys.survey(delegate.event_id, "2027-03-05T10:00:00+00:00").invited == 1
+    assert surveys.survey(delegate.event_id, "2027-03-05T10:00:00+00:00").invited == 0

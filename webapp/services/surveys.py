@@ -170,16 +170,20 @@ def _queue_event(event_id: int, now: datetime) -> Tally:
     return tally
 
 
+def surveyed_delegates(event_id: int):
+    """The registrations of `event_id` whose delegates are surveyed (approved delegates
+    who attended, with an active account), in id order: a select of Registration."""
+    return (select(Registration).join(Registration.user)
+            .where(Registration.event_id == event_id, *_attended())
+            .options(joinedload(Registration.user)).order_by(Registration.id))
+
+
 def _invite(event: Event, now: datetime) -> Tally:
     rounds = [(r, event.ends_at + offset) for r, offset in OFFSETS.items()
               if event.ends_at + offset <= now < event.ends_at + offset + LATE_LIMIT]
     if not rounds:
         return Tally()
-    delegates = db.session.scalars(
-        select(Registration).join(Registration.user)
-        .where(Registration.event_id == event.id, *_attended())
-        .options(joinedload(Registration.user)).order_by(Registration.id)
-    ).all()
+    delegates = db.session.scalars(surveyed_delegates(event.id)).all()
     handled = {tuple(row) for row in db.session.execute(
         select(SurveyInvitation.registration_id, SurveyInvitation.round)
         .join(Registration, Registration.id == SurveyInvitation.registration_id)
