@@ -14,11 +14,12 @@ from types import SimpleNamespace
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from tests.conftest import csrf_token, login
 from tests.factories import Factory, at
 from tests.live import in_threads
+from tests.test_reminders import _empty_outbox  # noqa: F401 - autouse: each test starts with none
 from webapp.extensions import db as _db
 from webapp.models import (
     Attendance,
@@ -40,15 +41,6 @@ FIRST_DUE = ENDS + timedelta(days=1)
 SIX_MONTHS_DUE = ENDS + timedelta(days=182)
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 LINK = re.compile(r"http://127\.0\.0\.1:5000(/survey/[\w.-]+)")
-
-
-@pytest.fixture(autouse=True)
-def _empty_outbox(request):
-    if "open_app" in request.fixturenames:
-        return  # committed data of its own, outside the rolled-back session
-    db = request.getfixturevalue("db")
-    db.session.execute(delete(OutboxMessage))
-    db.session.commit()
 
 
 def attended(make, event, user, organizer, *path):

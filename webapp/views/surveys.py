@@ -25,7 +25,7 @@ def _refused(error: DomainError):
     """A link that cannot be used: tampered or unknown (400), expired (410)."""
     db.session.rollback()
     status = 410 if isinstance(error, surveys.SurveyClosed) else 400
-    return render_template("surveys/refused.html", message=error.message), status
+    return render_template("auth/link_refused.html", message=error.message), status
 
 
 def _answered(invitation: SurveyInvitation, status: int = 200):
