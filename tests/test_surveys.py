@@ -359,6 +359,8 @@ def test_the_responsible_partner_sees_only_its_delegates_answers(
     db, make, client, cluster, mission, answered
 ):
     login(client, make.manager(cluster))
+    event_page = client.get(f"/events/{mission.slug}").get_data(as_text=True)
+    assert f'href="/events/{mission.id}/surveys"' in event_page
     page = client.get(f"/events/{mission.id}/surveys")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -378,6 +380,7 @@ def test_admins_see_every_answer_and_the_summary(db, make, client, mission, answ
 
 def test_members_and_hosts_do_not_see_answers(db, make, client, member, mission, answered):
     login(client, member)
+    assert "/surveys" not in client.get(f"/events/{mission.slug}").get_data(as_text=True)
     assert client.get(f"/events/{mission.id}/surveys").status_code == 403
     assert client.get(f"/surveys/responses/{answered.own.id}").status_code == 404
     login(client, make.host(make.beachhead()))
@@ -420,6 +423,24 @@ def test_two_ticks_at_once_queue_each_invitation_and_reminder_once(open_app, bac
             SurveyInvitation.registration_id.in_(built.reg_ids))).all()
         assert len(rows) == 5
         assert _db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 10
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_two_answers_at_once_store_one(open_app, backend):
+    app = open_app(backend)
+    built = committed_mission(1)
+    surveys.queue_due(FIRST_DUE)
+    token = token_of(_db.session.scalars(select(SurveyInvitation)).one())
+    _db.session.remove()
+    results = in_threads(app, [
+        lambda: surveys.answer(token, surveys.Answers(satisfaction=5)).id,
+        lambda: surveys.answer(token, surveys.Answers(satisfaction=1)).id])
+    assert sorted(type(r).__name__ for r in results) == ["AlreadyAnswered", "int"]
+    with app.app_context():
+        [stored] = _db.session.scalars(select(SurveyResponse).join(SurveyResponse.invitation)
+                                       .where(SurveyInvitation.registration_id
+                                              == built.reg_ids[0])).all()
+        assert stored.id in results
 
 
 def test_delivering_survey_mail_twice_sends_it_once(db, delegate, mailbox):

@@ -35,6 +35,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -277,7 +278,7 @@ def open_invitation(token: str, now: datetime | None = None) -> SurveyInvitation
     an invitation that no longer exists) or SurveyClosed (expired). Changes nothing."""
     payload = tokens.verify(PURPOSE, token)
     invitation_id = payload.get("invitation") if isinstance(payload, dict) else None
-    invitation = (db.session.get(SurveyInvitation, invitation_id)
+    invitation = (db.session.get(SurveyInvitation, invitation_id, populate_existing=True)
                   if isinstance(invitation_id, int) else None)
     if invitation is None:
         raise tokens.TokenInvalid("This link is not valid.")
@@ -329,12 +330,15 @@ def check(answers: Answers) -> None:
 
 def answer(token: str, answers: Answers, now: datetime | None = None) -> SurveyResponse:
     """Store the answers of the invitation `token` names, mark it answered and audit it,
-    in one transaction (committed here). A second answer raises AlreadyAnswered."""
+    in one transaction (committed here). A second answer raises AlreadyAnswered, also
+    when it races the first (the unique invitation of the answer decides)."""
     now = now or utcnow()
+    begin_write()
     invitation = open_invitation(token, now)
     if invitation.answered_at is not None:
         raise AlreadyAnswered("This survey has already been answered: thank you.")
     check(answers)
+    reg = invitation.registration  # loaded before the insert, which only the flush below runs
     response = SurveyResponse(
         invitation=invitation, satisfaction=answers.satisfaction,
         b2b_meetings=answers.b2b_meetings, leads=answers.leads,
@@ -344,8 +348,11 @@ def answer(token: str, answers: Answers, now: datetime | None = None) -> SurveyR
         outcome=answers.outcome.strip(), comment=answers.comment.strip(), answered_at=now)
     db.session.add(response)
     invitation.answered_at = now
-    reg = invitation.registration
-    db.session.flush()  # a concurrent second answer fails here, on the unique invitation
+    try:
+        db.session.flush()  # a concurrent second answer fails here, on the unique invitation
+    except IntegrityError:
+        db.session.rollback()
+        raise AlreadyAnswered("This survey has already been answered: thank you.") from None
     audit.record(reg.user, "survey.answered", response, event_id=reg.event_id,
                  changes={"round": [None, invitation.round.value],
                           "satisfaction": [None, answers.satisfaction]})

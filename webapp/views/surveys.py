@@ -7,7 +7,6 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import force_locale
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from .. import access
@@ -58,12 +57,10 @@ def answer(token: str):
                  else form.form_errors).append(message)
             return _form(invitation, form, 400)
         except surveys.AlreadyAnswered:
+            # Answered meanwhile (another press of the button, another tab).
             db.session.rollback()
-            return _answered(invitation, 409)
-        except IntegrityError:
-            # Another submission answered it a moment before this one.
-            db.session.rollback()
-            return _answered(db.session.get(SurveyInvitation, invitation.id), 409)
+            return _answered(db.session.get(SurveyInvitation, invitation.id,
+                                            populate_existing=True), 409)
         except DomainError as error:
             return _refused(error)
         return render_template("surveys/thanks.html", event=invitation.registration.event)
