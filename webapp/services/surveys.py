@@ -360,6 +360,25 @@ def answer(token: str, answers: Answers, now: datetime | None = None) -> SurveyR
     return response
 
 
+def answers_of(registration: Registration) -> list[SurveyResponse]:
+    """The survey answers a delegate gave about one registration, first round first."""
+    return db.session.scalars(
+        select(SurveyResponse).join(SurveyResponse.invitation)
+        .where(SurveyInvitation.registration_id == registration.id)
+        .order_by(SurveyInvitation.due_at)).all()
+
+
+def forget_free_text(user: User) -> None:
+    """Erasure: blank what `user` wrote in their answers (comments, outcomes, with whom);
+    the scores and counts stay, anonymous, for the partnership's statistics."""
+    answered = (select(SurveyInvitation.id).join(SurveyInvitation.registration)
+                .where(Registration.user_id == user.id))
+    db.session.execute(update(SurveyResponse)
+                       .where(SurveyResponse.invitation_id.in_(answered))
+                       .values(comment="", outcome="", agreement_parties="")
+                       .execution_options(synchronize_session=False))
+
+
 # --------------------------------------------------------------------------- the results
 
 
