@@ -208,6 +208,7 @@ def test_tick_now_mails_the_survey_and_its_link_answers_it_once(app, db, client,
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "How was Singapore Smart City Summit?" in html and "What came of" not in html
+    assert "This link works until Tue 4 May 2027, 18:00 (Singapore, UTC+8)" in html
     assert invitations(delegate)[0].answered_at is None  # opening it changes nothing
     answers = dict(csrf_token=csrf_token(client, path), satisfaction="5", b2b_meetings="6",
                    leads="3", agreements_in_negotiation="2", agreements_signed="1",
@@ -464,3 +465,24 @@ def test_with_redis_tick_queues_one_survey_job_per_mission(app, db, delegate, mo
     # The job, as a worker runs it (twice: a retry finds its invitation claimed).
     assert surveys.survey(delegate.event_id, "2027-03-05T10:00:00+00:00").invited == 1
     assert surveys.survey(delegate.event_id, "2027-03-05T10:00:00+00:00").invited == 0
+
+
+# --------------------------------------------------------------------------- privacy
+
+
+def test_the_answers_are_in_the_data_export_and_erasure_blanks_their_text(db, delegate):
+    from webapp.services import privacy
+
+    surveys.queue_due(FIRST_DUE)
+    surveys.answer(token_of(invitations(delegate)[0]), surveys.Answers(
+        satisfaction=4, leads=2, agreement_parties="Acme Pte", comment="Call me on +65 1234"))
+    [exported] = privacy.export(delegate.user)["registrations"]
+    assert exported["survey_answers"][0] | {"answered_at": None} == {
+        "round": "first", "answered_at": None, "satisfaction": 4, "b2b_meetings": 0,
+        "leads": 2, "agreements_in_negotiation": 0, "agreements_signed": 0,
+        "agreement_parties": "Acme Pte", "outcome": "", "comment": "Call me on +65 1234"}
+    privacy.erase(delegate.user)
+    [kept] = db.session.scalars(select(SurveyResponse).execution_options(
+        populate_existing=True)).all()
+    assert (kept.satisfaction, kept.leads, kept.comment, kept.agreement_parties) == (
+        4, 2, "", "")

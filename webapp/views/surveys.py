@@ -13,7 +13,7 @@ from .. import access
 from ..extensions import db
 from ..forms.surveys import SurveyForm
 from ..models import Registration, SurveyInvitation, SurveyResponse, SurveyRound, User
-from ..services import surveys
+from ..services import registration_mail, surveys
 from ..services.errors import DomainError
 from ..services.fields import Refused
 
@@ -29,7 +29,9 @@ def _refused(error: DomainError):
 
 def _answered(invitation: SurveyInvitation, status: int = 200):
     return render_template("surveys/answered.html", invitation=invitation,
-                           event=invitation.registration.event), status
+                           event=invitation.registration.event,
+                           zone=registration_mail.recipient_zone(invitation.registration.user)
+                           ), status
 
 
 @bp.route("/survey/<token>", methods=["GET", "POST"])
@@ -70,6 +72,7 @@ def _form(invitation: SurveyInvitation, form: SurveyForm, status: int = 200):
     return render_template(
         "surveys/form.html", form=form, invitation=invitation,
         event=invitation.registration.event, respondent=invitation.registration.user,
+        zone=registration_mail.recipient_zone(invitation.registration.user),
         second_round=invitation.round == SurveyRound.SIX_MONTHS,
         closes_at=surveys.closes_at(invitation)), status
 
