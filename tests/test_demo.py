@@ -580,3 +580,54 @@ def test_the_demo_history_mails_nobody(loaded):
     from webapp.models import OutboxMessage
 
     assert _db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+# --------------------------------------------------------------------------- survey answers
+
+
+def _survey_answers() -> dict[tuple, tuple]:
+    from webapp.models import SurveyInvitation, SurveyResponse
+
+    rows = _db.session.execute(
+        select(Event.slug, User.email, SurveyInvitation.round, SurveyInvitation.sent_at,
+               SurveyInvitation.reminded_at, SurveyInvitation.answered_at,
+               SurveyResponse.satisfaction, SurveyResponse.b2b_meetings, SurveyResponse.leads,
+               SurveyResponse.comment)
+        .join(SurveyInvitation.registration).join(Registration.event).join(Registration.user)
+        .outerjoin(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id))
+    return {tuple(row[:3]): tuple(row[3:]) for row in rows}
+
+
+def test_survey_answers_only_for_the_programmes_delegates_who_attended(db):
+    from webapp.models import SurveyInvitation, SurveyResponse
+    from webapp.services import surveys
+
+    demo.load(FROZEN_NOW)
+    assert _survey_answers() == {}  # no mission attendance yet: nobody to survey
+    # The attendance of the 2018-2019 missions, as check-in records it.
+    programme = [e for e in past_missions(FROZEN_NOW) if e.ends_at.year in (2018, 2019)]
+    delegates = _db.session.scalars(select(Registration).where(
+        Registration.event_id.in_([e.id for e in programme]),
+        Registration.status == S.APPROVED)).all()
+    for reg in delegates[::2]:
+        _db.session.add(Attendance(registration_id=reg.id, recorded_at=reg.event.starts_at))
+    _db.session.commit()
+
+    demo.load(FROZEN_NOW)
+    answers = _survey_answers()
+    assert {(slug, email) for slug, email, _ in answers} == {
+        (r.event.slug, r.user.email) for r in delegates[::2]}
+    assert len(answers) == 2 * len(delegates[::2])  # both rounds are past
+    scores = [a[3] for a in answers.values() if a[3] is not None]
+    assert set(scores) <= {1, 2, 3, 4, 5} and len(scores) < len(answers)
+    assert 3.8 <= sum(scores) / len(scores) <= 4.5
+    assert surveys.average_satisfaction([e.id for e in programme]) is not None
+
+    again = dump_tables()
+    demo.load(FROZEN_NOW)
+    assert dump_tables() == again
+    # The same answers when built afresh: each comes from its own seeded generator.
+    _db.session.execute(SurveyResponse.__table__.delete())
+    _db.session.execute(SurveyInvitation.__table__.delete())
+    demo.load(FROZEN_NOW)
+    assert _survey_answers() == answers

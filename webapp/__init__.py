@@ -75,6 +75,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         organization,
         public,
         quick_registration,
+        surveys,
     )
 
     app.register_blueprint(public.bp)
@@ -91,6 +92,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(checkin.bp)
     app.register_blueprint(join.bp)
     app.register_blueprint(quick_registration.bp)
+    app.register_blueprint(surveys.bp)
     # Bearer tokens only: a cookie never authenticates an API call, so CSRF cannot apply.
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)

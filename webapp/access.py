@@ -28,6 +28,8 @@ from .models import (
     Registration,
     RegistrationStatus,
     Role,
+    SurveyInvitation,
+    SurveyResponse,
     User,
     event_hosts,
     event_organizers,
@@ -204,6 +206,12 @@ def _owns_batch(user: Any, batch: BadgeBatch) -> bool:
             and _can_print_badges(user, batch.event))
 
 
+def _can_see_survey_results(user: Any, event: Event) -> bool:
+    """An event's survey answers: admins (all of them) and partner managers (their own
+    clusters' delegates, see `survey_responses_visible_to`)."""
+    return is_admin(user) or bool(managed_partner_ids(user))
+
+
 def _can_create_events(user: Any, _target: Any = None) -> bool:
     return is_admin(user) or bool(managed_partner_ids(user))
 
@@ -231,6 +239,7 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "registration.join": _can_join,
     "batch.view": _owns_batch,
     "registration.contact": _can_see_contact,
+    "event.surveys": _can_see_survey_results,
     "registration.apply_on_behalf": _can_apply_on_behalf,
     "desk.apply_on_behalf": lambda user, _target=None: bool(managed_partner_ids(user)),
     "admin.use": lambda user, _target=None: is_admin(user),
@@ -424,6 +433,33 @@ def delegation_messages_visible_to(user: Any, event: Event) -> Select[tuple[Dele
     if managed:
         clauses.append(DelegationMessage.partner_id.in_(managed))
     return query.where(or_(*clauses))
+
+
+def _survey_scope(user: Any):
+    """The condition on a Registration whose survey answers `user` may read: all for
+    admins; for a partner manager the delegates their clusters are responsible for (and,
+    as organizers, those without a responsible partner); none for anyone else."""
+    if is_admin(user):
+        return true()
+    managed = managed_partner_ids(user)
+    if not managed:
+        return false()
+    organized = Registration.event_id.in_(select(event_organizers.c.event_id).where(
+        event_organizers.c.partner_id.in_(managed)))
+    return or_(Registration.responsible_partner_id.in_(managed),
+               Registration.responsible_partner_id.is_(None) & organized)
+
+
+def survey_responses_visible_to(user: Any) -> Select[tuple[SurveyResponse]]:
+    """The survey answers `user` may read (see `_survey_scope`)."""
+    return (select(SurveyResponse).join(SurveyResponse.invitation)
+            .join(SurveyInvitation.registration).where(_survey_scope(user)))
+
+
+def survey_invitations_visible_to(user: Any, event: Event) -> Select[tuple[SurveyInvitation]]:
+    """The survey invitations of `event` whose answers `user` may read."""
+    return (select(SurveyInvitation).join(SurveyInvitation.registration)
+            .where(Registration.event_id == event.id, _survey_scope(user)))
 
 
 def desk_registrations(user: Any) -> Select[tuple[Registration]]:

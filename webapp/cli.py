@@ -45,22 +45,31 @@ def _instant(ctx, param, value: str | None) -> datetime | None:
 
 @click.command("tick")
 @click.option("--now", "now", callback=_instant, metavar="ISO-TIME",
-              help="Find the reminders due as of this instant (ISO 8601 with offset); "
+              help="Find the reminders and surveys due as of this instant (ISO 8601 "
+                   "with offset); "
                    "default: now. Digests, retries and badge files keep the real clock.")
 @with_appcontext
 def tick_command(now: datetime | None) -> None:
-    """Do what is due: event reminders, the daily digests, then every mail due (retries
-    included), and drop the badge files kept past their hour. With REDIS_URL the
-    reminders and the mail are queued for the workers; without, done here.
+    """Do what is due: event reminders, mission surveys, the daily digests, then every
+    mail due (retries included), and drop the badge files kept past their hour. With
+    REDIS_URL the reminders, surveys and the mail are queued for the workers; without,
+    done here.
 
     Idempotent and safe to overlap, so cron can run it every minute (reminders found more
-    than 15 minutes late are skipped).
+    than 15 minutes late are skipped, survey invitations more than 14 days late).
     """
-    from .services import badge_batches, jobs, notifications, registration_mail, reminders
+    from .services import (
+        badge_batches,
+        jobs,
+        notifications,
+        registration_mail,
+        reminders,
+        surveys,
+    )
 
     started = utcnow()
     now = now or started
-    # --now moves only the reminders' clock: a digest cut or a file purge in the future
+    # --now moves only the reminders' and surveys' clock: a digest cut or a file purge in the future
     # would suppress digests and drop files until the real clock caught up.
     # Reminders and digests first: they are outbox rows too, and go out in this same tick.
     if jobs.in_background():
@@ -68,9 +77,16 @@ def tick_command(now: datetime | None) -> None:
         for event_id in events:
             jobs.enqueue(reminders.remind, event_id, now.isoformat())
         reminded = f"reminders of {len(events)} event(s) queued for the workers"
+        missions = surveys.due_events(now)
+        for event_id in missions:
+            jobs.enqueue(surveys.survey, event_id, now.isoformat())
+        surveyed = f"surveys of {len(missions)} mission(s) queued for the workers"
     else:
         due = reminders.queue_due(now)
         reminded = f"{due.queued} reminder(s) queued, {due.skipped} skipped as late"
+        asked = surveys.queue_due(now)
+        surveyed = (f"{asked.invited} survey invitation(s) and {asked.reminded} survey "
+                    f"reminder(s) queued, {asked.skipped} skipped as late")
     digests = registration_mail.queue_due_digests()
     db.session.commit()
     jobs.run_committed()  # the new mail: sent here, or queued for the workers
@@ -85,7 +101,7 @@ def tick_command(now: datetime | None) -> None:
     purged = badge_batches.purge_expired()
     db.session.commit()
     click.echo(
-        f"tick: {reminded}; {digests} digest(s) queued, {mailed}; outbox: "
+        f"tick: {reminded}; {surveyed}; {digests} digest(s) queued, {mailed}; outbox: "
         f"{left[OutboxStatus.PENDING]} pending, {left[OutboxStatus.FAILED]} failed; "
         f"{purged} expired badge file(s) dropped."
     )

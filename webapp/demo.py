@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .models import (
+    MISSION_KINDS,
     Attendance,
     AttendanceSource,
     Event,
@@ -47,11 +48,14 @@ from .models import (
     Registration,
     Role,
     SessionKind,
+    SurveyInvitation,
+    SurveyResponse,
+    SurveyRound,
     User,
     utcnow,
 )
 from .models import RegistrationStatus as S
-from .services import accounts, questions, registrations
+from .services import accounts, questions, registrations, surveys
 
 DEMO_DOMAIN = "demo.smartcitytech.eu"
 # Published on purpose: the demo is refused with the production config.
@@ -1354,6 +1358,8 @@ def load(now: datetime | None = None) -> DemoSummary:
     _ensure_applications(content.applications, users, events)
     db.session.flush()
     _ensure_webinar_attendance(events[RECORDED_WEBINAR])
+    db.session.flush()
+    _ensure_survey_answers(events.values(), now)
     db.session.commit()
     after = _counts()
     return DemoSummary(**after, added=sum(after.values()) - sum(before.values()))
@@ -1535,3 +1541,73 @@ def _ensure_webinar_attendance(webinar: Event) -> None:
             registration_id=registration.id, session_id=None,
             recorded_at=webinar.starts_at + timedelta(minutes=number % 20 - 10),
             recorded_by_id=None, source=AttendanceSource.JOIN_LINK))
+
+
+# The programme's missions whose delegates answered the follow-up surveys.
+SURVEYED_YEARS = (2018, 2019)
+# Satisfaction 1-5 as the delegates gave it: mostly good, a few disappointed.
+SATISFACTION_WEIGHTS = {5: 40, 4: 38, 3: 15, 2: 5, 1: 2}
+ANSWER_RATE = {SurveyRound.FIRST: 0.75, SurveyRound.SIX_MONTHS: 0.55}
+
+
+def _ensure_survey_answers(events: Iterable[Event], now: datetime) -> None:
+    """Both survey rounds of the 2018-2019 missions, for the delegates who attended (an
+    attendance row: the demo's registrations and attendance are left as they are), as
+    `flask tick` would have sent them; most answered, some after the reminder. Each
+    delegate's answers come from a generator seeded with the mission and their email,
+    so every load gives the same rows."""
+    missions = sorted((e for e in events if e.kind in MISSION_KINDS
+                       and e.ends_at.year in SURVEYED_YEARS), key=lambda e: e.slug)
+    handled = {tuple(row) for row in db.session.execute(
+        select(SurveyInvitation.registration_id, SurveyInvitation.round))}
+    for mission in missions:
+        for registration in db.session.scalars(surveys.surveyed_delegates(mission.id)):
+            for round_, offset in surveys.OFFSETS.items():
+                due_at = mission.ends_at + offset
+                if (registration.id, round_) in handled or due_at > now:
+                    continue
+                rng = random.Random(f"{mission.slug}/{registration.user.email}/{round_}")
+                _add_survey_answer(registration, round_, due_at, rng)
+
+
+def _add_survey_answer(registration: Registration, round_: SurveyRound, sent_at: datetime,
+                       rng: random.Random) -> None:
+    invitation = SurveyInvitation(registration_id=registration.id, round=round_,
+                                  due_at=sent_at, sent_at=sent_at,
+                                  remind_at=sent_at + surveys.REMIND_AFTER)
+    db.session.add(invitation)
+    answered = rng.random() < ANSWER_RATE[round_]
+    late = rng.random() < 0.3
+    if not answered or late:
+        invitation.reminded_at = invitation.remind_at
+    if not answered:
+        return
+    invitation.answered_at = sent_at + timedelta(
+        days=rng.randint(8, 12) if late else rng.randint(0, 5), hours=rng.randint(1, 10))
+    later = round_ == SurveyRound.SIX_MONTHS
+    signed = int(later and rng.random() < 0.12)
+    invitation.response = SurveyResponse(
+        satisfaction=rng.choices(list(SATISFACTION_WEIGHTS),
+                                 weights=list(SATISFACTION_WEIGHTS.values()))[0],
+        b2b_meetings=rng.randint(2, 9) if not later else 0,
+        leads=rng.randint(0, 5) if not later else rng.randint(0, 2),
+        agreements_in_negotiation=int(rng.random() < (0.25 if later else 0.15)),
+        agreements_signed=signed,
+        agreement_parties=("A partner met on the mission" if signed else ""),
+        outcome=(rng.choice(_OUTCOMES) if later else ""),
+        comment=rng.choice(_COMMENTS[round_]),
+        answered_at=invitation.answered_at)
+
+
+_OUTCOMES = (
+    "Follow-up calls with two of the companies we met; one pilot is being discussed.",
+    "Nothing concrete yet, but the contacts were useful for our market study.",
+    "We are preparing a joint proposal with a research partner from the visit.",
+    "A distributor asked for a quote; negotiations are ongoing.",
+)
+_COMMENTS = {
+    SurveyRound.FIRST: ("", "", "Well organized; the B2B meetings were well prepared.",
+                        "More time for company visits next time, please.",
+                        "The beachhead's introductions opened doors for us."),
+    SurveyRound.SIX_MONTHS: ("", "", "Happy to join the next mission."),
+}

@@ -38,6 +38,7 @@ from .registration import (
 )
 from .reminder import ReminderDelivery, ReminderStatus
 from .security import ThrottleHit, UsedToken
+from .survey import SurveyInvitation, SurveyResponse, SurveyRound
 from .types import new_badge_code, utcnow
 from .user import AlertFrequency, Role, RoleGrant, User, normalize_email
 
@@ -81,6 +82,9 @@ __all__ = [
     "Role",
     "RoleGrant",
     "SessionKind",
+    "SurveyInvitation",
+    "SurveyResponse",
+    "SurveyRound",
     "ThrottleHit",
     "UsedToken",
     "User",

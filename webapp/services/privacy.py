@@ -37,7 +37,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, registrations
+from . import audit, registrations, surveys
 from . import messages as delegation_messages
 from .errors import DomainError
 
@@ -209,6 +209,16 @@ def export(user: User) -> dict[str, Any]:
                 "responsible_partner": (reg.responsible_partner.name
                                         if reg.responsible_partner else None),
                 "history": [_history_item(e, user) for e in reg.history],
+                "survey_answers": [
+                    {"round": a.invitation.round.value, "answered_at": _when(a.answered_at),
+                     "satisfaction": a.satisfaction, "b2b_meetings": a.b2b_meetings,
+                     "leads": a.leads,
+                     "agreements_in_negotiation": a.agreements_in_negotiation,
+                     "agreements_signed": a.agreements_signed,
+                     "agreement_parties": a.agreement_parties, "outcome": a.outcome,
+                     "comment": a.comment}
+                    for a in surveys.answers_of(reg)
+                ],
             }
             for reg in regs
         ],
@@ -380,6 +390,7 @@ def erase(user: User, *, actor: User | None = None) -> User:
         _scrub_outbox(user, identity)
         _scrub_audit(user, identity)
         _scrub_membership_requests(user, identity)
+        surveys.forget_free_text(user)
         db.session.execute(
             ThrottleHit.__table__.delete().where(
                 ThrottleHit.key.contains(identity.email, autoescape=True))

@@ -1,0 +1,432 @@
+"""Follow-up surveys after missions (outbound, inbound and fact-finding).
+
+Who: the approved delegates (role delegate) of a mission that was not a draft or
+cancelled, who attended (an Attendance row, for the event or any of its sessions), and
+whose account is active and not erased. When: the first round is due FIRST_AFTER the
+mission's end, the second ("what came of it") SIX_MONTHS_AFTER it. An unanswered
+invitation is reminded once, REMIND_AFTER it was sent.
+
+The late rule: an invitation is never sent more than LATE_LIMIT after it was due (a
+mission found that long after its end is left alone: the platform was down, or the
+delegate's attendance was recorded late), and a reminder is skipped when found more than
+REMINDER_LATE_LIMIT after its moment (recorded as skipped, so it is never sent later).
+
+Exactly once, like the reminders of online events: an invitation is claimed by inserting
+its SurveyInvitation row (unique per registration and round, ON CONFLICT DO NOTHING) in
+the transaction that queues its mail; a reminder is claimed by the UPDATE that sets
+`reminded_at` where it is still empty. Each event's round is one write transaction
+(SQLite: BEGIN IMMEDIATE), taken in the same order by every sender.
+
+The link: a signed token naming the invitation (services.tokens, purpose "survey"); no
+sign-in. Opening it shows the form and changes nothing; submitting it stores the answer
+(unique per invitation) and marks the invitation answered, audited, in one transaction.
+It expires LINK_VALID_FOR after the invitation was sent.
+
+For the KPI dashboard: `average_satisfaction(event_ids)` and `respondents_with_outcome()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import (
+    MISSION_KINDS,
+    Attendance,
+    Event,
+    EventRole,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+    SurveyInvitation,
+    SurveyResponse,
+    SurveyRound,
+    User,
+    utcnow,
+)
+from ..models.survey import MAX_AGREEMENTS, MAX_LEADS, MAX_MEETINGS, MAX_PARTIES, MAX_TEXT
+from . import audit, notifications, registration_mail, tokens
+from .errors import DomainError
+from .fields import Refused
+from .locking import begin_write
+
+PURPOSE = "survey"
+FIRST_AFTER = timedelta(days=1)
+SIX_MONTHS_AFTER = timedelta(days=182)
+LATE_LIMIT = timedelta(days=14)
+REMIND_AFTER = timedelta(days=7)
+REMINDER_LATE_LIMIT = timedelta(days=7)
+LINK_VALID_FOR = timedelta(days=60)
+
+OFFSETS = {SurveyRound.FIRST: FIRST_AFTER, SurveyRound.SIX_MONTHS: SIX_MONTHS_AFTER}
+
+
+class SurveyClosed(DomainError):
+    """The link has expired."""
+
+
+class AlreadyAnswered(DomainError):
+    """The invitation has its answer."""
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What one run did: invitations and reminders queued, reminders skipped as late."""
+
+    invited: int = 0
+    reminded: int = 0
+    skipped: int = 0
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(self.invited + other.invited, self.reminded + other.reminded,
+                     self.skipped + other.skipped)
+
+
+# --------------------------------------------------------------------------- due surveys
+
+
+def queue_due(now: datetime) -> Tally:
+    """Claim and queue every survey invitation and reminder due at `now`. Commits, one
+    transaction per event; safe to run in several processes at once."""
+    total = Tally()
+    for event_id in due_events(now):
+        total += _queue_event(event_id, now)
+    return total
+
+
+def due_events(now: datetime) -> list[int]:
+    """The ids of the missions with a survey invitation or reminder due at `now`."""
+    in_window = or_(*(and_(Event.ends_at <= now - offset,
+                           Event.ends_at > now - offset - LATE_LIMIT)
+                      for offset in OFFSETS.values()))
+    inviting = db.session.scalars(
+        select(Event.id).where(*_surveyed_event(), in_window)
+        .where(exists(select(Registration.id).join(Registration.user)
+                      .where(Registration.event_id == Event.id, *_invitable(now))))
+    ).all()
+    reminding = db.session.scalars(
+        select(Registration.event_id).join(SurveyInvitation,
+                                           SurveyInvitation.registration_id == Registration.id)
+        .where(*_reminder_due(now)).distinct()
+    ).all()
+    # No read transaction may stay open into the claims (SQLite could not upgrade it).
+    db.session.commit()
+    return sorted(set(inviting) | set(reminding))
+
+
+def survey(event_id: int, now: str) -> Tally:
+    """The job: claim and queue one mission's survey mail due at `now` (ISO 8601)."""
+    return _queue_event(event_id, datetime.fromisoformat(now))
+
+
+def _surveyed_event() -> tuple:
+    return (Event.kind.in_(MISSION_KINDS),
+            Event.status.in_((EventStatus.PUBLISHED, EventStatus.CLOSED)))
+
+
+def _attended() -> tuple:
+    """The conditions on a registration (joined with its user) to be surveyed."""
+    return (Registration.status == RegistrationStatus.APPROVED,
+            Registration.role == EventRole.DELEGATE,
+            User.erased_at.is_(None), User.active.is_(True),
+            exists(select(Attendance.id).where(Attendance.registration_id == Registration.id)))
+
+
+def _invitable(now: datetime) -> tuple:
+    """An attended registration missing the invitation of a round due (and not late)."""
+    missing = [and_(Event.ends_at <= now - offset, Event.ends_at > now - offset - LATE_LIMIT,
+                    ~exists(select(SurveyInvitation.id).where(
+                        SurveyInvitation.registration_id == Registration.id,
+                        SurveyInvitation.round == round_)))
+               for round_, offset in OFFSETS.items()]
+    return (*_attended(), or_(*missing))
+
+
+def _reminder_due(now: datetime) -> tuple:
+    return (SurveyInvitation.remind_at <= now, SurveyInvitation.reminded_at.is_(None),
+            SurveyInvitation.answered_at.is_(None))
+
+
+def _queue_event(event_id: int, now: datetime) -> Tally:
+    try:
+        begin_write()
+        event = db.session.get(Event, event_id, populate_existing=True)
+        tally = Tally()
+        if (event is not None and event.kind in MISSION_KINDS
+                and event.status in (EventStatus.PUBLISHED, EventStatus.CLOSED)):
+            tally = _invite(event, now) + _remind(event, now)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return tally
+
+
+def surveyed_delegates(event_id: int):
+    """The registrations of `event_id` whose delegates are surveyed (approved delegates
+    who attended, with an active account), in id order: a select of Registration."""
+    return (select(Registration).join(Registration.user)
+            .where(Registration.event_id == event_id, *_attended())
+            .options(joinedload(Registration.user)).order_by(Registration.id))
+
+
+def _invite(event: Event, now: datetime) -> Tally:
+    rounds = [(r, event.ends_at + offset) for r, offset in OFFSETS.items()
+              if event.ends_at + offset <= now < event.ends_at + offset + LATE_LIMIT]
+    if not rounds:
+        return Tally()
+    delegates = db.session.scalars(surveyed_delegates(event.id)).all()
+    handled = {tuple(row) for row in db.session.execute(
+        select(SurveyInvitation.registration_id, SurveyInvitation.round)
+        .join(Registration, Registration.id == SurveyInvitation.registration_id)
+        .where(Registration.event_id == event.id))}
+    invited = 0
+    # Always the same order (registration, then round), so two senders on PostgreSQL
+    # wait for each other's rows without deadlocking.
+    for reg in delegates:
+        for round_, due_at in rounds:
+            if (reg.id, round_) in handled:
+                continue
+            invitation_id = _claim(reg.id, round_, due_at, now)
+            if invitation_id is None:
+                continue  # another sender has it
+            invitation = db.session.get(SurveyInvitation, invitation_id)
+            message = _queue_mail(invitation, reminder=False)
+            db.session.flush()
+            invitation.outbox_message_id = message.id
+            invited += 1
+    return Tally(invited=invited)
+
+
+def _claim(registration_id: int, round_: SurveyRound, due_at: datetime,
+           now: datetime) -> int | None:
+    """Insert the invitation's row unless it exists; its id, or None when it did."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (insert(SurveyInvitation)
+                 .values(registration_id=registration_id, round=round_, due_at=due_at,
+                         sent_at=now, remind_at=now + REMIND_AFTER, reminder_skipped=False)
+                 .on_conflict_do_nothing(index_elements=["registration_id", "round"])
+                 .returning(SurveyInvitation.id))
+    return db.session.execute(statement).scalar_one_or_none()
+
+
+def _remind(event: Event, now: datetime) -> Tally:
+    due = db.session.scalars(
+        select(SurveyInvitation).join(SurveyInvitation.registration).join(Registration.user)
+        .where(Registration.event_id == event.id, *_reminder_due(now),
+               User.erased_at.is_(None), User.active.is_(True))
+        .order_by(SurveyInvitation.id)
+    ).all()
+    reminded = skipped = 0
+    for invitation in due:
+        late = now - invitation.remind_at > REMINDER_LATE_LIMIT
+        claimed = db.session.execute(
+            update(SurveyInvitation)
+            .where(SurveyInvitation.id == invitation.id, *_reminder_due(now))
+            .values(reminded_at=now, reminder_skipped=late)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not claimed:
+            continue  # another sender has it, or it was answered meanwhile
+        if late:
+            skipped += 1
+            continue
+        _queue_mail(invitation, reminder=True)
+        reminded += 1
+    return Tally(reminded=reminded, skipped=skipped)
+
+
+# --------------------------------------------------------------------------- the mail
+
+
+def link_token(invitation: SurveyInvitation) -> str:
+    return tokens.make(PURPOSE, {"invitation": invitation.id})
+
+
+def _queue_mail(invitation: SurveyInvitation, *, reminder: bool):
+    reg = invitation.registration
+    user, event = reg.user, reg.event
+    with force_locale(user.locale or "en"):
+        if reminder:
+            subject = _("Reminder: a few questions about %(event)s", event=event.title)
+        elif invitation.round == SurveyRound.SIX_MONTHS:
+            subject = _("Six months after %(event)s: what came of it?", event=event.title)
+        else:
+            subject = _("How was %(event)s? A few questions", event=event.title)
+        link = notifications.absolute_url("surveys.answer", token=link_token(invitation))
+        return notifications.queue(
+            user, subject, "survey_invitation", event=event, invitation=invitation,
+            reminder=reminder, link=link, closes_at=invitation.sent_at + LINK_VALID_FOR,
+            recipient_zone=registration_mail.recipient_zone(user))
+
+
+# --------------------------------------------------------------------------- the link
+
+
+def open_invitation(token: str, now: datetime | None = None) -> SurveyInvitation:
+    """The invitation a link names, for its page: raises TokenInvalid (tampered, or for
+    an invitation that no longer exists) or SurveyClosed (expired). Changes nothing."""
+    payload = tokens.verify(PURPOSE, token)
+    invitation_id = payload.get("invitation") if isinstance(payload, dict) else None
+    invitation = (db.session.get(SurveyInvitation, invitation_id, populate_existing=True)
+                  if isinstance(invitation_id, int) else None)
+    if invitation is None:
+        raise tokens.TokenInvalid("This link is not valid.")
+    if invitation.answered_at is None and (now or utcnow()) > closes_at(invitation):
+        raise SurveyClosed("This survey has closed: its link was valid for 60 days.")
+    return invitation
+
+
+def closes_at(invitation: SurveyInvitation) -> datetime:
+    return invitation.sent_at + LINK_VALID_FOR
+
+
+@dataclass(frozen=True)
+class Answers:
+    """A delegate's answers, as plain values (the form or a test builds them)."""
+
+    satisfaction: int | None
+    b2b_meetings: int | None = 0
+    leads: int | None = 0
+    agreements_in_negotiation: int | None = 0
+    agreements_signed: int | None = 0
+    agreement_parties: str = ""
+    outcome: str = ""
+    comment: str = ""
+
+
+_BOUNDS = {"b2b_meetings": (MAX_MEETINGS, "B2B meetings"), "leads": (MAX_LEADS, "leads"),
+           "agreements_in_negotiation": (MAX_AGREEMENTS, "agreements in negotiation"),
+           "agreements_signed": (MAX_AGREEMENTS, "agreements signed")}
+
+
+def check(answers: Answers) -> None:
+    """Refuse answers out of range, with a message for the field (Refused.field)."""
+    if not isinstance(answers.satisfaction, int) or not 1 <= answers.satisfaction <= 5:
+        raise Refused("Choose your satisfaction from 1 (poor) to 5 (excellent).",
+                      "satisfaction")
+    for field, (limit, label) in _BOUNDS.items():
+        value = getattr(answers, field)
+        if not isinstance(value, int) or not 0 <= value <= limit:
+            raise Refused(f"The number of {label} must be a whole number from 0 to {limit}.",
+                          field)
+    if len(answers.agreement_parties) > MAX_PARTIES:
+        raise Refused(f"Keep the organizations to at most {MAX_PARTIES} characters.",
+                      "agreement_parties")
+    for field in ("outcome", "comment"):
+        if len(getattr(answers, field)) > MAX_TEXT:
+            raise Refused(f"Keep your text to at most {MAX_TEXT} characters.", field)
+
+
+def answer(token: str, answers: Answers, now: datetime | None = None) -> SurveyResponse:
+    """Store the answers of the invitation `token` names, mark it answered and audit it,
+    in one transaction (committed here). A second answer raises AlreadyAnswered, also
+    when it races the first (the unique invitation of the answer decides)."""
+    now = now or utcnow()
+    begin_write()
+    invitation = open_invitation(token, now)
+    if invitation.answered_at is not None:
+        raise AlreadyAnswered("This survey has already been answered: thank you.")
+    check(answers)
+    reg = invitation.registration  # loaded before the insert, which only the flush below runs
+    response = SurveyResponse(
+        invitation=invitation, satisfaction=answers.satisfaction,
+        b2b_meetings=answers.b2b_meetings, leads=answers.leads,
+        agreements_in_negotiation=answers.agreements_in_negotiation,
+        agreements_signed=answers.agreements_signed,
+        agreement_parties=answers.agreement_parties.strip(),
+        outcome=answers.outcome.strip(), comment=answers.comment.strip(), answered_at=now)
+    db.session.add(response)
+    invitation.answered_at = now
+    try:
+        db.session.flush()  # a concurrent second answer fails here, on the unique invitation
+    except IntegrityError:
+        db.session.rollback()
+        raise AlreadyAnswered("This survey has already been answered: thank you.") from None
+    audit.record(reg.user, "survey.answered", response, event_id=reg.event_id,
+                 changes={"round": [None, invitation.round.value],
+                          "satisfaction": [None, answers.satisfaction]})
+    db.session.commit()
+    return response
+
+
+def answers_of(registration: Registration) -> list[SurveyResponse]:
+    """The survey answers a delegate gave about one registration, first round first."""
+    return db.session.scalars(
+        select(SurveyResponse).join(SurveyResponse.invitation)
+        .where(SurveyInvitation.registration_id == registration.id)
+        .order_by(SurveyInvitation.due_at)).all()
+
+
+def forget_free_text(user: User) -> None:
+    """Erasure: blank what `user` wrote in their answers (comments, outcomes, with whom);
+    the scores and counts stay, anonymous, for the partnership's statistics."""
+    answered = (select(SurveyInvitation.id).join(SurveyInvitation.registration)
+                .where(Registration.user_id == user.id))
+    db.session.execute(update(SurveyResponse)
+                       .where(SurveyResponse.invitation_id.in_(answered))
+                       .values(comment="", outcome="", agreement_parties="")
+                       .execution_options(synchronize_session=False))
+
+
+# --------------------------------------------------------------------------- the results
+
+
+@dataclass(frozen=True)
+class Summary:
+    responses: int
+    invited: int
+    average_satisfaction: float | None
+    b2b_meetings: int
+    leads: int
+    agreements_in_negotiation: int
+    agreements_signed: int
+
+
+def summarize(responses: Iterable[SurveyResponse], invited: int) -> Summary:
+    rows = list(responses)
+    scores = [r.satisfaction for r in rows]
+    return Summary(
+        responses=len(rows), invited=invited,
+        average_satisfaction=sum(scores) / len(scores) if scores else None,
+        b2b_meetings=sum(r.b2b_meetings for r in rows), leads=sum(r.leads for r in rows),
+        agreements_in_negotiation=sum(r.agreements_in_negotiation for r in rows),
+        agreements_signed=sum(r.agreements_signed for r in rows))
+
+
+def average_satisfaction(event_ids: Iterable[int] | None = None) -> float | None:
+    """The mean satisfaction (1-5) of the first-round answers about `event_ids` (every
+    event when None); None without answers. One aggregate query, for the KPI dashboard."""
+    query = (select(func.avg(SurveyResponse.satisfaction))
+             .join(SurveyResponse.invitation).join(SurveyInvitation.registration)
+             .where(SurveyInvitation.round == SurveyRound.FIRST))
+    if event_ids is not None:
+        query = query.where(Registration.event_id.in_(list(event_ids)))
+    value = db.session.scalar(query)
+    return float(value) if value is not None else None
+
+
+def respondents_with_outcome(event_ids: Iterable[int] | None = None):
+    """The registrations whose delegate reported an outcome (a lead, or an agreement in
+    negotiation or signed) in any round: a select of Registration, for the KPI
+    dashboard's "SMEs served ... or with a confirmed outcome" (join User/Organization on
+    it to count distinct SMEs; the agreements module confirms them)."""
+    reported = (select(SurveyInvitation.registration_id)
+                .join(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id)
+                .where(or_(SurveyResponse.leads > 0,
+                           SurveyResponse.agreements_in_negotiation > 0,
+                           SurveyResponse.agreements_signed > 0)))
+    query = select(Registration).where(Registration.id.in_(reported))
+    if event_ids is not None:
+        query = query.where(Registration.event_id.in_(list(event_ids)))
+    return query

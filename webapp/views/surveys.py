@@ -1,0 +1,109 @@
+"""Follow-up surveys: the delegate's page behind the mailed link (no sign-in: GET shows
+the form, POST answers it), and the answers per event for partner managers and admins."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import force_locale
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from .. import access
+from ..extensions import db
+from ..forms.surveys import SurveyForm
+from ..models import Registration, SurveyInvitation, SurveyResponse, SurveyRound, User
+from ..services import registration_mail, surveys
+from ..services.errors import DomainError
+from ..services.fields import Refused
+
+bp = Blueprint("surveys", __name__)
+
+
+def _refused(error: DomainError):
+    """A link that cannot be used: tampered or unknown (400), expired (410)."""
+    db.session.rollback()
+    status = 410 if isinstance(error, surveys.SurveyClosed) else 400
+    return render_template("auth/link_refused.html", message=error.message), status
+
+
+def _answered(invitation: SurveyInvitation, status: int = 200):
+    return render_template("surveys/answered.html", invitation=invitation,
+                           event=invitation.registration.event,
+                           zone=registration_mail.recipient_zone(invitation.registration.user)
+                           ), status
+
+
+@bp.route("/survey/<token>", methods=["GET", "POST"])
+@access.public  # the link is the credential, opened from the delegate's mailbox
+def answer(token: str):
+    try:
+        invitation = surveys.open_invitation(token)
+    except DomainError as error:
+        return _refused(error)
+    respondent = invitation.registration.user
+    with force_locale(respondent.locale or "en"):
+        if invitation.answered_at is not None:
+            return _answered(invitation, 409 if request.method == "POST" else 200)
+        form = SurveyForm()
+        if not form.is_submitted():
+            return _form(invitation, form)
+        if not form.validate_on_submit():
+            return _form(invitation, form, 400)
+        try:
+            surveys.answer(token, form.answers())
+        except Refused as error:
+            db.session.rollback()
+            for field, message in error.errors.items():
+                (getattr(form, field).errors if field and hasattr(form, field)
+                 else form.form_errors).append(message)
+            return _form(invitation, form, 400)
+        except surveys.AlreadyAnswered:
+            # Answered meanwhile (another press of the button, another tab).
+            db.session.rollback()
+            return _answered(db.session.get(SurveyInvitation, invitation.id,
+                                            populate_existing=True), 409)
+        except DomainError as error:
+            return _refused(error)
+        return render_template("surveys/thanks.html", event=invitation.registration.event)
+
+
+def _form(invitation: SurveyInvitation, form: SurveyForm, status: int = 200):
+    return render_template(
+        "surveys/form.html", form=form, invitation=invitation,
+        event=invitation.registration.event, respondent=invitation.registration.user,
+        zone=registration_mail.recipient_zone(invitation.registration.user),
+        second_round=invitation.round == SurveyRound.SIX_MONTHS,
+        closes_at=surveys.closes_at(invitation)), status
+
+
+@bp.route("/events/<int:event_id>/surveys")
+@access.login_required
+def results(event_id: int):
+    event = access.authorized_event(event_id, "event.surveys")
+    visible = access.survey_responses_visible_to(current_user).where(
+        Registration.event_id == event.id)
+    responses = db.session.scalars(
+        visible.options(joinedload(SurveyResponse.invitation)
+                        .joinedload(SurveyInvitation.registration)
+                        .joinedload(Registration.user).joinedload(User.organization))
+        .order_by(SurveyInvitation.round, SurveyResponse.answered_at, SurveyResponse.id)
+    ).unique().all()
+    invited = db.session.scalar(select(func.count()).select_from(
+        access.survey_invitations_visible_to(current_user, event).subquery()))
+    by_round = {r: [x for x in responses if x.invitation.round == r] for r in SurveyRound}
+    return render_template("surveys/results.html", event=event, by_round=by_round,
+                           summary=surveys.summarize(responses, invited))
+
+
+@bp.route("/surveys/responses/<int:response_id>")
+@access.login_required
+def response(response_id: int):
+    found = db.session.scalar(access.survey_responses_visible_to(current_user)
+                              .where(SurveyResponse.id == response_id))
+    if found is None:
+        abort(404)
+    return render_template("surveys/response.html", response=found,
+                           registration=found.invitation.registration,
+                           event=found.invitation.registration.event)
+
