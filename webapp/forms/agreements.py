@@ -48,8 +48,9 @@ class AgreementForm(FlaskForm):
     description = TextAreaField(_l("Short public description"),
                                 validators=[Optional(), Length(max=2000)],
                                 render_kw={"rows": 3})
+    # The view and the service name a foreign or unknown cluster or event in their words.
     responsible_partner_id = SelectField(_l("Responsible cluster"),
-                                         validators=[InputRequired()])
+                                         validators=[InputRequired()], validate_choice=False)
     # The service names unknown or repeated parties; the form passes them through.
     parties = SelectMultipleField(_l("Parties"), validate_choice=False,
                                   render_kw={"size": 10})
@@ -60,7 +61,8 @@ class AgreementForm(FlaskForm):
     started_on = DateField(_l("Started on"), validators=[Optional()])
     signed_on = DateField(_l("Signed on"), validators=[Optional()])
     ended_on = DateField(_l("Ended on"), validators=[Optional()])
-    origin_event_id = SelectField(_l("Event where it started"), validators=[Optional()])
+    origin_event_id = SelectField(_l("Event where it started"), validators=[Optional()],
+                                  validate_choice=False)
 
     def __init__(self, *args, partners=(), parties=(), events=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
