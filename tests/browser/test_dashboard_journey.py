@@ -11,21 +11,11 @@ from playwright.sync_api import Page, expect
 
 from webapp import demo
 
-from .conftest import AccessibilityCheck, LiveServer
+from .conftest import AccessibilityCheck, LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
 
 PROGRAMME = "?start=2018-01-01&end=2019-12-31"
-
-
-def sign_in(page: Page, check: AccessibilityCheck, email: str) -> None:
-    page.goto("/login")
-    check()
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_test_id("current-user")).to_be_visible()
-    check()
 
 
 def open_programme(page: Page, check: AccessibilityCheck) -> None:

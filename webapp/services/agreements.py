@@ -232,14 +232,19 @@ def _set_parties(agreement: Agreement, parties: list[Partner | Organization]) ->
     ]
 
 
+def _add_new_organization(actor: User | None, organization: Organization | None) -> None:
+    if organization is None:
+        return
+    db.session.add(organization)
+    db.session.flush()
+    audit.record(actor, "organization.created", organization,
+                 changes={"name": [None, organization.name],
+                          "country": [None, organization.country]})
+
+
 def create(actor: User | None, details: AgreementDetails) -> Agreement:
     checked = _check(details)
-    if checked.new_organization is not None:
-        db.session.add(checked.new_organization)
-        db.session.flush()
-        audit.record(actor, "organization.created", checked.new_organization,
-                     changes={"name": [None, checked.new_organization.name],
-                              "country": [None, checked.new_organization.country]})
+    _add_new_organization(actor, checked.new_organization)
     agreement = Agreement(**checked.values)
     _set_parties(agreement, checked.parties)
     db.session.add(agreement)
@@ -254,12 +259,7 @@ def create(actor: User | None, details: AgreementDetails) -> Agreement:
 
 def update(actor: User | None, agreement: Agreement, details: AgreementDetails) -> Agreement:
     checked = _check(details)
-    if checked.new_organization is not None:
-        db.session.add(checked.new_organization)
-        db.session.flush()
-        audit.record(actor, "organization.created", checked.new_organization,
-                     changes={"name": [None, checked.new_organization.name],
-                              "country": [None, checked.new_organization.country]})
+    _add_new_organization(actor, checked.new_organization)
     changes = audit.diff(agreement, checked.values)
     before = [party.name for party in agreement.parties]
     after = _party_names(checked.parties)

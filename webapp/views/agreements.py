@@ -15,6 +15,7 @@ from ..forms.agreements import KIND_LABELS, STATUS_LABELS, TYPE_LABELS, Agreemen
 from ..models import Agreement, AgreementParty, Event, EventStatus, Helix, Partner
 from ..services import agreements
 from ..services.fields import Refused
+from . import show_refusal
 
 bp = Blueprint("agreements", __name__, url_prefix="/agreements")
 
@@ -71,15 +72,6 @@ def _refuse_foreign_cluster(form: AgreementForm) -> bool:
     return False
 
 
-def _show_refusal(form: AgreementForm, refusal: Refused) -> None:
-    db.session.rollback()
-    for name, message in refusal.errors.items():
-        if name and name in form:
-            form[name].errors = [*form[name].errors, message]
-        else:
-            form.form_errors.append(message)
-
-
 def _render(form: AgreementForm, agreement: Agreement | None, status: int):
     return render_template("agreements/form.html", form=form, agreement=agreement), status
 
@@ -114,7 +106,7 @@ def agreement_new():
         try:
             agreement = agreements.create(current_user, _details(form))
         except Refused as refusal:
-            _show_refusal(form, refusal)
+            show_refusal(form, refusal)
         else:
             flash(_("The agreement “%(title)s” was recorded.", title=agreement.title),
                   "success")
@@ -151,7 +143,7 @@ def agreement_edit(agreement_id: int):
         try:
             agreements.update(current_user, agreement, _details(form))
         except Refused as refusal:
-            _show_refusal(form, refusal)
+            show_refusal(form, refusal)
         else:
             flash(_("The agreement “%(title)s” was saved.", title=agreement.title), "success")
             return redirect(url_for("agreements.index"))

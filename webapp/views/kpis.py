@@ -27,15 +27,16 @@ TABLE_NAMES = ("kpis", *kpis.BREAKDOWNS, "agreements")
 FILTER_ARGS = (("year", int), ("event", int), ("country", str), ("cluster", int))
 
 
-def _period(form: PeriodForm) -> kpis.Period | None:
-    """The period asked for, or None with the form's errors set."""
+def _asked_period() -> tuple[PeriodForm, kpis.Period | None]:
+    """The period the query string asks for, or None with the form's errors set."""
+    form = PeriodForm(request.args)
     if not form.validate():
-        return None
+        return form, None
     try:
-        return kpis.Period(form.start.data, form.end.data)
+        return form, kpis.Period(form.start.data, form.end.data)
     except Refused as refusal:
         form.end.errors = [*form.end.errors, refusal.message]
-        return None
+        return form, None
 
 
 def _scope():
@@ -59,8 +60,7 @@ def _refused(form: PeriodForm):
 @bp.get("/", endpoint="dashboard")
 @access.requires("kpi.view")
 def dashboard():
-    form = PeriodForm(request.args)
-    period = _period(form)
+    form, period = _asked_period()
     if period is None:
         return _refused(form)
     clusters, own, scope_label = _scope()
@@ -94,8 +94,7 @@ def _filters() -> kpis.Filters | None:
 def figure_rows(figure: str):
     if figure not in kpis.FIGURES:
         abort(404)
-    form = PeriodForm(request.args)
-    period = _period(form)
+    form, period = _asked_period()
     if period is None:
         return _refused(form)
     filters = _filters()
@@ -126,8 +125,7 @@ def _table(name: str, period: kpis.Period) -> kpis.Table:
 def table_export(name: str, fmt: str):
     if name not in TABLE_NAMES or fmt not in ("csv", "xlsx"):
         abort(404)
-    form = PeriodForm(request.args)
-    period = _period(form)
+    form, period = _asked_period()
     if period is None:
         return _refused(form)
     table = _table(name, period)
@@ -142,8 +140,7 @@ def table_export(name: str, fmt: str):
 @bp.get("/report.pdf", endpoint="report_pdf")
 @access.requires("kpi.view")
 def report_pdf():
-    form = PeriodForm(request.args)
-    period = _period(form)
+    form, period = _asked_period()
     if period is None:
         return _refused(form)
     clusters, own, scope_label = _scope()
