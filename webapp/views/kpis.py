@@ -49,6 +49,12 @@ def _scope():
     return clusters, clusters, ", ".join(names)
 
 
+def _report(period: kpis.Period) -> kpis.Report:
+    """The dashboard's (and the PDF's) content in the user's scope."""
+    clusters, own, scope_label = _scope()
+    return kpis.report(period, clusters, scope_label=scope_label, own=own)
+
+
 def _period_args(period: kpis.Period) -> dict:
     return {k: v.isoformat() for k, v in (("start", period.start), ("end", period.end)) if v}
 
@@ -63,8 +69,7 @@ def dashboard():
     form, period = _asked_period()
     if period is None:
         return _refused(form)
-    clusters, own, scope_label = _scope()
-    content = kpis.report(period, clusters, scope_label=scope_label, own=own)
+    content = _report(period)
     args = _period_args(period)
 
     def figure_url(figure: str, filters: kpis.Filters | None = None) -> str:
@@ -143,7 +148,6 @@ def report_pdf():
     form, period = _asked_period()
     if period is None:
         return _refused(form)
-    clusters, own, scope_label = _scope()
-    content = kpis.report(period, clusters, scope_label=scope_label, own=own)
+    content = _report(period)
     stem = f"kpi-report-{period.start or 'start'}-{period.end or 'now'}"
     return private_download(kpis.render_report_pdf(content), "application/pdf", f"{stem}.pdf")
