@@ -112,6 +112,8 @@ def test_a_target_region_organization_is_recorded_without_an_account(world):
     (lambda w: dict(title="  "), "title", "Enter a title"),
     (lambda w: dict(kind="treaty"), "kind", "kind of agreement"),
     (lambda w: dict(origin_event_id=999999), "origin_event_id", "from the list"),
+    (lambda w: dict(parties=[ref(w["eu_sme"]), f"partner:{2**70}"]), "parties", "from the list"),
+    (lambda w: dict(responsible_partner_id=2**70), "responsible_partner_id", "member cluster"),
 ])
 def test_bad_input_is_refused_and_nothing_is_written(world, change, field, message):
     before = counts()

@@ -330,3 +330,20 @@ def test_the_dashboards_query_count_does_not_grow_with_the_data(client, login_as
         counts.append(len(statements))
 
     assert counts[0] == counts[2] and counts[1] == counts[3], counts
+
+
+@pytest.mark.parametrize("query", ["year=99999999999999999999", "event=abc", "cluster=0"])
+def test_a_tampered_filter_is_refused_not_a_server_error(client, login_as, two_clusters,
+                                                         query):
+    login_as(two_clusters["admin"])
+
+    response = client.get(f"/kpis/rows/smes?{query}")
+
+    assert response.status_code == 400
+    assert "This filter is not valid" in response.get_data(as_text=True)
+
+
+def test_a_period_up_to_the_last_representable_day_is_shown(client, login_as, two_clusters):
+    login_as(two_clusters["admin"])
+
+    assert client.get("/kpis/?start=0001-01-01&end=9999-12-31").status_code == 200

@@ -43,6 +43,20 @@ EU_COUNTRIES = frozenset({
 })
 
 
+# Ids are database integers; a larger number names nothing (and SQLite cannot bind it).
+MAX_ID = 2**31 - 1
+
+
+def _get(model, object_id: int | None):
+    if object_id is None or not 0 < object_id <= MAX_ID:
+        return None
+    return db.session.get(model, object_id)
+
+
+def partner_named(partner_id: int | None) -> Partner | None:
+    return _get(Partner, partner_id)
+
+
 def in_eu(country: str) -> bool:
     return country.upper() in EU_COUNTRIES
 
@@ -122,13 +136,12 @@ def _check(details: AgreementDetails) -> _Checked:
     if len(description) > 2000:
         problems.add("description", "Keep the public description within 2,000 characters.")
 
-    responsible = (db.session.get(Partner, details.responsible_partner_id)
-                   if details.responsible_partner_id else None)
+    responsible = _get(Partner, details.responsible_partner_id)
     if responsible is None or not responsible.is_member:
         problems.add("responsible_partner_id", "Choose the member cluster responsible for it.")
     origin = None
     if details.origin_event_id:
-        origin = db.session.get(Event, details.origin_event_id)
+        origin = _get(Event, details.origin_event_id)
         if origin is None:
             problems.add("origin_event_id", "Choose the event from the list.")
 
@@ -178,7 +191,7 @@ def _parties(details: AgreementDetails,
         return [], None
     found: list[Partner | Organization] = []
     for ref in refs:
-        obj = db.session.get(Partner if ref.kind == "partner" else Organization, ref.id)
+        obj = _get(Partner if ref.kind == "partner" else Organization, ref.id)
         if obj is None:
             problems.add("parties", "Choose the parties from the list.")
             return [], None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
@@ -95,8 +95,7 @@ class Period:
         if self.start:
             clauses.append(column >= datetime.combine(self.start, time(), tzinfo=UTC))
         if self.end:
-            clauses.append(column < datetime.combine(self.end + timedelta(days=1), time(),
-                                                     tzinfo=UTC))
+            clauses.append(column <= datetime.combine(self.end, time.max, tzinfo=UTC))
         return clauses
 
     def days(self, column) -> list:

@@ -16,6 +16,7 @@ from ..models import Agreement, AgreementParty, Event, EventStatus, Helix, Partn
 from ..services import agreements
 from ..services.fields import Refused
 from . import show_refusal
+from .api.schemas import MAX_ID
 
 bp = Blueprint("agreements", __name__, url_prefix="/agreements")
 
@@ -63,7 +64,7 @@ def _details(form: AgreementForm) -> agreements.AgreementDetails:
 def _refuse_foreign_cluster(form: AgreementForm) -> bool:
     """A responsible cluster outside the user's own is refused like any bad value."""
     partner_id = _int_or_none(form.responsible_partner_id.data)
-    partner = db.session.get(Partner, partner_id) if partner_id else None
+    partner = agreements.partner_named(partner_id)
     if partner is not None and not access.can(current_user, "agreement.record_for", partner):
         form.responsible_partner_id.errors = [
             *form.responsible_partner_id.errors,
@@ -79,7 +80,8 @@ def _render(form: AgreementForm, agreement: Agreement | None, status: int):
 @bp.get("/", endpoint="index")
 @access.requires("agreement.record")
 def agreements_list():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    # A page beyond what an SQL offset holds is simply past the end.
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_ID // PER_PAGE)
     query = access.agreements_visible_to(current_user).options(
         selectinload(Agreement.parties).selectinload(AgreementParty.partner),
         selectinload(Agreement.parties).selectinload(AgreementParty.organization),
@@ -116,7 +118,7 @@ def agreement_new():
 
 def _editable(agreement_id: int) -> Agreement:
     """Another cluster's agreement looks like an unknown one."""
-    agreement = db.session.get(Agreement, agreement_id)
+    agreement = db.session.get(Agreement, agreement_id) if agreement_id <= MAX_ID else None
     if agreement is None or not access.can(current_user, "agreement.edit", agreement):
         abort(404)
     return agreement

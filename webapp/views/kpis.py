@@ -20,6 +20,7 @@ from ..models import Partner
 from ..services import exports, kpis
 from ..services.fields import Refused
 from . import private_download
+from .api.schemas import MAX_ID
 
 bp = Blueprint("kpis", __name__, url_prefix="/kpis")
 
@@ -90,6 +91,9 @@ def _filters() -> kpis.Filters | None:
             values[name] = convert(raw)
         except ValueError:
             return None
+        # Years and ids beyond what a database integer holds name nothing.
+        if convert is int and not 0 < values[name] <= MAX_ID:
+            return None
     return kpis.Filters(year=values.get("year"), event_id=values.get("event"),
                         country=values.get("country"), cluster_id=values.get("cluster"))
 
@@ -106,7 +110,8 @@ def figure_rows(figure: str):
     if filters is None:
         return render_template("kpis/rows.html", figure=figure, label=kpis.FIGURE_LABELS[figure],
                                rows=None, form=form, args=_period_args(period),
-                               message=_("The filter is not a number.")), 400
+                               message=_("This filter is not valid: follow a figure's "
+                                         "link from the dashboard.")), 400
     clusters, _own, scope_label = _scope()
     rows = kpis.detail_rows(figure, period, filters, clusters)
     return render_template("kpis/rows.html", figure=figure, label=kpis.FIGURE_LABELS[figure],
