@@ -347,3 +347,22 @@ def test_a_period_up_to_the_last_representable_day_is_shown(client, login_as, tw
     login_as(two_clusters["admin"])
 
     assert client.get("/kpis/?start=0001-01-01&end=9999-12-31").status_code == 200
+
+
+def test_agreements_break_down_by_target_country_cluster_and_mission(client, login_as, make,
+                                                                     world, two_clusters):
+    india = make.organization(None, country="IN", name="Pune Works")
+    agreement(AgreementKind.COLLABORATION, AgreementStatus.SIGNED, world["a"],
+              [make.organization(world["a"]), india], signed_on=date(2019, 9, 1),
+              title="Aalborg with Pune", origin_event=world["mission"])
+
+    regions = {row[0]: row[-1] for row in kpis.breakdown("by_region", YEAR_2019, None).rows}
+    clusters = {row[0]: row[-1] for row in kpis.breakdown("by_cluster", YEAR_2019, None).rows}
+    missions = {row[0]: row[-1] for row in kpis.breakdown("by_mission", YEAR_2019, None).rows}
+
+    assert regions == {"SG": 2, "IN": 1}  # the mission's SG, and India without a mission
+    assert clusters["Cluster A"] == 2 and clusters["B"] == 1
+    assert missions[world["mission"].title] == 1
+    login_as(two_clusters["admin"])
+    rows = client.get("/kpis/rows/collaboration_agreements?country=IN").get_data(as_text=True)
+    assert "Aalborg with Pune" in rows and "Alpha with Guest" not in rows

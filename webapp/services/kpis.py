@@ -204,6 +204,50 @@ def signed_agreements(period: Period, clusters: Iterable[int] | None) -> Select:
     return query
 
 
+def _party_country():
+    return func.coalesce(Partner.country, Organization.country)
+
+
+def _target_region_parties():
+    """(agreement_id, country) of every party outside the EU: the agreement's target region."""
+    from .agreements import EU_COUNTRIES
+
+    country = _party_country()
+    return (select(AgreementParty.agreement_id, country.label("country"))
+            .outerjoin(Partner, Partner.id == AgreementParty.partner_id)
+            .outerjoin(Organization, Organization.id == AgreementParty.organization_id)
+            .where(country.not_in(sorted(EU_COUNTRIES))).subquery())
+
+
+def _signed_by(key, period: Period, clusters: Iterable[int] | None) -> dict[tuple, int]:
+    """Signed agreements counted by `key(agreements)` and kind: {(key, kind): count}."""
+    agreements = signed_agreements(period, clusters).subquery()
+    column = key(agreements)
+    query = select(column, agreements.c.kind, func.count(distinct(agreements.c.id)))
+    return {(value, AgreementKind(kind).value): count
+            for value, kind, count in db.session.execute(
+                query.select_from(agreements).group_by(column, agreements.c.kind))}
+
+
+def _signed_by_target_country(period: Period, clusters: Iterable[int] | None) -> dict:
+    agreements = signed_agreements(period, clusters).subquery()
+    parties = _target_region_parties()
+    return {(country, AgreementKind(kind).value): count
+            for country, kind, count in db.session.execute(
+                select(parties.c.country, agreements.c.kind,
+                       func.count(distinct(agreements.c.id)))
+                .join(parties, parties.c.agreement_id == agreements.c.id)
+                .group_by(parties.c.country, agreements.c.kind))}
+
+
+AGREEMENT_COLUMNS = ["Partnership agreements signed", "Collaboration agreements signed"]
+AGREEMENT_COLUMN_FIGURES = ["partnership_agreements", "collaboration_agreements"]
+
+
+def _agreement_cells(signed: dict, key) -> list[int]:
+    return [signed.get((key, "partnership"), 0), signed.get((key, "collaboration"), 0)]
+
+
 # --------------------------------------------------------------------------- the headline
 
 
@@ -316,11 +360,14 @@ def by_mission(period: Period, clusters: Iterable[int] | None) -> Table:
         .where(Event.kind.in_(MISSION_KINDS), *period.instants(Event.starts_at),
                func.coalesce(delegates.c.delegates, 0) > 0)
         .order_by(Event.starts_at))
+    signed = _signed_by(lambda a: a.c.origin_event_id, period, clusters)
     table = Table("by_mission", "Delegates per mission",
-                  ["Mission", "Starts (UTC)", "Target country", "Delegates", "SMEs served"],
-                  figures=[None, None, "delegates", "smes"])
+                  ["Mission", "Starts (UTC)", "Target country", "Delegates", "SMEs served",
+                   *AGREEMENT_COLUMNS],
+                  figures=[None, None, "delegates", "smes", *AGREEMENT_COLUMN_FIGURES])
     for event_id, title, starts_at, country, count, sme_count in db.session.execute(query):
-        table.rows.append([title, starts_at.strftime("%Y-%m-%d"), country, count, sme_count])
+        table.rows.append([title, starts_at.strftime("%Y-%m-%d"), country, count, sme_count,
+                           *_agreement_cells(signed, event_id)])
         table.filters.append(Filters(event_id=event_id))
     return table
 
@@ -332,15 +379,19 @@ def by_region(period: Period, clusters: Iterable[int] | None) -> Table:
         select(Event.target_country, func.count(distinct(smes.c.organization_id)))
         .select_from(smes).join(Event, Event.id == smes.c.event_id)
         .group_by(Event.target_country)).all())
+    missions = {country: (number, count) for country, number, count in db.session.execute(
+        select(Event.target_country, func.count(distinct(Event.id)), func.count())
+        .select_from(rows).join(Event, Event.id == rows.c.event_id)
+        .where(Event.kind.in_(MISSION_KINDS)).group_by(Event.target_country))}
+    # A collaboration agreement's target region is the country of its party outside the EU.
+    signed = _signed_by_target_country(period, clusters)
     table = Table("by_region", "By target country",
-                  ["Target country", "Missions", "Delegates", "SMEs served"],
-                  figures=[None, "delegates", "smes"])
-    for country, missions, count in db.session.execute(
-            select(Event.target_country, func.count(distinct(Event.id)), func.count())
-            .select_from(rows).join(Event, Event.id == rows.c.event_id)
-            .where(Event.kind.in_(MISSION_KINDS))
-            .group_by(Event.target_country).order_by(Event.target_country)):
-        table.rows.append([country, missions, count, sme_counts.get(country, 0)])
+                  ["Target country", "Missions", "Delegates", "SMEs served", *AGREEMENT_COLUMNS],
+                  figures=[None, "delegates", "smes", *AGREEMENT_COLUMN_FIGURES])
+    for country in sorted(set(missions) | {country for country, _kind in signed}):
+        number, count = missions.get(country, (0, 0))
+        table.rows.append([country, number, count, sme_counts.get(country, 0),
+                           *_agreement_cells(signed, country)])
         table.filters.append(Filters(country=country))
     return table
 
@@ -365,12 +416,15 @@ def by_cluster(period: Period, clusters: Iterable[int] | None) -> Table:
         select(Partner.id, Partner.short_name, Partner.is_member)
         .where(Partner.id.in_(_involved_cluster_ids(period, clusters)))
         .order_by(Partner.is_member.desc(), Partner.short_name)).all()
+    signed = _signed_by(lambda a: a.c.responsible_partner_id, period, clusters)
     table = Table("by_cluster", "By regional cluster",
-                  ["Cluster", "Member", "Events co-organized", "Delegates", "SMEs served"],
-                  figures=[None, None, "delegates", "smes"])
+                  ["Cluster", "Member", "Events co-organized", "Delegates", "SMEs served",
+                   *AGREEMENT_COLUMNS],
+                  figures=[None, None, "delegates", "smes", *AGREEMENT_COLUMN_FIGURES])
     for partner_id, name, member in involved:
         table.rows.append([name, "yes" if member else "no", organized.get(partner_id, 0),
-                           delegates.get(partner_id, 0), sme_counts.get(partner_id, 0)])
+                           delegates.get(partner_id, 0), sme_counts.get(partner_id, 0),
+                           *_agreement_cells(signed, partner_id)])
         table.filters.append(Filters(cluster_id=partner_id))
     return table
 
@@ -509,6 +563,10 @@ def detail_rows(figure: str, period: Period, filters: Filters,
             agreements = agreements.where(Agreement.responsible_partner_id == filters.cluster_id)
         if filters.event_id is not None:
             agreements = agreements.where(Agreement.origin_event_id == filters.event_id)
+        if filters.country is not None:
+            parties = _target_region_parties()
+            agreements = agreements.where(Agreement.id.in_(
+                select(parties.c.agreement_id).where(parties.c.country == filters.country)))
         agreements = agreements.subquery()
         parties = agreement_party_names(agreements)
         query = (select(agreements.c.id, agreements.c.title, agreements.c.type,
