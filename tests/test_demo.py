@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,9 @@ from webapp import create_app, demo
 from webapp.extensions import db as _db
 from webapp.models import (
     MISSION_KINDS,
+    Agreement,
+    AgreementKind,
+    AgreementStatus,
     Attendance,
     AttendanceSource,
     AuditEntry,
@@ -35,7 +39,7 @@ from webapp.models import (
 )
 from webapp.models import RegistrationStatus as S
 from webapp.services import attendance as attendances
-from webapp.services import join, quick_registration
+from webapp.services import join, kpis, quick_registration
 
 FROZEN_NOW = datetime(2025, 3, 14, 10, 30, tzinfo=UTC)
 
@@ -194,7 +198,8 @@ def test_each_sme_has_one_contact_and_the_triple_helix_is_there(loaded):
 
     assert all(contacts[org.id] == 1 for org in member_smes())
     assert helixes == set(Helix)
-    assert {org.country for org in target_region} == {"SG", "US"}
+    # India's first partner is recorded for its agreement with Aalborg, without accounts.
+    assert {org.country for org in target_region} == {"SG", "US", "IN"}
 
 
 def test_109_smes_joined_a_past_mission(loaded):
@@ -399,7 +404,59 @@ def test_a_past_webinar_has_its_recording_and_the_attendance_of_its_join_links(l
     others = _db.session.scalars(select(Event).where(
         Event.kind == EventKind.WEBINAR, Event.slug != demo.RECORDED_WEBINAR)).all()
     assert all(w.recording_url == "" for w in others)
-    assert _db.session.scalar(select(func.count()).select_from(Attendance)) == len(report.present)
+    webinar_attendances = select(func.count()).select_from(Attendance).join(
+        Registration).join(Event).where(Event.kind == EventKind.WEBINAR)
+    assert _db.session.scalar(webinar_attendances) == len(report.present)
+
+
+def test_every_approved_delegate_of_a_past_mission_was_checked_in(loaded):
+    approved = _db.session.scalars(
+        select(Registration.id).join(Registration.event)
+        .where(Event.kind.in_(MISSION_KINDS), Event.ends_at < loaded,
+               Registration.status == S.APPROVED)).all()
+    checked_in = _db.session.scalars(
+        select(Attendance.registration_id).where(Attendance.session_id.is_(None),
+                                                 Attendance.source == AttendanceSource.CHECK_IN)
+    ).all()
+
+    assert approved and sorted(checked_in) == sorted(approved)
+
+
+def test_the_dashboard_shows_the_reports_figures_for_2018_2019(loaded, client, login_as):
+    programme = kpis.Period(date(2018, 1, 1), date(2019, 12, 31))
+    figures = kpis.headline(programme)
+
+    assert (figures.clusters, figures.partnership_agreements, figures.smes,
+            figures.collaboration_agreements) == (18, 4, 109, 8)
+    login_as(user_by_email(demo.ADMIN.email))
+    page = client.get("/kpis/?start=2018-01-01&end=2019-12-31").get_data(as_text=True)
+    for figure, value in (("clusters", 18), ("partnership_agreements", 4), ("smes", 109),
+                          ("collaboration_agreements", 8)):
+        assert re.search(rf'data-testid="figure-{figure}">{value}<', page), figure
+
+
+def test_aalborg_and_india_signed_the_first_collaboration(loaded):
+    agreement = _db.session.scalar(
+        select(Agreement).where(Agreement.title.contains("India")))
+
+    assert agreement.kind == AgreementKind.COLLABORATION
+    assert agreement.status == AgreementStatus.SIGNED
+    assert [(p.name, p.country) for p in agreement.parties] == [
+        (demo.CITY_OF_AALBORG, "DK"), (demo.INDIA_PARTNER, "IN")]
+    india = _db.session.scalar(select(Organization).where(
+        Organization.name == demo.INDIA_PARTNER))
+    assert _db.session.scalar(select(func.count(User.id)).where(
+        User.organization_id == india.id)) == 0
+
+
+def test_agreements_in_negotiation_are_in_the_demo_but_not_counted(loaded):
+    negotiating = _db.session.scalars(select(Agreement).where(
+        Agreement.status == AgreementStatus.IN_NEGOTIATION)).all()
+
+    assert {a.kind for a in negotiating} == {AgreementKind.PARTNERSHIP,
+                                            AgreementKind.COLLABORATION}
+    total = _db.session.scalar(select(func.count(Agreement.id)))
+    assert total == 4 + 8 + len(negotiating)
 
 
 # --------------------------------------------------------------------------- registrations

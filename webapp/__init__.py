@@ -62,6 +62,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from .views import (
         account,
         admin,
+        agreements,
         api,
         apply,
         auth,
@@ -72,6 +73,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         delegation,
         desk,
         join,
+        kpis,
         organization,
         public,
         quick_registration,
@@ -93,6 +95,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(join.bp)
     app.register_blueprint(quick_registration.bp)
     app.register_blueprint(surveys.bp)
+    app.register_blueprint(agreements.bp)
+    app.register_blueprint(kpis.bp)
     # Bearer tokens only: a cookie never authenticates an API call, so CSRF cannot apply.
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)

@@ -18,6 +18,7 @@ from sqlalchemy import Select, false, or_, select, true
 
 from .extensions import db, login_manager
 from .models import (
+    Agreement,
     BadgeBatch,
     DelegationMessage,
     Event,
@@ -216,6 +217,19 @@ def _can_create_events(user: Any, _target: Any = None) -> bool:
     return is_admin(user) or bool(managed_partner_ids(user))
 
 
+def _manages_any(user: Any, _target: Any = None) -> bool:
+    return is_admin(user) or bool(managed_partner_ids(user))
+
+
+def _can_record_agreement_for(user: Any, partner: Any) -> bool:
+    """An agreement's responsible cluster: one the user manages (admins: any)."""
+    return is_admin(user) or (partner is not None and partner.id in managed_partner_ids(user))
+
+
+def _can_edit_agreement(user: Any, agreement: Agreement) -> bool:
+    return is_admin(user) or agreement.responsible_partner_id in managed_partner_ids(user)
+
+
 _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "event.view": _can_view_event,
     "registration.view": _can_view_registration,
@@ -243,6 +257,12 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "registration.apply_on_behalf": _can_apply_on_behalf,
     "desk.apply_on_behalf": lambda user, _target=None: bool(managed_partner_ids(user)),
     "admin.use": lambda user, _target=None: is_admin(user),
+    # Agreements: partner managers for their own clusters, admins for all.
+    "agreement.record": _manages_any,
+    "agreement.record_for": _can_record_agreement_for,
+    "agreement.edit": _can_edit_agreement,
+    # The KPI dashboard: the partnership's totals, and each manager's own clusters' rows.
+    "kpi.view": _manages_any,
     # The failed background jobs and mail given up on: recipients' addresses and errors.
     "jobs.manage": lambda user, _target=None: is_admin(user),
 }
@@ -460,6 +480,21 @@ def survey_invitations_visible_to(user: Any, event: Event) -> Select[tuple[Surve
     """The survey invitations of `event` whose answers `user` may read."""
     return (select(SurveyInvitation).join(SurveyInvitation.registration)
             .where(Registration.event_id == event.id, _survey_scope(user)))
+
+def agreements_visible_to(user: Any) -> Select[tuple[Agreement]]:
+    """The agreements a user lists and edits: all for admins, their clusters' for
+    partner managers, none for anyone else."""
+    if is_admin(user):
+        return select(Agreement)
+    managed = managed_partner_ids(user)
+    return select(Agreement).where(
+        Agreement.responsible_partner_id.in_(managed) if managed else false())
+
+
+def kpi_clusters_of(user: Any) -> frozenset[int] | None:
+    """Whose detail rows behind the KPIs a user may see: None (every row) for admins,
+    their own clusters for partner managers, nobody's otherwise."""
+    return None if is_admin(user) else managed_partner_ids(user)
 
 
 def desk_registrations(user: Any) -> Select[tuple[Registration]]:

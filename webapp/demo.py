@@ -33,6 +33,11 @@ from sqlalchemy import func, select
 from .extensions import db
 from .models import (
     MISSION_KINDS,
+    Agreement,
+    AgreementKind,
+    AgreementParty,
+    AgreementStatus,
+    AgreementType,
     Attendance,
     AttendanceSource,
     Event,
@@ -435,6 +440,19 @@ TARGET_REGION_ORGANIZATIONS = (
      "Digital government", "Participation tools for community boards and city agencies.",
      "Aisha Thompson", ("inbound-mission-smart-city-expo-barcelona-2018",
                         "inbound-mission-smart-city-expo-barcelona-2019")),
+)
+
+
+# Recorded for their agreements only, without accounts: the report's city of Aalborg, and
+# its first partner in India (invented).
+CITY_OF_AALBORG = "Aalborg Kommune"
+INDIA_PARTNER = "Deccan Urban Innovation Foundation"
+AGREEMENT_ORGANIZATIONS = (
+    OrganizationSpec(CITY_OF_AALBORG, "DK", "Aalborg", "Municipality", OrganizationSize.LARGE,
+                     Helix.GOVERNMENT, "", "The city of Aalborg.", "smart-city-nord"),
+    OrganizationSpec(INDIA_PARTNER, "IN", "Pune", "Urban innovation",
+                     OrganizationSize.MEDIUM, Helix.GOVERNMENT, "",
+                     "A foundation of Pune's city agencies for urban innovation projects.", None),
 )
 
 
@@ -987,7 +1005,8 @@ def plan(now: datetime) -> Plan:
         partners=(*(_cluster_partner(c) for c in MEMBER_CLUSTERS), *OTHER_PARTNERS,
                   *EC2I_CLUSTERS),
         organizations=(_demo_sme_organization(), *(org for org, _ in smes),
-                       *_triple_helix_organizations(), *_target_region_organizations()),
+                       *_triple_helix_organizations(), *_target_region_organizations(),
+                       *AGREEMENT_ORGANIZATIONS),
         people=(*_staff(), *(person for _, person in smes), *_other_contacts()),
         events=events,
         applications=tuple(applications),
@@ -1358,6 +1377,9 @@ def load(now: datetime | None = None) -> DemoSummary:
     _ensure_applications(content.applications, users, events)
     db.session.flush()
     _ensure_webinar_attendance(events[RECORDED_WEBINAR])
+    _ensure_mission_attendance(events.values(), users[ADMIN.email], now)
+    db.session.flush()
+    _ensure_agreements(partners, organizations, events)
     db.session.flush()
     _ensure_survey_answers(events.values(), now)
     db.session.commit()
@@ -1611,3 +1633,163 @@ _COMMENTS = {
                         "The beachhead's introductions opened doors for us."),
     SurveyRound.SIX_MONTHS: ("", "", "Happy to join the next mission."),
 }
+
+
+def _ensure_mission_attendance(events: Iterable[Event], checker: User, now: datetime) -> None:
+    """Every approved delegate of a past mission came: checked in at the door for the
+    whole event, minutes after the start, by the coordinator. In id order, every load."""
+    past = [e for e in events if e.kind in MISSION_KINDS and e.ends_at < now]
+    approved = db.session.scalars(
+        select(Registration).where(Registration.event_id.in_([e.id for e in past]),
+                                   Registration.status == S.APPROVED)
+        .order_by(Registration.id)
+    ).all()
+    attended = set(db.session.scalars(select(Attendance.registration_id).where(
+        Attendance.registration_id.in_([r.id for r in approved]),
+        Attendance.session_id.is_(None))))
+    starts = {e.id: e.starts_at for e in past}
+    for number, registration in enumerate(approved):
+        if registration.id in attended:
+            continue
+        db.session.add(Attendance(
+            registration_id=registration.id, session_id=None,
+            recorded_at=starts[registration.event_id] + timedelta(minutes=number % 30),
+            recorded_by_id=checker.id, source=AttendanceSource.CHECK_IN))
+
+
+class AgreementSpec(NamedTuple):
+    title: str
+    kind: AgreementKind
+    type: AgreementType
+    status: AgreementStatus
+    started_on: date
+    signed_on: date | None
+    origin: str | None  # event slug
+    responsible: str  # partner slug
+    # Parties: "partner:<slug>", "organization:<name>", or "delegate:<mission slug>:<n>",
+    # the n-th SME (by name) of that mission's delegation.
+    parties: tuple[str, ...]
+    description: str
+
+
+SG_2018 = "outbound-mission-singapore-smart-city-summit-2018"
+US_FACT_2018 = "fact-finding-mission-boston-new-york-2018"
+BCN_2018 = "inbound-mission-smart-city-expo-barcelona-2018"
+SG_2019 = "outbound-mission-singapore-innovfest-unbound-2019"
+US_2019 = "outbound-mission-usa-boston-new-york-2019"
+BCN_2019 = "inbound-mission-smart-city-expo-barcelona-2019"
+P, C = AgreementKind.PARTNERSHIP, AgreementKind.COLLABORATION
+T = AgreementType
+SIGNED, NEGOTIATING = AgreementStatus.SIGNED, AgreementStatus.IN_NEGOTIATION
+
+# The report's 4 partnership and 8 collaboration agreements (2018-2019), and two still in
+# negotiation, which the KPIs do not count.
+AGREEMENTS = (
+    AgreementSpec("Smart City Nord and IPI Singapore: beachhead in Singapore", P, T.MEMORANDUM,
+                  SIGNED, date(2018, 3, 15), date(2018, 7, 10), SG_2018, "smart-city-nord",
+                  ("partner:smart-city-nord", "partner:ipi-singapore"),
+                  "IPI Singapore acts as SmartCityTech's beachhead in Singapore."),
+    AgreementSpec("SU Flanders and NECEC: beachhead in Boston", P, T.MEMORANDUM, SIGNED,
+                  date(2018, 10, 16), date(2019, 2, 4), US_FACT_2018, "smart-urbanism-flanders",
+                  ("partner:smart-urbanism-flanders", "partner:necec"),
+                  "NECEC opens New England's network to SmartCityTech's delegations."),
+    AgreementSpec("Ciutat Digital and EC2I: joint activities towards the USA", P,
+                  T.BUSINESS_PARTNERSHIP, SIGNED, date(2018, 9, 3), date(2018, 11, 14),
+                  BCN_2018, "ciutat-digital-catalunya",
+                  ("partner:ciutat-digital-catalunya", "partner:ec2i"),
+                  "SmartCityTech and EC2I organize their missions to the USA together."),
+    AgreementSpec("Ville Durable AURA and Bridge Innovation Partners: beachhead in New York",
+                  P, T.MEMORANDUM, SIGNED, date(2019, 5, 6), date(2019, 10, 24), US_2019,
+                  "ville-durable-aura",
+                  ("partner:ville-durable-aura", "partner:bridge-innovation-partners"),
+                  "Bridge Innovation Partners organizes SmartCityTech's meetings in New York."),
+    AgreementSpec("Urban Living Brabant and Mobilität Stuttgart: shared mobility pilots", P,
+                  T.JOINT_PROJECT_PROPOSAL, NEGOTIATING, date(2019, 6, 20), None, SG_2019,
+                  "urban-living-brabant",
+                  ("partner:urban-living-brabant", "partner:mobilitaet-stuttgart"),
+                  "A joint proposal for shared mobility pilots, in preparation."),
+    AgreementSpec("Aalborg and Pune: first collaboration with India", C, T.MEMORANDUM, SIGNED,
+                  date(2019, 9, 2), date(2019, 12, 5), None, "smart-city-nord",
+                  (f"organization:{CITY_OF_AALBORG}", f"organization:{INDIA_PARTNER}"),
+                  "The city of Aalborg's first collaboration opportunity in India."),
+    AgreementSpec("Estate analytics pilot in Singapore", C, T.BUSINESS_PARTNERSHIP, SIGNED,
+                  date(2018, 7, 12), date(2018, 9, 18), SG_2018, "", (
+                      f"delegate:{SG_2018}:0", "organization:Tanjong Urban Analytics Pte. Ltd."),
+                  "A pilot of urban analytics on Singapore housing estates."),
+    AgreementSpec("Liveable districts research in Singapore", C, T.RESEARCH_COLLABORATION,
+                  SIGNED, date(2018, 7, 12), date(2018, 10, 22), SG_2018, "", (
+                      f"delegate:{SG_2018}:1",
+                      "organization:Straits Institute for Liveable Systems"),
+                  "Joint research on sensing in dense districts."),
+    AgreementSpec("Grid flexibility services for Boston", C, T.BUSINESS_PARTNERSHIP, SIGNED,
+                  date(2018, 11, 14), date(2019, 1, 29), BCN_2018, "", (
+                      f"delegate:{BCN_2018}:0", "organization:Back Bay Grid Analytics Inc."),
+                  "Flexibility services for urban grids, sold together in New England."),
+    AgreementSpec("Delivery zones for New York", C, T.JOINT_PROJECT_PROPOSAL, SIGNED,
+                  date(2018, 11, 14), date(2019, 2, 26), BCN_2018, "", (
+                      f"delegate:{BCN_2018}:1", "organization:Hudson Street Mobility LLC"),
+                  "A joint proposal for bookable delivery zones in New York."),
+    AgreementSpec("Waterfront sensing in Singapore", C, T.BUSINESS_PARTNERSHIP, SIGNED,
+                  date(2019, 6, 26), date(2019, 8, 30), SG_2019, "", (
+                      f"delegate:{SG_2019}:0", "organization:Tanjong Urban Analytics Pte. Ltd."),
+                  "Sensors for Singapore's waterfronts, distributed locally."),
+    AgreementSpec("Heat resilience research for Boston", C, T.RESEARCH_COLLABORATION, SIGNED,
+                  date(2019, 10, 24), date(2019, 11, 28), US_2019, "", (
+                      f"delegate:{US_2019}:0", "organization:Charles River Climate Lab"),
+                  "Research on heat and flooding in coastal neighbourhoods."),
+    AgreementSpec("Participation tools for New York", C, T.BUSINESS_PARTNERSHIP, SIGNED,
+                  date(2019, 10, 24), date(2019, 12, 12), US_2019, "", (
+                      f"delegate:{US_2019}:1", "organization:Gowanus Civic Technology Inc."),
+                  "Participation tools for New York's community boards."),
+    AgreementSpec("Energy forecasting with Boston", C, T.BUSINESS_PARTNERSHIP, NEGOTIATING,
+                  date(2019, 11, 20), None, BCN_2019, "", (
+                      f"delegate:{BCN_2019}:0", "organization:Back Bay Grid Analytics Inc."),
+                  "Combined forecasting services, under negotiation."),
+)
+
+
+def _mission_smes(event: Event) -> list[Organization]:
+    """The member SMEs of a mission's approved delegation, by name."""
+    return db.session.scalars(
+        select(Organization).distinct()
+        .join(User, User.organization_id == Organization.id)
+        .join(Registration, Registration.user_id == User.id)
+        .join(Partner, Partner.id == Organization.home_cluster_id)
+        .where(Registration.event_id == event.id, Registration.status == S.APPROVED,
+               Partner.is_member, Organization.helix == Helix.INDUSTRY,
+               Organization.size != OrganizationSize.LARGE)
+        .order_by(Organization.name)
+    ).all()
+
+
+def _ensure_agreements(partners: dict[str, Partner], organizations: dict[str, Organization],
+                       events: dict[str, Event]) -> None:
+    existing = set(db.session.scalars(select(Agreement.title)))
+    for spec in AGREEMENTS:
+        if spec.title in existing:
+            continue
+        parties: list[Partner | Organization] = []
+        for party in spec.parties:
+            kind, _, key = party.partition(":")
+            if kind == "partner":
+                parties.append(partners[key])
+            elif kind == "organization":
+                parties.append(organizations[key])
+            else:
+                slug, _, number = key.rpartition(":")
+                parties.append(_mission_smes(events[slug])[int(number)])
+        first = parties[0]
+        responsible = (partners[spec.responsible] if spec.responsible
+                       else first.home_cluster)
+        db.session.add(Agreement(
+            kind=spec.kind, type=spec.type, status=spec.status, title=spec.title,
+            description=spec.description, started_on=spec.started_on,
+            signed_on=spec.signed_on, origin_event=events[spec.origin] if spec.origin else None,
+            responsible_partner=responsible,
+            created_at=datetime.combine(spec.started_on, time(9), tzinfo=UTC),
+            updated_at=datetime.combine(spec.signed_on or spec.started_on, time(9), tzinfo=UTC),
+            parties=[AgreementParty(
+                position=position, partner=p if isinstance(p, Partner) else None,
+                organization=p if isinstance(p, Organization) else None)
+                for position, p in enumerate(parties)],
+        ))

@@ -1,7 +1,7 @@
 """Follow-up surveys: one invitation per attended delegate and round, and the answers.
 
 Revision ID: 0013_surveys
-Revises: 0011_api_tokens
+Revises: 0012_agreements
 Create Date: 2026-12-01 11:25:12
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013_surveys'
-down_revision = '0011_api_tokens'
+down_revision = '0012_agreements'
 branch_labels = None
 depends_on = None
 

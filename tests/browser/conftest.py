@@ -8,6 +8,7 @@ be committed, and what the browser sees does not depend on the database kind und
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from flask_migrate import upgrade
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
 from tests.live import loopback_smtp
@@ -212,3 +213,16 @@ def assert_accessible(page: Page, request: pytest.FixtureRequest) -> Iterator[Ac
     yield check
     if request.session.testsfailed == failures_before:
         check.assert_every_page_checked()
+
+
+def sign_in(page: Page, check: AccessibilityCheck, email: str, path: str = "/login") -> None:
+    """Sign in with the demo password on the sign-in page `path` leads to (a staff page
+    sends visitors there), each page checked with axe-core."""
+    page.goto(path)
+    expect(page).to_have_url(re.compile(r"/login"))
+    check()
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_test_id("current-user")).to_be_visible()
+    check()

@@ -39,6 +39,7 @@ from .conftest import (
     AccessibilityCheck,
     LiveServer,
     missing_chromium_message,
+    sign_in,
 )
 
 pytestmark = pytest.mark.browser
@@ -114,18 +115,6 @@ def tampered(code: str) -> str:
             if str(error) == TYPO:
                 return candidate
     raise AssertionError(f"no single-symbol typo of {code} fails its check")
-
-
-def sign_in(page: Page, check: AccessibilityCheck, email: str, path: str = "/login") -> None:
-    """Sign in on the sign-in page `path` leads to (a staff page sends visitors there)."""
-    page.goto(path)
-    expect(page).to_have_url(re.compile(r"/login"))
-    check()
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_test_id("current-user")).to_be_visible()
-    check()
 
 
 def expect_person(page: Page, delegate: Delegate, heading: str | re.Pattern) -> None:

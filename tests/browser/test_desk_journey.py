@@ -18,7 +18,7 @@ from webapp.extensions import db
 from webapp.models import Registration, RegistrationStatus, User
 from webapp.services import accounts
 
-from .conftest import AccessibilityCheck, LiveServer
+from .conftest import AccessibilityCheck, LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -59,16 +59,6 @@ def pending(live_server: LiveServer) -> Pending:
             other.password_hash = accounts.hash_password(demo.DEMO_PASSWORD)
             db.session.commit()
         return Pending(reg.id, reg.event.title, sme.email, sme.name, manager.email, other.email)
-
-
-def sign_in(page: Page, check: AccessibilityCheck, email: str) -> None:
-    page.goto("/login")
-    check()
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_test_id("current-user")).to_be_visible()
-    check()
 
 
 def sign_out(page: Page, check: AccessibilityCheck) -> None:

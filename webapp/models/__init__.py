@@ -1,5 +1,6 @@
 """The domain model, one module per aggregate."""
 
+from .agreement import Agreement, AgreementKind, AgreementParty, AgreementStatus, AgreementType
 from .api_token import ApiRateWindow, ApiToken
 from .attendance import Attendance, AttendanceSource
 from .audit import AuditEntry
@@ -46,6 +47,11 @@ __all__ = [
     "DEFAULT_REMINDER_OFFSETS",
     "DIRECT_ROLES",
     "MISSION_KINDS",
+    "Agreement",
+    "AgreementKind",
+    "AgreementParty",
+    "AgreementStatus",
+    "AgreementType",
     "AlertFrequency",
     "Answer",
     "ApiRateWindow",

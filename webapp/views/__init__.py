@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Response
+
+if TYPE_CHECKING:
+    from flask_wtf import FlaskForm
+
+    from ..services.fields import Refused
 
 
 def private_download(body: bytes | str, mimetype: str, filename: str) -> Response:
@@ -12,3 +19,16 @@ def private_download(body: bytes | str, mimetype: str, filename: str) -> Respons
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Cache-Control": "no-store",
     })
+
+
+def show_refusal(form: FlaskForm, refusal: Refused) -> None:
+    """A service's refusal on its form, nothing written: each message beside its field,
+    the others above the form."""
+    from ..extensions import db
+
+    db.session.rollback()
+    for field, message in refusal.errors.items():
+        if field and field in form:
+            form[field].errors = [*form[field].errors, message]
+        else:
+            form.form_errors.append(message)

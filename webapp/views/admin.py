@@ -56,20 +56,11 @@ from ..models import (
 )
 from ..services import events, fields, jobs, notifications, partners, questions, reminders, users
 from ..services.fields import Refused
+from . import show_refusal
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PER_PAGE = 50
-
-
-def _show_refusal(form: FlaskForm, refusal: Refused) -> None:
-    """Each message beside its field; the others above the form."""
-    db.session.rollback()
-    for field, message in refusal.errors.items():
-        if field and field in form:
-            form[field].errors = [*form[field].errors, message]
-        else:
-            form.form_errors.append(message)
 
 
 def _attempt(action: Callable[[], object], done: str | None = None) -> object | None:
@@ -211,7 +202,7 @@ def event_new():
         try:
             event = events.create(current_user, _event_details(form))
         except Refused as refusal:
-            _show_refusal(form, refusal)
+            show_refusal(form, refusal)
         else:
             flash(_("The event was created as a draft. Add its agenda, then publish it."),
                   "success")
@@ -232,7 +223,7 @@ def event_edit(event_id: int):
         try:
             events.update(current_user, event, _event_details(form))
         except Refused as refusal:
-            _show_refusal(form, refusal)
+            show_refusal(form, refusal)
         else:
             flash(_("The event was saved."), "success")
             return redirect(url_for("admin.event_edit", event_id=event.id))
@@ -300,7 +291,7 @@ def event_clone(event_id: int):
         try:
             copy = events.clone(current_user, event, form.days.data)
         except Refused as refusal:
-            _show_refusal(form, refusal)
+            show_refusal(form, refusal)
         else:
             flash(_("This is the copy, a draft: check its details, then publish it."), "success")
             return redirect(url_for("admin.event_edit", event_id=copy.id))
@@ -318,7 +309,7 @@ def event_quotas(event_id: int):
         try:
             events.set_quotas(current_user, event, seats)
         except Refused as refusal:
-            _show_refusal(form, refusal)
+            show_refusal(form, refusal)
         else:
             flash(_("The quotas were saved."), "success")
             return redirect(url_for("admin.event_edit", event_id=event.id, _anchor="quotas"))
@@ -334,7 +325,7 @@ def session_new(event_id: int):
         try:
             events.add_session(current_user, event, _session_details(form))
         except Refused as refusal:
-            _show_refusal(form, refusal)
+            show_refusal(form, refusal)
         else:
             flash(_("The session was added to the agenda."), "success")
             return redirect(url_for("admin.event_edit", event_id=event.id, _anchor="agenda"))
@@ -367,7 +358,7 @@ def session_edit(event_id: int, session_id: int):
             try:
                 events.update_session(current_user, item, _session_details(form))
             except Refused as refusal:
-                _show_refusal(form, refusal)
+                show_refusal(form, refusal)
             else:
                 flash(_("The session was saved."), "success")
                 return redirect(url_for("admin.event_edit", event_id=event_id, _anchor="agenda"))
@@ -413,7 +404,7 @@ def question_new(event_id: int):
         try:
             questions.add(current_user, event, _question_details(form))
         except Refused as refusal:
-            _show_refusal(form, refusal)
+            show_refusal(form, refusal)
         else:
             flash(_("The question was added."), "success")
             return redirect(url_for("admin.event_edit", event_id=event.id, _anchor="questions"))
@@ -436,7 +427,7 @@ def question_edit(event_id: int, question_id: int):
             try:
                 questions.update(current_user, question, _question_details(form))
             except Refused as refusal:
-                _show_refusal(form, refusal)
+                show_refusal(form, refusal)
             else:
                 flash(_("The question was saved."), "success")
                 return redirect(url_for("admin.event_edit", event_id=event_id,
@@ -505,7 +496,7 @@ def partner_new():
         try:
             partner = partners.create(current_user, _partner_details(form))
         except Refused as refusal:
-            _show_refusal(form, refusal)
+            show_refusal(form, refusal)
         else:
             flash(_("%(name)s was added.", name=partner.name), "success")
             return redirect(url_for("admin.partners_list"))
@@ -525,7 +516,7 @@ def partner_edit(partner_id: int):
             try:
                 partners.update(current_user, partner, _partner_details(form))
             except Refused as refusal:
-                _show_refusal(form, refusal)
+                show_refusal(form, refusal)
             else:
                 flash(_("%(name)s was saved.", name=partner.name), "success")
                 return redirect(url_for("admin.partners_list"))
@@ -600,7 +591,7 @@ def grant_add(user_id: int):
         try:
             users.add_grant(current_user, user, Role(form.role.data), partner)
         except Refused as refusal:
-            _show_refusal(form, refusal)
+            show_refusal(form, refusal)
         else:
             flash(_("The role was granted."), "success")
             return redirect(url_for("admin.user_detail", user_id=user_id))

@@ -1,0 +1,212 @@
+"""The KPI dashboard at scale: server time and SQL statements per page.
+
+    .venv/bin/python bench/dashboard.py         # the demo + 100 events, 2,000 registrations
+    .venv/bin/python bench/dashboard.py --full  # the demo + 1,000 events, 20,000 registrations
+
+(and 50, or with --full 500, signed agreements).
+
+The demo data is loaded, then the extra rows are inserted in bulk (approved, checked-in
+registrations of SMEs of every member cluster; signed agreements, half of each kind), and
+each page is requested through the Flask test client as the admin and as a partner
+manager. Every count is a GROUP BY in the database, so the statements per page must not
+grow with the rows: the script runs each page before and after adding them and exits with
+status 1 if any page sends more statements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+from datetime import UTC, date, datetime, timedelta
+from time import perf_counter
+
+from demo_site import demo_app
+from sqlalchemy import event as sa_event
+from sqlalchemy import insert, select
+
+from webapp import demo
+from webapp.extensions import db
+from webapp.models import (
+    Agreement,
+    AgreementKind,
+    AgreementParty,
+    AgreementStatus,
+    AgreementType,
+    Attendance,
+    AttendanceSource,
+    Event,
+    EventKind,
+    EventStatus,
+    Helix,
+    Organization,
+    OrganizationSize,
+    Partner,
+    Registration,
+    User,
+    event_organizers,
+)
+from webapp.models import RegistrationStatus as S
+from webapp.models.types import new_badge_code, new_join_token
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+PERIOD = "start=2018-01-01&end=2030-12-31"
+PAGES = (
+    ("dashboard", f"/kpis/?{PERIOD}"),
+    ("SMEs served, rows", f"/kpis/rows/smes?{PERIOD}"),
+    ("delegates, rows", f"/kpis/rows/delegates?{PERIOD}"),
+    ("collaboration agreements, rows", f"/kpis/rows/collaboration_agreements?{PERIOD}"),
+    ("by cluster, CSV", f"/kpis/tables/by_cluster.csv?{PERIOD}"),
+    ("KPI table, XLSX", f"/kpis/tables/kpis.xlsx?{PERIOD}"),
+)
+PDF_PAGE = ("report, PDF", f"/kpis/report.pdf?{PERIOD}")
+
+
+def grow(app, events: int, registrations: int, agreements: int) -> None:
+    """Bulk rows: `events` missions and webinars in 2020-2029, each with its share of
+    approved, attended registrations, and `agreements` signed agreements."""
+    rng = random.Random(10)
+    per_event = registrations // events
+    with app.app_context():
+        members = db.session.scalars(select(Partner).where(Partner.is_member)).all()
+        guests = db.session.scalars(select(Organization.id).where(
+            Organization.home_cluster_id.is_(None))).all()
+        start = datetime(2020, 1, 6, 8, tzinfo=UTC)
+        now = datetime.now(UTC)
+        org_rows = [dict(name=f"Bench SME {n}", country="BE", size=OrganizationSize.SMALL,
+                         helix=Helix.INDUSTRY, home_cluster_id=members[n % len(members)].id,
+                         created_at=now) for n in range(registrations // 4)]
+        db.session.execute(insert(Organization), org_rows)
+        org_ids = db.session.scalars(select(Organization.id).where(
+            Organization.name.like("Bench SME %")).order_by(Organization.id)).all()
+        homes = dict(db.session.execute(select(Organization.id, Organization.home_cluster_id)
+                                        .where(Organization.id.in_(org_ids))).all())
+        db.session.execute(insert(User), [
+            dict(email=f"bench{n}@bench.example", name=f"Bench Delegate {n}",
+                 organization_id=org_ids[n % len(org_ids)], created_at=now)
+            for n in range(registrations // 2)])
+        user_ids = db.session.scalars(select(User.id).where(
+            User.email.like("%@bench.example")).order_by(User.id)).all()
+        db.session.execute(insert(Event), [
+            dict(kind=EventKind.WEBINAR if n % 4 == 0 else EventKind.OUTBOUND_MISSION,
+                 title=f"Bench event {n}", slug=f"bench-event-{n}", target_country="SG",
+                 timezone="Asia/Singapore", starts_at=start + timedelta(days=3 * n),
+                 ends_at=start + timedelta(days=3 * n + 2), status=EventStatus.CLOSED,
+                 reminder_offsets=[], created_at=now, updated_at=now)
+            for n in range(events)])
+        event_rows = db.session.execute(select(Event.id, Event.starts_at).where(
+            Event.slug.like("bench-event-%")).order_by(Event.id)).all()
+        db.session.execute(insert(event_organizers), [
+            dict(event_id=event_id, partner_id=members[n % len(members)].id)
+            for n, (event_id, _) in enumerate(event_rows)])
+        regs = []
+        for event_id, _ in event_rows:
+            for user_id in rng.sample(user_ids, per_event):
+                organization = org_ids[(user_id - user_ids[0]) % len(org_ids)]
+                regs.append(dict(event_id=event_id, user_id=user_id, status=S.APPROVED,
+                                 responsible_partner_id=homes[organization], applied_at=now,
+                                 badge_code=new_badge_code(), join_token=new_join_token(),
+                                 updated_at=now))
+        db.session.execute(insert(Registration), regs)
+        reg_rows = db.session.execute(
+            select(Registration.id, Event.starts_at).join(Event)
+            .where(Event.slug.like("bench-event-%"))).all()
+        db.session.execute(insert(Attendance), [
+            dict(registration_id=reg_id, session_id=None, recorded_at=starts_at,
+                 source=AttendanceSource.CHECK_IN) for reg_id, starts_at in reg_rows])
+        for n in range(agreements):
+            collaboration = n % 2 == 0
+            cluster = members[n % len(members)]
+            parties = ([AgreementParty(position=0, organization_id=rng.choice(org_ids)),
+                        AgreementParty(position=1, organization_id=rng.choice(guests))]
+                       if collaboration else
+                       [AgreementParty(position=0, partner_id=cluster.id),
+                        AgreementParty(position=1, partner_id=members[0].id)])
+            db.session.add(Agreement(
+                kind=AgreementKind.COLLABORATION if collaboration else AgreementKind.PARTNERSHIP,
+                type=AgreementType.BUSINESS_PARTNERSHIP, status=AgreementStatus.SIGNED,
+                title=f"Bench agreement {n}", responsible_partner_id=cluster.id,
+                signed_on=date(2020, 1, 1) + timedelta(days=n), parties=parties))
+        db.session.commit()
+        db.session.remove()
+
+
+def client_as(app, email: str):
+    with app.app_context():
+        session_id = db.session.scalar(select(User).where(User.email == email)).get_id()
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = session_id
+        session["_fresh"] = True
+    return client
+
+
+def measure(app, client, path: str, requests: int) -> tuple[float, float, int]:
+    counted: list[int] = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
+            counted.append(1)
+
+    sa_event.listen(engine, "before_cursor_execute", count)
+    seconds = []
+    statements = []
+    try:
+        for _ in range(requests):
+            counted.clear()
+            began = perf_counter()
+            response = client.get(path)
+            seconds.append(perf_counter() - began)
+            assert response.status_code == 200, (path, response.status_code)
+            statements.append(len(counted))
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+    p95 = statistics.quantiles(seconds, n=20)[18] if len(seconds) >= 20 else max(seconds)
+    return statistics.fmean(seconds) * 1000, p95 * 1000, max(statements)
+
+
+def run_pages(app, requests: int) -> dict[tuple[str, str], tuple[float, float, int]]:
+    results = {}
+    for who, email in (("admin", demo.ADMIN.email), ("manager", demo.AALBORG.manager_email)):
+        client = client_as(app, email)
+        for label, path in PAGES:
+            client.get(path)  # warm up
+            results[(who, label)] = measure(app, client, path, requests)
+        label, path = PDF_PAGE
+        results[(who, label)] = measure(app, client, path, 2)
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true",
+                        help="10x the demo: 1,000 events, 20,000 registrations, 500 agreements")
+    parser.add_argument("--requests", type=int, default=10, help="requests per page")
+    options = parser.parse_args()
+    events, registrations, agreements = (1000, 20000, 500) if options.full else (100, 2000, 50)
+    with demo_app() as app:
+        before = run_pages(app, 3)
+        began = perf_counter()
+        grow(app, events, registrations, agreements)
+        print(f"Added {events:,} events, {registrations:,} registrations (checked in) and "
+              f"{agreements:,} agreements in {perf_counter() - began:.1f} s.\n")
+        after = run_pages(app, options.requests)
+    print(f"{'as':<8} {'page':<32} {'mean ms':>8} {'p95 ms':>8} {'queries':>8} {'demo only':>10}")
+    grew = []
+    for (who, label), (mean, p95, queries) in after.items():
+        base = before[(who, label)][2]
+        print(f"{who:<8} {label:<32} {mean:8.1f} {p95:8.1f} {queries:8d} {base:10d}")
+        if queries > base:
+            grew.append((who, label))
+    if grew:
+        print(f"\nQuery counts grew with the data: {grew}", file=sys.stderr)
+        return 1
+    print("\nNo page sends more SQL statements with the extra rows.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,646 @@
+"""The partnership's KPIs, counted in the database from what happened on the platform.
+
+Definitions (for a period of event start dates, and agreement signing dates):
+- **SMEs served**: distinct SMEs (industry, micro to medium size) of a cluster (the
+  registration has a responsible partner: the SME's home cluster when it applied) with an
+  approved registration to a mission that has an attendance (checked in). The sources of
+  served SMEs are listed in `served_sme_sources`; survey outcomes join them there.
+- **Regional clusters involved**: partners of kind cluster (members or not) that
+  co-organized an event of the period or are responsible for a delegate who attended one.
+- **Partnership / collaboration agreements signed**: agreements of that kind signed in the
+  period and signed or ended since (one in negotiation is not signed).
+- **Delegates**: approved, attended registrations to missions, hosts and staff aside.
+- **Webinar attendance**: approved registrations to webinars that joined (an attendance).
+
+Every count is a GROUP BY in SQL; the number of queries does not depend on the data.
+`clusters` narrows a figure to registrations (and agreements) some clusters are
+responsible for; None means the whole partnership.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    case,
+    distinct,
+    extract,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+)
+
+from ..extensions import db
+from ..models import (
+    DIRECT_ROLES,
+    MISSION_KINDS,
+    Agreement,
+    AgreementKind,
+    AgreementParty,
+    AgreementStatus,
+    Attendance,
+    Event,
+    EventKind,
+    Helix,
+    Organization,
+    OrganizationSize,
+    Partner,
+    PartnerKind,
+    Registration,
+    RegistrationStatus,
+    User,
+    event_organizers,
+)
+from .fields import Refused
+
+SME_SIZES = (OrganizationSize.MICRO, OrganizationSize.SMALL, OrganizationSize.MEDIUM)
+SIGNED = (AgreementStatus.SIGNED, AgreementStatus.ENDED)
+
+FIGURES = ("smes", "clusters", "partnership_agreements", "collaboration_agreements",
+           "delegates", "webinar_attendance")
+FIGURE_LABELS = {
+    "smes": "SMEs served",
+    "clusters": "Regional clusters involved",
+    "partnership_agreements": "Partnership agreements signed",
+    "collaboration_agreements": "Collaboration agreements signed",
+    "delegates": "Mission delegates (attended)",
+    "webinar_attendance": "Webinar attendance",
+}
+AGREEMENT_FIGURES = {"partnership_agreements": AgreementKind.PARTNERSHIP,
+                     "collaboration_agreements": AgreementKind.COLLABORATION}
+
+
+# --------------------------------------------------------------------------- the period
+
+
+@dataclass(frozen=True)
+class Period:
+    """From `start` to `end`, both days included (UTC days); None: open on that side."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.start and self.end and self.end < self.start:
+            raise Refused("The end of the period is before its start.", "end")
+
+    def instants(self, column) -> list:
+        clauses = []
+        if self.start:
+            clauses.append(column >= datetime.combine(self.start, time(), tzinfo=UTC))
+        if self.end:
+            clauses.append(column <= datetime.combine(self.end, time.max, tzinfo=UTC))
+        return clauses
+
+    def days(self, column) -> list:
+        clauses = []
+        if self.start:
+            clauses.append(column >= self.start)
+        if self.end:
+            clauses.append(column <= self.end)
+        return clauses
+
+    def label(self) -> str:
+        if not (self.start or self.end):
+            return "all time"
+        return f"{self.start or '…'} – {self.end or '…'}"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a figure's detail rows are narrowed to (each None: not narrowed)."""
+
+    year: int | None = None
+    event_id: int | None = None
+    country: str | None = None  # the event's target country
+    cluster_id: int | None = None
+
+    def params(self) -> dict[str, Any]:
+        return {k: v for k, v in (("year", self.year), ("event", self.event_id),
+                                  ("country", self.country), ("cluster", self.cluster_id))
+                if v is not None}
+
+
+# --------------------------------------------------------------------------- the sources
+
+
+def _attended():
+    return select(Attendance.id).where(Attendance.registration_id == Registration.id).exists()
+
+
+def attended_registrations(period: Period, clusters: Iterable[int] | None) -> Select:
+    """Approved, attended registrations of the period's events (hosts and staff aside),
+    with what the breakdowns group by."""
+    query = (
+        select(Registration.id.label("registration_id"),
+               Registration.event_id.label("event_id"),
+               Registration.responsible_partner_id.label("cluster_id"),
+               Registration.user_id.label("user_id"))
+        .join(Event, Event.id == Registration.event_id)
+        .where(Registration.status == RegistrationStatus.APPROVED,
+               Registration.role.not_in(DIRECT_ROLES), _attended(),
+               *period.instants(Event.starts_at))
+    )
+    if clusters is not None:
+        query = query.where(Registration.responsible_partner_id.in_(list(clusters)))
+    return query
+
+
+def _smes_that_attended(period: Period, clusters: Iterable[int] | None) -> Select:
+    rows = attended_registrations(period, clusters).subquery()
+    return (
+        select(Organization.id.label("organization_id"), rows.c.event_id, rows.c.cluster_id)
+        .select_from(rows)
+        .join(Event, Event.id == rows.c.event_id)
+        .join(User, User.id == rows.c.user_id)
+        .join(Organization, Organization.id == User.organization_id)
+        .where(Event.kind.in_(MISSION_KINDS), rows.c.cluster_id.is_not(None),
+               Organization.helix == Helix.INDUSTRY, Organization.size.in_(SME_SIZES))
+    )
+
+
+def served_sme_sources(period: Period, clusters: Iterable[int] | None) -> list[Select]:
+    """Each source of served SMEs, as (organization_id, event_id, cluster_id) rows.
+
+    Today the SMEs that attended a mission. SMEs with an outcome their partner manager
+    confirmed in a follow-up survey belong here too, as one more select of the same three
+    columns (the event the outcome came from, the responsible cluster); every SME figure,
+    breakdown and detail list counts whatever this returns, distinct by organization."""
+    return [_smes_that_attended(period, clusters)]
+
+
+def served_smes(period: Period, clusters: Iterable[int] | None):
+    sources = served_sme_sources(period, clusters)
+    return (union(*sources) if len(sources) > 1 else sources[0]).subquery()
+
+
+def _involved_cluster_ids(period: Period, clusters: Iterable[int] | None):
+    organizing = (select(event_organizers.c.partner_id.label("partner_id"))
+                  .join(Event, Event.id == event_organizers.c.event_id)
+                  .where(*period.instants(Event.starts_at)))
+    delegating = (select(Registration.responsible_partner_id.label("partner_id"))
+                  .where(Registration.id.in_(
+                      select(attended_registrations(period, None).subquery().c.registration_id)))
+                  .where(Registration.responsible_partner_id.is_not(None)))
+    query = select(Partner.id).where(
+        Partner.kind == PartnerKind.CLUSTER,
+        or_(Partner.id.in_(organizing), Partner.id.in_(delegating)))
+    if clusters is not None:
+        query = query.where(Partner.id.in_(list(clusters)))
+    return query
+
+
+def signed_agreements(period: Period, clusters: Iterable[int] | None) -> Select:
+    query = select(Agreement).where(Agreement.status.in_(SIGNED),
+                                    *period.days(Agreement.signed_on))
+    if clusters is not None:
+        query = query.where(Agreement.responsible_partner_id.in_(list(clusters)))
+    return query
+
+
+def _party_country():
+    return func.coalesce(Partner.country, Organization.country)
+
+
+def _target_region_parties():
+    """(agreement_id, country) of every party outside the EU: the agreement's target region."""
+    from .agreements import EU_COUNTRIES
+
+    country = _party_country()
+    return (select(AgreementParty.agreement_id, country.label("country"))
+            .outerjoin(Partner, Partner.id == AgreementParty.partner_id)
+            .outerjoin(Organization, Organization.id == AgreementParty.organization_id)
+            .where(country.not_in(sorted(EU_COUNTRIES))).subquery())
+
+
+def _signed_by(key, period: Period, clusters: Iterable[int] | None) -> dict[tuple, int]:
+    """Signed agreements counted by `key(agreements)` and kind: {(key, kind): count}."""
+    agreements = signed_agreements(period, clusters).subquery()
+    column = key(agreements)
+    query = select(column, agreements.c.kind, func.count(distinct(agreements.c.id)))
+    return {(value, AgreementKind(kind).value): count
+            for value, kind, count in db.session.execute(
+                query.select_from(agreements).group_by(column, agreements.c.kind))}
+
+
+def _signed_by_target_country(period: Period, clusters: Iterable[int] | None) -> dict:
+    agreements = signed_agreements(period, clusters).subquery()
+    parties = _target_region_parties()
+    return {(country, AgreementKind(kind).value): count
+            for country, kind, count in db.session.execute(
+                select(parties.c.country, agreements.c.kind,
+                       func.count(distinct(agreements.c.id)))
+                .join(parties, parties.c.agreement_id == agreements.c.id)
+                .group_by(parties.c.country, agreements.c.kind))}
+
+
+AGREEMENT_COLUMNS = ["Partnership agreements signed", "Collaboration agreements signed"]
+AGREEMENT_COLUMN_FIGURES = ["partnership_agreements", "collaboration_agreements"]
+
+
+def _agreement_cells(signed: dict, key) -> list[int]:
+    return [signed.get((key, "partnership"), 0), signed.get((key, "collaboration"), 0)]
+
+
+# --------------------------------------------------------------------------- the headline
+
+
+@dataclass
+class Headline:
+    smes: int = 0
+    clusters: int = 0
+    partnership_agreements: int = 0
+    collaboration_agreements: int = 0
+    delegates: int = 0
+    webinar_attendance: int = 0
+
+    def value(self, figure: str) -> int:
+        return getattr(self, figure)
+
+
+def headline(period: Period, clusters: Iterable[int] | None = None) -> Headline:
+    """The six figures, in four queries."""
+    clusters = None if clusters is None else list(clusters)
+    smes = served_smes(period, clusters)
+    result = Headline()
+    result.smes = db.session.scalar(select(func.count(distinct(smes.c.organization_id))))
+    result.clusters = db.session.scalar(
+        select(func.count()).select_from(_involved_cluster_ids(period, clusters).subquery()))
+    agreements = signed_agreements(period, clusters).subquery()
+    for kind, count in db.session.execute(
+            select(agreements.c.kind, func.count()).group_by(agreements.c.kind)):
+        setattr(result, f"{AgreementKind(kind).value}_agreements", count)
+    rows = attended_registrations(period, clusters).subquery()
+    mission = Event.kind.in_(MISSION_KINDS)
+    delegates, webinars = db.session.execute(
+        select(func.count(case((mission, rows.c.registration_id))),
+               func.count(case((Event.kind == EventKind.WEBINAR, rows.c.registration_id))))
+        .select_from(rows).join(Event, Event.id == rows.c.event_id)).one()
+    result.delegates, result.webinar_attendance = delegates or 0, webinars or 0
+    return result
+
+
+# --------------------------------------------------------------------------- breakdowns
+
+
+@dataclass
+class Table:
+    """A breakdown: a header, rows of cells, and for each row the filters its figures'
+    detail rows are narrowed to."""
+
+    name: str
+    title: str
+    header: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    filters: list[Filters] = field(default_factory=list)
+    # For each column after the first: the figure its numbers count (None: not a count).
+    figures: list[str | None] = field(default_factory=list)
+
+    def chart(self, column: int = 1) -> list[tuple[str, int]]:
+        return [(str(row[0]), int(row[column] or 0)) for row in self.rows]
+
+
+def _year(column):
+    return extract("year", column)
+
+
+def by_year(period: Period, clusters: Iterable[int] | None) -> Table:
+    smes = served_smes(period, clusters)
+    sme_years = dict(db.session.execute(
+        select(_year(Event.starts_at), func.count(distinct(smes.c.organization_id)))
+        .select_from(smes).join(Event, Event.id == smes.c.event_id)
+        .group_by(_year(Event.starts_at))).all())
+    rows = attended_registrations(period, clusters).subquery()
+    mission = Event.kind.in_(MISSION_KINDS)
+    regs = {year: (d, w) for year, d, w in db.session.execute(
+        select(_year(Event.starts_at),
+               func.count(case((mission, rows.c.registration_id))),
+               func.count(case((Event.kind == EventKind.WEBINAR, rows.c.registration_id))))
+        .select_from(rows).join(Event, Event.id == rows.c.event_id)
+        .group_by(_year(Event.starts_at)))}
+    agreements = signed_agreements(period, clusters).subquery()
+    signed: dict[tuple[int, str], int] = {
+        (int(year), AgreementKind(kind).value): count
+        for year, kind, count in db.session.execute(
+            select(_year(agreements.c.signed_on), agreements.c.kind, func.count())
+            .group_by(_year(agreements.c.signed_on), agreements.c.kind))}
+    years = sorted({int(y) for y in (*sme_years, *regs)} | {y for y, _ in signed})
+    table = Table("by_year", "By year",
+                  ["Year", "SMEs served", "Mission delegates", "Webinar attendance",
+                   "Partnership agreements signed", "Collaboration agreements signed"],
+                  figures=["smes", "delegates", "webinar_attendance",
+                           "partnership_agreements", "collaboration_agreements"])
+    for year in years:
+        delegates, webinars = regs.get(year, (0, 0))
+        table.rows.append([year, sme_years.get(year, 0), delegates, webinars,
+                           signed.get((year, "partnership"), 0),
+                           signed.get((year, "collaboration"), 0)])
+        table.filters.append(Filters(year=year))
+    return table
+
+
+def by_mission(period: Period, clusters: Iterable[int] | None) -> Table:
+    rows = attended_registrations(period, clusters).subquery()
+    smes = served_smes(period, clusters)
+    sme_counts = (select(smes.c.event_id, func.count(distinct(smes.c.organization_id))
+                         .label("smes")).group_by(smes.c.event_id).subquery())
+    delegates = (select(rows.c.event_id, func.count().label("delegates"))
+                 .group_by(rows.c.event_id).subquery())
+    query = (
+        select(Event.id, Event.title, Event.starts_at, Event.target_country,
+               func.coalesce(delegates.c.delegates, 0), func.coalesce(sme_counts.c.smes, 0))
+        .outerjoin(delegates, delegates.c.event_id == Event.id)
+        .outerjoin(sme_counts, sme_counts.c.event_id == Event.id)
+        .where(Event.kind.in_(MISSION_KINDS), *period.instants(Event.starts_at),
+               func.coalesce(delegates.c.delegates, 0) > 0)
+        .order_by(Event.starts_at))
+    signed = _signed_by(lambda a: a.c.origin_event_id, period, clusters)
+    table = Table("by_mission", "Delegates per mission",
+                  ["Mission", "Starts (UTC)", "Target country", "Delegates", "SMEs served",
+                   *AGREEMENT_COLUMNS],
+                  figures=[None, None, "delegates", "smes", *AGREEMENT_COLUMN_FIGURES])
+    for event_id, title, starts_at, country, count, sme_count in db.session.execute(query):
+        table.rows.append([title, starts_at.strftime("%Y-%m-%d"), country, count, sme_count,
+                           *_agreement_cells(signed, event_id)])
+        table.filters.append(Filters(event_id=event_id))
+    return table
+
+
+def by_region(period: Period, clusters: Iterable[int] | None) -> Table:
+    rows = attended_registrations(period, clusters).subquery()
+    smes = served_smes(period, clusters)
+    sme_counts = dict(db.session.execute(
+        select(Event.target_country, func.count(distinct(smes.c.organization_id)))
+        .select_from(smes).join(Event, Event.id == smes.c.event_id)
+        .group_by(Event.target_country)).all())
+    missions = {country: (number, count) for country, number, count in db.session.execute(
+        select(Event.target_country, func.count(distinct(Event.id)), func.count())
+        .select_from(rows).join(Event, Event.id == rows.c.event_id)
+        .where(Event.kind.in_(MISSION_KINDS)).group_by(Event.target_country))}
+    # A collaboration agreement's target region is the country of its party outside the EU.
+    signed = _signed_by_target_country(period, clusters)
+    table = Table("by_region", "By target country",
+                  ["Target country", "Missions", "Delegates", "SMEs served", *AGREEMENT_COLUMNS],
+                  figures=[None, "delegates", "smes", *AGREEMENT_COLUMN_FIGURES])
+    for country in sorted(set(missions) | {country for country, _kind in signed}):
+        number, count = missions.get(country, (0, 0))
+        table.rows.append([country, number, count, sme_counts.get(country, 0),
+                           *_agreement_cells(signed, country)])
+        table.filters.append(Filters(country=country))
+    return table
+
+
+def by_cluster(period: Period, clusters: Iterable[int] | None) -> Table:
+    rows = attended_registrations(period, clusters).subquery()
+    smes = served_smes(period, clusters)
+    sme_counts = dict(db.session.execute(
+        select(smes.c.cluster_id, func.count(distinct(smes.c.organization_id)))
+        .group_by(smes.c.cluster_id)).all())
+    organized = dict(db.session.execute(
+        select(event_organizers.c.partner_id, func.count())
+        .join(Event, Event.id == event_organizers.c.event_id)
+        .where(*period.instants(Event.starts_at))
+        .group_by(event_organizers.c.partner_id)).all())
+    mission = Event.kind.in_(MISSION_KINDS)
+    delegates = dict(db.session.execute(
+        select(rows.c.cluster_id, func.count(case((mission, rows.c.registration_id))))
+        .select_from(rows).join(Event, Event.id == rows.c.event_id)
+        .group_by(rows.c.cluster_id)).all())
+    involved = db.session.execute(
+        select(Partner.id, Partner.short_name, Partner.is_member)
+        .where(Partner.id.in_(_involved_cluster_ids(period, clusters)))
+        .order_by(Partner.is_member.desc(), Partner.short_name)).all()
+    signed = _signed_by(lambda a: a.c.responsible_partner_id, period, clusters)
+    table = Table("by_cluster", "By regional cluster",
+                  ["Cluster", "Member", "Events co-organized", "Delegates", "SMEs served",
+                   *AGREEMENT_COLUMNS],
+                  figures=[None, None, "delegates", "smes", *AGREEMENT_COLUMN_FIGURES])
+    for partner_id, name, member in involved:
+        table.rows.append([name, "yes" if member else "no", organized.get(partner_id, 0),
+                           delegates.get(partner_id, 0), sme_counts.get(partner_id, 0),
+                           *_agreement_cells(signed, partner_id)])
+        table.filters.append(Filters(cluster_id=partner_id))
+    return table
+
+
+def webinars(period: Period, clusters: Iterable[int] | None) -> Table:
+    rows = attended_registrations(period, clusters).subquery()
+    query = (select(Event.id, Event.title, Event.starts_at, func.count())
+             .select_from(rows).join(Event, Event.id == rows.c.event_id)
+             .where(Event.kind == EventKind.WEBINAR)
+             .group_by(Event.id, Event.title, Event.starts_at).order_by(Event.starts_at))
+    table = Table("webinars", "Webinar attendance",
+                  ["Webinar", "Starts (UTC)", "Attended"], figures=[None, "webinar_attendance"])
+    for event_id, title, starts_at, count in db.session.execute(query):
+        table.rows.append([title, starts_at.strftime("%Y-%m-%d %H:%M UTC"), count])
+        table.filters.append(Filters(event_id=event_id))
+    return table
+
+
+def delegations_by_cluster(period: Period, clusters: Iterable[int] | None) -> Table:
+    """Each mission's attended delegates, cluster by cluster (the report's list)."""
+    rows = attended_registrations(period, clusters).subquery()
+    query = (select(Event.id, Event.title, Event.starts_at,
+                    func.coalesce(Partner.short_name, literal("(organizers)")), func.count())
+             .select_from(rows).join(Event, Event.id == rows.c.event_id)
+             .outerjoin(Partner, Partner.id == rows.c.cluster_id)
+             .where(Event.kind.in_(MISSION_KINDS))
+             .group_by(Event.id, Event.title, Event.starts_at, Partner.short_name)
+             .order_by(Event.starts_at, Partner.short_name))
+    table = Table("delegations", "Missions: delegations by cluster",
+                  ["Mission", "Starts (UTC)", "Cluster", "Delegates"],
+                  figures=[None, None, "delegates"])
+    for event_id, title, starts_at, cluster, count in db.session.execute(query):
+        table.rows.append([title, starts_at.strftime("%Y-%m-%d"), cluster, count])
+        table.filters.append(Filters(event_id=event_id))
+    return table
+
+
+BREAKDOWNS = {"by_year": by_year, "by_mission": by_mission, "by_region": by_region,
+              "by_cluster": by_cluster, "webinars": webinars,
+              "delegations": delegations_by_cluster}
+
+
+def headline_table(partnership: Headline, own: Headline | None) -> Table:
+    header = ["Figure", "Partnership"] + (["Your clusters"] if own else [])
+    table = Table("kpis", "Key performance indicators", header,
+                  figures=["*"] + (["*"] if own else []))
+    for figure in FIGURES:
+        row = [FIGURE_LABELS[figure], partnership.value(figure)]
+        if own:
+            row.append(own.value(figure))
+        table.rows.append(row)
+        table.filters.append(Filters())
+    return table
+
+
+def breakdown(name: str, period: Period, clusters: Iterable[int] | None) -> Table:
+    return BREAKDOWNS[name](period, None if clusters is None else list(clusters))
+
+
+# --------------------------------------------------------------------------- detail rows
+
+
+@dataclass(frozen=True)
+class DetailRows:
+    header: list[str]
+    rows: list[list[Any]]
+
+
+def _narrow(query: Select, filters: Filters, event_col, cluster_col) -> Select:
+    if filters.year is not None:
+        query = query.where(_year(Event.starts_at) == filters.year)
+    if filters.event_id is not None:
+        query = query.where(event_col == filters.event_id)
+    if filters.country is not None:
+        query = query.where(Event.target_country == filters.country)
+    if filters.cluster_id is not None:
+        query = query.where(cluster_col == filters.cluster_id)
+    return query
+
+
+def detail_rows(figure: str, period: Period, filters: Filters,
+                clusters: Iterable[int] | None, *, limit: int = 1000) -> DetailRows:
+    """The rows behind a figure, narrowed by `filters` and to `clusters` (the viewer's
+    scope: None for the whole partnership). One query whatever the figure."""
+    clusters = None if clusters is None else list(clusters)
+    if figure == "smes":
+        smes = served_smes(period, clusters)
+        query = (select(Organization.name, Organization.country,
+                        func.min(Partner.short_name), func.count(distinct(Event.id)),
+                        func.min(Event.starts_at))
+                 .select_from(smes)
+                 .join(Organization, Organization.id == smes.c.organization_id)
+                 .join(Event, Event.id == smes.c.event_id)
+                 .outerjoin(Partner, Partner.id == smes.c.cluster_id))
+        query = _narrow(query, filters, smes.c.event_id, smes.c.cluster_id)
+        query = (query.group_by(Organization.id, Organization.name, Organization.country)
+                 .order_by(Organization.name).limit(limit))
+        return DetailRows(["SME", "Country", "Cluster", "Missions attended",
+                           "First mission (UTC)"],
+                          [[n, c, p or "", e, s.strftime("%Y-%m-%d")]
+                           for n, c, p, e, s in db.session.execute(query)])
+    if figure in ("delegates", "webinar_attendance"):
+        rows = attended_registrations(period, clusters).subquery()
+        kinds = MISSION_KINDS if figure == "delegates" else {EventKind.WEBINAR}
+        first_seen = (select(Attendance.registration_id, func.min(Attendance.recorded_at)
+                             .label("at")).group_by(Attendance.registration_id).subquery())
+        query = (select(User.name, Organization.name, Partner.short_name, Event.title,
+                        first_seen.c.at)
+                 .select_from(rows)
+                 .join(Event, Event.id == rows.c.event_id)
+                 .join(User, User.id == rows.c.user_id)
+                 .outerjoin(Organization, Organization.id == User.organization_id)
+                 .outerjoin(Partner, Partner.id == rows.c.cluster_id)
+                 .join(first_seen, first_seen.c.registration_id == rows.c.registration_id)
+                 .where(Event.kind.in_(kinds)))
+        query = _narrow(query, filters, rows.c.event_id, rows.c.cluster_id)
+        query = query.order_by(Event.starts_at, User.name).limit(limit)
+        return DetailRows(["Person", "Organization", "Cluster", "Event", "First seen (UTC)"],
+                          [[p, o or "", c or "", t, a.strftime("%Y-%m-%d %H:%M UTC")]
+                           for p, o, c, t, a in db.session.execute(query)])
+    if figure == "clusters":
+        involved = _involved_cluster_ids(period, clusters)
+        query = (select(Partner.name, Partner.country, Partner.is_member)
+                 .where(Partner.id.in_(involved)))
+        if filters.cluster_id is not None:
+            query = query.where(Partner.id == filters.cluster_id)
+        query = query.order_by(Partner.is_member.desc(), Partner.name).limit(limit)
+        return DetailRows(["Cluster", "Country", "Member"],
+                          [[n, c, "yes" if m else "no"] for n, c, m in db.session.execute(query)])
+    if figure in AGREEMENT_FIGURES:
+        agreements = signed_agreements(period, clusters).where(
+            Agreement.kind == AGREEMENT_FIGURES[figure])
+        if filters.year is not None:
+            agreements = agreements.where(_year(Agreement.signed_on) == filters.year)
+        if filters.cluster_id is not None:
+            agreements = agreements.where(Agreement.responsible_partner_id == filters.cluster_id)
+        if filters.event_id is not None:
+            agreements = agreements.where(Agreement.origin_event_id == filters.event_id)
+        if filters.country is not None:
+            parties = _target_region_parties()
+            agreements = agreements.where(Agreement.id.in_(
+                select(parties.c.agreement_id).where(parties.c.country == filters.country)))
+        agreements = agreements.subquery()
+        parties = agreement_party_names(agreements)
+        query = (select(agreements.c.id, agreements.c.title, agreements.c.type,
+                        agreements.c.signed_on, Partner.short_name, parties.c.names)
+                 .join(Partner, Partner.id == agreements.c.responsible_partner_id)
+                 .outerjoin(parties, parties.c.agreement_id == agreements.c.id)
+                 .order_by(agreements.c.signed_on, agreements.c.title).limit(limit))
+        return DetailRows(["Agreement", "Type", "Signed on", "Responsible cluster", "Parties"],
+                          [[t, str(ty).replace("_", " "), s.isoformat(), p, n or ""]
+                           for _i, t, ty, s, p, n in db.session.execute(query)])
+    raise Refused("There is no such figure.", "figure")
+
+
+def agreement_party_names(agreements):
+    """Per agreement of `agreements` (a subquery with an `id`): its parties' names joined
+    by "; ", aggregated in the database."""
+    name = func.coalesce(Partner.name, Organization.name)
+    aggregate = (func.string_agg(name, literal("; "))
+                 if db.engine.dialect.name == "postgresql" else func.group_concat(name, "; "))
+    return (select(AgreementParty.agreement_id, aggregate.label("names"))
+            .join(agreements, agreements.c.id == AgreementParty.agreement_id)
+            .outerjoin(Partner, Partner.id == AgreementParty.partner_id)
+            .outerjoin(Organization, Organization.id == AgreementParty.organization_id)
+            .group_by(AgreementParty.agreement_id).subquery())
+
+
+def signed_agreement_rows(period: Period, clusters: Iterable[int] | None) -> Table:
+    """The agreements signed in the period, for the report (one query)."""
+    agreements = signed_agreements(period, clusters).subquery()
+    parties = agreement_party_names(agreements)
+    table = Table("agreements", "Agreements signed",
+                  ["Agreement", "Kind", "Type", "Signed on", "Parties", "Description"])
+    for title, kind, type_, signed_on, names, description in db.session.execute(
+            select(agreements.c.title, agreements.c.kind, agreements.c.type,
+                   agreements.c.signed_on, parties.c.names, agreements.c.description)
+            .outerjoin(parties, parties.c.agreement_id == agreements.c.id)
+            .order_by(agreements.c.signed_on, agreements.c.title)):
+        table.rows.append([title, str(kind), str(type_).replace("_", " "),
+                           signed_on.isoformat(), names or "", description])
+        table.filters.append(Filters())
+    return table
+
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass
+class Report:
+    period: Period
+    scope_label: str
+    kpis: Table
+    tables: dict[str, Table]
+    agreements: Table
+    generated_at: datetime
+
+
+def report(period: Period, clusters: Iterable[int] | None, *, scope_label: str,
+           own: Iterable[int] | None = None) -> Report:
+    """Everything the printable report holds: the KPI table (with `own` clusters' column
+    for a partner manager), the breakdowns within `clusters`, and the agreements."""
+    own_figures = headline(period, own) if own is not None else None
+    return Report(
+        period=period, scope_label=scope_label,
+        kpis=headline_table(headline(period, None), own_figures),
+        tables={name: breakdown(name, period, clusters) for name in BREAKDOWNS},
+        agreements=signed_agreement_rows(period, clusters),
+        generated_at=datetime.now(UTC).replace(microsecond=0),
+    )
+
+
+def render_report_pdf(content: Report) -> bytes:
+    from flask import render_template
+
+    from . import pdf
+
+    return pdf.Renderer().pdf(render_template("kpis/report.html", report=content))

@@ -1,0 +1,152 @@
+"""Agreements: partner managers record and correct their clusters' agreements, admins
+everyone's. Views parse, ask `access`, call the agreements service and render."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import access
+from ..extensions import db
+from ..forms.agreements import KIND_LABELS, STATUS_LABELS, TYPE_LABELS, AgreementForm
+from ..models import Agreement, AgreementParty, Event, EventStatus, Helix, Partner
+from ..services import agreements
+from ..services.fields import Refused
+from . import show_refusal
+from .api.schemas import MAX_ID
+
+bp = Blueprint("agreements", __name__, url_prefix="/agreements")
+
+PER_PAGE = 50
+
+
+def _responsible_choices() -> list[Partner]:
+    """The member clusters the user may record agreements for."""
+    members = db.session.scalars(
+        select(Partner).where(Partner.is_member).order_by(Partner.name)).all()
+    return [p for p in members if access.can(current_user, "agreement.record_for", p)]
+
+
+def _form(**kwargs) -> AgreementForm:
+    events = db.session.scalars(
+        access.events_visible_to(current_user).where(Event.status != EventStatus.DRAFT)
+        .order_by(Event.starts_at.desc())).all()
+    return AgreementForm(partners=_responsible_choices(), parties=agreements.party_choices(),
+                         events=events, **kwargs)
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return -1  # unknown: the service says so beside the field
+
+
+def _details(form: AgreementForm) -> agreements.AgreementDetails:
+    new_org = None
+    if (form.new_organization_name.data or "").strip():
+        new_org = agreements.NewOrganization(
+            name=form.new_organization_name.data, country=form.new_organization_country.data,
+            helix=Helix(form.new_organization_helix.data or Helix.INDUSTRY.value))
+    return agreements.AgreementDetails(
+        kind=form.kind.data, type=form.type.data, status=form.status.data,
+        title=form.title.data or "", description=form.description.data or "",
+        responsible_partner_id=_int_or_none(form.responsible_partner_id.data),
+        parties=list(form.parties.data or []), new_organization=new_org,
+        started_on=form.started_on.data, signed_on=form.signed_on.data,
+        ended_on=form.ended_on.data, origin_event_id=_int_or_none(form.origin_event_id.data),
+    )
+
+
+def _refuse_foreign_cluster(form: AgreementForm) -> bool:
+    """A responsible cluster outside the user's own is refused like any bad value."""
+    partner_id = _int_or_none(form.responsible_partner_id.data)
+    partner = agreements.partner_named(partner_id)
+    if partner is not None and not access.can(current_user, "agreement.record_for", partner):
+        form.responsible_partner_id.errors = [
+            *form.responsible_partner_id.errors,
+            _("Choose one of your own clusters: you record agreements for those.")]
+        return True
+    return False
+
+
+def _render(form: AgreementForm, agreement: Agreement | None, status: int):
+    return render_template("agreements/form.html", form=form, agreement=agreement), status
+
+
+@bp.get("/", endpoint="index")
+@access.requires("agreement.record")
+def agreements_list():
+    # A page beyond what an SQL offset holds is simply past the end.
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_ID // PER_PAGE)
+    query = access.agreements_visible_to(current_user).options(
+        selectinload(Agreement.parties).selectinload(AgreementParty.partner),
+        selectinload(Agreement.parties).selectinload(AgreementParty.organization),
+        selectinload(Agreement.responsible_partner),
+        selectinload(Agreement.origin_event),
+    ).order_by(Agreement.signed_on.desc().nulls_first(), Agreement.started_on.desc(),
+               Agreement.id.desc())
+    pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    return render_template("agreements/list.html", pagination=pagination,
+                           kind_labels=KIND_LABELS, type_labels=TYPE_LABELS,
+                           status_labels=STATUS_LABELS)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@access.requires("agreement.record")
+def agreement_new():
+    form = _form()
+    if request.method == "GET":
+        choices = _responsible_choices()
+        if len(choices) == 1:
+            form.responsible_partner_id.data = str(choices[0].id)
+        return _render(form, None, 200)
+    if form.validate_on_submit() and not _refuse_foreign_cluster(form):
+        try:
+            agreement = agreements.create(current_user, _details(form))
+        except Refused as refusal:
+            show_refusal(form, refusal)
+        else:
+            flash(_("The agreement “%(title)s” was recorded.", title=agreement.title),
+                  "success")
+            return redirect(url_for("agreements.index"))
+    return _render(form, None, 400)
+
+
+def _editable(agreement_id: int) -> Agreement:
+    """Another cluster's agreement looks like an unknown one."""
+    agreement = db.session.get(Agreement, agreement_id) if agreement_id <= MAX_ID else None
+    if agreement is None or not access.can(current_user, "agreement.edit", agreement):
+        abort(404)
+    return agreement
+
+
+@bp.route("/<int:agreement_id>", methods=["GET", "POST"])
+@access.requires("agreement.record")
+def agreement_edit(agreement_id: int):
+    agreement = _editable(agreement_id)
+    if request.method == "GET":
+        form = _form(data=dict(
+            kind=agreement.kind.value, type=agreement.type.value,
+            status=agreement.status.value, title=agreement.title,
+            description=agreement.description,
+            responsible_partner_id=str(agreement.responsible_partner_id),
+            parties=[agreements.party_key(p) for p in agreement.parties],
+            started_on=agreement.started_on, signed_on=agreement.signed_on,
+            ended_on=agreement.ended_on,
+            origin_event_id=str(agreement.origin_event_id or ""),
+        ))
+        return _render(form, agreement, 200)
+    form = _form()
+    if form.validate_on_submit() and not _refuse_foreign_cluster(form):
+        try:
+            agreements.update(current_user, agreement, _details(form))
+        except Refused as refusal:
+            show_refusal(form, refusal)
+        else:
+            flash(_("The agreement “%(title)s” was saved.", title=agreement.title), "success")
+            return redirect(url_for("agreements.index"))
+    return _render(form, agreement, 400)
