@@ -434,6 +434,9 @@ def test_the_dashboard_shows_the_reports_figures_for_2018_2019(loaded, client, l
     for figure, value in (("clusters", 18), ("partnership_agreements", 4), ("smes", 109),
                           ("collaboration_agreements", 8)):
         assert re.search(rf'data-testid="figure-{figure}">{value}<', page), figure
+    # The delegates' own verdict, from the demo's first-round survey answers.
+    assert 3.8 <= figures.satisfaction <= 4.5 and figures.satisfaction_answers > 50
+    assert f'data-testid="figure-satisfaction">{figures.satisfaction:.1f} (' in page
 
 
 def test_aalborg_and_india_signed_the_first_collaboration(loaded):

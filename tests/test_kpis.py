@@ -24,6 +24,9 @@ from webapp.models import (
     EventKind,
     Helix,
     OrganizationSize,
+    SurveyInvitation,
+    SurveyResponse,
+    SurveyRound,
 )
 from webapp.models import RegistrationStatus as S
 from webapp.services import kpis
@@ -202,6 +205,38 @@ def test_signed_and_since_ended_agreements_count_in_the_year_they_were_signed(ma
     assert kpis.headline(YEAR_2019).partnership_agreements == 0
     assert kpis.headline(kpis.Period()).partnership_agreements == 1
     assert kpis.headline(YEAR_2019, [world["b"].id]).collaboration_agreements == 1
+
+
+# --------------------------------------------------------------------------- satisfaction
+
+
+def answered(registration, satisfaction, round_=SurveyRound.FIRST):
+    invitation = SurveyInvitation(registration_id=registration.id, round=round_,
+                                  due_at=registration.event.ends_at,
+                                  sent_at=registration.event.ends_at,
+                                  remind_at=registration.event.ends_at)
+    invitation.response = SurveyResponse(satisfaction=satisfaction,
+                                         answered_at=registration.event.ends_at)
+    _db.session.add(invitation)
+    _db.session.flush()
+
+
+def test_satisfaction_is_the_mean_of_the_first_rounds_answers_in_scope(make, world):
+    alpha, beta = make.organization(world["a"]), make.organization(world["b"])
+    first = attended(delegate(make, world["mission"], alpha))
+    answered(first, 5)
+    answered(first, 1, SurveyRound.SIX_MONTHS)  # what came of it: not the satisfaction
+    answered(attended(delegate(make, world["mission"], alpha)), 4)
+    answered(attended(delegate(make, world["mission"], beta)), 3)
+
+    figures = kpis.headline(YEAR_2019)
+    assert (figures.satisfaction, figures.satisfaction_answers) == (4.0, 3)
+    assert figures.value("satisfaction") == "4.0 (3 answers)"
+    own = kpis.headline(YEAR_2019, [world["a"].id])
+    assert (own.satisfaction, own.satisfaction_answers) == (4.5, 2)
+    assert kpis.headline(kpis.Period(date(2020, 1, 1), None)).value("satisfaction") == "-"
+    rows = kpis.detail_rows("satisfaction", YEAR_2019, kpis.Filters(), [world["b"].id])
+    assert [row[4] for row in rows.rows] == [3]
 
 
 # --------------------------------------------------------------------------- the pages

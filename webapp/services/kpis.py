@@ -54,6 +54,9 @@ from ..models import (
     PartnerKind,
     Registration,
     RegistrationStatus,
+    SurveyInvitation,
+    SurveyResponse,
+    SurveyRound,
     User,
     event_organizers,
 )
@@ -63,7 +66,7 @@ SME_SIZES = (OrganizationSize.MICRO, OrganizationSize.SMALL, OrganizationSize.ME
 SIGNED = (AgreementStatus.SIGNED, AgreementStatus.ENDED)
 
 FIGURES = ("smes", "clusters", "partnership_agreements", "collaboration_agreements",
-           "delegates", "webinar_attendance")
+           "delegates", "webinar_attendance", "satisfaction")
 FIGURE_LABELS = {
     "smes": "SMEs served",
     "clusters": "Regional clusters involved",
@@ -71,6 +74,7 @@ FIGURE_LABELS = {
     "collaboration_agreements": "Collaboration agreements signed",
     "delegates": "Mission delegates (attended)",
     "webinar_attendance": "Webinar attendance",
+    "satisfaction": "Satisfaction (1-5, first follow-up survey)",
 }
 AGREEMENT_FIGURES = {"partnership_agreements": AgreementKind.PARTNERSHIP,
                      "collaboration_agreements": AgreementKind.COLLABORATION}
@@ -259,13 +263,18 @@ class Headline:
     collaboration_agreements: int = 0
     delegates: int = 0
     webinar_attendance: int = 0
+    satisfaction: float | None = None  # the mean of the first survey round's answers
+    satisfaction_answers: int = 0
 
-    def value(self, figure: str) -> int:
+    def value(self, figure: str) -> int | str:
+        if figure == "satisfaction":
+            return "-" if self.satisfaction is None else (
+                f"{self.satisfaction:.1f} ({self.satisfaction_answers} answers)")
         return getattr(self, figure)
 
 
 def headline(period: Period, clusters: Iterable[int] | None = None) -> Headline:
-    """The six figures, in four queries."""
+    """The seven figures, in five queries."""
     clusters = None if clusters is None else list(clusters)
     smes = served_smes(period, clusters)
     result = Headline()
@@ -283,7 +292,30 @@ def headline(period: Period, clusters: Iterable[int] | None = None) -> Headline:
                func.count(case((Event.kind == EventKind.WEBINAR, rows.c.registration_id))))
         .select_from(rows).join(Event, Event.id == rows.c.event_id)).one()
     result.delegates, result.webinar_attendance = delegates or 0, webinars or 0
+    answers = first_survey_answers(period, clusters).subquery()
+    mean, count = db.session.execute(
+        select(func.avg(answers.c.satisfaction), func.count())).one()
+    result.satisfaction = None if mean is None else float(mean)
+    result.satisfaction_answers = count
     return result
+
+
+def first_survey_answers(period: Period, clusters: Iterable[int] | None) -> Select:
+    """The first follow-up survey's answers about the period's missions, as (satisfaction,
+    registration_id, event_id, cluster_id, answered_at) rows (services.surveys asks only
+    the delegates who attended)."""
+    query = (select(SurveyResponse.satisfaction, Registration.id.label("registration_id"),
+                    Registration.event_id.label("event_id"),
+                    Registration.responsible_partner_id.label("cluster_id"),
+                    SurveyResponse.answered_at)
+             .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
+             .join(Registration, Registration.id == SurveyInvitation.registration_id)
+             .join(Event, Event.id == Registration.event_id)
+             .where(SurveyInvitation.round == SurveyRound.FIRST,
+                    *period.instants(Event.starts_at)))
+    if clusters is not None:
+        query = query.where(Registration.responsible_partner_id.in_(list(clusters)))
+    return query
 
 
 # --------------------------------------------------------------------------- breakdowns
@@ -577,6 +609,22 @@ def detail_rows(figure: str, period: Period, filters: Filters,
         return DetailRows(["Agreement", "Type", "Signed on", "Responsible cluster", "Parties"],
                           [[t, str(ty).replace("_", " "), s.isoformat(), p, n or ""]
                            for _i, t, ty, s, p, n in db.session.execute(query)])
+    if figure == "satisfaction":
+        answers = first_survey_answers(period, clusters).subquery()
+        query = (select(User.name, Organization.name, Partner.short_name, Event.title,
+                        answers.c.satisfaction, answers.c.answered_at)
+                 .select_from(answers)
+                 .join(Event, Event.id == answers.c.event_id)
+                 .join(Registration, Registration.id == answers.c.registration_id)
+                 .join(User, User.id == Registration.user_id)
+                 .outerjoin(Organization, Organization.id == User.organization_id)
+                 .outerjoin(Partner, Partner.id == answers.c.cluster_id))
+        query = _narrow(query, filters, answers.c.event_id, answers.c.cluster_id)
+        query = query.order_by(Event.starts_at, User.name).limit(limit)
+        return DetailRows(["Person", "Organization", "Cluster", "Mission", "Satisfaction",
+                           "Answered (UTC)"],
+                          [[p, o or "", c or "", t, score, a.strftime("%Y-%m-%d %H:%M UTC")]
+                           for p, o, c, t, score, a in db.session.execute(query)])
     raise Refused("There is no such figure.", "figure")
 
 

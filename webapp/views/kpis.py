@@ -78,7 +78,8 @@ def dashboard():
                        **(filters.params() if filters else {}))
 
     return render_template("kpis/dashboard.html", form=form, period=period, report=content,
-                           args=args, figure_url=figure_url, labels=kpis.FIGURE_LABELS)
+                           args=args, figure_url=figure_url, labels=kpis.FIGURE_LABELS,
+                           figures=kpis.FIGURES)
 
 
 def _filters() -> kpis.Filters | None:
