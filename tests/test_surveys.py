@@ -22,11 +22,18 @@ from tests.live import in_threads
 from tests.test_reminders import _empty_outbox  # noqa: F401 - autouse: each test starts with none
 from webapp.extensions import db as _db
 from webapp.models import (
+    Agreement,
+    AgreementKind,
+    AgreementParty,
+    AgreementStatus,
+    AgreementType,
     Attendance,
     AuditEntry,
     EventKind,
     EventStatus,
+    Organization,
     OutboxMessage,
+    OutcomeConfirmation,
     SurveyInvitation,
     SurveyResponse,
     SurveyRound,
@@ -386,6 +393,70 @@ def test_members_and_hosts_do_not_see_answers(db, make, client, member, mission,
     assert client.get(f"/surveys/responses/{answered.own.id}").status_code == 404
     login(client, make.host(make.beachhead()))
     assert client.get(f"/events/{mission.id}/surveys").status_code == 403
+
+
+def _agreement_with(db, organization, responsible, status=AgreementStatus.SIGNED,
+                    title="Sensors for Marina Bay"):
+    guest = Organization(name=f"Guest of {title}", country="SG")
+    agreement = Agreement(
+        kind=AgreementKind.COLLABORATION, type=AgreementType.BUSINESS_PARTNERSHIP,
+        status=status, title=title, responsible_partner=responsible,
+        signed_on=ENDS.date() if status == AgreementStatus.SIGNED else None,
+        parties=[AgreementParty(position=0, organization=organization),
+                 AgreementParty(position=1, organization=guest)])
+    db.session.add(agreement)
+    db.session.flush()
+    return agreement
+
+
+def test_the_partner_manager_confirms_a_reported_agreement_as_its_record(
+    db, make, client, cluster, mission, answered, delegate
+):
+    manager = make.manager(cluster)
+    signed = _agreement_with(db, delegate.user.organization, cluster)
+    _agreement_with(db, make.organization(cluster), cluster, title="Someone else's")
+    db.session.commit()
+    login(client, manager)
+    page = client.get(f"/surveys/responses/{answered.own.id}").get_data(as_text=True)
+    assert "Sensors for Marina Bay" in page and "Someone else&#39;s" not in page
+
+    path = f"/surveys/responses/{answered.own.id}/agreements"
+    response = client.post(path, data={"agreement_id": str(signed.id),
+                                       "csrf_token": csrf_token(client, path[:-11])})
+    assert response.status_code == 303
+    db.session.expire_all()
+    [confirmation] = db.session.scalars(select(OutcomeConfirmation)).all()
+    assert (confirmation.agreement_id, confirmation.confirmed_by_id) == (signed.id, manager.id)
+    assert db.session.scalar(select(AuditEntry).where(
+        AuditEntry.action == "survey.outcome_confirmed")) is not None
+    page = client.get(f"/surveys/responses/{answered.own.id}").get_data(as_text=True)
+    assert 'data-testid="confirmed-agreements"' in page and "Sensors for Marina Bay" in page
+    # Its SME is served by the confirmed outcome too.
+    outcomes = db.session.execute(surveys.confirmed_outcomes()).all()
+    assert [tuple(row) for row in outcomes] == [(delegate.id, signed.id)]
+
+
+def test_a_confirmation_that_cannot_be_is_refused_and_writes_nothing(
+    db, make, client, cluster, mission, answered, delegate
+):
+    signed = _agreement_with(db, delegate.user.organization, cluster)
+    foreign = _agreement_with(db, delegate.user.organization, answered.other_cluster,
+                              title="Another cluster's record")
+    surveys.confirm_outcome(make.admin(), answered.own, signed.id)
+    db.session.commit()
+    login(client, make.manager(cluster))
+    path = f"/surveys/responses/{answered.own.id}/agreements"
+    token = csrf_token(client, path[:-11])
+    for agreement_id in (signed.id, foreign.id, 999999, "x", ""):
+        response = client.post(path, data={"agreement_id": str(agreement_id),
+                                           "csrf_token": token})
+        assert response.status_code == 400, agreement_id
+    assert db.session.scalar(select(func.count()).select_from(OutcomeConfirmation)) == 1
+    # Another cluster's delegate's answer is not even there to confirm.
+    other = f"/surveys/responses/{answered.other.id}/agreements"
+    assert client.post(other, data={"agreement_id": str(foreign.id),
+                                    "csrf_token": token}).status_code == 404
+    assert client.post(path, data={"agreement_id": str(signed.id)}).status_code == 400
 
 
 def test_the_kpi_functions_aggregate_the_answers(db, make, mission, answered, organizing):

@@ -80,4 +80,12 @@ CASES = [
          statuses(404, anonymous=LOGIN, manager_b=200, admin=200)),
     Case("surveys.response", "unknown", "GET", lambda w: "/surveys/responses/999999",
          statuses(404, anonymous=LOGIN)),
+    # Confirming a reported agreement: only on answers one reads; no such record here.
+    Case("surveys.confirm_outcome", "cluster A's delegate, no such agreement", "POST",
+         lambda w: f"/surveys/responses/{w.extra['survey_own_response']}/agreements",
+         statuses(404, anonymous=LOGIN, manager_a=400, admin=400),
+         data=lambda w: {"agreement_id": "999999"}),
+    Case("surveys.confirm_outcome", "unknown answer", "POST",
+         lambda w: "/surveys/responses/999999/agreements", statuses(404, anonymous=LOGIN),
+         data=lambda w: {"agreement_id": "1"}),
 ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..models.survey import MAX_AGREEMENTS, MAX_LEADS, MAX_MEETINGS, MAX_PARTIES, MAX_TEXT
 from ..services import surveys
 from .auth import _strip
+from .organization import optional_int
 
 
 def _count(label, limit: int, description=None) -> IntegerField:
@@ -53,3 +54,10 @@ class SurveyForm(FlaskForm):
             agreements_signed=n(self.agreements_signed),
             agreement_parties=self.agreement_parties.data or "",
             outcome=self.outcome.data or "", comment=self.comment.data or "")
+
+
+class ConfirmOutcomeForm(FlaskForm):
+    """A partner manager confirms the delegate's reported agreement as a record."""
+
+    agreement_id = SelectField(_l("The agreement record"), coerce=optional_int,
+                               validators=[InputRequired(_l("Choose the agreement."))])

@@ -39,7 +39,7 @@ from .registration import (
 )
 from .reminder import ReminderDelivery, ReminderStatus
 from .security import ThrottleHit, UsedToken
-from .survey import SurveyInvitation, SurveyResponse, SurveyRound
+from .survey import OutcomeConfirmation, SurveyInvitation, SurveyResponse, SurveyRound
 from .types import new_badge_code, utcnow
 from .user import AlertFrequency, Role, RoleGrant, User, normalize_email
 
@@ -77,6 +77,7 @@ __all__ = [
     "OrganizationSize",
     "OutboxMessage",
     "OutboxStatus",
+    "OutcomeConfirmation",
     "Partner",
     "PartnerKind",
     "Question",

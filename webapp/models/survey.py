@@ -11,9 +11,11 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .agreement import Agreement
 from .outbox import OutboxMessage
 from .registration import Registration
 from .types import UTCDateTime, str_enum, utcnow
+from .user import User
 
 # Upper bounds of the counts a delegate reports: beyond them it is a typing mistake.
 MAX_MEETINGS = 500
@@ -58,8 +60,8 @@ class SurveyInvitation(db.Model):
 
 class SurveyResponse(db.Model):
     """What a delegate reported. The agreements counts and `agreement_parties` are the
-    delegate's word; the partner manager confirms them as Agreement records (the
-    agreements module links those back to the response)."""
+    delegate's word; the partner manager confirms them as Agreement records
+    (`confirmations`)."""
 
     __tablename__ = "survey_responses"
     __table_args__ = (
@@ -89,3 +91,27 @@ class SurveyResponse(db.Model):
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     invitation: Mapped[SurveyInvitation] = relationship(back_populates="response")
+    confirmations: Mapped[list[OutcomeConfirmation]] = relationship(
+        back_populates="response", cascade="all, delete-orphan",
+        order_by="OutcomeConfirmation.confirmed_at")
+
+
+class OutcomeConfirmation(db.Model):
+    """A partner manager's confirmation that an agreement a delegate reported is the
+    Agreement record it names: the reported outcome, checked."""
+
+    __tablename__ = "outcome_confirmations"
+    __table_args__ = (UniqueConstraint("response_id", "agreement_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_responses.id", ondelete="CASCADE"), index=True)
+    agreement_id: Mapped[int] = mapped_column(
+        ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    response: Mapped[SurveyResponse] = relationship(back_populates="confirmations")
+    agreement: Mapped[Agreement] = relationship()
+    confirmed_by: Mapped[User | None] = relationship()

@@ -60,6 +60,7 @@ from ..models import (
     User,
     event_organizers,
 )
+from . import surveys
 from .fields import Refused
 
 SME_SIZES = (OrganizationSize.MICRO, OrganizationSize.SMALL, OrganizationSize.MEDIUM)
@@ -169,14 +170,35 @@ def _smes_that_attended(period: Period, clusters: Iterable[int] | None) -> Selec
     )
 
 
-def served_sme_sources(period: Period, clusters: Iterable[int] | None) -> list[Select]:
-    """Each source of served SMEs, as (organization_id, event_id, cluster_id) rows.
+def _smes_with_confirmed_outcome(period: Period, clusters: Iterable[int] | None) -> Select:
+    """SMEs whose delegate reported an agreement from a mission of the period that their
+    partner manager confirmed as a signed agreement record (services.surveys)."""
+    outcomes = surveys.confirmed_outcomes().subquery()
+    query = (
+        select(Organization.id.label("organization_id"),
+               Registration.event_id.label("event_id"),
+               Registration.responsible_partner_id.label("cluster_id"))
+        .select_from(outcomes)
+        .join(Registration, Registration.id == outcomes.c.registration_id)
+        .join(Event, Event.id == Registration.event_id)
+        .join(User, User.id == Registration.user_id)
+        .join(Organization, Organization.id == User.organization_id)
+        .where(Event.kind.in_(MISSION_KINDS), Registration.responsible_partner_id.is_not(None),
+               Organization.helix == Helix.INDUSTRY, Organization.size.in_(SME_SIZES),
+               *period.instants(Event.starts_at))
+    )
+    if clusters is not None:
+        query = query.where(Registration.responsible_partner_id.in_(list(clusters)))
+    return query
 
-    Today the SMEs that attended a mission. SMEs with an outcome their partner manager
-    confirmed in a follow-up survey belong here too, as one more select of the same three
-    columns (the event the outcome came from, the responsible cluster); every SME figure,
-    breakdown and detail list counts whatever this returns, distinct by organization."""
-    return [_smes_that_attended(period, clusters)]
+
+def served_sme_sources(period: Period, clusters: Iterable[int] | None) -> list[Select]:
+    """Each source of served SMEs, as (organization_id, event_id, cluster_id) rows: the
+    SMEs that attended a mission, and those with an outcome their partner manager
+    confirmed from a follow-up survey. Every SME figure, breakdown and detail list counts
+    their union, distinct by organization."""
+    return [_smes_that_attended(period, clusters),
+            _smes_with_confirmed_outcome(period, clusters)]
 
 
 def served_smes(period: Period, clusters: Iterable[int] | None):

@@ -33,18 +33,23 @@ from datetime import datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from .. import access
 from ..extensions import db
 from ..models import (
     MISSION_KINDS,
+    Agreement,
+    AgreementParty,
+    AgreementStatus,
     Attendance,
     Event,
     EventRole,
     EventStatus,
+    OutcomeConfirmation,
     Registration,
     RegistrationStatus,
     SurveyInvitation,
@@ -430,3 +435,51 @@ def respondents_with_outcome(event_ids: Iterable[int] | None = None):
     if event_ids is not None:
         query = query.where(Registration.event_id.in_(list(event_ids)))
     return query
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+def confirmable_agreements(viewer: User, response: SurveyResponse) -> list[Agreement]:
+    """The agreement records `viewer` may confirm `response`'s reported outcome as: those
+    they edit (`access.agreements_visible_to`) with the respondent's organization among
+    the parties, not confirmed for it yet."""
+    organization_id = response.invitation.registration.user.organization_id
+    if organization_id is None:
+        return []
+    confirmed = {c.agreement_id for c in response.confirmations}
+    parties = select(AgreementParty.agreement_id).where(
+        AgreementParty.organization_id == organization_id)
+    found = db.session.scalars(access.agreements_visible_to(viewer).where(
+        Agreement.id.in_(parties)).order_by(Agreement.title)).all()
+    return [a for a in found if a.id not in confirmed]
+
+
+def confirm_outcome(actor: User, response: SurveyResponse, agreement_id: int | None
+                    ) -> OutcomeConfirmation:
+    """Confirm that the agreement the delegate reported is `agreement_id`'s record.
+    Refused (nothing written) for an agreement the actor may not confirm it as, or one
+    confirmed already. The caller commits."""
+    choices = {a.id: a for a in confirmable_agreements(actor, response)}
+    agreement = choices.get(agreement_id) if agreement_id is not None else None
+    if agreement is None:
+        raise Refused("Choose one of the agreements listed: those you record with this "
+                      "delegate's organization among the parties, not confirmed yet.",
+                      "agreement_id")
+    confirmation = OutcomeConfirmation(agreement=agreement, confirmed_by=actor)
+    response.confirmations.append(confirmation)
+    audit.record(actor, "survey.outcome_confirmed", response,
+                 changes={"agreement": [None, agreement.title]},
+                 event_id=response.invitation.registration.event_id)
+    return confirmation
+
+
+def confirmed_outcomes() -> Select:
+    """The registrations whose delegate's reported outcome a partner manager confirmed
+    as a signed (or since ended) agreement, with that agreement's id: for the KPIs'
+    "SMEs with a confirmed outcome"."""
+    return (select(SurveyInvitation.registration_id, OutcomeConfirmation.agreement_id)
+            .join(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id)
+            .join(OutcomeConfirmation, OutcomeConfirmation.response_id == SurveyResponse.id)
+            .join(Agreement, Agreement.id == OutcomeConfirmation.agreement_id)
+            .where(Agreement.status.in_((AgreementStatus.SIGNED, AgreementStatus.ENDED))))

@@ -3,19 +3,22 @@ the form, POST answers it), and the answers per event for partner managers and a
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
+from wtforms.fields.choices import SelectChoice
 
 from .. import access
 from ..extensions import db
-from ..forms.surveys import SurveyForm
+from ..forms.surveys import ConfirmOutcomeForm, SurveyForm
 from ..models import Registration, SurveyInvitation, SurveyResponse, SurveyRound, User
 from ..services import registration_mail, surveys
 from ..services.errors import DomainError
 from ..services.fields import Refused
+from . import show_refusal
 
 bp = Blueprint("surveys", __name__)
 
@@ -96,14 +99,50 @@ def results(event_id: int):
                            summary=surveys.summarize(responses, invited))
 
 
-@bp.route("/surveys/responses/<int:response_id>")
-@access.login_required
-def response(response_id: int):
+def _visible_response(response_id: int) -> SurveyResponse:
     found = db.session.scalar(access.survey_responses_visible_to(current_user)
                               .where(SurveyResponse.id == response_id))
     if found is None:
         abort(404)
-    return render_template("surveys/response.html", response=found,
-                           registration=found.invitation.registration,
-                           event=found.invitation.registration.event)
+    return found
 
+
+def _confirm_form(found: SurveyResponse, formdata=None) -> ConfirmOutcomeForm:
+    form = ConfirmOutcomeForm(formdata=formdata) if formdata is not None else (
+        ConfirmOutcomeForm())
+    form.agreement_id.choices = [SelectChoice("", _("Choose an agreement"))] + [
+        SelectChoice(str(a.id), a.title)
+        for a in surveys.confirmable_agreements(current_user, found)]
+    return form
+
+
+def _response_page(found: SurveyResponse, form: ConfirmOutcomeForm, status: int = 200):
+    return render_template("surveys/response.html", response=found, form=form,
+                           registration=found.invitation.registration,
+                           event=found.invitation.registration.event), status
+
+
+@bp.route("/surveys/responses/<int:response_id>")
+@access.login_required
+def response(response_id: int):
+    found = _visible_response(response_id)
+    return _response_page(found, _confirm_form(found))
+
+
+@bp.post("/surveys/responses/<int:response_id>/agreements")
+@access.login_required
+def confirm_outcome(response_id: int):
+    found = _visible_response(response_id)
+    form = _confirm_form(found, request.form)
+    if not form.validate():
+        return _response_page(found, form, 400)
+    try:
+        confirmation = surveys.confirm_outcome(current_user, found, form.agreement_id.data)
+    except Refused as refusal:
+        db.session.rollback()
+        show_refusal(form, refusal)
+        return _response_page(_visible_response(response_id), form, 400)
+    db.session.commit()
+    flash(_("Confirmed: %(agreement)s is the outcome this delegate reported.",
+            agreement=confirmation.agreement.title), "success")
+    return redirect(url_for("surveys.response", response_id=response_id), 303)
