@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from tests.conftest import count_queries, download_pdf
 from tests.factories import at
@@ -24,6 +25,7 @@ from webapp.models import (
     EventKind,
     Helix,
     OrganizationSize,
+    OutcomeConfirmation,
     SurveyInvitation,
     SurveyResponse,
     SurveyRound,
@@ -237,6 +239,24 @@ def test_satisfaction_is_the_mean_of_the_first_rounds_answers_in_scope(make, wor
     assert kpis.headline(kpis.Period(date(2020, 1, 1), None)).value("satisfaction") == "-"
     rows = kpis.detail_rows("satisfaction", YEAR_2019, kpis.Filters(), [world["b"].id])
     assert [row[4] for row in rows.rows] == [3]
+
+
+def test_an_sme_with_a_confirmed_outcome_is_served_once_and_in_its_clusters_scope(
+        make, world):
+    sme = make.organization(world["a"])
+    registration = attended(delegate(make, world["mission"], sme))
+    answered(registration, 5)
+    response = _db.session.scalar(select(SurveyResponse))
+    guest = make.organization(None, country="SG")
+    signed = agreement(AgreementKind.COLLABORATION, AgreementStatus.SIGNED, world["a"],
+                       [sme, guest], signed_on=date(2019, 9, 1))
+    response.confirmations.append(OutcomeConfirmation(agreement=signed))
+    _db.session.flush()
+
+    sources = kpis.served_sme_sources(YEAR_2019, None)
+    assert [len(_db.session.execute(source).all()) for source in sources] == [1, 1]
+    assert kpis.headline(YEAR_2019).smes == 1  # attended and confirmed: one SME
+    assert kpis.headline(YEAR_2019, [world["b"].id]).smes == 0
 
 
 # --------------------------------------------------------------------------- the pages
