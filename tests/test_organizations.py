@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,11 @@ from sqlalchemy import func, select
 from tests.conftest import csrf_token
 from webapp.extensions import db as _db
 from webapp.models import (
+    Agreement,
+    AgreementKind,
+    AgreementParty,
+    AgreementStatus,
+    AgreementType,
     AuditEntry,
     MembershipRequest,
     MembershipStatus,
@@ -531,6 +537,45 @@ def test_merge_drops_a_second_pending_request_of_the_same_person(
         (company.id, MembershipStatus.PENDING)]
 
 
+def _agreement(db, cluster, *organizations, title="Sensors for Marina Bay"):
+    agreement = Agreement(
+        kind=AgreementKind.COLLABORATION, type=AgreementType.BUSINESS_PARTNERSHIP,
+        status=AgreementStatus.SIGNED, title=title, responsible_partner=cluster,
+        signed_on=date(2019, 9, 1),
+        parties=[AgreementParty(position=n, organization=o)
+                 for n, o in enumerate(organizations)])
+    db.session.add(agreement)
+    db.session.flush()
+    return agreement
+
+
+def test_merge_moves_the_duplicates_agreements_and_lists_a_shared_party_once(
+    db, make, cluster, company, duplicate, manager
+):
+    guest = make.organization(None, country="SG", name="Tanjong Analytics")
+    moved = _agreement(db, cluster, duplicate, guest, title="Moved")
+    shared = _agreement(db, cluster, company, duplicate, guest, title="Shared")
+    organizations.merge(manager, duplicate, company)
+    db.session.expire_all()
+    assert [p.organization_id for p in db.session.get(Agreement, moved.id).parties] == [
+        company.id, guest.id]
+    assert sorted(p.organization_id for p in db.session.get(Agreement, shared.id).parties) \
+        == sorted([company.id, guest.id])
+    entry = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "organization.merged")).one()
+    assert entry.details["moved_agreement_ids"] == sorted([moved.id, shared.id])
+
+
+def test_merge_is_refused_when_the_two_are_an_agreements_only_parties(
+    db, make, cluster, company, duplicate, manager
+):
+    _agreement(db, cluster, company, duplicate, title="Between the two")
+    db.session.commit()
+    with pytest.raises(MergeRefused, match="only parties"):
+        organizations.merge(manager, duplicate, company)
+    assert db.session.get(Organization, duplicate.id) is not None
+
+
 def test_merging_across_clusters_is_for_admins_only(db, make, cluster, other_cluster, company):
     foreign = make.organization(other_cluster, name="Aalborg Sensorik (Flanders)")
     both = make.user(roles=[(Role.PARTNER_MANAGER, cluster),
@@ -583,7 +628,8 @@ def test_every_reference_to_an_organization_is_handled_by_merge(db):
         for table in _db.metadata.sorted_tables for fk in table.foreign_keys
         if fk.column.table.name == "organizations"
     }
-    assert referencing == {"users.organization_id", "membership_requests.organization_id"}
+    assert referencing == {"users.organization_id", "membership_requests.organization_id",
+                           "agreement_parties.organization_id"}
 
 
 def test_admins_list_and_search_all_organizations(client, login_as, make, company, other_cluster):

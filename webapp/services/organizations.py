@@ -5,11 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from .. import access
 from ..extensions import db
-from ..models import MembershipRequest, MembershipStatus, Organization, User, utcnow
+from ..models import (
+    Agreement,
+    AgreementParty,
+    MembershipRequest,
+    MembershipStatus,
+    Organization,
+    User,
+    utcnow,
+)
 from . import audit, logos, notifications
 from .errors import DomainError
 from .locking import begin_write
@@ -178,6 +186,30 @@ def merge_candidates(actor: User, duplicate: Organization):
     return access.merge_targets_for(actor, duplicate)
 
 
+def _move_agreement_parties(duplicate: Organization, into: Organization) -> list[int]:
+    """The duplicate's side of its agreements becomes `into`'s; an agreement that had both
+    lists `into` once. Refused when the two were its only parties: it would be left with
+    one. Returns the agreements' ids."""
+    own = select(AgreementParty.agreement_id).where(AgreementParty.organization_id == into.id)
+    shared = list(db.session.scalars(select(AgreementParty.agreement_id).where(
+        AgreementParty.organization_id == duplicate.id, AgreementParty.agreement_id.in_(own))))
+    for agreement_id in shared:
+        if db.session.scalar(select(func.count()).select_from(AgreementParty).where(
+                AgreementParty.agreement_id == agreement_id)) <= 2:
+            title = db.session.get(Agreement, agreement_id).title
+            raise MergeRefused(f"These two organizations are the only parties of the "
+                               f"agreement \"{title}\": change its parties first.")
+    db.session.execute(delete(AgreementParty).where(
+        AgreementParty.organization_id == duplicate.id, AgreementParty.agreement_id.in_(shared)
+    ).execution_options(synchronize_session=False))
+    moved = list(db.session.scalars(select(AgreementParty.agreement_id).where(
+        AgreementParty.organization_id == duplicate.id)))
+    db.session.execute(update(AgreementParty).where(
+        AgreementParty.organization_id == duplicate.id).values(organization_id=into.id)
+        .execution_options(synchronize_session=False))
+    return sorted(set(moved) | set(shared))
+
+
 def merge(actor: User, duplicate: Organization, into: Organization) -> Organization:
     """Fold `duplicate` into `into` and delete it: its people and join requests move;
     registrations belong to people, so they follow them without being touched (and the
@@ -217,6 +249,7 @@ def merge(actor: User, duplicate: Organization, into: Organization) -> Organizat
             update(MembershipRequest).where(MembershipRequest.organization_id == duplicate.id)
             .values(organization_id=into.id).execution_options(synchronize_session=False)
         )
+        agreement_ids = _move_agreement_parties(duplicate, into)
         filled = {f: getattr(duplicate, f) for f in _FILLABLE
                   if not getattr(into, f) and getattr(duplicate, f)}
         if duplicate.logo_filename:
@@ -233,6 +266,7 @@ def merge(actor: User, duplicate: Organization, into: Organization) -> Organizat
             "into_id": into.id,
             "moved_user_ids": user_ids,
             "moved_request_ids": request_ids,
+            "moved_agreement_ids": agreement_ids,
         }
         db.session.delete(duplicate)
         db.session.commit()
