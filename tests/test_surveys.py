@@ -8,6 +8,8 @@ The clock is always explicit: `queue_due(now)`, `tick --now`, or freezegun."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 from types import SimpleNamespace
@@ -376,6 +378,24 @@ def test_the_responsible_partner_sees_only_its_delegates_answers(
     assert 'data-count="satisfaction">5.0<' in html and 'data-count="responses">1 / 1<' in html
     assert client.get(f"/surveys/responses/{answered.own.id}").status_code == 200
     assert client.get(f"/surveys/responses/{answered.other.id}").status_code == 404
+
+
+def test_the_answers_csv_holds_only_the_readers_answers_with_the_formula_guard(
+    db, make, client, cluster, mission, answered
+):
+    answered.own.comment = "=HYPERLINK(\"http://x\")"
+    db.session.commit()
+    login(client, make.manager(cluster))
+    response = client.get(f"/events/{mission.id}/surveys.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Cache-Control"] == "no-store"
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0][:6] == ["Round", "Name", "Organization", "Cluster", "Answered at",
+                           "Satisfaction (1-5)"]
+    assert [row[1] for row in rows[1:]] == ["Sofie Sme"]  # not the other cluster's Otto
+    assert rows[1][0] == "first (after the mission)" and rows[1][5] == "5"
+    assert rows[1][-1] == "'=HYPERLINK(\"http://x\")"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC[+-]\d+(:\d\d)?", rows[1][4])
 
 
 def test_admins_see_every_answer_and_the_summary(db, make, client, mission, answered):

@@ -40,6 +40,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..extensions import db
+from ..localtime import format_stamp
 from ..models import (
     MISSION_KINDS,
     Agreement,
@@ -59,7 +60,7 @@ from ..models import (
     utcnow,
 )
 from ..models.survey import MAX_AGREEMENTS, MAX_LEADS, MAX_MEETINGS, MAX_PARTIES, MAX_TEXT
-from . import audit, notifications, registration_mail, tokens
+from . import audit, exports, names, notifications, registration_mail, tokens
 from .errors import DomainError
 from .fields import Refused
 from .locking import begin_write
@@ -407,6 +408,31 @@ def summarize(responses: Iterable[SurveyResponse], invited: int) -> Summary:
         b2b_meetings=sum(r.b2b_meetings for r in rows), leads=sum(r.leads for r in rows),
         agreements_in_negotiation=sum(r.agreements_in_negotiation for r in rows),
         agreements_signed=sum(r.agreements_signed for r in rows))
+
+
+RESPONSES_CSV_HEADER = (
+    "Round", "Name", "Organization", "Cluster", "Answered at", "Satisfaction (1-5)",
+    "B2B meetings", "Leads", "Agreements in negotiation", "Agreements signed", "With whom",
+    "What came of it", "Comment")
+ROUND_LABELS = {SurveyRound.FIRST: "first (after the mission)",
+                SurveyRound.SIX_MONTHS: "six months later"}
+
+
+def responses_csv(event: Event, responses: Iterable[SurveyResponse]) -> bytes:
+    """The answers as a spreadsheet: times in the event's zone with their offset, every
+    cell through the formula guard (the delegates typed the texts)."""
+    rows = []
+    for response in responses:
+        registration = response.invitation.registration
+        organization = registration.user.organization
+        rows.append((
+            ROUND_LABELS[response.invitation.round], registration.user.name,
+            organization.name if organization else "", names.cluster_name(registration),
+            format_stamp(response.answered_at, event.timezone), response.satisfaction,
+            response.b2b_meetings, response.leads, response.agreements_in_negotiation,
+            response.agreements_signed, response.agreement_parties, response.outcome,
+            response.comment))
+    return exports.csv_bytes(RESPONSES_CSV_HEADER, rows)
 
 
 def average_satisfaction(event_ids: Iterable[int] | None = None) -> float | None:

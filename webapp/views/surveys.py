@@ -14,11 +14,19 @@ from wtforms.fields.choices import SelectChoice
 from .. import access
 from ..extensions import db
 from ..forms.surveys import ConfirmOutcomeForm, SurveyForm
-from ..models import Registration, SurveyInvitation, SurveyResponse, SurveyRound, User
-from ..services import registration_mail, surveys
+from ..models import (
+    Organization,
+    Registration,
+    SurveyInvitation,
+    SurveyResponse,
+    SurveyRound,
+    User,
+    utcnow,
+)
+from ..services import exports, registration_mail, surveys
 from ..services.errors import DomainError
 from ..services.fields import Refused
-from . import show_refusal
+from . import private_download, show_refusal
 
 bp = Blueprint("surveys", __name__)
 
@@ -80,23 +88,39 @@ def _form(invitation: SurveyInvitation, form: SurveyForm, status: int = 200):
         closes_at=surveys.closes_at(invitation)), status
 
 
-@bp.route("/events/<int:event_id>/surveys")
-@access.login_required
-def results(event_id: int):
+def _event_responses(event_id: int):
+    """The event (404/403 as for its answers) and the answers the viewer may read."""
     event = access.authorized_event(event_id, "event.surveys")
     visible = access.survey_responses_visible_to(current_user).where(
         Registration.event_id == event.id)
     responses = db.session.scalars(
         visible.options(joinedload(SurveyResponse.invitation)
                         .joinedload(SurveyInvitation.registration)
-                        .joinedload(Registration.user).joinedload(User.organization))
+                        .joinedload(Registration.user).joinedload(User.organization)
+                        .joinedload(Organization.home_cluster))
         .order_by(SurveyInvitation.round, SurveyResponse.answered_at, SurveyResponse.id)
     ).unique().all()
+    return event, responses
+
+
+@bp.route("/events/<int:event_id>/surveys")
+@access.login_required
+def results(event_id: int):
+    event, responses = _event_responses(event_id)
     invited = db.session.scalar(select(func.count()).select_from(
         access.survey_invitations_visible_to(current_user, event).subquery()))
     by_round = {r: [x for x in responses if x.invitation.round == r] for r in SurveyRound}
     return render_template("surveys/results.html", event=event, by_round=by_round,
                            summary=surveys.summarize(responses, invited))
+
+
+@bp.get("/events/<int:event_id>/surveys.csv")
+@access.login_required
+def results_csv(event_id: int):
+    event, responses = _event_responses(event_id)
+    filename = f"survey-answers-{event.slug}-{utcnow().date().isoformat()}.csv"
+    return private_download(surveys.responses_csv(event, responses), exports.CSV_MIMETYPE,
+                            filename)
 
 
 def _visible_response(response_id: int) -> SurveyResponse:
