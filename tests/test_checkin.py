@@ -156,8 +156,8 @@ def test_a_scan_on_a_later_day_says_the_day_of_the_first(client, db, door):
 
     local = yesterday.astimezone(SINGAPORE)
     assert result_text(response) == (
-        f"Already checked in on {local:%d %b} at {local:%H:%M} (Singapore, UTC+8) "
-        "by Hana Host.")
+        f"Already checked in on {local:%a} {local.day} {local:%b %Y} at {local:%H:%M} "
+        "(Singapore, UTC+8) by Hana Host.")
     assert attendances(db, door.ana) == 1
 
 

@@ -479,12 +479,6 @@ def test_a_confirmation_that_cannot_be_is_refused_and_writes_nothing(
     assert client.post(path, data={"agreement_id": str(signed.id)}).status_code == 400
 
 
-def test_the_kpi_functions_aggregate_the_answers(db, make, mission, answered, organizing):
-    assert surveys.average_satisfaction([mission.id]) == 3.5
-    assert surveys.average_satisfaction([make.event(organizers=[organizing]).id]) is None
-    with_outcome = db.session.scalars(surveys.respondents_with_outcome([mission.id])).all()
-    assert len(with_outcome) == 2
-
 
 # --------------------------------------------------------------------------- two at once
 

@@ -133,7 +133,7 @@ def outbox_command(ctx: click.Context) -> None:
     """The mail outbox: without a command, list the pending and failed messages."""
     if ctx.invoked_subcommand is not None:
         return
-    from .services import notifications
+    from .services import jobs, notifications
 
     messages = notifications.undelivered()
     if not messages:
@@ -148,7 +148,7 @@ def outbox_command(ctx: click.Context) -> None:
                    f"{next_attempt:<19}  {message.to_address}")
         click.echo(f"{'':>48}{message.subject}")
         if message.last_error:
-            click.echo(f"{'':>48}{message.last_error.splitlines()[0][:200]}")
+            click.echo(f"{'':>48}{jobs.last_line(message.last_error)[:200]}")
 
 
 @outbox_command.command("send")

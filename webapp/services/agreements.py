@@ -34,17 +34,13 @@ from ..models import (
     User,
 )
 from . import audit
-from .fields import Problems, Refused, check_territory
+from .fields import MAX_ID, Problems, Refused, check_territory
 
 # The member states, and "EU" for networks that are European rather than national.
 EU_COUNTRIES = frozenset({
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
     "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "EU",
 })
-
-
-# Ids are database integers; a larger number names nothing (and SQLite cannot bind it).
-MAX_ID = 2**31 - 1
 
 
 def _get(model, object_id: int | None):

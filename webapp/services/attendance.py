@@ -51,13 +51,17 @@ class Recorded:
     created: bool  # False: it was recorded before, nothing new written
 
 
+def _of_session(session_id: int | None):
+    """Attendances of the whole event (None) or of one agenda session."""
+    return (Attendance.session_id.is_(None) if session_id is None
+            else Attendance.session_id == session_id)
+
+
 def existing(registration_id: int, session_id: int | None) -> Attendance | None:
     """The attendance of a registration for the whole event (session None) or a session."""
     query = select(Attendance).where(Attendance.registration_id == registration_id).options(
         joinedload(Attendance.recorded_by))
-    query = query.where(Attendance.session_id.is_(None) if session_id is None
-                        else Attendance.session_id == session_id)
-    return db.session.scalar(query)
+    return db.session.scalar(query.where(_of_session(session_id)))
 
 
 def record(registration: Registration, session: EventSession | None, *, at: datetime,
@@ -128,8 +132,7 @@ def attendance_of(event: Event, session: EventSession | None = None) -> Attendan
         .joinedload(Organization.home_cluster))).unique().all()
     query = select(Attendance).join(Registration).where(
         Registration.event_id == event.id).options(joinedload(Attendance.recorded_by))
-    query = query.where(Attendance.session_id.is_(None) if session is None
-                        else Attendance.session_id == session.id)
+    query = query.where(_of_session(session.id if session else None))
     by_registration = {a.registration_id: a for a in db.session.scalars(query)}
     ordered = sorted(registrations, key=by_cluster_then_surname)
     return AttendanceReport(event, session,

@@ -13,6 +13,9 @@ from sqlalchemy import select
 from ..extensions import db
 from .errors import DomainError
 
+# Ids are database integers; a larger number names nothing (and SQLite cannot bind it).
+MAX_ID = 2**31 - 1
+
 # Codes Babel lists among territories that are not places an event or partner is in:
 # pseudo-locales, the unknown region, the euro zone and the United Nations. "EU" stays:
 # a fellow partnership such as EC2I is European rather than national.

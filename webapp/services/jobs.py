@@ -192,7 +192,7 @@ def failed() -> list[FailedJob]:
     except RedisError as error:
         raise QueueUnreachable(str(error)) from error
     found = [FailedJob(j.id, j.description or j.func_name, _utc(j.ended_at),
-                       _last_line(_traceback(j)), _attempts(j)) for j in jobs]
+                       last_line(_traceback(j)), _attempts(j)) for j in jobs]
     oldest = datetime.min.replace(tzinfo=UTC)
     return sorted(found, key=lambda f: f.failed_at or oldest, reverse=True)
 
@@ -208,7 +208,8 @@ def _traceback(job) -> str:
     return (result.exc_string or "") if result is not None else ""
 
 
-def _last_line(exc_info: str | None) -> str:
+def last_line(exc_info: str | None) -> str:
+    """The error's last non-blank line (the exception itself), at most 300 characters."""
     lines = [line for line in (exc_info or "").splitlines() if line.strip()]
     return lines[-1].strip()[:300] if lines else ""
 

@@ -694,14 +694,36 @@ class Report:
     generated_at: datetime
 
 
-def report(period: Period, clusters: Iterable[int] | None, *, scope_label: str,
-           own: Iterable[int] | None = None) -> Report:
-    """Everything the printable report holds: the KPI table (with `own` clusters' column
-    for a partner manager), the breakdowns within `clusters`, and the agreements."""
-    own_figures = headline(period, own) if own is not None else None
+def scope_label(clusters: Iterable[int] | None) -> str:
+    """Whose figures a page shows: the partnership's, or the clusters' short names."""
+    if clusters is None:
+        return "the whole partnership"
+    return ", ".join(db.session.scalars(select(Partner.short_name).where(
+        Partner.id.in_(list(clusters))).order_by(Partner.short_name)))
+
+
+def kpi_table(period: Period, own: Iterable[int] | None) -> Table:
+    """The headline figures of the partnership, beside `own` clusters' for a manager."""
+    return headline_table(headline(period, None),
+                          headline(period, own) if own is not None else None)
+
+
+def table(name: str, period: Period, clusters: Iterable[int] | None) -> Table:
+    """One of the dashboard's tables by its name (the KPIs, a breakdown, the agreements)
+    within `clusters`, as the exports write it."""
+    if name == "kpis":
+        return kpi_table(period, clusters)
+    if name == "agreements":
+        return signed_agreement_rows(period, clusters)
+    return breakdown(name, period, clusters)
+
+
+def report(period: Period, clusters: Iterable[int] | None) -> Report:
+    """Everything the printable report holds: the KPI table (with the clusters' own
+    column for a partner manager), the breakdowns within `clusters`, and the agreements."""
     return Report(
-        period=period, scope_label=scope_label,
-        kpis=headline_table(headline(period, None), own_figures),
+        period=period, scope_label=scope_label(clusters),
+        kpis=kpi_table(period, clusters),
         tables={name: breakdown(name, period, clusters) for name in BREAKDOWNS},
         agreements=signed_agreement_rows(period, clusters),
         generated_at=datetime.now(UTC).replace(microsecond=0),

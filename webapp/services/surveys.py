@@ -22,7 +22,8 @@ sign-in. Opening it shows the form and changes nothing; submitting it stores the
 (unique per invitation) and marks the invitation answered, audited, in one transaction.
 It expires LINK_VALID_FOR after the invitation was sent.
 
-For the KPI dashboard: `average_satisfaction(event_ids)` and `respondents_with_outcome()`.
+For the KPI dashboard: `confirmed_outcomes()` (its satisfaction figure reads the answers
+in services.kpis).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -272,7 +273,7 @@ def _queue_mail(invitation: SurveyInvitation, *, reminder: bool):
         link = notifications.absolute_url("surveys.answer", token=link_token(invitation))
         return notifications.queue(
             user, subject, "survey_invitation", event=event, invitation=invitation,
-            reminder=reminder, link=link, closes_at=invitation.sent_at + LINK_VALID_FOR,
+            reminder=reminder, link=link, closes_at=closes_at(invitation),
             recipient_zone=registration_mail.recipient_zone(user))
 
 
@@ -433,34 +434,6 @@ def responses_csv(event: Event, responses: Iterable[SurveyResponse]) -> bytes:
             response.agreements_signed, response.agreement_parties, response.outcome,
             response.comment))
     return exports.csv_bytes(RESPONSES_CSV_HEADER, rows)
-
-
-def average_satisfaction(event_ids: Iterable[int] | None = None) -> float | None:
-    """The mean satisfaction (1-5) of the first-round answers about `event_ids` (every
-    event when None); None without answers. One aggregate query, for the KPI dashboard."""
-    query = (select(func.avg(SurveyResponse.satisfaction))
-             .join(SurveyResponse.invitation).join(SurveyInvitation.registration)
-             .where(SurveyInvitation.round == SurveyRound.FIRST))
-    if event_ids is not None:
-        query = query.where(Registration.event_id.in_(list(event_ids)))
-    value = db.session.scalar(query)
-    return float(value) if value is not None else None
-
-
-def respondents_with_outcome(event_ids: Iterable[int] | None = None):
-    """The registrations whose delegate reported an outcome (a lead, or an agreement in
-    negotiation or signed) in any round: a select of Registration, for the KPI
-    dashboard's "SMEs served ... or with a confirmed outcome" (join User/Organization on
-    it to count distinct SMEs; the agreements module confirms them)."""
-    reported = (select(SurveyInvitation.registration_id)
-                .join(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id)
-                .where(or_(SurveyResponse.leads > 0,
-                           SurveyResponse.agreements_in_negotiation > 0,
-                           SurveyResponse.agreements_signed > 0)))
-    query = select(Registration).where(Registration.id.in_(reported))
-    if event_ids is not None:
-        query = query.where(Registration.event_id.in_(list(event_ids)))
-    return query
 
 
 # --------------------------------------------------------------------------- outcomes

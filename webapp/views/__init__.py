@@ -32,3 +32,16 @@ def show_refusal(form: FlaskForm, refusal: Refused) -> None:
             form[field].errors = [*form[field].errors, message]
         else:
             form.form_errors.append(message)
+
+
+def ics_download(cal, filename: str, *, cache: str = "no-cache") -> Response:
+    """An iCalendar file to save or open. Built on request and changed with the event, so
+    a client must revalidate (`cache`)."""
+    from ..services import calendar
+
+    response = Response(calendar.to_bytes(cal), mimetype="text/calendar")
+    response.mimetype_params["charset"] = "utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = cache
+    return response
+

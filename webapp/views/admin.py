@@ -676,7 +676,7 @@ def failed_jobs():
                      url_for("admin.job_retry", job_id=job.id)) for job in failed]
     rows += [_Failure("mail", _("Mail to %(address)s: %(subject)s", address=m.to_address,
                                 subject=m.subject),
-                      m.created_at, (m.last_error.splitlines() or [""])[-1][:300], m.attempts,
+                      m.created_at, jobs.last_line(m.last_error), m.attempts,
                       url_for("admin.mail_retry", message_id=m.id))
              for m in notifications.given_up()]
     return render_template("admin/jobs.html", rows=rows, unreachable=unreachable,

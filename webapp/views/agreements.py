@@ -14,9 +14,8 @@ from ..extensions import db
 from ..forms.agreements import KIND_LABELS, STATUS_LABELS, TYPE_LABELS, AgreementForm
 from ..models import Agreement, AgreementParty, Event, EventStatus, Helix, Partner
 from ..services import agreements
-from ..services.fields import Refused
+from ..services.fields import MAX_ID, Refused
 from . import show_refusal
-from .api.schemas import MAX_ID
 
 bp = Blueprint("agreements", __name__, url_prefix="/agreements")
 
@@ -119,8 +118,9 @@ def agreement_new():
 def _editable(agreement_id: int) -> Agreement:
     """Another cluster's agreement looks like an unknown one."""
     agreement = db.session.get(Agreement, agreement_id) if agreement_id <= MAX_ID else None
-    if agreement is None or not access.can(current_user, "agreement.edit", agreement):
+    if agreement is None:
         abort(404)
+    access.authorize("agreement.edit", agreement)
     return agreement
 
 

@@ -60,7 +60,7 @@ def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
-def _throttled(action: str, account: str | None) -> str | None:
+def throttled(action: str, account: str | None) -> str | None:
     """The message to show when `action` is over its limit for this address or client."""
     try:
         throttle.check(action, account=account, ip=client_ip())
@@ -69,7 +69,7 @@ def _throttled(action: str, account: str | None) -> str | None:
     return None
 
 
-def _count_attempt(action: str, account: str | None) -> None:
+def count_attempt(action: str, account: str | None) -> None:
     throttle.hit(action, account=account, ip=client_ip())
 
 
@@ -77,7 +77,7 @@ def _redirect_back(target: str | None = None):
     return redirect(target if is_safe_redirect(target) else url_for("public.index"))
 
 
-def _link_refused(message: str, *, next_step: str | None = None):
+def link_refused(message: str, *, next_step: str | None = None):
     """A one-time link that cannot be used: say why, and where to get a new one."""
     db.session.rollback()
     return render_template("auth/link_refused.html", message=message,
@@ -106,7 +106,7 @@ def login():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         email = form.email.data
-        refusal = _throttled(LOGIN, email)
+        refusal = throttled(LOGIN, email)
         if refusal:
             # Not even a right password is checked while the account or client is blocked.
             form.form_errors.append(refusal)
@@ -118,7 +118,7 @@ def login():
             login_user(user, remember=form.remember.data)
             flash(_("Welcome back, %(name)s.", name=user.name), "success")
             return _redirect_back(form.next.data)
-        _count_attempt(LOGIN, email)
+        count_attempt(LOGIN, email)
         db.session.commit()
         form.password.errors.append(_("The email or password is not right."))
     elif current_user.is_authenticated and request.method == "GET":
@@ -171,7 +171,7 @@ def signup():
     if not form.validate_on_submit():
         return _render_signup(form)
     email = form.email.data
-    refusal = _throttled(SIGNUP, email)
+    refusal = throttled(SIGNUP, email)
     if refusal:
         form.form_errors.append(refusal)
         return _render_signup(form, 429)
@@ -189,7 +189,7 @@ def signup():
         form.form_errors.append(error.message)
         return _render_signup(form)
     # Counted whether or not the address was new, like everything else here.
-    _count_attempt(SIGNUP, email)
+    count_attempt(SIGNUP, email)
     db.session.commit()
     return redirect(url_for("auth.check_inbox", reason="signup"))
 
@@ -220,7 +220,7 @@ def verify_email(token: str):
     if form.validate_on_submit():
         user, refusal = _token_step(lambda: accounts.verify_email(token))
         if refusal:
-            return _link_refused(refusal, next_step="resend")
+            return link_refused(refusal, next_step="resend")
         db.session.commit()
         flash(_("Thank you: your email address %(email)s is confirmed.", email=user.email),
               "success")
@@ -229,7 +229,7 @@ def verify_email(token: str):
         return redirect(url_for("auth.login"))
     user, refusal = _token_step(lambda: accounts.verification_account(token))
     if refusal:
-        return _link_refused(refusal, next_step="resend")
+        return link_refused(refusal, next_step="resend")
     return render_template("auth/verify_email.html", form=form, email=user.email)
 
 
@@ -238,7 +238,7 @@ def verify_email(token: str):
 def resend_verification():
     # CSRFProtect has checked the POST already; the form only carries where to go back.
     target = forms.ResendVerificationForm().next.data
-    refusal = _throttled(VERIFY, current_user.email)
+    refusal = throttled(VERIFY, current_user.email)
     if refusal:
         return render_error(429, refusal)
     try:
@@ -246,7 +246,7 @@ def resend_verification():
     except accounts.AlreadyVerified as error:
         flash(error.message, "info")
         return _redirect_back(target)
-    _count_attempt(VERIFY, current_user.email)
+    count_attempt(VERIFY, current_user.email)
     db.session.commit()
     flash(_("We sent a new confirmation link to %(email)s.", email=current_user.email), "info")
     return _redirect_back(target)
@@ -262,12 +262,12 @@ def reset_request():
     if not form.validate_on_submit():
         return render_template("auth/reset_request.html", form=form)
     email = form.email.data
-    refusal = _throttled(RESET, email)
+    refusal = throttled(RESET, email)
     if refusal:
         form.form_errors.append(refusal)
         return render_template("auth/reset_request.html", form=form), 429
     accounts.request_password_reset(email)
-    _count_attempt(RESET, email)
+    count_attempt(RESET, email)
     db.session.commit()
     return redirect(url_for("auth.check_inbox", reason="reset"))
 
@@ -277,13 +277,13 @@ def reset_request():
 def reset_password(token: str):
     _user, refusal = _token_step(lambda: accounts.reset_account(token))
     if refusal:
-        return _link_refused(refusal, next_step="reset")
+        return link_refused(refusal, next_step="reset")
     form = forms.ResetPasswordForm()
     if not form.validate_on_submit():
         return render_template("auth/reset_password.html", form=form)
     user, refusal = _token_step(lambda: accounts.reset_password(token, form.password.data))
     if refusal:
-        return _link_refused(refusal, next_step="reset")
+        return link_refused(refusal, next_step="reset")
     # Whoever reset the password may sign in again at once.
     throttle.clear(LOGIN, account=user.email)
     db.session.commit()
@@ -309,7 +309,7 @@ def _refuse_password(user, field, error: accounts.WrongPassword) -> None:
     """A wrong current password counts as a failed sign-in: a stolen session cannot be
     used to guess the password."""
     db.session.rollback()
-    _count_attempt(LOGIN, user.email)
+    count_attempt(LOGIN, user.email)
     db.session.commit()
     field.errors.append(error.message)
 
@@ -322,7 +322,7 @@ def change_password():
     form = forms.ChangePasswordForm()
     if not form.validate_on_submit():
         return render_template("auth/change_password.html", form=form)
-    refusal = _throttled(LOGIN, current_user.email)
+    refusal = throttled(LOGIN, current_user.email)
     if refusal:
         form.form_errors.append(refusal)
         return render_template("auth/change_password.html", form=form), 429
@@ -359,7 +359,7 @@ def change_email():
     if not form.validate_on_submit():
         return render_template("auth/change_email.html", form=form)
     user = current_user._get_current_object()
-    refusal = _throttled(LOGIN, user.email)
+    refusal = throttled(LOGIN, user.email)
     if refusal:
         form.form_errors.append(refusal)
         return render_template("auth/change_email.html", form=form), 429
@@ -380,7 +380,7 @@ def change_email():
 def confirm_email_change(token: str):
     found, refusal = _token_step(lambda: accounts.email_change_for(token))
     if refusal:
-        return _link_refused(refusal)
+        return link_refused(refusal)
     form = forms.LinkForm()
     if not form.validate_on_submit():
         _user, new_email = found
@@ -388,7 +388,7 @@ def confirm_email_change(token: str):
                                new_email=new_email)
     user, refusal = _token_step(lambda: accounts.confirm_email_change(token))
     if refusal:
-        return _link_refused(refusal)
+        return link_refused(refusal)
     db.session.commit()
     flash(_("Your email address is now %(email)s.", email=user.email), "success")
     if current_user.is_authenticated:

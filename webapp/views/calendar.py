@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -11,6 +11,7 @@ from .. import access
 from ..extensions import db
 from ..models import Event
 from ..services import calendar
+from . import ics_download
 
 bp = Blueprint("calendar", __name__)
 
@@ -31,13 +32,6 @@ def calendar_feed_links() -> dict[str, str]:
     return calendar.feed_urls(current_user._get_current_object())
 
 
-def _ics(cal, filename: str, *, cache: str = "no-cache") -> Response:
-    response = Response(calendar.to_bytes(cal), mimetype="text/calendar")
-    response.mimetype_params["charset"] = "utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    # Files are built on request and change when the event does; a client must revalidate.
-    response.headers["Cache-Control"] = cache
-    return response
 
 
 def _visible_event(slug: str) -> Event:
@@ -54,7 +48,7 @@ def _visible_event(slug: str) -> Event:
 @access.public
 def event_file(slug: str):
     event = _visible_event(slug)
-    return _ics(calendar.event_calendar(event), f"{event.slug}.ics")
+    return ics_download(calendar.event_calendar(event), f"{event.slug}.ics")
 
 
 @bp.get("/events/<slug>/sessions/<int:session_id>.ics")
@@ -64,7 +58,7 @@ def session_file(slug: str, session_id: int):
     session = next((s for s in event.sessions if s.id == session_id), None)
     if session is None:
         abort(404)
-    return _ics(calendar.session_calendar(session), f"{event.slug}-{session.id}.ics")
+    return ics_download(calendar.session_calendar(session), f"{event.slug}-{session.id}.ics")
 
 
 @bp.get("/calendar/<token>.ics")
@@ -76,7 +70,8 @@ def feed(token: str):
     if user is None:
         abort(404)
     # Personal: shared caches must not keep it, and no Referer may carry the token on.
-    response = _ics(calendar.feed_calendar(user), "beachhead.ics", cache="private, no-cache")
+    response = ics_download(calendar.feed_calendar(user), "beachhead.ics",
+                            cache="private, no-cache")
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex"
     return response

@@ -19,7 +19,7 @@ from .. import access
 from ..errors import render_error
 from ..extensions import db
 from ..forms.checkin import WHOLE_EVENT, CheckInForm, RecordForm
-from ..localtime import format_clock
+from ..localtime import format_clock, format_day
 from ..models import Event, EventSession, Registration, utcnow
 from ..services import attendance as attendances
 from ..services import checkin, exports
@@ -52,14 +52,12 @@ def _chosen_session(event: Event, value: str | None) -> EventSession | None:
 def already_message(result: attendances.Recorded, event: Event) -> str:
     attendance = result.attendance
     by = attendance.recorded_by.name if attendance.recorded_by else _("someone")
-    if attendance.recorded_at.astimezone(event.zone).date() != utcnow().astimezone(
-            event.zone).date():
-        local = attendance.recorded_at.astimezone(event.zone)
+    when = format_clock(attendance.recorded_at, event.timezone)
+    day = attendance.recorded_at.astimezone(event.zone).date()
+    if day != utcnow().astimezone(event.zone).date():
         return _("Already checked in on %(day)s at %(when)s by %(name)s.",
-                 day=f"{local:%d %b}", when=format_clock(attendance.recorded_at, event.timezone),
-                 name=by)
-    return _("Already checked in at %(when)s by %(name)s.",
-             when=format_clock(attendance.recorded_at, event.timezone), name=by)
+                 day=format_day(day), when=when, name=by)
+    return _("Already checked in at %(when)s by %(name)s.", when=when, name=by)
 
 
 # --------------------------------------------------------------------------- the door

@@ -11,16 +11,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import access
-from ..extensions import db
 from ..forms.kpis import PeriodForm
-from ..models import Partner
 from ..services import exports, kpis
-from ..services.fields import Refused
+from ..services.fields import MAX_ID, Refused
 from . import private_download
-from .api.schemas import MAX_ID
 
 bp = Blueprint("kpis", __name__, url_prefix="/kpis")
 
@@ -40,20 +36,14 @@ def _asked_period() -> tuple[PeriodForm, kpis.Period | None]:
         return form, None
 
 
-def _scope():
-    """(clusters for breakdowns and rows, the manager's own clusters or None, a label)."""
-    clusters = access.kpi_clusters_of(current_user)
-    if clusters is None:
-        return None, None, _("the whole partnership")
-    names = db.session.scalars(select(Partner.short_name).where(
-        Partner.id.in_(list(clusters))).order_by(Partner.short_name)).all()
-    return clusters, clusters, ", ".join(names)
+def _clusters():
+    """The viewer's scope: None for the whole partnership, else their clusters."""
+    return access.kpi_clusters_of(current_user)
 
 
 def _report(period: kpis.Period) -> kpis.Report:
     """The dashboard's (and the PDF's) content in the user's scope."""
-    clusters, own, scope_label = _scope()
-    return kpis.report(period, clusters, scope_label=scope_label, own=own)
+    return kpis.report(period, _clusters())
 
 
 def _period_args(period: kpis.Period) -> dict:
@@ -113,22 +103,13 @@ def figure_rows(figure: str):
                                rows=None, form=form, args=_period_args(period),
                                message=_("This filter is not valid: follow a figure's "
                                          "link from the dashboard.")), 400
-    clusters, _own, scope_label = _scope()
+    clusters = _clusters()
     rows = kpis.detail_rows(figure, period, filters, clusters)
     return render_template("kpis/rows.html", figure=figure, label=kpis.FIGURE_LABELS[figure],
-                           rows=rows, period=period, filters=filters, scope_label=scope_label,
+                           rows=rows, period=period, filters=filters,
+                           scope_label=kpis.scope_label(clusters),
                            narrowed=clusters is not None, args=_period_args(period), form=form,
                            message=None)
-
-
-def _table(name: str, period: kpis.Period) -> kpis.Table:
-    clusters, own, _label = _scope()
-    if name == "kpis":
-        return kpis.headline_table(kpis.headline(period, None),
-                                   kpis.headline(period, own) if own is not None else None)
-    if name == "agreements":
-        return kpis.signed_agreement_rows(period, clusters)
-    return kpis.breakdown(name, period, clusters)
 
 
 @bp.get("/tables/<name>.<fmt>", endpoint="table_export")
@@ -139,7 +120,7 @@ def table_export(name: str, fmt: str):
     form, period = _asked_period()
     if period is None:
         return _refused(form)
-    table = _table(name, period)
+    table = kpis.table(name, period, _clusters())
     stem = f"kpis-{name}-{period.start or 'start'}-{period.end or 'now'}"
     if fmt == "csv":
         return private_download(exports.csv_bytes(table.header, table.rows),

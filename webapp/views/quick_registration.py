@@ -15,7 +15,7 @@ from ..forms.quick_registration import QuickRegistrationForm
 from ..models import Event
 from ..services import quick_registration, tokens
 from ..services.errors import DomainError
-from .auth import _count_attempt, _link_refused, _throttled
+from .auth import count_attempt, link_refused, throttled
 
 bp = Blueprint("quick_registration", __name__)
 
@@ -56,7 +56,7 @@ def event_form(slug: str):
     if not form.validate_on_submit():
         return _render(event, form, 400)
     email = form.email.data
-    refusal = _throttled(REGISTER, email)
+    refusal = throttled(REGISTER, email)
     if refusal:
         form.form_errors.append(refusal)
         return _render(event, form, 429)
@@ -70,7 +70,7 @@ def event_form(slug: str):
         db.session.rollback()
         return _refused(event, error, 409)
     # Counted whether or not the address has an account, as at sign-up.
-    _count_attempt(REGISTER, email)
+    count_attempt(REGISTER, email)
     db.session.commit()
     return redirect(url_for("auth.check_inbox", reason="register"))
 
@@ -85,7 +85,7 @@ def _link_problem(token: str, error: DomainError, event: Event | None = None):
                                    registration=registration)
     if event is None or isinstance(error, tokens.TokenInvalid | tokens.TokenExpired
                                    | tokens.TokenUsed):
-        return _link_refused(error.message)
+        return link_refused(error.message)
     db.session.rollback()
     return _refused(event, error, 409)
 

@@ -64,10 +64,7 @@ def answer(token: str):
         try:
             surveys.answer(token, form.answers())
         except Refused as error:
-            db.session.rollback()
-            for field, message in error.errors.items():
-                (getattr(form, field).errors if field and hasattr(form, field)
-                 else form.form_errors).append(message)
+            show_refusal(form, error)
             return _form(invitation, form, 400)
         except surveys.AlreadyAnswered:
             # Answered meanwhile (another press of the button, another tab).
@@ -163,7 +160,6 @@ def confirm_outcome(response_id: int):
     try:
         confirmation = surveys.confirm_outcome(current_user, found, form.agreement_id.data)
     except Refused as refusal:
-        db.session.rollback()
         show_refusal(form, refusal)
         return _response_page(_visible_response(response_id), form, 400)
     db.session.commit()

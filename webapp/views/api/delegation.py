@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import request
 from flask_login import current_user
 
 from ... import access
 from ...models import utcnow
 from ...services import delegation, exports
+from .. import private_download
 from . import bp, present, schemas
 from .problems import ApiProblem
 from .registry import operation
@@ -29,12 +30,9 @@ def event_delegation(event_id: int):
     if wanted is None:
         raise ApiProblem(406, "This list is served as application/json or text/csv.")
     if wanted == CSV:
-        response = Response(delegation.delegation_csv(current_user, event),
-                            mimetype=exports.CSV_MIMETYPE)
         filename = f"delegation-{event.slug}-{utcnow().date().isoformat()}.csv"
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return private_download(delegation.delegation_csv(current_user, event),
+                                exports.CSV_MIMETYPE, filename)
     listed = delegation.delegation_for(current_user, event)
     return schemas.Delegation(event=present.event_ref(event), groups=[
         schemas.DelegationGroup(

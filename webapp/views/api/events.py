@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import Response
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -10,6 +9,7 @@ from ... import access
 from ...extensions import db
 from ...models import Event, EventStatus, utcnow
 from ...services import calendar
+from .. import ics_download
 from . import bp, present, schemas
 from .problems import ApiProblem
 from .registry import operation
@@ -61,9 +61,4 @@ def event_calendar(event_id: int):
     """The same file as the event page's "Add to calendar": the event and its agenda, in
     its own time zone."""
     event = visible_event(event_id)
-    response = Response(calendar.to_bytes(calendar.event_calendar(event)),
-                        mimetype="text/calendar")
-    response.mimetype_params["charset"] = "utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return ics_download(calendar.event_calendar(event), f"{event.slug}.ics")

@@ -23,8 +23,8 @@ from pydantic import (
 
 from ...models import EventKind, EventRole, EventStatus, PartnerKind, RegistrationStatus, Role
 from ...models import SessionKind as AgendaKind
+from ...services.fields import MAX_ID
 
-MAX_ID = 2**31 - 1
 MAX_PER_PAGE = 100
 
 # An instant, always with its offset ("2026-12-01T09:00:00+00:00").
