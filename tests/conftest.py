@@ -44,6 +44,43 @@ def _require_marked_services(request):
             pytest.fail(f"needs Redis at {url}: {error}")
 
 
+class _UnitLedger:
+    """Counts, per unit of work, the transactions that flushed changes (its aside
+    transactions apart); a unit with more than one broke the one-owner rule."""
+
+    def __init__(self) -> None:
+        self.offenders: list[str] = []
+
+    def after_flush(self, session: Session, flush_context) -> None:
+        unit = session.info.get("unit")
+        if unit is not None and not unit.ended and not unit.aside:
+            session.info["ledger_flushed"] = True
+
+    def after_transaction_end(self, session: Session, transaction) -> None:
+        if transaction.parent is not None or not session.info.pop("ledger_flushed", False):
+            return
+        unit = session.info.get("unit")
+        unit.ledger_writes = getattr(unit, "ledger_writes", 0) + 1
+        if unit.ledger_writes == 2:
+            self.offenders.append(unit.name)
+
+
+_ledger = _UnitLedger()
+sa_event.listen(Session, "after_flush", _ledger.after_flush)
+sa_event.listen(Session, "after_transaction_end", _ledger.after_transaction_end)
+
+
+@pytest.fixture(autouse=True)
+def _one_write_transaction_per_unit():
+    """Across the whole suite: every request, command and job that writes does so in one
+    transaction, committed or rolled back once."""
+    seen = len(_ledger.offenders)
+    yield
+    offenders = _ledger.offenders[seen:]
+    if offenders:
+        pytest.fail(f"units that wrote in more than one transaction: {offenders}")
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     default = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"

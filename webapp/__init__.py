@@ -49,9 +49,11 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     with app.app_context():
         _tune_engine(db.engine)
 
-    from . import auth_session, errors, filters, security
+    from . import auth_session, errors, filters, security, unit
     from .services import jobs, notifications
 
+    # First: every request's unit of work opens before, and ends after, everything else.
+    unit.init_app(app)
     auth_session.init_app(app)
     notifications.init_app(app)
     jobs.init_app(app)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .extensions import db
+from . import unit
 
 MESSAGES = {
     400: lambda: _("The request could not be understood. Please go back and try again."),
@@ -47,5 +47,5 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):
-        db.session.rollback()
+        unit.abandon()
         return render_error(500)

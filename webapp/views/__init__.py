@@ -24,9 +24,9 @@ def private_download(body: bytes | str, mimetype: str, filename: str) -> Respons
 def show_refusal(form: FlaskForm, refusal: Refused) -> None:
     """A service's refusal on its form, nothing written: each message beside its field,
     the others above the form."""
-    from ..extensions import db
+    from .. import unit
 
-    db.session.rollback()
+    unit.discard()
     for field, message in refusal.errors.items():
         if field and field in form:
             form[field].errors = [*form[field].errors, message]
