@@ -3,10 +3,18 @@
 Whatever reveals whether an address has an account (sign-up, password reset, changing
 the email to a taken address) answers the same either way; the difference only reaches
 the mailbox of the address's owner.
+
+Hashing is slow, so it never runs while the write lock is held: the caller checks a
+password (`check_sign_in`, `verify`) and hashes a new one (`new_password_hash`) in the
+unit's read step, then writes in its write step, which re-reads the account and acts only
+while its password is still the one that was checked (`Verified`). A sign-in racing a
+password reset therefore either completes first (and the reset ends its session) or is
+refused as a wrong password.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -72,15 +80,79 @@ def _burn_time(password: str) -> None:
     check_password_hash(_dummy_hash, password)
 
 
-def authenticate(email: str, password: str) -> User | None:
+@dataclass(frozen=True)
+class Verified:
+    """An account whose password was checked in the read step; the write step acts only
+    while the account's password is still `password_hash`."""
+
+    user_id: int
+    password_hash: str
+
+
+def verify(user: User, password: str) -> Verified | None:
+    """Whether `password` is the account's password (slow: run it in a read step)."""
+    if not _password_matches(user, password):
+        return None
+    return Verified(user.id, user.password_hash)
+
+
+def check_current_password(user: User, password: str) -> Verified:
+    """Before a change of password: the current one (slow: in a read step)."""
+    verified = verify(user, password)
+    if verified is None:
+        raise WrongPassword("Your current password is not right.")
+    return verified
+
+
+def check_password(user: User, password: str) -> Verified:
+    """Before a change of email address: the password (slow: in a read step)."""
+    verified = verify(user, password)
+    if verified is None:
+        raise WrongPassword("Your password is not right.")
+    return verified
+
+
+def check_sign_in(email: str, password: str) -> Verified | None:
+    """The active account with this email and password, checked but not signed in (slow:
+    run it in a read step; `sign_in` is the write)."""
     user = find_by_email(email)
     if user is None or not user.password_hash or not user.is_active:
         _burn_time(password)
         return None
-    if not _password_matches(user, password):
+    return verify(user, password)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active account with this email and password, or None; writes nothing."""
+    verified = check_sign_in(email, password)
+    return db.session.get(User, verified.user_id) if verified is not None else None
+
+
+def _locked_account(user_id: int) -> User | None:
+    """The account read afresh in the write step (PostgreSQL: its row locked until the
+    commit, so a concurrent password change waits)."""
+    return db.session.scalar(
+        select(User).where(User.id == user_id).with_for_update()
+        .execution_options(populate_existing=True))
+
+
+def still_verified(verified: Verified) -> User:
+    """The account re-read in the write step; WrongPassword when its password changed
+    (another device, a reset) or it was closed since the password was checked."""
+    user = _locked_account(verified.user_id)
+    if user is None or not user.is_active or user.password_hash != verified.password_hash:
+        raise WrongPassword("The password is not right.")
+    return user
+
+
+def sign_in(verified: Verified) -> User | None:
+    """Record the sign-in of a checked account; None (a wrong password) when a password
+    reset or change committed since the check: the old password no longer signs in."""
+    try:
+        user = still_verified(verified)
+    except WrongPassword:
         return None
     user.last_login_at = utcnow()
-    db.session.commit()
     return user
 
 
@@ -153,11 +225,21 @@ def grant(user: User, role: Role, partner: Partner | None = None) -> RoleGrant:
     return role_grant
 
 
-def set_password(user: User, password: str) -> None:
-    """A new password ends every other session of the user (their session version moves)."""
+def new_password_hash(password: str) -> str:
+    """A new password, validated and hashed (slow: run it in a read step)."""
     validate_password(password)
-    user.password_hash = hash_password(password)
+    return hash_password(password)
+
+
+def _store_password(user: User, password_hash: str) -> None:
+    """A new password ends every other session of the user (their session version moves)."""
+    user.password_hash = password_hash
     user.session_version += 1
+
+
+def set_password(user: User, password: str) -> None:
+    """Validate, hash and store a new password (the CLI, the demo, tests)."""
+    _store_password(user, new_password_hash(password))
 
 
 def create_admin(email: str, name: str, password: str) -> User:
@@ -169,7 +251,6 @@ def create_admin(email: str, name: str, password: str) -> User:
     else:
         set_password(user, password)
     grant(user, Role.ADMIN)
-    db.session.commit()
     return user
 
 
@@ -179,7 +260,7 @@ def create_admin(email: str, name: str, password: str) -> User:
 def sign_up(
     email: str,
     name: str,
-    password: str,
+    password_hash: str,
     *,
     privacy_version: str,
     timezone: str = "UTC",
@@ -187,16 +268,15 @@ def sign_up(
     join: Organization | None = None,
 ) -> User | None:
     """A new, unverified account that accepted privacy notice `privacy_version`, with
-    either a new organization (`new_organization`: its fields) or a request to `join` one.
+    either a new organization (`new_organization`: its fields) or a request to `join` one;
+    its password comes hashed (`new_password_hash`, in the read step).
 
     When the address already has an account nothing is created: its owner is told that
     someone tried, and None is returned, so the caller can answer exactly as for a new
-    account. The caller commits (the mail goes with the commit).
+    account (the password was hashed either way, so both answers take the same time). The
+    mail goes with the unit's commit.
     """
-    validate_password(password)
     timezone = validate_timezone(timezone)
-    # Hash before looking the address up, so both answers take the same time.
-    password_hash = hash_password(password)
     existing = find_by_email(email)
     if existing is not None:
         notifications.queue(existing, _("Someone tried to sign up with your address"),
@@ -228,16 +308,17 @@ def _queue_verification(user: User) -> None:
 
 
 def resend_verification(user: User) -> None:
-    """A fresh link for an unverified account (the caller throttles and commits)."""
+    """A fresh link for an unverified account (the caller throttles)."""
     if user.is_verified:
         raise AlreadyVerified("Your email address is already confirmed.")
     _queue_verification(user)
 
 
-def _account_for(payload: Any) -> User | None:
+def _account_for(payload: Any, *, lock: bool = False) -> User | None:
+    """The active account a link is for; `lock` in the write step of the link's use."""
     if not isinstance(payload, dict) or not isinstance(payload.get("user"), int):
         return None
-    user = db.session.get(User, payload["user"])
+    user = _locked_account(payload["user"]) if lock else db.session.get(User, payload["user"])
     return user if user is not None and user.is_active else None
 
 
@@ -256,7 +337,7 @@ def verification_account(token: str) -> User:
 
 
 def verify_email(token: str) -> User:
-    """Use a verification link: the account's address is confirmed. The caller commits."""
+    """Use a verification link: the account's address is confirmed."""
     user = _check_verification(
         tokens.consume(VERIFY_EMAIL, token, current_app.config["VERIFY_EMAIL_MAX_AGE"]))
     if user.email_verified_at is None:
@@ -269,8 +350,7 @@ def verify_email(token: str) -> User:
 
 
 def request_password_reset(email: str) -> None:
-    """Mail a reset link if an active account has `email`; say nothing either way. The
-    caller commits."""
+    """Mail a reset link if an active account has `email`; say nothing either way."""
     user = find_by_email(email)
     if user is None or not user.is_active:
         return
@@ -280,8 +360,8 @@ def request_password_reset(email: str) -> None:
     notifications.queue(user, _("Reset your password"), "auth_reset", token=token)
 
 
-def _check_reset(payload: Any) -> User:
-    user = _account_for(payload)
+def _check_reset(payload: Any, *, lock: bool = False) -> User:
+    user = _account_for(payload, lock=lock)
     if user is None or payload.get("version") != user.session_version:
         raise tokens.TokenInvalid(
             "This link is no longer valid: the password has changed since it was sent.")
@@ -294,13 +374,13 @@ def reset_account(token: str) -> User:
         tokens.read(RESET_PASSWORD, token, current_app.config["RESET_PASSWORD_MAX_AGE"]))
 
 
-def reset_password(token: str, password: str) -> User:
-    """Use a reset link to set a new password; every session of the account ends. The
-    caller commits."""
-    validate_password(password)  # a refused password leaves the link usable
+def reset_password(token: str, password_hash: str) -> User:
+    """Use a reset link to set a new password (hashed by `new_password_hash`, in the read
+    step); every session of the account ends, one that signed in meanwhile too."""
     user = _check_reset(
-        tokens.consume(RESET_PASSWORD, token, current_app.config["RESET_PASSWORD_MAX_AGE"]))
-    set_password(user, password)
+        tokens.consume(RESET_PASSWORD, token, current_app.config["RESET_PASSWORD_MAX_AGE"]),
+        lock=True)
+    _store_password(user, password_hash)
     audit.record(user, "user.password_reset", user)
     return user
 
@@ -309,34 +389,42 @@ class PasswordAlreadySet(DomainError):
     pass
 
 
-def set_first_password(user: User, password: str) -> None:
-    """The first password of an account made without one (a quick registration); the
-    signed-in session proves the account, as the emailed link did. The caller commits and
-    signs the current session in again."""
-    if user.password_hash:
+def set_first_password(user_id: int, password_hash: str) -> User:
+    """The first password of an account made without one (a quick registration), hashed
+    in the read step; the signed-in session proves the account, as the emailed link did.
+    The caller signs the current session in again."""
+    user = _locked_account(user_id)
+    if user is None or user.password_hash:
         raise PasswordAlreadySet("Your account has a password already: change it instead.")
-    set_password(user, password)
+    _store_password(user, password_hash)
     audit.record(user, "user.password_set", user)
+    return user
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """The signed-in user's new password; their other sessions end. The caller commits
-    and signs the current session in again."""
-    if not _password_matches(user, current):
-        raise WrongPassword("Your current password is not right.")
-    set_password(user, new)
+def change_password(verified: Verified, password_hash: str) -> User:
+    """The signed-in user's new password (checked and hashed in the read step); their
+    other sessions end. A password changed since the check refuses it as wrong. The caller
+    signs the current session in again."""
+    try:
+        user = still_verified(verified)
+    except WrongPassword:
+        raise WrongPassword("Your current password is not right.") from None
+    _store_password(user, password_hash)
     audit.record(user, "user.password_changed", user)
+    return user
 
 
 # --------------------------------------------------------------------------- email address
 
 
-def request_email_change(user: User, password: str, new_email: str) -> None:
+def request_email_change(verified: Verified, new_email: str) -> None:
     """Mail a confirmation link to `new_email`; the address changes only when it is used.
-    A taken address gets a notice instead, and the caller answers the same. The caller
-    commits."""
-    if not _password_matches(user, password):
-        raise WrongPassword("Your password is not right.")
+    The password was checked in the read step (`verify`). A taken address gets a notice
+    instead, and the caller answers the same."""
+    try:
+        user = still_verified(verified)
+    except WrongPassword:
+        raise WrongPassword("Your password is not right.") from None
     new_email = normalize_email(new_email)
     if new_email == user.email:
         raise SameEmail("This is already your address.")
@@ -351,8 +439,8 @@ def request_email_change(user: User, password: str, new_email: str) -> None:
     message.user = user  # written for this account, so export and erasure find it
 
 
-def _check_email_change(payload: Any) -> tuple[User, str]:
-    user = _account_for(payload)
+def _check_email_change(payload: Any, *, lock: bool = False) -> tuple[User, str]:
+    user = _account_for(payload, lock=lock)
     if user is None or payload.get("version") != user.session_version:
         raise tokens.TokenInvalid(
             "This link is no longer valid: the password has changed since it was sent.")
@@ -370,9 +458,10 @@ def email_change_for(token: str) -> tuple[User, str]:
 
 def confirm_email_change(token: str) -> User:
     """Use a confirmation link: the account takes the new (thereby verified) address and
-    the old one is told. The caller commits."""
+    the old one is told."""
     user, new_email = _check_email_change(
-        tokens.consume(CHANGE_EMAIL, token, current_app.config["VERIFY_EMAIL_MAX_AGE"]))
+        tokens.consume(CHANGE_EMAIL, token, current_app.config["VERIFY_EMAIL_MAX_AGE"]),
+        lock=True)
     old_email = user.email
     user.email = new_email
     user.email_verified_at = utcnow()

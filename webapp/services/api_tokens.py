@@ -51,7 +51,7 @@ class NewToken:
 
 def create(user: User, name: str, *, read_only: bool, expires_on: date | None = None,
            now: datetime | None = None) -> NewToken:
-    """A new token of `user`; audited; the caller commits."""
+    """A new token of `user`; audited."""
     now = now or utcnow()
     name = name.strip()
     if not name:
@@ -84,8 +84,7 @@ def usable_of(user: User, now: datetime | None = None) -> list[ApiToken]:
 
 
 def revoke(user: User, token_id: int, *, now: datetime | None = None) -> ApiToken:
-    """Revoke one of `user`'s own tokens (another user's id is unknown); the caller
-    commits."""
+    """Revoke one of `user`'s own tokens (another user's id is unknown)."""
     token = db.session.scalar(
         select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
     if token is None:
@@ -99,7 +98,7 @@ def revoke(user: User, token_id: int, *, now: datetime | None = None) -> ApiToke
 
 def authenticate(secret: str, *, now: datetime | None = None) -> ApiToken:
     """The usable token behind `secret`, with its active owner; raises TokenNotAccepted.
-    Records the use (the caller commits)."""
+    Records the use (the API counts it with the request, in `unit.aside("rate_limit")`)."""
     now = now or utcnow()
     if not secret.startswith(PREFIX) or len(secret) > 100:
         raise TokenNotAccepted("The token is not a Beachhead API token.")
@@ -125,7 +124,8 @@ def _window_start(now: datetime) -> datetime:
 
 def count_request(token: ApiToken, *, now: datetime | None = None) -> tuple[int, int]:
     """Count one request of `token`; returns (requests in this window, seconds until the
-    window ends). In the caller's transaction when counted in the database."""
+    window ends). Counted in the database, it must stand whatever the request does next:
+    the caller runs it in `unit.aside("rate_limit")`."""
     now = now or utcnow()
     start = _window_start(now)
     retry_after = max(1, int((start + WINDOW - now).total_seconds() + 0.999))

@@ -89,7 +89,7 @@ def _max_age() -> int:
 def request(event: Event, *, name: str, email: str, organization: str, country: str,
             timezone: str, privacy_version: str) -> None:
     """Mail the link that confirms a quick registration, or, when `email` has an account,
-    an invitation to sign in and register. The caller commits (the mail goes with it)."""
+    an invitation to sign in and register. The mail goes with the unit's commit."""
     problem = refusal(event)
     if problem is not None:
         raise problem
@@ -150,7 +150,7 @@ def confirmed_registration(token: str) -> Registration | None:
 
 def confirm(token: str) -> Registration:
     """Use a confirmation link: the light account, its organization and the approved
-    registration, in one transaction the registration service commits."""
+    registration, in the unit's write step, under the event's lock."""
     wanted = pending(token)
     check(wanted)
     event_id = wanted.event.id

@@ -5,9 +5,12 @@ Each attempt that counts (a failed sign-in, a sign-up, a reset request, ...) is 
 has it, so the answer never tells) and the client's IP address. Rows live in the database,
 not in a worker's memory, so every gunicorn worker counts the same attempts.
 
-`check` before doing anything, `hit` after a counted attempt, `clear` an account after a
-successful sign-in. Check and hit are not one atomic step: under concurrent requests a
-few attempts past the limit can slip through, which is fine for slowing guessing down.
+`check` before doing anything (a read), `hit` for a counted attempt, `clear` an account
+after a successful sign-in (in the sign-in's own write). A hit must stand even when the
+request writes nothing or rolls back (a wrong password answers with the form again), so
+the caller counts it in a transaction of its own, `unit.aside("throttle")`, before the
+unit writes. Check and hit are not one atomic step: under concurrent requests a few
+attempts past the limit can slip through, which is fine for slowing guessing down.
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ def check(action: str, *, account: str | None = None, ip: str | None = None) -> 
 
 
 def hit(action: str, *, account: str | None = None, ip: str | None = None) -> None:
-    """Count one attempt in the caller's transaction (the caller commits)."""
+    """Count one attempt (the caller runs it in `unit.aside("throttle")`)."""
     now = utcnow()
     db.session.add_all(ThrottleHit(key=key, created_at=now)
                        for key in keys(action, account=account, ip=ip))

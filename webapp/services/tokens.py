@@ -68,8 +68,8 @@ def read(purpose: str, token: str, max_age: int) -> Any:
 
 
 def consume(purpose: str, token: str, max_age: int) -> Any:
-    """Read the token and mark it used, in the caller's transaction (the caller commits
-    together with whatever the token allows, so a failure leaves the link usable)."""
+    """Read the token and mark it used, in the unit's write step (it commits together
+    with whatever the token allows, so a failure leaves the link usable)."""
     payload = read(purpose, token, max_age)
     db.session.add(UsedToken(digest=_digest(token), purpose=purpose))
     db.session.flush()  # a concurrent second use fails here on the primary key

@@ -21,12 +21,20 @@ from flask_login import current_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import access
+from .. import access, unit
 from ..extensions import db
 from ..forms.account import ApiTokenForm, DeleteAccountForm, ProfileForm, WithdrawForm
 from ..forms.apply import AnswersForm, answers_form
 from ..models import AlertFrequency, AuditEntry, Event, Registration, RegistrationStatus, utcnow
-from ..services import api_tokens, applications, audit, messages, privacy, registration_mail
+from ..services import (
+    accounts,
+    api_tokens,
+    applications,
+    audit,
+    messages,
+    privacy,
+    registration_mail,
+)
 from ..services.errors import AnswersRefused, DomainError
 from . import private_download
 
@@ -112,7 +120,7 @@ def edit_answers(registration_id: int):
                 form.form_errors.append(refusal.message)
         except DomainError as refusal:
             # Decided while the member was typing.
-            db.session.rollback()
+            unit.discard()
             flash(refusal.message, "warning")
             return redirect(url_for("account.registration", registration_id=reg.id))
         else:
@@ -137,7 +145,7 @@ def withdraw(registration_id: int):
         applications.withdraw(current_user._get_current_object(), reg,
                               reason=form.reason.data or "")
     except DomainError as error:
-        db.session.rollback()
+        unit.discard()
         flash(error.message, "danger")
     else:
         flash(_("Your application has been withdrawn. "
@@ -181,7 +189,6 @@ def profile():
         if changes:
             audit.record(current_user, "account.updated", current_user._get_current_object(),
                          changes=changes)
-            db.session.commit()
             flash(_("Your profile has been saved."), "success")
         else:
             flash(_("Nothing changed."), "info")
@@ -203,10 +210,9 @@ def create_api_token():
             current_user._get_current_object(), token_form.name.data,
             read_only=token_form.read_only, expires_on=token_form.expires_on.data)
     except DomainError as refusal:
-        db.session.rollback()
+        unit.discard()
         token_form.name.errors = [*token_form.name.errors, refusal.message]
         return _profile_page(form, token_form=token_form, status=400)
-    db.session.commit()
     return _profile_page(form, new_secret=created.secret, status=201)
 
 
@@ -217,7 +223,6 @@ def revoke_api_token(token_id: int):
         api_tokens.revoke(current_user._get_current_object(), token_id)
     except DomainError:
         abort(404)  # another user's token looks like an unknown one
-    db.session.commit()
     flash(_("The token is revoked: it no longer works."), "success")
     return redirect(url_for("account.profile") + "#api-tokens")
 
@@ -231,17 +236,30 @@ def export_data():
                             "application/json", filename)
 
 
+def _still_verified(verified: accounts.Verified):
+    """The account re-read in the write step, or None if its password changed meanwhile
+    (then the password typed is a wrong one)."""
+    try:
+        return accounts.still_verified(verified)
+    except accounts.WrongPassword:
+        return None
+
+
 @bp.route("/delete", methods=["GET", "POST"])
 @access.login_required
 def delete():
     form = DeleteAccountForm()
     if form.validate_on_submit():
-        if not privacy.verify_password(current_user, form.password.data):
+        with unit.reading():  # the password is checked without the write lock
+            verified = accounts.verify(current_user, form.password.data)
+        user = _still_verified(verified) if verified is not None else None
+        if user is None:
             form.password.errors.append(_("The password is not right."))
         else:
             try:
-                privacy.erase(current_user._get_current_object())
+                privacy.erase(user)
             except DomainError as error:
+                unit.discard()
                 flash(error.message, "danger")
             else:
                 logout_user()

@@ -4,7 +4,12 @@ changing the password, changing the email address.
 Nothing here may tell a visitor whether an address has an account: sign-up, reset and
 the throttling messages answer the same either way (the accounts service mails the owner
 instead). Failed sign-ins, sign-ups and reset requests are throttled per address typed
-and per client IP (services.throttle).
+and per client IP (services.throttle); a counted attempt stands whatever the request does
+next (`unit.aside`).
+
+Passwords are checked and hashed in the unit's read step (`unit.reading()`), never while
+the write lock is held; the write step that follows re-reads the account and acts only
+while its password is still the one checked (services.accounts.Verified).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import access
+from .. import access, unit
 from ..errors import render_error
 from ..extensions import db
 from ..filters import country_name
@@ -70,7 +75,10 @@ def throttled(action: str, account: str | None) -> str | None:
 
 
 def count_attempt(action: str, account: str | None) -> None:
-    throttle.hit(action, account=account, ip=client_ip())
+    """Count an attempt in a transaction of its own: it stands whatever the unit does
+    next. Before the unit writes (unit.aside)."""
+    with unit.aside("throttle"):
+        throttle.hit(action, account=account, ip=client_ip())
 
 
 def _redirect_back(target: str | None = None):
@@ -78,8 +86,9 @@ def _redirect_back(target: str | None = None):
 
 
 def link_refused(message: str, *, next_step: str | None = None):
-    """A one-time link that cannot be used: say why, and where to get a new one."""
-    db.session.rollback()
+    """A one-time link that cannot be used: say why, and where to get a new one. Whatever
+    its use wrote is discarded before the page is rendered (the 400 ends the unit)."""
+    unit.discard()
     return render_template("auth/link_refused.html", message=message,
                            next_step=next_step), 400
 
@@ -106,20 +115,21 @@ def login():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         email = form.email.data
-        refusal = throttled(LOGIN, email)
-        if refusal:
+        with unit.reading():
+            refusal = throttled(LOGIN, email)
             # Not even a right password is checked while the account or client is blocked.
+            verified = None if refusal else accounts.check_sign_in(email, form.password.data)
+        if refusal:
             form.form_errors.append(refusal)
             return render_template("auth/login.html", form=form), 429
-        user = accounts.authenticate(email, form.password.data)
+        # The write step: refused like a wrong password if a reset changed it meanwhile.
+        user = accounts.sign_in(verified) if verified is not None else None
         if user is not None:
             throttle.clear(LOGIN, account=email)
-            db.session.commit()
             login_user(user, remember=form.remember.data)
             flash(_("Welcome back, %(name)s.", name=user.name), "success")
             return _redirect_back(form.next.data)
         count_attempt(LOGIN, email)
-        db.session.commit()
         form.password.errors.append(_("The email or password is not right."))
     elif current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("public.index"))
@@ -167,30 +177,34 @@ def _render_signup(form: forms.SignupForm, status: int = 200):
 def signup():
     if current_user.is_authenticated:
         return redirect(url_for("public.index"))
-    form = _signup_form()
-    if not form.validate_on_submit():
+    with unit.reading():
+        form = _signup_form()
+        valid = form.validate_on_submit()
+        email = form.email.data
+        refusal = throttled(SIGNUP, email) if valid else None
+        # Hashed whether or not the address is new, so both answers take the same time.
+        password_hash = (accounts.new_password_hash(form.password.data)
+                         if valid and not refusal else None)
+    if not valid:
         return _render_signup(form)
-    email = form.email.data
-    refusal = throttled(SIGNUP, email)
     if refusal:
         form.form_errors.append(refusal)
         return _render_signup(form, 429)
+    # Counted whether or not the address was new, like everything else here.
+    count_attempt(SIGNUP, email)
     join = db.session.get(Organization, int(form.join_organization.data)) if form.joins else None
     try:
         accounts.sign_up(
-            email, form.name.data, form.password.data,
+            email, form.name.data, password_hash,
             privacy_version=current_app.config["PRIVACY_VERSION"],
             timezone=form.timezone.data,
             new_organization=None if form.joins else form.new_organization_fields(),
             join=join,
         )
     except DomainError as error:
-        db.session.rollback()
+        unit.discard()
         form.form_errors.append(error.message)
         return _render_signup(form)
-    # Counted whether or not the address was new, like everything else here.
-    count_attempt(SIGNUP, email)
-    db.session.commit()
     return redirect(url_for("auth.check_inbox", reason="signup"))
 
 
@@ -221,7 +235,6 @@ def verify_email(token: str):
         user, refusal = _token_step(lambda: accounts.verify_email(token))
         if refusal:
             return link_refused(refusal, next_step="resend")
-        db.session.commit()
         flash(_("Thank you: your email address %(email)s is confirmed.", email=user.email),
               "success")
         if current_user.is_authenticated:
@@ -238,16 +251,16 @@ def verify_email(token: str):
 def resend_verification():
     # CSRFProtect has checked the POST already; the form only carries where to go back.
     target = forms.ResendVerificationForm().next.data
-    refusal = throttled(VERIFY, current_user.email)
+    email = current_user.email
+    refusal = throttled(VERIFY, email)
     if refusal:
         return render_error(429, refusal)
+    count_attempt(VERIFY, email)  # before the unit writes the mail
     try:
         accounts.resend_verification(current_user)
     except accounts.AlreadyVerified as error:
         flash(error.message, "info")
         return _redirect_back(target)
-    count_attempt(VERIFY, current_user.email)
-    db.session.commit()
     flash(_("We sent a new confirmation link to %(email)s.", email=current_user.email), "info")
     return _redirect_back(target)
 
@@ -266,27 +279,30 @@ def reset_request():
     if refusal:
         form.form_errors.append(refusal)
         return render_template("auth/reset_request.html", form=form), 429
+    count_attempt(RESET, email)  # before the unit writes the mail
     accounts.request_password_reset(email)
-    count_attempt(RESET, email)
-    db.session.commit()
     return redirect(url_for("auth.check_inbox", reason="reset"))
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @access.public
 def reset_password(token: str):
-    _user, refusal = _token_step(lambda: accounts.reset_account(token))
+    with unit.reading():
+        _user, refusal = _token_step(lambda: accounts.reset_account(token))
+        form = forms.ResetPasswordForm()
+        ready = refusal is None and form.validate_on_submit()
+        password_hash = accounts.new_password_hash(form.password.data) if ready else None
     if refusal:
         return link_refused(refusal, next_step="reset")
-    form = forms.ResetPasswordForm()
-    if not form.validate_on_submit():
+    if not ready:
         return render_template("auth/reset_password.html", form=form)
-    user, refusal = _token_step(lambda: accounts.reset_password(token, form.password.data))
+    # The write step reads the link and the account again: used or outdated meanwhile, it
+    # is refused; a sign-in that completed meanwhile is signed out by the new version.
+    user, refusal = _token_step(lambda: accounts.reset_password(token, password_hash))
     if refusal:
         return link_refused(refusal, next_step="reset")
     # Whoever reset the password may sign in again at once.
     throttle.clear(LOGIN, account=user.email)
-    db.session.commit()
     # The new session version ends every other session; this device is signed in anew.
     login_user(user)
     flash(_("Your password has been changed, and you are signed in. "
@@ -305,12 +321,18 @@ def _sign_in_again(user) -> None:
     login_user(user, remember=remembered)
 
 
-def _refuse_password(user, field, error: accounts.WrongPassword) -> None:
+def _password_step(check):
+    """Run `check()` (a password check, in the read step): what it verified, or why not."""
+    try:
+        return check(), None
+    except accounts.WrongPassword as error:
+        return None, error
+
+
+def _refuse_password(email: str, field, error: accounts.WrongPassword) -> None:
     """A wrong current password counts as a failed sign-in: a stolen session cannot be
-    used to guess the password."""
-    db.session.rollback()
-    count_attempt(LOGIN, user.email)
-    db.session.commit()
+    used to guess the password. Nothing was written, so the count goes first."""
+    count_attempt(LOGIN, email)
     field.errors.append(error.message)
 
 
@@ -322,17 +344,21 @@ def change_password():
     form = forms.ChangePasswordForm()
     if not form.validate_on_submit():
         return render_template("auth/change_password.html", form=form)
-    refusal = throttled(LOGIN, current_user.email)
+    user = current_user._get_current_object()
+    email = user.email
+    with unit.reading():
+        refusal = throttled(LOGIN, email)
+        verified, wrong = (None, None) if refusal else _password_step(
+            lambda: accounts.check_current_password(user, form.current_password.data))
+        password_hash = accounts.new_password_hash(form.password.data) if verified else None
     if refusal:
         form.form_errors.append(refusal)
         return render_template("auth/change_password.html", form=form), 429
-    user = current_user._get_current_object()
-    try:
-        accounts.change_password(user, form.current_password.data, form.password.data)
-    except accounts.WrongPassword as error:
-        _refuse_password(user, form.current_password, error)
+    if verified is not None:
+        user, wrong = _password_step(lambda: accounts.change_password(verified, password_hash))
+    if wrong is not None:
+        _refuse_password(email, form.current_password, wrong)
         return render_template("auth/change_password.html", form=form)
-    db.session.commit()
     _sign_in_again(user)
     flash(_("Your password has been changed. Other devices signed in to your account "
             "have been signed out."), "success")
@@ -344,9 +370,16 @@ def _set_first_password():
     form = forms.SetPasswordForm()
     if not form.validate_on_submit():
         return render_template("auth/change_password.html", form=form, first=True)
-    user = current_user._get_current_object()
-    accounts.set_first_password(user, form.password.data)
-    db.session.commit()
+    user_id = current_user.id
+    with unit.reading():
+        password_hash = accounts.new_password_hash(form.password.data)
+    try:
+        user = accounts.set_first_password(user_id, password_hash)
+    except accounts.PasswordAlreadySet as error:
+        # Set from another tab meanwhile.
+        unit.discard()
+        flash(error.message, "info")
+        return redirect(url_for("auth.change_password"))
     _sign_in_again(user)
     flash(_("Your password is set: from now on you can also sign in with it."), "success")
     return redirect(url_for("auth.change_password"))
@@ -359,19 +392,25 @@ def change_email():
     if not form.validate_on_submit():
         return render_template("auth/change_email.html", form=form)
     user = current_user._get_current_object()
-    refusal = throttled(LOGIN, user.email)
+    email = user.email
+    with unit.reading():
+        refusal = throttled(LOGIN, email)
+        verified, wrong = (None, None) if refusal else _password_step(
+            lambda: accounts.check_password(user, form.password.data))
     if refusal:
         form.form_errors.append(refusal)
         return render_template("auth/change_email.html", form=form), 429
-    try:
-        accounts.request_email_change(user, form.password.data, form.email.data)
-    except accounts.WrongPassword as error:
-        _refuse_password(user, form.password, error)
+    if verified is not None:
+        try:
+            accounts.request_email_change(verified, form.email.data)
+        except accounts.WrongPassword as error:
+            wrong = error
+        except accounts.SameEmail as error:
+            form.email.errors.append(error.message)
+            return render_template("auth/change_email.html", form=form)
+    if wrong is not None:
+        _refuse_password(email, form.password, wrong)
         return render_template("auth/change_email.html", form=form)
-    except accounts.SameEmail as error:
-        form.email.errors.append(error.message)
-        return render_template("auth/change_email.html", form=form)
-    db.session.commit()
     return redirect(url_for("auth.check_inbox", reason="email"))
 
 
@@ -389,7 +428,6 @@ def confirm_email_change(token: str):
     user, refusal = _token_step(lambda: accounts.confirm_email_change(token))
     if refusal:
         return link_refused(refusal)
-    db.session.commit()
     flash(_("Your email address is now %(email)s.", email=user.email), "success")
     if current_user.is_authenticated:
         return redirect(url_for("public.index"))

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy.exc import IntegrityError
 
-from .. import access
+from .. import access, unit
 from ..extensions import db
 from ..forms.auth import LinkForm
 from ..forms.quick_registration import QuickRegistrationForm
@@ -60,6 +60,9 @@ def event_form(slug: str):
     if refusal:
         form.form_errors.append(refusal)
         return _render(event, form, 429)
+    # Counted whether or not the address has an account, as at sign-up; before the unit
+    # writes the mail.
+    count_attempt(REGISTER, email)
     try:
         quick_registration.request(
             event, name=form.name.data, email=email, organization=form.organization.data,
@@ -67,18 +70,16 @@ def event_form(slug: str):
             privacy_version=current_app.config["PRIVACY_VERSION"],
         )
     except DomainError as error:
-        db.session.rollback()
+        unit.discard()
         return _refused(event, error, 409)
-    # Counted whether or not the address has an account, as at sign-up.
-    count_attempt(REGISTER, email)
-    db.session.commit()
     return redirect(url_for("auth.check_inbox", reason="register"))
 
 
 def _link_problem(token: str, error: DomainError, event: Event | None = None):
     """The page for a confirmation link that cannot be used (now)."""
     if isinstance(error, tokens.TokenUsed):
-        db.session.rollback()
+        # What this press wrote goes; the registration the earlier one made is shown.
+        unit.discard()
         registration = quick_registration.confirmed_registration(token)
         if registration is not None:
             return render_template("quick_registration/confirmed.html",
@@ -86,7 +87,7 @@ def _link_problem(token: str, error: DomainError, event: Event | None = None):
     if event is None or isinstance(error, tokens.TokenInvalid | tokens.TokenExpired
                                    | tokens.TokenUsed):
         return link_refused(error.message)
-    db.session.rollback()
+    unit.discard()
     return _refused(event, error, 409)
 
 
@@ -108,7 +109,6 @@ def confirm(token: str):
         registration = quick_registration.confirm(token)
     except IntegrityError:
         # Another press of the button used the link a moment before this one.
-        db.session.rollback()
         return _link_problem(token, tokens.TokenUsed("This link has already been used."))
     except DomainError as error:
         return _link_problem(token, error, wanted.event)

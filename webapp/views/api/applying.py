@@ -36,18 +36,15 @@ def apply(event_id: int, body: schemas.ApplicationIn):
                                   profile_consent=body.profile_consent,
                                   contact_consent=body.contact_consent)
     except applications.ConsentNeeded as refusal:
-        db.session.rollback()
         raise ApiProblem(422, refusal.message, errors=[
             {"pointer": "/profile_consent", "detail": refusal.message}]) from None
     except AnswersRefused as refusal:
-        db.session.rollback()
         where = {a.question_id: n for n, a in enumerate(body.answers)}
         raise ApiProblem(422, refusal.message, errors=[
             {"pointer": f"/answers/{where[qid]}/value" if qid in where else "/answers",
              "detail": f"question {qid}: {why}"} for qid, why in refusal.problems.items()
         ] or [{"pointer": "/answers", "detail": refusal.message}]) from None
     except DomainError as refusal:
-        db.session.rollback()
         raise ApiProblem(409, refusal.message) from None
     return present.own_registration(reg)
 
@@ -68,6 +65,5 @@ def withdraw(registration_id: int, body: schemas.WithdrawalIn):
     try:
         reg = applications.withdraw(me, reg, reason=body.reason)
     except DomainError as refusal:
-        db.session.rollback()
         raise ApiProblem(409, refusal.message) from None
     return present.own_registration(reg)

@@ -59,7 +59,6 @@ def check_in(event_id: int, body: schemas.CheckinIn):
     except BadgeRefused as refusal:
         raise ApiProblem(422, refusal.message, errors=[
             {"pointer": "/token", "detail": refusal.message}]) from None
-    db.session.commit()
     attendance = result.attendance
     person = attendance.registration.user
     out = schemas.Checkin(

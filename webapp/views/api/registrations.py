@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager
 
-from ... import access
+from ... import access, unit
 from ...extensions import db
 from ...models import Event, Registration, RegistrationStatus
 from ...services import desk, registrations
@@ -86,12 +86,11 @@ def decide(registration_id: int, body: schemas.DecisionIn):
         registrations.decide(reg.id, body.decision.value, actor=me, reason=body.reason,
                              expected_status=body.expected_status)
     except StaleDecision as stale:
-        db.session.rollback()
         raise ApiProblem(409, stale.message, kind="stale-decision",
                          current_status=stale.status, decided_by=stale.by,
                          decided_at=stale.at.isoformat() if stale.at else None) from None
     except DomainError as refusal:
-        db.session.rollback()
+        unit.discard()  # the status it has now, as committed
         now = db.session.get(Registration, registration_id, populate_existing=True)
         raise ApiProblem(409, refusal.message, kind="decision-refused",
                          current_status=RegistrationStatus(now.status).value,

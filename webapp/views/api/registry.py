@@ -24,10 +24,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 from pydantic import BaseModel, ValidationError
 
-from ...extensions import db, login_manager
+from ... import unit
+from ...extensions import login_manager
 from ...services import api_tokens
 from ...services.api_tokens import TokenNotAccepted
-from ...services.locking import begin_write
 from . import schemas
 from .problems import ApiProblem, field_errors
 
@@ -118,7 +118,7 @@ def operation(
             try:
                 result = _run(op, view, kwargs)
             except ApiProblem as problem:
-                db.session.rollback()
+                # A problem is a status >= 400: the request's unit rolls back.
                 return _checked(op, problem.response())
             return result
 
@@ -168,19 +168,17 @@ def _authenticate(*, write: bool) -> None:
     if scheme.lower() != "bearer" or not secret.strip():
         raise ApiProblem(401, "Send your API token as `Authorization: Bearer <token>`; "
                               "make one on your profile page.")
-    # The look-up, the use and the count are one write (SQLite: BEGIN IMMEDIATE, so
-    # concurrent requests queue rather than fail to upgrade a read transaction).
-    begin_write()
+    # The look-up, the use and the count are one short write of their own, before the
+    # request's unit writes anything: they stand whatever the request does next (a
+    # refused call counts too), and a GET holds no write lock beyond them.
     try:
-        token = api_tokens.authenticate(secret.strip())
+        with unit.aside("rate_limit"):
+            token = api_tokens.authenticate(secret.strip())
+            count, retry_after = api_tokens.count_request(token)
     except TokenNotAccepted as refusal:
-        db.session.rollback()
         # RFC 6750: a token was sent, and it is not one we accept.
         raise ApiProblem(401, refusal.message, headers={
             "WWW-Authenticate": 'Bearer realm="beachhead", error="invalid_token"'}) from None
-    count, retry_after = api_tokens.count_request(token)
-    # The count and the last use stand whatever the request does next.
-    db.session.commit()
     limit = api_tokens.rate_limit()
     if count > limit:
         raise ApiProblem(429, f"This token made more than {limit} requests this minute; try "
