@@ -320,6 +320,124 @@ def test_a_reset_link_dies_when_the_password_changes_another_way(
     assert "the password has changed" in response.get_data(as_text=True)
 
 
+# A sign-in and a reset of the same account at the same moment, through real connections:
+# one of them wins whole. The sign-in checks the password in its read step and writes in
+# its write step; a reset that commits in between must not leave it signed in with the
+# old password.
+
+RACER = "racing.anna@example.org"
+
+
+def _racers(open_app, backend: str):
+    """Anna (committed), a reset link of hers, and two browsers: one signing in, one
+    resetting, each with the CSRF token of its form."""
+    from tests.conftest import IsolatedClient
+    from tests.factories import Factory
+    from webapp.extensions import db as _db
+    from webapp.services import tokens
+
+    app = open_app(backend)
+    app.test_client_class = IsolatedClient
+    anna = Factory().user(email=RACER)
+    _db.session.commit()
+    path = "/reset/" + tokens.make(accounts.RESET_PASSWORD,
+                                   {"user": anna.id, "version": anna.session_version})
+    signing_in, resetting = app.test_client(), app.test_client()
+    sign_in = {"email": RACER, "password": PASSWORD, "csrf_token": csrf_token(signing_in)}
+    reset = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
+             "csrf_token": csrf_token(resetting, path)}
+    return app, anna.id, (signing_in, sign_in), (resetting, path, reset)
+
+
+def _reset_between_check_and_write(open_app, backend: str, monkeypatch):
+    """The sign-in has checked the old password when the reset commits; then it writes."""
+    import threading
+
+    from tests.live import in_threads
+
+    app, user_id, (signing_in, sign_in), (resetting, path, reset) = _racers(open_app, backend)
+    checked, reset_done = threading.Event(), threading.Event()
+    check_sign_in = accounts.check_sign_in
+
+    def check_then_wait(email, password):
+        verified = check_sign_in(email, password)
+        checked.set()
+        assert reset_done.wait(30), "the reset never finished"
+        return verified
+
+    monkeypatch.setattr(accounts, "check_sign_in", check_then_wait)
+
+    def sign_in_job():
+        return signing_in.post("/login", data=sign_in)
+
+    def reset_job():
+        assert checked.wait(30), "the sign-in never checked the password"
+        try:
+            return resetting.post(path, data=reset)
+        finally:
+            reset_done.set()
+
+    signed_in, was_reset = in_threads(app, [sign_in_job, reset_job])
+    return app, user_id, signing_in, signed_in, was_reset
+
+
+def _committed_user(user_id: int) -> User:
+    from webapp.extensions import db as _db
+
+    _db.session.commit()  # a fresh snapshot
+    return _db.session.get(User, user_id, populate_existing=True)
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_sign_in_checked_before_a_reset_commits_is_refused(open_app, backend, monkeypatch):
+    app, user_id, signing_in, signed_in, was_reset = _reset_between_check_and_write(
+        open_app, backend, monkeypatch)
+    assert not isinstance(signed_in, BaseException), signed_in
+    assert was_reset.status_code == 302
+    assert signed_in.status_code == 200
+    assert "The email or password is not right." in signed_in.get_data(as_text=True)
+    assert not _signed_in(signing_in)
+    anna = _committed_user(user_id)
+    assert check_password_hash(anna.password_hash, NEW_PASSWORD)
+    assert anna.last_login_at is None
+
+
+def test_without_the_recheck_the_old_password_signs_in_after_the_reset(
+    open_app, monkeypatch
+):
+    """The race the write step's re-check closes: a sign-in that only re-reads the account
+    signs in with the session version the reset made, so the reset cannot end it."""
+    from webapp.extensions import db as _db
+
+    monkeypatch.setattr(accounts, "still_verified",
+                        lambda verified: _db.session.get(User, verified.user_id,
+                                                         populate_existing=True))
+    app, user_id, signing_in, signed_in, was_reset = _reset_between_check_and_write(
+        open_app, "sqlite", monkeypatch)
+    assert was_reset.status_code == 302
+    assert signed_in.status_code == 302 and _signed_in(signing_in)
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_sign_in_racing_a_reset_never_outlives_it(open_app, backend):
+    """Released together: the sign-in is either refused, or completed first and then
+    signed out by the reset; the new password stands either way."""
+    from tests.live import in_threads
+
+    app, user_id, (signing_in, sign_in), (resetting, path, reset) = _racers(open_app, backend)
+    signed_in, was_reset = in_threads(app, [
+        lambda: signing_in.post("/login", data=sign_in),
+        lambda: resetting.post(path, data=reset),
+    ])
+    assert not isinstance(signed_in, BaseException), signed_in
+    assert was_reset.status_code == 302 and _signed_in(resetting)
+    assert signed_in.status_code in (200, 302)
+    assert not _signed_in(signing_in)
+    assert check_password_hash(_committed_user(user_id).password_hash, NEW_PASSWORD)
+
+
 def test_reset_for_an_unknown_address_sends_nothing(client, anna, db, mailbox):
     before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
     response = _ask_reset(client, "nobody@example.org")
