@@ -22,6 +22,7 @@ from tests.conftest import csrf_token, login
 from tests.factories import Factory, at
 from tests.live import in_threads
 from tests.test_reminders import _empty_outbox  # noqa: F401 - autouse: each test starts with none
+from webapp import unit
 from webapp.extensions import db as _db
 from webapp.models import (
     Agreement,
@@ -339,6 +340,7 @@ def test_a_second_answer_through_the_service_is_refused(db, delegate):
     surveys.queue_due(FIRST_DUE)
     token = token_of(invitations(delegate)[0])
     surveys.answer(token, surveys.Answers(satisfaction=4))
+    db.session.commit()  # the caller's commit (a request's unit)
     with pytest.raises(surveys.AlreadyAnswered):
         surveys.answer(token, surveys.Answers(satisfaction=2))
     assert responses() == 1
@@ -518,9 +520,12 @@ def test_two_answers_at_once_store_one(open_app, backend):
     surveys.queue_due(FIRST_DUE)
     token = token_of(_db.session.scalars(select(SurveyInvitation)).one())
     _db.session.remove()
-    results = in_threads(app, [
-        lambda: surveys.answer(token, surveys.Answers(satisfaction=5)).id,
-        lambda: surveys.answer(token, surveys.Answers(satisfaction=1)).id])
+
+    def answering(satisfaction: int) -> int:
+        with unit.of_work("POST /survey/<token>"):
+            return surveys.answer(token, surveys.Answers(satisfaction=satisfaction)).id
+
+    results = in_threads(app, [lambda: answering(5), lambda: answering(1)])
     assert sorted(type(r).__name__ for r in results) == ["AlreadyAnswered", "int"]
     with app.app_context():
         [stored] = _db.session.scalars(select(SurveyResponse).join(SurveyResponse.invitation)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import click
@@ -11,6 +12,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from . import unit
 from .extensions import db
 from .models import OutboxStatus, User, utcnow
 from .services import accounts
@@ -58,6 +60,38 @@ def tick_command(now: datetime | None) -> None:
     Idempotent and safe to overlap, so cron can run it every minute (reminders found more
     than 15 minutes late are skipped, survey invitations more than 14 days late).
     """
+    from .services import notifications
+
+    started = utcnow()
+    with unit.of_work("command tick"):
+        done = _tick(started, now or started)
+    # Read after the unit: its commit has handed the mail and the jobs on (sent here
+    # without REDIS_URL), so the outbox below is what is left.
+    if done.mailed is None:
+        done.mailed = f"{notifications.sent_since(started)} message(s) sent"
+    left = notifications.counts()
+    click.echo(
+        f"tick: {done.reminded}; {done.surveyed}; {done.digests} digest(s) queued, "
+        f"{done.mailed}; outbox: {left[OutboxStatus.PENDING]} pending, "
+        f"{left[OutboxStatus.FAILED]} failed; {done.purged} expired badge file(s) dropped."
+    )
+
+
+@dataclass
+class _Tick:
+    """What a tick did, for its summary line."""
+
+    reminded: str
+    surveyed: str
+    digests: int
+    purged: int
+    mailed: str | None  # None: the mail is sent after the commit, counted then
+
+
+def _tick(started: datetime, now: datetime) -> _Tick:
+    """The tick's unit. The claims of reminders, surveys and digests come first, each
+    written aside (they must stand whatever happens next); then the unit's own writes,
+    committed once, after which the mail and the jobs are handed on."""
     from .services import (
         badge_batches,
         jobs,
@@ -67,10 +101,8 @@ def tick_command(now: datetime | None) -> None:
         surveys,
     )
 
-    started = utcnow()
-    now = now or started
-    # --now moves only the reminders' and surveys' clock: a digest cut or a file purge in the future
-    # would suppress digests and drop files until the real clock caught up.
+    # --now moves only the reminders' and surveys' clock: a digest cut or a file purge in
+    # the future would suppress digests and drop files until the real clock caught up.
     # Reminders and digests first: they are outbox rows too, and go out in this same tick.
     if jobs.in_background():
         events = reminders.due_events(now)
@@ -88,23 +120,15 @@ def tick_command(now: datetime | None) -> None:
         surveyed = (f"{asked.invited} survey invitation(s) and {asked.reminded} survey "
                     f"reminder(s) queued, {asked.skipped} skipped as late")
     digests = registration_mail.queue_due_digests()
-    db.session.commit()
-    jobs.run_committed()  # the new mail: sent here, or queued for the workers
+    purged = badge_batches.purge_expired()
     if jobs.in_background():
         # Retries, and mail whose own job was lost (Redis was down when it committed).
         handed = notifications.enqueue_due(written_before=started - LOST_AFTER)
         mailed = f"{handed} message(s) queued for the workers"
     else:
-        notifications.send_due(limit=1000)
-        mailed = f"{notifications.sent_since(started)} message(s) sent"
-    left = notifications.counts()
-    purged = badge_batches.purge_expired()
-    db.session.commit()
-    click.echo(
-        f"tick: {reminded}; {surveyed}; {digests} digest(s) queued, {mailed}; outbox: "
-        f"{left[OutboxStatus.PENDING]} pending, {left[OutboxStatus.FAILED]} failed; "
-        f"{purged} expired badge file(s) dropped."
-    )
+        jobs.enqueue(notifications.deliver_due)  # every mail due, retries included
+        mailed = None
+    return _Tick(reminded, surveyed, digests, purged, mailed)
 
 
 @click.command("worker")
@@ -153,6 +177,7 @@ def outbox_command(ctx: click.Context) -> None:
 
 @outbox_command.command("send")
 @with_appcontext
+@unit.command
 def outbox_send_command() -> None:
     """Send the messages that are due (retries included)."""
     from .services import notifications
@@ -166,6 +191,7 @@ def outbox_send_command() -> None:
 @click.option("--name", default="Administrator", show_default=True, help="Display name.")
 @click.password_option(help="Asked for when not given.")
 @with_appcontext
+@unit.command
 def create_admin_command(email: str, name: str, password: str) -> None:
     """Create an admin account (or make an existing account admin)."""
     try:
@@ -178,6 +204,7 @@ def create_admin_command(email: str, name: str, password: str) -> None:
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Load only into a database without any account.")
 @with_appcontext
+@unit.command
 def demo_command(if_empty: bool) -> None:
     """Load the partnership's demo data (idempotent; refused in production)."""
     if not current_app.config.get("DEMO_ALLOWED"):

@@ -1364,7 +1364,8 @@ def describe_logins() -> str:
 
 
 def load(now: datetime | None = None) -> DemoSummary:
-    """Create whatever part of the demo data is missing; commit once."""
+    """Create whatever part of the demo data is missing, flushed in the caller's unit of
+    work (`flask demo` commits it once)."""
     now = now or utcnow()
     before = _counts()
     content = plan(now)
@@ -1382,7 +1383,7 @@ def load(now: datetime | None = None) -> DemoSummary:
     _ensure_agreements(partners, organizations, events)
     db.session.flush()
     _ensure_survey_answers(events.values(), now)
-    db.session.commit()
+    db.session.flush()
     after = _counts()
     return DemoSummary(**after, added=sum(after.values()) - sum(before.values()))
 

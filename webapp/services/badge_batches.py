@@ -6,12 +6,14 @@ database, so every app server answers the progress page and the download alike. 
 badges are built from the database when the work runs, never from a copy taken when it
 was asked for, and the file is offered to the person who asked for an hour.
 
-The work runs away from the request (`start`, through `jobs.run_aside`): on an RQ worker
-when REDIS_URL is set, otherwise on a thread of the process that took the request (not
-inline: the request returns at once and its page shows the progress), in its own app
-context and database session either way; each progress step is a short transaction of
-its own. A batch whose process died stops advancing: after STALE_AFTER without a step it
-is shown as failed, so nobody waits on it forever.
+The work runs away from the request (`start`, through `jobs.run_aside`) once the request
+that asked for it has committed: on an RQ worker when REDIS_URL is set, otherwise on a
+thread of the process that took the request (not inline: the request returns at once and
+its page shows the progress), in its own app context, database session and unit of work
+either way. The badges are read and rendered without the write lock (`unit.reading`);
+each progress step is a short transaction of its own (`unit.aside("batch_progress")`),
+so the page polling it sees it at once. A batch whose process died stops advancing: after
+STALE_AFTER without a step it is shown as failed, so nobody waits on it forever.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
-from .. import access
+from .. import access, unit
 from ..extensions import db
 from ..models import BadgeBatch, BadgeFormat, BatchStatus, Event, User, utcnow
 from . import badges, jobs
@@ -40,7 +42,7 @@ log = logging.getLogger(__name__)
 def request_batch(requester: User, event: Event, badge_format: BadgeFormat, *,
                   partner_id: int | None = None) -> BadgeBatch:
     """A queued batch of the badges `requester` may print (the caller checked
-    `event.badges`). The caller commits, then calls `start`."""
+    `event.badges`); `start` it, and it is built once the caller's unit commits."""
     total = badges.batch_size(requester, event, partner_id)
     if total == 0:
         raise NothingToPrint("There are no approved delegates whose badges you may print.")
@@ -52,36 +54,41 @@ def request_batch(requester: User, event: Event, badge_format: BadgeFormat, *,
 
 
 def start(batch_id: int) -> threading.Thread | None:
-    """Build the committed batch in the background (the thread, when it is one); with
-    BADGE_BATCHES_INLINE (tests whose data is not committed) build it now, in the
-    caller's session."""
+    """Build the batch in the background once the current unit has committed (outside
+    any unit: now, and the thread is returned, when it is one); with
+    BADGE_BATCHES_INLINE (tests whose data is not committed) build it in this process
+    and session, as a job run after the commit."""
     if current_app.config.get("BADGE_BATCHES_INLINE"):
-        build(batch_id)
+        jobs.enqueue(build, batch_id)
         return None
     return jobs.run_aside(build, batch_id)
 
 
+@unit.job
 def build(batch_id: int) -> None:
     """Render the batch from the database as it is now, recording progress per badge."""
-    batch = db.session.get(BadgeBatch, batch_id)
-    if batch is None or batch.status != BatchStatus.QUEUED:
-        return
-    requester, event = batch.requested_by, batch.event
-    _step(batch_id, status=BatchStatus.RUNNING, done=0)
-    try:
-        pdf = badges.batch_pdf(requester, event, batch.format, partner_id=batch.partner_id,
-                               progress=_Progress(batch_id))
-    except Exception as error:
-        log.exception("badge batch %s failed", batch_id)
-        db.session.rollback()
-        _step(batch_id, status=BatchStatus.FAILED, error=_describe(error), finished=True)
-        return
-    _step(batch_id, status=BatchStatus.DONE, pdf=pdf, finished=True)
+    with unit.reading():  # rendering holds no write lock; the steps are written aside
+        batch = db.session.get(BadgeBatch, batch_id)
+        if batch is None or batch.status != BatchStatus.QUEUED:
+            return
+        requester, event = batch.requested_by, batch.event
+        badge_format, partner_id = batch.format, batch.partner_id
+        _step(batch_id, status=BatchStatus.RUNNING, done=0)
+        try:
+            pdf = badges.batch_pdf(requester, event, badge_format, partner_id=partner_id,
+                                   progress=_Progress(batch_id))
+        except Exception as error:
+            log.exception("badge batch %s failed", batch_id)
+            unit.discard()  # whatever broke is rolled back; the batch row says it failed
+            _step(batch_id, status=BatchStatus.FAILED, error=_describe(error),
+                  finished=True)
+            return
+        _step(batch_id, status=BatchStatus.DONE, pdf=pdf, finished=True)
 
 
 class _Progress:
     """Counts every badge, writes the count at most every WRITE_EVERY seconds (a page that
-    polls twice a second sees no difference; 500 commits would slow the batch down)."""
+    polls twice a second sees no difference; 500 transactions would slow the batch down)."""
 
     WRITE_EVERY = 0.2
 
@@ -108,8 +115,8 @@ def _step(batch_id: int, *, finished: bool = False, **values: Any) -> None:
     values["updated_at"] = now
     if finished:
         values["finished_at"] = now
-    db.session.execute(update(BadgeBatch).where(BadgeBatch.id == batch_id).values(**values))
-    db.session.commit()
+    with unit.aside("batch_progress") as session:
+        session.execute(update(BadgeBatch).where(BadgeBatch.id == batch_id).values(**values))
 
 
 def is_stale(batch: BadgeBatch, now: datetime | None = None) -> bool:

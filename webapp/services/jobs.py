@@ -1,19 +1,20 @@
 """Background jobs: on Redis + RQ when REDIS_URL is set, in this process otherwise.
 
 This is the one place that knows which. A job is a plain module-level function taking
-ids and ISO times (what RQ can pickle and a worker can import), run in an app context.
-`enqueue(func, *args)` runs it after the current transaction commits, because the worker
-reads the database, not the caller's session: when the transaction has written anything
-the job waits for its commit and vanishes with its rollback; otherwise (no transaction,
-or one that only read) it goes at once. Waiting jobs are handed
-on by `run_committed()`, which runs after each request, at the end of `flask tick` and
-after each job of the worker.
+ids and ISO times (what RQ can pickle and a worker can import), run in an app context,
+and decorated with `unit.job`: it is a unit of work of its own, committed once when it
+returns and rolled back when it raises. `enqueue(func, *args)` runs it after the current
+unit commits, because the worker reads the database, not the caller's session: a job
+asked for inside a unit (a request, a command, another job) waits for that unit's commit
+and vanishes with its rollback; outside any unit it waits for the session's transaction
+when that has written, and goes at once otherwise. Waiting jobs are handed on by
+`run_committed()`, which the unit calls after its commit.
 
 With REDIS_URL a job goes to the RQ queue QUEUE_NAME, and `flask worker` runs it; a job
 that raises is retried after each of RETRY_INTERVALS, then kept in RQ's failed-job
 registry, which the admin page of failed jobs lists with a retry button. Without it the
-job runs here and now (the embedded default needs nothing but its database), and a job
-that raises is logged, its work left for the next `flask tick`.
+job runs here, after the commit (the embedded default needs nothing but its database),
+and a job that raises is logged, its work left for the next `flask tick`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from .. import unit
 from ..extensions import db
 
 QUEUE_NAME = "beachhead"
@@ -37,6 +39,7 @@ RETRY_INTERVALS = (10, 60, 300)
 # How long RQ keeps a failed job for the admin page.
 FAILED_KEPT = timedelta(days=30)
 _WAITING = "jobs_waiting"
+_UNIT_WAITING = "jobs_waiting_for_unit"
 _COMMITTED = "jobs_committed"
 _WROTE = "jobs_transaction_wrote"
 
@@ -67,9 +70,16 @@ def queue():
 
 
 def enqueue(func: Callable[..., Any], *args: Any) -> None:
-    """Have `func(*args)` run once the current transaction has committed: on the RQ
-    queue with REDIS_URL, in this process without. A rollback drops it."""
+    """Have `func(*args)` run once the current unit (or, outside any, the current
+    transaction) has committed: on the RQ queue with REDIS_URL, in this process without.
+    A rollback drops it."""
     session = db.session()
+    owner = unit.current()
+    if owner is not None:
+        # Whatever the unit commits on its way (a read ended, a claim set aside), the job
+        # waits for the unit's own commit.
+        session.info.setdefault(_UNIT_WAITING, []).append((owner, func, args))
+        return
     if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
         enqueue_on_commit(session, func, *args)
         return
@@ -82,16 +92,30 @@ def enqueue_on_commit(session: Session, func: Callable[..., Any], *args: Any) ->
 
 
 def run_committed() -> None:
-    """Hand on the jobs whose transaction has committed (jobs run inline may queue more).
+    """Hand on the jobs whose unit or transaction has committed (jobs run inline may queue
+    more). Called by the unit after its commit; while a unit is open, its own jobs wait.
     Never raises: what was committed stands, and the next tick picks up what is left."""
     session = db.session()
-    while waiting := session.info.pop(_COMMITTED, None):
+    while waiting := _committed(session):
         for func, args in waiting:
             try:
                 _hand_on(func, args)
             except Exception:
-                db.session.rollback()
+                # A job run inline has rolled its own unit back; only the log is left.
                 log.exception("job %s%r could not be run or queued", _name(func), args)
+
+
+def _committed(session: Session) -> list[tuple[Callable[..., Any], tuple]]:
+    """The jobs of committed transactions, and those of the unit that has just committed
+    (the session's last unit, ended, not discarded). A unit that was abandoned leaves
+    its jobs behind only when it rolled back nothing: they are dropped here."""
+    waiting = session.info.pop(_COMMITTED, [])
+    if unit.current() is None and (held := session.info.pop(_UNIT_WAITING, None)):
+        last = session.info.get(unit._STATE)
+        committed = last is not None and last.ended and not last.discarded
+        waiting += [(func, args) for owner, func, args in held
+                    if committed and owner is last]
+    return waiting
 
 
 def _hand_on(func: Callable[..., Any], args: tuple) -> None:
@@ -116,13 +140,21 @@ def _name(func: Callable[..., Any]) -> str:
 
 
 def run_aside(func: Callable[..., Any], *args: Any) -> threading.Thread | None:
-    """Run `func(*args)` away from the request that asked for it (work that takes longer
-    than a request may): an RQ job with REDIS_URL; without, a thread of this process with
-    its own app context and session, which the caller may join."""
+    """Run the job `func(*args)` away from the request that asked for it (work that takes
+    longer than a request may), after the current unit commits: an RQ job with REDIS_URL;
+    without, a thread of this process with its own app context and session. Outside any
+    unit the thread starts now, and is returned for the caller to join."""
     if in_background():
         enqueue(func, *args)
         return None
     app = current_app._get_current_object()
+    if unit.current() is not None:
+        enqueue(_start_thread, app, func, args)
+        return None
+    return _start_thread(app, func, args)
+
+
+def _start_thread(app: Flask, func: Callable[..., Any], args: tuple) -> threading.Thread:
     thread = threading.Thread(target=_run_in_app, args=(app, func, args),
                               name=f"job-{func.__name__}", daemon=True)
     thread.start()
@@ -130,10 +162,10 @@ def run_aside(func: Callable[..., Any], *args: Any) -> threading.Thread | None:
 
 
 def _run_in_app(app: Flask, func: Callable[..., Any], args: tuple) -> None:
+    """The thread: the job is its own unit (`unit.job`), which hands on what it queued."""
     with app.app_context():
         try:
             func(*args)
-            run_committed()
         except Exception:
             log.exception("job %s%r failed", _name(func), args)
         finally:
@@ -145,7 +177,9 @@ def _run_in_app(app: Flask, func: Callable[..., Any], args: tuple) -> None:
 
 def work(*, burst: bool = False) -> None:
     """Run an RQ worker on this app's queue, in this process and app context (no fork:
-    each job gets a fresh database session). With `burst`, stop once the queue is empty."""
+    each job gets a fresh database session). Each job is its own unit (`unit.job`), which
+    commits or rolls back and hands on what it queued. With `burst`, stop once the queue
+    is empty."""
     from rq import SimpleWorker
 
     class Worker(SimpleWorker):
@@ -153,8 +187,6 @@ def work(*, burst: bool = False) -> None:
             try:
                 return super().perform_job(job, queue, *args, **kwargs)
             finally:
-                db.session.rollback()
-                run_committed()
                 db.session.remove()
 
     Worker([queue()], connection=connection()).work(burst=burst, with_scheduler=not burst)
@@ -259,15 +291,13 @@ def _mark_committed(session: Session) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_waiting(session: Session, previous_transaction) -> None:
     # A savepoint's rollback leaves the enclosing transaction, and its jobs, standing.
+    # Any other rollback ends the unit's hope of committing (it is abandoned or
+    # discarded), so the jobs it asked for go with it.
     if not previous_transaction.nested:
         session.info.pop(_WAITING, None)
         session.info.pop(_WROTE, None)
+        session.info.pop(_UNIT_WAITING, None)
 
 
 def init_app(app: Flask) -> None:
-    @app.after_request
-    def run_after_commit(response):
-        # Jobs of this request's committed transactions: queued, or run here (the mail it
-        # wrote goes out now). Nothing here may fail the response.
-        run_committed()
-        return response
+    """Nothing to wire: the unit of work (webapp.unit) hands the jobs on after its commit."""

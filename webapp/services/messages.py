@@ -4,7 +4,8 @@ Organizers write to the whole delegation or to one partner's delegates; a partne
 manager writes to one of their own clusters' delegates (`access.delegates_served_by`
 decides who that is, so a tampered partner id reaches nobody and is refused). The
 message, who it went to, one outbox mail per recipient and the audit entry are written
-in one transaction: a message is in the log exactly when its mails are on their way.
+in the caller's unit of work: a message is in the log exactly when its mails are on
+their way, which leave after its commit.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from sqlalchemy.orm import joinedload
 from .. import access
 from ..extensions import db
 from ..models import DelegationMessage, Event, MessageRecipient, Partner, Registration, User
+from ..unit import write_step
 from . import audit, notifications
 from .errors import DomainError
-from .locking import begin_write
 
 SUBJECT_MAX = 200
 BODY_MAX = 10_000
@@ -35,13 +36,13 @@ class MessageRefused(DomainError):
 def send(sender: User, event: Event, *, partner_id: int | None, subject: str,
          body: str) -> DelegationMessage:
     """Write to the approved delegates of `event` (`partner_id` None: all of them, for
-    organizers only) and commit; the mails leave after the commit."""
+    organizers only); the caller commits, and the mails leave after the commit."""
     subject, body = (subject or "").strip(), (body or "").strip()
     _check_text(subject, body)
     event_id = event.id
     # The recipients are read and the message written in one write transaction, so a
     # delegate approved meanwhile is either in the list and mailed, or in neither.
-    begin_write()
+    write_step()
     event = db.session.get(Event, event_id)
     recipients = _audience(sender, event, partner_id)
     message = DelegationMessage(event=event, sender=sender, partner_id=partner_id,
@@ -53,7 +54,6 @@ def send(sender: User, event: Event, *, partner_id: int | None, subject: str,
             _queue_mail(reg, message)
     entry = audit.record(sender, SENT, message, event_id=event.id)
     entry.details = {"partner_id": partner_id, "recipients": len(recipients)}
-    db.session.commit()
     return message
 
 

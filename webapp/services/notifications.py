@@ -41,10 +41,10 @@ from jinja2 import TemplateNotFound
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
+from .. import unit
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, User, utcnow
 from . import jobs
-from .locking import begin_write
 
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
                 timedelta(hours=2), timedelta(hours=12))
@@ -125,6 +125,7 @@ def _due(now):
 
 def send_due(limit: int = 50) -> int:
     """Send the pending messages whose time has come; return how many this call sent.
+    Before the unit writes anything, or as a job of its own (`deliver_due`).
 
     Safe to run in several processes at once: a message another sender claimed is skipped.
     """
@@ -134,12 +135,18 @@ def send_due(limit: int = 50) -> int:
     return deliver(candidates)
 
 
+@unit.job
+def deliver_due(limit: int = 1000) -> int:
+    """The job of `flask tick` without Redis: send every message due, after its commit."""
+    return send_due(limit)
+
+
+@unit.job
 def deliver(message_ids: list[int]) -> int:
     """The delivery job: send those of the messages that are still due; how many it sent.
     One SMTP session carries them all, opened at the first message and opened again after
-    a failure."""
-    # No read transaction may stay open across the claims (SQLite could not upgrade it).
-    db.session.commit()
+    a failure. Each claim and each result is written aside (`unit.aside("outbox")`), so
+    what went out is recorded whatever happens to the rest."""
     sent = 0
     with _Relay(current_app.config) as relay:
         for message_id in message_ids:
@@ -165,7 +172,6 @@ def enqueue_due(*, written_before: datetime | None = None) -> int:
     if written_before is not None:
         query = query.where(OutboxMessage.created_at < written_before)
     ids = db.session.scalars(query).all()
-    db.session.commit()
     for start in range(0, len(ids), DELIVERY_CHUNK):
         jobs.enqueue(deliver, list(ids[start:start + DELIVERY_CHUNK]))
     return len(ids)
@@ -178,47 +184,39 @@ def sent_since(since: datetime) -> int:
 
 def _claim(message_id: int) -> _Envelope | None:
     """Take the message for this sender, in a write transaction of its own, or None."""
-    try:
-        begin_write()
+    with unit.aside("outbox") as session:
         now = utcnow()
-        claimed = db.session.execute(
+        claimed = session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, _due(now))
             .values(next_attempt_at=now + LEASE)
             .execution_options(synchronize_session=False)
         ).rowcount
-        envelope = None
-        if claimed:
-            message = db.session.get(OutboxMessage, message_id, populate_existing=True)
-            envelope = _Envelope(message.id, message.to_address, message.subject,
-                                 message.body_text, message.body_html, message.calendar,
-                                 message.calendar_method)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return envelope
+        if not claimed:
+            return None
+        message = session.get(OutboxMessage, message_id, populate_existing=True)
+        return _Envelope(message.id, message.to_address, message.subject,
+                         message.body_text, message.body_html, message.calendar,
+                         message.calendar_method)
 
 
 def _record_success(envelope: _Envelope) -> None:
-    begin_write()
-    message = db.session.get(OutboxMessage, envelope.id, populate_existing=True)
-    message.attempts += 1
-    message.status = OutboxStatus.SENT
-    message.sent_at = utcnow()
-    db.session.commit()
+    with unit.aside("outbox") as session:
+        message = session.get(OutboxMessage, envelope.id, populate_existing=True)
+        message.attempts += 1
+        message.status = OutboxStatus.SENT
+        message.sent_at = utcnow()
 
 
 def _record_failure(envelope: _Envelope, error: str) -> None:
-    begin_write()
-    message = db.session.get(OutboxMessage, envelope.id, populate_existing=True)
-    message.attempts += 1
-    message.last_error = error
-    if message.attempts > len(RETRY_DELAYS):
-        message.status = OutboxStatus.FAILED
-    else:
-        message.next_attempt_at = utcnow() + RETRY_DELAYS[message.attempts - 1]
-    db.session.commit()
+    with unit.aside("outbox") as session:
+        message = session.get(OutboxMessage, envelope.id, populate_existing=True)
+        message.attempts += 1
+        message.last_error = error
+        if message.attempts > len(RETRY_DELAYS):
+            message.status = OutboxStatus.FAILED
+        else:
+            message.next_attempt_at = utcnow() + RETRY_DELAYS[message.attempts - 1]
     current_app.logger.warning("mail %s to %s failed: %s", envelope.id, envelope.to_address,
                                error)
 

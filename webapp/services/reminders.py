@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import unit
 from ..extensions import db
 from ..models import (
     DEFAULT_REMINDER_OFFSETS,
@@ -49,7 +50,6 @@ from ..models import (
 )
 from . import calendar, notifications, registration_mail
 from .fields import Refused
-from .locking import begin_write
 
 LATE_LIMIT = timedelta(minutes=15)
 MAX_REMINDERS = 5
@@ -119,7 +119,9 @@ def default_offsets() -> list[int]:
 def queue_due(now: datetime) -> Tally:
     """Claim and queue every reminder due at `now`; record the late ones as skipped.
 
-    Commits, one transaction per event. Safe to run in several processes at once.
+    Each event's claims and their mail are written aside (`unit.aside("claim")`), one
+    transaction per event, so it runs before the unit writes anything. Safe to run in
+    several processes at once.
     """
     total = Tally()
     for event_id in _events_with_due_reminders(now):
@@ -132,6 +134,7 @@ def due_events(now: datetime) -> list[int]:
     return _events_with_due_reminders(now)
 
 
+@unit.job
 def remind(event_id: int, now: str) -> Tally:
     """The job: claim and queue the reminders of one event due at `now` (ISO 8601)."""
     return _queue_event(event_id, datetime.fromisoformat(now))
@@ -145,10 +148,9 @@ def _events_with_due_reminders(now: datetime) -> list[int]:
         .options(selectinload(Event.sessions))
         .order_by(Event.id)
     ).all()
-    due = [e.id for e in candidates if e.meets_online and _unhandled(e, now)]
-    # No read transaction may stay open into the claims (SQLite could not upgrade it).
-    db.session.commit()
-    return due
+    # The claims that follow end this read transaction first (unit.aside): SQLite could
+    # not upgrade it to a write.
+    return [e.id for e in candidates if e.meets_online and _unhandled(e, now)]
 
 
 def _unhandled(event: Event, now: datetime) -> bool:
@@ -182,17 +184,13 @@ def _due_at(event: Event, offset_minutes: int) -> datetime:
 
 
 def _queue_event(event_id: int, now: datetime) -> Tally:
-    try:
-        begin_write()
-        event = db.session.get(Event, event_id, populate_existing=True)
-        tally = Tally()
-        if event is not None and event.status == EventStatus.PUBLISHED and event.meets_online:
-            tally = _claim_and_queue(event, now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return tally
+    """One event's claims and mail, in a write transaction of their own: a reminder is
+    claimed exactly when its mail is in the outbox, whatever the unit does next."""
+    with unit.aside("claim") as session:
+        event = session.get(Event, event_id, populate_existing=True)
+        if event is None or event.status != EventStatus.PUBLISHED or not event.meets_online:
+            return Tally()
+        return _claim_and_queue(event, now)
 
 
 def _claim_and_queue(event: Event, now: datetime) -> Tally:

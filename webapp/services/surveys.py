@@ -39,7 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import access
+from .. import access, unit
 from ..extensions import db
 from ..localtime import format_stamp
 from ..models import (
@@ -64,7 +64,6 @@ from ..models.survey import MAX_AGREEMENTS, MAX_LEADS, MAX_MEETINGS, MAX_PARTIES
 from . import audit, exports, names, notifications, registration_mail, tokens
 from .errors import DomainError
 from .fields import Refused
-from .locking import begin_write
 
 PURPOSE = "survey"
 FIRST_AFTER = timedelta(days=1)
@@ -102,8 +101,10 @@ class Tally:
 
 
 def queue_due(now: datetime) -> Tally:
-    """Claim and queue every survey invitation and reminder due at `now`. Commits, one
-    transaction per event; safe to run in several processes at once."""
+    """Claim and queue every survey invitation and reminder due at `now`. Each mission's
+    claims and their mail are written aside (`unit.aside("claim")`), one transaction per
+    event, so it runs before the unit writes anything; safe to run in several processes
+    at once."""
     total = Tally()
     for event_id in due_events(now):
         total += _queue_event(event_id, now)
@@ -125,11 +126,12 @@ def due_events(now: datetime) -> list[int]:
                                            SurveyInvitation.registration_id == Registration.id)
         .where(*_reminder_due(now)).distinct()
     ).all()
-    # No read transaction may stay open into the claims (SQLite could not upgrade it).
-    db.session.commit()
+    # The claims that follow end this read transaction first (unit.aside): SQLite could
+    # not upgrade it to a write.
     return sorted(set(inviting) | set(reminding))
 
 
+@unit.job
 def survey(event_id: int, now: str) -> Tally:
     """The job: claim and queue one mission's survey mail due at `now` (ISO 8601)."""
     return _queue_event(event_id, datetime.fromisoformat(now))
@@ -164,18 +166,14 @@ def _reminder_due(now: datetime) -> tuple:
 
 
 def _queue_event(event_id: int, now: datetime) -> Tally:
-    try:
-        begin_write()
-        event = db.session.get(Event, event_id, populate_existing=True)
-        tally = Tally()
-        if (event is not None and event.kind in MISSION_KINDS
-                and event.status in (EventStatus.PUBLISHED, EventStatus.CLOSED)):
-            tally = _invite(event, now) + _remind(event, now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return tally
+    """One mission's claims and mail, in a write transaction of their own: an invitation
+    or reminder is claimed exactly when its mail is in the outbox."""
+    with unit.aside("claim") as session:
+        event = session.get(Event, event_id, populate_existing=True)
+        if (event is None or event.kind not in MISSION_KINDS
+                or event.status not in (EventStatus.PUBLISHED, EventStatus.CLOSED)):
+            return Tally()
+        return _invite(event, now) + _remind(event, now)
 
 
 def surveyed_delegates(event_id: int):
@@ -336,11 +334,11 @@ def check(answers: Answers) -> None:
 
 
 def answer(token: str, answers: Answers, now: datetime | None = None) -> SurveyResponse:
-    """Store the answers of the invitation `token` names, mark it answered and audit it,
-    in one transaction (committed here). A second answer raises AlreadyAnswered, also
-    when it races the first (the unique invitation of the answer decides)."""
+    """Store the answers of the invitation `token` names, mark it answered and audit it;
+    the caller commits. A second answer raises AlreadyAnswered, also when it races the
+    first (the unique invitation of the answer decides: the caller then rolls back)."""
     now = now or utcnow()
-    begin_write()
+    unit.write_step()
     invitation = open_invitation(token, now)
     if invitation.answered_at is not None:
         raise AlreadyAnswered("This survey has already been answered: thank you.")
@@ -358,12 +356,10 @@ def answer(token: str, answers: Answers, now: datetime | None = None) -> SurveyR
     try:
         db.session.flush()  # a concurrent second answer fails here, on the unique invitation
     except IntegrityError:
-        db.session.rollback()
         raise AlreadyAnswered("This survey has already been answered: thank you.") from None
     audit.record(reg.user, "survey.answered", response, event_id=reg.event_id,
                  changes={"round": [None, invitation.round.value],
                           "satisfaction": [None, answers.satisfaction]})
-    db.session.commit()
     return response
 
 

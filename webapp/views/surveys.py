@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from .. import access
+from .. import access, unit
 from ..extensions import db
 from ..forms.surveys import ConfirmOutcomeForm, SurveyForm
 from ..models import (
@@ -32,8 +32,8 @@ bp = Blueprint("surveys", __name__)
 
 
 def _refused(error: DomainError):
-    """A link that cannot be used: tampered or unknown (400), expired (410)."""
-    db.session.rollback()
+    """A link that cannot be used: tampered or unknown (400), expired (410); the status
+    rolls the unit back."""
     status = 410 if isinstance(error, surveys.SurveyClosed) else 400
     return render_template("auth/link_refused.html", message=error.message), status
 
@@ -68,7 +68,7 @@ def answer(token: str):
             return _form(invitation, form, 400)
         except surveys.AlreadyAnswered:
             # Answered meanwhile (another press of the button, another tab).
-            db.session.rollback()
+            unit.discard()
             return _answered(db.session.get(SurveyInvitation, invitation.id,
                                             populate_existing=True), 409)
         except DomainError as error:
@@ -162,7 +162,6 @@ def confirm_outcome(response_id: int):
     except Refused as refusal:
         show_refusal(form, refusal)
         return _response_page(_visible_response(response_id), form, 400)
-    db.session.commit()
     flash(_("Confirmed: %(agreement)s is the outcome this delegate reported.",
             agreement=confirmation.agreement.title), "success")
     return redirect(url_for("surveys.response", response_id=response_id), 303)
