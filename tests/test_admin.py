@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
+from webapp import unit
 from webapp.models import (
     AuditEntry,
     EventStatus,
@@ -267,7 +268,8 @@ def test_the_audit_log_shows_an_event_update_with_its_changes(db, make, login_as
         target_country=event.target_country, target_city=event.target_city,
         organizer_ids=[cluster.id], slug=event.slug, capacity=12,
     )
-    events.update(admin, event, details)
+    with unit.of_work("test"):
+        events.update(admin, event, details)
     html = client.get("/admin/audit?action=event.").get_data(as_text=True)
     assert _entries(html) == 1
     assert "<code>event.updated</code>" in html
@@ -281,7 +283,9 @@ def test_the_audit_log_filters_and_lists_newest_first(db, make, login_as, admin,
     first = make.event(organizers=[cluster], title="First", status=EventStatus.DRAFT)
     second = make.event(organizers=[cluster], title="Second", status=EventStatus.DRAFT)
     events.publish(admin, first.id)
+    db.session.commit()  # each change is its own unit, as when admins click
     events.close(other_admin, first.id)
+    db.session.commit()
     users.deactivate(admin, make.user())
     old = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "event.published"))
     old.created_at = utcnow() - timedelta(days=40)
@@ -306,5 +310,6 @@ def test_the_audit_log_filters_and_lists_newest_first(db, make, login_as, admin,
 
 def test_audit_times_say_their_zone(db, make, login_as, admin):
     users.deactivate(admin, make.user())
+    db.session.commit()
     html = login_as(admin).get("/admin/audit").get_data(as_text=True)
     assert f"{datetime.now().year}" in html and "(UTC+0)" in html

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
 from tests.factories import at
+from webapp import unit
 from webapp.models import (
     AuditEntry,
     Event,
@@ -298,6 +299,7 @@ def test_publish_close_and_publish_again_each_asks_first_and_is_audited(
 
 def test_a_draft_cannot_be_closed(db, admin, cluster_a):
     event = events.create(admin, details(cluster_a))
+    db.session.commit()
     with pytest.raises(Refused, match="draft event cannot become closed"):
         events.close(admin, event.id)
 
@@ -418,6 +420,7 @@ def test_all_day_sessions_keep_local_dates(db, admin, mission):
 def test_a_session_is_edited_and_removed(db, login_as, admin, mission):
     item = events.add_session(admin, mission, events.SessionDetails(
         title="Visit", starts_local=datetime(2027, 3, 9, 10), ends_local=datetime(2027, 3, 9, 11)))
+    db.session.commit()
     client = login_as(admin)
     path = f"/admin/events/{mission.id}/sessions/{item.id}"
     assert 'value="2027-03-09T10:00"' in client.get(path).get_data(as_text=True)
@@ -488,7 +491,8 @@ def test_quotas_adding_up_to_more_than_the_capacity_are_refused(
     with pytest.raises(Refused, match="add up to 25 seats, more than the capacity of 20"):
         events.set_quotas(admin, mission, {cluster_a.id: 15, other.id: 10})
     assert count(db, EventQuota) == 0
-    events.set_quotas(admin, mission, {cluster_a.id: 15, other.id: 5})
+    with unit.of_work("test"):
+        events.set_quotas(admin, mission, {cluster_a.id: 15, other.id: 5})
     # Lowering the capacity under the promised seats is refused too.
     with pytest.raises(Refused) as refusal:
         events.update(admin, mission, details(
@@ -514,7 +518,8 @@ def test_a_copy_moves_by_whole_local_days_with_agenda_and_quotas_but_no_registra
         title="Visit", starts_local=datetime(2027, 3, 9, 10), ends_local=datetime(2027, 3, 9, 11)))
     events.add_session(admin, mission, events.SessionDetails(
         title="Expo", all_day=True, start_date=date(2027, 3, 10), end_date=date(2027, 3, 11)))
-    events.set_quotas(admin, mission, {cluster_a.id: 6})
+    with unit.of_work("test"):
+        events.set_quotas(admin, mission, {cluster_a.id: 6})
     events.publish(admin, mission.id)
     make.registration(db.session.get(Event, mission.id), make.user())
 

@@ -12,6 +12,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
+from webapp import unit
 from webapp.extensions import db as _db
 from webapp.models import (
     Agreement,
@@ -584,6 +585,7 @@ def test_merging_across_clusters_is_for_admins_only(db, make, cluster, other_clu
         organizations.merge(both, foreign, company)
     assert db.session.get(Organization, foreign.id) is not None
     organizations.merge(make.admin(), foreign, company)
+    db.session.commit()
     assert db.session.get(Organization, foreign.id) is None
 
 
@@ -618,7 +620,21 @@ def test_merge_keeps_one_logo_and_deletes_the_others_file(
     organizations.replace_logo(manager, duplicate, image_bytes("PNG"))
     kept = company.logo_filename
     organizations.merge(manager, duplicate, company)
+    assert len(list(uploads.iterdir())) == 2  # the merge may still fail: both are shown
+    db.session.commit()
     assert [p.name for p in uploads.iterdir()] == [kept]
+
+
+def test_a_failed_unit_keeps_the_old_logo_and_drops_the_new_file(db, uploads, company, member):
+    organizations.replace_logo(member, company, image_bytes("PNG"))
+    db.session.commit()
+    first = company.logo_filename
+    with pytest.raises(RuntimeError, match="later step"), unit.of_work("test"):
+        organizations.replace_logo(member, company, image_bytes("JPEG"))
+        assert len(list(uploads.iterdir())) == 2
+        raise RuntimeError("a later step of the unit failed")
+    assert [p.name for p in uploads.iterdir()] == [first]
+    assert db.session.get(Organization, company.id).logo_filename == first
 
 
 def test_every_reference_to_an_organization_is_handled_by_merge(db):

@@ -158,12 +158,13 @@ def test_deleting_renumbers_and_is_audited(db, login_as, organizer, mission):
 
 
 @pytest.fixture
-def answered(make, mission):
+def answered(db, make, mission):
     """A single-choice question one applicant answered with "Energy"."""
     question = _question(mission, K.SINGLE_CHOICE, label="Sector",
                          choices=["Mobility", "Energy", "Water"])
     reg = make.registration(mission, make.user(make.organization()), S.SUBMITTED)
     reg.answers.append(Answer(question_id=question.id, value="Energy"))
+    db.session.commit()
     return question
 
 

@@ -1,7 +1,8 @@
 """Agreements: record and correct the partnership and collaboration agreements.
 
 Who may record one for which cluster is the policy's (`access`); this module checks the
-agreement itself, completely, before anything is written, then audits and commits.
+agreement itself, completely, before anything is written, then audits it (the caller's
+unit of work commits).
 
 The rules, from the partnership's own definitions:
 - a **partnership agreement** binds the partnership, through one of its member clusters,
@@ -262,7 +263,6 @@ def create(actor: User | None, details: AgreementDetails) -> Agreement:
                if v not in (None, "")}
     changes["parties"] = [None, _party_names(checked.parties)]
     audit.record(actor, "agreement.created", agreement, changes=changes)
-    db.session.commit()
     return agreement
 
 
@@ -277,7 +277,6 @@ def update(actor: User | None, agreement: Agreement, details: AgreementDetails) 
         _set_parties(agreement, checked.parties)
     if changes:
         audit.record(actor, "agreement.updated", agreement, changes=changes)
-    db.session.commit()
     return agreement
 
 

@@ -2,7 +2,8 @@
 
 People enter times as wall-clock times of the event's own zone; they are stored in UTC.
 Every change is checked completely before anything is written (a refusal leaves the
-event as it was), is audited, and is committed here.
+event as it was) and is audited; the unit of work that called (a request, a command)
+commits it with everything else it did.
 
 Quotas: no quota may exceed the capacity, nor may all of them together: a quota is a
 promise of seats, and promises the event cannot keep are refused.
@@ -257,7 +258,6 @@ def create(actor: User | None, details: EventDetails) -> Event:
     if hosts:
         changes["hosts"] = [None, _names(hosts)]
     audit.record(actor, "event.created", event, changes=changes, event_id=event.id)
-    db.session.commit()
     if event.kind.is_mission:
         questions.add_mission_defaults(actor, event)
     return event
@@ -292,7 +292,6 @@ def update(actor: User | None, event: Event, details: EventDetails) -> Event:
         registration_mail.event_moved(event)
     if event.recording_url and "recording_url" in changes:
         registration_mail.recording_published(event)
-    db.session.commit()
     if "capacity" in changes or "max_per_organization" in changes:
         registrations.promote_waitlisted(event.id)
     return event
@@ -344,20 +343,15 @@ def _check_quotas_fit(seats: dict[int, int], capacity: int | None, problems: Pro
 
 
 def _change_status(actor: User | None, event_id: int, to: EventStatus) -> Event:
-    try:
-        event = lock_event(event_id)
-        if event.status == EventStatus.CANCELLED:
-            raise EventCancelled()
-        if to not in STATUS_TRANSITIONS[event.status]:
-            raise Refused(f"A {event.status.value} event cannot become {to.value}.")
-        old = event.status
-        event.status = to
-        audit.record(actor, f"event.{to.value}", event,
-                     changes={"status": [old.value, to.value]}, event_id=event.id)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    event = lock_event(event_id)
+    if event.status == EventStatus.CANCELLED:
+        raise EventCancelled()
+    if to not in STATUS_TRANSITIONS[event.status]:
+        raise Refused(f"A {event.status.value} event cannot become {to.value}.")
+    old = event.status
+    event.status = to
+    audit.record(actor, f"event.{to.value}", event,
+                 changes={"status": [old.value, to.value]}, event_id=event.id)
     return event
 
 
@@ -384,30 +378,26 @@ def cancel(actor: User | None, event_id: int, reason: str = "") -> int:
 
     The status changes first, under the event's lock: `registrations.apply` checks the
     status under the same lock, so no application slips in afterwards. Each registration
-    then moves through the state machine in its own transaction (with its audit entry).
-    Cancelling again finishes a sweep an error interrupted, and writes nothing else."""
-    try:
-        event = lock_event(event_id)
-        if event.status != EventStatus.CANCELLED:
-            old = event.status
-            event.status = EventStatus.CANCELLED
-            # A change of STATUS is a new revision of the event's calendar entries. The
-            # invitations are cancelled one by one with their registrations below.
-            event.calendar_sequence += 1
-            audit.record(actor, "event.cancelled", event, reason=reason,
-                         changes={"status": [old.value, EventStatus.CANCELLED.value]},
-                         event_id=event.id)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    then moves through the state machine (with its audit entry), all in the caller's one
+    unit: the event and its registrations are cancelled together or not at all.
+    Cancelling a cancelled event cancels what is still open, and writes nothing else."""
+    event = lock_event(event_id)
+    if event.status != EventStatus.CANCELLED:
+        old = event.status
+        event.status = EventStatus.CANCELLED
+        # A change of STATUS is a new revision of the event's calendar entries. The
+        # invitations are cancelled one by one with their registrations below.
+        event.calendar_sequence += 1
+        audit.record(actor, "event.cancelled", event, reason=reason,
+                     changes={"status": [old.value, EventStatus.CANCELLED.value]},
+                     event_id=event.id)
     cancelled = 0
     for registration_id in open_registration_ids(event_id):
         try:
             registrations.cancel(registration_id, actor=actor,
                                  reason=reason or "The event was cancelled.")
         except InvalidTransition:
-            continue  # withdrawn by its member meanwhile: that outcome stands
+            continue  # already ended (withdrawn by its member): that outcome stands
         cancelled += 1
     return cancelled
 
@@ -456,7 +446,6 @@ def clone(actor: User | None, source: Event, days: int) -> Event:
         changes={"slug": [source.slug, copy.slug],
                  "starts_at": [audit.plain(source.starts_at), audit.plain(copy.starts_at)]},
     )
-    db.session.commit()
     return copy
 
 
@@ -524,7 +513,6 @@ def add_session(actor: User | None, event: Event, details: SessionDetails) -> Ev
     audit.record(actor, "event.session_added", item, event_id=event.id,
                  changes={k: [None, audit.plain(v)] for k, v in values.items()
                           if v not in (None, "")})
-    db.session.commit()
     return item
 
 
@@ -538,7 +526,6 @@ def update_session(actor: User | None, item: EventSession, details: SessionDetai
     changes = audit.diff(item, values)
     if changes:
         audit.record(actor, "event.session_updated", item, changes=changes, event_id=event.id)
-    db.session.commit()
 
 
 def delete_session(actor: User | None, item: EventSession) -> None:
@@ -548,7 +535,6 @@ def delete_session(actor: User | None, item: EventSession) -> None:
     audit.record(actor, "event.session_deleted", item, event_id=event.id,
                  changes={"title": [item.title, None]})
     event.sessions.remove(item)
-    db.session.commit()
 
 
 # --------------------------------------------------------------------------- quotas
@@ -601,6 +587,5 @@ def set_quotas(actor: User | None, event: Event, seats: dict[int, int | None]) -
             event.quotas.append(EventQuota(partner_id=pid, seats=new))
     if changes:
         audit.record(actor, "event.quotas_updated", event, changes=changes, event_id=event.id)
-    db.session.commit()
     if changes:
         registrations.promote_waitlisted(event.id)

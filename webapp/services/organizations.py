@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
+from sqlalchemy.orm import Session
 
 from .. import access
 from ..extensions import db
@@ -18,9 +19,9 @@ from ..models import (
     User,
     utcnow,
 )
+from ..unit import reading, write_step
 from . import audit, logos, notifications
 from .errors import DomainError
-from .locking import begin_write
 
 
 class AlreadyRequested(DomainError):
@@ -99,32 +100,63 @@ def create(actor: User | None, **fields) -> Organization:
 def update_profile(actor: User, organization: Organization, values: dict[str, Any]) -> dict:
     """Change an organization's profile; returns what changed (nothing is written, not
     even an audit entry, when nothing did)."""
-    begin_write()  # read-then-write: on SQLite take the write lock first
+    # Read-then-write: the diff is read under the write lock (SQLite: BEGIN IMMEDIATE), so
+    # no other writer's profile change falls between what is compared and what is written.
+    # A writing request's transaction already is its write step; this says so where a
+    # caller might not be one.
+    write_step()
     changes = audit.diff(organization, values)
     if changes:
         audit.record(actor, "organization.updated", organization, changes=changes)
-    db.session.commit()
     return changes
 
 
 def replace_logo(actor: User, organization: Organization, data: bytes) -> str:
-    """Validate and re-encode `data` as the organization's logo; the previous file goes
-    once the new one is committed, so a failed commit never leaves the page without one."""
+    """Validate and re-encode `data` as the organization's logo. The files follow the
+    unit's outcome: the previous one goes once the unit commits, so a failed unit never
+    leaves the page without a logo; the new one goes if the unit rolls back."""
     folder = current_app.config["UPLOAD_FOLDER"]
-    filename = logos.store(data, folder, max_bytes=current_app.config["MAX_LOGO_BYTES"])
+    with reading():
+        # Re-encoding is slow: it holds no write lock (it reads nothing the write uses).
+        filename = logos.store(data, folder, max_bytes=current_app.config["MAX_LOGO_BYTES"])
+    _remove_logo_when(db.session(), _STORED, folder, filename)
     old = organization.logo_filename
-    try:
-        organization.logo_filename = filename
-        audit.record(actor, "organization.logo_replaced", organization,
-                     changes={"logo_filename": [old or None, filename]})
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        logos.remove(folder, filename)
-        raise
+    organization.logo_filename = filename
+    audit.record(actor, "organization.logo_replaced", organization,
+                 changes={"logo_filename": [old or None, filename]})
     if old:
-        logos.remove(folder, old)
+        _remove_logo_when(db.session(), _REPLACED, folder, old)
     return filename
+
+
+# Logo files whose fate the unit's outcome decides, kept in the session's info: those it
+# replaced go when it commits, those it stored go when it rolls back.
+_REPLACED = "logos_replaced"
+_STORED = "logos_stored"
+
+
+def _remove_logo_when(session: Session, outcome: str, folder: str, filename: str) -> None:
+    session.info.setdefault(outcome, []).append((folder, filename))
+
+
+def _remove_logos(session: Session, outcome: str) -> None:
+    for folder, filename in session.info.pop(outcome, ()):
+        logos.remove(folder, filename)
+
+
+@event.listens_for(Session, "after_commit")
+def _remove_replaced_logos(session: Session) -> None:
+    session.info.pop(_STORED, None)
+    _remove_logos(session, _REPLACED)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _remove_stored_logos(session: Session, previous_transaction) -> None:
+    # A savepoint's rollback leaves the enclosing transaction, and its logos, standing.
+    if previous_transaction.nested:
+        return
+    session.info.pop(_REPLACED, None)
+    _remove_logos(session, _STORED)
 
 
 def mark_reviewed(actor: User, organization: Organization) -> bool:
@@ -133,7 +165,6 @@ def mark_reviewed(actor: User, organization: Organization) -> bool:
         return False
     organization.reviewed_at = utcnow()
     audit.record(actor, "organization.reviewed", organization)
-    db.session.commit()
     return True
 
 
@@ -152,32 +183,27 @@ def decide_membership(actor: User, request: MembershipRequest, accept: bool) -> 
         raise OwnRequest("You cannot decide your own request.")
     to_status = MembershipStatus.ACCEPTED if accept else MembershipStatus.REFUSED
     now = utcnow()
-    try:
-        moved = db.session.execute(
-            update(MembershipRequest)
-            .where(MembershipRequest.id == request.id,
-                   MembershipRequest.status == MembershipStatus.PENDING)
-            .values(status=to_status, decided_at=now, decided_by_id=actor.id)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.session.refresh(request)
-        if moved != 1:
-            raise AlreadyDecided(_decision_summary(request))
-        requester, organization = request.user, request.organization
-        changes: dict[str, list] = {"status": [MembershipStatus.PENDING.value, to_status.value]}
-        if accept and requester.organization_id != organization.id:
-            changes["organization_id"] = [requester.organization_id, organization.id]
-            requester.organization_id = organization.id
-        audit.record(actor, f"membership.{to_status.value}", request, changes=changes)
-        notifications.queue(
-            requester,
-            f"Your request to join {organization.name} was {to_status.value}",
-            f"membership_{to_status.value}", organization=organization,
-        )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    moved = db.session.execute(
+        update(MembershipRequest)
+        .where(MembershipRequest.id == request.id,
+               MembershipRequest.status == MembershipStatus.PENDING)
+        .values(status=to_status, decided_at=now, decided_by_id=actor.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(request)
+    if moved != 1:
+        raise AlreadyDecided(_decision_summary(request))
+    requester, organization = request.user, request.organization
+    changes: dict[str, list] = {"status": [MembershipStatus.PENDING.value, to_status.value]}
+    if accept and requester.organization_id != organization.id:
+        changes["organization_id"] = [requester.organization_id, organization.id]
+        requester.organization_id = organization.id
+    audit.record(actor, f"membership.{to_status.value}", request, changes=changes)
+    notifications.queue(
+        requester,
+        f"Your request to join {organization.name} was {to_status.value}",
+        f"membership_{to_status.value}", organization=organization,
+    )
     return request
 
 
@@ -221,58 +247,52 @@ def merge(actor: User, duplicate: Organization, into: Organization) -> Organizat
         raise MergeRefused(
             "Only an admin can merge organizations of different home clusters."
         )
-    folder = current_app.config["UPLOAD_FOLDER"]
-    dropped_logo = ""
-    try:
-        user_ids = list(db.session.scalars(
-            select(User.id).where(User.organization_id == duplicate.id)))
-        db.session.execute(
-            update(User).where(User.organization_id == duplicate.id)
-            .values(organization_id=into.id).execution_options(synchronize_session=False)
-        )
-        # A person who already waits for an answer from `into` needs no second request.
-        already_waiting = select(MembershipRequest.user_id).where(
-            MembershipRequest.organization_id == into.id,
+    # First: it may refuse the merge, before anything is written.
+    agreement_ids = _move_agreement_parties(duplicate, into)
+    user_ids = list(db.session.scalars(
+        select(User.id).where(User.organization_id == duplicate.id)))
+    db.session.execute(
+        update(User).where(User.organization_id == duplicate.id)
+        .values(organization_id=into.id).execution_options(synchronize_session=False)
+    )
+    # A person who already waits for an answer from `into` needs no second request.
+    already_waiting = select(MembershipRequest.user_id).where(
+        MembershipRequest.organization_id == into.id,
+        MembershipRequest.status == MembershipStatus.PENDING,
+    )
+    db.session.execute(
+        delete(MembershipRequest).where(
+            MembershipRequest.organization_id == duplicate.id,
             MembershipRequest.status == MembershipStatus.PENDING,
-        )
-        db.session.execute(
-            delete(MembershipRequest).where(
-                MembershipRequest.organization_id == duplicate.id,
-                MembershipRequest.status == MembershipStatus.PENDING,
-                MembershipRequest.user_id.in_(already_waiting),
-            ).execution_options(synchronize_session=False)
-        )
-        request_ids = list(db.session.scalars(
-            select(MembershipRequest.id).where(
-                MembershipRequest.organization_id == duplicate.id)))
-        db.session.execute(
-            update(MembershipRequest).where(MembershipRequest.organization_id == duplicate.id)
-            .values(organization_id=into.id).execution_options(synchronize_session=False)
-        )
-        agreement_ids = _move_agreement_parties(duplicate, into)
-        filled = {f: getattr(duplicate, f) for f in _FILLABLE
-                  if not getattr(into, f) and getattr(duplicate, f)}
-        if duplicate.logo_filename:
-            if into.logo_filename:
-                dropped_logo = duplicate.logo_filename
-            else:
-                filled["logo_filename"] = duplicate.logo_filename
-        changes = audit.diff(into, filled)
-        entry = audit.record(actor, "organization.merged", into, changes=changes)
-        entry.details = {
-            **entry.details,
-            "duplicate_id": duplicate.id,
-            "duplicate_name": duplicate.name,
-            "into_id": into.id,
-            "moved_user_ids": user_ids,
-            "moved_request_ids": request_ids,
-            "moved_agreement_ids": agreement_ids,
-        }
-        db.session.delete(duplicate)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    if dropped_logo:
-        logos.remove(folder, dropped_logo)
+            MembershipRequest.user_id.in_(already_waiting),
+        ).execution_options(synchronize_session=False)
+    )
+    request_ids = list(db.session.scalars(
+        select(MembershipRequest.id).where(
+            MembershipRequest.organization_id == duplicate.id)))
+    db.session.execute(
+        update(MembershipRequest).where(MembershipRequest.organization_id == duplicate.id)
+        .values(organization_id=into.id).execution_options(synchronize_session=False)
+    )
+    filled = {f: getattr(duplicate, f) for f in _FILLABLE
+              if not getattr(into, f) and getattr(duplicate, f)}
+    if duplicate.logo_filename:
+        if into.logo_filename:
+            # Its file goes once the merge is committed; until then it is still shown.
+            _remove_logo_when(db.session(), _REPLACED, current_app.config["UPLOAD_FOLDER"],
+                              duplicate.logo_filename)
+        else:
+            filled["logo_filename"] = duplicate.logo_filename
+    changes = audit.diff(into, filled)
+    entry = audit.record(actor, "organization.merged", into, changes=changes)
+    entry.details = {
+        **entry.details,
+        "duplicate_id": duplicate.id,
+        "duplicate_name": duplicate.name,
+        "into_id": into.id,
+        "moved_user_ids": user_ids,
+        "moved_request_ids": request_ids,
+        "moved_agreement_ids": agreement_ids,
+    }
+    db.session.delete(duplicate)
     return into

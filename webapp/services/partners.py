@@ -1,5 +1,6 @@
 """Partners: the clusters, beachheads and networks the platform works with (admins only).
-Each change is checked completely before anything is written, audited and committed."""
+Each change is checked completely before anything is written, and audited; the caller's
+unit of work commits it."""
 
 from __future__ import annotations
 
@@ -83,7 +84,6 @@ def create(actor: User | None, details: PartnerDetails) -> Partner:
     audit.record(actor, "partner.created", partner,
                  changes={k: [None, audit.plain(v)] for k, v in values.items()
                           if v not in (None, "")})
-    db.session.commit()
     return partner
 
 
@@ -92,5 +92,4 @@ def update(actor: User | None, partner: Partner, details: PartnerDetails) -> Par
     changes = audit.diff(partner, values)
     if changes:
         audit.record(actor, "partner.updated", partner, changes=changes)
-    db.session.commit()
     return partner

@@ -386,33 +386,28 @@ def erase(user: User, *, actor: User | None = None) -> User:
         )
     _withdraw_upcoming(user)
     identity = _Identity(user)
-    try:
-        _scrub_outbox(user, identity)
-        _scrub_audit(user, identity)
-        _scrub_membership_requests(user, identity)
-        surveys.forget_free_text(user)
-        db.session.execute(
-            ThrottleHit.__table__.delete().where(
-                ThrottleHit.key.contains(identity.email, autoescape=True))
-        )
-        user.grants.clear()
-        # Its API tokens go (their rate windows with them): none can act any more.
-        db.session.execute(ApiToken.__table__.delete().where(ApiToken.user_id == user.id))
-        user.name = ERASED_NAME
-        user.email = erased_email(user)
-        user.phone = ""
-        user.password_hash = None
-        user.timezone = "UTC"
-        user.locale = "en"
-        user.last_login_at = None
-        user.active = False
-        user.erased_at = utcnow()
-        user.session_version += 1
-        # The organization link stays: organizations are not personal data, and the
-        # cluster statistics count the registrations through it.
-        audit.record(actor or user, "account.erased", user)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    _scrub_outbox(user, identity)
+    _scrub_audit(user, identity)
+    _scrub_membership_requests(user, identity)
+    surveys.forget_free_text(user)
+    db.session.execute(
+        ThrottleHit.__table__.delete().where(
+            ThrottleHit.key.contains(identity.email, autoescape=True))
+    )
+    user.grants.clear()
+    # Its API tokens go (their rate windows with them): none can act any more.
+    db.session.execute(ApiToken.__table__.delete().where(ApiToken.user_id == user.id))
+    user.name = ERASED_NAME
+    user.email = erased_email(user)
+    user.phone = ""
+    user.password_hash = None
+    user.timezone = "UTC"
+    user.locale = "en"
+    user.last_login_at = None
+    user.active = False
+    user.erased_at = utcnow()
+    user.session_version += 1
+    # The organization link stays: organizations are not personal data, and the
+    # cluster statistics count the registrations through it.
+    audit.record(actor or user, "account.erased", user)
     return user

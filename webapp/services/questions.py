@@ -139,7 +139,6 @@ def add(actor: User | None, event: Event, details: QuestionDetails) -> Question:
     audit.record(actor, "event.question_added", question, event_id=event.id,
                  changes={k: [None, audit.plain(v)] for k, v in values.items()
                           if v not in ("", [], False)})
-    db.session.commit()
     return question
 
 
@@ -162,7 +161,6 @@ def update(actor: User | None, question: Question, details: QuestionDetails) -> 
     if changes:
         audit.record(actor, "event.question_updated", question, changes=changes,
                      event_id=event.id)
-    db.session.commit()
     return question
 
 
@@ -179,7 +177,6 @@ def delete(actor: User | None, question: Question) -> None:
                  changes={"label": [question.label, None]})
     event.questions.remove(question)
     _renumber(event.questions)
-    db.session.commit()
 
 
 def move(actor: User | None, question: Question, offset: int) -> bool:
@@ -195,7 +192,6 @@ def move(actor: User | None, question: Question, offset: int) -> bool:
     _renumber(ordered)
     audit.record(actor, "event.question_moved", question, event_id=event.id,
                  changes={"position": [index + 1, target + 1]})
-    db.session.commit()
     return True
 
 
@@ -225,7 +221,6 @@ def add_mission_defaults(actor: User | None, event: Event) -> list[Question]:
     db.session.flush()
     audit.record(actor, "event.default_questions_added", event, event_id=event.id,
                  changes={"questions": [None, [q.label for q in added]]})
-    db.session.commit()
     return added
 
 

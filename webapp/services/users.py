@@ -1,5 +1,7 @@
 """Accounts as admins run them: deactivating and reactivating, granting and removing roles.
-Each change is audited (subject: the user) and committed."""
+Each change is audited (subject: the user) and written in the caller's unit of work,
+which commits it once: a grant or its removal is one unit, and nothing here holds the
+write lock beyond it."""
 
 from __future__ import annotations
 
@@ -20,7 +22,6 @@ def deactivate(actor: User, user: User, reason: str = "") -> None:
     user.session_version += 1
     audit.record(actor, "user.deactivated", user, reason=reason,
                  changes={"active": [True, False]})
-    db.session.commit()
 
 
 def reactivate(actor: User, user: User) -> None:
@@ -28,7 +29,6 @@ def reactivate(actor: User, user: User) -> None:
         return
     user.active = True
     audit.record(actor, "user.reactivated", user, changes={"active": [False, True]})
-    db.session.commit()
 
 
 def _grant_label(role: Role, partner: Partner | None) -> str:
@@ -47,9 +47,9 @@ def add_grant(actor: User, user: User, role: Role, partner: Partner | None) -> R
     if any(g.role == role and g.partner_id == partner_id for g in user.grants):
         raise Refused("This account already holds that role.", "role")
     grant = accounts.grant(user, role, partner)
+    db.session.flush()  # the grant's id, for the caller
     audit.record(actor, "user.granted", user,
                  changes={"grants": [None, _grant_label(role, partner)]})
-    db.session.commit()
     return grant
 
 
@@ -60,4 +60,3 @@ def remove_grant(actor: User, grant: RoleGrant) -> None:
     audit.record(actor, "user.grant_removed", user,
                  changes={"grants": [_grant_label(grant.role, grant.partner), None]})
     user.grants.remove(grant)
-    db.session.commit()

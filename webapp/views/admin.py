@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import access
+from .. import access, unit
 from ..extensions import db
 from ..forms.admin import (
     COMMON_ZONES,
@@ -64,11 +64,12 @@ PER_PAGE = 50
 
 
 def _attempt(action: Callable[[], object], done: str | None = None) -> object | None:
-    """Run a button's service call: its refusal becomes a warning, its success `done`."""
+    """Run a button's service call: its refusal becomes a warning (nothing written), its
+    success `done`."""
     try:
         result = action()
     except Refused as refusal:
-        db.session.rollback()
+        unit.discard()
         flash(refusal.message, "warning")
         return None
     if done:
@@ -260,6 +261,7 @@ def _confirm_status(event_id: int, action: str):
             _STATUS_ACTIONS[action][1](current_user, event.id)
             flash(_("The event is now %(status)s.", status=target.value), "success")
     except Refused as refusal:
+        unit.discard()
         flash(refusal.message, "warning")
     return redirect(url_for("admin.event_edit", event_id=event_id))
 
@@ -705,12 +707,10 @@ def mail_retry(message_id: int):
     try:
         message = notifications.retry(message_id)
     except notifications.NotGivenUp:
-        db.session.rollback()
+        unit.discard()
         flash(_("That message is not waiting for a retry: it was sent or retried already."),
               "warning")
     else:
-        address = message.to_address
-        db.session.commit()
         flash(_("The message to %(address)s is back in the outbox and will be sent again.",
-                address=address), "success")
+                address=message.to_address), "success")
     return redirect(url_for("admin.failed_jobs"))

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from .. import access
+from .. import access, unit
 from ..extensions import db
 from ..forms.organization import (
     LogoForm,
@@ -179,6 +179,7 @@ def upload_logo(organization_id: int):
         try:
             organizations.replace_logo(_me(), organization, form.logo.data.read())
         except DomainError as error:
+            unit.discard()
             form.logo.errors.append(error.message)
         else:
             flash(_("The logo has been replaced."), "success")
@@ -207,6 +208,7 @@ def decide_request(request_id: int):
     try:
         organizations.decide_membership(_me(), membership, accept)
     except DomainError as error:
+        unit.discard()
         flash(error.message, "warning")
     else:
         name = membership.user.name
@@ -257,6 +259,7 @@ def merge(organization_id: int):
         try:
             organizations.merge(_me(), duplicate, into)
         except DomainError as error:
+            unit.discard()
             flash(error.message, "danger")
         else:
             flash(_("%(duplicate)s has been merged into %(into)s.", duplicate=name,
