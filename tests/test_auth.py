@@ -378,7 +378,7 @@ def _reset_between_check_and_write(open_app, backend: str, monkeypatch):
             reset_done.set()
 
     signed_in, was_reset = in_threads(app, [sign_in_job, reset_job])
-    return app, user_id, signing_in, signed_in, was_reset
+    return user_id, signing_in, signed_in, was_reset
 
 
 def _committed_user(user_id: int) -> User:
@@ -391,7 +391,7 @@ def _committed_user(user_id: int) -> User:
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_a_sign_in_checked_before_a_reset_commits_is_refused(open_app, backend, monkeypatch):
-    app, user_id, signing_in, signed_in, was_reset = _reset_between_check_and_write(
+    user_id, signing_in, signed_in, was_reset = _reset_between_check_and_write(
         open_app, backend, monkeypatch)
     assert not isinstance(signed_in, BaseException), signed_in
     assert was_reset.status_code == 302
@@ -413,7 +413,7 @@ def test_without_the_recheck_the_old_password_signs_in_after_the_reset(
     monkeypatch.setattr(accounts, "still_verified",
                         lambda verified: _db.session.get(User, verified.user_id,
                                                          populate_existing=True))
-    app, user_id, signing_in, signed_in, was_reset = _reset_between_check_and_write(
+    _user_id, signing_in, signed_in, was_reset = _reset_between_check_and_write(
         open_app, "sqlite", monkeypatch)
     assert was_reset.status_code == 302
     assert signed_in.status_code == 302 and _signed_in(signing_in)

@@ -244,12 +244,14 @@ def set_password(user: User, password: str) -> None:
 
 def create_admin(email: str, name: str, password: str) -> User:
     """`flask create-admin`: a new admin, or an admin grant for an existing account."""
-    validate_password(password)
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    # Hashed before the first read, so the command's write step does not wait on it.
+    password_hash = new_password_hash(password)
+    user = find_by_email(email)
     if user is None:
-        user = create_user(email, name, password)
+        user = create_user(email, name, None)
+        user.password_hash = password_hash
     else:
-        set_password(user, password)
+        _store_password(user, password_hash)
     grant(user, Role.ADMIN)
     return user
 
