@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 from tests.conftest import IsolatedClient, csrf_token, login
 from tests.factories import Factory
 from tests.processes import Processes, mail_server, production_env, wait_for
+from webapp import unit
 from webapp.extensions import db as _db
 from webapp.models import (
     BadgeBatch,
@@ -23,6 +24,7 @@ from webapp.models import (
     OutboxMessage,
     OutboxStatus,
     ReminderDelivery,
+    User,
     utcnow,
 )
 from webapp.models import RegistrationStatus as S
@@ -41,6 +43,22 @@ def refuse(reason: str) -> None:
     """A job that always fails."""
     RAN.append((reason,))
     raise RuntimeError(f"the relay refused: {reason}")
+
+
+@unit.job
+def welcome(email: str) -> None:
+    """A job whose service writes an account and mails it."""
+    user = Factory().user(email=email)
+    notifications.queue(user, "Welcome", "base", body="...")
+    _db.session.flush()
+    RAN.append(("welcomed", email))
+
+
+@unit.job
+def welcome_then_break(email: str) -> None:
+    """A job that raises after its service wrote an account and its mail."""
+    welcome(email)  # part of this job's unit
+    raise RuntimeError("the job broke after writing")
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +99,40 @@ def test_a_transaction_that_only_read_holds_no_job_back(app, db, make):
     assert db.session().in_transaction()
     jobs.enqueue(record, "at once")
     assert RAN == [("at once",)]
+
+
+def test_a_job_that_raises_after_writing_leaves_no_row_and_no_mail(app, db, mailbox):
+    with pytest.raises(RuntimeError, match="broke after writing"):
+        welcome_then_break("broken@example.org")
+
+    assert RAN == [("welcomed", "broken@example.org")]  # it did write, then raised
+    assert db.session.scalar(select(User.id).where(User.email == "broken@example.org")) is None
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.to_address == "broken@example.org")) == 0
+    jobs.run_committed()  # nothing is left waiting to be handed on either
+    assert mailbox.messages == []
+
+
+def test_a_jobs_mail_is_handed_over_only_after_its_commit(open_app, monkeypatch):
+    app = open_app("sqlite")
+    handed: list[tuple[str, int]] = []
+    hand_on = jobs._hand_on
+
+    def watching(job, args):
+        # Another connection sees only what the job's unit has committed.
+        with _db.engine.connect() as other:
+            visible = other.scalar(select(func.count()).select_from(OutboxMessage))
+        handed.append((job.__name__, visible))
+        hand_on(job, args)
+
+    monkeypatch.setattr(jobs, "_hand_on", watching)
+    with mail_server() as (port, box):
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+        welcome("welcome@example.org")
+        assert handed == [("deliver", 1)]
+        [mail] = box.to("welcome@example.org")
+    assert mail["Subject"] == "Welcome"
+    assert _db.session.scalar(select(OutboxMessage.status)) == OutboxStatus.SENT
 
 
 def test_the_worker_refuses_to_start_without_redis(app):
