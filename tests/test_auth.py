@@ -589,3 +589,63 @@ def test_email_change_link_dies_when_the_password_changes(
     assert client.get(path).status_code == 400
     db.session.expire_all()
     assert anna.email == "anna.sorensen@example.org"
+
+
+# --------------------------------------------------------------------------- the write lock
+
+
+@pytest.fixture
+def hashing_steps(monkeypatch):
+    """Whether each password hash or check ran inside the unit's write step."""
+    from webapp import unit
+
+    seen: list[bool] = []
+
+    def spy(real):
+        def run(*args, **kwargs):
+            current = unit.current()
+            seen.append(bool(current and current.write_txn))
+            return real(*args, **kwargs)
+        return run
+
+    monkeypatch.setattr(accounts, "check_password_hash", spy(accounts.check_password_hash))
+    monkeypatch.setattr(accounts, "generate_password_hash",
+                        spy(accounts.generate_password_hash))
+    return seen
+
+
+def _reset_path(anna) -> str:
+    from webapp.services import tokens
+
+    return "/reset/" + tokens.make(accounts.RESET_PASSWORD,
+                                   {"user": anna.id, "version": anna.session_version})
+
+
+@pytest.mark.parametrize("flow", ["sign in", "sign up", "reset", "change password",
+                                  "change email", "delete account"])
+def test_passwords_are_hashed_and_checked_without_the_write_lock(
+    flow, client, anna, login_as, hashing_steps
+):
+    if flow == "sign in":
+        response = _login(client, anna.email, PASSWORD)
+    elif flow == "sign up":
+        response = client.post("/signup", data={
+            "name": "Someone", "email": "someone.new@example.org", "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD, "organization_mode": "new",
+            "organization_name": "Some Co", "country": "DK", "size": "small",
+            "helix": "industry", "privacy": "y", "csrf_token": csrf_token(client, "/signup")})
+    elif flow == "reset":
+        path = _reset_path(anna)
+        response = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
+                                           "csrf_token": csrf_token(client, path)})
+    else:
+        login_as(anna)
+        if flow == "change password":
+            response = _change_password(client)
+        elif flow == "change email":
+            response = _change_email(client, "anna@new-home.example")
+        else:
+            response = client.post("/account/delete", data={
+                "password": PASSWORD, "csrf_token": csrf_token(client, "/account/delete")})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert hashing_steps and not any(hashing_steps)
