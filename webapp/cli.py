@@ -89,9 +89,10 @@ class _Tick:
 
 
 def _tick(started: datetime, now: datetime) -> _Tick:
-    """The tick's unit. The claims of reminders, surveys and digests come first, each
-    written aside (they must stand whatever happens next); then the unit's own writes,
-    committed once, after which the mail and the jobs are handed on."""
+    """The tick's unit. The claims of reminders and surveys come first, each event's
+    written aside (they must stand whatever happens next); then the unit's own writes
+    (the digests cut, the expired files dropped), committed once, after which the mail
+    and the jobs are handed on."""
     from .services import (
         badge_batches,
         jobs,

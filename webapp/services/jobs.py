@@ -107,8 +107,8 @@ def run_committed() -> None:
 
 def _committed(session: Session) -> list[tuple[Callable[..., Any], tuple]]:
     """The jobs of committed transactions, and those of the unit that has just committed
-    (the session's last unit, ended, not discarded). A unit that was abandoned leaves
-    its jobs behind only when it rolled back nothing: they are dropped here."""
+    (the session's last unit, ended, not discarded). An abandoned unit's jobs go with its
+    rollback; those of one that had no transaction left to roll back are dropped here."""
     waiting = session.info.pop(_COMMITTED, [])
     if unit.current() is None and (held := session.info.pop(_UNIT_WAITING, None)):
         last = session.info.get(unit._STATE)

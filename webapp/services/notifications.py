@@ -3,8 +3,9 @@ the commit.
 
 `queue()` renders the mail templates into an OutboxMessage row; nothing leaves before the
 transaction commits, and a rollback takes the mail with it. Every flush of new messages
-queues a `deliver` job for them (`services.jobs`), which runs once their transaction has
-committed: after the request in this process, or on an RQ worker when REDIS_URL is set.
+queues a `deliver` job for them (`services.jobs`), which runs once the unit of work that
+wrote them has committed: right after it in this process, or on an RQ worker when
+REDIS_URL is set.
 It sends each message over SMTP, marks it sent, and schedules a retry with backoff
 (RETRY_DELAYS) when the server fails; `flask tick` sends the retries that are due
 (`send_due()`, or with RQ `enqueue_due()`), and after the last one the message is FAILED,
