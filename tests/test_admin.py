@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token
+from tests.conftest import IsolatedClient, csrf_token, login
+from tests.factories import Factory
 from webapp import unit
+from webapp.extensions import db as _db
 from webapp.models import (
     AuditEntry,
     EventStatus,
@@ -242,6 +245,56 @@ def test_a_grant_is_removed_but_never_an_admins_own_admin_grant(
         response.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     assert [g.role for g in admin.grants] == [Role.ADMIN]
+
+
+def _write_at_once(app, user_id: int) -> None:
+    """Write through a second connection to the database file that never waits for the
+    lock: it fails ("database is locked") while anyone holds SQLite's write lock."""
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("UPDATE users SET phone = '+32 9 000 00 00' WHERE id = ?", (user_id,))
+        other.execute("COMMIT")
+    finally:
+        other.close()
+
+
+def test_a_role_change_is_one_unit_and_leaves_no_lock_behind(open_app):
+    """Granting and removing a role each commit once, with their audit entry, when the
+    request ends: the next writer writes at once, it does not wait for the admin."""
+    app = open_app("sqlite")
+    app.test_client_class = IsolatedClient
+    make = Factory()
+    admin, person, cluster = make.admin(), make.user(), make.partner(short_name="SCN")
+    admin_id, person_id, cluster_id = admin.id, person.id, cluster.id
+    _db.session.commit()
+    client = app.test_client()
+    login(client, admin)
+
+    def grants() -> list[tuple[Role, int | None]]:
+        _db.session.commit()  # a fresh snapshot, and no read transaction left open
+        found = [(g.role, g.partner_id) for g in _db.session.scalars(
+            select(RoleGrant).where(RoleGrant.user_id == person_id))]
+        _db.session.commit()
+        return found
+
+    response = post(client, f"/admin/users/{person_id}/grants",
+                    {"grant-role": "partner_manager", "grant-partner_id": str(cluster_id)},
+                    prefix="grant")
+    assert response.status_code == 302
+    _write_at_once(app, person_id)
+    assert grants() == [(Role.PARTNER_MANAGER, cluster_id)]
+
+    grant_id = _db.session.scalar(select(RoleGrant.id).where(RoleGrant.user_id == person_id))
+    _db.session.commit()
+    response = post(client, f"/admin/users/{person_id}/grants/{grant_id}/delete", {})
+    assert response.status_code == 302
+    _write_at_once(app, admin_id)
+    assert grants() == []
+    assert _db.session.scalars(select(AuditEntry.action).where(
+        AuditEntry.action.startswith("user.")).order_by(AuditEntry.id)).all() == [
+        "user.granted", "user.grant_removed"]
 
 
 def test_a_grant_of_another_user_is_not_found_under_this_one(db, make, login_as, admin, cluster):

@@ -345,6 +345,29 @@ def test_cancelling_an_event_cancels_its_open_registrations_and_leaves_the_other
         registrations.apply(make.user(), event.id)
 
 
+
+def test_a_cancellation_that_fails_midway_leaves_the_event_and_its_registrations_open(
+    db, make, admin, cluster_a, monkeypatch
+):
+    event = make.event(organizers=[cluster_a], registration_opens_at=None)
+    ids = [make.registration(event, make.user(), S.SUBMITTED).id for _ in range(2)]
+    db.session.commit()
+    audited = count(db, AuditEntry)
+    cancel = registrations.cancel
+
+    def fails_on_the_second(registration_id, **kwargs):
+        if registration_id == ids[1]:
+            raise RuntimeError("the mail template is broken")
+        return cancel(registration_id, **kwargs)
+
+    monkeypatch.setattr(registrations, "cancel", fails_on_the_second)
+    with pytest.raises(RuntimeError, match="template"), unit.of_work("cancel"):
+        events.cancel(admin, event.id, "Venue closed.")
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).status == EventStatus.PUBLISHED
+    assert [db.session.get(Registration, i).status for i in ids] == [S.SUBMITTED, S.SUBMITTED]
+    assert count(db, AuditEntry) == audited
+
 def test_a_cancelled_event_cannot_be_published_again(db, make, admin, cluster_a):
     event = make.event(organizers=[cluster_a], status=EventStatus.CANCELLED)
     with pytest.raises(events.EventCancelled):
