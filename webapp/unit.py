@@ -36,7 +36,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, request
@@ -56,6 +56,7 @@ ASIDE_KINDS = frozenset({
 })
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _STATE = "unit"
+_BARE_WRITE = "write_step_outside_a_unit"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,6 +78,8 @@ class Unit:
     wrote: bool = False  # the current transaction has written
     discarded: bool = False
     ended: bool = False
+    # The jobs it asked for (services.jobs), handed on after its commit, dropped otherwise.
+    jobs: list = field(default_factory=list)
     _next_write: bool = False
 
 
@@ -108,10 +111,14 @@ def finish() -> None:
             session.rollback()
         else:
             session.commit()
+    except BaseException:
+        if unit is not None:
+            unit.jobs.clear()
+        raise
     finally:
         if unit is not None:
             unit.ended = True
-    jobs.run_committed()
+    jobs.hand_on(unit.jobs if unit is not None else [])
 
 
 def abandon() -> None:
@@ -120,6 +127,7 @@ def abandon() -> None:
     unit = session.info.get(_STATE)
     session.rollback()
     if unit is not None:
+        unit.jobs.clear()
         unit.ended = True
 
 
@@ -130,6 +138,7 @@ def discard() -> None:
     session.rollback()
     unit = session.info.get(_STATE)
     if unit is not None:
+        unit.jobs.clear()
         unit.discarded = True
         unit.writing = False
 
@@ -205,9 +214,8 @@ def write_step() -> None:
     depends on; nothing if it is under way. Also for code outside any unit (tests, the
     demo loader): the lock is taken the same way."""
     session = db.session()
-    unit = session.info.get(_STATE)
-    unit = unit if unit is not None and not unit.ended else None
-    if unit is not None and unit.write_txn:
+    unit = current()
+    if unit.write_txn if unit is not None else session.info.get(_BARE_WRITE):
         return
     if session.in_nested_transaction():
         return  # a savepoint inside a transaction that already has its lock
@@ -218,6 +226,8 @@ def write_step() -> None:
             raise RuntimeError("write_step() must come before the unit writes")
         session.commit()
     _open(session, unit, write=True)
+    if unit is None:
+        session.info[_BARE_WRITE] = True
 
 
 @contextmanager
@@ -320,8 +330,11 @@ def _after_begin(session: Session, transaction, connection) -> None:
 
 @event.listens_for(Session, "after_transaction_end")
 def _after_transaction_end(session: Session, transaction) -> None:
+    if transaction.parent is not None:
+        return
+    session.info.pop(_BARE_WRITE, None)
     unit = session.info.get(_STATE)
-    if unit is None or transaction.parent is not None:
+    if unit is None:
         return
     unit.txn_open = unit.write_txn = unit.wrote = False
 

@@ -8,7 +8,7 @@ unit commits, because the worker reads the database, not the caller's session: a
 asked for inside a unit (a request, a command, another job) waits for that unit's commit
 and vanishes with its rollback; outside any unit it waits for the session's transaction
 when that has written, and goes at once otherwise. Waiting jobs are handed on by
-`run_committed()`, which the unit calls after its commit.
+`hand_on()`, which the unit calls after its commit.
 
 With REDIS_URL a job goes to the RQ queue QUEUE_NAME, and `flask worker` runs it; a job
 that raises is retried after each of RETRY_INTERVALS, then kept in RQ's failed-job
@@ -39,7 +39,6 @@ RETRY_INTERVALS = (10, 60, 300)
 # How long RQ keeps a failed job for the admin page.
 FAILED_KEPT = timedelta(days=30)
 _WAITING = "jobs_waiting"
-_UNIT_WAITING = "jobs_waiting_for_unit"
 _COMMITTED = "jobs_committed"
 _WROTE = "jobs_transaction_wrote"
 
@@ -73,13 +72,12 @@ def enqueue(func: Callable[..., Any], *args: Any) -> None:
     """Have `func(*args)` run once the current unit (or, outside any, the current
     transaction) has committed: on the RQ queue with REDIS_URL, in this process without.
     A rollback drops it."""
-    session = db.session()
-    owner = unit.current()
-    if owner is not None:
+    if (owner := unit.current()) is not None:
         # Whatever the unit commits on its way (a read ended, a claim set aside), the job
         # waits for the unit's own commit.
-        session.info.setdefault(_UNIT_WAITING, []).append((owner, func, args))
+        owner.jobs.append((func, args))
         return
+    session = db.session()
     if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
         enqueue_on_commit(session, func, *args)
         return
@@ -88,34 +86,31 @@ def enqueue(func: Callable[..., Any], *args: Any) -> None:
 
 def enqueue_on_commit(session: Session, func: Callable[..., Any], *args: Any) -> None:
     """`enqueue`, for a hook that holds the session in the middle of its transaction."""
+    if (owner := unit.current()) is not None:
+        owner.jobs.append((func, args))
+        return
     session.info.setdefault(_WAITING, []).append((func, args))
 
 
-def run_committed() -> None:
-    """Hand on the jobs whose unit or transaction has committed (jobs run inline may queue
-    more). Called by the unit after its commit; while a unit is open, its own jobs wait.
-    Never raises: what was committed stands, and the next tick picks up what is left."""
+def hand_on(waiting: list[tuple[Callable[..., Any], tuple]]) -> None:
+    """Hand on jobs whose unit has committed, then those of committed transactions (jobs
+    run inline may queue more). Never raises: what was committed stands, and the next
+    tick picks up what is left."""
     session = db.session()
-    while waiting := _committed(session):
+    waiting = [*waiting, *session.info.pop(_COMMITTED, [])]
+    while waiting:
         for func, args in waiting:
             try:
                 _hand_on(func, args)
             except Exception:
                 # A job run inline has rolled its own unit back; only the log is left.
                 log.exception("job %s%r could not be run or queued", _name(func), args)
+        waiting = session.info.pop(_COMMITTED, [])
 
 
-def _committed(session: Session) -> list[tuple[Callable[..., Any], tuple]]:
-    """The jobs of committed transactions, and those of the unit that has just committed
-    (the session's last unit, ended, not discarded). An abandoned unit's jobs go with its
-    rollback; those of one that had no transaction left to roll back are dropped here."""
-    waiting = session.info.pop(_COMMITTED, [])
-    if unit.current() is None and (held := session.info.pop(_UNIT_WAITING, None)):
-        last = session.info.get(unit._STATE)
-        committed = last is not None and last.ended and not last.discarded
-        waiting += [(func, args) for owner, func, args in held
-                    if committed and owner is last]
-    return waiting
+def run_committed() -> None:
+    """Hand on the jobs of the transactions that have committed outside any unit."""
+    hand_on(db.session().info.pop(_COMMITTED, []))
 
 
 def _hand_on(func: Callable[..., Any], args: tuple) -> None:
@@ -296,7 +291,6 @@ def _drop_waiting(session: Session, previous_transaction) -> None:
     if not previous_transaction.nested:
         session.info.pop(_WAITING, None)
         session.info.pop(_WROTE, None)
-        session.info.pop(_UNIT_WAITING, None)
 
 
 def init_app(app: Flask) -> None:
