@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from webapp import unit
 from webapp.models import AuditEntry, EventQuota, EventRole, EventStatus
 from webapp.models import RegistrationStatus as S
 from webapp.services import registrations
@@ -47,7 +48,7 @@ def test_bulk_is_all_or_nothing_and_says_which_and_why(db, make, setting):
     registrations.decide(decided.id, "reject", actor=manager_a, reason="Out of scope")
     foreign = _applicant(make, cluster_b, mission)
     ids = [mine_1.id, mine_2.id, decided.id, foreign.id]
-    with pytest.raises(BulkRefused) as refusal:
+    with pytest.raises(BulkRefused) as refusal, unit.of_work("bulk decision"):
         registrations.decide_many(
             ids, "approve", actor=manager_a,
             in_scope=lambda reg: reg.responsible_partner_id == cluster_a.id)
@@ -104,7 +105,8 @@ def test_a_delegate_turned_staff_frees_a_seat_for_the_waiting_list(db, make, set
     assert _statuses(db, [first, waiting]) == [S.APPROVED, S.WAITLISTED]
     registrations.set_role(first.id, EventRole.STAFF, actor=manager_a)
     assert _statuses(db, [first, waiting]) == [S.APPROVED, S.APPROVED]
-    with pytest.raises(NoSeat):  # back to delegate: no seat left for them
+    # Back to delegate: no seat left for them, and the unit writes nothing.
+    with pytest.raises(NoSeat), unit.of_work("role"):
         registrations.set_role(first.id, EventRole.DELEGATE, actor=manager_a)
     db.session.refresh(first)
     assert first.role == EventRole.STAFF

@@ -47,6 +47,7 @@ def test_decision_takes_the_write_lock_before_counting(committed_app):
     manager = make.manager(cluster)
     db.session.commit()
     reg = registrations.apply(member, event.id, profile_consent=True)
+    db.session.commit()  # the application's own unit
     db.session.expire_all()
     _ = manager.name  # a read transaction is open, as in a request
 

@@ -31,6 +31,7 @@ from tests.live import (
     serve,
     smtp_server,
 )
+from webapp import unit
 from webapp.extensions import db
 from webapp.models import AuditEntry, EventKind, EventQuota, Organization, Registration, User
 from webapp.models import RegistrationStatus as S
@@ -41,10 +42,17 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 
+def in_unit(name: str, act):
+    """`act()` in a unit of work of its own, as a request runs it: committed once."""
+    with unit.of_work(name):
+        return act()
+
+
 def approve_as(manager_id: int, registration_id: int):
     def job():
-        manager = db.session.get(User, manager_id)
-        return registrations.decide(registration_id, "approve", actor=manager).status
+        with unit.of_work("approve"):
+            manager = db.session.get(User, manager_id)
+            return registrations.decide(registration_id, "approve", actor=manager).status
     return job
 
 
@@ -111,8 +119,8 @@ def two_deciders_one_seat(open_app, backend: str, *, lock: bool):
     first, second = (make.user(make.organization(cluster)) for _ in range(2))
     managers = [make.manager(cluster).id, make.manager(cluster).id]
     db.session.commit()
-    regs = [registrations.apply(member, event.id, profile_consent=True).id
-            for member in (first, second)]
+    regs = [in_unit("apply", lambda m=member: registrations.apply(
+        m, event.id, profile_consent=True).id) for member in (first, second)]
     hook = PauseAfterCounting(regs[0], _waiter_probe(backend), patience=1.0)
     app.config["AFTER_SEAT_COUNT_HOOK"] = hook
 
@@ -214,7 +222,8 @@ def quota_race_setup(applicants: int, seats: int):
     members = [make.user(make.organization(cluster)) for _ in range(applicants)]
     manager = make.manager(cluster)
     db.session.commit()
-    regs = [registrations.apply(m, event.id, profile_consent=True).id for m in members]
+    regs = [in_unit("apply", lambda m=m: registrations.apply(
+        m, event.id, profile_consent=True).id) for m in members]
     return event.id, manager.id, regs
 
 
@@ -268,7 +277,8 @@ def test_withdrawals_racing_applications_never_overbook_and_promote_each_once_in
     members = [make.user(make.organization(cluster)) for _ in range(seats + waiting + arriving)]
     db.session.commit()
     event_id = event.id
-    regs = [registrations.apply(m, event_id, profile_consent=True) for m in members[:-arriving]]
+    regs = [in_unit("apply", lambda m=m: registrations.apply(m, event_id, profile_consent=True))
+            for m in members[:-arriving]]
     approved = [r.id for r in regs if r.status == S.APPROVED]
     line = [r.id for r in sorted((r for r in regs if r.status == S.WAITLISTED),
                                  key=lambda r: (r.waitlisted_at, r.id))]
@@ -297,11 +307,12 @@ def test_withdrawals_racing_applications_never_overbook_and_promote_each_once_in
                 time.sleep(0.002)
 
     def withdraw(reg_id, user_id):
-        return lambda: registrations.withdraw(reg_id, actor=db.session.get(User, user_id)).status
+        return lambda: in_unit("withdraw", lambda: registrations.withdraw(
+            reg_id, actor=db.session.get(User, user_id)).status)
 
     def apply(user_id):
-        return lambda: registrations.apply(db.session.get(User, user_id), event_id,
-                                           profile_consent=True).status
+        return lambda: in_unit("apply", lambda: registrations.apply(
+            db.session.get(User, user_id), event_id, profile_consent=True).status)
 
     watcher = threading.Thread(target=watch)
     watcher.start()

@@ -140,6 +140,7 @@ def test_the_first_on_the_waiting_list_is_told_of_the_promotion(db, mailbox, mak
     promoted = registrations.apply(waiting, webinar.id)
     _fresh_outbox(db)
     registrations.withdraw(seated.id, actor=member)
+    db.session.commit()
     db.session.refresh(promoted)
     assert promoted.status == S.APPROVED
     assert promoted.history[-1].action == registration_mail.PROMOTED

@@ -90,6 +90,8 @@ def _can_view_registration(user: Any, reg: Registration) -> bool:
 
 
 def _can_decide_registration(user: Any, reg: Registration) -> bool:
+    """The object form of `decidable_registrations`: the two must agree (a test walks
+    both over every role)."""
     if organizes(user, reg.event):
         return True
     return reg.responsible_partner_id is not None and (
@@ -324,14 +326,8 @@ def registrations_visible_to(user: Any) -> Select[tuple[Registration]]:
         return query.where(false())
     if is_admin(user):
         return query.where(true())
-    managed = managed_partner_ids(user)
     hosted = hosted_partner_ids(user)
-    clauses = [Registration.user_id == user.id]
-    if managed:
-        clauses.append(Registration.responsible_partner_id.in_(managed))
-        clauses.append(Registration.event_id.in_(
-            select(event_organizers.c.event_id).where(event_organizers.c.partner_id.in_(managed))
-        ))
+    clauses = [Registration.user_id == user.id, _decidable(user)]
     if hosted:
         clauses.append(
             (Registration.status == RegistrationStatus.APPROVED)
@@ -430,15 +426,9 @@ def delegation_of(event: Event) -> Select[tuple[Registration]]:
 
 def delegates_served_by(user: Any, event: Event) -> Select[tuple[Registration]]:
     """The delegates `user` answers for, whom they write to and whose badges they print:
-    the whole delegation for organizers, their own clusters' delegates for partner
-    managers, nobody for anyone else."""
-    query = delegation_of(event)
-    if organizes(user, event):
-        return query
-    managed = managed_partner_ids(user)
-    return query.where(
-        Registration.responsible_partner_id.in_(managed) if managed else false()
-    )
+    the approved delegates of `event` they may decide (the whole delegation for
+    organizers, their own clusters' delegates for partner managers, nobody else's)."""
+    return delegation_of(event).where(_decidable(user))
 
 
 def delegation_messages_visible_to(user: Any, event: Event) -> Select[tuple[DelegationMessage]]:
@@ -457,17 +447,9 @@ def delegation_messages_visible_to(user: Any, event: Event) -> Select[tuple[Dele
 
 def _survey_scope(user: Any):
     """The condition on a Registration whose survey answers `user` may read: all for
-    admins; for a partner manager the delegates their clusters are responsible for (and,
-    as organizers, those without a responsible partner); none for anyone else."""
-    if is_admin(user):
-        return true()
-    managed = managed_partner_ids(user)
-    if not managed:
-        return false()
-    organized = Registration.event_id.in_(select(event_organizers.c.event_id).where(
-        event_organizers.c.partner_id.in_(managed)))
-    return or_(Registration.responsible_partner_id.in_(managed),
-               Registration.responsible_partner_id.is_(None) & organized)
+    admins; for a partner manager the delegates they answer for (see
+    `decidable_registrations(responsible=True)`); none for anyone else."""
+    return true() if is_admin(user) else _decidable(user, responsible=True)
 
 
 def survey_responses_visible_to(user: Any) -> Select[tuple[SurveyResponse]]:
@@ -495,6 +477,46 @@ def kpi_clusters_of(user: Any) -> frozenset[int] | None:
     """Whose detail rows behind the KPIs a user may see: None (every row) for admins,
     their own clusters for partner managers, nobody's otherwise."""
     return None if is_admin(user) else managed_partner_ids(user)
+
+
+def _decidable(user: Any, *, responsible: bool = False):
+    """The condition on a Registration behind `decidable_registrations`."""
+    if not getattr(user, "is_authenticated", False):
+        return false()
+    if is_admin(user) and not responsible:
+        return true()
+    managed = managed_partner_ids(user)
+    if not managed:
+        return false()
+    organized = Registration.event_id.in_(select(event_organizers.c.event_id).where(
+        event_organizers.c.partner_id.in_(managed)))
+    if responsible:
+        return or_(Registration.responsible_partner_id.in_(managed),
+                   Registration.responsible_partner_id.is_(None) & organized)
+    return or_(Registration.responsible_partner_id.in_(managed), organized)
+
+
+def decidable_registrations(user: Any, *, responsible: bool = False
+                            ) -> Select[tuple[Registration]]:
+    """The registrations `user` may decide (`registration.decide`): every one for admins;
+    for a partner manager those their clusters are responsible for and every one of the
+    events their partners organize; none for anyone else. Every page, export and mail
+    that needs this scope starts here.
+
+    `responsible`: only those the user answers for as the responsible partner's manager
+    (the event's organizers when the registration has no responsible partner, see
+    `answering_partner_ids`): the applications their alerts and daily digest are about.
+    Admins as such answer for none."""
+    return select(Registration).where(_decidable(user, responsible=responsible))
+
+
+def answering_partner_ids(reg: Registration) -> list[int]:
+    """The partners whose managers answer for `reg` (`decidable_registrations` with
+    `responsible`, seen from the registration): its responsible partner, or, when it has
+    none, the event's organizers."""
+    if reg.responsible_partner_id is not None:
+        return [reg.responsible_partner_id]
+    return [p.id for p in reg.event.organizers]
 
 
 def desk_registrations(user: Any) -> Select[tuple[Registration]]:

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from .. import access
 from ..extensions import db
 from ..models import Event, EventStatus, Registration, RegistrationStatus, User, utcnow
+from ..unit import write_step
 from . import organizations, questions, registrations
 from .errors import AlreadyRegistered, RegistrationClosed, RegistrationRefused
-from .locking import begin_write
 
 # The company profile fields an applicant may correct while applying.
 PROFILE_FIELDS = ("name", "sector", "website", "profile")
@@ -94,8 +94,8 @@ def submit(
     application and the mail about it show the corrected profile, and only when the
     policy lets the user edit their organization (otherwise it is ignored). Everything
     is checked before the profile is saved; a refusal the registration service finds
-    later (the event closed in between) leaves the corrected profile, which belongs to
-    the company rather than to this application."""
+    later (the event closed in between) fails the unit of work, the correction with it:
+    the applicant sees the form again with what they typed."""
     problem = refusal(user, event)
     if problem is not None:
         raise problem
@@ -106,9 +106,10 @@ def submit(
         values = {name: (profile.get(name) or "").strip() for name in PROFILE_FIELDS}
         if not values["name"]:
             raise RegistrationRefused("Your organization needs a name.")
-        # The checks above read in a deferred transaction, which SQLite cannot upgrade to
-        # a write once another applicant has committed: start the write properly.
-        begin_write()
+        # The write step before the profile is written (a writing unit is in it already;
+        # on SQLite a read transaction could not be upgraded once another applicant
+        # has committed).
+        write_step()
         organizations.update_profile(user, user.organization, values)
     return registrations.apply(
         user, event.id, answers=clean, profile_consent=profile_consent,

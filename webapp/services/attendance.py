@@ -38,7 +38,8 @@ from ..models import (
     RegistrationStatus,
     User,
 )
-from . import exports, locking
+from ..unit import write_step
+from . import exports
 from .names import alphabetical, by_cluster_then_surname, cluster_name, role_label
 
 SOURCE_LABELS = {AttendanceSource.CHECK_IN: "badge scanned",
@@ -72,7 +73,7 @@ def record(registration: Registration, session: EventSession | None, *, at: date
     session_id = session.id if session else None
     # SQLite: take the write lock before looking, so a second phone (or tab) waits and
     # then finds the first one's row (PostgreSQL: the unique index settles it below).
-    locking.begin_write()
+    write_step()
     earlier = existing(registration.id, session_id)
     if earlier is not None:
         return Recorded(earlier, created=False)

@@ -36,9 +36,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
+from .. import access
 from ..extensions import db
 from ..models import (
     AlertFrequency,
@@ -48,12 +49,11 @@ from ..models import (
     Role,
     RoleGrant,
     User,
-    event_organizers,
     utcnow,
 )
 from ..models import RegistrationStatus as S
+from ..unit import write_step
 from . import calendar, notifications
-from .locking import begin_write
 
 PROMOTED = "registration.promoted"
 # An application's `applied_at` is taken before its transaction waits for the event's
@@ -251,13 +251,10 @@ def _managers_of(partner_ids) -> list[User]:
 
 
 def deciders(reg: Registration) -> list[User]:
-    """The managers who decide `reg`: its responsible partner's, or, when it has none,
-    the event's organizers'. The applicant is never told of their own application."""
-    if reg.responsible_partner_id is not None:
-        partner_ids = [reg.responsible_partner_id]
-    else:
-        partner_ids = [p.id for p in reg.event.organizers]
-    return [m for m in _managers_of(partner_ids) if m.id != reg.user_id]
+    """The managers alerted to decide `reg`: those of the partners that answer for it
+    (`access.answering_partner_ids`). The applicant is never told of their own
+    application."""
+    return [m for m in _managers_of(access.answering_partner_ids(reg)) if m.id != reg.user_id]
 
 
 # --------------------------------------------------------------------------- daily digest
@@ -265,7 +262,8 @@ def deciders(reg: Registration) -> list[User]:
 
 def start_digests(user: User, now: datetime | None = None) -> None:
     """A manager switched to the daily digest: it covers applications from now on (the
-    earlier ones were alerted one by one), the first one tomorrow. The caller commits."""
+    earlier ones were alerted one by one), the first one tomorrow. The caller's unit
+    commits it."""
     user.digest_sent_at = (now or utcnow()) - DIGEST_SETTLE
 
 
@@ -294,20 +292,15 @@ def _digest_managers() -> list[int]:
 
 
 def _to_decide(user: User, since: datetime | None, until: datetime) -> list[Registration]:
-    """The applications still waiting for `user`'s partners, made in (since, until]."""
-    partner_ids = [g.partner_id for g in user.grants if g.role == Role.PARTNER_MANAGER]
-    organized = select(event_organizers.c.event_id).where(
-        event_organizers.c.partner_id.in_(partner_ids))
+    """The applications still waiting for `user`'s partners, made in (since, until]: the
+    ones they answer for, as alerted one by one (`deciders`)."""
     query = (
-        select(Registration)
+        access.decidable_registrations(user, responsible=True)
         .join(Registration.event)
         .where(
             Registration.status == S.SUBMITTED,
             Registration.user_id != user.id,
             Registration.applied_at <= until,
-            or_(Registration.responsible_partner_id.in_(partner_ids),
-                Registration.responsible_partner_id.is_(None)
-                & Registration.event_id.in_(organized)),
         )
         .order_by(Event.starts_at, Event.id, Registration.applied_at, Registration.id)
     )
@@ -319,39 +312,33 @@ def _to_decide(user: User, since: datetime | None, until: datetime) -> list[Regi
 def queue_due_digests(now: datetime | None = None) -> int:
     """Queue today's digest for each manager whose time has come; return how many.
 
-    Idempotent and safe to run in parallel: each manager's digest is cut in a write
-    transaction that moves their `digest_sent_at` and queues the mail together, so a
-    second run (or a concurrent one) finds it not due any more. A manager with nothing
-    new gets no mail, but the day still counts as done.
+    Idempotent and safe to run in parallel: in the caller's unit of work (`flask tick`)
+    each manager's row is locked before their digest is cut, and the unit commits the
+    moved `digest_sent_at` with the queued mail, so a second run (or a concurrent one)
+    finds it not due any more. A manager with nothing new gets no mail, but the day
+    still counts as done.
     """
     now = now or utcnow()
-    candidates = _digest_managers()
-    db.session.commit()
+    # SQLite: the write lock before the reads the cuts depend on (PostgreSQL: the rows').
+    write_step()
     queued = 0
-    for user_id in candidates:
-        try:
-            begin_write()
-            user = db.session.scalars(
-                select(User).where(User.id == user_id).with_for_update()
-                .execution_options(populate_existing=True)
-            ).one()
-            if not digest_due(user, now):
-                db.session.commit()
-                continue
-            cut = now - DIGEST_SETTLE
-            applications = _to_decide(user, user.digest_sent_at, cut)
-            user.digest_sent_at = cut
-            if applications:
-                with force_locale(user.locale or "en"):
-                    subject = ngettext("%(num)d new application to decide",
-                                       "%(num)d new applications to decide",
-                                       len(applications))
-                    notifications.queue(user, subject, "registration_digest",
-                                        registrations=applications,
-                                        recipient_zone=_zone_name(user))
-                queued += 1
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
+    for user_id in _digest_managers():
+        user = db.session.scalars(
+            select(User).where(User.id == user_id).with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+        if not digest_due(user, now):
+            continue
+        cut = now - DIGEST_SETTLE
+        applications = _to_decide(user, user.digest_sent_at, cut)
+        user.digest_sent_at = cut
+        if applications:
+            with force_locale(user.locale or "en"):
+                subject = ngettext("%(num)d new application to decide",
+                                   "%(num)d new applications to decide",
+                                   len(applications))
+                notifications.queue(user, subject, "registration_digest",
+                                    registrations=applications,
+                                    recipient_zone=_zone_name(user))
+            queued += 1
     return queued

@@ -11,8 +11,12 @@ the rest; a newcomer's quick registration (`register_newcomer`) is approved or r
 never waitlisted, in the transaction that creates their account. Every approval checks
 capacity, the responsible partner's quota and the per-organization cap with the event
 locked (services.locking); a freed seat goes to the first waitlisted registration that
-fits. Every transition writes its AuditEntry and
-queues its mail in the same transaction.
+fits. Every transition writes its AuditEntry and queues its mail in the same
+transaction: the caller's unit of work (webapp.unit), which commits it once; nothing here
+commits or rolls back, so a refusal leaves the unit to roll back. A decision is checked
+under the event's lock against the status the decider saw and against who may decide
+the registration now, so a decision posted twice, by two managers at once or after the
+member withdrew is recorded once.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select, true
 
+from .. import access
 from ..extensions import db
 from ..models import (
     DIRECT_ROLES,
@@ -184,13 +189,8 @@ def _promote(event: Event, now: datetime) -> list[Registration]:
 
 def promote_waitlisted(event_id: int) -> list[Registration]:
     """After a capacity or a quota was raised: fill the new seats from the waiting list."""
-    try:
-        event = lock_event(event_id)
-        promoted = _promote(event, utcnow())
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    event = lock_event(event_id)
+    promoted = _promote(event, utcnow())
     return promoted
 
 
@@ -219,15 +219,10 @@ def apply(
     while seats last and put the rest on the waiting list, in arrival order."""
     if not user.is_verified:
         raise RegistrationRefused("Please confirm your email address before you apply.")
-    try:
-        event = lock_event(event_id)
-        reg = _apply_locked(user, event, answers=answers or {},
-                            profile_consent=profile_consent, contact_consent=contact_consent,
-                            actor=actor or user, on_behalf=on_behalf)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    event = lock_event(event_id)
+    reg = _apply_locked(user, event, answers=answers or {},
+                        profile_consent=profile_consent, contact_consent=contact_consent,
+                        actor=actor or user, on_behalf=on_behalf)
     return reg
 
 
@@ -237,19 +232,14 @@ def register_newcomer(event_id: int, create_account: Callable[[Event], User]) ->
     in the same transaction: an account is never left without the registration it was
     made for. Only for events without approval; a full event refuses instead of putting
     a stranger on the waiting list."""
-    try:
-        event = lock_event(event_id)
-        if event.requires_approval:
-            raise RegistrationRefused("This event reviews its applications: please sign up "
-                                      "and apply.")
-        user = create_account(event)
-        reg = _apply_locked(user, event, answers={}, profile_consent=False,
-                            contact_consent=False, actor=user, on_behalf=False,
-                            waitlist=False)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    event = lock_event(event_id)
+    if event.requires_approval:
+        raise RegistrationRefused("This event reviews its applications: please sign up "
+                                  "and apply.")
+    user = create_account(event)
+    reg = _apply_locked(user, event, answers={}, profile_consent=False,
+                        contact_consent=False, actor=user, on_behalf=False,
+                        waitlist=False)
     return reg
 
 
@@ -264,7 +254,7 @@ def _apply_locked(
     on_behalf: bool,
     waitlist: bool = True,
 ) -> Registration:
-    """An application to `event`, locked by the caller, who commits."""
+    """An application to `event`, locked by the caller."""
     now = utcnow()
     if not event.registration_is_open(now):
         raise RegistrationClosed("Registration for this event is not open.")
@@ -317,20 +307,15 @@ def seats_left(event: Event) -> int | None:
 
 def update_answers(registration_id: int, answers: dict[int, Any], *, actor: User) -> Registration:
     """Answers can change until the application is decided."""
-    try:
-        event_id = db.session.scalar(
-            select(Registration.event_id).where(Registration.id == registration_id))
-        event = lock_event(event_id)
-        reg = db.session.get(Registration, registration_id, populate_existing=True)
-        if reg.status != S.SUBMITTED:
-            raise RegistrationRefused("Answers can no longer change: the application is decided.")
-        _store_answers(reg, questions.clean_answers(event, answers, keep_empty=True))
-        db.session.add(AuditEntry(actor=actor, action="registration.answers_updated",
-                                  registration=reg, event=event))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    event_id = db.session.scalar(
+        select(Registration.event_id).where(Registration.id == registration_id))
+    event = lock_event(event_id)
+    reg = db.session.get(Registration, registration_id, populate_existing=True)
+    if reg.status != S.SUBMITTED:
+        raise RegistrationRefused("Answers can no longer change: the application is decided.")
+    _store_answers(reg, questions.clean_answers(event, answers, keep_empty=True))
+    db.session.add(AuditEntry(actor=actor, action="registration.answers_updated",
+                              registration=reg, event=event))
     return reg
 
 
@@ -343,39 +328,56 @@ def _transition(
     reason: str = "",
     expected_status: S | None = None,
     before_start: bool = False,
+    decider: User | None = None,
 ) -> Registration:
-    try:
-        event_id = db.session.execute(
-            select(Registration.event_id).where(Registration.id == registration_id)
-        ).scalar_one()
-        event = lock_event(event_id)
-        reg = db.session.execute(
-            select(Registration)
-            .where(Registration.id == registration_id)
-            .execution_options(populate_existing=True)
-        ).scalar_one()
-        if expected_status is not None and reg.status != expected_status:
-            raise _stale(reg)
-        now = utcnow()
-        if to_status in DECIDED and event.status == EventStatus.CANCELLED:
-            raise RegistrationClosed("This event has been cancelled: nothing more is decided.")
-        if before_start and now >= event.starts_at:
-            raise RegistrationRefused("The event has started: applications can no longer be "
-                                      "withdrawn. Please write to the organizers.")
-        freed_a_seat = reg.status == S.APPROVED
-        if to_status == S.APPROVED:
-            _approve(reg, event, actor=actor, action=action, reason=reason, now=now)
-        elif to_status == S.WAITLISTED:
-            _waitlist(reg, actor=actor, action=action, reason=reason, now=now)
-        else:
-            _move(reg, to_status, actor=actor, action=action, reason=reason, now=now)
-        if freed_a_seat:
-            _promote(event, now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    """Move a registration under its event's lock. `decider`: the manager deciding, whose
+    right to decide is checked here, on the registration and roles as they are now."""
+    event_id = db.session.execute(
+        select(Registration.event_id).where(Registration.id == registration_id)
+    ).scalar_one()
+    event = lock_event(event_id)
+    reg = db.session.execute(
+        select(Registration)
+        .where(Registration.id == registration_id)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    if decider is not None:
+        _check_decider(decider, reg, event)
+    if expected_status is not None and reg.status != expected_status:
+        raise _stale(reg)
+    now = utcnow()
+    if to_status in DECIDED and event.status == EventStatus.CANCELLED:
+        raise RegistrationClosed("This event has been cancelled: nothing more is decided.")
+    if before_start and now >= event.starts_at:
+        raise RegistrationRefused("The event has started: applications can no longer be "
+                                  "withdrawn. Please write to the organizers.")
+    freed_a_seat = reg.status == S.APPROVED
+    if to_status == S.APPROVED:
+        _approve(reg, event, actor=actor, action=action, reason=reason, now=now)
+    elif to_status == S.WAITLISTED:
+        _waitlist(reg, actor=actor, action=action, reason=reason, now=now)
+    else:
+        _move(reg, to_status, actor=actor, action=action, reason=reason, now=now)
+    if freed_a_seat:
+        _promote(event, now)
     return reg
+
+
+def _reread_scope(user: User, event: Event) -> None:
+    """Forget the roles and organizers read before the lock: a grant revoked, or an
+    organizer removed, by a transaction that committed meanwhile counts."""
+    db.session.expire(user, ["grants"])
+    db.session.expire(event, ["organizers"])
+
+
+def _check_decider(user: User, reg: Registration, event: Event) -> None:
+    """Refuse a decision by someone who may not decide `reg` now (`event` locked): the
+    page they decided from may be older than a role revoked or an applicant moved to
+    another cluster."""
+    _reread_scope(user, event)
+    if not access.can(user, "registration.decide", reg):
+        raise RegistrationRefused("You may no longer decide this application: it is not "
+                                  "one of those your clusters or events are responsible for.")
 
 
 def _stale(reg: Registration) -> StaleDecision:
@@ -387,7 +389,11 @@ def _stale(reg: Registration) -> StaleDecision:
     ).scalar_one_or_none()
     who = last.actor.name if last and last.actor else "the system"
     when = last.created_at.strftime("%Y-%m-%d %H:%M UTC") if last else "an earlier time"
-    return StaleDecision(f"Already {reg.status.value} by {who} at {when}.",
+    if reg.status == S.WITHDRAWN:
+        message = f"The applicant withdrew this application at {when}: nothing to decide."
+    else:
+        message = f"Already {reg.status.value} by {who} at {when}."
+    return StaleDecision(message,
                          status=reg.status.value, by=last.actor.name if last and last.actor
                          else None, at=last.created_at if last else None)
 
@@ -401,7 +407,9 @@ def decide(
     expected_status: S | None = None,
 ) -> Registration:
     """Approve, reject or waitlist an application. `expected_status` is the status the
-    decider saw; if someone else decided meanwhile the decision is refused."""
+    decider saw; if someone else decided meanwhile (or the member withdrew) the decision
+    is refused, and so is one by an actor who may not decide it any more: both checked
+    under the event's lock, so of two managers deciding at once one decision counts."""
     try:
         to_status = DECISIONS[decision]
     except KeyError:
@@ -413,6 +421,7 @@ def decide(
         action=f"registration.{to_status.value}",
         reason=reason,
         expected_status=expected_status,
+        decider=actor,
     )
 
 
@@ -441,7 +450,7 @@ def record_history(
 ) -> Registration:
     """Record a registration that already happened (demo data, imports): each step
     (status, when, actor, reason) goes through the same transition rules and audit
-    entries as a live one. The caller commits."""
+    entries as a live one. The caller's unit commits it."""
     if not steps:
         raise ValueError("a registration needs at least one step")
     reg = Registration(
@@ -470,9 +479,10 @@ def decide_many(
     reason: str = "",
     in_scope: Any = None,
 ) -> list[Registration]:
-    """One decision for many applications, all or nothing: if any id is unknown or out of
-    scope (`in_scope(reg)` False), not in a state that allows it, or would overbook its
-    event, nothing is applied and BulkRefused lists each problem by id."""
+    """One decision for many applications, all or nothing: if any id is unknown, not one
+    the actor may decide (checked under the lock, on their roles as they are now) or out
+    of `in_scope(reg)`, not in a state that allows it, or would overbook its event,
+    nothing is applied and BulkRefused lists each problem by id."""
     to_status = DECISIONS.get(decision)
     if to_status is None:
         raise ValueError(f"unknown decision {decision!r}")
@@ -482,39 +492,37 @@ def decide_many(
     if len(ids) > MAX_BULK:
         raise BulkRefused({}, f"At most {MAX_BULK} applications can be decided at once.")
     problems: dict[int, str] = {}
-    try:
-        event_ids = sorted(set(db.session.scalars(
-            select(Registration.event_id).where(Registration.id.in_(ids)))))
-        # Lock every event involved, always in the same order, before counting anything.
-        events = {event_id: lock_event(event_id) if n == 0 else _lock_more(event_id)
-                  for n, event_id in enumerate(event_ids)}
-        regs = {r.id: r for r in db.session.scalars(
-            select(Registration).where(Registration.id.in_(ids))
-            .execution_options(populate_existing=True))}
-        now = utcnow()
-        for reg_id in ids:
-            reg = regs.get(reg_id)
-            if reg is None or (in_scope is not None and not in_scope(reg)):
-                problems[reg_id] = "Not one of the applications you can decide."
-            elif events[reg.event_id].status == EventStatus.CANCELLED:
-                problems[reg_id] = "The event has been cancelled."
-            elif not can_transition(reg.status, to_status):
-                problems[reg_id] = f"Already {reg.status.value}."
-            elif to_status == S.APPROVED and (
-                    problem := seat_problem(events[reg.event_id], reg)) is not None:
-                problems[reg_id] = problem
+    event_ids = sorted(set(db.session.scalars(
+        select(Registration.event_id).where(Registration.id.in_(ids)))))
+    # Lock every event involved, always in the same order, before counting anything.
+    events = {event_id: lock_event(event_id) if n == 0 else _lock_more(event_id)
+              for n, event_id in enumerate(event_ids)}
+    regs = {r.id: r for r in db.session.scalars(
+        select(Registration).where(Registration.id.in_(ids))
+        .execution_options(populate_existing=True))}
+    for event in events.values():
+        _reread_scope(actor, event)
+    now = utcnow()
+    for reg_id in ids:
+        reg = regs.get(reg_id)
+        if reg is None or not access.can(actor, "registration.decide", reg) or (
+                in_scope is not None and not in_scope(reg)):
+            problems[reg_id] = "Not one of the applications you can decide."
+        elif events[reg.event_id].status == EventStatus.CANCELLED:
+            problems[reg_id] = "The event has been cancelled."
+        elif not can_transition(reg.status, to_status):
+            problems[reg_id] = f"Already {reg.status.value}."
+        elif to_status == S.APPROVED and (
+                problem := seat_problem(events[reg.event_id], reg)) is not None:
+            problems[reg_id] = problem
+        else:
+            action = f"registration.{to_status.value}"
+            if to_status == S.WAITLISTED:
+                _waitlist(reg, actor=actor, action=action, reason=reason, now=now)
             else:
-                action = f"registration.{to_status.value}"
-                if to_status == S.WAITLISTED:
-                    _waitlist(reg, actor=actor, action=action, reason=reason, now=now)
-                else:
-                    _move(reg, to_status, actor=actor, action=action, reason=reason, now=now)
-        if problems:
-            raise BulkRefused(problems)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+                _move(reg, to_status, actor=actor, action=action, reason=reason, now=now)
+    if problems:
+        raise BulkRefused(problems)
     return [regs[i] for i in ids]
 
 
@@ -528,31 +536,26 @@ def _lock_more(event_id: int) -> Event:
 
 def set_role(registration_id: int, role: EventRole, *, actor: User) -> Registration:
     """Organizers say what a person is at the event (delegate, speaker, ...)."""
-    try:
-        event_id = db.session.scalar(
-            select(Registration.event_id).where(Registration.id == registration_id))
-        event = lock_event(event_id)
-        reg = db.session.get(Registration, registration_id, populate_existing=True)
-        if reg.role == role:
-            return reg
-        # A delegate becoming host or staff frees a seat; the reverse takes one.
-        if (reg.status == S.APPROVED and reg.role in DIRECT_ROLES
-                and role not in DIRECT_ROLES):
-            reg.role = role
-            problem = seat_problem(event, reg)
-            if problem is not None:
-                raise NoSeat(problem)
-        old = reg.role
+    event_id = db.session.scalar(
+        select(Registration.event_id).where(Registration.id == registration_id))
+    event = lock_event(event_id)
+    reg = db.session.get(Registration, registration_id, populate_existing=True)
+    if reg.role == role:
+        return reg
+    # A delegate becoming host or staff frees a seat; the reverse takes one.
+    if (reg.status == S.APPROVED and reg.role in DIRECT_ROLES
+            and role not in DIRECT_ROLES):
         reg.role = role
-        db.session.add(AuditEntry(actor=actor, action="registration.role_changed",
-                                  registration=reg, event=event,
-                                  details={"changes": {"role": [old.value, role.value]}}))
-        if reg.status == S.APPROVED and role in DIRECT_ROLES and old not in DIRECT_ROLES:
-            _promote(event, utcnow())
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+        problem = seat_problem(event, reg)
+        if problem is not None:
+            raise NoSeat(problem)
+    old = reg.role
+    reg.role = role
+    db.session.add(AuditEntry(actor=actor, action="registration.role_changed",
+                              registration=reg, event=event,
+                              details={"changes": {"role": [old.value, role.value]}}))
+    if reg.status == S.APPROVED and role in DIRECT_ROLES and old not in DIRECT_ROLES:
+        _promote(event, utcnow())
     return reg
 
 
@@ -561,23 +564,18 @@ def register_directly(user: User, event_id: int, role: EventRole, *, actor: User
     quotas, audited as such."""
     if role not in DIRECT_ROLES:
         raise RegistrationRefused("Only hosts and staff are registered directly.")
-    try:
-        event = lock_event(event_id)
-        if event.status == EventStatus.CANCELLED:
-            raise RegistrationClosed("This event has been cancelled.")
-        reg = db.session.execute(select(Registration).where(
-            Registration.event_id == event.id, Registration.user_id == user.id)
-        ).scalar_one_or_none()
-        if reg is None:
-            reg = Registration(event=event, user=user, applied_at=utcnow())
-        elif reg.status == S.APPROVED:
-            raise AlreadyRegistered(f"{user.name} is already registered for this event.")
-        organization = user.organization
-        reg.responsible_partner_id = organization.home_cluster_id if organization else None
-        reg.role = role
-        _move(reg, S.APPROVED, actor=actor, action="registration.registered_directly")
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    event = lock_event(event_id)
+    if event.status == EventStatus.CANCELLED:
+        raise RegistrationClosed("This event has been cancelled.")
+    reg = db.session.execute(select(Registration).where(
+        Registration.event_id == event.id, Registration.user_id == user.id)
+    ).scalar_one_or_none()
+    if reg is None:
+        reg = Registration(event=event, user=user, applied_at=utcnow())
+    elif reg.status == S.APPROVED:
+        raise AlreadyRegistered(f"{user.name} is already registered for this event.")
+    organization = user.organization
+    reg.responsible_partner_id = organization.home_cluster_id if organization else None
+    reg.role = role
+    _move(reg, S.APPROVED, actor=actor, action="registration.registered_directly")
     return reg

@@ -16,7 +16,7 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import access
+from .. import access, unit
 from ..extensions import db
 from ..forms.apply import ApplicationForm, application_form
 from ..forms.auth import ResendVerificationForm
@@ -93,15 +93,17 @@ def event_form(slug: str):
             contact_consent=form.contact_consent.data,
         )
     except applications.ConsentNeeded as refusal:
+        unit.discard()
         form.profile_consent.errors = [*form.profile_consent.errors, refusal.message]
         return _render(event, form, 400)
     except AnswersRefused as refusal:
+        unit.discard()
         form.show_problems(refusal.problems)
         if not refusal.problems:
             form.form_errors.append(refusal.message)
         return _render(event, form, 400)
     except DomainError as refusal:
-        db.session.rollback()
+        unit.discard()
         return _refused(event, refusal, 409)
     category, message = OUTCOMES[registration.status]
     flash(str(message), category)

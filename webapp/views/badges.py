@@ -139,11 +139,9 @@ def start_batch(event_id: int):
                                             form.badge_format(),
                                             partner_id=form.partner_id())
     except badge_batches.NothingToPrint as refusal:
-        db.session.rollback()
         form.form_errors.append(str(refusal))
         return _index_page(event, form, 400)
-    db.session.commit()
-    badge_batches.start(batch.id)
+    badge_batches.start(batch.id)  # built once this request's unit has committed
     return redirect(url_for("badges.batch", batch_id=batch.id), 303)
 
 

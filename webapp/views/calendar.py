@@ -32,8 +32,6 @@ def calendar_feed_links() -> dict[str, str]:
     return calendar.feed_urls(current_user._get_current_object())
 
 
-
-
 def _visible_event(slug: str) -> Event:
     event = db.session.scalar(
         access.events_visible_to(current_user).where(Event.slug == slug)
@@ -81,7 +79,6 @@ def feed(token: str):
 @access.login_required
 def reset_feed():
     calendar.reset_feed(current_user._get_current_object(), current_user._get_current_object())
-    db.session.commit()
     flash(_("Your calendar link has been reset. Subscribe again with the new link; "
             "the old one no longer works."), "success")
     return redirect(url_for("account.profile") + "#calendar-feed")

@@ -17,7 +17,6 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import access
 from ..errors import render_error
-from ..extensions import db
 from ..forms.checkin import WHOLE_EVENT, CheckInForm, RecordForm
 from ..localtime import format_clock, format_day
 from ..models import Event, EventSession, Registration, utcnow
@@ -105,10 +104,8 @@ def scan_record(event_id: int):
         result = checkin.check_in(current_user._get_current_object(), registration, event,
                                   session)
     except BadgeRefused as refusal:
-        db.session.rollback()
         return _scan_page(event, _keep_session(event, form), refusal=refusal.message,
                           status=400)
-    db.session.commit()
     return _scan_page(event, _keep_session(event, form), result=result,
                       person=result.attendance.registration)
 
@@ -184,9 +181,7 @@ def record(code: str):
         result = checkin.check_in(current_user._get_current_object(), registration, event,
                                   session)
     except BadgeRefused as refusal:
-        db.session.rollback()
         return _badge_page(registration, form, refusal=refusal.message, status=400)
-    db.session.commit()
     return _badge_page(result.attendance.registration, form, result=result)
 
 

@@ -13,8 +13,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import access
-from ..extensions import db
+from .. import access, unit
 from ..forms.delegation import WHOLE_DELEGATION, MessageForm
 from ..models import Event, utcnow
 from ..services import delegation, exports, messages
@@ -91,7 +90,7 @@ def send_message(event_id: int):
                                 partner_id=form.partner_id(), subject=form.subject.data,
                                 body=form.body.data)
     except DomainError as refusal:
-        db.session.rollback()
+        unit.discard()
         form.form_errors.append(refusal.message)
         return _messages_page(event, form, 400)
     flash(_("Your message is on its way to %(count)d recipients.",

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import access
+from .. import access, unit
 from ..errors import render_error
 from ..extensions import db
 from ..filters import country_name
@@ -97,12 +97,12 @@ def bulk():
     if not form.validate_on_submit():
         return _index_page(form, DirectRegistrationForm(), status=400)
     try:
-        # Scope is checked per registration by the policy, inside the service's
+        # Scope is checked per registration by the policy, inside the service's locked
         # transaction, so an id the page never offered is refused like any other.
         decided = registrations.decide_many(
-            form.ids.data, form.decision.data, actor=me, reason=form.reason.data or "",
-            in_scope=lambda reg: access.can(me, "registration.decide", reg))
+            form.ids.data, form.decision.data, actor=me, reason=form.reason.data or "")
     except BulkRefused as refusal:
+        unit.discard()
         names = desk.bulk_names(me, list(refusal.problems))
         problems = [(reg_id, names.get(reg_id), why) for reg_id, why in refusal.problems.items()]
         flash(refusal.message, "danger")
@@ -168,9 +168,10 @@ def decide(registration_id: int):
             reg.id, form.decision.data, actor=_me(), reason=form.reason.data or "",
             expected_status=RegistrationStatus(form.expected_status.data))
     except DomainError as refusal:
-        # Stale (someone decided first), no seat, not a decidable status, a cancelled
-        # event: the page shows the registration as it is now, beside the reason.
-        db.session.rollback()
+        # Stale (someone decided first, or the member withdrew), no seat, not a decidable
+        # status, a cancelled event, a role revoked meanwhile: nothing is written, and the
+        # page shows the registration as it is now, beside the reason.
+        unit.discard()
         return _registration_page(_visible_registration(registration_id),
                                   refusal=refusal.message, status=409)
     flash(_("The application is %(decision)s.", decision=DECIDED[form.decision.data]),
@@ -190,7 +191,7 @@ def set_role(registration_id: int):
     try:
         registrations.set_role(reg.id, EventRole(form.role.data), actor=_me())
     except DomainError as refusal:
-        db.session.rollback()
+        unit.discard()
         return _registration_page(_visible_registration(registration_id),
                                   refusal=refusal.message, status=409)
     flash(_("The role on the event is saved."), "success")
@@ -217,7 +218,7 @@ def register_directly(event_id: int):
     try:
         reg = desk.register_directly(me, event, form.email.data, EventRole(form.role.data))
     except DomainError as refusal:
-        db.session.rollback()
+        unit.discard()
         flash(refusal.message, "danger")
         return redirect(back), 303
     flash(_("%(name)s is registered as %(role)s.", name=reg.user.name, role=reg.role.value),
@@ -246,12 +247,12 @@ def apply_on_behalf():
                     profile_consent=form.profile_consent.data,
                     contact_consent=form.contact_consent.data, actor=me, on_behalf=True)
             except AnswersRefused as refusal:
-                db.session.rollback()
+                unit.discard()
                 form.show_problems(refusal.problems)
                 if not refusal.problems:
                     form.form_errors.append(refusal.message)
             except DomainError as refusal:
-                db.session.rollback()
+                unit.discard()
                 form.form_errors.append(refusal.message)
             else:
                 flash(_("%(name)s has applied to %(event)s (%(status)s).", name=member.name,

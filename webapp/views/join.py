@@ -12,8 +12,7 @@ from flask import Blueprint, Response, make_response, redirect, render_template,
 from flask_babel import format_timedelta
 from flask_login import current_user
 
-from .. import access
-from ..extensions import db
+from .. import access, unit
 from ..localtime import known_zone
 from ..models import utcnow
 from ..services import join
@@ -39,7 +38,6 @@ def _private(response: Response) -> Response:
 
 
 def _unknown() -> Response:
-    db.session.rollback()
     return _private(make_response(render_template("join/unknown.html"), 404))
 
 
@@ -50,11 +48,14 @@ def open_link(token: str):
     session_arg = request.args.get("session")
     if session_arg is not None and not session_arg.isdigit():
         return _unknown()
+    # The first open in the window records the attendance: the write step begins before
+    # the registration and its earlier attendance are read, so two tabs record it once.
+    # (A 404 rolls back; a page rendered without a record ends the step first.)
+    unit.write_step()
     try:
         answer = join.open_link(token, now, int(session_arg) if session_arg else None)
     except UnknownJoinLink:
         return _unknown()
-    db.session.commit()
     if answer.outcome == Outcome.REDIRECT:
         return _private(redirect(answer.meeting_url, 303))
     # The viewer's own zone: a signed-in user's profile, else the event's (the page's
