@@ -174,6 +174,36 @@ def test_scoped_query_matches_the_policy_for_every_role(db, world):
         assert listed == allowed, role
 
 
+def test_decidable_registrations_match_the_decide_rule_for_every_role(db, world):
+    """The one scope of deciding: the query every page, export and mail starts from
+    agrees with `registration.decide` on each registration, for each role."""
+    for role in ROLES[1:]:
+        user = db.session.get(User, world.user_ids[role])
+        listed = set(db.session.scalars(
+            access.decidable_registrations(user).with_only_columns(Registration.id)))
+        allowed = {reg.id for reg in db.session.scalars(select(Registration))
+                   if access.can(user, "registration.decide", reg)}
+        assert listed == allowed, role
+
+
+def test_the_registrations_a_manager_answers_for_are_those_they_are_alerted_to(db, world):
+    """`decidable_registrations(responsible=True)` (the digest) and the alerts one by one
+    (`registration_mail.deciders`) are one rule seen from either side."""
+    from webapp.services import registration_mail
+
+    registrations = db.session.scalars(select(Registration)).all()
+    for role in ROLES[1:]:
+        user = db.session.get(User, world.user_ids[role])
+        answered = set(db.session.scalars(access.decidable_registrations(
+            user, responsible=True).with_only_columns(Registration.id)))
+        alerted = {reg.id for reg in registrations
+                   if user.id in {m.id for m in registration_mail.deciders(reg)}}
+        assert alerted <= answered, role
+        # Both sides agree, but for the applicant's own application.
+        assert answered - alerted <= {reg.id for reg in registrations
+                                      if reg.user_id == user.id}, role
+
+
 def test_anonymous_sees_no_registration(db, world):
     from flask_login import AnonymousUserMixin
 

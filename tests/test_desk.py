@@ -9,11 +9,12 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from tests.conftest import IsolatedClient, count_queries, csrf_token, login
 from tests.factories import Factory
 from tests.live import committed_app
+from webapp import access, unit
 from webapp.extensions import db as _db
 from webapp.models import (
     Answer,
@@ -24,8 +25,11 @@ from webapp.models import (
     Question,
     QuestionKind,
     Registration,
+    RoleGrant,
 )
 from webapp.models import RegistrationStatus as S
+from webapp.services import registrations
+from webapp.services.errors import BulkRefused, RegistrationRefused
 
 
 @pytest.fixture
@@ -198,6 +202,77 @@ def test_a_decision_on_a_status_that_changed_is_stale(login_as, db, desk):
     assert response.status_code == 409
     assert "Already submitted by" in response.get_data(as_text=True)
     assert _status(db, desk["anna"]) == S.SUBMITTED
+
+
+def _entries(db, reg, to_status: str) -> list[AuditEntry]:
+    return db.session.scalars(select(AuditEntry).where(
+        AuditEntry.registration_id == reg.id, AuditEntry.to_status == to_status)).all()
+
+
+def test_a_decision_posted_twice_is_recorded_once(login_as, db, desk):
+    client = login_as(desk["manager_a"])
+    assert _decide(client, desk["anna"], "approve").status_code == 302
+    # The same form sent again (a double click, a reload): the page says who decided.
+    again = _decide(client, desk["anna"], "approve")
+    assert again.status_code == 409
+    assert re.search(r"Already approved by Maria Alpha at \d{4}-\d\d-\d\d \d\d:\d\d UTC",
+                     again.get_data(as_text=True))
+    assert _status(db, desk["anna"]) == S.APPROVED
+    assert [e.actor_id for e in _entries(db, desk["anna"], "approved")] == [
+        desk["manager_a"].id]
+
+
+def test_a_decision_after_the_member_withdrew_is_refused_clearly(login_as, db, desk):
+    client = login_as(desk["manager_a"])
+    assert 'value="submitted"' in client.get(
+        f"/desk/registrations/{desk['anna'].id}").get_data(as_text=True)
+    registrations.withdraw(desk["anna"].id, actor=desk["anna"].user)
+    db.session.commit()
+    response = _decide(client, desk["anna"], "approve")
+    assert response.status_code == 409
+    assert "The applicant withdrew this application at" in response.get_data(as_text=True)
+    assert _status(db, desk["anna"]) == S.WITHDRAWN
+    assert _entries(db, desk["anna"], "approved") == []
+    assert len(_entries(db, desk["anna"], "withdrawn")) == 1
+
+
+def _meanwhile(statement) -> None:
+    """A change another transaction committed after this unit read what it changes: the
+    objects already loaded here are left as they were read."""
+    _db.session.execute(statement.execution_options(synchronize_session=False))
+
+
+def test_a_role_revoked_after_the_page_was_read_refuses_the_decision(db, desk):
+    """The manager's roles were read before the decision took the lock (as a request
+    reads them when it signs the user in); a revocation committed meanwhile counts."""
+    manager, anna = desk["manager_a"], desk["anna"]
+    with pytest.raises(RegistrationRefused, match="no longer decide"), \
+            unit.of_work("decide"):
+        assert access.can(manager, "registration.decide", anna)  # the roles as read
+        _meanwhile(delete(RoleGrant).where(RoleGrant.user_id == manager.id))
+        registrations.decide(anna.id, "approve", actor=manager, expected_status=S.SUBMITTED)
+    assert _status(db, anna) == S.SUBMITTED
+    assert _entries(db, anna, "approved") == []
+
+
+def test_an_applicant_moved_to_another_cluster_meanwhile_is_not_decided(db, desk):
+    manager, anna = desk["manager_a"], desk["anna"]
+    # Their company moved to cluster B (a merge) after the page was read.
+    moved = update(Registration).where(Registration.id == anna.id).values(
+        responsible_partner_id=desk["b"].id)
+    with pytest.raises(RegistrationRefused, match="no longer decide"), \
+            unit.of_work("decide"):
+        assert access.can(manager, "registration.decide", anna)
+        _meanwhile(moved)
+        registrations.decide(anna.id, "approve", actor=manager)
+    # The bulk decision checks the same way, under the same lock.
+    with pytest.raises(BulkRefused) as refusal, unit.of_work("bulk"):
+        _db.session.refresh(anna)
+        assert access.can(manager, "registration.decide", anna)
+        _meanwhile(moved)
+        registrations.decide_many([anna.id], "approve", actor=manager)
+    assert refusal.value.problems == {anna.id: "Not one of the applications you can decide."}
+    assert _status(db, anna) == S.SUBMITTED
 
 
 def test_an_expected_status_that_is_no_status_is_refused(login_as, db, desk):

@@ -36,7 +36,7 @@ from webapp.extensions import db
 from webapp.models import AuditEntry, EventKind, EventQuota, Organization, Registration, User
 from webapp.models import RegistrationStatus as S
 from webapp.services import registrations
-from webapp.services.errors import NoSeat
+from webapp.services.errors import NoSeat, StaleDecision
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -160,6 +160,47 @@ def test_on_sqlite_without_the_lock_the_late_writer_fails_instead_of_overbooking
     assert hook.second_counted_meanwhile
     assert sorted(outcomes) == ["approved", LOCKED]
     assert approved == 1
+
+
+# ------------------------------------------------ (a2) two managers, one application, at once
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_two_managers_deciding_one_application_at_once_record_one_decision(open_app, backend):
+    """Both saw it submitted; the responsible cluster's manager approves while an
+    organizer rejects, at the same moment: one decision is recorded (one audit entry),
+    the other manager is told who decided first."""
+    app = open_app(backend)
+    make = Factory()
+    organizing, cluster = make.partner(), make.partner()
+    event = make.event(organizers=[organizing], capacity=5)
+    member = make.user(make.organization(cluster))
+    managers = [make.manager(cluster, name="Ada First"), make.manager(organizing,
+                                                                       name="Ben Second")]
+    db.session.commit()
+    event_id, member_id = event.id, member.id
+    names, ids = [m.name for m in managers], [m.id for m in managers]
+    reg_id = in_unit("apply", lambda: registrations.apply(
+        db.session.get(User, member_id), event_id, profile_consent=True).id)
+
+    def decide_as(index: int, decision: str):
+        def job():
+            with unit.of_work("decide"):
+                return registrations.decide(
+                    reg_id, decision, actor=db.session.get(User, ids[index]),
+                    reason="Not this time.", expected_status=S.SUBMITTED).status
+        return job
+
+    results = in_threads(app, [decide_as(0, "approve"), decide_as(1, "reject")])
+
+    decided = [r for r in results if isinstance(r, S)]
+    refused = [r for r in results if isinstance(r, StaleDecision)]
+    assert len(decided) == 1 and len(refused) == 1, results
+    winner = results.index(decided[0])
+    assert refused[0].message.startswith(f"Already {decided[0].value} by {names[winner]} at ")
+    assert counts(event_id) == {decided[0]: 1}
+    entries = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.registration_id == reg_id, AuditEntry.from_status == "submitted")).all()
+    assert [(e.actor_id, e.to_status) for e in entries] == [(ids[winner], decided[0].value)]
 
 
 # --------------------------------------------------- (b) 200 members, 50 seats, through HTTP
