@@ -147,3 +147,22 @@ def mail_server() -> Iterator[tuple[int, Mailbox]]:
         yield port, box
     finally:
         controller.stop()
+
+
+@contextmanager
+def scratch_database(server_url: str, name: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database `name` on the server of `server_url` (any database
+    URL of it, `postgresql+psycopg://...`), dropped at the end: yields its URL. For load
+    that must not touch the test database the rest of the suite shares."""
+    import psycopg
+
+    server = server_url.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0]
+    with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True,
+                             connect_timeout=10) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
