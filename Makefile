@@ -53,12 +53,13 @@ lint: $(VENV)/.dev
 messages: $(VENV)/.runtime
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
 
-## bench: page timings, the KPI dashboard, the badge batch, and a 5,000-reminder tick (needs PostgreSQL and Redis)
+## bench: page timings, the KPI dashboard, the badge batch, a 5,000-reminder tick and the call for applications (need PostgreSQL and Redis)
 bench: $(VENV)/.dev
 	$(PY) bench/pages.py
 	$(PY) bench/dashboard.py
 	$(PY) bench/badges.py
 	$(PY) bench/jobs.py
+	$(PY) bench/call.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

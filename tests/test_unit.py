@@ -216,3 +216,23 @@ def test_an_aside_after_a_write_step_that_wrote_nothing_ends_it_first(unit_app):
 def test_only_the_named_kinds_go_aside(unit_app):
     with pytest.raises(ValueError, match="the unit commits it"), unit.aside("registration"):
         pass
+
+
+def test_the_suites_ledger_catches_a_unit_that_commits_twice(unit_app):
+    """The ledger every test runs under (conftest's _one_write_transaction_per_unit)
+    names a unit that writes in two transactions, and not one that writes in one plus an
+    aside."""
+    from tests.conftest import _ledger
+
+    seen = len(_ledger.offenders)
+    with unit.of_work("command proper"):
+        with unit.aside("throttle"):
+            _hit("counted aside")
+        _hit("the unit's own")
+    with unit.of_work("command twice"):
+        _hit("first")
+        db.session.commit()  # what no service or view may do
+        _hit("second")
+    caught = _ledger.offenders[seen:]
+    del _ledger.offenders[seen:]  # this test's own offender fails nothing else
+    assert caught == ["command twice"]
