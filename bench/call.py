@@ -6,8 +6,8 @@ gunicorn with four sync workers, on SQLite and on PostgreSQL, beside a bare Flas
     .venv/bin/python bench/call.py --runs 2 \\
         --database postgresql+psycopg://postgres@127.0.0.1:5432/beachhead_bench_call
 
-The load is the one tests/test_call_for_applications.py proves correct (its
-`call_for_applications`): a fresh database each run (a throwaway SQLite file; the
+The load is the one tests/test_call_for_applications.py proves correct
+(`tests.call.call_for_applications`): a fresh database each run (a throwaway SQLite file; the
 PostgreSQL database named by --database, created here and dropped at the end), migrated
 with `flask db upgrade`, the data committed, then gunicorn (production config, no Redis:
 mail inline after each commit) and an SMTP server on loopback. Every browser opens its
@@ -40,8 +40,7 @@ if str(ROOT) not in sys.path:
 
 from flask import Flask  # noqa: E402
 
-from tests.processes import scratch_database  # noqa: E402
-from tests.test_call_for_applications import (  # noqa: E402
+from tests.call import (  # noqa: E402
     WORKERS,
     Browser,
     Burst,
@@ -55,6 +54,7 @@ from tests.test_call_for_applications import (  # noqa: E402
     received_mail,
     served,
 )
+from tests.processes import scratch_database  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.extensions import csrf  # noqa: E402
 
