@@ -12,7 +12,7 @@ from flask import Blueprint, Response, make_response, redirect, render_template,
 from flask_babel import format_timedelta
 from flask_login import current_user
 
-from .. import access, unit
+from .. import access
 from ..localtime import known_zone
 from ..models import utcnow
 from ..services import join
@@ -48,10 +48,6 @@ def open_link(token: str):
     session_arg = request.args.get("session")
     if session_arg is not None and not session_arg.isdigit():
         return _unknown()
-    # The first open in the window records the attendance: the write step begins before
-    # the registration and its earlier attendance are read, so two tabs record it once.
-    # (A 404 rolls back; a page rendered without a record ends the step first.)
-    unit.write_step()
     try:
         answer = join.open_link(token, now, int(session_arg) if session_arg else None)
     except UnknownJoinLink:
