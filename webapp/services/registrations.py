@@ -360,6 +360,7 @@ def _transition(
         _move(reg, to_status, actor=actor, action=action, reason=reason, now=now)
     if freed_a_seat:
         _promote(event, now)
+    db.session.flush()
     return reg
 
 
