@@ -68,6 +68,12 @@ class Config:
     # Organization logos (re-encoded PNG/JPEG); outside static/, served through a view.
     UPLOAD_FOLDER = str(INSTANCE_DIR / "uploads")
     MAX_LOGO_BYTES = 2 * 1024 * 1024
+    # `flask backup` writes its archives here unless given --output.
+    BACKUP_FOLDER = os.environ.get("BACKUP_FOLDER", str(INSTANCE_DIR / "backups"))
+    # Backups and restores count every table: their own statement timeout (seconds), far
+    # longer than a web request's; and how long pg_dump waits for its table locks.
+    BACKUP_STATEMENT_TIMEOUT = float(os.environ.get("BACKUP_STATEMENT_TIMEOUT", "3600"))
+    BACKUP_LOCK_TIMEOUT = float(os.environ.get("BACKUP_LOCK_TIMEOUT", "120"))
     # The version of the privacy notice people accept at sign-up (templates/legal/).
     PRIVACY_VERSION = "2026-11"
     VERIFY_EMAIL_MAX_AGE = 48 * 3600

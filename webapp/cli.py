@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -28,6 +29,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_command)
     app.cli.add_command(tick_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def _instant(ctx, param, value: str | None) -> datetime | None:
@@ -185,6 +188,75 @@ def outbox_send_command() -> None:
 
     sent = notifications.send_due(limit=1000)
     click.echo(f"Sent {sent} message(s).")
+
+
+@click.command("backup")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help="Where to write the archive (.tar.gz); default: "
+                   "BACKUP_FOLDER/beachhead-<UTC time>.tar.gz.")
+@with_appcontext
+def backup_command(output: Path | None) -> None:
+    """Write one archive: a consistent snapshot of the database, the uploaded logos and a
+    manifest (time, schema revision, row count per table, checksums).
+
+    Safe while the site runs: writers go on (the snapshot is SQLite's online backup or
+    pg_dump's); PostgreSQL needs pg_dump of the server's major version or newer.
+    """
+    from .services import backups
+
+    path = output or backups.default_archive_path()
+    try:
+        # A reading unit: the snapshot is its transaction. A writing one would hold
+        # SQLite's write lock, and stop every writer, for the whole backup.
+        with unit.of_work("command backup", writing=False):
+            manifest = backups.create(path)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    counts = manifest["row_counts"]
+    uploads = sum(1 for name in manifest["members"] if name.startswith(backups.UPLOADS))
+    click.echo(f"Backup written to {path}: {manifest['database']['kind']} database at "
+               f"schema revision {manifest['schema_revision']}, {sum(counts.values())} "
+               f"row(s) in {len(counts)} table(s), {uploads} uploaded file(s).")
+    if manifest["missing_uploads"]:
+        click.echo("Warning: logos named by the database were not in UPLOAD_FOLDER: "
+                   + ", ".join(manifest["missing_uploads"]), err=True)
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--from-another-installation", is_flag=True,
+              help="Accept an archive made under another BASE_URL (moving an installation "
+                   "to a new address or host on purpose).")
+@with_appcontext
+def restore_command(archive: Path, from_another_installation: bool) -> None:
+    """Load an archive made by `backup` into this installation's database, which must be
+    empty, and put its uploaded logos back. Everything is checked first (checksums,
+    database kind, schema revision, installation): a refused restore changes nothing.
+    Then run `flask --app wsgi db upgrade` if the archive's schema is older.
+    """
+    from .services import backups
+
+    try:
+        with backups.unpacked(archive) as (manifest, folder):
+            with unit.of_work("command restore", writing=False):
+                older = backups.check_fits(
+                    manifest, from_another_installation=from_another_installation)
+                backups.check_empty()
+            # The database's own tool loads it, in its own single transaction (pg_restore,
+            # SQLite's backup API): not through the session.
+            backups.load_database(manifest, folder)
+            with unit.of_work("command restore: check", writing=False):
+                backups.check_counts(manifest)
+            uploads = backups.restore_uploads(folder)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    counts = manifest["row_counts"]
+    click.echo(f"Restored {archive} (made {manifest['created_at']}): "
+               f"{sum(counts.values())} row(s) in {len(counts)} table(s), as the manifest "
+               f"counted, and {uploads} uploaded file(s).")
+    if older:
+        click.echo(f"The archive's schema (revision {manifest['schema_revision']}) is older "
+                   "than this version's: run `flask --app wsgi db upgrade` before serving.")
 
 
 @click.command("create-admin")
