@@ -524,6 +524,7 @@ def decide_many(
                 _move(reg, to_status, actor=actor, action=action, reason=reason, now=now)
     if problems:
         raise BulkRefused(problems)
+    db.session.flush()
     return [regs[i] for i in ids]
 
 
