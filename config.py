@@ -70,10 +70,27 @@ class Config:
     MAX_LOGO_BYTES = 2 * 1024 * 1024
     # `flask backup` writes its archives here unless given --output.
     BACKUP_FOLDER = os.environ.get("BACKUP_FOLDER", str(INSTANCE_DIR / "backups"))
+    # How long a message claimed for sending belongs to its sender: far longer than an SMTP
+    # exchange (MAIL_TIMEOUT), so only a sender that died lets another one retry it.
+    MAIL_CLAIM_LEASE = timedelta(seconds=float(os.environ.get("MAIL_CLAIM_LEASE", "300")))
     # Backups and restores count every table: their own statement timeout (seconds), far
     # longer than a web request's; and how long pg_dump waits for its table locks.
     BACKUP_STATEMENT_TIMEOUT = float(os.environ.get("BACKUP_STATEMENT_TIMEOUT", "3600"))
     BACKUP_LOCK_TIMEOUT = float(os.environ.get("BACKUP_LOCK_TIMEOUT", "120"))
+    # Seconds a request waits for Redis to accept a connection or answer: past it the
+    # request goes on without (rate limits in the database, mail left to the next tick).
+    REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "2"))
+    # The worker's waits between attempts to reach Redis again: doubled from the first to
+    # the longest, in seconds; it never gives up.
+    WORKER_RECONNECT_INITIAL = float(os.environ.get("WORKER_RECONNECT_INITIAL", "1"))
+    WORKER_RECONNECT_MAX = float(os.environ.get("WORKER_RECONNECT_MAX", "30"))
+    # How often a worker writes its heartbeat (database), and how long without one a
+    # worker counts as gone while jobs or mail wait.
+    WORKER_HEARTBEAT_EVERY = float(os.environ.get("WORKER_HEARTBEAT_EVERY", "10"))
+    WORKER_SILENT_AFTER = timedelta(
+        seconds=float(os.environ.get("WORKER_SILENT_AFTER", "60")))
+    # A job or mail waiting longer than this is shown as stalled on the admin's jobs page.
+    JOB_STALLED_AFTER = timedelta(seconds=float(os.environ.get("JOB_STALLED_AFTER", "300")))
     # The version of the privacy notice people accept at sign-up (templates/legal/).
     PRIVACY_VERSION = "2026-11"
     VERIFY_EMAIL_MAX_AGE = 48 * 3600

@@ -139,11 +139,20 @@ def _tick(started: datetime, now: datetime) -> _Tick:
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty (for tests and "
                                             "benchmarks); default: wait for jobs.")
 @with_appcontext
-def worker_command(burst: bool) -> None:
+def worker_command(burst: bool, reconnect_initial: float | None,
+                   reconnect_max: float | None) -> None:
+@click.option("--reconnect-initial", type=click.FloatRange(min=0.05), metavar="SECONDS",
+              help="First wait before trying Redis again when it does not answer "
+                   "(default: WORKER_RECONNECT_INITIAL, 1 s).")
+@click.option("--reconnect-max", type=click.FloatRange(min=0.05), metavar="SECONDS",
+              help="Longest wait between two tries, the waits doubling up to it "
+                   "(default: WORKER_RECONNECT_MAX, 30 s).")
     """Run a worker for the background jobs (mail, reminders, badge batches) on Redis.
 
     Start as many as the load needs, on any host that reaches the same PostgreSQL and
-    Redis.
+    Redis. It outlives a Redis outage, trying again with growing waits, and writes a
+    heartbeat to the database that the admin's jobs page shows; run it under a
+    supervisor (systemd, a Procfile) that restarts it should it die anyway.
     """
     from .services import jobs
 
@@ -151,7 +160,7 @@ def worker_command(burst: bool) -> None:
         raise click.ClickException(
             "REDIS_URL is not set, so there is no queue to work on: without it the "
             "background jobs run inline and no worker is needed.")
-    jobs.work(burst=burst)
+    jobs.work(burst=burst, reconnect_initial=reconnect_initial, reconnect_max=reconnect_max)
 
 
 @click.group("outbox", invoke_without_command=True)

@@ -53,6 +53,7 @@ ASIDE_KINDS = frozenset({
     "batch_progress",  # a badge batch's progress, polled by the page that started it
     "throttle",        # a counted sign-in, sign-up or reset attempt
     "rate_limit",      # an API token's request count
+    "heartbeat",       # a worker's sign of life, read while Redis is down
 })
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _STATE = "unit"

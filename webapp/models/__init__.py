@@ -42,6 +42,7 @@ from .security import ThrottleHit, UsedToken
 from .survey import OutcomeConfirmation, SurveyInvitation, SurveyResponse, SurveyRound
 from .types import new_badge_code, utcnow
 from .user import AlertFrequency, Role, RoleGrant, User, normalize_email
+from .worker import WorkerHeartbeat
 
 __all__ = [
     "DEFAULT_REMINDER_OFFSETS",
@@ -96,6 +97,7 @@ __all__ = [
     "UsedToken",
     "User",
     "event_hosts",
+    "WorkerHeartbeat",
     "event_organizers",
     "new_badge_code",
     "normalize_email",

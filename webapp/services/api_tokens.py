@@ -139,6 +139,14 @@ def count_request(token: ApiToken, *, now: datetime | None = None) -> tuple[int,
         pipe.expire(key, int(WINDOW.total_seconds()) + 5)
         count, _ = pipe.execute()
         return int(count), retry_after
+    return count_in_database(token, now=now)
+
+
+def count_in_database(token: ApiToken, *, now: datetime | None = None) -> tuple[int, int]:
+    """`count_request` in the database: without Redis, and while Redis does not answer."""
+    now = now or utcnow()
+    start = _window_start(now)
+    retry_after = max(1, int((start + WINDOW - now).total_seconds() + 0.999))
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(ApiRateWindow).values(token_id=token.id, window_start=start, count=1)

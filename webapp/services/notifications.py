@@ -34,7 +34,6 @@ import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, render_template
@@ -50,7 +49,8 @@ from . import jobs
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
                 timedelta(hours=2), timedelta(hours=12))
 # How long a claimed message belongs to its sender: far longer than an SMTP exchange can
-# take (MAIL_TIMEOUT), so only a sender that died lets another one retry it.
+# take (MAIL_TIMEOUT), so only a sender that died lets another one retry it. The default
+# of MAIL_CLAIM_LEASE.
 LEASE = timedelta(minutes=5)
 # Messages per delivery job: two workers share a big tick, and one job stays short.
 DELIVERY_CHUNK = 50
@@ -118,6 +118,7 @@ class _Envelope:
     body_html: str
     calendar: str
     calendar_method: str
+    created_at: datetime
 
 
 def _due(now):
@@ -190,7 +191,7 @@ def _claim(message_id: int) -> _Envelope | None:
         claimed = session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, _due(now))
-            .values(next_attempt_at=now + LEASE)
+            .values(next_attempt_at=now + current_app.config.get("MAIL_CLAIM_LEASE", LEASE))
             .execution_options(synchronize_session=False)
         ).rowcount
         if not claimed:
@@ -198,7 +199,7 @@ def _claim(message_id: int) -> _Envelope | None:
         message = session.get(OutboxMessage, message_id, populate_existing=True)
         return _Envelope(message.id, message.to_address, message.subject,
                          message.body_text, message.body_html, message.calendar,
-                         message.calendar_method)
+                         message.calendar_method, message.created_at)
 
 
 def _record_success(envelope: _Envelope) -> None:
@@ -288,7 +289,7 @@ def _mail(envelope: _Envelope) -> EmailMessage:
     mail["Subject"] = envelope.subject
     mail["From"] = config["MAIL_DEFAULT_SENDER"]
     mail["To"] = envelope.to_address
-    mail["Message-ID"] = make_msgid(idstring=f"outbox-{envelope.id}", domain="beachhead")
+    mail["Message-ID"] = message_id(envelope.id, envelope.created_at)
     mail.set_content(envelope.body_text)
     if envelope.body_html:
         mail.add_alternative(envelope.body_html, subtype="html")
@@ -299,6 +300,15 @@ def _mail(envelope: _Envelope) -> EmailMessage:
                              subtype="calendar", cte="base64",
                              params={"method": envelope.calendar_method, "charset": "utf-8"})
     return mail
+
+
+def message_id(outbox_id: int, created_at: datetime) -> str:
+    """The Message-ID of an outbox message: the same on every attempt, so a mail sent
+    twice (its sender died after the SMTP handover, before marking it sent) reaches the
+    reader as one message that clients and servers can recognise as a duplicate. Its
+    time of writing keeps it unique across databases that reuse ids (a restore)."""
+    stamp = created_at.strftime("%Y%m%d%H%M%S%f")
+    return f"<outbox-{outbox_id}.{stamp}@{current_app.config['CALENDAR_UID_DOMAIN']}>"
 
 
 class _Relay:

@@ -669,20 +669,18 @@ class _Failure:
 @bp.get("/jobs")
 @access.requires("jobs.manage")
 def failed_jobs():
-    unreachable = None
-    try:
-        failed = jobs.failed()
-    except jobs.QueueUnreachable as error:
-        failed, unreachable = [], str(error)
+    """What the background work is doing: stalled, retrying and failed, each with its
+    last error. Read without Redis when Redis does not answer."""
+    seen = jobs.overview()
     rows = [_Failure("job", job.description, job.failed_at, job.error, job.attempts,
-                     url_for("admin.job_retry", job_id=job.id)) for job in failed]
+                     url_for("admin.job_retry", job_id=job.id)) for job in seen.failed]
     rows += [_Failure("mail", _("Mail to %(address)s: %(subject)s", address=m.to_address,
                                 subject=m.subject),
                       m.created_at, jobs.last_line(m.last_error), m.attempts,
                       url_for("admin.mail_retry", message_id=m.id))
              for m in notifications.given_up()]
-    return render_template("admin/jobs.html", rows=rows, unreachable=unreachable,
-                           in_background=jobs.in_background())
+    return render_template("admin/jobs.html", rows=rows, seen=seen,
+                           unreachable=seen.unreachable, in_background=seen.in_background)
 
 
 @bp.post("/jobs/<job_id>/retry")

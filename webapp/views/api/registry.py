@@ -23,10 +23,11 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 from pydantic import BaseModel, ValidationError
+from redis import RedisError
 
 from ... import unit
 from ...extensions import login_manager
-from ...services import api_tokens
+from ...services import api_tokens, jobs
 from ...services.api_tokens import TokenNotAccepted
 from . import schemas
 from .problems import ApiProblem, field_errors
@@ -174,7 +175,7 @@ def _authenticate(*, write: bool) -> None:
     try:
         with unit.aside("rate_limit"):
             token = api_tokens.authenticate(secret.strip())
-            count, retry_after = api_tokens.count_request(token)
+            count, retry_after = _counted(token)
     except TokenNotAccepted as refusal:
         # RFC 6750: a token was sent, and it is not one we accept.
         raise ApiProblem(401, refusal.message, headers={
@@ -189,6 +190,19 @@ def _authenticate(*, write: bool) -> None:
     if write and token.read_only:
         raise ApiProblem(403, "This token is read-only: make a read-write token on your "
                               "profile to change anything.")
+
+
+def _counted(token) -> tuple[int, int]:
+    """Count the request in Redis (with REDIS_URL), or in the database when Redis does not
+    answer: the API keeps its limit, and keeps answering, through a Redis outage."""
+    try:
+        counted = api_tokens.count_request(token)
+    except RedisError as error:
+        jobs.redis_failed("API rate limits are counted in the database", error)
+        return api_tokens.count_in_database(token)
+    if current_app.config.get("REDIS_URL"):
+        jobs.redis_answered()
+    return counted
 
 
 def _parse_query(model: type[BaseModel]) -> BaseModel:
