@@ -1,7 +1,9 @@
 """Reminders before online events (webapp/services/reminders.py): due a day and an hour
 before the start, sent once however many ticks run (two at once included, on SQLite and
-PostgreSQL), skipped when found too late, following the event when it moves, only to
-approved registrants of published online events; the mail itself through a real SMTP
+PostgreSQL), caught up after an outage (sent late with the time actually left, only the
+latest of a registration's reminders due at once, skipped with their reason once the
+event has started, and listed for the admins), following the event when it moves, only
+to approved registrants of published online events; the mail itself through a real SMTP
 server; `flask tick --now`; and the offsets in the event form.
 
 The clock is always explicit: `queue_due(now)`, `tick --now`, or freezegun."""
@@ -27,6 +29,7 @@ from webapp.models import (
     EventKind,
     OutboxMessage,
     ReminderDelivery,
+    ReminderSkip,
     ReminderStatus,
 )
 from webapp.models import RegistrationStatus as S
@@ -90,30 +93,116 @@ def test_a_tick_with_nothing_new_to_remind_takes_no_write_transaction(db, webina
     assert reminders._events_with_due_reminders(HOUR_BEFORE) == [webinar.id]
 
 
-def test_a_reminder_found_16_minutes_late_is_skipped_not_sent(db, seat):
-    assert reminders.queue_due(DAY_BEFORE + timedelta(minutes=16)) == reminders.Tally(0, 1)
-    assert reminder_mails(db) == []
-    [row] = deliveries(db, seat)
-    assert (row.offset_minutes, row.status, row.outbox_message_id) == (
-        1440, ReminderStatus.SKIPPED, None)
-    # Recorded: a later tick does not send it either.
-    assert reminders.queue_due(DAY_BEFORE + timedelta(minutes=17)) == reminders.Tally(0, 0)
-    assert reminder_mails(db) == []
-
-
-def test_a_reminder_found_14_minutes_late_is_still_sent(db, seat):
+def test_a_reminder_found_14_minutes_late_is_on_time_and_says_its_own_offset(db, seat):
     assert reminders.queue_due(DAY_BEFORE + timedelta(minutes=14)) == reminders.Tally(1, 0)
     assert [m.subject for m in reminder_mails(db)] == ["Starts in 24 hours: Meet Boston"]
 
 
-def test_after_downtime_only_the_reminder_still_in_time_goes_out(db, seat):
-    # Down from the day before until just after the hour mark: the 24 h one is long late.
+def test_a_reminder_found_16_minutes_late_is_sent_with_the_time_left(db, seat):
+    assert reminders.queue_due(DAY_BEFORE + timedelta(minutes=16)) == reminders.Tally(
+        1, 0, late=1)
+    [mail] = reminder_mails(db)
+    # 23 h 44 min left: rounded down, never promising more time than there is.
+    assert mail.subject == "Starts in 23 hours: Meet Boston"
+    assert "A reminder: Meet Boston starts in 23 hours." in mail.body_text
+    [row] = deliveries(db, seat)
+    assert (row.offset_minutes, row.status, row.skip_reason, row.outbox_message_id) == (
+        1440, ReminderStatus.SENT, None, mail.id)
+    # Recorded: a later tick does not send it again.
+    assert reminders.queue_due(DAY_BEFORE + timedelta(minutes=17)) == reminders.Tally(0, 0)
+    assert len(reminder_mails(db)) == 1
+
+
+def test_after_a_long_outage_a_24_hour_reminder_found_3_hours_before_says_3_hours(db, seat):
+    """Down from two days before the start until three hours before it."""
+    three_hours_before = STARTS - timedelta(hours=3)
+    assert reminders.queue_due(three_hours_before) == reminders.Tally(1, 0, late=1)
+    [mail] = reminder_mails(db)
+    assert mail.subject == "Starts in 3 hours: Meet Boston"
+    assert "A reminder: Meet Boston starts in 3 hours." in mail.body_text
+    assert "starts in 3 hours." in mail.body_html
+    assert "24 hours" not in mail.body_text + mail.body_html
+    # The hour mark is still ahead: that reminder comes on time, as planned.
+    assert reminders.queue_due(HOUR_BEFORE) == reminders.Tally(1, 0)
+    assert [m.subject for m in reminder_mails(db)] == [
+        "Starts in 3 hours: Meet Boston", "Starts in 1 hour: Meet Boston"]
+
+
+@pytest.mark.parametrize("offsets, before_start, subject", [
+    ([1440], timedelta(hours=3, minutes=40), "Starts in 3 hours: Meet Boston"),
+    ([1440], timedelta(hours=23, minutes=20), "Starts in 23 hours: Meet Boston"),
+    ([1440], timedelta(minutes=59, seconds=59), "Starts in 59 minutes: Meet Boston"),
+    ([1440], timedelta(seconds=30), "Starts in 1 minute: Meet Boston"),
+    ([14 * 1440], timedelta(days=5, hours=23), "Starts in 5 days: Meet Boston"),
+    ([14 * 1440], timedelta(days=1, hours=23), "Starts in 47 hours: Meet Boston"),
+    ([2 * 1440], timedelta(days=2), "Starts in 2 days: Meet Boston"),  # on time
+    ([90], timedelta(minutes=90), "Starts in 90 minutes: Meet Boston"),  # on time
+])
+def test_the_subject_says_the_time_left_in_days_hours_or_minutes(
+    db, webinar, seat, offsets, before_start, subject
+):
+    webinar.reminder_offsets = offsets
+    db.session.commit()
+    assert reminders.queue_due(STARTS - before_start).queued == 1
+    assert [m.subject for m in reminder_mails(db)] == [subject]
+
+
+def test_when_two_reminders_are_due_at_once_only_the_latest_is_sent(db, seat):
+    # Down from the day before until just after the hour mark.
     assert reminders.queue_due(HOUR_BEFORE + timedelta(minutes=2)) == reminders.Tally(1, 1)
     assert [m.subject for m in reminder_mails(db)] == ["Starts in 1 hour: Meet Boston"]
-    assert {(r.offset_minutes, r.status) for r in deliveries(db, seat)} == {
-        (1440, ReminderStatus.SKIPPED), (60, ReminderStatus.SENT)}
+    assert [(r.offset_minutes, r.status, r.skip_reason) for r in deliveries(db, seat)] == [
+        (1440, ReminderStatus.SKIPPED, ReminderSkip.SUPERSEDED),
+        (60, ReminderStatus.SENT, None)]
 
 
+def test_a_7_day_and_a_24_hour_reminder_due_at_once_send_only_the_24_hour_one(
+    db, webinar, seat
+):
+    webinar.reminder_offsets = [7 * 1440, 1440, 60]
+    db.session.commit()
+    now = DAY_BEFORE + timedelta(hours=2)  # down from 8 days before
+    assert reminders.queue_due(now) == reminders.Tally(1, 1, late=1)
+    assert [m.subject for m in reminder_mails(db)] == ["Starts in 22 hours: Meet Boston"]
+    assert [(r.offset_minutes, r.status, r.skip_reason) for r in deliveries(db, seat)] == [
+        (7 * 1440, ReminderStatus.SKIPPED, ReminderSkip.SUPERSEDED),
+        (1440, ReminderStatus.SENT, None)]
+    assert reminders.queue_due(HOUR_BEFORE) == reminders.Tally(1, 0)
+    assert len(reminder_mails(db)) == 2
+
+
+def test_a_longer_reminder_found_after_a_shorter_one_went_out_is_superseded(
+    db, webinar, seat
+):
+    """An organizer adds a 24 h reminder after the 1 h one was sent: sending it now would
+    repeat, later and worse, what the registrant was told."""
+    webinar.reminder_offsets = [60]
+    db.session.commit()
+    assert reminders.queue_due(HOUR_BEFORE) == reminders.Tally(1, 0)
+    webinar.reminder_offsets = [1440, 60]
+    db.session.commit()
+    assert reminders.queue_due(HOUR_BEFORE + timedelta(minutes=5)) == reminders.Tally(0, 1)
+    assert len(reminder_mails(db)) == 1
+    assert [(r.offset_minutes, r.skip_reason) for r in deliveries(db, seat)] == [
+        (60, None), (1440, ReminderSkip.SUPERSEDED)]
+
+
+@pytest.mark.parametrize("found", [STARTS, STARTS + timedelta(minutes=10),
+                                   ENDS + timedelta(days=3)])
+def test_reminders_found_once_the_event_has_started_are_skipped_as_started(db, seat, found):
+    assert reminders.queue_due(found) == reminders.Tally(0, 2)
+    assert reminder_mails(db) == []
+    assert [(r.offset_minutes, r.status, r.skip_reason) for r in deliveries(db, seat)] == [
+        (1440, ReminderStatus.SKIPPED, ReminderSkip.STARTED),
+        (60, ReminderStatus.SKIPPED, ReminderSkip.STARTED)]
+    assert reminders.queue_due(found + timedelta(minutes=1)) == reminders.Tally(0, 0)
+
+
+def test_an_event_over_longer_than_the_record_window_is_left_alone(db, seat):
+    now = ENDS + reminders.RECORD_WINDOW + timedelta(minutes=1)
+    assert reminders.due_events(now) == []
+    assert reminders.queue_due(now) == reminders.Tally(0, 0)
+    assert deliveries(db, seat) == []
 
 
 def test_when_the_event_moves_its_reminders_follow(db, webinar, seat, organizer):
@@ -135,15 +224,53 @@ def test_when_the_event_moves_its_reminders_follow(db, webinar, seat, organizer)
         (DAY_BEFORE, ReminderStatus.SENT), (DAY_BEFORE + later, ReminderStatus.SENT)]
 
 
-def test_moving_the_event_earlier_past_a_mark_skips_that_reminder(db, webinar, seat, organizer):
+def test_moving_the_event_earlier_past_a_mark_sends_that_reminder_with_the_time_left(
+    db, webinar, seat, organizer
+):
     with freeze_time(DAY_BEFORE - timedelta(hours=3)):
         events.update(organizer, webinar, event_details(
             webinar, starts_local=event_details(webinar).starts_local - timedelta(hours=4),
             ends_local=event_details(webinar).ends_local - timedelta(hours=4)))
-    # Its new day mark passed an hour ago, before anyone could send it.
+    # Its new day mark passed an hour ago, before anyone could send it: 23 hours are left.
     now = DAY_BEFORE - timedelta(hours=3)
-    assert reminders.queue_due(now) == reminders.Tally(0, 1)
-    assert reminder_mails(db) == []
+    assert reminders.queue_due(now) == reminders.Tally(1, 0, late=1)
+    assert [m.subject for m in reminder_mails(db)] == ["Starts in 23 hours: Meet Boston"]
+
+
+def test_admins_see_the_skipped_reminders_with_their_reason(
+    client, db, make, organizing, cluster, organizer, webinar, seat
+):
+    already_on = make.event(kind=EventKind.WEBINAR, organizers=[organizing],
+                            title="Meet Singapore", starts_at=HOUR_BEFORE,
+                            ends_at=HOUR_BEFORE + timedelta(hours=1), online_url=MEETING,
+                            timezone="Asia/Singapore")
+    late_comer = make.registration(already_on, make.user(make.organization(cluster),
+                                                         email="late@example.org"),
+                                   S.SUBMITTED, S.APPROVED, actor=organizer)
+    admin = make.admin(timezone="Europe/Berlin")
+    db.session.commit()
+    login(client, admin)
+    assert 'data-testid="nothing-skipped"' in client.get("/admin/reminders").get_data(
+        as_text=True)
+
+    # Back after an outage, two minutes past the Boston webinar's hour mark.
+    assert reminders.queue_due(HOUR_BEFORE + timedelta(minutes=2)) == reminders.Tally(1, 3)
+    page = client.get("/admin/reminders").get_data(as_text=True)
+    rows = page.split('data-testid="skipped-reminder"')[1:]
+    assert len(rows) == 3
+    [superseded] = [r for r in rows if 'data-reason="superseded"' in r]
+    assert "Meet Boston" in superseded and seat.user.email in superseded
+    assert "24h before" in superseded
+    assert "was due at the same time and was sent instead" in superseded
+    assert "Tue 9 Feb 2027, 16:00 (Berlin, UTC+1)" in superseded  # its moment, admin's zone
+    started = [r for r in rows if 'data-reason="started"' in r]
+    assert len(started) == 2
+    assert all("Meet Singapore" in r and late_comer.user.email in r
+               and "The event had started" in r for r in started)
+    assert {"24h before" in r for r in started} == {True, False}
+
+    login(client, organizer)
+    assert client.get("/admin/reminders").status_code in (403, 404)
 
 
 # --------------------------------------------------------------------------- who
@@ -259,20 +386,34 @@ def _tick(app, *args: str):
 def test_tick_now_queues_and_sends_the_reminders_due_then(app, db, seat, mailbox):
     result = _tick(app, "--now", "2027-02-09T10:02:00-05:00")
     assert result.exit_code == 0, result.output
-    assert "1 reminder(s) queued, 0 skipped as late" in result.output
+    assert "1 reminder(s) queued (0 late), 0 skipped" in result.output
     assert [m["Subject"] for m in mailbox.to("sme@example.org")] == [
         "Starts in 24 hours: Meet Boston"]
     again = _tick(app, "--now", "2027-02-09T15:05:00Z")
-    assert "0 reminder(s) queued, 0 skipped as late" in again.output
+    assert "0 reminder(s) queued (0 late), 0 skipped" in again.output
     assert len(mailbox.to("sme@example.org")) == 1
 
 
-def test_tick_now_reports_the_late_ones_it_skipped(app, db, seat, mailbox):
+def test_tick_now_reports_the_ones_it_skipped(app, db, seat, mailbox):
     result = _tick(app, "--now", "2027-02-10T14:05:00+00:00")
     assert result.exit_code == 0, result.output
-    assert "1 reminder(s) queued, 1 skipped as late" in result.output
+    assert "1 reminder(s) queued (0 late), 1 skipped" in result.output
     assert [m["Subject"] for m in mailbox.to("sme@example.org")] == [
         "Starts in 1 hour: Meet Boston"]
+
+
+def test_tick_now_after_a_long_outage_sends_the_late_reminder_through_smtp(
+    app, db, seat, mailbox
+):
+    # The platform was down from 2 days before the start until 3 hours before (10:00 in
+    # New York is 15:00 UTC).
+    result = _tick(app, "--now", "2027-02-10T07:00:00-05:00")
+    assert result.exit_code == 0, result.output
+    assert "1 reminder(s) queued (1 late), 0 skipped" in result.output
+    [message] = mailbox.to("sme@example.org")
+    assert message["Subject"] == "Starts in 3 hours: Meet Boston"
+    assert "A reminder: Meet Boston starts in 3 hours." in mailbox.text(message)
+    assert f"{BASE}/join/{seat.join_token}" in mailbox.text(message)
 
 
 @pytest.mark.parametrize("value", ["2027-02-09T15:00:00", "tomorrow", "2027-13-01T00:00Z"])
@@ -350,6 +491,29 @@ def test_two_ticks_that_both_found_nothing_sent_still_queue_each_reminder_once(
     reminded = _db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.subject.like("Starts in 24 hours%")))
     assert reminded == 3
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_two_ticks_at_once_after_an_outage_send_only_the_latest_reminder_once(
+    open_app, backend
+):
+    app = open_app(backend)
+    w = committed_webinar(registrants=4)
+    results = in_threads(app, [lambda: reminders.queue_due(HOUR_BEFORE + timedelta(
+        minutes=20))] * 2)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert (sum(r.queued for r in results), sum(r.skipped for r in results),
+            sum(r.late for r in results)) == (4, 4, 4)
+    _db.session.commit()  # a fresh read
+    rows = _db.session.scalars(select(ReminderDelivery).where(
+        ReminderDelivery.registration_id.in_(w.reg_ids))).all()
+    assert sorted((r.registration_id, r.offset_minutes, r.skip_reason) for r in rows) == sorted(
+        [(reg, 1440, ReminderSkip.SUPERSEDED) for reg in w.reg_ids]
+        + [(reg, 60, None) for reg in w.reg_ids])
+    subjects = _db.session.scalars(select(OutboxMessage.subject).where(
+        OutboxMessage.subject.like("Starts in %"))).all()
+    assert len(subjects) == 4
+    assert all(s.startswith("Starts in 40 minutes: ") for s in subjects), subjects
 
 
 # --------------------------------------------------------------------------- the offsets

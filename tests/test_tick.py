@@ -1,4 +1,5 @@
-"""`flask tick` and `flask outbox`: what cron runs, and what an operator reads."""
+"""`flask tick` and `flask outbox`: what cron runs, and what an operator reads; the
+first tick after an outage catches up the reminders still useful."""
 
 from __future__ import annotations
 
@@ -9,7 +10,17 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import delete, select
 
-from webapp.models import AlertFrequency, OutboxMessage, OutboxStatus, Registration, utcnow
+from tests.webinars import MEETING, STARTS, approved
+from webapp.models import (
+    AlertFrequency,
+    EventKind,
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    ReminderDelivery,
+    ReminderSkip,
+    utcnow,
+)
 from webapp.models import RegistrationStatus as S
 from webapp.services import notifications, registration_mail, registrations
 
@@ -96,6 +107,31 @@ def test_tick_retries_and_reports_what_it_gave_up_on(app, db, make, monkeypatch)
             _tick(app)
     with freeze_time(later):
         assert "0 pending, 1 failed" in _tick(app)
+
+
+def test_the_first_tick_after_a_long_outage_sends_the_reminders_still_useful(
+    app, db, make, organizing, organizer, webinar, seat, mailbox
+):
+    """Cron's tick (no --now) three hours before the Boston webinar, after two days down:
+    its 24-hour reminder goes out late, saying 3 hours; the webinar that began 10
+    minutes ago gets none, and its reminders are on record as skipped, started."""
+    now = STARTS - timedelta(hours=3)
+    began = make.event(kind=EventKind.WEBINAR, organizers=[organizing], title="Early bird",
+                       starts_at=now - timedelta(minutes=10), ends_at=now + timedelta(hours=1),
+                       online_url=MEETING)
+    missed = approved(make, began, make.user(email="missed@example.org"), organizer)
+    _fresh_outbox(db)
+    with freeze_time(now):
+        output = _tick(app)
+    assert "1 reminder(s) queued (1 late), 2 skipped" in output
+    assert [m["Subject"] for m in mailbox.messages] == ["Starts in 3 hours: Meet Boston"]
+    assert mailbox.to(seat.user.email)
+    reasons = db.session.scalars(select(ReminderDelivery.skip_reason).where(
+        ReminderDelivery.registration_id == missed.id)).all()
+    assert reasons == [ReminderSkip.STARTED] * 2
+    with freeze_time(now + timedelta(minutes=1)):
+        assert "0 reminder(s) queued (0 late), 0 skipped" in _tick(app)
+    assert len(mailbox.messages) == 1
 
 
 # --------------------------------------------------------------------------- the listing

@@ -60,8 +60,9 @@ def tick_command(now: datetime | None) -> None:
     REDIS_URL the reminders, surveys and the mail are queued for the workers; without,
     done here.
 
-    Idempotent and safe to overlap, so cron can run it every minute (reminders found more
-    than 15 minutes late are skipped, survey invitations more than 14 days late).
+    Idempotent and safe to overlap, so cron can run it every minute (reminders found late
+    are still sent while their event has not started, survey invitations more than 14
+    days late are skipped).
     """
     from .services import notifications
 
@@ -119,7 +120,8 @@ def _tick(started: datetime, now: datetime) -> _Tick:
         surveyed = f"surveys of {len(missions)} mission(s) queued for the workers"
     else:
         due = reminders.queue_due(now)
-        reminded = f"{due.queued} reminder(s) queued, {due.skipped} skipped as late"
+        reminded = (f"{due.queued} reminder(s) queued ({due.late} late), {due.skipped} "
+                    f"skipped (event started or superseded)")
         asked = surveys.queue_due(now)
         surveyed = (f"{asked.invited} survey invitation(s) and {asked.reminded} survey "
                     f"reminder(s) queued, {asked.skipped} skipped as late")

@@ -159,6 +159,8 @@ CASES = [
     Case("admin.audit", "filters", "GET",
          lambda w: "/admin/audit?action=registration.&actor=example&since=2020-01-01"
                    "&until=bad&page=-1", ADMIN_ONLY),
+    Case("admin.skipped_reminders", "list", "GET", lambda w: "/admin/reminders?page=-2",
+         ADMIN_ONLY),
     Case("admin.failed_jobs", "list", "GET", lambda w: "/admin/jobs", ADMIN_ONLY),
     Case("admin.job_retry", "unknown", "POST", lambda w: "/admin/jobs/no-such-job/retry",
          admin_only(302)),

@@ -37,7 +37,7 @@ from .registration import (
     Registration,
     RegistrationStatus,
 )
-from .reminder import ReminderDelivery, ReminderStatus
+from .reminder import ReminderDelivery, ReminderSkip, ReminderStatus
 from .security import ThrottleHit, UsedToken
 from .survey import OutcomeConfirmation, SurveyInvitation, SurveyResponse, SurveyRound
 from .types import new_badge_code, utcnow
@@ -86,6 +86,7 @@ __all__ = [
     "Registration",
     "RegistrationStatus",
     "ReminderDelivery",
+    "ReminderSkip",
     "ReminderStatus",
     "Role",
     "RoleGrant",

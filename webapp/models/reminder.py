@@ -1,5 +1,6 @@
 """Reminders of online events: one row per registrant, offset and due moment, written
-before the mail is queued, so the database decides who sends each reminder."""
+before the mail is queued, so the database decides who sends each reminder. A reminder
+not sent says why (`skip_reason`), for the admins' page of skipped reminders."""
 
 from __future__ import annotations
 
@@ -18,7 +19,15 @@ from .types import UTCDateTime, str_enum, utcnow
 class ReminderStatus(enum.StrEnum):
     CLAIMED = "claimed"  # taken by one sender; its mail is being written
     SENT = "sent"  # its mail is in the outbox (same transaction as the claim)
-    SKIPPED = "skipped"  # found too long after its moment: not sent late
+    SKIPPED = "skipped"  # not sent: its skip_reason says why
+
+
+class ReminderSkip(enum.StrEnum):
+    """Why a reminder was not sent."""
+
+    STARTED = "started"  # the event had started when it was found: no longer useful
+    SUPERSEDED = "superseded"  # a later reminder of the same registration was due too
+    LATE = "late"  # found too late under the earlier rule (rows from before it changed)
 
 
 class ReminderDelivery(db.Model):
@@ -38,6 +47,8 @@ class ReminderDelivery(db.Model):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[ReminderStatus] = mapped_column(
         str_enum(ReminderStatus, "reminder_status"), default=ReminderStatus.CLAIMED)
+    skip_reason: Mapped[ReminderSkip | None] = mapped_column(
+        str_enum(ReminderSkip, "reminder_skip"))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     outbox_message_id: Mapped[int | None] = mapped_column(
         ForeignKey("outbox_messages.id", ondelete="SET NULL"))

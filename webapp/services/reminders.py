@@ -19,9 +19,14 @@ The due moment is part of the key: when an event moves, its reminders are due at
 moments, and those are new rows, sent in their turn; the rows of the old moments stay as
 the record of what was sent.
 
-A reminder found more than LATE_LIMIT after its moment (the platform was down, or the
-registrant was approved meanwhile) is recorded as skipped, not sent: "starts in 24
-hours" arriving three hours before the start would mislead.
+Reminders catch up after an outage of any length (or for a registrant approved late):
+one found after its moment is still sent while its event has not started, saying the
+time actually left ("starts in 3 hours", not the 24 hours it was planned for). When
+several of a registration's reminders are due at once, only the latest (the shortest
+offset) is sent: the others are recorded as skipped, superseded. Once the event has
+started, a reminder is no longer useful and is recorded as skipped, started; events that
+ended up to RECORD_WINDOW ago are still looked at, so an outage that outlasted an event
+leaves its record too. Each skip keeps its reason for the admins' page.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import force_locale, ngettext
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -45,13 +50,18 @@ from ..models import (
     Registration,
     RegistrationStatus,
     ReminderDelivery,
+    ReminderSkip,
     ReminderStatus,
     User,
 )
 from . import calendar, notifications, registration_mail
 from .fields import Refused
 
-LATE_LIMIT = timedelta(minutes=15)
+# A reminder found within this of its moment is on time and says its own offset ("starts
+# in 24 hours"); later, it says the time left, rounded down so it never promises more.
+ON_TIME = timedelta(minutes=15)
+# How long after an event's end its unsent reminders are still recorded as skipped.
+RECORD_WINDOW = timedelta(days=14)
 MAX_REMINDERS = 5
 # The longest offset accepted: further ahead, a reminder is an announcement.
 MAX_OFFSET_MINUTES = 14 * 24 * 60
@@ -59,13 +69,17 @@ MAX_OFFSET_MINUTES = 14 * 24 * 60
 
 @dataclass(frozen=True)
 class Tally:
-    """What one run did: reminders queued for sending and reminders skipped as late."""
+    """What one run did: reminders queued for sending (`late` of them after their
+    moment) and reminders skipped (their event had started, or a later one superseded
+    them)."""
 
     queued: int = 0
     skipped: int = 0
+    late: int = 0
 
     def __add__(self, other: Tally) -> Tally:
-        return Tally(self.queued + other.queued, self.skipped + other.skipped)
+        return Tally(self.queued + other.queued, self.skipped + other.skipped,
+                     self.late + other.late)
 
 
 # --------------------------------------------------------------------------- the offsets
@@ -117,7 +131,8 @@ def default_offsets() -> list[int]:
 
 
 def queue_due(now: datetime) -> Tally:
-    """Claim and queue every reminder due at `now`; record the late ones as skipped.
+    """Claim and queue every reminder due at `now` whose event has not started; record
+    the others as skipped, with their reason.
 
     Each event's claims and their mail are written aside (`unit.aside("claim")`), one
     transaction per event, so it runs before the unit writes anything. Safe to run in
@@ -143,7 +158,7 @@ def remind(event_id: int, now: str) -> Tally:
 def _events_with_due_reminders(now: datetime) -> list[int]:
     candidates = db.session.scalars(
         select(Event)
-        .where(Event.status == EventStatus.PUBLISHED, Event.ends_at > now,
+        .where(Event.status == EventStatus.PUBLISHED, Event.ends_at > now - RECORD_WINDOW,
                Event.starts_at <= now + timedelta(minutes=MAX_OFFSET_MINUTES))
         .options(selectinload(Event.sessions))
         .order_by(Event.id)
@@ -196,6 +211,8 @@ def _queue_event(event_id: int, now: datetime) -> Tally:
 def _claim_and_queue(event: Event, now: datetime) -> Tally:
     due = [(m, _due_at(event, m)) for m in event.reminder_offsets or ()
            if _due_at(event, m) <= now]
+    if not due:
+        return Tally()
     registrants = db.session.scalars(
         select(Registration)
         .join(Registration.user)
@@ -209,37 +226,61 @@ def _claim_and_queue(event: Event, now: datetime) -> Tally:
         .join(Registration, Registration.id == ReminderDelivery.registration_id)
         .where(Registration.event_id == event.id)
     )}
-    queued = skipped = 0
+    tally = Tally()
     # Always the same order (registration, then the longest offset first), so two
     # senders on PostgreSQL wait for each other's rows without ever deadlocking.
     for reg in registrants:
         for offset, due_at in due:
-            if (reg.id, offset, due_at) in handled:
-                continue
-            late = now - due_at > LATE_LIMIT
-            status = ReminderStatus.SKIPPED if late else ReminderStatus.CLAIMED
-            delivery_id = _claim(reg.id, offset, due_at, status, now)
-            if delivery_id is None:
-                continue  # another sender has it
-            if late:
-                skipped += 1
-                continue
-            message = _queue_mail(reg, offset)
-            db.session.flush()
-            delivery = db.session.get(ReminderDelivery, delivery_id)
-            delivery.status = ReminderStatus.SENT
-            delivery.outbox_message_id = message.id
-            queued += 1
-    return Tally(queued, skipped)
+            if (reg.id, offset, due_at) not in handled:
+                tally += _handle(reg, offset, due_at, _skip_reason(event, offset, due, now),
+                                 now)
+    return tally
+
+
+def _skip_reason(event: Event, offset: int, due: list[tuple[int, datetime]],
+                 now: datetime) -> ReminderSkip | None:
+    """Why this due reminder is not sent, or None to send it. `due` is every reminder of
+    the event due at `now`, longest offset first: the last is the latest, whether or not
+    it was sent already (a shorter one sent makes a longer one pointless)."""
+    if event.starts_at <= now:
+        return ReminderSkip.STARTED
+    if offset != due[-1][0]:
+        return ReminderSkip.SUPERSEDED
+    return None
+
+
+def _handle(reg: Registration, offset: int, due_at: datetime, skip: ReminderSkip | None,
+            now: datetime) -> Tally:
+    """Claim one reminder and, unless it is skipped, queue its mail in the same
+    transaction. Nothing when another sender claimed it first."""
+    status = ReminderStatus.SKIPPED if skip else ReminderStatus.CLAIMED
+    delivery_id = _claim(reg.id, offset, due_at, status, skip, now)
+    if delivery_id is None:
+        return Tally()  # another sender has it
+    if skip:
+        return Tally(skipped=1)
+    on_time = now - due_at <= ON_TIME
+    message = _queue_mail(reg, offset if on_time else _minutes_left(reg.event, now),
+                          exact=on_time)
+    db.session.flush()
+    delivery = db.session.get(ReminderDelivery, delivery_id)
+    delivery.status = ReminderStatus.SENT
+    delivery.outbox_message_id = message.id
+    return Tally(queued=1, late=0 if on_time else 1)
+
+
+def _minutes_left(event: Event, now: datetime) -> int:
+    """Whole minutes until the start, rounded down (at least one)."""
+    return max(1, int((event.starts_at - now).total_seconds() // 60))
 
 
 def _claim(registration_id: int, offset: int, due_at: datetime, status: ReminderStatus,
-           now: datetime) -> int | None:
+           skip: ReminderSkip | None, now: datetime) -> int | None:
     """Insert the reminder's row unless it exists; its id, or None when it did."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     values = dict(registration_id=registration_id, offset_minutes=offset, due_at=due_at,
-                  status=status, claimed_at=now)
+                  status=status, skip_reason=skip, claimed_at=now)
     statement = (insert(ReminderDelivery).values(**values)
                  .on_conflict_do_nothing(index_elements=["registration_id", "offset_minutes",
                                                           "due_at"])
@@ -250,25 +291,57 @@ def _claim(registration_id: int, offset: int, due_at: datetime, status: Reminder
 # --------------------------------------------------------------------------- the mail
 
 
-def _queue_mail(reg: Registration, offset: int):
+def _queue_mail(reg: Registration, minutes: int, *, exact: bool):
+    """The reminder mail, saying the event starts in `minutes`: an offset on time
+    (`exact`: said in the unit it divides), the time left when late (rounded down)."""
     user, event = reg.user, reg.event
     zone = registration_mail.recipient_zone(user)
+    count, measure = _in_words(minutes, exact=exact)
     with force_locale(user.locale or "en"):
-        subject = _subject(event, offset)
+        subject = _subject(event, count, measure)
         ics = _calendar_entry(reg)
         return notifications.queue(
             user, subject, "reminder", registration=reg, event=event,
-            recipient_zone=zone, calendar=ics, calendar_method="REQUEST",
+            recipient_zone=zone, lead=_lead(event, count, measure), calendar=ics,
+            calendar_method="REQUEST",
         )
 
 
-def _subject(event: Event, offset: int) -> str:
-    if offset % 60 == 0:
-        hours = offset // 60
+def _in_words(minutes: int, *, exact: bool) -> tuple[int, str]:
+    """`minutes` as a count of days (from two days on), hours or minutes. Exact: only in
+    a unit that divides it (90 stays 90 minutes); otherwise rounded down (3 h 40 min is
+    3 hours), so a reminder never says there is more time than there is."""
+    if minutes >= 2 * 1440 and (not exact or minutes % 1440 == 0):
+        return minutes // 1440, "days"
+    if minutes >= 60 and (not exact or minutes % 60 == 0):
+        return minutes // 60, "hours"
+    return minutes, "minutes"
+
+
+def _subject(event: Event, count: int, measure: str) -> str:
+    if measure == "days":
+        return ngettext("Starts in %(num)d day: %(event)s",
+                        "Starts in %(num)d days: %(event)s", count, event=event.title)
+    if measure == "hours":
         return ngettext("Starts in %(num)d hour: %(event)s",
-                        "Starts in %(num)d hours: %(event)s", hours, event=event.title)
+                        "Starts in %(num)d hours: %(event)s", count, event=event.title)
     return ngettext("Starts in %(num)d minute: %(event)s",
-                    "Starts in %(num)d minutes: %(event)s", offset, event=event.title)
+                    "Starts in %(num)d minutes: %(event)s", count, event=event.title)
+
+
+def _lead(event: Event, count: int, measure: str) -> str:
+    """The mail's first sentence, with the same time left as its subject."""
+    if measure == "days":
+        return ngettext("A reminder: %(event)s starts in %(num)d day.",
+                        "A reminder: %(event)s starts in %(num)d days.", count,
+                        event=event.title)
+    if measure == "hours":
+        return ngettext("A reminder: %(event)s starts in %(num)d hour.",
+                        "A reminder: %(event)s starts in %(num)d hours.", count,
+                        event=event.title)
+    return ngettext("A reminder: %(event)s starts in %(num)d minute.",
+                    "A reminder: %(event)s starts in %(num)d minutes.", count,
+                    event=event.title)
 
 
 def _calendar_entry(reg: Registration) -> str:
@@ -278,3 +351,16 @@ def _calendar_entry(reg: Registration) -> str:
     if reg.calendar_uid is None:
         return registration_mail.next_invitation(reg, "REQUEST")
     return calendar.invitation(reg, "REQUEST", sequence=reg.calendar_sequence)
+
+
+# --------------------------------------------------------------------------- the record
+
+
+def skipped() -> Select:
+    """The reminders not sent, with their registrant and event, latest decision first:
+    what the admins' page lists after an outage."""
+    return (select(ReminderDelivery)
+            .where(ReminderDelivery.status == ReminderStatus.SKIPPED)
+            .options(joinedload(ReminderDelivery.registration).options(
+                joinedload(Registration.user), joinedload(Registration.event)))
+            .order_by(ReminderDelivery.claimed_at.desc(), ReminderDelivery.id.desc()))

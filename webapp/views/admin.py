@@ -712,3 +712,17 @@ def mail_retry(message_id: int):
         flash(_("The message to %(address)s is back in the outbox and will be sent again.",
                 address=message.to_address), "success")
     return redirect(url_for("admin.failed_jobs"))
+
+
+# --------------------------------------------------------------------------- skipped reminders
+
+
+@bp.get("/reminders")
+@access.requires("admin.use")
+def skipped_reminders():
+    """The reminders not sent and why: after an outage, what its registrants missed."""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pagination = db.paginate(reminders.skipped(), page=page, per_page=PER_PAGE,
+                             error_out=False)
+    return render_template("admin/reminders.html", pagination=pagination,
+                           format_offsets=reminders.format_offsets)
