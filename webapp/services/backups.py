@@ -245,7 +245,7 @@ def unpacked(archive: Path) -> Iterator[tuple[dict, Path]]:
     is written anywhere."""
     archive = Path(archive)
     if not archive.is_file():
-        raise BackupRefused(f"There is no archive at {archive}.")
+        raise BackupRefused(f"There is no archive at {archive}; nothing was restored.")
     with tempfile.TemporaryDirectory(prefix="beachhead-restore-") as work:
         folder = Path(work)
         try:
