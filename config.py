@@ -73,9 +73,8 @@ class Config:
     # How long a message claimed for sending belongs to its sender: far longer than an SMTP
     # exchange (MAIL_TIMEOUT), so only a sender that died lets another one retry it.
     MAIL_CLAIM_LEASE = timedelta(seconds=float(os.environ.get("MAIL_CLAIM_LEASE", "300")))
-    # Backups and restores count every table: their own statement timeout (seconds), far
-    # longer than a web request's; and how long pg_dump waits for its table locks.
-    BACKUP_STATEMENT_TIMEOUT = float(os.environ.get("BACKUP_STATEMENT_TIMEOUT", "3600"))
+    # Seconds pg_dump waits for its table locks (a migration holding one): it gives up
+    # rather than queue every request behind it. Statements have DATABASE_MAINTENANCE_TIMEOUT.
     BACKUP_LOCK_TIMEOUT = float(os.environ.get("BACKUP_LOCK_TIMEOUT", "120"))
     # Seconds a request waits for Redis to accept a connection or answer: past it the
     # request goes on without (rate limits in the database, mail left to the next tick).

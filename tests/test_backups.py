@@ -15,6 +15,7 @@ import os
 import subprocess
 import tarfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -165,7 +166,8 @@ def written_numbers(app: Flask) -> list[int]:
     return sorted(int(key[len(WRITER_KEY):]) for key in keys)
 
 
-def backup_under_writes(source_url: str, uploads: Path, archive: Path) -> tuple[int, int]:
+def backup_under_writes(source_url: str, uploads: Path, archive: Path,
+                        **env: str) -> tuple[int, int]:
     """`flask backup` in its own process while the writer commits: the numbers committed
     when the process started and when it ended."""
     writer = NumberedWriter(source_url)
@@ -174,8 +176,8 @@ def backup_under_writes(source_url: str, uploads: Path, archive: Path) -> tuple[
         while writer.committed < 50:  # the writer is under way
             writer.stopping.wait(0.01)
         before = writer.committed
-        done = flask_command(operator_env(source_url, uploads), "backup", "--output",
-                             str(archive))
+        done = flask_command({**operator_env(source_url, uploads), **env}, "backup",
+                             "--output", str(archive))
         after = writer.committed
     finally:
         writer.stop()
@@ -235,7 +237,12 @@ def test_postgresql_backup_under_writes_restores_a_gap_free_prefix_that_matches_
         with installation(source_url, tmp_path / "source-uploads", migrate=True) as app:
             source = seed(app)
         archive = tmp_path / "nightly.tar.gz"
-        before, after = backup_under_writes(source_url, tmp_path / "source-uploads", archive)
+        # A migration-like lock on a table makes the backup wait longer than a web
+        # request's (and a job's) limit: the backup waits with its own and goes on.
+        with table_locked(source_url, "audit_entries", seconds=4):
+            before, after = backup_under_writes(
+                source_url, tmp_path / "source-uploads", archive,
+                DATABASE_TIMEOUT="1", DATABASE_JOB_TIMEOUT="1")
         manifest = manifest_of(archive)
         assert manifest["database"]["kind"] == "postgresql"
         assert set(manifest["members"]) == {"database.pgdump", f"uploads/{source['logo']}"}
@@ -257,6 +264,28 @@ def test_postgresql_backup_under_writes_restores_a_gap_free_prefix_that_matches_
 
         check_restored_and_serving(source, archive, target_url, tmp_path / "restored-uploads",
                                    before, after)
+
+
+@contextmanager
+def table_locked(url: str, name: str, seconds: float) -> Iterator[None]:
+    """Another session holds an ACCESS EXCLUSIVE lock on `name` for `seconds`."""
+    import psycopg
+
+    locked = threading.Event()
+
+    def hold() -> None:
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+            conn.execute(f'LOCK TABLE "{name}" IN ACCESS EXCLUSIVE MODE')
+            locked.set()
+            time.sleep(seconds)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert locked.wait(10)
+    try:
+        yield
+    finally:
+        holder.join(timeout=seconds + 10)
 
 
 def _sqlite_archive(tmp_path: Path) -> Path:

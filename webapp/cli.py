@@ -12,6 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from . import unit
 from .extensions import db
@@ -223,6 +224,9 @@ def backup_command(output: Path | None) -> None:
             manifest = backups.create(path)
     except DomainError as error:
         raise click.ClickException(error.message) from None
+    except OperationalError as error:
+        raise click.ClickException(f"The database did not answer ({error.orig}); no archive "
+                                   "was written.") from None
     counts = manifest["row_counts"]
     uploads = sum(1 for name in manifest["members"] if name.startswith(backups.UPLOADS))
     click.echo(f"Backup written to {path}: {manifest['database']['kind']} database at "
@@ -261,6 +265,10 @@ def restore_command(archive: Path, from_another_installation: bool) -> None:
             uploads = backups.restore_uploads(folder)
     except DomainError as error:
         raise click.ClickException(error.message) from None
+    except OperationalError as error:
+        raise click.ClickException(f"The database did not answer ({error.orig}); the restore "
+                                   "did not finish. Restore again into a new, empty "
+                                   "database.") from None
     counts = manifest["row_counts"]
     click.echo(f"Restored {archive} (made {manifest['created_at']}): "
                f"{sum(counts.values())} row(s) in {len(counts)} table(s), as the manifest "

@@ -128,8 +128,8 @@ def _snapshot_sqlite(dump: Path) -> dict:
 
 def _snapshot_postgresql(dump: Path) -> dict:
     """pg_dump in the snapshot of the unit's own REPEATABLE READ transaction, exported
-    for it, so the row counts read in that transaction are the dump's. The statement
-    timeout is the backup's own (the web's short one would cut the counts off); pg_dump
+    for it, so the row counts read in that transaction are the dump's. The statements
+    have the maintenance limit (the web's short one would cut the counts off); pg_dump
     turns statement timeouts off for itself."""
     connection = db.session.connection(
         execution_options={"isolation_level": "REPEATABLE READ"})
@@ -153,10 +153,12 @@ def _snapshot_postgresql(dump: Path) -> dict:
 
 
 def _long_statements(connection: Connection) -> None:
-    """PostgreSQL: this transaction's statements get the backup's own, long limit."""
+    """PostgreSQL: this transaction's statements get the maintenance limit
+    (DATABASE_MAINTENANCE_TIMEOUT, none by default), never a web request's few seconds,
+    whichever limit the pooled connection was opened with."""
     if connection.dialect.name == "postgresql":
-        timeout_ms = int(current_app.config["BACKUP_STATEMENT_TIMEOUT"] * 1000)
-        connection.execute(text(f"SET LOCAL statement_timeout = {timeout_ms}"))
+        seconds = float(current_app.config.get("DATABASE_MAINTENANCE_TIMEOUT", 0))
+        connection.execute(text(f"SET LOCAL statement_timeout = {int(seconds * 1000)}"))
 
 
 def _describe(connection: Connection) -> dict:
