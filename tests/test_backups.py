@@ -232,8 +232,9 @@ def test_sqlite_backup_under_writes_restores_a_gap_free_prefix_that_matches_the_
 def test_postgresql_backup_under_writes_restores_a_gap_free_prefix_that_matches_the_manifest(
         tmp_path):
     server = os.environ["TEST_DATABASE_URL"]
-    with scratch_database(server, "beachhead_backup_source") as source_url, \
-            scratch_database(server, "beachhead_backup_target") as target_url:
+    # Named after this run, so two runs on one server never share them.
+    with scratch_database(server, f"beachhead_backup_source_{os.getpid()}") as source_url, \
+            scratch_database(server, f"beachhead_backup_target_{os.getpid()}") as target_url:
         with installation(source_url, tmp_path / "source-uploads", migrate=True) as app:
             source = seed(app)
         archive = tmp_path / "nightly.tar.gz"

@@ -1,6 +1,7 @@
 """Flask commands: `flask --app wsgi create-admin EMAIL`, `flask --app wsgi demo`,
-`flask --app wsgi tick` (run it from cron every minute), `flask --app wsgi outbox`, and
-`flask --app wsgi worker` (the RQ worker, with REDIS_URL)."""
+`flask --app wsgi tick` (run it from cron every minute), `flask --app wsgi outbox`,
+`flask --app wsgi worker` (the RQ worker, with REDIS_URL), and `flask --app wsgi backup` /
+`flask --app wsgi restore ARCHIVE` (services.backups)."""
 
 from __future__ import annotations
 
