@@ -173,7 +173,8 @@ def test_a_member_signs_up_registers_and_is_reminded_once(fresh_database, redis_
 
             # Cron's tick, as of just past the 24-hour mark: the reminder, once.
             now = (later_starts_at - timedelta(hours=24) + timedelta(minutes=1)).isoformat()
-            assert "reminders of 1 event(s) queued" in flask(env, "tick", "--now", now)
+            # Meet Singapore is over by then: its reminders are recorded as skipped, started.
+            assert "reminders of 2 event(s) queued" in flask(env, "tick", "--now", now)
             reminder = wait_for(
                 lambda: [m for m in box.to(EMAIL) if m["Subject"].startswith("Starts in 24")],
                 "the reminder", processes=processes)

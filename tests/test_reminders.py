@@ -159,7 +159,7 @@ def test_when_two_reminders_are_due_at_once_only_the_latest_is_sent(db, seat):
 def test_a_7_day_and_a_24_hour_reminder_due_at_once_send_only_the_24_hour_one(
     db, webinar, seat
 ):
-    webinar.reminder_offsets = [7 * 1440, 1440, 60]
+    webinar.reminder_offsets = [1440, 60, 7 * 1440]  # as stored, in any order
     db.session.commit()
     now = DAY_BEFORE + timedelta(hours=2)  # down from 8 days before
     assert reminders.queue_due(now) == reminders.Tally(1, 1, late=1)

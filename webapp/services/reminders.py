@@ -209,7 +209,8 @@ def _queue_event(event_id: int, now: datetime) -> Tally:
 
 
 def _claim_and_queue(event: Event, now: datetime) -> Tally:
-    due = [(m, _due_at(event, m)) for m in event.reminder_offsets or ()
+    # Longest offset first, whatever order the event stores them in: the last is the latest.
+    due = [(m, _due_at(event, m)) for m in sorted(event.reminder_offsets or (), reverse=True)
            if _due_at(event, m) <= now]
     if not due:
         return Tally()
