@@ -48,7 +48,19 @@ class Config:
     # werkzeug's scrypt defaults (N=2**15); tests lower the cost.
     PASSWORD_HASH_METHOD = "scrypt"
     EVENTS_PER_PAGE = 12
-    SQLITE_BUSY_TIMEOUT_MS = 30_000
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "30000"))
+    # Seconds a web request waits on PostgreSQL (a connection, the pool, a statement, any
+    # round trip on the wire) before it answers 503; jobs and CLI commands wait longer,
+    # migrations, backups and restores as long as they need (0: no limit). See
+    # webapp/database_limits.py.
+    DATABASE_TIMEOUT = float(os.environ.get("DATABASE_TIMEOUT", "5"))
+    DATABASE_JOB_TIMEOUT = float(os.environ.get("DATABASE_JOB_TIMEOUT", "300"))
+    DATABASE_MAINTENANCE_TIMEOUT = float(os.environ.get("DATABASE_MAINTENANCE_TIMEOUT", "0"))
+    # The Retry-After of a 503 while the database does not answer.
+    UNAVAILABLE_RETRY_AFTER = int(os.environ.get("UNAVAILABLE_RETRY_AFTER", "30"))
+    # The monitoring token of /healthz/details (sent as `Authorization: Bearer`); unset,
+    # only signed-in admins see the details.
+    HEALTH_TOKEN = os.environ.get("HEALTH_TOKEN") or None
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 25
     # STARTTLS on a plain connection (port 587), or implicit TLS from the start (port 465).

@@ -75,7 +75,6 @@ def world(app):
 CASES = [
     Case("static", "stylesheet", "GET", lambda w: "/static/css/beachhead.css", statuses(200)),
     Case("public.index", "home", "GET", lambda w: "/", statuses(200)),
-    Case("public.health", "health", "GET", lambda w: "/healthz", statuses(200)),
     Case("public.events", "list", "GET", lambda w: "/events", statuses(200)),
     Case("public.events", "past, bad filter", "GET", lambda w: "/events?when=past&kind=x&page=-3",
          statuses(200)),

@@ -208,7 +208,10 @@ def test_two_managers_deciding_one_application_at_once_record_one_decision(open_
 def http_race(open_app, backend: str, **race_options):
     """200 verified members, a 50-seat webinar that confirms at once, a live server and a
     real SMTP server; every member presses "apply" at the same moment."""
-    app = open_app(backend)
+    # 200 threads of one process share its pool of 10 connections here, where production
+    # runs one request per gunicorn worker: their turn at the pool may come later than
+    # a request's usual limit of 5 s, which would answer 503 (webapp/database_limits.py).
+    app = open_app(backend, DATABASE_TIMEOUT=30)
     add_race_routes(app)
     webinar = instant_webinar(seats=50, applicants=200)
     with recorded_logs() as logs, smtp_server(app) as mail, serve(app) as base_url:

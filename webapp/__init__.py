@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from config import CONFIGS, INSTANCE_DIR
 
+from . import database_limits
 from .extensions import babel, csrf, db, login_manager, migrate
 from .models.types import render_migration_item
 
@@ -28,8 +29,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.update(overrides)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # Per process: 4 gunicorn workers x 10 stay well under PostgreSQL's 100 connections.
+        # A request waits DATABASE_TIMEOUT for a free one (webapp/database_limits.py).
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "pool_pre_ping": True, "pool_size": 5, "max_overflow": 5, "pool_timeout": 30,
+            "pool_size": 5, "max_overflow": 5, **database_limits.pool_options(app),
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         }
 
@@ -47,7 +49,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     babel.init_app(app)
 
     with app.app_context():
-        _tune_engine(db.engine)
+        _tune_engine(db.engine, busy_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        database_limits.guard(db.engine, app)
 
     from . import auth_session, errors, filters, security, unit
     from .services import jobs, notifications
@@ -74,6 +77,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         checkin,
         delegation,
         desk,
+        health,
         join,
         kpis,
         organization,
@@ -82,6 +86,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         surveys,
     )
 
+    app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
@@ -110,7 +115,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     return app
 
 
-def _tune_engine(engine: Engine) -> None:
+def _tune_engine(engine: Engine, *, busy_ms: int) -> None:
     """SQLite: WAL, foreign keys, a busy timeout, and transactions we open ourselves.
 
     pysqlite's own transaction handling defers BEGIN and cannot issue BEGIN IMMEDIATE;
@@ -119,7 +124,6 @@ def _tune_engine(engine: Engine) -> None:
     """
     if engine.dialect.name != "sqlite":
         return
-    busy_ms = 30_000
 
     @sa_event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:

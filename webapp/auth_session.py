@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from . import database_limits
 from .extensions import db, login_manager
 from .models import User
 
@@ -19,7 +20,13 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """Session ids are "<user id>:<session version>"; an older version has been revoked."""
+    """Session ids are "<user id>:<session version>"; an older version has been revoked.
+
+    Once the database failed in this request, nobody is loaded: the 503 page (every page
+    is rendered with the user, through Flask-Login's context processor) must not ask it
+    again. The session itself is left as it is, so the user is still signed in afterwards."""
+    if database_limits.unavailable_in_this_request():
+        return None
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None

@@ -1,13 +1,34 @@
-"""Friendly error pages (and JSON for clients that ask for it)."""
+"""Friendly error pages (and JSON for clients that ask for it).
+
+When the database does not answer (webapp/database_limits.py: refused, dropped, timed out,
+locked), every page answers 503 "temporarily unavailable" with Retry-After, and the API
+its problem+json 503: the unit rolls back first, and the page is rendered from a layout
+that reads nothing from the database, with no signed-in user loaded (auth_session), so
+the answer comes as fast as the failure did.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+import logging
+
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from . import unit
+from . import database_limits, unit
+from .extensions import db
+
+log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: lambda: _("The request could not be understood. Please go back and try again."),
@@ -29,7 +50,51 @@ def render_error(code: int, message: str | None = None):
     message = message or MESSAGES.get(code, MESSAGES[500])()
     if request.accept_mimetypes.best == "application/json":
         return {"status": code, "detail": message}, code
-    return render_template("errors/error.html", code=code, message=message), code
+    try:
+        # The layout reads the signed-in user, who may live in a database that just failed.
+        return render_template("errors/error.html", code=code, message=message), code
+    except Exception as error:
+        if database_limits.is_unavailable(error):
+            return unavailable(error)
+        raise
+
+
+def unavailable(error: BaseException) -> Response:
+    """The database does not answer: roll the unit back and say so, at once, without
+    asking the database anything more."""
+    from .views import api
+
+    log.warning("%s %s: the database does not answer (%s: %s); answered 503",
+                request.method, request.path, type(error).__name__, error)
+    _roll_back()
+    database_limits.mark_unavailable()
+    retry_after = str(current_app.config["UNAVAILABLE_RETRY_AFTER"])
+    if api.is_api_request(request.path):
+        return api.unavailable_response(retry_after)
+    message = _("The service is temporarily unavailable. Please try again in a minute.")
+    if request.blueprint == "health":
+        response = make_response({"status": "unavailable"}, 503)
+    elif request.accept_mimetypes.best == "application/json":
+        response = make_response({"status": 503, "detail": message}, 503)
+    else:
+        # A page is tried again where it was; a form's answer is not sent twice by a link.
+        retry_url = (request.full_path.rstrip("?") if request.method == "GET"
+                     else url_for("public.index"))
+        response = make_response(render_template("errors/unavailable.html", message=message,
+                                                 retry_url=retry_url), 503)
+    response.headers["Retry-After"] = retry_after
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _roll_back() -> None:
+    """Nothing of the unit stays. A connection the failure left unusable is dropped
+    rather than asked to roll back (the server rolls back what it never saw committed)."""
+    try:
+        unit.abandon()
+    except Exception:
+        db.session.invalidate()
+        unit.abandon()
 
 
 def init_app(app: Flask) -> None:
@@ -45,7 +110,17 @@ def init_app(app: Flask) -> None:
             return error
         return render_error(error.code)
 
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    @app.errorhandler(sa_exc.DisconnectionError)
+    def database_unavailable(error: Exception):
+        return unavailable(error)
+
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):
+        # A failure outside the view (the unit's commit, an after_request hook) arrives
+        # here wrapped.
+        if database_limits.is_unavailable(error.original_exception):
+            return unavailable(error.original_exception)
         unit.abandon()
         return render_error(500)

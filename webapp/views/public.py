@@ -105,10 +105,3 @@ def event_detail(slug: str):
         "public/event.html", event=event, registration=registration, now=utcnow(),
         kind_labels=KIND_LABELS, quick_form=quick_form,
     )
-
-
-@bp.get("/healthz")
-@access.public
-def health():
-    db.session.execute(select(1))
-    return {"status": "ok"}

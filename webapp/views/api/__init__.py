@@ -32,6 +32,17 @@ def error_response(status: int) -> Response:
     return problem_response(status)
 
 
+def unavailable_response(retry_after: str) -> Response:
+    """503 while the database does not answer (webapp.errors.unavailable): the call's unit
+    was rolled back, but a failure at its very commit cannot tell whether the server
+    committed, so a client reads before it repeats a write."""
+    return problem_response(
+        503, "The service is temporarily unavailable: its database does not answer. Try "
+             "again after Retry-After seconds; before repeating a write, read whether it "
+             "was made.",
+        kind="unavailable", headers={"Retry-After": retry_after})
+
+
 @operation("GET", "/openapi.json", bp=bp, public=True, tag="reference",
            summary="This document: OpenAPI 3.1")
 def openapi() -> Response:
