@@ -240,6 +240,7 @@ def work(*, burst: bool = False, reconnect_initial: float | None = None,
     queue. Its heartbeat goes to the database every WORKER_HEARTBEAT_EVERY seconds."""
     from rq.exceptions import StopRequested
 
+    _log_with_time()
     config = current_app.config
     waits = _Reconnect(
         config["WORKER_RECONNECT_INITIAL"] if reconnect_initial is None else reconnect_initial,
@@ -264,6 +265,16 @@ def work(*, burst: bool = False, reconnect_initial: float | None = None,
             waits.pause(beat)
     finally:
         beat.stopped()
+
+
+def _log_with_time() -> None:
+    """The worker's own lines, timed like RQ's, on stderr (once per process)."""
+    if not log.hasHandlers():  # nothing configured: the process is a bare `flask worker`
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
 
 
 def _run(worker, burst: bool) -> bool:
@@ -320,7 +331,15 @@ def _worker(beat: _Heartbeat, waits: _Reconnect):
                 beat.redis_lost(error)
                 if waits.until_redis_answers(beat, lost=error):
                     _queue_mail_due_after_outage()
+                self._restart_scheduler()
                 return super().heartbeat(*args, **kwargs)
+
+        def _restart_scheduler(self) -> None:
+            # RQ's scheduler (the retries' timer) dies with the connection; RQ would start
+            # it again only at its next maintenance, minutes later.
+            process = self.scheduler._process if self.scheduler else None
+            if process is not None and not process.is_alive():
+                self.scheduler.acquire_locks(auto_start=True)
 
     # A heartbeat at least every WORKER_HEARTBEAT_EVERY s while idle: RQ blocks on the
     # queue for worker_ttl - 15 s between two of its own.
@@ -430,7 +449,7 @@ class _Heartbeat:
             self._write()
         except SQLAlchemyError as error:
             log.warning("the worker's heartbeat could not be written: %s",
-                        str(error).splitlines()[0])
+                        str(getattr(error, "orig", None) or error).splitlines()[0])
             db.session.remove()
             return
         self._written_at, self._written_state = now, (self.state, self.error)
@@ -440,11 +459,11 @@ class _Heartbeat:
             now = utcnow()
             row = session.get(WorkerHeartbeat, self.name)
             if row is None:
+                session.execute(delete(WorkerHeartbeat).where(
+                    WorkerHeartbeat.beat_at < now - HEARTBEATS_KEPT))
                 row = WorkerHeartbeat(worker=self.name, host=socket.gethostname(),
                                       pid=os.getpid(), started_at=now)
                 session.add(row)
-                session.execute(delete(WorkerHeartbeat).where(
-                    WorkerHeartbeat.beat_at < now - HEARTBEATS_KEPT))
             row.beat_at, row.state = now, self.state
             row.redis_error, row.jobs_done = self.error[:1000], self.jobs_done
 
