@@ -67,27 +67,13 @@ class Config:
     MAIL_USE_TLS = False
     MAIL_USE_SSL = False
     MAIL_TIMEOUT = 10
+    # How long a message claimed for sending belongs to its sender: far longer than an SMTP
+    # exchange (MAIL_TIMEOUT), so only a sender that died lets another one retry it.
+    MAIL_CLAIM_LEASE = timedelta(seconds=float(os.environ.get("MAIL_CLAIM_LEASE", "300")))
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "Beachhead <no-reply@beachhead.localhost>"
     REDIS_URL: str | None = None
-    # Links in mail are built from this, so they are right outside a request too (tick,
-    # the worker), where Flask knows no host.
-    BASE_URL = "http://127.0.0.1:5000"
-    # Managers who chose a daily digest get it at the first tick after this local hour.
-    DIGEST_HOUR = 7
-    DEMO_ALLOWED = True
-    # Organization logos (re-encoded PNG/JPEG); outside static/, served through a view.
-    UPLOAD_FOLDER = str(INSTANCE_DIR / "uploads")
-    MAX_LOGO_BYTES = 2 * 1024 * 1024
-    # `flask backup` writes its archives here unless given --output.
-    BACKUP_FOLDER = os.environ.get("BACKUP_FOLDER", str(INSTANCE_DIR / "backups"))
-    # How long a message claimed for sending belongs to its sender: far longer than an SMTP
-    # exchange (MAIL_TIMEOUT), so only a sender that died lets another one retry it.
-    MAIL_CLAIM_LEASE = timedelta(seconds=float(os.environ.get("MAIL_CLAIM_LEASE", "300")))
-    # Seconds pg_dump waits for its table locks (a migration holding one): it gives up
-    # rather than queue every request behind it. Statements have DATABASE_MAINTENANCE_TIMEOUT.
-    BACKUP_LOCK_TIMEOUT = float(os.environ.get("BACKUP_LOCK_TIMEOUT", "120"))
     # Seconds a request waits for Redis to accept a connection or answer: past it the
     # request goes on without (rate limits in the database, mail left to the next tick).
     REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "2"))
@@ -102,6 +88,20 @@ class Config:
         seconds=float(os.environ.get("WORKER_SILENT_AFTER", "60")))
     # A job or mail waiting longer than this is shown as stalled on the admin's jobs page.
     JOB_STALLED_AFTER = timedelta(seconds=float(os.environ.get("JOB_STALLED_AFTER", "300")))
+    # Links in mail are built from this, so they are right outside a request too (tick,
+    # the worker), where Flask knows no host.
+    BASE_URL = "http://127.0.0.1:5000"
+    # Managers who chose a daily digest get it at the first tick after this local hour.
+    DIGEST_HOUR = 7
+    DEMO_ALLOWED = True
+    # Organization logos (re-encoded PNG/JPEG); outside static/, served through a view.
+    UPLOAD_FOLDER = str(INSTANCE_DIR / "uploads")
+    MAX_LOGO_BYTES = 2 * 1024 * 1024
+    # `flask backup` writes its archives here unless given --output.
+    BACKUP_FOLDER = os.environ.get("BACKUP_FOLDER", str(INSTANCE_DIR / "backups"))
+    # Seconds pg_dump waits for its table locks (a migration holding one): it gives up
+    # rather than queue every request behind it. Statements have DATABASE_MAINTENANCE_TIMEOUT.
+    BACKUP_LOCK_TIMEOUT = float(os.environ.get("BACKUP_LOCK_TIMEOUT", "120"))
     # The version of the privacy notice people accept at sign-up (templates/legal/).
     PRIVACY_VERSION = "2026-11"
     VERIFY_EMAIL_MAX_AGE = 48 * 3600

@@ -142,15 +142,15 @@ def _tick(started: datetime, now: datetime) -> _Tick:
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty (for tests and "
                                             "benchmarks); default: wait for jobs.")
-@with_appcontext
-def worker_command(burst: bool, reconnect_initial: float | None,
-                   reconnect_max: float | None) -> None:
 @click.option("--reconnect-initial", type=click.FloatRange(min=0.05), metavar="SECONDS",
               help="First wait before trying Redis again when it does not answer "
                    "(default: WORKER_RECONNECT_INITIAL, 1 s).")
 @click.option("--reconnect-max", type=click.FloatRange(min=0.05), metavar="SECONDS",
               help="Longest wait between two tries, the waits doubling up to it "
                    "(default: WORKER_RECONNECT_MAX, 30 s).")
+@with_appcontext
+def worker_command(burst: bool, reconnect_initial: float | None,
+                   reconnect_max: float | None) -> None:
     """Run a worker for the background jobs (mail, reminders, badge batches) on Redis.
 
     Start as many as the load needs, on any host that reaches the same PostgreSQL and
