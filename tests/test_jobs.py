@@ -246,6 +246,23 @@ def test_a_failing_job_is_retried_then_listed_and_retried_by_an_admin(on_rq, mon
 
 
 @pytest.mark.redis
+def test_a_job_waiting_for_its_retry_is_listed_as_retrying_with_its_error(on_rq, monkeypatch):
+    monkeypatch.setattr(jobs, "RETRY_INTERVALS", (600,))
+    client = on_rq.test_client()
+    login(client, Factory().admin())
+    _db.session.commit()
+    jobs.enqueue(refuse, "greylisted")
+    jobs.work(burst=True)
+    assert len(RAN) == 1  # ran once; its retry waits in RQ's schedule
+
+    html = client.get("/admin/jobs").get_data(as_text=True)
+    assert html.count('data-testid="retrying-job"') == 1
+    assert "RuntimeError: the relay refused: greylisted" in html
+    assert 'data-testid="failed-job"' not in html
+    assert "Nothing failed" not in html and 'data-testid="nothing-given-up"' in html
+
+
+@pytest.mark.redis
 def test_with_redis_tick_queues_the_retries_due_for_the_workers(on_rq):
     user = Factory().user(email="retried@example.org")
     message = notifications.queue(user, "Second try", "base", body="...")

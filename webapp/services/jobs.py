@@ -58,6 +58,8 @@ FAILED_KEPT = timedelta(days=30)
 _WAITING = "jobs_waiting"
 _COMMITTED = "jobs_committed"
 _WROTE = "jobs_transaction_wrote"
+# The job's meta key of its last error's line (see _note_error).
+_LAST_ERROR = "last_error"
 
 log = logging.getLogger(__name__)
 
@@ -344,7 +346,17 @@ def _worker(beat: _Heartbeat, waits: _Reconnect):
     # A heartbeat at least every WORKER_HEARTBEAT_EVERY s while idle: RQ blocks on the
     # queue for worker_ttl - 15 s between two of its own.
     ttl = int(beat.every) + 15
-    return Worker([queue()], connection=connection(), worker_ttl=max(ttl, 20))
+    return Worker([queue()], connection=connection(), worker_ttl=max(ttl, 20),
+                  exception_handlers=[_note_error])
+
+
+def _note_error(job, exc_type, exc_value, tb) -> bool:
+    """Keep the error's last line on the job: RQ stores an error only once the job has
+    failed for good, and the jobs page shows why one waits for its retry."""
+    job.meta[_LAST_ERROR] = f"{exc_type.__name__}: {exc_value}"[:300]
+    with contextlib.suppress(RedisError):  # the page shows the retry without its error
+        job.save_meta()
+    return True  # RQ's own handling goes on
 
 
 class _Reconnect:
@@ -709,9 +721,10 @@ def _scheduled_retries() -> list[Retrying]:
     for job in Job.fetch_many(ids, connection=connection()):
         if job is None:
             continue
+        error = job.meta.get(_LAST_ERROR) or last_line(_traceback(job))
         found.append(Retrying("job", job.id, job.description or job.func_name,
-                              _utc(registry.get_scheduled_time(job)),
-                              last_line(_traceback(job)), _attempts(job) - 1))
+                              _utc(registry.get_scheduled_time(job)), error,
+                              _attempts(job) - 1))
     return found
 
 
