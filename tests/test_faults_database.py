@@ -23,7 +23,9 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tests.api import bearer, token_for
 from tests.conftest import IsolatedClient, csrf_token, login
@@ -133,8 +135,10 @@ def pg_site():
         address = urlsplit(direct_url.replace("postgresql+psycopg", "postgresql"))
         link = FaultyLink(address.hostname, address.port or 5432)
         proxied = direct_url.replace(address.netloc.rsplit("@", 1)[-1], f"127.0.0.1:{link.port}")
+        # Errors outside the view (the unit's commit) reach the app's handlers, as in
+        # production, instead of the test.
         app = create_app("testing", SQLALCHEMY_DATABASE_URI=proxied, DATABASE_TIMEOUT=LIMIT,
-                         HEALTH_TOKEN=TOKEN)
+                         HEALTH_TOKEN=TOKEN, PROPAGATE_EXCEPTIONS=False)
         try:
             yield Site(app=app, link=link, **built)
         finally:
@@ -222,6 +226,34 @@ def test_a_write_cut_off_by_a_stall_leaves_nothing_behind(pg_site, monkeypatch):
     assert applied.status_code == 302, applied.get_data(as_text=True)[:300]
     registrations, audit, _mail = _applications(site)
     assert registrations == 1 and audit > before[1]
+
+
+@pytest.mark.postgres
+def test_a_stall_at_the_commit_answers_503_and_leaves_nothing_behind(pg_site):
+    """The stall begins as the request's unit commits, after the view has answered: the
+    member still gets the styled 503 within the limit, and the write is not there."""
+    site, client = pg_site, pg_site.client()
+    with client.session_transaction() as session:
+        session["_user_id"] = site.member
+    token = csrf_token(client, "/")
+    before = _applications(site)
+
+    def stall_before_the_commit(session):
+        # The unit's own commit, of what it wrote (not the end of a read phase).
+        unit = session.info.get("unit")
+        if unit is not None and (unit.wrote or session.new or session.dirty):
+            site.link.stalls()
+
+    sa_event.listen(Session, "before_commit", stall_before_the_commit)
+    try:
+        page, took = _timed(client.post, f"/events/{site.event_slug}/apply",
+                            data={"profile_consent": "y", "csrf_token": token})
+    finally:
+        sa_event.remove(Session, "before_commit", stall_before_the_commit)
+        site.link.passes()
+    _assert_unavailable_page(page, site.member_name)
+    assert took < LIMIT + MARGIN, took
+    assert _applications(site) == before
 
 
 @pytest.mark.postgres
