@@ -232,10 +232,11 @@ def _concurrent_statuses(open_app, backend: str, *, lock: bool, requests: int = 
 
 def test_without_a_write_transaction_concurrent_counting_fails_on_sqlite(open_app):
     """The race the write transaction prevents: deferred reads that then write cannot be
-    upgraded once another request has committed (SQLITE_BUSY)."""
+    upgraded once another request has committed (SQLITE_BUSY, which the client sees as the
+    database's 503)."""
     for _attempt in range(3):
         statuses, _counted = _concurrent_statuses(open_app, "sqlite", lock=False)
-        if 500 in statuses:
+        if 503 in statuses:
             return
     pytest.fail("the race did not show in three attempts")
 
