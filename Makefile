@@ -53,13 +53,15 @@ lint: $(VENV)/.dev
 messages: $(VENV)/.runtime
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
 
-## bench: page timings, the KPI dashboard, the badge batch, a 5,000-reminder tick and the call for applications (need PostgreSQL and Redis)
+## bench: page timings, the KPI dashboard, the badge batch, a 5,000-reminder tick, the call for applications, a stalled database and a Redis outage (need PostgreSQL and Redis)
 bench: $(VENV)/.dev
 	$(PY) bench/pages.py
 	$(PY) bench/dashboard.py
 	$(PY) bench/badges.py
 	$(PY) bench/jobs.py
 	$(PY) bench/call.py
+	$(PY) bench/stalled_database.py
+	$(PY) bench/redis_outage.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
