@@ -221,7 +221,7 @@ def test_mail_written_while_redis_is_down_waits_for_tick_and_the_jobs_page_says_
     with mail_server() as (port, box):
         app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
         output = app.test_cli_runner().invoke(args=["tick"]).output
-        assert "2 message(s) queued for the workers" in output, output
+        assert "2 message(s) for the workers" in output, output
         jobs.work(burst=True)
         assert len(box.to("waiting@example.org")) == 2
     db.session.commit()
@@ -309,7 +309,9 @@ def test_the_worker_outlives_a_redis_outage_and_every_mail_arrives_once(
                     f"{base}/api/v1/events/{opened_id}/registrations", json={},
                     headers={"Authorization": f"Bearer {secret}"}, timeout=10)
                 assert applied.status_code == 201, applied.text  # never a 500
-            assert "reminders of 1 event(s) queued" in flask(env, "tick", "--now", due)
+            during = flask(env, "tick", "--now", due)
+            assert "reminders of 1 event(s) for the workers" in during
+            assert "Redis did not answer, so" in during  # the tick says what it could not do
             wait_for(lambda: _state() == "reconnecting", "the worker to notice",
                      processes=processes)
             page = http.get(f"{base}/admin/jobs", timeout=10)
@@ -327,7 +329,7 @@ def test_the_worker_outlives_a_redis_outage_and_every_mail_arrives_once(
             private_redis.start()
             wait_for(lambda: _state() == "working", "the worker to reconnect",
                      processes=processes)
-            assert "reminders of 1 event(s) queued" in flask(env, "tick", "--now", due)
+            assert "reminders of 1 event(s) for the workers" in flask(env, "tick", "--now", due)
             wait_for(lambda: box.count() - before >= 60 and _unsent() == 0,
                      "the 60 mails", deadline=60, processes=processes)
             time.sleep(1)  # nothing more comes
@@ -464,7 +466,7 @@ def test_a_worker_killed_mid_delivery_sends_once_before_the_handover_and_at_most
                 # A new worker; once the dead one's claim has lapsed, tick queues the mail.
                 processes.worker(env, f"next-{address}")
                 time.sleep(lease + 0.5)
-                assert "message(s) queued for the workers" in flask(env, "tick")
+                assert "message(s) for the workers" in flask(env, "tick")
                 wait_for(lambda: _unsent() == 0, f"the mail to {address}",
                          processes=processes)
                 processes.stop_all()

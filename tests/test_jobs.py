@@ -274,7 +274,7 @@ def test_with_redis_tick_queues_the_retries_due_for_the_workers(on_rq):
     with mail_server() as (port, box):
         on_rq.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
         output = on_rq.test_cli_runner().invoke(args=["tick"]).output
-        assert "1 message(s) queued for the workers" in output, output
+        assert "1 message(s) for the workers" in output, output
         assert box.count() == 0
         jobs.work(burst=True)
         [sent] = box.to("retried@example.org")
@@ -382,7 +382,7 @@ def test_two_worker_processes_send_each_reminder_once(open_app, database_url, tm
             for _ in range(2):
                 result = app.test_cli_runner().invoke(
                     args=["tick", "--now", DAY_BEFORE.isoformat()])
-                assert "reminders of 1 event(s) queued" in result.output, result.output
+                assert "reminders of 1 event(s) for the workers" in result.output, result.output
             assert jobs.queue().count == 2
             suspend(connection)  # both workers wait, then start at the same moment
             env = production_env(database_url, REDIS_URL, port)

@@ -174,14 +174,14 @@ def test_a_member_signs_up_registers_and_is_reminded_once(fresh_database, redis_
             # Cron's tick, as of just past the 24-hour mark: the reminder, once.
             now = (later_starts_at - timedelta(hours=24) + timedelta(minutes=1)).isoformat()
             # Meet Singapore is over by then: its reminders are recorded as skipped, started.
-            assert "reminders of 2 event(s) queued" in flask(env, "tick", "--now", now)
+            assert "reminders of 2 event(s) for the workers" in flask(env, "tick", "--now", now)
             reminder = wait_for(
                 lambda: [m for m in box.to(EMAIL) if m["Subject"].startswith("Starts in 24")],
                 "the reminder", processes=processes)
             assert reminder[0]["Subject"] == "Starts in 24 hours: Meet Boston"
             assert _link(box.text(reminder[0]), "join") == _link(box.text(boston), "join")
             second = flask(env, "tick", "--now", now)
-            assert "reminders of 0 event(s) queued" in second
+            assert "reminders of 0 event(s) for the workers" in second
             wait_for(lambda: _idle(redis_queue), "the worker to finish", processes=processes)
             assert len(box.to(EMAIL)) == 4  # verification, two confirmations, one reminder
 

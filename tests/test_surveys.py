@@ -550,7 +550,7 @@ def test_with_redis_tick_queues_one_survey_job_per_mission(app, db, delegate, mo
     monkeypatch.setattr(notifications, "enqueue_due", lambda **kw: 0)
     result = _tick(app, "--now", "2027-03-05T10:00:00Z")
     assert result.exit_code == 0, result.output
-    assert "surveys of 1 mission(s) queued for the workers" in result.output
+    assert "surveys of 1 mission(s) for the workers" in result.output
     assert (surveys.survey, (delegate.event_id, "2027-03-05T10:00:00+00:00")) in queued
     # The job, as a worker runs it (twice: a retry finds its invitation claimed).
     assert surveys.survey(delegate.event_id, "2027-03-05T10:00:00+00:00").invited == 1

@@ -69,7 +69,7 @@ def tick_command(now: datetime | None) -> None:
     from .services import notifications
 
     started = utcnow()
-    with unit.of_work("command tick"):
+    with unit.of_work("command tick") as tick:
         done = _tick(started, now or started)
     # Read after the unit: its commit has handed the mail and the jobs on (sent here
     # without REDIS_URL), so the outbox below is what is left.
@@ -81,6 +81,9 @@ def tick_command(now: datetime | None) -> None:
         f"{done.mailed}; outbox: {left[OutboxStatus.PENDING]} pending, "
         f"{left[OutboxStatus.FAILED]} failed; {done.purged} expired badge file(s) dropped."
     )
+    if tick.unqueued:
+        click.echo(f"tick: Redis did not answer, so {tick.unqueued} job(s) were not queued; "
+                   "their work waits in the database for the next tick.")
 
 
 @dataclass
@@ -115,11 +118,11 @@ def _tick(started: datetime, now: datetime) -> _Tick:
         events = reminders.due_events(now)
         for event_id in events:
             jobs.enqueue(reminders.remind, event_id, now.isoformat())
-        reminded = f"reminders of {len(events)} event(s) queued for the workers"
+        reminded = f"reminders of {len(events)} event(s) for the workers"
         missions = surveys.due_events(now)
         for event_id in missions:
             jobs.enqueue(surveys.survey, event_id, now.isoformat())
-        surveyed = f"surveys of {len(missions)} mission(s) queued for the workers"
+        surveyed = f"surveys of {len(missions)} mission(s) for the workers"
     else:
         due = reminders.queue_due(now)
         reminded = (f"{due.queued} reminder(s) queued ({due.late} late), {due.skipped} "
@@ -132,7 +135,7 @@ def _tick(started: datetime, now: datetime) -> _Tick:
     if jobs.in_background():
         # Retries, and mail whose own job was lost (Redis was down when it committed).
         handed = notifications.enqueue_due(written_before=started - LOST_AFTER)
-        mailed = f"{handed} message(s) queued for the workers"
+        mailed = f"{handed} message(s) for the workers"
     else:
         jobs.enqueue(notifications.deliver_due)  # every mail due, retries included
         mailed = None

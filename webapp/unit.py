@@ -81,6 +81,7 @@ class Unit:
     ended: bool = False
     # The jobs it asked for (services.jobs), handed on after its commit, dropped otherwise.
     jobs: list = field(default_factory=list)
+    unqueued: int = 0  # of those, how many Redis did not take (their work waits for tick)
     _next_write: bool = False
 
 
@@ -119,7 +120,9 @@ def finish() -> None:
     finally:
         if unit is not None:
             unit.ended = True
-    jobs.hand_on(unit.jobs if unit is not None else [])
+    unqueued = jobs.hand_on(unit.jobs if unit is not None else [])
+    if unit is not None:
+        unit.unqueued = unqueued
 
 
 def abandon() -> None:

@@ -144,12 +144,14 @@ def enqueue_on_commit(session: Session, func: Callable[..., Any], *args: Any) ->
     session.info.setdefault(_WAITING, []).append((func, args))
 
 
-def hand_on(waiting: list[tuple[Callable[..., Any], tuple]]) -> None:
+def hand_on(waiting: list[tuple[Callable[..., Any], tuple]]) -> int:
     """Hand on jobs whose unit has committed, then those of committed transactions (jobs
-    run inline may queue more). Never raises: what was committed stands, and the next
-    tick picks up what is left."""
+    run inline may queue more); how many could not be queued because Redis did not
+    answer. Never raises: what was committed stands, and the next tick picks up what is
+    left."""
     session = db.session()
     waiting = [*waiting, *session.info.pop(_COMMITTED, [])]
+    unqueued = 0
     while waiting:
         for func, args in waiting:
             try:
@@ -157,12 +159,14 @@ def hand_on(waiting: list[tuple[Callable[..., Any], tuple]]) -> None:
             except RedisError as error:
                 # What the job would do waits in the database: the next tick queues
                 # the mail due again, and the reminders and surveys due.
+                unqueued += 1
                 redis_failed("jobs are not queued; `flask tick` queues their work once "
                              "Redis is back", error)
             except Exception:
                 # A job run inline has rolled its own unit back; only the log is left.
                 log.exception("job %s%r could not be run or queued", _name(func), args)
         waiting = session.info.pop(_COMMITTED, [])
+    return unqueued
 
 
 def run_committed() -> None:
