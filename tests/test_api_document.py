@@ -45,6 +45,7 @@ def test_operations_declare_the_problems_they_can_answer(document):
     for path, item in document["paths"].items():
         for method, op in item.items():
             statuses = set(op["responses"])
+            assert "Retry-After" in op["responses"]["503"]["headers"], (method, path)
             if op.get("security") != []:
                 assert {"401", "429"} <= statuses, (method, path)
                 assert "Retry-After" in op["responses"]["429"]["headers"]

@@ -90,6 +90,10 @@ def _responses(op: Operation) -> dict[str, Any]:
             response["headers"] = {"Retry-After": {
                 "description": "Seconds until the token may call again.",
                 "schema": {"type": "integer", "minimum": 1}}}
+        if status == 503:
+            response["headers"] = {"Retry-After": {
+                "description": "Seconds after which to try again.",
+                "schema": {"type": "integer", "minimum": 1}}}
         if status == 401:
             response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
         responses[str(status)] = response

@@ -20,7 +20,7 @@ KINDS = {
     400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
     405: "method-not-allowed", 406: "not-acceptable", 409: "conflict",
     413: "body-too-large", 415: "unsupported-media-type", 422: "validation-error",
-    429: "rate-limited", 500: "server-error",
+    429: "rate-limited", 500: "server-error", 503: "unavailable",
 }
 
 DETAILS = {
@@ -36,6 +36,7 @@ DETAILS = {
     422: "The request body does not match the schema.",
     429: "Too many requests for this token: wait for Retry-After seconds.",
     500: "Something went wrong on our side; nothing was changed.",
+    503: "The service is temporarily unavailable: try again after Retry-After seconds.",
 }
 
 

@@ -9,7 +9,8 @@ the response and writes the endpoint into the OpenAPI document.
 Path parameters are ids (1 to 2**31-1; others are 404 before any query). The problems
 the wrapper itself raises are added to each operation's list: 401 and 429 for every
 operation that needs a token, 403 for writes (read-only tokens), 400 for query
-parameters, 400, 413, 415 and 422 for a body.
+parameters, 400, 413, 415 and 422 for a body, and 503 for every operation (the database
+does not answer).
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def operation(
     extra_statuses: dict[int, str] | None = None,
     alternatives: tuple[str, ...] = (),
 ) -> Callable[[Callable], Callable]:
-    declared = set(problems)
+    declared = {*problems, 503}  # the database may not answer (webapp.errors)
     if not public:
         declared |= {401, 429}
     if write:
