@@ -54,6 +54,7 @@ class Site:
     member_name: str
     event_id: int
     event_slug: str
+    second_event_slug: str  # for a test that must apply afresh after another applied
     api_token: str
 
     def client(self) -> IsolatedClient:
@@ -68,13 +69,13 @@ def _build(app: Flask) -> dict:
         cluster = make.partner()
         member = make.user(make.organization(cluster), name="Mira Member")
         admin = make.admin()
-        event = make.event(organizers=[cluster], kind=EventKind.WEBINAR,
-                           requires_approval=False, capacity=10,
-                           duration=timedelta(hours=1))
+        event, second = (make.event(organizers=[cluster], kind=EventKind.WEBINAR,
+                                    requires_approval=False, capacity=10,
+                                    duration=timedelta(hours=1)) for _ in range(2))
         db.session.commit()
         built = dict(member=member.get_id(), admin=admin.get_id(), member_id=member.id,
                      member_name=member.name, event_id=event.id, event_slug=event.slug,
-                     api_token=token_for(member))
+                     second_event_slug=second.slug, api_token=token_for(member))
         db.session.remove()
     return built
 
@@ -246,7 +247,7 @@ def test_a_stall_at_the_commit_answers_503_and_leaves_nothing_behind(pg_site):
 
     sa_event.listen(Session, "before_commit", stall_before_the_commit)
     try:
-        page, took = _timed(client.post, f"/events/{site.event_slug}/apply",
+        page, took = _timed(client.post, f"/events/{site.second_event_slug}/apply",
                             data={"profile_consent": "y", "csrf_token": token})
     finally:
         sa_event.remove(Session, "before_commit", stall_before_the_commit)
@@ -407,7 +408,8 @@ def test_health_with_redis_up_then_away(client, app, monkeypatch):
 def test_an_sqlite_file_that_cannot_be_opened_answers_503(tmp_path):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/gone/x.db")
     site = Site(app=app, link=None, member="1:1", admin="2:1", member_id=1,
-                member_name="Mira Member", event_id=1, event_slug="x", api_token="")
+                member_name="Mira Member", event_id=1, event_slug="x", second_event_slug="y",
+                api_token="")
     client = site.client()
     health, took = _timed(client.get, "/healthz")
     assert (health.status_code, health.json) == (503, {"status": "unavailable"})
