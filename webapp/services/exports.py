@@ -2,9 +2,11 @@
 
 A spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` as a formula (and tab
 or CR can smuggle one past the first character), so a company that names itself
-`=HYPERLINK(...)` could make a manager's Excel fetch a URL. Every such cell is written
-as text by prefixing a single quote, the convention spreadsheets themselves use for
-"this is text"; openpyxl would otherwise store a string starting with `=` as a formula.
+`=HYPERLINK(...)` could make a manager's Excel fetch a URL. In CSV, which has no types,
+every such cell is written as text by prefixing a single quote, the convention
+spreadsheets themselves use for "this is text". XLSX says each cell's type: every cell is
+a string cell holding the text exactly as typed, which Excel shows and never runs, so it
+needs no quote (openpyxl alone would store a string starting with `=` as a formula).
 """
 
 from __future__ import annotations
@@ -52,14 +54,11 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *,
     # Sheet titles are at most 31 characters and may not hold []:*?/\ (Excel refuses them).
     sheet.title = "".join(c for c in title if c not in "[]:*?/\\")[:31] or "Sheet"
     widths = [len(str(name)) for name in header]
-    sheet.append([_xlsx_text(name) for name in header])
-    for cell in sheet[1]:
+    for cell in _text_row(sheet, 1, header):
         cell.font = Font(bold=True)
-    for row in rows:
-        values = [_xlsx_text(value) for value in row]
-        sheet.append(values)
-        for index, value in enumerate(values):
-            widths[index] = max(widths[index], len(value))
+    for number, row in enumerate(rows, start=2):
+        for index, cell in enumerate(_text_row(sheet, number, row)):
+            widths[index] = max(widths[index], len(cell.value))
     sheet.freeze_panes = "A2"
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, MAX_COLUMN_WIDTH)
@@ -68,8 +67,20 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *,
     return buffer.getvalue()
 
 
+def _text_row(sheet, number: int, values: Sequence[object]) -> list:
+    """Row `number` of string cells, each holding its value's text as typed."""
+    cells = []
+    for column, value in enumerate(values, start=1):
+        cell = sheet.cell(row=number, column=column)
+        cell.value = _xlsx_text(value)
+        # Set after the value: assigning text that starts with `=` makes openpyxl type the
+        # cell as a formula.
+        cell.data_type = "s"
+        cells.append(cell)
+    return cells
+
+
 def _xlsx_text(value: object) -> str:
-    # Control characters make openpyxl refuse the whole file and carry no meaning here;
-    # removed before neutralizing, so none can hide a leading `=`.
+    # Control characters make openpyxl refuse the whole file and carry no meaning here.
     text = "" if value is None else str(value)
-    return neutralize(ILLEGAL_CHARACTERS_RE.sub("", text))
+    return ILLEGAL_CHARACTERS_RE.sub("", text)

@@ -9,7 +9,8 @@ import re
 import secrets
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from flask_babel import gettext as _
+from PIL import Image, ImageOps
 
 from .errors import DomainError
 
@@ -26,6 +27,11 @@ class LogoRefused(DomainError):
     pass
 
 
+def too_large_message(max_bytes: int) -> str:
+    return _("The logo is larger than %(limit)d MB; please send a smaller file.",
+             limit=max_bytes // (1024 * 1024))
+
+
 def is_stored_name(filename: str) -> bool:
     """Only names this module made are ever opened or removed (no path tricks)."""
     return bool(_STORED_NAME.fullmatch(filename or ""))
@@ -40,23 +46,29 @@ def reencode(data: bytes, *, max_bytes: int) -> tuple[bytes, str]:
     side, as PNG when it has transparency and in its own format otherwise. Returns the
     bytes and the file extension."""
     if len(data) > max_bytes:
-        raise LogoRefused(
-            f"The logo is larger than {max_bytes // (1024 * 1024)} MB; please send a smaller file."
-        )
+        raise LogoRefused(too_large_message(max_bytes))
     try:
         with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as source:
             width, height = source.size
             if width * height > MAX_SOURCE_PIXELS:
-                raise LogoRefused("The logo has too many pixels; please send a smaller image.")
+                raise Image.DecompressionBombError(f"{width}x{height}")
             source_format = source.format
             # A phone photo is stored sideways with an orientation tag; apply it before
             # the metadata goes.
             image = ImageOps.exif_transpose(source)
             image.load()
-    except LogoRefused:
-        raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise LogoRefused("The logo must be a PNG or JPEG image.") from None
+    # Pillow itself refuses, while opening, a canvas twice its own limit: the same refusal.
+    except Image.DecompressionBombError:
+        raise LogoRefused(_(
+            "The logo has too many pixels (at most %(limit)d million); please send a "
+            "smaller image.", limit=MAX_SOURCE_PIXELS // 1_000_000)) from None
+    # Another type fails while opening (UnidentifiedImageError), a truncated or corrupt
+    # file while decoding (OSError); Pillow's parsers raise still other errors on hostile
+    # metadata (struct.error, TypeError from an EXIF tag of the wrong type). Whatever fails
+    # here, the file could not be read: the sender gets the reason, never a 500.
+    except Exception:
+        raise LogoRefused(_("The logo must be a PNG or JPEG image, and this file cannot be "
+                            "read as one.")) from None
 
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (
         image.mode == "P" and "transparency" in image.info

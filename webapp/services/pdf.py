@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import mimetypes
 import threading
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -149,7 +150,10 @@ class Renderer:
     def layout(self, html: str, stylesheets: Sequence[Any] = ()) -> Any:
         """The laid-out document (its pages can be combined with others' before writing)."""
         module = weasyprint()
-        document = module.HTML(string=html, url_fetcher=self.fetcher, media_type="print")
+        # NFC, whatever was stored: a decomposed letter (e + U+0301) prints as one glyph, but
+        # the text layer would copy it out decomposed, unequal to the name as typed.
+        document = module.HTML(string=unicodedata.normalize("NFC", html),
+                               url_fetcher=self.fetcher, media_type="print")
         return document.render(stylesheets=[self.fonts.stylesheet, *stylesheets],
                                font_config=self.fonts.config)
 

@@ -23,9 +23,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
 from .. import access, unit
+from ..errors import render_error
 from ..extensions import db
 from ..forms.organization import (
     LogoForm,
@@ -187,6 +189,14 @@ def upload_logo(organization_id: int):
     return render_template("organization/edit.html", organization=organization,
                            form=_organization_form(organization, formdata=None),
                            logo_form=form), 400
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error):
+    """A logo past the request's own limit is cut off before the form can judge it."""
+    if request.endpoint == "organization.upload_logo":
+        return render_error(413, logos.too_large_message(current_app.config["MAX_LOGO_BYTES"]))
+    return render_error(413)
 
 
 @bp.post("/requests/<int:request_id>")
