@@ -30,7 +30,8 @@ from webapp.models import RegistrationStatus as S
 from webapp.services import exports, logos, pdf
 
 # Names typed with combining marks (decomposed, as some keyboards and macOS send them),
-# stacked marks (Vietnamese), Greek with tonos, Polish, and CJK. Devanagari is left out:
+# stacked marks (Vietnamese), marks without a precomposed letter (Yoruba), Greek with
+# tonos, Polish, ligatures and CJK. Devanagari is left out:
 # no font shipped in static/fonts covers it (see its README).
 NAMES = [
     "Ame\u0301lie Ngu\u0303ye\u0302\u0303n",
@@ -38,6 +39,8 @@ NAMES = [
     "Ιωάννα Παπαδοπούλου",
     unicodedata.normalize("NFD", "Ευάγγελος Ζαχαρίου"),
     "Łukasz Żółć",
+    "Adéṣẹ̀gun Ọ̀ṣun",  # Yoruba: ẹ̀ and Ọ̀ have no precomposed form, even in NFC
+    "Ffion Griffith",  # ff, fi: ligatures copy out as their letters
     "山田花子",
 ]
 COMPANY = unicodedata.normalize("NFD", "Société Générale d'Électricité Ñandú")

@@ -52,7 +52,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         _tune_engine(db.engine, busy_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
         database_limits.guard(db.engine, app)
 
-    from . import auth_session, errors, filters, security, unit
+    from . import auth_session, errors, filters, security, text, unit
     from .services import jobs, notifications
 
     # First: every request's unit of work opens before, and ends after, everything else.
@@ -61,6 +61,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     notifications.init_app(app)
     jobs.init_app(app)
     errors.init_app(app)
+    # Paths, query strings and form bodies that cannot be read answer 400; every text a
+    # request writes passes the models' last line before the commit.
+    text.init_app(app)
     filters.init_app(app)
     security.init_app(app)
 

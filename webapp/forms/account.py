@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from babel import Locale
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -17,6 +16,8 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
+
+from . import BaseForm
 
 
 def strip(value):
@@ -39,14 +40,14 @@ def iana_timezone(form, field) -> None:
         raise ValidationError(_l("Choose a timezone from the list.")) from None
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(BaseForm):
     reason = TextAreaField(
         _l("Reason (optional, shared with the organizers)"),
         validators=[Optional(), Length(max=1000)],
     )
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(BaseForm):
     name = StringField(_l("Name"), filters=[strip],
                        validators=[DataRequired(), Length(min=2, max=200)],
                        render_kw={"autocomplete": "name"})
@@ -82,12 +83,12 @@ class ProfileForm(FlaskForm):
         ]
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(BaseForm):
     password = PasswordField(_l("Your password"), validators=[InputRequired(), Length(max=1024)],
                              render_kw={"autocomplete": "current-password"})
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(BaseForm):
     """A new personal API token: what it is for, until when, and whether it may write."""
 
     name = StringField(_l("Name"), filters=[strip],

@@ -5,7 +5,6 @@ service lands beside the field it is about."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -19,9 +18,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..ids import MAX_PAGE, coerce_id
 from ..filters import country_name
 from ..models import PartnerKind, QuestionKind, Role, SessionKind
 from ..services.fields import territory_codes
+from . import BaseForm
 from .public import KIND_LABELS
 
 # The HTML datetime-local input sends "2027-03-10T09:00" (seconds when the step allows).
@@ -75,13 +76,7 @@ def country_choices(blank: str) -> list[SelectChoice]:
     return [SelectChoice("", blank)] + [SelectChoice(code, name) for name, code in named]
 
 
-def _optional_int(value) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    return int(value)
-
-
-class EventForm(FlaskForm):
+class EventForm(BaseForm):
     kind = SelectField(
         _l("Kind"), choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()]
     )
@@ -113,9 +108,10 @@ class EventForm(FlaskForm):
         _l("Delegates per company (at most)"),
         validators=[Optional(), NumberRange(min=1, max=10_000)])
     requires_approval = BooleanField(_l("Applications need approval"), default=True)
-    organizer_ids = SelectMultipleField(_l("Organizing partners"), coerce=int,
+    organizer_ids = SelectMultipleField(_l("Organizing partners"), coerce=coerce_id,
                                         render_kw={"size": 8})
-    host_ids = SelectMultipleField(_l("Hosting beachheads"), coerce=int, render_kw={"size": 4})
+    host_ids = SelectMultipleField(_l("Hosting beachheads"), coerce=coerce_id,
+                                   render_kw={"size": 4})
 
     def __init__(self, *args, partners=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -126,7 +122,7 @@ class EventForm(FlaskForm):
         ]
 
 
-class SessionForm(FlaskForm):
+class SessionForm(BaseForm):
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
     kind = SelectField(
         _l("Kind"), default=SessionKind.OTHER.value,
@@ -145,7 +141,7 @@ class SessionForm(FlaskForm):
     online_url = StringField(_l("Online join address"), validators=[Optional(), Length(max=500)])
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(BaseForm):
     kind = SelectField(
         _l("Kind of answer"), default=QuestionKind.SHORT_TEXT.value,
         choices=[SelectChoice(k.value, label) for k, label in QUESTION_KIND_LABELS.items()],
@@ -162,10 +158,10 @@ class QuestionForm(FlaskForm):
         return [line.strip() for line in (self.choices.data or "").splitlines() if line.strip()]
 
 
-def quota_form(partners, seats: dict[int, int]) -> FlaskForm:
+def quota_form(partners, seats: dict[int, int]) -> BaseForm:
     """One seats field per partner that may hold a quota; blank means no quota."""
 
-    class QuotaForm(FlaskForm):
+    class QuotaForm(BaseForm):
         pass
 
     for partner in partners:
@@ -176,17 +172,17 @@ def quota_form(partners, seats: dict[int, int]) -> FlaskForm:
     return QuotaForm(prefix="quota")
 
 
-class CloneForm(FlaskForm):
+class CloneForm(BaseForm):
     days = IntegerField(_l("Move the copy by (days)"), default=365,
                         validators=[InputRequired(), NumberRange(min=-3650, max=3650)])
 
 
-class CancelForm(FlaskForm):
+class CancelForm(BaseForm):
     reason = TextAreaField(_l("Reason (sent with each cancelled registration)"),
                            validators=[Optional(), Length(max=1000)], render_kw={"rows": 3})
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(BaseForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
     short_name = StringField(_l("Short name"), validators=[InputRequired(), Length(max=60)])
     slug = StringField(_l("Web address (slug)"), validators=[Optional(), Length(max=80)])
@@ -207,19 +203,20 @@ class PartnerForm(FlaskForm):
         self.country.choices = country_choices(str(_l("Choose a country")))
 
 
-class UserSearchForm(FlaskForm):
+class UserSearchForm(BaseForm):
     class Meta:
         csrf = False
 
     q = StringField(_l("Name or email"), validators=[Optional(), Length(max=200)])
-    page = IntegerField(_l("Page"), default=1, validators=[Optional(), NumberRange(min=1)])
+    page = IntegerField(_l("Page"), default=1,
+                        validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
 
 
-class GrantForm(FlaskForm):
+class GrantForm(BaseForm):
     role = SelectField(
         _l("Role"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()]
     )
-    partner_id = SelectField(_l("For partner"), coerce=_optional_int, validators=[Optional()])
+    partner_id = SelectField(_l("For partner"), coerce=coerce_id, validators=[Optional()])
 
     def __init__(self, *args, partners=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -228,7 +225,7 @@ class GrantForm(FlaskForm):
         ]
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(BaseForm):
     class Meta:
         csrf = False
 
@@ -236,10 +233,11 @@ class AuditFilterForm(FlaskForm):
                          render_kw={"placeholder": "event."})
     actor = StringField(_l("Actor email"), validators=[Optional(), Length(max=254)])
     subject_type = SelectField(_l("Subject"), validators=[Optional()])
-    event_id = SelectField(_l("Event"), coerce=_optional_int, validators=[Optional()])
+    event_id = SelectField(_l("Event"), coerce=coerce_id, validators=[Optional()])
     since = DateField(_l("From (UTC date)"), validators=[Optional()])
     until = DateField(_l("Until (UTC date)"), validators=[Optional()])
-    page = IntegerField(_l("Page"), default=1, validators=[Optional(), NumberRange(min=1)])
+    page = IntegerField(_l("Page"), default=1,
+                        validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
 
     def __init__(self, *args, subject_types=(), events=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -4,12 +4,12 @@ refusal lands beside the field it is about."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..models import AgreementKind, AgreementStatus, AgreementType, Helix
+from . import BaseForm
 from .admin import country_choices
 
 KIND_LABELS = {
@@ -39,7 +39,7 @@ def _choices(labels) -> list[SelectChoice]:
     return [SelectChoice(member.value, label) for member, label in labels.items()]
 
 
-class AgreementForm(FlaskForm):
+class AgreementForm(BaseForm):
     kind = SelectField(_l("Kind"), choices=_choices(KIND_LABELS), validators=[InputRequired()])
     type = SelectField(_l("Type"), choices=_choices(TYPE_LABELS), validators=[InputRequired()])
     status = SelectField(_l("Status"), choices=_choices(STATUS_LABELS),

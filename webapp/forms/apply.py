@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
@@ -29,6 +28,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..filters import country_name
 from ..models import Event, Question, QuestionKind
 from ..services.questions import NO, YES, country_codes
+from . import BaseForm
 from .organization import strip, web_address
 
 
@@ -77,7 +77,7 @@ def _initial(question: Question, value: Any) -> Any:
     return value
 
 
-class AnswersForm(FlaskForm):
+class AnswersForm(BaseForm):
     """The questions only (editing the answers of an application)."""
 
     questions: list[Question]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -23,6 +22,7 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length, Validation
 from ..models import Helix, OrganizationSize
 from ..services import accounts, fields
 from ..services.errors import DomainError
+from . import BaseForm
 
 
 def _strip(value):
@@ -69,7 +69,7 @@ def _confirmation_field(label) -> PasswordField:
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = _email_field(_l("Email"), autocomplete="username", autofocus=True)
     password = PasswordField(
         _l("Password"),
@@ -80,7 +80,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(BaseForm):
     """Logging out is a POST, so another site cannot sign people out."""
 
 
@@ -102,7 +102,7 @@ def _web_address(_form, field) -> None:
         raise ValidationError(error.message) from None
 
 
-class SignupForm(FlaskForm):
+class SignupForm(BaseForm):
     name = StringField(
         _l("Your name"), validators=[InputRequired(), Length(max=200)], filters=[_strip],
         render_kw={"autocomplete": "name", "autofocus": True},
@@ -219,28 +219,28 @@ class SignupForm(FlaskForm):
 # --------------------------------------------------------------------------- links
 
 
-class LinkForm(FlaskForm):
+class LinkForm(BaseForm):
     """The button that uses a one-time link: mail scanners follow links (GET) but never
     press buttons, so only this POST uses the token up."""
 
 
-class ResendVerificationForm(FlaskForm):
+class ResendVerificationForm(BaseForm):
     next = HiddenField()
 
 
 # --------------------------------------------------------------------------- passwords
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(BaseForm):
     email = _email_field(_l("Email"), autofocus=True)
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(BaseForm):
     password = _new_password_field(_l("New password"))
     confirm = _confirmation_field(_l("New password, again"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BaseForm):
     current_password = PasswordField(
         _l("Current password"), validators=[InputRequired(), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
@@ -249,14 +249,14 @@ class ChangePasswordForm(FlaskForm):
     confirm = _confirmation_field(_l("New password, again"))
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(BaseForm):
     """A first password, for an account made by a quick registration (it has none)."""
 
     password = _new_password_field(_l("Password"))
     confirm = _confirmation_field(_l("Password, again"))
 
 
-class ChangeEmailForm(FlaskForm):
+class ChangeEmailForm(BaseForm):
     email = _email_field(_l("New email address"))
     password = PasswordField(
         _l("Your password"), validators=[InputRequired(), Length(max=1024)],

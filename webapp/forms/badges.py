@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from ..models import BadgeFormat
+from . import BaseForm
 
 FORMAT_CHOICES = [
     SelectChoice(BadgeFormat.A6.value,
@@ -17,7 +17,7 @@ FORMAT_CHOICES = [
 EVERY_PARTNER = "all"
 
 
-class BatchForm(FlaskForm):
+class BatchForm(BaseForm):
     # A link without a paper gets A6, like a single badge's.
     format = RadioField(_l("Paper"), choices=FORMAT_CHOICES, default=BadgeFormat.A6.value,
                         validators=[Optional()])

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from . import BaseForm
 from .account import strip
 
 WHOLE_EVENT = "event"
 
 
-class RecordForm(FlaskForm):
+class RecordForm(BaseForm):
     """The check-in button on a badge's own page: the event as a whole, or one of its
     agenda sessions (choices set by the view)."""
 

@@ -1,17 +1,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..services.messages import BODY_MAX, SUBJECT_MAX
+from . import BaseForm
 from .account import strip
 
 WHOLE_DELEGATION = "all"
 
 
-class MessageForm(FlaskForm):
+class MessageForm(BaseForm):
     # Choices are the audiences the sender may address (set by the view); anything else
     # posted, such as another cluster's id, fails validation before the service sees it.
     audience = SelectField(_l("To"), validators=[DataRequired()])

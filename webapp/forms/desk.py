@@ -9,11 +9,9 @@ decision stale when it no longer matches.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     Field,
-    Form,
     HiddenField,
     SelectField,
     StringField,
@@ -26,6 +24,7 @@ from ..models import DIRECT_ROLES, EventRole, RegistrationStatus
 from ..services.desk import PAGE_SIZES, SORTS, DeskFilters
 from ..services.names import ROLE_LABELS
 from ..services.registrations import DECISIONS
+from . import BaseForm, PlainForm
 from .organization import strip
 
 STATUS_LABELS = {
@@ -43,7 +42,7 @@ DECISION_CHOICES = [SelectChoice("approve", _l("Approve")), SelectChoice("reject
 REASON_NEEDED = _l("Say why the application is rejected: the applicant receives it.")
 
 
-class DeskFilterForm(Form):
+class DeskFilterForm(PlainForm):
     """The list's query string. A value that is not one of the choices (an old link, a
     hand-edited URL) falls back to "all" instead of failing the page."""
 
@@ -89,7 +88,7 @@ def _reason_for_rejection(form, field) -> None:
         raise ValidationError(REASON_NEEDED)
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(BaseForm):
     """One application: the buttons post `decision`; `expected_status` is the status the
     page showed (a value that is not a status at all means the page is not ours)."""
 
@@ -121,7 +120,7 @@ class IdsField(Field):
         self.data = list(value or [])
 
 
-class BulkDecisionForm(FlaskForm):
+class BulkDecisionForm(BaseForm):
     ids = IdsField(_l("Applications"))
     decision = SelectField(_l("Decision"), choices=DECISION_CHOICES)
     reason = TextAreaField(_l("Reason (required to reject; sent to each applicant)"),
@@ -133,19 +132,19 @@ class BulkDecisionForm(FlaskForm):
             raise ValidationError(_l("Tick at least one application."))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(BaseForm):
     role = SelectField(_l("Role on the event"),
                        choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()])
 
 
-class DirectRegistrationForm(FlaskForm):
+class DirectRegistrationForm(BaseForm):
     email = EmailField(_l("Email of their account"), filters=[strip],
                        validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField(_l("Role"), choices=[
         SelectChoice(r.value, ROLE_LABELS[r]) for r in EventRole if r in DIRECT_ROLES])
 
 
-class OnBehalfChoiceForm(Form):
+class OnBehalfChoiceForm(PlainForm):
     """Whom to apply for, and to which event (a GET form: choosing changes nothing)."""
 
     member = SelectField(_l("Member"), validate_choice=False)

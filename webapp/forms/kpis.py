@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.validators import Optional
 
+from . import BaseForm
 
-class PeriodForm(FlaskForm):
+
+class PeriodForm(BaseForm):
     class Meta:
         csrf = False
 

@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..models import Helix, OrganizationSize
+from . import BaseForm
 
 # Not countries: the EU, the UN, unknown region and Babel's pseudo-locales.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"})
@@ -64,7 +64,7 @@ def web_address(form, field) -> None:
         raise ValidationError(_l("Enter a web address starting with http:// or https://."))
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(BaseForm):
     name = StringField(_l("Name"), filters=[strip],
                        validators=[DataRequired(), Length(min=2, max=200)])
     country = SelectField(_l("Country"), validators=[InputRequired()])
@@ -91,22 +91,22 @@ class OrganizationForm(FlaskForm):
             SelectChoice(str(p.id), p.name) for p in clusters]
 
 
-class LogoForm(FlaskForm):
+class LogoForm(BaseForm):
     logo = FileField(_l("Logo (PNG or JPEG, at most 2 MB)"), validators=[FileRequired()],
                      render_kw={"accept": "image/png,image/jpeg"})
 
 
-class MembershipDecisionForm(FlaskForm):
+class MembershipDecisionForm(BaseForm):
     decision = RadioField(_l("Decision"), choices=[SelectChoice("accept", _l("Accept")),
                                                    SelectChoice("refuse", _l("Refuse"))],
                           validators=[InputRequired()])
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(BaseForm):
     """Only the CSRF token: marking reviewed needs no input."""
 
 
-class MergeForm(FlaskForm):
+class MergeForm(BaseForm):
     into = SelectField(_l("Merge into"), coerce=optional_int, validators=[InputRequired()])
     confirm = BooleanField(
         _l("I understand that this organization is deleted and its people move"),

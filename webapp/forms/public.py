@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
 from ..models import EventKind
+from . import BaseForm
 
 KIND_LABELS = {
     EventKind.OUTBOUND_MISSION: _l("Outbound mission"),
@@ -19,7 +19,7 @@ KIND_LABELS = {
 }
 
 
-class EventFilterForm(FlaskForm):
+class EventFilterForm(BaseForm):
     """The event list's filters, read from the query string."""
 
     class Meta:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from ..services import accounts
+from . import BaseForm
 from .auth import _check_with, _email_field, _strip
 from .organization import country_choices
 
 
-class QuickRegistrationForm(FlaskForm):
+class QuickRegistrationForm(BaseForm):
     name = StringField(
         _l("Your name"), validators=[InputRequired(), Length(max=200)], filters=[_strip],
         render_kw={"autocomplete": "name"},

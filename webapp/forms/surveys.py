@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..models.survey import MAX_AGREEMENTS, MAX_LEADS, MAX_MEETINGS, MAX_PARTIES, MAX_TEXT
 from ..services import surveys
+from . import BaseForm
 from .auth import _strip
 from .organization import optional_int
 
@@ -23,7 +23,7 @@ def _count(label, limit: int, description=None) -> IntegerField:
 _SATISFACTION = _l("Choose your satisfaction from 1 (poor) to 5 (excellent).")
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(BaseForm):
     # Shown as five radio buttons; the range is checked here and again by the service.
     satisfaction = IntegerField(
         _l("Overall, how satisfied are you with the mission?"),
@@ -56,7 +56,7 @@ class SurveyForm(FlaskForm):
             outcome=self.outcome.data or "", comment=self.comment.data or "")
 
 
-class ConfirmOutcomeForm(FlaskForm):
+class ConfirmOutcomeForm(BaseForm):
     """A partner manager confirms the delegate's reported agreement as a record."""
 
     agreement_id = SelectField(_l("The agreement record"), coerce=optional_int,

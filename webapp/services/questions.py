@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from .. import text as text_rules
 from ..extensions import db
 from ..models import Answer, Event, EventStatus, Question, QuestionKind, User
 from . import audit
@@ -244,6 +245,11 @@ def _clean_one(question: Question, value: Any) -> Any:
         if not isinstance(value, str):
             raise ValueError("Write your answer as text.")
         text = value.strip()
+        # The API's schema allows line breaks in any text answer; only a long one has them.
+        problem = text_rules.refusal(text, multiline=kind == QuestionKind.LONG_TEXT,
+                                     field="Your answer")
+        if problem:
+            raise ValueError(problem)
         if len(text) > MAX_ANSWER_LENGTH:
             raise ValueError(f"At most {MAX_ANSWER_LENGTH} characters "
                              f"(this answer has {len(text)}).")

@@ -39,6 +39,7 @@ from ..forms.admin import (
     quota_form,
 )
 from ..forms.public import KIND_LABELS
+from ..ids import page_arg
 from ..models import (
     AuditEntry,
     Event,
@@ -184,7 +185,7 @@ def index():
 @bp.get("/events", endpoint="events")
 @access.requires("event.create")
 def events_list():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     query = access.events_managed_by(current_user).options(
         selectinload(Event.organizers)).order_by(Event.starts_at.desc())
     pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
@@ -721,7 +722,7 @@ def mail_retry(message_id: int):
 @access.requires("admin.use")
 def skipped_reminders():
     """The reminders not sent and why: after an outage, what its registrants missed."""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     pagination = db.paginate(reminders.skipped(), page=page, per_page=PER_PAGE,
                              error_out=False)
     return render_template("admin/reminders.html", pagination=pagination,

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 
+from ... import text
 from ...models import EventKind, EventRole, EventStatus, PartnerKind, RegistrationStatus, Role
 from ...models import SessionKind as AgendaKind
 from ...services.fields import MAX_ID
@@ -41,11 +44,33 @@ class Output(BaseModel):
                               json_schema_serialization_defaults_required=True)
 
 
-class Input(BaseModel):
+class _TextRules(BaseModel):
+    """Every text a client sends follows the app's rules for text (webapp/text.py): it is
+    NFC-normalized, and control characters, surrogates and noncharacters are refused (a
+    422 whose pointer names the field). Line breaks and tabs only in the fields a model
+    names in `long_texts`, documented as multi-line."""
+
+    long_texts: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _readable_text(cls, value: Any, info: ValidationInfo) -> Any:
+        multiline = info.field_name in cls.long_texts
+        if isinstance(value, str) and not isinstance(value, enum.Enum):
+            problem = text.refusal(value, multiline=multiline, field=info.field_name)
+            if problem:
+                raise ValueError(problem)
+            return text.normalize(value)
+        if isinstance(value, list):
+            return [cls._readable_text(item, info) for item in value]
+        return value
+
+
+class Input(_TextRules):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class Query(BaseModel):
+class Query(_TextRules):
     """Query strings are text: numbers and enums are parsed from it, unknown names refused."""
 
     model_config = ConfigDict(extra="forbid")
@@ -275,9 +300,11 @@ class Decision(enum.StrEnum):
 
 
 class DecisionIn(Input):
+    long_texts = frozenset({"reason"})
+
     decision: Decision
     reason: str = Field("", max_length=2000,
-                        description="Required to reject; sent to the applicant.")
+                        description="Required to reject; sent to the applicant. Multi-line.")
     expected_status: RegistrationStatus = Field(
         description="The status you saw: if it changed meanwhile, nothing is decided (409).")
 
@@ -295,6 +322,8 @@ AnswerText = Annotated[str, Field(max_length=5000)]
 
 
 class AnswerIn(Input):
+    long_texts = frozenset({"value"})
+
     question_id: Id
     value: AnswerText | bool | Annotated[list[Annotated[str, Field(max_length=300)]],
                                          Field(max_length=50)] = Field(
@@ -309,7 +338,10 @@ class ApplicationIn(Input):
 
 
 class WithdrawalIn(Input):
-    reason: str = Field("", max_length=1000, description="Shared with the organizers.")
+    long_texts = frozenset({"reason"})
+
+    reason: str = Field("", max_length=1000,
+                        description="Shared with the organizers. Multi-line.")
 
 
 # --------------------------------------------------------------------------- delegation

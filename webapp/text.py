@@ -1,0 +1,257 @@
+"""What text the app accepts, in one place: forms (webapp/forms), the API's schemas, the
+models (a last line before the database) and the request's path and query string.
+
+Text is stored NFC-normalized, so a name typed with combining marks ("Ame" + U+0301) is
+the same name as its composed form ("Amé"), compares equal, and comes out of an export, a
+PDF's text layer or a calendar file as typed. Refused everywhere:
+
+- control characters (Unicode category Cc: NUL, escape, the C1 controls...), except
+  newline, carriage return and tab in long texts (a message, an answer, a description):
+  PostgreSQL refuses NUL outright, and the others break CSV, calendar and PDF output;
+- surrogates (half of a UTF-16 pair, never a character on its own) and noncharacters
+  (U+FFFE, U+FFFF, U+FDD0..U+FDEF and their kin in every plane);
+- in one-line texts (a name, a title), any line break, U+2028 and U+2029 included;
+- text longer than its column holds.
+
+Bytes that are not UTF-8, or a NUL, in a path or a query string answer 400 before any view
+runs (`init_app`); a form body sent as URL-encoded bytes that are not UTF-8 answers 400 too
+(the browser always sends UTF-8; Werkzeug would otherwise turn the bytes into U+FFFD).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from functools import cache
+from urllib.parse import unquote_to_bytes
+
+from flask import Flask, request
+from flask_babel import gettext as _
+from sqlalchemy import JSON, Enum, String, event
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session
+
+from .services.errors import DomainError
+
+LINE_BREAKS_ALLOWED = frozenset("\n\r\t")
+# Line breaks that are not control characters: a one-line text refuses them too.
+_UNICODE_LINE_BREAKS = frozenset("\u2028\u2029")
+
+
+class TextRefused(DomainError):
+    """A text the app does not store; `field` names where it was (a form field, a JSON
+    pointer's last part, a model's attribute)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def is_noncharacter(char: str) -> bool:
+    point = ord(char)
+    return 0xFDD0 <= point <= 0xFDEF or (point & 0xFFFE) == 0xFFFE
+
+
+def describe(char: str) -> str:
+    """A character as a person can look it up: "U+0000 (NULL)"."""
+    name = unicodedata.name(char, "") or {"\x00": "NULL", "\x1b": "ESCAPE"}.get(char, "")
+    return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
+
+
+def refusal(text: str, *, multiline: bool, field: str) -> str | None:
+    """What is wrong with `text`, as a sentence naming `field` (its label), or None.
+    Messages go through gettext."""
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cc":
+            if multiline and char in LINE_BREAKS_ALLOWED:
+                continue
+            if char in LINE_BREAKS_ALLOWED:
+                return _("%(field)s must be on one line (no line breaks or tabs).", field=field)
+            return _("%(field)s contains the control character %(char)s, which is not "
+                     "allowed.", field=field, char=describe(char))
+        if category == "Cs":
+            return _("%(field)s contains %(char)s, half of a character that is not complete.",
+                     field=field, char=f"U+{ord(char):04X}")
+        if is_noncharacter(char):
+            return _("%(field)s contains %(char)s, which is not a character.",
+                     field=field, char=f"U+{ord(char):04X}")
+        if not multiline and char in _UNICODE_LINE_BREAKS:
+            return _("%(field)s must be on one line (no line breaks or tabs).", field=field)
+    return None
+
+
+def normalize(text: str) -> str:
+    """NFC, the form the app stores (a no-op for text already in it)."""
+    return unicodedata.normalize("NFC", text)
+
+
+def too_long(text: str, max_length: int | None, *, field: str) -> str | None:
+    if max_length is not None and len(text) > max_length:
+        return _("%(field)s is too long: at most %(max)d characters (this has %(count)d).",
+                 field=field, max=max_length, count=len(text))
+    return None
+
+
+def check(text: str, *, multiline: bool, max_length: int | None = None,
+          field: str | None = None, label: str | None = None) -> str:
+    """`text` NFC-normalized, or TextRefused naming the field ("Your name contains ...")."""
+    text = normalize(text)
+    name = label or field or _("This field")
+    problem = (refusal(text, multiline=multiline, field=name)
+               or too_long(text, max_length, field=name))
+    if problem:
+        raise TextRefused(problem, field)
+    return text
+
+
+# --------------------------------------------------------------------------- the models
+
+
+@cache
+def _text_columns(mapper) -> tuple[tuple[str, int | None, bool], ...]:
+    """(attribute, length, is JSON) of each text column a model stores: String and Text
+    (not enums, whose values are the app's own) and JSON (answers and other documents)."""
+    columns = []
+    for prop in mapper.column_attrs:
+        for column in prop.columns:
+            kind = column.type
+            if isinstance(kind, JSON):
+                columns.append((prop.key, None, True))
+            elif isinstance(kind, String) and not isinstance(kind, Enum):
+                columns.append((prop.key, kind.length, False))
+    return tuple(columns)
+
+
+def _clean_json(value, where: str):
+    if isinstance(value, str):
+        return check(value, multiline=True, field=where)
+    if isinstance(value, list):
+        return [_clean_json(item, where) for item in value]
+    if isinstance(value, dict):
+        return {_clean_json(key, where): _clean_json(item, where)
+                for key, item in value.items()}
+    return value
+
+
+def clean_pending(session: Session) -> None:
+    """Normalize every text the session is about to write, and refuse (TextRefused) what
+    the database must not hold. Model columns do not say which texts are one-line, so line
+    breaks and tabs pass here: the forms and the API's schemas refuse them where they
+    must."""
+    for instance in (*session.new, *session.dirty):
+        state = sa_inspect(instance)
+        for key, length, is_json in _text_columns(state.mapper):
+            if key in state.unloaded:
+                continue
+            value = getattr(instance, key)
+            where = f"{state.mapper.class_.__name__}.{key}"
+            if is_json:
+                cleaned = _clean_json(value, where)
+            elif isinstance(value, str):
+                cleaned = check(value, multiline=True, max_length=length, field=where)
+            else:
+                continue
+            if cleaned != value:
+                setattr(instance, key, cleaned)
+
+
+def _listen(session, _flush_context, _instances) -> None:
+    clean_pending(session)
+
+
+event.listen(Session, "before_flush", _listen)
+
+
+# --------------------------------------------------------------------------- requests
+
+
+def _undecodable(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def _wsgi_bytes(value: str) -> bytes:
+    # WSGI hands the path over as latin-1 characters of the raw bytes; test clients
+    # sometimes pass characters beyond it.
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape")
+
+
+def _bad_characters(raw: bytes, *, multiline: bool) -> bool:
+    if _undecodable(raw):
+        return True
+    return refusal(raw.decode("utf-8"), multiline=multiline, field="") is not None
+
+
+def _urlencoded_values(raw: bytes) -> Iterable[bytes]:
+    for pair in raw.split(b"&"):
+        for part in pair.split(b"=", 1):
+            yield unquote_to_bytes(part.replace(b"+", b" "))
+
+
+def request_refusal() -> str | None:
+    """Why the request's path, query string or URL-encoded form cannot be read, or None."""
+    path = unquote_to_bytes(_wsgi_bytes(request.environ.get("PATH_INFO", "")))
+    if _bad_characters(path, multiline=False):
+        return _("The address contains characters that cannot be part of a web address.")
+    if any(_bad_characters(value, multiline=True)
+           for value in _urlencoded_values(request.query_string)):
+        return _("The address's query contains characters that cannot be read "
+                 "(a control character or bytes that are not UTF-8).")
+    if request.mimetype == "application/x-www-form-urlencoded" and any(
+            _undecodable(value) for value in _urlencoded_values(request.get_data(cache=True))):
+        return _("The form was sent in an encoding other than UTF-8. Please try again "
+                 "from the page.")
+    return None
+
+
+class _KeepsFormBytes:
+    """A request that keeps a URL-encoded body's bytes when it parses the form (CSRF
+    protection parses it before any other hook), so `request_refusal` can read them:
+    Werkzeug's parsed values cannot tell bytes that are not UTF-8 from typed text."""
+
+    def _load_form_data(self) -> None:
+        if self.mimetype == "application/x-www-form-urlencoded":
+            self.get_data(cache=True, parse_form_data=False)
+        super()._load_form_data()
+
+
+def init_app(app: Flask) -> None:
+    from .errors import render_error
+
+    app.request_class = type("Request", (_KeepsFormBytes, app.request_class), {})
+
+    @app.before_request
+    def refuse_unreadable_request():
+        message = request_refusal()
+        if message:
+            return render_error(400, message)
+        return None
+
+    @app.errorhandler(TextRefused)
+    def text_refused(error: TextRefused):
+        # The models' last line: a text no form or schema caught.
+        from .views import api
+
+        if api.is_api_request(request.path):
+            from .views.api.problems import problem_response
+            return problem_response(422, error.message)
+        return render_error(400, error.message)
+
+    @app.after_request
+    def check_before_commit(response):
+        # Runs before the unit's commit (after_request hooks run last-registered first),
+        # so a refused text answers 400 rather than failing the commit.
+        if response.status_code < 400:
+            from .extensions import db
+            try:
+                clean_pending(db.session())
+            except TextRefused as error:
+                return text_refused(error)
+        return response
