@@ -26,6 +26,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     )
     app.config.from_object(CONFIGS[name]())
     app.config["CONFIG_NAME"] = name
+    # Every `<int:...>` segment is an id: out of 1..2**31-1 it matches nothing (404).
+    from .ids import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
     app.config.update(overrides)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # Per process: 4 gunicorn workers x 10 stay well under PostgreSQL's 100 connections.

@@ -108,7 +108,8 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
-        return render_error(error.code)
+        # A description given where the error was raised names what is wrong (webapp.ids).
+        return render_error(error.code, vars(error).get("description"))
 
     @app.errorhandler(sa_exc.OperationalError)
     @app.errorhandler(sa_exc.TimeoutError)

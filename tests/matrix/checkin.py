@@ -146,9 +146,10 @@ CASES = [
                  lambda w, suffix=suffix: f"/events/{w.ids['event']}{suffix}"
                                           f"?session={w.extra['checkin_draft_session']}",
                  door(404)),
+            # A session that is not an id is a bad query (webapp.ids), not an unknown one.
             Case(endpoint, "not a session", "GET",
                  lambda w, suffix=suffix: f"/events/{w.ids['event']}{suffix}?session=abc",
-                 door(404)),
+                 door(400)),
             Case(endpoint, "draft", "GET", _on("draft", suffix), draft()),
             Case(endpoint, "unknown", "GET", lambda w, suffix=suffix: f"/events/999999{suffix}",
                  UNKNOWN),

@@ -18,8 +18,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ..ids import MAX_PAGE, coerce_id
 from ..filters import country_name
+from ..ids import MAX_PAGE, coerce_id
 from ..models import PartnerKind, QuestionKind, Role, SessionKind
 from ..services.fields import territory_codes
 from . import BaseForm

@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, ValidationError
 
+from ..ids import parse_id
 from ..models import DIRECT_ROLES, EventRole, RegistrationStatus
 from ..services.desk import PAGE_SIZES, SORTS, DeskFilters
 from ..services.names import ROLE_LABELS
@@ -103,18 +104,18 @@ class DecisionForm(BaseForm):
 
 
 class IdsField(Field):
-    """The ticked checkboxes: every value must be an id (a number)."""
+    """The ticked checkboxes: every value must be an id (1..MAX_ID)."""
 
     def _value(self) -> str:
         return ""
 
     def process_formdata(self, valuelist) -> None:
-        try:
-            self.data = [int(v) for v in valuelist]
-        except ValueError:
+        ids = [parse_id(v) for v in valuelist]
+        if None in ids:
             self.data = []
             raise ValueError(_l("The selection was not understood: tick the applications "
-                                "again.")) from None
+                                "again."))
+        self.data = ids
 
     def process_data(self, value) -> None:
         self.data = list(value or [])

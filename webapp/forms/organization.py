@@ -12,6 +12,7 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..ids import coerce_id
 from ..models import Helix, OrganizationSize
 from . import BaseForm
 
@@ -33,12 +34,6 @@ HELIX_LABELS = {
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-def optional_int(value):
-    if value in (None, "", "None"):
-        return None
-    return int(value)
 
 
 def country_choices() -> list[SelectChoice]:
@@ -82,7 +77,7 @@ class OrganizationForm(BaseForm):
                           render_kw={"type": "url", "placeholder": "https://"})
     profile = TextAreaField(_l("Profile"), filters=[strip],
                             validators=[Optional(), Length(max=5000)], render_kw={"rows": 6})
-    home_cluster_id = SelectField(_l("Home cluster"), coerce=optional_int)
+    home_cluster_id = SelectField(_l("Home cluster"), coerce=coerce_id)
 
     def __init__(self, *args, clusters=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -107,7 +102,7 @@ class ReviewForm(BaseForm):
 
 
 class MergeForm(BaseForm):
-    into = SelectField(_l("Merge into"), coerce=optional_int, validators=[InputRequired()])
+    into = SelectField(_l("Merge into"), coerce=coerce_id, validators=[InputRequired()])
     confirm = BooleanField(
         _l("I understand that this organization is deleted and its people move"),
         validators=[DataRequired(_l("Tick the box to confirm the merge."))],

@@ -6,11 +6,11 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..ids import coerce_id
 from ..models.survey import MAX_AGREEMENTS, MAX_LEADS, MAX_MEETINGS, MAX_PARTIES, MAX_TEXT
 from ..services import surveys
 from . import BaseForm
 from .auth import _strip
-from .organization import optional_int
 
 
 def _count(label, limit: int, description=None) -> IntegerField:
@@ -59,5 +59,5 @@ class SurveyForm(BaseForm):
 class ConfirmOutcomeForm(BaseForm):
     """A partner manager confirms the delegate's reported agreement as a record."""
 
-    agreement_id = SelectField(_l("The agreement record"), coerce=optional_int,
+    agreement_id = SelectField(_l("The agreement record"), coerce=coerce_id,
                                validators=[InputRequired(_l("Choose the agreement."))])

@@ -22,6 +22,7 @@ from datetime import date
 from sqlalchemy import select
 
 from ..extensions import db
+from ..ids import parse_id
 from ..models import (
     Agreement,
     AgreementKind,
@@ -69,9 +70,10 @@ class PartyRef:
     def parse(cls, value: str) -> PartyRef | None:
         """ "partner:3" or "organization:12"; None for anything else."""
         kind, _, number = (value or "").partition(":")
-        if kind not in ("partner", "organization") or not number.isdigit():
+        party_id = parse_id(number)
+        if kind not in ("partner", "organization") or party_id is None:
             return None
-        return cls(kind, int(number))
+        return cls(kind, party_id)
 
     @property
     def key(self) -> str:

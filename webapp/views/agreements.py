@@ -12,9 +12,10 @@ from sqlalchemy.orm import selectinload
 from .. import access
 from ..extensions import db
 from ..forms.agreements import KIND_LABELS, STATUS_LABELS, TYPE_LABELS, AgreementForm
+from ..ids import page_arg
 from ..models import Agreement, AgreementParty, Event, EventStatus, Helix, Partner
 from ..services import agreements
-from ..services.fields import MAX_ID, Refused
+from ..services.fields import Refused
 from . import show_refusal
 
 bp = Blueprint("agreements", __name__, url_prefix="/agreements")
@@ -79,8 +80,7 @@ def _render(form: AgreementForm, agreement: Agreement | None, status: int):
 @bp.get("/", endpoint="index")
 @access.requires("agreement.record")
 def agreements_list():
-    # A page beyond what an SQL offset holds is simply past the end.
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_ID // PER_PAGE)
+    page = page_arg()
     query = access.agreements_visible_to(current_user).options(
         selectinload(Agreement.parties).selectinload(AgreementParty.partner),
         selectinload(Agreement.parties).selectinload(AgreementParty.organization),
@@ -117,7 +117,7 @@ def agreement_new():
 
 def _editable(agreement_id: int) -> Agreement:
     """Another cluster's agreement looks like an unknown one."""
-    agreement = db.session.get(Agreement, agreement_id) if agreement_id <= MAX_ID else None
+    agreement = db.session.get(Agreement, agreement_id)
     if agreement is None:
         abort(404)
     access.authorize("agreement.edit", agreement)

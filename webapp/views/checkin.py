@@ -18,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from .. import access
 from ..errors import render_error
 from ..forms.checkin import WHOLE_EVENT, CheckInForm, RecordForm
+from ..ids import required_id
 from ..localtime import format_clock, format_day
 from ..models import Event, EventSession, Registration, utcnow
 from ..services import attendance as attendances
@@ -39,12 +40,14 @@ def _session_choices(event: Event) -> list[SelectChoice]:
 
 
 def _chosen_session(event: Event, value: str | None) -> EventSession | None:
-    """The agenda session named by a query argument (404 for one not on the agenda)."""
+    """The agenda session named by a query argument (400 for a value that is not an id,
+    404 for one not on the agenda)."""
     if value in (None, "", WHOLE_EVENT):
         return None
+    session_id = required_id(value, "session")
     try:
-        return checkin.session_of(event, int(value))
-    except (ValueError, BadgeRefused):
+        return checkin.session_of(event, session_id)
+    except BadgeRefused:
         abort(404)
 
 

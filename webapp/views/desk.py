@@ -31,6 +31,7 @@ from ..forms.desk import (
     RoleForm,
 )
 from ..forms.organization import MembershipDecisionForm, ReviewForm
+from ..ids import page_arg
 from ..models import (
     Event,
     EventRole,
@@ -70,7 +71,7 @@ def _index_page(bulk_form: BulkDecisionForm, direct_form: DirectRegistrationForm
     form = DeskFilterForm(request.args, events=in_desk,
                           countries=desk.filter_countries(me), country_name=country_name)
     filters = form.filters()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     pagination = db.paginate(desk.applications(me, filters), page=page,
                              per_page=form.page_size, max_per_page=max(form.page_size, 100),
                              error_out=False)

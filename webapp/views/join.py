@@ -13,6 +13,7 @@ from flask_babel import format_timedelta
 from flask_login import current_user
 
 from .. import access
+from ..ids import parse_id
 from ..localtime import known_zone
 from ..models import utcnow
 from ..services import join
@@ -45,11 +46,13 @@ def _unknown() -> Response:
 @access.public
 def open_link(token: str):
     now = utcnow()
+    # A join link is all-or-nothing: a session that is not an id is a tampered link.
     session_arg = request.args.get("session")
-    if session_arg is not None and not session_arg.isdigit():
+    session_id = parse_id(session_arg)
+    if session_arg is not None and session_id is None:
         return _unknown()
     try:
-        answer = join.open_link(token, now, int(session_arg) if session_arg else None)
+        answer = join.open_link(token, now, session_id)
     except UnknownJoinLink:
         return _unknown()
     if answer.outcome == Outcome.REDIRECT:

@@ -14,8 +14,9 @@ from flask_login import current_user
 
 from .. import access
 from ..forms.kpis import PeriodForm
+from ..ids import parse_id
 from ..services import exports, kpis
-from ..services.fields import MAX_ID, Refused
+from ..services.fields import Refused
 from . import private_download
 
 bp = Blueprint("kpis", __name__, url_prefix="/kpis")
@@ -78,12 +79,9 @@ def _filters() -> kpis.Filters | None:
         raw = request.args.get(name)
         if raw in (None, ""):
             continue
-        try:
-            values[name] = convert(raw)
-        except ValueError:
-            return None
         # Years and ids beyond what a database integer holds name nothing.
-        if convert is int and not 0 < values[name] <= MAX_ID:
+        values[name] = parse_id(raw) if convert is int else raw
+        if values[name] is None:
             return None
     return kpis.Filters(year=values.get("year"), event_id=values.get("event"),
                         country=values.get("country"), cluster_id=values.get("cluster"))

@@ -36,6 +36,7 @@ from ..forms.organization import (
     OrganizationForm,
     ReviewForm,
 )
+from ..ids import page_arg, parse_id
 from ..models import (
     Helix,
     MembershipRequest,
@@ -104,7 +105,7 @@ def _organization_page(organization: Organization, *, status=200):
 def index():
     """The organizations a manager reviews (all of them for admins), searchable by name."""
     search = (request.args.get("q") or "").strip()[:200]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     query = access.organizations_reviewable_by(current_user).options(
         joinedload(Organization.home_cluster))
     if search:
@@ -259,7 +260,8 @@ def merge(organization_id: int):
              db.session.scalars(listed.order_by(Organization.name).limit(MERGE_CHOICES))]
     if request.method == "POST":
         # Only the chosen organization is looked up: admins may pick among thousands.
-        chosen = db.session.scalar(candidates.where(Organization.id == _int(form.into.raw_data)))
+        chosen_id = parse_id((form.into.raw_data or [None])[0])
+        chosen = db.session.scalar(candidates.where(Organization.id == chosen_id))
         form.into.choices = [SelectChoice(str(chosen.id), chosen.name)] if chosen else []
     else:
         form.into.choices = shown
@@ -281,10 +283,3 @@ def merge(organization_id: int):
                                search=search), 400
     return render_template("organization/merge.html", duplicate=duplicate, form=form,
                            search=search)
-
-
-def _int(raw: list[str] | None) -> int | None:
-    try:
-        return int(raw[0]) if raw else None
-    except ValueError:
-        return None
