@@ -4,7 +4,7 @@ cancelling with its registrations, copies."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -122,11 +122,18 @@ def test_a_local_time_the_clocks_skip_is_refused_beside_the_field(
     assert count(db, Event) == 0
 
 
-def test_a_repeated_local_hour_is_read_as_its_first_occurrence(db, admin, cluster_a):
-    event = events.create(admin, details(
-        cluster_a, timezone="America/New_York", target_country="US",
-        starts_local=datetime(2027, 11, 7, 1, 30), ends_local=datetime(2027, 11, 7, 9, 0)))
-    assert event.starts_at == at(2027, 11, 7, 5, 30)  # 01:30 EDT, not 01:30 EST
+def test_a_repeated_local_hour_needs_its_offset_chosen(db, admin, cluster_a):
+    """Never a guess: refused without the offset, that instant with it (more in
+    tests/test_input_dates.py)."""
+    repeated = dict(timezone="America/New_York", target_country="US",
+                    ends_local=datetime(2027, 11, 7, 9, 0))
+    with pytest.raises(Refused) as refusal:
+        events.create(admin, details(cluster_a, starts_local=datetime(2027, 11, 7, 1, 30),
+                                     **repeated))
+    assert "first at UTC-4, then at UTC-5" in refusal.value.errors["starts_local"]
+    est = datetime(2027, 11, 7, 1, 30, tzinfo=timezone(timedelta(hours=-5)))
+    event = events.create(admin, details(cluster_a, starts_local=est, **repeated))
+    assert event.starts_at == at(2027, 11, 7, 6, 30)  # 01:30 EST, as chosen
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [

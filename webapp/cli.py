@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -15,7 +15,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from . import unit
+from . import localtime, unit
 from .extensions import db
 from .models import OutboxStatus, User, utcnow
 from .services import accounts
@@ -36,18 +36,14 @@ def init_app(app: Flask) -> None:
 
 
 def _instant(ctx, param, value: str | None) -> datetime | None:
-    """--now: an ISO 8601 time with its UTC offset (or Z); a bare local time is ambiguous."""
+    """--now: an ISO 8601 time with its UTC offset (or Z), inside the events' years (a
+    bare local time is ambiguous; a year 9999 has no reminders to find)."""
     if value is None:
         return None
     try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 time, such as "
-                                 "2027-03-01T09:00:00+01:00.") from None
-    if at.tzinfo is None:
-        raise click.BadParameter("give the time with its UTC offset, such as "
-                                 "2027-03-01T09:00:00+01:00 or 2027-03-01T08:00:00Z.")
-    return at.astimezone(UTC)
+        return localtime.instant_arg(value)
+    except localtime.NotALocalTime as refusal:
+        raise click.BadParameter(refusal.message) from None
 
 
 @click.command("tick")

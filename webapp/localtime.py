@@ -1,15 +1,31 @@
-"""Times are UTC inside; here they become local times that say their zone.
+"""Times are UTC inside; here they become local times that say their zone, and local
+times people type become instants.
 
     format_instant(dt, "Asia/Singapore") -> "Tue 9 Jul 2019, 09:00 (Singapore, UTC+8)"
+    instant_of(datetime(2024, 10, 27, 2, 30), ZoneInfo("Europe/Copenhagen"))
+        -> refused: "02:30 happens twice on 27 October 2024 in Europe/Copenhagen: ..."
+
+The rules for what a typed date or local time may be live here, once: each kind of date
+that is stored or computed with has its window (`EVENT_DATES`, `AGREEMENT_DATES`,
+`TOKEN_DATES`), so a year 1 or 9999 is refused with a message before any arithmetic can
+overflow (a period to look at, of the KPIs or the audit log, only bounds a search: any
+day of the calendar, 0001-01-01 to 9999-12-31 meaning "all time", and no arithmetic); a local
+time the clocks skip is refused, and one they pass twice is refused until the person
+says which of the two they mean (its UTC offset). Forms, services and commands use
+these functions; none keeps a copy of the rules.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from babel.dates import format_date, format_datetime, format_time, get_timezone_location
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 DAY_FORMAT = "EEE d MMM y"
 TIME_FORMAT = "HH:mm"
@@ -112,11 +128,175 @@ def viewer_span(start: datetime, end: datetime, event_tz: str, viewer_tz: str | 
     return f"{span} in your time ({zone_label(viewer_tz, start)})"
 
 
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def zone_or_none(tz_name: str | None) -> ZoneInfo | None:
+    """The IANA zone `tz_name` names, or None. Only names from the zone list reach
+    ZoneInfo: it reads files, so "America" (a folder) or a long name would raise OSError."""
+    name = (tz_name or "").strip()
+    return ZoneInfo(name) if name in _zone_names() else None
+
+
 def known_zone(tz_name: str | None, fallback: str = "UTC") -> str:
     """`tz_name` when it names a zone this server knows, else `fallback` (a stale or empty
     name in a profile must not break a page)."""
+    return tz_name if zone_or_none(tz_name) is not None else fallback  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------- typed dates
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """The days a kind of date may fall on, both included, and what they are for (said in
+    the refusal, so the person knows why their date is out of reach)."""
+
+    first: date
+    last: date
+    what: str
+
+    def holds(self, day: date) -> bool:
+        return self.first <= day <= self.last
+
+    def refusal(self) -> str:
+        return _("Enter a date from %(first)s to %(last)s (%(first_iso)s to %(last_iso)s): "
+                 "%(what)s.", first=long_day(self.first), last=long_day(self.last),
+                 first_iso=self.first.isoformat(), last_iso=self.last.isoformat(),
+                 what=self.what)
+
+
+# Events, their agenda and their registration windows: the years the platform plans for.
+EVENT_DATES = DateWindow(date(2000, 1, 1), date(2100, 12, 31),
+                         _l("events, their sessions and registration windows fall in "
+                            "these years"))
+# Agreements may have been signed long before the platform recorded them.
+AGREEMENT_DATES = DateWindow(date(1950, 1, 1), date(2100, 12, 31),
+                             _l("agreements are recorded within these years"))
+# The last day an API token works.
+TOKEN_DATES = DateWindow(date(2000, 1, 1), date(2100, 12, 31),
+                         _l("a token's last day falls in these years"))
+
+
+class NotALocalTime(ValueError):
+    """A typed date or local time refused; `message` says why, in the reader's language."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def check_day(day: date, window: DateWindow = EVENT_DATES) -> date:
+    if not window.holds(day):
+        raise NotALocalTime(window.refusal())
+    return day
+
+
+def long_day(day: date) -> str:
+    """"27 October 2024", in the reader's language."""
+    return format_date(day, "d MMMM y", locale=_locale())
+
+
+def offsets_of(local: datetime, zone: ZoneInfo) -> tuple[timedelta, ...]:
+    """The UTC offsets at which the wall-clock time `local` (naive) occurs in `zone`: none
+    when the clocks skip it, two (the earlier first) when they pass it twice. Only for
+    days inside a window (an instant near year 1 or 9999 has no neighbour to compare)."""
+    found: list[timedelta] = []
+    for fold in (0, 1):
+        offset = local.replace(tzinfo=zone, fold=fold).utcoffset() or timedelta()
+        back = local.replace(tzinfo=timezone(offset)).astimezone(zone).replace(tzinfo=None)
+        if back == local.replace(fold=0) and offset not in found:
+            found.append(offset)
+    return tuple(sorted(found, reverse=True))
+
+
+def instant_of(local: datetime, zone: ZoneInfo, window: DateWindow = EVENT_DATES) -> datetime:
+    """The UTC instant a typed local time of `zone` names. `local` is naive, or carries
+    the UTC offset its author chose (a fixed-offset tzinfo) for a time that occurs
+    twice. Raises NotALocalTime: outside `window`, skipped by the clocks, passed twice
+    with no offset chosen, or given an offset the zone does not have then."""
+    chosen = local.utcoffset() if local.tzinfo is not None else None
+    wall = local.replace(tzinfo=None, fold=0)
+    check_day(wall.date(), window)
+    offsets = offsets_of(wall, zone)
+    day, clock = long_day(wall.date()), f"{wall:%H:%M}"
+    if not offsets:
+        before = wall.replace(tzinfo=zone, fold=0).utcoffset()
+        after = wall.replace(tzinfo=zone, fold=1).utcoffset()
+        raise NotALocalTime(_(
+            "%(time)s on %(day)s does not exist in %(zone)s: the clocks skip from "
+            "%(before)s to %(after)s there. Choose another time.", time=clock, day=day,
+            zone=zone.key, before=utc_offset_label(before), after=utc_offset_label(after)))
+    if chosen is not None and chosen not in offsets:
+        raise NotALocalTime(_(
+            "%(time)s on %(day)s in %(zone)s is at %(offsets)s, not %(chosen)s.",
+            time=clock, day=day, zone=zone.key, chosen=utc_offset_label(chosen),
+            offsets=_(" or ").join(utc_offset_label(o) for o in offsets)))
+    if chosen is None and len(offsets) > 1:
+        raise NotALocalTime(_(
+            "%(time)s happens twice on %(day)s in %(zone)s: first at %(first)s, then at "
+            "%(then)s. Choose which.", time=clock, day=day, zone=zone.key,
+            first=utc_offset_label(offsets[0]), then=utc_offset_label(offsets[1])))
+    offset = chosen if chosen is not None else offsets[0]
+    return wall.replace(tzinfo=timezone(offset)).astimezone(UTC)
+
+
+def offset_code(offset: timedelta) -> str:
+    """"+02:00": how a chosen offset travels in a form or a command line."""
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}:{rest:02d}"
+
+
+def parse_offset(code: str | None) -> timedelta | None:
+    """The offset `offset_code` wrote, or None for anything else (no choice made)."""
+    code = (code or "").strip()
+    if len(code) != 6 or code[0] not in "+-" or code[3] != ":":
+        return None
+    hours, minutes = code[1:3], code[4:]
+    if not (hours.isdigit() and minutes.isdigit() and hours.isascii() and minutes.isascii()):
+        return None
+    offset = timedelta(hours=int(hours), minutes=int(minutes))
+    if offset >= timedelta(hours=24) or int(minutes) >= 60:
+        return None
+    return -offset if code[0] == "-" else offset
+
+
+def repeated_offsets(local: datetime | None, zone_name: str | None) -> tuple[timedelta, ...]:
+    """The two offsets of a typed local time the clocks pass twice in the named zone, or
+    () when there is nothing to choose (no time yet, an unknown zone, a single time, or
+    a day outside every window). What a form offers as "which 02:30?"."""
+    zone = zone_or_none(zone_name)
+    if local is None or zone is None:
+        return ()
+    wall = local.replace(tzinfo=None, fold=0)
+    if not EVENT_DATES.holds(wall.date()):
+        return ()
+    offsets = offsets_of(wall, zone)
+    return offsets if len(offsets) > 1 else ()
+
+
+def instant_option(offset: timedelta, offsets: tuple[timedelta, ...]) -> str:
+    """The label of one choice of a repeated time: "first, at UTC+2" / "then, at UTC+1"."""
+    if offset == offsets[0]:
+        return _("the first, at %(offset)s (before the clocks go back)",
+                 offset=utc_offset_label(offset))
+    return _("the second, at %(offset)s (after the clocks go back)",
+             offset=utc_offset_label(offset))
+
+
+def instant_arg(value: str, window: DateWindow = EVENT_DATES) -> datetime:
+    """An ISO 8601 instant with its UTC offset (a command line's --now), inside `window`."""
     try:
-        ZoneInfo(tz_name or "")
-    except (KeyError, ValueError):
-        return fallback
-    return tz_name  # type: ignore[return-value]
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise NotALocalTime(_("%(value)s is not an ISO 8601 time, such as "
+                              "2027-03-01T09:00:00+01:00.", value=repr(value))) from None
+    check_day(at.date(), window)
+    if at.tzinfo is None:
+        raise NotALocalTime(_("Give the time with its UTC offset, such as "
+                              "2027-03-01T09:00:00+01:00 or 2027-03-01T08:00:00Z."))
+    return at.astimezone(UTC)

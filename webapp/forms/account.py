@@ -17,7 +17,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..localtime import TOKEN_DATES
 from . import BaseForm
+from .dates import Within
 
 
 def strip(value):
@@ -36,7 +38,8 @@ def timezone_names() -> tuple[str, ...]:
 def iana_timezone(form, field) -> None:
     try:
         ZoneInfo(field.data)
-    except (ZoneInfoNotFoundError, ValueError):
+    # OSError: a name too long for the file system zoneinfo looks it up in.
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValidationError(_l("Choose a timezone from the list.")) from None
 
 
@@ -94,7 +97,8 @@ class ApiTokenForm(BaseForm):
     name = StringField(_l("Name"), filters=[strip],
                        validators=[DataRequired(), Length(max=100)],
                        render_kw={"placeholder": _l("e.g. our CRM")})
-    expires_on = DateField(_l("Last day it works (optional)"), validators=[Optional()])
+    expires_on = DateField(_l("Last day it works (optional)"),
+                           validators=[Optional(), Within(TOKEN_DATES)])
     access = SelectField(
         _l("Access"),
         choices=[SelectChoice("read_only", _l("Read only")),

@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
-    DateTimeLocalField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -23,10 +22,8 @@ from ..ids import MAX_PAGE, coerce_id
 from ..models import PartnerKind, QuestionKind, Role, SessionKind
 from ..services.fields import territory_codes
 from . import BaseForm
+from .dates import LocalTimeField
 from .public import KIND_LABELS
-
-# The HTML datetime-local input sends "2027-03-10T09:00" (seconds when the step allows).
-LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
 # Offered in the timezone field's suggestions; any other IANA name may be typed.
 COMMON_ZONES = (
@@ -94,14 +91,12 @@ class EventForm(BaseForm):
                                    validators=[Optional(), Length(max=100)])
     timezone = StringField(_l("Timezone"), validators=[InputRequired(), Length(max=64)],
                            render_kw={"list": "timezone-options", "autocomplete": "off"})
-    starts_local = DateTimeLocalField(_l("Starts (local time)"), format=LOCAL_FORMATS,
-                                      validators=[InputRequired()])
-    ends_local = DateTimeLocalField(_l("Ends (local time)"), format=LOCAL_FORMATS,
-                                    validators=[InputRequired()])
-    registration_opens_local = DateTimeLocalField(
-        _l("Registration opens (local time)"), format=LOCAL_FORMATS, validators=[Optional()])
-    registration_closes_local = DateTimeLocalField(
-        _l("Registration closes (local time)"), format=LOCAL_FORMATS, validators=[Optional()])
+    starts_local = LocalTimeField(_l("Starts (local time)"), validators=[InputRequired()])
+    ends_local = LocalTimeField(_l("Ends (local time)"), validators=[InputRequired()])
+    registration_opens_local = LocalTimeField(
+        _l("Registration opens (local time)"), validators=[Optional()])
+    registration_closes_local = LocalTimeField(
+        _l("Registration closes (local time)"), validators=[Optional()])
     capacity = IntegerField(_l("Capacity (seats)"),
                             validators=[Optional(), NumberRange(min=0, max=100_000)])
     max_per_organization = IntegerField(
@@ -129,10 +124,8 @@ class SessionForm(BaseForm):
         choices=[SelectChoice(k.value, label) for k, label in SESSION_KIND_LABELS.items()],
     )
     all_day = BooleanField(_l("All day (dates only)"))
-    starts_local = DateTimeLocalField(_l("Starts (local time)"), format=LOCAL_FORMATS,
-                                      validators=[Optional()])
-    ends_local = DateTimeLocalField(_l("Ends (local time)"), format=LOCAL_FORMATS,
-                                    validators=[Optional()])
+    starts_local = LocalTimeField(_l("Starts (local time)"), validators=[Optional()])
+    ends_local = LocalTimeField(_l("Ends (local time)"), validators=[Optional()])
     start_date = DateField(_l("First day (all-day sessions)"), validators=[Optional()])
     end_date = DateField(_l("Last day (all-day sessions)"), validators=[Optional()])
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=300)])

@@ -8,9 +8,11 @@ from wtforms import DateField, SelectField, SelectMultipleField, StringField, Te
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from ..localtime import AGREEMENT_DATES
 from ..models import AgreementKind, AgreementStatus, AgreementType, Helix
 from . import BaseForm
 from .admin import country_choices
+from .dates import Within
 
 KIND_LABELS = {
     AgreementKind.PARTNERSHIP: _l("Partnership agreement"),
@@ -58,9 +60,9 @@ class AgreementForm(BaseForm):
                                         validators=[Optional(), Length(max=200)])
     new_organization_country = SelectField(_l("Its country"), validators=[Optional()])
     new_organization_helix = SelectField(_l("What it is"), choices=_choices(HELIX_LABELS))
-    started_on = DateField(_l("Started on"), validators=[Optional()])
-    signed_on = DateField(_l("Signed on"), validators=[Optional()])
-    ended_on = DateField(_l("Ended on"), validators=[Optional()])
+    started_on = DateField(_l("Started on"), validators=[Optional(), Within(AGREEMENT_DATES)])
+    signed_on = DateField(_l("Signed on"), validators=[Optional(), Within(AGREEMENT_DATES)])
+    ended_on = DateField(_l("Ended on"), validators=[Optional(), Within(AGREEMENT_DATES)])
     origin_event_id = SelectField(_l("Event where it started"), validators=[Optional()],
                                   validate_choice=False)
 

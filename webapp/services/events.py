@@ -14,12 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from .. import access
+from .. import access, localtime
 from ..extensions import db
 from ..localtime import local_dates
 from ..models import (
@@ -112,29 +111,21 @@ class SessionDetails:
 # --------------------------------------------------------------------------- local time
 
 
-@cache
-def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
 def zone_named(name: str, field: str = "timezone") -> ZoneInfo:
-    name = (name or "").strip()
-    if name not in _zone_names():
+    zone = localtime.zone_or_none(name)
+    if zone is None:
         raise Refused("Enter an IANA timezone such as Europe/Brussels or Asia/Singapore.", field)
-    return ZoneInfo(name)
+    return zone
 
 
 def to_utc(local: datetime, zone: ZoneInfo, field: str) -> datetime:
-    """The instant a wall-clock time of `zone` names. A time the clocks skip (spring
-    forward) names none and is refused; a repeated one (fall back) is read as its first
-    occurrence, still on summer time."""
-    instant = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != local.replace(fold=0):
-        raise Refused(
-            f"{local:%H:%M} on {local:%d %b %Y} does not exist in {zone.key}: the clocks "
-            "skip that hour. Choose another time.", field,
-        )
-    return instant
+    """The instant a wall-clock time of `zone` names, by the rules of `localtime`: inside
+    the events' years, never a time the clocks skip, and a time they pass twice only with
+    the UTC offset its author chose (an aware `local`), never a guess."""
+    try:
+        return localtime.instant_of(local, zone)
+    except localtime.NotALocalTime as refusal:
+        raise Refused(refusal.message, field) from None
 
 
 def _shift(at: datetime | None, zone: ZoneInfo, days: int) -> datetime | None:
@@ -407,6 +398,9 @@ def clone(actor: User | None, source: Event, days: int) -> Event:
     registrations."""
     if not -3650 <= days <= 3650:
         raise Refused("Shift by at most ten years.", "days")
+    if not all(localtime.EVENT_DATES.holds(day + timedelta(days=days))
+               for day in local_dates(source.starts_at, source.ends_at, source.timezone)):
+        raise Refused(localtime.EVENT_DATES.refusal(), "days")
     zone = source.zone
     copy = Event(
         kind=source.kind, title=source.title, summary=source.summary,
@@ -473,6 +467,8 @@ def _session_values(event: Event, details: SessionDetails, problems: Problems) -
             day = getattr(details, field)
             if day is None:
                 problems.add(field, "Enter a date.")
+            elif not localtime.EVENT_DATES.holds(day):
+                problems.add(field, localtime.EVENT_DATES.refusal())
             elif not first_day <= day <= last_day:
                 problems.add(field, f"Choose a day within the event ({first_day:%d %b %Y} to "
                                     f"{last_day:%d %b %Y}).")

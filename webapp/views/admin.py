@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -79,7 +79,9 @@ def _attempt(action: Callable[[], object], done: str | None = None) -> object | 
 
 
 def _local(at: datetime | None, event: Event) -> datetime | None:
-    return at.astimezone(event.zone).replace(tzinfo=None) if at else None
+    """A stored instant as the form shows it: in the event's zone, keeping its offset (so
+    a time the clocks pass twice comes back with the choice already made)."""
+    return at.astimezone(event.zone) if at else None
 
 
 def _all_partners() -> list[Partner]:
@@ -103,6 +105,7 @@ def _managed_event(event_id: int) -> Event:
 
 
 def _event_details(form: EventForm) -> events.EventDetails:
+    zone = form.timezone.data
     return events.EventDetails(
         kind=EventKind(form.kind.data), title=form.title.data or "", slug=form.slug.data or "",
         summary=form.summary.data or "", description=form.description.data or "",
@@ -112,10 +115,10 @@ def _event_details(form: EventForm) -> events.EventDetails:
         # A form posted without the field (an older page) leaves the reminders alone.
         reminder_offsets=(form.reminder_offsets.data or "") if form.reminder_offsets.raw_data
         else None,
-        timezone=form.timezone.data or "", starts_local=form.starts_local.data,
-        ends_local=form.ends_local.data,
-        registration_opens_local=form.registration_opens_local.data,
-        registration_closes_local=form.registration_closes_local.data,
+        timezone=form.timezone.data or "", starts_local=form.starts_local.value_in(zone),
+        ends_local=form.ends_local.value_in(zone),
+        registration_opens_local=form.registration_opens_local.value_in(zone),
+        registration_closes_local=form.registration_closes_local.value_in(zone),
         capacity=form.capacity.data, requires_approval=form.requires_approval.data,
         max_per_organization=form.max_per_organization.data,
         organizer_ids=form.organizer_ids.data or [], host_ids=form.host_ids.data or [],
@@ -139,11 +142,11 @@ def _event_form_data(event: Event) -> dict:
     )
 
 
-def _session_details(form: SessionForm) -> events.SessionDetails:
+def _session_details(form: SessionForm, event: Event) -> events.SessionDetails:
     return events.SessionDetails(
         title=form.title.data or "", kind=SessionKind(form.kind.data),
-        all_day=form.all_day.data, starts_local=form.starts_local.data,
-        ends_local=form.ends_local.data, start_date=form.start_date.data,
+        all_day=form.all_day.data, starts_local=form.starts_local.value_in(event.timezone),
+        ends_local=form.ends_local.value_in(event.timezone), start_date=form.start_date.data,
         end_date=form.end_date.data, venue=form.venue.data or "",
         description=form.description.data or "", online_url=form.online_url.data or "",
     )
@@ -326,7 +329,7 @@ def session_new(event_id: int):
     form = SessionForm(prefix="session")
     if form.validate_on_submit():
         try:
-            events.add_session(current_user, event, _session_details(form))
+            events.add_session(current_user, event, _session_details(form, event))
         except Refused as refusal:
             show_refusal(form, refusal)
         else:
@@ -359,7 +362,7 @@ def session_edit(event_id: int, session_id: int):
         form = SessionForm(prefix="session")
         if form.validate_on_submit():
             try:
-                events.update_session(current_user, item, _session_details(form))
+                events.update_session(current_user, item, _session_details(form, event))
             except Refused as refusal:
                 show_refusal(form, refusal)
             else:
@@ -645,8 +648,9 @@ def audit():
             query = query.where(AuditEntry.created_at >= datetime.combine(
                 form.since.data, time(), tzinfo=UTC))
         if form.until.data:
-            query = query.where(AuditEntry.created_at < datetime.combine(
-                form.until.data + timedelta(days=1), time(), tzinfo=UTC))
+            # Up to the day's last instant: the day after 9999-12-31 does not exist.
+            query = query.where(AuditEntry.created_at <= datetime.combine(
+                form.until.data, time.max, tzinfo=UTC))
     page = (form.page.data or 1) if valid else 1
     pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
     return render_template("admin/audit.html", form=form, pagination=pagination)
