@@ -423,3 +423,27 @@ def test_a_zone_name_that_is_no_zone_is_refused_beside_its_field(db, login_as, a
     assert "IANA timezone" in html or 'id="timezone-error"' in html
     assert "starts_local_offset" not in html
     assert count(db, Event) == 0
+
+
+def test_a_sessions_chosen_time_comes_back_checked_and_stays_when_saved(
+    db, login_as, admin, make, cluster
+):
+    """The second 02:30 in Copenhagen (01:30 UTC), stored: its edit page shows that choice
+    made, and saving it unchanged keeps the instant."""
+    event = make.event(organizers=[cluster], timezone="Europe/Copenhagen",
+                       starts_at=at(2024, 10, 26, 8, 0), duration=timedelta(days=2))
+    item = make.session(event, title="Night visit", starts_at=at(2024, 10, 27, 1, 30),
+                        ends_at=at(2024, 10, 27, 3, 0))
+    client = login_as(admin)
+    path = f"/admin/events/{event.id}/sessions/{item.id}"
+    page = client.get(path).get_data(as_text=True)
+    assert 'value="2024-10-27T02:30"' in page
+    assert re.findall(r'name="session-starts_local_offset" id="[^"]+" value="([^"]+)" checked',
+                      page) == ["+01:00"]
+    saved = post(client, path, {
+        "session-title": "Night visit", "session-kind": "visit",
+        "session-starts_local": "2024-10-27T02:30", "session-starts_local_offset": "+01:00",
+        "session-ends_local": "2024-10-27T04:00"}, prefix="session")
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(EventSession, item.id).starts_at == at(2024, 10, 27, 1, 30)
