@@ -7,6 +7,8 @@ TEST_DATABASE_URL, where a NUL once reached the database and answered 500)."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from sqlalchemy import func, select
 
@@ -427,3 +429,18 @@ def test_the_models_store_text_composed_including_json_answers(db, make, mission
     db.session.expire_all()
     assert db.session.get(Organization, organization.id).name == f"{COMPOSED} ApS"
     assert db.session.get(Answer, answer.id).value == [COMPOSED]
+
+
+def test_the_rule_refuses_exactly_the_unicode_categories_it_names():
+    """Every code point: controls (Cc) but line breaks and tab in long texts, surrogates
+    (Cs), noncharacters, and in one-line texts U+2028 and U+2029 too."""
+    for multiline in (True, False):
+        wrong = [
+            point for point in range(0x110000)
+            if (text.refusal(chr(point), multiline=multiline, field="F") is not None) != (
+                (unicodedata.category(chr(point)) in ("Cc", "Cs")
+                and not (multiline and chr(point) in "\t\n\r"))
+                or text.is_noncharacter(chr(point))
+                or (not multiline and chr(point) in "\u2028\u2029"))
+        ]
+        assert wrong == [], [hex(point) for point in wrong[:10]]

@@ -20,6 +20,7 @@ runs (`init_app`); a form body sent as URL-encoded bytes that are not UTF-8 answ
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
@@ -58,27 +59,34 @@ def describe(char: str) -> str:
     return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
 
 
+# What no text holds: controls (category Cc is exactly these two ranges) but the line
+# breaks and tab, surrogates (Cs), and the noncharacters of every plane.
+_NEVER = ("\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+          + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}"
+                    for plane in range(17)))
+_REFUSED = {
+    True: re.compile(f"[{_NEVER}]"),
+    False: re.compile(f"[{_NEVER}\t\n\r\u2028\u2029]"),
+}
+
+
 def refusal(text: str, *, multiline: bool, field: str) -> str | None:
     """What is wrong with `text`, as a sentence naming `field` (its label), or None.
     Messages go through gettext."""
-    for char in text:
-        category = unicodedata.category(char)
-        if category == "Cc":
-            if multiline and char in LINE_BREAKS_ALLOWED:
-                continue
-            if char in LINE_BREAKS_ALLOWED:
-                return _("%(field)s must be on one line (no line breaks or tabs).", field=field)
-            return _("%(field)s contains the control character %(char)s, which is not "
-                     "allowed.", field=field, char=describe(char))
-        if category == "Cs":
-            return _("%(field)s contains %(char)s, half of a character that is not complete.",
-                     field=field, char=f"U+{ord(char):04X}")
-        if is_noncharacter(char):
-            return _("%(field)s contains %(char)s, which is not a character.",
-                     field=field, char=f"U+{ord(char):04X}")
-        if not multiline and char in _UNICODE_LINE_BREAKS:
-            return _("%(field)s must be on one line (no line breaks or tabs).", field=field)
-    return None
+    found = _REFUSED[multiline].search(text)
+    if found is None:
+        return None
+    char = found.group()
+    if char in LINE_BREAKS_ALLOWED or char in _UNICODE_LINE_BREAKS:
+        return _("%(field)s must be on one line (no line breaks or tabs).", field=field)
+    if unicodedata.category(char) == "Cc":
+        return _("%(field)s contains the control character %(char)s, which is not "
+                 "allowed.", field=field, char=describe(char))
+    if unicodedata.category(char) == "Cs":
+        return _("%(field)s contains %(char)s, half of a character that is not complete.",
+                 field=field, char=f"U+{ord(char):04X}")
+    return _("%(field)s contains %(char)s, which is not a character.",
+             field=field, char=f"U+{ord(char):04X}")
 
 
 def normalize(text: str) -> str:
