@@ -89,11 +89,6 @@ def required_id(raw: str | None, name: str) -> int | None:
     return number
 
 
-def id_arg(name: str) -> int | None:
-    """The id in query parameter `name` (see `required_id`)."""
-    return required_id(request.args.get(name), name)
-
-
 def page_arg(name: str = "page") -> int:
     """The page asked for in the query string, 1..MAX_PAGE: a page number is a place in a
     listing, so one that is not a number shows the first page and one past MAX_PAGE the
