@@ -14,8 +14,10 @@ PDF's text layer or a calendar file as typed. Refused everywhere:
 - text longer than its column holds.
 
 Bytes that are not UTF-8, or a NUL, in a path or a query string answer 400 before any view
-runs (`init_app`); a form body sent as URL-encoded bytes that are not UTF-8 answers 400 too
-(the browser always sends UTF-8; Werkzeug would otherwise turn the bytes into U+FFFD).
+runs (`init_app`); so does a URL-encoded form body whose bytes are not UTF-8 (a browser
+always sends UTF-8; Werkzeug would keep such bytes as "%E9" text). A multipart body's text
+parts are decoded by Werkzeug with U+FFFD for such bytes; the app's one multipart form
+(a logo) holds no text.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from flask_babel import gettext as _
 from sqlalchemy import JSON, Enum, String, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import BadRequest
 
 from .services.errors import DomainError
 
@@ -204,7 +207,7 @@ def _urlencoded_values(raw: bytes) -> Iterable[bytes]:
 
 
 def request_refusal() -> str | None:
-    """Why the request's path, query string or URL-encoded form cannot be read, or None."""
+    """Why the request's path or query string cannot be read, or None."""
     path = unquote_to_bytes(_wsgi_bytes(request.environ.get("PATH_INFO", "")))
     if _bad_characters(path, multiline=False):
         return _("The address contains characters that cannot be part of a web address.")
@@ -212,28 +215,31 @@ def request_refusal() -> str | None:
            for value in _urlencoded_values(request.query_string)):
         return _("The address's query contains characters that cannot be read "
                  "(a control character or bytes that are not UTF-8).")
-    if request.mimetype == "application/x-www-form-urlencoded" and any(
-            _undecodable(value) for value in _urlencoded_values(request.get_data(cache=True))):
-        return _("The form was sent in an encoding other than UTF-8. Please try again "
-                 "from the page.")
     return None
 
 
-class _KeepsFormBytes:
-    """A request that keeps a URL-encoded body's bytes when it parses the form (CSRF
-    protection parses it before any other hook), so `request_refusal` can read them:
-    Werkzeug's parsed values cannot tell bytes that are not UTF-8 from typed text."""
+class UnreadableForm(BadRequest):
+    """A URL-encoded form body whose bytes are not UTF-8 (browsers always send UTF-8)."""
+
+
+class _ReadsFormsAsUtf8:
+    """A request that refuses (UnreadableForm, 400) a URL-encoded form body whose values
+    are not UTF-8, wherever the form is first read (CSRF protection reads it before any
+    other hook): Werkzeug would keep the undecodable bytes as "%E9" text, or fail."""
 
     def _load_form_data(self) -> None:
-        if self.mimetype == "application/x-www-form-urlencoded":
-            self.get_data(cache=True, parse_form_data=False)
+        if self.mimetype == "application/x-www-form-urlencoded" and any(
+                _undecodable(value)
+                for value in _urlencoded_values(self.get_data(cache=True,
+                                                              parse_form_data=False))):
+            raise UnreadableForm()
         super()._load_form_data()
 
 
 def init_app(app: Flask) -> None:
     from .errors import render_error
 
-    app.request_class = type("Request", (_KeepsFormBytes, app.request_class), {})
+    app.request_class = type("Request", (_ReadsFormsAsUtf8, app.request_class), {})
 
     @app.before_request
     def refuse_unreadable_request():
@@ -241,6 +247,11 @@ def init_app(app: Flask) -> None:
         if message:
             return render_error(400, message)
         return None
+
+    @app.errorhandler(UnreadableForm)
+    def unreadable_form(_error: UnreadableForm):
+        return render_error(400, _("The form was sent in an encoding other than UTF-8. "
+                                   "Please try again from the page."))
 
     @app.errorhandler(TextRefused)
     def text_refused(error: TextRefused):
