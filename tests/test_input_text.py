@@ -384,7 +384,8 @@ def test_a_nul_or_undecodable_byte_in_a_path_answers_400_or_404(client, db, path
 @pytest.mark.parametrize("query", [
     "/events?q=%00", "/events?kind=%00", "/events?%00=1", "/events?q=%ff",
     "/events?q=%ED%A0%80", "/api/v1/events?country=%00", "/api/v1/events?kind=%ff",
-    "/login?next=%00",
+    "/login?next=%00", "/login?next=/events%0d%0aSet-Cookie:x=1", "/events?q=%1b",
+    "/events?q=a%0ab",
 ])
 def test_a_nul_or_undecodable_byte_in_a_query_answers_400(client, db, query):
     assert client.get(query).status_code == 400

@@ -211,10 +211,12 @@ def request_refusal() -> str | None:
     path = unquote_to_bytes(_wsgi_bytes(request.environ.get("PATH_INFO", "")))
     if _bad_characters(path, multiline=False):
         return _("The address contains characters that cannot be part of a web address.")
-    if any(_bad_characters(value, multiline=True)
+    # A query holds one-line values (search boxes, filters, a return address that may
+    # end up in a Location header): no line breaks either.
+    if any(_bad_characters(value, multiline=False)
            for value in _urlencoded_values(request.query_string)):
         return _("The address's query contains characters that cannot be read "
-                 "(a control character or bytes that are not UTF-8).")
+                 "(a control character, a line break or bytes that are not UTF-8).")
     return None
 
 
