@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.api import token_for
 from tests.conftest import csrf_token
@@ -445,3 +445,18 @@ def test_the_rule_refuses_exactly_the_unicode_categories_it_names():
                 or (not multiline and chr(point) in "\u2028\u2029"))
         ]
         assert wrong == [], [hex(point) for point in wrong[:10]]
+
+
+def test_stored_text_problems_finds_text_written_around_the_rule(db, make, mission, applicant):
+    """The check the fuzzer runs over every row: clean after the forms and the models, and
+    it names a row written around them (an UPDATE straight to the table)."""
+    organization = make.organization(make.partner(), name=f"{DECOMPOSED} ApS")
+    db.session.flush()
+    assert text.stored_text_problems(db.session) == []
+    db.session.execute(update(Organization).where(Organization.id == organization.id)
+                       .values(name=DECOMPOSED, profile="\x1b[31m"))
+    assert text.stored_text_problems(db.session) == [
+        f"organizations.name #{organization.id} is not NFC-normalized.",
+        f"organizations.profile #{organization.id} contains the control character "
+        "U+001B (ESCAPE), which is not allowed.",
+    ]

@@ -30,7 +30,7 @@ from urllib.parse import unquote_to_bytes
 
 from flask import Flask, request
 from flask_babel import gettext as _
-from sqlalchemy import JSON, Enum, String, event
+from sqlalchemy import JSON, Enum, String, event, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest
@@ -172,6 +172,50 @@ def _listen(session, _flush_context, _instances) -> None:
 
 
 event.listen(Session, "before_flush", _listen)
+
+
+def _json_strings(value) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _json_strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _json_strings(key)
+            yield from _json_strings(item)
+
+
+def stored_text_problems(session: Session) -> list[str]:
+    """Every stored text that breaks the rule (not NFC, a refused character, longer than
+    its column), as "table.column #id: what": what an export, a PDF or a calendar file
+    would carry out broken. Reads every text column of every table (for tests and
+    checks, not for requests)."""
+    from .extensions import db
+
+    problems = []
+    for mapper in sorted(db.Model.registry.mappers, key=lambda m: m.class_.__name__):
+        columns = _text_columns(mapper)
+        if not columns:
+            continue
+        model = mapper.class_
+        keys = [getattr(model, key) for key, _length, _is_json in columns]
+        for row in session.execute(select(*mapper.primary_key, *keys)).all():
+            ident = "/".join(str(part) for part in row[:len(mapper.primary_key)])
+            values = row[len(mapper.primary_key):]
+            for (key, length, is_json), value in zip(columns, values, strict=True):
+                where = f"{mapper.persist_selectable.name}.{key} #{ident}"
+                for value_text in (_json_strings(value) if is_json else [value]):
+                    if not isinstance(value_text, str):
+                        continue
+                    problem = (refusal(value_text, multiline=True, field=where)
+                               or too_long(value_text, None if is_json else length,
+                                           field=where))
+                    if problem is None and normalize(value_text) != value_text:
+                        problem = f"{where} is not NFC-normalized."
+                    if problem:
+                        problems.append(problem)
+    return problems
 
 
 # --------------------------------------------------------------------------- requests
