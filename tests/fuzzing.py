@@ -18,8 +18,10 @@ import io
 import json
 import re
 import secrets
+import subprocess
 import time
 import traceback
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -440,8 +442,9 @@ class Walker:
         if reached:
             tally.reached += 1
             self.report.reached.add((self.role, endpoint, method))
+        readable = _readable(text, response.mimetype) if status < 500 else text
         for marker in self.world.markers:
-            if marker.encode() in text:
+            if marker.encode() in readable:
                 self.report.markers_seen.add(marker)
                 if marker in self._forbidden:
                     self.report.leaks.append(f"{self.role} saw {marker} at {method} {url[:200]}")
@@ -574,6 +577,19 @@ class Walker:
                 walker.send(rule.endpoint, method, path, files=files)
 
         one()
+
+
+def _readable(body: bytes, mimetype: str) -> bytes:
+    """What a reader of the response sees: a PDF's text layer and an XLSX's cells are
+    compressed in the file, where a marker would go unnoticed."""
+    if mimetype == "application/pdf":
+        result = subprocess.run(["pdftotext", "-q", "-", "-"], input=body,
+                                capture_output=True, timeout=60, check=False)
+        return body + result.stdout
+    if mimetype.endswith("spreadsheetml.sheet"):
+        with zipfile.ZipFile(io.BytesIO(body)) as xlsx:
+            return body + b"".join(xlsx.read(name) for name in xlsx.namelist())
+    return body
 
 
 def _pairs(world: World, names: list[str], options: dict[str, list[str]]):
