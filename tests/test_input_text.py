@@ -296,6 +296,35 @@ def test_form_bytes_that_are_not_utf8_are_refused(client, db, mailbox):
     assert count(db, User) == 0
 
 
+def test_a_json_body_with_a_lone_surrogate_sent_to_a_page_is_refused(client, db):
+    """Forms read a JSON body as form data: a `\\ud800` escape would become a string
+    that can be neither stored nor shown back."""
+    token = csrf_token(client)
+    response = client.post("/login", data='{"email": "\\ud800x@example.org", "password": "a"}',
+                           content_type="application/json", headers={"X-CSRFToken": token})
+    assert response.status_code == 400
+    assert "cannot be read" in response.get_data(as_text=True)
+
+
+def test_a_file_sent_under_a_text_fields_name_is_refused_beside_it(
+        client, db, make, login_as):
+    from io import BytesIO
+
+    company = make.organization(make.partner(), name="Aalborg Sensorik ApS", country="DK")
+    client = login_as(make.user(company))
+    page = f"/organizations/{company.id}/edit"
+    data = {"name": "Aalborg Sensorik ApS", "country": "DK", "city": "Aalborg",
+            "sector": "IoT", "size": "small", "helix": "industry", "website": "",
+            "profile": (BytesIO(b"not a profile"), "profile.txt"),
+            "csrf_token": csrf_token(client, page)}
+    response = client.post(page, data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="profile-error"' in html and "must be text" in html
+    db.session.expire_all()
+    assert db.session.get(Organization, company.id).profile == company.profile
+
+
 # --------------------------------------------------------------------------- the API
 
 

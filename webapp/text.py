@@ -250,8 +250,27 @@ def _urlencoded_values(raw: bytes) -> Iterable[bytes]:
             yield unquote_to_bytes(part.replace(b"+", b" "))
 
 
+def not_text(field: str) -> str:
+    return _("%(field)s must be text.", field=field)
+
+
+def _json_body_refusal() -> str | None:
+    """Why a JSON body sent to a page (forms read JSON as form data) cannot be read: a
+    lone surrogate, from a `\\udXXX` escape, could be stored or echoed back but never
+    encoded. The API's bodies are refused by their own parser (a problem+json 400)."""
+    from .views import api
+
+    if not request.is_json or api.is_api_request(request.path):
+        return None
+    body = request.get_json(silent=True)
+    if any(refusal(value, multiline=True, field="") for value in _json_strings(body)):
+        return _("The request contains characters that cannot be read (a control "
+                 "character, or a lone surrogate that is no text).")
+    return None
+
+
 def request_refusal() -> str | None:
-    """Why the request's path or query string cannot be read, or None."""
+    """Why the request's path, query string or JSON body cannot be read, or None."""
     path = unquote_to_bytes(_wsgi_bytes(request.environ.get("PATH_INFO", "")))
     if _bad_characters(path, multiline=False):
         return _("The address contains characters that cannot be part of a web address.")
@@ -261,7 +280,7 @@ def request_refusal() -> str | None:
            for value in _urlencoded_values(request.query_string)):
         return _("The address's query contains characters that cannot be read "
                  "(a control character, a line break or bytes that are not UTF-8).")
-    return None
+    return _json_body_refusal()
 
 
 class UnreadableForm(BadRequest):

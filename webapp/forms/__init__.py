@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import Form, PasswordField, StringField, TextAreaField
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 from .. import text
 
@@ -33,6 +33,13 @@ def _readable_text(form, field) -> None:
                 raise ValidationError(problem)
 
 
+def _text_not_a_file(form, field) -> None:
+    """A text field sent as something else (a file part under its name) is refused
+    before its other validators measure it."""
+    if field.data is not None and not isinstance(field.data, str):
+        raise StopValidation(text.not_text(field.label.text))
+
+
 class TextRules:
     """The Meta both bases share: binds the text rules to every field."""
 
@@ -43,6 +50,8 @@ class TextRules:
         if issubclass(unbound_field.field_class, StringField) and not issubclass(
                 unbound_field.field_class, PasswordField):
             field.filters = (*field.filters, _nfc)
+        if issubclass(unbound_field.field_class, StringField):
+            field.validators = [_text_not_a_file, *field.validators]
         field.validators = [*field.validators, _readable_text]
         return field
 
