@@ -52,10 +52,16 @@ def _seed() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def live_api(tmp_path_factory):
-    path = tmp_path_factory.mktemp("fuzz") / "fuzz.db"
+def live_api(request, tmp_path_factory):
+    """The database under test: a fresh SQLite file, or the suite's PostgreSQL database
+    (migrated by the `app` fixture; the rows made here are deleted afterwards)."""
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        request.getfixturevalue("app")
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
     # The fuzzer sends hundreds of requests a minute: raise the limit, as production may.
-    with committed_app(f"sqlite:///{path}", API_RATE_LIMIT=1_000_000) as app:
+    with committed_app(url, API_RATE_LIMIT=1_000_000) as app:
         tokens = _seed()
         with serve(app) as base_url, recorded_logs() as logs:
             yield {"base_url": f"{base_url}/api/v1", "tokens": tokens, "logs": logs}
