@@ -40,6 +40,7 @@ if str(ROOT) not in sys.path:
 
 from flask import Flask  # noqa: E402
 
+from bench import tables  # noqa: E402
 from tests.call import (  # noqa: E402
     WORKERS,
     Browser,
@@ -117,15 +118,7 @@ COLUMNS = ("database", "run", "requests", "req/s", "slowest ms", "statuses", "ap
 
 
 def print_table(rows: list[tuple]) -> None:
-    widths = [max(len(str(x)) for x in column) for column in zip(COLUMNS, *rows, strict=True)]
-    left = {0, 1, 5, 6}
-    print("| " + " | ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) if i in left else "-" * (w + 1) + ":"
-                         for i, w in enumerate(widths)) + "|")
-    for row in rows:
-        cells = [str(x).ljust(w) if i in left else str(x).rjust(w)
-                 for i, (x, w) in enumerate(zip(row, widths, strict=True))]
-        print("| " + " | ".join(cells) + " |")
+    tables.print_table(COLUMNS, rows, left={0, 1, 5, 6})
 
 
 def main() -> int:

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import tables  # noqa: E402
 from tests.live import (  # noqa: E402
     LOCKED,
     add_race_routes,
@@ -71,14 +72,7 @@ def run_on(url: str, label: str, runs: int, migrate: bool) -> list[tuple]:
 
 
 def print_table(rows: list[tuple]) -> None:
-    widths = [max(len(str(x)) for x in column) for column in zip(COLUMNS, *rows, strict=True)]
-    print("| " + " | ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 1) + ":" if i > 1 else "-" * (w + 2)
-                         for i, w in enumerate(widths)) + "|")
-    for row in rows:
-        cells = [str(x).ljust(w) if i < 2 else str(x).rjust(w)
-                 for i, (x, w) in enumerate(zip(row, widths, strict=True))]
-        print("| " + " | ".join(cells) + " |")
+    tables.print_table(COLUMNS, rows, left={0, 1})
 
 
 def main() -> int:

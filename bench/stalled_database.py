@@ -37,6 +37,7 @@ import requests  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
+from bench import tables  # noqa: E402
 from tests.api import token_for  # noqa: E402
 from tests.factories import Factory  # noqa: E402
 from tests.network_faults import FaultyLink  # noqa: E402
@@ -181,15 +182,7 @@ COLUMNS = ("probe", "requests", "status", "median ms", "slowest ms", "x limit", 
 
 
 def print_table(rows: list[tuple]) -> None:
-    widths = [max(len(str(x)) for x in column) for column in zip(COLUMNS, *rows, strict=True)]
-    left = {0, 2}
-    print("| " + " | ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) if i in left else "-" * (w + 1) + ":"
-                         for i, w in enumerate(widths)) + "|")
-    for row in rows:
-        cells = [str(x).ljust(w) if i in left else str(x).rjust(w)
-                 for i, (x, w) in enumerate(zip(row, widths, strict=True))]
-        print("| " + " | ".join(cells) + " |")
+    tables.print_table(COLUMNS, rows, left={0, 2})
 
 
 def main() -> int:
