@@ -296,6 +296,27 @@ def test_form_bytes_that_are_not_utf8_are_refused(client, db, mailbox):
     assert count(db, User) == 0
 
 
+def test_multipart_text_that_is_not_utf8_is_refused_and_a_typed_replacement_kept(
+        client, db, mailbox):
+    data = signup_form(client)
+    for name, status in ((b"L\xe9na", 400), ("L\ufffdna Replacement".encode(), None)):
+        fields = {**data, "name": name.decode("latin-1") if status else name.decode()}
+        boundary = "beachhead-test-boundary"
+        body = b"".join(
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"{key}\"\r\n\r\n"
+            .encode() + (name if key == "name" else str(value).encode()) + b"\r\n"
+            for key, value in fields.items()) + f"--{boundary}--\r\n".encode()
+        response = client.post("/signup", data=body,
+                               content_type=f"multipart/form-data; boundary={boundary}")
+        if status:
+            assert response.status_code == status
+            assert "UTF-8" in response.get_data(as_text=True)
+            assert count(db, User) == 0
+        else:
+            assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    assert db.session.scalar(select(User.name)) == "L\ufffdna Replacement"
+
+
 def test_a_json_body_with_a_lone_surrogate_sent_to_a_page_is_refused(client, db):
     """Forms read a JSON body as form data: a `\\ud800` escape would become a string
     that can be neither stored nor shown back."""

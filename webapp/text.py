@@ -283,8 +283,11 @@ def request_refusal() -> str | None:
     return _json_body_refusal()
 
 
+_REPLACEMENT = "\ufffd".encode()
+
+
 class UnreadableForm(BadRequest):
-    """A URL-encoded form body whose bytes are not UTF-8 (browsers always send UTF-8)."""
+    """A form body whose text is not UTF-8 (browsers always send UTF-8)."""
 
 
 class _ReadsFormsAsUtf8:
@@ -298,7 +301,16 @@ class _ReadsFormsAsUtf8:
                 for value in _urlencoded_values(self.get_data(cache=True,
                                                               parse_form_data=False))):
             raise UnreadableForm()
+        if self.mimetype != "multipart/form-data":
+            super()._load_form_data()
+            return
+        # Werkzeug decodes a multipart body's text parts with "replace": a part that was
+        # not UTF-8 shows as more U+FFFD than the body's bytes spell out. (The body is
+        # read once, within MAX_CONTENT_LENGTH; the parser then reads the cached copy.)
+        spelled = self.get_data(cache=True, parse_form_data=False).count(_REPLACEMENT)
         super()._load_form_data()
+        if sum(value.count("\ufffd") for _key, value in self.form.items(multi=True)) > spelled:
+            raise UnreadableForm()
 
 
 def init_app(app: Flask) -> None:
