@@ -135,12 +135,13 @@ class Mailbox:
 
 
 @contextmanager
-def mail_server() -> Iterator[tuple[int, Mailbox]]:
-    """aiosmtpd on a free port of 127.0.0.1: (port, mailbox)."""
+def mail_server(handler=None) -> Iterator[tuple[int, Mailbox]]:
+    """aiosmtpd on a free port of 127.0.0.1: (port, handler), the handler a Mailbox
+    unless one is given (a server that stalls, say)."""
     from aiosmtpd.controller import Controller
 
     port = free_port()
-    box = Mailbox()
+    box = handler if handler is not None else Mailbox()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     try:

@@ -19,7 +19,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import timedelta
 from email import message_from_bytes, policy
 
@@ -419,20 +419,6 @@ class StallingRelay(Mailbox):
         return "250 OK"
 
 
-@contextmanager
-def stalling_mail_server(stall: dict[str, str]):
-    from aiosmtpd.controller import Controller
-
-    port = free_port()
-    relay = StallingRelay(stall)
-    controller = Controller(relay, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, relay
-    finally:
-        controller.stop()
-
-
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.production
@@ -441,7 +427,7 @@ def test_a_worker_killed_mid_delivery_sends_once_before_the_handover_and_at_most
 ):
     before, after = "before@example.org", "after@example.org"
     lease = 3
-    with stalling_mail_server({before: "before", after: "after"}) as (mail_port, relay):
+    with mail_server(StallingRelay({before: "before", after: "after"})) as (mail_port, relay):
         app = open_app("postgres", REDIS_URL=private_redis.url)
         app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=mail_port)
         env = production_env(database_url, private_redis.url, mail_port,
