@@ -4,18 +4,26 @@
 hold every field to the app's rules for text (webapp/text.py), so no form can forget
 them: each text is NFC-normalized as it arrives, and a field refuses control characters,
 surrogates and noncharacters, and line breaks unless it is a long text (a TextAreaField).
-Lengths are the fields' own Length validators, set to their columns' lengths, which run
-on the normalized text; a field without one is held to the column by the models' last
-line (webapp.text.clean_pending).
+
+A form that writes names its input model (`input_model`, webapp/inputs): after its fields
+decoded what was posted, `validate` hands their values (`input_data`) to the model, puts
+each of the model's messages beside its field (the others above the form), and keeps the
+validated model as `form.input` for the service. The model states what is required and
+how long a text may be; the fields take their `required`, `maxlength`, `min` and `max`
+attributes from it, so the browser's hints and the server's rule cannot disagree. A form
+without a model (a filter, a search) keeps its own validators.
 """
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
+from annotated_types import Ge, Le, MaxLen, MinLen
 from flask_wtf import FlaskForm
-from wtforms import Form, PasswordField, StringField, TextAreaField
+from wtforms import Form, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
 
-from .. import text
+from .. import inputs, text
 
 
 def _nfc(value):
@@ -40,11 +48,36 @@ def _text_not_a_file(form, field) -> None:
         raise StopValidation(text.not_text(field.label.text))
 
 
+def _model_hints(field, model: type[inputs.Input]) -> None:
+    """The browser's hints of `field` from the model's rule for it."""
+    info = model.model_fields.get(field.short_name)
+    if info is None:
+        return
+    render_kw = dict(field.render_kw or {})
+    if info.is_required() and not isinstance(field.default, bool):
+        field.flags.required = True
+    for rule in info.metadata:
+        for constraint in getattr(rule, "metadata", [rule]):
+            if isinstance(constraint, MinLen) and constraint.min_length >= 1:
+                field.flags.required = True
+            elif isinstance(constraint, MaxLen) and isinstance(field, StringField):
+                render_kw.setdefault("maxlength", constraint.max_length)
+            elif isinstance(constraint, Ge) and isinstance(field, IntegerField):
+                render_kw.setdefault("min", constraint.ge)
+            elif isinstance(constraint, Le) and isinstance(field, IntegerField):
+                render_kw.setdefault("max", constraint.le)
+    field.render_kw = render_kw
+
+
 class TextRules:
-    """The Meta both bases share: binds the text rules to every field."""
+    """The Meta both bases share: binds the text rules to every field, and the hints of
+    the form's input model."""
 
     def bind_field(self, form, unbound_field, options):
         field = unbound_field.bind(form=form, **options)
+        model = getattr(form, "input_model", None)
+        if model is not None:
+            _model_hints(field, model)
         # Passwords are compared as typed: normalizing them would lock out whoever set one
         # before normalization.
         if issubclass(unbound_field.field_class, StringField) and not issubclass(
@@ -59,6 +92,46 @@ class TextRules:
 class BaseForm(FlaskForm):
     class Meta(TextRules, FlaskForm.Meta):
         pass
+
+    # The write this form makes (webapp/inputs); None: the form writes nothing.
+    input_model: ClassVar[type[inputs.Input] | None] = None
+    # The validated model, once `validate` succeeded.
+    input: Any = None
+
+    def input_data(self) -> dict[str, Any]:
+        """The values the model validates: by default each of the model's fields that
+        the form has, as its field decoded it; a field left without a value is absent
+        (the model's default, or "This field is required.")."""
+        assert self.input_model is not None
+        return {name: self._fields[name].data for name in self.input_model.model_fields
+                if name in self._fields and self._fields[name].data is not None}
+
+    def input_context(self) -> dict[str, Any]:
+        """What the model's rules may need besides the values (none by default)."""
+        return {}
+
+    def validate(self, extra_validators=None) -> bool:
+        fields_valid = super().validate(extra_validators)
+        if self.input_model is None:
+            return fields_valid
+        # A field that could not decode its value has said so; the model judges the rest.
+        undecoded = {name for name, field in self._fields.items() if field.errors}
+        data = {k: v for k, v in self.input_data().items() if k not in undecoded}
+        try:
+            self.input = self.input_model.from_form(data, **self.input_context())
+        except inputs.ValidationError as error:
+            self.input = None
+            for where, message in inputs.messages(error, self.input_model):
+                name = str(where[0]) if where else None
+                if name in undecoded:
+                    continue
+                if name in self._fields:
+                    field = self._fields[name]
+                    field.errors = [*field.errors, message]
+                else:
+                    self.form_errors.append(message)
+            return False
+        return fields_valid
 
 
 class PlainForm(Form):

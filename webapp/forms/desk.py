@@ -18,13 +18,13 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Email, Length
 
 from ..ids import parse_id
+from ..inputs.registrations import BulkDecisionIn, DecisionIn
 from ..models import DIRECT_ROLES, EventRole, RegistrationStatus
 from ..services.desk import PAGE_SIZES, SORTS, DeskFilters
 from ..services.names import ROLE_LABELS
-from ..services.registrations import DECISIONS
 from . import BaseForm, PlainForm
 from .organization import strip
 
@@ -40,7 +40,6 @@ SORT_LABELS = {"applied": _l("Applied (newest first)"), "name": _l("Name"),
                "company": _l("Company"), "status": _l("Status")}
 DECISION_CHOICES = [SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject")),
                     SelectChoice("waitlist", _l("Waiting list"))]
-REASON_NEEDED = _l("Say why the application is rejected: the applicant receives it.")
 
 
 class DeskFilterForm(PlainForm):
@@ -84,22 +83,15 @@ class DeskFilterForm(PlainForm):
         return int(self.per_page.data or PAGE_SIZES[0])
 
 
-def _reason_for_rejection(form, field) -> None:
-    if form.decision.data == "reject" and not (field.data or "").strip():
-        raise ValidationError(REASON_NEEDED)
-
-
 class DecisionForm(BaseForm):
     """One application: the buttons post `decision`; `expected_status` is the status the
     page showed (a value that is not a status at all means the page is not ours)."""
 
-    decision = HiddenField(validators=[InputRequired(), AnyOf(list(DECISIONS))])
-    expected_status = HiddenField(validators=[
-        InputRequired(), AnyOf([s.value for s in RegistrationStatus],
-                               message=_l("This page is out of date: reload it and decide "
-                                          "again."))])
+    input_model = DecisionIn
+
+    decision = HiddenField()
+    expected_status = HiddenField()
     reason = TextAreaField(_l("Reason (required to reject; sent to the applicant)"),
-                           filters=[strip], validators=[Length(max=2000), _reason_for_rejection],
                            render_kw={"rows": 3})
 
 
@@ -122,15 +114,12 @@ class IdsField(Field):
 
 
 class BulkDecisionForm(BaseForm):
+    input_model = BulkDecisionIn
+
     ids = IdsField(_l("Applications"))
     decision = SelectField(_l("Decision"), choices=DECISION_CHOICES)
     reason = TextAreaField(_l("Reason (required to reject; sent to each applicant)"),
-                           filters=[strip], validators=[Length(max=2000), _reason_for_rejection],
                            render_kw={"rows": 2})
-
-    def validate_ids(self, field) -> None:
-        if not field.data:
-            raise ValidationError(_l("Tick at least one application."))
 
 
 class RoleForm(BaseForm):

@@ -52,6 +52,7 @@ from .errors import (
     RegistrationRefused,
     StaleDecision,
 )
+from ..inputs.registrations import MAX_BULK
 from .locking import lock_event
 
 TRANSITIONS: dict[S | None, frozenset[S]] = {
@@ -469,7 +470,6 @@ def record_history(
     return reg
 
 
-MAX_BULK = 500
 
 
 def decide_many(

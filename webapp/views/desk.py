@@ -101,7 +101,7 @@ def bulk():
         # Scope is checked per registration by the policy, inside the service's locked
         # transaction, so an id the page never offered is refused like any other.
         decided = registrations.decide_many(
-            form.ids.data, form.decision.data, actor=me, reason=form.reason.data or "")
+            form.input.ids, form.input.decision.value, actor=me, reason=form.input.reason)
     except BulkRefused as refusal:
         unit.discard()
         names = desk.bulk_names(me, list(refusal.problems))
@@ -166,8 +166,8 @@ def decide(registration_id: int):
         return _registration_page(reg, decision_form=form, status=400)
     try:
         registrations.decide(
-            reg.id, form.decision.data, actor=_me(), reason=form.reason.data or "",
-            expected_status=RegistrationStatus(form.expected_status.data))
+            reg.id, form.input.decision.value, actor=_me(), reason=form.input.reason,
+            expected_status=form.input.expected_status)
     except DomainError as refusal:
         # Stale (someone decided first, or the member withdrew), no seat, not a decidable
         # status, a cancelled event, a role revoked meanwhile: nothing is written, and the

@@ -26,7 +26,7 @@ from flask import Blueprint, Response, current_app, g, request
 from pydantic import BaseModel, ValidationError
 from redis import RedisError
 
-from ... import unit
+from ... import inputs, unit
 from ...extensions import login_manager
 from ...services import api_tokens, jobs
 from ...services.api_tokens import TokenNotAccepted
@@ -233,9 +233,11 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
             where = errors[0].get("ctx", {}).get("error", "")
             detail = f"The body is not valid JSON: {where}".rstrip(": ")
             raise ApiProblem(400, detail, errors=[{"pointer": "/", "detail": detail}]) from None
+        found = inputs.messages(error, model if issubclass(model, inputs.Input) else None)
         raise ApiProblem(422, "The body does not match the schema: "
-                              + "; ".join(e["msg"] for e in errors[:3]),
-                         errors=field_errors(errors)) from None
+                              + "; ".join(message for _, message in found[:3]),
+                         errors=[{"pointer": "/" + "/".join(str(p) for p in where),
+                                  "detail": message} for where, message in found]) from None
 
 
 def anonymous_request() -> None:

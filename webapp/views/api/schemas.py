@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from ... import text
+from ...inputs import registrations
 from ...models import EventKind, EventRole, EventStatus, PartnerKind, RegistrationStatus, Role
 from ...models import SessionKind as AgendaKind
 from ...services.fields import MAX_ID
@@ -293,26 +294,9 @@ class RegistrationDetail(RegistrationOut):
     history: list[HistoryEntry]
 
 
-class Decision(enum.StrEnum):
-    APPROVE = "approve"
-    REJECT = "reject"
-    WAITLIST = "waitlist"
-
-
-class DecisionIn(Input):
-    long_texts = frozenset({"reason"})
-
-    decision: Decision
-    reason: str = Field("", max_length=2000,
-                        description="Required to reject; sent to the applicant. Multi-line.")
-    expected_status: RegistrationStatus = Field(
-        description="The status you saw: if it changed meanwhile, nothing is decided (409).")
-
-    @model_validator(mode="after")
-    def _reason_for_rejection(self) -> DecisionIn:
-        if self.decision == Decision.REJECT and not self.reason.strip():
-            raise ValueError("A rejection needs a reason: it is sent to the applicant.")
-        return self
+# The decision's input model is the desk's own (webapp/inputs/registrations.py).
+Decision = registrations.Decision
+DecisionIn = registrations.DecisionIn
 
 
 # --------------------------------------------------------------------------- applying
