@@ -85,7 +85,9 @@ class TextRules:
             field.filters = (*field.filters, _nfc)
         if issubclass(unbound_field.field_class, StringField):
             field.validators = [_text_not_a_file, *field.validators]
-        field.validators = [*field.validators, _readable_text]
+        if model is None or field.short_name not in model.model_fields:
+            # The model checks its own fields' text, in the API's words.
+            field.validators = [*field.validators, _readable_text]
         return field
 
 

@@ -193,7 +193,8 @@ def messages(error: ValidationError, model: type[Input] | None = None,
 
 class Input(BaseModel):
     """The base of every input model. Unknown fields are refused; strings follow the
-    app's text rules (multi-line only in `long_texts`); `required_messages` are the
+    app's text rules (multi-line only in `long_texts`), and a refused character is named
+    with the field's `title` (the label a form shows) or else its name; `required_messages` are the
     sentences a missing or empty value gets for a field, instead of "This field is
     required."."""
 
@@ -210,7 +211,9 @@ class Input(BaseModel):
     def _readable_text(cls, value: Any, info: ValidationInfo) -> Any:
         multiline = info.field_name in cls.long_texts
         if isinstance(value, str) and not isinstance(value, enum.Enum):
-            problem = text.refusal(value, multiline=multiline, field=info.field_name or "")
+            name = info.field_name or ""
+            title = cls.model_fields[name].title if name in cls.model_fields else None
+            problem = text.refusal(value, multiline=multiline, field=title or name)
             if problem:
                 raise refuse(None, problem)
             return text.normalize(value)
