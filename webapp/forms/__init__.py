@@ -112,6 +112,12 @@ class BaseForm(FlaskForm):
         """What the model's rules may need besides the values (none by default)."""
         return {}
 
+    def field_for(self, where: tuple[Any, ...]) -> str | None:
+        """The name of the field that shows a message about `where` (a location in the
+        model); None: above the form. Overridden by a form whose fields are not named as
+        its model's (the answers of an application, the door's badge code)."""
+        return str(where[0]) if where else None
+
     def validate(self, extra_validators=None) -> bool:
         fields_valid = super().validate(extra_validators)
         if self.input_model is None:
@@ -124,7 +130,7 @@ class BaseForm(FlaskForm):
         except inputs.ValidationError as error:
             self.input = None
             for where, message in inputs.messages(error, self.input_model):
-                name = str(where[0]) if where else None
+                name = self.field_for(where)
                 if name in undecoded:
                     continue
                 if name in self._fields:
