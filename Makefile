@@ -62,6 +62,7 @@ bench: $(VENV)/.dev
 	$(PY) bench/call.py
 	$(PY) bench/stalled_database.py
 	$(PY) bench/redis_outage.py
+	$(PY) bench/validation.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
