@@ -1,28 +1,16 @@
-"""Jinja filters and globals: local times with their zone, country names, access checks."""
+"""Jinja filters and globals: local times with their zone, country names and places (from
+`services.places`), join links, access checks."""
 
 from __future__ import annotations
 
-from babel import Locale
 from flask import Flask
 from flask_babel import get_locale
 from flask_login import current_user
 
 from . import access, localtime
-
-
-def country_name(code: str | None) -> str:
-    if not code:
-        return ""
-    locale = Locale.parse(str(get_locale() or "en"))
-    return locale.territories.get(code.upper(), code.upper())
-
-
-def place(event) -> str:
-    """"Boston, United States"; a city-state is named once ("Singapore")."""
-    country = country_name(event.target_country)
-    if not event.target_city or event.target_city == country:
-        return country
-    return f"{event.target_city}, {country}"
+from .services import join
+from .services.names import role_label
+from .services.places import country_name, place
 
 
 def your_time(start, end, event_tz: str) -> str:
@@ -44,9 +32,6 @@ def init_app(app: Flask) -> None:
         zone_label=localtime.zone_label,
         your_time=your_time,
     )
-    from .services import join
-    from .services.names import role_label
-
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["join_link"] = join.link
     app.jinja_env.globals["online_sessions"] = join.online_sessions

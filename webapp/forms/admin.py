@@ -1,6 +1,7 @@
 """Administration forms: events, their agenda, quotas and copies; partners; accounts; the
-audit log's filters. Field names match the services' detail names, so a refusal from a
-service lands beside the field it is about."""
+audit log's filters. The forms that write validate through their input models
+(webapp/inputs/events.py, webapp/inputs/partners.py), whose field names they share, so a
+refusal, the model's or a service's, lands beside the field it is about."""
 
 from __future__ import annotations
 
@@ -15,12 +16,24 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional
 
-from ..filters import country_name
+from .. import inputs
 from ..ids import MAX_PAGE, coerce_id
+from ..inputs.events import (
+    MAX_SEATS,
+    CancelIn,
+    CloneIn,
+    EventIn,
+    QuestionIn,
+    QuotasIn,
+    SessionIn,
+)
+from ..inputs.partners import GrantIn, PartnerIn
 from ..models import PartnerKind, QuestionKind, Role, SessionKind
+from ..services.events import quota_field
 from ..services.fields import territory_codes
+from ..services.places import country_name
 from . import BaseForm
 from .dates import LocalTimeField
 from .public import KIND_LABELS
@@ -74,34 +87,36 @@ def country_choices(blank: str) -> list[SelectChoice]:
 
 
 class EventForm(BaseForm):
+    """An event; its local times are read in the zone typed beside them (`input_data`)."""
+
+    input_model = EventIn
+
     kind = SelectField(
-        _l("Kind"), choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()]
+        _l("Kind"), validate_choice=False,
+        choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
     )
-    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
-    slug = StringField(_l("Web address (slug)"), validators=[Optional(), Length(max=120)])
-    summary = StringField(_l("Summary"), validators=[Optional(), Length(max=300)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20_000)],
-                                render_kw={"rows": 6})
-    target_country = SelectField(_l("Target country"), validators=[InputRequired()])
-    target_city = StringField(_l("Target city"), validators=[Optional(), Length(max=120)])
-    venue = StringField(_l("Venue"), validators=[Optional(), Length(max=300)])
-    online_url = StringField(_l("Online join address"), validators=[Optional(), Length(max=500)])
-    recording_url = StringField(_l("Recording link"), validators=[Optional(), Length(max=500)])
+    title = StringField(_l("Title"))
+    slug = StringField(_l("Web address (slug)"))
+    summary = StringField(_l("Summary"))
+    description = TextAreaField(_l("Description"), render_kw={"rows": 6})
+    target_country = SelectField(_l("Target country"), validate_choice=False)
+    target_city = StringField(_l("Target city"))
+    venue = StringField(_l("Venue"))
+    online_url = StringField(_l("Online join address"))
+    recording_url = StringField(_l("Recording link"))
     reminder_offsets = StringField(_l("Reminders before the start"),
-                                   validators=[Optional(), Length(max=100)])
-    timezone = StringField(_l("Timezone"), validators=[InputRequired(), Length(max=64)],
+                                   render_kw={"maxlength": 100})
+    timezone = StringField(_l("Timezone"),
                            render_kw={"list": "timezone-options", "autocomplete": "off"})
-    starts_local = LocalTimeField(_l("Starts (local time)"), validators=[InputRequired()])
-    ends_local = LocalTimeField(_l("Ends (local time)"), validators=[InputRequired()])
+    starts_local = LocalTimeField(_l("Starts (local time)"), validators=[Optional()])
+    ends_local = LocalTimeField(_l("Ends (local time)"), validators=[Optional()])
     registration_opens_local = LocalTimeField(
         _l("Registration opens (local time)"), validators=[Optional()])
     registration_closes_local = LocalTimeField(
         _l("Registration closes (local time)"), validators=[Optional()])
-    capacity = IntegerField(_l("Capacity (seats)"),
-                            validators=[Optional(), NumberRange(min=0, max=100_000)])
-    max_per_organization = IntegerField(
-        _l("Delegates per company (at most)"),
-        validators=[Optional(), NumberRange(min=1, max=10_000)])
+    capacity = IntegerField(_l("Capacity (seats)"), validators=[Optional()])
+    max_per_organization = IntegerField(_l("Delegates per company (at most)"),
+                                        validators=[Optional()])
     requires_approval = BooleanField(_l("Applications need approval"), default=True)
     organizer_ids = SelectMultipleField(_l("Organizing partners"), coerce=coerce_id,
                                         render_kw={"size": 8})
@@ -116,11 +131,32 @@ class EventForm(BaseForm):
             SelectChoice(p.id, p.name) for p in partners if p.kind == PartnerKind.BEACHHEAD
         ]
 
+    def input_data(self) -> dict:
+        data = super().input_data()
+        zone = self.timezone.data
+        for name in LOCAL_TIMES:
+            data.pop(name, None)
+            value = self[name].value_in(zone)
+            if value is not None:
+                data[name] = value
+        if not self.reminder_offsets.raw_data:
+            # A form posted without the field (an older page) leaves the reminders alone.
+            data.pop("reminder_offsets", None)
+        return data
+
+
+LOCAL_TIMES = ("starts_local", "ends_local", "registration_opens_local",
+               "registration_closes_local")
+
 
 class SessionForm(BaseForm):
-    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    """An agenda item; its local times are read in the event's zone (`zone`)."""
+
+    input_model = SessionIn
+
+    title = StringField(_l("Title"))
     kind = SelectField(
-        _l("Kind"), default=SessionKind.OTHER.value,
+        _l("Kind"), default=SessionKind.OTHER.value, validate_choice=False,
         choices=[SelectChoice(k.value, label) for k, label in SESSION_KIND_LABELS.items()],
     )
     all_day = BooleanField(_l("All day (dates only)"))
@@ -128,68 +164,117 @@ class SessionForm(BaseForm):
     ends_local = LocalTimeField(_l("Ends (local time)"), validators=[Optional()])
     start_date = DateField(_l("First day (all-day sessions)"), validators=[Optional()])
     end_date = DateField(_l("Last day (all-day sessions)"), validators=[Optional()])
-    venue = StringField(_l("Venue"), validators=[Optional(), Length(max=300)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)],
-                                render_kw={"rows": 2})
-    online_url = StringField(_l("Online join address"), validators=[Optional(), Length(max=500)])
+    venue = StringField(_l("Venue"))
+    description = TextAreaField(_l("Description"), render_kw={"rows": 2})
+    online_url = StringField(_l("Online join address"))
+
+    def __init__(self, *args, zone: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+
+    def input_data(self) -> dict:
+        data = super().input_data()
+        for name in ("starts_local", "ends_local"):
+            data.pop(name, None)
+            value = self[name].value_in(self.zone)
+            if value is not None:
+                data[name] = value
+        return data
 
 
 class QuestionForm(BaseForm):
+    input_model = QuestionIn
+
     kind = SelectField(
-        _l("Kind of answer"), default=QuestionKind.SHORT_TEXT.value,
+        _l("Kind of answer"), default=QuestionKind.SHORT_TEXT.value, validate_choice=False,
         choices=[SelectChoice(k.value, label) for k, label in QUESTION_KIND_LABELS.items()],
     )
-    label = StringField(_l("Question"), validators=[InputRequired(), Length(max=300)])
-    help_text = StringField(_l("Help text (optional)"), validators=[Optional(), Length(max=500)])
+    label = StringField(_l("Question"))
+    help_text = StringField(_l("Help text (optional)"))
     required = BooleanField(_l("An answer is required"))
     choices = TextAreaField(
         _l("Choices, one per line (for one choice or several choices; at least two)"),
-        validators=[Optional(), Length(max=12_000)], render_kw={"rows": 4},
+        render_kw={"rows": 4},
     )
+
+    def input_data(self) -> dict:
+        return {**super().input_data(), "choices": self.choice_lines()}
 
     def choice_lines(self) -> list[str]:
         return [line.strip() for line in (self.choices.data or "").splitlines() if line.strip()]
 
 
-def quota_form(partners, seats: dict[int, int]) -> BaseForm:
-    """One seats field per partner that may hold a quota; blank means no quota."""
+class QuotaForm(BaseForm):
+    """One seats field per partner that may hold a quota (`quota_form` adds them); blank
+    means no quota. The model's message about a partner's seats goes beside its field."""
 
-    class QuotaForm(BaseForm):
-        pass
+    input_model = QuotasIn
+    partner_ids: tuple[int, ...] = ()
+
+    def input_data(self) -> dict:
+        return {"seats": {pid: self[quota_field(pid)].data for pid in self.partner_ids}}
+
+    def validate(self, extra_validators=None) -> bool:
+        # As BaseForm.validate, but the model reports partner 12's seats at
+        # ("seats", 12): their message goes beside seats_12.
+        if not super(BaseForm, self).validate(extra_validators):
+            return False
+        try:
+            self.input = QuotasIn.from_form(self.input_data())
+        except inputs.ValidationError as error:
+            for where, message in inputs.messages(error, QuotasIn):
+                name = quota_field(where[1]) if len(where) > 1 else None
+                if name in self._fields:
+                    self[name].errors = [*self[name].errors, message]
+                else:
+                    self.form_errors.append(message)
+            return False
+        return True
+
+
+def quota_form(partners, seats: dict[int, int]) -> QuotaForm:
+    """The quotas form of `partners`, showing `seats`."""
+
+    class PartnersQuotaForm(QuotaForm):
+        partner_ids = tuple(p.id for p in partners)
 
     for partner in partners:
-        setattr(QuotaForm, f"seats_{partner.id}", IntegerField(
-            partner.name, validators=[Optional(), NumberRange(min=0, max=100_000)],
-            default=seats.get(partner.id),
+        setattr(PartnersQuotaForm, quota_field(partner.id), IntegerField(
+            partner.name, validators=[Optional()], default=seats.get(partner.id),
+            render_kw={"min": 0, "max": MAX_SEATS},
         ))
-    return QuotaForm(prefix="quota")
+    return PartnersQuotaForm(prefix="quota")
 
 
 class CloneForm(BaseForm):
-    days = IntegerField(_l("Move the copy by (days)"), default=365,
-                        validators=[InputRequired(), NumberRange(min=-3650, max=3650)])
+    input_model = CloneIn
+
+    days = IntegerField(_l("Move the copy by (days)"), default=365, validators=[Optional()])
 
 
 class CancelForm(BaseForm):
+    input_model = CancelIn
+
     reason = TextAreaField(_l("Reason (sent with each cancelled registration)"),
-                           validators=[Optional(), Length(max=1000)], render_kw={"rows": 3})
+                           render_kw={"rows": 3})
 
 
 class PartnerForm(BaseForm):
-    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
-    short_name = StringField(_l("Short name"), validators=[InputRequired(), Length(max=60)])
-    slug = StringField(_l("Web address (slug)"), validators=[Optional(), Length(max=80)])
+    input_model = PartnerIn
+
+    name = StringField(_l("Name"))
+    short_name = StringField(_l("Short name"))
+    slug = StringField(_l("Web address (slug)"))
     kind = SelectField(
-        _l("Kind"),
+        _l("Kind"), validate_choice=False,
         choices=[SelectChoice(k.value, label) for k, label in PARTNER_KIND_LABELS.items()],
     )
     is_member = BooleanField(_l("Member of the partnership"))
-    country = SelectField(_l("Country"), validators=[InputRequired()])
-    region = StringField(_l("Region"), validators=[Optional(), Length(max=120)])
-    city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
-    website = StringField(_l("Website"), validators=[Optional(), Length(max=300)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)],
-                                render_kw={"rows": 4})
+    country = SelectField(_l("Country"), validate_choice=False)
+    region = StringField(_l("Region"))
+    city = StringField(_l("City"))
+    website = StringField(_l("Website"))
+    description = TextAreaField(_l("Description"), render_kw={"rows": 4})
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -206,8 +291,11 @@ class UserSearchForm(BaseForm):
 
 
 class GrantForm(BaseForm):
+    input_model = GrantIn
+
     role = SelectField(
-        _l("Role"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()]
+        _l("Role"), validate_choice=False,
+        choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
     )
     partner_id = SelectField(_l("For partner"), coerce=coerce_id, validators=[Optional()])
 

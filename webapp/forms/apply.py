@@ -1,15 +1,17 @@
 """The application form, built per event from its questions: one field per question, the
 company profile (only for those who may edit it), and the two consents.
 
-The question fields only parse what was posted; whether an answer is acceptable is decided
-by `services.questions.clean_answers`, whose messages the view puts beside each field. The
-form has no field for a user, partner, status or registration: whatever a tampered request
-posts under such names is never read.
+The question fields only parse what was posted. The answers' shape (lengths, the options'
+count, the consents) is the input model's (webapp/inputs/applications.py), whose messages
+show beside each question; whether an answer fits its question is decided by
+`services.questions.clean_answers`, whose messages the view puts there too. The form has
+no field for a user, partner, status or registration: whatever a tampered request posts
+under such names is never read.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -25,10 +27,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..filters import country_name
+from ..inputs import applications as inputs
 from ..models import Event, Question, QuestionKind
+from ..services.places import country_name
 from ..services.questions import NO, YES, country_codes
-from . import BaseForm
+from . import BaseForm, _readable_text
 from .organization import strip, web_address
 
 
@@ -77,23 +80,54 @@ def _initial(question: Question, value: Any) -> Any:
     return value
 
 
+class _AnswersOnly(BaseForm.Meta):
+    def bind_field(self, form, unbound_field, options):
+        field = super().bind_field(form, unbound_field, options)
+        if field.short_name.startswith("q_"):
+            # The model reads the answers' text, naming it "Your answer" as the API does.
+            field.validators = [v for v in field.validators if v is not _readable_text]
+        return field
+
+
 class AnswersForm(BaseForm):
     """The questions only (editing the answers of an application)."""
 
+    Meta = _AnswersOnly
+    input_model: ClassVar[type[inputs.AnswersIn]] = inputs.AnswersIn
     questions: list[Question]
 
     def answers(self) -> dict[int, Any]:
         """What was posted, by question id, as strings and lists of strings."""
         return {q.id: self[question_field_name(q)].data for q in self.questions}
 
+    def input_data(self) -> dict[str, Any]:
+        data = super().input_data()
+        data["answers"] = [{"question_id": q.id, "value": value}
+                           for q in self.questions
+                           if (value := self[question_field_name(q)].data) is not None]
+        return data
+
+    def field_for(self, where: tuple[Any, ...]) -> str | None:
+        if len(where) >= 2 and where[0] == "answers" and isinstance(where[1], int):
+            answered = [q for q in self.questions
+                        if self[question_field_name(q)].data is not None]
+            if where[1] < len(answered):
+                return question_field_name(answered[where[1]])
+        return super().field_for(where)
+
     def show_problems(self, problems: dict[int, str]) -> None:
+        """The service's messages beside their questions, unless the model has spoken
+        there already."""
         by_id = {q.id: q for q in self.questions}
         for question_id, message in problems.items():
             field = self[question_field_name(by_id[question_id])]
-            field.errors = [*field.errors, message]
+            if not field.errors:
+                field.errors = [*field.errors, message]
 
 
 class ApplicationForm(AnswersForm):
+    input_model = inputs.ApplicationIn
+
     profile_consent = BooleanField(_l("I agree to share my company's profile with the "
                                       "event's hosts"))
     contact_consent = BooleanField(_l("I agree to share my name, email address and phone "
@@ -152,8 +186,7 @@ def application_form(event: Event, *, organization=None, edits_profile: bool = F
         for name in ApplicationForm.PROFILE_FIELDS:
             del form[name]
     if event.kind.is_mission:
-        form.profile_consent.validators = [DataRequired(
-            message=_l("Missions share your company profile with their hosts: "
-                       "please agree to it."))]
+        # Required for missions: the service says so (it knows the event); the browser
+        # is told too.
         form.profile_consent.flags.required = True
     return form

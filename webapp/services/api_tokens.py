@@ -25,6 +25,7 @@ from ..extensions import db
 from ..models import ApiRateWindow, ApiToken, User, utcnow
 from . import audit
 from .errors import DomainError
+from .jobs import connection
 
 PREFIX = "bh_"
 MAX_TOKENS = 20
@@ -130,8 +131,6 @@ def count_request(token: ApiToken, *, now: datetime | None = None) -> tuple[int,
     start = _window_start(now)
     retry_after = max(1, int((start + WINDOW - now).total_seconds() + 0.999))
     if current_app.config.get("REDIS_URL"):
-        from .jobs import connection
-
         # By digest, not id: an id can come back (a rolled-back test, a restored database).
         key = f"beachhead:api-rate:{token.digest[:24]}:{int(start.timestamp())}"
         pipe = connection().pipeline()

@@ -25,7 +25,6 @@ from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..extensions import db
-from ..filters import country_name
 from ..localtime import format_stamp
 from ..models import (
     Attendance,
@@ -41,6 +40,7 @@ from ..models import (
 from ..unit import write_step
 from . import exports
 from .names import alphabetical, by_cluster_then_surname, cluster_name, role_label
+from .places import country_name
 
 SOURCE_LABELS = {AttendanceSource.CHECK_IN: "badge scanned",
                  AttendanceSource.JOIN_LINK: "join link opened"}

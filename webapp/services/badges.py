@@ -29,7 +29,6 @@ from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..extensions import db
-from ..filters import country_name
 from ..localtime import format_days, local_dates
 from ..models import (
     BadgeFormat,
@@ -44,6 +43,7 @@ from . import pdf
 from .errors import DomainError
 from .names import by_cluster_then_surname, cluster_name, role_label
 from .notifications import absolute_url
+from .places import country_name
 
 # Batches above this size are built in the background (services.badge_batches).
 BACKGROUND_THRESHOLD = 100

@@ -36,6 +36,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import access
 from ..extensions import db
+from ..localtime import format_days, format_span
 from ..models import (
     AuditEntry,
     Event,
@@ -48,6 +49,7 @@ from ..models import (
 )
 from . import audit, join, tokens
 from .notifications import absolute_url
+from .places import place
 
 PRODID = "-//SmartCityTech//Beachhead//EN"
 FEED_PURPOSE = "calendar-feed"
@@ -139,8 +141,6 @@ def _session_span(session: EventSession) -> _Span:
 def _location(event: Event, venue: str = "", where: str | None = None) -> str:
     """"Venue, City, Country"; `where` is the event's place when the caller has it already
     (naming the country goes through the locale data, which a feed would do per entry)."""
-    from ..filters import place
-
     if event.is_online and not (venue or event.venue):
         return "Online"
     parts = [venue or event.venue, place(event) if where is None else where]
@@ -199,8 +199,6 @@ def _event_components(
             description=_join(event.summary, event.description, url),
             zones=zones, tzid=event.timezone,
         )]
-    from ..filters import place
-
     where = place(event)
     return [
         _new_vevent(
@@ -269,8 +267,6 @@ def to_bytes(cal: Calendar) -> bytes:
 
 
 def _agenda_text(event: Event) -> str:
-    from ..localtime import format_days, format_span
-
     lines = []
     for s in event.agenda:
         if s.all_day:

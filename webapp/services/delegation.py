@@ -23,10 +23,10 @@ from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..extensions import db
-from ..filters import country_name
 from ..models import Answer, Event, Partner, Question, QuestionKind, Registration, User
 from . import exports
 from .names import role_label
+from .places import country_name
 
 DIETARY_KEYWORD = "dietary"
 

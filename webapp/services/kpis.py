@@ -61,6 +61,7 @@ from ..models import (
     event_organizers,
 )
 from . import surveys
+from .agreements import EU_COUNTRIES
 from .fields import Refused
 
 SME_SIZES = (OrganizationSize.MICRO, OrganizationSize.SMALL, OrganizationSize.MEDIUM)
@@ -236,8 +237,6 @@ def _party_country():
 
 def _target_region_parties():
     """(agreement_id, country) of every party outside the EU: the agreement's target region."""
-    from .agreements import EU_COUNTRIES
-
     country = _party_country()
     return (select(AgreementParty.agreement_id, country.label("country"))
             .outerjoin(Partner, Partner.id == AgreementParty.partner_id)

@@ -6,6 +6,9 @@ from typing import TYPE_CHECKING
 
 from flask import Response
 
+from .. import unit
+from ..services import calendar
+
 if TYPE_CHECKING:
     from flask_wtf import FlaskForm
 
@@ -24,8 +27,6 @@ def private_download(body: bytes | str, mimetype: str, filename: str) -> Respons
 def show_refusal(form: FlaskForm, refusal: Refused) -> None:
     """A service's refusal on its form, nothing written: each message beside its field,
     the others above the form."""
-    from .. import unit
-
     unit.discard()
     for field, message in refusal.errors.items():
         if field and field in form:
@@ -37,8 +38,6 @@ def show_refusal(form: FlaskForm, refusal: Refused) -> None:
 def ics_download(cal, filename: str, *, cache: str = "no-cache") -> Response:
     """An iCalendar file to save or open. Built on request and changed with the event, so
     a client must revalidate (`cache`)."""
-    from ..services import calendar
-
     response = Response(calendar.to_bytes(cal), mimetype="text/calendar")
     response.mimetype_params["charset"] = "utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -31,12 +31,12 @@ from sqlalchemy.exc import IntegrityError
 from .. import access, unit
 from ..errors import render_error
 from ..extensions import db
-from ..filters import country_name
 from ..forms import auth as forms
 from ..models import Organization, Partner, PartnerKind
 from ..security import is_safe_redirect
 from ..services import accounts, fields, throttle, tokens
 from ..services.errors import DomainError
+from ..services.places import country_name
 
 bp = Blueprint("auth", __name__)
 

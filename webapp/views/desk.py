@@ -20,7 +20,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .. import access, unit
 from ..errors import render_error
 from ..extensions import db
-from ..filters import country_name
 from ..forms.apply import application_form
 from ..forms.desk import (
     BulkDecisionForm,
@@ -43,6 +42,7 @@ from ..models import (
 )
 from ..services import desk, registrations
 from ..services.errors import AnswersRefused, BulkRefused, DomainError
+from ..services.places import country_name
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 

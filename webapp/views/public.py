@@ -10,11 +10,11 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import access
 from ..extensions import db
-from ..filters import country_name
 from ..forms.public import KIND_LABELS, EventFilterForm
 from ..forms.quick_registration import QuickRegistrationForm
 from ..models import MISSION_KINDS, Event, EventKind, EventStatus, Registration, utcnow
 from ..services import quick_registration
+from ..services.places import country_name
 
 bp = Blueprint("public", __name__)
 
