@@ -60,7 +60,7 @@ from .models import (
     utcnow,
 )
 from .models import RegistrationStatus as S
-from .services import accounts, questions, registrations, surveys
+from .services import accounts, attendance, questions, registrations, surveys
 
 DEMO_DOMAIN = "demo.smartcitytech.eu"
 # Published on purpose: the demo is refused with the production config.
@@ -1560,10 +1560,9 @@ def _ensure_webinar_attendance(webinar: Event) -> None:
     for number, registration in enumerate(approved[:round(WEBINAR_TURNOUT * len(approved))]):
         if registration.id in attended:
             continue
-        db.session.add(Attendance(
-            registration_id=registration.id, session_id=None,
-            recorded_at=webinar.starts_at + timedelta(minutes=number % 20 - 10),
-            recorded_by_id=None, source=AttendanceSource.JOIN_LINK))
+        attendance.record(registration, None,
+                          at=webinar.starts_at + timedelta(minutes=number % 20 - 10),
+                          source=AttendanceSource.JOIN_LINK)
 
 
 # The programme's missions whose delegates answered the follow-up surveys.
@@ -1652,10 +1651,11 @@ def _ensure_mission_attendance(events: Iterable[Event], checker: User, now: date
     for number, registration in enumerate(approved):
         if registration.id in attended:
             continue
-        db.session.add(Attendance(
-            registration_id=registration.id, session_id=None,
-            recorded_at=starts[registration.event_id] + timedelta(minutes=number % 30),
-            recorded_by_id=checker.id, source=AttendanceSource.CHECK_IN))
+        # Recorded as the door records a badge, at the instant it happened: checking in
+        # itself only admits a badge while its event is on.
+        attendance.record(registration, None,
+                          at=starts[registration.event_id] + timedelta(minutes=number % 30),
+                          source=AttendanceSource.CHECK_IN, by=checker)
 
 
 class AgreementSpec(NamedTuple):
