@@ -22,12 +22,14 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from .extensions import db
@@ -40,6 +42,7 @@ from .models import (
     AgreementType,
     Attendance,
     AttendanceSource,
+    AuditEntry,
     Event,
     EventKind,
     EventSession,
@@ -61,6 +64,7 @@ from .models import (
 )
 from .models import RegistrationStatus as S
 from .services import accounts, attendance, questions, registrations, surveys
+from .services import organizations as organization_records
 
 DEMO_DOMAIN = "demo.smartcitytech.eu"
 # Published on purpose: the demo is refused with the production config.
@@ -1397,6 +1401,23 @@ K = TypeVar("K")
 T = TypeVar("T")
 
 
+@contextmanager
+def _as_of(at: datetime) -> Iterator[None]:
+    """History recorded, not lived: the audit entries the services write inside are dated
+    `at`, when it happened, not when the demo was loaded (so two loads of one day agree)."""
+    session = db.session()
+
+    def dated(_session, entry) -> None:
+        if isinstance(entry, AuditEntry):
+            entry.created_at = at
+
+    sa_event.listen(session, "transient_to_pending", dated)
+    try:
+        yield
+    finally:
+        sa_event.remove(session, "transient_to_pending", dated)
+
+
 def _ensure(existing: dict[K, T], key: K, build: Callable[[], T]) -> T:
     """The object stored under its natural key, or a new one, added to the session."""
     if key not in existing:
@@ -1430,10 +1451,12 @@ def _ensure_organizations(
 def _build_organization(spec: OrganizationSpec, partners: dict[str, Partner]) -> Organization:
     values = spec._asdict()
     home_cluster = values.pop("home_cluster")
-    return Organization(
-        **values, home_cluster=partners[home_cluster] if home_cluster else None,
-        created_at=LAUNCHED_AT, reviewed_at=LAUNCHED_AT,
-    )
+    with _as_of(LAUNCHED_AT):
+        organization = organization_records.create(
+            None, **values, home_cluster=partners[home_cluster] if home_cluster else None)
+    # Known to its cluster since the project started: nothing waits for review.
+    organization.created_at = organization.reviewed_at = LAUNCHED_AT
+    return organization
 
 
 def _ensure_people(
