@@ -75,7 +75,7 @@ def test_oversized_reason_is_refused_beside_the_field_and_nothing_changes(
     response = client.post(f"{url}/withdraw", data={
         "reason": "x" * 1001, "csrf_token": csrf_token(client, url)})
     assert response.status_code == 400
-    assert "Field cannot be longer than 1000 characters." in response.get_data(as_text=True)
+    assert "Enter at most 1000 characters." in response.get_data(as_text=True)
     db.session.refresh(application)
     assert application.status == S.SUBMITTED
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == entries

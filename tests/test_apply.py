@@ -311,11 +311,10 @@ def test_an_unverified_account_is_told_to_confirm_and_changes_nothing(db, make, 
 
 
 @pytest.mark.parametrize("question, value, message", [
-    ("What are your objectives for this mission?", LONG,
-     "At most 4000 characters (this answer has 4001)."),
+    ("What are your objectives for this mission?", LONG, "Enter at most 4000 characters."),
     ("What does your company offer?", "", "This question needs an answer."),
     ("What does your company offer?", "   ", "This question needs an answer."),
-    ("Dietary needs", LONG, "At most 4000 characters"),
+    ("Dietary needs", LONG, "Enter at most 4000 characters."),
 ])
 def test_bad_answers_are_refused_beside_their_question_and_change_nothing(
         db, login_as, member, mission, question, value, message):

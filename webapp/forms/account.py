@@ -17,6 +17,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..inputs.applications import WithdrawalIn
 from ..localtime import TOKEN_DATES
 from . import BaseForm
 from .dates import Within
@@ -44,10 +45,9 @@ def iana_timezone(form, field) -> None:
 
 
 class WithdrawForm(BaseForm):
-    reason = TextAreaField(
-        _l("Reason (optional, shared with the organizers)"),
-        validators=[Optional(), Length(max=1000)],
-    )
+    input_model = WithdrawalIn
+
+    reason = TextAreaField(_l("Reason (optional, shared with the organizers)"))
 
 
 class ProfileForm(BaseForm):

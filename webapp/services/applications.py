@@ -1,9 +1,11 @@
 """A member's side of applying: may they apply, the application with its company profile,
 editing the answers, withdrawing.
 
-The registration service owns the state machine; this module reads the applicant's input
-(through `questions.clean_answers`) and checks every refusal it can before anything is
-written, so a refused application changes nothing, not even the company profile.
+The registration service owns the state machine. The applicant's input arrives validated
+in its shape (webapp/inputs/applications.py); this module checks it against the event
+(its questions through `questions.clean_answers`, a mission's consent) and every other
+refusal it can before anything is written, so a refused application changes nothing, not
+even the company profile.
 """
 
 from __future__ import annotations
@@ -27,12 +29,21 @@ PROFILE_FIELDS = ("name", "sector", "website", "profile")
 UNVERIFIED = "Please confirm your email address before you apply."
 
 
+CONSENT_NEEDED = "Missions share your company profile with their hosts: please agree to it."
+
+
 class ConsentNeeded(RegistrationRefused):
     """A mission shares the company profile with its hosts: the applicant must agree."""
 
     def __init__(self) -> None:
-        super().__init__("Missions share your company profile with their hosts: "
-                         "please agree to it.")
+        super().__init__(CONSENT_NEEDED)
+
+
+def consent_problem(event: Event, profile_consent: bool) -> str | None:
+    """Why the consents do not do for `event` (a mission needs the profile's), or None."""
+    if event.kind.is_mission and not profile_consent:
+        return CONSENT_NEEDED
+    return None
 
 
 def own_registration(user: User, event: Event) -> Registration | None:
@@ -100,7 +111,7 @@ def submit(
     if problem is not None:
         raise problem
     clean = questions.clean_answers(event, answers)
-    if event.kind.is_mission and not profile_consent:
+    if consent_problem(event, profile_consent):
         raise ConsentNeeded()
     if profile is not None and may_edit_profile(user):
         values = {name: (profile.get(name) or "").strip() for name in PROFILE_FIELDS}

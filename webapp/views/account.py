@@ -21,10 +21,11 @@ from flask_login import current_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import access, unit
+from .. import access, inputs, unit
 from ..extensions import db
 from ..forms.account import ApiTokenForm, DeleteAccountForm, ProfileForm, WithdrawForm
 from ..forms.apply import AnswersForm, answers_form
+from ..inputs.applications import AnswersIn, WithdrawalIn
 from ..models import AlertFrequency, AuditEntry, Event, Registration, RegistrationStatus, utcnow
 from ..services import (
     accounts,
@@ -101,6 +102,7 @@ def registration(registration_id: int):
 
 @bp.route("/registrations/<int:registration_id>/answers", methods=["GET", "POST"])
 @access.login_required
+@inputs.takes(AnswersIn)
 def edit_answers(registration_id: int):
     reg = _own_registration(registration_id)
     if not _can_edit_answers(reg):
@@ -135,6 +137,7 @@ def _answers_page(reg: Registration, form: AnswersForm, status: int):
 
 @bp.post("/registrations/<int:registration_id>/withdraw")
 @access.login_required
+@inputs.takes(WithdrawalIn)
 def withdraw(registration_id: int):
     reg = _own_registration(registration_id)
     access.authorize("registration.withdraw", reg)
@@ -143,7 +146,7 @@ def withdraw(registration_id: int):
         return _registration_page(reg, form, 400)
     try:
         applications.withdraw(current_user._get_current_object(), reg,
-                              reason=form.reason.data or "")
+                              reason=form.input.reason)
     except DomainError as error:
         unit.discard()
         flash(error.message, "danger")

@@ -16,10 +16,11 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import access, unit
+from .. import access, inputs, unit
 from ..extensions import db
 from ..forms.apply import ApplicationForm, application_form
 from ..forms.auth import ResendVerificationForm
+from ..inputs.applications import ApplicationIn
 from ..models import Event, RegistrationStatus
 from ..services import applications, questions
 from ..services.errors import AnswersRefused, DomainError
@@ -64,6 +65,7 @@ def _refused(event: Event, refusal: DomainError, status: int):
 
 @bp.route("/events/<slug>/apply", methods=["GET", "POST"])
 @access.login_required
+@inputs.takes(ApplicationIn)
 def event_form(slug: str):
     event = _visible_event(slug)
     me = current_user._get_current_object()
@@ -84,13 +86,18 @@ def event_form(slug: str):
     if not form.is_submitted():
         return _render(event, form)
     if not form.validate_on_submit():
+        # What the event's questions say of the answers, beside what the model said.
         form.show_problems(questions.answer_problems(event, form.answers()))
+        consent = applications.consent_problem(event, form.profile_consent.data)
+        if consent and not form.profile_consent.errors:
+            form.profile_consent.errors = [*form.profile_consent.errors, consent]
         return _render(event, form, 400)
+    application: ApplicationIn = form.input
     try:
         registration = applications.submit(
-            me, event, answers=form.answers(), profile=form.profile(),
-            profile_consent=form.profile_consent.data,
-            contact_consent=form.contact_consent.data,
+            me, event, answers=application.by_question(), profile=form.profile(),
+            profile_consent=application.profile_consent,
+            contact_consent=application.contact_consent,
         )
     except applications.ConsentNeeded as refusal:
         unit.discard()

@@ -20,11 +20,10 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
     field_validator,
-    model_validator,
 )
 
 from ... import text
-from ...inputs import registrations
+from ...inputs import applications, checkin, registrations
 from ...models import EventKind, EventRole, EventStatus, PartnerKind, RegistrationStatus, Role
 from ...models import SessionKind as AgendaKind
 from ...services.fields import MAX_ID
@@ -302,30 +301,10 @@ DecisionIn = registrations.DecisionIn
 # --------------------------------------------------------------------------- applying
 
 
-AnswerText = Annotated[str, Field(max_length=5000)]
-
-
-class AnswerIn(Input):
-    long_texts = frozenset({"value"})
-
-    question_id: Id
-    value: AnswerText | bool | Annotated[list[Annotated[str, Field(max_length=300)]],
-                                         Field(max_length=50)] = Field(
-        description="Text, a yes/no, or the chosen options of a multiple choice question.")
-
-
-class ApplicationIn(Input):
-    answers: list[AnswerIn] = Field(default_factory=list, max_length=100)
-    profile_consent: bool = Field(False, description="Share the company profile with the "
-                                  "event's hosts (required for missions).")
-    contact_consent: bool = Field(False, description="Let the hosts see your email and phone.")
-
-
-class WithdrawalIn(Input):
-    long_texts = frozenset({"reason"})
-
-    reason: str = Field("", max_length=1000,
-                        description="Shared with the organizers. Multi-line.")
+# The application's input models are the pages' own (webapp/inputs/applications.py).
+AnswerIn = applications.AnswerIn
+ApplicationIn = applications.ApplicationIn
+WithdrawalIn = applications.WithdrawalIn
 
 
 # --------------------------------------------------------------------------- delegation
@@ -366,10 +345,8 @@ class Delegation(Output):
 # --------------------------------------------------------------------------- check-in
 
 
-class CheckinIn(Input):
-    token: str = Field(min_length=1, max_length=500,
-                       description="The badge's code, or the URL its QR code holds.")
-    session_id: Id | None = Field(None, description="An agenda session (null: the event).")
+# The door's input model is the check-in page's own (webapp/inputs/checkin.py).
+CheckinIn = checkin.CheckinIn
 
 
 class Checkin(Output):
