@@ -27,9 +27,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..filters import country_name
 from ..inputs import applications as inputs
 from ..models import Event, Question, QuestionKind
+from ..services.places import country_name
 from ..services.questions import NO, YES, country_codes
 from . import BaseForm, _readable_text
 from .organization import strip, web_address
