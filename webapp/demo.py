@@ -37,7 +37,6 @@ from .models import (
     MISSION_KINDS,
     Agreement,
     AgreementKind,
-    AgreementParty,
     AgreementStatus,
     AgreementType,
     Attendance,
@@ -63,7 +62,7 @@ from .models import (
     utcnow,
 )
 from .models import RegistrationStatus as S
-from .services import accounts, attendance, questions, registrations, surveys
+from .services import accounts, agreements, attendance, questions, registrations, surveys
 from .services import organizations as organization_records
 
 DEMO_DOMAIN = "demo.smartcitytech.eu"
@@ -1805,15 +1804,18 @@ def _ensure_agreements(partners: dict[str, Partner], organizations: dict[str, Or
         first = parties[0]
         responsible = (partners[spec.responsible] if spec.responsible
                        else first.home_cluster)
-        db.session.add(Agreement(
-            kind=spec.kind, type=spec.type, status=spec.status, title=spec.title,
-            description=spec.description, started_on=spec.started_on,
-            signed_on=spec.signed_on, origin_event=events[spec.origin] if spec.origin else None,
-            responsible_partner=responsible,
-            created_at=datetime.combine(spec.started_on, time(9), tzinfo=UTC),
-            updated_at=datetime.combine(spec.signed_on or spec.started_on, time(9), tzinfo=UTC),
-            parties=[AgreementParty(
-                position=position, partner=p if isinstance(p, Partner) else None,
-                organization=p if isinstance(p, Organization) else None)
-                for position, p in enumerate(parties)],
-        ))
+        created_at = datetime.combine(spec.started_on, time(9), tzinfo=UTC)
+        with _as_of(created_at):
+            agreement = agreements.create(None, agreements.AgreementDetails(
+                kind=spec.kind, type=spec.type, status=spec.status, title=spec.title,
+                description=spec.description, started_on=spec.started_on,
+                signed_on=spec.signed_on,
+                origin_event_id=events[spec.origin].id if spec.origin else None,
+                responsible_partner_id=responsible.id,
+                parties=[f"{'partner' if isinstance(p, Partner) else 'organization'}:{p.id}"
+                         for p in parties],
+            ))
+        # Recorded when talks began, last changed when it was signed.
+        agreement.created_at = created_at
+        agreement.updated_at = datetime.combine(spec.signed_on or spec.started_on, time(9),
+                                                tzinfo=UTC)
