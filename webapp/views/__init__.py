@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 from flask import Response
 
 from .. import unit
-from ..services import calendar
+
+# Not `calendar`: this package's own `calendar` is the blueprint module.
+from ..services import calendar as calendar_files
 
 if TYPE_CHECKING:
     from flask_wtf import FlaskForm
@@ -38,7 +40,7 @@ def show_refusal(form: FlaskForm, refusal: Refused) -> None:
 def ics_download(cal, filename: str, *, cache: str = "no-cache") -> Response:
     """An iCalendar file to save or open. Built on request and changed with the event, so
     a client must revalidate (`cache`)."""
-    response = Response(calendar.to_bytes(cal), mimetype="text/calendar")
+    response = Response(calendar_files.to_bytes(cal), mimetype="text/calendar")
     response.mimetype_params["charset"] = "utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = cache
