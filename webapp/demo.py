@@ -56,7 +56,6 @@ from .models import (
     Role,
     SessionKind,
     SurveyInvitation,
-    SurveyResponse,
     SurveyRound,
     User,
     utcnow,
@@ -1616,21 +1615,17 @@ def _ensure_survey_answers(events: Iterable[Event], now: datetime) -> None:
 
 def _add_survey_answer(registration: Registration, round_: SurveyRound, sent_at: datetime,
                        rng: random.Random) -> None:
-    invitation = SurveyInvitation(registration_id=registration.id, round=round_,
-                                  due_at=sent_at, sent_at=sent_at,
-                                  remind_at=sent_at + surveys.REMIND_AFTER)
-    db.session.add(invitation)
     answered = rng.random() < ANSWER_RATE[round_]
     late = rng.random() < 0.3
-    if not answered or late:
-        invitation.reminded_at = invitation.remind_at
+    invitation = surveys.record_sent(registration.id, round_, sent_at, at=sent_at,
+                                     reminded=not answered or late)
     if not answered:
         return
-    invitation.answered_at = sent_at + timedelta(
+    answered_at = sent_at + timedelta(
         days=rng.randint(8, 12) if late else rng.randint(0, 5), hours=rng.randint(1, 10))
     later = round_ == SurveyRound.SIX_MONTHS
     signed = int(later and rng.random() < 0.12)
-    invitation.response = SurveyResponse(
+    answers = surveys.Answers(
         satisfaction=rng.choices(list(SATISFACTION_WEIGHTS),
                                  weights=list(SATISFACTION_WEIGHTS.values()))[0],
         b2b_meetings=rng.randint(2, 9) if not later else 0,
@@ -1639,8 +1634,10 @@ def _add_survey_answer(registration: Registration, round_: SurveyRound, sent_at:
         agreements_signed=signed,
         agreement_parties=("A partner met on the mission" if signed else ""),
         outcome=(rng.choice(_OUTCOMES) if later else ""),
-        comment=rng.choice(_COMMENTS[round_]),
-        answered_at=invitation.answered_at)
+        comment=rng.choice(_COMMENTS[round_]))
+    # Answered through the invitation's own link, on the day the delegate answered.
+    with _as_of(answered_at):
+        surveys.answer(surveys.link_token(invitation), answers, now=answered_at)
 
 
 _OUTCOMES = (

@@ -225,6 +225,20 @@ def _claim(registration_id: int, round_: SurveyRound, due_at: datetime,
     return db.session.execute(statement).scalar_one_or_none()
 
 
+def record_sent(registration_id: int, round_: SurveyRound, due_at: datetime, *,
+                at: datetime, reminded: bool = False) -> SurveyInvitation:
+    """An invitation sent at `at` (and reminded when its reminder fell due), as the
+    sender recorded it then: history imported (the demo data), so nobody is mailed now."""
+    invitation_id = _claim(registration_id, round_, due_at, at)
+    invitation = db.session.scalar(select(SurveyInvitation).where(
+        SurveyInvitation.registration_id == registration_id, SurveyInvitation.round == round_)
+    ) if invitation_id is None else db.session.get(SurveyInvitation, invitation_id)
+    if reminded and invitation.reminded_at is None:
+        invitation.reminded_at = invitation.remind_at
+        db.session.flush()
+    return invitation
+
+
 def _remind(event: Event, now: datetime) -> Tally:
     due = db.session.scalars(
         select(SurveyInvitation).join(SurveyInvitation.registration).join(Registration.user)
