@@ -33,6 +33,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from .extensions import db
+from .inputs.agreements import AgreementIn
 from .models import (
     MISSION_KINDS,
     Agreement,
@@ -1803,7 +1804,7 @@ def _ensure_agreements(partners: dict[str, Partner], organizations: dict[str, Or
                        else first.home_cluster)
         created_at = datetime.combine(spec.started_on, time(9), tzinfo=UTC)
         with _as_of(created_at):
-            agreement = agreements.create(None, agreements.AgreementDetails(
+            agreement = agreements.create(None, AgreementIn.from_values(
                 kind=spec.kind, type=spec.type, status=spec.status, title=spec.title,
                 description=spec.description, started_on=spec.started_on,
                 signed_on=spec.signed_on,

@@ -1,18 +1,20 @@
-"""Agreement forms; field names match `services.agreements.AgreementDetails`, so a
-refusal lands beside the field it is about."""
+"""The agreement form; its fields are its model's (webapp/inputs/agreements.py), so a
+refusal, the model's or the service's, lands beside the field it is about. The lists
+offer choices; the model and the service judge what was chosen."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import Optional
 
-from ..localtime import AGREEMENT_DATES
+from ..inputs.agreements import AgreementIn
 from ..models import AgreementKind, AgreementStatus, AgreementType, Helix
 from . import BaseForm
 from .admin import country_choices
-from .dates import Within
 
 KIND_LABELS = {
     AgreementKind.PARTNERSHIP: _l("Partnership agreement"),
@@ -42,29 +44,30 @@ def _choices(labels) -> list[SelectChoice]:
 
 
 class AgreementForm(BaseForm):
-    kind = SelectField(_l("Kind"), choices=_choices(KIND_LABELS), validators=[InputRequired()])
-    type = SelectField(_l("Type"), choices=_choices(TYPE_LABELS), validators=[InputRequired()])
-    status = SelectField(_l("Status"), choices=_choices(STATUS_LABELS),
-                         validators=[InputRequired()])
-    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
-    description = TextAreaField(_l("Short public description"),
-                                validators=[Optional(), Length(max=2000)],
-                                render_kw={"rows": 3})
+    input_model = AgreementIn
+
+    kind = SelectField(_l("Kind"), choices=_choices(KIND_LABELS), validate_choice=False)
+    type = SelectField(_l("Type"), choices=_choices(TYPE_LABELS), validate_choice=False)
+    status = SelectField(_l("Status"), choices=_choices(STATUS_LABELS), validate_choice=False)
+    title = StringField(_l("Title"))
+    description = TextAreaField(_l("Short public description"), render_kw={"rows": 3})
     # The view and the service name a foreign or unknown cluster or event in their words.
-    responsible_partner_id = SelectField(_l("Responsible cluster"),
-                                         validators=[InputRequired()], validate_choice=False)
-    # The service names unknown or repeated parties; the form passes them through.
+    responsible_partner_id = SelectField(_l("Responsible cluster"), validate_choice=False)
+    # The service names unknown parties; the form passes them through.
     parties = SelectMultipleField(_l("Parties"), validate_choice=False,
                                   render_kw={"size": 10})
-    new_organization_name = StringField(_l("Another party, not yet recorded: its name"),
-                                        validators=[Optional(), Length(max=200)])
-    new_organization_country = SelectField(_l("Its country"), validators=[Optional()])
-    new_organization_helix = SelectField(_l("What it is"), choices=_choices(HELIX_LABELS))
-    started_on = DateField(_l("Started on"), validators=[Optional(), Within(AGREEMENT_DATES)])
-    signed_on = DateField(_l("Signed on"), validators=[Optional(), Within(AGREEMENT_DATES)])
-    ended_on = DateField(_l("Ended on"), validators=[Optional(), Within(AGREEMENT_DATES)])
-    origin_event_id = SelectField(_l("Event where it started"), validators=[Optional()],
-                                  validate_choice=False)
+    new_organization_name = StringField(_l("Another party, not yet recorded: its name"))
+    new_organization_country = SelectField(_l("Its country"), validate_choice=False)
+    new_organization_helix = SelectField(_l("What it is"), choices=_choices(HELIX_LABELS),
+                                         validate_choice=False)
+    started_on = DateField(_l("Started on"), validators=[Optional()])
+    signed_on = DateField(_l("Signed on"), validators=[Optional()])
+    ended_on = DateField(_l("Ended on"), validators=[Optional()])
+    origin_event_id = SelectField(_l("Event where it started"), validate_choice=False)
+
+    def input_data(self) -> dict[str, Any]:
+        # An empty choice is no choice.
+        return {name: value for name, value in super().input_data().items() if value != ""}
 
     def __init__(self, *args, partners=(), parties=(), events=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -8,13 +8,14 @@ from pydantic import Field
 
 from . import Id, Input, RequiredText
 
+MAX_TOKEN = 500
 SCAN_A_BADGE = "Scan a badge or type the code printed under its QR code."
 
 
 class CheckinIn(Input):
     """A badge checked in at the door."""
 
-    token: RequiredText(500, title="Badge code",
+    token: RequiredText(MAX_TOKEN, title="Badge code",
                         description="The badge's code, or the URL its QR code holds.")
     session_id: Id | None = Field(None, description="An agenda session (null: the event).")
 

@@ -1,8 +1,11 @@
 """Agreements: record and correct the partnership and collaboration agreements.
 
-Who may record one for which cluster is the policy's (`access`); this module checks the
-agreement itself, completely, before anything is written, then audits it (the caller's
-unit of work commits).
+Who may record one for which cluster is the policy's (`access`); what an agreement's
+fields may hold and the rules between them (its dates, its parties named once and at
+least two) are its input model's (webapp/inputs/agreements.py). This module checks what
+needs the database (the clusters, organizations and events named, the parties' fit to the
+kind of agreement) before anything is written, then audits it (the caller's unit of work
+commits).
 
 The rules, from the partnership's own definitions:
 - a **partnership agreement** binds the partnership, through one of its member clusters,
@@ -16,21 +19,18 @@ The rules, from the partnership's own definitions:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from ..extensions import db
 from ..ids import parse_id
+from ..inputs.agreements import AgreementIn
 from ..models import (
     Agreement,
     AgreementKind,
     AgreementParty,
-    AgreementStatus,
-    AgreementType,
     Event,
-    Helix,
     Organization,
     Partner,
     User,
@@ -81,60 +81,14 @@ class PartyRef:
 
 
 @dataclass
-class NewOrganization:
-    """An organization recorded with the agreement (a target region's company, city or
-    institute): no account, no home cluster."""
-
-    name: str = ""
-    country: str = ""
-    helix: Helix = Helix.INDUSTRY
-
-
-@dataclass
-class AgreementDetails:
-    kind: AgreementKind | str
-    type: AgreementType | str
-    status: AgreementStatus | str
-    title: str
-    responsible_partner_id: int | None
-    parties: list[str] = field(default_factory=list)  # PartyRef keys
-    new_organization: NewOrganization | None = None
-    description: str = ""
-    started_on: date | None = None
-    signed_on: date | None = None
-    ended_on: date | None = None
-    origin_event_id: int | None = None
-
-
-@dataclass
 class _Checked:
     values: dict
     parties: list[Partner | Organization]
     new_organization: Organization | None
 
 
-def _enum(cls, value, field_name: str, message: str, problems: Problems):
-    try:
-        return cls(value)
-    except ValueError:
-        problems.add(field_name, message)
-        return None
-
-
-def _check(details: AgreementDetails) -> _Checked:
+def _check(details: AgreementIn) -> _Checked:
     problems = Problems()
-    kind = _enum(AgreementKind, details.kind, "kind", "Choose the kind of agreement.", problems)
-    type_ = _enum(AgreementType, details.type, "type", "Choose the type of agreement.", problems)
-    status = _enum(AgreementStatus, details.status, "status", "Choose a status.", problems)
-    title = (details.title or "").strip()
-    if not title:
-        problems.add("title", "Enter a title.")
-    elif len(title) > 200:
-        problems.add("title", "Keep the title within 200 characters.")
-    description = (details.description or "").strip()
-    if len(description) > 2000:
-        problems.add("description", "Keep the public description within 2,000 characters.")
-
     responsible = _get(Partner, details.responsible_partner_id)
     if responsible is None or not responsible.is_member:
         problems.add("responsible_partner_id", "Choose the member cluster responsible for it.")
@@ -143,14 +97,13 @@ def _check(details: AgreementDetails) -> _Checked:
         origin = _get(Event, details.origin_event_id)
         if origin is None:
             problems.add("origin_event_id", "Choose the event from the list.")
-
-    _check_dates(details, status, problems)
     parties, new_org = _parties(details, problems)
-    if kind is not None and len(parties) >= 2:
-        _check_kind(kind, parties, problems)
+    if len(parties) >= 2:
+        _check_kind(details.kind, parties, problems)
     problems.raise_any()
     return _Checked(
-        values=dict(kind=kind, type=type_, status=status, title=title, description=description,
+        values=dict(kind=details.kind, type=details.type, status=details.status,
+                    title=details.title, description=details.description,
                     started_on=details.started_on, signed_on=details.signed_on,
                     ended_on=details.ended_on, responsible_partner_id=responsible.id,
                     origin_event_id=origin.id if origin else None),
@@ -158,61 +111,31 @@ def _check(details: AgreementDetails) -> _Checked:
     )
 
 
-def _check_dates(details: AgreementDetails, status: AgreementStatus | None,
-                 problems: Problems) -> None:
-    started, signed, ended = details.started_on, details.signed_on, details.ended_on
-    if status is not None and status.was_signed and signed is None:
-        problems.add("signed_on", "Enter the date it was signed.")
-    if status == AgreementStatus.IN_NEGOTIATION and signed is not None:
-        problems.add("signed_on", "An agreement in negotiation has no signing date yet; "
-                                  "change its status to signed.")
-    if status == AgreementStatus.ENDED and ended is None:
-        problems.add("ended_on", "Enter the date it ended.")
-    if status != AgreementStatus.ENDED and ended is not None and status is not None:
-        problems.add("ended_on", "Only an ended agreement has an end date.")
-    if started and ended and ended < started:
-        problems.add("ended_on", "The end date is before the start date.")
-    if started and signed and signed < started:
-        problems.add("signed_on", "The signing date is before the start date.")
-    if signed and ended and ended < signed:
-        problems.add("ended_on", "The end date is before the signing date.")
-
-
-def _parties(details: AgreementDetails,
+def _parties(details: AgreementIn,
              problems: Problems) -> tuple[list[Partner | Organization], Organization | None]:
-    refs = [PartyRef.parse(value) for value in details.parties]
-    if any(ref is None for ref in refs):
-        problems.add("parties", "Choose the parties from the list.")
-        return [], None
-    if len({ref.key for ref in refs}) < len(refs):
-        problems.add("parties", "The same party is named twice: an agreement binds "
-                                "different organizations.")
-        return [], None
     found: list[Partner | Organization] = []
-    for ref in refs:
-        obj = _get(Partner if ref.kind == "partner" else Organization, ref.id)
+    for value in details.parties:
+        ref = PartyRef.parse(value)
+        obj = ref and _get(Partner if ref.kind == "partner" else Organization, ref.id)
         if obj is None:
             problems.add("parties", "Choose the parties from the list.")
             return [], None
         found.append(obj)
     new_org = None
-    wanted = details.new_organization
-    if wanted is not None and (wanted.name or "").strip():
-        name = wanted.name.strip()
+    name = details.new_organization_name
+    if name:
         try:
-            country = check_territory(wanted.country, "new_organization_country")
+            country = check_territory(details.new_organization_country,
+                                      "new_organization_country")
         except Refused as refusal:
             problems.take(refusal)
             country = ""
-        if len(name) > 200:
-            problems.add("new_organization_name", "Keep the name within 200 characters.")
         if any(obj.name.casefold() == name.casefold() for obj in found):
             problems.add("new_organization_name", "This organization is already a party: "
                                                   "an agreement binds different organizations.")
-        new_org = Organization(name=name, country=country, helix=Helix(wanted.helix))
+        new_org = Organization(name=name, country=country,
+                               helix=details.new_organization_helix)
         found.append(new_org)
-    if len(found) < 2:
-        problems.add("parties", "An agreement has at least two parties.")
     return found, new_org
 
 
@@ -254,7 +177,7 @@ def _add_new_organization(actor: User | None, organization: Organization | None)
                           "country": [None, organization.country]})
 
 
-def create(actor: User | None, details: AgreementDetails) -> Agreement:
+def create(actor: User | None, details: AgreementIn) -> Agreement:
     checked = _check(details)
     _add_new_organization(actor, checked.new_organization)
     agreement = Agreement(**checked.values)
@@ -268,7 +191,7 @@ def create(actor: User | None, details: AgreementDetails) -> Agreement:
     return agreement
 
 
-def update(actor: User | None, agreement: Agreement, details: AgreementDetails) -> Agreement:
+def update(actor: User | None, agreement: Agreement, details: AgreementIn) -> Agreement:
     checked = _check(details)
     _add_new_organization(actor, checked.new_organization)
     changes = audit.diff(agreement, checked.values)

@@ -9,11 +9,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import access
+from .. import access, inputs
 from ..extensions import db
 from ..forms.agreements import KIND_LABELS, STATUS_LABELS, TYPE_LABELS, AgreementForm
 from ..ids import page_arg
-from ..models import Agreement, AgreementParty, Event, EventStatus, Helix, Partner
+from ..inputs.agreements import AgreementIn
+from ..models import Agreement, AgreementParty, Event, EventStatus, Partner
 from ..services import agreements
 from ..services.fields import Refused
 from . import show_refusal
@@ -38,33 +39,9 @@ def _form(**kwargs) -> AgreementForm:
                          events=events, **kwargs)
 
 
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return -1  # unknown: the service says so beside the field
-
-
-def _details(form: AgreementForm) -> agreements.AgreementDetails:
-    new_org = None
-    if (form.new_organization_name.data or "").strip():
-        new_org = agreements.NewOrganization(
-            name=form.new_organization_name.data, country=form.new_organization_country.data,
-            helix=Helix(form.new_organization_helix.data or Helix.INDUSTRY.value))
-    return agreements.AgreementDetails(
-        kind=form.kind.data, type=form.type.data, status=form.status.data,
-        title=form.title.data or "", description=form.description.data or "",
-        responsible_partner_id=_int_or_none(form.responsible_partner_id.data),
-        parties=list(form.parties.data or []), new_organization=new_org,
-        started_on=form.started_on.data, signed_on=form.signed_on.data,
-        ended_on=form.ended_on.data, origin_event_id=_int_or_none(form.origin_event_id.data),
-    )
-
-
 def _refuse_foreign_cluster(form: AgreementForm) -> bool:
     """A responsible cluster outside the user's own is refused like any bad value."""
-    partner_id = _int_or_none(form.responsible_partner_id.data)
-    partner = agreements.partner_named(partner_id)
+    partner = agreements.partner_named(form.input.responsible_partner_id)
     if partner is not None and not access.can(current_user, "agreement.record_for", partner):
         form.responsible_partner_id.errors = [
             *form.responsible_partner_id.errors,
@@ -96,6 +73,7 @@ def agreements_list():
 
 @bp.route("/new", methods=["GET", "POST"])
 @access.requires("agreement.record")
+@inputs.takes(AgreementIn)
 def agreement_new():
     form = _form()
     if request.method == "GET":
@@ -105,7 +83,7 @@ def agreement_new():
         return _render(form, None, 200)
     if form.validate_on_submit() and not _refuse_foreign_cluster(form):
         try:
-            agreement = agreements.create(current_user, _details(form))
+            agreement = agreements.create(current_user, form.input)
         except Refused as refusal:
             show_refusal(form, refusal)
         else:
@@ -126,6 +104,7 @@ def _editable(agreement_id: int) -> Agreement:
 
 @bp.route("/<int:agreement_id>", methods=["GET", "POST"])
 @access.requires("agreement.record")
+@inputs.takes(AgreementIn)
 def agreement_edit(agreement_id: int):
     agreement = _editable(agreement_id)
     if request.method == "GET":
@@ -143,7 +122,7 @@ def agreement_edit(agreement_id: int):
     form = _form()
     if form.validate_on_submit() and not _refuse_foreign_cluster(form):
         try:
-            agreements.update(current_user, agreement, _details(form))
+            agreements.update(current_user, agreement, form.input)
         except Refused as refusal:
             show_refusal(form, refusal)
         else:

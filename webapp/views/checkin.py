@@ -15,10 +15,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from .. import access
+from .. import access, inputs
 from ..errors import render_error
 from ..forms.checkin import WHOLE_EVENT, CheckInForm, RecordForm
 from ..ids import required_id
+from ..inputs.checkin import BadgeCheckinIn, CheckinIn
 from ..localtime import format_clock, format_day
 from ..models import Event, EventSession, Registration, utcnow
 from ..services import attendance as attendances
@@ -96,14 +97,15 @@ def scan(event_id: int):
 
 @bp.post("/events/<int:event_id>/checkin")
 @access.login_required
+@inputs.takes(CheckinIn)
 def scan_record(event_id: int):
     event = _event(event_id)
     form = _scan_form(event, formdata=request.form)
     if not form.validate():
         return _scan_page(event, form, status=400)
     try:
-        session = checkin.session_of(event, form.session_id())
-        registration = checkin.find_badge(form.code.data)
+        session = checkin.session_of(event, form.input.session_id)
+        registration = checkin.find_badge(form.input.token)
         result = checkin.check_in(current_user._get_current_object(), registration, event,
                                   session)
     except BadgeRefused as refusal:
@@ -173,6 +175,7 @@ def badge(code: str):
 
 @bp.post("/checkin/<code>")
 @access.login_required
+@inputs.takes(BadgeCheckinIn)
 def record(code: str):
     registration = _badge_registration(code)
     event = registration.event
@@ -180,7 +183,7 @@ def record(code: str):
     if not form.validate():
         return _badge_page(registration, form, status=400)
     try:
-        session = checkin.session_of(event, form.session_id())
+        session = checkin.session_of(event, form.input.session_id)
         result = checkin.check_in(current_user._get_current_object(), registration, event,
                                   session)
     except BadgeRefused as refusal:
