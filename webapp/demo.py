@@ -64,6 +64,7 @@ from .models import (
 from .models import RegistrationStatus as S
 from .services import accounts, agreements, attendance, questions, registrations, surveys
 from .services import organizations as organization_records
+from .unit import write_step
 
 DEMO_DOMAIN = "demo.smartcitytech.eu"
 # Published on purpose: the demo is refused with the production config.
@@ -1370,6 +1371,9 @@ def load(now: datetime | None = None) -> DemoSummary:
     """Create whatever part of the demo data is missing, flushed in the caller's unit of
     work (`flask demo` commits it once)."""
     now = now or utcnow()
+    # One write step for the whole load (SQLite: its lock first), which the services'
+    # own write steps then join.
+    write_step()
     before = _counts()
     content = plan(now)
     partners = _ensure_partners(content.partners)
