@@ -22,8 +22,9 @@ from tests.conftest import csrf_token, login
 from tests.factories import Factory, at
 from tests.live import in_threads
 from tests.test_reminders import _empty_outbox  # noqa: F401 - autouse: each test starts with none
-from webapp import unit
+from webapp import inputs, unit
 from webapp.extensions import db as _db
+from webapp.inputs.surveys import SurveyAnswerIn
 from webapp.models import (
     Agreement,
     AgreementKind,
@@ -43,7 +44,6 @@ from webapp.models import (
 )
 from webapp.models import RegistrationStatus as S
 from webapp.services import notifications, registrations, surveys
-from webapp.services.fields import Refused
 
 STARTS = at(2027, 3, 1, 1, 0)
 ENDS = at(2027, 3, 4, 10, 0)
@@ -181,7 +181,7 @@ def test_an_unanswered_invitation_is_reminded_once_a_week_later(db, delegate):
 
 def test_an_answered_invitation_is_not_reminded(db, delegate):
     surveys.queue_due(FIRST_DUE)
-    surveys.answer(token_of(invitations(delegate)[0]), surveys.Answers(satisfaction=4),
+    surveys.answer(token_of(invitations(delegate)[0]), SurveyAnswerIn.from_values(satisfaction=4),
                    now=FIRST_DUE + timedelta(days=1))
     assert surveys.queue_due(FIRST_DUE + timedelta(days=7)) == surveys.Tally()
     assert len(survey_mails()) == 1
@@ -304,8 +304,8 @@ def test_a_post_without_the_csrf_token_is_refused(db, client, delegate):
     ("b2b_meetings", "-1", "Give a whole number from 0 to 500."),
     ("leads", "99999999999999999999999", "Give a whole number from 0 to 1000."),
     ("leads", "many", "Not a valid integer value."),
-    ("comment", "x" * 2001, "Field cannot be longer than 2000 characters."),
-    ("agreement_parties", "y" * 501, "Field cannot be longer than 500 characters."),
+    ("comment", "x" * 2001, "Enter at most 2000 characters."),
+    ("agreement_parties", "y" * 501, "Enter at most 500 characters."),
 ])
 def test_bad_input_gets_a_message_beside_its_field_and_writes_nothing(
     db, client, delegate, field, value, message
@@ -321,28 +321,27 @@ def test_bad_input_gets_a_message_beside_its_field_and_writes_nothing(
 
 
 @pytest.mark.parametrize(("answers", "field"), [
-    (surveys.Answers(satisfaction=7), "satisfaction"),
-    (surveys.Answers(satisfaction=0), "satisfaction"),
-    (surveys.Answers(satisfaction=3, leads=-2), "leads"),
-    (surveys.Answers(satisfaction=3, agreements_signed=10**9), "agreements_signed"),
-    (surveys.Answers(satisfaction=3, outcome="z" * 2001), "outcome"),
+    (dict(satisfaction=7), "satisfaction"),
+    (dict(satisfaction=0), "satisfaction"),
+    (dict(satisfaction=3, leads=-2), "leads"),
+    (dict(satisfaction=3, agreements_signed=10**9), "agreements_signed"),
+    (dict(satisfaction=3, outcome="z" * 2001), "outcome"),
 ])
-def test_the_service_refuses_answers_out_of_range(db, delegate, answers, field):
-    surveys.queue_due(FIRST_DUE)
-    with pytest.raises(Refused) as refused:
-        surveys.answer(token_of(invitations(delegate)[0]), answers)
-    assert field in refused.value.errors
-    db.session.rollback()
+def test_answers_out_of_range_never_reach_the_service(db, delegate, answers, field):
+    """The service takes only answers their model accepted; the model refuses these."""
+    with pytest.raises(inputs.ValidationError) as refused:
+        SurveyAnswerIn.from_values(**answers)
+    assert field in {where[0] for where, _ in inputs.messages(refused.value, SurveyAnswerIn)}
     assert responses() == 0
 
 
 def test_a_second_answer_through_the_service_is_refused(db, delegate):
     surveys.queue_due(FIRST_DUE)
     token = token_of(invitations(delegate)[0])
-    surveys.answer(token, surveys.Answers(satisfaction=4))
+    surveys.answer(token, SurveyAnswerIn.from_values(satisfaction=4))
     db.session.commit()  # the caller's commit (a request's unit)
     with pytest.raises(surveys.AlreadyAnswered):
-        surveys.answer(token, surveys.Answers(satisfaction=2))
+        surveys.answer(token, SurveyAnswerIn.from_values(satisfaction=2))
     assert responses() == 1
 
 
@@ -360,7 +359,7 @@ def answered(db, make, mission, organizer, delegate):
     surveys.queue_due(FIRST_DUE)
     for reg, score in ((delegate, 5), (other, 2)):
         surveys.answer(token_of(invitations(reg)[0]),
-                       surveys.Answers(satisfaction=score, b2b_meetings=4, leads=score))
+                       SurveyAnswerIn.from_values(satisfaction=score, b2b_meetings=4, leads=score))
     by_reg = {r.invitation.registration_id: r for r in db.session.scalars(
         select(SurveyResponse))}
     return SimpleNamespace(own=by_reg[delegate.id], other=by_reg[other.id],
@@ -523,7 +522,7 @@ def test_two_answers_at_once_store_one(open_app, backend):
 
     def answering(satisfaction: int) -> int:
         with unit.of_work("POST /survey/<token>"):
-            return surveys.answer(token, surveys.Answers(satisfaction=satisfaction)).id
+            return surveys.answer(token, SurveyAnswerIn.from_values(satisfaction=satisfaction)).id
 
     results = in_threads(app, [lambda: answering(5), lambda: answering(1)])
     assert sorted(type(r).__name__ for r in results) == ["AlreadyAnswered", "int"]
@@ -564,7 +563,7 @@ def test_the_answers_are_in_the_data_export_and_erasure_blanks_their_text(db, de
     from webapp.services import privacy
 
     surveys.queue_due(FIRST_DUE)
-    surveys.answer(token_of(invitations(delegate)[0]), surveys.Answers(
+    surveys.answer(token_of(invitations(delegate)[0]), SurveyAnswerIn.from_values(
         satisfaction=4, leads=2, agreement_parties="Acme Pte", comment="Call me on +65 1234"))
     [exported] = privacy.export(delegate.user)["registrations"]
     assert exported["survey_answers"][0] | {"answered_at": None} == {

@@ -34,6 +34,7 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .inputs.agreements import AgreementIn
+from .inputs.surveys import SurveyAnswerIn
 from .models import (
     MISSION_KINDS,
     Agreement,
@@ -1630,7 +1631,7 @@ def _add_survey_answer(registration: Registration, round_: SurveyRound, sent_at:
         days=rng.randint(8, 12) if late else rng.randint(0, 5), hours=rng.randint(1, 10))
     later = round_ == SurveyRound.SIX_MONTHS
     signed = int(later and rng.random() < 0.12)
-    answers = surveys.Answers(
+    answers = SurveyAnswerIn.from_values(
         satisfaction=rng.choices(list(SATISFACTION_WEIGHTS),
                                  weights=list(SATISFACTION_WEIGHTS.values()))[0],
         b2b_meetings=rng.randint(2, 9) if not later else 0,

@@ -41,6 +41,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import access, unit
 from ..extensions import db
+from ..inputs.surveys import SurveyAnswerIn
 from ..localtime import format_stamp
 from ..models import (
     MISSION_KINDS,
@@ -60,7 +61,6 @@ from ..models import (
     User,
     utcnow,
 )
-from ..models.survey import MAX_AGREEMENTS, MAX_LEADS, MAX_MEETINGS, MAX_PARTIES, MAX_TEXT
 from . import audit, exports, names, notifications, registration_mail, tokens
 from .errors import DomainError
 from .fields import Refused
@@ -310,61 +310,25 @@ def closes_at(invitation: SurveyInvitation) -> datetime:
     return invitation.sent_at + LINK_VALID_FOR
 
 
-@dataclass(frozen=True)
-class Answers:
-    """A delegate's answers, as plain values (the form or a test builds them)."""
-
-    satisfaction: int | None
-    b2b_meetings: int | None = 0
-    leads: int | None = 0
-    agreements_in_negotiation: int | None = 0
-    agreements_signed: int | None = 0
-    agreement_parties: str = ""
-    outcome: str = ""
-    comment: str = ""
-
-
-_BOUNDS = {"b2b_meetings": (MAX_MEETINGS, "B2B meetings"), "leads": (MAX_LEADS, "leads"),
-           "agreements_in_negotiation": (MAX_AGREEMENTS, "agreements in negotiation"),
-           "agreements_signed": (MAX_AGREEMENTS, "agreements signed")}
-
-
-def check(answers: Answers) -> None:
-    """Refuse answers out of range, with a message for the field (Refused.field)."""
-    if not isinstance(answers.satisfaction, int) or not 1 <= answers.satisfaction <= 5:
-        raise Refused("Choose your satisfaction from 1 (poor) to 5 (excellent).",
-                      "satisfaction")
-    for field, (limit, label) in _BOUNDS.items():
-        value = getattr(answers, field)
-        if not isinstance(value, int) or not 0 <= value <= limit:
-            raise Refused(f"The number of {label} must be a whole number from 0 to {limit}.",
-                          field)
-    if len(answers.agreement_parties) > MAX_PARTIES:
-        raise Refused(f"Keep the organizations to at most {MAX_PARTIES} characters.",
-                      "agreement_parties")
-    for field in ("outcome", "comment"):
-        if len(getattr(answers, field)) > MAX_TEXT:
-            raise Refused(f"Keep your text to at most {MAX_TEXT} characters.", field)
-
-
-def answer(token: str, answers: Answers, now: datetime | None = None) -> SurveyResponse:
+def answer(token: str, answers: SurveyAnswerIn,
+           now: datetime | None = None) -> SurveyResponse:
     """Store the answers of the invitation `token` names, mark it answered and audit it;
-    the caller commits. A second answer raises AlreadyAnswered, also when it races the
-    first (the unique invitation of the answer decides: the caller then rolls back)."""
+    the caller commits. The answers' ranges and lengths are their model's. A second answer
+    raises AlreadyAnswered, also when it races the first (the unique invitation of the
+    answer decides: the caller then rolls back)."""
     now = now or utcnow()
     unit.write_step()
     invitation = open_invitation(token, now)
     if invitation.answered_at is not None:
         raise AlreadyAnswered("This survey has already been answered: thank you.")
-    check(answers)
     reg = invitation.registration  # loaded before the insert, which only the flush below runs
     response = SurveyResponse(
         invitation=invitation, satisfaction=answers.satisfaction,
         b2b_meetings=answers.b2b_meetings, leads=answers.leads,
         agreements_in_negotiation=answers.agreements_in_negotiation,
         agreements_signed=answers.agreements_signed,
-        agreement_parties=answers.agreement_parties.strip(),
-        outcome=answers.outcome.strip(), comment=answers.comment.strip(), answered_at=now)
+        agreement_parties=answers.agreement_parties, outcome=answers.outcome,
+        comment=answers.comment, answered_at=now)
     db.session.add(response)
     invitation.answered_at = now
     try:

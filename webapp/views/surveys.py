@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from .. import access, unit
+from .. import access, inputs, unit
 from ..extensions import db
 from ..forms.surveys import ConfirmOutcomeForm, SurveyForm
+from ..inputs.surveys import OutcomeConfirmationIn, SurveyAnswerIn
 from ..models import (
     Organization,
     Registration,
@@ -47,6 +48,7 @@ def _answered(invitation: SurveyInvitation, status: int = 200):
 
 @bp.route("/survey/<token>", methods=["GET", "POST"])
 @access.public  # the link is the credential, opened from the delegate's mailbox
+@inputs.takes(SurveyAnswerIn)
 def answer(token: str):
     try:
         invitation = surveys.open_invitation(token)
@@ -62,7 +64,7 @@ def answer(token: str):
         if not form.validate_on_submit():
             return _form(invitation, form, 400)
         try:
-            surveys.answer(token, form.answers())
+            surveys.answer(token, form.input)
         except Refused as error:
             show_refusal(form, error)
             return _form(invitation, form, 400)
@@ -152,13 +154,15 @@ def response(response_id: int):
 
 @bp.post("/surveys/responses/<int:response_id>/agreements")
 @access.login_required
+@inputs.takes(OutcomeConfirmationIn)
 def confirm_outcome(response_id: int):
     found = _visible_response(response_id)
     form = _confirm_form(found, request.form)
     if not form.validate():
         return _response_page(found, form, 400)
     try:
-        confirmation = surveys.confirm_outcome(current_user, found, form.agreement_id.data)
+        confirmation = surveys.confirm_outcome(current_user, found,
+                                               form.input.agreement_id)
     except Refused as refusal:
         show_refusal(form, refusal)
         return _response_page(_visible_response(response_id), form, 400)
