@@ -57,6 +57,16 @@ def json_messages(model: type[inputs.Input], body: dict[str, Any]) -> dict[str |
     return {}
 
 
+def refusals(error: inputs.ValidationError, model: type[inputs.Input] | None = None,
+             ) -> dict[str | None, str]:
+    """The first sentence said of each top-level field (None: the whole) in `error`: what
+    a program that built the model (a test, the demo) is told."""
+    found: dict[str | None, str] = {}
+    for where, message in inputs.messages(error, model):
+        found.setdefault(str(where[0]) if where else None, message)
+    return found
+
+
 def check(case: Case, model: type[inputs.Input], form_class) -> None:
     """The form and the model from JSON agree on `case`."""
     from_form = form_messages(form_class, case.form_data, **case.form_kwargs)

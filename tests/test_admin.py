@@ -13,6 +13,8 @@ from tests.conftest import IsolatedClient, csrf_token, login
 from tests.factories import Factory
 from webapp import unit
 from webapp.extensions import db as _db
+from webapp.inputs.events import EventIn
+from webapp.inputs.partners import GrantIn
 from webapp.models import (
     AuditEntry,
     EventStatus,
@@ -92,8 +94,8 @@ def test_an_admin_adds_a_partner_with_a_slug_from_its_short_name(db, login_as, a
     ("name", "smart city nord", "Another partner already has this name"),
     ("website", "ftp://files.example.org", "http:// or https://"),
     ("slug", "taken", "already used"),
-    ("country", "QQ", "Not a valid choice"),
-    ("short_name", "", "This field is required"),
+    ("country", "QQ", "Choose a country from the list."),
+    ("short_name", "", "Enter a short name."),
 ])
 def test_bad_partner_input_is_refused_beside_its_field(
     db, make, login_as, admin, cluster, field, value, message
@@ -220,9 +222,10 @@ def test_a_grant_that_does_not_fit_its_partner_is_refused(
 def test_a_beachhead_host_grant_needs_a_beachhead(db, make, admin):
     beachhead = make.beachhead()
     person = make.user()
-    users.add_grant(admin, person, Role.BEACHHEAD_HOST, beachhead)
+    host = GrantIn.from_values(role=Role.BEACHHEAD_HOST, partner_id=beachhead.id)
+    users.add_grant(admin, person, host)
     with pytest.raises(Refused, match="already holds"):
-        users.add_grant(admin, person, Role.BEACHHEAD_HOST, beachhead)
+        users.add_grant(admin, person, host)
 
 
 def test_a_grant_is_removed_but_never_an_admins_own_admin_grant(
@@ -314,7 +317,7 @@ def _entries(html: str) -> int:
 def test_the_audit_log_shows_an_event_update_with_its_changes(db, make, login_as, admin, cluster):
     event = make.event(organizers=[cluster], title="Mission to Boston", capacity=10)
     client = login_as(admin)
-    details = events.EventDetails(
+    details = EventIn.from_values(
         kind=event.kind, title="Mission to Boston 2027", timezone=event.timezone,
         starts_local=event.starts_at.astimezone(event.zone).replace(tzinfo=None),
         ends_local=event.ends_at.astimezone(event.zone).replace(tzinfo=None),

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
 from webapp import access
+from webapp.inputs.events import QuestionIn
 from webapp.models import (
     Answer,
     AuditEntry,
@@ -112,7 +113,7 @@ def snapshot(db) -> dict:
 def test_the_form_shows_each_kind_of_question_the_profile_and_both_consents(
         db, make, login_as, member, organizing):
     event = make.event(organizers=[organizing])
-    asked = {kind: questions.add(None, event, questions.QuestionDetails(
+    asked = {kind: questions.add(None, event, QuestionIn.from_values(
         kind=kind, label=f"About {kind.value}", help_text=f"Help for {kind.value}",
         choices=["Alpha", "Beta"])) for kind in K}
     html = login_as(member).get(f"/events/{event.slug}/apply").get_data(as_text=True)
@@ -340,7 +341,7 @@ def test_bad_answers_are_refused_beside_their_question_and_change_nothing(
 def test_answers_outside_the_choices_are_refused_and_change_nothing(
         db, make, login_as, member, organizing, kind, choices, value, message):
     event = make.event(organizers=[organizing], kind=EventKind.WORKSHOP)
-    question = questions.add(None, event, questions.QuestionDetails(
+    question = questions.add(None, event, QuestionIn.from_values(
         kind=kind, label="Pick", choices=choices))
     before = snapshot(db)
     response = apply(login_as(member), event, {f"q_{question.id}": value})
@@ -354,7 +355,7 @@ def test_tampered_hidden_fields_are_never_read(db, make, login_as, member, missi
     someone = make.user(make.organization(other_cluster))
     theirs = make.registration(mission, someone, S.SUBMITTED)
     other_event = make.event()
-    foreign = questions.add(None, other_event, questions.QuestionDetails(
+    foreign = questions.add(None, other_event, QuestionIn.from_values(
         kind=K.SHORT_TEXT, label="Elsewhere"))
     data = {
         **good_answers(mission), "user_id": str(someone.id),

@@ -9,6 +9,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from webapp.inputs.events import EventIn
 from webapp.models import AuditEntry, EventKind, EventQuota, utcnow
 from webapp.models import RegistrationStatus as S
 from webapp.services import events as event_admin
@@ -155,7 +156,7 @@ def test_lowering_capacity_below_the_approved_is_refused(db, make, clusters):
     for _ in range(2):
         _apply(_member(make, clusters[0]), webinar)
     zone = webinar.zone
-    details = event_admin.EventDetails(
+    details = EventIn.from_values(
         kind=webinar.kind, title=webinar.title, timezone=webinar.timezone,
         starts_local=webinar.starts_at.astimezone(zone).replace(tzinfo=None),
         ends_local=webinar.ends_at.astimezone(zone).replace(tzinfo=None),

@@ -16,7 +16,9 @@ from sqlalchemy import delete, func, select
 
 from tests.conftest import csrf_token, login
 from tests.factories import at
+from tests.inputs_table import refusals
 from tests.webinars import ENDS, MEETING, STARTS, approved, event_details, event_form, field_error
+from webapp.inputs import ValidationError
 from webapp.models import (
     Attendance,
     AttendanceSource,
@@ -27,7 +29,6 @@ from webapp.models import (
 from webapp.models import RegistrationStatus as S
 from webapp.models.types import new_join_token
 from webapp.services import calendar, events, join, notifications, registrations
-from webapp.services.fields import Refused
 from webapp.services.join import OPENS_BEFORE, Outcome, UnknownJoinLink
 
 PANEL = "https://meet.example.com/j/panel-room-777"
@@ -420,9 +421,9 @@ def test_public_pages_files_and_the_feed_never_carry_the_meeting_address(
 def test_a_recording_link_is_refused_until_the_event_has_ended(db, webinar, organizer):
     db.session.commit()  # a refusal rolls back
     for now in (OPENS, ENDS - timedelta(seconds=1)):
-        with freeze_time(now), pytest.raises(Refused) as refused:
-            events.update(organizer, webinar, event_details(webinar, recording_url=RECORDING))
-        assert refused.value.errors["recording_url"] == (
+        with freeze_time(now), pytest.raises(ValidationError) as refused:
+            event_details(webinar, recording_url=RECORDING)
+        assert refusals(refused.value)["recording_url"] == (
             "The event has not ended yet: add the recording link once it is over.")
         db.session.rollback()
     assert db.session.get(Event, webinar.id).recording_url == ""
@@ -434,9 +435,9 @@ def test_a_recording_link_is_refused_until_the_event_has_ended(db, webinar, orga
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "ftp://video.example.com/x",
                                  "video.example.com/x", "https://"])
 def test_a_recording_link_must_be_a_web_address(db, webinar, organizer, url):
-    with freeze_time(ENDS + timedelta(days=1)), pytest.raises(Refused) as refused:
-        events.update(organizer, webinar, event_details(webinar, recording_url=url))
-    assert "http:// or https://" in refused.value.errors["recording_url"]
+    with freeze_time(ENDS + timedelta(days=1)), pytest.raises(ValidationError) as refused:
+        event_details(webinar, recording_url=url)
+    assert "http:// or https://" in refusals(refused.value)["recording_url"]
 
 
 

@@ -8,6 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
+from tests.inputs_table import refusals
+from webapp.inputs import ValidationError
+from webapp.inputs.events import QuestionIn
 from webapp.models import Answer, AuditEntry, EventKind, EventStatus, Question, QuestionKind
 from webapp.models import RegistrationStatus as S
 from webapp.services import questions
@@ -33,7 +36,7 @@ def mission(make, organizing):
 
 
 def _question(mission, kind=K.SHORT_TEXT, label="Your objectives", **kw) -> Question:
-    return questions.add(None, mission, questions.QuestionDetails(kind=kind, label=label, **kw))
+    return questions.add(None, mission, QuestionIn.from_values(kind=kind, label=label, **kw))
 
 
 def _count(db, model, **where) -> int:
@@ -95,7 +98,7 @@ def test_organizer_adds_a_question_of_each_kind_and_it_is_audited(
     ({"question-kind": "short_text", "question-label": "x" * 301}, "question-label",
      "300 characters"),
     ({"question-kind": "teleport", "question-label": "Where?"}, "question-kind",
-     "Not a valid choice"),
+     "Choose one of"),
 ])
 def test_a_bad_question_is_refused_beside_its_field_and_nothing_is_written(
         db, login_as, organizer, mission, data, field, message):
@@ -110,9 +113,9 @@ def test_a_bad_question_is_refused_beside_its_field_and_nothing_is_written(
 
 
 def test_choices_longer_than_the_limit_are_refused(mission):
-    with pytest.raises(Refused) as refusal:
+    with pytest.raises(ValidationError) as refusal:
         _question(mission, K.SINGLE_CHOICE, choices=["a" * 201, "b"])
-    assert refusal.value.errors == {"choices": "Each choice has at most 200 characters."}
+    assert refusals(refusal.value) == {"choices": "Each choice has at most 200 characters."}
 
 
 def test_questions_keep_their_order_and_move_up_and_down(db, login_as, organizer, mission):

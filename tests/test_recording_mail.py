@@ -12,10 +12,10 @@ from sqlalchemy import delete, select
 
 from tests.conftest import csrf_token, login
 from tests.webinars import ENDS, STARTS, approved, event_details, event_form
+from webapp.inputs import ValidationError
 from webapp.models import Attendance, AttendanceSource, Event, OutboxMessage
 from webapp.models import RegistrationStatus as S
 from webapp.services import events, notifications, registration_mail
-from webapp.services.fields import Refused
 
 RECORDING = "https://video.example.com/recordings/meet-boston"
 AFTER = ENDS + timedelta(hours=2)
@@ -98,7 +98,7 @@ def test_other_changes_to_an_event_with_a_recording_send_nothing(db, webinar, or
 
 
 def test_a_refused_recording_link_mails_nobody(db, webinar, organizer, audience):
-    with freeze_time(ENDS - timedelta(minutes=5)), pytest.raises(Refused):
+    with freeze_time(ENDS - timedelta(minutes=5)), pytest.raises(ValidationError):
         events.update(organizer, webinar, event_details(webinar, recording_url=RECORDING))
     db.session.rollback()
     assert subjects_by_address(db) == {}

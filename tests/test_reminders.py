@@ -24,6 +24,7 @@ from tests.factories import Factory, at
 from tests.live import in_threads
 from tests.webinars import ENDS, MEETING, STARTS, event_details, event_form, field_error
 from webapp.extensions import db as _db
+from webapp.inputs.events import EventIn
 from webapp.models import (
     Event,
     EventKind,
@@ -575,7 +576,7 @@ def test_the_event_form_refuses_an_offset_of_zero_or_less_beside_its_field(
 
 
 def test_a_new_event_gets_the_default_reminders(db, organizer, organizing):
-    event = events.create(organizer, events.EventDetails(
+    event = events.create(organizer, EventIn.from_values(
         kind=EventKind.WEBINAR, title="Doing business in Singapore", timezone="Asia/Singapore",
         starts_local=at(2027, 3, 1, 9, 0).replace(tzinfo=None),
         ends_local=at(2027, 3, 1, 10, 0).replace(tzinfo=None),

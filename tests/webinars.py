@@ -7,16 +7,15 @@ Registered for the whole suite in conftest (`pytest_plugins`)."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import timedelta
 from html import unescape
 
 import pytest
 
 from tests.factories import at
+from webapp.inputs.events import EventIn
 from webapp.models import EventKind, Registration
 from webapp.models import RegistrationStatus as S
-from webapp.services import events
 
 MEETING = "https://meet.example.com/j/secret-room-4242"
 STARTS = at(2027, 2, 10, 15, 0)
@@ -64,7 +63,7 @@ def seat(make, webinar, member, organizer) -> Registration:
 # --------------------------------------------------------------------------- the event form
 
 
-def event_details(event, **overrides) -> events.EventDetails:
+def event_details(event, **overrides) -> EventIn:
     """The event as its edit form would send it back to the service, with `overrides`."""
     zone = event.zone
     local = {name: getattr(event, column) and getattr(event, column).astimezone(zone).replace(
@@ -72,7 +71,7 @@ def event_details(event, **overrides) -> events.EventDetails:
             ("starts_local", "starts_at"), ("ends_local", "ends_at"),
             ("registration_opens_local", "registration_opens_at"),
             ("registration_closes_local", "registration_closes_at"))}
-    details = events.EventDetails(
+    values = dict(
         kind=event.kind, title=event.title, timezone=event.timezone,
         target_country=event.target_country, target_city=event.target_city,
         venue=event.venue, slug=event.slug, summary=event.summary,
@@ -83,7 +82,7 @@ def event_details(event, **overrides) -> events.EventDetails:
         organizer_ids=[p.id for p in event.organizers], host_ids=[p.id for p in event.hosts],
         **local,
     )
-    return replace(details, **overrides)
+    return EventIn.from_values(**{**values, **overrides})
 
 
 def event_form(event, **overrides) -> dict:

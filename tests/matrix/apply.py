@@ -5,6 +5,7 @@ and changes no answer."""
 from __future__ import annotations
 
 from tests.matrix import LOGIN, Case, statuses
+from webapp.inputs.events import QuestionIn
 from webapp.models import Answer, QuestionKind
 from webapp.models import RegistrationStatus as S
 from webapp.services import questions
@@ -15,7 +16,7 @@ SIGNED_IN = dict(anonymous=LOGIN)
 def build(make, users, base):
     """An event with a required question, which the member applied to (undecided)."""
     questioned = make.event(organizers=[base["organizing"]])
-    question = questions.add(None, questioned, questions.QuestionDetails(
+    question = questions.add(None, questioned, QuestionIn.from_values(
         kind=QuestionKind.LONG_TEXT, label="Your objectives", required=True))
     submitted = make.registration(questioned, users["member"], S.SUBMITTED)
     submitted.answers.append(Answer(question_id=question.id, value="Meet mobility buyers."))

@@ -18,7 +18,6 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
-from .. import inputs
 from ..ids import MAX_PAGE, coerce_id
 from ..inputs.events import (
     MAX_SEATS,
@@ -214,22 +213,9 @@ class QuotaForm(BaseForm):
     def input_data(self) -> dict:
         return {"seats": {pid: self[quota_field(pid)].data for pid in self.partner_ids}}
 
-    def validate(self, extra_validators=None) -> bool:
-        # As BaseForm.validate, but the model reports partner 12's seats at
-        # ("seats", 12): their message goes beside seats_12.
-        if not super(BaseForm, self).validate(extra_validators):
-            return False
-        try:
-            self.input = QuotasIn.from_form(self.input_data())
-        except inputs.ValidationError as error:
-            for where, message in inputs.messages(error, QuotasIn):
-                name = quota_field(where[1]) if len(where) > 1 else None
-                if name in self._fields:
-                    self[name].errors = [*self[name].errors, message]
-                else:
-                    self.form_errors.append(message)
-            return False
-        return True
+    def field_for(self, where) -> str | None:
+        # The model speaks of partner 12's seats at ("seats", 12): beside seats_12.
+        return quota_field(where[1]) if len(where) > 1 else None
 
 
 def quota_form(partners, seats: dict[int, int]) -> QuotaForm:

@@ -11,20 +11,19 @@ promise of seats, and promises the event cannot keep are refused.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from .. import access, localtime
 from ..extensions import db
+from ..inputs.events import EventIn, SessionIn
 from ..localtime import local_dates
 from ..models import (
     DEFAULT_REMINDER_OFFSETS,
     Event,
-    EventKind,
     EventQuota,
     EventSession,
     EventStatus,
@@ -33,18 +32,14 @@ from ..models import (
     Question,
     Registration,
     RegistrationStatus,
-    SessionKind,
     User,
-    utcnow,
 )
-from . import audit, questions, registration_mail, registrations, reminders
+from . import audit, questions, registration_mail, registrations
 from .errors import InvalidTransition
 from .fields import (
     EventCancelled,
     Problems,
     Refused,
-    check_territory,
-    check_web_address,
     free_slug,
 )
 from .locking import lock_event
@@ -63,59 +58,7 @@ OPEN_STATUSES = (
     RegistrationStatus.SUBMITTED, RegistrationStatus.WAITLISTED, RegistrationStatus.APPROVED,
 )
 
-@dataclass
-class EventDetails:
-    """An event as its organizers describe it; times are wall-clock times in `timezone`."""
-
-    kind: EventKind
-    title: str
-    timezone: str
-    starts_local: datetime | None
-    ends_local: datetime | None
-    target_country: str
-    organizer_ids: Sequence[int]
-    host_ids: Sequence[int] = ()
-    slug: str = ""
-    summary: str = ""
-    description: str = ""
-    target_city: str = ""
-    venue: str = ""
-    online_url: str = ""
-    recording_url: str = ""
-    # Minutes before the start, or the form's text ("24h, 1h"); empty: no reminders.
-    # None keeps an event's reminders as they are (a new event's: the default ones).
-    reminder_offsets: str | Sequence[int] | None = None
-    registration_opens_local: datetime | None = None
-    registration_closes_local: datetime | None = None
-    capacity: int | None = None
-    max_per_organization: int | None = None
-    requires_approval: bool = True
-
-
-@dataclass
-class SessionDetails:
-    """An agenda item: timed (local date-times) or all-day (local dates)."""
-
-    title: str
-    kind: SessionKind = SessionKind.OTHER
-    all_day: bool = False
-    starts_local: datetime | None = None
-    ends_local: datetime | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    description: str = ""
-    venue: str = ""
-    online_url: str = ""
-
-
 # --------------------------------------------------------------------------- local time
-
-
-def zone_named(name: str, field: str = "timezone") -> ZoneInfo:
-    zone = localtime.zone_or_none(name)
-    if zone is None:
-        raise Refused("Enter an IANA timezone such as Europe/Brussels or Asia/Singapore.", field)
-    return zone
 
 
 def to_utc(local: datetime, zone: ZoneInfo, field: str) -> datetime:
@@ -145,99 +88,54 @@ def _partners(ids: Iterable[int]) -> list[Partner]:
     return list(db.session.scalars(select(Partner).where(Partner.id.in_(ids))))
 
 
-def _event_values(
-    actor: User | None, details: EventDetails, problems: Problems, *, own_id: int | None
-) -> tuple[dict, list[Partner], list[Partner]]:
-    """The event's column values (UTC) and partners, or the problems found."""
-    values: dict = {}
-
-    def check(fn, *args):
-        try:
-            return fn(*args)
-        except Refused as refusal:
-            problems.take(refusal)
-            return None
-
-    title = (details.title or "").strip()
-    if not title:
-        problems.add("title", "Give the event a title.")
-    values.update(
-        kind=EventKind(details.kind), title=title, summary=(details.summary or "").strip(),
-        description=(details.description or "").strip(),
-        target_city=(details.target_city or "").strip(), venue=(details.venue or "").strip(),
-        requires_approval=bool(details.requires_approval), capacity=details.capacity,
-        max_per_organization=details.max_per_organization,
-    )
-    values["target_country"] = check(check_territory,
-                                     details.target_country, "target_country")
-    values["online_url"] = check(check_web_address, details.online_url,
-                                 "online_url")
-    values["recording_url"] = check(check_web_address, details.recording_url,
-                                    "recording_url")
+def _event_values(details: EventIn) -> dict:
+    """The event's column values (UTC), as the validated input states them."""
+    values = details.model_dump(include={
+        "kind", "title", "summary", "description", "target_country", "target_city",
+        "venue", "online_url", "recording_url", "timezone", "capacity",
+        "max_per_organization", "requires_approval"})
+    values.update(starts_at=details.starts_at, ends_at=details.ends_at,
+                  registration_opens_at=details.registration_opens_at,
+                  registration_closes_at=details.registration_closes_at)
     if details.reminder_offsets is not None:
-        offsets = check(reminders.parse_offsets, details.reminder_offsets)
-        if offsets is not None:
-            values["reminder_offsets"] = offsets
-    elif own_id is None:
-        values["reminder_offsets"] = list(DEFAULT_REMINDER_OFFSETS)
-    if title or details.slug:
-        values["slug"] = check(lambda: free_slug(
-            Event.slug, details.slug or title, own_id=own_id, explicit=bool(details.slug)))
-    if details.capacity is not None and details.capacity < 0:
-        problems.add("capacity", "The capacity cannot be negative.")
-    if details.max_per_organization is not None and details.max_per_organization < 1:
-        problems.add("max_per_organization", "Allow at least one delegate per company.")
+        values["reminder_offsets"] = list(details.reminder_offsets)
+    return values
 
-    zone = check(zone_named, details.timezone)
-    if zone is not None:
-        values["timezone"] = zone.key
-        times = {
-            "starts_at": ("starts_local", details.starts_local),
-            "ends_at": ("ends_local", details.ends_local),
-            "registration_opens_at": ("registration_opens_local",
-                                      details.registration_opens_local),
-            "registration_closes_at": ("registration_closes_local",
-                                       details.registration_closes_local),
-        }
-        for column, (field, local) in times.items():
-            values[column] = None if local is None else check(to_utc, local, zone, field)
-        for field in ("starts_local", "ends_local"):
-            if getattr(details, field) is None:
-                problems.add(field, "Enter a date and time.")
-        starts, ends = values["starts_at"], values["ends_at"]
-        if starts and ends and ends <= starts:
-            problems.add("ends_local", "The event must end after it starts.")
-        if values.get("recording_url") and (ends is None or ends > utcnow()):
-            # A recording of an event not yet held can only be a mistake (or the meeting
-            # address pasted in the wrong field); join links would offer it too early.
-            problems.add("recording_url", "The event has not ended yet: add the recording "
-                                          "link once it is over.")
-        opens, closes = values["registration_opens_at"], values["registration_closes_at"]
-        if opens and closes and closes <= opens:
-            problems.add("registration_closes_local", "Registration must close after it opens.")
-        if closes and ends and closes > ends:
-            problems.add("registration_closes_local",
-                         "Registration must close by the end of the event.")
 
+def _event_slug(details: EventIn, own_id: int | None, problems: Problems) -> str | None:
+    try:
+        return free_slug(Event.slug, details.slug or details.title, own_id=own_id,
+                         explicit=bool(details.slug))
+    except Refused as refusal:
+        problems.take(refusal)
+        return None
+
+
+def _event_partners(actor: User | None, details: EventIn,
+                    problems: Problems) -> tuple[list[Partner], list[Partner]]:
+    """The organizing and hosting partners: they exist, the actor keeps one of their own
+    among the organizers, and hosts are beachheads."""
     organizers = _partners(details.organizer_ids)
     hosts = _partners(details.host_ids)
-    if len(organizers) != len(set(details.organizer_ids)) or not organizers:
+    if len(organizers) != len(details.organizer_ids):
         problems.add("organizer_ids", "Choose at least one organizing partner.")
     elif not access.can(actor, "event.organize_with", organizers):
         problems.add("organizer_ids",
                      "Keep one of your own partners among the organizers: otherwise you "
                      "could no longer manage this event.")
-    if len(hosts) != len(set(details.host_ids)) or any(
+    if len(hosts) != len(details.host_ids) or any(
         p.kind != PartnerKind.BEACHHEAD for p in hosts
     ):
         problems.add("host_ids", "Only beachhead organizations host events.")
-    return values, organizers, hosts
+    return organizers, hosts
 
 
-def create(actor: User | None, details: EventDetails) -> Event:
-    """A new draft event."""
+def create(actor: User | None, details: EventIn) -> Event:
+    """A new draft event (its reminders: the default ones unless `details` says)."""
     problems = Problems()
-    values, organizers, hosts = _event_values(actor, details, problems, own_id=None)
+    values = {"reminder_offsets": list(DEFAULT_REMINDER_OFFSETS), **_event_values(details)}
+    values["slug"] = _event_slug(details, None, problems)
+    organizers, hosts = _event_partners(actor, details, problems)
     problems.raise_any()
     event = Event(status=EventStatus.DRAFT, **values)
     event.organizers = organizers
@@ -254,11 +152,14 @@ def create(actor: User | None, details: EventDetails) -> Event:
     return event
 
 
-def update(actor: User | None, event: Event, details: EventDetails) -> Event:
+def update(actor: User | None, event: Event, details: EventIn) -> Event:
+    """The event as `details` describes it; its reminders stay unless `details` says."""
     if event.status == EventStatus.CANCELLED:
         raise EventCancelled()
     problems = Problems()
-    values, organizers, hosts = _event_values(actor, details, problems, own_id=event.id)
+    values = _event_values(details)
+    values["slug"] = _event_slug(details, event.id, problems)
+    organizers, hosts = _event_partners(actor, details, problems)
     if not problems.errors:
         _check_agenda_fits(event, values, problems)
         _check_quotas_fit(
@@ -275,6 +176,13 @@ def update(actor: User | None, event: Event, details: EventDetails) -> Event:
             setattr(event, name, new)
     if changes:
         audit.record(actor, "event.updated", event, changes=changes, event_id=event.id)
+    _announce(event, changes)
+    return event
+
+
+def _announce(event: Event, changes: dict) -> None:
+    """What registrants hear of a change: a moved event's new invitations, a recording
+    published, seats freed for the waiting list."""
     if registration_mail.INVITATION_FIELDS & changes.keys():
         # Flushed first: writing the event row waits for any approval holding its lock,
         # so the registrants read next include it, and a later approval reads the change.
@@ -285,7 +193,6 @@ def update(actor: User | None, event: Event, details: EventDetails) -> Event:
         registration_mail.recording_published(event)
     if "capacity" in changes or "max_per_organization" in changes:
         registrations.promote_waitlisted(event.id)
-    return event
 
 
 def _check_capacity_holds_approved(event: Event, capacity: int | None,
@@ -396,8 +303,6 @@ def cancel(actor: User | None, event_id: int, reason: str = "") -> int:
 def clone(actor: User | None, source: Event, days: int) -> Event:
     """A draft copy `days` later (same local times), with its agenda and quotas; without
     registrations."""
-    if not -3650 <= days <= 3650:
-        raise Refused("Shift by at most ten years.", "days")
     if not all(localtime.EVENT_DATES.holds(day + timedelta(days=days))
                for day in local_dates(source.starts_at, source.ends_at, source.timezone)):
         raise Refused(localtime.EVENT_DATES.refusal(), "days")
@@ -446,57 +351,45 @@ def clone(actor: User | None, source: Event, days: int) -> Event:
 # --------------------------------------------------------------------------- agenda
 
 
-def _session_values(event: Event, details: SessionDetails, problems: Problems) -> dict:
-    title = (details.title or "").strip()
-    if not title:
-        problems.add("title", "Give the session a title.")
-    values: dict = dict(
-        kind=SessionKind(details.kind), title=title,
-        description=(details.description or "").strip(), venue=(details.venue or "").strip(),
-        all_day=bool(details.all_day), starts_at=None, ends_at=None, start_date=None,
-        end_date=None,
-    )
-    try:
-        values["online_url"] = check_web_address(details.online_url, "online_url")
-    except Refused as refusal:
-        problems.take(refusal)
-    zone = event.zone
+def _session_values(event: Event, details: SessionIn, problems: Problems) -> dict:
+    """The session's column values: an all-day session's days, or a timed session's
+    instants in the event's zone, within the event."""
+    values = details.model_dump(include={"kind", "title", "description", "venue",
+                                         "online_url", "all_day"})
+    values.update(starts_at=None, ends_at=None, start_date=details.start_date,
+                  end_date=details.end_date)
     if details.all_day:
-        first_day, last_day = local_dates(event.starts_at, event.ends_at, event.timezone)
-        for field in ("start_date", "end_date"):
-            day = getattr(details, field)
-            if day is None:
-                problems.add(field, "Enter a date.")
-            elif not localtime.EVENT_DATES.holds(day):
-                problems.add(field, localtime.EVENT_DATES.refusal())
-            elif not first_day <= day <= last_day:
-                problems.add(field, f"Choose a day within the event ({first_day:%d %b %Y} to "
-                                    f"{last_day:%d %b %Y}).")
-            values[field] = day
-        if values["start_date"] and values["end_date"] and (
-                values["end_date"] < values["start_date"]):
-            problems.add("end_date", "The session cannot end before it starts.")
-        return values
-    for column, field in (("starts_at", "starts_local"), ("ends_at", "ends_local")):
-        local = getattr(details, field)
-        if local is None:
-            problems.add(field, "Enter a date and time, or make the session all-day.")
-            continue
-        try:
-            values[column] = to_utc(local, zone, field)
-        except Refused as refusal:
-            problems.take(refusal)
-    starts, ends = values["starts_at"], values["ends_at"]
-    if starts and starts < event.starts_at:
-        problems.add("starts_local", "The session starts before the event does.")
-    if ends and ends > event.ends_at:
-        problems.add("ends_local", "The session ends after the event does.")
-    if starts and ends and ends <= starts:
-        problems.add("ends_local", "The session must end after it starts.")
+        _check_days_within(event, details, problems)
+    else:
+        values.update(start_date=None, end_date=None)
+        values.update(_session_instants(event, details, problems))
     return values
 
 
-def add_session(actor: User | None, event: Event, details: SessionDetails) -> EventSession:
+def _check_days_within(event: Event, details: SessionIn, problems: Problems) -> None:
+    first_day, last_day = local_dates(event.starts_at, event.ends_at, event.timezone)
+    for field in ("start_date", "end_date"):
+        if not first_day <= getattr(details, field) <= last_day:
+            problems.add(field, f"Choose a day within the event ({first_day:%d %b %Y} to "
+                                f"{last_day:%d %b %Y}).")
+
+
+def _session_instants(event: Event, details: SessionIn, problems: Problems) -> dict:
+    """starts_at and ends_at: the session's wall-clock times in the event's zone."""
+    found: dict = {"starts_at": None, "ends_at": None}
+    for column, field in (("starts_at", "starts_local"), ("ends_at", "ends_local")):
+        try:
+            found[column] = to_utc(getattr(details, field), event.zone, field)
+        except Refused as refusal:
+            problems.take(refusal)
+    if found["starts_at"] and found["starts_at"] < event.starts_at:
+        problems.add("starts_local", "The session starts before the event does.")
+    if found["ends_at"] and found["ends_at"] > event.ends_at:
+        problems.add("ends_local", "The session ends after the event does.")
+    return found
+
+
+def add_session(actor: User | None, event: Event, details: SessionIn) -> EventSession:
     if event.status == EventStatus.CANCELLED:
         raise EventCancelled()
     problems = Problems()
@@ -512,7 +405,7 @@ def add_session(actor: User | None, event: Event, details: SessionDetails) -> Ev
     return item
 
 
-def update_session(actor: User | None, item: EventSession, details: SessionDetails) -> None:
+def update_session(actor: User | None, item: EventSession, details: SessionIn) -> None:
     event = item.event
     if event.status == EventStatus.CANCELLED:
         raise EventCancelled()
@@ -550,23 +443,34 @@ def quota_field(partner_id: int) -> str:
 
 
 def set_quotas(actor: User | None, event: Event, seats: dict[int, int | None]) -> None:
-    """Each partner's reserved seats (None: no quota)."""
+    """Each partner's reserved seats (None: no quota), as `QuotasIn.seats` states them."""
     if event.status == EventStatus.CANCELLED:
         raise EventCancelled()
     eligible = {p.id: p for p in quota_partners(event)}
-    problems = Problems()
     wanted = {pid: n for pid, n in seats.items() if n is not None}
+    _check_quotas(event, eligible, wanted)
+    changes = _apply_quotas(event, eligible, wanted)
+    if changes:
+        audit.record(actor, "event.quotas_updated", event, changes=changes, event_id=event.id)
+        registrations.promote_waitlisted(event.id)
+
+
+def _check_quotas(event: Event, eligible: dict[int, Partner], wanted: dict[int, int]) -> None:
+    """Quotas go to eligible partners, and fit the capacity one by one and together."""
+    problems = Problems()
     for pid, n in wanted.items():
         if pid not in eligible:
             problems.add(None, "Quotas go to the organizers and the member clusters only.")
-        elif n < 0:
-            problems.add(quota_field(pid), "Seats cannot be negative.")
         elif event.capacity is not None and n > event.capacity:
             problems.add(quota_field(pid),
                          f"More seats than the event's capacity of {event.capacity}.")
     if not problems.errors:
         _check_quotas_fit(wanted, event.capacity, problems, field=None)
     problems.raise_any()
+
+
+def _apply_quotas(event: Event, eligible: dict[int, Partner], wanted: dict[int, int]) -> dict:
+    """Writes the quotas `wanted`; returns what changed, by partner."""
     current = {q.partner_id: q for q in event.quotas}
     changes: dict = {}
     for pid in set(current) | set(wanted):
@@ -581,7 +485,4 @@ def set_quotas(actor: User | None, event: Event, seats: dict[int, int | None]) -
             current[pid].seats = new
         else:
             event.quotas.append(EventQuota(partner_id=pid, seats=new))
-    if changes:
-        audit.record(actor, "event.quotas_updated", event, changes=changes, event_id=event.id)
-    if changes:
-        registrations.promote_waitlisted(event.id)
+    return changes

@@ -1,65 +1,36 @@
 """Partners: the clusters, beachheads and networks the platform works with (admins only).
-Each change is checked completely before anything is written, and audited; the caller's
-unit of work commits it."""
+The input (webapp/inputs/partners.py) states what a partner's values may be; here each
+change is checked against the other partners before anything is written, and audited;
+the caller's unit of work commits it."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..inputs.partners import PartnerIn
 from ..models import Partner, PartnerKind, Role, RoleGrant, User, event_hosts
 from . import audit
-from .fields import Problems, Refused, check_territory, check_web_address, free_slug
+from .fields import Problems, Refused, free_slug
 
 
-@dataclass
-class PartnerDetails:
-    name: str
-    short_name: str
-    kind: PartnerKind
-    country: str
-    is_member: bool = False
-    slug: str = ""
-    region: str = ""
-    city: str = ""
-    website: str = ""
-    description: str = ""
-
-
-def _values(details: PartnerDetails, partner: Partner | None) -> dict:
+def _values(details: PartnerIn, partner: Partner | None) -> dict:
+    """The partner's column values; refuses a name or slug another partner has, and a
+    beachhead that hosts something becoming another kind."""
     problems = Problems()
-    name = (details.name or "").strip()
-    short_name = (details.short_name or "").strip()
-    if not name:
-        problems.add("name", "Enter the partner's name.")
-    elif db.session.scalar(select(Partner.id).where(
-        func.lower(Partner.name) == name.lower(),
-        Partner.id != (partner.id if partner else -1),
+    own_id = partner.id if partner else None
+    if db.session.scalar(select(Partner.id).where(
+        func.lower(Partner.name) == details.name.lower(), Partner.id != (own_id or -1),
     )) is not None:
         problems.add("name", "Another partner already has this name.")
-    if not short_name:
-        problems.add("short_name", "Enter a short name.")
-    values = dict(
-        name=name, short_name=short_name, kind=PartnerKind(details.kind),
-        is_member=bool(details.is_member), region=(details.region or "").strip(),
-        city=(details.city or "").strip(), description=(details.description or "").strip(),
-    )
-    for field, check in (("country", check_territory), ("website", check_web_address)):
-        try:
-            values[field] = check(getattr(details, field), field)
-        except Refused as refusal:
-            problems.take(refusal)
-    if name or details.slug:
-        try:
-            values["slug"] = free_slug(Partner.slug, details.slug or short_name or name,
-                                       own_id=partner.id if partner else None,
-                                       explicit=bool(details.slug), max_length=80)
-        except Refused as refusal:
-            problems.take(refusal)
+    values = details.model_dump(exclude={"slug"})
+    try:
+        values["slug"] = free_slug(Partner.slug, details.slug or details.short_name,
+                                   own_id=own_id, explicit=bool(details.slug), max_length=80)
+    except Refused as refusal:
+        problems.take(refusal)
     if partner is not None and partner.kind == PartnerKind.BEACHHEAD and (
-        values["kind"] != PartnerKind.BEACHHEAD
+        details.kind != PartnerKind.BEACHHEAD
     ) and _hosts_anything(partner):
         problems.add("kind", "This beachhead hosts events or has hosts; it stays a beachhead "
                              "until those are moved.")
@@ -76,7 +47,7 @@ def _hosts_anything(partner: Partner) -> bool:
     return bool(hosted or hosts)
 
 
-def create(actor: User | None, details: PartnerDetails) -> Partner:
+def create(actor: User | None, details: PartnerIn) -> Partner:
     values = _values(details, None)
     partner = Partner(**values)
     db.session.add(partner)
@@ -87,7 +58,7 @@ def create(actor: User | None, details: PartnerDetails) -> Partner:
     return partner
 
 
-def update(actor: User | None, partner: Partner, details: PartnerDetails) -> Partner:
+def update(actor: User | None, partner: Partner, details: PartnerIn) -> Partner:
     values = _values(details, partner)
     changes = audit.diff(partner, values)
     if changes:

@@ -20,27 +20,14 @@ from sqlalchemy import func, select
 
 from .. import text as text_rules
 from ..extensions import db
+from ..inputs.events import CHOICE_KINDS, QuestionIn
 from ..models import Answer, Event, EventStatus, Question, QuestionKind, User
 from . import audit
 from .errors import AnswersRefused
 from .fields import EventCancelled, Problems, Refused, territory_codes
 
 MAX_ANSWER_LENGTH = 4000
-MAX_CHOICES = 50
-MAX_CHOICE_LENGTH = 200
-CHOICE_KINDS = frozenset({QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE})
 YES, NO = "yes", "no"
-
-
-@dataclass
-class QuestionDetails:
-    """A question as organizers write it; `choices` only matter for the choice kinds."""
-
-    kind: QuestionKind
-    label: str
-    help_text: str = ""
-    required: bool = False
-    choices: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -101,38 +88,14 @@ def _chosen_values(question: Question) -> set[str]:
     return chosen
 
 
-def _values(details: QuestionDetails, problems: Problems) -> dict:
-    label = (details.label or "").strip()
-    if not label:
-        problems.add("label", "Write the question.")
-    elif len(label) > 300:
-        problems.add("label", "At most 300 characters.")
-    help_text = (details.help_text or "").strip()
-    if len(help_text) > 500:
-        problems.add("help_text", "At most 500 characters.")
-    kind = QuestionKind(details.kind)
-    choices: list[str] = []
-    if kind in CHOICE_KINDS:
-        for choice in details.choices or ():
-            choice = (choice or "").strip()
-            if choice and choice not in choices:
-                choices.append(choice)
-        if len(choices) < 2:
-            problems.add("choices", "Give at least two choices, one per line.")
-        elif len(choices) > MAX_CHOICES:
-            problems.add("choices", f"At most {MAX_CHOICES} choices.")
-        elif any(len(c) > MAX_CHOICE_LENGTH for c in choices):
-            problems.add("choices", f"Each choice has at most {MAX_CHOICE_LENGTH} characters.")
-    return dict(kind=kind, label=label, help_text=help_text, required=bool(details.required),
-                choices=choices)
+def _values(details: QuestionIn) -> dict:
+    return details.model_dump(include={"kind", "label", "help_text", "required", "choices"})
 
 
-def add(actor: User | None, event: Event, details: QuestionDetails) -> Question:
+def add(actor: User | None, event: Event, details: QuestionIn) -> Question:
     """A new question, asked after the existing ones."""
     _refuse_if_cancelled(event)
-    problems = Problems()
-    values = _values(details, problems)
-    problems.raise_any()
+    values = _values(details)
     position = max((q.position for q in event.questions), default=0) + 1
     question = Question(event=event, position=position, **values)
     db.session.add(question)
@@ -143,11 +106,12 @@ def add(actor: User | None, event: Event, details: QuestionDetails) -> Question:
     return question
 
 
-def update(actor: User | None, question: Question, details: QuestionDetails) -> Question:
+def update(actor: User | None, question: Question, details: QuestionIn) -> Question:
+    """The question reworded; one already answered keeps its kind and its chosen choices."""
     event = question.event
     _refuse_if_cancelled(event)
     problems = Problems()
-    values = _values(details, problems)
+    values = _values(details)
     answered = answer_counts(event).get(question.id, 0)
     if answered and values["kind"] != question.kind:
         problems.add("kind", f"{answered} applicants have answered this question: its kind "

@@ -31,8 +31,7 @@ leaves its record too. Each skip keeps its reason for the admins' page.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -43,6 +42,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import unit
 from ..extensions import db
+from ..inputs.events import MAX_OFFSET_MINUTES, OffsetsRefused, reminder_minutes
+from ..inputs.events import format_offsets as format_offsets  # the form's text, read back
 from ..models import (
     DEFAULT_REMINDER_OFFSETS,
     Event,
@@ -62,9 +63,6 @@ from .fields import Refused
 ON_TIME = timedelta(minutes=15)
 # How long after an event's end its unsent reminders are still recorded as skipped.
 RECORD_WINDOW = timedelta(days=14)
-MAX_REMINDERS = 5
-# The longest offset accepted: further ahead, a reminder is an announcement.
-MAX_OFFSET_MINUTES = 14 * 24 * 60
 
 
 @dataclass(frozen=True)
@@ -85,42 +83,13 @@ class Tally:
 # --------------------------------------------------------------------------- the offsets
 
 
-_OFFSET = re.compile(r"^([+-]?\d+)\s*(d|h|m|min)?$")
-_UNIT_MINUTES = {"d": 1440, "h": 60, "m": 1, "min": 1, None: 1}
-
-
 def parse_offsets(text: str | Sequence[int], field: str = "reminder_offsets") -> list[int]:
-    """The reminder offsets, in minutes, from "24h, 1h", "1440, 60" or a list of minutes;
-    longest first. Empty switches reminders off. Refuses offsets of zero or less,
-    fractions, duplicates and more than MAX_REMINDERS."""
-    if isinstance(text, str):
-        parts = [p.strip().lower() for p in re.split(r"[,;]", text)]
-        minutes = []
-        for part in filter(None, parts):
-            match = _OFFSET.match(part)
-            if match is None:
-                raise Refused(f"“{part}” is not a reminder time: write whole minutes or "
-                              "hours before the start, such as “24h, 1h” or “1440, 60”.",
-                              field)
-            minutes.append(int(match.group(1)) * _UNIT_MINUTES[match.group(2)])
-    else:
-        minutes = [int(m) for m in text]
-    if any(m <= 0 for m in minutes):
-        raise Refused("A reminder must come before the start: each offset must be a "
-                      "positive number of minutes or hours (zero or less is not allowed).",
-                      field)
-    if any(m > MAX_OFFSET_MINUTES for m in minutes):
-        raise Refused("A reminder can be sent at most 14 days before the start.", field)
-    if len(set(minutes)) != len(minutes):
-        raise Refused("Each reminder time can be given only once.", field)
-    if len(minutes) > MAX_REMINDERS:
-        raise Refused(f"At most {MAX_REMINDERS} reminders per event.", field)
-    return sorted(minutes, reverse=True)
-
-
-def format_offsets(minutes: Iterable[int]) -> str:
-    """"24h, 1h": the offsets as the event form shows them (parse_offsets reads it back)."""
-    return ", ".join(f"{m // 60}h" if m % 60 == 0 else f"{m}m" for m in minutes)
+    """The reminder offsets, in minutes, by the event input's rule
+    (`inputs.events.reminder_minutes`), refused as a Refused beside `field`."""
+    try:
+        return reminder_minutes(text)
+    except OffsetsRefused as refusal:
+        raise Refused(str(refusal), field) from None
 
 
 def default_offsets() -> list[int]:

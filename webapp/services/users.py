@@ -6,6 +6,7 @@ write lock beyond it."""
 from __future__ import annotations
 
 from ..extensions import db
+from ..inputs.partners import GrantIn
 from ..models import Partner, PartnerKind, Role, RoleGrant, User
 from . import accounts, audit
 from .fields import Refused
@@ -35,11 +36,12 @@ def _grant_label(role: Role, partner: Partner | None) -> str:
     return role.value if partner is None else f"{role.value} ({partner.short_name})"
 
 
-def add_grant(actor: User, user: User, role: Role, partner: Partner | None) -> RoleGrant:
-    role = Role(role)
-    if role == Role.ADMIN and partner is not None:
-        raise Refused("The admin role is held for everything, not for one partner.", "partner_id")
-    if role != Role.ADMIN and partner is None:
+def add_grant(actor: User, user: User, wanted: GrantIn) -> RoleGrant:
+    """The role `wanted` (its partner, when it has one, must exist; a host's must be a
+    beachhead), unless the account holds it already."""
+    role = wanted.role
+    partner = db.session.get(Partner, wanted.partner_id) if wanted.partner_id else None
+    if wanted.partner_id and partner is None:
         raise Refused("Choose the partner this role is held for.", "partner_id")
     if role == Role.BEACHHEAD_HOST and partner.kind != PartnerKind.BEACHHEAD:
         raise Refused("Only a beachhead organization has hosts.", "partner_id")

@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import access, unit
+from .. import access, inputs, unit
 from ..extensions import db
 from ..forms.admin import (
     COMMON_ZONES,
@@ -40,19 +40,24 @@ from ..forms.admin import (
 )
 from ..forms.public import KIND_LABELS
 from ..ids import page_arg
+from ..inputs.events import (
+    CancelIn,
+    CloneIn,
+    EventIn,
+    MoveIn,
+    QuestionIn,
+    QuotasIn,
+    SessionIn,
+)
+from ..inputs.partners import GrantIn, PartnerIn
 from ..models import (
     AuditEntry,
     Event,
-    EventKind,
     EventSession,
     EventStatus,
     Partner,
-    PartnerKind,
     Question,
-    QuestionKind,
-    Role,
     RoleGrant,
-    SessionKind,
     User,
 )
 from ..services import events, fields, jobs, notifications, partners, questions, reminders, users
@@ -92,7 +97,9 @@ def _all_partners() -> list[Partner]:
 
 
 def _managed_event(event_id: int) -> Event:
-    """An event the user organizes; others' events look like unknown ids."""
+    """The event of an endpoint declared `requires_on("event.manage", Event, "event_id")`,
+    with what its pages show; read through the same scope (others' events look like
+    unknown ids), so the helper stays safe wherever it is called."""
     event = db.session.scalar(
         access.events_managed_by(current_user).where(Event.id == event_id).options(
             selectinload(Event.organizers), selectinload(Event.hosts),
@@ -102,27 +109,6 @@ def _managed_event(event_id: int) -> Event:
     if event is None:
         abort(404)
     return event
-
-
-def _event_details(form: EventForm) -> events.EventDetails:
-    zone = form.timezone.data
-    return events.EventDetails(
-        kind=EventKind(form.kind.data), title=form.title.data or "", slug=form.slug.data or "",
-        summary=form.summary.data or "", description=form.description.data or "",
-        target_country=form.target_country.data or "", target_city=form.target_city.data or "",
-        venue=form.venue.data or "", online_url=form.online_url.data or "",
-        recording_url=form.recording_url.data or "",
-        # A form posted without the field (an older page) leaves the reminders alone.
-        reminder_offsets=(form.reminder_offsets.data or "") if form.reminder_offsets.raw_data
-        else None,
-        timezone=form.timezone.data or "", starts_local=form.starts_local.value_in(zone),
-        ends_local=form.ends_local.value_in(zone),
-        registration_opens_local=form.registration_opens_local.value_in(zone),
-        registration_closes_local=form.registration_closes_local.value_in(zone),
-        capacity=form.capacity.data, requires_approval=form.requires_approval.data,
-        max_per_organization=form.max_per_organization.data,
-        organizer_ids=form.organizer_ids.data or [], host_ids=form.host_ids.data or [],
-    )
 
 
 def _event_form_data(event: Event) -> dict:
@@ -142,16 +128,6 @@ def _event_form_data(event: Event) -> dict:
     )
 
 
-def _session_details(form: SessionForm, event: Event) -> events.SessionDetails:
-    return events.SessionDetails(
-        title=form.title.data or "", kind=SessionKind(form.kind.data),
-        all_day=form.all_day.data, starts_local=form.starts_local.value_in(event.timezone),
-        ends_local=form.ends_local.value_in(event.timezone), start_date=form.start_date.data,
-        end_date=form.end_date.data, venue=form.venue.data or "",
-        description=form.description.data or "", online_url=form.online_url.data or "",
-    )
-
-
 def _render_event_page(event: Event, *, form=None, session_form=None, quotas=None,
                        clone_form=None, question_form=None, status: int = 200):
     quota_partners = events.quota_partners(event)
@@ -159,7 +135,7 @@ def _render_event_page(event: Event, *, form=None, session_form=None, quotas=Non
     return render_template(
         "admin/event_edit.html", event=event,
         form=form or EventForm(data=_event_form_data(event), partners=_all_partners()),
-        session_form=session_form or SessionForm(prefix="session"),
+        session_form=session_form or SessionForm(prefix="session", zone=event.timezone),
         quotas=quotas or quota_form(quota_partners, seats),
         quota_partners=quota_partners, clone_form=clone_form or CloneForm(prefix="clone"),
         transitions=events.STATUS_TRANSITIONS[event.status], kind_labels=KIND_LABELS,
@@ -197,6 +173,7 @@ def events_list():
 
 @bp.route("/events/new", methods=["GET", "POST"])
 @access.requires("event.create")
+@inputs.takes(EventIn)
 def event_new():
     form = EventForm(partners=_all_partners())
     if request.method == "GET":
@@ -205,7 +182,7 @@ def event_new():
         form.organizer_ids.data = sorted(access.managed_partner_ids(current_user))
     elif form.validate_on_submit():
         try:
-            event = events.create(current_user, _event_details(form))
+            event = events.create(current_user, form.input)
         except Refused as refusal:
             show_refusal(form, refusal)
         else:
@@ -219,6 +196,7 @@ def event_new():
 
 @bp.route("/events/<int:event_id>", methods=["GET", "POST"])
 @access.requires("event.create")
+@inputs.takes(EventIn)
 def event_edit(event_id: int):
     event = _managed_event(event_id)
     if request.method == "GET":
@@ -226,7 +204,7 @@ def event_edit(event_id: int):
     form = EventForm(partners=_all_partners())
     if form.validate_on_submit():
         try:
-            events.update(current_user, event, _event_details(form))
+            events.update(current_user, event, form.input)
         except Refused as refusal:
             show_refusal(form, refusal)
         else:
@@ -258,7 +236,7 @@ def _confirm_status(event_id: int, action: str):
         ), 200 if request.method == "GET" else 400
     try:
         if action == "cancel":
-            count = events.cancel(current_user, event.id, reason=form.reason.data or "")
+            count = events.cancel(current_user, event.id, reason=form.input.reason)
             flash(_("The event is cancelled; %(count)d open registration(s) were cancelled.",
                     count=count), "success")
         else:
@@ -272,30 +250,34 @@ def _confirm_status(event_id: int, action: str):
 
 @bp.route("/events/<int:event_id>/publish", methods=["GET", "POST"])
 @access.requires("event.create")
+@inputs.takes(inputs.NoInput)
 def event_publish(event_id: int):
     return _confirm_status(event_id, "publish")
 
 
 @bp.route("/events/<int:event_id>/close", methods=["GET", "POST"])
 @access.requires("event.create")
+@inputs.takes(inputs.NoInput)
 def event_close(event_id: int):
     return _confirm_status(event_id, "close")
 
 
 @bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
 @access.requires("event.create")
+@inputs.takes(CancelIn)
 def event_cancel(event_id: int):
     return _confirm_status(event_id, "cancel")
 
 
 @bp.post("/events/<int:event_id>/clone")
 @access.requires("event.create")
+@inputs.takes(CloneIn)
 def event_clone(event_id: int):
     event = _managed_event(event_id)
     form = CloneForm(prefix="clone")
     if form.validate_on_submit():
         try:
-            copy = events.clone(current_user, event, form.days.data)
+            copy = events.clone(current_user, event, form.input.days)
         except Refused as refusal:
             show_refusal(form, refusal)
         else:
@@ -306,14 +288,14 @@ def event_clone(event_id: int):
 
 @bp.post("/events/<int:event_id>/quotas")
 @access.requires("event.create")
+@inputs.takes(QuotasIn)
 def event_quotas(event_id: int):
     event = _managed_event(event_id)
     eligible = events.quota_partners(event)
     form = quota_form(eligible, {})
     if form.validate_on_submit():
-        seats = {p.id: form[events.quota_field(p.id)].data for p in eligible}
         try:
-            events.set_quotas(current_user, event, seats)
+            events.set_quotas(current_user, event, form.input.seats)
         except Refused as refusal:
             show_refusal(form, refusal)
         else:
@@ -324,12 +306,13 @@ def event_quotas(event_id: int):
 
 @bp.post("/events/<int:event_id>/sessions")
 @access.requires("event.create")
+@inputs.takes(SessionIn)
 def session_new(event_id: int):
     event = _managed_event(event_id)
-    form = SessionForm(prefix="session")
+    form = SessionForm(prefix="session", zone=event.timezone)
     if form.validate_on_submit():
         try:
-            events.add_session(current_user, event, _session_details(form, event))
+            events.add_session(current_user, event, form.input)
         except Refused as refusal:
             show_refusal(form, refusal)
         else:
@@ -348,21 +331,22 @@ def _managed_session(event_id: int, session_id: int) -> EventSession:
 
 @bp.route("/events/<int:event_id>/sessions/<int:session_id>", methods=["GET", "POST"])
 @access.requires("event.create")
+@inputs.takes(SessionIn)
 def session_edit(event_id: int, session_id: int):
     item = _managed_session(event_id, session_id)
     event = item.event
     if request.method == "GET":
-        form = SessionForm(prefix="session", data=dict(
+        form = SessionForm(prefix="session", zone=event.timezone, data=dict(
             title=item.title, kind=item.kind.value, all_day=item.all_day,
             starts_local=_local(item.starts_at, event), ends_local=_local(item.ends_at, event),
             start_date=item.start_date, end_date=item.end_date, venue=item.venue,
             description=item.description, online_url=item.online_url,
         ))
     else:
-        form = SessionForm(prefix="session")
+        form = SessionForm(prefix="session", zone=event.timezone)
         if form.validate_on_submit():
             try:
-                events.update_session(current_user, item, _session_details(form, event))
+                events.update_session(current_user, item, form.input)
             except Refused as refusal:
                 show_refusal(form, refusal)
             else:
@@ -375,6 +359,7 @@ def session_edit(event_id: int, session_id: int):
 
 @bp.post("/events/<int:event_id>/sessions/<int:session_id>/delete")
 @access.requires("event.create")
+@inputs.takes(inputs.NoInput)
 def session_delete(event_id: int, session_id: int):
     item = _managed_session(event_id, session_id)
     _attempt(lambda: events.delete_session(current_user, item),
@@ -383,14 +368,6 @@ def session_delete(event_id: int, session_id: int):
 
 
 # --------------------------------------------------------------------------- questions
-
-
-def _question_details(form: QuestionForm) -> questions.QuestionDetails:
-    return questions.QuestionDetails(
-        kind=QuestionKind(form.kind.data), label=form.label.data or "",
-        help_text=form.help_text.data or "", required=form.required.data,
-        choices=form.choice_lines(),
-    )
 
 
 def _managed_question(event_id: int, question_id: int) -> Question:
@@ -403,12 +380,13 @@ def _managed_question(event_id: int, question_id: int) -> Question:
 
 @bp.post("/events/<int:event_id>/questions")
 @access.requires("event.create")
+@inputs.takes(QuestionIn)
 def question_new(event_id: int):
     event = _managed_event(event_id)
     form = QuestionForm(prefix="question")
     if form.validate_on_submit():
         try:
-            questions.add(current_user, event, _question_details(form))
+            questions.add(current_user, event, form.input)
         except Refused as refusal:
             show_refusal(form, refusal)
         else:
@@ -419,6 +397,7 @@ def question_new(event_id: int):
 
 @bp.route("/events/<int:event_id>/questions/<int:question_id>", methods=["GET", "POST"])
 @access.requires("event.create")
+@inputs.takes(QuestionIn)
 def question_edit(event_id: int, question_id: int):
     question = _managed_question(event_id, question_id)
     event = question.event
@@ -431,7 +410,7 @@ def question_edit(event_id: int, question_id: int):
         form = QuestionForm(prefix="question")
         if form.validate_on_submit():
             try:
-                questions.update(current_user, question, _question_details(form))
+                questions.update(current_user, question, form.input)
             except Refused as refusal:
                 show_refusal(form, refusal)
             else:
@@ -446,6 +425,7 @@ def question_edit(event_id: int, question_id: int):
 
 @bp.post("/events/<int:event_id>/questions/<int:question_id>/delete")
 @access.requires("event.create")
+@inputs.takes(inputs.NoInput)
 def question_delete(event_id: int, question_id: int):
     question = _managed_question(event_id, question_id)
     _attempt(lambda: questions.delete(current_user, question), _("The question was deleted."))
@@ -454,17 +434,20 @@ def question_delete(event_id: int, question_id: int):
 
 @bp.post("/events/<int:event_id>/questions/<int:question_id>/move")
 @access.requires("event.create")
+@inputs.takes(MoveIn)
 def question_move(event_id: int, question_id: int):
     question = _managed_question(event_id, question_id)
-    offset = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
-    if offset is None:
-        abort(400)
-    _attempt(lambda: questions.move(current_user, question, offset))
+    try:
+        move = MoveIn.from_form({"direction": request.form.get("direction", "")})
+    except inputs.ValidationError:
+        abort(400)  # only the page's own buttons post here
+    _attempt(lambda: questions.move(current_user, question, move.offset))
     return redirect(url_for("admin.event_edit", event_id=event_id, _anchor="questions"))
 
 
 @bp.post("/events/<int:event_id>/questions/defaults")
 @access.requires("event.create")
+@inputs.takes(inputs.NoInput)
 def question_defaults(event_id: int):
     event = _managed_event(event_id)
     added = _attempt(lambda: questions.add_mission_defaults(current_user, event))
@@ -474,16 +457,6 @@ def question_defaults(event_id: int):
 
 
 # --------------------------------------------------------------------------- partners
-
-
-def _partner_details(form: PartnerForm) -> partners.PartnerDetails:
-    return partners.PartnerDetails(
-        name=form.name.data or "", short_name=form.short_name.data or "",
-        slug=form.slug.data or "", kind=PartnerKind(form.kind.data),
-        is_member=form.is_member.data, country=form.country.data or "",
-        region=form.region.data or "", city=form.city.data or "",
-        website=form.website.data or "", description=form.description.data or "",
-    )
 
 
 @bp.get("/partners")
@@ -496,11 +469,12 @@ def partners_list():
 
 @bp.route("/partners/new", methods=["GET", "POST"])
 @access.requires("admin.use")
+@inputs.takes(PartnerIn)
 def partner_new():
     form = PartnerForm()
     if form.validate_on_submit():
         try:
-            partner = partners.create(current_user, _partner_details(form))
+            partner = partners.create(current_user, form.input)
         except Refused as refusal:
             show_refusal(form, refusal)
         else:
@@ -512,6 +486,7 @@ def partner_new():
 
 @bp.route("/partners/<int:partner_id>", methods=["GET", "POST"])
 @access.requires("admin.use")
+@inputs.takes(PartnerIn)
 def partner_edit(partner_id: int):
     partner = db.get_or_404(Partner, partner_id)
     if request.method == "GET":
@@ -520,7 +495,7 @@ def partner_edit(partner_id: int):
         form = PartnerForm()
         if form.validate_on_submit():
             try:
-                partners.update(current_user, partner, _partner_details(form))
+                partners.update(current_user, partner, form.input)
             except Refused as refusal:
                 show_refusal(form, refusal)
             else:
@@ -571,6 +546,7 @@ def user_detail(user_id: int):
 
 @bp.post("/users/<int:user_id>/deactivate")
 @access.requires("admin.use")
+@inputs.takes(inputs.NoInput)
 def user_deactivate(user_id: int):
     user = db.get_or_404(User, user_id)
     _attempt(lambda: users.deactivate(current_user, user),
@@ -580,6 +556,7 @@ def user_deactivate(user_id: int):
 
 @bp.post("/users/<int:user_id>/reactivate")
 @access.requires("admin.use")
+@inputs.takes(inputs.NoInput)
 def user_reactivate(user_id: int):
     user = db.get_or_404(User, user_id)
     users.reactivate(current_user, user)
@@ -589,13 +566,13 @@ def user_reactivate(user_id: int):
 
 @bp.post("/users/<int:user_id>/grants")
 @access.requires("admin.use")
+@inputs.takes(GrantIn)
 def grant_add(user_id: int):
     user = db.get_or_404(User, user_id)
     form = GrantForm(prefix="grant", partners=_all_partners())
     if form.validate_on_submit():
-        partner = db.session.get(Partner, form.partner_id.data) if form.partner_id.data else None
         try:
-            users.add_grant(current_user, user, Role(form.role.data), partner)
+            users.add_grant(current_user, user, form.input)
         except Refused as refusal:
             show_refusal(form, refusal)
         else:
@@ -606,6 +583,7 @@ def grant_add(user_id: int):
 
 @bp.post("/users/<int:user_id>/grants/<int:grant_id>/delete")
 @access.requires("admin.use")
+@inputs.takes(inputs.NoInput)
 def grant_remove(user_id: int, grant_id: int):
     grant = db.session.scalar(
         select(RoleGrant).where(RoleGrant.id == grant_id, RoleGrant.user_id == user_id))
@@ -690,6 +668,7 @@ def failed_jobs():
 
 @bp.post("/jobs/<job_id>/retry")
 @access.requires("jobs.manage")
+@inputs.takes(inputs.NoInput)
 def job_retry(job_id: str):
     try:
         jobs.retry(job_id)
@@ -706,6 +685,7 @@ def job_retry(job_id: str):
 
 @bp.post("/jobs/mail/<int:message_id>/retry")
 @access.requires("jobs.manage")
+@inputs.takes(inputs.NoInput)
 def mail_retry(message_id: int):
     try:
         message = notifications.retry(message_id)
