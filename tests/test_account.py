@@ -148,12 +148,13 @@ def test_the_history_is_shown_in_the_chosen_timezone(client, member, application
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
-    ("timezone", "Mars/Olympus_Mons", "Not a valid choice"),
-    ("timezone", "../../etc/passwd", "Not a valid choice"),
-    ("locale", "de", "Not a valid choice"),
+    ("timezone", "Mars/Olympus_Mons", "This is not a timezone we know."),
+    ("timezone", "../../etc/passwd", "This is not a timezone we know."),
+    ("locale", "de", "Choose a language from the list."),
     ("phone", "call me maybe", "Enter digits"),
     ("name", " ", "This field is required."),
-    ("name", "x" * 201, "between 2 and 200 characters"),
+    ("name", "x", "Enter at least 2 characters."),
+    ("name", "x" * 201, "Enter at most 200 characters."),
 ])
 def test_bad_profile_input_is_refused_beside_the_field_and_nothing_is_written(
     client, member, login_as, db, field, value, message

@@ -1,26 +1,17 @@
 from __future__ import annotations
 
 from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 from babel import Locale
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import (
-    DataRequired,
-    InputRequired,
-    Length,
-    Optional,
-    Regexp,
-    ValidationError,
-)
 
+from ..inputs.accounts import ApiTokenIn, DeleteAccountIn, ProfileIn
 from ..inputs.applications import WithdrawalIn
-from ..localtime import TOKEN_DATES
 from . import BaseForm
-from .dates import Within
 
 
 def strip(value):
@@ -36,14 +27,6 @@ def timezone_names() -> tuple[str, ...]:
     ))
 
 
-def iana_timezone(form, field) -> None:
-    try:
-        ZoneInfo(field.data)
-    # OSError: a name too long for the file system zoneinfo looks it up in.
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValidationError(_l("Choose a timezone from the list.")) from None
-
-
 class WithdrawForm(BaseForm):
     input_model = WithdrawalIn
 
@@ -51,24 +34,18 @@ class WithdrawForm(BaseForm):
 
 
 class ProfileForm(BaseForm):
-    name = StringField(_l("Name"), filters=[strip],
-                       validators=[DataRequired(), Length(min=2, max=200)],
-                       render_kw={"autocomplete": "name"})
-    phone = StringField(
-        _l("Phone"), filters=[strip],
-        validators=[Optional(), Length(max=40), Regexp(
-            r"^\+?[0-9][0-9 ()./-]{4,}$",
-            message=_l("Enter digits, spaces and + ( ) - . / only, e.g. +45 20 12 34 56."))],
-        render_kw={"autocomplete": "tel", "type": "tel"},
-    )
-    timezone = SelectField(_l("Timezone"), validators=[InputRequired(), iana_timezone])
-    locale = SelectField(_l("Language"), validators=[InputRequired()])
+    input_model = ProfileIn
+
+    name = StringField(_l("Name"), render_kw={"autocomplete": "name"})
+    phone = StringField(_l("Phone"), render_kw={"autocomplete": "tel", "type": "tel"})
+    # The model takes any zone this server knows; the list offers the usual ones.
+    timezone = SelectField(_l("Timezone"), validate_choice=False)
+    locale = SelectField(_l("Language"), validate_choice=False)
     # Managers only: the view removes the field for everyone else.
     application_alerts = SelectField(
-        _l("New applications to decide"),
+        _l("New applications to decide"), validate_choice=False,
         choices=[SelectChoice("immediate", _l("One email per application, at once")),
                  SelectChoice("daily", _l("One digest a day"))],
-        validators=[InputRequired()],
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -87,25 +64,30 @@ class ProfileForm(BaseForm):
 
 
 class DeleteAccountForm(BaseForm):
-    password = PasswordField(_l("Your password"), validators=[InputRequired(), Length(max=1024)],
-                             render_kw={"autocomplete": "current-password"})
+    input_model = DeleteAccountIn
+
+    password = PasswordField(_l("Your password"), render_kw={"autocomplete": "current-password"})
 
 
 class ApiTokenForm(BaseForm):
-    """A new personal API token: what it is for, until when, and whether it may write."""
+    """A new personal API token: what it is for, until when, and whether it may write
+    (the access list decodes to the model's `read_only`)."""
 
-    name = StringField(_l("Name"), filters=[strip],
-                       validators=[DataRequired(), Length(max=100)],
-                       render_kw={"placeholder": _l("e.g. our CRM")})
-    expires_on = DateField(_l("Last day it works (optional)"),
-                           validators=[Optional(), Within(TOKEN_DATES)])
+    input_model = ApiTokenIn
+
+    name = StringField(_l("Name"), render_kw={"placeholder": _l("e.g. our CRM")})
+    expires_on = DateField(_l("Last day it works (optional)"))
     access = SelectField(
         _l("Access"),
         choices=[SelectChoice("read_only", _l("Read only")),
                  SelectChoice("read_write", _l("Read and write (decisions, applications)"))],
-        validators=[InputRequired()],
     )
 
-    @property
-    def read_only(self) -> bool:
-        return self.access.data != "read_write"
+    def input_data(self) -> dict:
+        data = {"name": self.name.data, "read_only": self.access.data != "read_write",
+                "expires_on": self.expires_on.data}
+        return {name: value for name, value in data.items() if value is not None}
+
+    def field_for(self, where) -> str | None:
+        name = super().field_for(where)
+        return "access" if name == "read_only" else name

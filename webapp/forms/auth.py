@@ -17,12 +17,37 @@ from wtforms import (
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import Email, InputRequired, Length, ValidationError
 
+from ..inputs.accounts import (
+    JOIN_FIELDS,
+    MAX_EMAIL_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    NEW_ORGANIZATION_FIELDS,
+    ChangeEmailIn,
+    ChangePasswordIn,
+    LoginIn,
+    OrganizationChoice,
+    ResetPasswordIn,
+    ResetRequestIn,
+    SetPasswordIn,
+    SignupIn,
+)
 from ..models import Helix, OrganizationSize
-from ..services import accounts, fields
 from ..services.errors import DomainError
 from . import BaseForm
+from .organization import BlankChoiceIsNone
+
+# What each field accepts is its form's input model's (webapp/inputs/accounts.py); the
+# fields decode and label.
+
+
+def _address_field(label, **render_kw) -> EmailField:
+    return EmailField(label, render_kw={"autocomplete": "email", **render_kw})
+
+
+# For a form without an input model yet (the quick registration): the same rules as the
+# models', as field validators.
 
 
 def _strip(value):
@@ -44,7 +69,8 @@ def _check_with(service_check):
 def _email_field(label, **render_kw) -> EmailField:
     return EmailField(
         label,
-        validators=[InputRequired(), Length(max=254), Email(check_deliverability=False)],
+        validators=[InputRequired(), Length(max=MAX_EMAIL_LENGTH),
+                    Email(check_deliverability=False)],
         filters=[_strip],
         render_kw={"autocomplete": "email", **render_kw},
     )
@@ -53,29 +79,21 @@ def _email_field(label, **render_kw) -> EmailField:
 def _new_password_field(label) -> PasswordField:
     return PasswordField(
         label,
-        validators=[InputRequired(), Length(max=1024), _check_with(accounts.validate_password)],
-        render_kw={"autocomplete": "new-password",
-                   "minlength": accounts.MIN_PASSWORD_LENGTH},
+        render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH},
         description=_l("At least %(n)d characters; avoid common passwords.",
-                       n=accounts.MIN_PASSWORD_LENGTH),
+                       n=MIN_PASSWORD_LENGTH),
     )
 
 
 def _confirmation_field(label) -> PasswordField:
-    return PasswordField(
-        label,
-        validators=[InputRequired(), EqualTo("password", message=_l("The two passwords differ."))],
-        render_kw={"autocomplete": "new-password"},
-    )
+    return PasswordField(label, render_kw={"autocomplete": "new-password"})
 
 
 class LoginForm(BaseForm):
-    email = _email_field(_l("Email"), autocomplete="username", autofocus=True)
-    password = PasswordField(
-        _l("Password"),
-        validators=[InputRequired(), Length(max=1024)],
-        render_kw={"autocomplete": "current-password"},
-    )
+    input_model = LoginIn
+
+    email = _address_field(_l("Email"), autocomplete="username", autofocus=True)
+    password = PasswordField(_l("Password"), render_kw={"autocomplete": "current-password"})
     remember = BooleanField(_l("Keep me signed in on this device"))
     next = HiddenField()
 
@@ -86,35 +104,19 @@ class LogoutForm(BaseForm):
 
 # --------------------------------------------------------------------------- sign-up
 
-NEW_ORGANIZATION = "new"
-JOIN_ORGANIZATION = "join"
-_NEW_ORGANIZATION_FIELDS = ("organization_name", "country", "sector", "size", "helix",
-                            "website", "profile", "home_cluster")
-# What a new organization needs; the other fields of that part are optional.
-_NEW_ORGANIZATION_REQUIRED = ("organization_name", "country", "size", "helix")
-_JOIN_FIELDS = ("join_organization",)
+NEW_ORGANIZATION = OrganizationChoice.NEW.value
+JOIN_ORGANIZATION = OrganizationChoice.JOIN.value
 
 
-def _web_address(_form, field) -> None:
-    try:
-        field.data = fields.check_web_address(field.data, field.name)
-    except DomainError as error:
-        raise ValidationError(error.message) from None
+class SignupForm(BlankChoiceIsNone, BaseForm):
+    input_model = SignupIn
 
-
-class SignupForm(BaseForm):
-    name = StringField(
-        _l("Your name"), validators=[InputRequired(), Length(max=200)], filters=[_strip],
-        render_kw={"autocomplete": "name", "autofocus": True},
-    )
-    email = _email_field(_l("Email"))
+    name = StringField(_l("Your name"), render_kw={"autocomplete": "name", "autofocus": True})
+    email = _address_field(_l("Email"))
     password = _new_password_field(_l("Password"))
     confirm = _confirmation_field(_l("Password, again"))
     # Filled by static/js/timezone.js with the browser's zone; empty means UTC.
-    timezone = HiddenField(
-        _l("Timezone"), validators=[_check_with(accounts.validate_timezone)],
-        filters=[_strip], render_kw={"data-browser-timezone": True},
-    )
+    timezone = HiddenField(_l("Timezone"), render_kw={"data-browser-timezone": True})
 
     organization_mode = RadioField(
         _l("Your organization"),
@@ -123,14 +125,12 @@ class SignupForm(BaseForm):
             SelectChoice(JOIN_ORGANIZATION, _l("Join an organization already registered here")),
         ],
         default=NEW_ORGANIZATION,
-        validators=[InputRequired()],
+        validate_choice=False,
     )
-    organization_name = StringField(
-        _l("Organization name"), validators=[Length(max=200)], filters=[_strip],
-        render_kw={"autocomplete": "organization"},
-    )
-    country = SelectField(_l("Country"))
-    sector = StringField(_l("Sector"), validators=[Length(max=120)], filters=[_strip],
+    organization_name = StringField(_l("Organization name"),
+                                    render_kw={"autocomplete": "organization"})
+    country = SelectField(_l("Country"), validate_choice=False)
+    sector = StringField(_l("Sector"),
                          description=_l("For example: mobility, energy, urban data."))
     size = SelectField(
         _l("Size"),
@@ -139,6 +139,7 @@ class SignupForm(BaseForm):
                  SelectChoice(OrganizationSize.SMALL.value, _l("Small (10 to 49 people)")),
                  SelectChoice(OrganizationSize.MEDIUM.value, _l("Medium (50 to 249 people)")),
                  SelectChoice(OrganizationSize.LARGE.value, _l("Large (250 people or more)"))],
+        validate_choice=False,
     )
     helix = SelectField(
         _l("Type"),
@@ -146,15 +147,13 @@ class SignupForm(BaseForm):
                  SelectChoice(Helix.RESEARCH.value, _l("Research")),
                  SelectChoice(Helix.GOVERNMENT.value, _l("Government"))],
         default=Helix.INDUSTRY.value,
+        validate_choice=False,
     )
-    website = URLField(
-        _l("Website"), validators=[Length(max=300), _web_address], filters=[_strip],
-        render_kw={"placeholder": "https://"},
-    )
+    website = URLField(_l("Website"), render_kw={"placeholder": "https://"})
     profile = TextAreaField(
-        _l("Profile"), validators=[Length(max=5000)], filters=[_strip],
-        description=_l("What your organization does, in a few sentences."),
-    )
+        _l("Profile"), description=_l("What your organization does, in a few sentences."))
+    # The clusters and organizations offered are the database's: the choice is checked
+    # against them here (and by the service).
     home_cluster = SelectField(
         _l("Home cluster"),
         default="",
@@ -162,11 +161,7 @@ class SignupForm(BaseForm):
     )
     join_organization = SelectField(_l("Organization to join"))
 
-    privacy = BooleanField(
-        _l("I have read the privacy notice and agree to it"),
-        validators=[InputRequired(message=_l(
-            "Please accept the privacy notice: we cannot keep an account without it."))],
-    )
+    privacy = BooleanField(_l("I have read the privacy notice and agree to it"))
 
     def __init__(self, *args, countries: Iterable[tuple[str, str]] = (),
                  clusters: Iterable[tuple[int, str]] = (),
@@ -182,38 +177,14 @@ class SignupForm(BaseForm):
             *(SelectChoice(str(oid), label) for oid, label in organizations)]
 
     def validate(self, extra_validators=None) -> bool:
-        # Only the chosen part of the organization section counts: it is required, and
-        # whatever the other part holds (both show without scripts) is ignored.
-        extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
-        for name in self._chosen_part(required_only=True):
-            extra.setdefault(name, []).append(InputRequired())
-        super().validate(extra)
-        for name in _NEW_ORGANIZATION_FIELDS + _JOIN_FIELDS:
-            if name not in self._chosen_part():
-                self[name].errors = []
-        return not self.errors
-
-    def _chosen_part(self, *, required_only: bool = False) -> tuple[str, ...]:
-        if self.joins:
-            return _JOIN_FIELDS
-        return _NEW_ORGANIZATION_REQUIRED if required_only else _NEW_ORGANIZATION_FIELDS
-
-    @property
-    def joins(self) -> bool:
-        return self.organization_mode.data == JOIN_ORGANIZATION
-
-    def new_organization_fields(self) -> dict:
-        """The values `organizations.create` takes, from the new-organization part."""
-        return {
-            "name": self.organization_name.data,
-            "country": self.country.data,
-            "sector": self.sector.data or "",
-            "size": OrganizationSize(self.size.data),
-            "helix": Helix(self.helix.data),
-            "website": self.website.data or "",
-            "profile": self.profile.data or "",
-            "home_cluster_id": int(self.home_cluster.data) if self.home_cluster.data else None,
-        }
+        super().validate(extra_validators)
+        # Only the chosen part of the organization section counts (the model ignores the
+        # other, which shows too without scripts): its list choices are not checked.
+        ignored = JOIN_FIELDS if self.organization_mode.data != JOIN_ORGANIZATION \
+            else NEW_ORGANIZATION_FIELDS
+        for name in ignored:
+            self[name].errors = []
+        return self.input is not None and not self.errors
 
 
 # --------------------------------------------------------------------------- links
@@ -232,19 +203,23 @@ class ResendVerificationForm(BaseForm):
 
 
 class ResetRequestForm(BaseForm):
-    email = _email_field(_l("Email"), autofocus=True)
+    input_model = ResetRequestIn
+
+    email = _address_field(_l("Email"), autofocus=True)
 
 
 class ResetPasswordForm(BaseForm):
+    input_model = ResetPasswordIn
+
     password = _new_password_field(_l("New password"))
     confirm = _confirmation_field(_l("New password, again"))
 
 
 class ChangePasswordForm(BaseForm):
-    current_password = PasswordField(
-        _l("Current password"), validators=[InputRequired(), Length(max=1024)],
-        render_kw={"autocomplete": "current-password"},
-    )
+    input_model = ChangePasswordIn
+
+    current_password = PasswordField(_l("Current password"),
+                                     render_kw={"autocomplete": "current-password"})
     password = _new_password_field(_l("New password"))
     confirm = _confirmation_field(_l("New password, again"))
 
@@ -252,13 +227,14 @@ class ChangePasswordForm(BaseForm):
 class SetPasswordForm(BaseForm):
     """A first password, for an account made by a quick registration (it has none)."""
 
+    input_model = SetPasswordIn
+
     password = _new_password_field(_l("Password"))
     confirm = _confirmation_field(_l("Password, again"))
 
 
 class ChangeEmailForm(BaseForm):
-    email = _email_field(_l("New email address"))
-    password = PasswordField(
-        _l("Your password"), validators=[InputRequired(), Length(max=1024)],
-        render_kw={"autocomplete": "current-password"},
-    )
+    input_model = ChangeEmailIn
+
+    email = _address_field(_l("New email address"))
+    password = PasswordField(_l("Your password"), render_kw={"autocomplete": "current-password"})

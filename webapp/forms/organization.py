@@ -10,9 +10,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import ValidationError
 
 from ..ids import coerce_id
+from ..inputs.organizations import MembershipDecisionIn, MergeIn, OrganizationIn
 from ..models import Helix, OrganizationSize
 from . import BaseForm
 
@@ -59,24 +60,33 @@ def web_address(form, field) -> None:
         raise ValidationError(_l("Enter a web address starting with http:// or https://."))
 
 
-class OrganizationForm(BaseForm):
-    name = StringField(_l("Name"), filters=[strip],
-                       validators=[DataRequired(), Length(min=2, max=200)])
-    country = SelectField(_l("Country"), validators=[InputRequired()])
-    city = StringField(_l("City"), filters=[strip], validators=[Optional(), Length(max=120)])
-    sector = StringField(_l("Sector"), filters=[strip], validators=[Optional(), Length(max=120)])
+class BlankChoiceIsNone:
+    """A form mixin: a list's blank choice ("Choose a size") gives its model no value, so
+    the model's rule for a missing value speaks, as it does for the API."""
+
+    def input_data(self) -> dict:
+        return {name: value for name, value in super().input_data().items()
+                if not (value == "" and isinstance(self._fields[name], SelectField))}
+
+
+class OrganizationForm(BlankChoiceIsNone, BaseForm):
+    input_model = OrganizationIn
+
+    name = StringField(_l("Name"))
+    country = SelectField(_l("Country"), validate_choice=False)
+    city = StringField(_l("City"))
+    sector = StringField(_l("Sector"))
     # "Choose a size" first: an organization registered quickly for a webinar has none
     # yet, and must not look as if it had been given the first size of the list.
-    size = SelectField(_l("Size"), validators=[InputRequired(_l("Choose the size."))],
+    size = SelectField(_l("Size"), validate_choice=False,
                        choices=[SelectChoice("", _l("Choose a size"))] + [
                            SelectChoice(s.value, label) for s, label in SIZE_LABELS.items()])
-    helix = SelectField(_l("Kind of organization"),
+    helix = SelectField(_l("Kind of organization"), validate_choice=False,
                         choices=[SelectChoice(h.value, label) for h, label in HELIX_LABELS.items()])
-    website = StringField(_l("Website"), filters=[strip],
-                          validators=[Optional(), Length(max=300), web_address],
-                          render_kw={"type": "url", "placeholder": "https://"})
-    profile = TextAreaField(_l("Profile"), filters=[strip],
-                            validators=[Optional(), Length(max=5000)], render_kw={"rows": 6})
+    website = StringField(_l("Website"), render_kw={"type": "url", "placeholder": "https://"})
+    profile = TextAreaField(_l("Profile"), render_kw={"rows": 6})
+    # The clusters offered are the database's: the choice is checked against them here
+    # (and by the service).
     home_cluster_id = SelectField(_l("Home cluster"), coerce=coerce_id)
 
     def __init__(self, *args, clusters=(), **kwargs) -> None:
@@ -92,9 +102,11 @@ class LogoForm(BaseForm):
 
 
 class MembershipDecisionForm(BaseForm):
-    decision = RadioField(_l("Decision"), choices=[SelectChoice("accept", _l("Accept")),
-                                                   SelectChoice("refuse", _l("Refuse"))],
-                          validators=[InputRequired()])
+    input_model = MembershipDecisionIn
+
+    decision = RadioField(_l("Decision"), validate_choice=False,
+                          choices=[SelectChoice("accept", _l("Accept")),
+                                   SelectChoice("refuse", _l("Refuse"))])
 
 
 class ReviewForm(BaseForm):
@@ -102,8 +114,10 @@ class ReviewForm(BaseForm):
 
 
 class MergeForm(BaseForm):
-    into = SelectField(_l("Merge into"), coerce=coerce_id, validators=[InputRequired()])
+    input_model = MergeIn
+
+    # The organizations offered are those the reviewer may merge into (a query): the
+    # choice is checked against them here.
+    into = SelectField(_l("Merge into"), coerce=coerce_id)
     confirm = BooleanField(
-        _l("I understand that this organization is deleted and its people move"),
-        validators=[DataRequired(_l("Tick the box to confirm the merge."))],
-    )
+        _l("I understand that this organization is deleted and its people move"))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -26,14 +25,21 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import Organization, Partner, Role, RoleGrant, User, normalize_email, utcnow
-from . import audit, notifications, organizations, tokens
+from ..inputs.accounts import MIN_PASSWORD_LENGTH, ProfileIn, SignupIn, weak_password
+from ..models import (
+    AlertFrequency,
+    Organization,
+    Partner,
+    PartnerKind,
+    Role,
+    RoleGrant,
+    User,
+    normalize_email,
+    utcnow,
+)
+from . import audit, notifications, organizations, registration_mail, tokens
 from .errors import DomainError
-
-MIN_PASSWORD_LENGTH = 10
-
-
-COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
+from .fields import Refused
 
 # Purposes of the signed links (a token made for one never passes for another).
 VERIFY_EMAIL = "verify-email"
@@ -156,21 +162,12 @@ def sign_in(verified: Verified) -> User | None:
     return user
 
 
-@cache
-def common_passwords() -> frozenset[str]:
-    """The passwords guessed first (webapp/data/README.md says where the list comes from)."""
-    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip() for line in lines if line.strip())
-
-
 def validate_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
-    if password.lower() in common_passwords():
-        raise WeakPassword(
-            "This password is one of the most common ones, so it is guessed first. "
-            "Please choose another."
-        )
+    """The rule of a new password (webapp/inputs/accounts.py), for a password that comes
+    from a program rather than a form (the CLI, the demo, tests)."""
+    problem = weak_password(password)
+    if problem:
+        raise WeakPassword(problem % {"min_length": MIN_PASSWORD_LENGTH})
 
 
 @cache
@@ -256,29 +253,47 @@ def create_admin(email: str, name: str, password: str) -> User:
     return user
 
 
+def update_profile(user: User, profile: ProfileIn) -> dict:
+    """A person's own profile; returns what changed (audited; nothing written when nothing
+    did). Switching to the daily digest starts it from now."""
+    changes = audit.diff(user, profile.values())
+    if changes.get("application_alerts", [None, None])[1] == AlertFrequency.DAILY:
+        registration_mail.start_digests(user)
+    if changes:
+        audit.record(user, "account.updated", user, changes=changes)
+    return changes
+
+
 # --------------------------------------------------------------------------- sign-up
 
 
-def sign_up(
-    email: str,
-    name: str,
-    password_hash: str,
-    *,
-    privacy_version: str,
-    timezone: str = "UTC",
-    new_organization: dict[str, Any] | None = None,
-    join: Organization | None = None,
-) -> User | None:
+def _chosen_organization(signup: SignupIn) -> Organization | None:
+    """The organization a sign-up asks to join, or None when it registers a new one; its
+    new organization's home cluster must be one of the partnership's clusters."""
+    if signup.joins:
+        organization = db.session.get(Organization, signup.join_organization)
+        if organization is None:
+            raise Refused("Choose an organization from the list.", "join_organization")
+        return organization
+    if signup.home_cluster is not None:
+        cluster = db.session.get(Partner, signup.home_cluster)
+        if cluster is None or cluster.kind != PartnerKind.CLUSTER or not cluster.is_member:
+            raise Refused("Choose a cluster from the list.", "home_cluster")
+    return None
+
+
+def sign_up(signup: SignupIn, password_hash: str, *, privacy_version: str) -> User | None:
     """A new, unverified account that accepted privacy notice `privacy_version`, with
-    either a new organization (`new_organization`: its fields) or a request to `join` one;
-    its password comes hashed (`new_password_hash`, in the read step).
+    either a new organization or a request to join one (`signup`); its password comes
+    hashed (`hash_password`, in the read step).
 
     When the address already has an account nothing is created: its owner is told that
     someone tried, and None is returned, so the caller can answer exactly as for a new
     account (the password was hashed either way, so both answers take the same time). The
     mail goes with the unit's commit.
     """
-    timezone = validate_timezone(timezone)
+    join = _chosen_organization(signup)
+    email = signup.email
     existing = find_by_email(email)
     if existing is not None:
         notifications.queue(existing, _("Someone tried to sign up with your address"),
@@ -286,18 +301,18 @@ def sign_up(
         return None
     user = User(
         email=normalize_email(email),
-        name=name.strip(),
+        name=signup.name,
         password_hash=password_hash,
-        timezone=timezone,
+        timezone=signup.timezone,
         privacy_version=privacy_version,
         privacy_accepted_at=utcnow(),
     )
     db.session.add(user)
     audit.record(user, "user.signed_up", user,
                  changes={"privacy_version": [None, privacy_version]})
-    if new_organization is not None:
-        user.organization = organizations.create(user, **new_organization)
-    elif join is not None:
+    if join is None:
+        user.organization = organizations.create(user, **signup.new_organization())
+    else:
         # The account stays without an organization until the request is accepted.
         organizations.request_membership(user, join)
     _queue_verification(user)

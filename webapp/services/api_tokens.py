@@ -52,18 +52,14 @@ class NewToken:
 
 def create(user: User, name: str, *, read_only: bool, expires_on: date | None = None,
            now: datetime | None = None) -> NewToken:
-    """A new token of `user`; audited."""
+    """A new token of `user` (its name and last day as `inputs.accounts.ApiTokenIn` states
+    them); audited."""
     now = now or utcnow()
-    name = name.strip()
-    if not name:
-        raise TokenRefused("Give the token a name, e.g. the system that will use it.")
-    if expires_on is not None and expires_on < now.date():
-        raise TokenRefused("The expiry date has passed: choose today or a later day.")
     if len(usable_of(user, now)) >= MAX_TOKENS:
         raise TokenRefused(f"You have {MAX_TOKENS} tokens already: revoke one you no longer "
                            "use first.")
     secret = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name[:100], digest=digest(secret), hint=secret[:9],
+    token = ApiToken(user=user, name=name, digest=digest(secret), hint=secret[:9],
                      read_only=read_only, expires_on=expires_on, created_at=now)
     db.session.add(token)
     audit.record(user, "api_token.created", token, changes={

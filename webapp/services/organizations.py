@@ -16,12 +16,15 @@ from ..models import (
     MembershipRequest,
     MembershipStatus,
     Organization,
+    Partner,
+    PartnerKind,
     User,
     utcnow,
 )
 from ..unit import reading, write_step
 from . import audit, logos, notifications
 from .errors import DomainError
+from .fields import Refused
 
 
 class AlreadyRequested(DomainError):
@@ -98,13 +101,19 @@ def create(actor: User | None, **fields) -> Organization:
 
 
 def update_profile(actor: User, organization: Organization, values: dict[str, Any]) -> dict:
-    """Change an organization's profile; returns what changed (nothing is written, not
-    even an audit entry, when nothing did)."""
+    """Change an organization's profile (`values` as `inputs.organizations.OrganizationIn`
+    states them); returns what changed (nothing is written, not even an audit entry, when
+    nothing did). A home cluster must be one of the clusters."""
     # Read-then-write: the diff is read under the write lock (SQLite: BEGIN IMMEDIATE), so
     # no other writer's profile change falls between what is compared and what is written.
     # A writing request's transaction already is its write step; this says so where a
     # caller might not be one.
     write_step()
+    cluster_id = values.get("home_cluster_id")
+    if cluster_id is not None:
+        cluster = db.session.get(Partner, cluster_id)
+        if cluster is None or cluster.kind != PartnerKind.CLUSTER:
+            raise Refused("Choose a cluster from the list.", "home_cluster_id")
     changes = audit.diff(organization, values)
     if changes:
         audit.record(actor, "organization.updated", organization, changes=changes)

@@ -25,16 +25,15 @@ from .. import access, inputs, unit
 from ..extensions import db
 from ..forms.account import ApiTokenForm, DeleteAccountForm, ProfileForm, WithdrawForm
 from ..forms.apply import AnswersForm, answers_form
+from ..inputs.accounts import ApiTokenIn, DeleteAccountIn, ProfileIn
 from ..inputs.applications import AnswersIn, WithdrawalIn
-from ..models import AlertFrequency, AuditEntry, Event, Registration, RegistrationStatus, utcnow
+from ..models import AuditEntry, Event, Registration, RegistrationStatus, utcnow
 from ..services import (
     accounts,
     api_tokens,
     applications,
-    audit,
     messages,
     privacy,
-    registration_mail,
 )
 from ..services.errors import AnswersRefused, DomainError
 from . import private_download
@@ -177,21 +176,11 @@ def _profile_page(form: ProfileForm, *, token_form: ApiTokenForm | None = None,
 
 @bp.route("/profile", methods=["GET", "POST"])
 @access.login_required
+@inputs.takes(ProfileIn)
 def profile():
     form = _profile_form()
     if form.validate_on_submit():
-        values = {
-            "name": form.name.data, "phone": form.phone.data or "",
-            "timezone": form.timezone.data, "locale": form.locale.data,
-        }
-        if "application_alerts" in form:
-            values["application_alerts"] = AlertFrequency(form.application_alerts.data)
-        changes = audit.diff(current_user, values)
-        if changes.get("application_alerts", [None, None])[1] == AlertFrequency.DAILY:
-            registration_mail.start_digests(current_user)
-        if changes:
-            audit.record(current_user, "account.updated", current_user._get_current_object(),
-                         changes=changes)
+        if accounts.update_profile(current_user._get_current_object(), form.input):
             flash(_("Your profile has been saved."), "success")
         else:
             flash(_("Nothing changed."), "info")
@@ -201,6 +190,7 @@ def profile():
 
 @bp.post("/api-tokens")
 @access.login_required
+@inputs.takes(ApiTokenIn)
 def create_api_token():
     """A new token: its secret is shown on the page this POST answers, once; it never
     travels in a redirect or the session cookie."""
@@ -208,10 +198,10 @@ def create_api_token():
     form = _profile_form(formdata=None)
     if not token_form.validate_on_submit():
         return _profile_page(form, token_form=token_form, status=400)
+    wanted = token_form.input
     try:
-        created = api_tokens.create(
-            current_user._get_current_object(), token_form.name.data,
-            read_only=token_form.read_only, expires_on=token_form.expires_on.data)
+        created = api_tokens.create(current_user._get_current_object(), wanted.name,
+                                    read_only=wanted.read_only, expires_on=wanted.expires_on)
     except DomainError as refusal:
         unit.discard()
         token_form.name.errors = [*token_form.name.errors, refusal.message]
@@ -221,6 +211,7 @@ def create_api_token():
 
 @bp.post("/api-tokens/<int:token_id>/revoke")
 @access.login_required
+@inputs.takes(inputs.NoInput)
 def revoke_api_token(token_id: int):
     try:
         api_tokens.revoke(current_user._get_current_object(), token_id)
@@ -250,11 +241,12 @@ def _still_verified(verified: accounts.Verified):
 
 @bp.route("/delete", methods=["GET", "POST"])
 @access.login_required
+@inputs.takes(DeleteAccountIn)
 def delete():
     form = DeleteAccountForm()
     if form.validate_on_submit():
         with unit.reading():  # the password is checked without the write lock
-            verified = accounts.verify(current_user, form.password.data)
+            verified = accounts.verify(current_user, form.input.password.get_secret_value())
         user = _still_verified(verified) if verified is not None else None
         if user is None:
             form.password.errors.append(_("The password is not right."))

@@ -28,15 +28,25 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import access, unit
+from .. import access, inputs, unit
 from ..errors import render_error
 from ..extensions import db
 from ..forms import auth as forms
+from ..inputs.accounts import (
+    ChangeEmailIn,
+    ChangePasswordIn,
+    LoginIn,
+    ResetPasswordIn,
+    ResetRequestIn,
+    SignupIn,
+)
 from ..models import Organization, Partner, PartnerKind
 from ..security import is_safe_redirect
 from ..services import accounts, fields, throttle, tokens
 from ..services.errors import DomainError
+from ..services.fields import Refused
 from ..services.places import country_name
+from . import show_refusal
 
 bp = Blueprint("auth", __name__)
 
@@ -109,16 +119,18 @@ def _token_step(use):
 
 @bp.route("/login", methods=["GET", "POST"])
 @access.public
+@inputs.takes(LoginIn)
 def login():
     form = forms.LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        email = form.email.data
+        email = form.input.email
         with unit.reading():
             refusal = throttled(LOGIN, email)
             # Not even a right password is checked while the account or client is blocked.
-            verified = None if refusal else accounts.check_sign_in(email, form.password.data)
+            verified = None if refusal else accounts.check_sign_in(
+                email, form.input.password.get_secret_value())
         if refusal:
             form.form_errors.append(refusal)
             return render_template("auth/login.html", form=form), 429
@@ -126,7 +138,7 @@ def login():
         user = accounts.sign_in(verified) if verified is not None else None
         if user is not None:
             throttle.clear(LOGIN, account=email)
-            login_user(user, remember=form.remember.data)
+            login_user(user, remember=form.input.remember)
             flash(_("Welcome back, %(name)s.", name=user.name), "success")
             return _redirect_back(form.next.data)
         count_attempt(LOGIN, email)
@@ -138,6 +150,7 @@ def login():
 
 @bp.post("/logout")
 @access.public
+@inputs.takes(inputs.NoInput)
 def logout():
     form = forms.LogoutForm()
     if form.validate_on_submit():
@@ -174,16 +187,17 @@ def _render_signup(form: forms.SignupForm, status: int = 200):
 
 @bp.route("/signup", methods=["GET", "POST"])
 @access.public
+@inputs.takes(SignupIn)
 def signup():
     if current_user.is_authenticated:
         return redirect(url_for("public.index"))
     with unit.reading():
         form = _signup_form()
         valid = form.validate_on_submit()
-        email = form.email.data
+        email = form.input.email if valid else None
         refusal = throttled(SIGNUP, email) if valid else None
         # Hashed whether or not the address is new, so both answers take the same time.
-        password_hash = (accounts.new_password_hash(form.password.data)
+        password_hash = (accounts.hash_password(form.input.password.get_secret_value())
                          if valid and not refusal else None)
     if not valid:
         return _render_signup(form)
@@ -192,15 +206,12 @@ def signup():
         return _render_signup(form, 429)
     # Counted whether or not the address was new, like everything else here.
     count_attempt(SIGNUP, email)
-    join = db.session.get(Organization, int(form.join_organization.data)) if form.joins else None
     try:
-        accounts.sign_up(
-            email, form.name.data, password_hash,
-            privacy_version=current_app.config["PRIVACY_VERSION"],
-            timezone=form.timezone.data,
-            new_organization=None if form.joins else form.new_organization_fields(),
-            join=join,
-        )
+        accounts.sign_up(form.input, password_hash,
+                         privacy_version=current_app.config["PRIVACY_VERSION"])
+    except Refused as refusal:
+        show_refusal(form, refusal)
+        return _render_signup(form)
     except DomainError as error:
         unit.discard()
         form.form_errors.append(error.message)
@@ -229,6 +240,7 @@ def privacy_notice():
 
 @bp.route("/verify/<token>", methods=["GET", "POST"])
 @access.public
+@inputs.takes(inputs.NoInput)
 def verify_email(token: str):
     form = forms.LinkForm()
     if form.validate_on_submit():
@@ -248,6 +260,7 @@ def verify_email(token: str):
 
 @bp.post("/resend-verification")
 @access.login_required
+@inputs.takes(inputs.NoInput)
 def resend_verification():
     # CSRFProtect has checked the POST already; the form only carries where to go back.
     target = forms.ResendVerificationForm().next.data
@@ -270,11 +283,12 @@ def resend_verification():
 
 @bp.route("/reset", methods=["GET", "POST"])
 @access.public
+@inputs.takes(ResetRequestIn)
 def reset_request():
     form = forms.ResetRequestForm()
     if not form.validate_on_submit():
         return render_template("auth/reset_request.html", form=form)
-    email = form.email.data
+    email = form.input.email
     refusal = throttled(RESET, email)
     if refusal:
         form.form_errors.append(refusal)
@@ -286,12 +300,14 @@ def reset_request():
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @access.public
+@inputs.takes(ResetPasswordIn)
 def reset_password(token: str):
     with unit.reading():
         _user, refusal = _token_step(lambda: accounts.reset_account(token))
         form = forms.ResetPasswordForm()
         ready = refusal is None and form.validate_on_submit()
-        password_hash = accounts.new_password_hash(form.password.data) if ready else None
+        password_hash = (accounts.hash_password(form.input.password.get_secret_value())
+                         if ready else None)
     if refusal:
         return link_refused(refusal, next_step="reset")
     if not ready:
@@ -338,6 +354,9 @@ def _refuse_password(email: str, field, error: accounts.WrongPassword) -> None:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @access.login_required
+# An account without a password sets its first one here (SetPasswordIn: the same
+# fields, less the current password).
+@inputs.takes(ChangePasswordIn)
 def change_password():
     if not current_user.password_hash:
         return _set_first_password()
@@ -349,8 +368,10 @@ def change_password():
     with unit.reading():
         refusal = throttled(LOGIN, email)
         verified, wrong = (None, None) if refusal else _password_step(
-            lambda: accounts.check_current_password(user, form.current_password.data))
-        password_hash = accounts.new_password_hash(form.password.data) if verified else None
+            lambda: accounts.check_current_password(
+                user, form.input.current_password.get_secret_value()))
+        password_hash = (accounts.hash_password(form.input.password.get_secret_value())
+                         if verified else None)
     if refusal:
         form.form_errors.append(refusal)
         return render_template("auth/change_password.html", form=form), 429
@@ -372,7 +393,7 @@ def _set_first_password():
         return render_template("auth/change_password.html", form=form, first=True)
     user_id = current_user.id
     with unit.reading():
-        password_hash = accounts.new_password_hash(form.password.data)
+        password_hash = accounts.hash_password(form.input.password.get_secret_value())
     try:
         user = accounts.set_first_password(user_id, password_hash)
     except accounts.PasswordAlreadySet as error:
@@ -387,6 +408,7 @@ def _set_first_password():
 
 @bp.route("/account/email", methods=["GET", "POST"])
 @access.login_required
+@inputs.takes(ChangeEmailIn)
 def change_email():
     form = forms.ChangeEmailForm()
     if not form.validate_on_submit():
@@ -396,13 +418,13 @@ def change_email():
     with unit.reading():
         refusal = throttled(LOGIN, email)
         verified, wrong = (None, None) if refusal else _password_step(
-            lambda: accounts.check_password(user, form.password.data))
+            lambda: accounts.check_password(user, form.input.password.get_secret_value()))
     if refusal:
         form.form_errors.append(refusal)
         return render_template("auth/change_email.html", form=form), 429
     if verified is not None:
         try:
-            accounts.request_email_change(verified, form.email.data)
+            accounts.request_email_change(verified, form.input.email)
         except accounts.WrongPassword as error:
             wrong = error
         except accounts.SameEmail as error:
@@ -416,6 +438,7 @@ def change_email():
 
 @bp.route("/account/email/confirm/<token>", methods=["GET", "POST"])
 @access.public  # the link itself is the credential; it may be opened on another device
+@inputs.takes(inputs.NoInput)
 def confirm_email_change(token: str):
     found, refusal = _token_step(lambda: accounts.email_change_for(token))
     if refusal:

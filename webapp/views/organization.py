@@ -26,7 +26,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
-from .. import access, unit
+from .. import access, inputs, unit
 from ..errors import render_error
 from ..extensions import db
 from ..forms.organization import (
@@ -37,17 +37,18 @@ from ..forms.organization import (
     ReviewForm,
 )
 from ..ids import page_arg, parse_id
+from ..inputs.organizations import MembershipDecisionIn, MergeIn, OrganizationIn
 from ..models import (
-    Helix,
     MembershipRequest,
     Organization,
-    OrganizationSize,
     Partner,
     PartnerKind,
     User,
 )
 from ..services import logos, organizations
 from ..services.errors import DomainError
+from ..services.fields import Refused
+from . import show_refusal
 
 bp = Blueprint("organization", __name__, url_prefix="/organizations")
 
@@ -130,20 +131,22 @@ def view(organization_id: int):
 
 @bp.route("/<int:organization_id>/edit", methods=["GET", "POST"])
 @access.login_required
+@inputs.takes(OrganizationIn)
 def edit(organization_id: int):
     organization = _visible_organization(organization_id)
     access.authorize("organization.edit", organization, visible_action="organization.view")
     form = _organization_form(organization)
     if form.validate_on_submit():
-        values = {
-            "name": form.name.data, "country": form.country.data, "city": form.city.data or "",
-            "sector": form.sector.data or "", "size": OrganizationSize(form.size.data),
-            "helix": Helix(form.helix.data), "website": form.website.data or "",
-            "profile": form.profile.data or "",
-        }
+        values = form.input.profile_values()
+        # Only a reviewer's form has the home cluster (None: the "None" choice).
         if "home_cluster_id" in form:
-            values["home_cluster_id"] = form.home_cluster_id.data
-        changes = organizations.update_profile(_me(), organization, values)
+            values["home_cluster_id"] = form.input.home_cluster_id
+        try:
+            changes = organizations.update_profile(_me(), organization, values)
+        except Refused as refusal:
+            show_refusal(form, refusal)
+            return render_template("organization/edit.html", organization=organization,
+                                   form=form, logo_form=LogoForm()), 400
         flash(_("The organization has been saved.") if changes else _("Nothing changed."),
               "success" if changes else "info")
         if access.can(current_user, "organization.view", organization):
@@ -174,6 +177,8 @@ def logo(organization_id: int):
 
 @bp.post("/<int:organization_id>/logo")
 @access.login_required
+# The logo is a file, checked and re-encoded by services.logos: no fields.
+@inputs.takes(inputs.NoInput)
 def upload_logo(organization_id: int):
     organization = _visible_organization(organization_id)
     access.authorize("organization.edit", organization, visible_action="organization.view")
@@ -202,6 +207,7 @@ def too_large(error):
 
 @bp.post("/requests/<int:request_id>")
 @access.login_required
+@inputs.takes(MembershipDecisionIn)
 def decide_request(request_id: int):
     membership = db.session.get(MembershipRequest, request_id)
     if membership is None or not access.can(
@@ -215,7 +221,7 @@ def decide_request(request_id: int):
     if not form.validate_on_submit():
         flash(_("Choose to accept or refuse the request."), "danger")
         return _organization_page(organization, status=400)
-    accept = form.decision.data == "accept"
+    accept = form.input.accepts
     try:
         organizations.decide_membership(_me(), membership, accept)
     except DomainError as error:
@@ -233,6 +239,7 @@ def decide_request(request_id: int):
 
 @bp.post("/<int:organization_id>/reviewed")
 @access.login_required
+@inputs.takes(inputs.NoInput)
 def mark_reviewed(organization_id: int):
     organization = _visible_organization(organization_id)
     access.authorize("organization.review", organization, visible_action="organization.view")
@@ -248,6 +255,7 @@ def mark_reviewed(organization_id: int):
 
 @bp.route("/<int:organization_id>/merge", methods=["GET", "POST"])
 @access.login_required
+@inputs.takes(MergeIn)
 def merge(organization_id: int):
     duplicate = _visible_organization(organization_id)
     access.authorize("organization.review", duplicate, visible_action="organization.view")
@@ -266,7 +274,7 @@ def merge(organization_id: int):
     else:
         form.into.choices = shown
     if form.validate_on_submit():
-        into = db.session.get(Organization, form.into.data)
+        into = db.session.get(Organization, form.input.into)
         name = duplicate.name
         try:
             organizations.merge(_me(), duplicate, into)
