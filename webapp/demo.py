@@ -34,6 +34,8 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .inputs.agreements import AgreementIn
+from .inputs.events import EventIn, SessionIn
+from .inputs.partners import PartnerIn
 from .inputs.surveys import SurveyAnswerIn
 from .models import (
     MISSION_KINDS,
@@ -46,14 +48,12 @@ from .models import (
     AuditEntry,
     Event,
     EventKind,
-    EventSession,
     EventStatus,
     Helix,
     Organization,
     OrganizationSize,
     Partner,
     PartnerKind,
-    Question,
     Registration,
     Role,
     SessionKind,
@@ -63,8 +63,9 @@ from .models import (
     utcnow,
 )
 from .models import RegistrationStatus as S
-from .services import accounts, agreements, attendance, questions, registrations, surveys
+from .services import accounts, agreements, attendance, events, registrations, surveys
 from .services import organizations as organization_records
+from .services import partners as partner_records
 from .unit import write_step
 
 DEMO_DOMAIN = "demo.smartcitytech.eu"
@@ -1380,7 +1381,7 @@ def load(now: datetime | None = None) -> DemoSummary:
     partners = _ensure_partners(content.partners)
     organizations = _ensure_organizations(content.organizations, partners)
     users = _ensure_people(content.people, organizations, partners)
-    events = _ensure_events(content.events.values(), partners)
+    events = _ensure_events(content.events.values(), partners, users[ADMIN.email])
     # Registrations are keyed by ids, and record their responsible partner by id.
     db.session.flush()
     _ensure_applications(content.applications, users, events)
@@ -1422,21 +1423,25 @@ def _as_of(at: datetime) -> Iterator[None]:
         sa_event.remove(session, "transient_to_pending", dated)
 
 
-def _ensure(existing: dict[K, T], key: K, build: Callable[[], T]) -> T:
-    """The object stored under its natural key, or a new one, added to the session."""
+def _ensure(existing: dict[K, T], key: K, create: Callable[[], T]) -> T:
+    """The object stored under its natural key, or a new one `create` makes through its
+    service."""
     if key not in existing:
-        existing[key] = build()
-        db.session.add(existing[key])
+        existing[key] = create()
     return existing[key]
 
 
 def _ensure_partners(specs: Iterable[PartnerSpec]) -> dict[str, Partner]:
     partners = {p.slug: p for p in db.session.scalars(select(Partner))}
     for spec in specs:
-        _ensure(partners, spec.slug, lambda spec=spec: Partner(
-            is_member=spec.slug in CLUSTER_BY_SLUG, **spec._asdict()
-        ))
+        _ensure(partners, spec.slug, lambda spec=spec: _create_partner(spec))
     return partners
+
+
+def _create_partner(spec: PartnerSpec) -> Partner:
+    with _as_of(LAUNCHED_AT):
+        return partner_records.create(None, PartnerIn.from_values(
+            is_member=spec.slug in CLUSTER_BY_SLUG, **spec._asdict()))
 
 
 def _ensure_organizations(
@@ -1487,43 +1492,49 @@ def _create_person(
     return user
 
 
-def _ensure_events(specs: Iterable[EventSpec], partners: dict[str, Partner]) -> dict[str, Event]:
+def _ensure_events(specs: Iterable[EventSpec], partners: dict[str, Partner],
+                   coordinator: User) -> dict[str, Event]:
     events = {e.slug: e for e in db.session.scalars(select(Event))}
     for spec in specs:
-        _ensure(events, spec.slug, lambda spec=spec: _build_event(spec, partners))
+        _ensure(events, spec.slug, lambda spec=spec: _create_event(spec, partners, coordinator))
     return events
 
 
-def _build_event(spec: EventSpec, partners: dict[str, Partner]) -> Event:
+def _create_event(spec: EventSpec, partners: dict[str, Partner], coordinator: User) -> Event:
+    """The event as the coordinator made it through the event form when it was announced:
+    a draft (a mission with the questions every mission asks, past ones too), its agenda,
+    then published and, once over, closed."""
     zone = spec.zone
     opens_at = _midnight(spec.registration_opens, zone)
     announced_at = _midnight(spec.announced, zone) or opens_at
-    return Event(
-        kind=spec.kind, title=spec.title, slug=spec.slug, summary=spec.summary,
-        description=spec.description, target_country=spec.country, target_city=spec.city,
-        venue=spec.venue, timezone=spec.timezone,
-        online_url=_meeting_url(spec) if spec.kind == EventKind.WEBINAR else "",
-        recording_url=spec.recording_url,
+    with _as_of(announced_at):
+        event = events.create(coordinator, EventIn.from_values(
+            kind=spec.kind, title=spec.title, slug=spec.slug, summary=spec.summary,
+            description=spec.description, target_country=spec.country,
+            target_city=spec.city, venue=spec.venue, timezone=spec.timezone,
+            online_url=_meeting_url(spec) if spec.kind == EventKind.WEBINAR else "",
+            recording_url=spec.recording_url,
+            starts_local=_wall_clock(spec.first_day, spec.hours[0]),
+            ends_local=_wall_clock(spec.last_day, spec.hours[1]),
+            registration_opens_local=_wall_clock(spec.registration_opens, "00:00"),
+            registration_closes_local=_wall_clock(spec.registration_closes, "00:00"),
+            capacity=spec.capacity, requires_approval=spec.requires_approval,
+            organizer_ids=[partners[slug].id for slug in spec.organizers],
+            host_ids=[partners[slug].id for slug in spec.hosts],
+        ))
+        for item in spec.agenda:
+            events.add_session(coordinator, event, _session(spec, item))
+        if spec.status != EventStatus.DRAFT:
+            events.publish(coordinator, event.id)
+    if spec.status == EventStatus.CLOSED:
+        with _as_of(event.ends_at):
+            events.close(coordinator, event.id)
+    event.created_at = event.updated_at = announced_at
+    if spec.recording_url:
         # Its registrants heard of the recording back then: editing it mails nobody now.
-        recording_mailed_at=(_local(spec.last_day, spec.hours[1], zone) + timedelta(days=1)
-                             if spec.recording_url else None),
-        starts_at=_local(spec.first_day, spec.hours[0], zone),
-        ends_at=_local(spec.last_day, spec.hours[1], zone),
-        registration_opens_at=opens_at,
-        registration_closes_at=_midnight(spec.registration_closes, zone),
-        capacity=spec.capacity, requires_approval=spec.requires_approval, status=spec.status,
-        created_at=announced_at, updated_at=announced_at,
-        organizers=[partners[slug] for slug in spec.organizers],
-        hosts=[partners[slug] for slug in spec.hosts],
-        sessions=[_build_session(spec, position, item)
-                  for position, item in enumerate(spec.agenda)],
-        # Missions ask what every mission asks; past ones predate the questions.
-        questions=[
-            Question(position=position, kind=d.kind, label=d.label, help_text=d.help_text,
-                     required=d.required, choices=[])
-            for position, d in enumerate(questions.MISSION_DEFAULTS, start=1)
-        ] if spec.kind.is_mission and spec.status == EventStatus.PUBLISHED else [],
-    )
+        event.recording_mailed_at = (_local(spec.last_day, spec.hours[1], zone)
+                                     + timedelta(days=1))
+    return event
 
 
 def _meeting_url(spec: EventSpec) -> str:
@@ -1540,15 +1551,20 @@ def _midnight(day: date | None, zone: ZoneInfo) -> datetime | None:
     return _local(day, "00:00", zone) if day else None
 
 
-def _build_session(spec: EventSpec, position: int, item: AgendaItem) -> EventSession:
+def _wall_clock(day: date | None, clock: str) -> datetime | None:
+    """The wall-clock time a form takes (naive, in the event's zone)."""
+    return datetime.combine(day, time.fromisoformat(clock)) if day else None
+
+
+def _session(spec: EventSpec, item: AgendaItem) -> SessionIn:
     day = spec.first_day + timedelta(days=item.day)
-    common = {"kind": item.kind, "title": item.title, "venue": item.venue, "position": position}
+    common = {"kind": item.kind, "title": item.title, "venue": item.venue}
     if item.hours is None:
-        return EventSession(all_day=True, start_date=day,
-                            end_date=day + timedelta(days=item.days - 1), **common)
+        return SessionIn.from_values(all_day=True, start_date=day,
+                                     end_date=day + timedelta(days=item.days - 1), **common)
     start, end = item.hours
-    return EventSession(starts_at=_local(day, start, spec.zone),
-                        ends_at=_local(day, end, spec.zone), **common)
+    return SessionIn.from_values(starts_local=_wall_clock(day, start),
+                                 ends_local=_wall_clock(day, end), **common)
 
 
 def _ensure_applications(
