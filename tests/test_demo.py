@@ -16,6 +16,10 @@ from sqlalchemy.orm import selectinload
 from tests.conftest import csrf_token
 from webapp import create_app, demo
 from webapp.extensions import db as _db
+from webapp.inputs.agreements import AgreementIn
+from webapp.inputs.events import EventIn, QuestionIn, SessionIn
+from webapp.inputs.partners import PartnerIn
+from webapp.inputs.surveys import SurveyAnswerIn
 from webapp.models import (
     MISSION_KINDS,
     Agreement,
@@ -34,6 +38,7 @@ from webapp.models import (
     Partner,
     PartnerKind,
     Registration,
+    SurveyResponse,
     User,
     event_organizers,
     utcnow,
@@ -687,3 +692,55 @@ def test_survey_answers_only_for_the_programmes_delegates_who_attended(db):
     _db.session.execute(SurveyInvitation.__table__.delete())
     demo.load(FROZEN_NOW)
     assert _survey_answers() == answers
+
+
+# --------------------------------------------------------------------------- through the services
+
+
+def read_back(model, row, **computed):
+    """`row` as its input model reads it: the columns named as the model's fields, and
+    `computed` for the fields no column holds as such (local times, ids of relations)."""
+    values = {name: getattr(row, name) for name in model.model_fields
+              if name not in computed and hasattr(row, name)}
+    return model.from_values(**values, **computed)
+
+
+def wall_clock(at: datetime | None, zone: ZoneInfo) -> datetime | None:
+    return at.astimezone(zone).replace(tzinfo=None) if at else None
+
+
+def test_the_demo_passes_the_validation_of_any_other_input(loaded):
+    """Loaded through the services, every partner, event with its agenda
+    and questions, agreement and survey answer of the demo, read back, validates through
+    the input model a form or the API would send it through, and names the same
+    instants."""
+    for partner in _db.session.scalars(select(Partner)):
+        assert read_back(PartnerIn, partner).name == partner.name
+    events = _db.session.scalars(select(Event).options(
+        selectinload(Event.sessions), selectinload(Event.questions))).all()
+    for event in events:
+        zone = event.zone
+        checked = read_back(
+            EventIn, event, organizer_ids=[p.id for p in event.organizers],
+            host_ids=[p.id for p in event.hosts],
+            **{local: wall_clock(getattr(event, column), zone) for local, column in (
+                ("starts_local", "starts_at"), ("ends_local", "ends_at"),
+                ("registration_opens_local", "registration_opens_at"),
+                ("registration_closes_local", "registration_closes_at"))})
+        assert (checked.starts_at, checked.ends_at, checked.registration_opens_at,
+                checked.registration_closes_at) == (
+            event.starts_at, event.ends_at, event.registration_opens_at,
+            event.registration_closes_at), event.slug
+        for item in event.sessions:
+            read_back(SessionIn, item, starts_local=wall_clock(item.starts_at, zone),
+                      ends_local=wall_clock(item.ends_at, zone))
+        for question in event.questions:
+            read_back(QuestionIn, question)
+    for agreement in _db.session.scalars(select(Agreement)):
+        read_back(AgreementIn, agreement, parties=[
+            f"partner:{p.partner_id}" if p.partner_id else f"organization:{p.organization_id}"
+            for p in agreement.parties])
+    responses = _db.session.scalars(select(SurveyResponse)).all()
+    assert responses
+    for response in responses:
+        read_back(SurveyAnswerIn, response)
