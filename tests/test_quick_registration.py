@@ -262,9 +262,9 @@ def test_an_account_made_after_the_request_is_asked_to_sign_in_at_the_link(
     ({"email": "ines-at-nordlicht"}, "email", "Invalid email address."),
     ({"email": ""}, "email", "This field is required."),
     ({"organization": ""}, "organization", "This field is required."),
-    ({"organization": "x"}, "organization", "between 2 and 200 characters"),
-    ({"country": ""}, "country", "This field is required."),
-    ({"country": "XX"}, "country", "Not a valid choice"),
+    ({"organization": "x"}, "organization", "Enter at least 2 characters."),
+    ({"country": ""}, "country", "Choose a country from the list."),
+    ({"country": "XX"}, "country", "Choose a country from the list."),
     ({"timezone": "Mars/Olympus_Mons"}, "timezone", "not a timezone we know"),
     ({"privacy": None}, "privacy", "Please accept the privacy notice"),
 ], ids=lambda v: "-".join(v) if isinstance(v, dict) else str(v)[:30])

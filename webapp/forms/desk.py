@@ -18,9 +18,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length
 
 from ..ids import parse_id
+from ..inputs.desk import DirectRegistrationIn, RoleIn
 from ..inputs.registrations import BulkDecisionIn, DecisionIn
 from ..models import DIRECT_ROLES, EventRole, RegistrationStatus
 from ..services.desk import PAGE_SIZES, SORTS, DeskFilters
@@ -123,14 +123,17 @@ class BulkDecisionForm(BaseForm):
 
 
 class RoleForm(BaseForm):
-    role = SelectField(_l("Role on the event"),
+    input_model = RoleIn
+
+    role = SelectField(_l("Role on the event"), validate_choice=False,
                        choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()])
 
 
 class DirectRegistrationForm(BaseForm):
-    email = EmailField(_l("Email of their account"), filters=[strip],
-                       validators=[DataRequired(), Email(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=[
+    input_model = DirectRegistrationIn
+
+    email = EmailField(_l("Email of their account"), filters=[strip])
+    role = SelectField(_l("Role"), validate_choice=False, choices=[
         SelectChoice(r.value, ROLE_LABELS[r]) for r in EventRole if r in DIRECT_ROLES])
 
 

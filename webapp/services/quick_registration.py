@@ -30,6 +30,7 @@ from sqlalchemy import select
 
 from .. import localtime
 from ..extensions import db
+from ..inputs.quick_registration import QuickRegistrationIn
 from ..models import Event, EventKind, Registration, User, normalize_email, utcnow
 from . import accounts, applications, audit, notifications, organizations, registrations, tokens
 from .errors import DomainError, NoSeat, RegistrationClosed
@@ -86,29 +87,28 @@ def _max_age() -> int:
     return current_app.config["VERIFY_EMAIL_MAX_AGE"]
 
 
-def request(event: Event, *, name: str, email: str, organization: str, country: str,
-            timezone: str, privacy_version: str) -> None:
-    """Mail the link that confirms a quick registration, or, when `email` has an account,
-    an invitation to sign in and register. The mail goes with the unit's commit."""
+def request(event: Event, asked: QuickRegistrationIn, *, privacy_version: str) -> None:
+    """Mail the link that confirms a quick registration, or, when the address has an
+    account, an invitation to sign in and register. The mail goes with the unit's
+    commit."""
     problem = refusal(event)
     if problem is not None:
         raise problem
-    timezone = accounts.validate_timezone(timezone)
-    existing = accounts.find_by_email(email)
+    existing = accounts.find_by_email(asked.email)
     if existing is not None:
         if existing.is_active:
             notifications.queue(existing, _("You already have an account: %(event)s",
                                             event=event.title),
                                 "quick_registration_account_exists", event=event)
         return
-    wanted = QuickRequest(event, name.strip(), normalize_email(email), organization.strip(),
-                          country, timezone, privacy_version)
+    wanted = QuickRequest(event, asked.name, normalize_email(asked.email), asked.organization,
+                          asked.country, asked.timezone, privacy_version)
     token = tokens.make(PURPOSE, wanted.payload())
     notifications.queue(wanted.email, _("Confirm your registration: %(event)s",
                                         event=event.title),
                         "quick_registration_confirm", event=event, name=wanted.name,
                         token=token, their_time=localtime.viewer_span(
-                            event.starts_at, event.ends_at, event.timezone, timezone))
+                            event.starts_at, event.ends_at, event.timezone, wanted.timezone))
 
 
 def _from_payload(payload: Any) -> QuickRequest:

@@ -26,10 +26,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, undefer
 from wtforms.fields.choices import SelectChoice
 
-from .. import access
+from .. import access, inputs
 from ..errors import render_error
 from ..extensions import db
 from ..forms.badges import EVERY_PARTNER, BatchForm
+from ..inputs.badges import BadgeBatchIn
 from ..models import BadgeBatch, BadgeFormat, BatchStatus, Event, Partner, Registration, utcnow
 from ..services import badge_batches, badges
 from . import private_download
@@ -113,7 +114,7 @@ def event_badges(event_id: int):
     form = _batch_form(event, formdata=request.args, csrf=False)
     if not form.validate():
         return _index_page(event, form, 400)
-    partner_id = form.partner_id()
+    partner_id = form.input.partner_id
     count = badges.batch_size(current_user, event, partner_id)
     if count == 0:
         form.form_errors.append(_("There are no approved delegates whose badges you may print."))
@@ -122,13 +123,14 @@ def event_badges(event_id: int):
         flash(_("%(count)d badges are built in the background: press “Build the badges”.",
                 count=count), "info")
         return redirect(url_for("badges.index", event_id=event.id))
-    badge_format = form.badge_format()
+    badge_format = form.input.format
     body = badges.batch_pdf(current_user, event, badge_format, partner_id=partner_id)
     return _pdf(body, f"badges-{event.slug}-{badge_format}-{utcnow().date().isoformat()}.pdf")
 
 
 @bp.post("/events/<int:event_id>/badges/batches")
 @access.login_required
+@inputs.takes(BadgeBatchIn)
 def start_batch(event_id: int):
     event = _event(event_id)
     form = _batch_form(event, formdata=request.form)
@@ -136,8 +138,8 @@ def start_batch(event_id: int):
         return _index_page(event, form, 400)
     try:
         batch = badge_batches.request_batch(current_user._get_current_object(), event,
-                                            form.badge_format(),
-                                            partner_id=form.partner_id())
+                                            form.input.format,
+                                            partner_id=form.input.partner_id)
     except badge_batches.NothingToPrint as refusal:
         form.form_errors.append(str(refusal))
         return _index_page(event, form, 400)

@@ -13,8 +13,9 @@ from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import access, unit
+from .. import access, inputs, unit
 from ..forms.delegation import WHOLE_DELEGATION, MessageForm
+from ..inputs.delegation import DelegationMessageIn
 from ..models import Event, utcnow
 from ..services import delegation, exports, messages
 from ..services.errors import DomainError
@@ -80,6 +81,7 @@ def message_log(event_id: int):
 
 @bp.post("/delegation/messages")
 @access.login_required
+@inputs.takes(DelegationMessageIn)
 def send_message(event_id: int):
     event = _event(event_id, "event.message")
     form = _message_form(event)
@@ -87,8 +89,8 @@ def send_message(event_id: int):
         return _messages_page(event, form, 400)
     try:
         message = messages.send(current_user._get_current_object(), event,
-                                partner_id=form.partner_id(), subject=form.subject.data,
-                                body=form.body.data)
+                                partner_id=form.input.partner_id, subject=form.input.subject,
+                                body=form.input.body)
     except DomainError as refusal:
         unit.discard()
         form.form_errors.append(refusal.message)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import access, unit
+from .. import access, inputs, unit
 from ..errors import render_error
 from ..extensions import db
 from ..forms.apply import application_form
@@ -31,13 +31,14 @@ from ..forms.desk import (
 )
 from ..forms.organization import MembershipDecisionForm, ReviewForm
 from ..ids import page_arg
+from ..inputs.applications import ApplicationIn
+from ..inputs.desk import DirectRegistrationIn, RoleIn
+from ..inputs.registrations import BulkDecisionIn, DecisionIn
 from ..models import (
     Event,
-    EventRole,
     MembershipRequest,
     Organization,
     Registration,
-    RegistrationStatus,
     User,
 )
 from ..services import desk, registrations
@@ -92,6 +93,7 @@ def _index_page(bulk_form: BulkDecisionForm, direct_form: DirectRegistrationForm
 
 @bp.post("/bulk")
 @access.requires("desk.use")
+@inputs.takes(BulkDecisionIn)
 def bulk():
     me = _me()
     form = BulkDecisionForm()
@@ -158,6 +160,7 @@ def registration(registration_id: int):
 
 @bp.post("/registrations/<int:registration_id>/decide")
 @access.requires("desk.use")
+@inputs.takes(DecisionIn)
 def decide(registration_id: int):
     reg = _visible_registration(registration_id)
     access.authorize("registration.decide", reg, visible_action="registration.view")
@@ -182,6 +185,7 @@ def decide(registration_id: int):
 
 @bp.post("/registrations/<int:registration_id>/role")
 @access.requires("desk.use")
+@inputs.takes(RoleIn)
 def set_role(registration_id: int):
     reg = _visible_registration(registration_id)
     if not access.can(_me(), "event.manage", reg.event):
@@ -190,7 +194,7 @@ def set_role(registration_id: int):
     if not form.validate_on_submit():
         return _registration_page(reg, role_form=form, status=400)
     try:
-        registrations.set_role(reg.id, EventRole(form.role.data), actor=_me())
+        registrations.set_role(reg.id, form.input.role, actor=_me())
     except DomainError as refusal:
         unit.discard()
         return _registration_page(_visible_registration(registration_id),
@@ -204,6 +208,7 @@ def set_role(registration_id: int):
 
 @bp.post("/events/<int:event_id>/direct")
 @access.requires("desk.use")
+@inputs.takes(DirectRegistrationIn)
 def register_directly(event_id: int):
     me = _me()
     event = db.session.scalar(access.events_visible_to(me).where(Event.id == event_id))
@@ -217,7 +222,7 @@ def register_directly(event_id: int):
         flash(" ".join(e for errors in form.errors.values() for e in errors), "danger")
         return redirect(back), 303
     try:
-        reg = desk.register_directly(me, event, form.email.data, EventRole(form.role.data))
+        reg = desk.register_directly(me, event, form.input.email, form.input.role)
     except DomainError as refusal:
         unit.discard()
         flash(refusal.message, "danger")
@@ -229,6 +234,7 @@ def register_directly(event_id: int):
 
 @bp.route("/apply-on-behalf", methods=["GET", "POST"])
 @access.requires("desk.apply_on_behalf")
+@inputs.takes(ApplicationIn)
 def apply_on_behalf():
     me = _me()
     members = desk.members_for_applying_on_behalf(me)
@@ -244,9 +250,9 @@ def apply_on_behalf():
         if form.validate_on_submit():
             try:
                 reg = registrations.apply(
-                    member, event.id, answers=form.answers(),
-                    profile_consent=form.profile_consent.data,
-                    contact_consent=form.contact_consent.data, actor=me, on_behalf=True)
+                    member, event.id, answers=form.input.by_question(),
+                    profile_consent=form.input.profile_consent,
+                    contact_consent=form.input.contact_consent, actor=me, on_behalf=True)
             except AnswersRefused as refusal:
                 unit.discard()
                 form.show_problems(refusal.problems)

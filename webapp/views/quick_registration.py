@@ -8,10 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy.exc import IntegrityError
 
-from .. import access, unit
+from .. import access, inputs, unit
 from ..extensions import db
 from ..forms.auth import LinkForm
 from ..forms.quick_registration import QuickRegistrationForm
+from ..inputs.quick_registration import QuickRegistrationIn
 from ..models import Event
 from ..services import quick_registration, tokens
 from ..services.errors import DomainError
@@ -43,6 +44,7 @@ def _render(event: Event, form: QuickRegistrationForm, status: int = 200):
 
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
 @access.public
+@inputs.takes(QuickRegistrationIn)
 def event_form(slug: str):
     event = _visible_event(slug)
     if current_user.is_authenticated:
@@ -55,7 +57,7 @@ def event_form(slug: str):
         return _render(event, form)
     if not form.validate_on_submit():
         return _render(event, form, 400)
-    email = form.email.data
+    email = form.input.email
     refusal = throttled(REGISTER, email)
     if refusal:
         form.form_errors.append(refusal)
@@ -65,10 +67,7 @@ def event_form(slug: str):
     count_attempt(REGISTER, email)
     try:
         quick_registration.request(
-            event, name=form.name.data, email=email, organization=form.organization.data,
-            country=form.country.data, timezone=form.timezone.data,
-            privacy_version=current_app.config["PRIVACY_VERSION"],
-        )
+            event, form.input, privacy_version=current_app.config["PRIVACY_VERSION"])
     except DomainError as error:
         unit.discard()
         return _refused(event, error, 409)
@@ -93,6 +92,7 @@ def _link_problem(token: str, error: DomainError, event: Event | None = None):
 
 @bp.route("/register/<token>", methods=["GET", "POST"])
 @access.public  # the link is the credential, opened from the mailbox it was sent to
+@inputs.takes(inputs.NoInput)
 def confirm(token: str):
     try:
         wanted = quick_registration.pending(token)

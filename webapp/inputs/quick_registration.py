@@ -1,0 +1,35 @@
+"""A quick registration to a public webinar: who registers, their organization and
+country, and their consent to the privacy notice (registering creates a light account).
+Whether the event offers it and whether the address has an account already, the service
+decides."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, model_validator
+
+from . import Input, RequiredText, Text, refuse
+from .accounts import EmailAddress, _zone_or_utc
+from .organizations import COUNTRY_NEEDED, Country, OrganizationName
+
+PRIVACY_NEEDED = "Please accept the privacy notice: registering creates an account for you."
+
+
+class QuickRegistrationIn(Input):
+    name: RequiredText(200, title="Your name")
+    email: EmailAddress(title="Email")
+    organization: Annotated[OrganizationName, Field(title="Organization")]
+    country: Annotated[Country, Field(title="Country")]
+    timezone: Annotated[Text(200, title="Timezone",
+                             description="An IANA zone; empty means UTC."),
+                        AfterValidator(_zone_or_utc)] = "UTC"
+    privacy: bool = Field(description="The privacy notice is accepted (must be true).")
+
+    required_messages = {"privacy": PRIVACY_NEEDED, "country": COUNTRY_NEEDED}
+
+    @model_validator(mode="after")
+    def _privacy_accepted(self):
+        if not self.privacy:
+            raise refuse("privacy", PRIVACY_NEEDED)
+        return self
