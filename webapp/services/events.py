@@ -1,9 +1,13 @@
 """Running events: create, update, publish, close, cancel, clone; their agenda and quotas.
 
-People enter times as wall-clock times of the event's own zone; they are stored in UTC.
-Every change is checked completely before anything is written (a refusal leaves the
-event as it was) and is audited; the unit of work that called (a request, a command)
-commits it with everything else it did.
+What an event, a session or a copy may be is stated by its input model
+(webapp/inputs/events.py: fields, limits, local times and their order, the event's UTC
+instants); here each change is checked against what the database knows (free slugs, the
+partners and their kinds, whom the actor may organize with, the agenda, quotas and seats
+already given) before anything is written (a refusal leaves the event as it was), and
+is audited; the unit of work that called (a request, a command) commits it with
+everything else it did. A session's local times become instants here, in its event's
+zone.
 
 Quotas: no quota may exceed the capacity, nor may all of them together: a quota is a
 promise of seats, and promises the event cannot keep are refused.
