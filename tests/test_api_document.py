@@ -8,6 +8,7 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
+from webapp.inputs import declared_input
 from webapp.models import EventKind, RegistrationStatus
 from webapp.security import CONTENT_SECURITY_POLICY
 
@@ -39,6 +40,17 @@ def test_every_route_of_the_blueprint_is_in_the_document(app, document):
     documented = {(path, method) for path, item in document["paths"].items()
                   for method in item}
     assert routes == documented
+
+
+def test_every_write_declares_the_input_model_its_body_is_documented_by(app, document):
+    writes = [(rule, method.lower()) for rule in app.url_map.iter_rules()
+              if rule.endpoint.startswith("api.") for method in rule.methods & (METHODS - {"GET"})]
+    assert writes
+    for rule, method in writes:
+        model = declared_input(app.view_functions[rule.endpoint])
+        body = document["paths"][_document_path(rule.rule)][method]["requestBody"]
+        assert model is not None and body["content"]["application/json"]["schema"] == {
+            "$ref": f"#/components/schemas/{model.__name__}"}, rule.endpoint
 
 
 def test_operations_declare_the_problems_they_can_answer(document):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from flask_openapi3 import OpenAPI
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 
@@ -18,12 +19,21 @@ from .models.types import render_migration_item
 def create_app(config_name: str | None = None, **overrides) -> Flask:
     """Build the application; `config_name` is development (default), testing or production."""
     name = config_name or os.environ.get("BEACHHEAD_CONFIG", "development")
-    app = Flask(
+    from .views.api.registry import parameters_refused
+
+    # flask-openapi3's app: the API's blueprint routes, validates and documents through it
+    # (its own reference pages are off: /api/docs serves ours).
+    app = OpenAPI(
         __name__,
+        doc_ui=False,
+        validation_error_callback=parameters_refused,
         instance_path=str(INSTANCE_DIR),
         template_folder="../templates",
         static_folder="../static",
     )
+    # Its `flask openapi` exports the app's own paths, which are none: the API's document
+    # is its blueprint's, at /api/v1/openapi.json.
+    app.cli.commands.pop("openapi", None)
     app.config.from_object(CONFIGS[name]())
     app.config["CONFIG_NAME"] = name
     # Every `<int:...>` segment is an id: out of 1..2**31-1 it matches nothing (404).
@@ -113,7 +123,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(kpis.bp)
     # Bearer tokens only: a cookie never authenticates an API call, so CSRF cannot apply.
     csrf.exempt(api.bp)
-    app.register_blueprint(api.bp)
+    app.register_blueprint(api.bp, url_prefix=api.URL_PREFIX)
     app.register_blueprint(api.docs_bp)
 
     from . import cli

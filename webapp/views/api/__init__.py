@@ -10,17 +10,23 @@ exempt from it.
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, url_for
+from flask_openapi3 import APISpec, Components, Info, SecurityScheme, Server
 
 from ... import access
-from .openapi import document
 from .problems import problem_response
-from .registry import anonymous_request, operation
+from .registry import anonymous_request, bp, operation, parameters_refused  # noqa: F401
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+URL_PREFIX = "/api/v1"
 docs_bp = Blueprint("api_docs", __name__, url_prefix="/api")
 bp.before_request(anonymous_request)
 
 PREFIX = "/api/"
+INFO = Info(title="Beachhead API", version="1.0.0", description=(
+    "The partners' API: events, your registrations and, for partner managers, organizers "
+    "and hosts, the applications in your scope, exactly as the desk shows them. "
+    "Authenticate with a personal token from your profile page (`Authorization: Bearer "
+    "bh_...`); a token acts with your roles. Errors are RFC 9457 problem details. Times are "
+    "ISO 8601 with their offset."))
 
 
 def is_api_request(path: str) -> bool:
@@ -43,11 +49,19 @@ def unavailable_response(retry_after: str) -> Response:
         kind="unavailable", headers={"Retry-After": retry_after})
 
 
-@operation("GET", "/openapi.json", bp=bp, public=True, tag="reference",
+@operation("GET", "/openapi.json", public=True, tag="reference",
            summary="This document: OpenAPI 3.1")
 def openapi() -> Response:
-    response = current_app.json.response(document(url_for("api.openapi", _external=True)
-                                                  .rsplit("/", 1)[0]))
+    # The framework's paths and components, under the API's own server and security.
+    server = url_for("api.openapi", _external=True).rsplit("/", 1)[0]
+    spec = APISpec(
+        openapi="3.1.0", info=INFO, servers=[Server(url=server)], paths=bp.paths,
+        security=[{"bearer": []}],
+        components=Components(schemas=bp.components_schemas, securitySchemes={
+            "bearer": SecurityScheme(type="http", scheme="bearer",
+                                     bearerFormat="bh_<43 characters>")}))
+    response = current_app.json.response(
+        spec.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False))
     response.headers["Cache-Control"] = "no-cache"
     return response
 

@@ -12,24 +12,24 @@ from ...models import BadgeFormat, Registration
 from ...services import badges, checkin
 from ...services.checkin import BadgeRefused
 from .. import private_download
-from . import bp, schemas
+from . import schemas
 from .problems import ApiProblem
 from .registry import operation
 
 
-@operation("GET", "/registrations/{registration_id}/badge.pdf", bp=bp, tag="badges",
+@operation("GET", "/registrations/{registration_id}/badge.pdf", tag="badges",
            summary="An approved registration's badge (PDF)", media_type="application/pdf",
-           query=schemas.BadgeQuery, problems=(404,))
-def registration_badge(registration_id: int, query: schemas.BadgeQuery):
+           problems=(404,))
+def registration_badge(path: schemas.RegistrationPath, query: schemas.BadgeQuery):
     """Its delegate's own, and those its deciders (the responsible partner's managers,
     the event's organizers) may print; any other, and a registration not approved, is
     404."""
     registration = db.session.scalar(
-        select(Registration).where(Registration.id == registration_id).options(
+        select(Registration).where(Registration.id == path.registration_id).options(
             joinedload(Registration.event), joinedload(Registration.user)))
     if registration is None or not access.can(current_user, "registration.badge",
                                               registration):
-        raise ApiProblem(404, f"No badge for registration {registration_id} that you may "
+        raise ApiProblem(404, f"No badge for registration {path.registration_id} that you may "
                               "print.")
     badge_format = BadgeFormat(query.format.value)
     return private_download(
@@ -38,15 +38,15 @@ def registration_badge(registration_id: int, query: schemas.BadgeQuery):
         f"badge-{registration.event.slug}-{registration.id}-{badge_format}.pdf")
 
 
-@operation("POST", "/events/{event_id}/checkins", bp=bp, tag="badges",
-           summary="Check a badge in at the door", body=schemas.CheckinIn,
+@operation("POST", "/events/{event_id}/checkins", tag="badges",
+           summary="Check a badge in at the door",
            response=schemas.Checkin, status=201, write=True, problems=(404,),
            extra_statuses={200: "Checked in before: the earlier check-in, unchanged"})
-def check_in(event_id: int, body: schemas.CheckinIn):
+def check_in(path: schemas.EventPath, body: schemas.CheckinIn):
     """201 the first time; 200 with the earlier check-in (when, by whom) on a repeat.
     A code that names no badge of this event, or one whose registration is not approved,
     is 422. Organizers, the event's hosts and admins check people in."""
-    event = access.authorized_event(event_id, "event.checkin")
+    event = access.authorized_event(path.event_id, "event.checkin")
     try:
         session = checkin.session_of(event, body.session_id)
     except BadgeRefused as refusal:

@@ -9,7 +9,7 @@ from ... import access
 from ...models import utcnow
 from ...services import delegation, exports
 from .. import private_download
-from . import bp, present, schemas
+from . import present, schemas
 from .problems import ApiProblem
 from .registry import operation
 
@@ -17,14 +17,14 @@ CSV = "text/csv"
 JSON = "application/json"
 
 
-@operation("GET", "/events/{event_id}/delegation", bp=bp, tag="delegation",
+@operation("GET", "/events/{event_id}/delegation", tag="delegation",
            summary="The event's approved delegation (JSON, or CSV with Accept: text/csv)",
            response=schemas.Delegation, alternatives=(CSV,), problems=(403, 404, 406))
-def event_delegation(event_id: int):
+def event_delegation(path: schemas.EventPath):
     """Grouped by responsible cluster. Organizers and partner managers see it, and the
     event's beachhead hosts; email and phone are filled only for the delegates you may
     contact (your own clusters', or those who agreed to share them with the hosts)."""
-    event = access.authorized_event(event_id, "event.delegation")
+    event = access.authorized_event(path.event_id, "event.delegation")
     wanted = request.accept_mimetypes.best_match([JSON, CSV]) if request.accept_mimetypes \
         else JSON
     if wanted is None:

@@ -10,7 +10,7 @@ from ...extensions import db
 from ...models import Event, EventStatus, utcnow
 from ...services import calendar
 from .. import ics_download
-from . import bp, present, schemas
+from . import present, schemas
 from .problems import ApiProblem
 from .registry import operation
 
@@ -25,8 +25,7 @@ def visible_event(event_id: int) -> Event:
     return event
 
 
-@operation("GET", "/events", bp=bp, tag="events", summary="Published events",
-           query=schemas.EventQuery, response=schemas.EventPage)
+@operation("GET", "/events", tag="events", summary="Published events", response=schemas.EventPage)
 def events(query: schemas.EventQuery):
     """Published events, upcoming (soonest first, the default) or past (latest first),
     by kind and target country."""
@@ -48,17 +47,17 @@ def events(query: schemas.EventQuery):
                              **present.page_fields(pagination))
 
 
-@operation("GET", "/events/{event_id}", bp=bp, tag="events", summary="One event and its agenda",
+@operation("GET", "/events/{event_id}", tag="events", summary="One event and its agenda",
            response=schemas.EventDetail, problems=(404,))
-def event(event_id: int):
-    return present.event_detail(visible_event(event_id))
+def event(path: schemas.EventPath):
+    return present.event_detail(visible_event(path.event_id))
 
 
-@operation("GET", "/events/{event_id}/calendar.ics", bp=bp, tag="events",
+@operation("GET", "/events/{event_id}/calendar.ics", tag="events",
            summary="The event's calendar file (iCalendar)", media_type="text/calendar",
            problems=(404,))
-def event_calendar(event_id: int):
+def event_calendar(path: schemas.EventPath):
     """The same file as the event page's "Add to calendar": the event and its agenda, in
     its own time zone."""
-    event = visible_event(event_id)
+    event = visible_event(path.event_id)
     return ics_download(calendar.event_calendar(event), f"{event.slug}.ics")

@@ -9,11 +9,11 @@ from sqlalchemy.orm import contains_eager
 
 from ...extensions import db
 from ...models import Event, Registration
-from . import bp, present, schemas
+from . import present, schemas
 from .registry import operation
 
 
-@operation("GET", "/me", bp=bp, tag="me", summary="You, your roles and this token",
+@operation("GET", "/me", tag="me", summary="You, your roles and this token",
            response=schemas.Me)
 def me():
     user = current_user._get_current_object()
@@ -31,8 +31,8 @@ def me():
     )
 
 
-@operation("GET", "/me/registrations", bp=bp, tag="me", summary="Your registrations",
-           query=schemas.PageQuery, response=schemas.OwnRegistrationPage)
+@operation("GET", "/me/registrations", tag="me", summary="Your registrations",
+           response=schemas.OwnRegistrationPage)
 def my_registrations(query: schemas.PageQuery):
     """Your own registrations, latest event first."""
     pagination = db.paginate(

@@ -15,7 +15,7 @@ from ...extensions import db
 from ...models import Event, Registration, RegistrationStatus
 from ...services import desk, registrations
 from ...services.errors import DomainError, StaleDecision
-from . import bp, present, schemas
+from . import present, schemas
 from .problems import ApiProblem
 from .registry import operation
 
@@ -37,9 +37,9 @@ def _visible(registration_id: int) -> Registration:
     return reg
 
 
-@operation("GET", "/registrations", bp=bp, tag="registrations",
+@operation("GET", "/registrations", tag="registrations",
            summary="The applications in your scope (as on the desk)",
-           query=schemas.RegistrationQuery, response=schemas.RegistrationPage, problems=(403,))
+           response=schemas.RegistrationPage, problems=(403,))
 def registrations_list(query: schemas.RegistrationQuery):
     """A partner manager's clusters' applicants, the applications of the events one
     organizes, all for admins; a beachhead host sees the approved delegates of the events
@@ -59,26 +59,26 @@ def registrations_list(query: schemas.RegistrationQuery):
         **present.page_fields(pagination))
 
 
-@operation("GET", "/registrations/{registration_id}", bp=bp, tag="registrations",
+@operation("GET", "/registrations/{registration_id}", tag="registrations",
            summary="One application and its history", response=schemas.RegistrationDetail,
            problems=(403, 404))
-def registration(registration_id: int):
+def registration(path: schemas.RegistrationPath):
     _require_desk()
-    return present.registration_detail(_me(), _visible(registration_id))
+    return present.registration_detail(_me(), _visible(path.registration_id))
 
 
-@operation("POST", "/registrations/{registration_id}/decision", bp=bp, tag="registrations",
-           summary="Approve, reject or waitlist an application", body=schemas.DecisionIn,
+@operation("POST", "/registrations/{registration_id}/decision", tag="registrations",
+           summary="Approve, reject or waitlist an application",
            response=schemas.RegistrationDetail, write=True, problems=(403, 404, 409),
            problem_models={409: schemas.DecisionConflict})
-def decide(registration_id: int, body: schemas.DecisionIn):
+def decide(path: schemas.RegistrationPath, body: schemas.DecisionIn):
     """The same decision as the desk's buttons: when the application's status is no
     longer `expected_status` (someone decided first), or the decision does not fit (no
     seat left, the event cancelled, an already final status), nothing changes and the
     answer is 409 with the status it has now and who moved it there when."""
     _require_desk()
     me = _me()
-    reg = _visible(registration_id)
+    reg = _visible(path.registration_id)
     if not access.can(me, "registration.decide", reg):
         raise ApiProblem(403, "You see this application but do not decide it: its "
                               "responsible partner's managers and the organizers do.")
@@ -91,8 +91,8 @@ def decide(registration_id: int, body: schemas.DecisionIn):
                          decided_at=stale.at.isoformat() if stale.at else None) from None
     except DomainError as refusal:
         unit.discard()  # the status it has now, as committed
-        now = db.session.get(Registration, registration_id, populate_existing=True)
+        now = db.session.get(Registration, path.registration_id, populate_existing=True)
         raise ApiProblem(409, refusal.message, kind="decision-refused",
                          current_status=RegistrationStatus(now.status).value,
                          decided_by=None, decided_at=None) from None
-    return present.registration_detail(me, _visible(registration_id))
+    return present.registration_detail(me, _visible(path.registration_id))

@@ -1,16 +1,18 @@
-"""The API's operations: one decorator declares an endpoint's route, its request and
-response models and the problems it can answer with; the same declaration authenticates
-the token, counts it against the rate limit, parses and validates the request, serializes
-the response and writes the endpoint into the OpenAPI document.
+"""The API's operations on flask-openapi3: the framework routes each one, validates its
+path and query against their models and writes it, its parameters and its request body
+into the OpenAPI document; this module adds what the contract says beyond that.
 
     @operation("GET", "/events/{event_id}", response=EventDetail, problems=(404,))
-    def event(event_id: int): ...
+    def event(path: EventPath): ...
 
-Path parameters are ids (1 to 2**31-1; others are 404 before any query). The problems
-the wrapper itself raises are added to each operation's list: 401 and 429 for every
-operation that needs a token, 403 for writes (read-only tokens), 400 for query
-parameters, 400, 413, 415 and 422 for a body, and 503 for every operation (the database
-does not answer).
+- the token (`Authorization: Bearer`), counted against the rate limit, before anything
+  else is read: 401 and 429 for every operation that needs one, 403 for writes;
+- the body, strictly typed JSON (the framework would validate the decoded object
+  leniently): 400, 413, 415 and 422, with the input models' own messages;
+- a query parameter given twice is 400 (the framework would read the first);
+- problems are RFC 9457 (problems.py), and each operation's responses list them; under
+  test, answering a problem the document does not list for the operation fails loudly;
+- 503 for every operation (the database does not answer).
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from http import HTTPStatus
+from typing import Any, NoReturn, get_type_hints
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Response, current_app, g, request
+from flask_openapi3 import APIBlueprint, Schema, Tag
 from pydantic import BaseModel, ValidationError
 from redis import RedisError
 
@@ -31,64 +35,91 @@ from ...extensions import login_manager
 from ...services import api_tokens, jobs
 from ...services.api_tokens import TokenNotAccepted
 from . import schemas
-from .problems import ApiProblem, field_errors
+from .problems import DETAILS, MIMETYPE, ApiProblem, field_errors
 
 MAX_BODY = 64 * 1024
-# Problems that say which fields are wrong (`errors`).
-VALIDATION_STATUSES = (400, 422)
+JSON = "application/json"
+REF = "#/components/schemas/{model}"
 PATH_PARAMETER = re.compile(r"{(\w+)}")
+SECONDS = {"type": "integer", "minimum": 1}
+HEADERS = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds until the token may call again.",
+                          "schema": SECONDS}},
+    503: {"Retry-After": {"description": "Seconds after which to try again.",
+                          "schema": SECONDS}},
+}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Operation:
     method: str
     path: str  # as in the document: "/events/{event_id}"
-    endpoint: str
-    summary: str
-    tag: str
-    response: type[BaseModel] | None
-    media_type: str
-    status: int
-    query: type[BaseModel] | None
-    body: type[BaseModel] | None
-    write: bool
     public: bool
+    write: bool
+    status: int
     problems: frozenset[int]
     # A response model per problem status that says more than a plain Problem.
-    problem_models: dict[int, type[BaseModel]] = field(default_factory=dict)
-    description: str = ""
-    extra_statuses: dict[int, str] = field(default_factory=dict)
-    # Further media types of the success response (text, by the Accept header).
-    alternatives: tuple[str, ...] = ()
+    problem_models: dict[int, type[BaseModel]]
 
     def problem_model(self, status: int) -> type[BaseModel]:
-        """The schema of the operation's problem responses of `status`."""
         if status in self.problem_models:
             return self.problem_models[status]
-        if status in VALIDATION_STATUSES:
-            return schemas.ValidationProblem
-        return schemas.Problem
+        return schemas.ValidationProblem if status in (400, 422) else schemas.Problem
 
 
 OPERATIONS: list[Operation] = []
 
 
-def flask_rule(path: str) -> str:
-    return PATH_PARAMETER.sub(r"<int(min=1, max=2147483647):\1>", path)
+class Api(APIBlueprint):
+    """flask-openapi3's blueprint, with the contract's own steps around each view: the
+    token first, then the framework's path and query, then the strict body."""
+
+    def create_view_func(self, func, header, cookie, path, query, form, body, raw, **kw):
+        op: Operation = func.operation
+
+        def run(**kwargs: Any) -> Response:
+            if body is not None:
+                kwargs["body"] = _parse_body(body)
+            result = func(**kwargs)
+            if isinstance(result, Response):
+                return result
+            result, status = result if isinstance(result, tuple) else (result, op.status)
+            response = Response(result.model_dump_json(), status=status, mimetype=JSON)
+            response.headers["Cache-Control"] = "no-store"
+            return response
+
+        # The framework validates the path and the query; the body is ours (see above).
+        validated = super().create_view_func(wraps(func)(run), header, cookie, path, query,
+                                             form, None, raw, **kw)
+
+        @wraps(func)
+        def view(**kwargs: Any) -> Response:
+            try:
+                if not op.public:
+                    _authenticate(write=op.write)
+                if query is not None:
+                    _refuse_repeated_parameters()
+                return validated(**kwargs)
+            except ApiProblem as problem:
+                # A problem is a status >= 400: the request's unit rolls back.
+                return _checked(op, problem.response())
+
+        return view
+
+
+bp = Api("api", __name__)
 
 
 def operation(
     method: str,
     path: str,
     *,
-    bp: Blueprint,
     summary: str,
     tag: str,
     response: type[BaseModel] | None = None,
-    media_type: str = "application/json",
+    media_type: str = JSON,
     status: int = 200,
-    query: type[BaseModel] | None = None,
-    body: type[BaseModel] | None = None,
     write: bool = False,
     public: bool = False,
     problems: tuple[int, ...] = (),
@@ -96,42 +127,55 @@ def operation(
     extra_statuses: dict[int, str] | None = None,
     alternatives: tuple[str, ...] = (),
 ) -> Callable[[Callable], Callable]:
-    declared = {*problems, 503}  # the database may not answer (webapp.errors)
-    if not public:
-        declared |= {401, 429}
-    if write:
-        declared.add(403)
-    if query is not None:
-        declared.add(400)
-    if body is not None:
-        declared |= {400, 413, 415, 422}
+    """Declares an operation; its query and body models are its view's `query` and `body`
+    annotations (and its path's ids, `path`)."""
 
     def decorator(view: Callable) -> Callable:
-        op = Operation(
-            method=method, path=path, endpoint=f"{bp.name}.{view.__name__}", summary=summary,
-            tag=tag, response=response, media_type=media_type, status=status, query=query,
-            body=body, write=write, public=public, problems=frozenset(declared),
-            problem_models=problem_models or {}, description=inspect.cleandoc(view.__doc__ or ""),
-            extra_statuses=extra_statuses or {}, alternatives=alternatives,
-        )
-
-        @wraps(view)
-        def wrapped(**kwargs):
-            try:
-                result = _run(op, view, kwargs)
-            except ApiProblem as problem:
-                # A problem is a status >= 400: the request's unit rolls back.
-                return _checked(op, problem.response())
-            return result
-
-        wrapped.access_rule = "public" if public else (  # type: ignore[attr-defined]
+        hints = get_type_hints(view)
+        declared = {*problems, 503}  # the database may not answer (webapp.errors)
+        if not public:
+            declared |= {401, 429}
+        if write:
+            declared.add(403)
+            view.input_model = hints.get("body", inputs.NoInput)  # type: ignore[attr-defined]
+        if "query" in hints:
+            declared.add(400)
+        if "body" in hints:
+            declared |= {400, 413, 415, 422}
+        view.access_rule = "public" if public else (  # type: ignore[attr-defined]
             "api-token:write" if write else "api-token")
-        wrapped.operation = op  # type: ignore[attr-defined]
-        bp.add_url_rule(flask_rule(path), view.__name__, wrapped, methods=[method])
+        op = view.operation = Operation(  # type: ignore[attr-defined]
+            method, path, public, write, status, frozenset(declared), problem_models or {})
         OPERATIONS.append(op)
-        return wrapped
+
+        schema = _ref(response) if response else {"type": "object" if media_type == JSON
+                                                  else "string"}
+        content = {media_type: {"schema": schema},
+                   **{other: {"schema": {"type": "string"}} for other in alternatives}}
+        responses: dict[Any, Any] = {
+            status: {"description": HTTPStatus(status).phrase, "content": content},
+            **{extra: {"description": description, "content": content}
+               for extra, description in (extra_statuses or {}).items()}}
+        for problem in sorted(declared):
+            responses[problem] = {
+                "description": DETAILS.get(problem, HTTPStatus(problem).phrase),
+                "content": {MIMETYPE: {"schema": _ref(op.problem_model(problem))}},
+                **({"headers": HEADERS[problem]} if problem in HEADERS else {})}
+        route = getattr(bp, method.lower())
+        return route(PATH_PARAMETER.sub(r"<int:\1>", path), summary=summary, tags=[Tag(name=tag)],
+                     description=inspect.cleandoc(view.__doc__ or ""), responses=responses,
+                     operation_id=view.__name__,
+                     openapi_extensions={"security": []} if public else None)(view)
 
     return decorator
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    """A response's schema: a reference to `model`'s, which joins the components."""
+    schema = model.model_json_schema(mode="serialization", ref_template=REF)
+    for name, found in {**schema.pop("$defs", {}), model.__name__: schema}.items():
+        bp.components_schemas[name] = Schema(**found)
+    return {"$ref": REF.format(model=model.__name__)}
 
 
 def _checked(op: Operation, response: Response) -> Response:
@@ -142,24 +186,6 @@ def _checked(op: Operation, response: Response) -> Response:
             raise AssertionError(f"{op.method} {op.path} answered {response.status_code}, "
                                  "not in its document")
         op.problem_model(response.status_code).model_validate_json(response.get_data())
-    return response
-
-
-def _run(op: Operation, view: Callable, kwargs: dict[str, Any]) -> Response:
-    if not op.public:
-        _authenticate(write=op.write)
-    if op.query is not None:
-        kwargs["query"] = _parse_query(op.query)
-    if op.body is not None:
-        kwargs["body"] = _parse_body(op.body)
-    result = view(**kwargs)
-    if isinstance(result, Response):
-        return result
-    status = op.status
-    if isinstance(result, tuple):
-        result, status = result
-    response = Response(result.model_dump_json(), status=status, mimetype="application/json")
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -206,20 +232,22 @@ def _counted(token) -> tuple[int, int]:
     return counted
 
 
-def _parse_query(model: type[BaseModel]) -> BaseModel:
+def _refuse_repeated_parameters() -> None:
     repeated = [name for name, values in request.args.lists() if len(values) > 1]
     if repeated:
         raise ApiProblem(400, "Give each query parameter once.", errors=[
             {"pointer": f"query/{name}", "detail": "repeated"} for name in repeated])
-    try:
-        return model.model_validate(request.args.to_dict())
-    except ValidationError as error:
-        raise ApiProblem(400, "Some query parameters are not valid.",
-                         errors=field_errors(error.errors(), prefix="query")) from None
+
+
+def parameters_refused(error: ValidationError) -> NoReturn:
+    """The framework's answer to a query its model refuses (a path's ids are bounded by
+    their converter already, so only a query is refused here)."""
+    raise ApiProblem(400, "Some query parameters are not valid.",
+                     errors=field_errors(error.errors(), prefix="query"))
 
 
 def _parse_body(model: type[BaseModel]) -> BaseModel:
-    if request.mimetype != "application/json":
+    if request.mimetype != JSON:
         raise ApiProblem(415, f"Send the body as application/json, not "
                               f"{request.mimetype or 'nothing'}.")
     if (request.content_length or 0) > MAX_BODY:

@@ -9,6 +9,7 @@ withheld or missing value is null), and never hold more than the models say.
 from __future__ import annotations
 
 import enum
+import functools
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
@@ -70,10 +71,43 @@ class Input(_TextRules):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+def _absent_or_given(schema: dict[str, Any]) -> None:
+    """A parameter is left out or given a value, never null: a query model's `| None`
+    and default None say only that it may be left out (and titles say nothing)."""
+    for prop in schema["properties"].values():
+        prop.pop("title", None)
+        options = prop.pop("anyOf", [])
+        rest = [option for option in options if option != {"type": "null"}]
+        if len(rest) == 1:
+            prop.update(rest[0])
+        elif rest:
+            prop["anyOf"] = rest
+        if prop.get("default", 0) is None:
+            del prop["default"]
+
+
 class Query(_TextRules):
     """Query strings are text: numbers and enums are parsed from it, unknown names refused."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_absent_or_given)
+
+    @classmethod
+    @functools.cache
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Made once: flask-openapi3 reads a query model's schema on every request."""
+        return super().model_json_schema(*args, **kwargs)
+
+
+class EventPath(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_absent_or_given)
+
+    event_id: Id
+
+
+class RegistrationPath(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_absent_or_given)
+
+    registration_id: Id
 
 
 # --------------------------------------------------------------------------- problems
