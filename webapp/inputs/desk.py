@@ -4,6 +4,8 @@ the role fits the registration's state, the services decide."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import field_validator
 
 from ..models import DIRECT_ROLES, EventRole
@@ -24,7 +26,12 @@ class DirectRegistrationIn(Input):
     email: EmailAddress(title="Email of their account")
     role: EventRole
 
-    field_messages = {"role": ROLE_FROM_THE_LIST}
+    @field_validator("role", mode="before")
+    @classmethod
+    def _a_role(cls, role: Any) -> Any:
+        if role not in {r.value for r in EventRole} and not isinstance(role, EventRole):
+            raise refuse(None, ROLE_FROM_THE_LIST)
+        return role
 
     @field_validator("role")
     @classmethod
