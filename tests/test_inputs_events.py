@@ -112,6 +112,8 @@ EVENT_CASES = [
           "reminder_offsets", "Each reminder time can be given only once."),
     event("too many reminders", {"reminder_offsets": "1h, 2h, 3h, 4h, 5h, 6h"}, None,
           "reminder_offsets", "At most 5 reminders per event."),
+    event("reminders too long to read", {"reminder_offsets": "1h," + " " * 100}, None,
+          "reminder_offsets", "Enter at most 100 characters."),
     event("a reminder a month ahead", {"reminder_offsets": "30d"}, None,
           "reminder_offsets", "at most 14 days before"),
     event("an unknown zone", {"timezone": "Mars/Olympus_Mons"}, None, "timezone",

@@ -20,6 +20,7 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from ..ids import MAX_PAGE, coerce_id
 from ..inputs.events import (
+    MAX_OFFSETS_TEXT,
     MAX_SEATS,
     CancelIn,
     CloneIn,
@@ -104,7 +105,7 @@ class EventForm(BaseForm):
     online_url = StringField(_l("Online join address"))
     recording_url = StringField(_l("Recording link"))
     reminder_offsets = StringField(_l("Reminders before the start"),
-                                   render_kw={"maxlength": 100})
+                                   render_kw={"maxlength": MAX_OFFSETS_TEXT})
     timezone = StringField(_l("Timezone"),
                            render_kw={"list": "timezone-options", "autocomplete": "off"})
     starts_local = LocalTimeField(_l("Starts (local time)"), validators=[Optional()])

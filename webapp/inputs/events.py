@@ -64,6 +64,7 @@ def _zone_name(name: str) -> str:
 MAX_REMINDERS = 5
 # The longest offset accepted: further ahead, a reminder is an announcement.
 MAX_OFFSET_MINUTES = 14 * 24 * 60
+MAX_OFFSETS_TEXT = 100
 _OFFSET = re.compile(r"^([+-]?\d+)\s*(d|h|m|min)?$")
 _UNIT_MINUTES = {"d": 1440, "h": 60, "m": 1, "min": 1, None: 1}
 
@@ -117,6 +118,9 @@ def _offsets(value: Any) -> Any:
     """The form's text ("24h, 1h") or the API's list of minutes, read by one rule."""
     if value is None or not isinstance(value, str | list):
         return value  # None keeps the event's reminders; anything else is refused by type
+    if isinstance(value, str) and len(value) > MAX_OFFSETS_TEXT:
+        raise refuse(None, "Enter at most %(max_length)s characters.",
+                     max_length=MAX_OFFSETS_TEXT)
     if isinstance(value, list) and not all(type(m) is int for m in value):
         return value
     try:
