@@ -17,11 +17,9 @@ from wtforms import (
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, ValidationError
 
 from ..inputs.accounts import (
     JOIN_FIELDS,
-    MAX_EMAIL_LENGTH,
     MIN_PASSWORD_LENGTH,
     NEW_ORGANIZATION_FIELDS,
     ChangeEmailIn,
@@ -34,7 +32,6 @@ from ..inputs.accounts import (
     SignupIn,
 )
 from ..models import Helix, OrganizationSize
-from ..services.errors import DomainError
 from . import BaseForm
 from .organization import BlankChoiceIsNone
 
@@ -46,34 +43,8 @@ def _address_field(label, **render_kw) -> EmailField:
     return EmailField(label, render_kw={"autocomplete": "email", **render_kw})
 
 
-# For a form without an input model yet (the quick registration): the same rules as the
-# models', as field validators.
-
-
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-def _check_with(service_check):
-    """A field validator that asks a service rule and shows its refusal beside the field."""
-
-    def validator(_form, field) -> None:
-        try:
-            service_check(field.data or "")
-        except DomainError as error:
-            raise ValidationError(error.message) from None
-
-    return validator
-
-
-def _email_field(label, **render_kw) -> EmailField:
-    return EmailField(
-        label,
-        validators=[InputRequired(), Length(max=MAX_EMAIL_LENGTH),
-                    Email(check_deliverability=False)],
-        filters=[_strip],
-        render_kw={"autocomplete": "email", **render_kw},
-    )
 
 
 def _new_password_field(label) -> PasswordField:

@@ -5,8 +5,9 @@ the email to a taken address) answers the same either way; the difference only r
 the mailbox of the address's owner.
 
 Hashing is slow, so it never runs while the write lock is held: the caller checks a
-password (`check_sign_in`, `verify`) and hashes a new one (`new_password_hash`) in the
-unit's read step, then writes in its write step, which re-reads the account and acts only
+password (`check_sign_in`, `verify`) and hashes a new one in the unit's read step
+(`hash_password` once its input model judged it, `new_password_hash` for a password from
+a program), then writes in its write step, which re-reads the account and acts only
 while its password is still the one that was checked (`Verified`). A sign-in racing a
 password reset therefore either completes first (and the reset ends its session) or is
 refused as a wrong password.
@@ -15,9 +16,7 @@ refused as a wrong password.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
-from zoneinfo import available_timezones
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -56,10 +55,6 @@ class WeakPassword(DomainError):
 
 
 class WrongPassword(DomainError):
-    pass
-
-
-class UnknownTimezone(DomainError):
     pass
 
 
@@ -170,19 +165,6 @@ def validate_password(password: str) -> None:
         raise WeakPassword(problem % {"min_length": MIN_PASSWORD_LENGTH})
 
 
-@cache
-def _timezones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def validate_timezone(name: str) -> str:
-    """An IANA zone name such as "Europe/Brussels"; empty means UTC."""
-    name = (name or "").strip() or "UTC"
-    if name not in _timezones():
-        raise UnknownTimezone("This is not a timezone we know.")
-    return name
-
-
 def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
@@ -223,7 +205,8 @@ def grant(user: User, role: Role, partner: Partner | None = None) -> RoleGrant:
 
 
 def new_password_hash(password: str) -> str:
-    """A new password, validated and hashed (slow: run it in a read step)."""
+    """A new password from a program (the CLI, the demo, tests), validated by the rule
+    of `inputs.accounts.NewPassword` and hashed (slow: run it in a read step)."""
     validate_password(password)
     return hash_password(password)
 
@@ -392,7 +375,7 @@ def reset_account(token: str) -> User:
 
 
 def reset_password(token: str, password_hash: str) -> User:
-    """Use a reset link to set a new password (hashed by `new_password_hash`, in the read
+    """Use a reset link to set a new password (hashed by `hash_password`, in the read
     step); every session of the account ends, one that signed in meanwhile too."""
     user = _check_reset(
         tokens.consume(RESET_PASSWORD, token, current_app.config["RESET_PASSWORD_MAX_AGE"]),
