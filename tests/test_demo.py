@@ -18,6 +18,7 @@ from webapp import create_app, demo
 from webapp.extensions import db as _db
 from webapp.inputs.agreements import AgreementIn
 from webapp.inputs.events import EventIn, QuestionIn, SessionIn
+from webapp.inputs.organizations import OrganizationIn
 from webapp.inputs.partners import PartnerIn
 from webapp.inputs.surveys import SurveyAnswerIn
 from webapp.models import (
@@ -710,12 +711,14 @@ def wall_clock(at: datetime | None, zone: ZoneInfo) -> datetime | None:
 
 
 def test_the_demo_passes_the_validation_of_any_other_input(loaded):
-    """Loaded through the services, every partner, event with its agenda
+    """Loaded through the services, every partner, organization, event with its agenda
     and questions, agreement and survey answer of the demo, read back, validates through
     the input model a form or the API would send it through, and names the same
     instants."""
     for partner in _db.session.scalars(select(Partner)):
         assert read_back(PartnerIn, partner).name == partner.name
+    for organization in _db.session.scalars(select(Organization)):
+        assert read_back(OrganizationIn, organization).name == organization.name
     events = _db.session.scalars(select(Event).options(
         selectinload(Event.sessions), selectinload(Event.questions))).all()
     for event in events:

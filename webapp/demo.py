@@ -35,6 +35,7 @@ from sqlalchemy import func, select
 from .extensions import db
 from .inputs.agreements import AgreementIn
 from .inputs.events import EventIn, SessionIn
+from .inputs.organizations import OrganizationIn
 from .inputs.partners import PartnerIn
 from .inputs.surveys import SurveyAnswerIn
 from .models import (
@@ -1460,9 +1461,12 @@ def _ensure_organizations(
 def _build_organization(spec: OrganizationSpec, partners: dict[str, Partner]) -> Organization:
     values = spec._asdict()
     home_cluster = values.pop("home_cluster")
+    # A profile as a member writes it, validated as theirs is.
+    profile = OrganizationIn.from_values(**values)
     with _as_of(LAUNCHED_AT):
         organization = organization_records.create(
-            None, **values, home_cluster=partners[home_cluster] if home_cluster else None)
+            None, **profile.profile_values(),
+            home_cluster=partners[home_cluster] if home_cluster else None)
     # Known to its cluster since the project started: nothing waits for review.
     organization.created_at = organization.reviewed_at = LAUNCHED_AT
     return organization
