@@ -32,6 +32,7 @@ from webapp.models import (
 )
 from webapp.models import RegistrationStatus as S
 from webapp.services import notifications, organizations
+from webapp.services.fields import Refused
 from webapp.services.organizations import AlreadyDecided, MergeRefused, OwnRequest
 
 # ---------------------------------------------------------------- fixtures and helpers
@@ -221,6 +222,20 @@ def test_the_home_clusters_manager_moves_it_and_the_move_is_audited(
     entry = db.session.scalars(select(AuditEntry).where(
         AuditEntry.action == "organization.updated")).one()
     assert entry.details["changes"]["home_cluster_id"] == [cluster.id, other_cluster.id]
+
+
+def test_the_service_moves_an_organization_only_to_a_cluster(db, make, company, cluster):
+    """The form offers clusters only; the service holds any other caller to the same."""
+    beachhead = make.beachhead()
+    db.session.commit()
+    for partner_id in (beachhead.id, 999_999):
+        with pytest.raises(Refused) as refused:
+            organizations.update_profile(make.admin(), company,
+                                         {"home_cluster_id": partner_id})
+        assert refused.value.errors == {"home_cluster_id": "Choose a cluster from the list."}
+        db.session.rollback()
+    db.session.refresh(company)
+    assert company.home_cluster_id == cluster.id
 
 
 def test_saving_without_changes_writes_no_audit_entry(client, login_as, member, company, db):

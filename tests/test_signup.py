@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD
+from webapp.inputs.accounts import SignupIn
 from webapp.models import (
     AuditEntry,
     Helix,
@@ -25,6 +26,7 @@ from webapp.models import (
     utcnow,
 )
 from webapp.services import accounts
+from webapp.services.fields import Refused
 
 NEW_PASSWORD = "tram lines over the harbour"
 
@@ -253,6 +255,28 @@ def test_bad_sign_up_input_gets_a_message_beside_the_field_and_writes_nothing(
     assert 'id="error-summary"' in page
     assert _counts(db) == before
     assert mailbox.messages == []
+
+
+def test_the_service_refuses_an_organization_or_cluster_that_is_not_offered(db, make):
+    """The page offers the partnership's clusters and the registered organizations; the
+    service holds any other caller to the same."""
+    outsider = make.partner(name="Fellow Cluster Austin", is_member=False)
+    db.session.commit()
+    signup = {"name": "Lena Kowalska", "email": "lena@kowalska.example",
+              "password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
+              "organization_name": "Kowalska Mobility", "country": "PL", "size": "micro",
+              "privacy": True}
+    for changes, field, message in [
+        ({"home_cluster": outsider.id}, "home_cluster", "Choose a cluster from the list."),
+        ({"organization_mode": "join", "join_organization": 999_999}, "join_organization",
+         "Choose an organization from the list."),
+    ]:
+        with pytest.raises(Refused) as refused:
+            accounts.sign_up(SignupIn.from_values(**signup, **changes), "not-a-hash",
+                             privacy_version="2026-11")
+        assert refused.value.errors == {field: message}
+        db.session.rollback()
+    assert _counts(db)["User"] == 0
 
 
 def test_missing_timezone_means_utc(client, db, mailbox):
