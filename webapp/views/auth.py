@@ -209,8 +209,8 @@ def signup():
     try:
         accounts.sign_up(form.input, password_hash,
                          privacy_version=current_app.config["PRIVACY_VERSION"])
-    except Refused as refusal:
-        show_refusal(form, refusal)
+    except Refused as refused:  # an organization or cluster the page did not offer
+        show_refusal(form, refused)
         return _render_signup(form)
     except DomainError as error:
         unit.discard()
