@@ -506,10 +506,14 @@ def is_the_members_own_step(entry: AuditEntry) -> bool:
 
 
 def test_applicants_apply_and_managers_decide_before_the_event(loaded):
+    # The registrations' history; the other entries are those of the services that
+    # created the partners, events and agreements, each dated when it happened.
     entries = _db.session.scalars(
-        select(AuditEntry).options(selectinload(AuditEntry.registration))
+        select(AuditEntry).where(AuditEntry.registration_id.is_not(None))
+        .options(selectinload(AuditEntry.registration))
     ).all()
 
+    assert entries
     for entry in entries:
         reg = entry.registration
         if is_the_members_own_step(entry):
