@@ -18,7 +18,7 @@ from tests.factories import Factory
 from tests.matrix import LOGIN, ROLES, SIGNED_IN_200, Case, World, statuses
 from webapp import access
 from webapp.extensions import db as _db
-from webapp.models import EventStatus, Registration, User
+from webapp.models import Event, EventStatus, Registration, SurveyResponse, User
 from webapp.models import RegistrationStatus as S
 
 AREAS = [importlib.import_module(f"tests.matrix.{m.name}")
@@ -122,6 +122,113 @@ def test_every_endpoint_declares_its_access_rule(app):
     assert undeclared == []
 
 
+# Rules outside the policy's actions: the API's tokens (walked by tests/test_api_access.py;
+# a browser's cookies never reach it: 401) and the health details' monitoring token.
+TOKEN_RULES = {"api-token", "api-token:write", "admin.use or HEALTH_TOKEN"}
+
+
+# Endpoints whose object check is still inside the view, each with the reason.
+CHECKED_INSIDE = {
+    # The badge's code is read leniently (spaces, a scanned URL) and the door's staff are
+    # told why a code finds nobody; `event.checkin` on the badge's event, 404 otherwise.
+    "checkin.badge": "badge code looked up and explained inside",
+    "checkin.record": "badge code looked up and explained inside",
+    # The member and the event are in the form, not the URL: outside the manager's
+    # scope (access.members_applicable_on_behalf_by) they look like unknown ids.
+    "desk.apply_on_behalf": "the objects are in the form body",
+}
+
+
+def _declared(view) -> access.Declared:
+    return access.declared_rule(view) or access.Declared(view.access_rule)
+
+
+def test_every_declared_rule_names_known_actions(app):
+    unknown = []
+    for endpoint, view in app.view_functions.items():
+        if endpoint == "static":
+            continue
+        declared = _declared(view)
+        names = [declared.action, declared.first, declared.visible]
+        if any(name is not None and name not in access.ACTIONS | {"public", "link", "login"}
+               | TOKEN_RULES for name in names):
+            unknown.append((endpoint, declared))
+    assert unknown == []
+
+
+def _refusal(declared: access.Declared, user, view_args: dict):
+    """The refusal `declared` promises `user` on the URL of `view_args` (LOGIN, 401, 403
+    or 404), or None when it lets them through."""
+    if declared.action in ("public", "link"):
+        return None  # a link's own refusals are the same for every role (below)
+    if declared.action in TOKEN_RULES:
+        return None if declared.action.startswith("admin.use") and access.can(
+            user, "admin.use") else 401
+    if declared.signed_in and not getattr(user, "is_authenticated", False):
+        return LOGIN
+    if declared.action == "login":
+        return None
+    if declared.model is None:
+        return None if access.can(user, declared.action) else 403
+    if declared.first is not None and not access.can(user, declared.first):
+        return 403
+    target = access.load(declared.model, view_args[declared.id_arg], declared.by)
+    if target is None or (declared.visible and not access.can(user, declared.visible, target)):
+        return 404
+    if not access.can(user, declared.action, target):
+        return 403 if declared.visible else 404
+    return None
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_endpoint_enforces_the_rule_it_declares(app, db, world, role):
+    """Read against the matrix (which `test_access` checks over HTTP): a declared rule
+    refuses exactly where, and as, the matrix says; where it lets a role through, the
+    endpoint refuses nothing more for want of a permission: no 403, no sign-in, and a
+    404 only where admins get one too (a missing object: a session of another event)."""
+    from flask_login import AnonymousUserMixin
+
+    user = (AnonymousUserMixin() if role == "anonymous"
+            else db.session.get(User, world.user_ids[role]))
+    urls = app.url_map.bind("localhost")
+    wrong = []
+    for case in CASES:
+        if case.endpoint == "static":
+            continue
+        endpoint, view_args = urls.match(case.path(world).partition("?")[0],
+                                         method=case.method)
+        declared = _declared(app.view_functions[endpoint])
+        refusal = _refusal(declared, user, view_args)
+        expected = case.expected[role]
+        if case.endpoint in CHECKED_INSIDE and expected == 404:
+            continue
+        if declared.action == "link":
+            refused = expected != case.expected["anonymous"]
+        elif refusal is not None:
+            refused = expected != refusal
+        else:  # a 404 is a missing object only when it is missing for admins too
+            refused = expected in (LOGIN, 401, 403) or (
+                expected == 404 and case.expected["admin"] != 404)
+        if refused:
+            wrong.append(f"{case.endpoint}[{case.label}]: declares {declared}, which "
+                         f"means {refusal or 'no refusal'}; the matrix says {expected}")
+    assert not wrong, "\n".join(wrong)
+
+
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def test_every_write_endpoint_declares_its_input_model(app):
+    from webapp import inputs
+
+    undeclared = sorted({
+        rule.endpoint for rule in app.url_map.iter_rules()
+        if rule.methods & WRITES
+        and inputs.declared_input(app.view_functions[rule.endpoint]) is None
+    })
+    assert undeclared == [], "declare them with @inputs.takes(...)"
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.endpoint}[{c.label}]")
 def test_access(client, world, case, role):
@@ -173,6 +280,20 @@ def test_scoped_query_matches_the_policy_for_every_role(db, world):
         assert listed == allowed, role
 
 
+def test_readable_survey_answers_match_the_read_rule_for_every_role(db, world):
+    """`survey_response.view` (one answer's page) and `survey_responses_visible_to` (the
+    lists) are one rule."""
+    responses = db.session.scalars(select(SurveyResponse)).all()
+    assert responses  # the surveys' part of the matrix made some
+    for role in ROLES[1:]:
+        user = db.session.get(User, world.user_ids[role])
+        listed = set(db.session.scalars(
+            access.survey_responses_visible_to(user).with_only_columns(SurveyResponse.id)))
+        allowed = {found.id for found in responses
+                   if access.can(user, "survey_response.view", found)}
+        assert listed == allowed, role
+
+
 def test_decidable_registrations_match_the_decide_rule_for_every_role(db, world):
     """The one scope of deciding: the query every page, export and mail starts from
     agrees with `registration.decide` on each registration, for each role."""
@@ -218,3 +339,5 @@ def test_an_unknown_action_is_a_programming_error():
         access.can(None, "event.teleport")
     with pytest.raises(ValueError, match="unknown action"):
         access.requires("event.teleport")
+    with pytest.raises(ValueError, match="unknown action"):
+        access.requires_on("event.teleport", Event, "event_id")

@@ -2,13 +2,17 @@
 
 Views and templates never test role names; they call `can(user, action, target)` or
 `authorize(...)`, and list objects through the `*_visible_to` queries below, so a
-forgotten filter cannot leak another cluster's data. Every endpoint declares its rule
-with `public`, `login_required` or `requires` (tests walk `app.url_map` to check).
+forgotten filter cannot leak another cluster's data. Every endpoint declares the rule it
+enforces with `public`, `by_link`, `login_required`, `requires` or, for an object named
+in its URL, `requires_on` (tests walk `app.url_map` and check each declaration against the matrix).
 """
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -215,6 +219,20 @@ def _can_see_survey_results(user: Any, event: Event) -> bool:
     return is_admin(user) or bool(managed_partner_ids(user))
 
 
+def _can_read_survey_response(user: Any, response: SurveyResponse) -> bool:
+    """The object form of `survey_responses_visible_to` (`_survey_scope`): admins, and
+    the managers who answer for the delegate (a test walks both over every role)."""
+    if is_admin(user):
+        return True
+    managed = managed_partner_ids(user)
+    reg = response.invitation.registration
+    if not managed or not getattr(user, "is_authenticated", False):
+        return False
+    if reg.responsible_partner_id is not None:
+        return reg.responsible_partner_id in managed
+    return any(p.id in managed for p in reg.event.organizers)
+
+
 def _can_create_events(user: Any, _target: Any = None) -> bool:
     return is_admin(user) or bool(managed_partner_ids(user))
 
@@ -237,12 +255,15 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "registration.view": _can_view_registration,
     "registration.decide": _can_decide_registration,
     "registration.withdraw": _is_self,
+    # A delegate's role on the event (speaker, staff...): the event's organizers.
+    "registration.role": lambda user, reg: organizes(user, reg.event),
     "desk.use": _can_use_desk,
     "desk.inbox": lambda user, _target=None: is_admin(user) or bool(managed_partner_ids(user)),
     "organization.edit": _can_edit_organization,
     "organization.view": _can_view_organization,
     "organization.review": _can_review_organization,
     "organization.merge": _can_merge_organizations,
+    "membership.view": lambda user, request: _can_view_organization(user, request.organization),
     "membership.decide": _can_decide_membership,
     "event.create": _can_create_events,
     "event.manage": organizes,
@@ -256,6 +277,7 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "batch.view": _owns_batch,
     "registration.contact": _can_see_contact,
     "event.surveys": _can_see_survey_results,
+    "survey_response.view": _can_read_survey_response,
     "registration.apply_on_behalf": _can_apply_on_behalf,
     "desk.apply_on_behalf": lambda user, _target=None: bool(managed_partner_ids(user)),
     "admin.use": lambda user, _target=None: is_admin(user),
@@ -527,14 +549,44 @@ def desk_registrations(user: Any) -> Select[tuple[Registration]]:
 # --------------------------------------------------------------------------- endpoint rules
 
 
-def _declare(view: Callable, rule: str) -> Callable:
-    view.access_rule = rule  # type: ignore[attr-defined]
+@dataclass(frozen=True)
+class Declared:
+    """What an endpoint enforces, read by tests/test_access.py: `action` ("public",
+    "login" or an action of `ACTIONS`), and for an object rule the `model` row named by
+    the URL's `id_arg`, with the target-less action checked `first` and the action that
+    makes the object `visible` (see `requires_on`)."""
+
+    action: str
+    model: type | None = None
+    id_arg: str | None = None
+    first: str | None = None
+    visible: str | None = None
+    by: str | None = None
+    signed_in: bool = True
+
+
+def _declare(view: Callable, rule: str | Declared) -> Callable:
+    declared = rule if isinstance(rule, Declared) else Declared(rule)
+    view.access_rule = declared.action  # type: ignore[attr-defined]
+    view.access_declared = declared  # type: ignore[attr-defined]
     return view
+
+
+def declared_rule(view: Callable) -> Declared | None:
+    """The rule `view` declares (None: it declares none, a bug the walk test finds)."""
+    return getattr(view, "access_declared", None)
 
 
 def public(view: Callable) -> Callable:
     """Anyone, signed in or not, may open this endpoint."""
     return _declare(view, "public")
+
+
+def by_link(view: Callable) -> Callable:
+    """Whoever holds the link in the URL, signed in or not: the link is the credential,
+    and what it admits to (or refuses, 403 for a link that no longer admits) is the
+    same for everyone."""
+    return _declare(view, "link")
 
 
 def login_required(view: Callable) -> Callable:
@@ -564,5 +616,57 @@ def requires(action: str) -> Callable[[Callable], Callable]:
             return view(*args, **kwargs)
 
         return _declare(wrapped, action)
+
+    return decorator
+
+
+def load(model: type, key: Any, by: str | None = None) -> Any:
+    """The `model` row whose primary key (or column `by`) is `key`, or None."""
+    if by is None:
+        return db.session.get(model, key)
+    return db.session.scalar(select(model).where(getattr(model, by) == key))
+
+
+def requires_on(action: str, model: type, id_arg: str, *, first: str | None = None,
+                visible: str | None = None, by: str | None = None,
+                signed_in: bool = True) -> Callable[[Callable], Callable]:
+    """A signed-in user allowed `action` on the `model` row whose id is the URL's
+    `id_arg` (or whose column `by` holds the URL's value: a slug); the view receives the
+    row as the argument named like the model in snake case (`event`,
+    `membership_request`), and the URL's value only if its signature names it.
+
+    Refusals: without the target-less action `first`, 403 whatever the id (a role that
+    never performs `action` learns nothing about ids); an unknown id, or a row the user
+    may not see (`visible`), 404; a visible row without `action`, 403. Without
+    `visible`, a row outside the user's `action` looks like an unknown id (404).
+    `signed_in=False`: visitors are judged by the policy too (a published event's page)
+    rather than sent to sign in."""
+    for name in (action, first, visible):
+        if name is not None and name not in ACTIONS:
+            raise ValueError(f"unknown action {name!r}")
+    declared = Declared(action, model, id_arg, first, visible, by, signed_in)
+    argument = re.sub(r"(?<!^)(?=[A-Z])", "_", model.__name__).lower()
+
+    def decorator(view: Callable) -> Callable:
+        parameters = inspect.signature(view).parameters
+        keeps_id = id_arg in parameters
+
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if signed_in and not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if first is not None and not can(current_user, first):
+                abort(403)
+            target = load(model, kwargs[id_arg], by)
+            if target is None:
+                abort(404)
+            authorize(action, target, visible_action=visible)
+            if not keeps_id:
+                del kwargs[id_arg]
+            if argument in parameters:
+                kwargs[argument] = target
+            return view(*args, **kwargs)
+
+        return _declare(wrapped, declared)
 
     return decorator

@@ -135,11 +135,10 @@ def _answers_page(reg: Registration, form: AnswersForm, status: int):
 
 
 @bp.post("/registrations/<int:registration_id>/withdraw")
-@access.login_required
+@access.requires_on("registration.withdraw", Registration, "registration_id")
 @inputs.takes(WithdrawalIn)
 def withdraw(registration_id: int):
     reg = _own_registration(registration_id)
-    access.authorize("registration.withdraw", reg)
     form = WithdrawForm()
     if not form.validate_on_submit():
         return _registration_page(reg, form, 400)

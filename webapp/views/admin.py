@@ -195,7 +195,7 @@ def event_new():
 
 
 @bp.route("/events/<int:event_id>", methods=["GET", "POST"])
-@access.requires("event.create")
+@access.requires_on("event.manage", Event, "event_id", first="event.create")
 @inputs.takes(EventIn)
 def event_edit(event_id: int):
     event = _managed_event(event_id)
@@ -249,28 +249,28 @@ def _confirm_status(event_id: int, action: str):
 
 
 @bp.route("/events/<int:event_id>/publish", methods=["GET", "POST"])
-@access.requires("event.create")
+@access.requires_on("event.manage", Event, "event_id", first="event.create")
 @inputs.takes(inputs.NoInput)
 def event_publish(event_id: int):
     return _confirm_status(event_id, "publish")
 
 
 @bp.route("/events/<int:event_id>/close", methods=["GET", "POST"])
-@access.requires("event.create")
+@access.requires_on("event.manage", Event, "event_id", first="event.create")
 @inputs.takes(inputs.NoInput)
 def event_close(event_id: int):
     return _confirm_status(event_id, "close")
 
 
 @bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
-@access.requires("event.create")
+@access.requires_on("event.manage", Event, "event_id", first="event.create")
 @inputs.takes(CancelIn)
 def event_cancel(event_id: int):
     return _confirm_status(event_id, "cancel")
 
 
 @bp.post("/events/<int:event_id>/clone")
-@access.requires("event.create")
+@access.requires_on("event.manage", Event, "event_id", first="event.create")
 @inputs.takes(CloneIn)
 def event_clone(event_id: int):
     event = _managed_event(event_id)
@@ -287,7 +287,7 @@ def event_clone(event_id: int):
 
 
 @bp.post("/events/<int:event_id>/quotas")
-@access.requires("event.create")
+@access.requires_on("event.manage", Event, "event_id", first="event.create")
 @inputs.takes(QuotasIn)
 def event_quotas(event_id: int):
     event = _managed_event(event_id)
@@ -305,7 +305,7 @@ def event_quotas(event_id: int):
 
 
 @bp.post("/events/<int:event_id>/sessions")
-@access.requires("event.create")
+@access.requires_on("event.manage", Event, "event_id", first="event.create")
 @inputs.takes(SessionIn)
 def session_new(event_id: int):
     event = _managed_event(event_id)
@@ -330,7 +330,7 @@ def _managed_session(event_id: int, session_id: int) -> EventSession:
 
 
 @bp.route("/events/<int:event_id>/sessions/<int:session_id>", methods=["GET", "POST"])
-@access.requires("event.create")
+@access.requires_on("event.manage", Event, "event_id", first="event.create")
 @inputs.takes(SessionIn)
 def session_edit(event_id: int, session_id: int):
     item = _managed_session(event_id, session_id)
@@ -358,7 +358,7 @@ def session_edit(event_id: int, session_id: int):
 
 
 @bp.post("/events/<int:event_id>/sessions/<int:session_id>/delete")
-@access.requires("event.create")
+@access.requires_on("event.manage", Event, "event_id", first="event.create")
 @inputs.takes(inputs.NoInput)
 def session_delete(event_id: int, session_id: int):
     item = _managed_session(event_id, session_id)
@@ -379,7 +379,7 @@ def _managed_question(event_id: int, question_id: int) -> Question:
 
 
 @bp.post("/events/<int:event_id>/questions")
-@access.requires("event.create")
+@access.requires_on("event.manage", Event, "event_id", first="event.create")
 @inputs.takes(QuestionIn)
 def question_new(event_id: int):
     event = _managed_event(event_id)
@@ -396,7 +396,7 @@ def question_new(event_id: int):
 
 
 @bp.route("/events/<int:event_id>/questions/<int:question_id>", methods=["GET", "POST"])
-@access.requires("event.create")
+@access.requires_on("event.manage", Event, "event_id", first="event.create")
 @inputs.takes(QuestionIn)
 def question_edit(event_id: int, question_id: int):
     question = _managed_question(event_id, question_id)
@@ -424,7 +424,7 @@ def question_edit(event_id: int, question_id: int):
 
 
 @bp.post("/events/<int:event_id>/questions/<int:question_id>/delete")
-@access.requires("event.create")
+@access.requires_on("event.manage", Event, "event_id", first="event.create")
 @inputs.takes(inputs.NoInput)
 def question_delete(event_id: int, question_id: int):
     question = _managed_question(event_id, question_id)
@@ -433,7 +433,7 @@ def question_delete(event_id: int, question_id: int):
 
 
 @bp.post("/events/<int:event_id>/questions/<int:question_id>/move")
-@access.requires("event.create")
+@access.requires_on("event.manage", Event, "event_id", first="event.create")
 @inputs.takes(MoveIn)
 def question_move(event_id: int, question_id: int):
     question = _managed_question(event_id, question_id)
@@ -446,7 +446,7 @@ def question_move(event_id: int, question_id: int):
 
 
 @bp.post("/events/<int:event_id>/questions/defaults")
-@access.requires("event.create")
+@access.requires_on("event.manage", Event, "event_id", first="event.create")
 @inputs.takes(inputs.NoInput)
 def question_defaults(event_id: int):
     event = _managed_event(event_id)

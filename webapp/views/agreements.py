@@ -3,7 +3,7 @@ everyone's. Views parse, ask `access`, call the agreements service and render.""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -93,20 +93,10 @@ def agreement_new():
     return _render(form, None, 400)
 
 
-def _editable(agreement_id: int) -> Agreement:
-    """Another cluster's agreement looks like an unknown one."""
-    agreement = db.session.get(Agreement, agreement_id)
-    if agreement is None:
-        abort(404)
-    access.authorize("agreement.edit", agreement)
-    return agreement
-
-
 @bp.route("/<int:agreement_id>", methods=["GET", "POST"])
-@access.requires("agreement.record")
+@access.requires_on("agreement.edit", Agreement, "agreement_id", first="agreement.record")
 @inputs.takes(AgreementIn)
-def agreement_edit(agreement_id: int):
-    agreement = _editable(agreement_id)
+def agreement_edit(agreement: Agreement):
     if request.method == "GET":
         form = _form(data=dict(
             kind=agreement.kind.value, type=agreement.type.value,

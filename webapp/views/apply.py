@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -17,7 +16,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import access, inputs, unit
-from ..extensions import db
 from ..forms.apply import ApplicationForm, application_form
 from ..forms.auth import ResendVerificationForm
 from ..inputs.applications import ApplicationIn
@@ -39,13 +37,6 @@ OUTCOMES = {
 }
 
 
-def _visible_event(slug: str) -> Event:
-    event = db.session.scalar(access.events_visible_to(current_user).where(Event.slug == slug))
-    if event is None:
-        abort(404)
-    return event
-
-
 def _render(event: Event, form: ApplicationForm, status: int = 200):
     me = current_user._get_current_object()
     return render_template(
@@ -64,10 +55,9 @@ def _refused(event: Event, refusal: DomainError, status: int):
 
 
 @bp.route("/events/<slug>/apply", methods=["GET", "POST"])
-@access.login_required
+@access.requires_on("event.view", Event, "slug", by="slug")
 @inputs.takes(ApplicationIn)
-def event_form(slug: str):
-    event = _visible_event(slug)
+def event_form(event: Event):
     me = current_user._get_current_object()
     refusal = applications.refusal(me, event)
     if refusal is not None:

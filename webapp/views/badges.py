@@ -50,24 +50,14 @@ def _pdf(body: bytes, filename: str) -> Response:
 
 
 @bp.get("/registrations/<int:registration_id>/badge.pdf")
-@access.login_required
-def registration_badge(registration_id: int):
-    registration = db.session.scalar(
-        select(Registration).where(Registration.id == registration_id).options(
-            joinedload(Registration.event), joinedload(Registration.user)))
-    if registration is None:
-        abort(404)
-    access.authorize("registration.badge", registration)
+@access.requires_on("registration.badge", Registration, "registration_id")
+def registration_badge(registration: Registration):
     badge_format = _format(request.args.get("format"))
     return _pdf(badges.badge_pdf(registration, badge_format),
                 f"badge-{registration.event.slug}-{registration.id}-{badge_format}.pdf")
 
 
 # --------------------------------------------------------------------------- an event's batch
-
-
-def _event(event_id: int) -> Event:
-    return access.authorized_event(event_id, "event.badges")
 
 
 def _partner_choices(event: Event) -> list[SelectChoice]:
@@ -100,17 +90,15 @@ def _index_page(event: Event, form: BatchForm, status: int = 200):
 
 
 @bp.get("/events/<int:event_id>/badges")
-@access.login_required
-def index(event_id: int):
-    event = _event(event_id)
+@access.requires_on("event.badges", Event, "event_id", visible="event.view")
+def index(event: Event):
     return _index_page(event, _batch_form(event))
 
 
 @bp.get("/events/<int:event_id>/badges.pdf")
-@access.login_required
-def event_badges(event_id: int):
+@access.requires_on("event.badges", Event, "event_id", visible="event.view")
+def event_badges(event: Event):
     """The batch as one PDF, now; a batch above the threshold goes to the background."""
-    event = _event(event_id)
     form = _batch_form(event, formdata=request.args, csrf=False)
     if not form.validate():
         return _index_page(event, form, 400)
@@ -129,10 +117,9 @@ def event_badges(event_id: int):
 
 
 @bp.post("/events/<int:event_id>/badges/batches")
-@access.login_required
+@access.requires_on("event.badges", Event, "event_id", visible="event.view")
 @inputs.takes(BadgeBatchIn)
-def start_batch(event_id: int):
-    event = _event(event_id)
+def start_batch(event: Event):
     form = _batch_form(event, formdata=request.form)
     if not form.validate():
         return _index_page(event, form, 400)

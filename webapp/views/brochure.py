@@ -8,11 +8,10 @@ delegation). What each delegate's contact cells show is decided per row by the s
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import Blueprint
 from flask_login import current_user
 
 from .. import access
-from ..extensions import db
 from ..models import Event, utcnow
 from ..services import brochure
 from . import private_download
@@ -21,12 +20,8 @@ bp = Blueprint("brochure", __name__, url_prefix="/events/<int:event_id>")
 
 
 @bp.get("/brochure.pdf")
-@access.login_required
-def download(event_id: int):
-    event = db.session.get(Event, event_id)
-    if event is None:
-        abort(404)
-    access.authorize("event.delegation", event, visible_action="event.view")
+@access.requires_on("event.delegation", Event, "event_id", visible="event.view")
+def download(event: Event):
     pdf = brochure.render_pdf(current_user, event)
     filename = f"brochure-{event.slug}-{utcnow().date().isoformat()}.pdf"
     # Personal data, and a different book for each viewer.

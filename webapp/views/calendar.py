@@ -5,10 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
-from .. import access
-from ..extensions import db
+from .. import access, inputs
 from ..models import Event
 from ..services import calendar
 from . import ics_download
@@ -32,27 +30,15 @@ def calendar_feed_links() -> dict[str, str]:
     return calendar.feed_urls(current_user._get_current_object())
 
 
-def _visible_event(slug: str) -> Event:
-    event = db.session.scalar(
-        access.events_visible_to(current_user).where(Event.slug == slug)
-        .options(selectinload(Event.sessions))
-    )
-    if event is None:
-        abort(404)
-    return event
-
-
 @bp.get("/events/<slug>.ics")
-@access.public
-def event_file(slug: str):
-    event = _visible_event(slug)
+@access.requires_on("event.view", Event, "slug", by="slug", signed_in=False)
+def event_file(event: Event):
     return ics_download(calendar.event_calendar(event), f"{event.slug}.ics")
 
 
 @bp.get("/events/<slug>/sessions/<int:session_id>.ics")
-@access.public
-def session_file(slug: str, session_id: int):
-    event = _visible_event(slug)
+@access.requires_on("event.view", Event, "slug", by="slug", signed_in=False)
+def session_file(event: Event, session_id: int):
     session = next((s for s in event.sessions if s.id == session_id), None)
     if session is None:
         abort(404)
@@ -77,6 +63,7 @@ def feed(token: str):
 
 @bp.post("/account/calendar/reset")
 @access.login_required
+@inputs.takes(inputs.NoInput)
 def reset_feed():
     calendar.reset_feed(current_user._get_current_object(), current_user._get_current_object())
     flash(_("Your calendar link has been reset. Subscribe again with the new link; "

@@ -31,10 +31,6 @@ from . import private_download
 bp = Blueprint("checkin", __name__)
 
 
-def _event(event_id: int) -> Event:
-    return access.authorized_event(event_id, "event.checkin")
-
-
 def _session_choices(event: Event) -> list[SelectChoice]:
     return [SelectChoice(WHOLE_EVENT, _("The event as a whole")),
             *[SelectChoice(str(s.id), s.title) for s in event.agenda]]
@@ -86,9 +82,8 @@ def _scan_form(event: Event, formdata=None) -> CheckInForm:
 
 
 @bp.get("/events/<int:event_id>/checkin")
-@access.login_required
-def scan(event_id: int):
-    event = _event(event_id)
+@access.requires_on("event.checkin", Event, "event_id", visible="event.view")
+def scan(event: Event):
     form = _scan_form(event)
     session = _chosen_session(event, request.args.get("session"))
     form.session.data = str(session.id) if session else WHOLE_EVENT
@@ -96,10 +91,9 @@ def scan(event_id: int):
 
 
 @bp.post("/events/<int:event_id>/checkin")
-@access.login_required
+@access.requires_on("event.checkin", Event, "event_id", visible="event.view")
 @inputs.takes(CheckinIn)
-def scan_record(event_id: int):
-    event = _event(event_id)
+def scan_record(event: Event):
     form = _scan_form(event, formdata=request.form)
     if not form.validate():
         return _scan_page(event, form, status=400)
@@ -195,9 +189,8 @@ def record(code: str):
 
 
 @bp.get("/events/<int:event_id>/attendance")
-@access.login_required
-def attendance(event_id: int):
-    event = _event(event_id)
+@access.requires_on("event.checkin", Event, "event_id", visible="event.view")
+def attendance(event: Event):
     session = _chosen_session(event, request.args.get("session"))
     return render_template("checkin/attendance.html", event=event, session=session,
                            report=attendances.attendance_of(event, session),
@@ -206,9 +199,8 @@ def attendance(event_id: int):
 
 
 @bp.get("/events/<int:event_id>/attendance.csv")
-@access.login_required
-def attendance_csv(event_id: int):
-    event = _event(event_id)
+@access.requires_on("event.checkin", Event, "event_id", visible="event.view")
+def attendance_csv(event: Event):
     session = _chosen_session(event, request.args.get("session"))
     part = f"-session-{session.id}" if session else ""
     filename = f"attendance-{event.slug}{part}-{utcnow().date().isoformat()}.csv"
@@ -220,17 +212,15 @@ def attendance_csv(event_id: int):
 
 
 @bp.get("/events/<int:event_id>/webinar-report")
-@access.login_required
-def webinar_report(event_id: int):
-    event = _event(event_id)
+@access.requires_on("event.checkin", Event, "event_id", visible="event.view")
+def webinar_report(event: Event):
     return render_template("checkin/webinar_report.html", event=event,
                            report=attendances.webinar_report(event))
 
 
 @bp.get("/events/<int:event_id>/webinar-report.csv")
-@access.login_required
-def webinar_report_csv(event_id: int):
-    event = _event(event_id)
+@access.requires_on("event.checkin", Event, "event_id", visible="event.view")
+def webinar_report_csv(event: Event):
     filename = f"webinar-report-{event.slug}-{utcnow().date().isoformat()}.csv"
     body = attendances.webinar_report_csv(attendances.webinar_report(event))
     return private_download(body, exports.CSV_MIMETYPE, filename)

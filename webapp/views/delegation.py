@@ -24,14 +24,9 @@ from . import private_download
 bp = Blueprint("delegation", __name__, url_prefix="/events/<int:event_id>")
 
 
-def _event(event_id: int, action: str) -> Event:
-    return access.authorized_event(event_id, action)
-
-
 @bp.get("/delegation")
-@access.login_required
-def index(event_id: int):
-    event = _event(event_id, "event.delegation")
+@access.requires_on("event.delegation", Event, "event_id", visible="event.view")
+def index(event: Event):
     return render_template("delegation/index.html", event=event,
                            delegation=delegation.delegation_for(current_user, event))
 
@@ -42,17 +37,15 @@ def _download(body: bytes, mimetype: str, event: Event, extension: str) -> Respo
 
 
 @bp.get("/delegation.csv")
-@access.login_required
-def export_csv(event_id: int):
-    event = _event(event_id, "event.delegation")
+@access.requires_on("event.delegation", Event, "event_id", visible="event.view")
+def export_csv(event: Event):
     return _download(delegation.delegation_csv(current_user, event), exports.CSV_MIMETYPE,
                      event, "csv")
 
 
 @bp.get("/delegation.xlsx")
-@access.login_required
-def export_xlsx(event_id: int):
-    event = _event(event_id, "event.delegation")
+@access.requires_on("event.delegation", Event, "event_id", visible="event.view")
+def export_xlsx(event: Event):
     return _download(delegation.delegation_xlsx(current_user, event), exports.XLSX_MIMETYPE,
                      event, "xlsx")
 
@@ -73,17 +66,15 @@ def _messages_page(event: Event, form: MessageForm, status: int = 200):
 
 
 @bp.get("/delegation/messages")
-@access.login_required
-def message_log(event_id: int):
-    event = _event(event_id, "event.message")
+@access.requires_on("event.message", Event, "event_id", visible="event.view")
+def message_log(event: Event):
     return _messages_page(event, _message_form(event))
 
 
 @bp.post("/delegation/messages")
-@access.login_required
+@access.requires_on("event.message", Event, "event_id", visible="event.view")
 @inputs.takes(DelegationMessageIn)
-def send_message(event_id: int):
-    event = _event(event_id, "event.message")
+def send_message(event_id: int, event: Event):
     form = _message_form(event)
     if not form.validate_on_submit():
         return _messages_page(event, form, 400)

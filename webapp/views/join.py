@@ -43,7 +43,7 @@ def _unknown() -> Response:
 
 
 @bp.get("/join/<token>")
-@access.public
+@access.by_link
 def open_link(token: str):
     now = utcnow()
     # A join link is all-or-nothing: a session that is not an id is a tampered link.

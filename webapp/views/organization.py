@@ -56,13 +56,6 @@ PER_PAGE = 50
 MERGE_CHOICES = 100
 
 
-def _visible_organization(organization_id: int) -> Organization:
-    organization = db.session.get(Organization, organization_id)
-    if organization is None or not access.can(current_user, "organization.view", organization):
-        abort(404)
-    return organization
-
-
 def _me() -> User:
     return current_user._get_current_object()
 
@@ -124,17 +117,16 @@ def index():
 
 
 @bp.get("/<int:organization_id>")
-@access.login_required
-def view(organization_id: int):
-    return _organization_page(_visible_organization(organization_id))
+@access.requires_on("organization.view", Organization, "organization_id")
+def view(organization: Organization):
+    return _organization_page(organization)
 
 
 @bp.route("/<int:organization_id>/edit", methods=["GET", "POST"])
-@access.login_required
+@access.requires_on("organization.edit", Organization, "organization_id",
+                    visible="organization.view")
 @inputs.takes(OrganizationIn)
-def edit(organization_id: int):
-    organization = _visible_organization(organization_id)
-    access.authorize("organization.edit", organization, visible_action="organization.view")
+def edit(organization: Organization):
     form = _organization_form(organization)
     if form.validate_on_submit():
         values = form.input.profile_values()
@@ -159,9 +151,8 @@ def edit(organization_id: int):
 
 
 @bp.get("/<int:organization_id>/logo")
-@access.login_required
-def logo(organization_id: int):
-    organization = _visible_organization(organization_id)
+@access.requires_on("organization.view", Organization, "organization_id")
+def logo(organization: Organization):
     filename = organization.logo_filename
     folder = current_app.config["UPLOAD_FOLDER"]
     if not logos.is_stored_name(filename) or not (Path(folder) / filename).is_file():
@@ -176,12 +167,11 @@ def logo(organization_id: int):
 
 
 @bp.post("/<int:organization_id>/logo")
-@access.login_required
+@access.requires_on("organization.edit", Organization, "organization_id",
+                    visible="organization.view")
 # The logo is a file, checked and re-encoded by services.logos: no fields.
 @inputs.takes(inputs.NoInput)
-def upload_logo(organization_id: int):
-    organization = _visible_organization(organization_id)
-    access.authorize("organization.edit", organization, visible_action="organization.view")
+def upload_logo(organization: Organization):
     form = LogoForm()
     if form.validate_on_submit():
         try:
@@ -206,16 +196,12 @@ def too_large(error):
 
 
 @bp.post("/requests/<int:request_id>")
-@access.login_required
+# Who sees the organization sees its requests (404 otherwise); 403: not theirs to decide.
+@access.requires_on("membership.decide", MembershipRequest, "request_id",
+                    visible="membership.view")
 @inputs.takes(MembershipDecisionIn)
-def decide_request(request_id: int):
-    membership = db.session.get(MembershipRequest, request_id)
-    if membership is None or not access.can(
-        current_user, "organization.view", membership.organization
-    ):
-        abort(404)
-    if not access.can(current_user, "membership.decide", membership):
-        abort(403)  # they see the organization, but this request is not theirs to decide
+def decide_request(membership_request: MembershipRequest):
+    membership = membership_request
     organization = membership.organization
     form = MembershipDecisionForm()
     if not form.validate_on_submit():
@@ -238,11 +224,10 @@ def decide_request(request_id: int):
 
 
 @bp.post("/<int:organization_id>/reviewed")
-@access.login_required
+@access.requires_on("organization.review", Organization, "organization_id",
+                    visible="organization.view")
 @inputs.takes(inputs.NoInput)
-def mark_reviewed(organization_id: int):
-    organization = _visible_organization(organization_id)
-    access.authorize("organization.review", organization, visible_action="organization.view")
+def mark_reviewed(organization: Organization):
     if ReviewForm().validate_on_submit():
         if organizations.mark_reviewed(_me(), organization):
             flash(_("%(name)s is marked as reviewed.", name=organization.name), "success")
@@ -254,11 +239,11 @@ def mark_reviewed(organization_id: int):
 
 
 @bp.route("/<int:organization_id>/merge", methods=["GET", "POST"])
-@access.login_required
+@access.requires_on("organization.review", Organization, "organization_id",
+                    visible="organization.view")
 @inputs.takes(MergeIn)
-def merge(organization_id: int):
-    duplicate = _visible_organization(organization_id)
-    access.authorize("organization.review", duplicate, visible_action="organization.view")
+def merge(organization: Organization):
+    duplicate = organization  # the one folded into another
     candidates = organizations.merge_candidates(_me(), duplicate)
     search = (request.args.get("q") or "").strip()[:200]
     form = MergeForm()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -80,16 +80,8 @@ def events():
 
 
 @bp.get("/events/<slug>")
-@access.public
-def event_detail(slug: str):
-    event = db.session.scalar(
-        access.events_visible_to(current_user)
-        .where(Event.slug == slug)
-        .options(selectinload(Event.sessions), selectinload(Event.organizers),
-                 selectinload(Event.hosts))
-    )
-    if event is None:
-        abort(404)
+@access.requires_on("event.view", Event, "slug", by="slug", signed_in=False)
+def event_detail(event: Event):
     registration = None
     if current_user.is_authenticated:
         registration = db.session.scalar(

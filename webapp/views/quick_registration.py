@@ -3,13 +3,12 @@ that confirms it (GET shows, POST confirms). Members signed in apply as usual.""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy.exc import IntegrityError
 
 from .. import access, inputs, unit
-from ..extensions import db
 from ..forms.auth import LinkForm
 from ..forms.quick_registration import QuickRegistrationForm
 from ..inputs.quick_registration import QuickRegistrationIn
@@ -24,13 +23,6 @@ bp = Blueprint("quick_registration", __name__)
 REGISTER = "quick-register"
 
 
-def _visible_event(slug: str) -> Event:
-    event = db.session.scalar(access.events_visible_to(current_user).where(Event.slug == slug))
-    if event is None:
-        abort(404)
-    return event
-
-
 def _refused(event: Event, error: DomainError, status: int):
     return render_template(
         "quick_registration/refused.html", event=event, message=error.message,
@@ -43,10 +35,9 @@ def _render(event: Event, form: QuickRegistrationForm, status: int = 200):
 
 
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
-@access.public
+@access.requires_on("event.view", Event, "slug", by="slug", signed_in=False)
 @inputs.takes(QuickRegistrationIn)
-def event_form(slug: str):
-    event = _visible_event(slug)
+def event_form(event: Event):
     if current_user.is_authenticated:
         return redirect(url_for("apply.event_form", slug=event.slug))
     form = QuickRegistrationForm()

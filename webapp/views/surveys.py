@@ -16,6 +16,7 @@ from ..extensions import db
 from ..forms.surveys import ConfirmOutcomeForm, SurveyForm
 from ..inputs.surveys import OutcomeConfirmationIn, SurveyAnswerIn
 from ..models import (
+    Event,
     Organization,
     Registration,
     SurveyInvitation,
@@ -87,9 +88,8 @@ def _form(invitation: SurveyInvitation, form: SurveyForm, status: int = 200):
         closes_at=surveys.closes_at(invitation)), status
 
 
-def _event_responses(event_id: int):
-    """The event (404/403 as for its answers) and the answers the viewer may read."""
-    event = access.authorized_event(event_id, "event.surveys")
+def _visible_responses(event: Event) -> list[SurveyResponse]:
+    """The answers about `event` the viewer may read."""
     visible = access.survey_responses_visible_to(current_user).where(
         Registration.event_id == event.id)
     responses = db.session.scalars(
@@ -99,13 +99,13 @@ def _event_responses(event_id: int):
                         .joinedload(Organization.home_cluster))
         .order_by(SurveyInvitation.round, SurveyResponse.answered_at, SurveyResponse.id)
     ).unique().all()
-    return event, responses
+    return responses
 
 
 @bp.route("/events/<int:event_id>/surveys")
-@access.login_required
-def results(event_id: int):
-    event, responses = _event_responses(event_id)
+@access.requires_on("event.surveys", Event, "event_id", visible="event.view")
+def results(event: Event):
+    responses = _visible_responses(event)
     invited = db.session.scalar(select(func.count()).select_from(
         access.survey_invitations_visible_to(current_user, event).subquery()))
     by_round = {r: [x for x in responses if x.invitation.round == r] for r in SurveyRound}
@@ -114,20 +114,12 @@ def results(event_id: int):
 
 
 @bp.get("/events/<int:event_id>/surveys.csv")
-@access.login_required
-def results_csv(event_id: int):
-    event, responses = _event_responses(event_id)
+@access.requires_on("event.surveys", Event, "event_id", visible="event.view")
+def results_csv(event: Event):
+    responses = _visible_responses(event)
     filename = f"survey-answers-{event.slug}-{utcnow().date().isoformat()}.csv"
     return private_download(surveys.responses_csv(event, responses), exports.CSV_MIMETYPE,
                             filename)
-
-
-def _visible_response(response_id: int) -> SurveyResponse:
-    found = db.session.scalar(access.survey_responses_visible_to(current_user)
-                              .where(SurveyResponse.id == response_id))
-    if found is None:
-        abort(404)
-    return found
 
 
 def _confirm_form(found: SurveyResponse, formdata=None) -> ConfirmOutcomeForm:
@@ -139,6 +131,14 @@ def _confirm_form(found: SurveyResponse, formdata=None) -> ConfirmOutcomeForm:
     return form
 
 
+def _visible_response(response_id: int) -> SurveyResponse:
+    found = db.session.scalar(access.survey_responses_visible_to(current_user)
+                              .where(SurveyResponse.id == response_id))
+    if found is None:
+        abort(404)
+    return found
+
+
 def _response_page(found: SurveyResponse, form: ConfirmOutcomeForm, status: int = 200):
     return render_template("surveys/response.html", response=found, form=form,
                            registration=found.invitation.registration,
@@ -146,17 +146,17 @@ def _response_page(found: SurveyResponse, form: ConfirmOutcomeForm, status: int 
 
 
 @bp.route("/surveys/responses/<int:response_id>")
-@access.login_required
-def response(response_id: int):
-    found = _visible_response(response_id)
+@access.requires_on("survey_response.view", SurveyResponse, "response_id")
+def response(survey_response: SurveyResponse):
+    found = survey_response
     return _response_page(found, _confirm_form(found))
 
 
 @bp.post("/surveys/responses/<int:response_id>/agreements")
-@access.login_required
+@access.requires_on("survey_response.view", SurveyResponse, "response_id")
 @inputs.takes(OutcomeConfirmationIn)
-def confirm_outcome(response_id: int):
-    found = _visible_response(response_id)
+def confirm_outcome(response_id: int, survey_response: SurveyResponse):
+    found = survey_response
     form = _confirm_form(found, request.form)
     if not form.validate():
         return _response_page(found, form, 400)
