@@ -20,7 +20,7 @@ from tests.test_badges import page_sizes, pages_text
 from webapp.extensions import db as _db
 from webapp.models import BadgeBatch, BadgeFormat, BatchStatus, utcnow
 from webapp.models import RegistrationStatus as S
-from webapp.services import badge_batches, badges
+from webapp.services import badge_batches, badges, jobs
 
 NAMES = ["Anna Alpha", "Bart Bravo", "Carla Charlie", "Dirk Delta", "Emma Echo"]
 
@@ -32,7 +32,8 @@ def background(app, monkeypatch):
     in the request's session: the test's data is never committed, so a thread of its own
     would not see it."""
     monkeypatch.setattr(badges, "BACKGROUND_THRESHOLD", 3)
-    monkeypatch.setitem(app.config, "BADGE_BATCHES_INLINE", True)
+    monkeypatch.setattr(badge_batches, "start",
+                        lambda batch_id: jobs.enqueue(badge_batches.build, batch_id))
 
 
 class Mission:

@@ -24,7 +24,6 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from .. import access, unit
@@ -55,12 +54,7 @@ def request_batch(requester: User, event: Event, badge_format: BadgeFormat, *,
 
 def start(batch_id: int) -> threading.Thread | None:
     """Build the batch in the background once the current unit has committed (outside
-    any unit: now, and the thread is returned, when it is one); with
-    BADGE_BATCHES_INLINE (tests whose data is not committed) build it in this process
-    and session, as a job run after the commit."""
-    if current_app.config.get("BADGE_BATCHES_INLINE"):
-        jobs.enqueue(build, batch_id)
-        return None
+    any unit: now, and the thread is returned, when it is one)."""
     return jobs.run_aside(build, batch_id)
 
 
