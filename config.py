@@ -113,8 +113,6 @@ class Config:
     CONSENT_VERSION = "2026-11"
     # Lock the event before counting seats; only the race tests turn it off.
     CAPACITY_LOCK = True
-    # Test-only: called between counting the seats and writing the decision.
-    AFTER_SEAT_COUNT_HOOK = None
     # Throttling counts per client address, the WSGI peer (`request.remote_addr`). Behind
     # reverse proxies that is the proxy: set this to how many proxies append the client to
     # X-Forwarded-For (1 for one nginx), never more, since clients write that header too.

@@ -82,6 +82,21 @@ def committed_app(url: str, *, migrate: bool | None = None, **overrides) -> Iter
             db.engine.dispose()
 
 
+def after_seat_count(monkeypatch, hook) -> None:
+    """Run `hook(event, registration)` each time a decision has counted the seats and
+    before it writes: where the race tests hold a decider, or widen the window."""
+    from webapp.services import registrations
+
+    counted = registrations.seat_problem
+
+    def counting(event, reg):
+        problem = counted(event, reg)
+        hook(event, reg)
+        return problem
+
+    monkeypatch.setattr(registrations, "seat_problem", counting)
+
+
 def counts(event_id: int) -> dict[S, int]:
     """Registrations of the event by status, read afresh (in a new transaction: on SQLite
     an open read transaction would go on showing its old snapshot)."""

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from tests.api import bearer, token_for
 from tests.conftest import IsolatedClient, csrf_token, login
 from tests.factories import Factory
+from tests.live import after_seat_count
 from tests.network_faults import DROP, REFUSE, STALL, FaultyLink
 from tests.processes import free_port, scratch_database, wait_for
 from webapp import create_app
@@ -205,8 +206,8 @@ def test_a_write_cut_off_by_a_stall_leaves_nothing_behind(pg_site, monkeypatch):
     token = csrf_token(client, "/")
     before = _applications(site)
     assert before[0] == 0
-    monkeypatch.setitem(site.app.config, "AFTER_SEAT_COUNT_HOOK",
-                        lambda event, reg: site.link.stalls())
+    stalling = True
+    after_seat_count(monkeypatch, lambda event, reg: stalling and site.link.stalls())
     try:
         page, took = _timed(client.post, f"/events/{site.event_slug}/apply",
                             data={"profile_consent": "y", "csrf_token": token})
@@ -219,7 +220,7 @@ def test_a_write_cut_off_by_a_stall_leaves_nothing_behind(pg_site, monkeypatch):
         assert took < LIMIT + MARGIN, took
     finally:
         site.link.passes()
-        monkeypatch.setitem(site.app.config, "AFTER_SEAT_COUNT_HOOK", None)
+        stalling = False
 
     assert _applications(site) == before  # nothing half-written stayed
     applied = client.post(f"/events/{site.event_slug}/apply",

@@ -2,9 +2,10 @@
 
 Every test here uses committed data and real connections (threads, each with its own app
 context and database session; or a live HTTP server), never the rolled-back test session.
-The test-only AFTER_SEAT_COUNT_HOOK runs between counting the seats and writing the
-decision: the tests use it to hold deciders inside the race window. They first show the
-race without the lock (CAPACITY_LOCK False), then that the lock closes it.
+A hook patched in after the seat count (`tests.live.after_seat_count`) runs between
+counting the seats and writing the decision: the tests use it to hold deciders inside the
+race window. They first show the race without the lock (CAPACITY_LOCK False), then that
+the lock closes it.
 
 Each test runs on its own SQLite file and, marked `postgres`, on TEST_DATABASE_URL (the
 rows it makes there are deleted afterwards).
@@ -23,6 +24,7 @@ from tests.factories import Factory
 from tests.live import (
     LOCKED,
     add_race_routes,
+    after_seat_count,
     apply_race,
     counts,
     in_threads,
@@ -109,7 +111,7 @@ def _waiter_probe(backend: str):
     return someone_waits_for_a_lock
 
 
-def two_deciders_one_seat(open_app, backend: str, *, lock: bool):
+def two_deciders_one_seat(open_app, monkeypatch, backend: str, *, lock: bool):
     """Two applications, one seat; two managers approve at the same moment, the second
     starting once the first has counted. Returns (outcomes, approved, hook)."""
     app = open_app(backend, CAPACITY_LOCK=lock)
@@ -122,7 +124,7 @@ def two_deciders_one_seat(open_app, backend: str, *, lock: bool):
     regs = [in_unit("apply", lambda m=member: registrations.apply(
         m, event.id, profile_consent=True).id) for member in (first, second)]
     hook = PauseAfterCounting(regs[0], _waiter_probe(backend), patience=1.0)
-    app.config["AFTER_SEAT_COUNT_HOOK"] = hook
+    after_seat_count(monkeypatch, hook)
 
     def second_decider():
         assert hook.first_counted.wait(10), "the first decider never counted"
@@ -134,16 +136,18 @@ def two_deciders_one_seat(open_app, backend: str, *, lock: bool):
 
 
 @pytest.mark.postgres
-def test_without_the_lock_two_deciders_both_take_the_last_seat(open_app):
-    outcomes, approved, hook = two_deciders_one_seat(open_app, "postgres", lock=False)
+def test_without_the_lock_two_deciders_both_take_the_last_seat(open_app, monkeypatch):
+    outcomes, approved, hook = two_deciders_one_seat(open_app, monkeypatch, "postgres",
+                                                     lock=False)
     assert hook.second_counted_meanwhile  # both counted 0 of 1 before either wrote
     assert outcomes == ["approved", "approved"]
     assert approved == 2  # overbooked: the race the lock exists for
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_with_the_lock_one_decider_gets_the_seat_the_other_no_seat(open_app, backend):
-    outcomes, approved, hook = two_deciders_one_seat(open_app, backend, lock=True)
+def test_with_the_lock_one_decider_gets_the_seat_the_other_no_seat(open_app, monkeypatch,
+                                                                  backend):
+    outcomes, approved, hook = two_deciders_one_seat(open_app, monkeypatch, backend, lock=True)
     assert not hook.second_counted_meanwhile  # the second counted only after the commit
     if backend == "postgres":
         assert hook.second_seen_waiting  # ... because it waited for the event's row lock
@@ -151,12 +155,14 @@ def test_with_the_lock_one_decider_gets_the_seat_the_other_no_seat(open_app, bac
     assert approved == 1
 
 
-def test_on_sqlite_without_the_lock_the_late_writer_fails_instead_of_overbooking(open_app):
+def test_on_sqlite_without_the_lock_the_late_writer_fails_instead_of_overbooking(
+    open_app, monkeypatch
+):
     """SQLite serialises writers anyway: of two deferred transactions that both read, the
     one that writes second cannot upgrade its stale snapshot and fails at once with
     "database is locked" (no busy timeout helps). No overbooking, but an error page instead
     of a clear "no seat": why the deciding step opens its transaction with BEGIN IMMEDIATE."""
-    outcomes, approved, hook = two_deciders_one_seat(open_app, "sqlite", lock=False)
+    outcomes, approved, hook = two_deciders_one_seat(open_app, monkeypatch, "sqlite", lock=False)
     assert hook.second_counted_meanwhile
     assert sorted(outcomes) == ["approved", LOCKED]
     assert approved == 1
@@ -273,12 +279,12 @@ def quota_race_setup(applicants: int, seats: int):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_20_concurrent_approvals_against_a_partner_quota_of_5_approve_exactly_5(
-    open_app, backend
+    open_app, monkeypatch, backend
 ):
     app = open_app(backend)
     event_id, manager_id, regs = quota_race_setup(20, 5)
     # Widen the window between count and write, so a broken lock would show.
-    app.config["AFTER_SEAT_COUNT_HOOK"] = lambda event, reg: time.sleep(0.005)
+    after_seat_count(monkeypatch, lambda event, reg: time.sleep(0.005))
 
     results = in_threads(app, [approve_as(manager_id, reg_id) for reg_id in regs])
 
@@ -292,13 +298,13 @@ def test_20_concurrent_approvals_against_a_partner_quota_of_5_approve_exactly_5(
 
 
 @pytest.mark.postgres
-def test_without_the_lock_20_concurrent_approvals_overrun_a_quota_of_5(open_app):
+def test_without_the_lock_20_concurrent_approvals_overrun_a_quota_of_5(open_app, monkeypatch):
     # Twenty deciders must hold a connection at the same time.
     app = open_app("postgres", CAPACITY_LOCK=False,
                    SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 20, "max_overflow": 5})
     event_id, manager_id, regs = quota_race_setup(20, 5)
     all_counted = threading.Barrier(20)
-    app.config["AFTER_SEAT_COUNT_HOOK"] = lambda event, reg: all_counted.wait(timeout=20)
+    after_seat_count(monkeypatch, lambda event, reg: all_counted.wait(timeout=20))
 
     results = in_threads(app, [approve_as(manager_id, reg_id) for reg_id in regs])
 
@@ -310,7 +316,7 @@ def test_without_the_lock_20_concurrent_approvals_overrun_a_quota_of_5(open_app)
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_withdrawals_racing_applications_never_overbook_and_promote_each_once_in_order(
-    open_app, backend
+    open_app, monkeypatch, backend
 ):
     seats, waiting, leaving, arriving = 10, 15, 5, 5
     app = open_app(backend)
@@ -339,7 +345,7 @@ def test_withdrawals_racing_applications_never_overbook_and_promote_each_once_in
                                   Registration.status == S.APPROVED)))
         time.sleep(0.003)  # widen the window
 
-    app.config["AFTER_SEAT_COUNT_HOOK"] = count_inside
+    after_seat_count(monkeypatch, count_inside)
     seen_outside: list[int] = []
     done = threading.Event()
 

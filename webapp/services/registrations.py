@@ -145,9 +145,6 @@ def seat_problem(event: Event, reg: Registration) -> str | None:
         if taken >= event.max_per_organization:
             problem = (f"{reg.user.organization.name} already has "
                        f"{event.max_per_organization} approved delegates, the most per company.")
-    hook = current_app.config.get("AFTER_SEAT_COUNT_HOOK")
-    if hook is not None:
-        hook(event, reg)
     return problem
 
 
