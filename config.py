@@ -111,8 +111,6 @@ class Config:
     THROTTLE_WINDOW = timedelta(minutes=15)
     # The version of the two consent texts an applicant agrees to (templates/legal/).
     CONSENT_VERSION = "2026-11"
-    # Lock the event before counting seats; only the race tests turn it off.
-    CAPACITY_LOCK = True
     # Throttling counts per client address, the WSGI peer (`request.remote_addr`). Behind
     # reverse proxies that is the proxy: set this to how many proxies append the client to
     # X-Forwarded-For (1 for one nginx), never more, since clients write that header too.

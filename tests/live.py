@@ -82,6 +82,27 @@ def committed_app(url: str, *, migrate: bool | None = None, **overrides) -> Iter
             db.engine.dispose()
 
 
+def without_capacity_lock(monkeypatch) -> None:
+    """Take the capacity lock away, to show the race it prevents: no row lock on the event
+    (PostgreSQL), deferred transactions rather than BEGIN IMMEDIATE (SQLite)."""
+    from webapp import unit
+    from webapp.models import Event
+    from webapp.services import events, locking, registrations
+
+    def unlocked(event_id: int) -> Event:
+        return db.session.execute(select(Event).where(Event.id == event_id)
+                                  .execution_options(populate_existing=True)).scalar_one()
+
+    def lock_nothing(event_id: int) -> Event:
+        unit.write_step()
+        return unlocked(event_id)
+
+    for module in (locking, registrations, events):
+        monkeypatch.setattr(module, "lock_event", lock_nothing)
+    monkeypatch.setattr(registrations, "_lock_more", unlocked)
+    monkeypatch.setattr(unit, "_takes_write_lock", lambda session: False)
+
+
 def after_seat_count(monkeypatch, hook) -> None:
     """Run `hook(event, registration)` each time a decision has counted the seats and
     before it writes: where the race tests hold a decider, or widen the window."""

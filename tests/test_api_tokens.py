@@ -202,17 +202,20 @@ def test_the_data_export_lists_tokens_without_secrets_and_erasure_deletes_them(c
     assert call("GET", "/api/v1/me", secret).status_code == 401
 
 
-def _concurrent_statuses(open_app, backend: str, *, lock: bool, requests: int = 20):
+def _concurrent_statuses(open_app, monkeypatch, backend: str, *, lock: bool,
+                         requests: int = 20):
     """`requests` calls of one token at the same moment through a live server, whose
     threads stand in for gunicorn's workers; their statuses and the requests counted."""
     import http.client
     from urllib.parse import urlsplit
 
     from tests.factories import Factory
-    from tests.live import in_threads, serve
+    from tests.live import in_threads, serve, without_capacity_lock
     from webapp.extensions import db as _db
 
-    app = open_app(backend, API_RATE_LIMIT=1000, CAPACITY_LOCK=lock)
+    app = open_app(backend, API_RATE_LIMIT=1000)
+    if not lock:
+        without_capacity_lock(monkeypatch)
     secret = api_tokens.create(Factory().user(), "race", read_only=True).secret
     _db.session.commit()
     with serve(app) as base_url:
@@ -230,12 +233,12 @@ def _concurrent_statuses(open_app, backend: str, *, lock: bool, requests: int = 
     return statuses, sum(_db.session.scalars(select(ApiRateWindow.count)))
 
 
-def test_without_a_write_transaction_concurrent_counting_fails_on_sqlite(open_app):
+def test_without_a_write_transaction_concurrent_counting_fails_on_sqlite(open_app, monkeypatch):
     """The race the write transaction prevents: deferred reads that then write cannot be
     upgraded once another request has committed (SQLITE_BUSY, which the client sees as the
     database's 503)."""
     for _attempt in range(3):
-        statuses, _counted = _concurrent_statuses(open_app, "sqlite", lock=False)
+        statuses, _counted = _concurrent_statuses(open_app, monkeypatch, "sqlite", lock=False)
         if 503 in statuses:
             return
     pytest.fail("the race did not show in three attempts")
@@ -243,7 +246,7 @@ def test_without_a_write_transaction_concurrent_counting_fails_on_sqlite(open_ap
 
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_concurrent_requests_of_one_token_are_each_counted(open_app, backend):
-    statuses, counted = _concurrent_statuses(open_app, backend, lock=True)
+def test_concurrent_requests_of_one_token_are_each_counted(open_app, monkeypatch, backend):
+    statuses, counted = _concurrent_statuses(open_app, monkeypatch, backend, lock=True)
     assert statuses == [200] * 20
     assert counted == 20

@@ -29,7 +29,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 
 from tests.factories import Factory
-from tests.live import LOCKED, Member, add_race_routes, at_once, form_fields, in_threads, serve
+from tests.live import (
+    LOCKED,
+    Member,
+    add_race_routes,
+    at_once,
+    form_fields,
+    in_threads,
+    serve,
+    without_capacity_lock,
+)
 from webapp.extensions import db
 from webapp.models import Attendance, Event, User
 from webapp.models import RegistrationStatus as S
@@ -156,12 +165,14 @@ def test_without_the_unique_index_two_phones_record_the_badge_twice(open_app, pa
     assert rows(w, None) == []
 
 
-def test_on_sqlite_without_the_write_lock_the_late_scanner_fails_instead(open_app, pause):
+def test_on_sqlite_without_the_write_lock_the_late_scanner_fails_instead(open_app, pause,
+                                                                         monkeypatch):
     """SQLite serialises writers anyway: of two deferred transactions that both looked,
     the one that writes second cannot upgrade its stale snapshot and fails at once with
     "database is locked". One row, but an error page at the door instead of "already
     checked in": why the check-in opens its transaction with BEGIN IMMEDIATE."""
-    app = open_app("sqlite", CAPACITY_LOCK=False)
+    app = open_app("sqlite")
+    without_capacity_lock(monkeypatch)
     w = door()
     hook = pause()
 

@@ -4,7 +4,7 @@ Every test here uses committed data and real connections (threads, each with its
 context and database session; or a live HTTP server), never the rolled-back test session.
 A hook patched in after the seat count (`tests.live.after_seat_count`) runs between
 counting the seats and writing the decision: the tests use it to hold deciders inside the
-race window. They first show the race without the lock (CAPACITY_LOCK False), then that
+race window. They first show the race without the lock (`without_capacity_lock`), then that
 the lock closes it.
 
 Each test runs on its own SQLite file and, marked `postgres`, on TEST_DATABASE_URL (the
@@ -32,6 +32,7 @@ from tests.live import (
     recorded_logs,
     serve,
     smtp_server,
+    without_capacity_lock,
 )
 from webapp import unit
 from webapp.extensions import db
@@ -114,7 +115,9 @@ def _waiter_probe(backend: str):
 def two_deciders_one_seat(open_app, monkeypatch, backend: str, *, lock: bool):
     """Two applications, one seat; two managers approve at the same moment, the second
     starting once the first has counted. Returns (outcomes, approved, hook)."""
-    app = open_app(backend, CAPACITY_LOCK=lock)
+    app = open_app(backend)
+    if not lock:
+        without_capacity_lock(monkeypatch)
     make = Factory()
     cluster = make.partner()
     event = make.event(organizers=[cluster], capacity=1)
@@ -300,7 +303,8 @@ def test_20_concurrent_approvals_against_a_partner_quota_of_5_approve_exactly_5(
 @pytest.mark.postgres
 def test_without_the_lock_20_concurrent_approvals_overrun_a_quota_of_5(open_app, monkeypatch):
     # Twenty deciders must hold a connection at the same time.
-    app = open_app("postgres", CAPACITY_LOCK=False,
+    without_capacity_lock(monkeypatch)
+    app = open_app("postgres",
                    SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 20, "max_overflow": 5})
     event_id, manager_id, regs = quota_race_setup(20, 5)
     all_counted = threading.Barrier(20)

@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask.signals import before_render_template
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -187,8 +187,7 @@ def command(func: F) -> F:
 
 
 def _takes_write_lock(session: Session) -> bool:
-    return (session.get_bind().dialect.name == "sqlite"
-            and current_app.config.get("CAPACITY_LOCK", True))
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def _has_changes(session: Session) -> bool:

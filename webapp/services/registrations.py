@@ -30,6 +30,7 @@ from sqlalchemy import func, select, true
 
 from .. import access
 from ..extensions import db
+from ..inputs.registrations import MAX_BULK
 from ..models import (
     DIRECT_ROLES,
     Answer,
@@ -52,7 +53,6 @@ from .errors import (
     RegistrationRefused,
     StaleDecision,
 )
-from ..inputs.registrations import MAX_BULK
 from .locking import lock_event
 
 TRANSITIONS: dict[S | None, frozenset[S]] = {
@@ -527,10 +527,10 @@ def decide_many(
 
 def _lock_more(event_id: int) -> Event:
     """A further event lock inside the write transaction lock_event() opened."""
-    query = select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
-    if current_app.config["CAPACITY_LOCK"]:
-        query = query.with_for_update()
-    return db.session.execute(query).scalar_one()
+    return db.session.execute(
+        select(Event).where(Event.id == event_id)
+        .execution_options(populate_existing=True).with_for_update()
+    ).scalar_one()
 
 
 def set_role(registration_id: int, role: EventRole, *, actor: User) -> Registration:
