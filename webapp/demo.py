@@ -15,6 +15,10 @@ organization name, user email, event slug, registration event and user) and crea
 what is missing; it never changes an existing row. The content is deterministic: a fixed
 random seed, fixed instants for the past, and upcoming events placed on whole days of
 their own zone relative to `now`, so two runs on the same day build identical rows.
+
+Everything is created through the services, from the input models the pages and the API
+validate, so the demo obeys the rules any other data obeys; only the instants are the
+story's (`_as_of` dates the services' audit entries when each thing happened).
 """
 
 from __future__ import annotations
