@@ -104,6 +104,8 @@ EVENT_CASES = [
           "Choose a country from the list."),
     event("a script as the join address", {"online_url": "javascript:alert(1)"}, None,
           "online_url", "Enter an address starting with http:// or https://."),
+    event("a recording address that cannot be read", {"recording_url": "http://[::1"}, None,
+          "recording_url", "http:// or https://"),
     event("reminders not understood", {"reminder_offsets": "soon"}, None,
           "reminder_offsets", "is not a reminder time"),
     event("a reminder after the start", {"reminder_offsets": "0h"},

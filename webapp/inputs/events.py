@@ -30,16 +30,22 @@ def _web_address(url: str) -> str:
     """"" or an absolute http(s) address: other schemes (javascript:, data:) never reach a
     page as a link."""
     if url:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # an unclosed IPv6 bracket: no address either
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
             raise refuse(None, "Enter an address starting with http:// or https://.")
     return url
+
+
+COUNTRY_NEEDED = "Choose a country from the list."
 
 
 def _territory(code: str) -> str:
     code = code.strip().upper()
     if code not in territory_codes():
-        raise refuse(None, "Choose a country from the list.")
+        raise refuse(None, COUNTRY_NEEDED)
     return code
 
 
@@ -49,7 +55,6 @@ def WebAddress(max_length: int, **field: Any) -> Any:  # noqa: N802 - a type, us
 
 
 Territory = Annotated[str, AfterValidator(_territory)]
-COUNTRY_NEEDED = "Choose a country from the list."
 
 
 def _zone_name(name: str) -> str:
