@@ -552,9 +552,10 @@ def desk_registrations(user: Any) -> Select[tuple[Registration]]:
 @dataclass(frozen=True)
 class Declared:
     """What an endpoint enforces, read by tests/test_access.py: `action` ("public",
-    "login" or an action of `ACTIONS`), and for an object rule the `model` row named by
-    the URL's `id_arg`, with the target-less action checked `first` and the action that
-    makes the object `visible` (see `requires_on`)."""
+    "link", "login" or an action of `ACTIONS`), and for an object rule the `model` row
+    named by the URL's `id_arg` (matched against its column `by`, else its id), with the
+    target-less action checked `first`, the action that makes the object `visible`, and
+    whether visitors are sent to sign in first (`signed_in`; see `requires_on`)."""
 
     action: str
     model: type | None = None
@@ -590,7 +591,8 @@ def by_link(view: Callable) -> Callable:
 
 
 def login_required(view: Callable) -> Callable:
-    """Any signed-in user; object checks happen inside with `authorize`."""
+    """Any signed-in user, whatever their roles: what they reach is their own (an object
+    named in the URL is declared with `requires_on`)."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
