@@ -165,7 +165,7 @@ def _progress(batch: BadgeBatch) -> dict:
 
 
 @bp.get("/badges/batches/<int:batch_id>")
-@access.login_required
+@access.requires_on("batch.view", BadgeBatch, "batch_id")
 def batch(batch_id: int):
     found = _batch(batch_id)
     return render_template("badges/batch.html", batch=found, event=found.event,
@@ -174,7 +174,7 @@ def batch(batch_id: int):
 
 
 @bp.get("/badges/batches/<int:batch_id>/progress")
-@access.login_required
+@access.requires_on("batch.view", BadgeBatch, "batch_id")
 def batch_progress(batch_id: int):
     response = jsonify(_progress(_batch(batch_id)))
     response.headers["Cache-Control"] = "no-store"
@@ -182,7 +182,7 @@ def batch_progress(batch_id: int):
 
 
 @bp.get("/badges/batches/<int:batch_id>/badges.pdf")
-@access.login_required
+@access.requires_on("batch.view", BadgeBatch, "batch_id")
 def batch_file(batch_id: int):
     found = _batch(batch_id, with_file=True)
     if found.status != BatchStatus.DONE or found.pdf is None:
