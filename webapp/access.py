@@ -255,6 +255,8 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "registration.view": _can_view_registration,
     "registration.decide": _can_decide_registration,
     "registration.withdraw": _is_self,
+    # One's own application in one's account (the desk shows others' to their deciders).
+    "registration.own": _is_self,
     # A delegate's role on the event (speaker, staff...): the event's organizers.
     "registration.role": lambda user, reg: organizes(user, reg.event),
     "desk.use": _can_use_desk,

@@ -94,13 +94,13 @@ def registrations_list():
 
 
 @bp.get("/registrations/<int:registration_id>")
-@access.login_required
+@access.requires_on("registration.own", Registration, "registration_id")
 def registration(registration_id: int):
     return _registration_page(_own_registration(registration_id))
 
 
 @bp.route("/registrations/<int:registration_id>/answers", methods=["GET", "POST"])
-@access.login_required
+@access.requires_on("registration.own", Registration, "registration_id")
 @inputs.takes(AnswersIn)
 def edit_answers(registration_id: int):
     reg = _own_registration(registration_id)
