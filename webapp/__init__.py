@@ -16,14 +16,26 @@ from .extensions import babel, csrf, db, login_manager, migrate
 from .models.types import render_migration_item
 
 
+class Application(OpenAPI):
+    """flask-openapi3's app, through which the API's blueprint routes, validates and is
+    documented, with Flask's own route shortcuts back: its `get`/`post` would treat a view
+    as an API operation (path values only through a model), which no page, test route or
+    extension expects from `app.post`."""
+
+    get = Flask.get
+    post = Flask.post
+    put = Flask.put
+    patch = Flask.patch
+    delete = Flask.delete
+
+
 def create_app(config_name: str | None = None, **overrides) -> Flask:
     """Build the application; `config_name` is development (default), testing or production."""
     name = config_name or os.environ.get("BEACHHEAD_CONFIG", "development")
     from .views.api.registry import parameters_refused
 
-    # flask-openapi3's app: the API's blueprint routes, validates and documents through it
-    # (its own reference pages are off: /api/docs serves ours).
-    app = OpenAPI(
+    # Its own reference pages are off: /api/docs serves ours.
+    app = Application(
         __name__,
         doc_ui=False,
         validation_error_callback=parameters_refused,
