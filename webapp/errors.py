@@ -25,7 +25,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from . import database_limits, unit
+from . import database_limits, problems, unit
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -43,10 +43,8 @@ MESSAGES = {
 
 
 def render_error(code: int, message: str | None = None):
-    from .views import api
-
-    if api.is_api_request(request.path):
-        return api.error_response(code)
+    if problems.is_api_request(request.path):
+        return problems.problem_response(code)
     message = message or MESSAGES.get(code, MESSAGES[500])()
     if request.accept_mimetypes.best == "application/json":
         return {"status": code, "detail": message}, code
@@ -62,15 +60,13 @@ def render_error(code: int, message: str | None = None):
 def unavailable(error: BaseException) -> Response:
     """The database does not answer: roll the unit back and say so, at once, without
     asking the database anything more."""
-    from .views import api
-
     log.warning("%s %s: the database does not answer (%s: %s); answered 503",
                 request.method, request.path, type(error).__name__, error)
     _roll_back()
     database_limits.mark_unavailable()
     retry_after = str(current_app.config["UNAVAILABLE_RETRY_AFTER"])
-    if api.is_api_request(request.path):
-        return api.unavailable_response(retry_after)
+    if problems.is_api_request(request.path):
+        return problems.unavailable_response(retry_after)
     message = _("The service is temporarily unavailable. Please try again in a minute.")
     if request.blueprint == "health":
         response = make_response({"status": "unavailable"}, 503)

@@ -35,6 +35,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest
 
+from . import problems
 from .services.errors import DomainError
 
 LINE_BREAKS_ALLOWED = frozenset("\n\r\t")
@@ -258,9 +259,7 @@ def _json_body_refusal() -> str | None:
     """Why a JSON body sent to a page (forms read JSON as form data) cannot be read: a
     lone surrogate, from a `\\udXXX` escape, could be stored or echoed back but never
     encoded. The API's bodies are refused by their own parser (a problem+json 400)."""
-    from .views import api
-
-    if not request.is_json or api.is_api_request(request.path):
+    if not request.is_json or problems.is_api_request(request.path):
         return None
     body = request.get_json(silent=True)
     if any(refusal(value, multiline=True, field="") for value in _json_strings(body)):
@@ -333,11 +332,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(TextRefused)
     def text_refused(error: TextRefused):
         # The models' last line: a text no form or schema caught.
-        from .views import api
-
-        if api.is_api_request(request.path):
-            from .views.api.problems import problem_response
-            return problem_response(422, error.message)
+        if problems.is_api_request(request.path):
+            return problems.problem_response(422, error.message)
         return render_error(400, error.message)
 
     @app.after_request

@@ -13,40 +13,18 @@ from flask import Blueprint, Response, current_app, render_template, url_for
 from flask_openapi3 import APISpec, Components, Info, SecurityScheme, Server
 
 from ... import access
-from .problems import problem_response
 from .registry import anonymous_request, bp, operation, parameters_refused  # noqa: F401
 
 URL_PREFIX = "/api/v1"
 docs_bp = Blueprint("api_docs", __name__, url_prefix="/api")
 bp.before_request(anonymous_request)
 
-PREFIX = "/api/"
 INFO = Info(title="Beachhead API", version="1.0.0", description=(
     "The partners' API: events, your registrations and, for partner managers, organizers "
     "and hosts, the applications in your scope, exactly as the desk shows them. "
     "Authenticate with a personal token from your profile page (`Authorization: Bearer "
     "bh_...`); a token acts with your roles. Errors are RFC 9457 problem details. Times are "
     "ISO 8601 with their offset."))
-
-
-def is_api_request(path: str) -> bool:
-    return path.startswith(PREFIX)
-
-
-def error_response(status: int) -> Response:
-    """Problem details for errors raised outside an operation (routing, 405, 413, 500)."""
-    return problem_response(status)
-
-
-def unavailable_response(retry_after: str) -> Response:
-    """503 while the database does not answer (webapp.errors.unavailable): the call's unit
-    was rolled back, but a failure at its very commit cannot tell whether the server
-    committed, so a client reads before it repeats a write."""
-    return problem_response(
-        503, "The service is temporarily unavailable: its database does not answer. Try "
-             "again after Retry-After seconds; before repeating a write, read whether it "
-             "was made.",
-        kind="unavailable", headers={"Retry-After": retry_after})
 
 
 @operation("GET", "/openapi.json", public=True, tag="reference",

@@ -9,11 +9,11 @@ from sqlalchemy.orm import joinedload
 from ... import access
 from ...extensions import db
 from ...models import Registration
+from ...problems import ApiProblem
 from ...services import applications
 from ...services.errors import AnswersRefused, DomainError
 from . import present, schemas
 from .events import visible_event
-from .problems import ApiProblem
 from .registry import operation
 
 

@@ -9,11 +9,11 @@ from sqlalchemy.orm import joinedload
 from ... import access
 from ...extensions import db
 from ...models import BadgeFormat, Registration
+from ...problems import ApiProblem
 from ...services import badges, checkin
 from ...services.checkin import BadgeRefused
 from .. import private_download
 from . import schemas
-from .problems import ApiProblem
 from .registry import operation
 
 

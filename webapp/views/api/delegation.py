@@ -7,10 +7,10 @@ from flask_login import current_user
 
 from ... import access
 from ...models import utcnow
+from ...problems import ApiProblem
 from ...services import delegation, exports
 from .. import private_download
 from . import present, schemas
-from .problems import ApiProblem
 from .registry import operation
 
 CSV = "text/csv"

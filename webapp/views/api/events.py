@@ -8,10 +8,10 @@ from sqlalchemy.orm import selectinload
 from ... import access
 from ...extensions import db
 from ...models import Event, EventStatus, utcnow
+from ...problems import ApiProblem
 from ...services import calendar
 from .. import ics_download
 from . import present, schemas
-from .problems import ApiProblem
 from .registry import operation
 
 

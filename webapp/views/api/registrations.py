@@ -13,10 +13,10 @@ from sqlalchemy.orm import contains_eager
 from ... import access, unit
 from ...extensions import db
 from ...models import Event, Registration, RegistrationStatus
+from ...problems import ApiProblem
 from ...services import desk, registrations
 from ...services.errors import DomainError, StaleDecision
 from . import present, schemas
-from .problems import ApiProblem
 from .registry import operation
 
 

@@ -10,7 +10,7 @@ into the OpenAPI document; this module adds what the contract says beyond that.
 - the body, strictly typed JSON (the framework would validate the decoded object
   leniently): 400, 413, 415 and 422, with the input models' own messages;
 - a query parameter given twice is 400 (the framework would read the first);
-- problems are RFC 9457 (problems.py), and each operation's responses list them; under
+- problems are RFC 9457 (webapp/problems.py), and each operation's responses list them; under
   test, answering a problem the document does not list for the operation fails loudly;
 - 503 for every operation (the database does not answer).
 """
@@ -32,10 +32,10 @@ from redis import RedisError
 
 from ... import inputs, unit
 from ...extensions import login_manager
+from ...problems import DETAILS, MIMETYPE, ApiProblem, field_errors
 from ...services import api_tokens, jobs
 from ...services.api_tokens import TokenNotAccepted
 from . import schemas
-from .problems import DETAILS, MIMETYPE, ApiProblem, field_errors
 
 MAX_BODY = 64 * 1024
 JSON = "application/json"

@@ -1,5 +1,10 @@
 """Errors of the API as RFC 9457 problem details (`application/problem+json`).
 
+Every answer under /api/ that is a refusal is one, whoever refuses: the API's operations,
+and the error pages and text rules of the whole application (`webapp.errors`,
+`webapp.text`), which is why this module sits below all of them and imports nothing of
+the application.
+
 Every refusal carries `type` (a URN naming the kind of problem), `title` (the same for
 every problem of that type), `status` and `detail` (what went wrong this time); validation
 problems add `errors`, one per field, each with a JSON pointer into the request.
@@ -14,6 +19,8 @@ from typing import Any
 from flask import Response
 
 MIMETYPE = "application/problem+json"
+# The API's paths, its reference pages included: their errors are problems, not pages.
+PREFIX = "/api/"
 
 # A type per status of the plain HTTP problems; others name themselves (ApiProblem.kind).
 KINDS = {
@@ -38,6 +45,10 @@ DETAILS = {
     500: "Something went wrong on our side; nothing was changed.",
     503: "The service is temporarily unavailable: try again after Retry-After seconds.",
 }
+
+
+def is_api_request(path: str) -> bool:
+    return path.startswith(PREFIX)
 
 
 def type_uri(kind: str) -> str:
@@ -77,6 +88,17 @@ def problem_response(status: int, detail: str | None = None, *, kind: str | None
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def unavailable_response(retry_after: str) -> Response:
+    """503 while the database does not answer (webapp.errors.unavailable): the call's unit
+    was rolled back, but a failure at its very commit cannot tell whether the server
+    committed, so a client reads before it repeats a write."""
+    return problem_response(
+        503, "The service is temporarily unavailable: its database does not answer. Try "
+             "again after Retry-After seconds; before repeating a write, read whether it "
+             "was made.",
+        kind="unavailable", headers={"Retry-After": retry_after})
 
 
 def field_errors(errors: list[dict], *, prefix: str = "") -> list[dict[str, str]]:
