@@ -307,6 +307,24 @@ def test_when_redis_is_down_pages_still_answer_and_mail_waits_in_the_outbox(
     assert "The job queue cannot be reached" in retried.get_data(as_text=True)
 
 
+def test_once_redis_answers_again_the_worker_queues_the_mail_written_meanwhile(
+    app, db, make, mailbox, monkeypatch
+):
+    """The mail service tells the queue what to catch up on (notifications.init_app); the
+    worker does it when Redis answers again, and the message that got no job is sent."""
+    monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{_closed_port()}/0")
+    with unit.of_work("written while Redis is down"):
+        notifications.queue(make.user(email="waited@example.org"), "Welcome", "base",
+                            body="...")
+    assert db.session.scalar(select(OutboxMessage.status)) == OutboxStatus.PENDING
+
+    monkeypatch.setitem(app.config, "REDIS_URL", None)  # back; the job runs inline here
+    jobs._catch_up_after_outage()
+    db.session.expire_all()
+    assert db.session.scalar(select(OutboxMessage.status)) == OutboxStatus.SENT
+    assert [message["To"] for message in mailbox.messages] == ["waited@example.org"]
+
+
 def _closed_port() -> int:
     import socket
 

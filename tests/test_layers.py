@@ -9,39 +9,12 @@ still a cycle.
 from __future__ import annotations
 
 import ast
-from fnmatch import fnmatch
 from pathlib import Path
 
 import webapp
 
 ROOT = Path(webapp.__file__).parent
 PACKAGE = "webapp"
-
-# The imports that still close a cycle, each with the reason it is still there; the rest
-# of the graph must be free of cycles. Remove an entry once its import is gone (a test
-# says when). Keep it short.
-ALLOWED_BACK_EDGES: dict[tuple[str, str], str] = {
-    # Error pages and the text rules answer an API request as problem+json, so they ask
-    # `views.api` (whose package imports every operation, whose schemas use `text`)
-    # whether the request is the API's. Goes when the path test and the problem
-    # response live below both (the API's layer is being replaced, issue 19 item 2).
-    ("webapp.errors", "webapp.views.api"): "errors answer the API as problem+json",
-    ("webapp.text", "webapp.views.api"): "text refusals answer the API as problem+json",
-    # The unit of work hands the jobs it queued to the queue after its commit, and the
-    # queue's jobs run in units of their own: one mechanism split over two modules.
-    ("webapp.unit", "webapp.services.jobs"): "a unit hands its queued jobs on at commit",
-    # The worker queues the mail written while Redis was away when Redis comes back.
-    ("webapp.services.jobs", "webapp.services.notifications"):
-        "the worker queues the mail due after a Redis outage",
-    # The API's operations register on the blueprint their package defines, and the
-    # package imports them all to register them (goes with the API's layer, item 2).
-    ("webapp.views.api.*", "webapp.views.api"): "operations register on the package's bp",
-}
-
-
-def _allowed(importer: str, imported: str) -> bool:
-    return any(fnmatch(importer, who) and imported == what for who, what in ALLOWED_BACK_EDGES)
-
 
 def _module_name(path: Path) -> str:
     parts = path.relative_to(ROOT.parent).with_suffix("").parts
@@ -163,17 +136,5 @@ def test_the_graph_sees_relative_and_function_level_imports():
 
 def test_no_module_imports_itself_back():
     graph = import_graph()
-    graph = {importer: {imported for imported in targets if not _allowed(importer, imported)}
-             for importer, targets in graph.items()}
     cycles = [a_cycle(graph, component) for component in strongly_connected(graph)]
     assert cycles == [], "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
-
-
-def test_each_allowed_back_edge_still_closes_a_cycle():
-    """An entry whose import is gone, or no longer closes a cycle, leaves the list."""
-    graph = import_graph()
-    components = strongly_connected(graph)
-    stale = [(who, what) for who, what in ALLOWED_BACK_EDGES
-             if not any(what in component and any(fnmatch(m, who) for m in component)
-                        for component in components)]
-    assert stale == []

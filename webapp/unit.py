@@ -5,9 +5,10 @@
 The owner (a request, `command` for the CLI, `job` for background work) opens the unit;
 views and services change and flush, and never commit or roll back. The owner commits once
 when the unit succeeded (a request: a response below 400) and rolls back otherwise; mail
-and jobs are handed over only after that commit (`services.jobs`), so a rolled-back unit
-hands over nothing. A view that refuses what a service said (a form shown again with the
-service's message) calls `discard()`: the unit rolls back there and writes nothing more.
+and jobs are handed over only after that commit, to the queue that said it takes them
+(`hand_jobs_to`, called by `services.jobs`), so a rolled-back unit hands over nothing. A
+view that refuses what a service said (a form shown again with the service's message)
+calls `discard()`: the unit rolls back there and writes nothing more.
 
 Writing happens in the unit's *write step*, and only there. On SQLite a transaction that
 read first cannot take the write lock once another writer has committed (SQLITE_BUSY,
@@ -39,7 +40,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask.signals import before_render_template
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -57,6 +58,7 @@ ASIDE_KINDS = frozenset({
 })
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _STATE = "unit"
+_TAKES_JOBS = "beachhead.unit.takes_jobs"
 _BARE_WRITE = "write_step_outside_a_unit"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -102,10 +104,15 @@ def begin(name: str, *, writing: bool) -> Unit:
     return unit
 
 
+def hand_jobs_to(app: Flask, take: Callable[[list], int]) -> None:
+    """After each commit of `app`'s units, `take(jobs)` receives the jobs the unit queued
+    (also after one that had none: jobs wait elsewhere too) and says how many it could not
+    queue. The queue registers itself here, so the unit knows nothing of where jobs go."""
+    app.extensions[_TAKES_JOBS] = take
+
+
 def finish() -> None:
     """The owner's commit (or, for a discarded unit, its end), then the jobs it queued."""
-    from .services import jobs
-
     session = db.session()
     unit = session.info.get(_STATE)
     try:
@@ -120,7 +127,7 @@ def finish() -> None:
     finally:
         if unit is not None:
             unit.ended = True
-    unqueued = jobs.hand_on(unit.jobs if unit is not None else [])
+    unqueued = current_app.extensions[_TAKES_JOBS](unit.jobs if unit is not None else [])
     if unit is not None:
         unit.unqueued = unqueued
 

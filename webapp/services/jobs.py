@@ -58,6 +58,8 @@ FAILED_KEPT = timedelta(days=30)
 _WAITING = "jobs_waiting"
 _COMMITTED = "jobs_committed"
 _WROTE = "jobs_transaction_wrote"
+# What the worker queues once Redis is back (see after_outage).
+_CATCH_UPS = "beachhead.jobs.catch_ups"
 # The job's meta key of its last error's line (see _note_error).
 _LAST_ERROR = "last_error"
 
@@ -256,7 +258,7 @@ def work(*, burst: bool = False, reconnect_initial: float | None = None,
         while True:
             try:
                 if waits.until_redis_answers(beat):
-                    _queue_mail_due_after_outage()
+                    _catch_up_after_outage()
                 worker = _worker(beat, waits)
                 stopped = _run(worker, burst)
             except StopRequested:
@@ -336,7 +338,7 @@ def _worker(beat: _Heartbeat, waits: _Reconnect):
                     raise
                 beat.redis_lost(error)
                 if waits.until_redis_answers(beat, lost=error):
-                    _queue_mail_due_after_outage()
+                    _catch_up_after_outage()
                 self._restart_scheduler()
                 return super().heartbeat(*args, **kwargs)
 
@@ -394,20 +396,33 @@ class _Reconnect:
             return waited
 
 
-def _queue_mail_due_after_outage() -> None:
-    """Queue the mail due now: what was written while Redis was away has no job of its
-    own. A message that still has one is claimed once all the same (services.notifications),
-    so a second job for it sends nothing twice."""
-    from . import notifications
+@dataclass(frozen=True)
+class _CatchUp:
+    what: str  # what it queues: "message(s) due"
+    queue_due: Callable[[], int]  # queues it, says how many
 
-    try:
-        with unit.of_work("worker: mail due after a Redis outage", writing=False):
-            queued = notifications.enqueue_due()
-    except (RedisError, SQLAlchemyError) as error:
-        log.warning("the mail due could not be queued after the outage (%s); "
-                    "the next `flask tick` queues it", error)
-        return
-    log.warning("queued %d message(s) due after the Redis outage", queued)
+
+def after_outage(app: Flask, what: str, queue_due: Callable[[], int]) -> None:
+    """Have the worker call `queue_due()` once Redis answers again after an outage, to
+    queue the `what` that fell due meanwhile: their jobs could not be queued. The service
+    whose work waited in the database registers it (notifications: the mail due)."""
+    app.extensions.setdefault(_CATCH_UPS, []).append(_CatchUp(what, queue_due))
+
+
+def _catch_up_after_outage() -> None:
+    """Queue what fell due while Redis was away, each in a reading unit of its own. Work
+    that still has its job is claimed once all the same (mail: services.notifications),
+    so a second job for it does nothing twice."""
+    for catch_up in current_app.extensions.get(_CATCH_UPS, ()):
+        try:
+            with unit.of_work(f"worker: {catch_up.what} after a Redis outage",
+                              writing=False):
+                queued = catch_up.queue_due()
+        except (RedisError, SQLAlchemyError) as error:
+            log.warning("the %s could not be queued after the outage (%s); "
+                        "the next `flask tick` queues them", catch_up.what, error)
+            continue
+        log.warning("queued %d %s after the Redis outage", queued, catch_up.what)
 
 
 # --------------------------------------------------------------------------- heartbeats
@@ -779,4 +794,5 @@ def _drop_waiting(session: Session, previous_transaction) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Nothing to wire: the unit of work (webapp.unit) hands the jobs on after its commit."""
+    """The unit of work (webapp.unit) hands its jobs on here after its commit."""
+    unit.hand_jobs_to(app, hand_on)

@@ -359,4 +359,6 @@ def _deliver_after_commit(session: Session, flush_context) -> None:
 
 
 def init_app(app: Flask) -> None:
+    # Mail written while Redis was away has no job of its own: the worker queues it.
+    jobs.after_outage(app, "message(s) due", enqueue_due)
     app.add_template_global(absolute_url)
