@@ -29,6 +29,7 @@ from flask import has_app_context
 from flask_babel import gettext
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -48,17 +49,36 @@ __all__ = [
 ]
 
 
+def stripped(value: str, field: str) -> str:
+    """`value` without the blanks around it; a control character Python counts as a blank
+    (U+000B, U+000C, U+001C..U+001F, U+0085) is refused there, not stripped away out of
+    the text rules' sight."""
+    kept = value.strip()
+    if kept != value:
+        start = value.index(kept) if kept else len(value)
+        edges = value[:start] + value[start + len(kept):]
+        problem = text.refusal(edges, multiline=True, field=field)
+        if problem:
+            raise refuse(None, problem)
+    return kept
+
+
+def _nothing_hidden(value: Any, info: ValidationInfo) -> Any:
+    return stripped(value, info.field_name or "") if isinstance(value, str) else value
+
+
 def Text(max_length: int, **field: Any) -> Any:  # noqa: N802 - a type, used as one
     """A text of at most `max_length` characters, blanks around it stripped; "" when
     left empty."""
     return Annotated[str, StringConstraints(strip_whitespace=True, max_length=max_length),
-                     Field(**field)]
+                     BeforeValidator(_nothing_hidden), Field(**field)]
 
 
 def RequiredText(max_length: int, **field: Any) -> Any:  # noqa: N802
     """A text that must hold something besides blanks."""
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                            max_length=max_length), Field(**field)]
+                                            max_length=max_length),
+                     BeforeValidator(_nothing_hidden), Field(**field)]
 
 
 def Count(minimum: int, maximum: int, **field: Any) -> Any:  # noqa: N802

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from . import Id, Input, Text, refuse
+from . import Id, Input, Text, refuse, stripped
 
 MAX_ANSWER_LENGTH = 4000
 MAX_OPTIONS = 50
@@ -49,7 +49,7 @@ class AnswerIn(Input):
         if isinstance(value, bool):
             return value
         if isinstance(value, str):
-            value = value.strip()
+            value = stripped(value, "value")
             if len(value) > MAX_ANSWER_LENGTH:
                 raise refuse(None, TOO_LONG, max_length=MAX_ANSWER_LENGTH)
             return value
