@@ -105,6 +105,12 @@ def _zone_or_utc(name: str) -> str:
     return _known_zone(name) if name else "UTC"
 
 
+# A new account's zone, as the sign-up and quick registration forms ask for it.
+NewAccountZone = Annotated[Text(200, title="Timezone",
+                                description="An IANA zone; empty means UTC."),
+                           AfterValidator(_zone_or_utc)]
+
+
 class _Passwords(Input):
     """A model with passwords: each is required, bounded, and refused with a character no
     text takes (named by its field's title), but kept exactly as typed."""
@@ -207,9 +213,7 @@ class SignupIn(_NewPassword):
     email: EmailAddress(title="Email")
     password: Annotated[NewPassword, Field(title="Password")]
     confirm: Annotated[Password, Field(title="Password, again")]
-    timezone: Annotated[Text(200, title="Timezone",
-                             description="An IANA zone; empty means UTC."),
-                        AfterValidator(_zone_or_utc)] = "UTC"
+    timezone: NewAccountZone = "UTC"
 
     organization_mode: OrganizationChoice = OrganizationChoice.NEW
     organization_name: Annotated[OptionalOrganizationName,

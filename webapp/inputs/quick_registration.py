@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
-from . import Input, RequiredText, Text, refuse
-from .accounts import EmailAddress, _zone_or_utc
+from . import Input, RequiredText, refuse
+from .accounts import EmailAddress, NewAccountZone
 from .organizations import COUNTRY_NEEDED, Country, OrganizationName
 
 PRIVACY_NEEDED = "Please accept the privacy notice: registering creates an account for you."
@@ -21,9 +21,7 @@ class QuickRegistrationIn(Input):
     email: EmailAddress(title="Email")
     organization: Annotated[OrganizationName, Field(title="Organization")]
     country: Annotated[Country, Field(title="Country")]
-    timezone: Annotated[Text(200, title="Timezone",
-                             description="An IANA zone; empty means UTC."),
-                        AfterValidator(_zone_or_utc)] = "UTC"
+    timezone: NewAccountZone = "UTC"
     privacy: bool = Field(description="The privacy notice is accepted (must be true).")
 
     required_messages = {"privacy": PRIVACY_NEEDED, "country": COUNTRY_NEEDED}
