@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from annotated_types import Ge, Le, MaxLen, MinLen
 from flask_wtf import FlaskForm
 from wtforms import Form, IntegerField, PasswordField, StringField, TextAreaField
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.validators import Optional, StopValidation, ValidationError
 
 from .. import inputs, text
 
@@ -56,6 +56,10 @@ def _model_hints(field, model: type[inputs.Input]) -> None:
     render_kw = dict(field.render_kw or {})
     if info.is_required() and not isinstance(field.default, bool):
         field.flags.required = True
+    elif not any(isinstance(v, Optional) for v in field.validators):
+        # Left empty, a field the model does not require is absent (the model's default),
+        # not a date or number that failed to decode.
+        field.validators = [Optional(), *field.validators]
     for rule in info.metadata:
         for constraint in getattr(rule, "metadata", [rule]):
             if isinstance(constraint, MinLen) and constraint.min_length >= 1:

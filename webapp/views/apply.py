@@ -45,6 +45,13 @@ def _render(event: Event, form: ApplicationForm, status: int = 200):
     ), status
 
 
+def _show_consent_problem(event, form) -> None:
+    """The event's consent rule beside the consent box, with the other problems."""
+    consent = applications.consent_problem(event, form.profile_consent.data)
+    if consent and not form.profile_consent.errors:
+        form.profile_consent.errors = [*form.profile_consent.errors, consent]
+
+
 def _refused(event: Event, refusal: DomainError, status: int):
     me = current_user._get_current_object()
     return render_template(
@@ -78,9 +85,7 @@ def event_form(event: Event):
     if not form.validate_on_submit():
         # What the event's questions say of the answers, beside what the model said.
         form.show_problems(questions.answer_problems(event, form.answers()))
-        consent = applications.consent_problem(event, form.profile_consent.data)
-        if consent and not form.profile_consent.errors:
-            form.profile_consent.errors = [*form.profile_consent.errors, consent]
+        _show_consent_problem(event, form)
         return _render(event, form, 400)
     application: ApplicationIn = form.input
     try:
@@ -96,6 +101,7 @@ def event_form(event: Event):
     except AnswersRefused as refusal:
         unit.discard()
         form.show_problems(refusal.problems)
+        _show_consent_problem(event, form)  # every problem at once
         if not refusal.problems:
             form.form_errors.append(refusal.message)
         return _render(event, form, 400)
