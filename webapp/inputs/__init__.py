@@ -28,6 +28,7 @@ from typing import Annotated, Any, ClassVar, Self
 from flask import has_app_context
 from flask_babel import gettext
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -87,6 +88,18 @@ def Count(minimum: int, maximum: int, **field: Any) -> Any:  # noqa: N802
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def Accepted(message: str, **field: Any) -> Any:  # noqa: N802
+    """A box that must be ticked (a consent): refused with `message` otherwise, whatever
+    else is wrong, since the rule is the field's own."""
+
+    def ticked(value: bool) -> bool:
+        if not value:
+            raise refuse(None, message)
+        return value
+
+    return Annotated[bool, AfterValidator(ticked), Field(**field)]
 
 
 # --------------------------------------------------------------------------- refusals

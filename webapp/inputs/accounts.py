@@ -30,7 +30,7 @@ from pydantic import (
 
 from .. import localtime, text
 from ..models import AlertFrequency, Helix, OrganizationSize, utcnow
-from . import Id, Input, Problems, RequiredText, Text, refuse
+from . import Accepted, Id, Input, Problems, RequiredText, Text, refuse
 from .events import WebAddress
 from .organizations import COUNTRY_NEEDED, Country, OptionalOrganizationName
 
@@ -227,7 +227,8 @@ class SignupIn(_NewPassword):
     home_cluster: Id | None = None
     join_organization: Id | None = None
 
-    privacy: bool = Field(description="The privacy notice is accepted (must be true).")
+    privacy: Accepted(PRIVACY_NEEDED,
+                      description="The privacy notice is accepted (must be true).")
 
     @model_validator(mode="before")
     @classmethod
@@ -241,8 +242,6 @@ class SignupIn(_NewPassword):
     @model_validator(mode="after")
     def _chosen_part_complete(self):
         problems = Problems()
-        if not self.privacy:
-            problems.add("privacy", PRIVACY_NEEDED)
         if self.joins:
             if self.join_organization is None:
                 problems.add("join_organization", REQUIRED)

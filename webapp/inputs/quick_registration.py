@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from . import Input, RequiredText, refuse
+from . import Accepted, Input, RequiredText
 from .accounts import EmailAddress, NewAccountZone
 from .organizations import COUNTRY_NEEDED, Country, OrganizationName
 
@@ -22,12 +22,7 @@ class QuickRegistrationIn(Input):
     organization: Annotated[OrganizationName, Field(title="Organization")]
     country: Annotated[Country, Field(title="Country")]
     timezone: NewAccountZone = "UTC"
-    privacy: bool = Field(description="The privacy notice is accepted (must be true).")
+    privacy: Accepted(PRIVACY_NEEDED,
+                      description="The privacy notice is accepted (must be true).")
 
     required_messages = {"privacy": PRIVACY_NEEDED, "country": COUNTRY_NEEDED}
-
-    @model_validator(mode="after")
-    def _privacy_accepted(self):
-        if not self.privacy:
-            raise refuse("privacy", PRIVACY_NEEDED)
-        return self
