@@ -19,7 +19,6 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.api import document_every_problem
 from tests.factories import Factory
 from webapp import create_app
 from webapp.extensions import db as _db
@@ -91,7 +90,6 @@ def database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def app(database_url):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
-    document_every_problem(app)
     with app.app_context():
         _reset_schema()
         upgrade()

@@ -103,7 +103,7 @@ class Api(APIBlueprint):
                 return validated(**kwargs)
             except ApiProblem as problem:
                 # A problem is a status >= 400: the request's unit rolls back.
-                return problem.response()
+                return _checked(op, problem.response())
 
         return view
 
@@ -176,6 +176,17 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
     for name, found in {**schema.pop("$defs", {}), model.__name__: schema}.items():
         bp.components_schemas[name] = Schema(**found)
     return {"$ref": REF.format(model=model.__name__)}
+
+
+def _checked(op: Operation, response: Response) -> Response:
+    """A problem the document does not list for the operation, or whose body does not
+    match its schema, is a bug: under test it fails loudly."""
+    if current_app.testing:
+        if response.status_code not in op.problems:
+            raise AssertionError(f"{op.method} {op.path} answered {response.status_code}, "
+                                 "not in its document")
+        op.problem_model(response.status_code).model_validate_json(response.get_data())
+    return response
 
 
 def _authenticate(*, write: bool) -> None:
