@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .partner import Partner
+from .search import KEY_LENGTH, Searchable, country_names, search_index
 from .types import UTCDateTime, str_enum, utcnow
 
 # A day and an hour before the start.
@@ -68,9 +69,10 @@ event_hosts = Table(
 )
 
 
-class Event(db.Model):
+class Event(Searchable, db.Model):
     __tablename__ = "events"
     __table_args__ = (
+        search_index("events"),
         CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
         CheckConstraint(
@@ -88,6 +90,8 @@ class Event(db.Model):
     kind: Mapped[EventKind] = mapped_column(str_enum(EventKind, "event_kind"))
     title: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(120), unique=True)
+    # Title, summary, city, venue and country folded for search (models/search.py).
+    search_key: Mapped[str] = mapped_column(String(KEY_LENGTH), default="")
     summary: Mapped[str] = mapped_column(String(300), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     target_country: Mapped[str] = mapped_column(String(2))
@@ -168,6 +172,10 @@ class Event(db.Model):
         if self.registration_opens_at and now < self.registration_opens_at:
             return False
         return not (self.registration_closes_at and now >= self.registration_closes_at)
+
+    def search_text(self):
+        return (self.title, self.summary, self.target_city, self.venue,
+                country_names(self.target_country))
 
     def __repr__(self) -> str:
         return f"<Event {self.slug}>"

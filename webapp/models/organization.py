@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .partner import Partner
+from .search import KEY_LENGTH, Searchable, search_index
 from .types import UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
@@ -30,11 +31,14 @@ class Helix(enum.StrEnum):
     GOVERNMENT = "government"
 
 
-class Organization(db.Model):
+class Organization(Searchable, db.Model):
     __tablename__ = "organizations"
+    __table_args__ = (search_index("organizations"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
+    # The name folded for search (models/search.py), kept current on every write.
+    search_key: Mapped[str] = mapped_column(String(KEY_LENGTH), default="")
     country: Mapped[str] = mapped_column(String(2))
     city: Mapped[str] = mapped_column(String(120), default="")
     sector: Mapped[str] = mapped_column(String(120), default="")
@@ -61,6 +65,9 @@ class Organization(db.Model):
     @property
     def is_sme(self) -> bool:
         return self.helix == Helix.INDUSTRY and self.size not in (None, OrganizationSize.LARGE)
+
+    def search_text(self):
+        return (self.name,)
 
     def __repr__(self) -> str:
         return f"<Organization {self.name}>"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .organization import Organization
 from .partner import Partner
+from .search import KEY_LENGTH, Searchable, search_index
 from .types import UTCDateTime, str_enum, utcnow
 
 
@@ -32,22 +33,26 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-class User(UserMixin, db.Model):
+class User(Searchable, UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
         # Emails are stored lower-cased, so the unique constraint is case-insensitive.
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        search_index("users"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(200))
+    # The name folded for search (models/search.py), kept current on every write.
+    search_key: Mapped[str] = mapped_column(String(KEY_LENGTH), default="")
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )
     phone: Mapped[str] = mapped_column(String(40), default="")
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # None: as the person's browser says (detected on the first page after sign-in).
+    timezone: Mapped[str | None] = mapped_column(String(64), default="UTC")
     locale: Mapped[str] = mapped_column(String(10), default="en")
     active: Mapped[bool] = mapped_column(default=True)
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -65,6 +70,8 @@ class User(UserMixin, db.Model):
     )
     # The newest application the last daily digest covered.
     digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the manager last opened the desk: applications since then are "new" to them.
+    desk_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the account was deleted: the row stays, anonymized, for the statistics.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -80,6 +87,9 @@ class User(UserMixin, db.Model):
     @property
     def is_verified(self) -> bool:
         return self.email_verified_at is not None
+
+    def search_text(self):
+        return (self.name,)
 
     def get_id(self) -> str:
         # The session version travels in the session, so a password change logs out elsewhere.

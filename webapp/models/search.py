@@ -1,0 +1,88 @@
+"""Folded search keys: what a search box matches, stored beside the row it describes.
+
+A name is matched as people type it: "etienne", "ÉTIENNE" and "Étienne" all find
+"Étienne Moreau", "lodz" finds "Łódź", "strasse" finds "Straße". Folding is done here in
+Python, once, when a row is written (every ORM flush recomputes the key of a new or
+changed row), and stored in a `search_key` column; the database then compares plain
+lower-case ASCII with LIKE on SQLite and PostgreSQL alike, through an index (a trigram
+index on PostgreSQL, so a match inside a word is indexed too).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from anyascii import anyascii
+from babel import Locale
+from sqlalchemy import ColumnElement, Index, and_, event, false, true
+from sqlalchemy.orm import Session
+
+# The longest key stored: names are short; an event's key has its title, summary, city,
+# venue and country. Longer keys are cut (the end of a long summary is not searched).
+KEY_LENGTH = 1000
+# The most a search box takes into account: a longer query is cut, not refused.
+QUERY_LENGTH = 200
+MAX_TERMS = 8
+
+_SPACES = re.compile(r"\s+")
+
+
+def fold(value: str) -> str:
+    """The text as it is compared: transliterated to ASCII, lower case, one space between
+    words, no control characters."""
+    value = unicodedata.normalize("NFKC", value or "")
+    value = "".join(" " if unicodedata.category(ch).startswith(("C", "Z")) else ch
+                    for ch in value)
+    return _SPACES.sub(" ", anyascii(value).lower()).strip()
+
+
+def terms(query: str | None) -> list[str]:
+    """The words of what someone typed in a search box, folded; every one must match."""
+    folded = fold((query or "")[:QUERY_LENGTH])
+    return [word for word in folded.split(" ") if word][:MAX_TERMS]
+
+
+def matches(column, query: str | None) -> ColumnElement[bool]:
+    """`column` (a folded key) contains every word of `query`. `%`, `_` and quotes are
+    plain characters; an empty query matches everything."""
+    words = terms(query)
+    if not words:
+        return true()
+    return and_(*(column.contains(word, autoescape=True) for word in words))
+
+
+def search_index(table: str) -> Index:
+    """The index of a table's `search_key`: trigrams on PostgreSQL (LIKE '%word%' uses
+    it), a plain index elsewhere."""
+    return Index(f"ix_{table}_search_key", "search_key", postgresql_using="gin",
+                 postgresql_ops={"search_key": "gin_trgm_ops"})
+
+
+def nothing_matches() -> ColumnElement[bool]:
+    return false()
+
+
+def country_names(code: str) -> str:
+    """The country's English name (and its code) for an event's key."""
+    code = (code or "").upper()
+    return f"{Locale('en').territories.get(code, '')} {code}"
+
+
+class Searchable:
+    """A model with a `search_key` column, and the text it is folded from."""
+
+    def search_text(self) -> Iterable[str | None]:  # pragma: no cover - each model says
+        raise NotImplementedError
+
+    def refresh_search_key(self) -> None:
+        key = fold(" ".join(part for part in self.search_text() if part))
+        self.search_key = key[:KEY_LENGTH]
+
+
+@event.listens_for(Session, "before_flush")
+def _refresh_search_keys(session: Session, flush_context, instances) -> None:
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, Searchable):
+            obj.refresh_search_key()
