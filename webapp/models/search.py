@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from anyascii import anyascii
 from babel import Locale
-from sqlalchemy import ColumnElement, Index, and_, event, false, true
+from sqlalchemy import ColumnElement, Index, and_, event, false, or_, true
 from sqlalchemy.orm import Session
 
 # The longest key stored: names are short; an event's key has its title, summary, city,
@@ -44,13 +44,16 @@ def terms(query: str | None) -> list[str]:
     return [word for word in folded.split(" ") if word][:MAX_TERMS]
 
 
-def matches(column, query: str | None) -> ColumnElement[bool]:
-    """`column` (a folded key) contains every word of `query`. `%`, `_` and quotes are
-    plain characters; an empty query matches everything."""
+def matches(columns, query: str | None) -> ColumnElement[bool]:
+    """Every word of `query` is contained in `columns` (a folded key, or a tuple of keys
+    of which any one may hold the word: a person's name or their organization's). `%`,
+    `_` and quotes are plain characters; an empty query matches everything."""
     words = terms(query)
     if not words:
         return true()
-    return and_(*(column.contains(word, autoescape=True) for word in words))
+    keys = columns if isinstance(columns, tuple | list) else (columns,)
+    return and_(*(or_(*(key.contains(word, autoescape=True) for key in keys))
+                  for word in words))
 
 
 def search_index(table: str) -> Index:

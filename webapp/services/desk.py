@@ -29,6 +29,7 @@ from ..models import (
     RegistrationStatus,
     User,
     normalize_email,
+    search,
     utcnow,
 )
 from . import registrations
@@ -83,12 +84,8 @@ def applications(user: Any, filters: DeskFilters) -> Select[tuple[Registration]]
     if filters.partner_id is not None:
         query = query.where(Registration.responsible_partner_id == filters.partner_id)
     if filters.search:
-        # LIKE wildcards typed by the user are searched for literally.
-        escaped = (filters.search.lower().replace("\\", "\\\\").replace("%", "\\%")
-                   .replace("_", "\\_"))
-        pattern = f"%{escaped}%"
-        query = query.where(or_(func.lower(User.name).like(pattern, escape="\\"),
-                                func.lower(Organization.name).like(pattern, escape="\\")))
+        query = query.where(search.matches((User.search_key, Organization.search_key),
+                                           filters.search))
     return query.order_by(*SORTS.get(filters.sort, SORTS["applied"]))
 
 
