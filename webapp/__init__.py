@@ -106,6 +106,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         checkin,
         delegation,
         desk,
+        dev_mail,
         health,
         join,
         kpis,
@@ -133,6 +134,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(surveys.bp)
     app.register_blueprint(agreements.bp)
     app.register_blueprint(kpis.bp)
+    app.register_blueprint(dev_mail.bp)
     # Bearer tokens only: a cookie never authenticates an API call, so CSRF cannot apply.
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp, url_prefix=api.URL_PREFIX)

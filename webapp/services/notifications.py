@@ -6,16 +6,22 @@ transaction commits, and a rollback takes the mail with it. Every flush of new m
 queues a `deliver` job for them (`services.jobs`), which runs once the unit of work that
 wrote them has committed: right after it in this process, or on an RQ worker when
 REDIS_URL is set.
-It sends each message over SMTP, marks it sent, and schedules a retry with backoff
-(RETRY_DELAYS) when the server fails; `flask tick` sends the retries that are due
-(`send_due()`, or with RQ `enqueue_due()`), and after the last one the message is FAILED,
-listed with the failed jobs for an admin to retry.
+It hands each message to the transport MAIL_TRANSPORT names, marks it sent, and
+schedules a retry with backoff (RETRY_DELAYS) when the transport fails; `flask tick`
+sends the retries that are due (`send_due()`, or with RQ `enqueue_due()`), and after the
+last one the message is FAILED, listed with the failed jobs for an admin to retry.
 
 Several senders may run at once (two workers, a tick and a request). Each message is
 claimed in its own short write transaction before it is sent: the claim moves its
 `next_attempt_at` forward by a lease, conditionally on it still being due, so exactly one
 sender wins it. A sender that dies between the SMTP handover and marking the message sent
 leaves it to be retried when the lease ends: the one case where a mail can go out twice.
+
+The transports (MAIL_TRANSPORT): "smtp" sends through MAIL_SERVER; "mailbox", for a
+developer's machine without one, delivers into the local mailbox, which is the delivered
+rows themselves (read at /dev/mail, in whatever database DATABASE_URL names, never a
+file); "log" writes one INFO line per message (recipient, subject, its links). The
+claim, the retries and the SENT mark are the same whichever carries the message.
 
 A message may carry an iCalendar invitation (iTIP, RFC 5546: METHOD REQUEST or CANCEL).
 It goes out as the last part of the multipart/alternative, `text/calendar;
@@ -28,12 +34,15 @@ base64-encoded so the file's CRLF line ends and 75-octet folding arrive byte for
 
 from __future__ import annotations
 
+import logging
 import re
 import smtplib
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, render_template
@@ -146,19 +155,19 @@ def deliver_due(limit: int = 1000) -> int:
 @unit.job
 def deliver(message_ids: list[int]) -> int:
     """The delivery job: send those of the messages that are still due; how many it sent.
-    One SMTP session carries them all, opened at the first message and opened again after
-    a failure. Each claim and each result is written aside (`unit.aside("outbox")`), so
+    Over SMTP one session carries them all, opened at the first message and opened again
+    after a failure. Each claim and each result is written aside (`unit.aside("outbox")`), so
     what went out is recorded whatever happens to the rest."""
     sent = 0
-    with _Relay(current_app.config) as relay:
+    with _transport(current_app.config) as transport:
         for message_id in message_ids:
             envelope = _claim(message_id)
             if envelope is None:
                 continue  # another sender has it, or sent it already
             try:
-                relay.send(_mail(envelope))
+                transport.send(envelope)
             except (OSError, smtplib.SMTPException) as error:
-                relay.drop()
+                transport.drop()
                 _record_failure(envelope, f"{type(error).__name__}: {error}"[:1000])
             else:
                 _record_success(envelope)
@@ -283,7 +292,7 @@ def _connect(config) -> smtplib.SMTP:
     return smtp
 
 
-def _mail(envelope: _Envelope) -> EmailMessage:
+def _mail(envelope: _Envelope | OutboxMessage) -> EmailMessage:
     config = current_app.config
     mail = EmailMessage()
     mail["Subject"] = envelope.subject
@@ -311,7 +320,63 @@ def message_id(outbox_id: int, created_at: datetime) -> str:
     return f"<outbox-{outbox_id}.{stamp}@{current_app.config['CALENDAR_UID_DOMAIN']}>"
 
 
-class _Relay:
+TRANSPORTS = ("smtp", "mailbox", "log")
+
+
+class _Transport:
+    """How a claimed message leaves, for one delivery job. `send` raises OSError or
+    SMTPException when the message did not leave (it is retried); `drop` forgets a
+    connection that failed."""
+
+    def send(self, envelope: _Envelope) -> None:
+        raise NotImplementedError
+
+    def drop(self) -> None:
+        pass
+
+    def __enter__(self) -> _Transport:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def _transport(config) -> _Transport:
+    name = config.get("MAIL_TRANSPORT", "smtp")
+    if name == "smtp":
+        return _Relay(config)
+    if name == "mailbox":
+        return _LocalMailbox()
+    if name == "log":
+        return _LogLines()
+    raise ValueError(f"MAIL_TRANSPORT is {name!r}, not one of {', '.join(TRANSPORTS)}")
+
+
+def _mail_log() -> logging.Logger:
+    return current_app.logger.getChild("mail")
+
+
+class _LocalMailbox(_Transport):
+    """The development mailbox: the delivered rows are its messages (`delivered()`), so
+    delivering is marking the row sent. The log says where to read it."""
+
+    def send(self, envelope: _Envelope) -> None:
+        _mail_log().info("mail %s to %s: %r, in the local mailbox at %s", envelope.id,
+                         envelope.to_address, envelope.subject,
+                         absolute_url("dev_mail.message", message_id=envelope.id))
+
+
+class _LogLines(_Transport):
+    """Mail only written to the log, one line a message with the links a reader would
+    follow (a sign-up's verification, a reset)."""
+
+    def send(self, envelope: _Envelope) -> None:
+        _mail_log().info("mail %s to %s: %r, links: %s", envelope.id, envelope.to_address,
+                         envelope.subject,
+                         " ".join(links_in(envelope.body_text, envelope.body_html)) or "none")
+
+
+class _Relay(_Transport):
     """An SMTP session for several messages, opened when the first one is sent: a
     delivery job of 50 messages pays for one connection, TLS handshake and login, not
     50. After a failure it is dropped, and the next message opens a new one."""
@@ -320,7 +385,7 @@ class _Relay:
         self.config = config
         self.smtp: smtplib.SMTP | None = None
 
-    def send(self, mail: EmailMessage) -> None:
+    def send(self, envelope: _Envelope) -> None:
         if self.smtp is None:
             smtp = _connect(self.config)
             try:
@@ -330,15 +395,12 @@ class _Relay:
                 smtp.close()
                 raise
             self.smtp = smtp
-        self.smtp.send_message(mail)
+        self.smtp.send_message(_mail(envelope))
 
     def drop(self) -> None:
         if self.smtp is not None:
             self.smtp.close()
             self.smtp = None
-
-    def __enter__(self) -> _Relay:
-        return self
 
     def __exit__(self, *exc) -> None:
         if self.smtp is not None:
@@ -348,6 +410,63 @@ class _Relay:
                 pass  # what was handed over is delivered; the server hung up first
             finally:
                 self.drop()
+
+
+_TEXT_LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+class _Anchors(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        href = dict(attrs).get("href") if tag == "a" else None
+        if href and href.startswith(("http://", "https://")):
+            self.hrefs.append(href)
+
+
+def text_links(text: str) -> Iterator[tuple[int, str]]:
+    """Each web link written in `text`, with where it starts; a sentence's closing stop
+    is not part of one."""
+    for match in _TEXT_LINK.finditer(text):
+        yield match.start(), match.group().rstrip(".,;:!?")
+
+
+def links_in(text: str, html: str = "") -> list[str]:
+    """The web links of a message, in order, each once: those written in its text and
+    its HTML's anchors."""
+    found = [link for _start, link in text_links(text)]
+    if html:
+        anchors = _Anchors()
+        anchors.feed(html)
+        anchors.close()
+        found += anchors.hrefs
+    return list(dict.fromkeys(found))
+
+
+def _delivered():
+    return select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT)
+
+
+def delivered():
+    """The local mailbox: the messages delivered, the newest first (a query to page)."""
+    return _delivered().order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
+
+
+def delivered_message(message_id: int) -> OutboxMessage | None:
+    return db.session.scalar(_delivered().where(OutboxMessage.id == message_id))
+
+
+def waiting() -> int:
+    """How many messages are still to be delivered (a worker or a tick will)."""
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.PENDING))
+
+
+def as_sent(message: OutboxMessage) -> bytes:
+    """The message as SMTP would have carried it (headers, alternatives, invitation)."""
+    return _mail(message).as_bytes()
 
 
 @event.listens_for(Session, "after_flush")
@@ -362,3 +481,8 @@ def init_app(app: Flask) -> None:
     # Mail written while Redis was away has no job of its own: the worker queues it.
     jobs.after_outage(app, "message(s) due", enqueue_due)
     app.add_template_global(absolute_url)
+    # The mailbox's and the log's lines are INFO, below the WARNING that passes when
+    # nobody configured logging; for the log transport they are the delivery itself.
+    mail_log = app.logger.getChild("mail")
+    if mail_log.level == logging.NOTSET:
+        mail_log.setLevel(logging.INFO)
