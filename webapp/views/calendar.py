@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, abort, after_this_request, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -26,8 +28,28 @@ def calendar_links(event: Event) -> dict[str, str]:
 
 @bp.app_template_global()
 def calendar_feed_links() -> dict[str, str]:
-    """The signed-in user's feed links, for their profile page."""
-    return calendar.feed_urls(current_user._get_current_object())
+    """The signed-in user's feed links and the calendar apps' subscribe links to it, for
+    templates/calendar/_feed.html. The page that shows them holds the user's secret: no
+    cache may keep it."""
+    after_this_request(_not_stored)
+    urls = calendar.feed_urls(current_user._get_current_object())
+    name = f"{current_app.config['PARTNERSHIP_NAME']} · {current_app.config['APP_NAME']}"
+    add_from_web = urlencode({"url": urls["https"], "name": name}, quote_via=quote)
+    return {
+        **urls,
+        "google": "https://calendar.google.com/calendar/r?"
+                  + urlencode({"cid": urls["webcal"]}, quote_via=quote),
+        # Outlook.com and Microsoft 365 accounts each have their own "add from web" page.
+        "outlook": f"https://outlook.live.com/calendar/0/addfromweb?{add_from_web}",
+        "office": f"https://outlook.office.com/calendar/0/addfromweb?{add_from_web}",
+        # Apple Calendar (and most desktop apps) subscribe when they open a webcal link.
+        "apple": urls["webcal"],
+    }
+
+
+def _not_stored(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/events/<slug>.ics")
