@@ -10,7 +10,7 @@ Create Date: 2026-12-11 09:00:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-from webapp.models.search import KEY_LENGTH, country_names, fold
+from webapp.models.search import KEY_LENGTH, country_names, key
 
 
 # revision identifiers, used by Alembic.
@@ -30,7 +30,7 @@ def _key(table: str, row) -> str:
     parts = [getattr(row, column) or '' for column in SOURCES[table]]
     if table == 'events':
         parts[-1] = country_names(parts[-1])
-    return fold(' '.join(part for part in parts if part))[:KEY_LENGTH]
+    return key(' '.join(part for part in parts if part))
 
 
 def upgrade():

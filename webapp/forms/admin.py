@@ -36,7 +36,7 @@ from ..services.fields import territory_codes
 from ..services.places import country_name
 from . import BaseForm
 from .dates import LocalTimeField
-from .public import KIND_LABELS
+from .public import KIND_LABELS, SearchForm, search_box
 
 # Offered in the timezone field's suggestions; any other IANA name may be typed.
 COMMON_ZONES = (
@@ -268,13 +268,12 @@ class PartnerForm(BaseForm):
         self.country.choices = country_choices(str(_l("Choose a country")))
 
 
-class UserSearchForm(BaseForm):
-    class Meta:
-        csrf = False
+class UserSearchForm(SearchForm):
+    q = search_box(_l("Name or email"))
 
-    q = StringField(_l("Name or email"), validators=[Optional(), Length(max=200)])
-    page = IntegerField(_l("Page"), default=1,
-                        validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
+
+class EventSearchForm(SearchForm):
+    q = search_box(_l("Title, place or country"))
 
 
 class GrantForm(BaseForm):

@@ -1,11 +1,13 @@
 """Folded search keys: what a search box matches, stored beside the row it describes.
 
 A name is matched as people type it: "etienne", "ÉTIENNE" and "Étienne" all find
-"Étienne Moreau", "lodz" finds "Łódź", "strasse" finds "Straße". Folding is done here in
-Python, once, when a row is written (every ORM flush recomputes the key of a new or
-changed row), and stored in a `search_key` column; the database then compares plain
-lower-case ASCII with LIKE on SQLite and PostgreSQL alike, through an index (a trigram
-index on PostgreSQL, so a match inside a word is indexed too).
+"Étienne Moreau", "lodz" finds "Łódź", "strasse" finds "Straße". A word with ä, ö, ü, ø
+or å is kept under both of the ways people write it in plain letters: "Søren" is found
+by "soren" and by "soeren", "Ærø" by "aero" and by "aeroe", "Müller" by "mueller".
+Folding is done here in Python, once, when a row is written (every ORM flush recomputes
+the key of a new or changed row), and stored in a `search_key` column; the database then
+compares plain lower-case ASCII with LIKE on SQLite and PostgreSQL alike, through an
+index (a trigram index on PostgreSQL, so a match inside a word is indexed too).
 """
 
 from __future__ import annotations
@@ -38,6 +40,29 @@ def fold(value: str) -> str:
     return _SPACES.sub(" ", anyascii(value).lower()).strip()
 
 
+# The letters that German and the Nordic languages spell out when only plain letters
+# are at hand (transliteration alone makes "ø" an "o").
+_SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ø": "oe", "å": "aa",
+                              "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "Ø": "Oe", "Å": "Aa"})
+
+
+def key(text: str) -> str:
+    """The stored key of `text`: its folded words, then the other spelling of those that
+    have one, cut to KEY_LENGTH."""
+    words = fold(text).split(" ")
+    # Composed first, so that an "o" typed with a combining diaeresis is spelled out too.
+    spelled = fold(unicodedata.normalize("NFC", text or "").translate(_SPELLED_OUT))
+    seen = set(words)
+    others = dict.fromkeys(word for word in spelled.split(" ") if word not in seen)
+    return " ".join(word for word in (*words, *others) if word)[:KEY_LENGTH]
+
+
+def typed(query: str | None) -> str:
+    """What is searched of what someone typed, and shown back in the box: at most
+    QUERY_LENGTH characters (a longer query is cut, not refused), no spaces around."""
+    return (query or "")[:QUERY_LENGTH].strip()
+
+
 def terms(query: str | None) -> list[str]:
     """The words of what someone typed in a search box, folded; every one must match."""
     folded = fold((query or "")[:QUERY_LENGTH])
@@ -47,12 +72,13 @@ def terms(query: str | None) -> list[str]:
 def matches(columns, query: str | None) -> ColumnElement[bool]:
     """Every word of `query` is contained in `columns` (a folded key, or a tuple of keys
     of which any one may hold the word: a person's name or their organization's). `%`,
-    `_` and quotes are plain characters; an empty query matches everything."""
+    `_` and quotes are plain characters; an empty query matches everything, and one with
+    nothing searchable in it (only invisible characters) matches nothing."""
     words = terms(query)
     if not words:
-        return true()
+        return true() if not typed(query) else nothing_matches()
     keys = columns if isinstance(columns, tuple | list) else (columns,)
-    return and_(*(or_(*(key.contains(word, autoescape=True) for key in keys))
+    return and_(*(or_(*(column.contains(word, autoescape=True) for column in keys))
                   for word in words))
 
 
@@ -80,8 +106,7 @@ class Searchable:
         raise NotImplementedError
 
     def refresh_search_key(self) -> None:
-        key = fold(" ".join(part for part in self.search_text() if part))
-        self.search_key = key[:KEY_LENGTH]
+        self.search_key = key(" ".join(part for part in self.search_text() if part))
 
 
 @event.listens_for(Session, "before_flush")

@@ -19,11 +19,21 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import access
 from ..extensions import db
-from ..models import Answer, Event, Partner, Question, QuestionKind, Registration, User
+from ..models import (
+    Answer,
+    Event,
+    Organization,
+    Partner,
+    Question,
+    QuestionKind,
+    Registration,
+    User,
+    search,
+)
 from . import exports
 from .names import role_label
 from .places import country_name
@@ -95,15 +105,18 @@ def dietary_question(event: Event) -> Question | None:
     return next((q for q in event.questions if DIETARY_KEYWORD in q.label.lower()), None)
 
 
-def delegation_for(viewer: Any, event: Event) -> DelegationList:
-    """The approved delegation of `event` with what `viewer` may see of it. The caller
-    has checked `event.delegation`; this decides only the contact cells.
+def delegation_for(viewer: Any, event: Event, search_for: str = "") -> DelegationList:
+    """The approved delegation of `event` with what `viewer` may see of it, narrowed to
+    the delegates whose name or organization holds every word of `search_for`. The
+    caller has checked `event.delegation`; this decides only the contact cells.
 
     A constant number of queries, whatever the size of the delegation: the registrations
     with their people, organizations and partners in one, the dietary answers in one."""
     registrations = db.session.scalars(
-        access.delegation_of(event).options(
-            joinedload(Registration.user).joinedload(User.organization),
+        access.delegation_of(event).join(Registration.user).outerjoin(User.organization)
+        .where(search.matches((User.search_key, Organization.search_key), search_for))
+        .options(
+            contains_eager(Registration.user).contains_eager(User.organization),
             joinedload(Registration.responsible_partner),
         )
     ).unique().all()

@@ -16,7 +16,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access, inputs, unit
@@ -31,6 +31,7 @@ from ..forms.admin import (
     CancelForm,
     CloneForm,
     EventForm,
+    EventSearchForm,
     GrantForm,
     PartnerForm,
     QuestionForm,
@@ -59,6 +60,7 @@ from ..models import (
     Question,
     RoleGrant,
     User,
+    search,
 )
 from ..services import events, fields, jobs, notifications, partners, questions, reminders, users
 from ..services.fields import Refused
@@ -164,11 +166,16 @@ def index():
 @bp.get("/events", endpoint="events")
 @access.requires("event.create")
 def events_list():
-    page = page_arg()
-    query = access.events_managed_by(current_user).options(
-        selectinload(Event.organizers)).order_by(Event.starts_at.desc())
+    form = EventSearchForm(request.args)
+    valid = form.validate()
+    term = form.q.data or ""
+    query = (access.events_managed_by(current_user).options(selectinload(Event.organizers))
+             .where(search.matches(Event.search_key, term))
+             .order_by(Event.starts_at.desc(), Event.id))
+    page = (form.page.data or 1) if valid else 1
     pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
-    return render_template("admin/events.html", pagination=pagination, kind_labels=KIND_LABELS)
+    return render_template("admin/events.html", form=form, pagination=pagination, term=term,
+                           kind_labels=KIND_LABELS)
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
@@ -514,12 +521,11 @@ def users_list():
     form = UserSearchForm(request.args)
     valid = form.validate()
     query = select(User).options(selectinload(User.grants)).order_by(User.name, User.id)
-    term = (form.q.data or "").strip() if valid else ""
+    term = form.q.data or ""
     if term:
-        # Typed "%" and "_" are characters of a name, not wildcards.
-        term = term.lower()
-        query = query.where(or_(func.lower(User.name).contains(term, autoescape=True),
-                                User.email.contains(term, autoescape=True)))
+        # Emails are stored in lower case; typed "%" and "_" are characters, not wildcards.
+        query = query.where(or_(search.matches(User.search_key, term),
+                                User.email.contains(term.lower(), autoescape=True)))
     page = (form.page.data or 1) if valid else 1
     pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
     return render_template("admin/users.html", form=form, pagination=pagination, term=term,

@@ -9,14 +9,14 @@ does not reach its delegation). The list, the CSV and the XLSX all come from
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import access, inputs, unit
 from ..forms.delegation import WHOLE_DELEGATION, MessageForm
 from ..inputs.delegation import DelegationMessageIn
-from ..models import Event, utcnow
+from ..models import Event, search, utcnow
 from ..services import delegation, exports, messages
 from ..services.errors import DomainError
 from . import private_download
@@ -27,8 +27,9 @@ bp = Blueprint("delegation", __name__, url_prefix="/events/<int:event_id>")
 @bp.get("/delegation")
 @access.requires_on("event.delegation", Event, "event_id", visible="event.view")
 def index(event: Event):
-    return render_template("delegation/index.html", event=event,
-                           delegation=delegation.delegation_for(current_user, event))
+    typed = search.typed(request.args.get("q"))
+    return render_template("delegation/index.html", event=event, search=typed,
+                           delegation=delegation.delegation_for(current_user, event, typed))
 
 
 def _download(body: bytes, mimetype: str, event: Event, extension: str) -> Response:

@@ -44,6 +44,7 @@ from ..models import (
     Partner,
     PartnerKind,
     User,
+    search,
 )
 from ..services import logos, organizations
 from ..services.errors import DomainError
@@ -98,12 +99,11 @@ def _organization_page(organization: Organization, *, status=200):
 @access.requires("desk.inbox")
 def index():
     """The organizations a manager reviews (all of them for admins), searchable by name."""
-    search = (request.args.get("q") or "").strip()[:200]
+    typed = search.typed(request.args.get("q"))
     page = page_arg()
     query = access.organizations_reviewable_by(current_user).options(
-        joinedload(Organization.home_cluster))
-    if search:
-        query = query.where(Organization.name.icontains(search, autoescape=True))
+        joinedload(Organization.home_cluster)).where(
+        search.matches(Organization.search_key, typed))
     pagination = db.paginate(query.order_by(Organization.name, Organization.id), page=page,
                              per_page=PER_PAGE, error_out=False)
     ids = [o.id for o in pagination.items]
@@ -112,7 +112,7 @@ def index():
         .where(User.organization_id.in_(ids), User.erased_at.is_(None))
         .group_by(User.organization_id)
     ).all()) if ids else {}
-    return render_template("organization/index.html", pagination=pagination, search=search,
+    return render_template("organization/index.html", pagination=pagination, search=typed,
                            member_counts=member_counts)
 
 
@@ -245,10 +245,9 @@ def mark_reviewed(organization: Organization):
 def merge(organization: Organization):
     duplicate = organization  # the one folded into another
     candidates = organizations.merge_candidates(_me(), duplicate)
-    search = (request.args.get("q") or "").strip()[:200]
+    typed = search.typed(request.args.get("q"))
     form = MergeForm()
-    listed = candidates.where(Organization.name.icontains(search, autoescape=True)) if search \
-        else candidates
+    listed = candidates.where(search.matches(Organization.search_key, typed))
     shown = [SelectChoice(str(o.id), f"{o.name} ({o.city or o.country})") for o in
              db.session.scalars(listed.order_by(Organization.name).limit(MERGE_CHOICES))]
     if request.method == "POST":
@@ -273,6 +272,6 @@ def merge(organization: Organization):
     if form.is_submitted():
         form.into.choices = shown
         return render_template("organization/merge.html", duplicate=duplicate, form=form,
-                               search=search), 400
+                               search=typed), 400
     return render_template("organization/merge.html", duplicate=duplicate, form=form,
-                           search=search)
+                           search=typed)

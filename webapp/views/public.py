@@ -6,20 +6,16 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms.fields.choices import SelectChoice
 
 from .. import access
 from ..extensions import db
 from ..forms.public import KIND_LABELS, EventFilterForm
 from ..forms.quick_registration import QuickRegistrationForm
 from ..models import MISSION_KINDS, Event, EventKind, EventStatus, Registration, utcnow
-from ..services import quick_registration
+from ..services import catalogue, quick_registration
 from ..services.places import country_name
 
 bp = Blueprint("public", __name__)
-
-LISTED_STATUSES = (EventStatus.PUBLISHED, EventStatus.CLOSED, EventStatus.CANCELLED)
-
 
 def _with_partners(query):
     return query.options(selectinload(Event.organizers), selectinload(Event.hosts))
@@ -48,33 +44,17 @@ def index():
 @bp.get("/events")
 @access.public
 def events():
-    form = EventFilterForm(request.args)
-    countries = db.session.scalars(
-        select(Event.target_country).where(Event.status.in_(LISTED_STATUSES))
-        .distinct().order_by(Event.target_country)
-    ).all()
-    form.country.choices = form.country.choices[:1] + [
-        SelectChoice(code, country_name(code)) for code in countries
-    ]
-    valid = form.validate()
-    when = form.when.data if valid and form.when.data else "upcoming"
-    now = utcnow()
-    query = access.events_visible_to(current_user)
-    if when == "past":
-        query = query.where(Event.ends_at < now).order_by(Event.starts_at.desc())
-    else:
-        query = query.where(Event.ends_at >= now).order_by(Event.starts_at)
-    if valid and form.kind.data:
-        query = query.where(Event.kind == EventKind(form.kind.data))
-    if valid and form.country.data:
-        query = query.where(Event.target_country == form.country.data)
-    page = (form.page.data or 1) if valid else 1
+    form = EventFilterForm(request.args, countries=catalogue.countries(),
+                           partners=catalogue.organizing_partners(),
+                           country_name=country_name)
+    form.validate()
+    filters = form.filters()
     pagination = db.paginate(
-        _with_partners(query), page=page, per_page=current_app.config["EVENTS_PER_PAGE"],
-        error_out=False,
+        catalogue.events(current_user, filters), page=form.page_number,
+        per_page=current_app.config["EVENTS_PER_PAGE"], error_out=False,
     )
     return render_template(
-        "public/events.html", form=form, pagination=pagination, when=when,
+        "public/events.html", form=form, filters=filters, pagination=pagination,
         kind_labels=KIND_LABELS,
     )
 
