@@ -9,15 +9,20 @@ seats and the status the decider saw; the views only turn its refusals into mess
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import access, inputs, unit
+from .. import access, database_limits, inputs, unit
 from ..errors import render_error
 from ..extensions import db
 from ..forms.apply import application_form
@@ -40,12 +45,15 @@ from ..models import (
     Organization,
     Registration,
     User,
+    utcnow,
 )
-from ..services import desk, registrations
+from ..services import desk, desk_news, registrations
+from ..services.desk import DeskFilters
 from ..services.errors import AnswersRefused, BulkRefused, DomainError
 from ..services.places import country_name
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
+log = logging.getLogger(__name__)
 
 # How a decision reads in the confirmation ("The application is approved.").
 DECIDED = {"approve": _l("approved"), "reject": _l("rejected"),
@@ -62,12 +70,15 @@ def _me() -> User:
 @bp.get("/")
 @access.requires("desk.use")
 def index():
-    return _index_page(BulkDecisionForm(), DirectRegistrationForm())
+    return _index_page(BulkDecisionForm(), DirectRegistrationForm(), records_visit=True)
 
 
 def _index_page(bulk_form: BulkDecisionForm, direct_form: DirectRegistrationForm, *,
-                bulk_problems: list | None = None, status: int = 200):
+                bulk_problems: list | None = None, status: int = 200,
+                records_visit: bool = False):
     me = _me()
+    seen_at = utcnow()  # before reading: what arrives meanwhile stays new
+    total_new = _new_applications()
     in_desk = desk.filter_events(me)
     form = DeskFilterForm(request.args, events=in_desk,
                           countries=desk.filter_countries(me), country_name=country_name)
@@ -79,7 +90,12 @@ def _index_page(bulk_form: BulkDecisionForm, direct_form: DirectRegistrationForm
     # The summary covers the events of the rows on this page, in the order they appear.
     events = list({reg.event.id: reg.event for reg in pagination.items}.values())
     chosen_event = next((e for e in in_desk if e.id == filters.event_id), None)
-    return render_template(
+    news = DeskNews(
+        total_new,
+        desk_news.new_among(me, [reg.id for reg in pagination.items], me.desk_seen_at)
+        if total_new else set(),
+        narrowed=filters != replace(DeskFilters(), sort=filters.sort))
+    html = render_template(
         "desk/index.html", pagination=pagination, form=form, filters=filters,
         counts=desk.event_counts(me, events), bulk_form=bulk_form,
         bulk_problems=bulk_problems or [],
@@ -88,7 +104,47 @@ def _index_page(bulk_form: BulkDecisionForm, direct_form: DirectRegistrationForm
         chosen_event=chosen_event,
         direct_form=direct_form if chosen_event is not None
         and access.can(me, "event.manage", chosen_event) else None,
-    ), status
+        news=news,
+    )
+    if records_visit and news.total and not news.narrowed:
+        _record_visit(me, seen_at)
+    return html, status
+
+
+@dataclass(frozen=True)
+class DeskNews:
+    """The applications new to the manager: how many in their whole desk, which rows of
+    the page are among them, and whether a filter narrows the list. Opening the whole
+    list is a visit; a narrowed one leaves what it hides new, so nothing new goes unseen
+    because the desk was opened at one event's applications."""
+
+    total: int = 0
+    on_page: set[int] = field(default_factory=set)
+    narrowed: bool = False
+
+
+def _record_visit(me: User, at: datetime) -> None:
+    """Remember that the manager has seen the desk's news, after the page is rendered, so
+    the write step (SQLite's write lock) spans one row's update and the commit. If the
+    database refuses the write, the manager still gets the page they asked for; the same
+    applications are simply shown as new once more next time."""
+    user_id = me.id  # read before the write step, which begins a new transaction
+    try:
+        desk_news.record_visit(me, at)
+    except SQLAlchemyError as error:
+        if not database_limits.is_unavailable(error):
+            raise
+        unit.discard()
+        log.warning("the desk visit of user %s was not recorded: %s", user_id, error)
+
+
+def _new_applications() -> int:
+    """How many applications are new to the signed-in user on the desk (0 for those who
+    decide none), counted once per request: by the navigation and the desk alike."""
+    if "desk_new_applications" not in g:
+        g.desk_new_applications = (desk_news.count_new(current_user)
+                                   if access.can(current_user, "desk.inbox") else 0)
+    return g.desk_new_applications
 
 
 @bp.post("/bulk")
@@ -294,7 +350,7 @@ def inbox():
 
 
 @bp.app_context_processor
-def inject_inbox_count():
+def inject_navigation_counts():
     def inbox_count() -> int:
         """What waits in the user's inbox; asked by the navigation only for inbox users."""
         pending = select(func.count()).select_from(
@@ -302,4 +358,4 @@ def inject_inbox_count():
         new = select(func.count()).select_from(_new_organizations().subquery())
         return (db.session.scalar(pending) or 0) + (db.session.scalar(new) or 0)
 
-    return {"inbox_count": inbox_count}
+    return {"inbox_count": inbox_count, "new_applications_count": _new_applications}
