@@ -4,7 +4,6 @@ marked on the desk and counted in the navigation."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from sqlalchemy import select
 
 from tests.conftest import IsolatedClient, count_queries, login
 from tests.factories import Factory
+from tests.test_unit import _can_write_now, _other_writer
 from webapp.extensions import db as _db
 from webapp.models import RegistrationStatus as S
 from webapp.models import User, utcnow
@@ -190,23 +190,6 @@ def test_the_desk_with_news_costs_the_same_whatever_the_rows(login_as, make, clu
 
 
 # --------------------------------------------------------------------------- the write
-
-
-def _other_writer(app) -> sqlite3.Connection:
-    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-    return sqlite3.connect(path, timeout=0, isolation_level=None)
-
-
-def _can_write_now(app) -> bool:
-    other = _other_writer(app)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("ROLLBACK")
-        return True
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        other.close()
 
 
 @pytest.fixture
