@@ -118,7 +118,7 @@ def operator_env(url: str, uploads: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "BEACHHEAD_"))}
     env.update(BEACHHEAD_CONFIG="production", SECRET_KEY=SECRET, DATABASE_URL=url,
                UPLOAD_FOLDER=str(uploads), BASE_URL=HERE, SESSION_COOKIE_SECURE="false",
-               PYTHONUNBUFFERED="1")
+               MAIL_TRANSPORT="log", PYTHONUNBUFFERED="1")
     return env
 
 

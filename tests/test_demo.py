@@ -637,6 +637,7 @@ def test_demo_if_empty_leaves_a_database_with_accounts_alone_but_shows_the_login
 def test_the_demo_command_refuses_the_production_config(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "a-production-secret-of-at-least-32-characters")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'production.db'}")
+    monkeypatch.setenv("MAIL_SERVER", "127.0.0.1")
     production = create_app("production")
 
     result = production.test_cli_runner().invoke(args=["demo"])

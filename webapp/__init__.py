@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import quote, urlsplit
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_openapi3 import OpenAPI
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import BuildError
 
 from config import CONFIGS, INSTANCE_DIR
 
@@ -27,6 +29,33 @@ class Application(OpenAPI):
     put = Flask.put
     patch = Flask.patch
     delete = Flask.delete
+
+    def url_for(self, endpoint: str, /, *, _anchor: str | None = None,
+                _method: str | None = None, _scheme: str | None = None,
+                _external: bool | None = None, **values) -> str:
+        """Flask's, except that an absolute link is built from BASE_URL (scheme, host, port
+        and path prefix): never from the request's Host header, which any client can forge
+        to have a reset mail link to its own host, and the same in a request as in `flask
+        tick` or the worker, where there is no request."""
+        in_request = has_request_context()
+        if _external is False or (_external is None and _scheme is None and in_request):
+            return super().url_for(endpoint, _anchor=_anchor, _method=_method,
+                                   _scheme=_scheme, _external=_external, **values)
+        if endpoint[:1] == "." and in_request:
+            endpoint = f"{request.blueprint}{endpoint}" if request.blueprint else endpoint[1:]
+        self.inject_url_defaults(endpoint, values)
+        base = urlsplit(self.config["BASE_URL"])
+        adapter = self.url_map.bind(base.netloc, script_name=base.path or "/",
+                                    url_scheme=base.scheme)
+        try:
+            url = adapter.build(endpoint, values, method=_method, url_scheme=_scheme,
+                                force_external=True)
+        except BuildError as error:
+            values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=True)
+            return self.handle_url_build_error(error, endpoint, values)
+        if _anchor is not None:
+            url += "#" + quote(_anchor, safe="%!#$&'()*+,/:;=?@")
+        return url
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:

@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
@@ -76,7 +77,6 @@ from .unit import write_step
 DEMO_DOMAIN = "demo.smartcitytech.eu"
 # Published on purpose: the demo is refused with the production config.
 DEMO_PASSWORD = "beachhead-demo"  # noqa: S105
-DEMO_URL = "http://127.0.0.1:5000"
 
 # Every account and organization exists since the project started; only their
 # registrations and the events carry later instants.
@@ -1371,7 +1371,9 @@ def describe_logins() -> str:
     widths = [max(len(row[column]) for row in rows) for column in range(2)]
     table = [f"  {role:<{widths[0]}}  {email:<{widths[1]}}  {password}"
              for role, email, password in rows]
-    return "\n".join([f"Sign in at {DEMO_URL} with one account per role:", *table])
+    # The app's own address, which follows where `make run` serves it (HOST, PORT).
+    signin = f"Sign in at {current_app.config['BASE_URL']} with one account per role:"
+    return "\n".join([signin, *table])
 
 
 def load(now: datetime | None = None) -> DemoSummary:
