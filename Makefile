@@ -6,8 +6,12 @@ FLASK  := $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
+# The app reads them too: its links (BASE_URL) point at the address it is served on.
+export HOST PORT
+# What the tests drive beside Python: a command each, and the Debian package that brings it.
+TEST_TOOLS := chromium:chromium pdftotext:poppler-utils zbarimg:zbar-tools
 
-.PHONY: run test test-postgres fuzz lint db demo messages bench clean
+.PHONY: run test test-postgres fuzz lint db demo messages bench clean system-packages
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Beachhead needs Python 3.11 or newer")'
@@ -20,10 +24,10 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-## run: install, upgrade the SQLite database, load the demo if it is empty, serve on :5000
+## run: install, upgrade the SQLite database, load the demo if it is empty, serve on HOST:PORT (127.0.0.1:5000)
 run: $(VENV)/.runtime db
 	$(FLASK) demo --if-empty
-	@echo "Serving Beachhead on http://$(HOST):$(PORT) (Ctrl+C stops it)"
+	@$(PY) -c 'import config; print(config.serving_notice())'
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 db: $(VENV)/.runtime
@@ -32,8 +36,12 @@ db: $(VENV)/.runtime
 demo: db
 	$(FLASK) demo
 
-## test: lint, then the whole suite on SQLite (browser tests included)
-test: $(VENV)/.dev lint
+## system-packages: Chromium, poppler-utils and zbar-tools, installed when missing (as root or with passwordless sudo), else the command that would
+system-packages:
+	@sh .ci/system-packages $(TEST_TOOLS)
+
+## test: the system packages, lint, then the whole suite on SQLite (browser tests included)
+test: system-packages $(VENV)/.dev lint
 	$(PY) -m pytest -m "not postgres and not redis" $(PYTEST_ARGS)
 
 ## test-postgres: the suite against TEST_DATABASE_URL, with the PostgreSQL and Redis tests
