@@ -165,6 +165,20 @@ def open_app(request, tmp_path, database_url):
 
 
 @pytest.fixture
+def on_rq(open_app):
+    """A committed app (SQLite file) whose jobs go to Redis (TEST_REDIS_URL); the queue
+    emptied around."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    app = open_app("sqlite", REDIS_URL=url)
+    app.test_client_class = IsolatedClient
+    redis.Redis.from_url(url).flushdb()
+    yield app
+    redis.Redis.from_url(url).flushdb()
+
+
+@pytest.fixture
 def make(db) -> Factory:
     return Factory()
 

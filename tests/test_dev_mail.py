@@ -4,20 +4,18 @@ at /dev/mail: what leaves, what is recorded, and what a developer reads in the b
 from __future__ import annotations
 
 import logging
-import os
 import socket
 from email import message_from_bytes, policy
 
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import IsolatedClient, count_queries, csrf_token, login
+from tests.conftest import count_queries, csrf_token, login
 from tests.factories import Factory
 from webapp.extensions import db as _db
 from webapp.models import OutboxMessage, OutboxStatus
 from webapp.services import jobs, notifications
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BASE = "http://127.0.0.1:5000"
 INVITATION = "\r\n".join([
     "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Beachhead//test//EN", "METHOD:REQUEST",
@@ -312,21 +310,9 @@ def test_the_mailbox_reads_in_the_same_queries_however_much_mail(client, db, ann
 # --------------------------------------------------------------------------- on the worker
 
 
-@pytest.fixture
-def on_rq(open_app, monkeypatch):
-    """A committed app whose mail waits for an RQ worker and goes to the local mailbox."""
-    import redis
-
-    app = open_app("sqlite", REDIS_URL=REDIS_URL, MAIL_TRANSPORT="mailbox",
-                   MAIL_PORT=_closed_port())
-    app.test_client_class = IsolatedClient
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    yield app
-    redis.Redis.from_url(REDIS_URL).flushdb()
-
-
 @pytest.mark.redis
 def test_with_a_worker_the_mailbox_says_the_mail_waits_for_it_until_it_runs(on_rq):
+    on_rq.config.update(MAIL_TRANSPORT="mailbox", MAIL_PORT=_closed_port())
     user = Factory().user(email="queued@example.org")
     _db.session.commit()
     client = on_rq.test_client()

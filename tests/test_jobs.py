@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, func, select
 
-from tests.conftest import IsolatedClient, csrf_token, login
+from tests.conftest import csrf_token, login
 from tests.factories import Factory
 from tests.processes import Processes, mail_server, production_env, wait_for
 from webapp import unit
@@ -142,18 +142,6 @@ def test_the_worker_refuses_to_start_without_redis(app):
 
 
 # --------------------------------------------------------------------------- on RQ
-
-
-@pytest.fixture
-def on_rq(open_app):
-    """A committed app (SQLite file) whose jobs go to Redis; the queue emptied around."""
-    import redis
-
-    app = open_app("sqlite", REDIS_URL=REDIS_URL)
-    app.test_client_class = IsolatedClient
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    yield app
-    redis.Redis.from_url(REDIS_URL).flushdb()
 
 
 @pytest.mark.redis

@@ -227,3 +227,48 @@ def sign_in(page: Page, check: AccessibilityCheck, email: str, path: str = "/log
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_test_id("current-user")).to_be_visible()
     check()
+
+
+@dataclass(frozen=True)
+class Newcomer:
+    """Who signs up in a journey, with a new organization in a member cluster."""
+
+    name: str
+    email: str
+    password: str
+    company: str
+    cluster: str
+
+
+def sign_up(page: Page, check: AccessibilityCheck, who: Newcomer) -> None:
+    """Create the account on the sign-up page, up to "Check your inbox"."""
+    page.goto("/signup")
+    check()
+    page.get_by_label("Your name").fill(who.name)
+    page.get_by_label("Email", exact=True).fill(who.email)
+    page.get_by_label("Password", exact=True).fill(who.password)
+    page.get_by_label("Password, again").fill(who.password)
+    page.get_by_label("Organization name").fill(who.company)
+    page.get_by_label("Country").select_option("DK")
+    page.get_by_label("Sector", exact=True).fill("Mobility")
+    page.get_by_label("Size").select_option("small")
+    page.get_by_label("Home cluster").select_option(label=who.cluster)
+    page.get_by_label("I have read the privacy notice and agree to it").check()
+    page.get_by_role("button", name="Create my account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+    check()
+
+
+def confirm_and_sign_in(page: Page, check: AccessibilityCheck, who: Newcomer) -> None:
+    """On the page of the confirmation link: confirm the address on a button press, then
+    sign in on the page that leads to."""
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your email address")
+    check()
+    page.get_by_role("button", name="Confirm my address").click()
+    expect(page.get_by_role("alert").filter(has_text="is confirmed")).to_be_visible()
+    check()
+    page.get_by_label("Email", exact=True).fill(who.email)
+    page.get_by_label("Password", exact=True).fill(who.password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_test_id("current-user")).to_have_text(who.name)
+    check()

@@ -16,7 +16,14 @@ from webapp.extensions import db
 from webapp.models import Event, EventKind, EventStatus, Partner, PartnerKind, utcnow
 from webapp.services import questions
 
-from .conftest import AccessibilityCheck, Inbox, LiveServer
+from .conftest import (
+    AccessibilityCheck,
+    Inbox,
+    LiveServer,
+    Newcomer,
+    confirm_and_sign_in,
+    sign_up,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -72,21 +79,8 @@ def _history_statuses(page: Page) -> list[str]:
 def test_a_new_sme_signs_up_verifies_applies_withdraws_and_applies_again(
     page: Page, assert_accessible: AccessibilityCheck, inbox: Inbox, mission: Mission
 ):
-    page.goto("/signup")
-    assert_accessible()
-    page.get_by_label("Your name").fill(NAME)
-    page.get_by_label("Email", exact=True).fill(EMAIL)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Password, again").fill(PASSWORD)
-    page.get_by_label("Organization name").fill(COMPANY)
-    page.get_by_label("Country").select_option("DK")
-    page.get_by_label("Sector", exact=True).fill("Mobility")
-    page.get_by_label("Size").select_option("small")
-    page.get_by_label("Home cluster").select_option(label=mission.cluster)
-    page.get_by_label("I have read the privacy notice and agree to it").check()
-    page.get_by_role("button", name="Create my account").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
-    assert_accessible()
+    newcomer = Newcomer(NAME, EMAIL, PASSWORD, COMPANY, mission.cluster)
+    sign_up(page, assert_accessible, newcomer)
 
     # The confirmation link arrives by mail; its page confirms on a button press.
     mail = inbox.wait_for(EMAIL)
@@ -94,17 +88,7 @@ def test_a_new_sme_signs_up_verifies_applies_withdraws_and_applies_again(
     link = re.search(r"https?://\S+/verify/\S+", text)
     assert link, text
     page.goto(urlsplit(link.group(0)).path)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your email address")
-    assert_accessible()
-    page.get_by_role("button", name="Confirm my address").click()
-    expect(page.get_by_role("alert").filter(has_text="is confirmed")).to_be_visible()
-    assert_accessible()
-
-    page.get_by_label("Email", exact=True).fill(EMAIL)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_test_id("current-user")).to_have_text(NAME)
-    assert_accessible()
+    confirm_and_sign_in(page, assert_accessible, newcomer)
 
     page.goto(f"/events/{mission.slug}")
     expect(page.get_by_role("heading", level=1)).to_have_text(mission.title)

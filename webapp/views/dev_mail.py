@@ -24,6 +24,7 @@ from ..extensions import db
 from ..ids import page_arg
 from ..localtime import known_zone
 from ..services import jobs, notifications
+from . import private_download
 
 bp = Blueprint("dev_mail", __name__, url_prefix="/dev/mail")
 
@@ -119,10 +120,8 @@ def invitation(message_id: int):
     found = _message(message_id)
     if not found.calendar:
         abort(404)
-    response = Response(found.calendar.encode("utf-8"), mimetype="text/calendar")
+    response = private_download(found.calendar.encode("utf-8"), "text/calendar", "invite.ics")
     response.mimetype_params.update(method=found.calendar_method, charset="utf-8")
-    response.headers["Content-Disposition"] = 'attachment; filename="invite.ics"'
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -131,7 +130,5 @@ def invitation(message_id: int):
 def raw(message_id: int):
     """The whole message as SMTP would carry it, to open in a mail client."""
     found = _message(message_id)
-    response = Response(notifications.as_sent(found), mimetype="message/rfc822")
-    response.headers["Content-Disposition"] = f'attachment; filename="message-{found.id}.eml"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return private_download(notifications.as_sent(found), "message/rfc822",
+                            f"message-{found.id}.eml")
