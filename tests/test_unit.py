@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import render_template_string
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from tests.conftest import IsolatedClient
 from webapp import unit
@@ -115,6 +115,12 @@ def unit_app(open_app, app, mailbox):
         seen["locked before rendering"] = not _can_write_now(app)
         return render_template_string("{{ free() }}", free=lambda: _can_write_now(app))
 
+    @app.post("/unit/statement-then-refused/<key>")
+    @csrf.exempt
+    def statement_then_refused(key):
+        db.session.execute(insert(ThrottleHit).values(key=key, created_at=utcnow()))
+        return render_template_string("no"), 409
+
     @app.post("/unit/reads-slowly")
     @csrf.exempt
     def reads_slowly():
@@ -171,6 +177,14 @@ def test_a_writing_request_holds_the_lock_from_its_first_read_but_not_while_rend
     assert response.status_code == 200
     assert unit_app.unit_seen["locked before rendering"] is True
     assert response.get_data(as_text=True) == "True"
+
+
+def test_a_write_by_statement_is_not_committed_by_the_page_rendered_after_it(unit_app):
+    """An INSERT/UPDATE/DELETE statement (not a flush) counts as the unit's write: the
+    page rendered after it does not end the write step, so a refusal rolls it back."""
+    response = unit_app.test_client().post("/unit/statement-then-refused/fritz")
+    assert response.status_code == 409
+    assert _count(ThrottleHit, ThrottleHit.key == "fritz") == 0
 
 
 def test_a_reading_phase_holds_no_lock_and_the_write_step_follows_it(unit_app):

@@ -309,6 +309,8 @@ def _before_statement(state: ORMExecuteState) -> None:
         return
     if state.is_insert or state.is_update or state.is_delete:
         _writing_now(session, unit)
+        # A statement writes without a flush: the unit has written all the same.
+        unit.wrote = True
     elif not unit.txn_open and unit.writing and not unit.reading:
         _open(session, unit, write=True)
 
