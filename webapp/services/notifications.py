@@ -43,7 +43,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
 
 from flask import Flask, current_app, render_template
 from jinja2 import TemplateNotFound
@@ -108,12 +107,8 @@ def _checked_method(calendar: str, method: str) -> str:
 
 def absolute_url(endpoint: str, **values) -> str:
     """A link back to the platform, from BASE_URL: the same in a request, in `flask tick`
-    and in the worker, where Flask has no host of its own to build it from."""
-    base = urlsplit(current_app.config["BASE_URL"])
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme
-    )
-    return adapter.build(endpoint, values, force_external=True)
+    and in the worker (`Application.url_for` builds every absolute link so)."""
+    return current_app.url_for(endpoint, _external=True, **values)
 
 
 @dataclass(frozen=True)
