@@ -37,14 +37,16 @@ CHROMIUM_ARGS = [
 
 
 @contextmanager
-def demo_app(**overrides) -> Iterator[Flask]:
+def demo_app(url: str | None = None, **overrides) -> Iterator[Flask]:
     """A fresh app with the demo data committed; no app context is left pushed, so each
-    request gets its own context and database session, as in production."""
+    request gets its own context and database session, as in production. On a
+    throwaway SQLite file, or on the empty database at `url` (left as it is then)."""
     from webapp import demo
 
     with tempfile.TemporaryDirectory(prefix="beachhead-bench-") as folder:
         app = create_app(
-            "testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder}/bench.db", **overrides
+            "testing", SQLALCHEMY_DATABASE_URI=url or f"sqlite:///{folder}/bench.db",
+            **overrides
         )
         with app.app_context():
             upgrade()

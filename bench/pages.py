@@ -18,6 +18,7 @@ import re
 import sqlite3
 import statistics
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import perf_counter
 
@@ -178,10 +179,12 @@ def signed_in_client(app: Flask) -> FlaskClient:
 
 
 def measure(
-    app: Flask, pages: list[Page], *, rounds: int, per_round: int, warmup: int
+    app: Flask, pages: list[Page], *, rounds: int, per_round: int, warmup: int,
+    signed_in: Callable[[Flask], FlaskClient] = signed_in_client,
 ) -> dict[str, Figures]:
+    """`signed_in` opens the client of the pages that need one (the demo SME's)."""
     counter = QueryCounter(app)
-    clients = {False: app.test_client(), True: signed_in_client(app)}
+    clients = {False: app.test_client(), True: signed_in(app)}
     figures = {page.label: Figures() for page in pages}
 
     def get(page: Page) -> tuple[float, int]:

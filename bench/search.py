@@ -18,7 +18,6 @@ on `search_key` answering the search.
 from __future__ import annotations
 
 import argparse
-import gc
 import platform
 import sqlite3
 import sys
@@ -28,11 +27,11 @@ from time import perf_counter
 
 from demo_site import demo_app
 from flask import Flask
-from flask_migrate import downgrade, upgrade
-from pages import BARE_PATH, Figures, Page, QueryCounter, add_bare_route, print_table
-from sqlalchemy import func, insert, inspect, or_, select, text
+from flask_migrate import downgrade
+from pages import BARE_PATH, Page, add_bare_route, measure, print_table
+from sqlalchemy import create_engine, func, insert, inspect, or_, select, text
 
-from webapp import create_app, demo
+from webapp import demo
 from webapp.extensions import db
 from webapp.models import (
     Event,
@@ -62,22 +61,18 @@ PAGES = [
 def postgres_app(url: str) -> Iterator[Flask]:
     """The app on an empty PostgreSQL database with the demo data; the schema is taken
     down again afterwards (the migrations back to none)."""
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
-    with app.app_context():
-        tables = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
-        if tables:
-            sys.exit(f"{url} is not empty ({len(tables)} tables): give an empty database")
-        upgrade()
-        demo.load()
-        db.session.commit()
-        db.session.remove()
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            downgrade(revision="base")
-            db.engine.dispose()
+    engine = create_engine(url)
+    tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    engine.dispose()
+    if tables:
+        sys.exit(f"{url} is not empty ({len(tables)} tables): give an empty database")
+    with demo_app(url) as app:
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.session.remove()
+                downgrade(revision="base")
 
 
 def _rows(table) -> list[dict]:
@@ -121,35 +116,6 @@ def admin_client(app: Flask):
         session["_user_id"] = session_id
         session["_fresh"] = True
     return client
-
-
-def measure(app: Flask, *, rounds: int, per_round: int, warmup: int) -> dict[str, Figures]:
-    counter = QueryCounter(app)
-    clients = {False: app.test_client(), True: admin_client(app)}
-    figures = {page.label: Figures() for page in PAGES}
-
-    def get(page: Page) -> tuple[float, int]:
-        counter.count = 0
-        start = perf_counter()
-        response = clients[page.signed_in].get(page.path)
-        elapsed = perf_counter() - start
-        if response.status_code != 200:
-            sys.exit(f"{page.path} answered {response.status_code}")
-        return elapsed, counter.count
-
-    for page in PAGES:
-        for _ in range(warmup):
-            get(page)
-    gc.collect()
-    gc.freeze()
-    for _ in range(rounds):
-        for page in PAGES:
-            for _ in range(per_round):
-                elapsed, queries = get(page)
-                figures[page.label].seconds.append(elapsed)
-                figures[page.label].queries.append(queries)
-    gc.unfreeze()
-    return figures
 
 
 def _plan(connection, statement) -> list[str]:
@@ -213,12 +179,12 @@ def main() -> int:
         print(f"Python {platform.python_version()}, {database}, Flask test client; "
               f"{args.rounds} rounds x {args.per_round} requests per page after "
               f"{args.warmup} warm-up")
-        demo_figures = measure(app, **options)
+        demo_figures = measure(app, PAGES, signed_in=admin_client, **options)
         print_table(f"Demo data: {counts(app)}", PAGES, demo_figures)
         began = perf_counter()
         grow(app, args.copies)
         print(f"\n(copied in {perf_counter() - began:.1f} s)")
-        grown = measure(app, **options)
+        grown = measure(app, PAGES, signed_in=admin_client, **options)
         print_table(f"{args.copies + 1}x the demo: {counts(app)}", PAGES, grown)
         grew = [p.label for p in PAGES
                 if max(grown[p.label].queries) > max(demo_figures[p.label].queries)]
