@@ -335,6 +335,14 @@ def test_the_catalogue_filters_by_kind_country_partner_and_dates(world, client, 
     assert 'value="aero"' in page
 
 
+def test_the_catalogues_partners_are_listed_as_people_read_them(client, make):
+    for name in ("Zeta Cluster", "Ærø Klynge", "Bergen Cluster"):
+        make.event(organizers=[make.partner(name=name)])
+    page = client.get("/events").get_data(as_text=True)
+    options = re.findall(r'<option value="\d+">([^<]+)</option>', html.unescape(page))
+    assert options == ["Ærø Klynge", "Bergen Cluster", "Zeta Cluster"]
+
+
 def test_the_catalogues_dates_are_the_events_own(client, make):
     # 4 May 03:00 in Singapore is still 3 May in UTC.
     make.event(title="Singapore dawn session", timezone="Asia/Singapore",

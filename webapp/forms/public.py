@@ -70,10 +70,14 @@ class EventFilterForm(SearchForm):
 
     def __init__(self, formdata, *, countries=(), partners=(), country_name=str) -> None:
         super().__init__(formdata)
+        # In the order people read them: "Clúster ..." beside "Cluster ...", not after.
+        named = sorted(((code, country_name(code)) for code in countries),
+                       key=lambda choice: search.fold(choice[1]))
         self.country.choices = [SelectChoice("", _l("All regions"))] + [
-            SelectChoice(code, country_name(code)) for code in countries]
+            SelectChoice(code, name) for code, name in named]
         self.partner.choices = [SelectChoice("", _l("All partners"))] + [
-            SelectChoice(str(p.id), p.name) for p in partners]
+            SelectChoice(str(p.id), p.name)
+            for p in sorted(partners, key=lambda p: search.fold(p.name))]
 
     def validate_end(self, field) -> None:
         if field.data and self.start.data and field.data < self.start.data:

@@ -97,16 +97,15 @@ def _midnight(day: date, zone) -> datetime:
 
 
 def countries() -> list[str]:
-    """The target countries of the listed events."""
+    """The target countries of the listed events (their codes)."""
     return list(db.session.scalars(
-        select(Event.target_country).where(Event.status.in_(LISTED_STATUSES))
-        .distinct().order_by(Event.target_country)))
+        select(Event.target_country).where(Event.status.in_(LISTED_STATUSES)).distinct()))
 
 
 def organizing_partners() -> list[Partner]:
-    """The partners that organize a listed event, by name."""
+    """The partners that organize a listed event."""
     organizing = (select(event_organizers.c.partner_id)
                   .join(Event, Event.id == event_organizers.c.event_id)
                   .where(Event.status.in_(LISTED_STATUSES)))
     return list(db.session.scalars(
-        select(Partner).where(Partner.id.in_(organizing)).order_by(Partner.name)))
+        select(Partner).where(Partner.id.in_(organizing))))
