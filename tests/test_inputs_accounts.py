@@ -76,7 +76,7 @@ SIGNUP = {
 SIGNUP_CASES = [*cases(SIGNUP, [
     ("a new organization", {}, None, None),
     ("its home cluster", {"home_cluster": 5}, None, None),
-    ("no timezone: UTC", {"timezone": None}, None, None),
+    ("no timezone: as the browser says", {"timezone": None}, None, None),
     ("joining, the other part ignored",
      {"organization_mode": "join", "join_organization": 7, "country": "XX",
       "organization_name": "K", "website": "javascript:alert(1)"}, None, None),
@@ -145,11 +145,11 @@ def test_a_sign_up_is_judged_alike_by_its_form_and_its_model(app, case):
         check(case, SignupIn, SignupForm)
 
 
-def test_a_sign_up_keeps_the_chosen_part_only_and_an_empty_timezone_is_utc(app):
+def test_a_sign_up_keeps_the_chosen_part_only_and_an_empty_timezone_is_unknown(app):
     joined = SignupIn.from_form({**SIGNUP, "timezone": "", "organization_mode": "join",
                                  "join_organization": "7", "country": "XX"})
     assert joined.joins and joined.join_organization == 7 and joined.country is None
-    assert joined.new_organization() is None and joined.timezone == "UTC"
+    assert joined.new_organization() is None and joined.timezone is None
     new = SignupIn.from_values(**SIGNUP, home_cluster=5)
     assert new.new_organization()["home_cluster_id"] == 5
 
@@ -260,7 +260,8 @@ PROFILE_CASES = cases(PROFILE, [
     ("an unknown timezone", {"timezone": "Mars/Olympus_Mons"}, "timezone",
      "This is not a timezone we know."),
     ("a language not offered", {"locale": "de"}, "locale", "Choose a language from the list."),
-    ("no timezone", {"timezone": None}, "timezone", "This field is required."),
+    ("no timezone: as the browser says", {"timezone": None}, None, None),
+    ("an empty timezone: as the browser says", {"timezone": ""}, None, None),
     ("alerts never", {"application_alerts": "never"}, "application_alerts",
      "Choose one of"),
 ])

@@ -108,7 +108,7 @@ def test_visitor_registers_and_the_mailed_link_confirms_seat_account_and_address
     [request_mail] = mailbox.to(ADDRESS)
     assert request_mail["Subject"] == (
         "Confirm your registration: Webinar: doing business in Singapore")
-    assert "in your time (New York" in mailbox.text(request_mail)
+    assert "on Wed 16 Dec your time (EST)" in mailbox.text(request_mail)
 
     [path] = _links(mailbox, ADDRESS, "/register/")
     page = client.get(path)

@@ -279,9 +279,11 @@ def test_the_service_refuses_an_organization_or_cluster_that_is_not_offered(db, 
     assert _counts(db)["User"] == 0
 
 
-def test_missing_timezone_means_utc(client, db, mailbox):
+def test_missing_timezone_is_left_to_the_browser(client, db, mailbox):
+    # No script filled it: the zone stays unknown until the first page after sign-in
+    # reports the browser's.
     _sign_up(client, timezone="")
-    assert _user(db).timezone == "UTC"
+    assert _user(db).timezone is None
 
 
 def test_sign_up_page_offers_member_clusters_and_real_countries_only(client, make, db):

@@ -13,9 +13,27 @@ from .services.names import role_label
 from .services.places import country_name, place
 
 
+def viewer_zone() -> str:
+    """The signed-in reader's own zone; UTC for visitors and for an account whose zone
+    is not known yet (until their browser reports it, see static/js/timezone.js)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return "UTC"
+    return localtime.known_zone(current_user.timezone)
+
+
+def instant(at, zone: str | None = None) -> str:
+    """`at` in `zone` with its city and offset: a time at a place (an event's, a mail
+    recipient's). Without a zone: a timestamp (applied, decided, sent) in the reader's
+    own zone, named as they know it."""
+    if zone is None:
+        return localtime.format_timestamp(at, viewer_zone())
+    return localtime.format_instant(at, zone)
+
+
 def your_time(start, end, event_tz: str) -> str:
-    """The range in the signed-in viewer's profile zone when it differs from the event's;
-    visitors get nothing extra (the event's zone and offset are always shown)."""
+    """An event's time (`end` None) or range on the signed-in viewer's own clock, when it
+    reads differently from the event's; visitors and accounts whose zone is not known
+    yet get nothing extra (the event's zone and offset are always shown)."""
     if not getattr(current_user, "is_authenticated", False):
         return ""
     return localtime.viewer_span(start, end, event_tz, current_user.timezone)
@@ -23,7 +41,7 @@ def your_time(start, end, event_tz: str) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        instant=localtime.format_instant,
+        instant=instant,
         span=localtime.format_span,
         day=localtime.format_day,
         days=localtime.format_days,

@@ -2,6 +2,10 @@
 times people type become instants.
 
     format_instant(dt, "Asia/Singapore") -> "Tue 9 Jul 2019, 09:00 (Singapore, UTC+8)"
+    format_timestamp(dt, "Europe/Copenhagen")
+        -> "Tue 9 Jul 2019, 03:00 (Central European Summer Time)"
+    viewer_span(dt, None, "Asia/Singapore", "America/New_York")
+        -> "21:00 on Mon 8 Jul your time (EDT)"
     instant_of(datetime(2024, 10, 27, 2, 30), ZoneInfo("Europe/Copenhagen"))
         -> refused: "02:30 happens twice on 27 October 2024 in Europe/Copenhagen: ..."
 
@@ -17,18 +21,28 @@ these functions; none keeps a copy of the rules.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from babel.dates import format_date, format_datetime, format_time, get_timezone_location
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_time,
+    get_timezone_gmt,
+    get_timezone_location,
+    get_timezone_name,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 DAY_FORMAT = "EEE d MMM y"
 TIME_FORMAT = "HH:mm"
+# The viewer's own date beside an event's (which says the year).
+VIEWER_DAY_FORMAT = "EEE d MMM"
 
 
 def _locale():
@@ -42,24 +56,64 @@ def utc_offset_label(offset: timedelta | None) -> str:
     return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
+# What Babel writes for a zone it has no name for: "+0100", "GMT+05:30", "UTC−3".
+OFFSET_IN_NAME = re.compile(r"[+\-\u2212]\d")
+# The names of UTC itself: said "UTC", never "UTC+0".
+UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "UCT",
+                       "Universal", "Zulu"})
+
+
+def _placeless(tz_name: str) -> bool:
+    """A zone that names no place (UTC, "Etc/GMT+5"): only its offset says it."""
+    return tz_name in UTC_NAMES or tz_name.startswith("Etc/") or "/" not in tz_name
+
+
 def zone_city(tz_name: str) -> str:
-    if tz_name == "UTC":
+    if tz_name in UTC_NAMES:
         return "UTC"
     return get_timezone_location(ZoneInfo(tz_name), locale=_locale(), return_city=True)
 
 
 def zone_label(tz_name: str, at: datetime) -> str:
-    """"Singapore, UTC+8": the zone's city and its offset at that instant (DST-aware)."""
+    """"Singapore, UTC+8": the zone's city and its offset at that instant (DST-aware);
+    "UTC" for UTC, the offset alone for a zone that names no place."""
+    if tz_name in UTC_NAMES:
+        return "UTC"
+    offset = utc_offset_label(at.astimezone(ZoneInfo(tz_name)).utcoffset())
+    return offset if _placeless(tz_name) else f"{zone_city(tz_name)}, {offset}"
+
+
+def zone_name(tz_name: str, at: datetime) -> str:
+    """The zone as people know it at that instant, in the reader's language (CLDR, through
+    Babel): its abbreviation where the language has one ("CEST" in Danish, "EDT" in
+    English), else its long name ("Central European Summer Time"), else its city and
+    offset ("Kolkata, UTC+5:30"). Babel answers a zone it has no name for with an offset
+    ("+0100", "GMT+05:30"): those are never taken for a name."""
+    if tz_name in UTC_NAMES:
+        return "UTC"
     local = at.astimezone(ZoneInfo(tz_name))
-    offset = utc_offset_label(local.utcoffset())
-    city = zone_city(tz_name)
-    return offset if city == "UTC" else f"{city}, {offset}"
+    locale = _locale()
+    offsets = {get_timezone_gmt(local, width, locale=locale) for width in ("short", "long")}
+    for width in ("short", "long"):
+        name = get_timezone_name(local, width, locale=locale)
+        if name not in offsets and not OFFSET_IN_NAME.search(name):
+            return name
+    return zone_label(tz_name, at)
 
 
 def format_instant(at: datetime, tz_name: str) -> str:
+    """"Tue 9 Jul 2019, 09:00 (Singapore, UTC+8)": a time at a place (an event's)."""
     zone = ZoneInfo(tz_name)
     text = format_datetime(at, f"{DAY_FORMAT}, {TIME_FORMAT}", tzinfo=zone, locale=_locale())
     return f"{text} ({zone_label(tz_name, at)})"
+
+
+def format_timestamp(at: datetime, tz_name: str) -> str:
+    """"Mon 15 Jul 2024, 14:05 (Central European Summer Time)": when something happened
+    (applied, decided, sent), in the reader's own zone named as they know it."""
+    text = format_datetime(at, f"{DAY_FORMAT}, {TIME_FORMAT}", tzinfo=ZoneInfo(tz_name),
+                           locale=_locale())
+    return f"{text} ({zone_name(tz_name, at)})"
 
 
 def format_clock(at: datetime, tz_name: str) -> str:
@@ -102,30 +156,40 @@ def local_dates(start: datetime, end: datetime, tz_name: str) -> tuple[date, dat
     return start.astimezone(zone).date(), end.astimezone(zone).date()
 
 
-def viewer_span(start: datetime, end: datetime, event_tz: str, viewer_tz: str | None) -> str:
-    """The same range in the viewer's own zone, "03:00 – 06:00 in your time (Paris,
-    UTC+2)", or "" when their clock reads the same as the event's (same offsets), so
-    pages add it only where it helps. The day is named when it is not the event's day."""
-    if not viewer_tz or viewer_tz == event_tz:
+def viewer_span(start: datetime, end: datetime | None, event_tz: str,
+                viewer_tz: str | None) -> str:
+    """An event's time (`end` None or equal to `start`) or range as the viewer's own clock
+    reads it, always with its date, since that is what moves: "03:00 on Wed 4 May your
+    time (CEST)", "21:00 on Mon 8 Jul – 00:00 on Tue 9 Jul your time (EDT)". "" when
+    the viewer's zone is unknown or their clock reads the event's (same offsets), so
+    pages add it only where it helps."""
+    viewer = zone_or_none(viewer_tz)
+    if viewer is None or viewer.key == event_tz:
         return ""
-    try:
-        viewer = ZoneInfo(viewer_tz)
-    except (KeyError, ValueError):  # a stale or unknown name in a profile: say nothing
-        return ""
+    end = start if end is None else end
     event_zone = ZoneInfo(event_tz)
     if all(t.astimezone(viewer).utcoffset() == t.astimezone(event_zone).utcoffset()
            for t in (start, end)):
         return ""
     locale = _locale()
-    same_day = start.astimezone(viewer).date() == start.astimezone(event_zone).date()
-    first_format = TIME_FORMAT if same_day else f"{DAY_FORMAT}, {TIME_FORMAT}"
-    first = format_datetime(start, first_format, tzinfo=viewer, locale=locale)
-    if start.astimezone(viewer).date() == end.astimezone(viewer).date():
-        last = format_time(end, TIME_FORMAT, tzinfo=viewer, locale=locale)
+
+    def clock(at: datetime) -> str:
+        return format_time(at, TIME_FORMAT, tzinfo=viewer, locale=locale)
+
+    def day(at: datetime) -> str:
+        return format_datetime(at, VIEWER_DAY_FORMAT, tzinfo=viewer, locale=locale)
+
+    if start == end:
+        when = _("%(time)s on %(day)s", time=clock(start), day=day(start))
+    elif start.astimezone(viewer).date() == end.astimezone(viewer).date():
+        when = _("%(start)s – %(end)s on %(day)s", start=clock(start), end=clock(end),
+                 day=day(start))
     else:
-        last = format_datetime(end, f"{DAY_FORMAT}, {TIME_FORMAT}", tzinfo=viewer, locale=locale)
-    span = first if start == end else f"{first} – {last}"
-    return f"{span} in your time ({zone_label(viewer_tz, start)})"
+        when = _("%(start)s – %(end)s",
+                 start=_("%(time)s on %(day)s", time=clock(start), day=day(start)),
+                 end=_("%(time)s on %(day)s", time=clock(end), day=day(end)))
+    return _("%(when)s your time (%(zone)s)", when=when,
+             zone=zone_name(viewer.key, start))
 
 
 @cache
@@ -265,11 +329,11 @@ def parse_offset(code: str | None) -> timedelta | None:
     return -offset if code[0] == "-" else offset
 
 
-def repeated_offsets(local: datetime | None, zone_name: str | None) -> tuple[timedelta, ...]:
+def repeated_offsets(local: datetime | None, tz_name: str | None) -> tuple[timedelta, ...]:
     """The two offsets of a typed local time the clocks pass twice in the named zone, or
     () when there is nothing to choose (no time yet, an unknown zone, a single time, or
     a day outside every window). What a form offers as "which 02:30?"."""
-    zone = zone_or_none(zone_name)
+    zone = zone_or_none(tz_name)
     if local is None or zone is None:
         return ()
     wall = local.replace(tzinfo=None, fold=0)

@@ -13,6 +13,8 @@ CASES = [
     Case("account.profile", "form", "GET", lambda w: "/account/profile", SIGNED_IN_200),
     Case("account.profile", "empty name", "POST", lambda w: "/account/profile", REFUSED_INPUT,
          data=lambda w: {"name": "", "timezone": "UTC", "locale": "en"}),
+    Case("account.detect_timezone", "a zone no one has", "POST", lambda w: "/account/timezone",
+         REFUSED_INPUT, data=lambda w: {"timezone": "Mars/Olympus_Mons"}),
     Case("account.export_data", "own data", "GET", lambda w: "/account/data", SIGNED_IN_200),
     Case("account.delete", "confirmation", "GET", lambda w: "/account/delete", SIGNED_IN_200),
     Case("account.delete", "wrong password", "POST", lambda w: "/account/delete", REFUSED_INPUT,

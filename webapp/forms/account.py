@@ -6,10 +6,17 @@ from zoneinfo import available_timezones
 from babel import Locale
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 
-from ..inputs.accounts import ApiTokenIn, DeleteAccountIn, ProfileIn
+from ..inputs.accounts import ApiTokenIn, BrowserZoneIn, DeleteAccountIn, ProfileIn
 from ..inputs.applications import WithdrawalIn
 from . import BaseForm
 
@@ -38,7 +45,8 @@ class ProfileForm(BaseForm):
 
     name = StringField(_l("Name"), render_kw={"autocomplete": "name"})
     phone = StringField(_l("Phone"), render_kw={"autocomplete": "tel", "type": "tel"})
-    # The model takes any zone this server knows; the list offers the usual ones.
+    # The model takes any zone this server knows; the list offers the usual ones, after
+    # "as my browser says" (empty: detected again on the next page).
     timezone = SelectField(_l("Timezone"), validate_choice=False)
     locale = SelectField(_l("Language"), validate_choice=False)
     # Managers only: the view removes the field for everyone else.
@@ -56,11 +64,23 @@ class ProfileForm(BaseForm):
         current = getattr(kwargs.get("obj"), "timezone", None)
         if current and current not in names:
             names.insert(0, current)
-        self.timezone.choices = [SelectChoice(name, name.replace("_", " ")) for name in names]
+        self.timezone.choices = [
+            SelectChoice("", _l("As my browser says")),
+            *(SelectChoice(name, name.replace("_", " ")) for name in names),
+        ]
         self.locale.choices = [
             SelectChoice(code, Locale.parse(code).get_display_name(code).capitalize())
             for code in current_app.config["LANGUAGES"]
         ]
+
+
+class BrowserZoneForm(BaseForm):
+    """The zone static/js/timezone.js reads from the browser and posts, with the CSRF
+    token, on the first page after sign-in while the account has none."""
+
+    input_model = BrowserZoneIn
+
+    timezone = HiddenField(_l("Timezone"))
 
 
 class DeleteAccountForm(BaseForm):

@@ -86,7 +86,8 @@ class SignupForm(BlankChoiceIsNone, BaseForm):
     email = _address_field(_l("Email"))
     password = _new_password_field(_l("Password"))
     confirm = _confirmation_field(_l("Password, again"))
-    # Filled by static/js/timezone.js with the browser's zone; empty means UTC.
+    # Filled by static/js/timezone.js with the browser's zone; empty (no script): as the
+    # browser says, detected on the first page after sign-in.
     timezone = HiddenField(_l("Timezone"), render_kw={"data-browser-timezone": True})
 
     organization_mode = RadioField(

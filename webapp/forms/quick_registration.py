@@ -21,7 +21,8 @@ class QuickRegistrationForm(BaseForm):
                                render_kw={"autocomplete": "organization"})
     country = SelectField(_l("Country"), validate_choice=False,
                           description=_l("Where your organization is based."))
-    # Filled by static/js/timezone.js with the browser's zone; empty means UTC.
+    # Filled by static/js/timezone.js with the browser's zone; empty (no script): as the
+    # browser says, detected on the first page after sign-in.
     timezone = HiddenField(_l("Timezone"), filters=[strip],
                            render_kw={"data-browser-timezone": True})
     privacy = BooleanField(_l("I have read the privacy notice and agree to it"))

@@ -21,6 +21,7 @@ import email_validator
 from flask import current_app, has_app_context
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     Field,
     SecretStr,
     ValidationInfo,
@@ -101,14 +102,24 @@ def _known_zone(name: str) -> str:
     return zone.key
 
 
-def _zone_or_utc(name: str) -> str:
-    return _known_zone(name) if name else "UTC"
+def _empty_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
 
 
-# A new account's zone, as the sign-up and quick registration forms ask for it.
-NewAccountZone = Annotated[Text(200, title="Timezone",
-                                description="An IANA zone; empty means UTC."),
-                           AfterValidator(_zone_or_utc)]
+MAX_ZONE_LENGTH = 64  # the longest IANA name has 32 characters
+
+# An IANA zone this server knows, such as Europe/Copenhagen (the one rule for every zone
+# a person or their browser gives).
+Zone = Annotated[RequiredText(MAX_ZONE_LENGTH, title="Timezone",
+                              description="An IANA zone, such as Europe/Copenhagen."),
+                 AfterValidator(_known_zone)]
+
+# A person's own zone, as sign-up, quick registration and the profile take it: a Zone,
+# or none (left empty): as their browser says, detected on their next page.
+PersonalZone = Annotated[Zone | None, BeforeValidator(_empty_is_none),
+                         Field(title="Timezone",
+                               description="An IANA zone, such as Europe/Copenhagen; "
+                                           "empty or null: as the person's browser says.")]
 
 
 class _Passwords(Input):
@@ -213,7 +224,7 @@ class SignupIn(_NewPassword):
     email: EmailAddress(title="Email")
     password: Annotated[NewPassword, Field(title="Password")]
     confirm: Annotated[Password, Field(title="Password, again")]
-    timezone: NewAccountZone = "UTC"
+    timezone: PersonalZone = None
 
     organization_mode: OrganizationChoice = OrganizationChoice.NEW
     organization_name: Annotated[OptionalOrganizationName,
@@ -301,7 +312,7 @@ class ProfileIn(Input):
 
     name: Annotated[RequiredText(200, title="Name"), AfterValidator(_at_least_two)]
     phone: Annotated[Text(40, title="Phone"), AfterValidator(_phone)] = ""
-    timezone: Annotated[RequiredText(200, title="Timezone"), AfterValidator(_known_zone)]
+    timezone: PersonalZone = None
     locale: Annotated[RequiredText(20, title="Language"), AfterValidator(_offered_language)]
     application_alerts: AlertFrequency | None = None
 
@@ -309,6 +320,13 @@ class ProfileIn(Input):
         """The account's columns this profile sets."""
         return self.model_dump(exclude={"application_alerts"} if self.application_alerts
                                is None else set())
+
+
+class BrowserZoneIn(Input):
+    """The zone a signed-in person's browser reports (static/js/timezone.js), stored
+    while their account has none."""
+
+    timezone: Zone
 
 
 # --------------------------------------------------------------------------- API tokens

@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import Field
 
 from . import Accepted, Input, RequiredText
-from .accounts import EmailAddress, NewAccountZone
+from .accounts import EmailAddress, PersonalZone
 from .organizations import COUNTRY_NEEDED, Country, OrganizationName
 
 PRIVACY_NEEDED = "Please accept the privacy notice: registering creates an account for you."
@@ -21,7 +21,7 @@ class QuickRegistrationIn(Input):
     email: EmailAddress(title="Email")
     organization: Annotated[OrganizationName, Field(title="Organization")]
     country: Annotated[Country, Field(title="Country")]
-    timezone: NewAccountZone = "UTC"
+    timezone: PersonalZone = None
     privacy: Accepted(PRIVACY_NEEDED,
                       description="The privacy notice is accepted (must be true).")
 

@@ -51,8 +51,9 @@ class User(Searchable, UserMixin, db.Model):
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )
     phone: Mapped[str] = mapped_column(String(40), default="")
-    # None: as the person's browser says (detected on the first page after sign-in).
-    timezone: Mapped[str | None] = mapped_column(String(64), default="UTC")
+    # None: as the person's browser says. static/js/timezone.js reports it on the first
+    # page after sign-in and it is stored then; until then times are shown in UTC.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(10), default="en")
     active: Mapped[bool] = mapped_column(default=True)
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -245,6 +245,19 @@ def update_profile(user: User, profile: ProfileIn) -> dict:
     if changes:
         audit.record(user, "account.updated", user, changes=changes)
     return changes
+
+
+def adopt_browser_zone(user: User, zone: str) -> bool:
+    """Stores the zone `user`'s browser reported, only while their account has none: a
+    zone set meanwhile (chosen on the profile, reported from another tab) is kept. The
+    check and the write are one conditional UPDATE, so no request can slip between
+    them. True when stored (audited)."""
+    stored = db.session.execute(
+        update(User).where(User.id == user.id, User.timezone.is_(None)).values(timezone=zone)
+    ).rowcount == 1
+    if stored:
+        audit.record(user, "account.zone_detected", user, changes={"timezone": [None, zone]})
+    return stored
 
 
 # --------------------------------------------------------------------------- sign-up

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale, ngettext
@@ -41,6 +41,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..extensions import db
+from ..localtime import known_zone
 from ..models import (
     AlertFrequency,
     Attendance,
@@ -208,14 +209,14 @@ def _subject_to_decide(reg: Registration) -> str:
              name=reg.user.name, event=reg.event.title)
 
 
-def _queue(recipient: User, subject: Callable[[], str], template: str, *,
+def _queue(recipient: User, subject: Callable[[], str], template: str, *, event: Event,
            invitation: str = "", **context) -> None:
     # Subject, bodies and the invitation in the recipient's language, times in their
     # zone as well.
     with force_locale(recipient.locale or "en"):
         ics = _next_invitation(context["registration"], invitation) if invitation else ""
-        notifications.queue(recipient, subject(), template,
-                            recipient_zone=_zone_name(recipient), calendar=ics,
+        notifications.queue(recipient, subject(), template, event=event,
+                            recipient_zone=recipient_zone(recipient, event), calendar=ics,
                             calendar_method=invitation, **context)
 
 
@@ -225,17 +226,12 @@ def next_invitation(reg: Registration, method: str) -> str:
     return _next_invitation(reg, method)
 
 
-def recipient_zone(user: User) -> str:
-    """The zone the user's mail shows times in: their profile's, UTC when it is unusable."""
-    return _zone_name(user)
-
-
-def _zone_name(user: User) -> str:
-    try:
-        ZoneInfo(user.timezone)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        return "UTC"
-    return user.timezone
+def recipient_zone(user: User, event: Event | None = None) -> str:
+    """The zone the user's mail shows times in: their own. While it is not known (their
+    browser has not said it yet, or the account was erased), the zone of the event the
+    mail is about, whose times the mail then shows once, in the event's own zone; UTC
+    for mail about no one event."""
+    return known_zone(user.timezone, event.timezone if event is not None else "UTC")
 
 
 def _managers_of(partner_ids) -> list[User]:
@@ -268,8 +264,10 @@ def start_digests(user: User, now: datetime | None = None) -> None:
 
 
 def digest_due(user: User, now: datetime) -> bool:
-    """Once a day, at the first tick after DIGEST_HOUR in the manager's own zone."""
-    zone = ZoneInfo(_zone_name(user))
+    """Once a day, at the first tick after DIGEST_HOUR in the manager's own zone (UTC
+    while it is not known: the digest spans many events, so no event's zone is theirs,
+    and UTC is the zone their pages name until their browser says otherwise)."""
+    zone = ZoneInfo(recipient_zone(user))
     local_now = now.astimezone(zone)
     if local_now.hour < current_app.config["DIGEST_HOUR"]:
         return False
@@ -339,6 +337,6 @@ def queue_due_digests(now: datetime | None = None) -> int:
                                    len(applications))
                 notifications.queue(user, subject, "registration_digest",
                                     registrations=applications,
-                                    recipient_zone=_zone_name(user))
+                                    recipient_zone=recipient_zone(user))
             queued += 1
     return queued

@@ -265,7 +265,7 @@ def _queue_mail(reg: Registration, minutes: int, *, exact: bool):
     """The reminder mail, saying the event starts in `minutes`: an offset on time
     (`exact`: said in the unit it divides), the time left when late (rounded down)."""
     user, event = reg.user, reg.event
-    zone = registration_mail.recipient_zone(user)
+    zone = registration_mail.recipient_zone(user, event)
     count, measure = _in_words(minutes, exact=exact)
     with force_locale(user.locale or "en"):
         subject = _subject(event, count, measure)

@@ -286,7 +286,7 @@ def _queue_mail(invitation: SurveyInvitation, *, reminder: bool):
         return notifications.queue(
             user, subject, "survey_invitation", event=event, invitation=invitation,
             reminder=reminder, link=link, closes_at=closes_at(invitation),
-            recipient_zone=registration_mail.recipient_zone(user))
+            recipient_zone=registration_mail.recipient_zone(user, event))
 
 
 # --------------------------------------------------------------------------- the link

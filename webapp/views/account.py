@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -23,9 +24,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access, inputs, unit
 from ..extensions import db
-from ..forms.account import ApiTokenForm, DeleteAccountForm, ProfileForm, WithdrawForm
+from ..forms.account import (
+    ApiTokenForm,
+    BrowserZoneForm,
+    DeleteAccountForm,
+    ProfileForm,
+    WithdrawForm,
+)
 from ..forms.apply import AnswersForm, answers_form
-from ..inputs.accounts import ApiTokenIn, DeleteAccountIn, ProfileIn
+from ..inputs.accounts import ApiTokenIn, BrowserZoneIn, DeleteAccountIn, ProfileIn
 from ..inputs.applications import AnswersIn, WithdrawalIn
 from ..models import AuditEntry, Event, Registration, RegistrationStatus, utcnow
 from ..services import (
@@ -185,6 +192,23 @@ def profile():
             flash(_("Nothing changed."), "info")
         return redirect(url_for("account.profile"))
     return _profile_page(form, status=400 if form.is_submitted() else 200)
+
+
+@bp.post("/timezone")
+@access.login_required
+@inputs.takes(BrowserZoneIn)
+def detect_timezone():
+    """The zone the browser reports (static/js/timezone.js, on pages shown while the
+    account has none): stored once, never over a zone already set. JSON for the script:
+    the account's zone and whether this request stored it; 400 and nothing written for
+    a zone this server does not know."""
+    form = BrowserZoneForm()
+    if not form.validate_on_submit():
+        problems = [*form.timezone.errors, *form.form_errors]
+        return jsonify(message=" ".join(map(str, problems))), 400
+    user = current_user._get_current_object()
+    stored = accounts.adopt_browser_zone(user, form.input.timezone)
+    return jsonify(timezone=user.timezone, stored=stored)
 
 
 @bp.post("/api-tokens")

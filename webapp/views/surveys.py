@@ -40,11 +40,16 @@ def _refused(error: DomainError):
     return render_template("auth/link_refused.html", message=error.message), status
 
 
+def _respondent_zone(invitation: SurveyInvitation) -> str:
+    # The link is opened from the delegate's mailbox: times as their mail showed them.
+    reg = invitation.registration
+    return registration_mail.recipient_zone(reg.user, reg.event)
+
+
 def _answered(invitation: SurveyInvitation, status: int = 200):
     return render_template("surveys/answered.html", invitation=invitation,
                            event=invitation.registration.event,
-                           zone=registration_mail.recipient_zone(invitation.registration.user)
-                           ), status
+                           zone=_respondent_zone(invitation)), status
 
 
 @bp.route("/survey/<token>", methods=["GET", "POST"])
@@ -83,7 +88,7 @@ def _form(invitation: SurveyInvitation, form: SurveyForm, status: int = 200):
     return render_template(
         "surveys/form.html", form=form, invitation=invitation,
         event=invitation.registration.event, respondent=invitation.registration.user,
-        zone=registration_mail.recipient_zone(invitation.registration.user),
+        zone=_respondent_zone(invitation),
         second_round=invitation.round == SurveyRound.SIX_MONTHS,
         closes_at=surveys.closes_at(invitation)), status
 

@@ -259,7 +259,8 @@ class Me(Output):
     id: int
     name: str
     email: str
-    timezone: str
+    timezone: str | None = Field(description="Your IANA zone (null: not known yet; the "
+                                 "site takes it from your browser on your next page)")
     organization: OrganizationRef | None
     roles: list[RoleGrantOut]
     token: TokenInfo
