@@ -158,3 +158,28 @@ def test_rebuilding_registrations_on_sqlite_keeps_their_answers(tmp_path):
         assert len(code) == 16
         assert foreign_keys == 1  # back on for the app's own connections
         db.engine.dispose()
+
+
+def test_zones_that_were_only_the_default_are_left_to_the_browser(tmp_path):
+    """0018: "UTC" its owner never chose becomes unknown (the browser reports the real
+    one); a UTC chosen on the profile, and any other zone, stay."""
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}")
+    with app.app_context():
+        flask_migrate.upgrade(revision="0017_search_keys")
+        with db.engine.begin() as conn:
+            for user_id, zone in ((1, "UTC"), (2, "UTC"), (3, "Europe/Copenhagen")):
+                conn.execute(text(
+                    "INSERT INTO users (id, email, name, phone, timezone, locale, active, "
+                    "session_version, calendar_feed_version, application_alerts, created_at, "
+                    f"search_key) VALUES ({user_id}, 'u{user_id}@example.org', 'U', '', "
+                    f"'{zone}', 'en', true, 1, 1, 'immediate', CURRENT_TIMESTAMP, 'u')"))
+            conn.execute(text(
+                "INSERT INTO audit_entries (created_at, actor_id, action, subject_type, "
+                "subject_id, reason, details) VALUES (CURRENT_TIMESTAMP, 2, "
+                "'account.updated', 'user', 2, '', "
+                "'{\"changes\": {\"timezone\": [\"Europe/Paris\", \"UTC\"]}}')"))
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            zones = dict(conn.execute(text("SELECT id, timezone FROM users")).all())
+        assert zones == {1: None, 2: "UTC", 3: "Europe/Copenhagen"}
+        db.engine.dispose()
