@@ -237,7 +237,7 @@ def test_viewer_in_another_zone_sees_their_time_too(client, make, login_as):
     login_as(make.user(timezone="Europe/Paris"))
     html = client.get("/events/sg-july").get_data(as_text=True)
     assert "Tue 9 Jul 2019, 09:00 – 12:00 (Singapore, UTC+8)" in html
-    assert "03:00 – 06:00 on Tue 9 Jul your time (Central European Summer Time)" in html
+    assert "03:00 – 06:00 on Tue 9 Jul your time (CEST)" in html
 
 
 def test_viewer_in_the_events_offset_or_signed_out_sees_one_time(client, make, login_as):

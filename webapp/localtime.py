@@ -3,7 +3,7 @@ times people type become instants.
 
     format_instant(dt, "Asia/Singapore") -> "Tue 9 Jul 2019, 09:00 (Singapore, UTC+8)"
     format_timestamp(dt, "Europe/Copenhagen")
-        -> "Tue 9 Jul 2019, 03:00 (Central European Summer Time)"
+        -> "Tue 9 Jul 2019, 03:00 (CEST)"
     viewer_span(dt, None, "Asia/Singapore", "America/New_York")
         -> "21:00 on Mon 8 Jul your time (EDT)"
     instant_of(datetime(2024, 10, 27, 2, 30), ZoneInfo("Europe/Copenhagen"))
@@ -84,21 +84,28 @@ def zone_label(tz_name: str, at: datetime) -> str:
 
 
 def zone_name(tz_name: str, at: datetime) -> str:
-    """The zone as people know it at that instant, in the reader's language (CLDR, through
-    Babel): its abbreviation where the language has one ("CEST" in Danish, "EDT" in
-    English), else its long name ("Central European Summer Time"), else its city and
-    offset ("Kolkata, UTC+5:30"). Babel answers a zone it has no name for with an offset
-    ("+0100", "GMT+05:30"): those are never taken for a name."""
+    """The zone as people know it at that instant, in the reader's language: the short
+    name their language has for it (CLDR, through Babel: "EDT" in English, "CEST" in
+    Danish), else the abbreviation the zone itself uses ("CET", "CEST", "EET", "BST"),
+    else its long name, else its city and offset ("Singapore, UTC+8"). Offsets alone
+    ("+0100", "GMT+05:30", the "+08" some zones use) are never taken for a name."""
     if tz_name in UTC_NAMES:
         return "UTC"
     local = at.astimezone(ZoneInfo(tz_name))
     locale = _locale()
     offsets = {get_timezone_gmt(local, width, locale=locale) for width in ("short", "long")}
-    for width in ("short", "long"):
-        name = get_timezone_name(local, width, locale=locale)
-        if name not in offsets and not OFFSET_IN_NAME.search(name):
-            return name
-    return zone_label(tz_name, at)
+
+    def named(name: str | None) -> bool:
+        return bool(name) and name not in offsets and not OFFSET_IN_NAME.search(name)
+
+    short = get_timezone_name(local, "short", locale=locale)
+    if named(short):
+        return short
+    abbreviation = local.tzname()
+    if abbreviation and abbreviation.isalpha() and abbreviation.isupper():
+        return abbreviation
+    long = get_timezone_name(local, "long", locale=locale)
+    return long if named(long) else zone_label(tz_name, at)
 
 
 def format_instant(at: datetime, tz_name: str) -> str:
@@ -109,7 +116,7 @@ def format_instant(at: datetime, tz_name: str) -> str:
 
 
 def format_timestamp(at: datetime, tz_name: str) -> str:
-    """"Mon 15 Jul 2024, 14:05 (Central European Summer Time)": when something happened
+    """"Mon 15 Jul 2024, 14:05 (CEST)": when something happened
     (applied, decided, sent), in the reader's own zone named as they know it."""
     text = format_datetime(at, f"{DAY_FORMAT}, {TIME_FORMAT}", tzinfo=ZoneInfo(tz_name),
                            locale=_locale())
