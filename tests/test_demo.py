@@ -548,6 +548,44 @@ def test_the_demo_sme_has_past_registrations_and_a_pending_application(loaded):
     assert pending[0].responsible_partner.slug == demo.AALBORG.slug
 
 
+def _upcoming_singapore_mission(now: datetime) -> Event:
+    return _db.session.scalar(select(Event).where(
+        Event.kind == EventKind.OUTBOUND_MISSION, Event.target_country == "SG",
+        Event.starts_at > now))
+
+
+def _desk_rows(client, event: Event) -> set[int]:
+    page = client.get(f"/desk/?event={event.id}&per_page=100").get_data(as_text=True)
+    return {int(found) for found in re.findall(r'data-registration="(\d+)"', page)}
+
+
+def test_the_non_organizing_manager_sees_only_their_clusters_applicants_on_the_desk(
+    loaded, client, login_as
+):
+    mission = _upcoming_singapore_mission(loaded)
+    applications = _db.session.scalars(
+        select(Registration).where(Registration.event_id == mission.id)).all()
+    own = {r.id for r in applications if r.responsible_partner.slug == demo.TAMPERE.slug}
+    pending = {r.id for r in applications
+               if r.id in own and r.status == S.SUBMITTED}
+    others = {r.id for r in applications} - own
+    manager = user_by_email(demo.TAMPERE.manager_email)
+
+    assert demo.TAMPERE.slug not in {p.slug for p in mission.organizers}
+    assert pending == own and len(own) == demo.NON_ORGANIZER_PENDING and others
+    assert manager.email in {account.email for account in demo.DEMO_ACCOUNTS}
+    login_as(manager)
+    page = client.get(f"/desk/?event={mission.id}").get_data(as_text=True)
+    assert _desk_rows(client, mission) == own
+    for reg_id in own:  # each can be ticked and decided there
+        assert f'id="tick-{reg_id}"' in page
+    for reg_id in others:  # another cluster's applicant to the same mission is out of sight
+        assert client.get(f"/desk/registrations/{reg_id}").status_code == 404
+    # An organizer of the mission sees, and decides, every applicant to it.
+    login_as(user_by_email(demo.AALBORG.manager_email))
+    assert _desk_rows(client, mission) == own | others
+
+
 # --------------------------------------------------------------------------- names and accounts
 
 

@@ -297,6 +297,9 @@ class DemoAccount:
 
 AALBORG = CLUSTER_BY_KEY["aalborg"]
 BARCELONA = CLUSTER_BY_KEY["barcelona"]
+# Organizes no upcoming event, but its companies apply to the Singapore mission: its
+# manager decides those and sees no one else's, beside the organizers who decide anyone.
+TAMPERE = CLUSTER_BY_KEY["tampere"]
 DEMO_SME_ORGANIZATION = "Limfjord Urban Sensing ApS"
 
 DEMO_ACCOUNTS = (
@@ -307,14 +310,21 @@ DEMO_ACCOUNTS = (
     DemoAccount(
         "Partner manager, Smart City Nord (Aalborg, DK)", AALBORG.manager_email,
         AALBORG.manager_name,
-        "decides Smart City Nord's applications; organizes its missions and the draft India one",
+        "organizes the Singapore, Barcelona and draft India missions: decides all their "
+        "applicants",
         Role.PARTNER_MANAGER, AALBORG.slug,
     ),
     DemoAccount(
         "Partner manager, Ciutat Digital (Barcelona, ES)", BARCELONA.manager_email,
         BARCELONA.manager_name,
-        "decides Ciutat Digital's applications; organizes the Barcelona inbound missions",
+        "organizes the Singapore and Barcelona missions: decides all their applicants",
         Role.PARTNER_MANAGER, BARCELONA.slug,
+    ),
+    DemoAccount(
+        "Partner manager, Urban Tech Pirkanmaa (Tampere, FI)", TAMPERE.manager_email,
+        TAMPERE.manager_name,
+        "organizes none of them: decides only its own cluster's applicants to Singapore",
+        Role.PARTNER_MANAGER, TAMPERE.slug,
     ),
     DemoAccount(
         "Beachhead host, IPI Singapore", f"host.ipi@{DEMO_DOMAIN}", "Tan Wei Ling",
@@ -953,8 +963,11 @@ UPCOMING_OUTCOMES = {
     "usa": ("approved", "approved", "submitted", "submitted", "submitted"),
     "barcelona": ("approved", "submitted", "submitted", "submitted"),
 }
-# Applications from the demo manager's own cluster wait for their decision on the desk.
+# Applications to the Singapore mission that wait for their decision on the desk: from
+# the organizing demo manager's own cluster, and from the cluster whose manager only
+# decides its own (TAMPERE).
 DEMO_MANAGER_PENDING = 3
+NON_ORGANIZER_PENDING = 2
 UPCOMING_WEBINAR_ATTENDEES = 8
 
 # The past webinar whose recording is online, and how many of its registrants opened
@@ -1270,11 +1283,13 @@ def _upcoming_applications(
         mission = events[upcoming[key].slug]
         applicants = rng.sample(smes, len(outcomes))
         if key == "singapore":
-            own_cluster = [a for a in smes
-                           if a.decider == AALBORG.manager_email and a not in applicants]
-            pending = rng.sample(own_cluster, DEMO_MANAGER_PENDING)
-            applicants += pending
-            outcomes += ("submitted",) * len(pending)
+            for cluster, count in ((AALBORG, DEMO_MANAGER_PENDING),
+                                   (TAMPERE, NON_ORGANIZER_PENDING)):
+                own_cluster = [a for a in smes
+                               if a.decider == cluster.manager_email and a not in applicants]
+                pending = rng.sample(own_cluster, count)
+                applicants += pending
+                outcomes += ("submitted",) * len(pending)
         for applicant, outcome in zip(applicants, outcomes, strict=True):
             applications.append(_application(rng, mission, applicant, outcome, now))
         webinar = events[_webinar_slug(mission)]
@@ -1365,14 +1380,15 @@ class DemoSummary:
 
 
 def describe_logins() -> str:
-    """The demo accounts as a table, for the command line."""
-    rows = [("Role", "Email", "Password"),
-            *((a.role, a.email, DEMO_PASSWORD) for a in DEMO_ACCOUNTS)]
-    widths = [max(len(row[column]) for row in rows) for column in range(2)]
-    table = [f"  {role:<{widths[0]}}  {email:<{widths[1]}}  {password}"
-             for role, email, password in rows]
+    """The demo accounts as a table, for the command line: each role, its email, and
+    what it does, so a newcomer sees who decides which applications."""
+    width = max(len(a.role) for a in DEMO_ACCOUNTS)
+    table = []
+    for account in DEMO_ACCOUNTS:
+        table += [f"  {account.role:<{width}}  {account.email}", f"      {account.can}"]
     # The app's own address, which follows where `make run` serves it (HOST, PORT).
-    signin = f"Sign in at {current_app.config['BASE_URL']} with one account per role:"
+    signin = (f"Sign in at {current_app.config['BASE_URL']} with one account per role, "
+              f"password {DEMO_PASSWORD}:")
     return "\n".join([signin, *table])
 
 
