@@ -24,6 +24,8 @@ ALLOWED = {
     (S.WAITLISTED, S.WITHDRAWN), (S.WAITLISTED, S.CANCELLED),
     (S.APPROVED, S.WITHDRAWN), (S.APPROVED, S.CANCELLED),
     (S.WITHDRAWN, S.SUBMITTED), (S.WITHDRAWN, S.APPROVED), (S.WITHDRAWN, S.WAITLISTED),
+    # A decision reopened (tests/test_reopen.py).
+    (S.REJECTED, S.SUBMITTED), (S.WAITLISTED, S.SUBMITTED), (S.APPROVED, S.SUBMITTED),
 }
 ALL_PAIRS = [(a, b) for a in S for b in S]
 # How to reach each status from a fresh application, through allowed steps only.

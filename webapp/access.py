@@ -254,6 +254,10 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "event.view": _can_view_event,
     "registration.view": _can_view_registration,
     "registration.decide": _can_decide_registration,
+    # Put a decision back to be decided again: whoever may decide the registration.
+    "registration.reopen": _can_decide_registration,
+    # Cancel one registration for good: the event's organizers.
+    "registration.cancel": lambda user, reg: organizes(user, reg.event),
     "registration.withdraw": _is_self,
     # One's own application in one's account (the desk shows others' to their deciders).
     "registration.own": _is_self,

@@ -17,10 +17,13 @@ Invitations (iTIP): every approval mail carries the event as a calendar invitati
 keeps the UID and SEQUENCE it was last sent: a change of the event's time or place
 (`event_moved`) re-sends REQUEST with the same UID and the next SEQUENCE, which clients
 apply as an update of the entry instead of adding a second one; leaving an approved seat
-(withdrawn, or cancelled, also when the whole event is cancelled) sends METHOD:CANCEL the
-same way, which removes it. Only a registration that is approved holds a live
-invitation, so each one is cancelled exactly once, and nobody who was never invited is
-sent a cancellation.
+(withdrawn, reopened, or cancelled, also when the whole event is cancelled) sends
+METHOD:CANCEL the same way, which removes it. Only a registration that is approved holds
+a live invitation, so each one is cancelled exactly once, and nobody who was never
+invited is sent a cancellation.
+
+A reopened decision is mailed to the applicant with its reason (and, when it held a
+seat, what leaving it means); its deciders are not alerted as to a new application.
 
 After an event, once its recording is online (`recording_published`), every approved
 registrant hears of it once: thanks to those who came (a join link opened in its
@@ -77,8 +80,10 @@ def transitioned(
     if reg.user.erased_at is None:
         _queue(reg.user, lambda: subject(reg.event), template, registration=reg,
                event=reg.event, reason=reason, decided=from_status not in (None, S.WITHDRAWN),
+               was_approved=from_status == S.APPROVED,
                invitation=_invitation_method(reg, from_status, to_status))
-    if to_status == S.SUBMITTED:
+    # A reopened decision is no news to its deciders: one of them put it back.
+    if to_status == S.SUBMITTED and from_status in (None, S.WITHDRAWN):
         for manager in deciders(reg):
             if manager.application_alerts == AlertFrequency.IMMEDIATE:
                 _queue(manager, lambda: _subject_to_decide(reg), "registration_to_decide",
@@ -91,6 +96,9 @@ def _applicant_mail(
     """The template and the subject (a function of the event, called in the recipient's
     language) of the applicant's mail for this move."""
     on_arrival = from_status in (None, S.WITHDRAWN)  # an (instant) application's outcome
+    if to_status == S.SUBMITTED and not on_arrival:
+        return "registration_reopened", lambda e: _(
+            "Your application is being reconsidered: %(event)s", event=e.title)
     if to_status == S.SUBMITTED:
         return "registration_received", lambda e: _("Application received: %(event)s",
                                                      event=e.title)
@@ -124,7 +132,7 @@ def _invitation_method(reg: Registration, from_status: S | None, to_status: S) -
         return "REQUEST"
     # Only an approved registration holds a live invitation: a withdrawn one that applied
     # again and is cancelled while submitted had its CANCEL when it was withdrawn.
-    if (to_status in (S.WITHDRAWN, S.CANCELLED) and from_status == S.APPROVED
+    if (to_status in (S.WITHDRAWN, S.CANCELLED, S.SUBMITTED) and from_status == S.APPROVED
             and reg.calendar_uid is not None):
         return "CANCEL"
     return ""

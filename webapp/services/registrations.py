@@ -1,8 +1,9 @@
 """The registration state machine: the only code that changes a registration's status.
 
     submitted  -> approved | rejected | waitlisted | withdrawn | cancelled
-    waitlisted -> approved | rejected | withdrawn | cancelled
-    approved   -> withdrawn | cancelled
+    waitlisted -> approved | rejected | withdrawn | cancelled | submitted (reopened)
+    approved   -> withdrawn | cancelled | submitted (reopened)
+    rejected   -> submitted (reopened)
     withdrawn  -> submitted | approved | waitlisted (the member applies again; same row,
                   history kept; as a first application would)
 
@@ -17,11 +18,19 @@ commits or rolls back, so a refusal leaves the unit to roll back. A decision is 
 under the event's lock against the status the decider saw and against who may decide
 the registration now, so a decision posted twice, by two managers at once or after the
 member withdrew is recorded once.
-"""
 
+A decision taken by mistake is corrected before the event starts, always with a reason
+the applicant is mailed: whoever may decide the registration reopens it (`reopen`: back
+to submitted, to be decided again, when seats and quotas are counted afresh), and the
+event's organizers may cancel one registration for good (`cancel_one`). Leaving an
+approved seat frees it for the waiting list and cancels the calendar invitation; the
+badge and the join link admit only an approved registration, so they stop working with
+it. `consequences` says all of that before anyone confirms.
+"""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -59,10 +68,11 @@ TRANSITIONS: dict[S | None, frozenset[S]] = {
     # A new application: submitted (approval needed), or approved / waitlisted at once.
     None: frozenset({S.SUBMITTED, S.APPROVED, S.WAITLISTED}),
     S.SUBMITTED: frozenset({S.APPROVED, S.REJECTED, S.WAITLISTED, S.WITHDRAWN, S.CANCELLED}),
-    S.WAITLISTED: frozenset({S.APPROVED, S.REJECTED, S.WITHDRAWN, S.CANCELLED}),
-    S.APPROVED: frozenset({S.WITHDRAWN, S.CANCELLED}),
+    S.WAITLISTED: frozenset({S.APPROVED, S.REJECTED, S.WITHDRAWN, S.CANCELLED, S.SUBMITTED}),
+    S.APPROVED: frozenset({S.WITHDRAWN, S.CANCELLED, S.SUBMITTED}),
     S.WITHDRAWN: frozenset({S.SUBMITTED, S.APPROVED, S.WAITLISTED}),
-    S.REJECTED: frozenset(),
+    # A decision taken by mistake is reopened (`reopen`): back to be decided again.
+    S.REJECTED: frozenset({S.SUBMITTED}),
     S.CANCELLED: frozenset(),
 }
 
@@ -71,6 +81,8 @@ DECISIONS: dict[str, S] = {"approve": S.APPROVED, "reject": S.REJECTED, "waitlis
 
 
 DECIDED = frozenset(DECISIONS.values())
+# The decisions that can be reopened (back to submitted, to be decided again).
+REOPENABLE = frozenset({S.REJECTED, S.WAITLISTED, S.APPROVED})
 
 
 def can_transition(from_status: S | None, to_status: S) -> bool:
@@ -93,8 +105,12 @@ def _move(
     now = now or utcnow()
     reg.status = to_status
     reg.updated_at = now
-    if to_status in (S.APPROVED, S.REJECTED, S.WAITLISTED):
+    if to_status in DECIDED:
         reg.decided_at = now
+    elif to_status == S.SUBMITTED:
+        # Undecided again (applied anew, or reopened): a later waiting list is joined anew.
+        reg.decided_at = None
+        reg.waitlisted_at = None
     entry = AuditEntry(
         created_at=now,
         actor=actor,
@@ -124,27 +140,37 @@ def seat_problem(event: Event, reg: Registration) -> str | None:
     organization's cap), or None when it fits. Call it with the event locked; a new
     registration is counted before it joins the session."""
     db.session.flush()  # count the moves this transaction already made
+    return _seat_problem(event, reg)
+
+
+def _seat_problem(event: Event, reg: Registration, *, vacated: Registration | None = None,
+                  joining: Sequence[Registration] = ()) -> str | None:
+    """`seat_problem` as the seats would be if `vacated` left its seat and `joining`
+    (waitlisted) had taken theirs: what a correction would do, shown before it is made."""
     others = Registration.id != reg.id if reg.id is not None else true()
+    if vacated is not None:
+        others = others & (Registration.id != vacated.id)
+
+    def taken(alike: Callable[[Registration], bool], *where) -> int:
+        return (db.session.scalar(_approved(event.id).where(others, *where))
+                + sum(1 for other in joining if alike(other)))
+
     problem = None
-    if event.capacity is not None:
-        taken = db.session.scalar(_approved(event.id).where(others))
-        if taken >= event.capacity:
-            problem = f"The event is full: all {event.capacity} seats are taken."
+    if event.capacity is not None and taken(lambda other: True) >= event.capacity:
+        problem = f"The event is full: all {event.capacity} seats are taken."
     quota = next((q for q in event.quotas if q.partner_id == reg.responsible_partner_id), None)
-    if problem is None and quota is not None:
-        taken = db.session.scalar(_approved(event.id).where(
-            others, Registration.responsible_partner_id == quota.partner_id))
-        if taken >= quota.seats:
-            problem = (f"{quota.partner.short_name}'s quota of {quota.seats} seats "
-                       "for this event is used up.")
+    if problem is None and quota is not None and taken(
+            lambda other: other.responsible_partner_id == quota.partner_id,
+            Registration.responsible_partner_id == quota.partner_id) >= quota.seats:
+        problem = (f"{quota.partner.short_name}'s quota of {quota.seats} seats "
+                   "for this event is used up.")
     organization_id = reg.user.organization_id
-    if problem is None and event.max_per_organization is not None and organization_id:
-        taken = db.session.scalar(_approved(event.id).where(
-            others, Registration.user_id.in_(
-                select(User.id).where(User.organization_id == organization_id))))
-        if taken >= event.max_per_organization:
-            problem = (f"{reg.user.organization.name} already has "
-                       f"{event.max_per_organization} approved delegates, the most per company.")
+    if problem is None and event.max_per_organization is not None and organization_id and taken(
+            lambda other: other.user.organization_id == organization_id,
+            Registration.user_id.in_(select(User.id).where(
+                User.organization_id == organization_id))) >= event.max_per_organization:
+        problem = (f"{reg.user.organization.name} already has "
+                   f"{event.max_per_organization} approved delegates, the most per company.")
     return problem
 
 
@@ -163,25 +189,41 @@ def _waitlist(reg: Registration, *, actor: User | None, action: str, reason: str
     reg.waitlisted_at = now
 
 
-def _promote(event: Event, now: datetime) -> list[Registration]:
-    """Approve, in the order they joined the waiting list, the waitlisted registrations
-    that now fit. Undecided (submitted) applications are never promoted, and nobody is
-    promoted once the event has started."""
-    if now >= event.starts_at or event.status != EventStatus.PUBLISHED:
-        return []
-    promoted = []
+def _promotes(event: Event, now: datetime) -> bool:
+    """Whether a freed seat goes to the waiting list now: not once the event has started."""
+    return now < event.starts_at and event.status == EventStatus.PUBLISHED
+
+
+def _waiting_line(event: Event, fits: Callable[[Registration], bool],
+                  full: Callable[[], bool]) -> Iterator[Registration]:
+    """The waitlisted registrations of `event` that `fits`, in the order they joined the
+    waiting list, until the event is `full`: each is asked once the one before it was
+    dealt with (approved, or counted as if it were)."""
     waiting = db.session.scalars(
         select(Registration)
         .where(Registration.event_id == event.id, Registration.status == S.WAITLISTED)
         .order_by(Registration.waitlisted_at, Registration.id)
     ).all()
     for reg in waiting:
-        if seat_problem(event, reg) is None:
-            _move(reg, S.APPROVED, actor=None, action="registration.promoted", now=now)
-            promoted.append(reg)
-        elif event.capacity is not None and db.session.scalar(
-                _approved(event.id)) >= event.capacity:
-            break  # full: nobody further down fits either
+        if fits(reg):
+            yield reg
+        elif full():
+            return  # nobody further down fits either
+
+
+def _promote(event: Event, now: datetime) -> list[Registration]:
+    """Approve, in the order they joined the waiting list, the waitlisted registrations
+    that now fit. Undecided (submitted) applications are never promoted, and nobody is
+    promoted once the event has started."""
+    if not _promotes(event, now):
+        return []
+    promoted = []
+    for reg in _waiting_line(
+            event, lambda reg: seat_problem(event, reg) is None,
+            lambda: event.capacity is not None
+            and db.session.scalar(_approved(event.id)) >= event.capacity):
+        _move(reg, S.APPROVED, actor=None, action="registration.promoted", now=now)
+        promoted.append(reg)
     return promoted
 
 
@@ -327,9 +369,12 @@ def _transition(
     expected_status: S | None = None,
     before_start: bool = False,
     decider: User | None = None,
+    rule: str = "registration.decide",
+    correcting: bool = False,
 ) -> Registration:
     """Move a registration under its event's lock. `decider`: the manager deciding, whose
-    right to decide is checked here, on the registration and roles as they are now."""
+    right to `rule` is checked here, on the registration and roles as they are now;
+    `correcting`: the move corrects a decision (`check_correction`)."""
     event_id = db.session.execute(
         select(Registration.event_id).where(Registration.id == registration_id)
     ).scalar_one()
@@ -340,10 +385,12 @@ def _transition(
         .execution_options(populate_existing=True)
     ).scalar_one()
     if decider is not None:
-        _check_decider(decider, reg, event)
+        _check_decider(decider, reg, event, rule)
     if expected_status is not None and reg.status != expected_status:
         raise _stale(reg)
     now = utcnow()
+    if correcting:
+        check_correction(reg, to_status, now)
     if to_status in DECIDED and event.status == EventStatus.CANCELLED:
         raise RegistrationClosed("This event has been cancelled: nothing more is decided.")
     if before_start and now >= event.starts_at:
@@ -369,14 +416,25 @@ def _reread_scope(user: User, event: Event) -> None:
     db.session.expire(event, ["organizers"])
 
 
-def _check_decider(user: User, reg: Registration, event: Event) -> None:
-    """Refuse a decision by someone who may not decide `reg` now (`event` locked): the
-    page they decided from may be older than a role revoked or an applicant moved to
-    another cluster."""
+# Why someone who saw a registration's page may no longer act on it, by the rule.
+NO_LONGER_ALLOWED = {
+    "registration.decide": "You may no longer decide this application: it is not one of "
+                           "those your clusters or events are responsible for.",
+    "registration.reopen": "You may no longer reopen this decision: it is not one of "
+                           "those your clusters or events are responsible for.",
+    "registration.cancel": "You may no longer cancel this registration: you do not "
+                           "organize its event.",
+}
+
+
+def _check_decider(user: User, reg: Registration, event: Event,
+                   rule: str = "registration.decide") -> None:
+    """Refuse a decision (or a correction, by its `rule`) by someone who may not take it
+    on `reg` now (`event` locked): the page they acted from may be older than a role
+    revoked or an applicant moved to another cluster."""
     _reread_scope(user, event)
-    if not access.can(user, "registration.decide", reg):
-        raise RegistrationRefused("You may no longer decide this application: it is not "
-                                  "one of those your clusters or events are responsible for.")
+    if not access.can(user, rule, reg):
+        raise RegistrationRefused(NO_LONGER_ALLOWED[rule])
 
 
 def _stale(reg: Registration) -> StaleDecision:
@@ -434,9 +492,104 @@ def withdraw(registration_id: int, *, actor: User, reason: str = "") -> Registra
 
 
 def cancel(registration_id: int, *, actor: User | None, reason: str = "") -> Registration:
-    """Organizers cancel a registration (final)."""
+    """Cancel a registration (final) with its whole event (services.events.cancel)."""
     return _transition(
         registration_id, S.CANCELLED, actor=actor, action="registration.cancelled", reason=reason
+    )
+
+
+# --------------------------------------------------------------------------- corrections
+
+
+def check_correction(reg: Registration, to_status: S, now: datetime | None = None) -> None:
+    """Refuse to correct `reg` to `to_status` (submitted: reopened; cancelled) when that
+    cannot happen now: only a decision is reopened, only a registration still open or
+    approved is cancelled, and either only before its event starts, unless cancelled."""
+    now = now or utcnow()
+    event = reg.event
+    if to_status == S.SUBMITTED and reg.status not in REOPENABLE:
+        raise RegistrationRefused(f"Only a decision can be reopened: this application is "
+                                  f"{reg.status.value}.")
+    if to_status == S.CANCELLED and not can_transition(reg.status, S.CANCELLED):
+        raise RegistrationRefused(f"This registration is {reg.status.value}: there is "
+                                  "nothing left to cancel.")
+    if to_status not in (S.SUBMITTED, S.CANCELLED):
+        raise ValueError(f"no correction leads to {to_status}")
+    if event.status == EventStatus.CANCELLED:
+        raise RegistrationClosed("This event has been cancelled: nothing more is decided.")
+    if now >= event.starts_at:
+        raise RegistrationRefused(
+            "The event has started: its decisions can no longer be reopened."
+            if to_status == S.SUBMITTED else
+            "The event has started: its registrations can no longer be cancelled one by one.")
+
+
+def reopen(registration_id: int, *, actor: User, reason: str,
+           expected_status: S | None = None) -> Registration:
+    """Put a decision (approved, rejected, waiting list) back to be decided again, before
+    the event starts: whoever may decide the registration, with a reason the applicant is
+    mailed. An approved seat is freed for the waiting list and its calendar invitation
+    cancelled; the next approval counts seats and quotas afresh. `expected_status` is the
+    status the page showed: if it changed meanwhile (another decision, another reopen)
+    nothing happens."""
+    return _transition(
+        registration_id, S.SUBMITTED, actor=actor, action="registration.reopened",
+        reason=reason, expected_status=expected_status, decider=actor,
+        rule="registration.reopen", correcting=True)
+
+
+def cancel_one(registration_id: int, *, actor: User, reason: str,
+               expected_status: S | None = None) -> Registration:
+    """The event's organizers cancel one registration for good, before the event starts,
+    with a reason the applicant is mailed: the same effects as reopening it, final."""
+    return _transition(
+        registration_id, S.CANCELLED, actor=actor, action="registration.cancelled",
+        reason=reason, expected_status=expected_status, decider=actor,
+        rule="registration.cancel", correcting=True)
+
+
+@dataclass(frozen=True)
+class Consequences:
+    """What correcting `registration` to `to_status` (reopened: submitted; cancelled)
+    would do, told before anyone confirms it; counted without a lock, so the correction
+    itself decides again under the lock."""
+
+    registration: Registration
+    to_status: S
+    frees_seat: bool  # a seat counted against capacity and quotas goes back
+    promoted: list[Registration]  # whom the waiting list would give it to, in order
+    voids_badge: bool  # the badge stops admitting at the door
+    voids_join_link: bool  # the personal join link stops opening the meeting
+    cancels_invitation: bool  # a calendar CANCEL removes the entry from their calendar
+
+    @property
+    def mailed(self) -> list[User]:
+        """Who is mailed: the applicant, and each registrant promoted."""
+        people = [self.registration.user, *(reg.user for reg in self.promoted)]
+        return [user for user in people if user.erased_at is None]
+
+
+def consequences(reg: Registration, to_status: S) -> Consequences:
+    """What reopening (`to_status` submitted) or cancelling `reg` would do now."""
+    event = reg.event
+    approved = reg.status == S.APPROVED
+    frees_seat = approved and reg.role not in DIRECT_ROLES
+    promoted: list[Registration] = []
+    if frees_seat and _promotes(event, utcnow()):
+        def full() -> bool:
+            return event.capacity is not None and (
+                db.session.scalar(_approved(event.id).where(Registration.id != reg.id))
+                + len(promoted) >= event.capacity)
+
+        for waiting in _waiting_line(
+                event, lambda waiting: _seat_problem(event, waiting, vacated=reg,
+                                                     joining=promoted) is None, full):
+            promoted.append(waiting)  # counted as seated when the next one is asked
+    return Consequences(
+        registration=reg, to_status=to_status, frees_seat=frees_seat, promoted=promoted,
+        voids_badge=approved and not event.is_online,
+        voids_join_link=approved and event.meets_online,
+        cancels_invitation=approved and reg.calendar_uid is not None,
     )
 
 
