@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.api import bearer, token_for
+from tests.confirming import confirm
 from tests.conftest import csrf_token
 from webapp.models import ApiRateWindow, ApiToken, AuditEntry, utcnow
 from webapp.services import api_tokens
@@ -43,8 +44,7 @@ def test_token_lifecycle_through_the_profile_page(client, login_as, make, db):
     assert db.session.get(ApiToken, token.id).last_used_at is not None
     assert "never" not in client.get("/account/profile").get_data(as_text=True)
 
-    revoked = client.post(f"/account/api-tokens/{token.id}/revoke",
-                          data={"csrf_token": csrf_token(client, "/account/profile")})
+    revoked = confirm(client, f"/account/api-tokens/{token.id}/revoke")
     assert revoked.status_code == 302
     refused = client.get("/api/v1/me", headers=bearer(secret))
     assert refused.status_code == 401 and "revoked" in refused.json["detail"]
@@ -60,6 +60,7 @@ def test_revoking_needs_the_csrf_token_and_ones_own_token(client, login_as, make
     login_as(owner)
     assert client.post(f"/account/api-tokens/{token.id}/revoke").status_code == 400
     login_as(other)
+    assert client.get(f"/account/api-tokens/{token.id}/revoke").status_code == 404
     foreign = client.post(f"/account/api-tokens/{token.id}/revoke",
                           data={"csrf_token": csrf_token(client, "/account/profile")})
     assert foreign.status_code == 404

@@ -12,6 +12,7 @@ from freezegun import freeze_time
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
+from tests.confirming import confirm
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD
 from webapp.models import AuditEntry, OutboxMessage, User, utcnow
@@ -645,7 +646,6 @@ def test_passwords_are_hashed_and_checked_without_the_write_lock(
         elif flow == "change email":
             response = _change_email(client, "anna@new-home.example")
         else:
-            response = client.post("/account/delete", data={
-                "password": PASSWORD, "csrf_token": csrf_token(client, "/account/delete")})
+            response = confirm(client, "/account/delete", password=PASSWORD)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     assert hashing_steps and not any(hashing_steps)

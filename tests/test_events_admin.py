@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from tests.confirming import confirm
 from tests.conftest import csrf_token
 from tests.factories import at
 from tests.inputs_table import refusals
@@ -326,10 +327,10 @@ def test_cancelling_an_event_cancels_its_open_registrations_and_leaves_the_other
     }
     regs = {name: make.registration(event, make.user(), *path).id for name, path in paths.items()}
     client = login_as(admin)
-    confirm = client.get(f"/admin/events/{event.id}/cancel").get_data(as_text=True)
-    assert "3 open registrations" in confirm
+    page = client.get(f"/admin/events/{event.id}/cancel")
+    assert "3 open registrations" in page.get_data(as_text=True)
 
-    response = post(client, f"/admin/events/{event.id}/cancel", {"reason": "Venue closed."})
+    response = confirm(client, page, reason="Venue closed.")
     assert response.status_code == 302
     db.session.expire_all()
     assert event.status == EventStatus.CANCELLED
@@ -345,10 +346,12 @@ def test_cancelling_an_event_cancels_its_open_registrations_and_leaves_the_other
         AuditEntry.action == "event.cancelled"))
     assert event_entry.details["changes"] == {"status": ["published", "cancelled"]}
 
-    # Cancelling again writes nothing, and nobody applies to a cancelled event (last: the
-    # refusal rolls the test's own session back).
+    # Cancelling again writes nothing (the page is not offered, its token is spent), and
+    # nobody applies to a cancelled event (last: the refusal rolls the test's own session
+    # back).
     entries = count(db, AuditEntry)
-    assert post(client, f"/admin/events/{event.id}/cancel", {}).status_code == 302
+    assert client.get(f"/admin/events/{event.id}/cancel").status_code == 302
+    assert confirm(client, page, reason="Venue closed.").status_code == 400
     assert count(db, AuditEntry) == entries
     with pytest.raises(RegistrationClosed):
         registrations.apply(make.user(), event.id)
@@ -465,7 +468,7 @@ def test_a_session_is_edited_and_removed(db, login_as, admin, mission):
     response = post(client, path, session_form(starts_local="2027-03-20T14:00"),
                     prefix="session")
     assert response.status_code == 400
-    assert post(client, f"{path}/delete", {}).status_code == 302
+    assert confirm(client, f"{path}/delete").status_code == 302
     assert count(db, EventSession) == 0
     actions = db.session.scalars(select(AuditEntry.action).where(
         AuditEntry.action.startswith("event.session"))).all()

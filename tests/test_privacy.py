@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import JSON, String, Text, func, select
 
-from tests.conftest import csrf_token
+from tests.confirming import confirm
 from tests.factories import PASSWORD
 from webapp.extensions import db as _db
 from webapp.models import (
@@ -174,8 +174,8 @@ def where_found(db, needles) -> list[str]:
 
 
 def delete_account(client, password=PASSWORD):
-    return client.post("/account/delete", data={
-        "password": password, "csrf_token": csrf_token(client, "/account/delete")})
+    """Confirmed on the page that says what deleting does, with the password."""
+    return confirm(client, "/account/delete", password=password)
 
 
 def test_the_scan_finds_the_person_before_erasure(db, scene):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from tests.confirming import confirm
 from tests.conftest import csrf_token
 from tests.inputs_table import refusals
 from webapp.inputs import ValidationError
@@ -151,7 +152,7 @@ def test_deleting_renumbers_and_is_audited(db, login_as, organizer, mission):
         _question(mission, label=label)
     second = mission.questions[1]
     client = login_as(organizer)
-    response = _post(client, f"/admin/events/{mission.id}/questions/{second.id}/delete", {})
+    response = confirm(client, f"/admin/events/{mission.id}/questions/{second.id}/delete")
     assert response.status_code == 302
     assert _labels(db, mission) == ["First", "Third"]
     assert [q.position for q in mission.questions] == [1, 2]
@@ -174,10 +175,12 @@ def answered(db, make, mission):
 def test_an_answered_question_cannot_be_deleted(db, login_as, organizer, mission, answered):
     client = login_as(organizer)
     audits = _count(db, AuditEntry)
-    response = _post(client, f"/admin/events/{mission.id}/questions/{answered.id}/delete", {})
+    path = f"/admin/events/{mission.id}/questions/{answered.id}/delete"
+    response = client.get(path)  # no confirmation is offered: the page says why
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "1 applicants have answered this question, so it cannot be deleted" in page
+    assert "1 applicant has answered this question, so it cannot be deleted" in page
+    assert _post(client, path, {}).status_code == 400
     assert _count(db, Question, event_id=mission.id) == 1
     assert _count(db, Answer, question_id=answered.id) == 1
     assert _count(db, AuditEntry) == audits
@@ -227,8 +230,9 @@ def test_managers_of_other_partners_and_members_cannot_edit_questions(
         client = login_as(user)
         assert client.get(f"/admin/events/{mission.id}/questions/{question.id}").status_code \
             == status
-        assert _post(client, f"/admin/events/{mission.id}/questions/{question.id}/delete",
-                     {}).status_code == status
+        path = f"/admin/events/{mission.id}/questions/{question.id}/delete"
+        assert client.get(path).status_code == status
+        assert _post(client, path, {}).status_code == status
     assert _count(db, Question, event_id=mission.id) == 1
 
 

@@ -109,18 +109,22 @@ def for_many(action: str, ids: Iterable[int]) -> str:
 def page(action: str, target_id: int, *, title: str, consequences: Sequence[str],
          action_url: str, confirm_label: str, cancel_url: str, subject: str = "",
          fields: Sequence[Any] = (), carried: Mapping[str, Any] | None = None,
+         listed: Sequence[str] = (), links: Sequence[tuple[str, str]] = (),
          status: int = 200):
     """The confirmation page of `action` on `target_id`: `title` (a question), the
-    `subject` it is about, its `consequences` (sentences), the form that posts the token
-    to `action_url` with `fields` for the person to fill (bound form fields: a reason)
-    and `carried` values (name: value or list of values) in hidden inputs, and a way
-    back to `cancel_url` that changes nothing."""
+    `subject` it is about, its `consequences` (sentences), who or what it concerns
+    (`listed`, when there are several), `links` (label, url) to what one may want
+    first, the form that posts the token to `action_url` with
+    `fields` for the person to fill (bound form fields: a reason; their `description`
+    is their help) and `carried` values (name: value or list of values) in hidden
+    inputs, and a way back to `cancel_url` that changes nothing."""
     hidden = [(name, value) for name, values in (carried or {}).items()
               for value in (values if isinstance(values, (list, tuple)) else [values])]
     return render_template(
         "confirm/page.html", title=title, subject=subject, consequences=consequences,
         action_url=action_url, token=token_for(action, target_id), token_field=FIELD,
         confirm_label=confirm_label, cancel_url=cancel_url, fields=fields, carried=hidden,
+        listed=listed, links=links,
     ), status
 
 

@@ -1,10 +1,11 @@
 """The member's own account pages: profile, data export, deleting the account.
 
-The POST cases send input the form refuses (an empty name, a wrong password), so walking
-the matrix changes nobody's account."""
+The POST cases send input the form refuses (an empty name, a wrong password, a forged
+confirmation), so walking the matrix changes nobody's account."""
 
 from __future__ import annotations
 
+from tests.factories import PASSWORD
 from tests.matrix import LOGIN, SIGNED_IN_200, Case, statuses
 
 REFUSED_INPUT = statuses(400, anonymous=LOGIN)
@@ -19,4 +20,7 @@ CASES = [
     Case("account.delete", "confirmation", "GET", lambda w: "/account/delete", SIGNED_IN_200),
     Case("account.delete", "wrong password", "POST", lambda w: "/account/delete", REFUSED_INPUT,
          data=lambda w: {"password": "not the password"}),
+    # The password alone does not delete: the confirmation page's token is needed too.
+    Case("account.delete", "forged confirmation", "POST", lambda w: "/account/delete",
+         REFUSED_INPUT, data=lambda w: {"password": PASSWORD, "confirmation": "forged"}),
 ]

@@ -47,4 +47,6 @@ CASES = [
                                                          "token-access": "read_only"}),
     Case("account.revoke_api_token", "unknown", "POST",
          lambda w: "/account/api-tokens/999999/revoke", statuses(404, anonymous=LOGIN)),
+    Case("account.revoke_api_token", "unknown, confirmation", "GET",
+         lambda w: "/account/api-tokens/999999/revoke", statuses(404, anonymous=LOGIN)),
 ]

@@ -27,6 +27,7 @@ from ..inputs.events import EventIn, SessionIn
 from ..localtime import local_dates
 from ..models import (
     DEFAULT_REMINDER_OFFSETS,
+    Attendance,
     Event,
     EventQuota,
     EventSession,
@@ -419,6 +420,12 @@ def update_session(actor: User | None, item: EventSession, details: SessionIn) -
     changes = audit.diff(item, values)
     if changes:
         audit.record(actor, "event.session_updated", item, changes=changes, event_id=event.id)
+
+
+def session_attendance_count(item: EventSession) -> int:
+    """How many check-ins and joins were recorded at the session (deleted with it)."""
+    return db.session.scalar(select(func.count()).select_from(Attendance).where(
+        Attendance.session_id == item.id)) or 0
 
 
 def delete_session(actor: User | None, item: EventSession) -> None:

@@ -280,15 +280,22 @@ class _Identity:
         return value
 
 
+def upcoming_statuses(user: User) -> list[RegistrationStatus]:
+    """The status of each application that erasing `user` withdraws (open, to an event
+    that has not started): what the confirmation counts."""
+    return list(db.session.scalars(_upcoming(user).with_only_columns(Registration.status)))
+
+
+def _upcoming(user: User):
+    return select(Registration.id).join(Registration.event).where(
+        Registration.user_id == user.id,
+        Registration.status.in_(_WITHDRAWABLE),
+        Event.starts_at > utcnow(),
+    )
+
+
 def _withdraw_upcoming(user: User) -> int:
-    now = utcnow()
-    upcoming = db.session.scalars(
-        select(Registration.id).join(Registration.event).where(
-            Registration.user_id == user.id,
-            Registration.status.in_(_WITHDRAWABLE),
-            Event.starts_at > now,
-        )
-    ).all()
+    upcoming = db.session.scalars(_upcoming(user)).all()
     for registration_id in upcoming:
         registrations.withdraw(registration_id, actor=user, reason="")
     return len(upcoming)

@@ -18,11 +18,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import access, inputs, unit
+from .. import access, confirmations, inputs, unit
 from ..extensions import db
 from ..forms.account import (
     ApiTokenForm,
@@ -232,16 +233,32 @@ def create_api_token():
     return _profile_page(form, new_secret=created.secret, status=201)
 
 
-@bp.post("/api-tokens/<int:token_id>/revoke")
+@bp.route("/api-tokens/<int:token_id>/revoke", methods=["GET", "POST"])
 @access.login_required
 @inputs.takes(inputs.NoInput)
 def revoke_api_token(token_id: int):
-    try:
-        api_tokens.revoke(current_user._get_current_object(), token_id)
-    except DomainError:
+    """GET: what revoking the token will do; POST with that page's token: do it."""
+    here = url_for("account.revoke_api_token", token_id=token_id)
+    back = url_for("account.profile", _anchor="api-tokens")
+    token = next((t for t in api_tokens.tokens_of(current_user) if t.id == token_id), None)
+    if token is None:
         abort(404)  # another user's token looks like an unknown one
+    if request.method == "GET":
+        if token.revoked_at is not None:
+            flash(_("This token is already revoked."), "info")
+            return redirect(back)
+        return confirmations.page(
+            "api_token.revoke", token.id, title=_("Revoke this API token?"),
+            subject=f"{token.name} ({token.hint}…)", consequences=[
+                _("Every program that calls the API with it is refused from its next call "
+                  "on; nobody is mailed."),
+                _("This cannot be undone: a revoked token never works again. Create a new "
+                  "one for the programs that still need access."),
+            ], action_url=here, confirm_label=_("Revoke the token"), cancel_url=back)
+    confirmations.require("api_token.revoke", token.id, start_again=here)
+    api_tokens.revoke(current_user._get_current_object(), token.id)
     flash(_("The token is revoked: it no longer works."), "success")
-    return redirect(url_for("account.profile") + "#api-tokens")
+    return redirect(back)
 
 
 @bp.get("/data")
@@ -266,7 +283,10 @@ def _still_verified(verified: accounts.Verified):
 @access.login_required
 @inputs.takes(DeleteAccountIn)
 def delete():
+    """GET: what deleting the account will do; POST with that page's token and the
+    password: do it."""
     form = DeleteAccountForm()
+    here = url_for("account.delete")
     if form.validate_on_submit():
         with unit.reading():  # the password is checked without the write lock
             verified = accounts.verify(current_user, form.input.password.get_secret_value())
@@ -274,6 +294,7 @@ def delete():
         if user is None:
             form.password.errors.append(_("The password is not right."))
         else:
+            confirmations.require("account.erase", user.id, start_again=here)
             try:
                 privacy.erase(user)
             except DomainError as error:
@@ -283,5 +304,33 @@ def delete():
                 logout_user()
                 flash(_("Your account has been deleted. Thank you for taking part."), "info")
                 return redirect(url_for("public.index"))
-    status = 400 if form.is_submitted() else 200
-    return render_template("account/delete.html", form=form), status
+    return _erasure_page(form, status=400 if form.is_submitted() else 200)
+
+
+def _erasure_page(form: DeleteAccountForm, *, status: int):
+    form.password.description = _("Enter your password to confirm.")
+    upcoming = privacy.upcoming_statuses(current_user)
+    seats = upcoming.count(RegistrationStatus.APPROVED)
+    consequences = [
+        _("Your name, email address, phone number and password are erased, and you are "
+          "signed out everywhere; your API tokens stop working."),
+        ngettext("%(num)d application to an event that has not started yet is withdrawn.",
+                 "%(num)d applications to events that have not started yet are withdrawn.",
+                 len(upcoming)),
+    ]
+    if seats:
+        consequences.append(ngettext(
+            "%(num)d seat you hold is freed: the first on the waiting list gets it and is "
+            "mailed.", "%(num)d seats you hold are freed: the first on each waiting list "
+            "gets one and is mailed.", seats))
+    consequences += [
+        _("Your past participations stay as anonymous entries in the events' statistics; "
+          "your organization stays, with its other members."),
+        _("This cannot be undone. You may want to download your data first."),
+    ]
+    return confirmations.page(
+        "account.erase", current_user.id, title=_("Delete my account"),
+        consequences=consequences, links=[(_("Download my data"),
+                                           url_for("account.export_data"))],
+        action_url=url_for("account.delete"), confirm_label=_("Delete my account for good"),
+        cancel_url=url_for("account.profile"), fields=[form.password], status=status)

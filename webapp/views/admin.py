@@ -14,12 +14,13 @@ from datetime import UTC, datetime, time
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import access, inputs, unit
+from .. import access, confirmations, inputs, unit
 from ..extensions import db
 from ..forms.admin import (
     COMMON_ZONES,
@@ -220,7 +221,7 @@ def event_edit(event_id: int):
     return _render_event_page(event, form=form, status=400)
 
 
-_STATUS_ACTIONS = {
+_STATUS_ACTIONS: dict[str, tuple[EventStatus, Callable]] = {
     "publish": (EventStatus.PUBLISHED, events.publish),
     "close": (EventStatus.CLOSED, events.close),
 }
@@ -229,30 +230,28 @@ _STATUS_ACTIONS = {
 def _confirm_status(event_id: int, action: str):
     """GET asks for confirmation (saying what will happen); POST does it."""
     event = _managed_event(event_id)
-    target = EventStatus.CANCELLED if action == "cancel" else _STATUS_ACTIONS[action][0]
-    form = CancelForm() if action == "cancel" else FlaskForm()
+    target, change = _STATUS_ACTIONS[action]
+    form = FlaskForm()
     if request.method == "GET" and target not in events.STATUS_TRANSITIONS[event.status]:
-        flash(fields.CANCELLED_MESSAGE if event.status == EventStatus.CANCELLED else
-              _("A %(status)s event cannot be changed that way.", status=event.status.value),
-              "warning")
-        return redirect(url_for("admin.event_edit", event_id=event.id))
+        return _unchangeable(event)
     if request.method == "GET" or not form.validate_on_submit():
         return render_template(
             "admin/event_confirm.html", event=event, action=action, form=form,
-            open_count=len(events.open_registration_ids(event.id)),
         ), 200 if request.method == "GET" else 400
     try:
-        if action == "cancel":
-            count = events.cancel(current_user, event.id, reason=form.input.reason)
-            flash(_("The event is cancelled; %(count)d open registration(s) were cancelled.",
-                    count=count), "success")
-        else:
-            _STATUS_ACTIONS[action][1](current_user, event.id)
-            flash(_("The event is now %(status)s.", status=target.value), "success")
+        change(current_user, event.id)
+        flash(_("The event is now %(status)s.", status=target.value), "success")
     except Refused as refusal:
         unit.discard()
         flash(refusal.message, "warning")
     return redirect(url_for("admin.event_edit", event_id=event_id))
+
+
+def _unchangeable(event: Event):
+    flash(fields.CANCELLED_MESSAGE if event.status == EventStatus.CANCELLED else
+          _("A %(status)s event cannot be changed that way.", status=event.status.value),
+          "warning")
+    return redirect(url_for("admin.event_edit", event_id=event.id))
 
 
 @bp.route("/events/<int:event_id>/publish", methods=["GET", "POST"])
@@ -273,7 +272,38 @@ def event_close(event_id: int):
 @access.requires_on("event.manage", Event, "event_id", first="event.create")
 @inputs.takes(CancelIn)
 def event_cancel(event_id: int):
-    return _confirm_status(event_id, "cancel")
+    """GET: what cancelling will do; POST with that page's token and a reason: do it."""
+    event = _managed_event(event_id)
+    here = url_for("admin.event_cancel", event_id=event.id)
+    back = url_for("admin.event_edit", event_id=event.id)
+    form = CancelForm()
+    if request.method == "GET":
+        if EventStatus.CANCELLED not in events.STATUS_TRANSITIONS[event.status]:
+            return _unchangeable(event)
+    elif form.validate_on_submit():
+        confirmations.require("event.cancel", event.id, start_again=here)
+        try:
+            count = events.cancel(current_user, event.id, reason=form.input.reason)
+        except Refused as refusal:
+            unit.discard()
+            flash(refusal.message, "warning")
+        else:
+            flash(_("The event is cancelled; %(count)d open registration(s) were cancelled.",
+                    count=count), "success")
+        return redirect(back)
+    open_count = len(events.open_registration_ids(event.id))
+    return confirmations.page(
+        "event.cancel", event.id, title=_("Cancel this event?"), subject=event.title,
+        consequences=[
+            ngettext("%(num)d open registration (submitted, waiting list or approved) is "
+                     "cancelled, and its applicant is mailed with your reason.",
+                     "%(num)d open registrations (submitted, waiting list or approved) are "
+                     "cancelled, and each applicant is mailed with your reason.", open_count),
+            _("Nobody can apply any more; the event's page says it is cancelled."),
+            _("This cannot be undone: a cancelled event can no longer be changed."),
+        ],
+        action_url=here, confirm_label=_("Cancel the event"), cancel_url=back,
+        fields=[form.reason], status=400 if request.method == "POST" else 200)
 
 
 @bp.post("/events/<int:event_id>/clone")
@@ -364,14 +394,34 @@ def session_edit(event_id: int, session_id: int):
     ), 400 if request.method == "POST" else 200
 
 
-@bp.post("/events/<int:event_id>/sessions/<int:session_id>/delete")
+@bp.route("/events/<int:event_id>/sessions/<int:session_id>/delete", methods=["GET", "POST"])
 @access.requires_on("event.manage", Event, "event_id", first="event.create")
 @inputs.takes(inputs.NoInput)
 def session_delete(event_id: int, session_id: int):
+    """GET: what removing the session will do; POST with that page's token: do it."""
     item = _managed_session(event_id, session_id)
+    event = item.event
+    here = url_for("admin.session_delete", event_id=event_id, session_id=session_id)
+    back = url_for("admin.event_edit", event_id=event_id, _anchor="agenda")
+    if request.method == "GET":
+        if event.status == EventStatus.CANCELLED:
+            return _unchangeable(event)
+        recorded = events.session_attendance_count(item)
+        consequences = [_("It disappears from the event's agenda, its page and the "
+                          "calendar files downloaded from now on; nobody is mailed.")]
+        if recorded:
+            consequences.append(ngettext(
+                "%(num)d check-in recorded at this session is deleted with it.",
+                "%(num)d check-ins recorded at this session are deleted with it.", recorded))
+        consequences.append(_("This cannot be undone: to have it back, add it again."))
+        return confirmations.page(
+            "session.delete", item.id, title=_("Remove this session from the agenda?"),
+            subject=item.title, consequences=consequences, action_url=here,
+            confirm_label=_("Remove the session"), cancel_url=back)
+    confirmations.require("session.delete", item.id, start_again=here)
     _attempt(lambda: events.delete_session(current_user, item),
              _("The session was removed from the agenda."))
-    return redirect(url_for("admin.event_edit", event_id=event_id, _anchor="agenda"))
+    return redirect(back)
 
 
 # --------------------------------------------------------------------------- questions
@@ -430,13 +480,36 @@ def question_edit(event_id: int, question_id: int):
     ), 400 if request.method == "POST" else 200
 
 
-@bp.post("/events/<int:event_id>/questions/<int:question_id>/delete")
+@bp.route("/events/<int:event_id>/questions/<int:question_id>/delete",
+          methods=["GET", "POST"])
 @access.requires_on("event.manage", Event, "event_id", first="event.create")
 @inputs.takes(inputs.NoInput)
 def question_delete(event_id: int, question_id: int):
+    """GET: what deleting the question will do; POST with that page's token: do it."""
     question = _managed_question(event_id, question_id)
+    here = url_for("admin.question_delete", event_id=event_id, question_id=question_id)
+    back = url_for("admin.event_edit", event_id=event_id, _anchor="questions")
+    if request.method == "GET":
+        if question.event.status == EventStatus.CANCELLED:
+            return _unchangeable(question.event)
+        answered = questions.answer_counts(question.event).get(question.id, 0)
+        if answered:  # the service would refuse it: say so before anyone confirms
+            flash(ngettext("%(num)d applicant has answered this question, so it cannot be "
+                           "deleted. You can make it optional or reword it instead.",
+                           "%(num)d applicants have answered this question, so it cannot be "
+                           "deleted. You can make it optional or reword it instead.",
+                           answered), "warning")
+            return redirect(back)
+        return confirmations.page(
+            "question.delete", question.id, title=_("Delete this question?"),
+            subject=question.label, consequences=[
+                _("Applicants no longer see it on the application form; nobody has "
+                  "answered it yet, and nobody is mailed."),
+                _("This cannot be undone: to ask it again, add it again."),
+            ], action_url=here, confirm_label=_("Delete the question"), cancel_url=back)
+    confirmations.require("question.delete", question.id, start_again=here)
     _attempt(lambda: questions.delete(current_user, question), _("The question was deleted."))
-    return redirect(url_for("admin.event_edit", event_id=event_id, _anchor="questions"))
+    return redirect(back)
 
 
 @bp.post("/events/<int:event_id>/questions/<int:question_id>/move")
