@@ -181,9 +181,10 @@ def _can_organize_with(user: Any, organizers: list) -> bool:
 
 
 def _can_get_badge(user: Any, reg: Registration) -> bool:
-    """Only an approved registration has a badge: its delegate's own, and the one its
-    deciders (the responsible partner's managers, the event's organizers) may print."""
-    if reg.status != RegistrationStatus.APPROVED:
+    """Only an approved registration to an event met in person has a badge: its
+    delegate's own, and the one its deciders (the responsible partner's managers, the
+    event's organizers) may print."""
+    if reg.status != RegistrationStatus.APPROVED or not reg.event.meets_in_person:
         return False
     return _is_self(user, reg) or _can_decide_registration(user, reg)
 
@@ -196,9 +197,9 @@ def _can_join(user: Any, reg: Registration) -> bool:
 
 
 def _can_print_badges(user: Any, event: Event) -> bool:
-    """An event's batch of badges: organizers (all of them), and partner managers (their
-    own clusters' delegates, see `delegates_served_by`)."""
-    return organizes(user, event) or bool(managed_partner_ids(user))
+    """An event's batch of badges, when it is met in person: organizers (all of them),
+    and partner managers (their own clusters' delegates, see `delegates_served_by`)."""
+    return event.meets_in_person and (organizes(user, event) or bool(managed_partner_ids(user)))
 
 
 def _can_check_in(user: Any, event: Event) -> bool:

@@ -144,6 +144,11 @@ class ApplicationForm(AnswersForm):
                                 render_kw={"rows": 5})
 
     PROFILE_FIELDS = ("org_name", "org_sector", "org_website", "org_profile")
+    CONSENT_FIELDS = ("profile_consent", "contact_consent")
+
+    @property
+    def asks_consents(self) -> bool:
+        return "profile_consent" in self
 
     @property
     def edits_profile(self) -> bool:
@@ -176,7 +181,8 @@ def answers_form(questions: list[Question], answers: dict[int, Any] | None = Non
 def application_form(event: Event, *, organization=None, edits_profile: bool = False,
                      answers: dict[int, Any] | None = None) -> ApplicationForm:
     """The form for `event`. The profile fields exist only when the applicant may edit
-    the profile; the profile consent is required for missions."""
+    the profile; the consents only for an event met in person, the profile's required
+    for missions."""
     data = {}
     if organization is not None and edits_profile:
         data = {f"org_{name}": getattr(organization, name) or ""
@@ -185,7 +191,11 @@ def application_form(event: Event, *, organization=None, edits_profile: bool = F
     if not edits_profile:
         for name in ApplicationForm.PROFILE_FIELDS:
             del form[name]
-    if event.kind.is_mission:
+    if not event.meets_in_person:
+        # No hosts receive a webinar's registrants: there is nothing to consent to.
+        for name in ApplicationForm.CONSENT_FIELDS:
+            del form[name]
+    elif event.kind.is_mission:
         # Required for missions: the service says so (it knows the event); the browser
         # is told too.
         form.profile_consent.flags.required = True

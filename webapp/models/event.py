@@ -160,6 +160,13 @@ class Event(Searchable, db.Model):
         return self.kind == EventKind.WEBINAR
 
     @property
+    def meets_in_person(self) -> bool:
+        """Whether people come to a place: every kind but the webinar. Only then are
+        there badges for the door, and hosts who receive the delegation, with whom the
+        application's consents share the profile and contact details."""
+        return not self.is_online
+
+    @property
     def meets_online(self) -> bool:
         """Whether approved registrants get a personal join link: webinars, and any event
         or agenda session with a meeting address."""

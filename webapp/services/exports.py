@@ -21,7 +21,9 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-CSV_MIMETYPE = "text/csv; charset=utf-8"
+# A bare type: the response adds the charset of every text type (UTF-8) itself, and a
+# type that named it too would declare it twice.
+CSV_MIMETYPE = "text/csv"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Excel's own limit for a column is 255 characters wide; beyond ~60 a column only hides
 # its neighbours, and long profiles wrap better in the cell than in the width.

@@ -47,6 +47,8 @@ def _render(event: Event, form: ApplicationForm, status: int = 200):
 
 def _show_consent_problem(event, form) -> None:
     """The event's consent rule beside the consent box, with the other problems."""
+    if not form.asks_consents:
+        return
     consent = applications.consent_problem(event, form.profile_consent.data)
     if consent and not form.profile_consent.errors:
         form.profile_consent.errors = [*form.profile_consent.errors, consent]
