@@ -38,7 +38,7 @@ def test_the_coordinator_follows_the_smes_served_to_their_rows(
     for figure, value in (("clusters", "18"), ("partnership_agreements", "4"),
                           ("smes", "109"), ("collaboration_agreements", "8")):
         expect(page.get_by_test_id(f"figure-{figure}")).to_contain_text(value)
-    expect(page.locator("svg[role=img]").first).to_be_visible()
+    expect(page.locator(".kpi-chart[role=img]").first).to_be_visible()
 
     page.get_by_test_id("figure-smes").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("SMEs served")
