@@ -12,12 +12,14 @@ from html import unescape
 from types import SimpleNamespace
 
 import icalendar
+import pytest
 from freezegun import freeze_time
 from sqlalchemy import delete, func, select
 
 from tests.conftest import csrf_token, login
-from webapp.models import AuditEntry, EventKind, OutboxMessage, Registration
+from webapp.models import AuditEntry, EventKind, OutboxMessage, Registration, utcnow
 from webapp.services import notifications, registrations
+from webapp.services.errors import RegistrationRefused
 
 # Starts in three hours: inside the door's check-in window (it opens a day before) and
 # still before the start, when decisions can be corrected.
@@ -104,6 +106,20 @@ def snapshot(db, w) -> tuple:
             db.session.scalar(select(func.count()).select_from(OutboxMessage)))
 
 
+def page_text(response) -> str:
+    """A page's text as read, tags and runs of blanks away."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
+
+
+def consequences_on(response) -> list[str]:
+    """The sentences a confirmation page says will happen."""
+    found = re.search(r'data-testid="consequences">(.*?)</ul>', response.get_data(as_text=True),
+                      re.S)
+    assert found, "no consequences on the page"
+    return [" ".join(unescape(item).split())
+            for item in re.findall(r"<li>(.*?)</li>", found.group(1), re.S)]
+
+
 # --------------------------------------------------------------------------- at the door
 
 
@@ -132,3 +148,72 @@ def join_at_start(client, reg):
     """Opening `reg`'s personal join link ten minutes into the event."""
     with freeze_time(reg.event.starts_at + timedelta(minutes=10)):
         return client.get(f"/join/{reg.join_token}")
+
+
+# --------------------------------------------------------------------------- shared checks
+#
+# What reopening and cancelling have in common, each check given the correction as
+# `correct(registration_id, actor)`.
+
+
+def badge_refused_after(client, db, w, correct) -> None:
+    """Ana's badge, admitted at the door before `correct`, is refused after it (its page
+    and a scan), with the status it left her in; nobody downloads it any more."""
+    assert badge_refusal(badge_page(client, w.host, w.ana)) is None
+    correct(w.ana.id, w.organizer)
+    db.session.commit()
+    refusal = f"This badge is not valid: the registration is {w.ana.status.value}."
+
+    assert badge_refusal(badge_page(client, w.host, w.ana)) == refusal
+    response = scan(client, w.host, w.event, w.ana.badge_code)
+    assert response.status_code == 400
+    assert badge_refusal(response.get_data(as_text=True)) == refusal
+    for person in (w.ana.user, w.organizer):
+        login(client, person)
+        assert client.get(f"/registrations/{w.ana.id}/badge.pdf").status_code == 404
+
+
+def join_link_refused_after(client, db, make, mailbox, correct) -> SimpleNamespace:
+    """On a webinar, Ana's join link opens the meeting before `correct` and is refused
+    after it, which her mail says; returns the webinar's scene."""
+    webinar = mission(make, kind=EventKind.WEBINAR)
+    forget_mail(db, mailbox)
+    assert join_at_start(client, webinar.ana).location == MEETING
+
+    correct(webinar.ana.id, webinar.organizer)
+    db.session.commit()
+
+    response = join_at_start(client, webinar.ana)
+    assert response.status_code == 403
+    assert "meet.example.com" not in response.get_data(as_text=True)
+    [message] = mail_to(mailbox, "ana@example.org")
+    assert "Your personal join link no longer opens the meeting." in mailbox.text(message)
+    return webinar
+
+
+def refused_once_started(db, mailbox, w, correct, refusal) -> None:
+    """`correct` a minute after the event started raises `refusal`, and nothing changes."""
+    w.event.starts_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    before = snapshot(db, w)
+
+    with pytest.raises(RegistrationRefused, match=re.escape(refusal)):
+        correct(w.ana.id, w.organizer)
+
+    db.session.rollback()  # as the request's unit does after a refusal
+    assert snapshot(db, w) == before
+    assert mail_to(mailbox, "ana@example.org") == []
+
+
+def pages_refused(client, db, w, path: str, refusals) -> None:
+    """`path` (a correction's page) answers each of `refusals` (person, status) to its
+    person, asked and posted (with a reason and a token of sorts), and nothing changes."""
+    before = snapshot(db, w)
+    for person, status in refusals:
+        login(client, person)
+        assert client.get(path).status_code == status
+        response = client.post(path, data={
+            "csrf_token": csrf_token(client, "/account/registrations"),
+            "expected_status": "approved", "reason": "Because.", "confirmation": "x"})
+        assert response.status_code == status
+    assert snapshot(db, w) == before

@@ -8,26 +8,27 @@ for a stale page and for anyone but the organizers: nothing changed.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
 
 import pytest
 
+from tests.confirming import confirm
 from tests.conftest import login
 from tests.corrections import (
-    MEETING,
-    badge_page,
-    badge_refusal,
+    apply,
+    badge_refused_after,
+    consequences_on,
     forget_mail,
     history,
     html_of,
     invitation,
-    join_at_start,
+    join_link_refused_after,
     mail_to,
     mission,
-    scan,
+    pages_refused,
+    refused_once_started,
     snapshot,
 )
-from webapp.models import EventKind, utcnow
 from webapp.models import RegistrationStatus as S
 from webapp.services import calendar, registrations
 from webapp.services.errors import DomainError, RegistrationRefused, StaleDecision
@@ -95,32 +96,17 @@ def test_a_cancelled_registration_is_final(db, w):
     assert w.ben.status == S.CANCELLED
 
 
-def test_a_cancelled_registrations_badge_is_refused_at_the_door(client, db, w):
-    assert badge_refusal(badge_page(client, w.host, w.ana)) is None
-    registrations.cancel_one(w.ana.id, actor=w.organizer, reason=REASON)
-    db.session.commit()
+def _cancel(registration_id, actor):
+    return registrations.cancel_one(registration_id, actor=actor, reason=REASON)
 
-    response = scan(client, w.host, w.event, w.ana.badge_code)
-    assert response.status_code == 400
-    assert badge_refusal(response.get_data(as_text=True)) == (
-        "This badge is not valid: the registration is cancelled.")
-    login(client, w.ana.user)
-    assert client.get(f"/registrations/{w.ana.id}/badge.pdf").status_code == 404
+
+def test_a_cancelled_registrations_badge_is_refused_at_the_door(client, db, w):
+    badge_refused_after(client, db, w, _cancel)
+    assert w.ana.status == S.CANCELLED
 
 
 def test_a_cancelled_registrations_join_link_is_refused(client, db, make, mailbox):
-    webinar = mission(make, kind=EventKind.WEBINAR)
-    forget_mail(db, mailbox)
-    assert join_at_start(client, webinar.ana).location == MEETING
-
-    registrations.cancel_one(webinar.ana.id, actor=webinar.organizer, reason=REASON)
-    db.session.commit()
-
-    response = join_at_start(client, webinar.ana)
-    assert response.status_code == 403
-    assert "meet.example.com" not in response.get_data(as_text=True)
-    [message] = mail_to(mailbox, "ana@example.org")
-    assert "Your personal join link no longer opens the meeting." in mailbox.text(message)
+    join_link_refused_after(client, db, make, mailbox, _cancel)
 
 
 # --------------------------------------------------------------------------- refusals
@@ -129,17 +115,8 @@ def test_a_cancelled_registrations_join_link_is_refused(client, db, make, mailbo
 def test_a_cancellation_once_the_event_has_started_is_refused_and_changes_nothing(
     db, mailbox, w
 ):
-    w.event.starts_at = utcnow() - timedelta(minutes=1)
-    db.session.commit()
-    before = snapshot(db, w)
-
-    with pytest.raises(RegistrationRefused, match="The event has started: its registrations "
-                                                  "can no longer be cancelled one by one"):
-        registrations.cancel_one(w.ana.id, actor=w.organizer, reason=REASON)
-
-    db.session.rollback()
-    assert snapshot(db, w) == before
-    assert mail_to(mailbox, "ana@example.org") == []
+    refused_once_started(db, mailbox, w, _cancel, "The event has started: its registrations "
+                                                  "can no longer be cancelled one by one.")
 
 
 def test_only_the_events_organizers_cancel_one_registration(db, w):
@@ -165,3 +142,85 @@ def test_the_consequences_of_cancelling_name_the_seat_and_who_would_be_promoted(
     assert shown.frees_seat and shown.voids_badge and shown.cancels_invitation
     assert shown.promoted == [w.ben]
     assert [u.email for u in shown.mailed] == ["ana@example.org", "ben@example.org"]
+
+
+# --------------------------------------------------------------------------- the desk's pages
+
+
+def test_the_cancel_page_says_who_is_mailed_the_seat_and_that_it_is_final(client, db, w):
+    login(client, w.organizer)
+    response = client.get(f"/desk/registrations/{w.ana.id}/cancel")
+
+    assert response.status_code == 200
+    assert consequences_on(response) == [
+        "Ana Alpha is mailed that the registration is cancelled, with your reason.",
+        "Their seat is freed: Ben Alpha, first on the waiting list, takes it and is mailed.",
+        "Their badge stops admitting them at the door.",
+        "The event is removed from their calendar.",
+        "This cannot be undone: the registration stays cancelled, and they cannot apply to "
+        "this event again.",
+    ]
+    db.session.expire_all()
+    assert w.ana.status == S.APPROVED
+
+
+def test_going_back_from_the_cancel_page_changes_nothing(client, db, w):
+    login(client, w.organizer)
+    page = client.get(f"/desk/registrations/{w.ana.id}/cancel").get_data(as_text=True)
+    back = re.search(r'href="([^"]+)" data-testid="go-back"', page).group(1)
+    before = snapshot(db, w)
+
+    assert back == f"/desk/registrations/{w.ana.id}"
+    assert client.get(back).status_code == 200
+    assert snapshot(db, w) == before
+
+
+def test_cancelling_from_the_desk_with_a_reason_ends_the_registration(client, db, mailbox, w):
+    login(client, w.organizer)
+
+    response = confirm(client, f"/desk/registrations/{w.ana.id}/cancel", reason=REASON)
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (w.ana.status, w.ben.status) == (S.CANCELLED, S.APPROVED)
+    assert history(db, w.ana)[-1].reason == REASON
+    assert invitation(mail_to(mailbox, "ana@example.org")[0])[0] == "CANCEL"
+    # Nothing is left to correct on the page.
+    html = client.get(response.location).get_data(as_text=True)
+    assert 'data-testid="corrections"' not in html
+
+
+def test_a_cancellation_without_a_reason_says_so_and_changes_nothing(client, db, w):
+    login(client, w.organizer)
+    before = snapshot(db, w)
+
+    response = confirm(client, f"/desk/registrations/{w.ana.id}/cancel", reason="")
+
+    assert response.status_code == 400
+    assert "Say why: the applicant receives it." in response.get_data(as_text=True)
+    assert snapshot(db, w) == before
+
+
+def test_a_cancellation_with_a_forged_token_changes_nothing(client, db, w):
+    login(client, w.organizer)
+    before = snapshot(db, w)
+    response = confirm(client, f"/desk/registrations/{w.ana.id}/cancel", reason=REASON,
+                       confirmation="forged")
+    assert response.status_code == 400
+    assert snapshot(db, w) == before
+
+
+def test_only_the_organizers_may_open_the_cancel_page(client, db, w):
+    # The applicant's own cluster manager decides it, but does not organize the event.
+    pages_refused(client, db, w, f"/desk/registrations/{w.ana.id}/cancel",
+                  ((w.ana.user, 403), (w.manager, 403), (w.other_manager, 404), (w.host, 403)))
+
+
+def test_a_registration_already_over_offers_nothing_to_cancel(client, db, make, w):
+    dora = apply(make, w, "Dora Alpha", "dora@example.org", "reject")
+    db.session.commit()
+    login(client, w.organizer)
+    response = client.get(f"/desk/registrations/{dora.id}/cancel")
+    assert response.status_code == 409
+    assert "This registration is rejected: there is nothing left to cancel." in (
+        response.get_data(as_text=True))

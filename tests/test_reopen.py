@@ -9,32 +9,53 @@ decide it: nothing changed. The races are at the end (SQLite and PostgreSQL).
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from flask import current_app
+from sqlalchemy import func, select
 
+from tests.confirming import confirm, confirmation_form, token_on
 from tests.conftest import login
 from tests.corrections import (
     MEETING,
     apply,
-    badge_page,
-    badge_refusal,
+    badge_refused_after,
+    consequences_on,
     forget_mail,
     history,
     html_of,
     invitation,
     join_at_start,
+    join_link_refused_after,
     mail_to,
     mission,
-    scan,
+    page_text,
+    pages_refused,
+    refused_once_started,
     snapshot,
 )
-from webapp.models import EventKind, EventQuota, EventStatus, utcnow
+from tests.factories import Factory
+from tests.live import after_seat_count, counts, in_threads, without_capacity_lock
+from webapp import unit
+from webapp.extensions import db
+from webapp.models import (
+    AuditEntry,
+    EventQuota,
+    EventStatus,
+    OutboxMessage,
+    Registration,
+    User,
+    utcnow,
+)
 from webapp.models import RegistrationStatus as S
 from webapp.services import calendar, registrations
 from webapp.services.errors import NoSeat, RegistrationClosed, RegistrationRefused, StaleDecision
 
 REASON = "The quota was counted wrongly: we look at it again."
+SOON_ENOUGH = timedelta(days=2)
 
 
 @pytest.fixture
@@ -138,54 +159,26 @@ def test_a_reopened_approval_meets_its_clusters_quota_again(db, make, w):
     assert (w.ana.status, w.ben.status) == (S.SUBMITTED, S.APPROVED)
 
 
-def test_a_reopened_approval_stops_its_badge_at_the_door(client, db, w):
-    assert badge_refusal(badge_page(client, w.host, w.ana)) is None
-    registrations.reopen(w.ana.id, actor=w.manager, reason=REASON)
-    db.session.commit()
+def _reopen(registration_id, actor):
+    return registrations.reopen(registration_id, actor=actor, reason=REASON)
 
-    assert badge_refusal(badge_page(client, w.host, w.ana)) == (
-        "This badge is not valid: the registration is submitted.")
-    response = scan(client, w.host, w.event, w.ana.badge_code)
-    assert response.status_code == 400
-    assert badge_refusal(response.get_data(as_text=True)) == (
-        "This badge is not valid: the registration is submitted.")
-    # Neither she nor her manager can download it any more.
-    for person in (w.ana.user, w.manager):
-        login(client, person)
-        assert client.get(f"/registrations/{w.ana.id}/badge.pdf").status_code == 404
+
+def test_a_reopened_approval_stops_its_badge_at_the_door(client, db, w):
+    badge_refused_after(client, db, w, _reopen)
+    assert w.ana.status == S.SUBMITTED
 
 
 def test_a_reopened_approval_stops_its_join_link(client, db, make, mailbox):
-    webinar = mission(make, kind=EventKind.WEBINAR)
-    forget_mail(db, mailbox)
-    assert join_at_start(client, webinar.ana).location == MEETING
-
-    registrations.reopen(webinar.ana.id, actor=webinar.organizer, reason=REASON)
-    db.session.commit()
-
-    response = join_at_start(client, webinar.ana)
-    assert response.status_code == 403
-    assert "meet.example.com" not in response.get_data(as_text=True)
+    webinar = join_link_refused_after(client, db, make, mailbox, _reopen)
     assert join_at_start(client, webinar.ben).location == MEETING  # promoted: his link opens
-    [message] = mail_to(mailbox, "ana@example.org")
-    assert "Your personal join link no longer opens the meeting." in mailbox.text(message)
 
 
 # --------------------------------------------------------------------------- refusals
 
 
 def test_a_reopen_once_the_event_has_started_is_refused_and_changes_nothing(db, mailbox, w):
-    w.event.starts_at = utcnow() - timedelta(minutes=1)
-    db.session.commit()
-    before = snapshot(db, w)
-
-    with pytest.raises(RegistrationRefused,
-                       match="The event has started: its decisions can no longer be reopened"):
-        registrations.reopen(w.ana.id, actor=w.organizer, reason=REASON)
-
-    db.session.rollback()  # as the request's unit does after a refusal
-    assert snapshot(db, w) == before
-    assert mail_to(mailbox, "ana@example.org") == []
+    refused_once_started(db, mailbox, w, _reopen,
+                         "The event has started: its decisions can no longer be reopened.")
 
 
 def test_a_reopen_on_a_cancelled_event_is_refused(db, w):
@@ -236,3 +229,258 @@ def test_the_consequences_name_the_seat_and_who_would_be_promoted(db, w):
     quiet = registrations.consequences(w.cem, S.SUBMITTED)
     assert not (quiet.frees_seat or quiet.voids_badge or quiet.cancels_invitation)
     assert quiet.promoted == [] and [u.email for u in quiet.mailed] == ["cem@example.org"]
+
+
+# --------------------------------------------------------------------------- the desk's pages
+
+
+def test_the_application_page_offers_reopen_to_its_deciders_only(client, db, w):
+    reopen, cancel = "desk.reopen", "desk.cancel_registration"
+    for person, offered in ((w.manager, {reopen}), (w.organizer, {reopen, cancel}),
+                            (w.host, set())):
+        login(client, person)
+        html = client.get(f"/desk/registrations/{w.ana.id}").get_data(as_text=True)
+        assert {link for link in (reopen, cancel) if f'data-testid="{link}"' in html} == offered
+
+
+def test_the_reopen_page_says_who_is_mailed_the_seat_and_who_takes_it(client, db, w):
+    login(client, w.manager)
+    response = client.get(f"/desk/registrations/{w.ana.id}/reopen")
+
+    assert response.status_code == 200
+    assert consequences_on(response) == [
+        "Ana Alpha is mailed that the decision is reopened, with your reason.",
+        "Their seat is freed: Ben Alpha, first on the waiting list, takes it and is mailed.",
+        "Their badge stops admitting them at the door.",
+        "The event is removed from their calendar.",
+        "The application is decided again: approving it needs a free seat and room in its "
+        "partner's quota, as for any other.",
+    ]
+    assert "Reopen this decision?" in page_text(response)
+    db.session.expire_all()
+    assert w.ana.status == S.APPROVED  # looking changes nothing
+
+
+def test_reopening_from_the_desk_with_a_reason_corrects_the_decision_once(
+    client, db, mailbox, w
+):
+    login(client, w.manager)
+    page = client.get(f"/desk/registrations/{w.ana.id}/reopen")
+
+    response = confirm(client, page, reason=REASON)
+
+    assert response.status_code == 302
+    assert response.location == f"/desk/registrations/{w.ana.id}"
+    db.session.expire_all()
+    assert (w.ana.status, w.ben.status) == (S.SUBMITTED, S.APPROVED)
+    assert history(db, w.ana)[-1].reason == REASON
+    assert REASON in mailbox.text(mail_to(mailbox, "ana@example.org")[0])
+    shown = client.get(response.location)
+    assert "The decision is reopened" in page_text(shown)
+    # The same confirmation posted again (a second click, the back button) does nothing.
+    again = confirm(client, page, reason=REASON)
+    assert again.status_code == 400
+    assert "expired or was already used" in page_text(again)
+    assert len([e for e in history(db, w.ana) if e.action == "registration.reopened"]) == 1
+
+
+def test_a_reopen_without_a_reason_says_so_and_changes_nothing(client, db, mailbox, w):
+    login(client, w.manager)
+    page = client.get(f"/desk/registrations/{w.ana.id}/reopen")
+    before = snapshot(db, w)
+
+    response = confirm(client, page, reason="   ")
+
+    assert response.status_code == 400
+    assert "Say why: the applicant receives it." in page_text(response)
+    assert 'data-testid="confirmation"' in response.get_data(as_text=True)
+    assert snapshot(db, w) == before
+    # The page the refusal shows confirms it once the reason is given.
+    action, fields = confirmation_form(response.get_data(as_text=True))
+    again = client.post(action, data={**dict(fields), "reason": REASON})
+    assert again.status_code == 302
+
+
+@pytest.mark.parametrize("token", ["", "forged", "other target", "other action"])
+def test_a_reopen_without_this_pages_token_is_refused(client, db, make, w, token):
+    login(client, w.manager)
+    page = client.get(f"/desk/registrations/{w.ana.id}/reopen")
+    if token == "other target":
+        token = token_on(client.get(f"/desk/registrations/{w.ben.id}/reopen")
+                         .get_data(as_text=True))
+    elif token == "other action":
+        login(client, w.organizer)
+        token = token_on(client.get(f"/desk/registrations/{w.ana.id}/cancel")
+                         .get_data(as_text=True))
+        page = client.get(f"/desk/registrations/{w.ana.id}/reopen")
+    before = snapshot(db, w)
+
+    response = confirm(client, page, reason=REASON, confirmation=token)
+
+    assert response.status_code == 400
+    assert "start again" in page_text(response)
+    assert snapshot(db, w) == before
+
+
+def test_a_reopen_confirmed_after_the_event_started_is_refused(client, db, mailbox, w):
+    login(client, w.manager)
+    page = client.get(f"/desk/registrations/{w.ana.id}/reopen")
+    w.event.starts_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    before = snapshot(db, w)
+
+    response = confirm(client, page, reason=REASON)
+
+    assert response.status_code == 409
+    assert "The event has started: its decisions can no longer be reopened." in page_text(
+        response)
+    assert snapshot(db, w) == before
+    # Asked again, the page is not offered at all.
+    response = client.get(f"/desk/registrations/{w.ana.id}/reopen")
+    assert response.status_code == 409
+    assert 'data-testid="confirmation"' not in response.get_data(as_text=True)
+    assert 'data-testid="desk.reopen"' not in response.get_data(as_text=True)
+
+
+def test_those_who_may_not_decide_it_cannot_reopen_it(client, db, w):
+    pages_refused(client, db, w, f"/desk/registrations/{w.ana.id}/reopen",
+                  ((w.ana.user, 403), (w.other_manager, 404), (w.host, 403)))
+
+
+# --------------------------------------------------------------------------- races
+#
+# Committed data and real connections, one thread per request (tests/test_races.py's
+# way): the event's lock serialises a reopen with the decisions that count its seats.
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _two_seats_one_held(make):
+    """Two seats: Ana holds one, Ben is undecided, and Wim and Wes were put on the
+    waiting list (in that order): the last seat is Ben's to take, and reopening Ana frees
+    both for the waiting list. Returns the event's id, the registrations' ids and the two
+    deciders' ids."""
+    alpha = make.partner(short_name="Alpha")
+    organizing = make.partner()
+    event = make.event(organizers=[organizing], capacity=2, starts_in=SOON_ENOUGH,
+                       registration_opens_at=None)
+    manager, organizer = make.manager(alpha), make.manager(organizing)
+    people = {name: make.user(make.organization(alpha), name=name)
+              for name in ("Ana", "Ben", "Wim", "Wes")}
+    db.session.commit()
+    ids = {}
+    for name, decision in (("Ana", "approve"), ("Wim", "waitlist"), ("Wes", "waitlist"),
+                           ("Ben", None)):
+        with unit.of_work("set-up"):
+            reg = registrations.apply(people[name], event.id, profile_consent=True)
+            if decision:
+                registrations.decide(reg.id, decision, actor=manager)
+            ids[name] = reg.id
+    return event.id, ids, manager.id, organizer.id
+
+
+def _reopen_as(user_id: int, registration_id: int):
+    def job():
+        with unit.of_work("reopen"):
+            return registrations.reopen(
+                registration_id, actor=db.session.get(User, user_id), reason=REASON,
+                expected_status=S.APPROVED).status
+    return job
+
+
+def _approve_as(user_id: int, registration_id: int):
+    def job():
+        with unit.of_work("approve"):
+            return registrations.decide(registration_id, "approve",
+                                        actor=db.session.get(User, user_id)).status
+    return job
+
+
+def _statuses(ids: dict[str, int]) -> dict[str, S]:
+    db.session.commit()  # a fresh snapshot
+    return {name: db.session.get(Registration, reg_id, populate_existing=True).status
+            for name, reg_id in ids.items()}
+
+
+@pytest.mark.postgres
+def test_without_the_lock_a_reopen_and_an_approval_overbook(open_app, monkeypatch):
+    """Both count before either writes: the reopen sees two free seats and promotes Wim
+    and Wes, the approval sees one and takes it for Ben. The race the lock exists for."""
+    open_app("postgres")
+    without_capacity_lock(monkeypatch)
+    make = Factory()
+    event_id, ids, manager_id, organizer_id = _two_seats_one_held(make)
+    both_counted = threading.Barrier(2)
+    first_counts = set()
+
+    def meet_once(event, reg):
+        thread = threading.get_ident()
+        if thread not in first_counts:
+            first_counts.add(thread)
+            both_counted.wait(timeout=10)
+
+    after_seat_count(monkeypatch, meet_once)
+
+    results = in_threads(current_app._get_current_object(),
+                         [_reopen_as(manager_id, ids["Ana"]),
+                          _approve_as(organizer_id, ids["Ben"])])
+
+    assert results == [S.SUBMITTED, S.APPROVED]
+    assert counts(event_id)[S.APPROVED] == 3  # two seats
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_reopen_racing_an_approval_for_the_last_seat_never_overbooks(
+    open_app, monkeypatch, backend
+):
+    app = open_app(backend)
+    make = Factory()
+    event_id, ids, manager_id, organizer_id = _two_seats_one_held(make)
+    # Widen the window between counting and writing, so a broken lock would show.
+    after_seat_count(monkeypatch, lambda event, reg: time.sleep(0.05))
+
+    reopened, approved = in_threads(app, [_reopen_as(manager_id, ids["Ana"]),
+                                          _approve_as(organizer_id, ids["Ben"])])
+
+    assert reopened == S.SUBMITTED
+    statuses = _statuses(ids)
+    if approved == S.APPROVED:  # Ben first: the seat Ana leaves goes to Wim, first in line
+        assert statuses == {"Ana": S.SUBMITTED, "Ben": S.APPROVED, "Wim": S.APPROVED,
+                            "Wes": S.WAITLISTED}
+    else:  # the reopen first: Wim and Wes take both seats, Ben finds none
+        assert isinstance(approved, NoSeat), approved
+        assert statuses == {"Ana": S.SUBMITTED, "Ben": S.SUBMITTED, "Wim": S.APPROVED,
+                            "Wes": S.APPROVED}
+    assert counts(event_id)[S.APPROVED] == 2
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_two_reopens_of_one_approval_at_once_reopen_it_once(open_app, monkeypatch, backend):
+    """Her cluster's manager and an organizer reopen Ana's approval at the same moment:
+    one reopen counts (one audit entry, one mail, one promotion), the other is told who
+    was first."""
+    app = open_app(backend)
+    make = Factory()
+    event_id, ids, manager_id, organizer_id = _two_seats_one_held(make)
+    after_seat_count(monkeypatch, lambda event, reg: time.sleep(0.05))
+
+    results = in_threads(app, [_reopen_as(manager_id, ids["Ana"]),
+                               _reopen_as(organizer_id, ids["Ana"])])
+
+    assert sorted(map(type, results), key=str) == sorted([S, StaleDecision], key=str), results
+    [refusal] = [r for r in results if isinstance(r, StaleDecision)]
+    assert refusal.message.startswith("Already submitted by ")
+    db.session.commit()
+    reopens = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.registration_id == ids["Ana"],
+        AuditEntry.action == "registration.reopened")).all()
+    assert len(reopens) == 1
+    promoted = db.session.scalars(select(AuditEntry.registration_id).where(
+        AuditEntry.event_id == event_id, AuditEntry.action == "registration.promoted")).all()
+    assert sorted(promoted) == sorted([ids["Wim"], ids["Wes"]])  # each once: two seats free
+    ana = db.session.get(Registration, ids["Ana"])
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.user_id == ana.user_id,
+        OutboxMessage.calendar_method == "CANCEL")) == 1
+    assert _statuses(ids) == {"Ana": S.SUBMITTED, "Ben": S.SUBMITTED, "Wim": S.APPROVED,
+                              "Wes": S.APPROVED}

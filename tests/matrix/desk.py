@@ -24,6 +24,10 @@ def _decide(key):
     return lambda w: f"/desk/registrations/{getattr(w, key)}/decide"
 
 
+def _correct(correction, key):
+    return lambda w: f"/desk/registrations/{getattr(w, key)}/{correction}"
+
+
 CASES = [
     Case("desk.index", "list", "GET", lambda w: "/desk/", desk(200)),
     Case("desk.index", "filters, sort, page size", "GET",
@@ -48,6 +52,27 @@ CASES = [
          data=lambda w: {"decision": "approve", "expected_status": "submitted"}),
     Case("desk.decide", "unknown", "POST", lambda w: "/desk/registrations/999999/decide",
          desk(404), data=lambda w: {"decision": "approve", "expected_status": "submitted"}),
+    # Correcting a decision: reopening it (its deciders), cancelling one registration (the
+    # event's organizers). Posted without a reason, so nothing changes.
+    Case("desk.reopen", "approved, cluster A", "GET", _correct("reopen", "own_reg"),
+         desk(200, manager_b=404, host=403, other_host=404)),
+    Case("desk.reopen", "submitted: not a decision, cluster B", "GET",
+         _correct("reopen", "other_reg"), desk(404, manager_b=409, organizer=409, admin=409)),
+    Case("desk.reopen", "no reason, cluster A", "POST", _correct("reopen", "own_reg"),
+         desk(400, manager_b=404, host=403, other_host=404),
+         data=lambda w: {"expected_status": "approved", "reason": ""}),
+    Case("desk.reopen", "a forged confirmation, cluster A", "POST",
+         _correct("reopen", "own_reg"), desk(400, manager_b=404, host=403, other_host=404),
+         data=lambda w: {"expected_status": "approved", "reason": "Quota.",
+                         "confirmation": "forged"}),
+    Case("desk.reopen", "unknown", "GET", lambda w: "/desk/registrations/999999/reopen",
+         desk(404)),
+    Case("desk.cancel_registration", "approved, cluster A", "GET",
+         _correct("cancel", "own_reg"),
+         desk(403, manager_b=404, other_host=404, organizer=200, admin=200)),
+    Case("desk.cancel_registration", "no reason, cluster B", "POST",
+         _correct("cancel", "other_reg"), desk(404, manager_b=403, organizer=400, admin=400),
+         data=lambda w: {"expected_status": "submitted", "reason": ""}),
     Case("desk.set_role", "unknown role", "POST",
          lambda w: f"/desk/registrations/{w.own_reg}/role",
          desk(403, manager_b=404, other_host=404, organizer=400, admin=400),

@@ -1,5 +1,6 @@
-"""Forms of the partner desk: the list's filters, a decision, a bulk decision, the role on
-the event, a direct registration and the choice behind applying on behalf.
+"""Forms of the partner desk: the list's filters, a decision, a bulk decision, a decision
+corrected, the role on the event, a direct registration and the choice behind applying on
+behalf.
 
 None of them carries a user, partner or event the view would trust: ids name objects the
 view looks up again through the policy, and the status the decider saw only makes a
@@ -21,7 +22,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..ids import parse_id
 from ..inputs.desk import DirectRegistrationIn, RoleIn
-from ..inputs.registrations import BulkDecisionIn, DecisionIn
+from ..inputs.registrations import BulkDecisionIn, CorrectionIn, DecisionIn
 from ..models import DIRECT_ROLES, EventRole, RegistrationStatus
 from ..services.desk import PAGE_SIZES, SORTS, DeskFilters
 from ..services.names import ROLE_LABELS
@@ -93,6 +94,17 @@ class DecisionForm(BaseForm):
     expected_status = HiddenField()
     reason = TextAreaField(_l("Reason (required to reject; sent to the applicant)"),
                            render_kw={"rows": 3})
+
+
+class CorrectionForm(BaseForm):
+    """A decision reopened or one registration cancelled, posted from its confirmation
+    page: the reason, and the status the page showed."""
+
+    input_model = CorrectionIn
+
+    expected_status = HiddenField()
+    reason = TextAreaField(_l("Reason"), render_kw={"rows": 3}, description=_l(
+        "The applicant receives it by mail; it stays in the application's history."))
 
 
 class IdsField(Field):

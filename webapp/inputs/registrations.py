@@ -1,4 +1,5 @@
-"""Deciding applications: one, from the desk's buttons or the API, and many at once."""
+"""Deciding applications: one, from the desk's buttons or the API, and many at once; and
+correcting a decision: reopening it, or cancelling one registration."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import enum
 from pydantic import Field, model_validator
 
 from ..models import RegistrationStatus
-from . import Id, Input, Text, refuse
+from . import Id, Input, RequiredText, Text, refuse
 
 MAX_BULK = 500
 REASON_NEEDED = "Say why the application is rejected: the applicant receives it."
@@ -59,3 +60,21 @@ class BulkDecisionIn(_Decided):
             raise refuse("ids", "At most %(limit)s applications can be decided at once.",
                          limit=MAX_BULK)
         return self
+
+
+class CorrectionIn(Input):
+    """A decision reopened, or one registration cancelled: why (the applicant is mailed
+    it, and it stays in the history), and the status the page showed: when it changed
+    meanwhile nothing is done."""
+
+    long_texts = frozenset({"reason"})
+
+    reason: RequiredText(2000, title="Reason",
+                         description="Sent to the applicant and kept in the history. "
+                                     "Multi-line.")
+    expected_status: RegistrationStatus = Field(
+        description="The status you saw: if it changed meanwhile, nothing is done (409).")
+
+    required_messages = {"reason": "Say why: the applicant receives it."}
+    field_messages = {"expected_status": "This page is out of date: go back to the "
+                                         "application and start again."}

@@ -587,7 +587,7 @@ def consequences(reg: Registration, to_status: S) -> Consequences:
             promoted.append(waiting)  # counted as seated when the next one is asked
     return Consequences(
         registration=reg, to_status=to_status, frees_seat=frees_seat, promoted=promoted,
-        voids_badge=approved and not event.is_online,
+        voids_badge=approved and event.meets_in_person,
         voids_join_link=approved and event.meets_online,
         cancels_invitation=approved and reg.calendar_uid is not None,
     )

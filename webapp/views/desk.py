@@ -1,7 +1,8 @@
 """The partner desk: the applications a manager, organizer or host may see, across events;
-deciding them one by one or in bulk; roles on the event, direct registrations of hosts and
-staff, applying on behalf of a member; and the managers' inbox (join requests and new
-organizations of their clusters).
+deciding them one by one or in bulk, and correcting a decision (reopening it, or cancelling
+one registration); roles on the event, direct registrations of hosts and staff, applying on
+behalf of a member; and the managers' inbox (join requests and new organizations of their
+clusters).
 
 Every decision goes through the registration service, which checks the transition, the
 seats and the status the decider saw; the views only turn its refusals into messages.
@@ -16,18 +17,21 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import access, database_limits, inputs, unit
+from .. import access, confirmations, database_limits, inputs, unit
 from ..errors import render_error
 from ..extensions import db
 from ..forms.apply import application_form
 from ..forms.desk import (
+    STATUS_LABELS,
     BulkDecisionForm,
+    CorrectionForm,
     DecisionForm,
     DeskFilterForm,
     DirectRegistrationForm,
@@ -38,12 +42,13 @@ from ..forms.organization import MembershipDecisionForm, ReviewForm
 from ..ids import page_arg
 from ..inputs.applications import ApplicationIn
 from ..inputs.desk import DirectRegistrationIn, RoleIn
-from ..inputs.registrations import BulkDecisionIn, DecisionIn
+from ..inputs.registrations import BulkDecisionIn, CorrectionIn, DecisionIn
 from ..models import (
     Event,
     MembershipRequest,
     Organization,
     Registration,
+    RegistrationStatus,
     User,
     utcnow,
 )
@@ -205,6 +210,7 @@ def _registration_page(reg: Registration, *, decision_form: DecisionForm | None 
         role_form=role_form, refusal=refusal,
         decisions=[d for d, to in registrations.DECISIONS.items()
                    if registrations.can_transition(reg.status, to)],
+        corrections=[c for c in CORRECTIONS if _offered(c, reg)],
     ), status
 
 
@@ -237,6 +243,144 @@ def decide(registration_id: int):
     flash(_("The application is %(decision)s.", decision=DECIDED[form.decision.data]),
           "success")
     return redirect(url_for("desk.registration", registration_id=registration_id))
+
+
+# --------------------------------------------------------------------------- corrections
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A decision corrected from the desk: its access rule (and confirmation action),
+    the status it leads to, its endpoint and the words of its pages."""
+
+    action: str
+    to_status: RegistrationStatus
+    endpoint: str
+    link: str
+    title: str
+    confirm_label: str
+    done: str
+
+
+REOPEN = Correction("registration.reopen", RegistrationStatus.SUBMITTED, "desk.reopen",
+                    _l("Reopen"), _l("Reopen this decision?"), _l("Reopen the decision"),
+                    _l("The decision is reopened: the application waits to be decided "
+                       "again."))
+CANCEL = Correction("registration.cancel", RegistrationStatus.CANCELLED,
+                    "desk.cancel_registration", _l("Cancel this registration"),
+                    _l("Cancel this registration?"), _l("Cancel the registration"),
+                    _l("The registration is cancelled."))
+CORRECTIONS = (REOPEN, CANCEL)
+
+
+def _offered(correction: Correction, reg: Registration) -> bool:
+    """Whether the application's page offers `correction`: allowed to the user, and
+    possible now."""
+    if not access.can(_me(), correction.action, reg):
+        return False
+    try:
+        registrations.check_correction(reg, correction.to_status)
+    except DomainError:
+        return False
+    return True
+
+
+@bp.route("/registrations/<int:registration_id>/reopen", methods=["GET", "POST"])
+@access.requires_on("registration.reopen", Registration, "registration_id", first="desk.use",
+                    visible="registration.view")
+@inputs.takes(CorrectionIn)
+def reopen(registration_id: int):
+    return _correct(_visible_registration(registration_id), REOPEN)
+
+
+@bp.route("/registrations/<int:registration_id>/cancel", methods=["GET", "POST"])
+@access.requires_on("registration.cancel", Registration, "registration_id", first="desk.use",
+                    visible="registration.view")
+@inputs.takes(CorrectionIn)
+def cancel_registration(registration_id: int):
+    return _correct(_visible_registration(registration_id), CANCEL)
+
+
+def _correct(reg: Registration, correction: Correction):
+    """GET: what the correction will do, to confirm with a reason; POST (from that page,
+    with its token): do it. A correction that cannot happen now is said on the
+    application's page, and nothing changes."""
+    if request.method == "GET":
+        try:
+            registrations.check_correction(reg, correction.to_status)
+        except DomainError as refusal:
+            return _registration_page(reg, refusal=refusal.message, status=409)
+        form = CorrectionForm(formdata=None, expected_status=reg.status.value)
+        return _correction_page(reg, correction, form)
+    form = CorrectionForm()
+    if not form.validate_on_submit():
+        return _correction_page(reg, correction, form, status=400)
+    confirmations.require(correction.action, reg.id, start_again=url_for(
+        correction.endpoint, registration_id=reg.id))
+    apply = registrations.reopen if correction is REOPEN else registrations.cancel_one
+    try:
+        apply(reg.id, actor=_me(), reason=form.input.reason,
+              expected_status=form.input.expected_status)
+    except DomainError as refusal:
+        # Stale (decided, reopened or cancelled meanwhile), the event started, a role
+        # revoked: nothing is written, the page shows the registration as it is now.
+        unit.discard()
+        return _registration_page(_visible_registration(reg.id), refusal=refusal.message,
+                                  status=409)
+    flash(str(correction.done), "success")
+    return redirect(url_for("desk.registration", registration_id=reg.id))
+
+
+def _correction_page(reg: Registration, correction: Correction, form: CorrectionForm, *,
+                     status: int = 200):
+    back = url_for("desk.registration", registration_id=reg.id)
+    return confirmations.page(
+        correction.action, reg.id, title=str(correction.title),
+        subject=f"{reg.user.name} · {reg.event.title} · {STATUS_LABELS[reg.status]}",
+        consequences=_consequences(registrations.consequences(reg, correction.to_status)),
+        action_url=url_for(correction.endpoint, registration_id=reg.id),
+        confirm_label=str(correction.confirm_label), cancel_url=back, fields=[form.reason],
+        carried={"expected_status": form.expected_status.data}, status=status)
+
+
+def _consequences(shown: registrations.Consequences) -> list[str]:
+    """What a correction will do, in sentences: who is mailed, the seat, who takes it,
+    the badge, the join link and the calendar, and what comes after."""
+    reg = shown.registration
+    name = reg.user.name
+    reopening = shown.to_status == RegistrationStatus.SUBMITTED
+    sentences = []
+    if reg.user in shown.mailed:
+        sentences.append(
+            _("%(name)s is mailed that the decision is reopened, with your reason.", name=name)
+            if reopening else
+            _("%(name)s is mailed that the registration is cancelled, with your reason.",
+              name=name))
+    if shown.frees_seat and shown.promoted:
+        sentences.append(ngettext(
+            "Their seat is freed: %(names)s, first on the waiting list, takes it and is mailed.",
+            "Their seat is freed: %(names)s, first on the waiting list, take it and are mailed.",
+            len(shown.promoted), names=", ".join(r.user.name for r in shown.promoted)))
+    elif shown.frees_seat:
+        sentences.append(_("Their seat is freed; nobody on the waiting list takes it."))
+    if shown.voids_badge:
+        sentences.append(_("Their badge stops admitting them at the door."))
+    if shown.voids_join_link:
+        sentences.append(_("Their personal join link stops opening the meeting."))
+    if shown.cancels_invitation:
+        sentences.append(_("The event is removed from their calendar."))
+    if not reopening:
+        sentences.append(_("This cannot be undone: the registration stays cancelled, and "
+                           "they cannot apply to this event again."))
+    elif reg.status == RegistrationStatus.APPROVED:
+        sentences.append(_("The application is decided again: approving it needs a free "
+                           "seat and room in its partner's quota, as for any other."))
+    elif reg.status == RegistrationStatus.WAITLISTED:
+        sentences.append(_("They leave the waiting list: put on it again, they join it at "
+                           "its end."))
+    else:
+        sentences.append(_("The application is decided again, like a new one."))
+    return sentences
 
 
 @bp.post("/registrations/<int:registration_id>/role")
