@@ -21,6 +21,14 @@ def _seconds(value: str) -> timedelta:
     return timedelta(seconds=float(value))
 
 
+def _hours(value: str) -> timedelta:
+    """Hours, at most a year: more would reach before any event's date."""
+    hours = float(value)
+    if not 0 <= hours <= 366 * 24:  # NaN fails too
+        raise ValueError(value)
+    return timedelta(hours=hours)
+
+
 def _instance_secret() -> str:
     """A development secret generated once and reused, so sessions survive restarts."""
     INSTANCE_DIR.mkdir(exist_ok=True)
@@ -102,6 +110,9 @@ class Config:
     REMEMBER_COOKIE_SECURE = False
     # Managers who chose a daily digest get it at the first tick after this local hour.
     DIGEST_HOUR = 7
+    # Check-in opens this long before an event starts (delegates arrive the day before)
+    # and closes at its end; check-ins outside it are refused and never counted.
+    CHECKIN_OPENS_BEFORE = timedelta(hours=24)
     DEMO_ALLOWED = True
     # Organization logos (re-encoded PNG/JPEG); outside static/, served through a view.
     UPLOAD_FOLDER = str(INSTANCE_DIR / "uploads")
@@ -154,6 +165,7 @@ FROM_ENVIRONMENT: dict[str, Callable[[str], object]] = {
     "UPLOAD_FOLDER": str,
     "API_RATE_LIMIT": int,
     "DIGEST_HOUR": int,
+    "CHECKIN_OPENS_BEFORE": _hours,
     "CALENDAR_UID_DOMAIN": str,
     "CALENDAR_ORGANIZER": str,
     "HEALTH_TOKEN": str,

@@ -18,6 +18,7 @@ from webapp.models import (
     Question,
     QuestionKind,
     Registration,
+    utcnow,
 )
 from webapp.models import RegistrationStatus as S
 from webapp.services import api_tokens
@@ -148,7 +149,10 @@ def test_badge_pdf_for_its_delegate_and_deciders_only(call, delegation):
 
 
 def test_check_in_first_time_then_the_earlier_one(call, delegation, db):
-    url = f"/api/v1/events/{delegation['event'].id}/checkins"
+    event = delegation["event"]
+    event.starts_at = utcnow() - timedelta(hours=1)  # on: check-in is open
+    db.session.commit()
+    url = f"/api/v1/events/{event.id}/checkins"
     code = delegation["a"].badge_code
     host = delegation["tokens"]["host"]
     first = call("POST", url, host, json={"token": code})

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,7 +27,7 @@ from sqlalchemy import select
 from tests.conftest import csrf_token, download_pdf, login
 from tests.live import form_fields
 from tests.render_badges import badge as sample_badge
-from webapp.models import Attendance, BadgeFormat
+from webapp.models import Attendance, BadgeFormat, utcnow
 from webapp.models import RegistrationStatus as S
 from webapp.services import badges
 from webapp.services.badges import checkin_url
@@ -353,6 +354,8 @@ def test_each_badge_scans_to_its_own_check_in_link_where_a_host_checks_them_in(
         assert page.status_code == 200
         assert html.escape(reg.user.name) in page.get_data(as_text=True)
     path, first = urlsplit(printed[0].codes[0]).path, expected[0]
+    mission.event.starts_at = utcnow() - timedelta(hours=1)  # on: check-in is open
+    db.session.flush()
     response = client.post(path, data={"session": "event",
                                        "csrf_token": csrf_token(client, path)})
     assert response.status_code == 200

@@ -2,7 +2,9 @@
 the codes people scan and type, the database's own guard against a second attendance, the
 attendance page and its CSV, and who may open a badge's URL.
 
-The races between two phones scanning one badge are in tests/test_checkin_races.py.
+The event is on (it started an hour ago): check-in is open. When it is not, and what
+the counts leave out, is in tests/test_checkin_window.py; the races between two phones
+scanning one badge are in tests/test_checkin_races.py.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from tests.live import form_fields
 from webapp.models import Attendance, EventStatus, utcnow
 from webapp.models import RegistrationStatus as S
 from webapp.models.types import BADGE_ALPHABET, badge_check_symbol
-from webapp.services import attendance, checkin
+from webapp.services import checkin
 from webapp.services.badges import checkin_url, printed_code
 from webapp.services.checkin import BadgeRefused
 
@@ -43,14 +45,15 @@ def _code(body: str) -> str:
 
 @pytest.fixture
 def door(make) -> SimpleNamespace:
-    """A mission in Singapore with two agenda sessions, organized by one partner and hosted
-    by a beachhead; approved delegates of clusters A and B, and the staff of the door."""
+    """A mission in Singapore that started an hour ago, with two agenda sessions, organized
+    by one partner and hosted by a beachhead; approved delegates of clusters A and B, and
+    the staff of the door."""
     cluster_a = make.partner(name="Alpha Smart Cities")
     cluster_b = make.partner(name="Bravo Mobility")
     organizing = make.partner(name="Organizing Cluster")
     beachhead = make.beachhead(name="IPI Singapore")
     event = make.event(organizers=[organizing], hosts=[beachhead], timezone="Asia/Singapore",
-                       title="Smart Cities Mission")
+                       title="Smart Cities Mission", starts_in=-timedelta(hours=1))
     w = SimpleNamespace(
         cluster_a=cluster_a, cluster_b=cluster_b, beachhead=beachhead, event=event,
         visit=make.session(event, title="Port visit"),
@@ -66,7 +69,8 @@ def door(make) -> SimpleNamespace:
     w.ana = delegate(make, event, cluster_a, "Ana Alpha", "Alpha Sensors")
     w.bo = delegate(make, event, cluster_b, "Bo Bravo", "Bravo Bikes")
     w.cem = delegate(make, event, cluster_b, "Cem Cyan", "Cyan Charging")
-    other_event = make.event(organizers=[organizing], hosts=[beachhead], title="Other Mission")
+    other_event = make.event(organizers=[organizing], hosts=[beachhead], title="Other Mission",
+                             starts_in=-timedelta(hours=1))
     w.other_event = other_event
     w.other_session = make.session(other_event, title="Elsewhere")
     w.elsewhere = delegate(make, other_event, cluster_a, "Elsa Elsewhere", "Elsewhere Labs")
@@ -191,9 +195,9 @@ def test_an_agenda_session_is_checked_in_apart_from_the_event_and_other_sessions
         Attendance.registration_id == door.ana.id)).scalars().all()
     assert sorted(rows, key=lambda s: s or 0) == [None, door.visit.id, door.conference.id]
     # Each report counts its own check-ins only.
-    assert [r.registration.id for r in attendance.attendance_of(door.event, door.visit).present] \
+    assert [r.registration.id for r in checkin.attendance_of(door.event, door.visit).present] \
         == [door.ana.id]
-    assert attendance.attendance_of(door.event, door.visit).expected == 3
+    assert checkin.attendance_of(door.event, door.visit).expected == 3
 
 
 def test_the_scanner_keeps_the_chosen_session_for_the_next_badge(client, door):
@@ -446,10 +450,9 @@ def test_the_attendance_csv_guards_formulas_and_gives_the_time_with_its_offset(
     client, db, make, door, timezone, local
 ):
     door.event.timezone = timezone
+    door.event.starts_at, door.event.ends_at = at(2026, 7, 9), at(2026, 7, 12)
     sly = delegate(make, door.event, door.cluster_a, '=HYPERLINK("http://x")', "@Evil Corp")
-    result = checkin.check_in(door.host, sly, door.event)
-    result.attendance.recorded_at = at(2026, 7, 9, 1, 14)
-    db.session.flush()
+    checkin.check_in(door.host, sly, door.event, now=at(2026, 7, 9, 1, 14))
     login(client, door.organizer)
 
     response = client.get(f"/events/{door.event.id}/attendance.csv")

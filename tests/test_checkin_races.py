@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import threading
 from contextlib import contextmanager
+from datetime import timedelta
 from html import unescape
 from types import SimpleNamespace
 
@@ -48,11 +49,13 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def door() -> SimpleNamespace:
-    """An event with an agenda session, one approved delegate and two staff members at the
-    door (a host and an organizer), committed."""
+    """An event that started an hour ago (check-in is open), with an agenda session, one
+    approved delegate and two staff members at the door (a host and an organizer),
+    committed."""
     make = Factory()
     cluster, organizing, beachhead = make.partner(), make.partner(), make.beachhead()
-    event = make.event(organizers=[organizing], hosts=[beachhead], timezone="Asia/Singapore")
+    event = make.event(organizers=[organizing], hosts=[beachhead], timezone="Asia/Singapore",
+                       starts_in=-timedelta(hours=1))
     session = make.session(event, title="Port visit")
     delegate = make.user(make.organization(cluster), name="Ana Alpha")
     reg = make.registration(event, delegate, S.SUBMITTED, S.APPROVED)

@@ -49,6 +49,7 @@ EXAMPLES: dict[str, tuple[str, str, object]] = {
     "UPLOAD_FOLDER": ("/srv/uploads", "UPLOAD_FOLDER", "/srv/uploads"),
     "API_RATE_LIMIT": ("60", "API_RATE_LIMIT", 60),
     "DIGEST_HOUR": ("6", "DIGEST_HOUR", 6),
+    "CHECKIN_OPENS_BEFORE": ("36", "CHECKIN_OPENS_BEFORE", timedelta(hours=36)),
     "CALENDAR_UID_DOMAIN": ("events.example.org", "CALENDAR_UID_DOMAIN", "events.example.org"),
     "CALENDAR_ORGANIZER": ("mailto:events@example.org", "CALENDAR_ORGANIZER",
                            "mailto:events@example.org"),
@@ -198,6 +199,7 @@ def test_production_links_default_to_its_server_name(monkeypatch):
 @pytest.mark.parametrize(("name", "environment", "refusal"), [
     ("development", {"PORT": "eighty"}, "PORT must be a port number"),
     ("production", {"MAIL_PORT": "smtp"}, "MAIL_PORT cannot be read from 'smtp'"),
+    ("production", {"CHECKIN_OPENS_BEFORE": "-1"}, "CHECKIN_OPENS_BEFORE cannot be read from '-1'"),
     ("development", {"MAIL_TRANSPORT": "pigeon"},
      "MAIL_TRANSPORT must be one of smtp, mailbox, log"),
 ])

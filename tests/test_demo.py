@@ -46,7 +46,7 @@ from webapp.models import (
 )
 from webapp.models import RegistrationStatus as S
 from webapp.services import attendance as attendances
-from webapp.services import join, kpis, quick_registration
+from webapp.services import checkin, join, kpis, quick_registration
 
 FROZEN_NOW = datetime(2025, 3, 14, 10, 30, tzinfo=UTC)
 
@@ -391,7 +391,7 @@ def test_upcoming_public_webinars_are_open_for_quick_registration(loaded, client
 
 def test_a_past_webinar_has_its_recording_and_the_attendance_of_its_join_links(loaded):
     webinar = _db.session.scalar(select(Event).where(Event.slug == demo.RECORDED_WEBINAR))
-    report = attendances.attendance_of(webinar)
+    report = checkin.attendance_of(webinar)
 
     assert webinar.ends_at < loaded
     assert webinar.recording_url.startswith(f"https://video.{demo.DEMO_DOMAIN}/recordings/")
@@ -421,12 +421,14 @@ def test_every_approved_delegate_of_a_past_mission_was_checked_in(loaded):
         select(Registration.id).join(Registration.event)
         .where(Event.kind.in_(MISSION_KINDS), Event.ends_at < loaded,
                Registration.status == S.APPROVED)).all()
-    checked_in = _db.session.scalars(
-        select(Attendance.registration_id).where(Attendance.session_id.is_(None),
-                                                 Attendance.source == AttendanceSource.CHECK_IN)
+    checked_in = _db.session.execute(
+        select(Attendance, Event).join(Attendance.registration).join(Registration.event)
+        .where(Attendance.session_id.is_(None), Attendance.source == AttendanceSource.CHECK_IN)
     ).all()
 
-    assert approved and sorted(checked_in) == sorted(approved)
+    assert approved and sorted(a.registration_id for a, _e in checked_in) == sorted(approved)
+    # Each inside its event's check-in window, so the KPIs count every one of them.
+    assert all(checkin.window(event).holds(a.recorded_at) for a, event in checked_in)
 
 
 def test_the_dashboard_shows_the_reports_figures_for_2018_2019(loaded, client, login_as):

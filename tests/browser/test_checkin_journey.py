@@ -1,7 +1,9 @@
 """At the door of the upcoming mission to Boston and New York, NECEC's host checks delegates
 in: by the code printed under a badge's QR code, typed, then by holding the badge in front
 of the camera. A badge checked in twice says when and by whom it was first; a mistyped
-code says it has a typo; the attendance page counts who came."""
+code says it has a typo; the attendance page counts who came. Check-in opens a day before
+an event by default: this server opens it early enough (CHECKIN_OPENS_BEFORE) that the
+mission's door is open today."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -78,7 +81,7 @@ def _delegate(registration: Registration) -> Delegate:
 @pytest.fixture(scope="module")
 def door(live_server: LiveServer) -> Door:
     """The next mission NECEC hosts, its host (who may check people in, by the policy) and
-    two of its approved delegates with an organization and a cluster."""
+    two of its approved delegates with an organization and a cluster; its check-in open."""
     host = next(a for a in demo.DEMO_ACCOUNTS if a.email.startswith("host.necec@"))
     with live_server.app.app_context():
         staff = db.session.scalar(select(User).where(User.email == host.email))
@@ -96,6 +99,8 @@ def door(live_server: LiveServer) -> Door:
         people = [r for r in approved if r.user.organization
                   and r.user.organization.home_cluster]
         assert len(people) >= 2, "the demo's next USA mission should have two approved delegates"
+        live_server.app.config["CHECKIN_OPENS_BEFORE"] = (event.starts_at - utcnow()
+                                                          + timedelta(hours=1))
         return Door(event.id, event.slug, event.title, staff.email, staff.name,
                     _delegate(people[0]), _delegate(people[1]))
 

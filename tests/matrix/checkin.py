@@ -5,18 +5,19 @@ who may see the event gets 403 at its scanner and attendance pages, and a draft 
 all but its organizers. A badge's URL shows its person to staff of its event only: 404 for
 anyone else signed in (as for a code that is not ours), the sign-in page for visitors.
 
-The POSTs check in the member's own approved registration (a repeat answers "already", so
-the order of the cases does not matter) or are refused: an empty code, a badge of another
-event, a withdrawn registration, a session of another event.
+The area's events (published and draft, with the same organizers and hosts as the shared
+ones) started an hour ago, so check-in is open. The POSTs check in the member's own
+approved registration (a repeat answers "already", so the order of the cases does not
+matter) or are refused: an empty code, a badge of another event, a withdrawn registration,
+a session of another event.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import timedelta
 
 from tests.matrix import LOGIN, Case, statuses
-from webapp.extensions import db
-from webapp.models import Registration
+from webapp.models import EventStatus
 from webapp.models import RegistrationStatus as S
 from webapp.models.types import badge_check_symbol
 from webapp.services.badges import printed_code
@@ -42,9 +43,13 @@ def badge(status=200):
 
 
 def build(make, users, base):
-    event, draft_event = base["event"], base["draft"]
-    own = db.session.scalar(select(Registration).where(
-        Registration.event_id == event.id, Registration.user_id == users["member"].id))
+    def started_an_hour_ago(**kw):
+        return make.event(organizers=[base["organizing"]], hosts=[base["beachhead"]],
+                          starts_in=-timedelta(hours=1), **kw)
+
+    event, draft_event = started_an_hour_ago(), started_an_hour_ago(status=EventStatus.DRAFT)
+    own = make.registration(event, users["member"], S.SUBMITTED, S.APPROVED,
+                            actor=users["manager_a"])
     withdrawn = make.registration(
         event, make.user(make.organization(base["cluster_a"]), name="Wanda Withdrawn"),
         S.SUBMITTED, S.APPROVED, S.WITHDRAWN, actor=users["manager_a"])
@@ -52,6 +57,8 @@ def build(make, users, base):
         draft_event, make.user(make.organization(base["cluster_b"]), name="Dana Draft"),
         S.SUBMITTED, S.APPROVED, actor=users["organizer"])
     return dict(
+        checkin_event=event.id,
+        checkin_draft=draft_event.id,
         checkin_own_code=own.badge_code,
         checkin_withdrawn_code=withdrawn.badge_code,
         checkin_draft_code=on_draft.badge_code,
@@ -61,7 +68,8 @@ def build(make, users, base):
 
 
 def _on(key, suffix):
-    return lambda w: f"/events/{w.ids[key]}{suffix}"
+    """A page of the area's published ("event") or draft event."""
+    return lambda w: f"/events/{w.extra[f'checkin_{key}']}{suffix}"
 
 
 def _code(key, suffix=""):
@@ -79,10 +87,11 @@ CASES = [
     # The door's scanner page.
     Case("checkin.scan", "published", "GET", _on("event", "/checkin"), door()),
     Case("checkin.scan", "for an agenda session", "GET",
-         lambda w: f"/events/{w.ids['event']}/checkin?session={w.extra['checkin_session']}",
+         lambda w: f"/events/{w.extra['checkin_event']}/checkin"
+                   f"?session={w.extra['checkin_session']}",
          door()),
     Case("checkin.scan", "another event's session", "GET",
-         lambda w: f"/events/{w.ids['event']}/checkin"
+         lambda w: f"/events/{w.extra['checkin_event']}/checkin"
                    f"?session={w.extra['checkin_draft_session']}", door(404)),
     Case("checkin.scan", "draft", "GET", _on("draft", "/checkin"), draft()),
     Case("checkin.scan", "unknown", "GET", lambda w: "/events/999999/checkin", UNKNOWN),
@@ -140,15 +149,15 @@ CASES = [
         for case in (
             Case(endpoint, "published", "GET", _on("event", suffix), door()),
             Case(endpoint, "an agenda session", "GET",
-                 lambda w, suffix=suffix: f"/events/{w.ids['event']}{suffix}"
+                 lambda w, suffix=suffix: f"/events/{w.extra['checkin_event']}{suffix}"
                                           f"?session={w.extra['checkin_session']}", door()),
             Case(endpoint, "another event's session", "GET",
-                 lambda w, suffix=suffix: f"/events/{w.ids['event']}{suffix}"
+                 lambda w, suffix=suffix: f"/events/{w.extra['checkin_event']}{suffix}"
                                           f"?session={w.extra['checkin_draft_session']}",
                  door(404)),
             # A session that is not an id is a bad query (webapp.ids), not an unknown one.
             Case(endpoint, "not a session", "GET",
-                 lambda w, suffix=suffix: f"/events/{w.ids['event']}{suffix}?session=abc",
+                 lambda w, suffix=suffix: f"/events/{w.extra['checkin_event']}{suffix}?session=abc",
                  door(400)),
             Case(endpoint, "draft", "GET", _on("draft", suffix), draft()),
             Case(endpoint, "unknown", "GET", lambda w, suffix=suffix: f"/events/999999{suffix}",

@@ -1,16 +1,17 @@
-"""Who came: the attendance rows, recorded once however they arrive, and the reports
-read from them.
+"""Who came: the attendance rows, recorded once however they arrive, and the webinar
+report read from them.
 
-An attendance is recorded at the door (a badge scanned: `checkin`) or by opening a
-personal join link inside its window (`join`). The database keeps one per registration
-for the whole event and one per registration and agenda session (partial unique
-indexes): a badge scanned by two phones at once, or a link opened in two tabs, is
-recorded once, and the second gets the first one back.
+An attendance is recorded at the door (a badge scanned inside the event's check-in
+window: `checkin`) or by opening a personal join link inside its window (`join`); each
+of those services keeps its own window. The database keeps one per registration for the
+whole event and one per registration and agenda session (partial unique indexes): a
+badge scanned by two phones at once, or a link opened in two tabs, is recorded once, and
+the second gets the first one back.
 
-The reports:
-- the door's list (`attendance_of`): every approved registrant and whether they came;
-- the webinar report (`webinar_report`): registered, approved and opened the join link,
-  with the ratio, in all and by cluster and by country, counted in the database.
+The door's list of who came is the check-in service's (`checkin.attendance_of`, which
+counts only check-ins inside the window); here is the webinar report
+(`webinar_report`): registered, approved and opened the join link, with the ratio, in
+all and by cluster and by country, counted in the database.
 """
 
 from __future__ import annotations
@@ -23,9 +24,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import access
 from ..extensions import db
-from ..localtime import format_stamp
 from ..models import (
     Attendance,
     AttendanceSource,
@@ -39,11 +38,8 @@ from ..models import (
 )
 from ..unit import write_step
 from . import exports
-from .names import alphabetical, by_cluster_then_surname, cluster_name, role_label
+from .names import alphabetical
 from .places import country_name
-
-SOURCE_LABELS = {AttendanceSource.CHECK_IN: "badge scanned",
-                 AttendanceSource.JOIN_LINK: "join link opened"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +48,7 @@ class Recorded:
     created: bool  # False: it was recorded before, nothing new written
 
 
-def _of_session(session_id: int | None):
+def of_session(session_id: int | None):
     """Attendances of the whole event (None) or of one agenda session."""
     return (Attendance.session_id.is_(None) if session_id is None
             else Attendance.session_id == session_id)
@@ -62,7 +58,7 @@ def existing(registration_id: int, session_id: int | None) -> Attendance | None:
     """The attendance of a registration for the whole event (session None) or a session."""
     query = select(Attendance).where(Attendance.registration_id == registration_id).options(
         joinedload(Attendance.recorded_by))
-    return db.session.scalar(query.where(_of_session(session_id)))
+    return db.session.scalar(query.where(of_session(session_id)))
 
 
 def record(registration: Registration, session: EventSession | None, *, at: datetime,
@@ -91,72 +87,6 @@ def record(registration: Registration, session: EventSession | None, *, at: date
             raise
         return Recorded(earlier, created=False)
     return Recorded(attendance, created=True)
-
-
-# --------------------------------------------------------------------------- the door
-
-
-@dataclass(frozen=True)
-class AttendanceRow:
-    registration: Registration
-    attendance: Attendance | None
-
-    @property
-    def present(self) -> bool:
-        return self.attendance is not None
-
-
-@dataclass(frozen=True)
-class AttendanceReport:
-    event: Event
-    session: EventSession | None
-    rows: list[AttendanceRow]
-
-    @property
-    def present(self) -> list[AttendanceRow]:
-        return [row for row in self.rows if row.present]
-
-    @property
-    def missing(self) -> list[AttendanceRow]:
-        return [row for row in self.rows if not row.present]
-
-    @property
-    def expected(self) -> int:
-        return len(self.rows)
-
-
-def attendance_of(event: Event, session: EventSession | None = None) -> AttendanceReport:
-    """Every approved registration of `event` and whether it came (to `session`), by
-    cluster then surname. Two statements, whatever the size of the delegation."""
-    registrations = db.session.scalars(access.delegation_of(event).options(
-        joinedload(Registration.user).joinedload(User.organization)
-        .joinedload(Organization.home_cluster))).unique().all()
-    query = select(Attendance).join(Registration).where(
-        Registration.event_id == event.id).options(joinedload(Attendance.recorded_by))
-    query = query.where(_of_session(session.id if session else None))
-    by_registration = {a.registration_id: a for a in db.session.scalars(query)}
-    ordered = sorted(registrations, key=by_cluster_then_surname)
-    return AttendanceReport(event, session,
-                            [AttendanceRow(reg, by_registration.get(reg.id)) for reg in ordered])
-
-
-CSV_HEADER = ("Name", "Organization", "Cluster", "Role", "Present", "Recorded at",
-              "Recorded by", "How")
-
-
-def attendance_csv(report: AttendanceReport) -> bytes:
-    rows: list[tuple[Any, ...]] = []
-    for row in report.rows:
-        reg, attendance = row.registration, row.attendance
-        organization = reg.user.organization
-        rows.append((
-            reg.user.name, organization.name if organization else "", cluster_name(reg),
-            role_label(reg.role), "yes" if attendance else "no",
-            format_stamp(attendance.recorded_at, report.event.timezone) if attendance else "",
-            attendance.recorded_by.name if attendance and attendance.recorded_by else "",
-            SOURCE_LABELS[attendance.source] if attendance else "",
-        ))
-    return exports.csv_bytes(CSV_HEADER, rows)
 
 
 # --------------------------------------------------------------------------- webinars

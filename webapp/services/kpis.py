@@ -3,14 +3,16 @@
 Definitions (for a period of event start dates, and agreement signing dates):
 - **SMEs served**: distinct SMEs (industry, micro to medium size) of a cluster (the
   registration has a responsible partner: the SME's home cluster when it applied) with an
-  approved registration to a mission that has an attendance (checked in). The sources of
+  approved registration to a mission that has an attendance (checked in inside the
+  event's check-in window, `checkin.counted`; one outside it counts nowhere). The sources of
   served SMEs are listed in `served_sme_sources`; survey outcomes join them there.
 - **Regional clusters involved**: partners of kind cluster (members or not) that
   co-organized an event of the period or are responsible for a delegate who attended one.
 - **Partnership / collaboration agreements signed**: agreements of that kind signed in the
   period and signed or ended since (one in negotiation is not signed).
 - **Delegates**: approved, attended registrations to missions, hosts and staff aside.
-- **Webinar attendance**: approved registrations to webinars that joined (an attendance).
+- **Webinar attendance**: approved registrations to webinars that joined (an attendance
+  that counts: a join link opened, or a badge checked in inside the window).
 
 Every count is a GROUP BY in SQL; the number of queries does not depend on the data.
 `clusters` narrows a figure to registrations (and agreements) some clusters are
@@ -60,7 +62,7 @@ from ..models import (
     User,
     event_organizers,
 )
-from . import surveys
+from . import checkin, surveys
 from .agreements import EU_COUNTRIES
 from .fields import Refused
 
@@ -137,7 +139,9 @@ class Filters:
 
 
 def _attended():
-    return select(Attendance.id).where(Attendance.registration_id == Registration.id).exists()
+    """An attendance of the registration that counts (a query with its Event joined)."""
+    return select(Attendance.id).where(Attendance.registration_id == Registration.id,
+                                       checkin.counted()).exists()
 
 
 def attended_registrations(period: Period, clusters: Iterable[int] | None) -> Select:
@@ -583,7 +587,11 @@ def detail_rows(figure: str, period: Period, filters: Filters,
         rows = attended_registrations(period, clusters).subquery()
         kinds = MISSION_KINDS if figure == "delegates" else {EventKind.WEBINAR}
         first_seen = (select(Attendance.registration_id, func.min(Attendance.recorded_at)
-                             .label("at")).group_by(Attendance.registration_id).subquery())
+                             .label("at"))
+                      .join(Registration, Registration.id == Attendance.registration_id)
+                      .join(Event, Event.id == Registration.event_id)
+                      .where(checkin.counted())
+                      .group_by(Attendance.registration_id).subquery())
         query = (select(User.name, Organization.name, Partner.short_name, Event.title,
                         first_seen.c.at)
                  .select_from(rows)

@@ -4,6 +4,10 @@ event or one of its agenda sessions.
 Staff (`event.checkin`: admins, the event's organizers, its hosting beachheads) open a
 badge's URL and see the person; anyone else signed in gets 404, as for an unknown code, and
 visitors the sign-in page: a badge found on the floor tells its finder nothing.
+
+Outside the event's check-in window (services.checkin) the scanner and a badge's page say
+when it opens, or that it has closed, and offer no check-in; a check-in sent anyway is
+refused (400) and records nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from ..models import Event, EventSession, Registration, utcnow
 from ..services import attendance as attendances
 from ..services import checkin, exports
 from ..services.badges import printed_code
-from ..services.checkin import BadgeRefused
+from ..services.checkin import BadgeRefused, CheckinClosed
 from . import private_download
 
 bp = Blueprint("checkin", __name__)
@@ -62,10 +66,20 @@ def already_message(result: attendances.Recorded, event: Event) -> str:
 # --------------------------------------------------------------------------- the door
 
 
+def closed_now(event: Event) -> CheckinClosed | None:
+    """Why check-in for `event` is not open now, or None while it is."""
+    try:
+        checkin.check_open(event, utcnow())
+    except CheckinClosed as closed:
+        return closed
+    return None
+
+
 def _scan_page(event: Event, form: CheckInForm, *, result=None, person=None, refusal=None,
-               status: int = 200):
+               closed: CheckinClosed | None = None, status: int = 200):
     return render_template("checkin/scan.html", event=event, form=form, result=result,
                            person=person, refusal=refusal,
+                           closed=closed or closed_now(event), refused=closed is not None,
                            already=already_message(result, event) if result and not
                            result.created else None), status
 
@@ -102,6 +116,8 @@ def scan_record(event: Event):
         registration = checkin.find_badge(form.input.token)
         result = checkin.check_in(current_user._get_current_object(), registration, event,
                                   session)
+    except CheckinClosed as closed:
+        return _scan_page(event, _keep_session(event, form), closed=closed, status=400)
     except BadgeRefused as refusal:
         return _scan_page(event, _keep_session(event, form), refusal=refusal.message,
                           status=400)
@@ -141,11 +157,12 @@ def _not_found(reason: str) -> NoReturn:
 
 
 def _badge_page(registration: Registration, form: RecordForm, *, result=None,
-                refusal=None, status: int = 200):
+                refusal=None, closed: CheckinClosed | None = None, status: int = 200):
     event = registration.event
     return render_template(
         "checkin/badge.html", event=event, registration=registration, form=form,
         code=printed_code(registration.badge_code), result=result, refusal=refusal,
+        closed=closed or closed_now(event), refused=closed is not None,
         already=already_message(result, event) if result and not result.created else None,
     ), status
 
@@ -180,6 +197,8 @@ def record(code: str):
         session = checkin.session_of(event, form.input.session_id)
         result = checkin.check_in(current_user._get_current_object(), registration, event,
                                   session)
+    except CheckinClosed as closed:
+        return _badge_page(registration, form, closed=closed, status=400)
     except BadgeRefused as refusal:
         return _badge_page(registration, form, refusal=refusal.message, status=400)
     return _badge_page(result.attendance.registration, form, result=result)
@@ -193,7 +212,8 @@ def record(code: str):
 def attendance(event: Event):
     session = _chosen_session(event, request.args.get("session"))
     return render_template("checkin/attendance.html", event=event, session=session,
-                           report=attendances.attendance_of(event, session),
+                           report=checkin.attendance_of(event, session),
+                           window=checkin.window(event),
                            choices=_session_choices(event),
                            when=lambda at: format_clock(at, event.timezone))
 
@@ -204,7 +224,7 @@ def attendance_csv(event: Event):
     session = _chosen_session(event, request.args.get("session"))
     part = f"-session-{session.id}" if session else ""
     filename = f"attendance-{event.slug}{part}-{utcnow().date().isoformat()}.csv"
-    body = attendances.attendance_csv(attendances.attendance_of(event, session))
+    body = checkin.attendance_csv(checkin.attendance_of(event, session))
     return private_download(body, exports.CSV_MIMETYPE, filename)
 
 

@@ -11,7 +11,7 @@ from ...extensions import db
 from ...models import BadgeFormat, Registration
 from ...problems import ApiProblem
 from ...services import badges, checkin
-from ...services.checkin import BadgeRefused
+from ...services.checkin import BadgeRefused, CheckinClosed
 from .. import private_download
 from . import schemas
 from .registry import operation
@@ -40,12 +40,14 @@ def registration_badge(path: schemas.RegistrationPath, query: schemas.BadgeQuery
 
 @operation("POST", "/events/{event_id}/checkins", tag="badges",
            summary="Check a badge in at the door",
-           response=schemas.Checkin, status=201, write=True, problems=(404,),
+           response=schemas.Checkin, status=201, write=True, problems=(404, 409),
            extra_statuses={200: "Checked in before: the earlier check-in, unchanged"})
 def check_in(path: schemas.EventPath, body: schemas.CheckinIn):
     """201 the first time; 200 with the earlier check-in (when, by whom) on a repeat.
     A code that names no badge of this event, or one whose registration is not approved,
-    is 422. Organizers, the event's hosts and admins check people in."""
+    is 422; outside the event's check-in window (from CHECKIN_OPENS_BEFORE before its
+    start until its end) it is 409, saying when it opens or that it closed, and nothing
+    is recorded. Organizers, the event's hosts and admins check people in."""
     event = access.authorized_event(path.event_id, "event.checkin")
     try:
         session = checkin.session_of(event, body.session_id)
@@ -56,6 +58,8 @@ def check_in(path: schemas.EventPath, body: schemas.CheckinIn):
         registration = checkin.find_badge(body.token)
         result = checkin.check_in(current_user._get_current_object(), registration, event,
                                   session)
+    except CheckinClosed as closed:
+        raise ApiProblem(409, closed.message) from None
     except BadgeRefused as refusal:
         raise ApiProblem(422, refusal.message, errors=[
             {"pointer": "/token", "detail": refusal.message}]) from None
