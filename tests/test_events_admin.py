@@ -4,6 +4,7 @@ cancelling with its registrations, copies."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -183,7 +184,9 @@ def test_manager_cannot_create_an_event_without_their_partner_among_organizers(
 
 def test_the_new_event_form_proposes_the_managers_own_partner(login_as, manager_a, cluster_a):
     html = login_as(manager_a).get("/admin/events/new").get_data(as_text=True)
-    assert f'<option selected value="{cluster_a.id}">' in html
+    # A box per partner, the manager's own ticked.
+    assert re.search(rf'<input checked[^>]*name="organizer_ids" type="checkbox" '
+                     rf'value="{cluster_a.id}">', html)
 
 
 def test_manager_cannot_drop_their_own_partner_from_an_events_organizers(

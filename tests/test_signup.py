@@ -25,7 +25,7 @@ from webapp.models import (
     User,
     utcnow,
 )
-from webapp.services import accounts
+from webapp.services import accounts, organizations
 from webapp.services.fields import Refused
 
 NEW_PASSWORD = "tram lines over the harbour"
@@ -182,7 +182,7 @@ def test_a_link_for_an_address_the_account_no_longer_has_is_refused(client, db, 
 def test_sign_up_joining_an_existing_organization_only_asks_to_join(client, db, make, mailbox):
     company = make.organization(name="Trams of Tomorrow")
     db.session.commit()
-    response = _sign_up(client, organization_mode="join", join_organization=str(company.id),
+    response = _sign_up(client, organization_mode="join", join_organization="trams of tomorrow",
                         organization_name="", country="", size="")
     assert response.status_code == 302
     user = _user(db)
@@ -258,8 +258,8 @@ def test_bad_sign_up_input_gets_a_message_beside_the_field_and_writes_nothing(
 
 
 def test_the_service_refuses_an_organization_or_cluster_that_is_not_offered(db, make):
-    """The page offers the partnership's clusters and the registered organizations; the
-    service holds any other caller to the same."""
+    """The page offers the partnership's clusters and finds registered organizations by
+    their whole name; the service holds any other caller to the same."""
     outsider = make.partner(name="Fellow Cluster Austin", is_member=False)
     db.session.commit()
     signup = {"name": "Lena Kowalska", "email": "lena@kowalska.example",
@@ -268,8 +268,8 @@ def test_the_service_refuses_an_organization_or_cluster_that_is_not_offered(db, 
               "privacy": True}
     for changes, field, message in [
         ({"home_cluster": outsider.id}, "home_cluster", "Choose a cluster from the list."),
-        ({"organization_mode": "join", "join_organization": 999_999}, "join_organization",
-         "Choose an organization from the list."),
+        ({"organization_mode": "join", "join_organization": "Nobody Registered Ltd"},
+         "join_organization", organizations.NOT_FOUND_TO_JOIN),
     ]:
         with pytest.raises(Refused) as refused:
             accounts.sign_up(SignupIn.from_values(**signup, **changes), "not-a-hash",

@@ -20,8 +20,16 @@ from typing import Any, ClassVar
 
 from annotated_types import Ge, Le, MaxLen, MinLen
 from flask_wtf import FlaskForm
-from wtforms import Form, IntegerField, PasswordField, StringField, TextAreaField
+from wtforms import (
+    Form,
+    IntegerField,
+    PasswordField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Optional, StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import inputs, text
 
@@ -149,3 +157,11 @@ class BaseForm(FlaskForm):
 class PlainForm(Form):
     class Meta(TextRules, Form.Meta):
         pass
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a box each, which anyone can tick without holding a key (a
+    multiple select needs Ctrl-click); the `field` macro lays them out in a fieldset."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-from functools import cache
-from zoneinfo import available_timezones
-
 from babel import Locale
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -19,19 +16,11 @@ from wtforms.fields.choices import SelectChoice
 from ..inputs.accounts import ApiTokenIn, BrowserZoneIn, DeleteAccountIn, ProfileIn
 from ..inputs.applications import WithdrawalIn
 from . import BaseForm
+from .places import zone_choices
 
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-@cache
-def timezone_names() -> tuple[str, ...]:
-    # Region/City names people recognise, plus UTC; not the legacy aliases ("EST5EDT").
-    return tuple(sorted(
-        name for name in available_timezones()
-        if name == "UTC" or ("/" in name and not name.startswith(("Etc/", "SystemV/")))
-    ))
 
 
 class WithdrawForm(BaseForm):
@@ -45,7 +34,7 @@ class ProfileForm(BaseForm):
 
     name = StringField(_l("Name"), render_kw={"autocomplete": "name"})
     phone = StringField(_l("Phone"), render_kw={"autocomplete": "tel", "type": "tel"})
-    # The model takes any zone this server knows; the list offers the usual ones, after
+    # The model takes any zone this server knows; the list offers one per place, after
     # "as my browser says" (empty: detected again on the next page).
     timezone = SelectField(_l("Timezone"), validate_choice=False)
     locale = SelectField(_l("Language"), validate_choice=False)
@@ -58,16 +47,10 @@ class ProfileForm(BaseForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        names = list(timezone_names())
-        # A zone set elsewhere (an import, an admin) stays selectable, so saving the
+        # A zone set elsewhere (the browser, an import) stays selectable, so saving the
         # form unchanged never fails on it.
-        current = getattr(kwargs.get("obj"), "timezone", None)
-        if current and current not in names:
-            names.insert(0, current)
-        self.timezone.choices = [
-            SelectChoice("", _l("As my browser says")),
-            *(SelectChoice(name, name.replace("_", " ")) for name in names),
-        ]
+        self.timezone.choices = zone_choices(
+            first=[SelectChoice("", _l("As my browser says"))], current=self.timezone.data)
         self.locale.choices = [
             SelectChoice(code, Locale.parse(code).get_display_name(code).capitalize())
             for code in current_app.config["LANGUAGES"]

@@ -11,7 +11,6 @@ from wtforms import (
     DateField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -33,20 +32,10 @@ from ..inputs.partners import GrantIn, PartnerIn
 from ..models import PartnerKind, QuestionKind, Role, SessionKind
 from ..services.events import quota_field
 from ..services.fields import territory_codes
-from ..services.places import country_name
-from . import BaseForm
+from . import BaseForm, CheckboxesField
 from .dates import LocalTimeField
+from .places import country_choices, zone_choices
 from .public import KIND_LABELS, SearchForm, search_box
-
-# Offered in the timezone field's suggestions; any other IANA name may be typed.
-COMMON_ZONES = (
-    "Europe/Brussels", "Europe/Amsterdam", "Europe/Berlin", "Europe/Copenhagen",
-    "Europe/Madrid", "Europe/Paris", "Europe/Rome", "Europe/Stockholm", "Europe/Vienna",
-    "Europe/Prague", "Europe/Ljubljana", "Europe/Tallinn", "Europe/Vilnius", "Europe/Dublin",
-    "Europe/London", "America/New_York", "America/Chicago", "America/Los_Angeles",
-    "America/Toronto", "Asia/Singapore", "Asia/Kolkata", "Asia/Tokyo", "Asia/Shanghai",
-    "Asia/Dubai", "Australia/Sydney", "Africa/Johannesburg", "UTC",
-)
 
 SESSION_KIND_LABELS = {
     SessionKind.CONFERENCE: _l("Conference"),
@@ -80,12 +69,6 @@ ROLE_LABELS = {
 }
 
 
-def country_choices(blank: str) -> list[SelectChoice]:
-    named = sorted(((country_name(code), code) for code in territory_codes()),
-                   key=lambda pair: pair[0].casefold())
-    return [SelectChoice("", blank)] + [SelectChoice(code, name) for name, code in named]
-
-
 class EventForm(BaseForm):
     """An event; its local times are read in the zone typed beside them (`input_data`)."""
 
@@ -106,8 +89,7 @@ class EventForm(BaseForm):
     recording_url = StringField(_l("Recording link"))
     reminder_offsets = StringField(_l("Reminders before the start"),
                                    render_kw={"maxlength": MAX_OFFSETS_TEXT})
-    timezone = StringField(_l("Timezone"),
-                           render_kw={"list": "timezone-options", "autocomplete": "off"})
+    timezone = SelectField(_l("Timezone"), validate_choice=False)
     starts_local = LocalTimeField(_l("Starts (local time)"), validators=[Optional()])
     ends_local = LocalTimeField(_l("Ends (local time)"), validators=[Optional()])
     registration_opens_local = LocalTimeField(
@@ -118,14 +100,14 @@ class EventForm(BaseForm):
     max_per_organization = IntegerField(_l("Delegates per company (at most)"),
                                         validators=[Optional()])
     requires_approval = BooleanField(_l("Applications need approval"), default=True)
-    organizer_ids = SelectMultipleField(_l("Organizing partners"), coerce=coerce_id,
-                                        render_kw={"size": 8})
-    host_ids = SelectMultipleField(_l("Hosting beachheads"), coerce=coerce_id,
-                                   render_kw={"size": 4})
+    organizer_ids = CheckboxesField(_l("Organizing partners"), coerce=coerce_id)
+    host_ids = CheckboxesField(_l("Hosting beachheads"), coerce=coerce_id)
 
     def __init__(self, *args, partners=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.target_country.choices = country_choices(str(_l("Choose a country")))
+        self.target_country.choices = country_choices(territory_codes(), _l("Choose a country"))
+        self.timezone.choices = zone_choices(
+            first=[SelectChoice("", _l("Choose a time zone"))], current=self.timezone.data)
         self.organizer_ids.choices = [SelectChoice(p.id, p.name) for p in partners]
         self.host_ids.choices = [
             SelectChoice(p.id, p.name) for p in partners if p.kind == PartnerKind.BEACHHEAD
@@ -265,7 +247,7 @@ class PartnerForm(BaseForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = country_choices(str(_l("Choose a country")))
+        self.country.choices = country_choices(territory_codes(), _l("Choose a country"))
 
 
 class UserSearchForm(SearchForm):

@@ -7,14 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from ..inputs.agreements import AgreementIn
 from ..models import AgreementKind, AgreementStatus, AgreementType, Helix
-from . import BaseForm
-from .admin import country_choices
+from ..services.fields import territory_codes
+from . import BaseForm, CheckboxesField
+from .places import country_choices
 
 KIND_LABELS = {
     AgreementKind.PARTNERSHIP: _l("Partnership agreement"),
@@ -54,8 +55,7 @@ class AgreementForm(BaseForm):
     # The view and the service name a foreign or unknown cluster or event in their words.
     responsible_partner_id = SelectField(_l("Responsible cluster"), validate_choice=False)
     # The service names unknown parties; the form passes them through.
-    parties = SelectMultipleField(_l("Parties"), validate_choice=False,
-                                  render_kw={"size": 10})
+    parties = CheckboxesField(_l("Parties"), validate_choice=False)
     new_organization_name = StringField(_l("Another party, not yet recorded: its name"))
     new_organization_country = SelectField(_l("Its country"), validate_choice=False)
     new_organization_helix = SelectField(_l("What it is"), choices=_choices(HELIX_LABELS),
@@ -74,6 +74,7 @@ class AgreementForm(BaseForm):
         self.responsible_partner_id.choices = [SelectChoice("", str(_l("Choose a cluster")))] + [
             SelectChoice(str(p.id), p.name) for p in partners]
         self.parties.choices = [SelectChoice(key, label) for key, label in parties]
-        self.new_organization_country.choices = country_choices(str(_l("Choose a country")))
+        self.new_organization_country.choices = country_choices(territory_codes(),
+                                                                _l("Choose a country"))
         self.origin_event_id.choices = [SelectChoice("", str(_l("None")))] + [
             SelectChoice(str(e.id), f"{e.title} ({e.starts_at:%Y-%m-%d})") for e in events]

@@ -19,36 +19,22 @@ from wtforms import (
     Field,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..inputs import applications as inputs
 from ..models import Event, Question, QuestionKind
-from ..services.places import country_name
 from ..services.questions import NO, YES, country_codes
-from . import BaseForm, _readable_text
+from . import BaseForm, CheckboxesField, _readable_text
 from .organization import strip, web_address
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+from .places import country_choices
 
 
 def question_field_name(question: Question) -> str:
     return f"q_{question.id}"
-
-
-def _country_choices() -> list[SelectChoice]:
-    named = sorted(((country_name(code), code) for code in country_codes()),
-                   key=lambda pair: pair[0].casefold())
-    return [SelectChoice("", _l("Choose a country"))] + [
-        SelectChoice(code, name) for name, code in named]
 
 
 def _question_field(question: Question) -> Field:
@@ -69,7 +55,8 @@ def _question_field(question: Question) -> Field:
                                           SelectChoice(NO, _l("No"))],
                           validate_choice=False)
     if kind == QuestionKind.COUNTRY:
-        return SelectField(label, choices=_country_choices(), validate_choice=False)
+        return SelectField(label, choices=country_choices(country_codes(), _l("Choose a country")),
+                           validate_choice=False)
     return StringField(label)
 
 

@@ -32,8 +32,10 @@ from ..inputs.accounts import (
     SignupIn,
 )
 from ..models import Helix, OrganizationSize
+from ..services.questions import country_codes
 from . import BaseForm
 from .organization import BlankChoiceIsNone
+from .places import country_choices
 
 # What each field accepts is its form's input model's (webapp/inputs/accounts.py); the
 # fields decode and label.
@@ -124,29 +126,28 @@ class SignupForm(BlankChoiceIsNone, BaseForm):
     website = URLField(_l("Website"), render_kw={"placeholder": "https://"})
     profile = TextAreaField(
         _l("Profile"), description=_l("What your organization does, in a few sentences."))
-    # The clusters and organizations offered are the database's: the choice is checked
-    # against them here (and by the service).
+    # The clusters offered are the database's: the choice is checked against them here
+    # (and by the service).
     home_cluster = SelectField(
         _l("Home cluster"),
         default="",
         description=_l("The partnership's cluster your organization belongs to, if any."),
     )
-    join_organization = SelectField(_l("Organization to join"))
+    # Typed, never listed: the directory is not shown to visitors; only a whole name or
+    # a web domain finds an organization (services.organizations.to_join).
+    join_organization = StringField(
+        _l("Organization to join"), render_kw={"autocomplete": "organization"},
+        description=_l("Its full name as registered here, or its web domain (such as "
+                       "example.com, as in your work email address)."))
 
     privacy = BooleanField(_l("I have read the privacy notice and agree to it"))
 
-    def __init__(self, *args, countries: Iterable[tuple[str, str]] = (),
-                 clusters: Iterable[tuple[int, str]] = (),
-                 organizations: Iterable[tuple[int, str]] = (), **kwargs) -> None:
+    def __init__(self, *args, clusters: Iterable[tuple[int, str]] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = [SelectChoice("", _l("Choose a country")),
-                                *(SelectChoice(code, name) for code, name in countries)]
+        self.country.choices = country_choices(country_codes(), _l("Choose a country"))
         self.home_cluster.choices = [
             SelectChoice("", _l("None")),
             *(SelectChoice(str(pid), label) for pid, label in clusters)]
-        self.join_organization.choices = [
-            SelectChoice("", _l("Choose an organization")),
-            *(SelectChoice(str(oid), label) for oid, label in organizations)]
 
     def validate(self, extra_validators=None) -> bool:
         super().validate(extra_validators)

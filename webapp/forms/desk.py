@@ -28,6 +28,7 @@ from ..services.desk import PAGE_SIZES, SORTS, DeskFilters
 from ..services.names import ROLE_LABELS
 from . import BaseForm, PlainForm
 from .organization import strip
+from .places import country_choices
 
 STATUS_LABELS = {
     RegistrationStatus.SUBMITTED: _l("Submitted"),
@@ -58,12 +59,11 @@ class DeskFilterForm(PlainForm):
     per_page = SelectField(_l("Per page"), validate_choice=False, default=str(PAGE_SIZES[0]),
                            choices=[SelectChoice(str(n), str(n)) for n in PAGE_SIZES])
 
-    def __init__(self, formdata, *, events=(), countries=(), country_name=str) -> None:
+    def __init__(self, formdata, *, events=(), countries=()) -> None:
         super().__init__(formdata)
         self.event.choices = [SelectChoice("", _l("All events"))] + [
             SelectChoice(str(e.id), e.title) for e in events]
-        self.country.choices = [SelectChoice("", _l("All countries"))] + [
-            SelectChoice(c, country_name(c)) for c in countries]
+        self.country.choices = country_choices(countries, _l("All countries"))
         for name in ("event", "status", "country", "sort", "per_page"):
             field = self[name]
             if field.data not in {c[0] for c in field.iter_choices()} | {None}:

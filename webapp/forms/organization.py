@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from babel import Locale
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
@@ -15,10 +13,9 @@ from wtforms.validators import ValidationError
 from ..ids import coerce_id
 from ..inputs.organizations import MembershipDecisionIn, MergeIn, OrganizationIn
 from ..models import Helix, OrganizationSize
+from ..services.questions import country_codes
 from . import BaseForm
-
-# Not countries: the EU, the UN, unknown region and Babel's pseudo-locales.
-_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"})
+from .places import country_choices
 
 SIZE_LABELS = {
     OrganizationSize.MICRO: _l("Micro (fewer than 10 people)"),
@@ -35,17 +32,6 @@ HELIX_LABELS = {
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-def country_choices() -> list[SelectChoice]:
-    locale = Locale.parse(str(get_locale() or "en"))
-    return [
-        SelectChoice(code, name) for code, name in sorted(
-            ((code, name) for code, name in locale.territories.items()
-             if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES),
-            key=lambda item: item[1],
-        )
-    ]
 
 
 def web_address(form, field) -> None:
@@ -91,7 +77,7 @@ class OrganizationForm(BlankChoiceIsNone, BaseForm):
 
     def __init__(self, *args, clusters=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = country_choices()
+        self.country.choices = country_choices(country_codes())
         self.home_cluster_id.choices = [SelectChoice("", _l("None"))] + [
             SelectChoice(str(p.id), p.name) for p in clusters]
 

@@ -11,8 +11,10 @@ from .. import localtime
 from ..ids import MAX_PAGE
 from ..models import EventKind, search
 from ..services.catalogue import CatalogueFilters, When
+from ..services.places import collation_key
 from . import BaseForm
 from .dates import Within
+from .places import country_choices
 
 KIND_LABELS = {
     EventKind.OUTBOUND_MISSION: _l("Outbound mission"),
@@ -68,16 +70,13 @@ class EventFilterForm(SearchForm):
                                      "and upcoming events alike."))
     end = DateField(_l("To"), validators=[Optional(), Within(localtime.EVENT_DATES)])
 
-    def __init__(self, formdata, *, countries=(), partners=(), country_name=str) -> None:
+    def __init__(self, formdata, *, countries=(), partners=()) -> None:
         super().__init__(formdata)
         # In the order people read them: "Clúster ..." beside "Cluster ...", not after.
-        named = sorted(((code, country_name(code)) for code in countries),
-                       key=lambda choice: search.fold(choice[1]))
-        self.country.choices = [SelectChoice("", _l("All regions"))] + [
-            SelectChoice(code, name) for code, name in named]
+        self.country.choices = country_choices(countries, _l("All regions"))
         self.partner.choices = [SelectChoice("", _l("All partners"))] + [
             SelectChoice(str(p.id), p.name)
-            for p in sorted(partners, key=lambda p: search.fold(p.name))]
+            for p in sorted(partners, key=lambda p: collation_key(p.name))]
 
     def validate_end(self, field) -> None:
         if field.data and self.start.data and field.data < self.start.data:

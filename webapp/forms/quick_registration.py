@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 
 from ..inputs.quick_registration import QuickRegistrationIn
+from ..services.questions import country_codes
 from . import BaseForm
-from .organization import country_choices, strip
+from .organization import strip
+from .places import country_choices
 
 
 class QuickRegistrationForm(BaseForm):
@@ -29,4 +30,4 @@ class QuickRegistrationForm(BaseForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = [SelectChoice("", _l("Choose a country")), *country_choices()]
+        self.country.choices = country_choices(country_codes(), _l("Choose a country"))

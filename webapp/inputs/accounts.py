@@ -236,7 +236,8 @@ class SignupIn(_NewPassword):
     website: WebAddress(300, title="Website") = ""
     profile: Text(5000, title="Profile") = ""
     home_cluster: Id | None = None
-    join_organization: Id | None = None
+    # Its whole name or its web domain (services.organizations.to_join).
+    join_organization: Text(200, title="Organization to join") = ""
 
     privacy: Accepted(PRIVACY_NEEDED,
                       description="The privacy notice is accepted (must be true).")
@@ -254,7 +255,7 @@ class SignupIn(_NewPassword):
     def _chosen_part_complete(self):
         problems = Problems()
         if self.joins:
-            if self.join_organization is None:
+            if not self.join_organization:
                 problems.add("join_organization", REQUIRED)
         else:
             if not self.organization_name:

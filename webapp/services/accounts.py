@@ -267,10 +267,7 @@ def _chosen_organization(signup: SignupIn) -> Organization | None:
     """The organization a sign-up asks to join, or None when it registers a new one; its
     new organization's home cluster must be one of the partnership's clusters."""
     if signup.joins:
-        organization = db.session.get(Organization, signup.join_organization)
-        if organization is None:
-            raise Refused("Choose an organization from the list.", "join_organization")
-        return organization
+        return organizations.to_join(signup.join_organization)
     if signup.home_cluster is not None:
         cluster = db.session.get(Partner, signup.home_cluster)
         if cluster is None or cluster.kind != PartnerKind.CLUSTER or not cluster.is_member:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import delete, event, func, select, update
@@ -19,6 +21,7 @@ from ..models import (
     Partner,
     PartnerKind,
     User,
+    search,
     utcnow,
 )
 from ..unit import reading, write_step
@@ -45,6 +48,49 @@ class MergeRefused(DomainError):
 
 # Profile fields a merge copies from the duplicate when the surviving record has none.
 _FILLABLE = ("city", "sector", "website", "profile")
+
+
+NOT_FOUND_TO_JOIN = ("No organization registered here has exactly this name or web domain. "
+                     "Check its full name, or register your organization.")
+SEVERAL_TO_JOIN = ("Several organizations are registered under this name: type its web "
+                   "domain instead.")
+
+
+def to_join(name_or_domain: str) -> Organization:
+    """The organization a newcomer asks to join, found only by its whole name (case and
+    accents aside) or by its web domain ("limfjord-sensing.dk", also as "@..." or an
+    email address at it): a part of a name finds nothing, so the directory cannot be
+    read through this field. The sign-up that asks is throttled per client."""
+    typed = search.typed(name_or_domain)
+    domain = _domain(typed)
+    if domain:
+        candidates = db.session.scalars(select(Organization).where(
+            Organization.website.contains(domain, autoescape=True))).all()
+        found = [o for o in candidates if _web_domain(o.website) == domain]
+    else:
+        candidates = db.session.scalars(select(Organization).where(
+            search.matches(Organization.search_key, typed))).all()
+        found = [o for o in candidates if search.fold(o.name) == search.fold(typed)]
+    if not found:
+        raise Refused(NOT_FOUND_TO_JOIN, "join_organization")
+    if len(found) > 1:
+        raise Refused(SEVERAL_TO_JOIN, "join_organization")
+    return found[0]
+
+
+_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}")
+
+
+def _domain(typed: str) -> str | None:
+    """"limfjord-sensing.dk" from what was typed, if it is a domain, "@" one or an
+    address at one; None for a name."""
+    text = typed.lower().rpartition("@")[2].removeprefix("www.")
+    return text if _DOMAIN.fullmatch(text) else None
+
+
+def _web_domain(website: str) -> str | None:
+    host = urlsplit(website or "").hostname
+    return host.removeprefix("www.") if host else None
 
 
 def verified_members(organization: Organization) -> list[User]:

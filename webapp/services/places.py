@@ -1,11 +1,24 @@
 """Countries and places as people read them: "Boston, United States", in the reader's
 language (pages, files and mail alike; the template filters `country` and `place` are
-these functions)."""
+these functions), and lists of names in the order the reader sorts them.
+
+Babel names places but does not collate, and Python compares code points, which put
+"Åland Islands" after "Zimbabwe". Names are sorted by the Unicode Collation Algorithm
+(pyuca, pure Python, with the Unicode Consortium's own table): accents and case come
+after the letters, so Åland sorts under A, Łódź beside Lodz, "Côte d'Ivoire" among the
+C's. That table is the order of English, the application's one language, and of every
+language without rules of its own; one that has them (Swedish puts Å after Z) would
+add its tailoring here, in `collation_key`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import cache
+
 from babel import Locale
 from flask_babel import get_locale
+from pyuca import Collator
 
 
 def country_name(code: str | None) -> str:
@@ -22,3 +35,20 @@ def place(event) -> str:
     if not event.target_city or event.target_city == country:
         return country
     return f"{event.target_city}, {country}"
+
+
+@cache
+def _collator() -> Collator:
+    return Collator()
+
+
+def collation_key(text: str) -> tuple[int, ...]:
+    """Sorts `text` where the reader looks for it in a list (see the module's note)."""
+    return _collator().sort_key(text)
+
+
+def countries(codes: Iterable[str]) -> list[tuple[str, str]]:
+    """(code, name) of each country, named in the reader's language and in the order
+    they read the names."""
+    return sorted(((code, country_name(code)) for code in codes),
+                  key=lambda country: collation_key(country[1]))

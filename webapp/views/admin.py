@@ -23,7 +23,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import access, confirmations, inputs, unit
 from ..extensions import db
 from ..forms.admin import (
-    COMMON_ZONES,
     PARTNER_KIND_LABELS,
     QUESTION_KIND_LABELS,
     ROLE_LABELS,
@@ -142,7 +141,7 @@ def _render_event_page(event: Event, *, form=None, session_form=None, quotas=Non
         quotas=quotas or quota_form(quota_partners, seats),
         quota_partners=quota_partners, clone_form=clone_form or CloneForm(prefix="clone"),
         transitions=events.STATUS_TRANSITIONS[event.status], kind_labels=KIND_LABELS,
-        session_kind_labels=SESSION_KIND_LABELS, zones=COMMON_ZONES,
+        session_kind_labels=SESSION_KIND_LABELS,
         editable=event.status != EventStatus.CANCELLED,
         question_form=question_form or QuestionForm(prefix="question"),
         question_kind_labels=QUESTION_KIND_LABELS, answer_counts=questions.answer_counts(event),
@@ -198,7 +197,7 @@ def event_new():
                   "success")
             return redirect(url_for("admin.event_edit", event_id=event.id))
     return render_template(
-        "admin/event_new.html", form=form, zones=COMMON_ZONES,
+        "admin/event_new.html", form=form,
     ), 400 if request.method == "POST" else 200
 
 

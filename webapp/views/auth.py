@@ -40,12 +40,12 @@ from ..inputs.accounts import (
     ResetRequestIn,
     SignupIn,
 )
-from ..models import Organization, Partner, PartnerKind
+from ..models import Partner, PartnerKind
 from ..security import is_safe_redirect
-from ..services import accounts, fields, throttle, tokens
+from ..services import accounts, throttle, tokens
 from ..services.errors import DomainError
 from ..services.fields import Refused
-from ..services.places import country_name
+from ..services.places import collation_key
 from . import show_refusal
 
 bp = Blueprint("auth", __name__)
@@ -163,22 +163,13 @@ def logout():
 
 
 def _signup_form() -> forms.SignupForm:
-    territories = sorted(((code, country_name(code)) for code in fields.territory_codes()
-                          if code != "EU"), key=lambda item: item[1])
+    """The sign-up form, offering the partnership's clusters; the organization to join is
+    typed, never listed (the directory is not shown to visitors)."""
     clusters = db.session.execute(
         select(Partner.id, Partner.name)
         .where(Partner.kind == PartnerKind.CLUSTER, Partner.is_member.is_(True))
-        .order_by(Partner.name)
     ).all()
-    organizations = [
-        (org_id, f"{name} ({country_name(country)})")
-        for org_id, name, country in db.session.execute(
-            select(Organization.id, Organization.name, Organization.country)
-            .order_by(Organization.name)
-        )
-    ]
-    return forms.SignupForm(countries=territories, clusters=clusters,
-                            organizations=organizations)
+    return forms.SignupForm(clusters=sorted(clusters, key=lambda c: collation_key(c.name)))
 
 
 def _render_signup(form: forms.SignupForm, status: int = 200):

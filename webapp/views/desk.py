@@ -55,7 +55,6 @@ from ..models import (
 from ..services import desk, desk_news, registrations
 from ..services.desk import DeskFilters
 from ..services.errors import AnswersRefused, BulkRefused, DomainError
-from ..services.places import country_name
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 log = logging.getLogger(__name__)
@@ -85,8 +84,7 @@ def _index_page(bulk_form: BulkDecisionForm, direct_form: DirectRegistrationForm
     seen_at = utcnow()  # before reading: what arrives meanwhile stays new
     total_new = _new_applications()
     in_desk = desk.filter_events(me)
-    form = DeskFilterForm(request.args, events=in_desk,
-                          countries=desk.filter_countries(me), country_name=country_name)
+    form = DeskFilterForm(request.args, events=in_desk, countries=desk.filter_countries(me))
     filters = form.filters()
     page = page_arg()
     pagination = db.paginate(desk.applications(me, filters), page=page,

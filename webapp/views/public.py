@@ -13,7 +13,6 @@ from ..forms.public import KIND_LABELS, EventFilterForm
 from ..forms.quick_registration import QuickRegistrationForm
 from ..models import MISSION_KINDS, Event, EventKind, EventStatus, Registration, utcnow
 from ..services import catalogue, quick_registration
-from ..services.places import country_name
 
 bp = Blueprint("public", __name__)
 
@@ -45,8 +44,7 @@ def index():
 @access.public
 def events():
     form = EventFilterForm(request.args, countries=catalogue.countries(),
-                           partners=catalogue.organizing_partners(),
-                           country_name=country_name)
+                           partners=catalogue.organizing_partners())
     form.validate()
     filters = form.filters()
     pagination = db.paginate(
