@@ -14,7 +14,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from flask import current_app
+from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from tests.confirming import confirm, confirmation_form, token_on
@@ -322,6 +322,21 @@ def test_a_reopen_without_this_pages_token_is_refused(client, db, make, w, token
     assert snapshot(db, w) == before
 
 
+def test_a_reopen_confirmed_once_its_page_is_stale_is_refused(client, db, w):
+    login(client, w.manager)
+    page = client.get(f"/desk/registrations/{w.ana.id}/reopen")
+    before = snapshot(db, w)
+
+    with freeze_time(utcnow() + timedelta(minutes=31)):
+        login(client, w.manager)  # a sign-in of that time
+        response = confirm(client, page, reason=REASON)
+
+    assert response.status_code == 400
+    assert "This confirmation has expired or was already used; start again." in page_text(
+        response)
+    assert snapshot(db, w) == before
+
+
 def test_a_reopen_confirmed_after_the_event_started_is_refused(client, db, mailbox, w):
     login(client, w.manager)
     page = client.get(f"/desk/registrations/{w.ana.id}/reopen")
@@ -406,26 +421,32 @@ def _statuses(ids: dict[str, int]) -> dict[str, S]:
 def test_without_the_lock_a_reopen_and_an_approval_overbook(open_app, monkeypatch):
     """Both count before either writes: the reopen sees two free seats and promotes Wim
     and Wes, the approval sees one and takes it for Ben. The race the lock exists for."""
-    open_app("postgres")
+    app = open_app("postgres")
     without_capacity_lock(monkeypatch)
     make = Factory()
     event_id, ids, manager_id, organizer_id = _two_seats_one_held(make)
-    both_counted = threading.Barrier(2)
-    first_counts = set()
+    ben_counted, reopen_counted = threading.Event(), threading.Event()
+    promotions_counted = []
 
-    def meet_once(event, reg):
-        thread = threading.get_ident()
-        if thread not in first_counts:
-            first_counts.add(thread)
-            both_counted.wait(timeout=10)
+    def hold(event, reg):
+        if reg.id == ids["Ben"]:
+            ben_counted.set()
+            # Ben's approval writes (and commits) only once the reopen has counted for
+            # both on the waiting list, so neither count sees the other's seats.
+            assert reopen_counted.wait(10), "the reopen never counted"
+            return
+        promotions_counted.append(reg.id)
+        assert ben_counted.wait(10), "the approval never counted"
+        if len(promotions_counted) == 2:
+            reopen_counted.set()
 
-    after_seat_count(monkeypatch, meet_once)
+    after_seat_count(monkeypatch, hold)
 
-    results = in_threads(current_app._get_current_object(),
-                         [_reopen_as(manager_id, ids["Ana"]),
-                          _approve_as(organizer_id, ids["Ben"])])
+    results = in_threads(app, [_reopen_as(manager_id, ids["Ana"]),
+                               _approve_as(organizer_id, ids["Ben"])])
 
     assert results == [S.SUBMITTED, S.APPROVED]
+    assert promotions_counted == [ids["Wim"], ids["Wes"]]
     assert counts(event_id)[S.APPROVED] == 3  # two seats
 
 
