@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select, update
 
+from tests.confirming import confirm, confirmation_form
 from tests.conftest import IsolatedClient, count_queries, csrf_token, login
 from tests.factories import Factory
 from tests.live import committed_app
@@ -59,8 +60,12 @@ def _post(client, path, data, page="/desk/"):
 
 
 def _decide(client, reg, decision, expected="submitted", reason=""):
-    return _post(client, f"/desk/registrations/{reg.id}/decide",
-                 {"decision": decision, "expected_status": expected, "reason": reason})
+    """The decision's button pressed; a rejection is then confirmed on its page."""
+    response = _post(client, f"/desk/registrations/{reg.id}/decide",
+                     {"decision": decision, "expected_status": expected, "reason": reason})
+    if decision == "reject" and response.status_code == 200:
+        response = confirm(client, response)
+    return response
 
 
 # --------------------------------------------------------------------------- the list
@@ -477,17 +482,23 @@ def test_two_managers_deciding_at_once_one_wins_the_other_is_told(tmp_path):
             login(client, decider)
             assert 'value="submitted"' in client.get(page).get_data(as_text=True)
             clients.append((client, csrf_token(client, page)))
+        # The second has pressed Reject and looks at its confirmation.
+        rejecting, token = clients[1]
+        asked = rejecting.post(f"{page}/decide", data={
+            "csrf_token": token, "decision": "reject", "expected_status": "submitted",
+            "reason": "Too late."})
+        forms = [{"csrf_token": clients[0][1], "decision": "approve",
+                  "expected_status": "submitted"},
+                 dict(confirmation_form(asked.get_data(as_text=True))[1])]
         _db.session.remove()
 
         barrier = threading.Barrier(len(clients))
         responses: list = [None] * len(clients)
 
         def press(index: int) -> None:
-            client, token = clients[index]
+            client = clients[index][0]
             barrier.wait(timeout=30)
-            responses[index] = client.post(f"{page}/decide", data={
-                "csrf_token": token, "decision": "approve" if index == 0 else "reject",
-                "expected_status": "submitted", "reason": "Too late."})
+            responses[index] = client.post(f"{page}/decide", data=forms[index])
 
         threads = [threading.Thread(target=press, args=(i,)) for i in range(len(clients))]
         for thread in threads:

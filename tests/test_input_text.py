@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from tests.api import token_for
+from tests.confirming import confirm
 from tests.conftest import csrf_token
 from tests.test_api import _problem
 from tests.test_apply import apply, good_answers, own
@@ -261,9 +262,11 @@ def applicant(make, mission):
 
 
 def _decide(client, registration, reason):
-    return post(client, f"/desk/registrations/{registration.id}/decide",
-                {"decision": "reject", "expected_status": "submitted", "reason": reason},
-                page="/desk/")
+    """Reject, and confirm on the page that follows (what the reason became there)."""
+    response = post(client, f"/desk/registrations/{registration.id}/decide",
+                    {"decision": "reject", "expected_status": "submitted", "reason": reason},
+                    page="/desk/")
+    return confirm(client, response) if response.status_code == 200 else response
 
 
 def test_a_nul_in_a_desk_decision_reason_is_refused_and_nothing_is_decided(

@@ -42,7 +42,7 @@ from ..forms.organization import MembershipDecisionForm, ReviewForm
 from ..ids import page_arg
 from ..inputs.applications import ApplicationIn
 from ..inputs.desk import DirectRegistrationIn, RoleIn
-from ..inputs.registrations import BulkDecisionIn, CorrectionIn, DecisionIn
+from ..inputs.registrations import BulkDecisionIn, CorrectionIn, Decision, DecisionIn
 from ..models import (
     Event,
     MembershipRequest,
@@ -158,6 +158,12 @@ def bulk():
     form = BulkDecisionForm()
     if not form.validate_on_submit():
         return _index_page(form, DirectRegistrationForm(), status=400)
+    if form.input.decision == Decision.REJECT:
+        rejecting = confirmations.for_many("registrations.reject", form.input.ids)
+        if not confirmations.posted():
+            return _bulk_rejection_page(form, rejecting)
+        confirmations.require(rejecting, me.id,
+                              start_again=url_for("desk.index", **request.args))
     try:
         # Scope is checked per registration by the policy, inside the service's locked
         # transaction, so an id the page never offered is refused like any other.
@@ -172,6 +178,29 @@ def bulk():
     flash(_("%(count)d applications %(decision)s.", count=len(decided),
             decision=DECIDED[form.decision.data]), "success")
     return redirect(url_for("desk.index", **request.args))
+
+
+def _bulk_rejection_page(form: BulkDecisionForm, rejecting: str):
+    """What rejecting the ticked applications will do, before it is done."""
+    ids = sorted(set(form.input.ids))
+    names = desk.bulk_names(_me(), ids)
+    return confirmations.page(
+        rejecting, _me().id, title=ngettext("Reject %(num)d application?",
+                                            "Reject %(num)d applications?", len(ids)),
+        consequences=[
+            ngettext("The applicant below is rejected and mailed with your reason.",
+                     "Each of the %(num)d applicants below is rejected and mailed with your "
+                     "reason.", len(ids)),
+            _("Those on a waiting list leave it; no seat is taken or freed."),
+            _("Taking a rejection back means reopening the application, and the applicant "
+              "is mailed again."),
+        ],
+        listed=[names.get(i) or _("Application #%(id)d", id=i) for i in ids],
+        action_url=url_for("desk.bulk", **request.args),
+        confirm_label=ngettext("Reject %(num)d application", "Reject %(num)d applications",
+                               len(ids)),
+        cancel_url=url_for("desk.index", **request.args), fields=[form.reason],
+        carried={"ids": ids, "decision": Decision.REJECT.value})
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -225,8 +254,16 @@ def registration(registration_id: int):
 def decide(registration_id: int):
     reg = _visible_registration(registration_id)
     form = DecisionForm()
+    rejecting = form.decision.data == Decision.REJECT.value
     if not form.validate_on_submit():
+        if rejecting and confirmations.posted():  # the reason was emptied on the way
+            return _rejection_page(reg, form, status=400)
         return _registration_page(reg, decision_form=form, status=400)
+    if rejecting:
+        if not confirmations.posted():
+            return _rejection_page(reg, form)
+        confirmations.require("registration.reject", reg.id, start_again=url_for(
+            "desk.registration", registration_id=reg.id))
     try:
         registrations.decide(
             reg.id, form.input.decision.value, actor=_me(), reason=form.input.reason,
@@ -241,6 +278,24 @@ def decide(registration_id: int):
     flash(_("The application is %(decision)s.", decision=DECIDED[form.decision.data]),
           "success")
     return redirect(url_for("desk.registration", registration_id=registration_id))
+
+
+def _rejection_page(reg: Registration, form: DecisionForm, *, status: int = 200):
+    """What rejecting the application will do, before it is done."""
+    consequences = [_("%(name)s is mailed that the application to %(event)s is rejected, "
+                      "with your reason.", name=reg.user.name, event=reg.event.title)]
+    if reg.status == RegistrationStatus.WAITLISTED:
+        consequences.append(_("They leave the waiting list; no seat is taken or freed."))
+    consequences.append(_("Taking it back means reopening the application, and the "
+                          "applicant is mailed again."))
+    back = url_for("desk.registration", registration_id=reg.id)
+    return confirmations.page(
+        "registration.reject", reg.id, title=_("Reject this application?"),
+        subject=f"{reg.user.name} · {reg.event.title}", consequences=consequences,
+        action_url=url_for("desk.decide", registration_id=reg.id),
+        confirm_label=_("Reject the application"), cancel_url=back, fields=[form.reason],
+        carried={"decision": Decision.REJECT.value,
+                 "expected_status": form.expected_status.data}, status=status)
 
 
 # --------------------------------------------------------------------------- corrections
