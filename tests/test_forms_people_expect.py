@@ -149,7 +149,8 @@ def test_the_event_form_picks_its_zone_from_the_same_list(client, login_as, make
 
 
 def test_organizers_and_hosts_are_ticked_not_ctrl_clicked(client, login_as, make, cluster, db):
-    other = make.partner(name="Ciutat Digital")
+    other = make.partner(name="Clúster Ciutat Digital")
+    make.partner(name="Cluster Ville Durable")
     beachhead = make.beachhead(name="IPI Singapore")
     event = make.event(organizers=[cluster, other], hosts=[beachhead])
     login_as(make.manager(cluster))
@@ -164,6 +165,10 @@ def test_organizers_and_hosts_are_ticked_not_ctrl_clicked(client, login_as, make
     assert {b["value"] for b in page.boxes("host_ids")} == {str(beachhead.id)}
     for box in organizers:  # each box has its own label
         assert re.search(rf'<label class="form-check-label" for="{box["id"]}">', html)
+    # In the order people read the names: "Clúster C..." before "Cluster V...".
+    labels = re.findall(r'for="organizer_ids-\d+">([^<]+)</label>', html)
+    assert labels == ["Clúster Ciutat Digital", "Cluster Ville Durable", "IPI Singapore",
+                      "Smart City Nord"]
 
 
 def test_an_agreements_parties_are_ticked(client, login_as, make, cluster):

@@ -32,6 +32,7 @@ from ..inputs.partners import GrantIn, PartnerIn
 from ..models import PartnerKind, QuestionKind, Role, SessionKind
 from ..services.events import quota_field
 from ..services.fields import territory_codes
+from ..services.places import collation_key
 from . import BaseForm, CheckboxesField
 from .dates import LocalTimeField
 from .places import country_choices, zone_choices
@@ -108,6 +109,7 @@ class EventForm(BaseForm):
         self.target_country.choices = country_choices(territory_codes(), _l("Choose a country"))
         self.timezone.choices = zone_choices(
             first=[SelectChoice("", _l("Choose a time zone"))], current=self.timezone.data)
+        partners = sorted(partners, key=lambda p: collation_key(p.name))
         self.organizer_ids.choices = [SelectChoice(p.id, p.name) for p in partners]
         self.host_ids.choices = [
             SelectChoice(p.id, p.name) for p in partners if p.kind == PartnerKind.BEACHHEAD
