@@ -231,6 +231,16 @@ def test_the_consequences_name_the_seat_and_who_would_be_promoted(db, w):
     assert quiet.promoted == [] and [u.email for u in quiet.mailed] == ["cem@example.org"]
 
 
+def test_a_reopen_in_recorded_history_is_audited_as_one(db, make, w):
+    """Demo data and imports record a reopen as the desk makes one, unmailed."""
+    user = make.user(make.organization(w.alpha))
+    reg = make.registration(w.event, user, S.SUBMITTED, S.REJECTED, S.SUBMITTED,
+                            actor=w.manager)
+    assert [(e.action, e.to_status) for e in history(db, reg)] == [
+        ("registration.applied", "submitted"), ("registration.rejected", "rejected"),
+        ("registration.reopened", "submitted")]
+
+
 # --------------------------------------------------------------------------- the desk's pages
 
 
@@ -505,3 +515,4 @@ def test_two_reopens_of_one_approval_at_once_reopen_it_once(open_app, monkeypatc
         OutboxMessage.calendar_method == "CANCEL")) == 1
     assert _statuses(ids) == {"Ana": S.SUBMITTED, "Ben": S.SUBMITTED, "Wim": S.APPROVED,
                               "Wes": S.APPROVED}
+

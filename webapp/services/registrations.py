@@ -615,6 +615,8 @@ def record_history(
         if reg.status == S.WITHDRAWN:
             action = "registration.reapplied"
             reg.applied_at = when
+        elif status == S.SUBMITTED and reg.status in REOPENABLE:
+            action = "registration.reopened"
         # History is recorded, not lived: nobody is mailed about it.
         _move(reg, status, actor=actor, action=action, reason=reason, now=when, notify=False)
     return reg
