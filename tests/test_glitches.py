@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import csrf_token
 from tests.factories import at
@@ -21,6 +22,7 @@ from webapp.models import (
     AgreementStatus,
     AgreementType,
     EventKind,
+    Registration,
 )
 from webapp.services import messages
 
@@ -67,7 +69,7 @@ def test_a_webinars_organizer_is_offered_no_badges_to_print(client, login_as, or
 
 
 def test_applying_to_a_webinar_asks_for_no_consent_to_share_with_hosts(
-    client, login_as, make, organizing, member, mission
+    client, login_as, make, db, organizing, organizer, member, mission
 ):
     webinar = make.event(kind=EventKind.WEBINAR, organizers=[organizing], hosts=mission.hosts,
                          title="Meet Singapore", slug="meet-singapore")
@@ -81,6 +83,12 @@ def test_applying_to_a_webinar_asks_for_no_consent_to_share_with_hosts(
     assert response.status_code == 302, response.get_data(as_text=True)
     registration_page = client.get(response.headers["Location"], follow_redirects=True)
     assert 'data-testid="consents"' not in registration_page.get_data(as_text=True)
+    # Nor does its decider read of consents ("not agreed") that were never asked.
+    registration = db.session.scalar(
+        select(Registration).where(Registration.event_id == webinar.id))
+    login_as(organizer)
+    desk_page = client.get(f"/desk/registrations/{registration.id}").get_data(as_text=True)
+    assert registration.user.name in desk_page and 'data-testid="consents"' not in desk_page
 
     mission_form = client.get(f"/events/{mission.slug}/apply").get_data(as_text=True)
     assert 'name="profile_consent"' in mission_form and 'name="contact_consent"' in mission_form
