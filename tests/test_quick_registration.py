@@ -149,6 +149,24 @@ def test_visitor_registers_and_the_mailed_link_confirms_seat_account_and_address
     assert mine.status_code == 200 and "You are registered for" in mine.get_data(as_text=True)
 
 
+def test_a_visitor_whose_browser_sent_no_zone_confirms_and_the_zone_waits_for_the_browser(
+    client, db, webinar, mailbox
+):
+    """Without JavaScript the form sends no zone: the link still confirms, and the light
+    account's zone stays unknown until its browser says it."""
+    response = _register(client, timezone=None)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    [path] = _links(mailbox, ADDRESS, "/register/")
+    assert "Confirm my registration" in client.get(path).get_data(as_text=True)
+
+    response = _post(client, path)
+    assert response.status_code == 302
+    user = _user(db)
+    assert user.is_verified and user.timezone is None
+    assert db.session.scalar(select(Registration.status).where(
+        Registration.user_id == user.id)) == S.APPROVED
+
+
 def test_a_second_press_of_the_link_changes_nothing_and_says_it_is_confirmed(
     client, db, webinar, mailbox
 ):

@@ -55,7 +55,7 @@ class QuickRequest:
     email: str
     organization: str
     country: str
-    timezone: str
+    timezone: str | None  # None: as the person's browser will say
     privacy_version: str
 
     def payload(self) -> dict[str, Any]:
@@ -112,9 +112,10 @@ def request(event: Event, asked: QuickRegistrationIn, *, privacy_version: str) -
 
 
 def _from_payload(payload: Any) -> QuickRequest:
-    fields = ("name", "email", "organization", "country", "timezone", "privacy")
+    fields = ("name", "email", "organization", "country", "privacy")
     if not isinstance(payload, dict) or not isinstance(payload.get("event"), int) or not all(
-            isinstance(payload.get(f), str) for f in fields):
+            isinstance(payload.get(f), str) for f in fields) or not isinstance(
+            payload.get("timezone"), str | None):
         raise tokens.TokenInvalid("This link is not valid.")
     event = db.session.get(Event, payload["event"])
     if event is None:
