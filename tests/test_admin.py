@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tests.confirming import confirm
 from tests.conftest import IsolatedClient, csrf_token, login
 from tests.factories import Factory
 from webapp import unit
@@ -163,7 +164,7 @@ def test_deactivating_an_account_ends_its_sessions(db, app, make, login_as, admi
         session["_user_id"] = person.get_id()
     assert theirs.get("/account/registrations").status_code == 200
 
-    response = post(login_as(admin), f"/admin/users/{person.id}/deactivate", {})
+    response = confirm(login_as(admin), f"/admin/users/{person.id}/deactivate")
     assert response.status_code == 302
     db.session.expire_all()
     assert not person.active
@@ -179,10 +180,11 @@ def test_deactivating_an_account_ends_its_sessions(db, app, make, login_as, admi
 
 def test_an_admin_cannot_deactivate_themself(db, login_as, admin):
     client = login_as(admin)
-    response = post(client, f"/admin/users/{admin.id}/deactivate", {})
+    response = client.get(f"/admin/users/{admin.id}/deactivate")  # no page to confirm
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "You cannot deactivate your own account." in page
+    assert post(client, f"/admin/users/{admin.id}/deactivate", {}).status_code == 400
     db.session.expire_all()
     assert admin.active and admin.session_version == 1
 
@@ -234,7 +236,7 @@ def test_a_grant_is_removed_but_never_an_admins_own_admin_grant(
     person = make.manager(cluster)
     client = login_as(admin)
     grant_id = person.grants[0].id
-    assert post(client, f"/admin/users/{person.id}/grants/{grant_id}/delete", {}).status_code == 302
+    assert confirm(client, f"/admin/users/{person.id}/grants/{grant_id}/delete").status_code == 302
     db.session.expire_all()
     assert person.grants == []
     assert db.session.scalar(select(AuditEntry).where(
@@ -242,7 +244,7 @@ def test_a_grant_is_removed_but_never_an_admins_own_admin_grant(
         "grants": ["partner_manager (SCN)", None]}
 
     own = admin.grants[0].id
-    response = post(client, f"/admin/users/{admin.id}/grants/{own}/delete", {})
+    response = client.get(f"/admin/users/{admin.id}/grants/{own}/delete")  # nothing to confirm
     assert response.status_code == 302
     assert "You cannot remove your own admin role" in client.get(
         response.headers["Location"]).get_data(as_text=True)
@@ -291,7 +293,7 @@ def test_a_role_change_is_one_unit_and_leaves_no_lock_behind(open_app):
 
     grant_id = _db.session.scalar(select(RoleGrant.id).where(RoleGrant.user_id == person_id))
     _db.session.commit()
-    response = post(client, f"/admin/users/{person_id}/grants/{grant_id}/delete", {})
+    response = confirm(client, f"/admin/users/{person_id}/grants/{grant_id}/delete")
     assert response.status_code == 302
     _write_at_once(app, admin_id)
     assert grants() == []
@@ -302,9 +304,10 @@ def test_a_role_change_is_one_unit_and_leaves_no_lock_behind(open_app):
 
 def test_a_grant_of_another_user_is_not_found_under_this_one(db, make, login_as, admin, cluster):
     person, other = make.user(), make.manager(cluster)
-    response = post(login_as(admin),
-                    f"/admin/users/{person.id}/grants/{other.grants[0].id}/delete", {})
-    assert response.status_code == 404
+    client = login_as(admin)
+    path = f"/admin/users/{person.id}/grants/{other.grants[0].id}/delete"
+    assert client.get(path).status_code == 404
+    assert post(client, path, {}).status_code == 404
 
 
 # --------------------------------------------------------------------------- audit log

@@ -5,17 +5,26 @@ write lock beyond it."""
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
 from ..extensions import db
 from ..inputs.partners import GrantIn
-from ..models import Partner, PartnerKind, Role, RoleGrant, User
+from ..models import Partner, PartnerKind, Registration, RegistrationStatus, Role, RoleGrant, User
 from . import accounts, audit
 from .fields import Refused
 
 
-def deactivate(actor: User, user: User, reason: str = "") -> None:
-    """The account can no longer sign in, and its open sessions end now."""
+def check_deactivation(actor: User, user: User) -> None:
+    """Raise the refusal `deactivate` would meet, so a confirmation page can say it first."""
     if user.id == actor.id:
         raise Refused("You cannot deactivate your own account.")
+
+
+def deactivate(actor: User, user: User, reason: str = "") -> None:
+    """The account can no longer sign in, and its open sessions end now. Its API tokens
+    are refused while it stays so (not revoked), and its registrations are left as they
+    are: nothing is withdrawn, nobody is mailed."""
+    check_deactivation(actor, user)
     if not user.active:
         return
     user.active = False
@@ -23,6 +32,13 @@ def deactivate(actor: User, user: User, reason: str = "") -> None:
     user.session_version += 1
     audit.record(actor, "user.deactivated", user, reason=reason,
                  changes={"active": [True, False]})
+
+
+def pending_applications(user: User) -> int:
+    """How many of the account's applications still await a decision."""
+    return db.session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.user_id == user.id,
+        Registration.status.in_([s for s in RegistrationStatus if s.is_pending])))
 
 
 def reactivate(actor: User, user: User) -> None:
@@ -55,10 +71,16 @@ def add_grant(actor: User, user: User, wanted: GrantIn) -> RoleGrant:
     return grant
 
 
+def check_grant_removal(actor: User, grant: RoleGrant) -> None:
+    """Raise the refusal `remove_grant` would meet. An admin keeps their own admin role,
+    so the one removing another's is still there: Beachhead never runs out of admins."""
+    if grant.user_id == actor.id and grant.role == Role.ADMIN:
+        raise Refused("You cannot remove your own admin role; ask another admin.")
+
+
 def remove_grant(actor: User, grant: RoleGrant) -> None:
     user = grant.user
-    if user.id == actor.id and grant.role == Role.ADMIN:
-        raise Refused("You cannot remove your own admin role; ask another admin.")
+    check_grant_removal(actor, grant)
     audit.record(actor, "user.grant_removed", user,
                  changes={"grants": [_grant_label(grant.role, grant.partner), None]})
     user.grants.remove(grant)

@@ -58,6 +58,7 @@ from ..models import (
     EventStatus,
     Partner,
     Question,
+    Role,
     RoleGrant,
     User,
     search,
@@ -622,14 +623,62 @@ def user_detail(user_id: int):
     return _render_user(db.get_or_404(User, user_id))
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+def _refused_first(check: Callable[[], None], back: str):
+    """A confirmation page's GET: when the action would be refused, say so and go
+    `back` before anyone confirms (None when it may go ahead)."""
+    try:
+        check()
+    except Refused as refusal:
+        flash(refusal.message, "warning")
+        return redirect(back)
+    return None
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
 @access.requires("admin.use")
 @inputs.takes(inputs.NoInput)
 def user_deactivate(user_id: int):
+    """GET: what deactivating the account will do; POST with that page's token: do it."""
     user = db.get_or_404(User, user_id)
+    here = url_for("admin.user_deactivate", user_id=user.id)
+    back = url_for("admin.user_detail", user_id=user.id)
+    if request.method == "GET":
+        refused = _refused_first(lambda: users.check_deactivation(current_user, user), back)
+        if refused:
+            return refused
+        if not user.active:
+            flash(_("%(name)s is already deactivated.", name=user.name), "info")
+            return redirect(back)
+        consequences = [
+            _("%(name)s is signed out everywhere at once and can no longer sign in.",
+              name=user.name),
+            _("Their API tokens are refused while the account is deactivated; they are "
+              "not revoked."),
+            _("Their applications and registrations stay as they are: none is withdrawn "
+              "or cancelled, and nobody is mailed."),
+        ]
+        pending = users.pending_applications(user)
+        if pending:
+            consequences.append(ngettext(
+                "Their %(num)d pending application (submitted or on a waiting list) still "
+                "awaits a decision.",
+                "Their %(num)d pending applications (submitted or on a waiting list) still "
+                "await a decision.", pending))
+        consequences += [
+            _("Meanwhile they get no event reminders or surveys, and their calendar feed "
+              "is not served."),
+            _("This can be undone: reactivating lets them sign in again, and their API "
+              "tokens that have not expired work again."),
+        ]
+        return confirmations.page(
+            "user.deactivate", user.id, title=_("Deactivate this account?"),
+            subject=f"{user.name} ({user.email})", consequences=consequences,
+            action_url=here, confirm_label=_("Deactivate and end their sessions"),
+            cancel_url=back)
+    confirmations.require("user.deactivate", user.id, start_again=here)
     _attempt(lambda: users.deactivate(current_user, user),
              _("%(name)s can no longer sign in; their sessions have ended.", name=user.name))
-    return redirect(url_for("admin.user_detail", user_id=user_id))
+    return redirect(back)
 
 
 @bp.post("/users/<int:user_id>/reactivate")
@@ -659,16 +708,59 @@ def grant_add(user_id: int):
     return _render_user(user, form, status=400)
 
 
-@bp.post("/users/<int:user_id>/grants/<int:grant_id>/delete")
+def _grant_losses(grant: RoleGrant) -> list[str]:
+    """What the person can no longer do once `grant` is gone."""
+    name = grant.user.name
+    if grant.role == Role.ADMIN:
+        return [
+            _("%(name)s no longer administers Beachhead: accounts and their roles, "
+              "partners, every event and its applications, the audit log.", name=name),
+            _("You keep your own admin role, so Beachhead is never left without an admin."),
+        ]
+    partner = grant.partner.name
+    if grant.role == Role.PARTNER_MANAGER:
+        return [
+            _("%(name)s no longer decides the applications %(partner)s is responsible "
+              "for, nor sees those delegates' contact details.", name=name, partner=partner),
+            _("They no longer manage the events %(partner)s organizes, the organizations "
+              "of its cluster or its agreements.", partner=partner),
+        ]
+    return [
+        _("%(name)s no longer sees the delegations of the events %(partner)s hosts, nor "
+          "the contact details delegates agreed to share with hosts, and no longer checks "
+          "delegates in at those events.", name=name, partner=partner),
+    ]
+
+
+@bp.route("/users/<int:user_id>/grants/<int:grant_id>/delete", methods=["GET", "POST"])
 @access.requires("admin.use")
 @inputs.takes(inputs.NoInput)
 def grant_remove(user_id: int, grant_id: int):
+    """GET: what removing the role will do; POST with that page's token: do it."""
     grant = db.session.scalar(
         select(RoleGrant).where(RoleGrant.id == grant_id, RoleGrant.user_id == user_id))
     if grant is None:
         abort(404)
+    here = url_for("admin.grant_remove", user_id=user_id, grant_id=grant_id)
+    back = url_for("admin.user_detail", user_id=user_id)
+    if request.method == "GET":
+        refused = _refused_first(lambda: users.check_grant_removal(current_user, grant), back)
+        if refused:
+            return refused
+        role = ROLE_LABELS[grant.role]
+        return confirmations.page(
+            "grant.remove", grant.id, title=_("Remove this role?"),
+            subject=f"{grant.user.name}: {role}" + (
+                f" ({grant.partner.name})" if grant.partner else ""),
+            consequences=[
+                *_grant_losses(grant),
+                _("It takes effect on their next page; their account and any other role "
+                  "they hold stay as they are, and nobody is mailed."),
+                _("To undo it, grant the role again."),
+            ], action_url=here, confirm_label=_("Remove the role"), cancel_url=back)
+    confirmations.require("grant.remove", grant.id, start_again=here)
     _attempt(lambda: users.remove_grant(current_user, grant), _("The role was removed."))
-    return redirect(url_for("admin.user_detail", user_id=user_id))
+    return redirect(back)
 
 
 # --------------------------------------------------------------------------- audit log
