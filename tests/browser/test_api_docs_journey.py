@@ -60,7 +60,10 @@ def test_a_token_made_on_the_profile_answers_the_api(
     page.goto("/account/profile")
     assert_accessible()
     assert secret not in page.content()
-    page.locator("#api-tokens").get_by_role("button", name="Revoke").click()
+    # Revoking is confirmed on a page of its own, which says what will happen.
+    page.locator("#api-tokens").get_by_role("link", name="Revoke").click()
+    assert_accessible()
+    page.get_by_role("button", name="Revoke the token").click()
     assert_accessible()
     assert page.request.get("/api/v1/me", headers={
         "Authorization": f"Bearer {secret}"}).status == 401
