@@ -230,13 +230,18 @@ def record_sent(registration_id: int, round_: SurveyRound, due_at: datetime, *,
     """An invitation sent at `at` (and reminded when its reminder fell due), as the
     sender recorded it then: history imported (the demo data), so nobody is mailed now."""
     invitation_id = _claim(registration_id, round_, due_at, at)
-    invitation = db.session.scalar(select(SurveyInvitation).where(
-        SurveyInvitation.registration_id == registration_id, SurveyInvitation.round == round_)
-    ) if invitation_id is None else db.session.get(SurveyInvitation, invitation_id)
-    if reminded and invitation.reminded_at is None:
-        invitation.reminded_at = invitation.remind_at
-        db.session.flush()
-    return invitation
+    if invitation_id is None:
+        invitation_id = db.session.scalar(select(SurveyInvitation.id).where(
+            SurveyInvitation.registration_id == registration_id,
+            SurveyInvitation.round == round_))
+    if reminded:
+        db.session.execute(
+            update(SurveyInvitation)
+            .where(SurveyInvitation.id == invitation_id, SurveyInvitation.reminded_at.is_(None))
+            .values(reminded_at=SurveyInvitation.remind_at))
+    # Read from the row, not from an object the session may still hold under this id (a
+    # row deleted by a statement earlier in the unit, whose id the database reused).
+    return db.session.get(SurveyInvitation, invitation_id, populate_existing=True)
 
 
 def _remind(event: Event, now: datetime) -> Tally:
