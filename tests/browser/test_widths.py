@@ -38,6 +38,7 @@ from webapp.models import (
     Registration,
     RegistrationStatus,
     Role,
+    RoleGrant,
     SurveyInvitation,
     SurveyResponse,
     User,
@@ -283,7 +284,13 @@ class Values:
         return db.session.scalar(select(Partner.id).where(Partner.slug == demo.AALBORG.slug))
 
     def user_id(self) -> int:
-        return db.session.scalar(select(User.id).where(User.email == demo.DEMO_SME.email))
+        """A partner manager: an account with a role to remove, besides its own pages."""
+        return db.session.scalar(select(User.id).where(
+            User.email == _demo_account(Role.PARTNER_MANAGER)))
+
+    def grant_id(self) -> int:
+        return db.session.scalar(select(RoleGrant.id).where(RoleGrant.user_id == self.user_id())
+                                 .order_by(RoleGrant.id))
 
     def figure(self) -> str:
         return kpis.FIGURES[0]
