@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from tests.confirming import confirm
 from tests.conftest import csrf_token
 from webapp.models import AuditEntry
 from webapp.models import RegistrationStatus as S
@@ -45,8 +46,7 @@ def test_my_registrations_lists_each_application_with_its_status(
 def test_member_withdraws_and_the_history_shows_it(client, member, application, login_as, db):
     login_as(member)
     url = f"/account/registrations/{application.id}"
-    response = client.post(f"{url}/withdraw", data={
-        "reason": "Our CTO cannot travel in July", "csrf_token": csrf_token(client, url)})
+    response = confirm(client, f"{url}/withdraw", reason="Our CTO cannot travel in July")
     assert response.status_code == 302
     page = client.get(url).get_data(as_text=True)
     assert "Your application has been withdrawn" in page
@@ -58,10 +58,12 @@ def test_member_withdraws_and_the_history_shows_it(client, member, application, 
 def test_withdrawing_twice_explains_instead_of_failing(client, member, application, login_as):
     login_as(member)
     url = f"/account/registrations/{application.id}"
-    token = csrf_token(client, url)
-    client.post(f"{url}/withdraw", data={"csrf_token": token})
-    response = client.post(f"{url}/withdraw", data={"csrf_token": token}, follow_redirects=True)
-    assert response.status_code == 200
+    # Two tabs showed the confirmation: the second is confirmed after the first.
+    first, second = client.get(f"{url}/withdraw"), client.get(f"{url}/withdraw")
+    confirm(client, first)
+    response = confirm(client, second)
+    assert response.status_code == 302
+    response = client.get(response.headers["Location"])
     page = response.get_data(as_text=True)
     assert "This registration is withdrawn and cannot become withdrawn." in page
 
@@ -72,8 +74,7 @@ def test_oversized_reason_is_refused_beside_the_field_and_nothing_changes(
     login_as(member)
     url = f"/account/registrations/{application.id}"
     entries = db.session.scalar(select(func.count()).select_from(AuditEntry))
-    response = client.post(f"{url}/withdraw", data={
-        "reason": "x" * 1001, "csrf_token": csrf_token(client, url)})
+    response = confirm(client, f"{url}/withdraw", reason="x" * 1001)
     assert response.status_code == 400
     assert "Enter at most 1000 characters." in response.get_data(as_text=True)
     db.session.refresh(application)

@@ -9,8 +9,10 @@ import re
 from datetime import timedelta
 
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import func, select
 
+from tests.confirming import confirm
 from tests.conftest import csrf_token
 from webapp import access
 from webapp.inputs.events import QuestionIn
@@ -215,8 +217,7 @@ def test_withdrawn_applies_again_on_the_same_row_with_its_history(db, login_as, 
     client = login_as(member)
     apply(client, mission)
     reg = own(db, member, mission)
-    client.post(f"/account/registrations/{reg.id}/withdraw",
-                data={"reason": "", "csrf_token": csrf_token(client, "/")})
+    confirm(client, f"/account/registrations/{reg.id}/withdraw")
     assert own(db, member, mission).status == S.WITHDRAWN
     page = client.get(f"/account/registrations/{reg.id}").get_data(as_text=True)
     assert "Apply again" in page
@@ -490,17 +491,21 @@ def test_answers_can_be_edited_until_the_application_is_decided(db, make, login_
 
 def test_withdrawing_is_refused_once_the_event_has_started(db, make, login_as, member,
                                                           organizing):
-    started = make.event(organizers=[organizing], starts_in=timedelta(hours=-2),
-                         duration=timedelta(days=2))
-    reg = make.registration(started, member, S.SUBMITTED, S.APPROVED)
+    event = make.event(organizers=[organizing], starts_in=timedelta(minutes=10),
+                       duration=timedelta(days=2))
+    reg = make.registration(event, member, S.SUBMITTED, S.APPROVED)
     client = login_as(member)
-    page = client.get(f"/account/registrations/{reg.id}").get_data(as_text=True)
-    assert "Withdraw my application" not in page
-    before = snapshot(db)
-    response = client.post(f"/account/registrations/{reg.id}/withdraw",
-                           data={"reason": "", "csrf_token": csrf_token(client, "/")})
-    assert "The event has started: applications can no longer be withdrawn." in follow(
-        client, response)
+    # The confirmation was opened before the start and is confirmed after it.
+    opened = client.get(f"/account/registrations/{reg.id}/withdraw")
+    with freeze_time(utcnow() + timedelta(minutes=20)):
+        page = client.get(f"/account/registrations/{reg.id}").get_data(as_text=True)
+        assert "Withdraw my application" not in page
+        before = snapshot(db)
+        assert "This application can no longer be withdrawn." in follow(
+            client, client.get(f"/account/registrations/{reg.id}/withdraw"))
+        response = confirm(client, opened)
+        assert "The event has started: applications can no longer be withdrawn." in follow(
+            client, response)
     assert snapshot(db) == before
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token
+from tests.confirming import confirm
 from tests.test_calendar import assert_wire_format, parse_both, vevents
 from webapp.models import AuditEntry, EventStatus, utcnow
 from webapp.models import RegistrationStatus as S
@@ -104,8 +104,7 @@ def test_reset_revokes_the_old_link_and_is_audited(client, db, login_as, member)
     html = client.get("/account/profile").get_data(as_text=True)
     assert calendar.feed_token(member) in html
     assert "webcal://" in html and 'data-copy-from="feed-webcal"' in html
-    response = client.post("/account/calendar/reset",
-                           data={"csrf_token": csrf_token(client, "/account/profile")})
+    response = confirm(client, "/account/calendar/reset")
     assert response.status_code == 302
     db.session.refresh(member)
     assert member.calendar_feed_version == 2

@@ -115,7 +115,7 @@ def test_my_registrations_offers_the_feed_before_any_application(login_as, membe
 def test_profile_offers_the_same_feed_and_its_reset(login_as, member, base_url):
     html = login_as(member).get("/account/profile").get_data(as_text=True)
     assert_offers_the_feed_of(marked(html), member)
-    assert 'action="/account/calendar/reset"' in html
+    assert 'href="/account/calendar/reset"' in html
     # One copy script for the feed's and the API token's copy buttons alike.
     assert html.count("js/copy.js") == 1
 

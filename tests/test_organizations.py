@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from tests.confirming import confirm
 from tests.conftest import csrf_token
 from webapp import unit
 from webapp.extensions import db as _db
@@ -516,8 +517,9 @@ def test_merge_moves_people_and_requests_keeps_registrations_and_deletes_the_dup
     login_as(manager)
     page = f"/organizations/{duplicate_id}/merge"
     assert "Aalborg Sensorik ApS" in client.get(page).get_data(as_text=True)
-    response = client.post(page, data={"into": str(company.id), "confirm": "y",
-                                       "csrf_token": csrf_token(client, page)})
+    chosen = client.post(page, data={"into": str(company.id), "confirm": "y",
+                                     "csrf_token": csrf_token(client, page)})
+    response = confirm(client, chosen)
     assert response.status_code == 302
     assert response.headers["Location"] == f"/organizations/{company.id}"
 

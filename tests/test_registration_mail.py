@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select
 
+from tests.confirming import confirm
 from tests.conftest import csrf_token
 from webapp.models import (
     AlertFrequency,
@@ -258,9 +259,7 @@ def test_a_withdrawal_stands_when_the_mail_server_is_down(app, db, client, login
     _fresh_outbox(db)
     monkeypatch.setitem(app.config, "MAIL_PORT", 1)  # nothing listens there
     login_as(member)
-    token = csrf_token(client, f"/account/registrations/{reg.id}")
-    response = client.post(f"/account/registrations/{reg.id}/withdraw",
-                           data={"csrf_token": token})
+    response = confirm(client, f"/account/registrations/{reg.id}/withdraw")
     assert response.status_code == 302
     assert db.session.get(Registration, reg.id, populate_existing=True).status == S.WITHDRAWN
     [message] = db.session.scalars(select(OutboxMessage)).all()
@@ -273,8 +272,7 @@ def test_a_request_sends_its_mail_after_the_commit(app, db, client, login_as, ma
     reg = make.registration(mission, member)
     _fresh_outbox(db)
     login_as(member)
-    token = csrf_token(client, f"/account/registrations/{reg.id}")
-    client.post(f"/account/registrations/{reg.id}/withdraw", data={"csrf_token": token})
+    confirm(client, f"/account/registrations/{reg.id}/withdraw")
     [message] = mailbox.to("sme@example.org")
     assert message["Subject"] == "You have withdrawn your application: Singapore 2027"
 

@@ -119,6 +119,10 @@ def test_a_new_sme_signs_up_verifies_applies_withdraws_and_applies_again(
     assert _history_statuses(page) == ["submitted"]
     assert_accessible()
 
+    page.get_by_role("link", name="Withdraw my application").click()
+    expect(page.get_by_test_id("consequences")).to_contain_text(
+        "you may apply again while registration is open")
+    assert_accessible()
     page.get_by_label("Reason (optional, shared with the organizers)").fill(
         "Our CTO cannot travel that week.")
     page.get_by_role("button", name="Withdraw my application").click()

@@ -2,7 +2,8 @@
 
 The event and session files follow the event page (a draft exists only for its organizers
 and admins). The feed takes no cookie: its signed link is the credential, so a made-up
-link is 404 for every role. Resetting one's own link needs a sign-in."""
+link is 404 for every role. Resetting one's own link needs a sign-in
+and its confirmation page's token."""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ CASES = [
          statuses(404)),
     Case("calendar.feed", "made-up link", "GET", lambda w: "/calendar/WzEsMV0.dummy.invalid.ics",
          statuses(404)),
-    Case("calendar.reset_feed", "own link", "POST", lambda w: "/account/calendar/reset",
-         statuses(302, anonymous=LOGIN)),
+    Case("calendar.reset_feed", "confirmation", "GET", lambda w: "/account/calendar/reset",
+         statuses(200, anonymous=LOGIN)),
+    Case("calendar.reset_feed", "forged confirmation", "POST",
+         lambda w: "/account/calendar/reset", statuses(400, anonymous=LOGIN),
+         data=lambda w: {"confirmation": "forged"}),
 ]

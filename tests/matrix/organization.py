@@ -90,4 +90,14 @@ CASES = [
     Case("organization.merge", "nothing chosen", "POST",
          lambda w: f"{_org('member_org')(w)}/merge",
          statuses(404, anonymous=LOGIN, member=403, manager_a=400, admin=400)),
+    # Choosing shows the confirmation; without its token nothing is merged.
+    Case("organization.merge", "chosen, to confirm", "POST",
+         lambda w: f"{_org('member_org')(w)}/merge",
+         statuses(404, anonymous=LOGIN, member=403, manager_a=200, admin=200),
+         data=lambda w: {"into": w.extra["new_org"], "confirm": "y"}),
+    Case("organization.merge", "forged confirmation", "POST",
+         lambda w: f"{_org('member_org')(w)}/merge",
+         statuses(404, anonymous=LOGIN, member=403, manager_a=400, admin=400),
+         data=lambda w: {"into": w.extra["new_org"], "confirm": "y",
+                         "confirmation": "forged"}),
 ]

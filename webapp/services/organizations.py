@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ from ..models import (
     Organization,
     Partner,
     PartnerKind,
+    Registration,
     User,
     search,
     utcnow,
@@ -265,6 +267,34 @@ def decide_membership(actor: User, request: MembershipRequest, accept: bool) -> 
 def merge_candidates(actor: User, duplicate: Organization):
     """The organizations `actor` may merge `duplicate` into (a query)."""
     return access.merge_targets_for(actor, duplicate)
+
+
+@dataclass(frozen=True)
+class MergeMoves:
+    """What merging a duplicate moves: its members (erased accounts aside), their
+    registrations, its pending join requests and its agreements."""
+
+    members: int
+    registrations: int
+    requests: int
+    agreements: int
+
+
+def merge_moves(duplicate: Organization) -> MergeMoves:
+    """What `merge` would move out of `duplicate`, for its confirmation page."""
+    people = select(User.id).where(User.organization_id == duplicate.id,
+                                   User.erased_at.is_(None))
+    return MergeMoves(
+        members=db.session.scalar(select(func.count()).select_from(people.subquery())),
+        registrations=db.session.scalar(select(func.count()).select_from(Registration)
+                                        .where(Registration.user_id.in_(people))),
+        requests=db.session.scalar(select(func.count()).select_from(MembershipRequest).where(
+            MembershipRequest.organization_id == duplicate.id,
+            MembershipRequest.status == MembershipStatus.PENDING)),
+        agreements=db.session.scalar(select(func.count(func.distinct(
+            AgreementParty.agreement_id))).where(
+            AgreementParty.organization_id == duplicate.id)),
+    )
 
 
 def _move_agreement_parties(duplicate: Organization, into: Organization) -> list[int]:

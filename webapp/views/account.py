@@ -73,11 +73,9 @@ def _can_edit_answers(reg: Registration) -> bool:
     return reg.status == RegistrationStatus.SUBMITTED and bool(reg.event.questions)
 
 
-def _registration_page(reg: Registration, withdraw_form: WithdrawForm | None = None,
-                       status: int = 200):
+def _registration_page(reg: Registration, status: int = 200):
     return render_template(
-        "account/registration.html", registration=reg,
-        withdraw_form=withdraw_form or WithdrawForm(), answers=_answers(reg),
+        "account/registration.html", registration=reg, answers=_answers(reg),
         can_withdraw=applications.can_withdraw(reg),
         messages=messages.received_by(reg),
         can_edit_answers=_can_edit_answers(reg),
@@ -142,14 +140,22 @@ def _answers_page(reg: Registration, form: AnswersForm, status: int):
     return render_template("account/answers.html", registration=reg, form=form), status
 
 
-@bp.post("/registrations/<int:registration_id>/withdraw")
+@bp.route("/registrations/<int:registration_id>/withdraw", methods=["GET", "POST"])
 @access.requires_on("registration.withdraw", Registration, "registration_id")
 @inputs.takes(WithdrawalIn)
 def withdraw(registration_id: int):
+    """GET: what withdrawing will do, with a reason to give; POST with that page's token:
+    do it."""
     reg = _own_registration(registration_id)
+    back = url_for("account.registration", registration_id=reg.id)
+    if request.method == "GET" and not applications.can_withdraw(reg):
+        flash(_("This application can no longer be withdrawn."), "info")
+        return redirect(back)
     form = WithdrawForm()
     if not form.validate_on_submit():
-        return _registration_page(reg, form, 400)
+        return _withdrawal_page(reg, form, status=400 if form.is_submitted() else 200)
+    confirmations.require("registration.withdraw", reg.id, start_again=url_for(
+        "account.withdraw", registration_id=reg.id))
     try:
         applications.withdraw(current_user._get_current_object(), reg,
                               reason=form.input.reason)
@@ -159,7 +165,34 @@ def withdraw(registration_id: int):
     else:
         flash(_("Your application has been withdrawn. "
                 "You can apply again while registration is open."), "success")
-    return redirect(url_for("account.registration", registration_id=registration_id))
+    return redirect(back)
+
+
+def _withdrawal_page(reg: Registration, form: WithdrawForm, *, status: int):
+    """What withdrawing the application will do, before it is done."""
+    if reg.status == RegistrationStatus.APPROVED:
+        consequences = [_("Your seat is released: it goes to the next on the waiting "
+                          "list, who is mailed."),
+                        _("The event leaves your calendar: you are mailed its "
+                          "cancellation.")]
+    elif reg.status == RegistrationStatus.WAITLISTED:
+        consequences = [_("You leave the waiting list, and your place in it; no seat is "
+                          "freed.")]
+    else:
+        consequences = [_("Your application is no longer considered; no seat is freed.")]
+    consequences += [
+        _("The organizers are not mailed: they see on their desk that you withdrew, with "
+          "your reason if you give one."),
+        _("The withdrawal itself cannot be undone, but you may apply again while "
+          "registration is open."),
+    ]
+    back = url_for("account.registration", registration_id=reg.id)
+    return confirmations.page(
+        "registration.withdraw", reg.id, title=_("Withdraw your application?"),
+        subject=reg.event.title, consequences=consequences,
+        action_url=url_for("account.withdraw", registration_id=reg.id),
+        confirm_label=_("Withdraw my application"), cancel_url=back, fields=[form.reason],
+        status=status)
 
 
 def _profile_form(**kwargs) -> ProfileForm:

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, abort, after_this_request, current_app, flash, redirect, url_for
+from flask import (
+    Blueprint,
+    abort,
+    after_this_request,
+    current_app,
+    flash,
+    redirect,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import access, inputs
+from .. import access, confirmations, inputs
 from ..models import Event
 from ..services import calendar
 from . import ics_download
@@ -83,12 +92,25 @@ def feed(token: str):
     return response
 
 
-@bp.post("/account/calendar/reset")
+@bp.route("/account/calendar/reset", methods=["GET", "POST"])
 @access.login_required
 @inputs.takes(inputs.NoInput)
 def reset_feed():
-    calendar.reset_feed(current_user._get_current_object(), current_user._get_current_object())
+    """GET: what resetting the feed link will do; POST with that page's token: do it."""
+    me = current_user._get_current_object()
+    here = url_for("calendar.reset_feed")
+    back = url_for("account.profile", _anchor="calendar-feed")
+    if request.method == "GET":
+        return confirmations.page(
+            "calendar_feed.reset", me.id, title=_("Reset your calendar link?"),
+            consequences=[
+                _("The old link stops working at once, in every calendar that subscribed "
+                  "to it: your events disappear from them at their next refresh."),
+                _("You get a new link, to subscribe with again; nobody is mailed."),
+                _("This cannot be undone: the old link never works again."),
+            ], action_url=here, confirm_label=_("Reset the link"), cancel_url=back)
+    confirmations.require("calendar_feed.reset", me.id, start_again=here)
+    calendar.reset_feed(me, me)
     flash(_("Your calendar link has been reset. Subscribe again with the new link; "
             "the old one no longer works."), "success")
-    return redirect(url_for("account.profile") + "#calendar-feed")
-
+    return redirect(back)

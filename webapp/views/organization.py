@@ -20,13 +20,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
-from .. import access, inputs, unit
+from .. import access, confirmations, inputs, unit
 from ..errors import render_error
 from ..extensions import db
 from ..forms.organization import (
@@ -259,6 +260,11 @@ def merge(organization: Organization):
         form.into.choices = shown
     if form.validate_on_submit():
         into = db.session.get(Organization, form.input.into)
+        here = url_for("organization.merge", organization_id=duplicate.id)
+        if not confirmations.posted():
+            return _merge_confirmation(duplicate, into)
+        # The token names the organization confirmed: another one posted is refused.
+        confirmations.require(_merging_into(into), duplicate.id, start_again=here)
         name = duplicate.name
         try:
             organizations.merge(_me(), duplicate, into)
@@ -275,3 +281,44 @@ def merge(organization: Organization):
                                search=typed), 400
     return render_template("organization/merge.html", duplicate=duplicate, form=form,
                            search=typed)
+
+
+def _merging_into(into: Organization) -> str:
+    """The confirmed action: merging into this very organization."""
+    return f"organization.merge:{into.id}"
+
+
+def _merge_confirmation(duplicate: Organization, into: Organization):
+    """What merging `duplicate` into `into` will do, before it is done."""
+    moves = organizations.merge_moves(duplicate)
+    names = {"duplicate": duplicate.name, "into": into.name}
+    consequences = [
+        ngettext("%(num)d member of %(duplicate)s moves to %(into)s.",
+                 "%(num)d members of %(duplicate)s move to %(into)s.", moves.members, **names),
+        ngettext("%(num)d registration of theirs moves with them and stays theirs.",
+                 "%(num)d registrations of theirs move with them and stay theirs.",
+                 moves.registrations),
+    ]
+    if moves.requests:
+        consequences.append(ngettext(
+            "%(num)d pending request to join %(duplicate)s goes to %(into)s.",
+            "%(num)d pending requests to join %(duplicate)s go to %(into)s.",
+            moves.requests, **names))
+    if moves.agreements:
+        consequences.append(ngettext(
+            "%(num)d agreement names %(into)s in its place.",
+            "%(num)d agreements name %(into)s in its place.", moves.agreements, **names))
+    consequences += [
+        _("%(into)s keeps its own profile and takes the details of %(duplicate)s only where "
+          "it has none; nobody is mailed.", **names),
+        _("%(duplicate)s disappears. This cannot be undone.", **names),
+    ]
+    here = url_for("organization.merge", organization_id=duplicate.id)
+    return confirmations.page(
+        _merging_into(into), duplicate.id,
+        title=_("Merge %(duplicate)s into %(into)s?", **names),
+        subject=f"{duplicate.name} ({duplicate.city or duplicate.country}) → "
+                f"{into.name} ({into.city or into.country})",
+        consequences=consequences, action_url=here,
+        confirm_label=_("Merge into %(into)s", **names), cancel_url=here,
+        carried={"into": into.id, "confirm": "y"})
