@@ -101,9 +101,11 @@ class Config:
     # A job or mail waiting longer than this is shown as stalled on the admin's jobs page.
     JOB_STALLED_AFTER = timedelta(seconds=300)
     # Every absolute link (mail, QR codes, calendar files and feeds, the API's) is built
-    # from this, never from the request's Host header, which any client can forge; it is
-    # right outside a request too (tick, the worker), where Flask knows no host.
-    BASE_URL = "http://127.0.0.1:5000"
+    # from BASE_URL, never from the request's Host header, which any client can forge; it
+    # is right outside a request too (tick, the worker), where Flask knows no host.
+    # Development and production read it (or HOST and PORT) from the environment; the
+    # tests use the address `make run` serves by default.
+    BASE_URL: str
     SERVER_NAME: str | None = None
     PREFERRED_URL_SCHEME = "http"
     SESSION_COOKIE_SECURE = False
@@ -187,6 +189,8 @@ FROM_ENVIRONMENT: dict[str, Callable[[str], object]] = {
 MAIL_TRANSPORTS = ("smtp", "mailbox", "log")
 # Addresses a server listens on that no browser can open: links use the loopback instead.
 _EVERY_ADDRESS = {"0.0.0.0", "::", "[::]", ""}  # noqa: S104 - read, never bound
+# Where `make run` serves without HOST and PORT (the Makefile says the same).
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", "5000"
 
 
 def _environment(name: str) -> str | None:
@@ -197,8 +201,8 @@ def _environment(name: str) -> str | None:
 def served_address() -> str:
     """The address `make run` (`flask run --host HOST --port PORT`) serves, as a browser
     opens it: a server listening on every address is opened on the loopback."""
-    host = (_environment("HOST") or "127.0.0.1").strip()
-    port = (_environment("PORT") or "5000").strip()
+    host = (_environment("HOST") or DEFAULT_HOST).strip()
+    port = (_environment("PORT") or DEFAULT_PORT).strip()
     if host in _EVERY_ADDRESS:
         host = "127.0.0.1"
     elif ":" in host and not host.startswith("["):
@@ -267,6 +271,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     WTF_CSRF_ENABLED = True
+    BASE_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
     # Tests upload logos; keep them out of the working tree's instance folder.
     UPLOAD_FOLDER = str(Path(tempfile.gettempdir()) / "beachhead-test-uploads")
 

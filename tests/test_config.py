@@ -163,7 +163,7 @@ def test_testing_reads_nothing_from_the_environment(monkeypatch):
     (only TEST_DATABASE_URL chooses its database)."""
     read = settings("testing", monkeypatch,
                     **{key: text for key, (text, _, _) in EXAMPLES.items()})
-    defaults = config.Config()
+    defaults = config.TestingConfig()
     for key in {key for _, (_, key, _) in EXAMPLES.items()} - {"SQLALCHEMY_DATABASE_URI",
                                                                  "SECRET_KEY", "UPLOAD_FOLDER"}:
         assert read[key] == getattr(defaults, key), key
