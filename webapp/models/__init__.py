@@ -5,6 +5,7 @@ from .api_token import ApiRateWindow, ApiToken
 from .attendance import Attendance, AttendanceSource
 from .audit import AuditEntry
 from .badge import BadgeBatch, BadgeFormat, BatchStatus
+from .download import Download, DownloadStatus, download_requesters
 from .event import (
     DEFAULT_REMINDER_OFFSETS,
     MISSION_KINDS,
@@ -64,6 +65,8 @@ __all__ = [
     "BadgeFormat",
     "BatchStatus",
     "DelegationMessage",
+    "Download",
+    "DownloadStatus",
     "Event",
     "EventKind",
     "EventQuota",
@@ -98,6 +101,7 @@ __all__ = [
     "UsedToken",
     "User",
     "WorkerHeartbeat",
+    "download_requesters",
     "event_hosts",
     "event_organizers",
     "new_badge_code",
