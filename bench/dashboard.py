@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/dashboard.py         # the demo + 100 events, 2,000 registrations
     .venv/bin/python bench/dashboard.py --full  # the demo + 1,000 events, 20,000 registrations
+    .venv/bin/python bench/dashboard.py --full --postgres URL  # on an empty PostgreSQL database
+    .venv/bin/python bench/dashboard.py --full --profile      # pyinstrument: dashboard and PDF
 
 (and 50, or with --full 500, signed agreements).
 
@@ -10,7 +12,9 @@ registrations of SMEs of every member cluster; signed agreements, half of each k
 each page is requested through the Flask test client as the admin and as a partner
 manager. Every count is a GROUP BY in the database, so the statements per page must not
 grow with the rows: the script runs each page before and after adding them and exits with
-status 1 if any page sends more statements.
+status 1 if any page sends more statements. Times are the median (p50) and p95 of the
+requests; the PDF report is requested twice per role, and its page count is read with
+poppler's `pdfinfo`.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 from time import perf_counter
 
 from demo_site import demo_app
+from search import postgres_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select
 
@@ -142,7 +148,14 @@ def client_as(app, email: str):
     return client
 
 
-def measure(app, client, path: str, requests: int) -> tuple[float, float, int]:
+def pdf_pages(body: bytes) -> int:
+    info = subprocess.run(["pdfinfo", "-"], input=body, capture_output=True, check=True).stdout
+    return int(next(line.split()[1] for line in info.decode().splitlines()
+                    if line.startswith("Pages:")))
+
+
+def measure(app, client, path: str, requests: int) -> tuple[float, float, int, int | None]:
+    """(p50 ms, p95 ms, SQL statements, PDF pages or None) of `requests` requests."""
     counted: list[int] = []
     with app.app_context():
         engine = db.engine
@@ -154,6 +167,7 @@ def measure(app, client, path: str, requests: int) -> tuple[float, float, int]:
     sa_event.listen(engine, "before_cursor_execute", count)
     seconds = []
     statements = []
+    pages = None
     try:
         for _ in range(requests):
             counted.clear()
@@ -162,13 +176,27 @@ def measure(app, client, path: str, requests: int) -> tuple[float, float, int]:
             seconds.append(perf_counter() - began)
             assert response.status_code == 200, (path, response.status_code)
             statements.append(len(counted))
+            if response.mimetype == "application/pdf":
+                pages = pdf_pages(response.data)
     finally:
         sa_event.remove(engine, "before_cursor_execute", count)
     p95 = statistics.quantiles(seconds, n=20)[18] if len(seconds) >= 20 else max(seconds)
-    return statistics.fmean(seconds) * 1000, p95 * 1000, max(statements)
+    return statistics.median(seconds) * 1000, p95 * 1000, max(statements), pages
 
 
-def run_pages(app, requests: int) -> dict[tuple[str, str], tuple[float, float, int]]:
+def profile(app, path: str) -> None:
+    """pyinstrument's call tree of one request to `path` as the admin, after a warm-up."""
+    from pyinstrument import Profiler
+
+    client = client_as(app, demo.ADMIN.email)
+    client.get(path)
+    profiler = Profiler(interval=0.001)
+    with profiler:
+        client.get(path)
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
+
+
+def run_pages(app, requests: int) -> dict[tuple[str, str], tuple]:
     results = {}
     for who, email in (("admin", demo.ADMIN.email), ("manager", demo.AALBORG.manager_email)):
         client = client_as(app, email)
@@ -185,20 +213,33 @@ def main() -> int:
     parser.add_argument("--full", action="store_true",
                         help="10x the demo: 1,000 events, 20,000 registrations, 500 agreements")
     parser.add_argument("--requests", type=int, default=10, help="requests per page")
+    parser.add_argument("--postgres", metavar="URL", help="an empty PostgreSQL database")
+    parser.add_argument("--profile", action="store_true",
+                        help="print pyinstrument's profile of the dashboard and the PDF report "
+                             "with the extra rows instead of the timings")
     options = parser.parse_args()
     events, registrations, agreements = (1000, 20000, 500) if options.full else (100, 2000, 50)
-    with demo_app() as app:
-        before = run_pages(app, 3)
+    opened = postgres_app(options.postgres) if options.postgres else demo_app()
+    with opened as app:
+        with app.app_context():
+            print(f"{db.engine.dialect.name}, the demo + {events:,} events")
+        before = None if options.profile else run_pages(app, 3)
         began = perf_counter()
         grow(app, events, registrations, agreements)
         print(f"Added {events:,} events, {registrations:,} registrations (checked in) and "
               f"{agreements:,} agreements in {perf_counter() - began:.1f} s.\n")
+        if options.profile:
+            profile(app, PAGES[0][1])
+            profile(app, PDF_PAGE[1])
+            return 0
         after = run_pages(app, options.requests)
-    print(f"{'as':<8} {'page':<32} {'mean ms':>8} {'p95 ms':>8} {'queries':>8} {'demo only':>10}")
+    print(f"{'as':<8} {'page':<32} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'demo only':>10}"
+          f" {'demo p50':>9}")
     grew = []
-    for (who, label), (mean, p95, queries) in after.items():
-        base = before[(who, label)][2]
-        print(f"{who:<8} {label:<32} {mean:8.1f} {p95:8.1f} {queries:8d} {base:10d}")
+    for (who, label), (p50, p95, queries, pages) in after.items():
+        base_p50, _p95, base, base_pages = before[(who, label)]
+        print(f"{who:<8} {label:<32} {p50:8.1f} {p95:8.1f} {queries:8d} {base:10d}"
+              f" {base_p50:9.1f}" + (f"  {pages} pages (demo: {base_pages})" if pages else ""))
         if queries > base:
             grew.append((who, label))
     if grew:
