@@ -146,6 +146,25 @@ def enqueue_on_commit(session: Session, func: Callable[..., Any], *args: Any) ->
     session.info.setdefault(_WAITING, []).append((func, args))
 
 
+def enqueue_batched_on_commit(session: Session, func: Callable[[list], Any], items: list,
+                              *, batch: int) -> None:
+    """`enqueue_on_commit` for a job that takes one list: the items join a job of `func`
+    still waiting for the same commit until it holds `batch` of them, so a unit that
+    flushes many times (a bulk decision) hands on one job per `batch`, not one per flush."""
+    owner = unit.current()
+    waiting = owner.jobs if owner is not None else session.info.setdefault(_WAITING, [])
+    items = list(items)
+    for queued, args in waiting:
+        if not items:
+            return
+        if queued is func and len(args[0]) < batch:
+            room = batch - len(args[0])
+            args[0].extend(items[:room])
+            items = items[room:]
+    for start in range(0, len(items), batch):
+        waiting.append((func, (items[start:start + batch],)))
+
+
 def hand_on(waiting: list[tuple[Callable[..., Any], tuple]]) -> int:
     """Hand on jobs whose unit has committed, then those of committed transactions (jobs
     run inline may queue more); how many could not be queued because Redis did not

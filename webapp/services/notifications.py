@@ -2,10 +2,10 @@
 the commit.
 
 `queue()` renders the mail templates into an OutboxMessage row; nothing leaves before the
-transaction commits, and a rollback takes the mail with it. Every flush of new messages
-queues a `deliver` job for them (`services.jobs`), which runs once the unit of work that
-wrote them has committed: right after it in this process, or on an RQ worker when
-REDIS_URL is set.
+transaction commits, and a rollback takes the mail with it. The new messages of a unit
+of work's flushes are gathered into `deliver` jobs of up to DELIVERY_CHUNK messages each
+(`services.jobs`), which run once the unit that wrote them has committed: right after it
+in this process, or on an RQ worker when REDIS_URL is set.
 It hands each message to the transport MAIL_TRANSPORT names, marks it sent, and
 schedules a retry with backoff (RETRY_DELAYS) when the transport fails; `flask tick`
 sends the retries that are due (`send_due()`, or with RQ `enqueue_due()`), and after the
@@ -467,9 +467,11 @@ def as_sent(message: OutboxMessage) -> bytes:
 @event.listens_for(Session, "after_flush")
 def _deliver_after_commit(session: Session, flush_context) -> None:
     # Still the flush's view: `session.new` holds what was just inserted, ids assigned.
+    # The messages of the unit's earlier flushes wait in a job of their own for the same
+    # commit: these join it, so a bulk decision's mails leave in one job per chunk.
     ids = sorted(o.id for o in session.new if isinstance(o, OutboxMessage))
-    for start in range(0, len(ids), DELIVERY_CHUNK):
-        jobs.enqueue_on_commit(session, deliver, ids[start:start + DELIVERY_CHUNK])
+    if ids:
+        jobs.enqueue_batched_on_commit(session, deliver, ids, batch=DELIVERY_CHUNK)
 
 
 def init_app(app: Flask) -> None:
