@@ -44,6 +44,20 @@ def _require_marked_services(request):
             pytest.fail(f"needs Redis at {url}: {error}")
 
 
+@pytest.fixture(autouse=True)
+def _downloads_built_in_the_test_session(request, monkeypatch):
+    """A download asked for by a test's request is built right after that request's
+    commit, in the test's own session: the test's data is never committed, so a thread
+    of its own would not see it (tests/test_downloads.py runs the real thread and the
+    RQ worker on committed apps)."""
+    if "db" not in request.fixturenames:
+        return
+    from webapp.services import downloads, jobs
+
+    monkeypatch.setattr(downloads, "start",
+                        lambda download_id: jobs.enqueue(downloads.build, download_id))
+
+
 class _UnitLedger:
     """Counts, per unit of work, the transactions that flushed changes (its aside
     transactions apart); a unit with more than one broke the one-owner rule."""

@@ -18,7 +18,8 @@ import pytest
 from flask import current_app
 from PIL import Image
 
-from tests.conftest import download_pdf, login
+from tests.conftest import login
+from tests.downloading import download_built_pdf as download_pdf
 from webapp.extensions import db
 from webapp.models import Answer, EventRole, Question, QuestionKind, utcnow
 from webapp.models import RegistrationStatus as S

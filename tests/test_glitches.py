@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import csrf_token
+from tests.downloading import built_file
 from tests.factories import at
 from tests.webinars import approved
 from webapp.models import (
@@ -146,8 +147,9 @@ def test_the_quick_registration_mail_closes_each_parenthesis_once(client, make, 
 def test_a_csv_file_declares_its_charset_once(client, login_as, organizer, mission, delegate):
     login_as(organizer)
 
-    for path in (f"/events/{mission.id}/delegation.csv", "/kpis/tables/kpis.csv"):
-        response = client.get(path)
+    for path, fetch in ((f"/events/{mission.id}/delegation.csv", client.get),
+                        ("/kpis/tables/kpis.csv", lambda path: built_file(client, path))):
+        response = fetch(path)
         assert response.status_code == 200, path
         assert response.headers["Content-Type"] == "text/csv; charset=utf-8", path
 

@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from tests.conftest import download_pdf
+from tests.downloading import download_built_pdf
 from tests.test_kpis import agreement, at, attended, delegate
 from tests.test_organizations import image_bytes, upload
 from webapp.extensions import db
@@ -91,7 +92,7 @@ def test_badges_print_combining_mark_names_as_typed(client, delegation, paper):
 
 def test_brochure_prints_combining_mark_names_as_typed(client, delegation):
     event, organizer = delegation
-    body = download_pdf(client, organizer, f"/events/{event.id}/brochure.pdf")
+    body = download_built_pdf(client, organizer, f"/events/{event.id}/brochure.pdf")
     assert_printed_as_typed(body, [*NAMES, COMPANY, CLUSTER])
     # The company page's cluster heading too: not re-cased by the stylesheet.
     assert unicodedata.normalize("NFC", CLUSTER).upper() not in pdf_text(body)
@@ -107,8 +108,8 @@ def test_kpi_report_prints_combining_mark_cluster_and_agreement_names_as_typed(
     agreement(AgreementKind.COLLABORATION, AgreementStatus.SIGNED, cluster,
               [company, make.organization(None, country="SG")],
               signed_on=date(2019, 7, 1), title=title)
-    body = download_pdf(client, make.admin(),
-                        "/kpis/report.pdf?start=2019-01-01&end=2019-12-31")
+    body = download_built_pdf(client, make.admin(),
+                              "/kpis/report.pdf?start=2019-01-01&end=2019-12-31")
     assert_printed_as_typed(body, [CLUSTER, title])
 
 

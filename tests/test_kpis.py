@@ -11,7 +11,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from tests.conftest import count_queries, download_pdf
+from tests.conftest import count_queries
+from tests.downloading import built_file, download_built_pdf
 from tests.factories import at
 from webapp.extensions import db as _db
 from webapp.models import (
@@ -338,8 +339,8 @@ def test_csv_and_xlsx_exports_hold_the_tables_with_the_formula_guard(client, log
     _db.session.flush()
     login_as(two_clusters["admin"])
 
-    csv_text = client.get("/kpis/tables/by_cluster.csv").data.decode("utf-8-sig")
-    workbook = load_workbook(io.BytesIO(client.get("/kpis/tables/kpis.xlsx").data))
+    csv_text = built_file(client, "/kpis/tables/by_cluster.csv").data.decode("utf-8-sig")
+    workbook = load_workbook(io.BytesIO(built_file(client, "/kpis/tables/kpis.xlsx").data))
 
     assert "'=HYPERLINK" in csv_text and "\n=HYPERLINK" not in csv_text
     rows = list(workbook.active.iter_rows(values_only=True))
@@ -348,8 +349,8 @@ def test_csv_and_xlsx_exports_hold_the_tables_with_the_formula_guard(client, log
 
 
 def test_the_pdf_report_holds_the_kpi_table(client, two_clusters):
-    pdf = download_pdf(client, two_clusters["admin"],
-                       "/kpis/report.pdf?start=2019-01-01&end=2019-12-31")
+    pdf = download_built_pdf(client, two_clusters["admin"],
+                             "/kpis/report.pdf?start=2019-01-01&end=2019-12-31")
 
     text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True,
                           check=True).stdout.decode()

@@ -136,6 +136,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         delegation,
         desk,
         dev_mail,
+        downloads,
         health,
         join,
         kpis,
@@ -163,6 +164,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(surveys.bp)
     app.register_blueprint(agreements.bp)
     app.register_blueprint(kpis.bp)
+    app.register_blueprint(downloads.bp)
     app.register_blueprint(dev_mail.bp)
     # Bearer tokens only: a cookie never authenticates an API call, so CSRF cannot apply.
     csrf.exempt(api.bp)

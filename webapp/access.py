@@ -25,6 +25,7 @@ from .models import (
     Agreement,
     BadgeBatch,
     DelegationMessage,
+    Download,
     Event,
     EventStatus,
     MembershipRequest,
@@ -214,6 +215,44 @@ def _owns_batch(user: Any, batch: BadgeBatch) -> bool:
             and _can_print_badges(user, batch.event))
 
 
+def contact_scope_of(user: Any, event: Event) -> dict[str, Any]:
+    """Whose contact details `user` sees among `event`'s delegates (`_can_see_contact`):
+    every delegate's (organizers), their clusters' delegates', and, as a host, those who
+    consented. A file prepared for `user` (the brochure) records it."""
+    return {"all": organizes(user, event), "clusters": sorted(managed_partner_ids(user)),
+            "hosts": hosts(user, event)}
+
+
+def _covers(wider: dict[str, Any], narrower: dict[str, Any]) -> bool:
+    """Whether a contact scope shows at least what another one does."""
+    if wider["all"]:
+        return True
+    return (not narrower["all"] and set(narrower["clusters"]) <= set(wider["clusters"])
+            and (wider["hosts"] or not narrower["hosts"]))
+
+
+def _can_read_download(user: Any, download: Download) -> bool:
+    """A file built in the background: one of the people who asked for it, while they
+    may still read all it holds. A KPI file holds its clusters' rows (the reader's KPI
+    scope must cover them); a brochure is prepared for one viewer, with the contact
+    details they saw, and stays theirs while they see the delegation as widely."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if all(requester.id != user.id for requester in download.requesters):
+        return False
+    if download.kind in ("kpi_report", "kpi_table"):
+        if not _manages_any(user):
+            return False
+        own, holds = kpi_clusters_of(user), download.scope.get("clusters")
+        return own is None or (holds is not None and set(holds) <= own)
+    if download.kind == "brochure":
+        event = db.session.get(Event, download.params.get("event_id"))
+        return (event is not None and download.scope.get("viewer") == user.id
+                and _can_view_event(user, event) and _can_see_delegation(user, event)
+                and _covers(contact_scope_of(user, event), download.scope))
+    return False
+
+
 def _can_see_survey_results(user: Any, event: Event) -> bool:
     """An event's survey answers: admins (all of them) and partner managers (their own
     clusters' delegates, see `survey_responses_visible_to`)."""
@@ -282,6 +321,7 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "registration.badge": _can_get_badge,
     "registration.join": _can_join,
     "batch.view": _owns_batch,
+    "download.view": _can_read_download,
     "registration.contact": _can_see_contact,
     "event.surveys": _can_see_survey_results,
     "survey_response.view": _can_read_survey_response,

@@ -54,9 +54,9 @@ def _instant(ctx, param, value: str | None) -> datetime | None:
 @with_appcontext
 def tick_command(now: datetime | None) -> None:
     """Do what is due: event reminders, mission surveys, the daily digests, then every
-    mail due (retries included), and drop the badge files kept past their hour. With
-    REDIS_URL the reminders, surveys and the mail are queued for the workers; without,
-    done here.
+    mail due (retries included), and drop the badge and download files kept past their
+    time. With REDIS_URL the reminders, surveys and the mail are queued for the workers;
+    without, done here.
 
     Idempotent and safe to overlap, so cron can run it every minute (reminders found late
     are still sent while their event has not started, survey invitations more than 14
@@ -75,7 +75,7 @@ def tick_command(now: datetime | None) -> None:
     click.echo(
         f"tick: {done.reminded}; {done.surveyed}; {done.digests} digest(s) queued, "
         f"{done.mailed}; outbox: {left[OutboxStatus.PENDING]} pending, "
-        f"{left[OutboxStatus.FAILED]} failed; {done.purged} expired badge file(s) dropped."
+        f"{left[OutboxStatus.FAILED]} failed; {done.purged} expired file(s) dropped."
     )
     if tick.unqueued:
         click.echo(f"tick: Redis did not answer, so {tick.unqueued} job(s) were not queued; "
@@ -100,6 +100,7 @@ def _tick(started: datetime, now: datetime) -> _Tick:
     and the jobs are handed on."""
     from .services import (
         badge_batches,
+        downloads,
         jobs,
         notifications,
         registration_mail,
@@ -127,7 +128,7 @@ def _tick(started: datetime, now: datetime) -> _Tick:
         surveyed = (f"{asked.invited} survey invitation(s) and {asked.reminded} survey "
                     f"reminder(s) queued, {asked.skipped} skipped as late")
     digests = registration_mail.queue_due_digests()
-    purged = badge_batches.purge_expired()
+    purged = badge_batches.purge_expired() + downloads.purge_expired()
     if jobs.in_background():
         # Retries, and mail whose own job was lost (Redis was down when it committed).
         handed = notifications.enqueue_due(written_before=started - LOST_AFTER)

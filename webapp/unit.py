@@ -52,6 +52,7 @@ ASIDE_KINDS = frozenset({
     "outbox",          # claiming a message for sending, and its result
     "claim",           # a reminder, survey or digest claimed by one sender
     "batch_progress",  # a badge batch's progress, polled by the page that started it
+    "download_progress",  # a download's progress and file, polled by its page
     "throttle",        # a counted sign-in, sign-up or reset attempt
     "rate_limit",      # an API token's request count
     "heartbeat",       # a worker's sign of life, read while Redis is down

@@ -1,6 +1,7 @@
-// A badge batch's progress: polls its progress URL until the batch is done or failed,
-// advancing the <progress> bar and offering the download. Without JavaScript the page
-// says to reload it; the server renders the same state.
+// A background job's progress (a badge batch, a download): polls its progress URL until
+// it is done (a download says "ready") or failed, advancing the <progress> bar and
+// offering the file. Without JavaScript the page says to reload it; the server renders
+// the same state.
 (function () {
   "use strict";
   var box = document.getElementById("batch");
@@ -17,7 +18,8 @@
     bar.value = state.done;
     bar.textContent = state.percent + " %";
     box.setAttribute("data-status", state.status);
-    if (state.status === "done") {
+    var finished = state.status === "done" || state.status === "ready";
+    if (finished) {
       status.textContent = doneLabel;
       if (state.download_url) {
         download.querySelector("a").href = state.download_url;
@@ -25,11 +27,13 @@
       }
     } else if (state.status === "failed") {
       status.textContent = state.error;
+      var again = document.getElementById("batch-again");
+      if (again) { again.hidden = false; }
     } else {
       status.textContent = progressLabel
         .replace("%(done)s", state.done).replace("%(total)s", state.total);
     }
-    return state.status === "done" || state.status === "failed";
+    return finished || state.status === "failed";
   }
 
   function poll() {
@@ -45,5 +49,5 @@
   }
 
   var initial = box.getAttribute("data-status");
-  if (initial !== "done" && initial !== "failed") { poll(); }
+  if (initial !== "done" && initial !== "ready" && initial !== "failed") { poll(); }
 })();

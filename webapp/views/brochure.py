@@ -1,20 +1,23 @@
-"""The delegation brochure of an event, as PDF.
+"""The delegation brochure of an event, as PDF, built in the background.
 
-The same people who see the delegation list (`event.delegation`) may download it: the
+The same people who see the delegation list (`event.delegation`) may ask for it: the
 event is looked up among those the user may see (404 otherwise, like an unknown id),
 then the policy decides (403: the event is known, the role does not reach its
-delegation). What each delegate's contact cells show is decided per row by the service.
+delegation). What each delegate's contact cells show is decided per row by the service,
+for the person who asked: the file is theirs (`services.downloads`). The GET URL shows the
+button that starts it; the POST starts it and leads to its progress page.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import access
-from ..models import Event, utcnow
-from ..services import brochure
-from . import private_download
+from .. import access, inputs
+from ..models import Event
+from ..services import downloads
+from .downloads import started
 
 bp = Blueprint("brochure", __name__, url_prefix="/events/<int:event_id>")
 
@@ -22,7 +25,15 @@ bp = Blueprint("brochure", __name__, url_prefix="/events/<int:event_id>")
 @bp.get("/brochure.pdf")
 @access.requires_on("event.delegation", Event, "event_id", visible="event.view")
 def download(event: Event):
-    pdf = brochure.render_pdf(current_user, event)
-    filename = f"brochure-{event.slug}-{utcnow().date().isoformat()}.pdf"
-    # Personal data, and a different book for each viewer.
-    return private_download(pdf, "application/pdf", filename)
+    return render_template("downloads/start.html",
+                           title=_("Delegation brochure: %(event)s", event=event.title),
+                           action=url_for("brochure.request", event_id=event.id),
+                           back=url_for("delegation.index", event_id=event.id))
+
+
+@bp.post("/brochure.pdf")
+@access.requires_on("event.delegation", Event, "event_id", visible="event.view")
+@inputs.takes(inputs.NoInput)
+def request(event: Event):
+    download, joined = downloads.request_brochure(current_user._get_current_object(), event)
+    return started(download, joined)

@@ -3,7 +3,10 @@
 Admins see everything; a partner manager sees the partnership's totals beside their own
 clusters' figures, breakdowns and detail rows of their own clusters only
 (`access.kpi_clusters_of`). The period is read from the query string: a bookmarkable
-page, and a period whose end is before its start is refused with a message.
+page, and a period whose end is before its start is refused with a message. The printable
+report and the tables' exports are built in the background (`services.downloads`): their
+GET URLs show a page with the button that starts one (a POST), which leads to its
+progress page.
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import access
+from .. import access, inputs
 from ..forms.kpis import PeriodForm
 from ..ids import parse_id
-from ..services import exports, kpis
+from ..services import downloads, kpis
 from ..services.fields import Refused
-from . import private_download
+from .downloads import started
 
 bp = Blueprint("kpis", __name__, url_prefix="/kpis")
 
@@ -110,29 +113,62 @@ def figure_rows(figure: str):
                            message=None)
 
 
+def _start_page(title: str, action: str):
+    """The page that offers to build a file in the background: a GET starts nothing."""
+    return render_template("downloads/start.html", title=title, action=action,
+                           back=url_for("kpis.dashboard", **request.args))
+
+
+def _table_asked(name: str, fmt: str) -> None:
+    if name not in TABLE_NAMES or fmt not in ("csv", "xlsx"):
+        abort(404)
+
+
 @bp.get("/tables/<name>.<fmt>", endpoint="table_export")
 @access.requires("kpi.view")
 def table_export(name: str, fmt: str):
-    if name not in TABLE_NAMES or fmt not in ("csv", "xlsx"):
-        abort(404)
+    """A table's export is built in the background: this page offers to start it."""
+    _table_asked(name, fmt)
     form, period = _asked_period()
     if period is None:
         return _refused(form)
-    table = kpis.table(name, period, _clusters())
-    stem = f"kpis-{name}-{period.start or 'start'}-{period.end or 'now'}"
-    if fmt == "csv":
-        return private_download(exports.csv_bytes(table.header, table.rows),
-                                exports.CSV_MIMETYPE, f"{stem}.csv")
-    return private_download(exports.xlsx_bytes(table.header, table.rows, title=table.title),
-                            exports.XLSX_MIMETYPE, f"{stem}.xlsx")
+    return _start_page(_("KPI table “%(name)s” (%(format)s), %(period)s", name=name,
+                         format=fmt.upper(), period=period.label()),
+                       url_for("kpis.request_table", name=name, fmt=fmt,
+                               **_period_args(period)))
+
+
+@bp.post("/tables/<name>.<fmt>", endpoint="request_table")
+@access.requires("kpi.view")
+@inputs.takes(inputs.NoInput)
+def request_table(name: str, fmt: str):
+    _table_asked(name, fmt)
+    form, period = _asked_period()
+    if period is None:
+        return _refused(form)
+    download, joined = downloads.request_kpi_table(current_user._get_current_object(), name,
+                                                   fmt, period, _clusters())
+    return started(download, joined)
 
 
 @bp.get("/report.pdf", endpoint="report_pdf")
 @access.requires("kpi.view")
 def report_pdf():
+    """The printable report is built in the background: this page offers to start it."""
     form, period = _asked_period()
     if period is None:
         return _refused(form)
-    content = _report(period)
-    stem = f"kpi-report-{period.start or 'start'}-{period.end or 'now'}"
-    return private_download(kpis.render_report_pdf(content), "application/pdf", f"{stem}.pdf")
+    return _start_page(_("KPI report, %(period)s", period=period.label()),
+                       url_for("kpis.request_report", **_period_args(period)))
+
+
+@bp.post("/report.pdf", endpoint="request_report")
+@access.requires("kpi.view")
+@inputs.takes(inputs.NoInput)
+def request_report():
+    form, period = _asked_period()
+    if period is None:
+        return _refused(form)
+    download, joined = downloads.request_kpi_report(current_user._get_current_object(),
+                                                    period, _clusters())
+    return started(download, joined)
