@@ -141,6 +141,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         join,
         kpis,
         organization,
+        lookup,
         public,
         quick_registration,
         surveys,
@@ -167,6 +168,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(downloads.bp)
     app.register_blueprint(dev_mail.bp)
     # Bearer tokens only: a cookie never authenticates an API call, so CSRF cannot apply.
+    app.register_blueprint(lookup.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp, url_prefix=api.URL_PREFIX)
     app.register_blueprint(api.docs_bp)

@@ -44,11 +44,36 @@ DECISION_CHOICES = [SelectChoice("approve", _l("Approve")), SelectChoice("reject
                     SelectChoice("waitlist", _l("Waiting list"))]
 
 
-class DeskFilterForm(PlainForm):
+class LookupFields:
+    """A form with look-up fields (templates/macros/lookup.html): for each, a hidden field
+    `name` with the id the typeahead chose (or a link names) and a text field `name_q`
+    with what the field shows or what was typed by hand."""
+
+    def remember_sent(self, formdata) -> None:
+        self._sent = formdata if formdata is not None else {}
+
+    def sent(self, name: str) -> tuple[str | None, str | None]:
+        """A look-up field as sent: the id, and the text (None when the text was not sent,
+        as from a link naming the row by id)."""
+        typed = (self[f"{name}_q"].data or "") if f"{name}_q" in self._sent else None
+        return self[name].data or None, typed
+
+    def show(self, name: str, chosen, label) -> None:
+        """Show the chosen row in its field (its label and id), or what was typed."""
+        if chosen.one is not None:
+            self[name].data, self[f"{name}_q"].data = str(chosen.one.id), label(chosen.one)
+        else:
+            self[name].data = ""
+
+
+class DeskFilterForm(LookupFields, PlainForm):
     """The list's query string. A value that is not one of the choices (an old link, a
     hand-edited URL) falls back to "all" instead of failing the page."""
 
-    event = SelectField(_l("Event"), validate_choice=False)
+    # The event: a look-up field (templates/macros/lookup.html). `event` holds the id the
+    # typeahead chose (or a link names), `event_q` what the field shows or was typed.
+    event = HiddenField()
+    event_q = StringField(_l("Event"), filters=[strip])
     status = SelectField(_l("Status"), validate_choice=False, choices=[
         SelectChoice("", _l("All statuses"))] + [
         SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()])
@@ -59,20 +84,22 @@ class DeskFilterForm(PlainForm):
     per_page = SelectField(_l("Per page"), validate_choice=False, default=str(PAGE_SIZES[0]),
                            choices=[SelectChoice(str(n), str(n)) for n in PAGE_SIZES])
 
-    def __init__(self, formdata, *, events=(), countries=()) -> None:
+    def __init__(self, formdata, *, countries=()) -> None:
         super().__init__(formdata)
-        self.event.choices = [SelectChoice("", _l("All events"))] + [
-            SelectChoice(str(e.id), e.title) for e in events]
+        self.remember_sent(formdata)
         self.country.choices = country_choices(countries, _l("All countries"))
-        for name in ("event", "status", "country", "sort", "per_page"):
+        for name in ("status", "country", "sort", "per_page"):
             field = self[name]
             if field.data not in {c[0] for c in field.iter_choices()} | {None}:
                 field.data = field.default or ""
 
-    def filters(self) -> DeskFilters:
+    def filters(self, chosen) -> DeskFilters:
         status = self.status.data or None
         return DeskFilters(
-            event_id=int(self.event.data) if self.event.data else None,
+            # No event has id 0: an event field that names nothing shows nothing.
+            event_id=chosen.one.id if chosen.one is not None else (0 if chosen.missing
+                                                                     else None),
+            event_search=chosen.text,
             status=RegistrationStatus(status) if status else None,
             country=self.country.data or None,
             search=(self.q.data or "")[:200],
@@ -149,20 +176,16 @@ class DirectRegistrationForm(BaseForm):
         SelectChoice(r.value, ROLE_LABELS[r]) for r in EventRole if r in DIRECT_ROLES])
 
 
-class OnBehalfChoiceForm(PlainForm):
-    """Whom to apply for, and to which event (a GET form: choosing changes nothing)."""
+class OnBehalfChoiceForm(LookupFields, PlainForm):
+    """Whom to apply for, and to which event (a GET form: choosing changes nothing), both
+    look-up fields."""
 
-    member = SelectField(_l("Member"), validate_choice=False)
-    event = SelectField(_l("Event"), validate_choice=False)
+    member = HiddenField()
+    member_q = StringField(_l("Member"), filters=[strip],
+                           description=_l("Their name or their organization's."))
+    event = HiddenField()
+    event_q = StringField(_l("Event"), filters=[strip])
 
-    def __init__(self, formdata, *, members=(), events=()) -> None:
+    def __init__(self, formdata) -> None:
         super().__init__(formdata)
-        self.member.choices = [SelectChoice("", _l("Choose a member"))] + [
-            SelectChoice(str(m.id), f"{m.name} ({m.organization.name})") for m in members]
-        self.event.choices = [SelectChoice("", _l("Choose an event"))] + [
-            SelectChoice(str(e.id), e.title) for e in events]
-
-    @staticmethod
-    def chosen(field, objects):
-        """The object whose id the field holds, among those offered, or None."""
-        return next((o for o in objects if str(o.id) == field.data), None)
+        self.remember_sent(formdata)

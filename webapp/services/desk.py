@@ -23,6 +23,7 @@ from ..models import (
     Event,
     EventQuota,
     EventRole,
+    EventStatus,
     Organization,
     Partner,
     Registration,
@@ -56,6 +57,9 @@ class DeskFilters:
     # The responsible partner (the API's `partner` filter).
     partner_id: int | None = None
     search: str = ""
+    # Typed in the event field without choosing one: the events whose title (or place)
+    # holds it.
+    event_search: str = ""
     sort: str = "applied"
 
 
@@ -77,6 +81,9 @@ def applications(user: Any, filters: DeskFilters) -> Select[tuple[Registration]]
     )
     if filters.event_id is not None:
         query = query.where(Registration.event_id == filters.event_id)
+    if filters.event_search:
+        query = query.where(Registration.event_id.in_(
+            select(Event.id).where(search.matches(Event.search_key, filters.event_search))))
     if filters.status is not None:
         query = query.where(Registration.status == filters.status)
     if filters.country:
@@ -89,14 +96,13 @@ def applications(user: Any, filters: DeskFilters) -> Select[tuple[Registration]]
     return query.order_by(*SORTS.get(filters.sort, SORTS["applied"]))
 
 
-def filter_events(user: Any) -> list[Event]:
-    """The events that have applications in the user's desk, and those the user
-    organizes (where they register hosts and staff before anyone applied), newest first."""
+def filter_events(user: Any) -> Select[tuple[Event]]:
+    """The events the desk's event field offers: those that have applications in the
+    user's desk, and those the user organizes (where they register hosts and staff before
+    anyone applied)."""
     in_desk = access.desk_registrations(user).with_only_columns(Registration.event_id)
     managed = access.events_managed_by(user).with_only_columns(Event.id)
-    return list(db.session.scalars(
-        select(Event).where(or_(Event.id.in_(in_desk), Event.id.in_(managed)))
-        .order_by(Event.starts_at.desc(), Event.id)))
+    return select(Event).where(or_(Event.id.in_(in_desk), Event.id.in_(managed)))
 
 
 def filter_countries(user: Any) -> list[str]:
@@ -189,19 +195,17 @@ def register_directly(actor: User, event: Event, email: str, role: EventRole) ->
     return registrations.register_directly(user, event.id, role, actor=actor)
 
 
-def members_for_applying_on_behalf(user: Any) -> list[User]:
+def members_for_applying_on_behalf(user: Any) -> Select[tuple[User]]:
     """The verified members the user may apply for: those of the organizations whose home
-    cluster they manage (the policy decides each one)."""
-    return list(db.session.scalars(
-        access.members_applicable_on_behalf_by(user)
-        .options(contains_eager(User.organization))
-        .order_by(func.lower(Organization.name), func.lower(User.name))
-    ))
+    cluster they manage (the policy decides each one), with their organization."""
+    return (access.members_applicable_on_behalf_by(user)
+            .options(contains_eager(User.organization)))
 
 
-def open_events(user: Any) -> list[Event]:
-    """The visible events whose registration is open now, soonest first."""
+def open_events(user: Any) -> Select[tuple[Event]]:
+    """The visible events whose registration is open now (`Event.registration_is_open`)."""
     now = utcnow()
-    events = db.session.scalars(
-        access.events_visible_to(user).where(Event.ends_at > now).order_by(Event.starts_at))
-    return [e for e in events if e.registration_is_open(now)]
+    return access.events_visible_to(user).where(
+        Event.status == EventStatus.PUBLISHED, Event.ends_at > now,
+        or_(Event.registration_opens_at.is_(None), Event.registration_opens_at <= now),
+        or_(Event.registration_closes_at.is_(None), Event.registration_closes_at > now))

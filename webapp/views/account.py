@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, logout_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from .. import access, confirmations, inputs, unit
 from ..extensions import db
@@ -36,6 +36,7 @@ from ..forms.apply import AnswersForm, answers_form
 from ..inputs.accounts import ApiTokenIn, BrowserZoneIn, DeleteAccountIn, ProfileIn
 from ..inputs.applications import AnswersIn, WithdrawalIn
 from ..models import AuditEntry, Event, Registration, RegistrationStatus, utcnow
+from ..paging import page_of
 from ..services import (
     accounts,
     api_tokens,
@@ -47,6 +48,8 @@ from ..services.errors import AnswersRefused, DomainError
 from . import private_download
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+
+REGISTRATIONS_PER_PAGE = 25
 
 
 def _own_registration(registration_id: int) -> Registration:
@@ -87,15 +90,15 @@ def _registration_page(reg: Registration, status: int = 200):
 @bp.get("/registrations")
 @access.login_required
 def registrations_list():
-    regs = db.session.scalars(
+    regs = page_of(
         select(Registration)
         .join(Registration.event)
         .where(Registration.user_id == current_user.id)
         # The sessions too: whether an event meets online (a join link) asks its agenda.
-        .options(joinedload(Registration.event).selectinload(Event.sessions),
+        .options(contains_eager(Registration.event).selectinload(Event.sessions),
                  joinedload(Registration.responsible_partner))
-        .order_by(Event.starts_at.desc())
-    ).all()
+        .order_by(Event.starts_at.desc(), Registration.id.desc()),
+        REGISTRATIONS_PER_PAGE)
     return render_template("account/registrations.html", registrations=regs, now=utcnow())
 
 

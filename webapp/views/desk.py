@@ -39,7 +39,6 @@ from ..forms.desk import (
     RoleForm,
 )
 from ..forms.organization import MembershipDecisionForm, ReviewForm
-from ..ids import page_arg
 from ..inputs.applications import ApplicationIn
 from ..inputs.desk import DirectRegistrationIn, RoleIn
 from ..inputs.registrations import BulkDecisionIn, CorrectionIn, Decision, DecisionIn
@@ -52,7 +51,8 @@ from ..models import (
     User,
     utcnow,
 )
-from ..services import desk, desk_news, registrations
+from ..paging import page_of
+from ..services import desk, desk_news, lookup, registrations
 from ..services.desk import DeskFilters
 from ..services.errors import AnswersRefused, BulkRefused, DomainError
 
@@ -83,16 +83,14 @@ def _index_page(bulk_form: BulkDecisionForm, direct_form: DirectRegistrationForm
     me = _me()
     seen_at = utcnow()  # before reading: what arrives meanwhile stays new
     total_new = _new_applications()
-    in_desk = desk.filter_events(me)
-    form = DeskFilterForm(request.args, events=in_desk, countries=desk.filter_countries(me))
-    filters = form.filters()
-    page = page_arg()
-    pagination = db.paginate(desk.applications(me, filters), page=page,
-                             per_page=form.page_size, max_per_page=max(form.page_size, 100),
-                             error_out=False)
+    form = DeskFilterForm(request.args, countries=desk.filter_countries(me))
+    chosen = lookup.choose(desk.filter_events(me), Event, *form.sent("event"), event_label)
+    form.show("event", chosen, event_label)
+    filters = form.filters(chosen)
+    pagination = page_of(desk.applications(me, filters), form.page_size)
     # The summary covers the events of the rows on this page, in the order they appear.
     events = list({reg.event.id: reg.event for reg in pagination.items}.values())
-    chosen_event = next((e for e in in_desk if e.id == filters.event_id), None)
+    chosen_event = chosen.one
     news = DeskNews(
         total_new,
         desk_news.new_among(me, [reg.id for reg in pagination.items], me.desk_seen_at)
@@ -100,6 +98,7 @@ def _index_page(bulk_form: BulkDecisionForm, direct_form: DirectRegistrationForm
         narrowed=filters != replace(DeskFilters(), sort=filters.sort))
     html = render_template(
         "desk/index.html", pagination=pagination, form=form, filters=filters,
+        event_unknown=chosen.missing,
         counts=desk.event_counts(me, events), bulk_form=bulk_form,
         bulk_problems=bulk_problems or [],
         decidable={reg.id for reg in pagination.items
@@ -486,12 +485,17 @@ def register_directly(event: Event):
 def apply_on_behalf():
     me = _me()
     members = desk.members_for_applying_on_behalf(me)
-    events = desk.open_events(me)
-    choice = OnBehalfChoiceForm(request.args, members=members, events=events)
-    member = choice.chosen(choice.member, members)
-    event = choice.chosen(choice.event, events)
-    if (choice.member.data and member is None) or (choice.event.data and event is None):
+    choice = OnBehalfChoiceForm(request.args)
+    chosen_member = lookup.choose(members, User, *choice.sent("member"), member_label,
+                                  keys=(Organization.search_key,))
+    chosen_event = lookup.choose(desk.open_events(me), Event, *choice.sent("event"),
+                                 event_label)
+    member, event = chosen_member.one, chosen_event.one
+    if any(found.missing and choice.sent(name)[1] is None
+           for name, found in (("member", chosen_member), ("event", chosen_event))):
         abort(404)  # a member or event outside the user's scope looks like an unknown id
+    choice.show("member", chosen_member, member_label)
+    choice.show("event", chosen_event, event_label)
     form = None
     if member is not None and event is not None:
         form = application_form(event, organization=member.organization, edits_profile=False)
@@ -514,8 +518,22 @@ def apply_on_behalf():
                         event=event.title, status=reg.status.value), "success")
                 return redirect(url_for("desk.registration", registration_id=reg.id))
     status = 400 if form is not None and form.is_submitted() else 200
-    return render_template("desk/apply_on_behalf.html", choice=choice, form=form,
-                           member=member, event=event, has_members=bool(members)), status
+    return render_template(
+        "desk/apply_on_behalf.html", choice=choice, form=form, member=member, event=event,
+        has_members=member is not None or db.session.scalar(members.limit(1)) is not None,
+        unmatched={name: found.text or found.missing for name, found in
+                   (("member", chosen_member), ("event", chosen_event))}), status
+
+
+def event_label(event: Event) -> str:
+    """How an event reads in a look-up field."""
+    return event.title
+
+
+def member_label(member: User) -> str:
+    """How a member reads in a look-up field: their name and organization."""
+    return f"{member.name} ({member.organization.name})" if member.organization \
+        else member.name
 
 
 # --------------------------------------------------------------------------- the inbox
