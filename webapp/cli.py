@@ -296,13 +296,17 @@ def create_admin_command(email: str, name: str, password: str) -> None:
 
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Load only into a database without any account.")
+@click.option("--scale", type=click.IntRange(1, 100), default=1, show_default=True,
+              metavar="N",
+              help="N times the demo's activity: 1 is the demo itself; 10 adds about "
+                   "1,000 events and 20,000 registrations of the years around it.")
 @with_appcontext
 @unit.command
-def demo_command(if_empty: bool) -> None:
+def demo_command(if_empty: bool, scale: int) -> None:
     """Load the partnership's demo data (idempotent; refused in production)."""
     if not current_app.config.get("DEMO_ALLOWED"):
         raise click.ClickException("The demo data is not loaded with the production config.")
-    from . import demo
+    from . import demo, demo_scale
 
     if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
         click.echo("The database already has accounts; the demo data was not loaded.")
@@ -310,5 +314,8 @@ def demo_command(if_empty: bool) -> None:
         if db.session.scalar(select(User.id).where(User.email == demo_admin)) is not None:
             click.echo(demo.describe_logins())
         return
-    summary = demo.load()
+    now = utcnow()
+    summary = demo.load(now)
     click.echo(summary.describe())
+    if scale > 1:
+        click.echo(demo_scale.grow(scale, now).describe())
