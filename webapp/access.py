@@ -588,6 +588,19 @@ def answering_partner_ids(reg: Registration) -> list[int]:
     return [p.id for p in reg.event.organizers]
 
 
+def contactable_registrations(user: Any) -> Select[tuple[Registration]]:
+    """The registrations whose contact details `user` may see (`registration.contact`,
+    whose object form it must agree with): those they may decide, and those of the events
+    they host whose delegate agreed to share them with the hosts."""
+    hosted = hosted_partner_ids(user)
+    if not hosted:
+        return select(Registration).where(_decidable(user))
+    return select(Registration).where(or_(
+        _decidable(user),
+        Registration.contact_consent_at.is_not(None) & Registration.event_id.in_(
+            select(event_hosts.c.event_id).where(event_hosts.c.partner_id.in_(hosted)))))
+
+
 def desk_registrations(user: Any) -> Select[tuple[Registration]]:
     """What the desk lists: the visible registrations other than the user's own."""
     return registrations_visible_to(user).where(Registration.user_id != user.id)
