@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -35,6 +36,7 @@ from ..services.fields import territory_codes
 from ..services.places import collation_key
 from . import BaseForm, CheckboxesField
 from .dates import LocalTimeField
+from .lookup import LookupFields
 from .places import country_choices, zone_choices
 from .public import KIND_LABELS, SearchForm, search_box
 
@@ -276,7 +278,7 @@ class GrantForm(BaseForm):
         ]
 
 
-class AuditFilterForm(BaseForm):
+class AuditFilterForm(LookupFields, BaseForm):
     class Meta:
         csrf = False
 
@@ -284,17 +286,17 @@ class AuditFilterForm(BaseForm):
                          render_kw={"placeholder": "event."})
     actor = StringField(_l("Actor email"), validators=[Optional(), Length(max=254)])
     subject_type = SelectField(_l("Subject"), validators=[Optional()])
-    event_id = SelectField(_l("Event"), coerce=coerce_id, validators=[Optional()])
+    # A look-up field (forms/lookup.py): the chosen event's id, and the text shown or typed.
+    event_id = HiddenField()
+    event_id_q = StringField(_l("Event"), validators=[Optional(), Length(max=200)])
     since = DateField(_l("From (UTC date)"), validators=[Optional()])
     until = DateField(_l("Until (UTC date)"), validators=[Optional()])
     page = IntegerField(_l("Page"), default=1,
                         validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
 
-    def __init__(self, *args, subject_types=(), events=(), **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, formdata=None, *, subject_types=(), **kwargs) -> None:
+        super().__init__(formdata, **kwargs)
+        self.remember_sent(formdata)
         self.subject_type.choices = [SelectChoice("", _l("Any"))] + [
             SelectChoice(t, t) for t in subject_types
-        ]
-        self.event_id.choices = [SelectChoice("", _l("Any event"))] + [
-            SelectChoice(e.id, e.title) for e in events
         ]

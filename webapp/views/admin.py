@@ -40,7 +40,6 @@ from ..forms.admin import (
     quota_form,
 )
 from ..forms.public import KIND_LABELS
-from ..ids import page_arg
 from ..inputs.events import (
     CancelIn,
     CloneIn,
@@ -63,7 +62,18 @@ from ..models import (
     User,
     search,
 )
-from ..services import events, fields, jobs, notifications, partners, questions, reminders, users
+from ..paging import page_of
+from ..services import (
+    events,
+    fields,
+    jobs,
+    lookup,
+    notifications,
+    partners,
+    questions,
+    reminders,
+    users,
+)
 from ..services.fields import Refused
 from . import show_refusal
 
@@ -174,7 +184,7 @@ def events_list():
              .where(search.matches(Event.search_key, term))
              .order_by(Event.starts_at.desc(), Event.id))
     page = (form.page.data or 1) if valid else 1
-    pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    pagination = page_of(query, PER_PAGE, page=page)
     return render_template("admin/events.html", form=form, pagination=pagination, term=term,
                            kind_labels=KIND_LABELS)
 
@@ -542,7 +552,7 @@ def question_defaults(event_id: int):
 @bp.get("/partners")
 @access.requires("admin.use")
 def partners_list():
-    rows = db.session.scalars(select(Partner).order_by(Partner.kind, Partner.name)).all()
+    rows = page_of(select(Partner).order_by(Partner.kind, Partner.name, Partner.id), PER_PAGE)
     return render_template("admin/partners.html", partners=rows,
                            kind_labels=PARTNER_KIND_LABELS)
 
@@ -600,7 +610,7 @@ def users_list():
         query = query.where(or_(search.matches(User.search_key, term),
                                 User.email.contains(term.lower(), autoescape=True)))
     page = (form.page.data or 1) if valid else 1
-    pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    pagination = page_of(query, PER_PAGE, page=page)
     return render_template("admin/users.html", form=form, pagination=pagination, term=term,
                            role_labels=ROLE_LABELS)
 
@@ -773,9 +783,10 @@ def audit():
         select(AuditEntry.subject_type).where(AuditEntry.subject_type.is_not(None))
         .distinct().order_by(AuditEntry.subject_type)
     ).all()
-    event_choices = db.session.scalars(select(Event).order_by(Event.starts_at.desc())).all()
-    form = AuditFilterForm(request.args, subject_types=subject_types, events=event_choices)
+    form = AuditFilterForm(request.args, subject_types=subject_types)
     valid = form.validate()
+    chosen = lookup.choose(select(Event), Event, *form.sent("event_id"), lambda e: e.title)
+    form.show("event_id", chosen, lambda e: e.title)
     query = select(AuditEntry).options(
         joinedload(AuditEntry.actor), joinedload(AuditEntry.event),
         joinedload(AuditEntry.registration),
@@ -790,8 +801,11 @@ def audit():
                                                           autoescape=True))))
         if form.subject_type.data:
             query = query.where(AuditEntry.subject_type == form.subject_type.data)
-        if form.event_id.data:
-            query = query.where(AuditEntry.event_id == form.event_id.data)
+        if chosen.one is not None or chosen.missing:
+            query = query.where(AuditEntry.event_id == (chosen.one.id if chosen.one else 0))
+        elif chosen.text:
+            query = query.where(AuditEntry.event_id.in_(
+                select(Event.id).where(search.matches(Event.search_key, chosen.text))))
         if form.since.data:
             query = query.where(AuditEntry.created_at >= datetime.combine(
                 form.since.data, time(), tzinfo=UTC))
@@ -800,7 +814,7 @@ def audit():
             query = query.where(AuditEntry.created_at <= datetime.combine(
                 form.until.data, time.max, tzinfo=UTC))
     page = (form.page.data or 1) if valid else 1
-    pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    pagination = page_of(query, PER_PAGE, page=page)
     return render_template("admin/audit.html", form=form, pagination=pagination)
 
 
@@ -876,8 +890,6 @@ def mail_retry(message_id: int):
 @access.requires("admin.use")
 def skipped_reminders():
     """The reminders not sent and why: after an outage, what its registrants missed."""
-    page = page_arg()
-    pagination = db.paginate(reminders.skipped(), page=page, per_page=PER_PAGE,
-                             error_out=False)
+    pagination = page_of(reminders.skipped(), PER_PAGE)
     return render_template("admin/reminders.html", pagination=pagination,
                            format_offsets=reminders.format_offsets)
