@@ -20,4 +20,13 @@ CASES = [
          statuses(404, anonymous=LOGIN, organizer=200, admin=200)),
     Case("brochure.download", "unknown", "GET", lambda w: "/events/999999/brochure.pdf",
          statuses(404, anonymous=LOGIN)),
+    # Built in the background: the POST leads to the download's page.
+    Case("brochure.request", "published event", "POST",
+         lambda w: f"/events/{w.ids['event']}/brochure.pdf",
+         statuses(403, **{**DELEGATION_SEERS, **{r: 303 for r in DELEGATION_SEERS
+                                                 if r != "anonymous"}})),
+    Case("brochure.request", "draft", "POST", lambda w: f"/events/{w.ids['draft']}/brochure.pdf",
+         statuses(404, anonymous=LOGIN, organizer=303, admin=303)),
+    Case("brochure.request", "unknown", "POST", lambda w: "/events/999999/brochure.pdf",
+         statuses(404, anonymous=LOGIN)),
 ]

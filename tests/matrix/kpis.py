@@ -1,5 +1,7 @@
 """The KPI dashboard, its detail rows and exports: admins and partner managers (each sees
-their own clusters' rows, `tests/test_kpis.py`); members and hosts 403."""
+their own clusters' rows, `tests/test_kpis.py`); members and hosts 403. The report and the
+tables' files are built in the background: their GET URLs show the button that starts
+one (tests/matrix/downloads.py has the files themselves)."""
 
 from __future__ import annotations
 
@@ -36,4 +38,13 @@ CASES = [
          lambda w: "/kpis/report.pdf?start=2020-01-02&end=2020-01-01", managers(400)),
     Case("kpis.report_pdf", "a year", "GET",
          lambda w: "/kpis/report.pdf?start=2019-01-01&end=2019-12-31", managers(200)),
+    # Built in the background: the POST leads to the download's page.
+    Case("kpis.request_report", "a year", "POST",
+         lambda w: "/kpis/report.pdf?start=2019-01-01&end=2019-12-31", managers(303)),
+    Case("kpis.request_report", "end before start", "POST",
+         lambda w: "/kpis/report.pdf?start=2020-01-02&end=2020-01-01", managers(400)),
+    Case("kpis.request_table", "CSV", "POST", lambda w: "/kpis/tables/by_cluster.csv",
+         managers(303)),
+    Case("kpis.request_table", "unknown table", "POST", lambda w: "/kpis/tables/users.xlsx",
+         managers(404)),
 ]
