@@ -18,8 +18,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from .. import access
 from ..extensions import db
@@ -34,6 +34,7 @@ from ..models import (
     User,
     search,
 )
+from ..paging import Page, page_of
 from . import exports
 from .names import role_label
 from .places import country_name
@@ -105,23 +106,15 @@ def dietary_question(event: Event) -> Question | None:
     return next((q for q in event.questions if DIETARY_KEYWORD in q.label.lower()), None)
 
 
-def delegation_for(viewer: Any, event: Event, search_for: str = "") -> DelegationList:
-    """The approved delegation of `event` with what `viewer` may see of it, narrowed to
-    the delegates whose name or organization holds every word of `search_for`. The
-    caller has checked `event.delegation`; this decides only the contact cells.
+def _delegates(event: Event, search_for: str):
+    """The approved registrations of `event` whose person's or organization's name holds
+    every word of `search_for`, joined to both."""
+    return (access.delegation_of(event).join(Registration.user).outerjoin(User.organization)
+            .where(search.matches((User.search_key, Organization.search_key), search_for)))
 
-    A constant number of queries, whatever the size of the delegation: the registrations
-    with their people, organizations and partners in one, the dietary answers in one."""
-    registrations = db.session.scalars(
-        access.delegation_of(event).join(Registration.user).outerjoin(User.organization)
-        .where(search.matches((User.search_key, Organization.search_key), search_for))
-        .options(
-            contains_eager(Registration.user).contains_eager(User.organization),
-            joinedload(Registration.responsible_partner),
-        )
-    ).unique().all()
-    question = dietary_question(event)
-    dietary = _answers_to(question, event) if registrations else {}
+
+def _grouped(viewer: Any, event: Event, registrations: list[Registration],
+             dietary: dict[int, str]) -> list[ClusterGroup]:
     groups: dict[int | None, ClusterGroup] = {}
     for reg in registrations:
         partner = reg.responsible_partner
@@ -130,11 +123,69 @@ def delegation_for(viewer: Any, event: Event, search_for: str = "") -> Delegatio
             groups[key] = ClusterGroup(partner, partner.name if partner else _("No cluster"))
         groups[key].delegates.append(_delegate(viewer, reg, groups[key].label,
                                                dietary.get(reg.id, "")))
-    ordered = sorted(groups.values(), key=lambda g: (g.partner is None, g.label.casefold()))
+    return list(groups.values())
+
+
+def delegation_for(viewer: Any, event: Event, search_for: str = "") -> DelegationList:
+    """The approved delegation of `event` with what `viewer` may see of it, narrowed to
+    the delegates whose name or organization holds every word of `search_for`. The
+    caller has checked `event.delegation`; this decides only the contact cells.
+
+    A constant number of queries, whatever the size of the delegation: the registrations
+    with their people, organizations and partners in one, the dietary answers in one."""
+    registrations = db.session.scalars(
+        _delegates(event, search_for).options(
+            contains_eager(Registration.user).contains_eager(User.organization),
+            joinedload(Registration.responsible_partner),
+        )
+    ).unique().all()
+    question = dietary_question(event)
+    dietary = _answers_to(question, event) if registrations else {}
+    ordered = sorted(_grouped(viewer, event, registrations, dietary),
+                     key=lambda g: (g.partner is None, g.label.casefold()))
     for group in ordered:
         group.delegates.sort(key=lambda d: (d.name.casefold(), d.organization.casefold(),
                                             d.registration_id))
     return DelegationList(event, ordered, question)
+
+
+@dataclass(frozen=True)
+class DelegationPage:
+    """One page of the delegation list: its rows grouped as the whole list is (clusters
+    by name, the delegates without one last; people by name), how many delegates each
+    cluster has in the whole list, and the pager."""
+
+    delegation: DelegationList
+    group_sizes: dict[int | None, int]
+    pagination: Page
+
+    @property
+    def total(self) -> int:
+        return sum(self.group_sizes.values())
+
+
+def delegation_page(viewer: Any, event: Event, search_for: str, per_page: int
+                    ) -> DelegationPage:
+    """The page the query string asks for of `delegation_for`'s list: four queries,
+    whatever the size of the delegation (the sizes per cluster, the page's rows, the
+    event's questions, the page's dietary answers)."""
+    query = _delegates(event, search_for)
+    sizes = dict(db.session.execute(
+        query.with_only_columns(Registration.responsible_partner_id, func.count())
+        .group_by(Registration.responsible_partner_id)).all())
+    cluster = aliased(Partner)
+    rows = (query.outerjoin(cluster, Registration.responsible_partner)
+            .options(contains_eager(Registration.user).contains_eager(User.organization),
+                     contains_eager(Registration.responsible_partner.of_type(cluster)))
+            .order_by(case((cluster.id.is_(None), 1), else_=0), func.lower(cluster.name),
+                      func.lower(User.name), func.lower(Organization.name),
+                      Registration.id))
+    pagination = page_of(rows, per_page, total=sum(sizes.values()))
+    question = dietary_question(event)
+    ids = [reg.id for reg in pagination.items]
+    dietary = _answers_to(question, event, ids) if ids else {}
+    groups = _grouped(viewer, event, pagination.items, dietary)
+    return DelegationPage(DelegationList(event, groups, question), sizes, pagination)
 
 
 def delegation_csv(viewer: Any, event: Event) -> bytes:
@@ -164,11 +215,14 @@ def _delegate(viewer: Any, reg: Registration, cluster: str, dietary: str) -> Del
     )
 
 
-def _answers_to(question: Question | None, event: Event) -> dict[int, str]:
+def _answers_to(question: Question | None, event: Event,
+                ids: list[int] | None = None) -> dict[int, str]:
+    """The dietary answers of the delegation (or of the registrations `ids`, a page)."""
     if question is None:
         return {}
     # By subquery rather than a list of ids: a delegation of thousands stays one statement.
-    delegates = access.delegation_of(event).with_only_columns(Registration.id)
+    delegates = ids if ids is not None else \
+        access.delegation_of(event).with_only_columns(Registration.id)
     answers = db.session.execute(
         select(Answer.registration_id, Answer.value).where(
             Answer.question_id == question.id, Answer.registration_id.in_(delegates))

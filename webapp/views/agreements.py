@@ -15,6 +15,7 @@ from ..forms.agreements import KIND_LABELS, STATUS_LABELS, TYPE_LABELS, Agreemen
 from ..ids import page_arg
 from ..inputs.agreements import AgreementIn
 from ..models import Agreement, AgreementParty, Event, EventStatus, Partner
+from ..paging import page_of
 from ..services import agreements
 from ..services.fields import Refused
 from . import show_refusal
@@ -65,7 +66,7 @@ def agreements_list():
         selectinload(Agreement.origin_event),
     ).order_by(Agreement.signed_on.desc().nulls_first(), Agreement.started_on.desc(),
                Agreement.id.desc())
-    pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    pagination = page_of(query, PER_PAGE, page=page)
     return render_template("agreements/list.html", pagination=pagination,
                            kind_labels=KIND_LABELS, type_labels=TYPE_LABELS,
                            status_labels=STATUS_LABELS)

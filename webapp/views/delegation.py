@@ -23,13 +23,17 @@ from . import private_download
 
 bp = Blueprint("delegation", __name__, url_prefix="/events/<int:event_id>")
 
+PER_PAGE = 100
+
 
 @bp.get("/delegation")
 @access.requires_on("event.delegation", Event, "event_id", visible="event.view")
 def index(event: Event):
     typed = search.typed(request.args.get("q"))
+    shown = delegation.delegation_page(current_user, event, typed, PER_PAGE)
     return render_template("delegation/index.html", event=event, search=typed,
-                           delegation=delegation.delegation_for(current_user, event, typed))
+                           delegation=shown.delegation, shown=shown,
+                           pagination=shown.pagination)
 
 
 def _download(body: bytes, mimetype: str, event: Event, extension: str) -> Response:

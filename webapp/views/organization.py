@@ -47,6 +47,7 @@ from ..models import (
     User,
     search,
 )
+from ..paging import page_of
 from ..services import logos, organizations
 from ..services.errors import DomainError
 from ..services.fields import Refused
@@ -105,8 +106,8 @@ def index():
     query = access.organizations_reviewable_by(current_user).options(
         joinedload(Organization.home_cluster)).where(
         search.matches(Organization.search_key, typed))
-    pagination = db.paginate(query.order_by(Organization.name, Organization.id), page=page,
-                             per_page=PER_PAGE, error_out=False)
+    pagination = page_of(query.order_by(Organization.name, Organization.id), PER_PAGE,
+                         page=page)
     ids = [o.id for o in pagination.items]
     member_counts = dict(db.session.execute(
         select(User.organization_id, func.count(User.id))
