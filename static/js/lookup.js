@@ -7,7 +7,6 @@
   "use strict";
   var DELAY = 200;
   var MIN = 2;
-  var counter = 0;
 
   function setUp(box) {
     var input = box.querySelector("[data-lookup-input]");
@@ -15,7 +14,6 @@
     var status = box.querySelector("[data-lookup-status]");
     var source = box.getAttribute("data-lookup-source");
     if (!input || !hidden || !source) return;
-    counter += 1;
     var listId = input.id + "-matches";
     var list = document.createElement("ul");
     list.id = listId;
@@ -108,10 +106,13 @@
       var url = source + (source.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(query);
       fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
         .then(function (response) {
-          if (!response.ok) throw new Error(String(response.status));
+          if (!response.ok && response.status !== 400) throw new Error(String(response.status));
           return response.json();
         })
-        .then(function (answer) { if (mine === asked) show(answer.results || [], answer.message); })
+        // A refused query (400) answers {"detail": why}: no matches, and the reason.
+        .then(function (answer) {
+          if (mine === asked) show(answer.results || [], answer.message || answer.detail);
+        })
         .catch(function () { if (mine === asked) { close(); say(box.getAttribute("data-lookup-failed")); } });
     }
 
