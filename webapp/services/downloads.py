@@ -34,7 +34,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
 
-from .. import access, unit
+from .. import access, localtime, unit
 from ..extensions import db
 from ..models import (
     Download,
@@ -274,7 +274,8 @@ def _mail_ready(download_id: int) -> None:
             name = title(download)
             notifications.queue(user, _("Your file is ready: %(title)s", title=name),
                                 "download_ready", download=download, title=name, link=link,
-                                expires_at=download.expires_at)
+                                expires_at=download.expires_at,
+                                zone=localtime.known_zone(user.timezone))
 
 
 # --------------------------------------------------------------------------- reading
