@@ -21,21 +21,26 @@ responsible for; None means the whole partnership.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
+    Integer,
     Select,
+    String,
     case,
+    cast,
     distinct,
     extract,
     func,
     literal,
+    null,
     or_,
     select,
     union,
+    union_all,
 )
 
 from ..extensions import db
@@ -248,25 +253,176 @@ def _target_region_parties():
             .where(country.not_in(sorted(EU_COUNTRIES))).subquery())
 
 
-def _signed_by(key, period: Period, clusters: Iterable[int] | None) -> dict[tuple, int]:
-    """Signed agreements counted by `key(agreements)` and kind: {(key, kind): count}."""
-    agreements = signed_agreements(period, clusters).subquery()
-    column = key(agreements)
-    query = select(column, agreements.c.kind, func.count(distinct(agreements.c.id)))
-    return {(value, AgreementKind(kind).value): count
-            for value, kind, count in db.session.execute(
-                query.select_from(agreements).group_by(column, agreements.c.kind))}
+# --------------------------------------------------------------------------- the counts
 
 
-def _signed_by_target_country(period: Period, clusters: Iterable[int] | None) -> dict:
+@dataclass(frozen=True)
+class _EventRow:
+    id: int
+    title: str
+    starts_at: datetime
+    kind: EventKind
+    country: str
+
+    @property
+    def mission(self) -> bool:
+        return self.kind in MISSION_KINDS
+
+
+@dataclass(frozen=True)
+class _Signed:
+    """A signed agreement, with what its breakdowns group by."""
+
+    id: int
+    kind: str  # AgreementKind's value
+    year: int
+    origin_event_id: int | None
+    responsible_partner_id: int
+    countries: frozenset[str]  # its target region: its parties' countries outside the EU
+
+
+@dataclass
+class Counts:
+    """What every figure and breakdown of a period within some clusters counts.
+
+    The attended registrations are found once, in one statement whose common table
+    expressions the database computes once (materialized, being used more than once): it
+    returns them grouped by event and by cluster, and the distinct served SMEs in all and
+    by event, year, target country and cluster (distinct counts do not add up, so each is
+    its own GROUP BY over the same rows). The events of the period, the clusters that
+    organized them, the signed agreements and the partners involved are small reads. The
+    breakdowns are sums of these rows in Python, over events and clusters, never over
+    registrations; so the statements do not depend on the data, and nor does the work in
+    Python beyond one step per event."""
+
+    events: dict[int, _EventRow]
+    attended: dict[int, int]  # event id: its attended registrations
+    cluster_delegates: dict[int | None, int]  # cluster: its attended mission delegates
+    delegating: set[int]  # clusters responsible for an attended registration
+    smes: int
+    smes_by: dict[str, dict[Any, int]]  # "event", "year", "country", "cluster": {key: SMEs}
+    organized: dict[int, int]  # partner: events of the period it co-organized
+    involved: list[tuple[int, str, bool]]  # (id, short name, member), members first
+    signed: list[_Signed]
+
+    def delegates(self) -> int:
+        return sum(n for event_id, n in self.attended.items() if self.events[event_id].mission)
+
+    def webinar_attendance(self) -> int:
+        return sum(n for event_id, n in self.attended.items()
+                   if self.events[event_id].kind == EventKind.WEBINAR)
+
+    def signed_by(self, key) -> dict[tuple, int]:
+        """Signed agreements counted by `key(agreement)` and kind: {(key, kind): count}."""
+        counted: dict[tuple, int] = {}
+        for agreement in self.signed:
+            for value in key(agreement):
+                counted[(value, agreement.kind)] = counted.get((value, agreement.kind), 0) + 1
+        return counted
+
+
+def _served(attended, period: Period, clusters: list[int] | None):
+    """The served SMEs as (organization_id, event_id, cluster_id) rows: those of the
+    `attended` rows (as `_smes_that_attended` finds them) and those with a confirmed
+    outcome. Not made distinct: every count of them counts distinct organizations."""
+    from_attended = (
+        select(Organization.id.label("organization_id"), attended.c.event_id,
+               attended.c.cluster_id)
+        .select_from(attended)
+        .join(User, User.id == attended.c.user_id)
+        .join(Organization, Organization.id == User.organization_id)
+        .where(attended.c.kind.in_(MISSION_KINDS), attended.c.cluster_id.is_not(None),
+               Organization.helix == Helix.INDUSTRY, Organization.size.in_(SME_SIZES)))
+    return union_all(from_attended,
+                     _smes_with_confirmed_outcome(period, clusters)).cte("served")
+
+
+def _grouped(period: Period, clusters: list[int] | None) -> list[tuple]:
+    """One statement: (what, key, count, count) rows, `what` naming the grouping."""
+    attended = (attended_registrations(period, clusters).add_columns(Event.kind.label("kind"))
+                .cte("attended"))
+    served = _served(attended, period, clusters)
+    no_key = cast(null(), Integer)
+    mission = attended.c.kind.in_(MISSION_KINDS)
+    year = cast(_year(Event.starts_at), Integer)
+    smes = func.count(distinct(served.c.organization_id))
+
+    def by_event(column):
+        return select(column).select_from(served).join(Event, Event.id == served.c.event_id)
+
+    parts = [
+        select(literal("event"), attended.c.event_id, cast(null(), String), func.count(),
+               literal(0)).group_by(attended.c.event_id),
+        select(literal("cluster"), attended.c.cluster_id, cast(null(), String),
+               func.count(case((mission, 1))), func.count()).group_by(attended.c.cluster_id),
+        select(literal("smes"), no_key, cast(null(), String), smes, literal(0)),
+        select(literal("sme_event"), served.c.event_id, cast(null(), String), smes,
+               literal(0)).group_by(served.c.event_id),
+        select(literal("sme_cluster"), served.c.cluster_id, cast(null(), String), smes,
+               literal(0)).group_by(served.c.cluster_id),
+        by_event(literal("sme_year")).add_columns(year, cast(null(), String), smes, literal(0))
+        .group_by(year),
+        by_event(literal("sme_country")).add_columns(no_key, Event.target_country, smes,
+                                                     literal(0))
+        .group_by(Event.target_country),
+    ]
+    return db.session.execute(union_all(*parts)).all()
+
+
+def _signed_rows(period: Period, clusters: list[int] | None) -> list[_Signed]:
+    """The signed agreements of the period with their target countries (two statements)."""
     agreements = signed_agreements(period, clusters).subquery()
     parties = _target_region_parties()
-    return {(country, AgreementKind(kind).value): count
-            for country, kind, count in db.session.execute(
-                select(parties.c.country, agreements.c.kind,
-                       func.count(distinct(agreements.c.id)))
-                .join(parties, parties.c.agreement_id == agreements.c.id)
-                .group_by(parties.c.country, agreements.c.kind))}
+    countries: dict[int, set[str]] = {}
+    for agreement_id, country in db.session.execute(
+            select(parties.c.agreement_id, parties.c.country)
+            .join(agreements, agreements.c.id == parties.c.agreement_id)):
+        countries.setdefault(agreement_id, set()).add(country)
+    return [_Signed(id_, AgreementKind(kind).value, signed_on.year, origin, responsible,
+                    frozenset(countries.get(id_, ())))
+            for id_, kind, signed_on, origin, responsible in db.session.execute(
+                select(agreements.c.id, agreements.c.kind, agreements.c.signed_on,
+                       agreements.c.origin_event_id, agreements.c.responsible_partner_id))]
+
+
+def counts(period: Period, clusters: Iterable[int] | None) -> Counts:
+    """The counts behind every figure and breakdown (six statements, whatever the data)."""
+    clusters = None if clusters is None else list(clusters)
+    attended: dict[int, int] = {}
+    cluster_delegates: dict[int | None, int] = {}
+    delegating: set[int] = set()
+    smes = 0
+    smes_by: dict[str, dict[Any, int]] = {"event": {}, "year": {}, "country": {},
+                                          "cluster": {}}
+    for what, key, text_key, first, second in _grouped(period, clusters):
+        if what == "event":
+            attended[key] = first
+        elif what == "cluster":
+            cluster_delegates[key] = first
+            if key is not None and second:
+                delegating.add(key)
+        elif what == "smes":
+            smes = first
+        else:
+            smes_by[what.removeprefix("sme_")][text_key if what == "sme_country" else key] = first
+    events = {row[0]: _EventRow(*row) for row in db.session.execute(
+        select(Event.id, Event.title, Event.starts_at, Event.kind, Event.target_country)
+        .where(*period.instants(Event.starts_at)))}
+    organized = dict(db.session.execute(
+        select(event_organizers.c.partner_id, func.count())
+        .join(Event, Event.id == event_organizers.c.event_id)
+        .where(*period.instants(Event.starts_at))
+        .group_by(event_organizers.c.partner_id)).all())
+    candidates = set(organized) | delegating
+    if clusters is not None:
+        candidates &= set(clusters)
+    involved = [tuple(row) for row in db.session.execute(
+        select(Partner.id, Partner.short_name, Partner.is_member)
+        .where(Partner.kind == PartnerKind.CLUSTER, Partner.id.in_(sorted(candidates)))
+        .order_by(Partner.is_member.desc(), Partner.short_name))]
+    return Counts(events=events, attended=attended, cluster_delegates=cluster_delegates,
+                  delegating=delegating, smes=smes, smes_by=smes_by, organized=organized,
+                  involved=involved, signed=_signed_rows(period, clusters))
 
 
 AGREEMENT_COLUMNS = ["Partnership agreements signed", "Collaboration agreements signed"]
@@ -298,25 +454,16 @@ class Headline:
         return getattr(self, figure)
 
 
-def headline(period: Period, clusters: Iterable[int] | None = None) -> Headline:
-    """The seven figures, in five queries."""
+def headline(period: Period, clusters: Iterable[int] | None = None, *,
+             counted: Counts | None = None) -> Headline:
+    """The seven figures: the counts (`counts`, unless given) and the survey's mean."""
     clusters = None if clusters is None else list(clusters)
-    smes = served_smes(period, clusters)
-    result = Headline()
-    result.smes = db.session.scalar(select(func.count(distinct(smes.c.organization_id))))
-    result.clusters = db.session.scalar(
-        select(func.count()).select_from(_involved_cluster_ids(period, clusters).subquery()))
-    agreements = signed_agreements(period, clusters).subquery()
-    for kind, count in db.session.execute(
-            select(agreements.c.kind, func.count()).group_by(agreements.c.kind)):
-        setattr(result, f"{AgreementKind(kind).value}_agreements", count)
-    rows = attended_registrations(period, clusters).subquery()
-    mission = Event.kind.in_(MISSION_KINDS)
-    delegates, webinars = db.session.execute(
-        select(func.count(case((mission, rows.c.registration_id))),
-               func.count(case((Event.kind == EventKind.WEBINAR, rows.c.registration_id))))
-        .select_from(rows).join(Event, Event.id == rows.c.event_id)).one()
-    result.delegates, result.webinar_attendance = delegates or 0, webinars or 0
+    counted = counted or counts(period, clusters)
+    result = Headline(smes=counted.smes, clusters=len(counted.involved),
+                      delegates=counted.delegates(),
+                      webinar_attendance=counted.webinar_attendance())
+    for (_all, kind), number in counted.signed_by(lambda a: [None]).items():
+        setattr(result, f"{kind}_agreements", number)
     answers = first_survey_answers(period, clusters).subquery()
     mean, count = db.session.execute(
         select(func.avg(answers.c.satisfaction), func.count())).one()
@@ -358,150 +505,139 @@ class Table:
     filters: list[Filters] = field(default_factory=list)
     # For each column after the first: the figure its numbers count (None: not a count).
     figures: list[str | None] = field(default_factory=list)
+    # Set on a table that shows only some rows (`top`): how many rows the whole table has.
+    of: int | None = None
+    ranked: bool = False  # ... and shows those with the largest numbers (else the latest)
 
     def chart(self, column: int = 1) -> list[tuple[str, int]]:
         return [(str(row[0]), int(row[column] or 0)) for row in self.rows]
+
+    def top(self, limit: int, column: int | None = None) -> Table:
+        """The `limit` rows with the largest numbers in `column` (among equals, in this
+        table's order), or with no column the last `limit` rows; the whole table when it
+        has no more rows than that."""
+        if len(self.rows) <= limit:
+            return self
+        order = range(len(self.rows))
+        if column is None:
+            kept = list(order)[-limit:]
+        else:
+            kept = sorted(order, key=lambda n: -(self.rows[n][column] or 0))[:limit]
+        return Table(self.name, self.title, self.header, [self.rows[n] for n in kept],
+                     [self.filters[n] for n in kept], self.figures, of=len(self.rows),
+                     ranked=column is not None)
 
 
 def _year(column):
     return extract("year", column)
 
 
-def by_year(period: Period, clusters: Iterable[int] | None) -> Table:
-    smes = served_smes(period, clusters)
-    sme_years = dict(db.session.execute(
-        select(_year(Event.starts_at), func.count(distinct(smes.c.organization_id)))
-        .select_from(smes).join(Event, Event.id == smes.c.event_id)
-        .group_by(_year(Event.starts_at))).all())
-    rows = attended_registrations(period, clusters).subquery()
-    mission = Event.kind.in_(MISSION_KINDS)
-    regs = {year: (d, w) for year, d, w in db.session.execute(
-        select(_year(Event.starts_at),
-               func.count(case((mission, rows.c.registration_id))),
-               func.count(case((Event.kind == EventKind.WEBINAR, rows.c.registration_id))))
-        .select_from(rows).join(Event, Event.id == rows.c.event_id)
-        .group_by(_year(Event.starts_at)))}
-    agreements = signed_agreements(period, clusters).subquery()
-    signed: dict[tuple[int, str], int] = {
-        (int(year), AgreementKind(kind).value): count
-        for year, kind, count in db.session.execute(
-            select(_year(agreements.c.signed_on), agreements.c.kind, func.count())
-            .group_by(_year(agreements.c.signed_on), agreements.c.kind))}
-    years = sorted({int(y) for y in (*sme_years, *regs)} | {y for y, _ in signed})
+def by_year(period: Period, clusters: Iterable[int] | None, *,
+            counted: Counts | None = None) -> Table:
+    counted = counted or counts(period, clusters)
+    regs: dict[int, list[int]] = {}
+    for event_id, number in counted.attended.items():
+        event = counted.events[event_id]
+        cells = regs.setdefault(event.starts_at.year, [0, 0])
+        if event.mission:
+            cells[0] += number
+        elif event.kind == EventKind.WEBINAR:
+            cells[1] += number
+    sme_years = counted.smes_by["year"]
+    signed = counted.signed_by(lambda a: [a.year])
+    years = sorted(set(sme_years) | set(regs) | {year for year, _kind in signed})
     table = Table("by_year", "By year",
                   ["Year", "SMEs served", "Mission delegates", "Webinar attendance",
                    "Partnership agreements signed", "Collaboration agreements signed"],
                   figures=["smes", "delegates", "webinar_attendance",
                            "partnership_agreements", "collaboration_agreements"])
     for year in years:
-        delegates, webinars = regs.get(year, (0, 0))
-        table.rows.append([year, sme_years.get(year, 0), delegates, webinars,
-                           signed.get((year, "partnership"), 0),
-                           signed.get((year, "collaboration"), 0)])
+        delegates, webinar_attendance = regs.get(year, (0, 0))
+        table.rows.append([year, sme_years.get(year, 0), delegates, webinar_attendance,
+                           *_agreement_cells(signed, year)])
         table.filters.append(Filters(year=year))
     return table
 
 
-def by_mission(period: Period, clusters: Iterable[int] | None) -> Table:
-    rows = attended_registrations(period, clusters).subquery()
-    smes = served_smes(period, clusters)
-    sme_counts = (select(smes.c.event_id, func.count(distinct(smes.c.organization_id))
-                         .label("smes")).group_by(smes.c.event_id).subquery())
-    delegates = (select(rows.c.event_id, func.count().label("delegates"))
-                 .group_by(rows.c.event_id).subquery())
-    query = (
-        select(Event.id, Event.title, Event.starts_at, Event.target_country,
-               func.coalesce(delegates.c.delegates, 0), func.coalesce(sme_counts.c.smes, 0))
-        .outerjoin(delegates, delegates.c.event_id == Event.id)
-        .outerjoin(sme_counts, sme_counts.c.event_id == Event.id)
-        .where(Event.kind.in_(MISSION_KINDS), *period.instants(Event.starts_at),
-               func.coalesce(delegates.c.delegates, 0) > 0)
-        .order_by(Event.starts_at))
-    signed = _signed_by(lambda a: a.c.origin_event_id, period, clusters)
+def _attended_events(counted: Counts, kinds) -> list[tuple[_EventRow, int]]:
+    """The events of `kinds` with attended registrations, by their start."""
+    return sorted(((counted.events[event_id], number)
+                   for event_id, number in counted.attended.items()
+                   if counted.events[event_id].kind in kinds),
+                  key=lambda pair: (pair[0].starts_at, pair[0].id))
+
+
+def by_mission(period: Period, clusters: Iterable[int] | None, *,
+               counted: Counts | None = None) -> Table:
+    counted = counted or counts(period, clusters)
+    signed = counted.signed_by(lambda a: [a.origin_event_id])
+    smes = counted.smes_by["event"]
     table = Table("by_mission", "Delegates per mission",
                   ["Mission", "Starts (UTC)", "Target country", "Delegates", "SMEs served",
                    *AGREEMENT_COLUMNS],
                   figures=[None, None, "delegates", "smes", *AGREEMENT_COLUMN_FIGURES])
-    for event_id, title, starts_at, country, count, sme_count in db.session.execute(query):
-        table.rows.append([title, starts_at.strftime("%Y-%m-%d"), country, count, sme_count,
-                           *_agreement_cells(signed, event_id)])
-        table.filters.append(Filters(event_id=event_id))
+    for event, number in _attended_events(counted, MISSION_KINDS):
+        table.rows.append([event.title, event.starts_at.strftime("%Y-%m-%d"), event.country,
+                           number, smes.get(event.id, 0), *_agreement_cells(signed, event.id)])
+        table.filters.append(Filters(event_id=event.id))
     return table
 
 
-def by_region(period: Period, clusters: Iterable[int] | None) -> Table:
-    rows = attended_registrations(period, clusters).subquery()
-    smes = served_smes(period, clusters)
-    sme_counts = dict(db.session.execute(
-        select(Event.target_country, func.count(distinct(smes.c.organization_id)))
-        .select_from(smes).join(Event, Event.id == smes.c.event_id)
-        .group_by(Event.target_country)).all())
-    missions = {country: (number, count) for country, number, count in db.session.execute(
-        select(Event.target_country, func.count(distinct(Event.id)), func.count())
-        .select_from(rows).join(Event, Event.id == rows.c.event_id)
-        .where(Event.kind.in_(MISSION_KINDS)).group_by(Event.target_country))}
+def by_region(period: Period, clusters: Iterable[int] | None, *,
+              counted: Counts | None = None) -> Table:
+    counted = counted or counts(period, clusters)
+    missions: dict[str, list[int]] = {}
+    for event, number in _attended_events(counted, MISSION_KINDS):
+        cells = missions.setdefault(event.country, [0, 0])
+        cells[0] += 1
+        cells[1] += number
     # A collaboration agreement's target region is the country of its party outside the EU.
-    signed = _signed_by_target_country(period, clusters)
+    signed = counted.signed_by(lambda a: a.countries)
+    smes = counted.smes_by["country"]
     table = Table("by_region", "By target country",
                   ["Target country", "Missions", "Delegates", "SMEs served", *AGREEMENT_COLUMNS],
                   figures=[None, "delegates", "smes", *AGREEMENT_COLUMN_FIGURES])
     for country in sorted(set(missions) | {country for country, _kind in signed}):
-        number, count = missions.get(country, (0, 0))
-        table.rows.append([country, number, count, sme_counts.get(country, 0),
+        number, delegates = missions.get(country, (0, 0))
+        table.rows.append([country, number, delegates, smes.get(country, 0),
                            *_agreement_cells(signed, country)])
         table.filters.append(Filters(country=country))
     return table
 
 
-def by_cluster(period: Period, clusters: Iterable[int] | None) -> Table:
-    rows = attended_registrations(period, clusters).subquery()
-    smes = served_smes(period, clusters)
-    sme_counts = dict(db.session.execute(
-        select(smes.c.cluster_id, func.count(distinct(smes.c.organization_id)))
-        .group_by(smes.c.cluster_id)).all())
-    organized = dict(db.session.execute(
-        select(event_organizers.c.partner_id, func.count())
-        .join(Event, Event.id == event_organizers.c.event_id)
-        .where(*period.instants(Event.starts_at))
-        .group_by(event_organizers.c.partner_id)).all())
-    mission = Event.kind.in_(MISSION_KINDS)
-    delegates = dict(db.session.execute(
-        select(rows.c.cluster_id, func.count(case((mission, rows.c.registration_id))))
-        .select_from(rows).join(Event, Event.id == rows.c.event_id)
-        .group_by(rows.c.cluster_id)).all())
-    involved = db.session.execute(
-        select(Partner.id, Partner.short_name, Partner.is_member)
-        .where(Partner.id.in_(_involved_cluster_ids(period, clusters)))
-        .order_by(Partner.is_member.desc(), Partner.short_name)).all()
-    signed = _signed_by(lambda a: a.c.responsible_partner_id, period, clusters)
+def by_cluster(period: Period, clusters: Iterable[int] | None, *,
+               counted: Counts | None = None) -> Table:
+    counted = counted or counts(period, clusters)
+    signed = counted.signed_by(lambda a: [a.responsible_partner_id])
+    smes = counted.smes_by["cluster"]
     table = Table("by_cluster", "By regional cluster",
                   ["Cluster", "Member", "Events co-organized", "Delegates", "SMEs served",
                    *AGREEMENT_COLUMNS],
                   figures=[None, None, "delegates", "smes", *AGREEMENT_COLUMN_FIGURES])
-    for partner_id, name, member in involved:
-        table.rows.append([name, "yes" if member else "no", organized.get(partner_id, 0),
-                           delegates.get(partner_id, 0), sme_counts.get(partner_id, 0),
-                           *_agreement_cells(signed, partner_id)])
+    for partner_id, name, member in counted.involved:
+        table.rows.append([name, "yes" if member else "no",
+                           counted.organized.get(partner_id, 0),
+                           counted.cluster_delegates.get(partner_id, 0),
+                           smes.get(partner_id, 0), *_agreement_cells(signed, partner_id)])
         table.filters.append(Filters(cluster_id=partner_id))
     return table
 
 
-def webinars(period: Period, clusters: Iterable[int] | None) -> Table:
-    rows = attended_registrations(period, clusters).subquery()
-    query = (select(Event.id, Event.title, Event.starts_at, func.count())
-             .select_from(rows).join(Event, Event.id == rows.c.event_id)
-             .where(Event.kind == EventKind.WEBINAR)
-             .group_by(Event.id, Event.title, Event.starts_at).order_by(Event.starts_at))
+def webinars(period: Period, clusters: Iterable[int] | None, *,
+             counted: Counts | None = None) -> Table:
+    counted = counted or counts(period, clusters)
     table = Table("webinars", "Webinar attendance",
                   ["Webinar", "Starts (UTC)", "Attended"], figures=[None, "webinar_attendance"])
-    for event_id, title, starts_at, count in db.session.execute(query):
-        table.rows.append([title, starts_at.strftime("%Y-%m-%d %H:%M UTC"), count])
-        table.filters.append(Filters(event_id=event_id))
+    for event, number in _attended_events(counted, {EventKind.WEBINAR}):
+        table.rows.append([event.title, event.starts_at.strftime("%Y-%m-%d %H:%M UTC"), number])
+        table.filters.append(Filters(event_id=event.id))
     return table
 
 
-def delegations_by_cluster(period: Period, clusters: Iterable[int] | None) -> Table:
-    """Each mission's attended delegates, cluster by cluster (the report's list)."""
+def delegations_by_cluster(period: Period, clusters: Iterable[int] | None, *,
+                           counted: Counts | None = None) -> Table:
+    """Each mission's attended delegates, cluster by cluster (one statement of its own:
+    the counts have no row per mission and cluster)."""
     rows = attended_registrations(period, clusters).subquery()
     query = (select(Event.id, Event.title, Event.starts_at,
                     func.coalesce(Partner.short_name, literal("(organizers)")), func.count())
@@ -537,8 +673,10 @@ def headline_table(partnership: Headline, own: Headline | None) -> Table:
     return table
 
 
-def breakdown(name: str, period: Period, clusters: Iterable[int] | None) -> Table:
-    return BREAKDOWNS[name](period, None if clusters is None else list(clusters))
+def breakdown(name: str, period: Period, clusters: Iterable[int] | None, *,
+              counted: Counts | None = None) -> Table:
+    return BREAKDOWNS[name](period, None if clusters is None else list(clusters),
+                            counted=counted)
 
 
 # --------------------------------------------------------------------------- detail rows
@@ -690,15 +828,47 @@ def signed_agreement_rows(period: Period, clusters: Iterable[int] | None) -> Tab
 
 # --------------------------------------------------------------------------- the report
 
+# The rows a growing table shows on the dashboard and in the PDF report (the missions with
+# the most delegates, the latest agreements...); its download holds every row.
+SHOWN_ROWS = 20
+# The column each table's shown rows are the largest of (None: the latest rows).
+SHOWN_BY = {"by_mission": 3, "webinars": 2, "delegations": 3, "agreements": None}
+
+
+class Breakdowns(Mapping[str, Table]):
+    """The breakdowns by name, each made when first read, from counts made once."""
+
+    def __init__(self, period: Period, clusters: list[int] | None, counted: Counts) -> None:
+        self.period, self.clusters, self.counted = period, clusters, counted
+        self.made: dict[str, Table] = {}
+
+    def __getitem__(self, name: str) -> Table:
+        if name not in self.made:
+            self.made[name] = breakdown(name, self.period, self.clusters, counted=self.counted)
+        return self.made[name]
+
+    def __iter__(self):
+        return iter(BREAKDOWNS)
+
+    def __len__(self) -> int:
+        return len(BREAKDOWNS)
+
 
 @dataclass
 class Report:
     period: Period
     scope_label: str
     kpis: Table
-    tables: dict[str, Table]
+    tables: Mapping[str, Table]
     agreements: Table
     generated_at: datetime
+
+    def shown(self, name: str) -> Table:
+        """A table as the dashboard and the PDF show it: a growing one's top rows."""
+        whole = self.agreements if name == "agreements" else self.tables[name]
+        if name in SHOWN_BY:
+            return whole.top(SHOWN_ROWS, SHOWN_BY[name])
+        return whole
 
 
 def scope_label(clusters: Iterable[int] | None) -> str:
@@ -709,15 +879,18 @@ def scope_label(clusters: Iterable[int] | None) -> str:
         Partner.id.in_(list(clusters))).order_by(Partner.short_name)))
 
 
-def kpi_table(period: Period, own: Iterable[int] | None) -> Table:
+def kpi_table(period: Period, own: Iterable[int] | None, *,
+              counted: Counts | None = None, own_counted: Counts | None = None) -> Table:
     """The headline figures of the partnership, beside `own` clusters' for a manager."""
-    return headline_table(headline(period, None),
-                          headline(period, own) if own is not None else None)
+    own = None if own is None else list(own)
+    return headline_table(headline(period, None, counted=counted),
+                          headline(period, own, counted=own_counted)
+                          if own is not None else None)
 
 
 def table(name: str, period: Period, clusters: Iterable[int] | None) -> Table:
     """One of the dashboard's tables by its name (the KPIs, a breakdown, the agreements)
-    within `clusters`, as the exports write it."""
+    within `clusters`, as the exports write it: every row."""
     if name == "kpis":
         return kpi_table(period, clusters)
     if name == "agreements":
@@ -726,20 +899,37 @@ def table(name: str, period: Period, clusters: Iterable[int] | None) -> Table:
 
 
 def report(period: Period, clusters: Iterable[int] | None) -> Report:
-    """Everything the printable report holds: the KPI table (with the clusters' own
-    column for a partner manager), the breakdowns within `clusters`, and the agreements."""
+    """Everything the dashboard and the printable report hold: the KPI table (with the
+    clusters' own column for a partner manager), the breakdowns within `clusters` (each
+    made when first read), and the agreements. The counts are made once for the
+    partnership and once more for a manager's clusters."""
+    clusters = None if clusters is None else list(clusters)
+    partnership = counts(period, None)
+    own = partnership if clusters is None else counts(period, clusters)
     return Report(
         period=period, scope_label=scope_label(clusters),
-        kpis=kpi_table(period, clusters),
-        tables={name: breakdown(name, period, clusters) for name in BREAKDOWNS},
+        kpis=kpi_table(period, clusters, counted=partnership, own_counted=own),
+        tables=Breakdowns(period, clusters, own),
         agreements=signed_agreement_rows(period, clusters),
         generated_at=datetime.now(UTC).replace(microsecond=0),
     )
 
 
-def render_report_pdf(content: Report) -> bytes:
+def render_report_pdf(content: Report,
+                      progress: Callable[[int, int], None] | None = None) -> bytes:
+    """The report as a PDF. `progress(done, total)`, if given, hears of each step: the
+    tables made (when not made yet), the layout, the file written."""
     from flask import render_template
 
     from . import pdf
 
-    return pdf.Renderer().pdf(render_template("kpis/report.html", report=content))
+    step = progress or (lambda done, total: None)
+    step(0, 3)
+    html = render_template("kpis/report.html", report=content)
+    step(1, 3)
+    renderer = pdf.Renderer()
+    document = renderer.layout(html)
+    step(2, 3)
+    body = document.write_pdf()
+    step(3, 3)
+    return body
