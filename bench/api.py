@@ -1,15 +1,23 @@
-"""Time the API's `GET /registrations` for a partner manager with 2,000 applications in
-scope, 100 per page, beside a bare Flask JSON route in the same app.
+"""Time the API's lists beside a bare Flask JSON route, at two data sizes.
 
     .venv/bin/python bench/api.py
-    .venv/bin/python bench/api.py --applications 2000 --requests 60
+    .venv/bin/python bench/api.py --sizes 500 5000 --per-page 25 100 --requests 60
 
-The data is bench/desk.py's (10 clusters, four missions, histories replayed through the
-registration service) with the manager given every cluster, so all the applications are
-in their scope. Requests go through the Flask test client with the manager's token, the
-pages of the list in turn and interleaved with the bare route: requests per second (from
-the median), and the SQL statements one request runs (the token's look-up and count
-included).
+For each size N, an app on its own SQLite file gets bench/desk.py's data (10 clusters,
+four missions, N applications with their histories replayed through the registration
+service), N / 10 more published events, and a member registered to N / 20 of them. The
+lists, each walked page after page by following its `next` link (back to the first page
+after the last):
+
+- `GET /api/v1/registrations`: a partner manager of every cluster (all N in scope);
+- `GET /api/v1/events`: the same member's view of the published events;
+- `GET /api/v1/me/registrations`: that member's own registrations.
+
+Requests go through the Flask test client with the user's token (the rate limit raised
+out of the way, counted in the database as without Redis), interleaved with the bare
+route: the median milliseconds per request, its ratio to the bare route's median in the
+same run (the target: at most 10x), and the SQL statements one request runs (the token's
+look-up and count included), which must not change between the two sizes.
 """
 
 from __future__ import annotations
@@ -20,15 +28,27 @@ import platform
 import sqlite3
 import statistics
 import sys
+from datetime import timedelta
 from time import perf_counter
+from urllib.parse import urlsplit
 
 from desk import CLUSTERS, bench_app
 from pages import QueryCounter
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import Partner, Role, RoleGrant, User
-from webapp.services import api_tokens
+from webapp.models import (
+    Event,
+    EventKind,
+    EventStatus,
+    Partner,
+    Role,
+    RoleGrant,
+    User,
+    utcnow,
+)
+from webapp.models import RegistrationStatus as S
+from webapp.services import api_tokens, registrations
 
 BARE_JSON = "/bench-bare-json"
 
@@ -48,57 +68,109 @@ def manager_token(app, session_id: str) -> str:
         return secret
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--applications", type=int, default=2000, help="in scope (2000)")
-    parser.add_argument("--per-page", type=int, default=100, help="page size (100)")
-    parser.add_argument("--requests", type=int, default=60, help="timed requests each (60)")
-    parser.add_argument("--warmup", type=int, default=5, help="warm-up requests each (5)")
-    args = parser.parse_args()
-    print(f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, Flask test "
-          f"client; {args.applications} applications over {CLUSTERS} clusters, all in the "
-          f"manager's scope; {args.requests} requests each after {args.warmup} warm-up")
-    with bench_app(args.applications) as (app, ids):
+def member_token(app, events: int, registered: int) -> str:
+    """`events` more published webinars over the coming year and the past one, and a
+    member registered to `registered` of them; the member's read-only token."""
+    with app.app_context():
+        organizer = db.session.scalar(select(Partner).where(Partner.slug == "boc"))
+        now = utcnow().replace(microsecond=0)
+        made = []
+        for n in range(events):
+            start = now + timedelta(hours=17 * (n - events // 3))
+            event = Event(kind=EventKind.WEBINAR, title=f"Bench webinar {n}",
+                          slug=f"bench-webinar-{n}", target_country="US",
+                          target_city="Boston", timezone="America/New_York",
+                          starts_at=start, ends_at=start + timedelta(hours=2),
+                          status=EventStatus.PUBLISHED, requires_approval=False)
+            event.organizers = [organizer]
+            db.session.add(event)
+            made.append(event)
+        member = User(email="member@bench.example", name="Bench Member", password_hash=None,
+                      email_verified_at=utcnow())
+        db.session.add(member)
+        db.session.flush()
+        for event in made[:registered]:
+            registrations.record_history(member, event, [(S.SUBMITTED, utcnow(), None, ""),
+                                                         (S.APPROVED, utcnow(), None, "")],
+                                         responsible_partner_id=organizer.id)
+        secret = api_tokens.create(member, "bench", read_only=True).secret
+        db.session.commit()
+        db.session.remove()
+        return secret
+
+
+def measure(size: int, per_pages: list[int], requests: int, warmup: int) -> list[tuple]:
+    with bench_app(size) as (app, ids):
         app.config["API_RATE_LIMIT"] = 10**9
         app.add_url_rule(BARE_JSON, "bench_bare_json", lambda: {"status": "ok"})
-        headers = {"Authorization": f"Bearer {manager_token(app, ids['manager'])}"}
+        manager = {"Authorization": f"Bearer {manager_token(app, ids['manager'])}"}
+        member = {"Authorization": f"Bearer {member_token(app, size // 10, size // 20)}"}
+        lists = {"bare": (BARE_JSON, manager)}
+        for per_page in per_pages:
+            lists[f"registrations {per_page}"] = (
+                f"/api/v1/registrations?per_page={per_page}", manager)
+            lists[f"events {per_page}"] = (f"/api/v1/events?per_page={per_page}", member)
+            lists[f"me/registrations {per_page}"] = (
+                f"/api/v1/me/registrations?per_page={per_page}", member)
         client, counter = app.test_client(), QueryCounter(app)
-        pages = max(1, args.applications // args.per_page)
-        seconds: dict[str, list[float]] = {"bare": [], "api": []}
-        queries: dict[str, set[int]] = {"bare": set(), "api": set()}
+        at = {label: path for label, (path, _) in lists.items()}
+        seconds: dict[str, list[float]] = {label: [] for label in lists}
+        queries: dict[str, set[int]] = {label: set() for label in lists}
 
-        def get(label: str, n: int) -> None:
-            path = (BARE_JSON if label == "bare" else
-                    f"/api/v1/registrations?per_page={args.per_page}&page={n % pages + 1}")
+        def get(label: str) -> None:
+            path, headers = at[label], lists[label][1]
             counter.count = 0
             start = perf_counter()
             response = client.get(path, headers=headers)
             elapsed = perf_counter() - start
             if response.status_code != 200:
                 sys.exit(f"{path} answered {response.status_code}: {response.data[:300]}")
-            if label == "api":
-                assert len(response.json["items"]) == args.per_page, "a short page"
+            if label != "bare":
+                following = response.json["next"]
+                if following is None:
+                    at[label] = lists[label][0]
+                else:
+                    parts = urlsplit(following)
+                    at[label] = f"{parts.path}?{parts.query}"
             seconds[label].append(elapsed)
             queries[label].add(counter.count)
 
-        for n in range(args.warmup):
-            get("bare", n)
-            get("api", n)
-        seconds = {"bare": [], "api": []}
+        for _ in range(warmup):
+            for label in lists:
+                get(label)
+        seconds = {label: [] for label in lists}
         gc.collect()
         gc.freeze()
-        for n in range(args.requests):
-            get("bare", n)
-            get("api", n)
+        for _ in range(requests):
+            for label in lists:
+                get(label)
         gc.unfreeze()
-    print(f"{'route':<44}{'median ms':>10}{'req/s':>8}{'x bare':>8}{'SQL':>6}")
     bare = statistics.median(seconds["bare"])
-    for label, title in (("bare", "bare Flask JSON route"),
-                         ("api", f"GET /api/v1/registrations, {args.per_page} per page")):
+    rows = []
+    for label in lists:
         median = statistics.median(seconds[label])
         sql = "-".join(str(q) for q in sorted({min(queries[label]), max(queries[label])}))
-        print(f"{title:<44}{median * 1000:>10.2f}{1 / median:>8.0f}{median / bare:>8.1f}"
-              f"{sql:>6}")
+        rows.append((size, label, median * 1000, median / bare, sql))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs=2, default=[500, 5000],
+                        help="applications at the two sizes (500 5000)")
+    parser.add_argument("--per-page", type=int, nargs="+", default=[25, 100],
+                        help="page sizes (25 100)")
+    parser.add_argument("--requests", type=int, default=40, help="timed requests each (40)")
+    parser.add_argument("--warmup", type=int, default=5, help="warm-up requests each (5)")
+    args = parser.parse_args()
+    print(f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, Flask test "
+          f"client; applications over {CLUSTERS} clusters at {args.sizes[0]} and "
+          f"{args.sizes[1]}; {args.requests} requests each after {args.warmup} warm-up")
+    rows = [row for size in args.sizes
+            for row in measure(size, args.per_page, args.requests, args.warmup)]
+    print(f"{'size':>6}  {'list, per page':<26}{'median ms':>10}{'x bare':>8}{'SQL':>6}")
+    for size, label, ms, ratio, sql in rows:
+        print(f"{size:>6}  {label:<26}{ms:>10.2f}{ratio:>8.1f}{sql:>6}")
     return 0
 
 

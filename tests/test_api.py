@@ -138,9 +138,9 @@ def test_events_lists_published_events_with_filters_and_pages(call, make, db):
     make.event(status=EventStatus.DRAFT)
     past = make.event(starts_in=timedelta(days=-10), duration=timedelta(days=2))
     token = token_for(make.user())
-    first = call("GET", "/api/v1/events?kind=webinar&per_page=2", token).json
-    assert first["total"] == 3 and len(first["items"]) == 2 and first["page"] == 1
-    assert "page=2" in first["next"] and "kind=webinar" in first["next"]
+    first = call("GET", "/api/v1/events?kind=webinar&per_page=2&count=true", token).json
+    assert first["total"] == 3 and len(first["items"]) == 2 and first["per_page"] == 2
+    assert f"cursor={first['next_cursor']}" in first["next"] and "kind=webinar" in first["next"]
     second = call("GET", first["next"].replace("http://localhost", ""), token).json
     assert len(second["items"]) == 1 and second["next"] is None
     starts = [_instant(e["starts_at"]) for e in first["items"] + second["items"]]
@@ -263,9 +263,10 @@ def test_query_count_does_not_depend_on_rows_or_page_size(call, make, db):
             event = make.event(organizers=[make.partner()], hosts=[beachhead])
             make.registration(event, make.user(make.organization(cluster)))
         db.session.commit()
+        call("GET", "/api/v1/me", token)  # the token's use noted (once a minute)
         with count_queries() as statements:
             response = call("GET", f"/api/v1/registrations?per_page={per_page}", token)
-        assert response.status_code == 200 and response.json["total"] == rows
+        assert response.status_code == 200 and response.json["total"] is None
         return len(statements)
 
     baseline = queries(2, 5)

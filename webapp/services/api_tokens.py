@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import ApiRateWindow, ApiToken, User, utcnow
@@ -30,6 +31,8 @@ from .jobs import connection
 PREFIX = "bh_"
 MAX_TOKENS = 20
 WINDOW = timedelta(minutes=1)
+# How exactly a token's last use is kept.
+USE_PRECISION = timedelta(minutes=1)
 
 
 class TokenRefused(DomainError):
@@ -94,12 +97,14 @@ def revoke(user: User, token_id: int, *, now: datetime | None = None) -> ApiToke
 
 
 def authenticate(secret: str, *, now: datetime | None = None) -> ApiToken:
-    """The usable token behind `secret`, with its active owner; raises TokenNotAccepted.
-    Records the use (the API counts it with the request, in `unit.aside("rate_limit")`)."""
+    """The usable token behind `secret`, with its active owner and their roles loaded;
+    raises TokenNotAccepted. Reads only: `record_use` notes the use."""
     now = now or utcnow()
     if not secret.startswith(PREFIX) or len(secret) > 100:
         raise TokenNotAccepted("The token is not a Beachhead API token.")
-    token = db.session.scalar(select(ApiToken).where(ApiToken.digest == digest(secret)))
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.digest == digest(secret))
+        .options(joinedload(ApiToken.user).selectinload(User.grants)))
     if token is None:
         raise TokenNotAccepted("The token is not known.")
     if token.revoked_at is not None:
@@ -108,8 +113,19 @@ def authenticate(secret: str, *, now: datetime | None = None) -> ApiToken:
         raise TokenNotAccepted(f"The token expired after {token.expires_on.isoformat()}.")
     if not token.user.is_active:
         raise TokenNotAccepted("The token's account is closed.")
-    token.last_used_at = now
     return token
+
+
+def use_to_record(token: ApiToken, *, now: datetime | None = None) -> bool:
+    """Whether this use of `token` changes its `last_used_at`, kept to the minute: a
+    client calling many times a minute does not write it on every call."""
+    now = now or utcnow()
+    return token.last_used_at is None or now - token.last_used_at >= USE_PRECISION
+
+
+def record_use(token: ApiToken, *, now: datetime | None = None) -> None:
+    """Note the use (the API does it with the request's count, in `unit.aside`)."""
+    token.last_used_at = now or utcnow()
 
 
 # --------------------------------------------------------------------------- the rate limit
@@ -150,9 +166,10 @@ def count_in_database(token: ApiToken, *, now: datetime | None = None) -> tuple[
         set_={"count": ApiRateWindow.count + 1},
     ).returning(ApiRateWindow.count)
     count = db.session.execute(statement).scalar_one()
-    # Earlier windows can never block again.
-    db.session.execute(delete(ApiRateWindow).where(
-        ApiRateWindow.token_id == token.id, ApiRateWindow.window_start < start))
+    if count == 1:
+        # A new window: the earlier ones can never block again.
+        db.session.execute(delete(ApiRateWindow).where(
+            ApiRateWindow.token_id == token.id, ApiRateWindow.window_start < start))
     return count, retry_after
 
 

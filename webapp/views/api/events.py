@@ -11,7 +11,7 @@ from ...models import Event, EventStatus, utcnow
 from ...problems import ApiProblem
 from ...services import calendar
 from .. import ics_download
-from . import present, schemas
+from . import keyset, present, schemas
 from .registry import operation
 
 
@@ -32,19 +32,21 @@ def events(query: schemas.EventQuery):
     now = utcnow()
     select = access.events_visible_to(current_user).where(Event.status == EventStatus.PUBLISHED)
     if query.when == schemas.When.PAST:
-        select = select.where(Event.ends_at < now).order_by(Event.starts_at.desc(), Event.id)
+        select = select.where(Event.ends_at < now)
+        keys = (keyset.Key(Event.starts_at, descending=True), keyset.Key(Event.id))
     else:
-        select = select.where(Event.ends_at >= now).order_by(Event.starts_at, Event.id)
+        select = select.where(Event.ends_at >= now)
+        keys = (keyset.Key(Event.starts_at), keyset.Key(Event.id))
     if query.kind is not None:
         select = select.where(Event.kind == query.kind)
     if query.country is not None:
         select = select.where(Event.target_country == query.country)
-    pagination = db.paginate(
-        select.options(selectinload(Event.organizers), selectinload(Event.hosts)),
-        page=query.page, per_page=query.per_page, max_per_page=schemas.MAX_PER_PAGE,
-        error_out=False)
-    return schemas.EventPage(items=[present.event_summary(e) for e in pagination.items],
-                             **present.page_fields(pagination))
+    found = keyset.page(
+        select.options(selectinload(Event.organizers), selectinload(Event.hosts)), keys,
+        cursor=query.cursor, per_page=query.per_page, page_number=query.page,
+        count=query.count)
+    return schemas.EventPage(items=[present.event_summary(e) for e in found.rows],
+                             **found.fields())
 
 
 @operation("GET", "/events/{event_id}", tag="events", summary="One event and its agenda",

@@ -7,9 +7,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from ...extensions import db
 from ...models import Event, Registration
-from . import present, schemas
+from . import keyset, present, schemas
 from .registry import operation
 
 
@@ -35,13 +34,12 @@ def me():
            response=schemas.OwnRegistrationPage)
 def my_registrations(query: schemas.PageQuery):
     """Your own registrations, latest event first."""
-    pagination = db.paginate(
+    found = keyset.page(
         select(Registration).join(Registration.event)
         .where(Registration.user_id == current_user.id)
-        .options(contains_eager(Registration.event))
-        .order_by(Event.starts_at.desc(), Registration.id),
-        page=query.page, per_page=query.per_page, max_per_page=schemas.MAX_PER_PAGE,
-        error_out=False)
+        .options(contains_eager(Registration.event)),
+        (keyset.Key(Event.starts_at, descending=True), keyset.Key(Registration.id)),
+        cursor=query.cursor, per_page=query.per_page, page_number=query.page,
+        count=query.count)
     return schemas.OwnRegistrationPage(
-        items=[present.own_registration(r) for r in pagination.items],
-        **present.page_fields(pagination))
+        items=[present.own_registration(r) for r in found.rows], **found.fields())

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request, url_for
+from flask import url_for
+from sqlalchemy import Select, false, func, select, true
+from sqlalchemy.orm import aliased
 
 from ... import access
+from ...extensions import db
 from ...models import (
     Event,
     EventSession,
+    Organization,
     Partner,
     Registration,
     RegistrationStatus,
@@ -17,17 +21,6 @@ from ...models import (
     utcnow,
 )
 from . import schemas
-
-
-def page_fields(pagination) -> dict[str, Any]:
-    """page, per_page, total and the link to the next page (same filters)."""
-    next_url = None
-    if pagination.has_next:
-        args = {**request.args.to_dict(), "page": pagination.page + 1}
-        next_url = url_for(request.endpoint, **(request.view_args or {}), **args,
-                           _external=True)
-    return {"page": pagination.page, "per_page": pagination.per_page,
-            "total": pagination.total, "next": next_url}
 
 
 def partner(p: Partner | None) -> schemas.PartnerRef | None:
@@ -100,6 +93,71 @@ def _registration_fields(me: User, reg: Registration) -> dict[str, Any]:
 
 def registration(me: User, reg: Registration) -> schemas.RegistrationOut:
     return schemas.RegistrationOut(**_registration_fields(me, reg))
+
+
+_Responsible = aliased(Partner)
+
+
+def registration_rows(me: User, *, event_id: int | None = None,
+                      status: RegistrationStatus | None = None,
+                      partner_id: int | None = None) -> Select:
+    """The desk's rows for `me` (the desk's scope, narrowed like its filters), as the
+    columns a list of registrations shows, with what the policy lets `me` do with each:
+    the policy's scoped queries as conditions, so no row is loaded to be asked about."""
+    decidable = access.decidable_registrations(me).whereclause
+    contactable = access.contactable_registrations(me).whereclause
+    scope = access.desk_registrations(me).whereclause
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite would gather the whole scope through the indexes of its alternatives,
+        # then sort it. Behind a function (the same condition) it cannot: it reads the
+        # newest first and stops at the page's end, the same cost at any size of table.
+        scope = func.coalesce(scope, false())
+    query = (
+        select(Registration).where(scope)
+        .join(Registration.event).join(Registration.user)
+        .outerjoin(User.organization)
+        .outerjoin(_Responsible, Registration.responsible_partner_id == _Responsible.id)
+        .with_only_columns(
+            Registration.id, Registration.status, Registration.role, Registration.applied_at,
+            Registration.decided_at, Event.id.label("event_id"), Event.slug, Event.title,
+            Event.kind, Event.status.label("event_status"), Event.starts_at, Event.ends_at,
+            _Responsible.id.label("partner_id"), _Responsible.short_name,
+            _Responsible.name.label("partner_name"), _Responsible.kind.label("partner_kind"),
+            User.id.label("user_id"), User.name.label("user_name"), User.email, User.phone,
+            Organization.id.label("organization_id"),
+            Organization.name.label("organization_name"), Organization.country,
+            (decidable if decidable is not None else true()).label("can_decide"),
+            (contactable if contactable is not None else true()).label("can_contact")))
+    if event_id is not None:
+        query = query.where(Registration.event_id == event_id)
+    if status is not None:
+        query = query.where(Registration.status == status)
+    if partner_id is not None:
+        query = query.where(Registration.responsible_partner_id == partner_id)
+    return query
+
+
+def registration_row(row) -> dict[str, Any]:
+    """A row of `registration_rows` as the API shows it (see `_registration_fields`), the
+    fields of a `schemas.RegistrationOut`: a page validates them all at once."""
+    contact = row.status == RegistrationStatus.APPROVED and bool(row.can_contact)
+    return {
+        "id": row.id, "status": row.status, "role": row.role, "applied_at": row.applied_at,
+        "decided_at": row.decided_at,
+        "event": {"id": row.event_id, "slug": row.slug, "title": row.title, "kind": row.kind,
+                  "status": row.event_status, "starts_at": row.starts_at,
+                  "ends_at": row.ends_at},
+        "responsible_partner": {
+            "id": row.partner_id, "short_name": row.short_name, "name": row.partner_name,
+            "kind": row.partner_kind} if row.partner_id is not None else None,
+        "applicant": {
+            "id": row.user_id, "name": row.user_name, "email": row.email if contact else None,
+            "phone": (row.phone or None) if contact else None,
+            "organization": {"id": row.organization_id, "name": row.organization_name,
+                             "country": row.country}
+            if row.organization_id is not None else None},
+        "can_decide": bool(row.can_decide),
+    }
 
 
 def registration_detail(me: User, reg: Registration) -> schemas.RegistrationDetail:

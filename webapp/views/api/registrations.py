@@ -1,22 +1,22 @@
 """The applications in the token owner's scope, as the desk lists them, and deciding one.
 
-The list is the desk's own query (services.desk.applications), so it holds exactly the
-rows the desk shows the same user; a decision goes through the registration service like
-the desk's button: the same lock, seat counts, audit entry and mail.
+The list is the desk's scope (access.desk_registrations) with the desk's filters, so it
+holds exactly the rows the desk shows the same user; a decision goes through the
+registration service like the desk's button: the same lock, seat counts, audit entry and
+mail.
 """
 
 from __future__ import annotations
 
 from flask_login import current_user
-from sqlalchemy.orm import contains_eager
 
 from ... import access, unit
 from ...extensions import db
-from ...models import Event, Registration, RegistrationStatus
+from ...models import Registration, RegistrationStatus
 from ...problems import ApiProblem
 from ...services import desk, registrations
 from ...services.errors import DomainError, StaleDecision
-from . import present, schemas
+from . import keyset, present, schemas
 from .registry import operation
 
 
@@ -43,20 +43,17 @@ def _visible(registration_id: int) -> Registration:
 def registrations_list(query: schemas.RegistrationQuery):
     """A partner manager's clusters' applicants, the applications of the events one
     organizes, all for admins; a beachhead host sees the approved delegates of the events
-    it hosts. Newest application first. Contact details are null where withheld."""
+    it hosts. Newest first (in the order the applications were first made). Contact
+    details are null where withheld."""
     _require_desk()
-    me = _me()
-    filters = desk.DeskFilters(event_id=query.event, status=query.status,
-                               partner_id=query.partner)
-    pagination = db.paginate(
-        # The policy asks each row's event for its hosts too (contact details).
-        desk.applications(me, filters).options(
-            contains_eager(Registration.event).selectinload(Event.hosts)),
-        page=query.page, per_page=query.per_page, max_per_page=schemas.MAX_PER_PAGE,
-        error_out=False)
-    return schemas.RegistrationPage(
-        items=[present.registration(me, r) for r in pagination.items],
-        **present.page_fields(pagination))
+    found = keyset.page(
+        present.registration_rows(_me(), event_id=query.event, status=query.status,
+                                  partner_id=query.partner),
+        (keyset.Key(Registration.id, descending=True),),
+        cursor=query.cursor, per_page=query.per_page, page_number=query.page,
+        count=query.count, columns=True)
+    return schemas.RegistrationPage.model_validate(
+        {"items": [present.registration_row(row) for row in found.rows], **found.fields()})
 
 
 @operation("GET", "/registrations/{registration_id}", tag="registrations",

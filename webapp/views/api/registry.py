@@ -31,7 +31,8 @@ from pydantic import BaseModel, ValidationError
 from redis import RedisError
 
 from ... import inputs, unit
-from ...extensions import login_manager
+from ...extensions import db, login_manager
+from ...models import ApiToken
 from ...problems import DETAILS, MIMETYPE, ApiProblem, field_errors
 from ...services import api_tokens, jobs
 from ...services.api_tokens import TokenNotAccepted
@@ -196,13 +197,8 @@ def _authenticate(*, write: bool) -> None:
     if scheme.lower() != "bearer" or not secret.strip():
         raise ApiProblem(401, "Send your API token as `Authorization: Bearer <token>`; "
                               "make one on your profile page.")
-    # The look-up, the use and the count are one short write of their own, before the
-    # request's unit writes anything: they stand whatever the request does next (a
-    # refused call counts too), and a GET holds no write lock beyond them.
     try:
-        with unit.aside("rate_limit"):
-            token = api_tokens.authenticate(secret.strip())
-            count, retry_after = _counted(token)
+        token, (count, retry_after) = _recorded(secret.strip())
     except TokenNotAccepted as refusal:
         # RFC 6750: a token was sent, and it is not one we accept.
         raise ApiProblem(401, refusal.message, headers={
@@ -219,17 +215,39 @@ def _authenticate(*, write: bool) -> None:
                               "profile to change anything.")
 
 
-def _counted(token) -> tuple[int, int]:
-    """Count the request in Redis (with REDIS_URL), or in the database when Redis does not
-    answer: the API keeps its limit, and keeps answering, through a Redis outage."""
-    try:
-        counted = api_tokens.count_request(token)
-    except RedisError as error:
-        jobs.redis_failed("API rate limits are counted in the database", error)
-        return api_tokens.count_in_database(token)
+def _recorded(secret: str) -> tuple[ApiToken, tuple[int, int]]:
+    """The token behind `secret`, its use noted (to the minute) and the request counted.
+
+    The use and the count are one short write of their own, before the request's unit
+    writes anything: they stand whatever the request does next (a refused call counts
+    too), and a GET holds no write lock beyond them. With Redis the count is Redis's, and
+    the look-up a plain read: a call that notes nothing writes nothing to the database.
+    What the look-up read (the token, its owner and their roles) is kept through that
+    write's commit rather than read again: nothing this request does changes them."""
+    token = counted = None
     if current_app.config.get("REDIS_URL"):
-        jobs.redis_answered()
-    return counted
+        token = api_tokens.authenticate(secret)
+        try:
+            counted = api_tokens.count_request(token)
+            jobs.redis_answered()
+        except RedisError as error:
+            jobs.redis_failed("API rate limits are counted in the database", error)
+        if counted is not None and not api_tokens.use_to_record(token):
+            return token, counted
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        with unit.aside("rate_limit"):
+            if token is None:
+                token = api_tokens.authenticate(secret)
+            if api_tokens.use_to_record(token):
+                api_tokens.record_use(token)
+            if counted is None:
+                counted = api_tokens.count_in_database(token)
+    finally:
+        session.expire_on_commit = keep
+    return token, counted
 
 
 def _refuse_repeated_parameters() -> None:

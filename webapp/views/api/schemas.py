@@ -170,15 +170,27 @@ class EventRef(Output):
 
 
 class Page(Output):
-    page: int
     per_page: int
-    total: int
-    next: str | None = Field(description="The URL of the next page (null on the last).")
+    total: int | None = Field(description="How many rows the whole list holds: only when "
+                              "asked with `count=true` (counting costs), otherwise null.")
+    next_cursor: str | None = Field(description="The `cursor` of the next page (null on the "
+                                    "last).")
+    next: str | None = Field(description="The URL of the next page: the same filters and "
+                             "the next cursor (null on the last).")
 
 
 class PageQuery(Query):
-    page: int = Field(1, ge=1, le=100_000)
+    """A list's pages follow a stable order; each page's `next` carries a cursor to the
+    rows after its last one."""
+
+    cursor: str | None = Field(None, pattern=r"^[A-Za-z0-9_.\-]{1,500}$", description=(
+        "Where the page starts: the `next_cursor` of the previous page (opaque; it belongs "
+        "to the list and filters that gave it). Left out: the first page."))
     per_page: int = Field(25, ge=1, le=MAX_PER_PAGE)
+    count: bool = Field(False, description="Also count the whole list into `total`.")
+    page: int | None = Field(None, ge=1, le=100_000, deprecated=True, description=(
+        "Earlier offset pages, kept for older clients: skips (page - 1) * per_page rows "
+        "of the first request; not with `cursor`. Follow `next` instead."))
 
 
 # --------------------------------------------------------------------------- events
