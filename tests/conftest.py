@@ -144,6 +144,8 @@ def db(app):
             {"bind": connection, "join_transaction_mode": "create_savepoint",
              "class_": _ConnectionBoundSession}
         )
+        # Pages kept for visitors belong to the data of the test that rendered them.
+        app.extensions["public_pages"].clear()
         try:
             yield _db
         finally:

@@ -107,7 +107,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         _tune_engine(db.engine, busy_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
         database_limits.guard(db.engine, app)
 
-    from . import auth_session, errors, filters, security, text, unit
+    from . import auth_session, errors, filters, http_cache, security, text, unit
     from .services import jobs, notifications
 
     # First: every request's unit of work opens before, and ends after, everything else.
@@ -121,6 +121,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     text.init_app(app)
     filters.init_app(app)
     security.init_app(app)
+    http_cache.init_app(app)
 
     from .views import (
         account,

@@ -28,7 +28,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import access, inputs, unit
+from .. import access, http_cache, inputs, unit
 from ..errors import render_error
 from ..extensions import db
 from ..forms import auth as forms
@@ -119,6 +119,7 @@ def _token_step(use):
 
 @bp.route("/login", methods=["GET", "POST"])
 @access.public
+@http_cache.visitor_page(reads_data=False)
 @inputs.takes(LoginIn)
 def login():
     form = forms.LoginForm()

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import access
+from .. import access, http_cache
 from ..extensions import db
 from ..forms.public import KIND_LABELS, EventFilterForm
 from ..forms.quick_registration import QuickRegistrationForm
@@ -22,6 +22,7 @@ def _with_partners(query):
 
 @bp.get("/")
 @access.public
+@http_cache.visitor_page
 def index():
     now = utcnow()
     upcoming = _with_partners(
@@ -42,6 +43,7 @@ def index():
 
 @bp.get("/events")
 @access.public
+@http_cache.visitor_page
 def events():
     form = EventFilterForm(request.args, countries=catalogue.countries(),
                            partners=catalogue.organizing_partners())
@@ -58,6 +60,7 @@ def events():
 
 
 @bp.get("/events/<slug>")
+@http_cache.visitor_page
 @access.requires_on("event.view", Event, "slug", by="slug", signed_in=False)
 def event_detail(event: Event):
     registration = None

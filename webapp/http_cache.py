@@ -1,0 +1,322 @@
+"""HTTP caching: the public pages a visitor reads, rendered once per data version and
+revalidated with an ETag; every other page with a session or a CSRF token kept out of
+every cache.
+
+What a visitor's public page shows (the home page, the catalogue, an event's page) comes
+from the events, their agenda, their questions, their organizing and hosting partners, and
+the clock. `content_version` reads, in one query over the events, a version of all of it:
+
+- how many events there are and the sum of their `updated_at` (in microseconds): any
+  insert, delete or update of an event changes it, whichever order concurrent writers
+  commit in (a maximum would miss the earlier-stamped of two commits);
+- the next instant at which the clock changes a page: an event ending, its registration
+  opening or closing. Until then the same data renders the same page.
+
+Changes to what belongs to an event (agenda sessions, questions, organizers and hosts, a
+partner's name or place) stamp the event's `updated_at` in the same flush
+(`_stamp_events`), so they change the version too.
+
+Each worker process keeps its own rendered pages (`PageCache`, one per app), keyed by the
+path and query, the language, the viewer's zone and that version. Every request reads
+the version first, in its own transaction, so a commit on any worker or server is seen by
+the next request everywhere: a page is never served from before a commit it could show.
+Only visitors' pages are kept: not signed in, no message waiting in the session, no CSRF
+token rendered, no cookie set.
+
+Headers (`init_app`): a kept page says `Cache-Control: no-cache` with its ETag (a browser
+or proxy may keep it and asks again with If-None-Match: 304 while unchanged); a page for
+a signed-in user, or one that carries a CSRF token, says `private, no-store` and never
+answers 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache, partial, wraps
+from itertools import chain
+
+from flask import Flask, Response, current_app, g, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import (
+    BigInteger,
+    bindparam,
+    case,
+    cast,
+    event,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from .extensions import db
+from .models import Event, EventSession, Partner, Question, event_hosts, event_organizers, utcnow
+from .models.types import UTCDateTime
+
+# Rendered pages kept per worker: a few hundred pages of 20-60 kB each.
+MAX_PAGES = 500
+PUBLIC_CACHE_CONTROL = "no-cache"
+PRIVATE_CACHE_CONTROL = "private, no-store"
+# What a visitor's page depends on besides its URL (the language comes from the browser
+# once the app speaks more than one); the cookie says whether they are signed in.
+PUBLIC_VARY = ("Cookie", "Accept-Language")
+# Microseconds within which the per-row stamps are summed: exact integers on both
+# databases (1e12 us is about 11.6 days; no sum of a million rows can overflow).
+_STAMP_MODULUS = 10**12
+# The partner columns an event's pages show.
+_SHOWN_PARTNER_COLUMNS = ("name", "short_name", "city", "country")
+
+
+def _stamp_micros(dialect: str):
+    """An event's `updated_at` as whole microseconds (modulo `_STAMP_MODULUS`)."""
+    if dialect == "sqlite":
+        # Stored as "YYYY-MM-DD HH:MM:SS.ffffff": the seconds, then the six digits.
+        column = Event.__table__.c.updated_at
+        micros = (cast(func.strftime("%s", column), BigInteger) * 1_000_000
+                  + cast(func.substr(column, 21, 6), BigInteger))
+    else:
+        micros = cast(func.extract("epoch", Event.__table__.c.updated_at) * 1_000_000,
+                      BigInteger)
+    return micros % literal_column(str(_STAMP_MODULUS))
+
+
+@dataclass(frozen=True)
+class Version:
+    """What the public pages are rendered from, as of one read."""
+
+    data: tuple
+    # The next instant the clock changes a page (None: no event time is ahead).
+    next_change: datetime | None
+
+
+def content_version(now: datetime) -> Version:
+    """The public pages' version at `now`: one query over the events."""
+    connection = db.session.connection()
+    count, stamps, *times = connection.execute(
+        _version_query(connection.dialect.name), {"now": now}).one()
+    upcoming = [t for t in times if t is not None]
+    return Version((count, int(stamps or 0)), min(upcoming) if upcoming else None)
+
+
+@cache
+def _version_query(dialect: str):
+    """Built once per process (the request only binds `now`)."""
+    now = bindparam("now", type_=UTCDateTime())
+    ahead = [func.min(case((column >= now, column)))
+             for column in (Event.ends_at, Event.registration_opens_at,
+                            Event.registration_closes_at)]
+    return select(func.count(), func.sum(_stamp_micros(dialect)), *ahead).select_from(
+        Event.__table__)
+
+
+@dataclass(frozen=True)
+class Page:
+    body: bytes
+    mimetype: str
+    etag: str
+    # Rendered with `TOKEN_STAND_IN` where its CSRF token goes: each visitor gets their own.
+    has_token: bool = False
+
+
+class PageCache:
+    """Rendered visitors' pages of one worker, least recently used dropped first."""
+
+    def __init__(self, size: int = MAX_PAGES) -> None:
+        self.size = size
+        self._pages: OrderedDict[tuple, Page] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Page | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: tuple, page: Page) -> None:
+        with self._lock:
+            self._pages[key] = page
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
+def page_cache(app: Flask | None = None) -> PageCache:
+    return (app or current_app).extensions["public_pages"]
+
+
+def etag_of(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+# What a kept page holds where its CSRF token goes (a form for visitors: sign-in, a
+# webinar's quick registration): random per process, replaced by the visitor's own token.
+TOKEN_STAND_IN = f"csrf-stand-in-{secrets.token_hex(16)}"
+_CSRF_FIELD = "csrf_token"
+
+
+def _visitor_without_state() -> bool:
+    """A visitor (not signed in) whose page cannot differ from anyone else's: no message
+    waiting for them in the session."""
+    return not current_user.is_authenticated and "_flashes" not in session
+
+
+def _answer(page: Page) -> Response:
+    """A kept page for this visitor: revalidated against its ETag; a page with a form
+    gets the visitor's own CSRF token, no validator and no place in any cache."""
+    if page.has_token:
+        g.pop(_CSRF_FIELD, None)
+        body = page.body.replace(TOKEN_STAND_IN.encode(), generate_csrf().encode())
+        response = Response(body, mimetype=page.mimetype)
+        response.headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
+        return response
+    if request.if_none_match.contains_weak(page.etag):
+        response = Response(status=304)
+    else:
+        response = Response(page.body, mimetype=page.mimetype)
+    response.set_etag(page.etag)
+    response.headers["Cache-Control"] = PUBLIC_CACHE_CONTROL
+    response.vary.update(PUBLIC_VARY)
+    return response
+
+
+def _rendered(view: Callable, args, kwargs) -> Page | Response:
+    """The view's page for any visitor, or its own response when that is not one (a
+    redirect, an error, a cookie set, a token of its own)."""
+    setattr(g, _CSRF_FIELD, TOKEN_STAND_IN)
+    try:
+        response = current_app.make_response(view(*args, **kwargs))
+    finally:
+        stand_in = g.pop(_CSRF_FIELD, None) == TOKEN_STAND_IN
+    if not (response.status_code == 200 and stand_in and not response.direct_passthrough
+            and not session.modified and "Set-Cookie" not in response.headers
+            and "Cache-Control" not in response.headers):
+        return _without_stand_in(response)
+    body = response.get_data()
+    return Page(body, response.mimetype, etag_of(body),
+                has_token=TOKEN_STAND_IN.encode() in body)
+
+
+def _without_stand_in(response: Response) -> Response:
+    if not response.direct_passthrough and not response.is_streamed:
+        body = response.get_data()
+        if TOKEN_STAND_IN.encode() in body:
+            response.set_data(body.replace(TOKEN_STAND_IN.encode(), generate_csrf().encode()))
+    return response
+
+
+def visitor_page(view: Callable | None = None, *, reads_data: bool = True):
+    """A public page kept for visitors (see the module's note): per data version, or, for
+    a page that shows nothing from the database (`reads_data=False`: the sign-in form),
+    once. Signed-in users and visitors with a message waiting get the view's own answer."""
+    if view is None:
+        return partial(visitor_page, reads_data=reads_data)
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if request.method not in ("GET", "HEAD") or not _visitor_without_state():
+            return view(*args, **kwargs)
+        version = next_change = None
+        if reads_data:
+            now = utcnow()
+            version = content_version(now)
+            next_change = version.next_change
+            if next_change == now:
+                # At the very instant a page changes: neither read nor kept.
+                return view(*args, **kwargs)
+        key = (request.script_root, request.path, request.query_string,
+               str(get_locale() or ""), version)
+        cache = page_cache()
+        page = cache.get(key)
+        if page is None:
+            page = _rendered(view, args, kwargs)
+            if isinstance(page, Response):
+                return page
+            # Kept only if rendered wholly before the clock changed the page.
+            if next_change is None or utcnow() < next_change:
+                cache.put(key, page)
+        return _answer(page)
+
+    return wrapped
+
+
+# --------------------------------------------------------------------------- stamps
+
+
+def _stamp_events(session: Session, _context, _instances) -> None:
+    """Stamp the events whose public pages a flush changes: their own row, their agenda,
+    questions, organizers, hosts, or a partner's name or place. A stamp always moves
+    forward, by a microsecond at least, so the version changes even where two writes
+    read the same clock."""
+    event_ids: set[int] = set()
+    partner_ids: set[int] = set()
+    stamped: list[Event] = []
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, Event):
+            if obj in session.dirty and session.is_modified(obj):
+                stamped.append(obj)
+        elif isinstance(obj, EventSession | Question):
+            if obj.event_id is not None:
+                event_ids.add(obj.event_id)
+            elif obj.event is not None and obj.event.id is not None:
+                event_ids.add(obj.event.id)
+        elif isinstance(obj, Partner) and obj.id is not None and (
+                obj in session.deleted
+                or any(_changed(obj, name) for name in _SHOWN_PARTNER_COLUMNS)):
+            partner_ids.add(obj.id)
+    if partner_ids:
+        linked = select(event_organizers.c.event_id).where(
+            event_organizers.c.partner_id.in_(partner_ids)).union(
+            select(event_hosts.c.event_id).where(event_hosts.c.partner_id.in_(partner_ids)))
+        event_ids.update(session.execute(linked).scalars())
+    event_ids -= {obj.id for obj in stamped}
+    if event_ids:
+        stamped.extend(session.scalars(select(Event).where(Event.id.in_(event_ids))))
+    now = utcnow()
+    for obj in stamped:
+        if obj not in session.deleted:
+            previous = obj.updated_at
+            obj.updated_at = now if previous is None or now > previous else (
+                previous + timedelta(microseconds=1))
+
+
+def _changed(obj, name: str) -> bool:
+    from sqlalchemy import inspect
+
+    return inspect(obj).attrs[name].history.has_changes()
+
+
+# --------------------------------------------------------------------------- headers
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["public_pages"] = PageCache()
+    if not event.contains(Session, "before_flush", _stamp_events):
+        event.listen(Session, "before_flush", _stamp_events)
+
+    @app.after_request
+    def keep_private_pages_private(response: Response) -> Response:
+        """A page for a signed-in user, or with a CSRF token, is kept by no cache and
+        never revalidated (no validator: a 304 could hand one user's page to another)."""
+        if "Cache-Control" in response.headers:
+            return response
+        if current_user.is_authenticated or "csrf_token" in g:
+            response.headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
+            response.headers.pop("ETag", None)
+            response.headers.pop("Last-Modified", None)
+        return response
