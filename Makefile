@@ -11,7 +11,7 @@ export HOST PORT
 # What the tests drive beside Python: a command each, and the Debian package that brings it.
 TEST_TOOLS := chromium:chromium pdftotext:poppler-utils zbarimg:zbar-tools
 
-.PHONY: run test test-postgres fuzz lint db demo messages bench clean system-packages
+.PHONY: run test test-postgres fuzz lint db demo messages bench bench-http clean system-packages
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Beachhead needs Python 3.11 or newer")'
@@ -71,6 +71,17 @@ bench: $(VENV)/.dev
 	$(PY) bench/stalled_database.py
 	$(PY) bench/redis_outage.py
 	$(PY) bench/validation.py
+
+## bench-http: every page family under wrk against gunicorn (2 sync workers, production config) beside a bare Flask app, on SQLite and PostgreSQL at 1x and 10x the demo, then the 200-way race (about 15 minutes)
+BENCH_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432
+BENCH_RACE_DB  := beachhead_bench_race
+BENCH_PSQL      = psql "$(subst +psycopg,,$(BENCH_POSTGRES))/postgres" -v ON_ERROR_STOP=1 -q
+bench-http: $(VENV)/.dev
+	@sh .ci/system-packages wrk:wrk psql:postgresql-client
+	$(PY) bench/http.py --postgres $(BENCH_POSTGRES)
+	$(BENCH_PSQL) -c 'DROP DATABASE IF EXISTS $(BENCH_RACE_DB) WITH (FORCE)' -c 'CREATE DATABASE $(BENCH_RACE_DB)'
+	$(PY) bench/race.py --postgres $(BENCH_POSTGRES)/$(BENCH_RACE_DB); status=$$?; \
+	  $(BENCH_PSQL) -c 'DROP DATABASE IF EXISTS $(BENCH_RACE_DB) WITH (FORCE)'; exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
