@@ -188,9 +188,11 @@ class PageQuery(Query):
         "to the list and filters that gave it). Left out: the first page."))
     per_page: int = Field(25, ge=1, le=MAX_PER_PAGE)
     count: bool = Field(False, description="Also count the whole list into `total`.")
-    page: int | None = Field(None, ge=1, le=100_000, deprecated=True, description=(
-        "Earlier offset pages, kept for older clients: skips (page - 1) * per_page rows "
-        "of the first request; not with `cursor`. Follow `next` instead."))
+    # Deprecated in the document, not in the code (pydantic would warn on every read).
+    page: int | None = Field(
+        None, ge=1, le=100_000, json_schema_extra={"deprecated": True}, description=(
+            "Earlier offset pages, kept for older clients: skips (page - 1) * per_page "
+            "rows of the first request; not with `cursor`. Follow `next` instead."))
 
 
 # --------------------------------------------------------------------------- events
