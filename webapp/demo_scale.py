@@ -25,7 +25,7 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -188,7 +188,6 @@ class Context:
     demo_sme_id: int
     demo_smes: list[tuple[int, int, int]]  # (user id, organization id, home cluster id)
     slugs: set[str]
-    coordinator_partner: dict[int, Partner] = field(default_factory=dict)
 
     @classmethod
     def read(cls, now: datetime) -> Context:
