@@ -42,6 +42,8 @@ from webapp.models import (
     AgreementType,
     Answer,
     DelegationMessage,
+    Download,
+    DownloadStatus,
     Event,
     EventStatus,
     OutboxMessage,
@@ -161,7 +163,13 @@ def seed(make: Factory) -> World:
     response = SurveyResponse(invitation=invitation, satisfaction=4)
     failed_mail = OutboxMessage(to_address="gone@example.org", subject="Hello", body_text="Hi",
                                 status=OutboxStatus.FAILED)
-    db.session.add_all([invitation, response, failed_mail])
+    # A KPI report of cluster A that failed: its requester may build it again.
+    failed_report = Download(kind="kpi_report", params={"start": None, "end": None},
+                             scope={"clusters": [cluster_a.id]}, key="fuzz",
+                             requested_by_id=users["manager_a"].id,
+                             status=DownloadStatus.FAILED, filename="kpi-report.pdf",
+                             mimetype="application/pdf", requesters=[users["manager_a"]])
+    db.session.add_all([invitation, response, failed_mail, failed_report])
     # The API's routes answer bearer tokens, not the session: one token per role.
     api = {role: api_tokens.create(user, "fuzz", read_only=False)
            for role, user in users.items()}
@@ -173,7 +181,7 @@ def seed(make: Factory) -> World:
         {"token": calendar.feed_token(users["member"])},
         {"token": surveys.link_token(invitation)},
         {"request_id": join_request.id}, {"response_id": response.id},
-        {"message_id": failed_mail.id},
+        {"message_id": failed_mail.id}, {"download_id": failed_report.id},
         # Tokens to revoke: others than those the walk uses on the API.
         *({"token_id": str(api_tokens.create(user, "spare", read_only=True).token.id)}
           for user in users.values()),
