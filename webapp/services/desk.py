@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from .. import access
@@ -106,11 +106,12 @@ def filter_events(user: Any) -> Select[tuple[Event]]:
 
 
 def filter_countries(user: Any) -> list[str]:
-    """The countries of the organizations that have applications in the user's desk."""
-    in_desk = access.desk_registrations(user).with_only_columns(Registration.user_id)
+    """The countries the desk's country filter offers: those of the organizations on the
+    platform (reading which countries the user's own applicants come from would read every
+    registration in their desk on every visit)."""
     return list(db.session.scalars(
-        select(Organization.country).join(User, User.organization_id == Organization.id)
-        .where(User.id.in_(in_desk)).distinct().order_by(Organization.country)))
+        select(Organization.country).where(Organization.country.is_not(None))
+        .distinct().order_by(Organization.country)))
 
 
 @dataclass
@@ -135,14 +136,16 @@ def event_counts(user: Any, events: list[Event]) -> list[EventCount]:
     if not events:
         return []
     ids = [e.id for e in events]
+    # Only the events in the WHERE clause, the seat rule in the count: given the status as
+    # well, SQLite walks the status index over every approved registration there is.
+    seat = case((and_(Registration.status == RegistrationStatus.APPROVED,
+                      Registration.role.not_in(DIRECT_ROLES)), 1), else_=0)
     rows = db.session.execute(
-        select(Registration.event_id, Registration.responsible_partner_id, func.count())
-        .where(Registration.event_id.in_(ids),
-               Registration.status == RegistrationStatus.APPROVED,
-               Registration.role.not_in(DIRECT_ROLES))
+        select(Registration.event_id, Registration.responsible_partner_id, func.sum(seat))
+        .where(Registration.event_id.in_(ids))
         .group_by(Registration.event_id, Registration.responsible_partner_id)
     ).all()
-    approved: dict[tuple[int, int | None], int] = {(e, p): n for e, p, n in rows}
+    approved: dict[tuple[int, int | None], int] = {(e, p): n for e, p, n in rows if n}
     own = access.managed_partner_ids(user)
     quotas = db.session.scalars(
         select(EventQuota).where(EventQuota.event_id.in_(ids), EventQuota.partner_id.in_(own))
