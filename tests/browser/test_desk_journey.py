@@ -117,7 +117,7 @@ def test_manager_approves_the_sme_which_sees_it_and_another_cluster_sees_nothing
     sign_out(page, assert_accessible)
 
     # The mission's beachhead host: the delegation list now holds the SME, and the
-    # brochure downloads as a PDF that names its company.
+    # brochure, built in the background, downloads as a PDF that names its company.
     host = next(a for a in demo.DEMO_ACCOUNTS if a.email.startswith("host.ipi@"))
     sign_in(page, assert_accessible, host.email)
     page.goto("/events")
@@ -128,8 +128,14 @@ def test_manager_approves_the_sme_which_sees_it_and_another_cluster_sees_nothing
     expect(page.get_by_role("heading", level=1)).to_contain_text("Delegation")
     expect(page.locator("main")).to_contain_text(pending.sme_name)
     assert_accessible()
+    # Built in the background: the button starts it, its page offers the file once ready.
+    page.get_by_test_id("brochure").click()
+    assert_accessible()
+    page.get_by_test_id("build-file").click()
+    expect(page.get_by_test_id("download-status")).to_contain_text("ready", timeout=60_000)
+    assert_accessible()
     with page.expect_download() as download_info:
-        page.get_by_test_id("brochure").click()
+        page.get_by_test_id("download-file").click()
     download = download_info.value
     assert download.suggested_filename.endswith(".pdf")
     pdf = download.path().read_bytes()
