@@ -14,10 +14,13 @@ after the last):
 - `GET /api/v1/me/registrations`: that member's own registrations.
 
 Requests go through the Flask test client with the user's token (the rate limit raised
-out of the way, counted in the database as without Redis), interleaved with the bare
-route: the median milliseconds per request, its ratio to the bare route's median in the
-same run (the target: at most 10x), and the SQL statements one request runs (the token's
-look-up and count included), which must not change between the two sizes.
+out of the way; counted in the database as without Redis, or with `--redis URL` in Redis
+as in production, where a call writes nothing to the database but its token's last use,
+once a minute), interleaved with the bare
+route: the median milliseconds per request, wall-clock and CPU (the process's own time,
+steadier on a shared machine), their ratios to the bare route's medians in the same run
+(the target: at most 10x), and the SQL statements one request runs (the token's look-up
+and count included), which must not change between the two sizes.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import sqlite3
 import statistics
 import sys
 from datetime import timedelta
-from time import perf_counter
+from time import perf_counter, process_time
 from urllib.parse import urlsplit
 
 from desk import CLUSTERS, bench_app
@@ -99,9 +102,11 @@ def member_token(app, events: int, registered: int) -> str:
         return secret
 
 
-def measure(size: int, per_pages: list[int], requests: int, warmup: int) -> list[tuple]:
+def measure(size: int, per_pages: list[int], requests: int, warmup: int,
+            redis_url: str | None) -> list[tuple]:
     with bench_app(size) as (app, ids):
         app.config["API_RATE_LIMIT"] = 10**9
+        app.config["REDIS_URL"] = redis_url
         app.add_url_rule(BARE_JSON, "bench_bare_json", lambda: {"status": "ok"})
         manager = {"Authorization": f"Bearer {manager_token(app, ids['manager'])}"}
         member = {"Authorization": f"Bearer {member_token(app, size // 10, size // 20)}"}
@@ -115,14 +120,15 @@ def measure(size: int, per_pages: list[int], requests: int, warmup: int) -> list
         client, counter = app.test_client(), QueryCounter(app)
         at = {label: path for label, (path, _) in lists.items()}
         seconds: dict[str, list[float]] = {label: [] for label in lists}
+        cpu: dict[str, list[float]] = {label: [] for label in lists}
         queries: dict[str, set[int]] = {label: set() for label in lists}
 
         def get(label: str) -> None:
             path, headers = at[label], lists[label][1]
             counter.count = 0
-            start = perf_counter()
+            start, start_cpu = perf_counter(), process_time()
             response = client.get(path, headers=headers)
-            elapsed = perf_counter() - start
+            elapsed, elapsed_cpu = perf_counter() - start, process_time() - start_cpu
             if response.status_code != 200:
                 sys.exit(f"{path} answered {response.status_code}: {response.data[:300]}")
             if label != "bare":
@@ -133,24 +139,27 @@ def measure(size: int, per_pages: list[int], requests: int, warmup: int) -> list
                     parts = urlsplit(following)
                     at[label] = f"{parts.path}?{parts.query}"
             seconds[label].append(elapsed)
+            cpu[label].append(elapsed_cpu)
             queries[label].add(counter.count)
 
         for _ in range(warmup):
             for label in lists:
                 get(label)
         seconds = {label: [] for label in lists}
+        cpu = {label: [] for label in lists}
         gc.collect()
         gc.freeze()
         for _ in range(requests):
             for label in lists:
                 get(label)
         gc.unfreeze()
-    bare = statistics.median(seconds["bare"])
+    bare, bare_cpu = statistics.median(seconds["bare"]), statistics.median(cpu["bare"])
     rows = []
     for label in lists:
-        median = statistics.median(seconds[label])
+        median, median_cpu = statistics.median(seconds[label]), statistics.median(cpu[label])
         sql = "-".join(str(q) for q in sorted({min(queries[label]), max(queries[label])}))
-        rows.append((size, label, median * 1000, median / bare, sql))
+        rows.append((size, label, median * 1000, median / bare, median_cpu * 1000,
+                     median_cpu / bare_cpu, sql))
     return rows
 
 
@@ -162,15 +171,20 @@ def main() -> int:
                         help="page sizes (25 100)")
     parser.add_argument("--requests", type=int, default=40, help="timed requests each (40)")
     parser.add_argument("--warmup", type=int, default=5, help="warm-up requests each (5)")
+    parser.add_argument("--redis", metavar="URL",
+                        help="count the tokens' requests in this Redis, as in production")
     args = parser.parse_args()
     print(f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, Flask test "
           f"client; applications over {CLUSTERS} clusters at {args.sizes[0]} and "
-          f"{args.sizes[1]}; {args.requests} requests each after {args.warmup} warm-up")
+          f"{args.sizes[1]}; {args.requests} requests each after {args.warmup} warm-up; "
+          f"rate counted in {'Redis' if args.redis else 'the database'}")
     rows = [row for size in args.sizes
-            for row in measure(size, args.per_page, args.requests, args.warmup)]
-    print(f"{'size':>6}  {'list, per page':<26}{'median ms':>10}{'x bare':>8}{'SQL':>6}")
-    for size, label, ms, ratio, sql in rows:
-        print(f"{size:>6}  {label:<26}{ms:>10.2f}{ratio:>8.1f}{sql:>6}")
+            for row in measure(size, args.per_page, args.requests, args.warmup, args.redis)]
+    print(f"{'size':>6}  {'list, per page':<26}{'wall ms':>9}{'x bare':>8}{'CPU ms':>8}"
+          f"{'x bare':>8}{'SQL':>6}")
+    for size, label, ms, ratio, cpu_ms, cpu_ratio, sql in rows:
+        print(f"{size:>6}  {label:<26}{ms:>9.2f}{ratio:>8.1f}{cpu_ms:>8.2f}{cpu_ratio:>8.1f}"
+              f"{sql:>6}")
     return 0
 
 

@@ -102,9 +102,9 @@ def authenticate(secret: str, *, now: datetime | None = None) -> ApiToken:
     now = now or utcnow()
     if not secret.startswith(PREFIX) or len(secret) > 100:
         raise TokenNotAccepted("The token is not a Beachhead API token.")
-    token = db.session.scalar(
+    token = db.session.scalars(
         select(ApiToken).where(ApiToken.digest == digest(secret))
-        .options(joinedload(ApiToken.user).selectinload(User.grants)))
+        .options(joinedload(ApiToken.user).joinedload(User.grants))).unique().one_or_none()
     if token is None:
         raise TokenNotAccepted("The token is not known.")
     if token.revoked_at is not None:

@@ -45,8 +45,8 @@ def events(query: schemas.EventQuery):
         select.options(selectinload(Event.organizers), selectinload(Event.hosts)), keys,
         cursor=query.cursor, per_page=query.per_page, page_number=query.page,
         count=query.count)
-    return schemas.EventPage(items=[present.event_summary(e) for e in found.rows],
-                             **found.fields())
+    return schemas.EventPage.model_validate(
+        {"items": present.event_summaries(found.rows), **found.fields()})
 
 
 @operation("GET", "/events/{event_id}", tag="events", summary="One event and its agenda",

@@ -41,5 +41,5 @@ def my_registrations(query: schemas.PageQuery):
         (keyset.Key(Event.starts_at, descending=True), keyset.Key(Registration.id)),
         cursor=query.cursor, per_page=query.per_page, page_number=query.page,
         count=query.count)
-    return schemas.OwnRegistrationPage(
-        items=[present.own_registration(r) for r in found.rows], **found.fields())
+    return schemas.OwnRegistrationPage.model_validate(
+        {"items": [present.own_registration(r) for r in found.rows], **found.fields()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import url_for
@@ -22,31 +23,45 @@ from ...models import (
 )
 from . import schemas
 
+# A list's items are plain fields (`*_fields`), validated once with their page: a model
+# per row and per nested object would cost more than the rows' query.
+
+
+def _partner_fields(p: Partner) -> dict[str, Any]:
+    return {"id": p.id, "short_name": p.short_name, "name": p.name, "kind": p.kind}
+
 
 def partner(p: Partner | None) -> schemas.PartnerRef | None:
     if p is None:
         return None
-    return schemas.PartnerRef(id=p.id, short_name=p.short_name, name=p.name, kind=p.kind)
+    return schemas.PartnerRef(**_partner_fields(p))
+
+
+def _event_ref_fields(e: Event) -> dict[str, Any]:
+    return {"id": e.id, "slug": e.slug, "title": e.title, "kind": e.kind, "status": e.status,
+            "starts_at": e.starts_at, "ends_at": e.ends_at}
 
 
 def event_ref(e: Event) -> schemas.EventRef:
-    return schemas.EventRef(id=e.id, slug=e.slug, title=e.title, kind=e.kind, status=e.status,
-                            starts_at=e.starts_at, ends_at=e.ends_at)
+    return schemas.EventRef(**_event_ref_fields(e))
 
 
-def _event_fields(e: Event) -> dict[str, Any]:
+def _event_fields(e: Event, now: datetime | None = None) -> dict[str, Any]:
     return dict(
         id=e.id, slug=e.slug, kind=e.kind, status=e.status, title=e.title, summary=e.summary,
         target_country=e.target_country, target_city=e.target_city, timezone=e.timezone,
         starts_at=e.starts_at, ends_at=e.ends_at, requires_approval=e.requires_approval,
-        capacity=e.capacity, registration_open=e.registration_is_open(utcnow()),
-        organizers=[partner(p) for p in e.organizers], hosts=[partner(p) for p in e.hosts],
+        capacity=e.capacity, registration_open=e.registration_is_open(now or utcnow()),
+        organizers=[_partner_fields(p) for p in e.organizers],
+        hosts=[_partner_fields(p) for p in e.hosts],
         url=url_for("public.event_detail", slug=e.slug, _external=True),
     )
 
 
-def event_summary(e: Event) -> schemas.EventSummary:
-    return schemas.EventSummary(**_event_fields(e))
+def event_summaries(events: list[Event]) -> list[dict[str, Any]]:
+    """The fields of each event's `schemas.EventSummary`."""
+    now = utcnow()
+    return [_event_fields(e, now) for e in events]
 
 
 def _session(s: EventSession) -> schemas.AgendaSession:
@@ -64,10 +79,10 @@ def event_detail(e: Event) -> schemas.EventDetail:
         sessions=[_session(s) for s in e.agenda])
 
 
-def own_registration(reg: Registration) -> schemas.OwnRegistration:
-    return schemas.OwnRegistration(
-        id=reg.id, event=event_ref(reg.event), status=reg.status, role=reg.role,
-        applied_at=reg.applied_at, decided_at=reg.decided_at)
+def own_registration(reg: Registration) -> dict[str, Any]:
+    """The fields of a `schemas.OwnRegistration`."""
+    return {"id": reg.id, "event": _event_ref_fields(reg.event), "status": reg.status,
+            "role": reg.role, "applied_at": reg.applied_at, "decided_at": reg.decided_at}
 
 
 def _registration_fields(me: User, reg: Registration) -> dict[str, Any]:
