@@ -30,6 +30,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    and_,
     case,
     cast,
     distinct,
@@ -321,50 +322,57 @@ class Counts:
         return counted
 
 
+def _event_year():
+    return cast(_year(Event.starts_at), Integer)
+
+
+def _attended_cte(period: Period, clusters: list[int] | None):
+    """The attended registrations with their event's kind, year and target country, and
+    their delegate's organization when it is an SME (else None): joined here, once, so
+    the planner joins the whole set at a time rather than row by row further on."""
+    sme = and_(Organization.id == User.organization_id, Organization.helix == Helix.INDUSTRY,
+               Organization.size.in_(SME_SIZES))
+    return (attended_registrations(period, clusters)
+            .add_columns(Event.kind.label("kind"), _event_year().label("year"),
+                         Event.target_country.label("country"),
+                         Organization.id.label("sme_id"))
+            .join(User, User.id == Registration.user_id)
+            .outerjoin(Organization, sme)
+            .cte("attended"))
+
+
 def _served(attended, period: Period, clusters: list[int] | None):
-    """The served SMEs as (organization_id, event_id, cluster_id) rows: those of the
-    `attended` rows (as `_smes_that_attended` finds them) and those with a confirmed
-    outcome. Not made distinct: every count of them counts distinct organizations."""
+    """The served SMEs as (organization_id, event_id, cluster_id, year, country) rows:
+    those of the `attended` rows (as `_smes_that_attended` finds them) and those with a
+    confirmed outcome. Not made distinct: every count of them counts distinct
+    organizations."""
     from_attended = (
-        select(Organization.id.label("organization_id"), attended.c.event_id,
-               attended.c.cluster_id)
-        .select_from(attended)
-        .join(User, User.id == attended.c.user_id)
-        .join(Organization, Organization.id == User.organization_id)
+        select(attended.c.sme_id.label("organization_id"), attended.c.event_id,
+               attended.c.cluster_id, attended.c.year, attended.c.country)
         .where(attended.c.kind.in_(MISSION_KINDS), attended.c.cluster_id.is_not(None),
-               Organization.helix == Helix.INDUSTRY, Organization.size.in_(SME_SIZES)))
-    return union_all(from_attended,
-                     _smes_with_confirmed_outcome(period, clusters)).cte("served")
+               attended.c.sme_id.is_not(None)))
+    confirmed = _smes_with_confirmed_outcome(period, clusters).add_columns(
+        _event_year().label("year"), Event.target_country.label("country"))
+    return union_all(from_attended, confirmed).cte("served")
 
 
 def _grouped(period: Period, clusters: list[int] | None) -> list[tuple]:
-    """One statement: (what, key, count, count) rows, `what` naming the grouping."""
-    attended = (attended_registrations(period, clusters).add_columns(Event.kind.label("kind"))
-                .cte("attended"))
+    """One statement: (what, key, text key, count, count) rows, `what` naming the grouping."""
+    attended = _attended_cte(period, clusters)
     served = _served(attended, period, clusters)
-    no_key = cast(null(), Integer)
+    no_key, no_text = cast(null(), Integer), cast(null(), String)
     mission = attended.c.kind.in_(MISSION_KINDS)
-    year = cast(_year(Event.starts_at), Integer)
     smes = func.count(distinct(served.c.organization_id))
-
-    def by_event(column):
-        return select(column).select_from(served).join(Event, Event.id == served.c.event_id)
-
     parts = [
-        select(literal("event"), attended.c.event_id, cast(null(), String), func.count(),
-               literal(0)).group_by(attended.c.event_id),
-        select(literal("cluster"), attended.c.cluster_id, cast(null(), String),
+        select(literal("event"), attended.c.event_id, no_text, func.count(), literal(0))
+        .group_by(attended.c.event_id),
+        select(literal("cluster"), attended.c.cluster_id, no_text,
                func.count(case((mission, 1))), func.count()).group_by(attended.c.cluster_id),
-        select(literal("smes"), no_key, cast(null(), String), smes, literal(0)),
-        select(literal("sme_event"), served.c.event_id, cast(null(), String), smes,
-               literal(0)).group_by(served.c.event_id),
-        select(literal("sme_cluster"), served.c.cluster_id, cast(null(), String), smes,
-               literal(0)).group_by(served.c.cluster_id),
-        by_event(literal("sme_year")).add_columns(year, cast(null(), String), smes, literal(0))
-        .group_by(year),
-        by_event(literal("sme_country")).add_columns(no_key, Event.target_country, smes,
-                                                     literal(0))
-        .group_by(Event.target_country),
+        select(literal("smes"), no_key, no_text, smes, literal(0)),
+        *(select(literal(f"sme_{name}"), column if name != "country" else no_key,
+                 column if name == "country" else no_text, smes, literal(0)).group_by(column)
+          for name, column in (("event", served.c.event_id), ("cluster", served.c.cluster_id),
+                               ("year", served.c.year), ("country", served.c.country))),
     ]
     return db.session.execute(union_all(*parts)).all()
 
