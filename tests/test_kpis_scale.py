@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 from datetime import date
+from html import unescape
 from html.parser import HTMLParser
 
 import pytest
@@ -211,8 +212,9 @@ def test_the_pdf_report_holds_every_figure_the_dashboard_shows(app, client, logi
     viewer, scope = ((make.admin(), None) if who == "admin"
                      else (make.manager(clusters["a"]), [clusters["a"].id]))
     login_as(viewer)
+    html = client.get("/kpis/").get_data(as_text=True)
     page = _Cells()
-    page.feed(client.get("/kpis/").get_data(as_text=True))
+    page.feed(html)
     with app.test_request_context():
         body = kpis.render_report_pdf(kpis.report(ALL_TIME, scope))
     lines = _pdf_text(body).splitlines()
@@ -226,6 +228,8 @@ def test_the_pdf_report_holds_every_figure_the_dashboard_shows(app, client, logi
     assert {"by_year", "by_mission", "by_region", "by_cluster", "webinars",
             "agreements"} <= set(page.tables)
     assert len(page.tables["by_mission"]) == 1 + 4  # the header and the top rows
+    note = "The 4 rows with the largest figures of 6; the dashboard's download holds"
+    assert note in unescape(html) and note in " ".join(" ".join(lines).split())
     for name, rows in page.tables.items():
         for cells in rows[1:] if name != "kpis" else ():  # the KPI table: checked above
             kept = cells[:1] + [cell for cell in cells[1:] if cell.isdigit()]
