@@ -42,4 +42,4 @@ def my_registrations(query: schemas.PageQuery):
         cursor=query.cursor, per_page=query.per_page, page_number=query.page,
         count=query.count)
     return schemas.OwnRegistrationPage.model_validate(
-        {"items": [present.own_registration(r) for r in found.rows], **found.fields()})
+        {"items": [present.own_registration_fields(r) for r in found.rows], **found.fields()})

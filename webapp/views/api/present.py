@@ -79,10 +79,14 @@ def event_detail(e: Event) -> schemas.EventDetail:
         sessions=[_session(s) for s in e.agenda])
 
 
-def own_registration(reg: Registration) -> dict[str, Any]:
+def own_registration_fields(reg: Registration) -> dict[str, Any]:
     """The fields of a `schemas.OwnRegistration`."""
     return {"id": reg.id, "event": _event_ref_fields(reg.event), "status": reg.status,
             "role": reg.role, "applied_at": reg.applied_at, "decided_at": reg.decided_at}
+
+
+def own_registration(reg: Registration) -> schemas.OwnRegistration:
+    return schemas.OwnRegistration.model_validate(own_registration_fields(reg))
 
 
 def _registration_fields(me: User, reg: Registration) -> dict[str, Any]:
@@ -104,10 +108,6 @@ def _registration_fields(me: User, reg: Registration) -> dict[str, Any]:
             if organization is not None else None),
         can_decide=access.can(me, "registration.decide", reg),
     )
-
-
-def registration(me: User, reg: Registration) -> schemas.RegistrationOut:
-    return schemas.RegistrationOut(**_registration_fields(me, reg))
 
 
 _Responsible = aliased(Partner)
