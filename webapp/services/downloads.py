@@ -32,7 +32,7 @@ from typing import Any
 
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select, text, update
 
 from .. import access, localtime, unit
 from ..extensions import db
@@ -83,6 +83,7 @@ def _request(requester: User, kind: str, params: dict, scope: dict, *, filename:
     its requesters (joined: True), or a new queued one (False) for the caller to `start`."""
     params = {**params, "locale": _locale()}
     key = _key(kind, params, scope)
+    _lock(key)
     running = db.session.scalars(
         select(Download).where(Download.key == key, Download.status.in_(UNFINISHED))
         .order_by(Download.id.desc())).first()
@@ -98,6 +99,16 @@ def _request(requester: User, kind: str, params: dict, scope: dict, *, filename:
     db.session.add(download)
     db.session.flush()
     return download, False
+
+
+def _lock(key: str) -> None:
+    """Two requests for the same file at once find one another: on SQLite the write
+    step's lock queues them; on PostgreSQL a transaction-scoped advisory lock on the key
+    does (rows that do not exist yet cannot be locked)."""
+    unit.write_step()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": int(key[:15], 16)})
 
 
 def _is_requester(download_id: int, user_id: int) -> bool:
