@@ -30,6 +30,7 @@ from webapp.models import (
     Agreement,
     BadgeBatch,
     BadgeFormat,
+    Download,
     Event,
     EventKind,
     EventStatus,
@@ -49,6 +50,7 @@ from webapp.services import (
     api_tokens,
     applications,
     badge_batches,
+    downloads,
     jobs,
     kpis,
     notifications,
@@ -75,7 +77,6 @@ NOT_PAGES = {
     "badges.batch_progress": "JSON polled by the batch page",
     "badges.event_badges": "a PDF",
     "badges.registration_badge": "a PDF",
-    "brochure.download": "a PDF",
     "calendar.event_file": "an iCalendar file",
     "calendar.feed": "an iCalendar feed",
     "calendar.session_file": "an iCalendar file",
@@ -86,10 +87,10 @@ NOT_PAGES = {
     "dev_mail.html_body": "a mail's own markup, shown in the frame of its message page",
     "dev_mail.invitation": "an iCalendar file",
     "dev_mail.raw": "a mail as sent (.eml)",
+    "downloads.file": "the file built in the background",
+    "downloads.progress": "JSON polled by the download's page",
     "health.details": "JSON for monitoring",
     "health.status": "JSON for monitoring",
-    "kpis.report_pdf": "a PDF",
-    "kpis.table_export": "CSV and spreadsheet files",
     "organization.logo": "an image",
     "surveys.results_csv": "a CSV file",
 }
@@ -170,6 +171,15 @@ def queued_badge_batch() -> None:
     db.session.commit()
 
 
+def queued_downloads() -> None:
+    """A KPI report waiting to be built for the admin and one for a partner manager (their
+    pages show the progress)."""
+    for email in (demo.ADMIN.email, _demo_account(Role.PARTNER_MANAGER)):
+        user = db.session.scalar(select(User).where(User.email == email))
+        downloads.request_kpi_report(user, kpis.Period(), access.kpi_clusters_of(user))
+    db.session.commit()
+
+
 def member_api_token() -> None:
     """An API token of the demo member, listed on the profile and revocable."""
     member = db.session.scalar(select(User).where(User.email == demo.DEMO_SME.email))
@@ -208,6 +218,7 @@ CANDIDATES: dict[type, Callable[[], Any]] = {
     Agreement: lambda: select(Agreement).order_by(Agreement.id),
     SurveyResponse: lambda: select(SurveyResponse).order_by(SurveyResponse.id),
     BadgeBatch: lambda: select(BadgeBatch).order_by(BadgeBatch.id),
+    Download: lambda: select(Download).order_by(Download.id),
 }
 
 
@@ -295,6 +306,13 @@ class Values:
     def figure(self) -> str:
         return kpis.FIGURES[0]
 
+    def name(self) -> str:
+        """A KPI table's export."""
+        return "kpis"
+
+    def fmt(self) -> str:
+        return "csv"
+
     def message_id(self) -> int:
         return db.session.scalars(notifications.delivered()).first().id
 
@@ -375,6 +393,7 @@ def site(live_server: LiveServer) -> Iterator[Site]:
     with app.app_context():
         mail_with_links()
         queued_badge_batch()
+        queued_downloads()
         member_api_token()
         links = links_by_endpoint(app)
         endpoints = [r.endpoint for r in get_rules(app) if not not_a_page(r.endpoint)]
