@@ -183,27 +183,23 @@ def test_forms_for_visitors_carry_each_their_own_token_and_are_never_stored(
 # --------------------------------------------------------------------------- several workers
 
 
-@pytest.fixture
-def two_workers(tmp_path):
-    """Two apps on one SQLite file, each with its own kept pages: two worker processes."""
-    url = f"sqlite:///{tmp_path}/workers.db"
-    first = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
-    second = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def two_workers(request, open_app):
+    """Two apps on one database, committing for real, each with its own kept pages and
+    its own connections: two worker processes."""
+    first = open_app(request.param)
+    second = create_app("testing", SQLALCHEMY_DATABASE_URI=str(
+        first.config["SQLALCHEMY_DATABASE_URI"]))
     first.test_client_class = second.test_client_class = IsolatedClient
-    from flask_migrate import upgrade
-
-    with first.app_context():
-        upgrade()
     yield first, second
-    for app in (first, second):
-        with app.app_context():
-            _db.session.remove()
-            _db.engine.dispose()
+    with second.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
 
 
 def test_a_commit_on_one_worker_is_seen_at_once_on_the_other(two_workers):
     first, second = two_workers
-    with freeze_time(NOW), first.app_context():
+    with freeze_time(NOW):
         make = Factory()
         cluster = make.partner(name="Smart City Nord")
         make.event(slug="the-mission", title="Mission to Singapore", organizers=[cluster],

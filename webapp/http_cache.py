@@ -4,7 +4,9 @@ every cache.
 
 What a visitor's public page shows (the home page, the catalogue, an event's page) comes
 from the events, their agenda, their questions, their organizing and hosting partners, and
-the clock. `content_version` reads, in one query over the events, a version of all of it:
+the clock. `content_version` reads, in one query over the events, a version of all of it
+(and keeps it on the database connection until the database reports a commit: SQLite's
+data version, PostgreSQL's snapshot):
 
 - how many events there are and the sum of their `updated_at` (in microseconds): any
   insert, delete or update of an event changes it, whichever order concurrent writers
@@ -98,12 +100,46 @@ class Version:
 
 
 def content_version(now: datetime) -> Version:
-    """The public pages' version at `now`: one query over the events."""
+    """The public pages' version at `now`: one query over the events, or none when the
+    database says nothing was committed since this connection last read it."""
     connection = db.session.connection()
+    marker = _unchanged_marker(connection)
+    kept = connection.connection.info.get(_VERSION_KEY)
+    if marker is not None and kept is not None and kept[0] == marker and (
+            kept[1].next_change is None or now < kept[1].next_change):
+        return kept[1]
     count, stamps, *times = connection.execute(
         _version_query(connection.dialect.name), {"now": now}).one()
     upcoming = [t for t in times if t is not None]
-    return Version((count, int(stamps or 0)), min(upcoming) if upcoming else None)
+    version = Version((count, int(stamps or 0)), min(upcoming) if upcoming else None)
+    if marker is not None:
+        connection.connection.info[_VERSION_KEY] = (marker, version)
+    return version
+
+
+# Where a pooled database connection keeps the last version it read, with its marker.
+_VERSION_KEY = "beachhead.public_version"
+
+
+def _unchanged_marker(connection) -> tuple | None:
+    """What stays the same on this connection while nothing is committed anywhere (None:
+    not known, read the version).
+
+    SQLite: `PRAGMA data_version` changes when another connection commits (it is read in
+    this request's read transaction, so it names the snapshot the pages are read from);
+    the connection's own writes count in its `total_changes`.
+    PostgreSQL: the transaction's snapshot (the transactions it sees as committed or
+    running) changes with every commit of a writing transaction; none is trusted once this
+    transaction has written itself."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        data_version = connection.exec_driver_sql("PRAGMA data_version").scalar()
+        return (data_version, connection.connection.driver_connection.total_changes)
+    if dialect == "postgresql":
+        snapshot, own = connection.exec_driver_sql(
+            "SELECT pg_current_snapshot()::text, pg_current_xact_id_if_assigned()").one()
+        return None if own is not None else (snapshot,)
+    return None
 
 
 @cache
