@@ -314,7 +314,12 @@ def download_pdf(client, user, url) -> bytes:
     """`url`'s PDF as `user` downloads it: an attachment with a plain file name, never
     cached on the way."""
     login(client, user)
-    response = client.get(url)
+    return private_pdf(client.get(url))
+
+
+def private_pdf(response) -> bytes:
+    """The PDF `response` carries, checked to be an attachment with a plain file name,
+    never cached on the way."""
     assert response.status_code == 200, response.status_code
     assert response.mimetype == "application/pdf"
     disposition = response.headers["Content-Disposition"]

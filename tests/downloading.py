@@ -13,7 +13,7 @@ import re
 
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import login
+from tests.conftest import login, private_pdf
 from tests.live import form_fields
 
 DOWNLOAD_RE = re.compile(r"^/downloads/(\d+)$")
@@ -45,10 +45,4 @@ def download_built_pdf(client, user, url: str) -> bytes:
     """`url`'s PDF as `user` gets it: built in the background, then an attachment with a
     plain file name, never cached on the way."""
     login(client, user)
-    response = built_file(client, url)
-    assert response.status_code == 200, response.status_code
-    assert response.mimetype == "application/pdf"
-    disposition = response.headers["Content-Disposition"]
-    assert re.fullmatch(r'attachment; filename="[\w.-]+\.pdf"', disposition), disposition
-    assert response.headers["Cache-Control"] == "no-store"
-    return response.data
+    return private_pdf(built_file(client, url))

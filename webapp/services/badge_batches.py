@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -80,21 +79,11 @@ def build(batch_id: int) -> None:
         _step(batch_id, status=BatchStatus.DONE, pdf=pdf, finished=True)
 
 
-class _Progress:
-    """Counts every badge, writes the count at most every WRITE_EVERY seconds (a page that
-    polls twice a second sees no difference; 500 transactions would slow the batch down)."""
-
-    WRITE_EVERY = 0.2
+class _Progress(jobs.Progress):
+    """Counts every badge, written aside (`_step`) at most every WRITE_EVERY seconds."""
 
     def __init__(self, batch_id: int) -> None:
-        self.batch_id = batch_id
-        self.written_at = 0.0
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if done == total or now - self.written_at >= self.WRITE_EVERY:
-            _step(self.batch_id, done=done, total=total)
-            self.written_at = now
+        super().__init__(lambda done, total: _step(batch_id, done=done, total=total))
 
 
 def _describe(error: Exception) -> str:

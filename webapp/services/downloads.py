@@ -24,7 +24,6 @@ import hashlib
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -248,20 +247,11 @@ def build(download_id: int) -> None:
     _mail_ready(download_id)
 
 
-class _Progress:
-    """Writes a builder's progress at most every WRITE_EVERY seconds (and its last step)."""
-
-    WRITE_EVERY = 0.2
+class _Progress(jobs.Progress):
+    """A builder's progress, written aside (`_step`) at most every WRITE_EVERY seconds."""
 
     def __init__(self, download_id: int) -> None:
-        self.download_id = download_id
-        self.written_at = 0.0
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if done == total or now - self.written_at >= self.WRITE_EVERY:
-            _step(self.download_id, done=done, total=total)
-            self.written_at = now
+        super().__init__(lambda done, total: _step(download_id, done=done, total=total))
 
 
 def _step(download_id: int, *, finished: bool = False, **values: Any) -> None:

@@ -250,6 +250,25 @@ def _run_in_app(app: Flask, func: Callable[..., Any], args: tuple) -> None:
             db.session.remove()
 
 
+class Progress:
+    """A background job's progress callback, `progress(done, total)`, that writes the
+    count through `write` at most every WRITE_EVERY seconds, and always the last step (a
+    page that polls twice a second sees no difference; a write per item would slow the
+    job down)."""
+
+    WRITE_EVERY = 0.2
+
+    def __init__(self, write: Callable[[int, int], None]) -> None:
+        self.write = write
+        self.written_at = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - self.written_at >= self.WRITE_EVERY:
+            self.write(done, total)
+            self.written_at = now
+
+
 # --------------------------------------------------------------------------- the worker
 
 
