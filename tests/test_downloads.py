@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from tests.conftest import IsolatedClient, csrf_token, login
+from tests.conftest import IsolatedClient, count_queries, csrf_token, login
 from tests.downloading import press_build
 from tests.factories import Factory, at
 from tests.processes import mail_server
@@ -258,6 +258,30 @@ def test_the_downloads_page_lists_ones_own_files_newest_first_a_page_at_a_time(
     assert second.count("kpi-report-") == 1 and "2019-01-01" in second
     login(client, partnership.manager_b)
     assert "kpi-report-" not in client.get("/downloads/").get_data(as_text=True)
+
+
+def test_the_downloads_page_costs_the_same_queries_for_3_files_as_for_12(
+        client, make, partnership):
+    def page_queries(count: int) -> int:
+        manager = make.manager(partnership.a)
+        mission = make.event(organizers=[partnership.a])
+        for day in range(1, count + 1):
+            if day % 2:
+                downloads.request_kpi_report(manager, kpis.Period(date(2019, 1, day)),
+                                             {partnership.a.id})
+            else:
+                downloads.request_brochure(manager, mission)
+                _db.session.flush()
+                mission = make.event(organizers=[partnership.a])
+        _db.session.flush()
+        login(client, manager)
+        client.get("/downloads/")  # the session's first page
+        with count_queries() as statements:
+            page = client.get("/downloads/").get_data(as_text=True)
+        assert page.count('href="/downloads/') - page.count('href="/downloads/"') == count
+        return len(statements)
+
+    assert page_queries(3) == page_queries(12)
 
 
 # --------------------------------------------------------------------------- where it runs

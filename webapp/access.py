@@ -246,7 +246,7 @@ def _can_read_download(user: Any, download: Download) -> bool:
         own, holds = kpi_clusters_of(user), download.scope.get("clusters")
         return own is None or (holds is not None and set(holds) <= own)
     if download.kind == "brochure":
-        event = db.session.get(Event, download.params.get("event_id"))
+        event = download.event
         return (event is not None and download.scope.get("viewer") == user.id
                 and _can_view_event(user, event) and _can_see_delegation(user, event)
                 and _covers(contact_scope_of(user, event), download.scope))

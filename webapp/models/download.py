@@ -19,6 +19,7 @@ from sqlalchemy import JSON, Column, ForeignKey, LargeBinary, String, Table
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..extensions import db
+from .event import Event
 from .types import UTCDateTime, str_enum, utcnow
 from .user import User
 
@@ -73,4 +74,7 @@ class Download(db.Model):
     body: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
 
     requested_by: Mapped[User] = relationship()
-    requesters: Mapped[list[User]] = relationship(secondary=download_requesters)
+    # Loaded with the rows (a page of downloads asks access about each one).
+    requesters: Mapped[list[User]] = relationship(secondary=download_requesters,
+                                                  lazy="selectin")
+    event: Mapped[Event | None] = relationship(lazy="selectin")

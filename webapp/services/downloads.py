@@ -32,6 +32,7 @@ from typing import Any
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import exists, select, text, update
+from sqlalchemy.orm import selectinload
 
 from .. import access, localtime, unit
 from ..extensions import db
@@ -49,6 +50,8 @@ KEPT_FOR = timedelta(hours=24)
 STALE_AFTER = timedelta(minutes=5)
 UNFINISHED = (DownloadStatus.QUEUED, DownloadStatus.RUNNING)
 PDF = "application/pdf"
+# What a failed build records (its row's `error`); the pages word it.
+BUILD_FAILED = "build_failed"
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +211,8 @@ def _table_title(download: Download) -> str:
 
 
 def _brochure_title(download: Download) -> str:
-    event = db.session.get(Event, download.params["event_id"])
-    return _("Delegation brochure: %(event)s", event=event.title if event else "")
+    return _("Delegation brochure: %(event)s",
+             event=download.event.title if download.event else "")
 
 
 KINDS: dict[str, Kind] = {
@@ -239,7 +242,7 @@ def build(download_id: int) -> None:
             log.exception("download %s (%s) failed", download_id, download.kind)
             unit.discard()  # whatever broke is rolled back; the row says it failed
             _step(download_id, status=DownloadStatus.FAILED, finished=True,
-                  error="The file could not be built. Please try again.")
+                  error=BUILD_FAILED)
             return
         now = utcnow()
         _step(download_id, status=DownloadStatus.READY, body=body, size=len(body),
@@ -297,8 +300,9 @@ def is_expired(download: Download, now: datetime | None = None) -> bool:
 
 
 def error_of(download: Download, now: datetime | None = None) -> str:
+    """Why the file is not there, in the reader's language."""
     if download.error:
-        return _(download.error)
+        return _("The file could not be built. Please try again.")
     if is_stale(download, now):
         return _("The file stopped building. Please try again.")
     return ""
@@ -314,6 +318,9 @@ def recent_for(user: User, page: int = 1) -> tuple[list[Download], bool]:
     query = (select(Download).join(download_requesters,
                                    download_requesters.c.download_id == Download.id)
              .where(download_requesters.c.user_id == user.id)
+             # What access reads of a brochure's event, for the whole page at once.
+             .options(selectinload(Download.event).selectinload(Event.organizers),
+                      selectinload(Download.event).selectinload(Event.hosts))
              .order_by(Download.id.desc())
              .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
     rows = db.session.scalars(query).all()
