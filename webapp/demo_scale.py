@@ -224,6 +224,10 @@ class ScaleSummary:
         return f"At scale {self.scale} ({done}): {counts}."
 
 
+# Bulk inserts name every column, NULLs too: rows whose NULLs differ would otherwise be
+# sent one statement each instead of in batches.
+ALL_COLUMNS = {"render_nulls": True}
+
 COUNTED = {"events": Event, "registrations": Registration, "organizations": Organization,
            "users": User, "attendances": Attendance, "survey responses": SurveyResponse,
            "agreements": Agreement, "audit entries": AuditEntry}
@@ -248,6 +252,11 @@ def grow(scale: int, now: datetime) -> ScaleSummary:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _bulk(target, rows: list[dict]) -> None:
+    if rows:
+        db.session.execute(insert(target), rows, execution_options=ALL_COLUMNS)
 
 
 def _changes(values: dict[str, Any]) -> dict[str, Any]:
@@ -338,14 +347,14 @@ class Step:
         if not rows:
             return []
         return list(db.session.scalars(
-            insert(model).returning(model.id, sort_by_parameter_order=True), rows))
+            insert(model).returning(model.id, sort_by_parameter_order=True), rows,
+            execution_options=ALL_COLUMNS))
 
     def _audit(self, rows: list[dict]) -> None:
         base = {"actor_id": None, "registration_id": None, "event_id": None,
                 "subject_type": None, "subject_id": None, "from_status": None,
                 "to_status": None, "reason": "", "details": {}}
-        if rows:
-            db.session.execute(insert(AuditEntry), [{**base, **row} for row in rows])
+        _bulk(AuditEntry, [{**base, **row} for row in rows])
 
     def _organizations_and_people(self) -> list[tuple[int, int, int]]:
         """The step's member SMEs and their people; (user id, organization id, cluster id)."""
@@ -682,13 +691,10 @@ class Step:
                 audit.append(dict(common, created_at=plan.cancel_at, action="event.cancelled",
                                   reason=EVENT_CANCELLED,
                                   details={"changes": {"status": ["published", "cancelled"]}}))
-        db.session.execute(insert(event_organizers), organizer_rows)
-        if host_rows:
-            db.session.execute(insert(event_hosts), host_rows)
-        if quota_rows:
-            db.session.execute(insert(EventQuota), quota_rows)
-        if question_rows:
-            db.session.execute(insert(Question), question_rows)
+        _bulk(event_organizers, organizer_rows)
+        _bulk(event_hosts, host_rows)
+        _bulk(EventQuota, quota_rows)
+        _bulk(Question, question_rows)
         session_ids = self._insert_returning(EventSession, session_rows)
         announced = {event_id: plan.values["created_at"] for event_id, plan in events}
         audit += [dict(actor_id=admin, event_id=row["event_id"], subject_type="eventsession",
@@ -747,8 +753,7 @@ class Step:
                 answers.append(dict(registration_id=reg_id, question_id=question_id,
                                     value=text))
         self._audit(audit)
-        if answers:
-            db.session.execute(insert(Answer), answers)
+        _bulk(Answer, answers)
         return regs
 
     def _event_registrations(self, event_id: int, plan: Planned,
@@ -839,8 +844,7 @@ class Step:
                     source=AttendanceSource.CHECK_IN))
                 if plan.family == "mission":
                     attended.append((reg, v))
-        if attendance_rows:
-            db.session.execute(insert(Attendance), attendance_rows)
+        _bulk(Attendance, attendance_rows)
         invitations, answers = [], []
         for reg, v in attended:
             for round_, offset in OFFSETS.items():
@@ -963,8 +967,7 @@ class Step:
                 party_rows.append(dict(agreement_id=agreement_id, position=position,
                                        partner_id=ref if side == "partner" else None,
                                        organization_id=ref if side == "organization" else None))
-        if party_rows:
-            db.session.execute(insert(AgreementParty), party_rows)
+        _bulk(AgreementParty, party_rows)
         self._audit([dict(created_at=row["created_at"], action="agreement.created",
                           subject_type="agreement", subject_id=agreement_id,
                           details=_changes({**{k: row[k] for k in (
