@@ -86,7 +86,7 @@ def test_the_report_is_started_by_a_post_shows_progress_and_mails_its_link(
     download_id = press_build(client, REPORT)
 
     state = progress(client, download_id)
-    assert (state["status"], state["done"], state["total"]) == ("ready", 2, 2)
+    assert state["status"] == "ready" and state["done"] == state["total"] > 1
     page = client.get(f"/downloads/{download_id}").get_data(as_text=True)
     assert "kpi-report-2019-01-01-2019-12-31.pdf" in page
     assert 'data-testid="nav-downloads"' in page
@@ -169,7 +169,7 @@ def test_an_expired_file_is_dropped_by_tick_and_its_link_says_so(app, client, pa
 
 def test_a_failing_build_shows_failed_and_can_be_built_again(client, partnership,
                                                             monkeypatch):
-    def broken(content):
+    def broken(content, progress=None):
         raise RuntimeError("the renderer fell over")
 
     renders = kpis.render_report_pdf

@@ -182,10 +182,8 @@ def start(download_id: int) -> threading.Thread | None:
 
 
 def _build_kpi_report(download: Download, progress: Progress) -> bytes:
-    progress(0, 2)
     content = kpis.report(_period(download), download.scope["clusters"])
-    progress(1, 2)
-    return kpis.render_report_pdf(content)
+    return kpis.render_report_pdf(content, progress=progress)
 
 
 def _build_kpi_table(download: Download, progress: Progress) -> bytes:
@@ -246,7 +244,7 @@ def build(download_id: int) -> None:
             return
         now = utcnow()
         _step(download_id, status=DownloadStatus.READY, body=body, size=len(body),
-              done=download.total or 1, finished=True, expires_at=now + KEPT_FOR)
+              done=Download.total, finished=True, expires_at=now + KEPT_FOR)
     _mail_ready(download_id)
 
 
