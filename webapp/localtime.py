@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel.dates import (
@@ -71,7 +71,14 @@ def _placeless(tz_name: str) -> bool:
 def zone_city(tz_name: str) -> str:
     if tz_name in UTC_NAMES:
         return "UTC"
-    return get_timezone_location(ZoneInfo(tz_name), locale=_locale(), return_city=True)
+    return _zone_city(tz_name, str(_locale()))
+
+
+@lru_cache(maxsize=1024)
+def _zone_city(tz_name: str, language: str) -> str:
+    """A zone's city in a language: the same for the process's life, and looked up for
+    every time a page shows."""
+    return get_timezone_location(ZoneInfo(tz_name), locale=language, return_city=True)
 
 
 def zone_label(tz_name: str, at: datetime) -> str:

@@ -14,7 +14,7 @@ add its tailoring here, in `collation_key`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale
 from flask_babel import get_locale
@@ -25,8 +25,14 @@ def country_name(code: str | None) -> str:
     """The country's name in the current language ("" for none, the code if unknown)."""
     if not code:
         return ""
-    locale = Locale.parse(str(get_locale() or "en"))
-    return locale.territories.get(code.upper(), code.upper())
+    return _territories(str(get_locale() or "en")).get(code.upper(), code.upper())
+
+
+@cache
+def _territories(language: str) -> dict[str, str]:
+    """The country names of a language, read once per process (parsing a locale on each
+    name was a tenth of a catalogue page)."""
+    return dict(Locale.parse(language).territories)
 
 
 def place(event) -> str:
@@ -42,8 +48,10 @@ def _collator() -> Collator:
     return Collator()
 
 
+@lru_cache(maxsize=4096)
 def collation_key(text: str) -> tuple[int, ...]:
-    """Sorts `text` where the reader looks for it in a list (see the module's note)."""
+    """Sorts `text` where the reader looks for it in a list (see the module's note). The
+    names sorted are few and come back on every page: each is keyed once per process."""
     return _collator().sort_key(text)
 
 
