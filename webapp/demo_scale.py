@@ -204,8 +204,11 @@ class Context:
         demo_smes = [tuple(row) for row in db.session.execute(
             select(User.id, Organization.id, Organization.home_cluster_id)
             .join(Organization, User.organization_id == Organization.id)
-            .where(Organization.home_cluster_id.in_(members),
-                   Organization.helix == Helix.INDUSTRY, User.id != demo_sme_id)
+            # The demo's own (on its domain; the steps' people are on their company's),
+            # so a step is the same whether the steps before it were loaded with it or not.
+            .where(Organization.home_cluster_id.in_(members), User.email.like(
+                f"%@{demo.DEMO_DOMAIN}"), Organization.helix == Helix.INDUSTRY,
+                User.id != demo_sme_id)
             .order_by(User.id))]
         return cls(now, partners, managers, admin_id, demo_sme_id, demo_smes,
                    set(db.session.scalars(select(Event.slug))))
