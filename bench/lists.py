@@ -59,7 +59,7 @@ def pages(ids: dict) -> list[tuple[str, str, str]]:
         ("admin skipped reminders", "admin", "/admin/reminders"),
         ("organizations, manager", "manager", "/organizations"),
         ("agreements, manager", "manager", "/agreements/"),
-        ("lookup events, desk", "manager", "/lookup/events?for=desk&q=mission"),
+        ("lookup events, desk", "manager", "/lookup/desk-events?q=mission"),
     ]
 
 

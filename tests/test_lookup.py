@@ -41,15 +41,15 @@ def _labels(client, path):
 def test_events_match_accent_folded_within_the_users_scope(client, scope):
     login(client, scope["manager"])
     # "orestad" finds "Ørestad"; the other cluster's event is not in the manager's desk.
-    assert _labels(client, "/lookup/events?for=desk&q=orestad") == [scope["own"].title]
-    assert _labels(client, "/lookup/events?for=desk&q=oresund") == []
+    assert _labels(client, "/lookup/desk-events?q=orestad") == [scope["own"].title]
+    assert _labels(client, "/lookup/desk-events?q=oresund") == []
     # Among visible events: the foreign published one, never the foreign draft.
     assert _labels(client, "/lookup/events?q=oresund") == [scope["foreign"].title]
     login(client, scope["admin"])
     assert set(_labels(client, "/lookup/events?q=oresund")) == {
         scope["foreign"].title, scope["draft"].title}
     login(client, scope["host"])
-    assert _labels(client, "/lookup/events?for=desk&q=mission") == []  # nothing approved yet
+    assert _labels(client, "/lookup/desk-events?q=mission") == []  # nothing approved yet
 
 
 def test_members_and_organizations_are_those_of_the_managers_clusters(client, scope):
@@ -72,17 +72,16 @@ def test_members_and_organizations_are_those_of_the_managers_clusters(client, sc
 def test_members_and_visitors_are_refused(client, scope):
     assert client.get("/lookup/events?q=mission").status_code == 302  # to sign in
     login(client, scope["member"])
-    for path in ("/lookup/events?for=desk&q=mission", "/lookup/members?q=anna",
+    for path in ("/lookup/desk-events?q=mission", "/lookup/members?q=anna",
                  "/lookup/organizations?q=acme", "/lookup/users?q=anna"):
         assert client.get(path).status_code == 403, path
-    assert client.get("/lookup/events?for=nowhere&q=mission").status_code == 404
 
 
 def test_at_most_twenty_matches(client, make, scope):
     for n in range(25):
         make.event(organizers=[scope["a"]], title=f"Harbour Visit {n:02d}")
     login(client, scope["manager"])
-    assert len(_labels(client, "/lookup/events?for=desk&q=harbour")) == 20
+    assert len(_labels(client, "/lookup/desk-events?q=harbour")) == 20
 
 
 @pytest.mark.parametrize("query, message", [

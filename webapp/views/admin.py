@@ -40,6 +40,7 @@ from ..forms.admin import (
     quota_form,
 )
 from ..forms.public import KIND_LABELS
+from ..ids import id_message, parse_id
 from ..inputs.events import (
     CancelIn,
     CloneIn,
@@ -786,6 +787,10 @@ def audit():
     form = AuditFilterForm(request.args, subject_types=subject_types)
     valid = form.validate()
     chosen = lookup.choose(select(Event), Event, *form.sent("event_id"), lambda e: e.title)
+    if form.event_id.data and parse_id(form.event_id.data) is None:
+        # A hand-edited link: say which parameter is not understood, filter by nothing.
+        form.event_id_q.errors = [*form.event_id_q.errors, id_message("event_id")]
+        valid = False
     form.show("event_id", chosen, lambda e: e.title)
     query = select(AuditEntry).options(
         joinedload(AuditEntry.actor), joinedload(AuditEntry.event),

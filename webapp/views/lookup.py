@@ -8,7 +8,7 @@ never every row.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,15 +20,6 @@ from ..services import desk, lookup
 from .desk import event_label, member_label
 
 bp = Blueprint("lookup", __name__, url_prefix="/lookup")
-
-# The events a field offers, by where it is: the events a desk user may filter by, those
-# a manager may apply to on a member's behalf, or every event the user may see.
-EVENT_SCOPES = {
-    "desk": ("desk.use", desk.filter_events),
-    "on_behalf": ("desk.apply_on_behalf", desk.open_events),
-    "visible": (None, access.events_visible_to),
-}
-
 
 def _messages() -> dict:
     return {lookup.TOO_SHORT: _("Type at least %(num)d characters.",
@@ -53,16 +44,29 @@ def _answer(scope, model, label, detail=lambda row: "", *, keys: tuple = ()):
     return response
 
 
+def _event_detail(event: Event) -> str:
+    return f"{event.starts_at:%Y-%m-%d} · {event.target_city or ''}".strip(" ·")
+
+
 @bp.get("/events")
 @access.login_required
 def events():
-    action, scope = EVENT_SCOPES.get(request.args.get("for", "visible"), (None, None))
-    if scope is None:
-        abort(404)
-    if action is not None and not access.can(current_user, action):
-        abort(403)
-    return _answer(scope(current_user), Event, event_label,
-                   lambda e: f"{e.starts_at:%Y-%m-%d} · {e.target_city or ''}".strip(" ·"))
+    """Every event the user may see."""
+    return _answer(access.events_visible_to(current_user), Event, event_label, _event_detail)
+
+
+@bp.get("/desk-events")
+@access.requires("desk.use")
+def desk_events():
+    """The events the desk's event filter offers the user."""
+    return _answer(desk.filter_events(current_user), Event, event_label, _event_detail)
+
+
+@bp.get("/open-events")
+@access.requires("desk.apply_on_behalf")
+def open_events():
+    """The events a manager may apply to on a member's behalf (registration open)."""
+    return _answer(desk.open_events(current_user), Event, event_label, _event_detail)
 
 
 @bp.get("/members")
