@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -38,6 +38,11 @@ class OutboxMessage(db.Model):
     # An iCalendar invitation sent as a text/calendar part, and its METHOD ("" for none).
     calendar: Mapped[str] = mapped_column(Text, default="")
     calendar_method: Mapped[str] = mapped_column(String(10), default="")
+    # What the bodies (and the invitation) are rendered from when the message is
+    # delivered, for mail queued while a lock is held: the template, the language and
+    # the context (primitives and model references). None once rendered, or when the
+    # bodies were rendered as it was queued (services.notifications).
+    render: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[OutboxStatus] = mapped_column(
         str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING, index=True
     )

@@ -2,7 +2,12 @@
 the commit.
 
 `queue()` renders the mail templates into an OutboxMessage row; nothing leaves before the
-transaction commits, and a rollback takes the mail with it. The new messages of a unit
+transaction commits, and a rollback takes the mail with it. Mail written while a lock is
+held (`later=True`: an application's, a decision's) is written as what renders it instead
+(its template, language, and context of primitives and row ids, `OutboxMessage.render`);
+the delivery renders it, keeps the bodies with the row and sends them. A message whose
+rows were deleted meanwhile is given up on at once (FAILED, with the reason), the others
+of its job go on. The new messages of a unit
 of work's flushes are gathered into `deliver` jobs of up to DELIVERY_CHUNK messages each
 (`services.jobs`), which run once the unit that wrote them has committed: right after it
 in this process, or on an RQ worker when REDIS_URL is set.
@@ -38,15 +43,16 @@ import logging
 import re
 import smtplib
 import ssl
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from html.parser import HTMLParser
 
 from flask import Flask, current_app, render_template
+from flask_babel import force_locale, get_locale
 from jinja2 import TemplateNotFound
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from .. import unit
@@ -64,28 +70,160 @@ LEASE = timedelta(minutes=5)
 DELIVERY_CHUNK = 50
 
 
-def queue(to: User | str, subject: str, template: str, *, calendar: str = "",
-          calendar_method: str = "", **context) -> OutboxMessage:
+class Later:
+    """An invitation built when its message is delivered: the builder registered under
+    `builder` (`builds`), called with `context` (model instances and primitives)."""
+
+    def __init__(self, builder: str, **context) -> None:
+        self.builder = builder
+        self.context = context
+
+
+_BUILDERS: dict[str, Callable[..., str]] = {}
+
+
+def builds(name: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
+    """Register a builder of invitations delivered later (`Later`) under `name`."""
+    def register(builder: Callable[..., str]) -> Callable[..., str]:
+        _BUILDERS[name] = builder
+        return builder
+    return register
+
+
+def queue(to: User | str, subject: str, template: str, *, calendar: str | Later = "",
+          calendar_method: str = "", later: bool = False, **context) -> OutboxMessage:
     """Write an email for `to` into the current transaction.
 
     `template` names `templates/mail/<template>.txt` (required) and `.html` (optional);
     they get `recipient` (the User, when there is one) and `context`. `calendar` is an
-    iCalendar invitation to send along, `calendar_method` its METHOD (REQUEST, CANCEL).
+    iCalendar invitation to send along (or a `Later` one), `calendar_method` its METHOD
+    (REQUEST, CANCEL).
+
+    `later`: the bodies and the invitation are rendered when the message is delivered,
+    in the language of this call, from the rows `context` names as they are then: for
+    mail queued while a lock is held (an application's seat count), whose rendering would
+    keep the others waiting. The row still commits or rolls back with the caller's
+    transaction. A context that is not only primitives and rows is rendered now.
     """
-    calendar_method = _checked_method(calendar, calendar_method)
     user = to if isinstance(to, User) else None
     address = user.email if user else str(to)
     context = {"recipient": user, **context}
+    message = OutboxMessage(user=user, to_address=address, subject=subject, body_text="",
+                            body_html="", calendar="", calendar_method="")
+    recipe = _recipe(template, context, calendar, calendar_method) if later else None
+    if recipe is not None:
+        message.render = recipe
+        message.calendar_method = calendar_method.upper()
+    else:
+        (message.body_text, message.body_html, message.calendar,
+         message.calendar_method) = _rendered(template, context, calendar, calendar_method)
+    db.session.add(message)
+    return message
+
+
+def _rendered(template: str, context: dict, calendar: str | Later,
+              calendar_method: str) -> tuple[str, str, str, str]:
+    """The text, the HTML, the invitation and its METHOD, rendered now."""
+    if isinstance(calendar, Later):
+        calendar = _BUILDERS[calendar.builder](**calendar.context)
+    calendar_method = _checked_method(calendar, calendar_method)
     text = render_template(f"mail/{template}.txt", **context)
     try:
         html = render_template(f"mail/{template}.html", **context)
     except TemplateNotFound:
         html = ""
-    message = OutboxMessage(user=user, to_address=address, subject=subject,
-                            body_text=text, body_html=html, calendar=calendar,
-                            calendar_method=calendar_method)
-    db.session.add(message)
-    return message
+    return text, html, calendar, calendar_method
+
+
+def _recipe(template: str, context: dict, calendar: str | Later,
+            calendar_method: str) -> dict | None:
+    """What renders the message at delivery, as JSON; None if `context` holds anything
+    else than primitives, rows and lists of them."""
+    if calendar and not isinstance(calendar, Later):
+        return None
+    values = _references(context)
+    invitation = _references(calendar.context) if isinstance(calendar, Later) else {}
+    if values is None or invitation is None:
+        return None
+    if isinstance(calendar, Later) and calendar.builder not in _BUILDERS:
+        raise ValueError(f"no invitation builder {calendar.builder!r}")
+    if bool(calendar) != bool(calendar_method):
+        raise ValueError("a calendar method without a calendar, or the reverse")
+    return {"template": template, "language": str(get_locale() or "en"), "context": values,
+            "calendar": [calendar.builder, invitation] if calendar else None}
+
+
+_PRIMITIVES = (str, int, float, bool, type(None))
+
+
+def _references(context: dict) -> dict | None:
+    """`context` as JSON: rows become ["Model", id]; None when something is neither."""
+    out: dict = {}
+    for name, value in context.items():
+        if isinstance(value, list):
+            items = [_reference(v) for v in value]
+            if any(i is _NOT_JSON for i in items):
+                return None
+            out[name] = {"list": items}
+        else:
+            item = _reference(value)
+            if item is _NOT_JSON:
+                return None
+            out[name] = {"value": item}
+    return out
+
+
+_NOT_JSON = object()
+
+
+def _reference(value):
+    """A primitive as it is (its exact type: Markup or a lazy string are rendered now), a
+    row as {"row": [model, id]}, anything else _NOT_JSON."""
+    if type(value) in _PRIMITIVES:
+        return value
+    if not isinstance(value, db.Model):
+        return _NOT_JSON
+    if inspect(value).identity is None:
+        db.session.flush()  # its id is what the message keeps
+    identity = inspect(value).identity
+    if identity is None or len(identity) != 1:
+        return _NOT_JSON
+    return {"row": [type(value).__name__, identity[0]]}
+
+
+class RowGone(LookupError):
+    """A row a message is rendered from was deleted before its delivery."""
+
+
+def _resolved(references: dict) -> dict:
+    models = db.Model.registry._class_registry
+    context = {}
+    for name, entry in references.items():
+        if "list" in entry:
+            context[name] = [_row(models, item) for item in entry["list"]]
+        else:
+            context[name] = _row(models, entry["value"])
+    return context
+
+
+def _row(models, item):
+    if not (isinstance(item, dict) and "row" in item):
+        return item
+    model, row_id = item["row"]
+    found = db.session.get(models[model], row_id)
+    if found is None:
+        raise RowGone(f"{model} {row_id} is gone")
+    return found
+
+
+def _render_recipe(recipe: dict, method: str) -> tuple[str, str, str, str]:
+    """A message's bodies and invitation from its recipe, in its language."""
+    with force_locale(recipe["language"]):
+        calendar: str | Later = ""
+        if recipe["calendar"]:
+            builder, invitation = recipe["calendar"]
+            calendar = Later(builder, **_resolved(invitation))
+        return _rendered(recipe["template"], _resolved(recipe["context"]), calendar, method)
 
 
 _METHOD_LINE = re.compile(r"^METHOD:(.*?)\r?$", re.MULTILINE)
@@ -123,6 +261,18 @@ class _Envelope:
     calendar: str
     calendar_method: str
     created_at: datetime
+    # What the bodies are rendered from before sending, when they were not at queueing;
+    # None once they are (`rendered`).
+    render: dict | None = None
+
+    def rendered(self) -> _Envelope:
+        """The envelope with its bodies and invitation, rendered now if they were not."""
+        if self.render is None:
+            return self
+        with unit.reading():  # rendering reads rows; it holds no write lock
+            text, html, ics, method = _render_recipe(self.render, self.calendar_method)
+        return replace(self, body_text=text, body_html=html, calendar=ics,
+                       calendar_method=method, render=None)
 
 
 def _due(now):
@@ -156,9 +306,19 @@ def deliver(message_ids: list[int]) -> int:
     sent = 0
     with _transport(current_app.config) as transport:
         for message_id in message_ids:
-            envelope = _claim(message_id)
-            if envelope is None:
+            claimed = _claim(message_id)
+            if claimed is None:
                 continue  # another sender has it, or sent it already
+            try:
+                envelope = claimed.rendered()
+            except RowGone as gone:
+                # Nothing to say any more: failed for good, for an admin to see.
+                _record_failure(claimed, f"not rendered: {gone}", final=True)
+                continue
+            except Exception as error:  # a broken template must not stop the others
+                current_app.logger.exception("mail %s could not be rendered", message_id)
+                _record_failure(claimed, f"not rendered: {type(error).__name__}: {error}"[:1000])
+                continue
             try:
                 transport.send(envelope)
             except (OSError, smtplib.SMTPException) as error:
@@ -203,23 +363,34 @@ def _claim(message_id: int) -> _Envelope | None:
         message = session.get(OutboxMessage, message_id, populate_existing=True)
         return _Envelope(message.id, message.to_address, message.subject,
                          message.body_text, message.body_html, message.calendar,
-                         message.calendar_method, message.created_at)
+                         message.calendar_method, message.created_at, message.render)
+
+
+def _keep_bodies(message: OutboxMessage, envelope: _Envelope) -> None:
+    """What was rendered at delivery is kept with the message (the mailbox, the outbox
+    and the export show it)."""
+    if message.render is not None and envelope.render is None:
+        message.body_text, message.body_html = envelope.body_text, envelope.body_html
+        message.calendar, message.calendar_method = envelope.calendar, envelope.calendar_method
+        message.render = None
 
 
 def _record_success(envelope: _Envelope) -> None:
     with unit.aside("outbox") as session:
         message = session.get(OutboxMessage, envelope.id, populate_existing=True)
+        _keep_bodies(message, envelope)
         message.attempts += 1
         message.status = OutboxStatus.SENT
         message.sent_at = utcnow()
 
 
-def _record_failure(envelope: _Envelope, error: str) -> None:
+def _record_failure(envelope: _Envelope, error: str, *, final: bool = False) -> None:
     with unit.aside("outbox") as session:
         message = session.get(OutboxMessage, envelope.id, populate_existing=True)
+        _keep_bodies(message, envelope)
         message.attempts += 1
         message.last_error = error
-        if message.attempts > len(RETRY_DELAYS):
+        if final or message.attempts > len(RETRY_DELAYS):
             message.status = OutboxStatus.FAILED
         else:
             message.next_attempt_at = utcnow() + RETRY_DELAYS[message.attempts - 1]

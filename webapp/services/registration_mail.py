@@ -138,8 +138,8 @@ def _invitation_method(reg: Registration, from_status: S | None, to_status: S) -
     return ""
 
 
-def _next_invitation(reg: Registration, method: str) -> str:
-    """The invitation file for `reg`, recording the UID and SEQUENCE it carries.
+def _next_sequence(reg: Registration) -> int:
+    """Record on `reg` the UID and SEQUENCE of its next invitation; return the SEQUENCE.
 
     The first one gets SEQUENCE 0; every later one (update or cancellation) the next
     number, since clients ignore a message whose SEQUENCE is not above the one they hold.
@@ -150,7 +150,12 @@ def _next_invitation(reg: Registration, method: str) -> str:
         # even if the way event UIDs are formed changes meanwhile.
         reg.calendar_uid = calendar.invitation_uid(reg)
     reg.calendar_sequence = 0 if first else reg.calendar_sequence + 1
-    return calendar.invitation(reg, method, sequence=reg.calendar_sequence)
+    return reg.calendar_sequence
+
+
+def _next_invitation(reg: Registration, method: str) -> str:
+    """The invitation file for `reg`, recording the UID and SEQUENCE it carries."""
+    return calendar.invitation(reg, method, sequence=_next_sequence(reg))
 
 
 # What an invitation shows of an event: a change to one of these re-sends it.
@@ -220,12 +225,23 @@ def _subject_to_decide(reg: Registration) -> str:
 def _queue(recipient: User, subject: Callable[[], str], template: str, *, event: Event,
            invitation: str = "", **context) -> None:
     # Subject, bodies and the invitation in the recipient's language, times in their
-    # zone as well.
+    # zone as well. The bodies and the invitation are rendered at delivery: these mails
+    # are written while the event's row is locked (an application's seat count, a
+    # decision), and rendering them there would keep every other applicant waiting. The
+    # UID and SEQUENCE the invitation carries are taken now, in the transaction.
     with force_locale(recipient.locale or "en"):
-        ics = _next_invitation(context["registration"], invitation) if invitation else ""
+        ics = (notifications.Later("invitation", registration=context["registration"],
+                                   method=invitation,
+                                   sequence=_next_sequence(context["registration"]))
+               if invitation else "")
         notifications.queue(recipient, subject(), template, event=event,
                             recipient_zone=recipient_zone(recipient, event), calendar=ics,
-                            calendar_method=invitation, **context)
+                            calendar_method=invitation, later=True, **context)
+
+
+@notifications.builds("invitation")
+def _invitation(registration: Registration, method: str, sequence: int) -> str:
+    return calendar.invitation(registration, method, sequence=sequence)
 
 
 def next_invitation(reg: Registration, method: str) -> str:
