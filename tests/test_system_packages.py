@@ -1,5 +1,5 @@
 """`make system-packages`, the first step of `make test`: the tools the suite drives beside
-Python (Chromium, pdftotext, zbarimg) are installed when missing and possible, and
+Python (Chromium, pdftotext, zbarimg), and the library WeasyPrint subsets fonts with, are installed when missing and possible, and
 otherwise nothing runs and one line names the command that installs them."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TOOLS = "chromium:chromium pdftotext:poppler-utils zbarimg:zbar-tools"
+TOOLS = ("chromium:chromium pdftotext:poppler-utils zbarimg:zbar-tools "
+         "libharfbuzz-subset.so.0:libharfbuzz-subset0")
 
 
 def bare_path(folder: Path, *tools: str) -> str:
