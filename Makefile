@@ -81,7 +81,7 @@ BENCH_RACE_DB  := beachhead_bench_race
 BENCH_PSQL      = psql "$(subst +psycopg,,$(BENCH_POSTGRES))/postgres" -v ON_ERROR_STOP=1 -q
 bench-http: $(VENV)/.dev
 	@sh .ci/system-packages wrk:wrk psql:postgresql-client
-	$(PY) bench/http.py --postgres $(BENCH_POSTGRES)
+	$(PY) bench/throughput.py --postgres $(BENCH_POSTGRES)
 	$(BENCH_PSQL) -c 'DROP DATABASE IF EXISTS $(BENCH_RACE_DB) WITH (FORCE)' -c 'CREATE DATABASE $(BENCH_RACE_DB)'
 	$(PY) bench/race.py --postgres $(BENCH_POSTGRES)/$(BENCH_RACE_DB); status=$$?; \
 	  $(BENCH_PSQL) -c 'DROP DATABASE IF EXISTS $(BENCH_RACE_DB) WITH (FORCE)'; exit $$status

@@ -1,4 +1,4 @@
-"""The floor bench/http.py compares every page with: a one-line Flask app, served by
+"""The floor bench/throughput.py compares every page with: a one-line Flask app, served by
 gunicorn exactly as the app is (`gunicorn -w 2 -k sync bench.bare_app:app`, from the
 project's root)."""
 

@@ -1,8 +1,8 @@
 """The pages as users meet them: gunicorn in the production configuration, driven by wrk.
 
-    .venv/bin/python bench/http.py                 # SQLite and PostgreSQL, 1x and 10x the demo
-    .venv/bin/python bench/http.py --smoke         # SQLite, 1x, every page 1 s: all answer 200
-    .venv/bin/python bench/http.py --sqlite-only --seconds 3 --scales 1
+    .venv/bin/python bench/throughput.py           # SQLite and PostgreSQL, 1x and 10x the demo
+    .venv/bin/python bench/throughput.py --smoke         # SQLite, 1x, every page 1 s: all answer 200
+    .venv/bin/python bench/throughput.py --sqlite-only --seconds 3 --scales 1
 
 For each database (a throwaway SQLite file; a throwaway PostgreSQL database, created and
 dropped here) and each size of the demo (`flask --app wsgi demo --scale N`: 1 is the demo,
@@ -24,12 +24,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# This file shares its name with the standard library's `http`, and Python puts the
-# script's folder first on the import path: move the folder to the end, so `http` is the
-# library's and `tables` still ours, and put the project root first (for `webapp`).
+# The project root on the import path, for `webapp` (the bench's own folder, for `tables`,
+# is there already: Python puts a script's folder first).
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE), str(HERE)]
+sys.path.insert(1, str(ROOT))
 
 import argparse  # noqa: E402
 import os  # noqa: E402
