@@ -1,7 +1,7 @@
 """The pages as users meet them: gunicorn in the production configuration, driven by wrk.
 
     .venv/bin/python bench/throughput.py           # SQLite and PostgreSQL, 1x and 10x the demo
-    .venv/bin/python bench/throughput.py --smoke         # SQLite, 1x, every page 1 s: all answer 200
+    .venv/bin/python bench/throughput.py --smoke   # SQLite, 1x, every page 1 s: all answer 200
     .venv/bin/python bench/throughput.py --sqlite-only --seconds 3 --scales 1
 
 For each database (a throwaway SQLite file; a throwaway PostgreSQL database, created and
