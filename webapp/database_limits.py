@@ -1,15 +1,17 @@
 """How long the app waits on its database, and what counts as the database not answering.
 
 On PostgreSQL a web request waits at most DATABASE_TIMEOUT seconds on each step: for a
-new connection (`connect_timeout`), for a pooled one (`pool_timeout`), for a statement
+new connection (`connect_timeout`), for a pooled one to answer (its ping), for a statement
 (`statement_timeout`, enforced by the server) and for any round trip on the wire (a
 deadline on psycopg's wait for the socket). The last one is what a stalled network needs:
 the server's statement timeout never reaches a client whose packets go nowhere, and TCP's
 own guards (keepalives, `tcp_user_timeout`, set too, for idle pooled connections and dead
 peers) cannot tell a stalled peer that still acknowledges packets (a proxy, a NAT box, a
-frozen server) from a slow one. A connection that missed its deadline is closed, so the
-pool never hands it out again, and once the database failed a request opens no new
-connection: it answers 503 at once (webapp.errors), instead of waiting again.
+frozen server) from a slow one. Its turn at the pool, when other threads of its process
+hold every connection, is a queue, not a step (POOL_QUEUE). A connection that missed its
+deadline is closed, so the pool never hands it out again, and once the database failed a
+request opens no new connection: it answers 503 at once (webapp.errors), instead of
+waiting again.
 
 The limit follows the unit of work that uses the connection, chosen when the connection is
 made or checked out of the pool: a request waits DATABASE_TIMEOUT; a job or a CLI command
@@ -88,10 +90,22 @@ def _milliseconds(seconds: float) -> int:
     return max(0, math.ceil(seconds * 1000))
 
 
+# How long a unit waits for its turn at its process's pool, at least. A unit that finds
+# every connection taken waits behind the other threads of its process (a threaded server
+# whose threads outnumber the pool's connections), not on a database that does not
+# answer: those connections are busy, and if the database stalls they fail within
+# DATABASE_TIMEOUT, which gives their places to the waiting. Waiting only DATABASE_TIMEOUT
+# here answered 503 to a crowd the database was serving (200 applications at once to one
+# process of 200 threads).
+POOL_QUEUE = 30.0
+
+
 def pool_options(app: Flask) -> dict:
-    """The engine's pool on PostgreSQL: a request waits DATABASE_TIMEOUT for a free
-    connection, and a pooled one is pinged (within the same limit) before it is used."""
-    return {"pool_pre_ping": True, "pool_timeout": float(app.config["DATABASE_TIMEOUT"])}
+    """The engine's pool on PostgreSQL: a unit waits its turn for a free connection
+    (POOL_QUEUE, or DATABASE_TIMEOUT if longer), and a pooled one is pinged (within
+    DATABASE_TIMEOUT) before it is used."""
+    return {"pool_pre_ping": True,
+            "pool_timeout": max(float(app.config["DATABASE_TIMEOUT"]), POOL_QUEUE)}
 
 
 def guard(engine: Engine, app: Flask) -> None:
