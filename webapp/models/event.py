@@ -6,7 +6,17 @@ import enum
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table, Text, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -73,6 +83,8 @@ class Event(Searchable, db.Model):
     __tablename__ = "events"
     __table_args__ = (
         search_index("events"),
+        # The events of one status in date order: the API's list (migration 0021).
+        Index("ix_events_status_starts_at", "status", "starts_at", "id"),
         CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
         CheckConstraint(

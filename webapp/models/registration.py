@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -56,7 +56,11 @@ DIRECT_ROLES = frozenset({EventRole.HOST, EventRole.STAFF})
 
 class Registration(db.Model):
     __tablename__ = "registrations"
-    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id"),
+        # The desk lists the newest applications first (migration 0021).
+        Index("ix_registrations_applied_at", "applied_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
