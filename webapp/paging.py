@@ -64,10 +64,13 @@ class Page:
 
 
 def page_of(query: Select, per_page: int, *, page: int | None = None,
-            total: int | None = None) -> Page:
+            total: int | None = None, page_number: int | None = None) -> Page:
     """Page `page` (by default the one the query string asks for) of `query`'s entities,
-    `per_page` to a page. A page past the end is empty; its pager leads back."""
+    `per_page` to a page. A page past the end is empty; its pager leads back.
+
+    `page_number`: the number the pager shows, when `query` already reads only that
+    page's rows (and one more), picked in a subquery (`page=1` then)."""
     page = page_arg() if page is None else page
     rows = list(db.session.scalars(
         query.limit(per_page + 1).offset((page - 1) * per_page)).unique())
-    return Page(rows[:per_page], page, per_page, len(rows) > per_page, total)
+    return Page(rows[:per_page], page_number or page, per_page, len(rows) > per_page, total)

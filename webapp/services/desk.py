@@ -17,6 +17,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from .. import access
 from ..extensions import db
+from ..ids import page_arg
 from ..models import (
     DIRECT_ROLES,
     AuditEntry,
@@ -33,6 +34,7 @@ from ..models import (
     search,
     utcnow,
 )
+from ..paging import Page, page_of
 from . import registrations
 from .errors import RegistrationRefused
 
@@ -63,21 +65,14 @@ class DeskFilters:
     sort: str = "applied"
 
 
-def applications(user: Any, filters: DeskFilters) -> Select[tuple[Registration]]:
-    """The desk's rows: the registrations `user` may see (not their own), narrowed by
-    `filters`, with the event, applicant, organization and cluster loaded in the same
-    query."""
+def _narrowed(user: Any, filters: DeskFilters) -> Select[tuple[Registration]]:
+    """The registrations `user` may see on the desk (not their own), narrowed by
+    `filters` and in the order asked for, joined to what the filters and sorts read."""
     query = (
         access.desk_registrations(user)
         .join(Registration.event)
         .join(Registration.user)
         .outerjoin(User.organization)
-        .options(
-            # The policy asks each row's event for its organizers: load them once.
-            contains_eager(Registration.event).selectinload(Event.organizers),
-            contains_eager(Registration.user).contains_eager(User.organization),
-            joinedload(Registration.responsible_partner),
-        )
     )
     if filters.event_id is not None:
         query = query.where(Registration.event_id == filters.event_id)
@@ -94,6 +89,39 @@ def applications(user: Any, filters: DeskFilters) -> Select[tuple[Registration]]
         query = query.where(search.matches((User.search_key, Organization.search_key),
                                            filters.search))
     return query.order_by(*SORTS.get(filters.sort, SORTS["applied"]))
+
+
+def _with_rows(query: Select[tuple[Registration]]) -> Select[tuple[Registration]]:
+    """`query` loading the event, applicant, organization and cluster of each row."""
+    return query.options(
+        # The policy asks each row's event for its organizers: load them once.
+        contains_eager(Registration.event).selectinload(Event.organizers),
+        contains_eager(Registration.user).contains_eager(User.organization),
+        joinedload(Registration.responsible_partner),
+    )
+
+
+def applications(user: Any, filters: DeskFilters) -> Select[tuple[Registration]]:
+    """The desk's rows: the registrations `user` may see (not their own), narrowed by
+    `filters`, with the event, applicant, organization and cluster loaded in the same
+    query."""
+    return _with_rows(_narrowed(user, filters))
+
+
+def applications_page(user: Any, filters: DeskFilters, per_page: int,
+                      page: int | None = None) -> Page:
+    """One page of `applications`, in one statement: the page's ids are picked first
+    from the registrations alone (sorting a whole scope's ids, not its wide joined
+    rows), then only those rows are read with what they show."""
+    page = page_arg() if page is None else page
+    ids = (_narrowed(user, filters).with_only_columns(Registration.id)
+           .limit(per_page + 1).offset((page - 1) * per_page))
+    rows = _with_rows(
+        select(Registration).join(Registration.event).join(Registration.user)
+        .outerjoin(User.organization)
+        .where(Registration.id.in_(ids))
+        .order_by(*SORTS.get(filters.sort, SORTS["applied"])))
+    return page_of(rows, per_page, page=1, page_number=page)
 
 
 def filter_events(user: Any) -> Select[tuple[Event]]:

@@ -51,7 +51,6 @@ from ..models import (
     User,
     utcnow,
 )
-from ..paging import page_of
 from ..services import desk, desk_news, lookup, registrations
 from ..services.desk import DeskFilters
 from ..services.errors import AnswersRefused, BulkRefused, DomainError
@@ -87,7 +86,7 @@ def _index_page(bulk_form: BulkDecisionForm, direct_form: DirectRegistrationForm
     chosen = lookup.choose(desk.filter_events(me), Event, *form.sent("event"), event_label)
     form.show("event", chosen, event_label)
     filters = form.filters(chosen)
-    pagination = page_of(desk.applications(me, filters), form.page_size)
+    pagination = desk.applications_page(me, filters, form.page_size)
     # The summary covers the events of the rows on this page, in the order they appear.
     events = list({reg.event.id: reg.event for reg in pagination.items}.values())
     chosen_event = chosen.one
