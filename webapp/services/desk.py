@@ -65,15 +65,16 @@ class DeskFilters:
     sort: str = "applied"
 
 
-def _narrowed(user: Any, filters: DeskFilters) -> Select[tuple[Registration]]:
+def _narrowed(user: Any, filters: DeskFilters, *, rows: bool = True
+              ) -> Select[tuple[Registration]]:
     """The registrations `user` may see on the desk (not their own), narrowed by
-    `filters` and in the order asked for, joined to what the filters and sorts read."""
-    query = (
-        access.desk_registrations(user)
-        .join(Registration.event)
-        .join(Registration.user)
-        .outerjoin(User.organization)
-    )
+    `filters` and in the order asked for, joined to the event, applicant and
+    organization (`rows`), or only to what the filters and the sort read."""
+    query = access.desk_registrations(user)
+    if rows or filters.country or filters.search or filters.sort in ("name", "company"):
+        query = query.join(Registration.user).outerjoin(User.organization)
+    if rows:
+        query = query.join(Registration.event)
     if filters.event_id is not None:
         query = query.where(Registration.event_id == filters.event_id)
     if filters.event_search:
@@ -114,7 +115,7 @@ def applications_page(user: Any, filters: DeskFilters, per_page: int,
     from the registrations alone (sorting a whole scope's ids, not its wide joined
     rows), then only those rows are read with what they show."""
     page = page_arg() if page is None else page
-    ids = (_narrowed(user, filters).with_only_columns(Registration.id)
+    ids = (_narrowed(user, filters, rows=False).with_only_columns(Registration.id)
            .limit(per_page + 1).offset((page - 1) * per_page))
     rows = _with_rows(
         select(Registration).join(Registration.event).join(Registration.user)
