@@ -141,8 +141,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         health,
         join,
         kpis,
-        organization,
         lookup,
+        organization,
         public,
         quick_registration,
         surveys,
@@ -168,8 +168,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(kpis.bp)
     app.register_blueprint(downloads.bp)
     app.register_blueprint(dev_mail.bp)
-    # Bearer tokens only: a cookie never authenticates an API call, so CSRF cannot apply.
     app.register_blueprint(lookup.bp)
+    # Bearer tokens only: a cookie never authenticates an API call, so CSRF cannot apply.
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp, url_prefix=api.URL_PREFIX)
     app.register_blueprint(api.docs_bp)
