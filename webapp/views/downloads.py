@@ -16,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -33,11 +32,6 @@ from . import private_download
 
 bp = Blueprint("downloads", __name__, url_prefix="/downloads")
 
-# The session remembers that its user has asked for a file, so the navbar links the
-# downloads page without a query on every page.
-HAS_DOWNLOADS = "has_downloads"
-
-
 def started(download: Download, joined: bool):
     """The answer to a request that asked for a file: its progress page (the job starts
     once this request has committed; a joined one runs already)."""
@@ -45,7 +39,6 @@ def started(download: Download, joined: bool):
         flash(_("This file is being built already: you will get it too."), "info")
     else:
         downloads.start(download.id)
-    session[HAS_DOWNLOADS] = True
     return redirect(url_for("downloads.show", download_id=download.id), 303)
 
 
