@@ -60,6 +60,8 @@ class Registration(db.Model):
         UniqueConstraint("event_id", "user_id"),
         # The desk lists the newest applications first (migration 0021).
         Index("ix_registrations_applied_at", "applied_at", "id"),
+        # A host's desk, the seat counts, the delegation list (migration 0021).
+        Index("ix_registrations_event_status", "event_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
