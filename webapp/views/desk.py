@@ -100,8 +100,7 @@ def _index_page(bulk_form: BulkDecisionForm, direct_form: DirectRegistrationForm
         event_unknown=chosen.missing,
         counts=desk.event_counts(me, events), bulk_form=bulk_form,
         bulk_problems=bulk_problems or [],
-        decidable={reg.id for reg in pagination.items
-                   if access.can(me, "registration.decide", reg)},
+        decidable=desk.decidable_among(me, [reg.id for reg in pagination.items]),
         chosen_event=chosen_event,
         direct_form=direct_form if chosen_event is not None
         and access.can(me, "event.manage", chosen_event) else None,
