@@ -58,6 +58,7 @@ from ..models import (
     EventStatus,
     Partner,
     Question,
+    Registration,
     Role,
     RoleGrant,
     User,
@@ -792,9 +793,13 @@ def audit():
         form.event_id_q.errors = [*form.event_id_q.errors, id_message("event_id")]
         valid = False
     form.show("event_id", chosen, lambda e: e.title)
+    # Only what a row shows of its actor, event and registration (a row reads 50 wide
+    # rows' columns otherwise, and the actors' roles in a query of their own).
     query = select(AuditEntry).options(
-        joinedload(AuditEntry.actor), joinedload(AuditEntry.event),
-        joinedload(AuditEntry.registration),
+        joinedload(AuditEntry.actor).load_only(User.name, User.email),
+        joinedload(AuditEntry.actor).lazyload(User.grants),
+        joinedload(AuditEntry.event).load_only(Event.title),
+        joinedload(AuditEntry.registration).load_only(Registration.id),
     ).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
     if valid:
         if form.action.data:
