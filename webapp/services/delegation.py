@@ -116,13 +116,16 @@ def _delegates(event: Event, search_for: str):
 def _grouped(viewer: Any, event: Event, registrations: list[Registration],
              dietary: dict[int, str]) -> list[ClusterGroup]:
     groups: dict[int | None, ClusterGroup] = {}
+    roles: dict[Any, str] = {}  # each role's label translated once, not on every row
     for reg in registrations:
         partner = reg.responsible_partner
         key = partner.id if partner else None
         if key not in groups:
             groups[key] = ClusterGroup(partner, partner.name if partner else _("No cluster"))
+        if reg.role not in roles:
+            roles[reg.role] = role_label(reg.role)
         groups[key].delegates.append(_delegate(viewer, reg, groups[key].label,
-                                               dietary.get(reg.id, "")))
+                                               dietary.get(reg.id, ""), roles[reg.role]))
     return list(groups.values())
 
 
@@ -198,7 +201,8 @@ def delegation_xlsx(viewer: Any, event: Event) -> bytes:
     return exports.xlsx_bytes(delegation.header, delegation.rows, title=_("Delegation"))
 
 
-def _delegate(viewer: Any, reg: Registration, cluster: str, dietary: str) -> Delegate:
+def _delegate(viewer: Any, reg: Registration, cluster: str, dietary: str,
+              role: str) -> Delegate:
     user, organization = reg.user, reg.user.organization
     contact = access.can(viewer, "registration.contact", reg)
     return Delegate(
@@ -208,7 +212,7 @@ def _delegate(viewer: Any, reg: Registration, cluster: str, dietary: str) -> Del
         organization=organization.name if organization else "",
         country=country_name(organization.country) if organization else "",
         sector=organization.sector if organization else "",
-        role=role_label(reg.role),
+        role=role,
         dietary=dietary,
         email=user.email if contact else "",
         phone=user.phone if contact else "",
