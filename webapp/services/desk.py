@@ -142,9 +142,12 @@ def filter_events(user: Any) -> Select[tuple[Event]]:
     """The events the desk's event field offers: those that have applications in the
     user's desk, and those the user organizes (where they register hosts and staff before
     anyone applied)."""
-    in_desk = access.desk_registrations(user).with_only_columns(Registration.event_id)
+    # Asked of each event the text or id picks (by its registrations' index), not by
+    # listing the events of every registration in the desk (6,000 at 10x the demo for an
+    # organizing manager) before the text narrows anything.
+    in_desk = access.desk_registrations(user).where(Registration.event_id == Event.id).exists()
     managed = access.events_managed_by(user).with_only_columns(Event.id)
-    return select(Event).where(or_(Event.id.in_(in_desk), Event.id.in_(managed)))
+    return select(Event).where(or_(in_desk, Event.id.in_(managed)))
 
 
 def filter_countries(user: Any) -> list[str]:
