@@ -8,7 +8,8 @@ confirms at once, through a real HTTP server on 127.0.0.1.
 The race is the one tests/test_races.py proves correct (tests/live.py): committed data,
 200 client threads released by one barrier, each POSTing the applying form as its own
 signed-in member. By default it is served as in production: gunicorn with the production
-config (`--workers` sync workers, 4 by default), REDIS_URL set (`--redis`, a Redis
+config (`--workers` sync workers, one per core: 2 by default, `--threads N` for gthread
+workers of N threads instead), REDIS_URL set (`--redis`, a Redis
 database the script empties before and after), so each application's mail is an RQ job
 rather than an SMTP exchange inside the request; after the race an RQ worker (burst)
 delivers it to a real SMTP server on loopback, and every member must have exactly one
@@ -64,6 +65,9 @@ from webapp.services import jobs  # noqa: E402
 
 APPLICANTS, SEATS = 200, 50
 REDIS = "redis://127.0.0.1:6379/13"
+# gunicorn as README's production section recommends (one sync worker per core on this
+# 2-core machine): the fastest set-up measured, see bench/README.md.
+WORKERS, THREADS = 2, 1
 SERVED_APP = "bench.race:bench_app()"
 COLUMNS = ("database", "run", "decided/s", "approved", "waitlisted", "5xx", "locked",
            "mailed once", "mean ms", "p95 ms", "bare mean ms")
@@ -78,7 +82,8 @@ def bench_app() -> Flask:
 
 
 @contextmanager
-def gunicorn(url: str, redis_url: str, mail_port: int, workers: int, logs: Path):
+def gunicorn(url: str, redis_url: str, mail_port: int, workers: int, threads: int,
+             logs: Path):
     """gunicorn serving `bench_app()` on `url` with the production config; yields its base
     URL. Its log goes to `logs`; a worker that died fails the run."""
     processes = Processes(logs)
@@ -87,13 +92,21 @@ def gunicorn(url: str, redis_url: str, mail_port: int, workers: int, logs: Path)
     env = production_env(url, redis_url, mail_port, BASE_URL=base)
     try:
         processes.start("gunicorn", [
-            str(BIN / "gunicorn"), "--workers", str(workers), "--backlog", "1024",
+            str(BIN / "gunicorn"), "--workers", str(workers), *_worker_class(threads),
+            "--backlog", "1024",
             "--bind", f"127.0.0.1:{port}", "--timeout", "60", SERVED_APP], env)
         wait_for(lambda: _answers(base), "gunicorn", deadline=60, processes=processes)
         yield base, processes
         processes.check_running()
     finally:
         processes.stop_all()
+
+
+def _worker_class(threads: int) -> list[str]:
+    """gunicorn's options for `threads` threads a worker: sync workers for 1."""
+    if threads <= 1:
+        return ["--worker-class", "sync"]
+    return ["--worker-class", "gthread", "--threads", str(threads)]
 
 
 def _answers(base: str) -> bool:
@@ -116,7 +129,7 @@ def _empty_queue(redis_url: str) -> None:
 
 
 def run_on(url: str, label: str, runs: int, migrate: bool, *, server: str, workers: int,
-           redis_url: str, folder: Path) -> list[tuple]:
+           threads: int, redis_url: str, folder: Path) -> list[tuple]:
     rows = []
     with committed_app(url, migrate=migrate) as app:
         add_race_routes(app)
@@ -132,7 +145,7 @@ def run_on(url: str, label: str, runs: int, migrate: bool, *, server: str, worke
                     _empty_queue(redis_url)
                     run_logs = folder / f"{label}-{run}"
                     run_logs.mkdir()
-                    with gunicorn(url, redis_url, app.config["MAIL_PORT"], workers,
+                    with gunicorn(url, redis_url, app.config["MAIL_PORT"], workers, threads,
                                   run_logs) as (base_url, processes):
                         bare = bare_race(base_url, webinar)
                         race = apply_race(base_url, webinar)
@@ -171,16 +184,21 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="races per database (default 3)")
     parser.add_argument("--server", choices=("gunicorn", "werkzeug"), default="gunicorn",
                         help="gunicorn as in production (default), or the tests' werkzeug")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn's sync workers (4)")
+    parser.add_argument("--workers", type=int, default=WORKERS,
+                        help=f"gunicorn's workers ({WORKERS})")
+    parser.add_argument("--threads", type=int, default=THREADS,
+                        help=f"threads per worker (default {THREADS}: sync workers; more: gthread)")
     parser.add_argument("--redis", default=REDIS, metavar="URL",
                         help=f"the Redis database for the jobs, emptied (default {REDIS})")
     args = parser.parse_args()
 
-    served = (f"gunicorn, {args.workers} sync workers, production config, mail by RQ"
+    kind = f"gthread workers x {args.threads} threads" if args.threads > 1 else "sync workers"
+    served = (f"gunicorn, {args.workers} {kind}, production config, mail by RQ"
               if args.server == "gunicorn" else "werkzeug threaded, mail in the request")
     print(f"{APPLICANTS} members, {SEATS} seats; {served}; Python "
           f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}")
-    options = dict(server=args.server, workers=args.workers, redis_url=args.redis)
+    options = dict(server=args.server, workers=args.workers, threads=args.threads,
+                   redis_url=args.redis)
     rows = []
     with tempfile.TemporaryDirectory(prefix="beachhead-race-") as folder:
         rows += run_on(f"sqlite:///{folder}/race.db", "SQLite", args.runs, migrate=True,
