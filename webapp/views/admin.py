@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access, confirmations, inputs, unit
@@ -778,13 +778,23 @@ def grant_remove(user_id: int, grant_id: int):
 # --------------------------------------------------------------------------- audit log
 
 
+def _audit_subject_types() -> list[str]:
+    """The kinds of subject the audit log names, hopping from one to the next along the
+    subject index (one step per kind), instead of reading every entry for a DISTINCT:
+    PostgreSQL has no skip scan, and the log only grows."""
+    found = select(func.min(AuditEntry.subject_type).label("kind")).cte(
+        "subject_kinds", recursive=True)
+    following = select(func.min(AuditEntry.subject_type)).where(
+        AuditEntry.subject_type > found.c.kind).scalar_subquery()
+    found = found.union_all(select(following).where(found.c.kind.is_not(None)))
+    return list(db.session.scalars(
+        select(found.c.kind).where(found.c.kind.is_not(None)).order_by(found.c.kind)))
+
+
 @bp.get("/audit")
 @access.requires("admin.use")
 def audit():
-    subject_types = db.session.scalars(
-        select(AuditEntry.subject_type).where(AuditEntry.subject_type.is_not(None))
-        .distinct().order_by(AuditEntry.subject_type)
-    ).all()
+    subject_types = _audit_subject_types()
     form = AuditFilterForm(request.args, subject_types=subject_types)
     valid = form.validate()
     chosen = lookup.choose(select(Event), Event, *form.sent("event_id"), lambda e: e.title)
