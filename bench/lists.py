@@ -5,6 +5,8 @@ bare route in the same run, and each page's 10x figure against its own 1x figure
     .venv/bin/python bench/lists.py                 # scales 1 and 10, 30 requests a page
     .venv/bin/python bench/lists.py --scales 1 10 --requests 50
     .venv/bin/python bench/lists.py --profile "/desk/" --as manager   # pyinstrument, at 10x
+    .venv/bin/python bench/lists.py --keep /tmp/lists --only desk     # reuse the loaded files
+    .venv/bin/python bench/lists.py --database-url postgresql+psycopg://...one ...ten
 
 In-process, no HTTP server: it finds what grows with the data (a count of every row, an
 unbounded select, N+1), not the throughput users meet (bench/http.py measures that).
@@ -63,16 +65,20 @@ def pages(ids: dict) -> list[tuple[str, str, str]]:
     ]
 
 
-def build(folder: str, scale: int):
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder}/lists-{scale}.db")
+def build(folder: str, scale: int, database_url: str | None = None):
+    path = Path(folder) / f"lists-{scale}.db"
+    fresh = database_url is None and not path.exists()
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url or f"sqlite:///{path}")
     app.add_url_rule("/bench-bare", "bench_bare", lambda: "ok")
     with app.app_context():
         upgrade()
-        now = utcnow()
-        demo.load(now)
-        if scale > 1:
-            print(demo_scale.grow(scale, now).describe(), file=sys.stderr)
-        db.session.commit()
+        loaded = db.session.scalar(select(func.count(User.id)))
+        if fresh or not loaded:
+            now = utcnow()
+            demo.load(now)
+            if scale > 1:
+                print(demo_scale.grow(scale, now).describe(), file=sys.stderr)
+            db.session.commit()
         users = {role: db.session.scalar(select(User).where(User.email == email))
                  for role, email in ROLES.items()}
         ids = {role: u.get_id() for role, u in users.items()}
@@ -100,7 +106,8 @@ def client_as(app, user_id: str):
     return client
 
 
-def measure(app, ids, requests: int) -> dict[str, tuple[float, int]]:
+def measure(app, ids, requests: int, only: list[str] | None = None
+            ) -> dict[str, tuple[float, int]]:
     clients = {role: client_as(app, ids[role]) for role in ROLES}
     statements: list[str] = []
     with app.app_context():
@@ -110,6 +117,8 @@ def measure(app, ids, requests: int) -> dict[str, tuple[float, int]]:
     results = {}
     gc.freeze()
     for label, role, path in pages(ids):
+        if only and label != "bare Flask route" and not any(o in label for o in only):
+            continue
         client = clients[role]
         for _ in range(3):
             response = client.get(path)
@@ -147,17 +156,26 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--profile", help="a path to profile at the last scale")
     parser.add_argument("--as", dest="role", default="manager", choices=sorted(ROLES))
+    parser.add_argument("--only", nargs="+", metavar="WORD",
+                        help="only the pages whose label holds one of these words")
+    parser.add_argument("--keep", metavar="FOLDER",
+                        help="keep the SQLite files in FOLDER and reuse them on the next run")
+    parser.add_argument("--database-url", nargs="+", metavar="URL",
+                        help="one database per scale (e.g. PostgreSQL), loaded when empty")
     args = parser.parse_args()
     by_scale = {}
-    with tempfile.TemporaryDirectory(prefix="beachhead-bench-lists-") as folder:
-        for scale in args.scales:
-            app, ids, counts = build(folder, scale)
+    with tempfile.TemporaryDirectory(prefix="beachhead-bench-lists-") as scratch:
+        folder = args.keep or scratch
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for n, scale in enumerate(args.scales):
+            url = args.database_url[n] if args.database_url else None
+            app, ids, counts = build(folder, scale, url)
             print(f"scale {scale}: {counts['events']:,} events with registrations, "
                   f"{counts['registrations']:,} registrations", file=sys.stderr)
             if args.profile and scale == args.scales[-1]:
                 profile(app, ids, args.profile, args.role)
                 return
-            by_scale[scale] = measure(app, ids, args.requests)
+            by_scale[scale] = measure(app, ids, args.requests, args.only)
     first, last = args.scales[0], args.scales[-1]
     bare = {s: by_scale[s]["bare Flask route"][0] for s in args.scales}
     print(f"| page | ms {first}x | ms {last}x | queries {first}x | queries {last}x | "
