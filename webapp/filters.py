@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from flask import Flask
-from flask_babel import get_locale
+from flask import Flask, g
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from . import access, localtime
@@ -39,7 +39,32 @@ def your_time(start, end, event_tz: str) -> str:
     return localtime.viewer_span(start, end, event_tz, current_user.timezone)
 
 
+def translations():
+    """The request's translations, as Flask-Babel's `get_translations` gives them, kept
+    beside the locale they were loaded for: templates translate 50-250 strings a page,
+    and each of Flask-Babel's own look-ups asks the request context three times over.
+    A `flask_babel.refresh()` (a new locale) drops the locale, so they are looked up
+    again."""
+    state = g.get("_flask_babel") if g else None
+    if state is None:
+        return get_translations()
+    kept = getattr(state, "template_translations", None)
+    locale = getattr(state, "babel_locale", None)
+    if kept is not None and locale is not None and kept[0] is locale:
+        return kept[1]
+    found = get_translations()
+    state.template_translations = (state.babel_locale, found)
+    return found
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
     app.jinja_env.filters.update(
         instant=instant,
         span=localtime.format_span,

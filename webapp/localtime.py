@@ -86,8 +86,14 @@ def zone_label(tz_name: str, at: datetime) -> str:
     "UTC" for UTC, the offset alone for a zone that names no place."""
     if tz_name in UTC_NAMES:
         return "UTC"
+    return _zone_label(tz_name, at, str(_locale()))
+
+
+def _zone_label(tz_name: str, at: datetime, language: str) -> str:
+    if tz_name in UTC_NAMES:
+        return "UTC"
     offset = utc_offset_label(at.astimezone(ZoneInfo(tz_name)).utcoffset())
-    return offset if _placeless(tz_name) else f"{zone_city(tz_name)}, {offset}"
+    return offset if _placeless(tz_name) else f"{_zone_city(tz_name, language)}, {offset}"
 
 
 def zone_name(tz_name: str, at: datetime) -> str:
@@ -98,36 +104,70 @@ def zone_name(tz_name: str, at: datetime) -> str:
     ("+0100", "GMT+05:30", the "+08" some zones use) are never taken for a name."""
     if tz_name in UTC_NAMES:
         return "UTC"
+    return _zone_name(tz_name, at, str(_locale()))
+
+
+def _zone_name(tz_name: str, at: datetime, language: str) -> str:
+    if tz_name in UTC_NAMES:
+        return "UTC"
     local = at.astimezone(ZoneInfo(tz_name))
-    locale = _locale()
-    offsets = {get_timezone_gmt(local, width, locale=locale) for width in ("short", "long")}
+    # The name depends on the zone, the offset in force and whether it is summer time
+    # there, not on the instant itself: looked up once per process for each.
+    key = (tz_name, local.utcoffset(), local.dst(), local.tzname(), language)
+    name = _ZONE_NAMES.get(key)
+    if name is None:
+        if len(_ZONE_NAMES) >= 4096:
+            _ZONE_NAMES.clear()
+        name = _ZONE_NAMES[key] = _look_up_zone_name(tz_name, local, language)
+    return name
+
+
+# (zone, offset, summer time, abbreviation, language) -> the name zone_name gives.
+_ZONE_NAMES: dict[tuple, str] = {}
+
+
+def _look_up_zone_name(tz_name: str, local: datetime, language: str) -> str:
+    offsets = {get_timezone_gmt(local, width, locale=language) for width in ("short", "long")}
 
     def named(name: str | None) -> bool:
         return bool(name) and name not in offsets and not OFFSET_IN_NAME.search(name)
 
-    short = get_timezone_name(local, "short", locale=locale)
+    short = get_timezone_name(local, "short", locale=language)
     if named(short):
         return short
     abbreviation = local.tzname()
     if abbreviation and abbreviation.isalpha() and abbreviation.isupper():
         return abbreviation
-    long = get_timezone_name(local, "long", locale=locale)
-    return long if named(long) else zone_label(tz_name, at)
+    long = get_timezone_name(local, "long", locale=language)
+    return long if named(long) else _zone_label(tz_name, local, language)
 
 
 def format_instant(at: datetime, tz_name: str) -> str:
     """"Tue 9 Jul 2019, 09:00 (Singapore, UTC+8)": a time at a place (an event's)."""
-    zone = ZoneInfo(tz_name)
-    text = format_datetime(at, f"{DAY_FORMAT}, {TIME_FORMAT}", tzinfo=zone, locale=_locale())
-    return f"{text} ({zone_label(tz_name, at)})"
+    return _format_instant(at, tz_name, str(_locale()))
 
 
 def format_timestamp(at: datetime, tz_name: str) -> str:
     """"Mon 15 Jul 2024, 14:05 (CEST)": when something happened
     (applied, decided, sent), in the reader's own zone named as they know it."""
+    return _format_timestamp(at, tz_name, str(_locale()))
+
+
+# The formatted strings are kept per process, keyed by every value they depend on (the
+# instant, the zone, the language): a list page formats the same events' times on every
+# request, and Babel's formatting costs 10-20 us a call.
+@lru_cache(maxsize=4096)
+def _format_instant(at: datetime, tz_name: str, language: str) -> str:
     text = format_datetime(at, f"{DAY_FORMAT}, {TIME_FORMAT}", tzinfo=ZoneInfo(tz_name),
-                           locale=_locale())
-    return f"{text} ({zone_name(tz_name, at)})"
+                           locale=language)
+    return f"{text} ({_zone_label(tz_name, at, language)})"
+
+
+@lru_cache(maxsize=4096)
+def _format_timestamp(at: datetime, tz_name: str, language: str) -> str:
+    text = format_datetime(at, f"{DAY_FORMAT}, {TIME_FORMAT}", tzinfo=ZoneInfo(tz_name),
+                           locale=language)
+    return f"{text} ({_zone_name(tz_name, at, language)})"
 
 
 def format_clock(at: datetime, tz_name: str) -> str:
@@ -145,18 +185,27 @@ def format_stamp(at: datetime, tz_name: str) -> str:
 
 def format_span(start: datetime, end: datetime, tz_name: str) -> str:
     """A range in one zone; the day is said once when both ends fall on the same local day."""
+    return _format_span(start, end, tz_name, str(_locale()))
+
+
+@lru_cache(maxsize=4096)
+def _format_span(start: datetime, end: datetime, tz_name: str, language: str) -> str:
     zone = ZoneInfo(tz_name)
-    locale = _locale()
-    first = format_datetime(start, f"{DAY_FORMAT}, {TIME_FORMAT}", tzinfo=zone, locale=locale)
+    first = format_datetime(start, f"{DAY_FORMAT}, {TIME_FORMAT}", tzinfo=zone, locale=language)
     if start.astimezone(zone).date() == end.astimezone(zone).date():
-        last = format_time(end, TIME_FORMAT, tzinfo=zone, locale=locale)
+        last = format_time(end, TIME_FORMAT, tzinfo=zone, locale=language)
     else:
-        last = format_datetime(end, f"{DAY_FORMAT}, {TIME_FORMAT}", tzinfo=zone, locale=locale)
-    return f"{first} – {last} ({zone_label(tz_name, start)})"
+        last = format_datetime(end, f"{DAY_FORMAT}, {TIME_FORMAT}", tzinfo=zone, locale=language)
+    return f"{first} – {last} ({_zone_label(tz_name, start, language)})"
 
 
 def format_day(day: date) -> str:
-    return format_date(day, DAY_FORMAT, locale=_locale())
+    return _format_day(day, str(_locale()))
+
+
+@lru_cache(maxsize=4096)
+def _format_day(day: date, language: str) -> str:
+    return format_date(day, DAY_FORMAT, locale=language)
 
 
 def format_days(first: date, last: date) -> str:
