@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from . import database_limits
 from .extensions import db, login_manager
@@ -30,7 +32,10 @@ def load_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    # One statement with the roles joined (every page asks the policy, which reads them),
+    # not the user and then a second select of the roles.
+    user = db.session.scalars(select(User).options(joinedload(User.grants))
+                              .where(User.id == int(user_id))).unique().one_or_none()
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user
