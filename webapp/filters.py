@@ -81,8 +81,12 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject_policy():
+        # The user as this render sees it (Flask-Login's own context processor has loaded
+        # it already), not the proxy: each rule reads it several times.
+        user = current_user._get_current_object()
+
         def can(action: str, target=None) -> bool:
-            return access.can(current_user, action, target)
+            return access.can(user, action, target)
 
         return {
             "can": can,
