@@ -304,7 +304,10 @@ def _stamp_events(session: Session, _context, _instances) -> None:
     stamped: list[Event] = []
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, Event):
-            if obj in session.dirty and session.is_modified(obj):
+            # A stamp set by hand (the demo's announcement dates) changes the version
+            # itself, and is kept.
+            if (obj in session.dirty and session.is_modified(obj)
+                    and not _changed(obj, "updated_at")):
                 stamped.append(obj)
         elif isinstance(obj, EventSession | Question):
             if obj.event_id is not None:
