@@ -23,9 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# Run as a file, Python puts bench/ first on the path, where http.py would hide the
-# standard library's http package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+# The project root on the import path, for `webapp`.
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

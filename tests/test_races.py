@@ -218,8 +218,8 @@ def http_race(open_app, backend: str, **race_options):
     """200 verified members, a 50-seat webinar that confirms at once, a live server and a
     real SMTP server; every member presses "apply" at the same moment."""
     # 200 threads of one process share its pool of 10 connections here, where production
-    # runs one request per gunicorn worker: their turn at the pool may come later than
-    # a request's usual limit of 5 s, which would answer 503 (webapp/database_limits.py).
+    # runs one request per gunicorn worker: they queue for it (POOL_QUEUE), and a
+    # statement may wait on the event's lock behind many others, longer than the usual 5 s.
     app = open_app(backend, DATABASE_TIMEOUT=30)
     add_race_routes(app)
     webinar = instant_webinar(seats=50, applicants=200)

@@ -84,7 +84,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.update(overrides)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # Per process: 4 gunicorn workers x 10 stay well under PostgreSQL's 100 connections.
-        # A request waits DATABASE_TIMEOUT for a free one (webapp/database_limits.py).
+        # A request waits its turn for a free one up to POOL_QUEUE (webapp/database_limits.py).
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             "pool_size": 5, "max_overflow": 5, **database_limits.pool_options(app),
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
