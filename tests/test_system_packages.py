@@ -1,6 +1,7 @@
 """`make system-packages`, the first step of `make test`: the tools the suite drives beside
-Python (Chromium, pdftotext, zbarimg), and the library WeasyPrint subsets fonts with, are installed when missing and possible, and
-otherwise nothing runs and one line names the command that installs them."""
+Python (Chromium, pdftotext, zbarimg), and the library WeasyPrint subsets fonts with, are
+installed when missing and possible, and otherwise nothing runs and one line names the
+command that installs them."""
 
 from __future__ import annotations
 
