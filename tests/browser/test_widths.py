@@ -95,7 +95,8 @@ NOT_PAGES = {
     "surveys.results_csv": "a CSV file",
 }
 # Whole blueprints that answer no page.
-NOT_PAGE_BLUEPRINTS = {"api": "the JSON API (its reference, api_docs.reference, is a page)"}
+NOT_PAGE_BLUEPRINTS = {"api": "the JSON API (its reference, api_docs.reference, is a page)",
+                       "lookup": "JSON matches for the look-up fields as one types"}
 
 
 @dataclass(frozen=True)
