@@ -40,8 +40,12 @@ CHROMIUM_ARGS = [
 def demo_app(url: str | None = None, **overrides) -> Iterator[Flask]:
     """A fresh app with the demo data committed; no app context is left pushed, so each
     request gets its own context and database session, as in production. On a
-    throwaway SQLite file, or on the empty database at `url` (left as it is then)."""
+    throwaway SQLite file, or on the empty database at `url` (left as it is then).
+    Pages are rendered for every request (`KEEP_USER_PAGES` off): the in-process benches
+    measure rendering; throughput.py measures pages as users meet them, kept included."""
     from webapp import demo
+
+    overrides.setdefault("KEEP_USER_PAGES", False)
 
     with tempfile.TemporaryDirectory(prefix="beachhead-bench-") as folder:
         app = create_app(

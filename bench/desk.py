@@ -191,7 +191,8 @@ def build_brochure_mission(app: Flask, upload_folder: str) -> int:
 @contextmanager
 def bench_app(applications: int):
     with tempfile.TemporaryDirectory(prefix="beachhead-bench-desk-") as folder:
-        app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder}/bench.db",
+        app = create_app("testing", KEEP_USER_PAGES=False,
+                         SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder}/bench.db",
                          UPLOAD_FOLDER=f"{folder}/uploads")
         Path(folder, "uploads").mkdir()
         with app.app_context():

@@ -7,9 +7,10 @@ bare route in the same run, and each page's 10x figure against its own 1x figure
     .venv/bin/python bench/lists.py --profile "/desk/" --as manager   # pyinstrument, at 10x
     .venv/bin/python bench/lists.py --keep /tmp/lists --only desk     # reuse the loaded files
     .venv/bin/python bench/lists.py --database-url postgresql+psycopg://...one ...ten
+    .venv/bin/python bench/lists.py --kept          # the pages kept for their user, served
 
 In-process, no HTTP server: it finds what grows with the data (a count of every row, an
-unbounded select, N+1), not the throughput users meet (bench/http.py measures that).
+unbounded select, N+1), not the throughput users meet (bench/throughput.py measures that).
 """
 
 from __future__ import annotations
@@ -63,10 +64,11 @@ def pages(ids: dict) -> list[tuple[str, str, str]]:
     ]
 
 
-def build(folder: str, scale: int, database_url: str | None = None):
+def build(folder: str, scale: int, database_url: str | None = None, kept: bool = False):
     path = Path(folder) / f"lists-{scale}.db"
     fresh = database_url is None and not path.exists()
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url or f"sqlite:///{path}")
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url or f"sqlite:///{path}",
+                     KEEP_USER_PAGES=kept)
     app.add_url_rule("/bench-bare", "bench_bare", lambda: "ok")
     with app.app_context():
         upgrade()
@@ -158,6 +160,9 @@ def main() -> None:
                         help="only the pages whose label holds one of these words")
     parser.add_argument("--keep", metavar="FOLDER",
                         help="keep the SQLite files in FOLDER and reuse them on the next run")
+    parser.add_argument("--kept", action="store_true",
+                        help="serve the pages kept for their user (by default each request "
+                             "renders its page: what grows with the data)")
     parser.add_argument("--database-url", nargs="+", metavar="URL",
                         help="one database per scale (e.g. PostgreSQL), loaded when empty")
     args = parser.parse_args()
@@ -167,7 +172,7 @@ def main() -> None:
         Path(folder).mkdir(parents=True, exist_ok=True)
         for n, scale in enumerate(args.scales):
             url = args.database_url[n] if args.database_url else None
-            app, ids, counts = build(folder, scale, url)
+            app, ids, counts = build(folder, scale, url, args.kept)
             print(f"scale {scale}: {counts['events']:,} events with registrations, "
                   f"{counts['registrations']:,} registrations", file=sys.stderr)
             if args.profile and scale == args.scales[-1]:

@@ -146,6 +146,7 @@ def db(app):
         )
         # Pages kept for visitors belong to the data of the test that rendered them.
         app.extensions["public_pages"].clear()
+        app.extensions["user_pages"].clear()
         try:
             yield _db
         finally:
@@ -326,6 +327,14 @@ def private_pdf(response) -> bytes:
     assert re.fullmatch(r'attachment; filename="[\w.-]+\.pdf"', disposition), disposition
     assert response.headers["Cache-Control"] == "no-store"
     return response.data
+
+
+@pytest.fixture
+def rendering(app, monkeypatch):
+    """Every page rendered for its request, none served as kept for its user: for the
+    tests that count a page's statements as its rows grow (tests/test_kept_user_pages.py
+    tests the kept answers)."""
+    monkeypatch.setitem(app.config, "KEEP_USER_PAGES", False)
 
 
 @contextmanager

@@ -216,7 +216,7 @@ def test_delegation_of_a_draft_is_unknown_to_all_but_its_organizers(make, login_
 
 @pytest.mark.parametrize("role", ["organizer", "manager_a", "host"])
 @pytest.mark.parametrize("suffix", ["", ".csv", ".xlsx"])
-def test_query_count_does_not_depend_on_the_size_of_the_delegation(make, login_as, role,
+def test_query_count_does_not_depend_on_the_size_of_the_delegation(rendering, make, login_as, role,
                                                                     suffix):
     w = build_delegation(make)
     client = login_as(getattr(w, role))

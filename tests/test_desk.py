@@ -118,7 +118,7 @@ def test_page_size_is_chosen_from_25_50_100(login_as, make, desk):
     assert len(rows.findall(client.get("/desk/?per_page=7").get_data(as_text=True))) == 25
 
 
-def test_desk_query_count_depends_neither_on_rows_nor_on_page_size(login_as, make, desk):
+def test_desk_query_count_depends_neither_on_rows_nor_on_page_size(rendering, login_as, make, desk):
     client = login_as(desk["organizer"])
     # Each measured page follows a visit, so none has new applications to mark and
     # record (tests/test_desk_news.py counts that page's queries).

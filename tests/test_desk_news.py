@@ -176,7 +176,7 @@ def test_the_count_costs_managers_one_query_whatever_the_rows(login_as, make, cl
     assert len([s for s in many if is_news_count(s)]) == 1
 
 
-def test_the_desk_with_news_costs_the_same_whatever_the_rows(login_as, make, clusters):
+def test_the_desk_with_news_costs_the_same_whatever_the_rows(rendering, login_as, make, clusters):
     client = login_as(clusters["manager"])
     apply(make, clusters)
     with count_queries() as few:

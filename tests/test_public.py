@@ -154,7 +154,8 @@ def test_event_page_query_count_does_not_grow_with_sessions(client, make, frozen
 
 
 @pytest.mark.parametrize("path", ["/desk/", "/account/registrations"])
-def test_registration_lists_query_count_does_not_grow(client, make, frozen, login_as, path):
+def test_registration_lists_query_count_does_not_grow(rendering, client, make, frozen, login_as,
+                                                      path):
     cluster = make.partner()
     admin = make.admin()
     member = make.user(make.organization(cluster))

@@ -29,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from . import unit
+from . import http_cache, unit
 from .extensions import db
 from .models import UsedToken
 from .services import tokens
@@ -62,7 +62,8 @@ class ConfirmationRefused(DomainError):
 def token_for(action: str, target_id: int) -> str:
     """A token that confirms `action` on `target_id` once, for the signed-in user, for
     MAX_AGE seconds. The nonce makes each page's token a token of its own, so using one
-    leaves another page's unspent."""
+    leaves another page's unspent. The page that carries it is kept by no cache."""
+    http_cache.not_kept()
     return tokens.make(PURPOSE, {"user": current_user.id, "action": action,
                                  "target": target_id, "nonce": secrets.token_urlsafe(12)})
 

@@ -25,6 +25,16 @@ the next request everywhere: a page is never served from before a commit it coul
 Only visitors' pages are kept: not signed in, no message waiting in the session, no CSRF
 token rendered, no cookie set.
 
+A signed-in user's list pages (the desk, My registrations, the delegation list, the
+admin lists) and the API's lists are kept too, per user (`kept_for_user`), but only while
+the database holds exactly what they were rendered from: their key is the database's
+state as the request reads it (`database_state`: the same marker, which changes with any
+commit anywhere, on any table), the user and their session, the URL, the language and the
+events' clock, and a kept page lives at most USER_PAGE_SECONDS for the clocks that are
+not the events'. The access check runs on every request before a kept page is looked
+up; a page that wrote, queued work, set a cookie, changed the session or issued a
+one-time token (`not_kept`) is not kept.
+
 Headers (`init_app`): a kept page says `Cache-Control: no-cache` with its ETag (a browser
 or proxy may keep it and asks again with If-None-Match: 304 while unchanged); a page for
 a signed-in user, or one that carries a CSRF token, says `private, no-store` and never
@@ -34,6 +44,7 @@ answers 304.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import secrets
 import threading
 from collections import OrderedDict
@@ -65,6 +76,9 @@ from .models.types import UTCDateTime
 
 # Rendered pages kept per worker: a few hundred pages of 20-60 kB each.
 MAX_PAGES = 500
+# How long a signed-in user's page may be kept while nothing is committed: a bound for
+# the clocks a page may show besides the events' (a download's expiry, a token's).
+USER_PAGE_SECONDS = 60
 PUBLIC_CACHE_CONTROL = "no-cache"
 PRIVATE_CACHE_CONTROL = "private, no-store"
 # What a visitor's page depends on besides its URL (the language comes from the browser
@@ -99,11 +113,16 @@ class Version:
     next_change: datetime | None
 
 
-def content_version(now: datetime) -> Version:
+_UNREAD = object()
+
+
+def content_version(now: datetime, marker=_UNREAD) -> Version:
     """The public pages' version at `now`: one query over the events, or none when the
-    database says nothing was committed since this connection last read it."""
+    database says nothing was committed since this connection last read it (`marker`:
+    `_unchanged_marker` of the session's connection, when the caller read it)."""
     connection = db.session.connection()
-    marker = _unchanged_marker(connection)
+    if marker is _UNREAD:
+        marker = _unchanged_marker(connection)
     kept = connection.connection.info.get(_VERSION_KEY)
     if marker is not None and kept is not None and kept[0] == marker and (
             kept[1].next_change is None or now < kept[1].next_change):
@@ -142,6 +161,28 @@ def _unchanged_marker(connection) -> tuple | None:
     return None
 
 
+# A number per SQLite connection of this process: its data version counts only for itself.
+_SERIALS = itertools.count(1)
+_SERIAL_KEY = "beachhead.connection_serial"
+
+
+def database_state(connection=None, marker=_UNREAD) -> tuple | None:
+    """What the database holds as this request reads it, named so that two requests read
+    the same data whenever they get the same name, on any connection (None: not known).
+    Anything committed anywhere changes it (`marker`: as in `content_version`)."""
+    connection = connection or db.session.connection()
+    if marker is _UNREAD:
+        marker = _unchanged_marker(connection)
+    if marker is None:
+        return None
+    if connection.dialect.name == "sqlite":
+        # A data version is a count of one connection's: named with the connection.
+        info = connection.connection.info
+        serial = info.get(_SERIAL_KEY) or info.setdefault(_SERIAL_KEY, next(_SERIALS))
+        return ("sqlite", serial, *marker)
+    return (connection.dialect.name, *marker)
+
+
 @cache
 def _version_query(dialect: str):
     """Built once per process (the request only binds `now`)."""
@@ -160,6 +201,9 @@ class Page:
     etag: str
     # Rendered with `TOKEN_STAND_IN` where its CSRF token goes: each visitor gets their own.
     has_token: bool = False
+    # A signed-in user's page: its own headers, and when it stops being served.
+    headers: tuple[tuple[str, str], ...] = ()
+    expires: datetime | None = None
 
 
 class PageCache:
@@ -194,6 +238,10 @@ class PageCache:
 
 def page_cache(app: Flask | None = None) -> PageCache:
     return (app or current_app).extensions["public_pages"]
+
+
+def user_page_cache(app: Flask | None = None) -> PageCache:
+    return (app or current_app).extensions["user_pages"]
 
 
 def etag_of(body: bytes) -> str:
@@ -239,13 +287,20 @@ def _rendered(view: Callable, args, kwargs) -> Page | Response:
         response = current_app.make_response(view(*args, **kwargs))
     finally:
         stand_in = g.pop(_CSRF_FIELD, None) == TOKEN_STAND_IN
-    if not (response.status_code == 200 and stand_in and not response.direct_passthrough
-            and not session.modified and "Set-Cookie" not in response.headers
-            and "Cache-Control" not in response.headers):
+    if not (_may_keep(response, stand_in) and "Cache-Control" not in response.headers):
         return _without_stand_in(response)
     body = response.get_data()
     return Page(body, response.mimetype, etag_of(body),
                 has_token=TOKEN_STAND_IN.encode() in body)
+
+
+def _may_keep(response: Response, stand_in: bool) -> bool:
+    """Whether `response` is the same for the next request with the same key: a whole
+    200 that set no cookie, left the session and the CSRF token as they were and issued
+    no one-time token."""
+    return (response.status_code == 200 and stand_in and not response.direct_passthrough
+            and not response.is_streamed and not session.modified
+            and "Set-Cookie" not in response.headers and not g.get(_NOT_KEPT))
 
 
 def _without_stand_in(response: Response) -> Response:
@@ -289,6 +344,90 @@ def visitor_page(view: Callable | None = None, *, reads_data: bool = True):
         return _answer(page)
 
     return wrapped
+
+
+# --------------------------------------------------------------------------- signed-in pages
+
+_NOT_KEPT = "beachhead_not_kept"
+# Headers a kept page does not carry over: computed again for each answer.
+_PER_ANSWER_HEADERS = frozenset({"content-length", "set-cookie"})
+
+
+def not_kept() -> None:
+    """This request's page holds something for this request only (a one-time token):
+    no cache keeps it."""
+    setattr(g, _NOT_KEPT, True)
+
+
+def kept_for_user(view: Callable) -> Callable:
+    """A signed-in user's page (or an API token's list), kept per user while the database
+    holds what it was rendered from (see the module's note). Place it below the access
+    check, which runs on every request; a visitor, a request with a message waiting and
+    any method but GET or HEAD get the view's own answer."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if (request.method not in ("GET", "HEAD") or not current_user.is_authenticated
+                or "_flashes" in session or not current_app.config["KEEP_USER_PAGES"]):
+            return view(*args, **kwargs)
+        connection = db.session.connection()
+        marker = _unchanged_marker(connection)
+        state = database_state(connection, marker)
+        now = utcnow()
+        version = content_version(now, marker) if state is not None else None
+        if version is None or version.next_change == now:
+            return view(*args, **kwargs)
+        key = (current_user.get_id(), request.host_url, request.path,
+               request.query_string, str(get_locale() or ""), state, version)
+        cache = user_page_cache()
+        page = cache.get(key)
+        if page is not None and now < page.expires:
+            return _answer_user(page)
+        expires = now + timedelta(seconds=USER_PAGE_SECONDS)
+        if version.next_change is not None:
+            expires = min(expires, version.next_change)
+        page = _rendered_for_user(view, args, kwargs, state, expires)
+        if isinstance(page, Response):
+            return page
+        cache.put(key, page)
+        return _answer_user(page)
+
+    return wrapped
+
+
+def _rendered_for_user(view: Callable, args, kwargs, state: tuple,
+                       expires: datetime) -> Page | Response:
+    """The view's page, to keep until `expires` unless the request changed anything (the
+    database's state after rendering is still `state`, nothing waits to be written or
+    queued), or the view's own response when it is not a page to keep."""
+    from . import unit  # the unit imports the models; this module is imported earlier
+
+    setattr(g, _CSRF_FIELD, TOKEN_STAND_IN)
+    try:
+        response = current_app.make_response(view(*args, **kwargs))
+    finally:
+        stand_in = g.pop(_CSRF_FIELD, None) == TOKEN_STAND_IN
+    work = unit.current()
+    if not (_may_keep(response, stand_in) and (work is None or not work.jobs)
+            and not (db.session.new or db.session.dirty or db.session.deleted)
+            and database_state() == state):
+        return _without_stand_in(response)
+    body = response.get_data()
+    headers = tuple((name, value) for name, value in response.headers.items()
+                    if name.lower() not in _PER_ANSWER_HEADERS)
+    return Page(body, response.mimetype, "", has_token=TOKEN_STAND_IN.encode() in body,
+                headers=headers, expires=expires)
+
+
+def _answer_user(page: Page) -> Response:
+    """A kept signed-in page: the user's own CSRF token in it, kept by no other cache."""
+    body = page.body
+    if page.has_token:
+        g.pop(_CSRF_FIELD, None)
+        body = body.replace(TOKEN_STAND_IN.encode(), generate_csrf().encode())
+    response = Response(body, headers=list(page.headers))
+    response.headers.setdefault("Cache-Control", PRIVATE_CACHE_CONTROL)
+    return response
 
 
 # --------------------------------------------------------------------------- stamps
@@ -345,6 +484,8 @@ def _changed(obj, name: str) -> bool:
 
 def init_app(app: Flask) -> None:
     app.extensions["public_pages"] = PageCache()
+    app.extensions["user_pages"] = PageCache()
+    app.config.setdefault("KEEP_USER_PAGES", True)
     if not event.contains(Session, "before_flush", _stamp_events):
         event.listen(Session, "before_flush", _stamp_events)
 

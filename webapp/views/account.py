@@ -23,7 +23,7 @@ from flask_login import current_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from .. import access, confirmations, inputs, unit
+from .. import access, confirmations, http_cache, inputs, unit
 from ..extensions import db
 from ..forms.account import (
     ApiTokenForm,
@@ -89,6 +89,7 @@ def _registration_page(reg: Registration, status: int = 200):
 
 @bp.get("/registrations")
 @access.login_required
+@http_cache.kept_for_user
 def registrations_list():
     regs = page_of(
         select(Registration)

@@ -20,7 +20,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import access, confirmations, inputs, unit
+from .. import access, confirmations, http_cache, inputs, unit
 from ..extensions import db
 from ..forms.admin import (
     PARTNER_KIND_LABELS,
@@ -178,6 +178,7 @@ def index():
 
 @bp.get("/events", endpoint="events")
 @access.requires("event.create")
+@http_cache.kept_for_user
 def events_list():
     form = EventSearchForm(request.args)
     valid = form.validate()
@@ -602,6 +603,7 @@ def partner_edit(partner_id: int):
 
 @bp.get("/users")
 @access.requires("admin.use")
+@http_cache.kept_for_user
 def users_list():
     form = UserSearchForm(request.args)
     valid = form.validate()
@@ -793,6 +795,7 @@ def _audit_subject_types() -> list[str]:
 
 @bp.get("/audit")
 @access.requires("admin.use")
+@http_cache.kept_for_user
 def audit():
     subject_types = _audit_subject_types()
     form = AuditFilterForm(request.args, subject_types=subject_types)

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import access, inputs
+from .. import access, http_cache, inputs
 from ..extensions import db
 from ..forms.agreements import KIND_LABELS, STATUS_LABELS, TYPE_LABELS, AgreementForm
 from ..ids import page_arg
@@ -57,6 +57,7 @@ def _render(form: AgreementForm, agreement: Agreement | None, status: int):
 
 @bp.get("/", endpoint="index")
 @access.requires("agreement.record")
+@http_cache.kept_for_user
 def agreements_list():
     page = page_arg()
     query = access.agreements_visible_to(current_user).options(

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import access, inputs, unit
+from .. import access, http_cache, inputs, unit
 from ..forms.delegation import WHOLE_DELEGATION, MessageForm
 from ..inputs.delegation import DelegationMessageIn
 from ..models import Event, search, utcnow
@@ -28,6 +28,7 @@ PER_PAGE = 100
 
 @bp.get("/delegation")
 @access.requires_on("event.delegation", Event, "event_id", visible="event.view")
+@http_cache.kept_for_user
 def index(event: Event):
     typed = search.typed(request.args.get("q"))
     shown = delegation.delegation_page(current_user, event, typed, PER_PAGE)

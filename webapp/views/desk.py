@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import access, confirmations, database_limits, inputs, unit
+from .. import access, confirmations, database_limits, http_cache, inputs, unit
 from ..errors import render_error
 from ..extensions import db
 from ..forms.apply import application_form
@@ -72,6 +72,7 @@ def _me() -> User:
 
 @bp.get("/")
 @access.requires("desk.use")
+@http_cache.kept_for_user
 def index():
     return _index_page(BulkDecisionForm(), DirectRegistrationForm(), records_visit=True)
 

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import access, inputs
+from .. import access, http_cache, inputs
 from ..forms.kpis import PeriodForm
 from ..ids import parse_id
 from ..services import downloads, kpis
@@ -60,6 +60,7 @@ def _refused(form: PeriodForm):
 
 @bp.get("/", endpoint="dashboard")
 @access.requires("kpi.view")
+@http_cache.kept_for_user
 def dashboard():
     form, period = _asked_period()
     if period is None:

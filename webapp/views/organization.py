@@ -27,7 +27,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
-from .. import access, confirmations, inputs, unit
+from .. import access, confirmations, http_cache, inputs, unit
 from ..errors import render_error
 from ..extensions import db
 from ..forms.organization import (
@@ -99,6 +99,7 @@ def _organization_page(organization: Organization, *, status=200):
 
 @bp.get("")
 @access.requires("desk.inbox")
+@http_cache.kept_for_user
 def index():
     """The organizations a manager reviews (all of them for admins), searchable by name."""
     typed = search.typed(request.args.get("q"))

@@ -25,7 +25,8 @@ def visible_event(event_id: int) -> Event:
     return event
 
 
-@operation("GET", "/events", tag="events", summary="Published events", response=schemas.EventPage)
+@operation("GET", "/events", tag="events", summary="Published events", response=schemas.EventPage,
+           kept=True)
 def events(query: schemas.EventQuery):
     """Published events, upcoming (soonest first, the default) or past (latest first),
     by kind and target country."""

@@ -31,7 +31,7 @@ def me():
 
 
 @operation("GET", "/me/registrations", tag="me", summary="Your registrations",
-           response=schemas.OwnRegistrationPage)
+           response=schemas.OwnRegistrationPage, kept=True)
 def my_registrations(query: schemas.PageQuery):
     """Your own registrations, latest event first."""
     found = keyset.page(

@@ -39,7 +39,7 @@ def _visible(registration_id: int) -> Registration:
 
 @operation("GET", "/registrations", tag="registrations",
            summary="The applications in your scope (as on the desk)",
-           response=schemas.RegistrationPage, problems=(403,))
+           response=schemas.RegistrationPage, problems=(403,), kept=True)
 def registrations_list(query: schemas.RegistrationQuery):
     """A partner manager's clusters' applicants, the applications of the events one
     organizes, all for admins; a beachhead host sees the approved delegates of the events

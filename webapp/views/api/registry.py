@@ -30,7 +30,7 @@ from flask_openapi3 import APIBlueprint, Schema, Tag
 from pydantic import BaseModel, ValidationError
 from redis import RedisError
 
-from ... import inputs, unit
+from ... import http_cache, inputs, unit
 from ...extensions import db, login_manager
 from ...models import ApiToken
 from ...problems import DETAILS, MIMETYPE, ApiProblem, field_errors
@@ -62,6 +62,8 @@ class Operation:
     problems: frozenset[int]
     # A response model per problem status that says more than a plain Problem.
     problem_models: dict[int, type[BaseModel]]
+    # A list kept per user while the database is unchanged (`http_cache.kept_for_user`).
+    kept: bool = False
 
     def problem_model(self, status: int) -> type[BaseModel]:
         if status in self.problem_models:
@@ -93,6 +95,7 @@ class Api(APIBlueprint):
         # The framework validates the path and the query; the body is ours (see above).
         validated = super().create_view_func(wraps(func)(run), header, cookie, path, query,
                                              form, None, raw, **kw)
+        answer = http_cache.kept_for_user(validated) if op.kept else validated
 
         @wraps(func)
         def view(**kwargs: Any) -> Response:
@@ -101,7 +104,7 @@ class Api(APIBlueprint):
                     _authenticate(write=op.write)
                 if query is not None:
                     _refuse_repeated_parameters()
-                return validated(**kwargs)
+                return answer(**kwargs)
             except ApiProblem as problem:
                 # A problem is a status >= 400: the request's unit rolls back.
                 return _checked(op, problem.response())
@@ -127,9 +130,11 @@ def operation(
     problem_models: dict[int, type[BaseModel]] | None = None,
     extra_statuses: dict[int, str] | None = None,
     alternatives: tuple[str, ...] = (),
+    kept: bool = False,
 ) -> Callable[[Callable], Callable]:
     """Declares an operation; its query and body models are its view's `query` and `body`
-    annotations (and its path's ids, `path`)."""
+    annotations (and its path's ids, `path`). `kept`: a read whose answer is kept for its
+    user while nothing is committed (the lists)."""
 
     def decorator(view: Callable) -> Callable:
         hints = get_type_hints(view)
@@ -146,7 +151,8 @@ def operation(
         view.access_rule = "public" if public else (  # type: ignore[attr-defined]
             "api-token:write" if write else "api-token")
         op = view.operation = Operation(  # type: ignore[attr-defined]
-            method, path, public, write, status, frozenset(declared), problem_models or {})
+            method, path, public, write, status, frozenset(declared), problem_models or {},
+            kept=kept)
         OPERATIONS.append(op)
 
         schema = _ref(response) if response else {"type": "object" if media_type == JSON
