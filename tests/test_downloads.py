@@ -15,6 +15,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
+from flask_login import AnonymousUserMixin
 from sqlalchemy import func, select, update
 
 from tests.conftest import IsolatedClient, count_queries, csrf_token, login
@@ -22,12 +23,14 @@ from tests.downloading import press_build
 from tests.factories import Factory, at
 from tests.processes import mail_server
 from tests.test_kpis import agreement, attended, delegate
+from webapp import access
 from webapp.extensions import db as _db
 from webapp.models import (
     AgreementKind,
     AgreementStatus,
     Download,
     DownloadStatus,
+    EventStatus,
     utcnow,
 )
 from webapp.services import downloads, jobs, kpis
@@ -258,6 +261,62 @@ def test_the_downloads_page_lists_ones_own_files_newest_first_a_page_at_a_time(
     assert second.count("kpi-report-") == 1 and "2019-01-01" in second
     login(client, partnership.manager_b)
     assert "kpi-report-" not in client.get("/downloads/").get_data(as_text=True)
+
+
+def test_a_downloads_page_is_full_though_unreadable_files_lie_between_its_rows(
+        client, partnership):
+    """The page is cut from the files the reader may read, not filtered after the cut:
+    reports of wider scope the manager asked for (or joined) and other people's files
+    lie between theirs, and the first page still holds PAGE_SIZE of their own."""
+    a, both = {partnership.a.id}, {partnership.a.id, partnership.b.id}
+    for day in range(1, downloads.PAGE_SIZE + 2):
+        downloads.request_kpi_report(partnership.manager_a, kpis.Period(date(2019, 1, day)), a)
+        downloads.request_kpi_report(partnership.admin, kpis.Period(date(2019, 2, day)), both)
+        downloads.request_kpi_report(partnership.manager_a, kpis.Period(date(2019, 2, day)),
+                                     both)  # joins the admin's: its rows hold cluster B's
+        downloads.request_kpi_report(partnership.manager_b, kpis.Period(date(2019, 3, day)),
+                                     {partnership.b.id})
+    _db.session.flush()
+    login(client, partnership.manager_a)
+
+    first = client.get("/downloads/").get_data(as_text=True)
+    assert first.count("kpi-report-2019-01-") == downloads.PAGE_SIZE
+    assert "kpi-report-2019-02-" not in first and "kpi-report-2019-03-" not in first
+    assert "?page=2" in first
+    second = client.get("/downloads/?page=2").get_data(as_text=True)
+    assert second.count("kpi-report-") == 1 and "2019-01-01" in second
+    assert "?page=3" not in second
+
+
+def test_the_downloads_listed_are_those_access_lets_one_read(make, partnership):
+    """`access.downloads_visible_to` agrees with `download.view` over every kind, scope
+    and role, each user having asked for every file."""
+    beachhead = make.partner(name="Harbour Hub", short_name="Harbour")
+    host = make.host(beachhead)
+    draft = make.event(organizers=[partnership.a], hosts=[beachhead], status=EventStatus.DRAFT)
+    hosted = make.event(organizers=[partnership.b], hosts=[beachhead])
+    member = make.user(make.organization(partnership.a))
+    users = [partnership.manager_a, partnership.other_manager_a, partnership.manager_b,
+             partnership.admin, host, member]
+    a, b = partnership.a.id, partnership.b.id
+    files = [downloads.request_kpi_report(partnership.admin, YEAR_2019, clusters)[0]
+             for clusters in ({a}, {b}, {a, b}, None)]
+    files.append(downloads.request_kpi_table(partnership.manager_a, "agreements", "csv",
+                                             YEAR_2019, {a})[0])
+    for requester in users:
+        for event in (partnership.mission, draft, hosted):
+            files.append(downloads.request_brochure(requester, event)[0])
+    for download in files:
+        for user in users:
+            if user not in download.requesters:
+                download.requesters.append(user)
+    _db.session.flush()
+
+    for user in users:
+        listed = set(_db.session.scalars(access.downloads_visible_to(user)))
+        readable = {d for d in files if access.can(user, "download.view", d)}
+        assert listed == readable, user.name
+    assert set(_db.session.scalars(access.downloads_visible_to(AnonymousUserMixin()))) == set()
 
 
 def test_the_downloads_page_costs_the_same_queries_for_3_files_as_for_12(

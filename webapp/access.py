@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, false, or_, select, true
+from sqlalchemy import Select, and_, case, exists, false, func, literal, or_, select, true
 
 from .extensions import db, login_manager
 from .models import (
@@ -37,6 +37,7 @@ from .models import (
     SurveyInvitation,
     SurveyResponse,
     User,
+    download_requesters,
     event_hosts,
     event_organizers,
 )
@@ -540,6 +541,57 @@ def agreements_visible_to(user: Any) -> Select[tuple[Agreement]]:
     managed = managed_partner_ids(user)
     return select(Agreement).where(
         Agreement.responsible_partner_id.in_(managed) if managed else false())
+
+
+def _ids_within(document: Any, key: str, allowed: frozenset[int]):
+    """The condition that the JSON document's `key` is a list of ids, all in `allowed`
+    (Python's `set(document[key]) <= allowed`): SQLite and PostgreSQL spell a JSON
+    list's elements differently."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        listed = document[key]
+        elements = func.json_array_elements_text(case(
+            (func.json_typeof(listed) == "array", listed),
+            else_=literal("[]").cast(listed.type))).table_valued("value")
+        is_list = func.json_typeof(listed) == "array"
+        outside = elements.c.value.not_in([str(i) for i in allowed])
+    else:
+        elements = func.json_each(document, f"$.{key}").table_valued("value")
+        is_list = func.json_type(document, f"$.{key}") == "array"
+        outside = elements.c.value.not_in(list(allowed))
+    return and_(is_list, ~exists().select_from(elements).where(outside))
+
+
+def downloads_visible_to(user: Any) -> Select[tuple[Download]]:
+    """The downloads `user` may read (`download.view`, whose object form
+    `_can_read_download` it must agree with): those they asked for or joined, while they
+    may still read all they hold."""
+    if not getattr(user, "is_authenticated", False):
+        return select(Download).where(false())
+    admin, managed, hosted = is_admin(user), managed_partner_ids(user), hosted_partner_ids(user)
+    asked = Download.id.in_(select(download_requesters.c.download_id)
+                            .where(download_requesters.c.user_id == user.id))
+    kinds = [false()]
+    if admin or managed:
+        kinds.append(Download.kind.in_(("kpi_report", "kpi_table")) & (
+            true() if admin else _ids_within(Download.scope, "clusters", managed)))
+    # The brochure: `_can_view_event`, `_can_see_delegation` and `_covers` of its event.
+    organized = true() if admin else (Download.event_id.in_(
+        select(event_organizers.c.event_id).where(event_organizers.c.partner_id.in_(managed)))
+        if managed else false())
+    hosted_here = (Download.event_id.in_(
+        select(event_hosts.c.event_id).where(event_hosts.c.partner_id.in_(hosted)))
+        if hosted else false())
+    published = Download.event_id.in_(select(Event.id).where(Event.status != EventStatus.DRAFT))
+    shows_all = func.coalesce(Download.scope["all"].as_boolean(), false())
+    shows_hosts = func.coalesce(Download.scope["hosts"].as_boolean(), false())
+    kinds.append(and_(
+        Download.kind == "brochure", Download.event_id.is_not(None),
+        Download.scope["viewer"].as_integer() == user.id,
+        or_(published, organized),
+        or_(organized, true() if managed else false(), hosted_here),
+        or_(organized, and_(~shows_all, _ids_within(Download.scope, "clusters", managed),
+                            or_(hosted_here, ~shows_hosts)))))
+    return select(Download).where(asked, or_(*kinds))
 
 
 def kpi_clusters_of(user: Any) -> frozenset[int] | None:

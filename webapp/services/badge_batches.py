@@ -92,14 +92,8 @@ def _describe(error: Exception) -> str:
     return "The badges could not be built. Please try again."
 
 
-def _step(batch_id: int, *, finished: bool = False, **values: Any) -> None:
-    """Write progress in a transaction of its own, so other servers see it at once."""
-    now = utcnow()
-    values["updated_at"] = now
-    if finished:
-        values["finished_at"] = now
-    with unit.aside("batch_progress") as session:
-        session.execute(update(BadgeBatch).where(BadgeBatch.id == batch_id).values(**values))
+def _step(batch_id: int, **values: Any) -> None:
+    jobs.write_progress(BadgeBatch, batch_id, "batch_progress", **values)
 
 
 def is_stale(batch: BadgeBatch, now: datetime | None = None) -> bool:

@@ -53,7 +53,6 @@ from .places import place
 
 PRODID = "-//SmartCityTech//Beachhead//EN"
 FEED_PURPOSE = "calendar-feed"
-ICS_MIMETYPE = "text/calendar; charset=utf-8"
 
 
 # --------------------------------------------------------------------------- identifiers

@@ -32,9 +32,8 @@ from typing import Any
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import exists, select, text, update
-from sqlalchemy.orm import selectinload
 
-from .. import access, localtime, unit
+from .. import access, localtime, paging, unit
 from ..extensions import db
 from ..models import (
     Download,
@@ -255,14 +254,8 @@ class _Progress(jobs.Progress):
         super().__init__(lambda done, total: _step(download_id, done=done, total=total))
 
 
-def _step(download_id: int, *, finished: bool = False, **values: Any) -> None:
-    """Write progress in a transaction of its own, so other servers see it at once."""
-    now = utcnow()
-    values["updated_at"] = now
-    if finished:
-        values["finished_at"] = now
-    with unit.aside("download_progress") as session:
-        session.execute(update(Download).where(Download.id == download_id).values(**values))
+def _step(download_id: int, **values: Any) -> None:
+    jobs.write_progress(Download, download_id, "download_progress", **values)
 
 
 def _mail_ready(download_id: int) -> None:
@@ -309,21 +302,11 @@ def error_of(download: Download, now: datetime | None = None) -> str:
 PAGE_SIZE = 20
 
 
-def recent_for(user: User, page: int = 1) -> tuple[list[Download], bool]:
-    """The user's downloads (asked or joined), newest first, a page at a time, with
-    whether a next page exists (one row looked ahead); those they may no longer read are
-    left out."""
-    query = (select(Download).join(download_requesters,
-                                   download_requesters.c.download_id == Download.id)
-             .where(download_requesters.c.user_id == user.id)
-             # What access reads of a brochure's event, for the whole page at once.
-             .options(selectinload(Download.event).selectinload(Event.organizers),
-                      selectinload(Download.event).selectinload(Event.hosts))
-             .order_by(Download.id.desc())
-             .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
-    rows = db.session.scalars(query).all()
-    shown = [d for d in rows[:PAGE_SIZE] if access.can(user, "download.view", d)]
-    return shown, len(rows) > PAGE_SIZE
+def recent_for(user: User, page: int = 1) -> paging.Page:
+    """The downloads `user` may read (those asked or joined, see
+    `access.downloads_visible_to`), newest first, a page at a time."""
+    query = access.downloads_visible_to(user).order_by(Download.id.desc())
+    return paging.page_of(query, PAGE_SIZE, page=page)
 
 
 def purge_expired(now: datetime | None = None) -> int:

@@ -232,6 +232,20 @@ def run_aside(func: Callable[..., Any], *args: Any) -> threading.Thread | None:
     return _start_thread(app, func, args)
 
 
+def write_progress(model: type, row_id: int, aside_kind: str, *, finished: bool = False,
+                   **values: Any) -> None:
+    """Write a background job's progress on its row (`model`, e.g. a badge batch or a
+    download) in a transaction of its own (`unit.aside(aside_kind)`), so other servers
+    see it at once; every step stamps `updated_at` (a job that stops advancing goes
+    stale), the last one (`finished`) `finished_at` too."""
+    now = utcnow()
+    values["updated_at"] = now
+    if finished:
+        values["finished_at"] = now
+    with unit.aside(aside_kind) as session:
+        session.execute(sa.update(model).where(model.id == row_id).values(**values))
+
+
 def _start_thread(app: Flask, func: Callable[..., Any], args: tuple) -> threading.Thread:
     thread = threading.Thread(target=_run_in_app, args=(app, func, args),
                               name=f"job-{func.__name__}", daemon=True)

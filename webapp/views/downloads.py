@@ -15,7 +15,6 @@ from flask import (
     jsonify,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -23,7 +22,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
-from .. import access, inputs
+from .. import access, ids, inputs
 from ..errors import render_error
 from ..extensions import db
 from ..models import Download, DownloadStatus
@@ -42,20 +41,12 @@ def started(download: Download, joined: bool):
     return redirect(url_for("downloads.show", download_id=download.id), 303)
 
 
-def _page() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
-        return 1
-    return int(raw)
-
-
 @bp.get("/")
 @access.login_required
 def index():
-    page = _page()
-    rows, has_next = downloads.recent_for(current_user, page)
-    return render_template("downloads/index.html", downloads=rows, page=page,
-                           has_next=has_next, progress=_progress, title=downloads.title)
+    shown = downloads.recent_for(current_user, ids.page_arg())
+    return render_template("downloads/index.html", downloads=shown.items, page=shown.page,
+                           has_next=shown.has_next, progress=_progress, title=downloads.title)
 
 
 def _found(download_id: int, *, with_file: bool = False) -> Download:
