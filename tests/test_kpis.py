@@ -372,7 +372,7 @@ def _grow(make, world, n):
                   [sme, make.organization(None, country="US")], signed_on=date(2019, 5, 1))
 
 
-def test_the_dashboards_query_count_does_not_grow_with_the_data(client, login_as, make,
+def test_the_dashboards_query_count_does_not_grow_with_the_data(rendering, client, login_as, make,
                                                                world, two_clusters):
     login_as(two_clusters["manager_a"])
     counts = []

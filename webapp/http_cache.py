@@ -48,7 +48,8 @@ import itertools
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, partial, wraps
@@ -68,9 +69,10 @@ from sqlalchemy import (
     literal_column,
     select,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from .extensions import db
+from .extensions import db, login_manager
 from .models import Event, EventSession, Partner, Question, event_hosts, event_organizers, utcnow
 from .models.types import UTCDateTime
 
@@ -116,11 +118,12 @@ class Version:
 _UNREAD = object()
 
 
-def content_version(now: datetime, marker=_UNREAD) -> Version:
+def content_version(now: datetime, marker=_UNREAD, connection=None) -> Version:
     """The public pages' version at `now`: one query over the events, or none when the
     database says nothing was committed since this connection last read it (`marker`:
-    `_unchanged_marker` of the session's connection, when the caller read it)."""
-    connection = db.session.connection()
+    `_unchanged_marker` of the connection, when the caller read it; `connection`: the
+    session's unless given)."""
+    connection = connection or db.session.connection()
     if marker is _UNREAD:
         marker = _unchanged_marker(connection)
     kept = connection.connection.info.get(_VERSION_KEY)
@@ -134,6 +137,24 @@ def content_version(now: datetime, marker=_UNREAD) -> Version:
     if marker is not None:
         connection.connection.info[_VERSION_KEY] = (marker, version)
     return version
+
+
+@contextmanager
+def _reading_connection() -> Iterator:
+    """Where a visitor's request reads the version. On PostgreSQL, before the request has
+    begun a transaction: a pooled connection in autocommit, so that a kept page costs one
+    round trip for its statement, not three with BEGIN and COMMIT (a snapshot per
+    statement is what READ COMMITTED gives a transaction too; the page, when rendered,
+    is read after the version, so never from before it). Otherwise the session's."""
+    session = db.session()
+    # A session bound to a connection of its own (inside an outer transaction) reads
+    # only through it: another connection would not see what that transaction holds.
+    if (session.in_transaction() or isinstance(session.bind, Connection)
+            or db.engine.dialect.name != "postgresql"):
+        yield session.connection()
+        return
+    with db.engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 # Where a pooled database connection keeps the last version it read, with its marker.
@@ -325,7 +346,8 @@ def visitor_page(view: Callable | None = None, *, reads_data: bool = True):
         version = next_change = None
         if reads_data:
             now = utcnow()
-            version = content_version(now)
+            with _reading_connection() as connection:
+                version = content_version(now, connection=connection)
             next_change = version.next_change
             if next_change == now:
                 # At the very instant a page changes: neither read nor kept.
@@ -362,44 +384,123 @@ def not_kept() -> None:
 def kept_for_user(view: Callable) -> Callable:
     """A signed-in user's page (or an API token's list), kept per user while the database
     holds what it was rendered from (see the module's note). Place it below the access
-    check, which runs on every request; a visitor, a request with a message waiting and
-    any method but GET or HEAD get the view's own answer."""
+    check: a page is kept only once the check has passed for its user at that state of
+    the database; `serve_kept_page` answers the next request for it before the user is
+    even loaded (nothing they are or may do can differ while nothing is committed). A
+    visitor, a request with a message waiting and any method but GET or HEAD get the
+    view's own answer."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if (request.method not in ("GET", "HEAD") or not current_user.is_authenticated
-                or "_flashes" in session or not current_app.config["KEEP_USER_PAGES"]):
+        read: _Read | None = g.get(_READ)
+        if read is None or not current_user.is_authenticated or "_flashes" in session:
             return view(*args, **kwargs)
-        connection = db.session.connection()
-        marker = _unchanged_marker(connection)
-        state = database_state(connection, marker)
-        now = utcnow()
-        version = content_version(now, marker) if state is not None else None
-        if version is None or version.next_change == now:
-            return view(*args, **kwargs)
-        key = (current_user.get_id(), request.host_url, request.path,
-               request.query_string, str(get_locale() or ""), state, version)
+        who = g.get(_WHO)
         cache = user_page_cache()
-        page = cache.get(key)
-        if page is not None and now < page.expires:
-            return _answer_user(page)
-        expires = now + timedelta(seconds=USER_PAGE_SECONDS)
-        if version.next_change is not None:
-            expires = min(expires, version.next_change)
-        page = _rendered_for_user(view, args, kwargs, state, expires)
+        if who is None:  # the API: the token's owner, whose token was checked just now
+            who = ("token", current_user.get_id())
+            page = cache.get(_user_key(who, read))
+            if page is not None and read.now < page.expires:
+                return _answer_user(page)
+        elif who[1] != current_user.get_id():
+            return view(*args, **kwargs)
+        page = _rendered_for_user(view, args, kwargs, read)
         if isinstance(page, Response):
             return page
-        cache.put(key, page)
+        cache.put(_user_key(who, read), page)
         return _answer_user(page)
 
+    wrapped.kept_for_user = True  # type: ignore[attr-defined]
     return wrapped
 
 
-def _rendered_for_user(view: Callable, args, kwargs, state: tuple,
-                       expires: datetime) -> Page | Response:
-    """The view's page, to keep until `expires` unless the request changed anything (the
-    database's state after rendering is still `state`, nothing waits to be written or
-    queued), or the view's own response when it is not a page to keep."""
+@dataclass(frozen=True)
+class _Read:
+    """What a kept page's request read first, before anything else: the database's state,
+    the events' version and the time."""
+
+    state: tuple
+    version: Version
+    now: datetime
+
+    @property
+    def expires(self) -> datetime:
+        until = self.now + timedelta(seconds=USER_PAGE_SECONDS)
+        return min(until, self.version.next_change) if self.version.next_change else until
+
+
+_READ = "beachhead_kept_read"
+_WHO = "beachhead_kept_who"
+
+
+def _read_first() -> _Read | None:
+    """The state a kept page is keyed by, read before the user or anything else, so that
+    whatever the request renders is at least as new (None: not known, or the clock
+    changes a page at this very instant)."""
+    now = utcnow()
+    with _reading_connection() as connection:
+        marker = _unchanged_marker(connection)
+        state = database_state(connection, marker)
+        if state is None:
+            return None
+        version = content_version(now, marker, connection)
+    return None if version.next_change == now else _Read(state, version, now)
+
+
+def _user_key(who: tuple, read: _Read) -> tuple:
+    """A kept page's key: who asked (their session's user id and freshness, or their
+    token's owner), where and how (the cookies besides the session's, the languages the
+    browser asks for), and what the database held."""
+    ignored = (current_app.config["SESSION_COOKIE_NAME"],
+               current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+    cookies = tuple(sorted((name, value) for name, value in request.cookies.items()
+                           if name not in ignored))
+    return (who, request.host_url, request.path, request.query_string, cookies,
+            request.headers.get("Accept-Language", ""), read.state, read.version)
+
+
+def _session_user() -> tuple | None:
+    """The signed-in user the session names, when Flask-Login would take the session as it
+    is: the same browser (its session protection), or one already marked not fresh."""
+    user_id = session.get("_user_id")
+    if not user_id or "_flashes" in session:
+        return None
+    same_client = session.get("_id") == login_manager._session_identifier_generator()
+    mode = current_app.config.get("SESSION_PROTECTION", login_manager.session_protection)
+    if not same_client and (mode == "strong" or session.get("_fresh") is not False):
+        return None
+    return ("session", user_id, session.get("_fresh"))
+
+
+def serve_kept_page() -> Response | None:
+    """Before anything else of a request for a kept page: read the state it is keyed by
+    and, for a page kept for the session's user, answer it (the API's lists first check
+    and count the token, in their view)."""
+    if (request.method not in ("GET", "HEAD") or not current_app.config["KEEP_USER_PAGES"]
+            or not getattr(current_app.view_functions.get(request.endpoint or ""),
+                           "kept_for_user", False)):
+        return None
+    api = request.blueprint == "api"
+    who = None if api else _session_user()
+    if not api and who is None:
+        return None
+    read = _read_first()
+    if read is None:
+        return None
+    setattr(g, _READ, read)
+    if api:
+        return None
+    setattr(g, _WHO, who)
+    page = user_page_cache().get(_user_key(who, read))
+    if page is None or read.now >= page.expires:
+        return None
+    return _answer_user(page)
+
+
+def _rendered_for_user(view: Callable, args, kwargs, read: _Read) -> Page | Response:
+    """The view's page, to keep unless the request changed anything (the database's state
+    after rendering is still the one read first, nothing waits to be written or queued),
+    or the view's own response when it is not a page to keep."""
     from . import unit  # the unit imports the models; this module is imported earlier
 
     setattr(g, _CSRF_FIELD, TOKEN_STAND_IN)
@@ -410,13 +511,13 @@ def _rendered_for_user(view: Callable, args, kwargs, state: tuple,
     work = unit.current()
     if not (_may_keep(response, stand_in) and (work is None or not work.jobs)
             and not (db.session.new or db.session.dirty or db.session.deleted)
-            and database_state() == state):
+            and database_state() == read.state):
         return _without_stand_in(response)
     body = response.get_data()
     headers = tuple((name, value) for name, value in response.headers.items()
                     if name.lower() not in _PER_ANSWER_HEADERS)
     return Page(body, response.mimetype, "", has_token=TOKEN_STAND_IN.encode() in body,
-                headers=headers, expires=expires)
+                headers=headers, expires=read.expires)
 
 
 def _answer_user(page: Page) -> Response:
@@ -486,6 +587,8 @@ def init_app(app: Flask) -> None:
     app.extensions["public_pages"] = PageCache()
     app.extensions["user_pages"] = PageCache()
     app.config.setdefault("KEEP_USER_PAGES", True)
+    # After the unit has begun (webapp/unit.py registers its hook first).
+    app.before_request(serve_kept_page)
     if not event.contains(Session, "before_flush", _stamp_events):
         event.listen(Session, "before_flush", _stamp_events)
 

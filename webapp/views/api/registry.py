@@ -109,6 +109,7 @@ class Api(APIBlueprint):
                 # A problem is a status >= 400: the request's unit rolls back.
                 return _checked(op, problem.response())
 
+        view.kept_for_user = op.kept  # type: ignore[attr-defined]
         return view
 
 
