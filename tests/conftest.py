@@ -181,6 +181,29 @@ def open_app(request, tmp_path, database_url):
         context.__exit__(None, None, None)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def two_workers(request, open_app):
+    """Two apps on one database, committing for real, each with its own kept pages and
+    its own connections: two worker processes (SQLite, and PostgreSQL where marked)."""
+    first = open_app(request.param)
+    second = create_app("testing", SQLALCHEMY_DATABASE_URI=str(
+        first.config["SQLALCHEMY_DATABASE_URI"]))
+    first.test_client_class = second.test_client_class = IsolatedClient
+    yield first, second
+    with second.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def frozen(request):
+    """The clock frozen at the test module's NOW (a module may define its own)."""
+    from freezegun import freeze_time
+
+    with freeze_time(request.module.NOW) as clock:
+        yield clock
+
+
 @pytest.fixture
 def on_rq(open_app):
     """A committed app (SQLite file) whose jobs go to Redis (TEST_REDIS_URL); the queue

@@ -12,9 +12,8 @@ from flask import Flask
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from tests.conftest import IsolatedClient, csrf_token
+from tests.conftest import csrf_token
 from tests.factories import Factory, at
-from webapp import create_app
 from webapp.extensions import db as _db
 from webapp.http_cache import PRIVATE_CACHE_CONTROL, page_cache
 from webapp.inputs.events import SessionIn
@@ -23,12 +22,6 @@ from webapp.services import events as event_service
 
 NOW = at(2027, 1, 10, 12)
 VISITOR_PAGES = ["/", "/events", "/events?when=past", "/events/the-mission"]
-
-
-@pytest.fixture
-def frozen():
-    with freeze_time(NOW) as clock:
-        yield clock
 
 
 @pytest.fixture
@@ -181,20 +174,6 @@ def test_forms_for_visitors_carry_each_their_own_token_and_are_never_stored(
 
 
 # --------------------------------------------------------------------------- several workers
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def two_workers(request, open_app):
-    """Two apps on one database, committing for real, each with its own kept pages and
-    its own connections: two worker processes."""
-    first = open_app(request.param)
-    second = create_app("testing", SQLALCHEMY_DATABASE_URI=str(
-        first.config["SQLALCHEMY_DATABASE_URI"]))
-    first.test_client_class = second.test_client_class = IsolatedClient
-    yield first, second
-    with second.app_context():
-        _db.session.remove()
-        _db.engine.dispose()
 
 
 def test_a_commit_on_one_worker_is_seen_at_once_on_the_other(two_workers):

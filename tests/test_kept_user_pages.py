@@ -27,12 +27,6 @@ LISTS = ["/desk/", "/account/registrations", "/admin/users", "/admin/events",
 
 
 @pytest.fixture
-def frozen():
-    with freeze_time(NOW) as clock:
-        yield clock
-
-
-@pytest.fixture
 def desk(make, frozen):
     """Two clusters' managers, an admin, and a mission with an applicant from each."""
     alpha, bravo = make.partner(short_name="Alpha"), make.partner(short_name="Bravo")
@@ -248,21 +242,6 @@ def test_a_kept_page_lives_a_minute_at_most(committed):
         client.get("/desk/")
     assert len(rendered) > len(kept) + 2
 
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def two_workers(request, open_app):
-    """Two apps on one database, committing for real: two worker processes."""
-    from webapp import create_app
-
-    first = open_app(request.param)
-    second = create_app("testing", SQLALCHEMY_DATABASE_URI=str(
-        first.config["SQLALCHEMY_DATABASE_URI"]))
-    first.test_client_class = second.test_client_class = IsolatedClient
-    yield first, second
-    with second.app_context():
-        _db.session.remove()
-        _db.engine.dispose()
 
 
 def test_a_commit_on_one_worker_renders_the_kept_desk_again_on_the_other(two_workers):
