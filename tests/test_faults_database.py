@@ -454,3 +454,26 @@ def test_an_sqlite_write_lock_held_beyond_the_busy_timeout_answers_503(tmp_path)
     assert applied.status_code == 302
     with app.app_context():
         db.engine.dispose()
+
+
+def _server_closes_the_apps_connections(site: Site) -> None:
+    """The server ends every other session on the app's database (a restart, an admin's
+    pg_terminate_backend): the app's pooled connections are dead and it does not know."""
+    import psycopg
+
+    url = str(site.app.config["SQLALCHEMY_DATABASE_URI"]).replace("postgresql+psycopg",
+                                                                  "postgresql")
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+@pytest.mark.postgres
+def test_a_pooled_connection_the_server_closed_is_replaced_unseen(pg_site):
+    site, client = pg_site, pg_site.client()
+    with client.session_transaction() as session:
+        session["_user_id"] = site.member
+    assert client.get("/account/registrations").status_code == 200
+    _server_closes_the_apps_connections(site)
+    page = client.get("/account/registrations")
+    assert page.status_code == 200 and site.member_name in page.get_data(as_text=True)

@@ -27,6 +27,11 @@ from webapp.models import (
 from webapp.models import RegistrationStatus as S
 from webapp.services import accounts, quick_registration, registrations
 
+# 12 days ahead at 03:00 UTC: 04:00 in Brussels, 22:00 the day before in New York (EST),
+# whatever the hour the suite runs at.
+WEBINAR_STARTS = (utcnow() + timedelta(days=12)).replace(hour=3, minute=0, second=0,
+                                                         microsecond=0)
+NEW_YORK_DAY = WEBINAR_STARTS - timedelta(hours=5)
 NEW_PASSWORD = "tram lines over the harbour"
 ADDRESS = "ines@nordlicht.example"
 
@@ -37,7 +42,7 @@ def webinar(make, db):
     event = make.event(
         kind=EventKind.WEBINAR, title="Webinar: doing business in Singapore",
         slug="webinar-singapore", target_country="SG", timezone="Europe/Brussels",
-        starts_in=timedelta(days=12), duration=timedelta(hours=1), requires_approval=False,
+        starts_at=WEBINAR_STARTS, duration=timedelta(hours=1), requires_approval=False,
         capacity=100, online_url="https://meet.example.com/singapore", organizers=[cluster])
     db.session.commit()
     return event
@@ -108,7 +113,8 @@ def test_visitor_registers_and_the_mailed_link_confirms_seat_account_and_address
     [request_mail] = mailbox.to(ADDRESS)
     assert request_mail["Subject"] == (
         "Confirm your registration: Webinar: doing business in Singapore")
-    assert "on Wed 16 Dec your time (EST)" in mailbox.text(request_mail)
+    assert (f"22:00 – 23:00 on {NEW_YORK_DAY:%a} {NEW_YORK_DAY.day} {NEW_YORK_DAY:%b} your "
+            "time (EST)") in mailbox.text(request_mail)
 
     [path] = _links(mailbox, ADDRESS, "/register/")
     page = client.get(path)
