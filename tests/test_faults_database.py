@@ -62,6 +62,13 @@ class Site:
         self.app.test_client_class = IsolatedClient
         return self.app.test_client()
 
+    def member_client(self) -> IsolatedClient:
+        """A client signed in as the member."""
+        client = self.client()
+        with client.session_transaction() as session:
+            session["_user_id"] = self.member
+        return client
+
 
 def _build(app: Flask) -> dict:
     """A member with an API token, an admin, and a webinar that approves at once."""
@@ -151,9 +158,7 @@ def pg_site():
 
 @pytest.mark.postgres
 def test_a_stalled_database_answers_a_styled_page_and_an_api_problem_within_the_limit(pg_site):
-    site, client = pg_site, pg_site.client()
-    with client.session_transaction() as session:
-        session["_user_id"] = site.member
+    site, client = pg_site, pg_site.member_client()
     # Warm: the pool holds connections that the stall will freeze mid-use.
     assert client.get("/account/registrations").status_code == 200
     assert client.get("/api/v1/me", headers=bearer(site.api_token)).status_code == 200
@@ -179,9 +184,7 @@ def test_a_stalled_database_answers_a_styled_page_and_an_api_problem_within_the_
 @pytest.mark.postgres
 @pytest.mark.parametrize("fault", [REFUSE, DROP])
 def test_a_refused_or_dropped_database_answers_503_at_once(pg_site, fault):
-    site, client = pg_site, pg_site.client()
-    with client.session_transaction() as session:
-        session["_user_id"] = site.member
+    site, client = pg_site, pg_site.member_client()
     assert client.get("/account/registrations").status_code == 200
     with site.link.fault(fault):
         page, page_took = _timed(client.get, "/account/registrations")
@@ -200,9 +203,7 @@ def test_a_write_cut_off_by_a_stall_leaves_nothing_behind(pg_site, monkeypatch):
     """The stall begins in the middle of applying, after the seats were counted and
     before the registration, its audit entry and its mail are written: the member gets
     the 503 within the limit, and after the recovery none of it is there."""
-    site, client = pg_site, pg_site.client()
-    with client.session_transaction() as session:
-        session["_user_id"] = site.member
+    site, client = pg_site, pg_site.member_client()
     token = csrf_token(client, "/")
     before = _applications(site)
     assert before[0] == 0
@@ -234,9 +235,7 @@ def test_a_write_cut_off_by_a_stall_leaves_nothing_behind(pg_site, monkeypatch):
 def test_a_stall_at_the_commit_answers_503_and_leaves_nothing_behind(pg_site):
     """The stall begins as the request's unit commits, after the view has answered: the
     member still gets the styled 503 within the limit, and the write is not there."""
-    site, client = pg_site, pg_site.client()
-    with client.session_transaction() as session:
-        session["_user_id"] = site.member
+    site, client = pg_site, pg_site.member_client()
     token = csrf_token(client, "/")
     before = _applications(site)
 
@@ -431,9 +430,7 @@ def test_an_sqlite_write_lock_held_beyond_the_busy_timeout_answers_503(tmp_path)
     with app.app_context():
         upgrade()
     site = Site(app=app, link=None, **_build(app))
-    client = site.client()
-    with client.session_transaction() as session:
-        session["_user_id"] = site.member
+    client = site.member_client()
     token = csrf_token(client, "/")
     before = _applications(site)
     holder = sqlite3.connect(path, isolation_level=None)
@@ -470,9 +467,7 @@ def _server_closes_the_apps_connections(site: Site) -> None:
 
 @pytest.mark.postgres
 def test_a_pooled_connection_the_server_closed_is_replaced_unseen(pg_site):
-    site, client = pg_site, pg_site.client()
-    with client.session_transaction() as session:
-        session["_user_id"] = site.member
+    site, client = pg_site, pg_site.member_client()
     assert client.get("/account/registrations").status_code == 200
     _server_closes_the_apps_connections(site)
     page = client.get("/account/registrations")
