@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import event as sa_event
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from tests.factories import Factory
@@ -362,17 +363,18 @@ def rendering(app, monkeypatch):
 
 @contextmanager
 def count_queries():
-    """The SQL statements run inside the block (savepoints aside), to assert that a page's
-    query count does not grow with its rows."""
+    """The SQL statements run inside the block (savepoints aside), on any engine (the
+    app's, and the one a kept page's key is read through on PostgreSQL), to assert that a
+    page's query count does not grow with its rows."""
     statements: list[str] = []
 
     def record(conn, cursor, statement, *args):
         if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
             statements.append(statement)
 
-    sa_event.listen(_db.engine, "before_cursor_execute", record)
+    sa_event.listen(Engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        sa_event.remove(_db.engine, "before_cursor_execute", record)
+        sa_event.remove(Engine, "before_cursor_execute", record)
 

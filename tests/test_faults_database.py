@@ -163,8 +163,13 @@ def test_a_stalled_database_answers_a_styled_page_and_an_api_problem_within_the_
     assert client.get("/account/registrations").status_code == 200
     assert client.get("/api/v1/me", headers=bearer(site.api_token)).status_code == 200
 
+    assert site.client().get("/events").status_code == 200
+
     with site.link.fault(STALL):
         page, page_took = _timed(client.get, "/account/registrations")
+        _assert_unavailable_page(page, site.member_name)
+        assert page_took < LIMIT + MARGIN, page_took
+        page, page_took = _timed(site.client().get, "/events")
         _assert_unavailable_page(page, site.member_name)
         assert page_took < LIMIT + MARGIN, page_took
         call, call_took = _timed(client.get, "/api/v1/me", headers=bearer(site.api_token))
@@ -467,8 +472,13 @@ def _server_closes_the_apps_connections(site: Site) -> None:
 
 @pytest.mark.postgres
 def test_a_pooled_connection_the_server_closed_is_replaced_unseen(pg_site):
-    site, client = pg_site, pg_site.member_client()
+    site, client, visitor = pg_site, pg_site.member_client(), pg_site.client()
+    # Both pools hold a connection: the session's (pinged before use), and the one a
+    # kept page's key is read through (not pinged: read once more on a new connection).
     assert client.get("/account/registrations").status_code == 200
+    assert visitor.get("/events").status_code == 200
     _server_closes_the_apps_connections(site)
+    page = visitor.get("/events")
+    assert page.status_code == 200 and f'href="/events/{site.event_slug}"' in page.text
     page = client.get("/account/registrations")
     assert page.status_code == 200 and site.member_name in page.get_data(as_text=True)

@@ -45,15 +45,16 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, partial, wraps
 from itertools import chain
+from typing import TypeVar
 
 from flask import Flask, Response, current_app, g, request, session
 from flask_babel import get_locale
@@ -64,18 +65,22 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    create_engine,
     event,
     func,
     literal_column,
     select,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from . import database_limits
 from .extensions import db, login_manager
 from .models import Event, EventSession, Partner, Question, event_hosts, event_organizers, utcnow
 from .models.types import UTCDateTime
 
+T = TypeVar("T")
 # Rendered pages kept per worker: a few hundred pages of 20-60 kB each.
 MAX_PAGES = 500
 # How long a signed-in user's page may be kept while nothing is committed: a bound for
@@ -139,22 +144,57 @@ def content_version(now: datetime, marker=_UNREAD, connection=None) -> Version:
     return version
 
 
-@contextmanager
-def _reading_connection() -> Iterator:
-    """Where a visitor's request reads the version. On PostgreSQL, before the request has
-    begun a transaction: a pooled connection in autocommit, so that a kept page costs one
-    round trip for its statement, not three with BEGIN and COMMIT (a snapshot per
-    statement is what READ COMMITTED gives a transaction too; the page, when rendered,
-    is read after the version, so never from before it). Otherwise the session's."""
+def _read_key(reading: Callable[[Connection], T]) -> T:
+    """`reading(connection)` where a request reads what its kept page is keyed by. On
+    PostgreSQL, before the request has begun a transaction: on a connection of the
+    reader's pool (`_reader`), so that a kept page costs one round trip, not four with the
+    ping, BEGIN and COMMIT (a snapshot per statement is what READ COMMITTED gives a
+    transaction too; the page, when rendered, is read after the key, so never from before
+    it); a pooled connection the server had closed is replaced, and read on once. Otherwise
+    on the session's connection."""
     session = db.session()
     # A session bound to a connection of its own (inside an outer transaction) reads
     # only through it: another connection would not see what that transaction holds.
     if (session.in_transaction() or isinstance(session.bind, Connection)
             or db.engine.dialect.name != "postgresql"):
-        yield session.connection()
-        return
-    with db.engine.connect() as connection:
-        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+        return reading(session.connection())
+    try:
+        with _reader().connect() as connection:
+            return reading(connection)
+    except DBAPIError as error:
+        # Closed by the server (a restart, pg_terminate_backend): the pool has dropped
+        # it and every connection made before it. A database that did not answer is not
+        # asked again.
+        if not error.connection_invalidated or database_limits.unavailable_in_this_request():
+            raise
+    with _reader().connect() as connection:
+        return reading(connection)
+
+
+_READER_KEY = "beachhead.version_reader"
+
+
+def _reader() -> Engine:
+    """The app's PostgreSQL database with its limits (webapp/database_limits.py), in
+    autocommit and without a ping before each use: a pooled connection the server has
+    closed fails its one statement, which `content_version` then reads again on a new
+    connection. One per app and process (made on first use, so after a fork)."""
+    app = current_app._get_current_object()
+    reader = app.extensions.get(_READER_KEY)
+    if reader is None or reader[0] != os.getpid():
+        engine = create_engine(
+            db.engine.url, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=9,
+            pool_timeout=database_limits.pool_options(app)["pool_timeout"])
+        database_limits.guard(engine, app)
+        reader = app.extensions[_READER_KEY] = (os.getpid(), engine)
+
+        # Its connections close with the app's (a test's teardown, a restore).
+        @event.listens_for(db.engine, "engine_disposed", once=True)
+        def _dispose_reader(_engine) -> None:
+            app.extensions.pop(_READER_KEY, None)
+            engine.dispose()
+
+    return reader[1]
 
 
 # Where a pooled database connection keeps the last version it read, with its marker.
@@ -346,8 +386,7 @@ def visitor_page(view: Callable | None = None, *, reads_data: bool = True):
         version = next_change = None
         if reads_data:
             now = utcnow()
-            with _reading_connection() as connection:
-                version = content_version(now, connection=connection)
+            version = _read_key(lambda connection: content_version(now, connection=connection))
             next_change = version.next_change
             if next_change == now:
                 # At the very instant a page changes: neither read nor kept.
@@ -438,13 +477,16 @@ def _read_first() -> _Read | None:
     whatever the request renders is at least as new (None: not known, or the clock
     changes a page at this very instant)."""
     now = utcnow()
-    with _reading_connection() as connection:
+
+    def reading(connection: Connection) -> _Read | None:
         marker = _unchanged_marker(connection)
         state = database_state(connection, marker)
         if state is None:
             return None
         version = content_version(now, marker, connection)
-    return None if version.next_change == now else _Read(state, version, now)
+        return None if version.next_change == now else _Read(state, version, now)
+
+    return _read_key(reading)
 
 
 def _user_key(who: tuple, read: _Read) -> tuple:

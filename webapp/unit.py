@@ -119,8 +119,9 @@ def finish() -> None:
     try:
         if unit is not None and unit.discarded:
             session.rollback()
-        else:
+        elif session.in_transaction() or session.new or session.dirty or session.deleted:
             session.commit()
+        # Else it read nothing (a kept page): no transaction to begin only to end it.
     except BaseException:
         if unit is not None:
             unit.jobs.clear()
