@@ -54,7 +54,9 @@ class Config:
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
-    LANGUAGES = ["en"]
+    # The languages the app offers (each with a catalogue in webapp/translations/), the
+    # first the default: README, "Languages".
+    LANGUAGES = ["en", "fr", "el"]
     # werkzeug's scrypt defaults (N=2**15); tests lower the cost.
     PASSWORD_HASH_METHOD = "scrypt"
     EVENTS_PER_PAGE = 12

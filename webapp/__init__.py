@@ -13,7 +13,7 @@ from werkzeug.routing import BuildError
 
 from config import CONFIGS, INSTANCE_DIR
 
-from . import database_limits
+from . import database_limits, languages
 from .extensions import babel, csrf, db, login_manager, migrate
 from .models.types import render_migration_item
 
@@ -101,7 +101,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     )
     csrf.init_app(app)
     login_manager.init_app(app)
-    babel.init_app(app)
+    # The catalogues, compiled where the app may write (webapp/languages.py).
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(languages.compiled_folder(app))
+    languages.compile_catalogues(app)
+    babel.init_app(app, locale_selector=languages.select)
 
     with app.app_context():
         _tune_engine(db.engine, busy_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
@@ -122,6 +125,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     filters.init_app(app)
     security.init_app(app)
     http_cache.init_app(app)
+    languages.init_app(app)
 
     from .views import (
         account,
@@ -141,6 +145,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         health,
         join,
         kpis,
+        language,
         lookup,
         organization,
         public,
@@ -169,6 +174,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(downloads.bp)
     app.register_blueprint(dev_mail.bp)
     app.register_blueprint(lookup.bp)
+    app.register_blueprint(language.bp)
     # Bearer tokens only: a cookie never authenticates an API call, so CSRF cannot apply.
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp, url_prefix=api.URL_PREFIX)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from babel import Locale
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
@@ -13,7 +11,8 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 
-from ..inputs.accounts import ApiTokenIn, BrowserZoneIn, DeleteAccountIn, ProfileIn
+from .. import languages
+from ..inputs.accounts import ApiTokenIn, BrowserZoneIn, DeleteAccountIn, LanguageIn, ProfileIn
 from ..inputs.applications import WithdrawalIn
 from . import BaseForm
 from .places import zone_choices
@@ -51,10 +50,19 @@ class ProfileForm(BaseForm):
         # form unchanged never fails on it.
         self.timezone.choices = zone_choices(
             first=[SelectChoice("", _l("As my browser says"))], current=self.timezone.data)
-        self.locale.choices = [
-            SelectChoice(code, Locale.parse(code).get_display_name(code).capitalize())
-            for code in current_app.config["LANGUAGES"]
-        ]
+        # Each language named in itself, after "as my browser says" (empty).
+        self.locale.choices = [SelectChoice("", _l("As my browser says")), *(
+            SelectChoice(code, name, render_kw={"lang": code})
+            for code, name in languages.choices())]
+
+
+class LanguageForm(BaseForm):
+    """The language switcher of a signed-in person (templates/base.html)."""
+
+    input_model = LanguageIn
+
+    language = HiddenField(_l("Language"))
+    next = HiddenField()
 
 
 class BrowserZoneForm(BaseForm):

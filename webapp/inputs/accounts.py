@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import email_validator
-from flask import current_app, has_app_context
+from flask import has_app_context
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from .. import localtime, text
+from .. import languages, localtime, text
 from ..models import AlertFrequency, Helix, OrganizationSize, utcnow
 from . import Accepted, Id, Input, Problems, RequiredText, Text, refuse
 from .events import WebAddress
@@ -302,9 +302,23 @@ def _at_least_two(name: str) -> str:
 def _offered_language(code: str) -> str:
     # The languages are the deployment's (config LANGUAGES); outside an app nothing is
     # offered to compare with.
-    if has_app_context() and code not in current_app.config["LANGUAGES"]:
+    if not has_app_context():
+        return code
+    if (offered := languages.offered_or_none(code)) is None:
         raise refuse(None, "Choose a language from the list.")
-    return code
+    return offered
+
+
+def _offered_language_or_none(code: str) -> str | None:
+    """A language, or "" for none (as the browser says)."""
+    return _offered_language(code) if code else None
+
+
+class LanguageIn(Input):
+    """The language switcher's choice (every page's), and where to go back to."""
+
+    language: Annotated[RequiredText(20, title="Language"), AfterValidator(_offered_language)]
+    next: Text(2000) = ""
 
 
 class ProfileIn(Input):
@@ -314,7 +328,8 @@ class ProfileIn(Input):
     name: Annotated[RequiredText(200, title="Name"), AfterValidator(_at_least_two)]
     phone: Annotated[Text(40, title="Phone"), AfterValidator(_phone)] = ""
     timezone: PersonalZone = None
-    locale: Annotated[RequiredText(20, title="Language"), AfterValidator(_offered_language)]
+    # Empty: as the person's browser says.
+    locale: Annotated[Text(20, title="Language"), AfterValidator(_offered_language_or_none)] = None
     application_alerts: AlertFrequency | None = None
 
     def values(self) -> dict[str, Any]:

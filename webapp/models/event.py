@@ -117,6 +117,10 @@ class Event(Searchable, db.Model):
     # is not mailed again; the join links always lead to the current one).
     recording_mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64))
+    # The language its texts are written in first (others may be given besides): what a
+    # reader sees where their own is not given, and what mail to someone whose language
+    # is not known is written in.
+    language: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

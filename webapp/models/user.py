@@ -54,7 +54,11 @@ class User(Searchable, UserMixin, db.Model):
     # None: as the person's browser says. static/js/timezone.js reports it on the first
     # page after sign-in and it is stored then; until then times are shown in UTC.
     timezone: Mapped[str | None] = mapped_column(String(64))
-    locale: Mapped[str] = mapped_column(String(10), default="en")
+    # The language the person chose (None: as their browser says, webapp/languages.py),
+    # and the one their browser last asked for when they signed up or in: what their mail
+    # is written in while they have chosen none.
+    locale: Mapped[str | None] = mapped_column(String(10))
+    browser_locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(default=True)
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped when the password changes: sessions carrying an older version end.

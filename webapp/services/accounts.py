@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import languages
 from ..extensions import db
 from ..inputs.accounts import MIN_PASSWORD_LENGTH, ProfileIn, SignupIn, weak_password
 from ..models import (
@@ -154,6 +155,7 @@ def sign_in(verified: Verified) -> User | None:
     except WrongPassword:
         return None
     user.last_login_at = utcnow()
+    user.browser_locale = languages.of_browser() or user.browser_locale
     return user
 
 
@@ -247,6 +249,15 @@ def update_profile(user: User, profile: ProfileIn) -> dict:
     return changes
 
 
+def choose_language(user: User, language: str) -> bool:
+    """The language switcher, signed in: `language` is the person's own choice from now on,
+    in every browser and in their mail (audited). True when it changed."""
+    changes = audit.diff(user, {"locale": language})
+    if changes:
+        audit.record(user, "account.updated", user, changes=changes)
+    return bool(changes)
+
+
 def adopt_browser_zone(user: User, zone: str) -> bool:
     """Stores the zone `user`'s browser reported, only while their account has none: a
     zone set meanwhile (chosen on the profile, reported from another tab) is kept. The
@@ -297,6 +308,7 @@ def sign_up(signup: SignupIn, password_hash: str, *, privacy_version: str) -> Us
         name=signup.name,
         password_hash=password_hash,
         timezone=signup.timezone,
+        browser_locale=languages.of_browser(),
         privacy_version=privacy_version,
         privacy_accepted_at=utcnow(),
     )

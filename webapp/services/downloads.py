@@ -33,7 +33,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import exists, select, text, update
 
-from .. import access, localtime, paging, unit
+from .. import access, languages, localtime, paging, unit
 from ..extensions import db
 from ..models import (
     Download,
@@ -265,7 +265,7 @@ def _mail_ready(download_id: int) -> None:
     for user in download.requesters:
         if not access.can(user, "download.view", download):
             continue
-        with force_locale(user.locale or "en"):
+        with force_locale(languages.of_user(user)):
             name = title(download)
             notifications.queue(user, _("Your file is ready: %(title)s", title=name),
                                 "download_ready", download=download, title=name, link=link,

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from .. import access
+from .. import access, languages
 from ..extensions import db
 from ..models import DelegationMessage, Event, MessageRecipient, Partner, Registration, User
 from ..unit import write_step
@@ -72,7 +72,7 @@ def _audience(sender: User, event: Event, partner_id: int | None) -> list[Regist
 
 def _queue_mail(reg: Registration, message: DelegationMessage) -> None:
     user = reg.user
-    with force_locale(user.locale or "en"):
+    with force_locale(languages.of_user(user)):
         notifications.queue(
             user, f"[{message.event.title}] {message.subject}", "delegation_message",
             message=message, event=message.event, registration=reg,

@@ -28,7 +28,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import localtime
+from .. import languages, localtime
 from ..extensions import db
 from ..inputs.quick_registration import QuickRegistrationIn
 from ..models import Event, EventKind, Registration, User, normalize_email, utcnow
@@ -168,7 +168,8 @@ def confirm(token: str) -> Registration:
 def _light_account(wanted: QuickRequest) -> User:
     now = utcnow()
     user = User(email=wanted.email, name=wanted.name, password_hash=None,
-                timezone=wanted.timezone, email_verified_at=now,
+                timezone=wanted.timezone, browser_locale=languages.of_browser(),
+                email_verified_at=now,
                 privacy_version=wanted.privacy_version, privacy_accepted_at=now)
     db.session.add(user)
     audit.record(user, "user.signed_up", user,

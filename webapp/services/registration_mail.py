@@ -42,7 +42,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from .. import access
+from .. import access, languages
 from ..extensions import db
 from ..localtime import known_zone
 from ..models import (
@@ -229,7 +229,7 @@ def _queue(recipient: User, subject: Callable[[], str], template: str, *, event:
     # are written while the event's row is locked (an application's seat count, a
     # decision), and rendering them there would keep every other applicant waiting. The
     # UID and SEQUENCE the invitation carries are taken now, in the transaction.
-    with force_locale(recipient.locale or "en"):
+    with force_locale(languages.of_user(recipient)):
         ics = (notifications.Later("invitation", registration=context["registration"],
                                    method=invitation,
                                    sequence=_next_sequence(context["registration"]))
@@ -355,7 +355,7 @@ def queue_due_digests(now: datetime | None = None) -> int:
         applications = _to_decide(user, user.digest_sent_at, cut)
         user.digest_sent_at = cut
         if applications:
-            with force_locale(user.locale or "en"):
+            with force_locale(languages.of_user(user)):
                 subject = ngettext("%(num)d new application to decide",
                                    "%(num)d new applications to decide",
                                    len(applications))

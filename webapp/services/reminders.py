@@ -40,7 +40,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import unit
+from .. import languages, unit
 from ..extensions import db
 from ..inputs.events import MAX_OFFSET_MINUTES, OffsetsRefused, reminder_minutes
 from ..inputs.events import format_offsets as format_offsets  # the form's text, read back
@@ -267,7 +267,7 @@ def _queue_mail(reg: Registration, minutes: int, *, exact: bool):
     user, event = reg.user, reg.event
     zone = registration_mail.recipient_zone(user, event)
     count, measure = _in_words(minutes, exact=exact)
-    with force_locale(user.locale or "en"):
+    with force_locale(languages.of_user(user)):
         subject = _subject(event, count, measure)
         ics = _calendar_entry(reg)
         return notifications.queue(

@@ -39,7 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import access, unit
+from .. import access, languages, unit
 from ..extensions import db
 from ..inputs.surveys import SurveyAnswerIn
 from ..localtime import format_stamp
@@ -280,7 +280,7 @@ def link_token(invitation: SurveyInvitation) -> str:
 def _queue_mail(invitation: SurveyInvitation, *, reminder: bool):
     reg = invitation.registration
     user, event = reg.user, reg.event
-    with force_locale(user.locale or "en"):
+    with force_locale(languages.of_user(user)):
         if reminder:
             subject = _("Reminder: a few questions about %(event)s", event=event.title)
         elif invitation.round == SurveyRound.SIX_MONTHS:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from .. import access, inputs, unit
+from .. import access, inputs, languages, unit
 from ..extensions import db
 from ..forms.surveys import ConfirmOutcomeForm, SurveyForm
 from ..inputs.surveys import OutcomeConfirmationIn, SurveyAnswerIn
@@ -61,7 +61,7 @@ def answer(token: str):
     except DomainError as error:
         return _refused(error)
     respondent = invitation.registration.user
-    with force_locale(respondent.locale or "en"):
+    with force_locale(languages.of_user(respondent)):
         if invitation.answered_at is not None:
             return _answered(invitation, 409 if request.method == "POST" else 200)
         form = SurveyForm()
