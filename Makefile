@@ -65,7 +65,7 @@ messages: $(VENV)/.runtime
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o webapp/translations/messages.pot .
 	$(VENV)/bin/pybabel update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching
 
-## bench: page timings, the KPI dashboard, the badge batch, a 5,000-reminder tick, the call for applications, a stalled database and a Redis outage (need PostgreSQL and Redis)
+## bench: page timings, the cost of a page's language, the KPI dashboard, the badge batch, a 5,000-reminder tick, the call for applications, a stalled database and a Redis outage (need PostgreSQL and Redis)
 bench: $(VENV)/.dev
 	$(PY) bench/pages.py
 	$(PY) bench/dashboard.py
@@ -75,6 +75,7 @@ bench: $(VENV)/.dev
 	$(PY) bench/stalled_database.py
 	$(PY) bench/redis_outage.py
 	$(PY) bench/validation.py
+	$(PY) bench/languages.py
 
 ## bench-http: every page family under wrk against gunicorn (2 sync workers, production config) beside a bare Flask app, on SQLite and PostgreSQL at 1x and 10x the demo, then the 200-way race (about 15 minutes)
 BENCH_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432
