@@ -25,7 +25,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from flask import abort, make_response, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -44,10 +43,10 @@ MAX_AGE = 30 * 60  # seconds: long enough to read the page, short enough to go s
 FORGED, STALE, USED = "forged", "stale", "used"
 OTHER_ACTION, OTHER_TARGET, OTHER_USER = "other_action", "other_target", "other_user"
 
-_EXPIRED = _l("This confirmation has expired or was already used; start again.")
-_NOT_THIS = _l("This confirmation is not valid for this action; start again.")
-MESSAGES = {FORGED: _NOT_THIS, STALE: _EXPIRED, USED: _EXPIRED, OTHER_ACTION: _NOT_THIS,
-            OTHER_TARGET: _NOT_THIS, OTHER_USER: _NOT_THIS}
+_EXPIRED = "confirmation.expired"
+_NOT_THIS = "confirmation.not_this"
+CODES = {FORGED: _NOT_THIS, STALE: _EXPIRED, USED: _EXPIRED, OTHER_ACTION: _NOT_THIS,
+         OTHER_TARGET: _NOT_THIS, OTHER_USER: _NOT_THIS}
 
 
 class ConfirmationRefused(DomainError):
@@ -56,7 +55,7 @@ class ConfirmationRefused(DomainError):
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
-        super().__init__(str(MESSAGES[reason]))
+        super().__init__(CODES[reason], reason=reason)
 
 
 def token_for(action: str, target_id: int) -> str:
@@ -148,5 +147,5 @@ def require(action: str, target_id: int, *, start_again: str) -> None:
 def refused(refusal: ConfirmationRefused, start_again: str):
     """The 400 answer to a token that cannot confirm: why, and where to start again."""
     return make_response(render_template(
-        "confirm/refused.html", message=MESSAGES[refusal.reason], reason=refusal.reason,
+        "confirm/refused.html", message=refusal.message, reason=refusal.reason,
         start_again=start_again), 400)

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest
 
 from . import problems
-from .services.errors import DomainError
+from .services.errors import N_, DomainError
 
 LINE_BREAKS_ALLOWED = frozenset("\n\r\t")
 # Line breaks that are not control characters: a one-line text refuses them too.
@@ -47,8 +47,8 @@ class TextRefused(DomainError):
     """A text the app does not store; `field` names where it was (a form field, a JSON
     pointer's last part, a model's attribute)."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, field: str | None = None, /, **params: object) -> None:
+        super().__init__(code, **params)
         self.field = field
 
 
@@ -74,23 +74,27 @@ _REFUSED = {
 }
 
 
-def refusal(text: str, *, multiline: bool, field: str) -> str | None:
-    """What is wrong with `text`, as a sentence naming `field` (its label), or None.
-    Messages go through gettext."""
+def problem(text: str, *, multiline: bool, field: str) -> TextRefused | None:
+    """What is wrong with `text`, naming `field` (its label, translated when the
+    message is read), or None."""
     found = _REFUSED[multiline].search(text)
     if found is None:
         return None
     char = found.group()
     if char in LINE_BREAKS_ALLOWED or char in _UNICODE_LINE_BREAKS:
-        return _("%(field)s must be on one line (no line breaks or tabs).", field=field)
+        return TextRefused("text.one_line", field=str(field))
     if unicodedata.category(char) == "Cc":
-        return _("%(field)s contains the control character %(char)s, which is not "
-                 "allowed.", field=field, char=describe(char))
+        return TextRefused("text.control_character", field=str(field), char=describe(char))
     if unicodedata.category(char) == "Cs":
-        return _("%(field)s contains %(char)s, half of a character that is not complete.",
-                 field=field, char=f"U+{ord(char):04X}")
-    return _("%(field)s contains %(char)s, which is not a character.",
-             field=field, char=f"U+{ord(char):04X}")
+        return TextRefused("text.half_character", field=str(field),
+                           char=f"U+{ord(char):04X}")
+    return TextRefused("text.not_a_character", field=str(field), char=f"U+{ord(char):04X}")
+
+
+def refusal(text: str, *, multiline: bool, field: str) -> str | None:
+    """What is wrong with `text`, as a sentence naming `field` (its label), or None."""
+    found = problem(text, multiline=multiline, field=field)
+    return found.message if found else None
 
 
 def normalize(text: str) -> str:
@@ -99,9 +103,14 @@ def normalize(text: str) -> str:
 
 
 def too_long(text: str, max_length: int | None, *, field: str) -> str | None:
+    found = _too_long(text, max_length, field=field)
+    return found.message if found else None
+
+
+def _too_long(text: str, max_length: int | None, *, field: str) -> TextRefused | None:
     if max_length is not None and len(text) > max_length:
-        return _("%(field)s is too long: at most %(max)d characters (this has %(count)d).",
-                 field=field, max=max_length, count=len(text))
+        return TextRefused("text.too_long", field=str(field), max=max_length,
+                           count=len(text))
     return None
 
 
@@ -109,11 +118,11 @@ def check(text: str, *, multiline: bool, max_length: int | None = None,
           field: str | None = None, label: str | None = None) -> str:
     """`text` NFC-normalized, or TextRefused naming the field ("Your name contains ...")."""
     text = normalize(text)
-    name = label or field or _("This field")
-    problem = (refusal(text, multiline=multiline, field=name)
-               or too_long(text, max_length, field=name))
-    if problem:
-        raise TextRefused(problem, field)
+    name = label or field or N_("This field")
+    found = (problem(text, multiline=multiline, field=name)
+             or _too_long(text, max_length, field=name))
+    if found:
+        raise TextRefused(found.code, field, **found.params)
     return text
 
 
@@ -333,7 +342,8 @@ def init_app(app: Flask) -> None:
     def text_refused(error: TextRefused):
         # The models' last line: a text no form or schema caught.
         if problems.is_api_request(request.path):
-            return problems.problem_response(422, error.message)
+            return problems.problem_response(422, error.message, code=error.code,
+                                             params=error.params)
         return render_error(400, error.message)
 
     @app.after_request

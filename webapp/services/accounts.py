@@ -102,7 +102,7 @@ def check_current_password(user: User, password: str) -> Verified:
     """Before a change of password: the current one (slow: in a read step)."""
     verified = verify(user, password)
     if verified is None:
-        raise WrongPassword("Your current password is not right.")
+        raise WrongPassword("password.current_wrong")
     return verified
 
 
@@ -110,7 +110,7 @@ def check_password(user: User, password: str) -> Verified:
     """Before a change of email address: the password (slow: in a read step)."""
     verified = verify(user, password)
     if verified is None:
-        raise WrongPassword("Your password is not right.")
+        raise WrongPassword("password.wrong")
     return verified
 
 
@@ -143,7 +143,7 @@ def still_verified(verified: Verified) -> User:
     (another device, a reset) or it was closed since the password was checked."""
     user = _locked_account(verified.user_id)
     if user is None or not user.is_active or user.password_hash != verified.password_hash:
-        raise WrongPassword("The password is not right.")
+        raise WrongPassword("password.not_right")
     return user
 
 
@@ -162,9 +162,10 @@ def sign_in(verified: Verified) -> User | None:
 def validate_password(password: str) -> None:
     """The rule of a new password (webapp/inputs/accounts.py), for a password that comes
     from a program rather than a form (the CLI, the demo, tests)."""
-    problem = weak_password(password)
-    if problem:
-        raise WeakPassword(problem % {"min_length": MIN_PASSWORD_LENGTH})
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword("password.too_short", min_length=MIN_PASSWORD_LENGTH)
+    if weak_password(password):
+        raise WeakPassword("password.common")
 
 
 def find_by_email(email: str) -> User | None:
@@ -185,7 +186,7 @@ def create_user(
 ) -> User:
     email = normalize_email(email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise EmailTaken("An account with this email already exists.")
+        raise EmailTaken("account.email_taken")
     user = User(
         email=email,
         name=name,
@@ -282,7 +283,7 @@ def _chosen_organization(signup: SignupIn) -> Organization | None:
     if signup.home_cluster is not None:
         cluster = db.session.get(Partner, signup.home_cluster)
         if cluster is None or cluster.kind != PartnerKind.CLUSTER or not cluster.is_member:
-            raise Refused("Choose a cluster from the list.", "home_cluster")
+            raise Refused("field.cluster_unknown", "home_cluster")
     return None
 
 
@@ -332,7 +333,7 @@ def _queue_verification(user: User) -> None:
 def resend_verification(user: User) -> None:
     """A fresh link for an unverified account (the caller throttles)."""
     if user.is_verified:
-        raise AlreadyVerified("Your email address is already confirmed.")
+        raise AlreadyVerified("account.already_verified")
     _queue_verification(user)
 
 
@@ -348,7 +349,7 @@ def _check_verification(payload: Any) -> User:
     user = _account_for(payload)
     # A link for an address the account no longer has proves nothing about the current one.
     if user is None or payload.get("email") != user.email:
-        raise tokens.TokenInvalid("This link is no longer valid for any account.")
+        raise tokens.TokenInvalid("link.no_account")
     return user
 
 
@@ -385,8 +386,7 @@ def request_password_reset(email: str) -> None:
 def _check_reset(payload: Any, *, lock: bool = False) -> User:
     user = _account_for(payload, lock=lock)
     if user is None or payload.get("version") != user.session_version:
-        raise tokens.TokenInvalid(
-            "This link is no longer valid: the password has changed since it was sent.")
+        raise tokens.TokenInvalid("link.password_changed")
     return user
 
 
@@ -417,7 +417,7 @@ def set_first_password(user_id: int, password_hash: str) -> User:
     The caller signs the current session in again."""
     user = _locked_account(user_id)
     if user is None or user.password_hash:
-        raise PasswordAlreadySet("Your account has a password already: change it instead.")
+        raise PasswordAlreadySet("password.already_set")
     _store_password(user, password_hash)
     audit.record(user, "user.password_set", user)
     return user
@@ -430,7 +430,7 @@ def change_password(verified: Verified, password_hash: str) -> User:
     try:
         user = still_verified(verified)
     except WrongPassword:
-        raise WrongPassword("Your current password is not right.") from None
+        raise WrongPassword("password.current_wrong") from None
     _store_password(user, password_hash)
     audit.record(user, "user.password_changed", user)
     return user
@@ -446,10 +446,10 @@ def request_email_change(verified: Verified, new_email: str) -> None:
     try:
         user = still_verified(verified)
     except WrongPassword:
-        raise WrongPassword("Your password is not right.") from None
+        raise WrongPassword("password.wrong") from None
     new_email = normalize_email(new_email)
     if new_email == user.email:
-        raise SameEmail("This is already your address.")
+        raise SameEmail("account.same_email")
     if find_by_email(new_email) is not None:
         notifications.queue(new_email, _("Someone tried to use your address"),
                             "auth_email_taken")
@@ -464,11 +464,10 @@ def request_email_change(verified: Verified, new_email: str) -> None:
 def _check_email_change(payload: Any, *, lock: bool = False) -> tuple[User, str]:
     user = _account_for(payload, lock=lock)
     if user is None or payload.get("version") != user.session_version:
-        raise tokens.TokenInvalid(
-            "This link is no longer valid: the password has changed since it was sent.")
+        raise tokens.TokenInvalid("link.password_changed")
     new_email = payload.get("email")
     if not isinstance(new_email, str) or find_by_email(new_email) is not None:
-        raise EmailTaken("This address is now used by another account.")
+        raise EmailTaken("account.email_now_taken")
     return user, new_email
 
 

@@ -91,12 +91,12 @@ def _check(details: AgreementIn) -> _Checked:
     problems = Problems()
     responsible = _get(Partner, details.responsible_partner_id)
     if responsible is None or not responsible.is_member:
-        problems.add("responsible_partner_id", "Choose the member cluster responsible for it.")
+        problems.add("responsible_partner_id", "agreement.responsible_cluster_needed")
     origin = None
     if details.origin_event_id:
         origin = _get(Event, details.origin_event_id)
         if origin is None:
-            problems.add("origin_event_id", "Choose the event from the list.")
+            problems.add("origin_event_id", "agreement.event_unknown")
     parties, new_org = _parties(details, problems)
     if len(parties) >= 2:
         _check_kind(details.kind, parties, problems)
@@ -118,7 +118,7 @@ def _parties(details: AgreementIn,
         ref = PartyRef.parse(value)
         obj = ref and _get(Partner if ref.kind == "partner" else Organization, ref.id)
         if obj is None:
-            problems.add("parties", "Choose the parties from the list.")
+            problems.add("parties", "agreement.party_unknown")
             return [], None
         found.append(obj)
     new_org = None
@@ -131,8 +131,7 @@ def _parties(details: AgreementIn,
             problems.take(refusal)
             country = ""
         if any(obj.name.casefold() == name.casefold() for obj in found):
-            problems.add("new_organization_name", "This organization is already a party: "
-                                                  "an agreement binds different organizations.")
+            problems.add("new_organization_name", "agreement.party_twice")
         new_org = Organization(name=name, country=country,
                                helix=details.new_organization_helix)
         found.append(new_org)
@@ -144,14 +143,11 @@ def _check_kind(kind: AgreementKind, parties: list[Partner | Organization],
     if kind == AgreementKind.COLLABORATION:
         countries = [party.country or "" for party in parties]
         if not (any(in_eu(c) for c in countries) and any(c and not in_eu(c) for c in countries)):
-            problems.add("parties", "A collaboration agreement is between an EU organization "
-                                    "and an organization of a target region (outside the EU).")
+            problems.add("parties", "agreement.collaboration_parties")
     else:
         partners = [party for party in parties if isinstance(party, Partner)]
         if not (any(p.is_member for p in partners) and any(not p.is_member for p in partners)):
-            problems.add("parties", "A partnership agreement is between a member cluster of "
-                                    "the partnership and a fellow cluster, partnership or "
-                                    "beachhead (a partner outside the partnership).")
+            problems.add("parties", "agreement.partnership_parties")
 
 
 def _party_names(parties: list[Partner | Organization]) -> list[str]:

@@ -59,8 +59,7 @@ def create(user: User, name: str, *, read_only: bool, expires_on: date | None = 
     them); audited."""
     now = now or utcnow()
     if len(usable_of(user, now)) >= MAX_TOKENS:
-        raise TokenRefused(f"You have {MAX_TOKENS} tokens already: revoke one you no longer "
-                           "use first.")
+        raise TokenRefused("api_token.too_many", limit=MAX_TOKENS)
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user=user, name=name, digest=digest(secret), hint=secret[:9],
                      read_only=read_only, expires_on=expires_on, created_at=now)
@@ -88,7 +87,7 @@ def revoke(user: User, token_id: int, *, now: datetime | None = None) -> ApiToke
     token = db.session.scalar(
         select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
     if token is None:
-        raise TokenRefused("No such token.")
+        raise TokenRefused("api_token.unknown")
     if token.revoked_at is None:
         token.revoked_at = now or utcnow()
         audit.record(user, "api_token.revoked", token,
@@ -101,18 +100,18 @@ def authenticate(secret: str, *, now: datetime | None = None) -> ApiToken:
     raises TokenNotAccepted. Reads only: `record_use` notes the use."""
     now = now or utcnow()
     if not secret.startswith(PREFIX) or len(secret) > 100:
-        raise TokenNotAccepted("The token is not a Beachhead API token.")
+        raise TokenNotAccepted("api_token.not_ours")
     token = db.session.scalars(
         select(ApiToken).where(ApiToken.digest == digest(secret))
         .options(joinedload(ApiToken.user).joinedload(User.grants))).unique().one_or_none()
     if token is None:
-        raise TokenNotAccepted("The token is not known.")
+        raise TokenNotAccepted("api_token.not_known")
     if token.revoked_at is not None:
-        raise TokenNotAccepted("The token has been revoked.")
+        raise TokenNotAccepted("api_token.revoked")
     if token.is_expired(now):
-        raise TokenNotAccepted(f"The token expired after {token.expires_on.isoformat()}.")
+        raise TokenNotAccepted("api_token.expired", last_day=token.expires_on.isoformat())
     if not token.user.is_active:
-        raise TokenNotAccepted("The token's account is closed.")
+        raise TokenNotAccepted("api_token.account_closed")
     return token
 
 

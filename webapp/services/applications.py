@@ -26,23 +26,16 @@ from .errors import AlreadyRegistered, RegistrationClosed, RegistrationRefused
 # The company profile fields an applicant may correct while applying.
 PROFILE_FIELDS = ("name", "sector", "website", "profile")
 
-UNVERIFIED = "Please confirm your email address before you apply."
-
-
-CONSENT_NEEDED = "Missions share your company profile with their hosts: please agree to it."
-
-
 class ConsentNeeded(RegistrationRefused):
     """A mission shares the company profile with its hosts: the applicant must agree."""
 
-    def __init__(self) -> None:
-        super().__init__(CONSENT_NEEDED)
+    default_code = "registration.consent_needed"
 
 
 def consent_problem(event: Event, profile_consent: bool) -> str | None:
     """Why the consents do not do for `event` (a mission needs the profile's), or None."""
     if event.kind.is_mission and not profile_consent:
-        return CONSENT_NEEDED
+        return ConsentNeeded().message
     return None
 
 
@@ -52,36 +45,36 @@ def own_registration(user: User, event: Event) -> Registration | None:
 
 
 def closed_reason(event: Event, now: datetime | None = None) -> str | None:
-    """Why nobody can apply to `event` now, or None while its registration is open."""
+    """Why nobody can apply to `event` now (the code of a RegistrationClosed), or None
+    while its registration is open."""
     now = now or utcnow()
     if event.status == EventStatus.DRAFT:
-        return "This event is not published yet."
+        return "event.not_published"
     if event.status == EventStatus.CANCELLED:
-        return "This event has been cancelled."
+        return "event.cancelled"
     if now >= event.ends_at:
-        return "This event has taken place."
+        return "event.taken_place"
     if event.status == EventStatus.CLOSED or (
             event.registration_closes_at and now >= event.registration_closes_at):
-        return "Registration for this event has closed."
+        return "registration.closed"
     if event.registration_opens_at and now < event.registration_opens_at:
-        return "Registration for this event has not opened yet."
+        return "registration.not_open_yet"
     if not event.registration_is_open(now):
-        return "Registration for this event is not open."
+        return "registration.not_open"
     return None
 
 
 def refusal(user: User, event: Event, now: datetime | None = None) -> RegistrationRefused | None:
     """The error applying would raise for `user` now, or None when they may apply."""
     if not user.is_verified:
-        return RegistrationRefused(UNVERIFIED)
+        return RegistrationRefused("registration.email_unconfirmed")
     reason = closed_reason(event, now)
     if reason:
         return RegistrationClosed(reason)
     existing = own_registration(user, event)
     if existing is not None and existing.status != RegistrationStatus.WITHDRAWN:
-        return AlreadyRegistered(
-            f"You have already applied to this event; your application is "
-            f"{existing.status.value}.")
+        return AlreadyRegistered("registration.already_applied_status",
+                                 status=existing.status)
     return None
 
 
@@ -116,7 +109,7 @@ def submit(
     if profile is not None and may_edit_profile(user):
         values = {name: (profile.get(name) or "").strip() for name in PROFILE_FIELDS}
         if not values["name"]:
-            raise RegistrationRefused("Your organization needs a name.")
+            raise RegistrationRefused("organization.name_needed")
         # The write step before the profile is written (a writing unit is in it already;
         # on SQLite a read transaction could not be upgraded once another applicant
         # has committed).

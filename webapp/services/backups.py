@@ -77,7 +77,7 @@ def create(output: Path) -> dict:
     before it (logos are written before their row commits)."""
     kind = db.engine.dialect.name
     if kind not in DATABASE_MEMBERS:
-        raise BackupRefused(f"Backups support SQLite and PostgreSQL, not {kind}.")
+        raise BackupRefused("backup.database_kind", kind=kind)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="beachhead-backup-") as work:
@@ -140,9 +140,8 @@ def _snapshot_postgresql(dump: Path) -> dict:
     name = connection.execute(text("SELECT current_database()")).scalar_one()
     tool = _pg_tool_version("pg_dump")
     if _major(tool) < _major(server):
-        raise BackupRefused(
-            f"pg_dump {tool} cannot dump PostgreSQL {server}: install the PostgreSQL "
-            f"client tools of version {_major(server)} or newer (Debian: postgresql-client).")
+        raise BackupRefused("backup.pg_dump_too_old", tool=tool, server=server,
+                            major=_major(server))
     conninfo, env = _libpq(db.engine.url)
     lock_wait_ms = int(current_app.config["BACKUP_LOCK_TIMEOUT"] * 1000)
     _run_tool(["pg_dump", "--format=custom", f"--snapshot={snapshot_id}",
@@ -181,9 +180,7 @@ def _revision_in(connection: Connection, tables: list[str]) -> str:
         select(column("version_num")).select_from(table("alembic_version"))).scalars())
         if "alembic_version" in tables else [])
     if len(revisions) != 1:
-        raise BackupRefused(
-            "The database has no schema revision (alembic_version): run "
-            "`flask --app wsgi db upgrade` first; there is nothing of the app's to back up.")
+        raise BackupRefused("backup.no_schema_revision")
     return revisions[0]
 
 
@@ -247,15 +244,14 @@ def unpacked(archive: Path) -> Iterator[tuple[dict, Path]]:
     is written anywhere."""
     archive = Path(archive)
     if not archive.is_file():
-        raise BackupRefused(f"There is no archive at {archive}; nothing was restored.")
+        raise BackupRefused("restore.no_archive", archive=str(archive))
     with tempfile.TemporaryDirectory(prefix="beachhead-restore-") as work:
         folder = Path(work)
         try:
             manifest, found = _extract(archive, folder)
         except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
-            raise BackupRefused(
-                f"{archive} is truncated or damaged ({error}); nothing was restored. "
-                "Use another archive.") from None
+            raise BackupRefused("restore.archive_damaged", archive=str(archive),
+                                error=str(error)) from None
         _check_members(archive, manifest, found)
         yield manifest, folder
 
@@ -269,9 +265,8 @@ def _extract(archive: Path, folder: Path) -> tuple[dict, dict[str, dict]]:
         for member in tar:
             name = member.name
             if not member.isfile() or not _acceptable_member(name):
-                raise BackupRefused(
-                    f"{archive} holds {name!r}, which no backup writes; it is not a "
-                    "Beachhead backup. Nothing was restored.")
+                raise BackupRefused("restore.foreign_member", archive=str(archive),
+                                    name=repr(name))
             stream = tar.extractfile(member)
             if name == MANIFEST:
                 manifest = _parse_manifest(archive, stream.read())
@@ -285,8 +280,7 @@ def _extract(archive: Path, folder: Path) -> tuple[dict, dict[str, dict]]:
                     out.write(chunk)
             found[name] = {"sha256": sha.hexdigest(), "bytes": target.stat().st_size}
     if manifest is None:
-        raise BackupRefused(f"{archive} has no manifest; it is not a Beachhead backup. "
-                            "Nothing was restored.")
+        raise BackupRefused("restore.no_manifest", archive=str(archive))
     return manifest, found
 
 
@@ -302,13 +296,10 @@ def _parse_manifest(archive: Path, body: bytes) -> dict:
     except ValueError:
         manifest = None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BackupRefused(f"{archive} has no readable Beachhead manifest. "
-                            "Nothing was restored.")
+        raise BackupRefused("restore.unreadable_manifest", archive=str(archive))
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise BackupRefused(
-            f"{archive} is in backup format {manifest.get('format_version')}; this version "
-            f"of Beachhead reads format {FORMAT_VERSION}. Restore it with the version that "
-            "made it.")
+        raise BackupRefused("restore.other_format", archive=str(archive),
+                            theirs=str(manifest.get("format_version")), ours=FORMAT_VERSION)
     return manifest
 
 
@@ -323,9 +314,8 @@ def _check_members(archive: Path, manifest: dict, found: dict[str, dict]) -> Non
     if DATABASE_MEMBERS.get(kind) not in expected:
         problems.append("the database is missing")
     if problems:
-        raise BackupRefused(
-            f"{archive} is damaged: {'; '.join(problems)}. Nothing was restored. "
-            "Use another archive.")
+        raise BackupRefused("restore.members_damaged", archive=str(archive),
+                            problems="; ".join(problems))
 
 
 def check_fits(manifest: dict, *, from_another_installation: bool = False) -> bool:
@@ -335,9 +325,7 @@ def check_fits(manifest: dict, *, from_another_installation: bool = False) -> bo
     kind = db.engine.dialect.name
     theirs = manifest["database"]["kind"]
     if theirs != kind:
-        raise BackupRefused(
-            f"This archive holds a {theirs} database and this installation runs on {kind}; "
-            "a backup restores only into the same kind of database. Nothing was restored.")
+        raise BackupRefused("restore.other_database_kind", theirs=theirs, kind=kind)
     scripts = _migration_scripts()
     revision = manifest["schema_revision"]
     heads = scripts.get_heads()
@@ -346,18 +334,13 @@ def check_fits(manifest: dict, *, from_another_installation: bool = False) -> bo
     except Exception:  # alembic raises several kinds for an unknown revision
         known = False
     if not known:
-        raise BackupRefused(
-            f"This archive's schema (revision {revision}) is newer than this version of "
-            f"Beachhead knows (its latest is {', '.join(heads)}). Install the version that "
-            "made the archive, or a newer one, then restore. Nothing was restored.")
+        raise BackupRefused("restore.newer_schema", revision=revision,
+                            heads=", ".join(heads))
     here = current_app.config["BASE_URL"]
     if manifest.get("installation") != here and not from_another_installation:
-        raise BackupRefused(
-            f"This archive was made by the installation at {manifest.get('installation')} "
-            f"(database {manifest['database'].get('name')!r}); this one is {here}. Restoring "
-            "it here would bring that installation's accounts, events and mail links. "
-            "If you are moving it here on purpose, run restore again with "
-            "--from-another-installation. Nothing was restored.")
+        raise BackupRefused("restore.other_installation",
+                            installation=str(manifest.get("installation")),
+                            database=repr(manifest["database"].get("name")), here=here)
     return revision not in heads
 
 
@@ -378,12 +361,9 @@ def check_empty() -> None:
     others = sorted(tables - {"alembic_version"})
     if others or stamped:
         listed = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
-        raise BackupRefused(
-            "The database is not empty (" + (f"tables: {listed}" if others
-                                             else "it has a schema revision")
-            + "): a restore goes only into an empty database, so nothing here is "
-            "overwritten. Create a new database (or move the SQLite file away), point "
-            "DATABASE_URL at it and restore again. Nothing was restored.")
+        if others:
+            raise BackupRefused("restore.database_has_tables", tables=listed)
+        raise BackupRefused("restore.database_has_revision")
 
 
 def load_database(manifest: dict, folder: Path) -> None:
@@ -432,9 +412,7 @@ def check_counts(manifest: dict) -> None:
              for name in sorted(set(found) | set(expected))
              if found.get(name) != expected.get(name)]
     if wrong:
-        raise BackupRefused("The restored database does not match the archive's manifest ("
-                            + "; ".join(wrong) + "). Do not use it; restore again into a "
-                            "new database.")
+        raise BackupRefused("restore.rows_differ", differences="; ".join(wrong))
 
 
 def restore_uploads(folder: Path) -> int:
@@ -472,9 +450,7 @@ def _pg_tool_version(tool: str) -> str:
         out = subprocess.run([tool, "--version"], capture_output=True, text=True,  # noqa: S603
                              check=True, timeout=30).stdout
     except FileNotFoundError:
-        raise BackupRefused(
-            f"{tool} is not installed: install the PostgreSQL client tools matching the "
-            "server (Debian: apt-get install postgresql-client).") from None
+        raise BackupRefused("backup.tool_missing", tool=tool) from None
     return out.strip().split()[-1] if out.strip() else "unknown"
 
 
@@ -488,9 +464,7 @@ def _run_tool(args: list[str], env: dict, tool: str, outcome: str) -> None:
         # pg_dump/pg_restore with arguments built here, no shell.
         result = subprocess.run(args, env=env, capture_output=True, text=True)  # noqa: S603
     except FileNotFoundError:
-        raise BackupRefused(
-            f"{tool} is not installed: install the PostgreSQL client tools matching the "
-            "server (Debian: apt-get install postgresql-client).") from None
+        raise BackupRefused("backup.tool_missing", tool=tool) from None
     if result.returncode != 0:
-        raise BackupRefused(f"{tool} failed ({result.returncode}); {outcome}: "
-                            f"{result.stderr.strip()[-2000:]}")
+        raise BackupRefused("backup.tool_failed", tool=tool, returncode=result.returncode,
+                            outcome=outcome, output=result.stderr.strip()[-2000:])

@@ -43,7 +43,7 @@ def request_batch(requester: User, event: Event, badge_format: BadgeFormat, *,
     `event.badges`); `start` it, and it is built once the caller's unit commits."""
     total = badges.batch_size(requester, event, partner_id)
     if total == 0:
-        raise NothingToPrint("There are no approved delegates whose badges you may print.")
+        raise NothingToPrint("badge.none_to_print")
     batch = BadgeBatch(event_id=event.id, requested_by_id=requester.id, partner_id=partner_id,
                        format=badge_format, total=total, status=BatchStatus.QUEUED)
     db.session.add(batch)

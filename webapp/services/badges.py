@@ -61,7 +61,7 @@ NAME_SMALLEST_PT = 9.0
 # --------------------------------------------------------------------------- the code
 
 
-class BadgeCodeError(ValueError):
+class BadgeCodeError(DomainError, ValueError):
     """What was scanned or typed is not a badge code of ours; the message says why."""
 
 
@@ -75,13 +75,11 @@ def normalize_code(typed: str) -> str:
     cleaned = "".join(c for c in text.upper() if c not in " -\u00a0\t")
     cleaned = cleaned.translate(str.maketrans("OIL", "011"))
     if not cleaned:
-        raise BadgeCodeError("Scan a badge or type the code printed under its QR code.")
+        raise BadgeCodeError("badge.code_missing")
     if len(cleaned) != BADGE_CODE_RANDOM + 1 or any(c not in BADGE_ALPHABET for c in cleaned):
-        raise BadgeCodeError(
-            f"This is not a badge code: a badge code has {BADGE_CODE_RANDOM + 1} letters "
-            "and digits.")
+        raise BadgeCodeError("badge.not_a_code", length=BADGE_CODE_RANDOM + 1)
     if badge_check_symbol(cleaned[:-1]) != cleaned[-1]:
-        raise BadgeCodeError("This code has a typo: please check it against the badge.")
+        raise BadgeCodeError("badge.code_typo")
     return cleaned
 
 
@@ -232,8 +230,7 @@ def render(badges: Sequence[Badge], badge_format: BadgeFormat = BadgeFormat.A6, 
     """The PDF of `badges` in `badge_format`; `progress(done, total)` after every group
     of pages holding about LAYOUT_BADGES badges."""
     if not badges:
-        raise NothingToPrint("There are no approved delegates left whose badges you may "
-                             "print.")
+        raise NothingToPrint("badge.none_left_to_print")
     renderer = pdf.Renderer()
     stylesheet = renderer.stylesheet(render_template("badges/badges.css"))
     pages = _pages(badges, badge_format)

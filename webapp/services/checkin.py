@@ -73,12 +73,10 @@ class CheckinClosed(BadgeRefused):
         self.window = window
         self.early = now < window.opens_at
         if self.early:
-            message = (f"Check-in for this event opens at "
-                       f"{format_stamp(window.opens_at, event.timezone)}.")
+            super().__init__("checkin.not_open_yet",
+                             at=format_stamp(window.opens_at, event.timezone))
         else:
-            message = (f"Check-in for this event closed at "
-                       f"{format_stamp(window.closes_at, event.timezone)}, when it ended.")
-        super().__init__(message)
+            super().__init__("checkin.closed", at=format_stamp(window.closes_at, event.timezone))
 
 
 def opens_before() -> timedelta:
@@ -138,24 +136,22 @@ def find_badge(typed: str) -> Registration:
     try:
         code = normalize_code(typed)
     except BadgeCodeError as error:
-        raise BadgeRefused(str(error)) from None
+        raise BadgeRefused(error.code, **error.params) from None
     registration = db.session.scalar(
         select(Registration).where(Registration.badge_code == code).options(
             joinedload(Registration.user).joinedload(User.organization)
             .joinedload(Organization.home_cluster)))
     if registration is None:
-        raise BadgeRefused("No badge has this code. It may be a badge of another system, "
-                           "or it was mistyped.")
+        raise BadgeRefused("badge.unknown_code")
     return registration
 
 
 def admissible(registration: Registration, event: Event) -> None:
     """Refuse a badge that is not for `event`, or whose registration is no longer approved."""
     if registration.event_id != event.id:
-        raise BadgeRefused("This badge is for another event.")
+        raise BadgeRefused("badge.other_event")
     if registration.status != RegistrationStatus.APPROVED:
-        raise BadgeRefused(
-            f"This badge is not valid: the registration is {registration.status.value}.")
+        raise BadgeRefused("badge.not_approved", status=registration.status)
 
 
 def session_of(event: Event, session_id: int | None) -> EventSession | None:
@@ -164,7 +160,7 @@ def session_of(event: Event, session_id: int | None) -> EventSession | None:
         return None
     found = db.session.get(EventSession, session_id)
     if found is None or found.event_id != event.id:
-        raise BadgeRefused("This session is not on the event's agenda.")
+        raise BadgeRefused("session.not_on_agenda")
     return found
 
 

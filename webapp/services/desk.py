@@ -239,7 +239,7 @@ def register_directly(actor: User, event: Event, email: str, role: EventRole) ->
     """Register the existing account behind `email` as host or staff of `event`."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None or not user.active:
-        raise RegistrationRefused(f"No active account uses {email}: they need to sign up first.")
+        raise RegistrationRefused("registration.no_active_account", email=email)
     return registrations.register_directly(user, event.id, role, actor=actor)
 
 

@@ -73,7 +73,7 @@ def to_utc(local: datetime, zone: ZoneInfo, field: str) -> datetime:
     try:
         return localtime.instant_of(local, zone)
     except localtime.NotALocalTime as refusal:
-        raise Refused(refusal.message, field) from None
+        raise Refused("input.refused", field, reason=refusal.message) from None
 
 
 def _shift(at: datetime | None, zone: ZoneInfo, days: int) -> datetime | None:
@@ -123,15 +123,13 @@ def _event_partners(actor: User | None, details: EventIn,
     organizers = _partners(details.organizer_ids)
     hosts = _partners(details.host_ids)
     if len(organizers) != len(details.organizer_ids):
-        problems.add("organizer_ids", "Choose at least one organizing partner.")
+        problems.add("organizer_ids", "event.organizer_needed")
     elif not access.can(actor, "event.organize_with", organizers):
-        problems.add("organizer_ids",
-                     "Keep one of your own partners among the organizers: otherwise you "
-                     "could no longer manage this event.")
+        problems.add("organizer_ids", "event.keep_own_organizer")
     if len(hosts) != len(details.host_ids) or any(
         p.kind != PartnerKind.BEACHHEAD for p in hosts
     ):
-        problems.add("host_ids", "Only beachhead organizations host events.")
+        problems.add("host_ids", "event.hosts_are_beachheads")
     return organizers, hosts
 
 
@@ -208,8 +206,7 @@ def _check_capacity_holds_approved(event: Event, capacity: int | None,
     approved = db.session.scalar(select(func.count()).select_from(Registration).where(
         Registration.event_id == event.id, Registration.status == RegistrationStatus.APPROVED))
     if capacity < approved:
-        problems.add("capacity", f"{approved} registrations are already approved; the "
-                                 "capacity cannot be lower.")
+        problems.add("capacity", "event.capacity_below_approved", approved=approved)
 
 
 def _names(partners: Iterable[Partner]) -> list[str]:
@@ -227,9 +224,7 @@ def _check_agenda_fits(event: Event, values: dict, problems: Problems) -> None:
     ]
     if outside:
         titles = ", ".join(s.title for s in outside)
-        problems.add("starts_local",
-                     f"These agenda sessions would fall outside the event: {titles}. "
-                     "Move them first.")
+        problems.add("starts_local", "event.sessions_outside", titles=titles)
 
 
 def _check_quotas_fit(seats: dict[int, int], capacity: int | None, problems: Problems,
@@ -238,8 +233,7 @@ def _check_quotas_fit(seats: dict[int, int], capacity: int | None, problems: Pro
         return
     total = sum(seats.values())
     if total > capacity:
-        problems.add(field, f"The quotas add up to {total} seats, more than the capacity "
-                            f"of {capacity}.")
+        problems.add(field, "quota.sum_over_capacity", total=total, capacity=capacity)
 
 
 # --------------------------------------------------------------------------- status
@@ -250,7 +244,7 @@ def _change_status(actor: User | None, event_id: int, to: EventStatus) -> Event:
     if event.status == EventStatus.CANCELLED:
         raise EventCancelled()
     if to not in STATUS_TRANSITIONS[event.status]:
-        raise Refused(f"A {event.status.value} event cannot become {to.value}.")
+        raise Refused("event.invalid_status_change", status=event.status, to=to)
     old = event.status
     event.status = to
     audit.record(actor, f"event.{to.value}", event,
@@ -310,7 +304,7 @@ def clone(actor: User | None, source: Event, days: int) -> Event:
     registrations."""
     if not all(localtime.EVENT_DATES.holds(day + timedelta(days=days))
                for day in local_dates(source.starts_at, source.ends_at, source.timezone)):
-        raise Refused(localtime.EVENT_DATES.refusal(), "days")
+        raise Refused("input.refused", "days", reason=localtime.EVENT_DATES.refusal())
     zone = source.zone
     copy = Event(
         kind=source.kind, title=source.title, summary=source.summary,
@@ -375,8 +369,8 @@ def _check_days_within(event: Event, details: SessionIn, problems: Problems) -> 
     first_day, last_day = local_dates(event.starts_at, event.ends_at, event.timezone)
     for field in ("start_date", "end_date"):
         if not first_day <= getattr(details, field) <= last_day:
-            problems.add(field, f"Choose a day within the event ({first_day:%d %b %Y} to "
-                                f"{last_day:%d %b %Y}).")
+            problems.add(field, "session.day_outside_event",
+                         first=f"{first_day:%d %b %Y}", last=f"{last_day:%d %b %Y}")
 
 
 def _session_instants(event: Event, details: SessionIn, problems: Problems) -> dict:
@@ -388,9 +382,9 @@ def _session_instants(event: Event, details: SessionIn, problems: Problems) -> d
         except Refused as refusal:
             problems.take(refusal)
     if found["starts_at"] and found["starts_at"] < event.starts_at:
-        problems.add("starts_local", "The session starts before the event does.")
+        problems.add("starts_local", "session.starts_before_event")
     if found["ends_at"] and found["ends_at"] > event.ends_at:
-        problems.add("ends_local", "The session ends after the event does.")
+        problems.add("ends_local", "session.ends_after_event")
     return found
 
 
@@ -471,10 +465,9 @@ def _check_quotas(event: Event, eligible: dict[int, Partner], wanted: dict[int, 
     problems = Problems()
     for pid, n in wanted.items():
         if pid not in eligible:
-            problems.add(None, "Quotas go to the organizers and the member clusters only.")
+            problems.add(None, "quota.partner_not_eligible")
         elif event.capacity is not None and n > event.capacity:
-            problems.add(quota_field(pid),
-                         f"More seats than the event's capacity of {event.capacity}.")
+            problems.add(quota_field(pid), "quota.over_capacity", capacity=event.capacity)
     if not problems.errors:
         _check_quotas_fit(wanted, event.capacity, problems, field=None)
     problems.raise_any()

@@ -3,7 +3,9 @@ countries, web addresses and free slugs."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from babel import Locale
@@ -23,32 +25,49 @@ _NOT_PLACES = frozenset({"QO", "XA", "XB", "ZZ", "EZ", "UN"})
 
 
 class Refused(DomainError):
-    """Values the domain refuses. `errors` maps each input to its message (None: the
-    request as a whole), so a form can show every message beside its field at once."""
+    """Values the domain refuses: its `code` and `params` are about `field`, `reasons`
+    maps each input to its refusal (None: the request as a whole) and `errors` to its
+    message, so a form can show every message beside its field at once."""
 
-    def __init__(self, message: str, field: str | None = None,
-                 others: dict[str | None, str] | None = None) -> None:
-        super().__init__(message)
-        self.errors: dict[str | None, str] = {field: message, **(others or {})}
+    def __init__(self, code: str, field: str | None = None, /, *,
+                 others: Mapping[str | None, DomainError] | None = None,
+                 **params: Any) -> None:
+        super().__init__(code, **params)
+        self.field = field
+        self.reasons: dict[str | None, DomainError] = {field: self, **(others or {})}
+
+    @classmethod
+    def of(cls, refusal: DomainError, field: str | None = None) -> Refused:
+        """Another service's refusal, about `field`."""
+        return cls(refusal.code, field, **refusal.params)
+
+    @property
+    def errors(self) -> dict[str | None, str]:
+        return {field: reason.message for field, reason in self.reasons.items()}
 
 
 class Problems:
     """Collects refusals while every value is checked, then raises them together."""
 
     def __init__(self) -> None:
-        self.errors: dict[str | None, str] = {}
+        self.reasons: dict[str | None, DomainError] = {}
 
-    def add(self, field: str | None, message: str) -> None:
-        self.errors.setdefault(field, message)
+    @property
+    def errors(self) -> dict[str | None, DomainError]:
+        return self.reasons
+
+    def add(self, field: str | None, code: str, **params: Any) -> None:
+        if field not in self.reasons:
+            self.reasons[field] = Refused(code, field, **params)
 
     def take(self, refusal: Refused) -> None:
-        for field, message in refusal.errors.items():
-            self.add(field, message)
+        for field, reason in refusal.reasons.items():
+            self.reasons.setdefault(field, reason)
 
     def raise_any(self) -> None:
-        if self.errors:
-            (field, message), *rest = self.errors.items()
-            raise Refused(message, field, dict(rest))
+        if self.reasons:
+            (field, first), *rest = self.reasons.items()
+            raise Refused(first.code, field, others=dict(rest), **first.params)
 
 
 @cache
@@ -63,7 +82,7 @@ def territory_codes() -> frozenset[str]:
 def check_territory(code: str, field: str) -> str:
     code = (code or "").strip().upper()
     if code not in territory_codes():
-        raise Refused("Choose a country from the list.", field)
+        raise Refused("field.country_unknown", field)
     return code
 
 
@@ -75,7 +94,7 @@ def check_web_address(url: str, field: str) -> str:
         return ""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise Refused("Enter an address starting with http:// or https://.", field)
+        raise Refused("field.web_address", field)
     return url
 
 
@@ -95,16 +114,13 @@ def free_slug(column, wanted: str, *, own_id: int | None, explicit: bool, field:
     if not taken(base):
         return base
     if explicit:
-        raise Refused("This address is already used; choose another.", field)
+        raise Refused("field.slug_taken", field)
     n = 2
     while taken(f"{base}-{n}"):
         n += 1
     return f"{base}-{n}"
 
 
-CANCELLED_MESSAGE = "This event has been cancelled and can no longer be changed."
-
-
 class EventCancelled(Refused):
     def __init__(self) -> None:
-        super().__init__(CANCELLED_MESSAGE)
+        super().__init__("event.cancelled_unchangeable")

@@ -92,12 +92,12 @@ def registration_for_token(token: str) -> Registration:
     # Tokens are URL-safe base 64 of a fixed length: anything longer is not ours, and
     # is not worth a query.
     if not token or len(token) > 64:
-        raise UnknownJoinLink("This join link is not valid.")
+        raise UnknownJoinLink("join.link_invalid")
     registration = db.session.scalar(
         select(Registration).where(Registration.join_token == token).options(
             joinedload(Registration.event), joinedload(Registration.user)))
     if registration is None:
-        raise UnknownJoinLink("This join link is not valid.")
+        raise UnknownJoinLink("join.link_invalid")
     return registration
 
 
@@ -107,7 +107,7 @@ def session_to_join(event: Event, session_id: int | None) -> EventSession | None
         return None
     found = db.session.get(EventSession, session_id)
     if found is None or found.event_id != event.id or found.all_day:
-        raise UnknownJoinLink("This session is not on the event's agenda.")
+        raise UnknownJoinLink("session.not_on_agenda")
     return found
 
 

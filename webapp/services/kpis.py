@@ -102,7 +102,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.start and self.end and self.end < self.start:
-            raise Refused("The end of the period is before its start.", "end")
+            raise Refused("period.end_before_start", "end")
 
     def instants(self, column) -> list:
         clauses = []
@@ -800,7 +800,7 @@ def detail_rows(figure: str, period: Period, filters: Filters,
                            "Answered (UTC)"],
                           [[p, o or "", c or "", t, score, a.strftime("%Y-%m-%d %H:%M UTC")]
                            for p, o, c, t, score, a in db.session.execute(query)])
-    raise Refused("There is no such figure.", "figure")
+    raise Refused("kpi.no_such_figure", "figure")
 
 
 def agreement_party_names(agreements):

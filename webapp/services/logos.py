@@ -9,7 +9,6 @@ import re
 import secrets
 from pathlib import Path
 
-from flask_babel import gettext as _
 from PIL import Image, ImageOps
 
 from .errors import DomainError
@@ -27,9 +26,12 @@ class LogoRefused(DomainError):
     pass
 
 
+def too_large(max_bytes: int) -> LogoRefused:
+    return LogoRefused("logo.too_large", limit=max_bytes // (1024 * 1024))
+
+
 def too_large_message(max_bytes: int) -> str:
-    return _("The logo is larger than %(limit)d MB; please send a smaller file.",
-             limit=max_bytes // (1024 * 1024))
+    return too_large(max_bytes).message
 
 
 def is_stored_name(filename: str) -> bool:
@@ -46,7 +48,7 @@ def reencode(data: bytes, *, max_bytes: int) -> tuple[bytes, str]:
     side, as PNG when it has transparency and in its own format otherwise. Returns the
     bytes and the file extension."""
     if len(data) > max_bytes:
-        raise LogoRefused(too_large_message(max_bytes))
+        raise too_large(max_bytes)
     try:
         with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as source:
             width, height = source.size
@@ -59,16 +61,14 @@ def reencode(data: bytes, *, max_bytes: int) -> tuple[bytes, str]:
             image.load()
     # Pillow itself refuses, while opening, a canvas twice its own limit: the same refusal.
     except Image.DecompressionBombError:
-        raise LogoRefused(_(
-            "The logo has too many pixels (at most %(limit)d million); please send a "
-            "smaller image.", limit=MAX_SOURCE_PIXELS // 1_000_000)) from None
+        raise LogoRefused("logo.too_many_pixels",
+                          limit=MAX_SOURCE_PIXELS // 1_000_000) from None
     # Another type fails while opening (UnidentifiedImageError), a truncated or corrupt
     # file while decoding (OSError); Pillow's parsers raise still other errors on hostile
     # metadata (struct.error, TypeError from an EXIF tag of the wrong type). Whatever fails
     # here, the file could not be read: the sender gets the reason, never a 500.
     except Exception:
-        raise LogoRefused(_("The logo must be a PNG or JPEG image, and this file cannot be "
-                            "read as one.")) from None
+        raise LogoRefused("logo.unreadable") from None
 
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (
         image.mode == "P" and "transparency" in image.info

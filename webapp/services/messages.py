@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -57,7 +56,7 @@ def send(sender: User, event: Event, *, partner_id: int | None, subject: str,
 
 def _audience(sender: User, event: Event, partner_id: int | None) -> list[Registration]:
     if partner_id is None and not access.organizes(sender, event):
-        raise MessageRefused(_("Only the event's organizers write to the whole delegation."))
+        raise MessageRefused("message.organizers_only")
     query = access.delegates_served_by(sender, event)
     if partner_id is not None:
         query = query.where(Registration.responsible_partner_id == partner_id)
@@ -66,7 +65,7 @@ def _audience(sender: User, event: Event, partner_id: int | None) -> list[Regist
     ).all()
     if not recipients:
         # Out of scope and empty look alike on purpose: neither says who else is there.
-        raise MessageRefused(_("There are no approved delegates you may write to there."))
+        raise MessageRefused("message.no_recipients")
     return recipients
 
 

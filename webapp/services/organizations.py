@@ -28,7 +28,7 @@ from ..models import (
 )
 from ..unit import reading, write_step
 from . import audit, logos, notifications
-from .errors import DomainError
+from .errors import CODES, DomainError
 from .fields import Refused
 
 
@@ -52,10 +52,9 @@ class MergeRefused(DomainError):
 _FILLABLE = ("city", "sector", "website", "profile")
 
 
-NOT_FOUND_TO_JOIN = ("No organization registered here has exactly this name or web domain. "
-                     "Check its full name, or register your organization.")
-SEVERAL_TO_JOIN = ("Several organizations are registered under this name: type its web "
-                   "domain instead.")
+# The English sentences (the tests read them on pages).
+NOT_FOUND_TO_JOIN = CODES["organization.not_found_to_join"].template
+SEVERAL_TO_JOIN = CODES["organization.several_to_join"].template
 
 
 def to_join(name_or_domain: str) -> Organization:
@@ -74,9 +73,9 @@ def to_join(name_or_domain: str) -> Organization:
             search.matches(Organization.search_key, typed))).all()
         found = [o for o in candidates if search.fold(o.name) == search.fold(typed)]
     if not found:
-        raise Refused(NOT_FOUND_TO_JOIN, "join_organization")
+        raise Refused("organization.not_found_to_join", "join_organization")
     if len(found) > 1:
-        raise Refused(SEVERAL_TO_JOIN, "join_organization")
+        raise Refused("organization.several_to_join", "join_organization")
     return found[0]
 
 
@@ -121,7 +120,7 @@ def request_membership(
         )
     )
     if pending is not None:
-        raise AlreadyRequested("You have already asked to join this organization.")
+        raise AlreadyRequested("membership.already_requested")
     request = MembershipRequest(user=user, organization=organization, message=message)
     db.session.add(request)
     audit.record(user, "membership.requested", organization)
@@ -161,7 +160,7 @@ def update_profile(actor: User, organization: Organization, values: dict[str, An
     if cluster_id is not None:
         cluster = db.session.get(Partner, cluster_id)
         if cluster is None or cluster.kind != PartnerKind.CLUSTER:
-            raise Refused("Choose a cluster from the list.", "home_cluster_id")
+            raise Refused("field.cluster_unknown", "home_cluster_id")
     changes = audit.diff(organization, values)
     if changes:
         audit.record(actor, "organization.updated", organization, changes=changes)
@@ -225,10 +224,13 @@ def mark_reviewed(actor: User, organization: Organization) -> bool:
     return True
 
 
-def _decision_summary(request: MembershipRequest) -> str:
-    who = request.decided_by.name if request.decided_by else "someone else"
+def _already_decided(request: MembershipRequest) -> AlreadyDecided:
     when = request.decided_at.strftime("%Y-%m-%d %H:%M UTC") if request.decided_at else ""
-    return f"This request was already {request.status.value} by {who} on {when}."
+    if request.decided_by is None:
+        return AlreadyDecided("membership.already_decided_by_someone",
+                              status=request.status, when=when)
+    return AlreadyDecided("membership.already_decided", status=request.status,
+                          who=request.decided_by.name, when=when)
 
 
 def decide_membership(actor: User, request: MembershipRequest, accept: bool) -> MembershipRequest:
@@ -237,7 +239,7 @@ def decide_membership(actor: User, request: MembershipRequest, accept: bool) -> 
     The status moves with a conditional UPDATE, so when two members decide at the same
     moment exactly one wins and the other is told who decided first."""
     if request.user_id == actor.id:
-        raise OwnRequest("You cannot decide your own request.")
+        raise OwnRequest("membership.own_request")
     to_status = MembershipStatus.ACCEPTED if accept else MembershipStatus.REFUSED
     now = utcnow()
     moved = db.session.execute(
@@ -249,7 +251,7 @@ def decide_membership(actor: User, request: MembershipRequest, accept: bool) -> 
     ).rowcount
     db.session.refresh(request)
     if moved != 1:
-        raise AlreadyDecided(_decision_summary(request))
+        raise _already_decided(request)
     requester, organization = request.user, request.organization
     changes: dict[str, list] = {"status": [MembershipStatus.PENDING.value, to_status.value]}
     if accept and requester.organization_id != organization.id:
@@ -308,8 +310,7 @@ def _move_agreement_parties(duplicate: Organization, into: Organization) -> list
         if db.session.scalar(select(func.count()).select_from(AgreementParty).where(
                 AgreementParty.agreement_id == agreement_id)) <= 2:
             title = db.session.get(Agreement, agreement_id).title
-            raise MergeRefused(f"These two organizations are the only parties of the "
-                               f"agreement \"{title}\": change its parties first.")
+            raise MergeRefused("merge.only_parties", title=title)
     db.session.execute(delete(AgreementParty).where(
         AgreementParty.organization_id == duplicate.id, AgreementParty.agreement_id.in_(shared)
     ).execution_options(synchronize_session=False))
@@ -327,11 +328,9 @@ def merge(actor: User, duplicate: Organization, into: Organization) -> Organizat
     one-registration-per-event rule cannot be broken). `into` keeps its own profile and
     takes the duplicate's values only where it has none."""
     if duplicate.id == into.id:
-        raise MergeRefused("An organization cannot be merged into itself.")
+        raise MergeRefused("merge.into_itself")
     if not access.can(actor, "organization.merge", (duplicate, into)):
-        raise MergeRefused(
-            "Only an admin can merge organizations of different home clusters."
-        )
+        raise MergeRefused("merge.admin_only")
     # First: it may refuse the merge, before anything is written.
     agreement_ids = _move_agreement_parties(duplicate, into)
     user_ids = list(db.session.scalars(

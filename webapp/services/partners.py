@@ -22,7 +22,7 @@ def _values(details: PartnerIn, partner: Partner | None) -> dict:
     if db.session.scalar(select(Partner.id).where(
         func.lower(Partner.name) == details.name.lower(), Partner.id != (own_id or -1),
     )) is not None:
-        problems.add("name", "Another partner already has this name.")
+        problems.add("name", "partner.name_taken")
     values = details.model_dump(exclude={"slug"})
     try:
         values["slug"] = free_slug(Partner.slug, details.slug or details.short_name,
@@ -32,8 +32,7 @@ def _values(details: PartnerIn, partner: Partner | None) -> dict:
     if partner is not None and partner.kind == PartnerKind.BEACHHEAD and (
         details.kind != PartnerKind.BEACHHEAD
     ) and _hosts_anything(partner):
-        problems.add("kind", "This beachhead hosts events or has hosts; it stays a beachhead "
-                             "until those are moved.")
+        problems.add("kind", "partner.beachhead_in_use")
     problems.raise_any()
     return values
 

@@ -386,11 +386,9 @@ def erase(user: User, *, actor: User | None = None) -> User:
     """Anonymize `user` (see the module's docstring). The account can never sign in again:
     no password, inactive, and its session version moves so open sessions end."""
     if user.erased_at is not None:
-        raise ErasureRefused("This account has already been deleted.")
+        raise ErasureRefused("erasure.already_deleted")
     if _is_last_admin(user):
-        raise ErasureRefused(
-            "You are the only administrator; grant the admin role to someone else first."
-        )
+        raise ErasureRefused("erasure.last_admin")
     _withdraw_upcoming(user)
     identity = _Identity(user)
     _scrub_outbox(user, identity)

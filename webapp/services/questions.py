@@ -23,7 +23,7 @@ from ..extensions import db
 from ..inputs.events import CHOICE_KINDS, QuestionIn
 from ..models import Answer, Event, EventStatus, Question, QuestionKind, User
 from . import audit
-from .errors import AnswersRefused
+from .errors import N_, AnswerRefused, AnswersRefused, DomainError
 from .fields import EventCancelled, Problems, Refused, territory_codes
 
 MAX_ANSWER_LENGTH = 4000
@@ -114,13 +114,11 @@ def update(actor: User | None, question: Question, details: QuestionIn) -> Quest
     values = _values(details)
     answered = answer_counts(event).get(question.id, 0)
     if answered and values["kind"] != question.kind:
-        problems.add("kind", f"{answered} applicants have answered this question: its kind "
-                             "can no longer change. Add a new question instead.")
+        problems.add("kind", "question.kind_answered", count=answered)
     elif answered and question.kind in CHOICE_KINDS:
         dropped = sorted(_chosen_values(question) - set(values["choices"]))
         if dropped:
-            problems.add("choices", "Applicants chose these, so they must stay: "
-                                    + ", ".join(dropped) + ".")
+            problems.add("choices", "question.choices_chosen", choices=", ".join(dropped))
     problems.raise_any()
     changes = audit.diff(question, values)
     if changes:
@@ -136,8 +134,7 @@ def delete(actor: User | None, question: Question) -> None:
     _refuse_if_cancelled(event)
     answered = answer_counts(event).get(question.id, 0)
     if answered:
-        raise Refused(f"{answered} applicants have answered this question, so it cannot be "
-                      "deleted. You can make it optional or reword it instead.")
+        raise Refused("question.answered_not_deleted", count=answered)
     audit.record(actor, "event.question_deleted", question, event_id=event.id,
                  changes={"label": [question.label, None]})
     event.questions.remove(question)
@@ -170,11 +167,11 @@ def add_mission_defaults(actor: User | None, event: Event) -> list[Question]:
     (by wording), so pressing the button twice adds nothing twice."""
     _refuse_if_cancelled(event)
     if not event.kind.is_mission:
-        raise Refused("The default questions are for missions.")
+        raise Refused("question.defaults_for_missions")
     asked = {q.label.strip().casefold() for q in event.questions}
     missing = [d for d in MISSION_DEFAULTS if d.label.casefold() not in asked]
     if not missing:
-        raise Refused("This mission already asks all the default questions.")
+        raise Refused("question.defaults_all_asked")
     position = max((q.position for q in event.questions), default=0)
     added = []
     for offset, default in enumerate(missing, start=1):
@@ -203,24 +200,23 @@ def _is_empty(value: Any) -> bool:
 
 
 def _clean_one(question: Question, value: Any) -> Any:
-    """The stored form of one non-empty answer; raises ValueError with the message."""
+    """The stored form of one non-empty answer; raises AnswerRefused."""
     kind = question.kind
     if kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT):
         if not isinstance(value, str):
-            raise ValueError("Write your answer as text.")
+            raise AnswerRefused("answer.not_text")
         text = value.strip()
         # The API's schema allows line breaks in any text answer; only a long one has them.
-        problem = text_rules.refusal(text, multiline=kind == QuestionKind.LONG_TEXT,
-                                     field="Your answer")
+        problem = text_rules.problem(text, multiline=kind == QuestionKind.LONG_TEXT,
+                                     field=N_("Your answer"))
         if problem:
-            raise ValueError(problem)
+            raise AnswerRefused(problem.code, **problem.params)
         if len(text) > MAX_ANSWER_LENGTH:
-            raise ValueError(f"At most {MAX_ANSWER_LENGTH} characters "
-                             f"(this answer has {len(text)}).")
+            raise AnswerRefused("answer.too_long", max=MAX_ANSWER_LENGTH, count=len(text))
         return text
     if kind == QuestionKind.SINGLE_CHOICE:
         if not isinstance(value, str) or value not in question.choices:
-            raise ValueError("Choose one of the options.")
+            raise AnswerRefused("answer.choose_one")
         return value
     if kind == QuestionKind.MULTIPLE_CHOICE:
         picked = [value] if isinstance(value, str) else value
@@ -228,20 +224,20 @@ def _clean_one(question: Question, value: Any) -> Any:
             picked = [v for v in picked if not (isinstance(v, str) and not v.strip())]
         if not isinstance(picked, list | tuple) or any(
                 not isinstance(v, str) or v not in question.choices for v in picked):
-            raise ValueError("Choose among the options only.")
+            raise AnswerRefused("answer.choose_among")
         return [c for c in question.choices if c in picked]  # the organizers' order
     if kind == QuestionKind.YES_NO:
         if isinstance(value, bool):
             return value
         if value in (YES, NO):
             return value == YES
-        raise ValueError("Answer yes or no.")
+        raise AnswerRefused("answer.yes_or_no")
     if kind == QuestionKind.COUNTRY:
         code = value.strip().upper() if isinstance(value, str) else ""
         if code not in country_codes():
-            raise ValueError("Choose a country from the list.")
+            raise AnswerRefused("field.country_unknown")
         return code
-    raise ValueError("This question cannot be answered.")  # a kind added without a rule
+    raise AnswerRefused("answer.impossible")  # a kind added without a rule
 
 
 def answer_problems(event: Event, raw: Mapping[int, Any]) -> dict[int, str]:
@@ -261,21 +257,21 @@ def clean_answers(event: Event, raw: Mapping[int, Any], *,
     Raises AnswersRefused with a message per question."""
     questions = {q.id: q for q in event.questions}
     if set(raw) - set(questions):
-        raise AnswersRefused({}, "Some answers are for questions this event does not ask.")
+        raise AnswersRefused({}, "answers.unknown_questions")
     answers: dict[int, Any] = {}
-    problems: dict[int, str] = {}
+    problems: dict[int, DomainError] = {}
     for question_id, question in questions.items():
         value = raw.get(question_id)
         if _is_empty(value):
             if question.required:
-                problems[question_id] = "This question needs an answer."
+                problems[question_id] = AnswerRefused("answer.required")
             elif keep_empty:
                 answers[question_id] = None
             continue
         try:
             answers[question_id] = _clean_one(question, value)
-        except ValueError as error:
-            problems[question_id] = str(error)
+        except AnswerRefused as refusal:
+            problems[question_id] = refusal
     if problems:
         raise AnswersRefused(problems)
     return answers

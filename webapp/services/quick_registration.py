@@ -73,13 +73,12 @@ def offered(event: Event) -> bool:
 def refusal(event: Event, now: datetime | None = None) -> DomainError | None:
     """Why a visitor cannot register for `event` quickly now, or None."""
     if not offered(event):
-        return NotOffered("This event takes applications from members: please sign in or "
-                          "create an account to apply.")
+        return NotOffered("registration.members_only")
     reason = applications.closed_reason(event, now)
     if reason:
         return RegistrationClosed(reason)
     if registrations.seats_left(event) == 0:
-        return NoSeat(f"The event is full: all {event.capacity} seats are taken.")
+        return NoSeat("seat.capacity_reached", capacity=event.capacity)
     return None
 
 
@@ -116,10 +115,10 @@ def _from_payload(payload: Any) -> QuickRequest:
     if not isinstance(payload, dict) or not isinstance(payload.get("event"), int) or not all(
             isinstance(payload.get(f), str) for f in fields) or not isinstance(
             payload.get("timezone"), str | None):
-        raise tokens.TokenInvalid("This link is not valid.")
+        raise tokens.TokenInvalid("link.invalid")
     event = db.session.get(Event, payload["event"])
     if event is None:
-        raise tokens.TokenInvalid("This link is for an event that no longer exists.")
+        raise tokens.TokenInvalid("link.event_gone")
     return QuickRequest(event, payload["name"], payload["email"], payload["organization"],
                         payload["country"], payload["timezone"], payload["privacy"])
 
@@ -133,8 +132,7 @@ def check(wanted: QuickRequest) -> None:
     """Raise what confirming `wanted` now would be refused for (taken address, closed or
     full event)."""
     if accounts.find_by_email(wanted.email) is not None:
-        raise AccountExists("You already have an account with this address: please sign in "
-                            "to register.")
+        raise AccountExists("account.exists_sign_in")
     problem = refusal(wanted.event)
     if problem is not None:
         raise problem

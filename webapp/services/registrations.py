@@ -55,7 +55,9 @@ from ..models import RegistrationStatus as S
 from . import questions, registration_mail
 from .errors import (
     AlreadyRegistered,
+    BulkItemRefused,
     BulkRefused,
+    DomainError,
     InvalidTransition,
     NoSeat,
     RegistrationClosed,
@@ -135,7 +137,7 @@ def _approved(event_id: int):
     )
 
 
-def seat_problem(event: Event, reg: Registration) -> str | None:
+def seat_problem(event: Event, reg: Registration) -> NoSeat | None:
     """Why approving `reg` would overbook `event` (capacity, its partner's quota, its
     organization's cap), or None when it fits. Call it with the event locked; a new
     registration is counted before it joins the session."""
@@ -144,7 +146,7 @@ def seat_problem(event: Event, reg: Registration) -> str | None:
 
 
 def _seat_problem(event: Event, reg: Registration, *, vacated: Registration | None = None,
-                  joining: Sequence[Registration] = ()) -> str | None:
+                  joining: Sequence[Registration] = ()) -> NoSeat | None:
     """`seat_problem` as the seats would be if `vacated` left its seat and `joining`
     (waitlisted) had taken theirs: what a correction would do, shown before it is made."""
     others = Registration.id != reg.id if reg.id is not None else true()
@@ -157,20 +159,20 @@ def _seat_problem(event: Event, reg: Registration, *, vacated: Registration | No
 
     problem = None
     if event.capacity is not None and taken(lambda other: True) >= event.capacity:
-        problem = f"The event is full: all {event.capacity} seats are taken."
+        problem = NoSeat("seat.capacity_reached", capacity=event.capacity)
     quota = next((q for q in event.quotas if q.partner_id == reg.responsible_partner_id), None)
     if problem is None and quota is not None and taken(
             lambda other: other.responsible_partner_id == quota.partner_id,
             Registration.responsible_partner_id == quota.partner_id) >= quota.seats:
-        problem = (f"{quota.partner.short_name}'s quota of {quota.seats} seats "
-                   "for this event is used up.")
+        problem = NoSeat("quota.exceeded", partner=quota.partner.short_name,
+                         seats=quota.seats)
     organization_id = reg.user.organization_id
     if problem is None and event.max_per_organization is not None and organization_id and taken(
             lambda other: other.user.organization_id == organization_id,
             Registration.user_id.in_(select(User.id).where(
                 User.organization_id == organization_id))) >= event.max_per_organization:
-        problem = (f"{reg.user.organization.name} already has "
-                   f"{event.max_per_organization} approved delegates, the most per company.")
+        problem = NoSeat("seat.company_cap_reached", organization=reg.user.organization.name,
+                         cap=event.max_per_organization)
     return problem
 
 
@@ -178,7 +180,7 @@ def _approve(reg: Registration, event: Event, *, actor: User | None, action: str
              reason: str = "", now: datetime | None = None) -> None:
     problem = seat_problem(event, reg)
     if problem is not None:
-        raise NoSeat(problem)
+        raise problem
     _move(reg, S.APPROVED, actor=actor, action=action, reason=reason, now=now)
 
 
@@ -258,7 +260,7 @@ def apply(
     Events that need approval take the application as `submitted`; the others approve it
     while seats last and put the rest on the waiting list, in arrival order."""
     if not user.is_verified:
-        raise RegistrationRefused("Please confirm your email address before you apply.")
+        raise RegistrationRefused("registration.email_unconfirmed")
     event = lock_event(event_id)
     reg = _apply_locked(user, event, answers=answers or {},
                         profile_consent=profile_consent, contact_consent=contact_consent,
@@ -274,8 +276,7 @@ def register_newcomer(event_id: int, create_account: Callable[[Event], User]) ->
     a stranger on the waiting list."""
     event = lock_event(event_id)
     if event.requires_approval:
-        raise RegistrationRefused("This event reviews its applications: please sign up "
-                                  "and apply.")
+        raise RegistrationRefused("registration.quick_not_offered")
     user = create_account(event)
     reg = _apply_locked(user, event, answers={}, profile_consent=False,
                         contact_consent=False, actor=user, on_behalf=False,
@@ -297,10 +298,9 @@ def _apply_locked(
     """An application to `event`, locked by the caller."""
     now = utcnow()
     if not event.registration_is_open(now):
-        raise RegistrationClosed("Registration for this event is not open.")
+        raise RegistrationClosed("registration.not_open")
     if event.kind.is_mission and not profile_consent:
-        raise RegistrationRefused(
-            "Missions share your company profile with their hosts: please agree to it.")
+        raise RegistrationRefused("registration.consent_needed")
     answers = questions.clean_answers(event, answers)
     reg = db.session.execute(
         select(Registration).where(
@@ -317,7 +317,7 @@ def _apply_locked(
         reg.waitlisted_at = None
         action = "registration.applied_on_behalf" if on_behalf else "registration.reapplied"
     else:
-        raise AlreadyRegistered("You have already applied to this event.")
+        raise AlreadyRegistered("registration.already_applied")
     reg.applied_at = now
     reg.responsible_partner_id = organization.home_cluster_id if organization else None
     version = current_app.config["CONSENT_VERSION"]
@@ -333,7 +333,7 @@ def _apply_locked(
     elif waitlist:
         _waitlist(reg, actor=actor, action=action, now=now)
     else:
-        raise NoSeat(problem)
+        raise problem
     return reg
 
 
@@ -352,7 +352,7 @@ def update_answers(registration_id: int, answers: dict[int, Any], *, actor: User
     event = lock_event(event_id)
     reg = db.session.get(Registration, registration_id, populate_existing=True)
     if reg.status != S.SUBMITTED:
-        raise RegistrationRefused("Answers can no longer change: the application is decided.")
+        raise RegistrationRefused("registration.answers_decided")
     _store_answers(reg, questions.clean_answers(event, answers, keep_empty=True))
     db.session.add(AuditEntry(actor=actor, action="registration.answers_updated",
                               registration=reg, event=event))
@@ -392,10 +392,9 @@ def _transition(
     if correcting:
         check_correction(reg, to_status, now)
     if to_status in DECIDED and event.status == EventStatus.CANCELLED:
-        raise RegistrationClosed("This event has been cancelled: nothing more is decided.")
+        raise RegistrationClosed("event.cancelled_nothing_decided")
     if before_start and now >= event.starts_at:
-        raise RegistrationRefused("The event has started: applications can no longer be "
-                                  "withdrawn. Please write to the organizers.")
+        raise RegistrationRefused("registration.started_no_withdrawal")
     freed_a_seat = reg.status == S.APPROVED
     if to_status == S.APPROVED:
         _approve(reg, event, actor=actor, action=action, reason=reason, now=now)
@@ -418,12 +417,9 @@ def _reread_scope(user: User, event: Event) -> None:
 
 # Why someone who saw a registration's page may no longer act on it, by the rule.
 NO_LONGER_ALLOWED = {
-    "registration.decide": "You may no longer decide this application: it is not one of "
-                           "those your clusters or events are responsible for.",
-    "registration.reopen": "You may no longer reopen this decision: it is not one of "
-                           "those your clusters or events are responsible for.",
-    "registration.cancel": "You may no longer cancel this registration: you do not "
-                           "organize its event.",
+    "registration.decide": "registration.no_longer_yours_to_decide",
+    "registration.reopen": "registration.no_longer_yours_to_reopen",
+    "registration.cancel": "registration.no_longer_yours_to_cancel",
 }
 
 
@@ -444,15 +440,17 @@ def _stale(reg: Registration) -> StaleDecision:
         .order_by(AuditEntry.id.desc())
         .limit(1)
     ).scalar_one_or_none()
-    who = last.actor.name if last and last.actor else "the system"
-    when = last.created_at.strftime("%Y-%m-%d %H:%M UTC") if last else "an earlier time"
+    by = last.actor.name if last and last.actor else None
+    at = last.created_at if last else None
+    when = at.strftime("%Y-%m-%d %H:%M UTC") if at else "—"
     if reg.status == S.WITHDRAWN:
-        message = f"The applicant withdrew this application at {when}: nothing to decide."
-    else:
-        message = f"Already {reg.status.value} by {who} at {when}."
-    return StaleDecision(message,
-                         status=reg.status.value, by=last.actor.name if last and last.actor
-                         else None, at=last.created_at if last else None)
+        return StaleDecision("decision.withdrawn_meanwhile", status=reg.status.value, by=by,
+                             at=at, when=when)
+    if by is None:
+        return StaleDecision("decision.taken_by_system", status=reg.status.value, by=by,
+                             at=at, when=when)
+    return StaleDecision("decision.taken_meanwhile", status=reg.status.value, by=by, at=at,
+                         who=by, when=when)
 
 
 def decide(
@@ -508,20 +506,17 @@ def check_correction(reg: Registration, to_status: S, now: datetime | None = Non
     now = now or utcnow()
     event = reg.event
     if to_status == S.SUBMITTED and reg.status not in REOPENABLE:
-        raise RegistrationRefused(f"Only a decision can be reopened: this application is "
-                                  f"{reg.status.value}.")
+        raise RegistrationRefused("registration.reopen_not_decided", status=reg.status)
     if to_status == S.CANCELLED and not can_transition(reg.status, S.CANCELLED):
-        raise RegistrationRefused(f"This registration is {reg.status.value}: there is "
-                                  "nothing left to cancel.")
+        raise RegistrationRefused("registration.nothing_to_cancel", status=reg.status)
     if to_status not in (S.SUBMITTED, S.CANCELLED):
         raise ValueError(f"no correction leads to {to_status}")
     if event.status == EventStatus.CANCELLED:
-        raise RegistrationClosed("This event has been cancelled: nothing more is decided.")
+        raise RegistrationClosed("event.cancelled_nothing_decided")
     if now >= event.starts_at:
         raise RegistrationRefused(
-            "The event has started: its decisions can no longer be reopened."
-            if to_status == S.SUBMITTED else
-            "The event has started: its registrations can no longer be cancelled one by one.")
+            "registration.started_no_reopening" if to_status == S.SUBMITTED else
+            "registration.started_no_cancelling")
 
 
 def reopen(registration_id: int, *, actor: User, reason: str,
@@ -641,10 +636,10 @@ def decide_many(
         raise ValueError(f"unknown decision {decision!r}")
     ids = list(dict.fromkeys(registration_ids))
     if not ids:
-        raise BulkRefused({}, "Choose at least one application.")
+        raise BulkRefused({}, "bulk.nothing_chosen")
     if len(ids) > MAX_BULK:
-        raise BulkRefused({}, f"At most {MAX_BULK} applications can be decided at once.")
-    problems: dict[int, str] = {}
+        raise BulkRefused({}, "bulk.too_many", limit=MAX_BULK)
+    problems: dict[int, DomainError] = {}
     event_ids = sorted(set(db.session.scalars(
         select(Registration.event_id).where(Registration.id.in_(ids)))))
     # Lock every event involved, always in the same order, before counting anything.
@@ -660,11 +655,11 @@ def decide_many(
         reg = regs.get(reg_id)
         if reg is None or not access.can(actor, "registration.decide", reg) or (
                 in_scope is not None and not in_scope(reg)):
-            problems[reg_id] = "Not one of the applications you can decide."
+            problems[reg_id] = BulkItemRefused("bulk.not_yours")
         elif events[reg.event_id].status == EventStatus.CANCELLED:
-            problems[reg_id] = "The event has been cancelled."
+            problems[reg_id] = BulkItemRefused("bulk.event_cancelled")
         elif not can_transition(reg.status, to_status):
-            problems[reg_id] = f"Already {reg.status.value}."
+            problems[reg_id] = BulkItemRefused("bulk.already", status=reg.status)
         elif to_status == S.APPROVED and (
                 problem := seat_problem(events[reg.event_id], reg)) is not None:
             problems[reg_id] = problem
@@ -702,7 +697,7 @@ def set_role(registration_id: int, role: EventRole, *, actor: User) -> Registrat
         reg.role = role
         problem = seat_problem(event, reg)
         if problem is not None:
-            raise NoSeat(problem)
+            raise problem
     old = reg.role
     reg.role = role
     db.session.add(AuditEntry(actor=actor, action="registration.role_changed",
@@ -717,17 +712,17 @@ def register_directly(user: User, event_id: int, role: EventRole, *, actor: User
     """Organizers register a host or staff member: approved at once, outside capacity and
     quotas, audited as such."""
     if role not in DIRECT_ROLES:
-        raise RegistrationRefused("Only hosts and staff are registered directly.")
+        raise RegistrationRefused("registration.direct_roles_only")
     event = lock_event(event_id)
     if event.status == EventStatus.CANCELLED:
-        raise RegistrationClosed("This event has been cancelled.")
+        raise RegistrationClosed("event.cancelled")
     reg = db.session.execute(select(Registration).where(
         Registration.event_id == event.id, Registration.user_id == user.id)
     ).scalar_one_or_none()
     if reg is None:
         reg = Registration(event=event, user=user, applied_at=utcnow())
     elif reg.status == S.APPROVED:
-        raise AlreadyRegistered(f"{user.name} is already registered for this event.")
+        raise AlreadyRegistered("registration.already_registered", name=user.name)
     organization = user.organization
     reg.responsible_partner_id = organization.home_cluster_id if organization else None
     reg.role = role

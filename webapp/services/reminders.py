@@ -89,7 +89,7 @@ def parse_offsets(text: str | Sequence[int], field: str = "reminder_offsets") ->
     try:
         return reminder_minutes(text)
     except OffsetsRefused as refusal:
-        raise Refused(str(refusal), field) from None
+        raise Refused("input.refused", field, reason=str(refusal)) from None
 
 
 def default_offsets() -> list[int]:

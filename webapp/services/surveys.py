@@ -305,9 +305,9 @@ def open_invitation(token: str, now: datetime | None = None) -> SurveyInvitation
     invitation = (db.session.get(SurveyInvitation, invitation_id, populate_existing=True)
                   if isinstance(invitation_id, int) else None)
     if invitation is None:
-        raise tokens.TokenInvalid("This link is not valid.")
+        raise tokens.TokenInvalid("link.invalid")
     if invitation.answered_at is None and (now or utcnow()) > closes_at(invitation):
-        raise SurveyClosed("This survey has closed: its link was valid for 60 days.")
+        raise SurveyClosed("survey.closed")
     return invitation
 
 
@@ -325,7 +325,7 @@ def answer(token: str, answers: SurveyAnswerIn,
     unit.write_step()
     invitation = open_invitation(token, now)
     if invitation.answered_at is not None:
-        raise AlreadyAnswered("This survey has already been answered: thank you.")
+        raise AlreadyAnswered("survey.already_answered")
     reg = invitation.registration  # loaded before the insert, which only the flush below runs
     response = SurveyResponse(
         invitation=invitation, satisfaction=answers.satisfaction,
@@ -339,7 +339,7 @@ def answer(token: str, answers: SurveyAnswerIn,
     try:
         db.session.flush()  # a concurrent second answer fails here, on the unique invitation
     except IntegrityError:
-        raise AlreadyAnswered("This survey has already been answered: thank you.") from None
+        raise AlreadyAnswered("survey.already_answered") from None
     audit.record(reg.user, "survey.answered", response, event_id=reg.event_id,
                  changes={"round": [None, invitation.round.value],
                           "satisfaction": [None, answers.satisfaction]})
@@ -441,9 +441,7 @@ def confirm_outcome(actor: User, response: SurveyResponse, agreement_id: int | N
     choices = {a.id: a for a in confirmable_agreements(actor, response)}
     agreement = choices.get(agreement_id) if agreement_id is not None else None
     if agreement is None:
-        raise Refused("Choose one of the agreements listed: those you record with this "
-                      "delegate's organization among the parties, not confirmed yet.",
-                      "agreement_id")
+        raise Refused("survey.agreement_not_listed", "agreement_id")
     confirmation = OutcomeConfirmation(agreement=agreement, confirmed_by=actor)
     response.confirmations.append(confirmation)
     audit.record(actor, "survey.outcome_confirmed", response,

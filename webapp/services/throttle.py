@@ -19,7 +19,6 @@ import math
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import ngettext
 from sqlalchemy import delete, func, select
 
 from ..extensions import db
@@ -35,11 +34,7 @@ class Throttled(DomainError):
         self.minutes = max(1, math.ceil(wait.total_seconds() / 60))
         # Deliberately the same words for every key: it must not tell whether the
         # account exists, nor whether the address or the account was the one counted.
-        super().__init__(ngettext(
-            "Too many attempts. Please wait %(num)d minute and try again.",
-            "Too many attempts. Please wait %(num)d minutes and try again.",
-            self.minutes,
-        ))
+        super().__init__("throttle.wait", num=self.minutes)
 
 
 def keys(action: str, *, account: str | None = None, ip: str | None = None) -> list[str]:

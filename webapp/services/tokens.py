@@ -49,7 +49,7 @@ def verify(purpose: str, token: str) -> Any:
     try:
         return _serializer(purpose).loads(token)
     except BadSignature:
-        raise TokenInvalid("This link is not valid.") from None
+        raise TokenInvalid("link.invalid") from None
 
 
 def read(purpose: str, token: str, max_age: int) -> Any:
@@ -57,13 +57,11 @@ def read(purpose: str, token: str, max_age: int) -> Any:
     try:
         payload = _serializer(purpose).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise TokenExpired("This link has expired. Please ask for a new one.") from None
+        raise TokenExpired("link.expired") from None
     except BadSignature:
-        raise TokenInvalid(
-            "This link is not valid. Please check that you copied it whole."
-        ) from None
+        raise TokenInvalid("link.incomplete") from None
     if db.session.get(UsedToken, _digest(token)) is not None:
-        raise TokenUsed("This link has already been used.")
+        raise TokenUsed("link.used")
     return payload
 
 

@@ -17,7 +17,7 @@ from .fields import Refused
 def check_deactivation(actor: User, user: User) -> None:
     """Raise the refusal `deactivate` would meet, so a confirmation page can say it first."""
     if user.id == actor.id:
-        raise Refused("You cannot deactivate your own account.")
+        raise Refused("account.own_deactivation")
 
 
 def deactivate(actor: User, user: User, reason: str = "") -> None:
@@ -58,12 +58,12 @@ def add_grant(actor: User, user: User, wanted: GrantIn) -> RoleGrant:
     role = wanted.role
     partner = db.session.get(Partner, wanted.partner_id) if wanted.partner_id else None
     if wanted.partner_id and partner is None:
-        raise Refused("Choose the partner this role is held for.", "partner_id")
+        raise Refused("role.partner_needed", "partner_id")
     if role == Role.BEACHHEAD_HOST and partner.kind != PartnerKind.BEACHHEAD:
-        raise Refused("Only a beachhead organization has hosts.", "partner_id")
+        raise Refused("role.hosts_of_beachheads", "partner_id")
     partner_id = partner.id if partner else None
     if any(g.role == role and g.partner_id == partner_id for g in user.grants):
-        raise Refused("This account already holds that role.", "role")
+        raise Refused("role.already_held", "role")
     grant = accounts.grant(user, role, partner)
     db.session.flush()  # the grant's id, for the caller
     audit.record(actor, "user.granted", user,
@@ -75,7 +75,7 @@ def check_grant_removal(actor: User, grant: RoleGrant) -> None:
     """Raise the refusal `remove_grant` would meet. An admin keeps their own admin role,
     so the one removing another's is still there: Beachhead never runs out of admins."""
     if grant.user_id == actor.id and grant.role == Role.ADMIN:
-        raise Refused("You cannot remove your own admin role; ask another admin.")
+        raise Refused("role.own_admin")
 
 
 def remove_grant(actor: User, grant: RoleGrant) -> None:

@@ -261,9 +261,9 @@ def _confirm_status(event_id: int, action: str):
 
 
 def _unchangeable(event: Event):
-    flash(fields.CANCELLED_MESSAGE if event.status == EventStatus.CANCELLED else
-          _("A %(status)s event cannot be changed that way.", status=event.status.value),
-          "warning")
+    refusal = (fields.EventCancelled() if event.status == EventStatus.CANCELLED else
+               fields.Refused("event.unchangeable", status=event.status))
+    flash(refusal.message, "warning")
     return redirect(url_for("admin.event_edit", event_id=event.id))
 
 

@@ -109,7 +109,7 @@ def _token_step(use):
     try:
         return use(), None
     except IntegrityError:
-        return None, tokens.TokenUsed("This link has already been used.").message
+        return None, tokens.TokenUsed("link.used").message
     except DomainError as error:
         return None, error.message
 

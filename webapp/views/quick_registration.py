@@ -100,7 +100,7 @@ def confirm(token: str):
         registration = quick_registration.confirm(token)
     except IntegrityError:
         # Another press of the button used the link a moment before this one.
-        return _link_problem(token, tokens.TokenUsed("This link has already been used."))
+        return _link_problem(token, tokens.TokenUsed("link.used"))
     except DomainError as error:
         return _link_problem(token, error, wanted.event)
     user = registration.user
