@@ -7,7 +7,10 @@ the application.
 
 Every refusal carries `type` (a URN naming the kind of problem), `title` (the same for
 every problem of that type), `status` and `detail` (what went wrong this time); validation
-problems add `errors`, one per field, each with a JSON pointer into the request.
+problems add `errors`, one per field, each with a JSON pointer into the request. Every
+problem has `code` and `params`: a refusal of the domain (webapp/services/errors.py) names
+its stable code and the values its message names, for a client to act on (its `detail`
+is in the language Accept-Language asks for); other problems have null there.
 """
 
 from __future__ import annotations
@@ -67,6 +70,14 @@ class ApiProblem(Exception):
         self.headers = headers or {}
         self.extra = extra
 
+    @classmethod
+    def refusing(cls, status: int, refusal: Any, *, kind: str | None = None,
+                 **extra: Any) -> ApiProblem:
+        """A domain error (its `code`, `params` and `message`) as a problem: the message,
+        in the request's language, is the detail."""
+        return cls(status, refusal.message, kind=kind, code=refusal.code,
+                   params=refusal.params, **extra)
+
     def response(self) -> Response:
         return problem_response(self.status, self.detail, kind=self.kind,
                                 headers=self.headers, **self.extra)
@@ -79,6 +90,8 @@ def problem_response(status: int, detail: str | None = None, *, kind: str | None
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail or DETAILS.get(status, HTTPStatus(status).phrase),
+        "code": None,
+        "params": None,
         **extra,
     }
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=MIMETYPE)

@@ -23,8 +23,9 @@ INFO = Info(title="Beachhead API", version="1.0.0", description=(
     "The partners' API: events, your registrations and, for partner managers, organizers "
     "and hosts, the applications in your scope, exactly as the desk shows them. "
     "Authenticate with a personal token from your profile page (`Authorization: Bearer "
-    "bh_...`); a token acts with your roles. Errors are RFC 9457 problem details. Times are "
-    "ISO 8601 with their offset."))
+    "bh_...`); a token acts with your roles. Errors are RFC 9457 problem details; a refusal "
+    "of the domain adds its stable `code` (and `params`), and its `detail` is in the "
+    "language Accept-Language asks for. Times are ISO 8601 with their offset."))
 
 
 @operation("GET", "/openapi.json", public=True, tag="reference",

@@ -36,16 +36,16 @@ def apply(path: schemas.EventPath, body: schemas.ApplicationIn):
                                   profile_consent=body.profile_consent,
                                   contact_consent=body.contact_consent)
     except applications.ConsentNeeded as refusal:
-        raise ApiProblem(422, refusal.message, errors=[
+        raise ApiProblem.refusing(422, refusal, errors=[
             {"pointer": "/profile_consent", "detail": refusal.message}]) from None
     except AnswersRefused as refusal:
         where = {a.question_id: n for n, a in enumerate(body.answers)}
-        raise ApiProblem(422, refusal.message, errors=[
+        raise ApiProblem.refusing(422, refusal, errors=[
             {"pointer": f"/answers/{where[qid]}/value" if qid in where else "/answers",
              "detail": f"question {qid}: {why}"} for qid, why in refusal.problems.items()
         ] or [{"pointer": "/answers", "detail": refusal.message}]) from None
     except DomainError as refusal:
-        raise ApiProblem(409, refusal.message) from None
+        raise ApiProblem.refusing(409, refusal) from None
     return present.own_registration(reg)
 
 
@@ -65,5 +65,5 @@ def withdraw(path: schemas.RegistrationPath, body: schemas.WithdrawalIn):
     try:
         reg = applications.withdraw(me, reg, reason=body.reason)
     except DomainError as refusal:
-        raise ApiProblem(409, refusal.message) from None
+        raise ApiProblem.refusing(409, refusal) from None
     return present.own_registration(reg)

@@ -52,16 +52,16 @@ def check_in(path: schemas.EventPath, body: schemas.CheckinIn):
     try:
         session = checkin.session_of(event, body.session_id)
     except BadgeRefused as refusal:
-        raise ApiProblem(422, refusal.message, errors=[
+        raise ApiProblem.refusing(422, refusal, errors=[
             {"pointer": "/session_id", "detail": refusal.message}]) from None
     try:
         registration = checkin.find_badge(body.token)
         result = checkin.check_in(current_user._get_current_object(), registration, event,
                                   session)
     except CheckinClosed as closed:
-        raise ApiProblem(409, closed.message) from None
+        raise ApiProblem.refusing(409, closed) from None
     except BadgeRefused as refusal:
-        raise ApiProblem(422, refusal.message, errors=[
+        raise ApiProblem.refusing(422, refusal, errors=[
             {"pointer": "/token", "detail": refusal.message}]) from None
     attendance = result.attendance
     person = attendance.registration.user

@@ -83,13 +83,14 @@ def decide(path: schemas.RegistrationPath, body: schemas.DecisionIn):
         registrations.decide(reg.id, body.decision.value, actor=me, reason=body.reason,
                              expected_status=body.expected_status)
     except StaleDecision as stale:
-        raise ApiProblem(409, stale.message, kind="stale-decision",
-                         current_status=stale.status, decided_by=stale.by,
-                         decided_at=stale.at.isoformat() if stale.at else None) from None
+        raise ApiProblem.refusing(409, stale, kind="stale-decision",
+                                  current_status=stale.status, decided_by=stale.by,
+                                  decided_at=stale.at.isoformat() if stale.at else None
+                                  ) from None
     except DomainError as refusal:
         unit.discard()  # the status it has now, as committed
         now = db.session.get(Registration, path.registration_id, populate_existing=True)
-        raise ApiProblem(409, refusal.message, kind="decision-refused",
-                         current_status=RegistrationStatus(now.status).value,
-                         decided_by=None, decided_at=None) from None
+        raise ApiProblem.refusing(409, refusal, kind="decision-refused",
+                                  current_status=RegistrationStatus(now.status).value,
+                                  decided_by=None, decided_at=None) from None
     return present.registration_detail(me, _visible(path.registration_id))

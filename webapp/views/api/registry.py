@@ -208,7 +208,7 @@ def _authenticate(*, write: bool) -> None:
         token, (count, retry_after) = _recorded(secret.strip())
     except TokenNotAccepted as refusal:
         # RFC 6750: a token was sent, and it is not one we accept.
-        raise ApiProblem(401, refusal.message, headers={
+        raise ApiProblem.refusing(401, refusal, headers={
             "WWW-Authenticate": 'Bearer realm="beachhead", error="invalid_token"'}) from None
     limit = api_tokens.rate_limit()
     if count > limit:

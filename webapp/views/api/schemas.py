@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import functools
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -27,6 +27,7 @@ from ... import text
 from ...inputs import applications, checkin, registrations
 from ...models import EventKind, EventRole, EventStatus, PartnerKind, RegistrationStatus, Role
 from ...models import SessionKind as AgendaKind
+from ...services.errors import CODES
 from ...services.fields import MAX_ID
 
 MAX_PER_PAGE = 100
@@ -114,12 +115,22 @@ class RegistrationPath(BaseModel):
 
 
 class Problem(Output):
-    """An RFC 9457 problem."""
+    """An RFC 9457 problem. A refusal of the domain (an application closed, a seat taken,
+    a decision someone else took first) names its stable `code` and its `params` (null for
+    the other problems); `detail` is in the language Accept-Language asks for (English,
+    French or Greek)."""
 
     type: str
     title: str
     status: int
     detail: str
+    code: Literal[tuple(sorted(CODES))] | None = Field(  # type: ignore[valid-type]
+        None, description="A domain refusal's stable code, for a client to act on (null for "
+        "other problems); the README's \"Error codes\" lists what each one means. Codes are "
+        "never renamed.")
+    params: dict[str, str | int | float | bool | None] | None = Field(
+        None, description="The values the code's message names (a status, a limit, a date); "
+        "null without a code.")
 
 
 class FieldError(Output):
