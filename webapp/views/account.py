@@ -76,6 +76,22 @@ def _can_edit_answers(reg: Registration) -> bool:
     return reg.status == RegistrationStatus.SUBMITTED and bool(reg.event.questions)
 
 
+def _answers_fixed(status: RegistrationStatus) -> str:
+    """Why the answers can no longer change: a whole sentence per status."""
+    if status == RegistrationStatus.APPROVED:
+        return _("Your answers can no longer change: the application is approved.")
+    if status == RegistrationStatus.REJECTED:
+        return _("Your answers can no longer change: the application is rejected.")
+    if status == RegistrationStatus.WAITLISTED:
+        return _("Your answers can no longer change: the application is on the waiting "
+                 "list.")
+    if status == RegistrationStatus.WITHDRAWN:
+        return _("Your answers can no longer change: the application is withdrawn.")
+    if status == RegistrationStatus.CANCELLED:
+        return _("Your answers can no longer change: the registration is cancelled.")
+    return _("Your answers can no longer change.")
+
+
 def _registration_page(reg: Registration, status: int = 200):
     return render_template(
         "account/registration.html", registration=reg, answers=_answers(reg),
@@ -115,8 +131,7 @@ def registration(registration_id: int):
 def edit_answers(registration_id: int):
     reg = _own_registration(registration_id)
     if not _can_edit_answers(reg):
-        flash(_("Your answers can no longer change: the application is %(status)s.",
-                status=reg.status.value), "warning")
+        flash(_answers_fixed(reg.status), "warning")
         return redirect(url_for("account.registration", registration_id=reg.id))
     # On POST only what was posted counts: a field left out is an empty answer, never the
     # stored one.

@@ -253,7 +253,8 @@ def _confirm_status(event_id: int, action: str):
         ), 200 if request.method == "GET" else 400
     try:
         change(current_user, event.id)
-        flash(_("The event is now %(status)s.", status=target.value), "success")
+        flash(_("The event is now published.") if target == EventStatus.PUBLISHED else
+              _("The event is now closed."), "success")
     except Refused as refusal:
         unit.discard()
         flash(refusal.message, "warning")
@@ -301,8 +302,9 @@ def event_cancel(event_id: int):
             unit.discard()
             flash(refusal.message, "warning")
         else:
-            flash(_("The event is cancelled; %(count)d open registration(s) were cancelled.",
-                    count=count), "success")
+            flash(ngettext("The event is cancelled; %(num)d open registration was cancelled.",
+                           "The event is cancelled; %(num)d open registrations were "
+                           "cancelled.", count), "success")
         return redirect(back)
     open_count = len(events.open_registration_ids(event.id))
     return confirmations.page(

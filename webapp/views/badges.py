@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, undefer
@@ -108,8 +109,9 @@ def event_badges(event: Event):
         form.form_errors.append(_("There are no approved delegates whose badges you may print."))
         return _index_page(event, form, 404)
     if count > badges.BACKGROUND_THRESHOLD:
-        flash(_("%(count)d badges are built in the background: press “Build the badges”.",
-                count=count), "info")
+        flash(ngettext("%(num)d badge is built in the background: press “Build the badges”.",
+                       "%(num)d badges are built in the background: press “Build the "
+                       "badges”.", count), "info")
         return redirect(url_for("badges.index", event_id=event.id))
     badge_format = form.input.format
     body = badges.batch_pdf(current_user, event, badge_format, partner_id=partner_id)

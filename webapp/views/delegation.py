@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import access, http_cache, inputs, unit
@@ -92,6 +93,7 @@ def send_message(event_id: int, event: Event):
         unit.discard()
         form.form_errors.append(refusal.message)
         return _messages_page(event, form, 400)
-    flash(_("Your message is on its way to %(count)d recipients.",
-            count=len(message.recipients)), "success")
+    flash(ngettext("Your message is on its way to %(num)d recipient.",
+                   "Your message is on its way to %(num)d recipients.",
+                   len(message.recipients)), "success")
     return redirect(url_for("delegation.message_log", event_id=event_id))

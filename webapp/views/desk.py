@@ -44,6 +44,7 @@ from ..inputs.desk import DirectRegistrationIn, RoleIn
 from ..inputs.registrations import BulkDecisionIn, CorrectionIn, Decision, DecisionIn
 from ..models import (
     Event,
+    EventRole,
     MembershipRequest,
     Organization,
     Registration,
@@ -58,9 +59,32 @@ from ..services.errors import AnswersRefused, BulkRefused, DomainError
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 log = logging.getLogger(__name__)
 
-# How a decision reads in the confirmation ("The application is approved.").
-DECIDED = {"approve": _l("approved"), "reject": _l("rejected"),
-           "waitlist": _l("put on the waiting list")}
+# What a decision says once it is taken: each a whole sentence, so that every language
+# can say it its own way (a participle glued into a sentence cannot agree with anything).
+DECIDED = {Decision.APPROVE: _l("The application is approved."),
+           Decision.REJECT: _l("The application is rejected."),
+           Decision.WAITLIST: _l("The application is put on the waiting list.")}
+
+
+def _decided_many(decision: Decision, count: int) -> str:
+    if decision == Decision.APPROVE:
+        return ngettext("%(num)d application approved.", "%(num)d applications approved.",
+                        count)
+    if decision == Decision.REJECT:
+        return ngettext("%(num)d application rejected.", "%(num)d applications rejected.",
+                        count)
+    return ngettext("%(num)d application put on the waiting list.",
+                    "%(num)d applications put on the waiting list.", count)
+
+
+def _applied_on_behalf(status: RegistrationStatus, name: str, event: str) -> str:
+    """Who was applied for, and where the application stands now."""
+    if status == RegistrationStatus.APPROVED:
+        return _("%(name)s has applied to %(event)s (approved).", name=name, event=event)
+    if status == RegistrationStatus.WAITLISTED:
+        return _("%(name)s has applied to %(event)s (on the waiting list).", name=name,
+                 event=event)
+    return _("%(name)s has applied to %(event)s (submitted).", name=name, event=event)
 
 
 def _me() -> User:
@@ -173,8 +197,7 @@ def bulk():
         problems = [(reg_id, names.get(reg_id), why) for reg_id, why in refusal.problems.items()]
         flash(refusal.message, "danger")
         return _index_page(form, DirectRegistrationForm(), bulk_problems=problems, status=409)
-    flash(_("%(count)d applications %(decision)s.", count=len(decided),
-            decision=DECIDED[form.decision.data]), "success")
+    flash(_decided_many(form.input.decision, len(decided)), "success")
     return redirect(url_for("desk.index", **request.args))
 
 
@@ -273,8 +296,7 @@ def decide(registration_id: int):
         unit.discard()
         return _registration_page(_visible_registration(registration_id),
                                   refusal=refusal.message, status=409)
-    flash(_("The application is %(decision)s.", decision=DECIDED[form.decision.data]),
-          "success")
+    flash(str(DECIDED[form.input.decision]), "success")
     return redirect(url_for("desk.registration", registration_id=registration_id))
 
 
@@ -473,9 +495,17 @@ def register_directly(event: Event):
         unit.discard()
         flash(refusal.message, "danger")
         return redirect(back), 303
-    flash(_("%(name)s is registered as %(role)s.", name=reg.user.name, role=reg.role.value),
-          "success")
+    flash(_registered_as(reg.role, reg.user.name), "success")
     return redirect(back)
+
+
+def _registered_as(role: EventRole, name: str) -> str:
+    """Who was registered directly (DIRECT_ROLES), and as what: a sentence per role."""
+    if role == EventRole.HOST:
+        return _("%(name)s is registered as host.", name=name)
+    if role == EventRole.STAFF:
+        return _("%(name)s is registered as staff.", name=name)
+    return _("%(name)s is registered.", name=name)
 
 
 @bp.route("/apply-on-behalf", methods=["GET", "POST"])
@@ -513,8 +543,7 @@ def apply_on_behalf():
                 unit.discard()
                 form.form_errors.append(refusal.message)
             else:
-                flash(_("%(name)s has applied to %(event)s (%(status)s).", name=member.name,
-                        event=event.title, status=reg.status.value), "success")
+                flash(_applied_on_behalf(reg.status, member.name, event.title), "success")
                 return redirect(url_for("desk.registration", registration_id=reg.id))
     status = 400 if form is not None and form.is_submitted() else 200
     return render_template(
