@@ -111,7 +111,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         database_limits.guard(db.engine, app)
 
     from . import auth_session, errors, filters, http_cache, security, text, unit
-    from .services import jobs, notifications
+    from .services import event_texts, jobs, notifications
 
     # First: every request's unit of work opens before, and ends after, everything else.
     unit.init_app(app)
@@ -126,6 +126,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     security.init_app(app)
     http_cache.init_app(app)
     languages.init_app(app)
+    event_texts.init_app(app)
 
     from .views import (
         account,

@@ -77,7 +77,17 @@ from sqlalchemy.orm import Session
 
 from . import database_limits
 from .extensions import db, login_manager
-from .models import Event, EventSession, Partner, Question, event_hosts, event_organizers, utcnow
+from .models import (
+    Event,
+    EventSession,
+    EventText,
+    Partner,
+    Question,
+    SessionText,
+    event_hosts,
+    event_organizers,
+    utcnow,
+)
 from .models.types import UTCDateTime
 
 T = TypeVar("T")
@@ -578,11 +588,12 @@ def _answer_user(page: Page) -> Response:
 
 def _stamp_events(session: Session, _context, _instances) -> None:
     """Stamp the events whose public pages a flush changes: their own row, their agenda,
-    questions, organizers, hosts, or a partner's name or place. A stamp always moves
-    forward, by a microsecond at least, so the version changes even where two writes
-    read the same clock."""
+    questions, organizers, hosts, their texts or their sessions' in other languages, or
+    a partner's name or place. A stamp always moves forward, by a microsecond at least,
+    so the version changes even where two writes read the same clock."""
     event_ids: set[int] = set()
     partner_ids: set[int] = set()
+    session_ids: set[int] = set()
     stamped: list[Event] = []
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, Event):
@@ -596,6 +607,20 @@ def _stamp_events(session: Session, _context, _instances) -> None:
                 event_ids.add(obj.event_id)
             elif obj.event is not None and obj.event.id is not None:
                 event_ids.add(obj.event.id)
+        elif isinstance(obj, EventText | SessionText) and (
+                obj in session.dirty and not session.is_modified(obj)):
+            continue
+        elif isinstance(obj, EventText):
+            # A translation taken off its event (deleted as an orphan) keeps its event_id.
+            owner = obj.event_id if obj.event_id is not None else getattr(obj.event, "id", None)
+            if owner is not None:
+                event_ids.add(owner)
+        elif isinstance(obj, SessionText):
+            item = obj.session
+            if item is not None and item.event_id is not None:
+                event_ids.add(item.event_id)
+            elif obj.session_id is not None:
+                session_ids.add(obj.session_id)
         elif isinstance(obj, Partner) and obj.id is not None and (
                 obj in session.deleted
                 or any(_changed(obj, name) for name in _SHOWN_PARTNER_COLUMNS)):
@@ -605,6 +630,9 @@ def _stamp_events(session: Session, _context, _instances) -> None:
             event_organizers.c.partner_id.in_(partner_ids)).union(
             select(event_hosts.c.event_id).where(event_hosts.c.partner_id.in_(partner_ids)))
         event_ids.update(session.execute(linked).scalars())
+    if session_ids:
+        event_ids.update(session.scalars(select(EventSession.event_id).where(
+            EventSession.id.in_(session_ids))))
     event_ids -= {obj.id for obj in stamped}
     if event_ids:
         stamped.extend(session.scalars(select(Event).where(Event.id.in_(event_ids))))

@@ -158,6 +158,12 @@ class Event(Searchable, db.Model):
         cascade="all, delete-orphan",
         order_by="EventSession.position, EventSession.id",
     )
+    # The texts in languages other than the main one (services/event_texts.py reads them,
+    # a page of events at once).
+    translations: Mapped[list[EventText]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="EventText.language",
+    )
 
     @property
     def agenda(self) -> list[EventSession]:
@@ -197,8 +203,9 @@ class Event(Searchable, db.Model):
         return not (self.registration_closes_at and now >= self.registration_closes_at)
 
     def search_text(self):
-        return (self.title, self.summary, self.target_city, self.venue,
-                country_names(self.target_country))
+        # Its titles in every language first: a long summary never cuts them off the key.
+        return (self.title, *(t.title for t in self.translations), self.summary, self.target_city,
+                self.venue, country_names(self.target_country))
 
     def __repr__(self) -> str:
         return f"<Event {self.slug}>"
@@ -237,6 +244,10 @@ class EventSession(db.Model):
     calendar_sequence: Mapped[int] = mapped_column(default=0)
 
     event: Mapped[Event] = relationship(back_populates="sessions")
+    translations: Mapped[list[SessionText]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="SessionText.language",
+    )
 
     @property
     def sort_day(self) -> date:
@@ -245,6 +256,37 @@ class EventSession(db.Model):
             return self.start_date
         assert self.starts_at is not None
         return self.starts_at.astimezone(self.event.zone).date()
+
+
+class EventText(db.Model):
+    """An event's title, summary and description in a language other than its main one
+    (the main language's are the event's own columns)."""
+
+    __tablename__ = "event_texts"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(10), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    event: Mapped[Event] = relationship(back_populates="translations")
+
+
+class SessionText(db.Model):
+    """An agenda session's title and description in a language other than its event's
+    main one."""
+
+    __tablename__ = "session_texts"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("event_sessions.id", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(10), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    session: Mapped[EventSession] = relationship(back_populates="translations")
 
 
 class EventQuota(db.Model):
