@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import LazyString, pgettext
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -31,7 +32,8 @@ TYPE_LABELS = {
 }
 STATUS_LABELS = {
     AgreementStatus.IN_NEGOTIATION: _l("In negotiation"),
-    AgreementStatus.SIGNED: _l("Signed"),
+    # A status, not the survey results' "Signed" column (a count): languages may differ.
+    AgreementStatus.SIGNED: LazyString(lambda: pgettext("agreement status", "Signed")),
     AgreementStatus.ENDED: _l("Ended"),
 }
 HELIX_LABELS = {

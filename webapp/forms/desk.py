@@ -9,6 +9,7 @@ decision stale when it no longer matches.
 
 from __future__ import annotations
 
+from flask_babel import LazyString, pgettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     EmailField,
@@ -33,7 +34,9 @@ from .places import country_choices
 
 STATUS_LABELS = {
     RegistrationStatus.SUBMITTED: _l("Submitted"),
-    RegistrationStatus.APPROVED: _l("Approved"),
+    # A status, not the "Approved" column of counts (webinar report): languages may differ.
+    RegistrationStatus.APPROVED: LazyString(lambda: pgettext("registration status",
+                                                             "Approved")),
     RegistrationStatus.REJECTED: _l("Rejected"),
     RegistrationStatus.WAITLISTED: _l("Waiting list"),
     RegistrationStatus.WITHDRAWN: _l("Withdrawn"),

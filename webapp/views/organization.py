@@ -31,6 +31,8 @@ from .. import access, confirmations, http_cache, inputs, unit
 from ..errors import render_error
 from ..extensions import db
 from ..forms.organization import (
+    HELIX_LABELS,
+    SIZE_LABELS,
     LogoForm,
     MembershipDecisionForm,
     MergeForm,
@@ -92,7 +94,7 @@ def _organization_page(organization: Organization, *, status=200):
     return render_template(
         "organization/view.html", organization=organization, members=members,
         pending=pending, decision_form=MembershipDecisionForm(), review_form=ReviewForm(),
-        can_edit=can_edit,
+        can_edit=can_edit, size_labels=SIZE_LABELS, helix_labels=HELIX_LABELS,
         can_review=access.can(current_user, "organization.review", organization),
     ), status
 

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import access, inputs, languages, unit
 from ..extensions import db
+from ..forms.agreements import STATUS_LABELS as AGREEMENT_STATUS_LABELS
 from ..forms.surveys import ConfirmOutcomeForm, SurveyForm
 from ..inputs.surveys import OutcomeConfirmationIn, SurveyAnswerIn
 from ..models import (
@@ -147,7 +148,8 @@ def _visible_response(response_id: int) -> SurveyResponse:
 def _response_page(found: SurveyResponse, form: ConfirmOutcomeForm, status: int = 200):
     return render_template("surveys/response.html", response=found, form=form,
                            registration=found.invitation.registration,
-                           event=found.invitation.registration.event), status
+                           event=found.invitation.registration.event,
+                           agreement_status_labels=AGREEMENT_STATUS_LABELS), status
 
 
 @bp.route("/surveys/responses/<int:response_id>")
