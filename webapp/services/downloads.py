@@ -12,6 +12,11 @@ and writes each progress step aside (`unit.aside("download_progress")`), so the 
 polling it sees it at once. When the file is ready every requester who may still read it
 gets a mail with its link (sent after the job's commit).
 
+A file is written in the language of the request that asked for it (its parameters
+record it, so someone asking in another language gets a file of their own, not one
+joined), and the job builds it inside that language; the mail that it is ready is in
+each requester's own.
+
 The file is kept for KEPT_FOR, then `purge_expired` (run by `flask tick`) drops it; the row
 stays as a record and its link says the file is gone. A job whose process died stops
 advancing: after STALE_AFTER without a step it reads as failed, and may be asked again.
@@ -33,7 +38,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import exists, select, text, update
 
-from .. import access, languages, localtime, paging, unit
+from .. import access, localtime, paging, unit
 from ..extensions import db
 from ..models import (
     Download,
@@ -209,7 +214,7 @@ def _table_title(download: Download) -> str:
 
 def _brochure_title(download: Download) -> str:
     return _("Delegation brochure: %(event)s",
-             event=download.event.title if download.event else "")
+             event=notifications.event_title(download.event) if download.event else "")
 
 
 KINDS: dict[str, Kind] = {
@@ -265,12 +270,14 @@ def _mail_ready(download_id: int) -> None:
     for user in download.requesters:
         if not access.can(user, "download.view", download):
             continue
-        with force_locale(languages.of_user(user)):
+        # The file's name in the mail is its reader's, whatever language it is in.
+        language = notifications.reader_language(user, download.event)
+        with force_locale(language):
             name = title(download)
             notifications.queue(user, _("Your file is ready: %(title)s", title=name),
                                 "download_ready", download=download, title=name, link=link,
                                 expires_at=download.expires_at,
-                                zone=localtime.known_zone(user.timezone))
+                                zone=localtime.known_zone(user.timezone), language=language)
 
 
 # --------------------------------------------------------------------------- reading

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from .. import access, languages
+from .. import access
 from ..extensions import db
 from ..models import DelegationMessage, Event, MessageRecipient, Partner, Registration, User
 from ..unit import write_step
@@ -70,13 +69,13 @@ def _audience(sender: User, event: Event, partner_id: int | None) -> list[Regist
 
 
 def _queue_mail(reg: Registration, message: DelegationMessage) -> None:
-    user = reg.user
-    with force_locale(languages.of_user(user)):
-        notifications.queue(
-            user, f"[{message.event.title}] {message.subject}", "delegation_message",
-            message=message, event=message.event, registration=reg,
-            sender_name=message.sender.name if message.sender else "",
-        )
+    event = message.event
+    # The sender's own words stay as written; the event's title is the reader's.
+    notifications.queue(
+        reg.user, lambda: f"[{notifications.event_title(event)}] {message.subject}",
+        "delegation_message", message=message, event=event, registration=reg,
+        sender_name=message.sender.name if message.sender else "",
+    )
 
 
 def audience_partners(user: Any, event: Event) -> list[tuple[int, str]]:

@@ -28,6 +28,11 @@ rows themselves (read at /dev/mail, in whatever database DATABASE_URL names, nev
 file); "log" writes one INFO line per message (recipient, subject, its links). The
 claim, the retries and the SENT mark are the same whichever carries the message.
 
+Every message is written in its recipient's language (`reader_language`), whoever's
+request queued it: a manager reading French approves, the applicant reads Greek. The
+subject, the bodies and the invitation are all rendered in it, at queueing or, for mail
+rendered at delivery, from the language its recipe records.
+
 A message may carry an iCalendar invitation (iTIP, RFC 5546: METHOD REQUEST or CANCEL).
 It goes out as the last part of the multipart/alternative, `text/calendar;
 method=<METHOD>; charset=utf-8`, the shape Outlook, Gmail and Apple Mail send and
@@ -49,16 +54,16 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from html.parser import HTMLParser
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, has_request_context, render_template
 from flask_babel import force_locale, get_locale
 from jinja2 import TemplateNotFound
 from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
-from .. import unit
+from .. import languages, unit
 from ..extensions import db
-from ..models import OutboxMessage, OutboxStatus, User, utcnow
-from . import jobs
+from ..models import Event, OutboxMessage, OutboxStatus, User, utcnow
+from . import event_texts, jobs
 
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
                 timedelta(hours=2), timedelta(hours=12))
@@ -90,17 +95,21 @@ def builds(name: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
     return register
 
 
-def queue(to: User | str, subject: str, template: str, *, calendar: str | Later = "",
-          calendar_method: str = "", later: bool = False, **context) -> OutboxMessage:
-    """Write an email for `to` into the current transaction.
+def queue(to: User | str, subject: str | Callable[[], str], template: str, *,
+          calendar: str | Later | Callable[[], str] = "", calendar_method: str = "",
+          later: bool = False, language: str | None = None, **context) -> OutboxMessage:
+    """Write an email for `to` into the current transaction, in the recipient's language.
 
     `template` names `templates/mail/<template>.txt` (required) and `.html` (optional);
-    they get `recipient` (the User, when there is one) and `context`. `calendar` is an
-    iCalendar invitation to send along (or a `Later` one), `calendar_method` its METHOD
-    (REQUEST, CANCEL).
+    they get `recipient` (the User, when there is one) and `context`. `subject` is the
+    subject line: a lazy string or a function is read in the recipient's language (a
+    string made beforehand is taken as it is). `calendar` is an iCalendar invitation to
+    send along (a function that writes it, or a `Later` one), `calendar_method` its METHOD
+    (REQUEST, CANCEL). `language`: the recipient's language when the caller knows it
+    better than `reader_language` does.
 
     `later`: the bodies and the invitation are rendered when the message is delivered,
-    in the language of this call, from the rows `context` names as they are then: for
+    in the recipient's language, from the rows `context` names as they are then: for
     mail queued while a lock is held (an application's seat count), whose rendering would
     keep the others waiting. The row still commits or rolls back with the caller's
     transaction. A context that is not only primitives and rows is rendered now.
@@ -108,17 +117,47 @@ def queue(to: User | str, subject: str, template: str, *, calendar: str | Later 
     user = to if isinstance(to, User) else None
     address = user.email if user else str(to)
     context = {"recipient": user, **context}
-    message = OutboxMessage(user=user, to_address=address, subject=subject, body_text="",
-                            body_html="", calendar="", calendar_method="")
-    recipe = _recipe(template, context, calendar, calendar_method) if later else None
-    if recipe is not None:
-        message.render = recipe
-        message.calendar_method = calendar_method.upper()
-    else:
-        (message.body_text, message.body_html, message.calendar,
-         message.calendar_method) = _rendered(template, context, calendar, calendar_method)
+    language = languages.offered_or_none(language) or reader_language(to, context.get("event"))
+    with force_locale(language):
+        line = subject() if callable(subject) else str(subject)
+        if callable(calendar):
+            calendar = calendar()
+        message = OutboxMessage(user=user, to_address=address, subject=line, body_text="",
+                                body_html="", calendar="", calendar_method="")
+        recipe = (_recipe(template, context, calendar, calendar_method, language) if later
+                  else None)
+        if recipe is not None:
+            message.render = recipe
+            message.calendar_method = calendar_method.upper()
+        else:
+            (message.body_text, message.body_html, message.calendar,
+             message.calendar_method) = _rendered(template, context, calendar, calendar_method)
     db.session.add(message)
     return message
+
+
+def reader_language(to: User | str, event: Event | None = None) -> str:
+    """The language a message to `to` is written in: an account's own
+    (`languages.of_user`: their choice, else what their browser last asked for, else the
+    main language of the event the mail is about); an address without an account was
+    typed by its owner in this very request (a quick registration, a new address), so it
+    gets this request's language, or else the event's."""
+    fallback = event.language if isinstance(event, Event) else None
+    if isinstance(to, User):
+        return languages.of_user(to, fallback=fallback)
+    if has_request_context():
+        return str(get_locale() or languages.DEFAULT)
+    return languages.of_user(None, fallback=fallback)
+
+
+def event_title(event: Event) -> str:
+    """The event's title in the language being rendered (a subject line, a file)."""
+    return event_texts.shown(event, str(get_locale() or languages.DEFAULT)).title
+
+
+def session_title(session) -> str:
+    """An agenda session's title in the language being rendered."""
+    return event_texts.session_shown(session, str(get_locale() or languages.DEFAULT)).title
 
 
 def _rendered(template: str, context: dict, calendar: str | Later,
@@ -136,9 +175,9 @@ def _rendered(template: str, context: dict, calendar: str | Later,
 
 
 def _recipe(template: str, context: dict, calendar: str | Later,
-            calendar_method: str) -> dict | None:
-    """What renders the message at delivery, as JSON; None if `context` holds anything
-    else than primitives, rows and lists of them."""
+            calendar_method: str, language: str) -> dict | None:
+    """What renders the message at delivery (in `language`, the recipient's), as JSON;
+    None if `context` holds anything else than primitives, rows and lists of them."""
     if calendar and not isinstance(calendar, Later):
         return None
     values = _references(context)
@@ -149,7 +188,7 @@ def _recipe(template: str, context: dict, calendar: str | Later,
         raise ValueError(f"no invitation builder {calendar.builder!r}")
     if bool(calendar) != bool(calendar_method):
         raise ValueError("a calendar method without a calendar, or the reverse")
-    return {"template": template, "language": str(get_locale() or "en"), "context": values,
+    return {"template": template, "language": language, "context": values,
             "calendar": [calendar.builder, invitation] if calendar else None}
 
 
@@ -649,6 +688,8 @@ def init_app(app: Flask) -> None:
     # Mail written while Redis was away has no job of its own: the worker queues it.
     jobs.after_outage(app, "message(s) due", enqueue_due)
     app.add_template_global(absolute_url)
+    app.add_template_global(event_title)
+    app.add_template_global(session_title)
     # The mailbox's and the log's lines are INFO, below the WARNING that passes when
     # nobody configured logging; for the log transport they are the delivery itself.
     mail_log = app.logger.getChild("mail")

@@ -37,12 +37,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from .. import access, languages
+from .. import access
 from ..extensions import db
 from ..localtime import known_zone
 from ..models import (
@@ -98,31 +98,31 @@ def _applicant_mail(
     on_arrival = from_status in (None, S.WITHDRAWN)  # an (instant) application's outcome
     if to_status == S.SUBMITTED and not on_arrival:
         return "registration_reopened", lambda e: _(
-            "Your application is being reconsidered: %(event)s", event=e.title)
+            "Your application is being reconsidered: %(event)s", event=_title(e))
     if to_status == S.SUBMITTED:
         return "registration_received", lambda e: _("Application received: %(event)s",
-                                                     event=e.title)
+                                                     event=_title(e))
     if to_status == S.APPROVED and action == PROMOTED:
         return "registration_promoted", lambda e: _("A seat opened up, you're in: %(event)s",
-                                                    event=e.title)
+                                                    event=_title(e))
     if to_status == S.APPROVED and on_arrival:
         return "registration_confirmed", lambda e: _("You're registered: %(event)s",
-                                                     event=e.title)
+                                                     event=_title(e))
     if to_status == S.APPROVED:
         return "registration_approved", lambda e: _("Your application is approved: %(event)s",
-                                                     event=e.title)
+                                                     event=_title(e))
     if to_status == S.WAITLISTED:
         return "registration_waitlisted", lambda e: _(
-            "You're on the waiting list: %(event)s", event=e.title)
+            "You're on the waiting list: %(event)s", event=_title(e))
     if to_status == S.REJECTED:
         return "registration_rejected", lambda e: _(
-            "Your application was not accepted: %(event)s", event=e.title)
+            "Your application was not accepted: %(event)s", event=_title(e))
     if to_status == S.CANCELLED:
         return "registration_cancelled", lambda e: _(
-            "Your registration was cancelled: %(event)s", event=e.title)
+            "Your registration was cancelled: %(event)s", event=_title(e))
     if to_status == S.WITHDRAWN:
         return "registration_withdrawn", lambda e: _(
-            "You have withdrawn your application: %(event)s", event=e.title)
+            "You have withdrawn your application: %(event)s", event=_title(e))
     raise ValueError(f"no mail for a move to {to_status}")
 
 
@@ -177,7 +177,7 @@ def event_moved(event: Event) -> int:
     for reg in holders:
         if reg.user.erased_at is not None:
             continue
-        _queue(reg.user, lambda: _("Changed time or place: %(event)s", event=event.title),
+        _queue(reg.user, lambda: _("Changed time or place: %(event)s", event=_title(event)),
                "registration_event_moved", registration=reg, event=event,
                invitation="REQUEST")
         sent += 1
@@ -208,35 +208,40 @@ def recording_published(event: Event) -> int:
     for reg in registrants:
         if reg.id in attended:
             _queue(reg.user, lambda: _("Thank you for joining: the recording of %(event)s",
-                                       event=event.title),
+                                       event=_title(event)),
                    "recording_thanks", registration=reg, event=event)
         else:
             _queue(reg.user, lambda: _("Sorry we missed you: the recording of %(event)s",
-                                       event=event.title),
+                                       event=_title(event)),
                    "recording_missed", registration=reg, event=event)
     return len(registrants)
 
 
 def _subject_to_decide(reg: Registration) -> str:
     return _("New application to decide: %(name)s for %(event)s",
-             name=reg.user.name, event=reg.event.title)
+             name=reg.user.name, event=_title(reg.event))
 
 
 def _queue(recipient: User, subject: Callable[[], str], template: str, *, event: Event,
            invitation: str = "", **context) -> None:
-    # Subject, bodies and the invitation in the recipient's language, times in their
-    # zone as well. The bodies and the invitation are rendered at delivery: these mails
-    # are written while the event's row is locked (an application's seat count, a
-    # decision), and rendering them there would keep every other applicant waiting. The
-    # UID and SEQUENCE the invitation carries are taken now, in the transaction.
-    with force_locale(languages.of_user(recipient)):
-        ics = (notifications.Later("invitation", registration=context["registration"],
-                                   method=invitation,
-                                   sequence=_next_sequence(context["registration"]))
-               if invitation else "")
-        notifications.queue(recipient, subject(), template, event=event,
-                            recipient_zone=recipient_zone(recipient, event), calendar=ics,
-                            calendar_method=invitation, later=True, **context)
+    # Subject, bodies and the invitation in the recipient's language (the event's main
+    # language while theirs is not known), times in their zone as well. The bodies and
+    # the invitation are rendered at delivery: these mails are written while the event's
+    # row is locked (an application's seat count, a decision), and rendering them there
+    # would keep every other applicant waiting. The UID and SEQUENCE the invitation
+    # carries are taken now, in the transaction.
+    ics = (notifications.Later("invitation", registration=context["registration"],
+                               method=invitation,
+                               sequence=_next_sequence(context["registration"]))
+           if invitation else "")
+    notifications.queue(recipient, subject, template, event=event,
+                        recipient_zone=recipient_zone(recipient, event), calendar=ics,
+                        calendar_method=invitation, later=True, **context)
+
+
+def _title(event: Event) -> str:
+    """The event's title in the language the mail is being written in."""
+    return notifications.event_title(event)
 
 
 @notifications.builds("invitation")
@@ -355,12 +360,14 @@ def queue_due_digests(now: datetime | None = None) -> int:
         applications = _to_decide(user, user.digest_sent_at, cut)
         user.digest_sent_at = cut
         if applications:
-            with force_locale(languages.of_user(user)):
-                subject = ngettext("%(num)d new application to decide",
-                                   "%(num)d new applications to decide",
-                                   len(applications))
-                notifications.queue(user, subject, "registration_digest",
-                                    registrations=applications,
-                                    recipient_zone=recipient_zone(user))
+            notifications.queue(user, _digest_subject(len(applications)),
+                                "registration_digest", registrations=applications,
+                                recipient_zone=recipient_zone(user))
             queued += 1
     return queued
+
+
+def _digest_subject(count: int) -> Callable[[], str]:
+    """The digest's subject, written in its reader's language when the mail is."""
+    return lambda: ngettext("%(num)d new application to decide",
+                            "%(num)d new applications to decide", count)

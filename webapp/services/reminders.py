@@ -40,7 +40,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import languages, unit
+from .. import unit
 from ..extensions import db
 from ..inputs.events import MAX_OFFSET_MINUTES, OffsetsRefused, reminder_minutes
 from ..inputs.events import format_offsets as format_offsets  # the form's text, read back
@@ -267,13 +267,16 @@ def _queue_mail(reg: Registration, minutes: int, *, exact: bool):
     user, event = reg.user, reg.event
     zone = registration_mail.recipient_zone(user, event)
     count, measure = _in_words(minutes, exact=exact)
-    with force_locale(languages.of_user(user)):
+    # The subject, the lead and the calendar entry are written here, in the language
+    # the mail is.
+    language = notifications.reader_language(user, event)
+    with force_locale(language):
         subject = _subject(event, count, measure)
         ics = _calendar_entry(reg)
         return notifications.queue(
             user, subject, "reminder", registration=reg, event=event,
             recipient_zone=zone, lead=_lead(event, count, measure), calendar=ics,
-            calendar_method="REQUEST",
+            calendar_method="REQUEST", language=language,
         )
 
 
@@ -289,29 +292,31 @@ def _in_words(minutes: int, *, exact: bool) -> tuple[int, str]:
 
 
 def _subject(event: Event, count: int, measure: str) -> str:
+    title = notifications.event_title(event)
     if measure == "days":
         return ngettext("Starts in %(num)d day: %(event)s",
-                        "Starts in %(num)d days: %(event)s", count, event=event.title)
+                        "Starts in %(num)d days: %(event)s", count, event=title)
     if measure == "hours":
         return ngettext("Starts in %(num)d hour: %(event)s",
-                        "Starts in %(num)d hours: %(event)s", count, event=event.title)
+                        "Starts in %(num)d hours: %(event)s", count, event=title)
     return ngettext("Starts in %(num)d minute: %(event)s",
-                    "Starts in %(num)d minutes: %(event)s", count, event=event.title)
+                    "Starts in %(num)d minutes: %(event)s", count, event=title)
 
 
 def _lead(event: Event, count: int, measure: str) -> str:
     """The mail's first sentence, with the same time left as its subject."""
+    title = notifications.event_title(event)
     if measure == "days":
         return ngettext("A reminder: %(event)s starts in %(num)d day.",
                         "A reminder: %(event)s starts in %(num)d days.", count,
-                        event=event.title)
+                        event=title)
     if measure == "hours":
         return ngettext("A reminder: %(event)s starts in %(num)d hour.",
                         "A reminder: %(event)s starts in %(num)d hours.", count,
-                        event=event.title)
+                        event=title)
     return ngettext("A reminder: %(event)s starts in %(num)d minute.",
                     "A reminder: %(event)s starts in %(num)d minutes.", count,
-                    event=event.title)
+                    event=title)
 
 
 def _calendar_entry(reg: Registration) -> str:

@@ -32,14 +32,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import access, languages, unit
+from .. import access, unit
 from ..extensions import db
 from ..inputs.surveys import SurveyAnswerIn
 from ..localtime import format_stamp
@@ -280,18 +280,20 @@ def link_token(invitation: SurveyInvitation) -> str:
 def _queue_mail(invitation: SurveyInvitation, *, reminder: bool):
     reg = invitation.registration
     user, event = reg.user, reg.event
-    with force_locale(languages.of_user(user)):
+
+    def subject() -> str:  # in the recipient's language
+        title = notifications.event_title(event)
         if reminder:
-            subject = _("Reminder: a few questions about %(event)s", event=event.title)
-        elif invitation.round == SurveyRound.SIX_MONTHS:
-            subject = _("Six months after %(event)s: what came of it?", event=event.title)
-        else:
-            subject = _("How was %(event)s? A few questions", event=event.title)
-        link = notifications.absolute_url("surveys.answer", token=link_token(invitation))
-        return notifications.queue(
-            user, subject, "survey_invitation", event=event, invitation=invitation,
-            reminder=reminder, link=link, closes_at=closes_at(invitation),
-            recipient_zone=registration_mail.recipient_zone(user, event))
+            return _("Reminder: a few questions about %(event)s", event=title)
+        if invitation.round == SurveyRound.SIX_MONTHS:
+            return _("Six months after %(event)s: what came of it?", event=title)
+        return _("How was %(event)s? A few questions", event=title)
+
+    link = notifications.absolute_url("surveys.answer", token=link_token(invitation))
+    return notifications.queue(
+        user, subject, "survey_invitation", event=event, invitation=invitation,
+        reminder=reminder, link=link, closes_at=closes_at(invitation),
+        recipient_zone=registration_mail.recipient_zone(user, event))
 
 
 # --------------------------------------------------------------------------- the link
@@ -390,12 +392,14 @@ def summarize(responses: Iterable[SurveyResponse], invited: int) -> Summary:
         agreements_signed=sum(r.agreements_signed for r in rows))
 
 
+# In the language of whoever downloads the file.
 RESPONSES_CSV_HEADER = (
-    "Round", "Name", "Organization", "Cluster", "Answered at", "Satisfaction (1-5)",
-    "B2B meetings", "Leads", "Agreements in negotiation", "Agreements signed", "With whom",
-    "What came of it", "Comment")
-ROUND_LABELS = {SurveyRound.FIRST: "first (after the mission)",
-                SurveyRound.SIX_MONTHS: "six months later"}
+    _l("Round"), _l("Name"), _l("Organization"), _l("Cluster"), _l("Answered at"),
+    _l("Satisfaction (1-5)"), _l("B2B meetings"), _l("Leads"),
+    _l("Agreements in negotiation"), _l("Agreements signed"), _l("With whom"),
+    _l("What came of it"), _l("Comment"))
+ROUND_LABELS = {SurveyRound.FIRST: _l("first (after the mission)"),
+                SurveyRound.SIX_MONTHS: _l("six months later")}
 
 
 def responses_csv(event: Event, responses: Iterable[SurveyResponse]) -> bytes:
@@ -406,7 +410,7 @@ def responses_csv(event: Event, responses: Iterable[SurveyResponse]) -> bytes:
         registration = response.invitation.registration
         organization = registration.user.organization
         rows.append((
-            ROUND_LABELS[response.invitation.round], registration.user.name,
+            str(ROUND_LABELS[response.invitation.round]), registration.user.name,
             organization.name if organization else "", names.cluster_name(registration),
             format_stamp(response.answered_at, event.timezone), response.satisfaction,
             response.b2b_meetings, response.leads, response.agreements_in_negotiation,
