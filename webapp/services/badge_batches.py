@@ -23,9 +23,10 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import force_locale
 from sqlalchemy import select, update
 
-from .. import access, unit
+from .. import access, languages, unit
 from ..extensions import db
 from ..models import BadgeBatch, BadgeFormat, BatchStatus, Event, User, utcnow
 from . import badges, jobs
@@ -68,8 +69,11 @@ def build(batch_id: int) -> None:
         badge_format, partner_id = batch.format, batch.partner_id
         _step(batch_id, status=BatchStatus.RUNNING, done=0)
         try:
-            pdf = badges.batch_pdf(requester, event, badge_format, partner_id=partner_id,
-                                   progress=_Progress(batch_id))
+            # Printed in the language of the person who asked (the file is theirs), as
+            # the badges they print in their own request are.
+            with force_locale(languages.of_user(requester, fallback=event.language)):
+                pdf = badges.batch_pdf(requester, event, badge_format, partner_id=partner_id,
+                                       progress=_Progress(batch_id))
         except Exception as error:
             log.exception("badge batch %s failed", batch_id)
             unit.discard()  # whatever broke is rolled back; the batch row says it failed

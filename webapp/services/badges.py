@@ -42,7 +42,7 @@ from ..models.types import BADGE_ALPHABET, BADGE_CODE_RANDOM, badge_check_symbol
 from . import pdf
 from .errors import DomainError
 from .names import by_cluster_then_surname, cluster_name, role_label
-from .notifications import absolute_url
+from .notifications import absolute_url, event_title
 from .places import country_name
 
 # Batches above this size are built in the background (services.badge_batches).
@@ -161,6 +161,8 @@ def name_size(name: str, width_pt: float) -> float:
 
 
 def badge_of(registration: Registration) -> Badge:
+    """What the badge shows, in the language being rendered (the role, the dates, the
+    country names and the event's title are the reader's)."""
     event = registration.event
     user = registration.user
     organization: Organization | None = user.organization
@@ -175,7 +177,7 @@ def badge_of(registration: Registration) -> Badge:
         role=role_label(registration.role),
         role_key=str(registration.role),
         cluster=cluster_name(registration),
-        event_title=event.title,
+        event_title=event_title(event),
         dates=format_days(first, last),
         place=place,
         code=registration.badge_code,

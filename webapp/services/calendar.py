@@ -7,6 +7,11 @@ What makes them work in Outlook, Google and Apple Calendar alike:
 - UIDs are stable (`event-<id>@<domain>`, `session-<id>@<domain>`) and SEQUENCE comes from
   the stored counters, so a changed or cancelled entry replaces the one a client holds;
 - escaping, folding at 75 octets and CRLF are left to icalendar.
+
+Every text a file holds (SUMMARY, DESCRIPTION, LOCATION's "Online") is written in the
+language being rendered: the downloader's for a file, the recipient's for a mailed
+invitation (written inside the mail's language), the owner's for their feed (which a
+calendar server fetches without a browser: the view renders it in the owner's language).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from icalendar import (
     Calendar,
     Timezone,
@@ -34,7 +41,7 @@ from icalendar import (
 from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
-from .. import access
+from .. import access, languages
 from ..extensions import db
 from ..localtime import format_days, format_span
 from ..models import (
@@ -47,7 +54,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, join, tokens
+from . import audit, event_texts, join, tokens
 from .notifications import absolute_url
 from .places import place
 
@@ -78,6 +85,26 @@ def session_uid(session: EventSession) -> str:
 
 def event_url(event: Event) -> str:
     return absolute_url("public.event_detail", slug=event.slug)
+
+
+# --------------------------------------------------------------------------- texts
+
+
+def _language() -> str:
+    """The language the file is being written in (see the module's docstring)."""
+    return str(get_locale() or languages.DEFAULT)
+
+
+def _texts(event: Event) -> event_texts.EventTexts:
+    return event_texts.shown(event, _language())
+
+
+def _session_texts(session: EventSession) -> event_texts.SessionTexts:
+    return event_texts.session_shown(session, _language())
+
+
+def _labelled(label: str, value: str) -> str:
+    return f"{label}: {value}"
 
 
 # --------------------------------------------------------------------------- time zones
@@ -141,7 +168,7 @@ def _location(event: Event, venue: str = "", where: str | None = None) -> str:
     """"Venue, City, Country"; `where` is the event's place when the caller has it already
     (naming the country goes through the locale data, which a feed would do per entry)."""
     if event.is_online and not (venue or event.venue):
-        return "Online"
+        return _("Online")
     parts = [venue or event.venue, place(event) if where is None else where]
     return ", ".join(p for p in parts if p)
 
@@ -188,27 +215,29 @@ def _event_components(
     cancelled = cancelled or event.status == EventStatus.CANCELLED
     bump = 1 if cancelled else 0
     url = event_url(event)
+    texts = _texts(event)
     # The meeting address never goes into a file: online entries point at the event page
     # (each delegate's personal join link goes into their own invitation only).
     if not event.sessions:
         return [_new_vevent(
-            event_uid(event), event.title, _event_span(event),
+            event_uid(event), texts.title, _event_span(event),
             sequence=event.calendar_sequence + bump, cancelled=cancelled, now=now,
             location=_location(event), url=url,
-            description=_join(event.summary, event.description, url),
+            description=_join(texts.summary, texts.description, url),
             zones=zones, tzid=event.timezone,
         )]
     where = place(event)
-    return [
-        _new_vevent(
-            session_uid(s), f"{s.title} · {event.title}", _session_span(s),
+    entries = []
+    for s in event.agenda:
+        session = _session_texts(s)
+        entries.append(_new_vevent(
+            session_uid(s), f"{session.title} · {texts.title}", _session_span(s),
             sequence=event.calendar_sequence + s.calendar_sequence + bump,
             cancelled=cancelled, now=now, location=_location(event, s.venue, where), url=url,
-            description=_join(s.description, f"{event.title}\n{url}"),
+            description=_join(session.description, f"{texts.title}\n{url}"),
             zones=zones, tzid=event.timezone,
-        )
-        for s in event.agenda
-    ]
+        ))
+    return entries
 
 
 def _calendar(name: str | None = None, method: str | None = None) -> Calendar:
@@ -273,8 +302,8 @@ def _agenda_text(event: Event) -> str:
         else:
             when = format_span(s.starts_at, s.ends_at, event.timezone)  # type: ignore[arg-type]
         place = f" ({s.venue})" if s.venue else ""
-        lines.append(f"- {when}: {s.title}{place}")
-    return "Agenda:\n" + "\n".join(lines) if lines else ""
+        lines.append(f"- {when}: {_session_texts(s).title}{place}")
+    return f"{_('Agenda')}:\n" + "\n".join(lines) if lines else ""
 
 
 def invitation(registration: Registration, method: str, *, sequence: int) -> str:
@@ -294,17 +323,19 @@ def invitation(registration: Registration, method: str, *, sequence: int) -> str
     zones = _Zones()
     cancelled = method == "CANCEL"
     url = event_url(event)
-    description = _join(event.summary, _agenda_text(event), url)
+    texts = _texts(event)
+    description = _join(texts.summary, _agenda_text(event), url)
     if event.meets_online and not cancelled:
         # The delegate's own join link takes the event page's place: the entry is what
         # they click at the start. It is personal, and this file goes to them alone.
         url = join.link(registration)
-        sessions = "\n".join(f"{s.title}: {join.link(registration, s)}"
+        sessions = "\n".join(f"{_session_texts(s).title}: {join.link(registration, s)}"
                              for s in join.online_sessions(event))
-        description = _join(event.summary, _agenda_text(event), f"Join online: {url}",
-                            sessions, f"Event page: {event_url(event)}")
+        description = _join(texts.summary, _agenda_text(event),
+                            _labelled(_("Join online"), url), sessions,
+                            _labelled(_("Event page"), event_url(event)))
     vevent = _new_vevent(
-        registration.calendar_uid or event_uid(event), event.title, _event_span(event),
+        registration.calendar_uid or event_uid(event), texts.title, _event_span(event),
         sequence=sequence, cancelled=cancelled, now=now, location=_location(event), url=url,
         description=description, zones=zones, tzid=event.timezone,
     )
@@ -416,7 +447,7 @@ def feed_urls(user: User) -> dict[str, str]:
 
 
 def _plain_description(event: Event, text: str = "") -> str:
-    return _join(text or event.summary, event_url(event))
+    return _join(text or _texts(event).summary, event_url(event))
 
 
 def _utc_stamp(at: datetime) -> str:
@@ -427,7 +458,7 @@ def google_link(event: Event) -> str:
     """A link that opens Google Calendar's new-event form filled in with the event."""
     params: dict[str, Any] = {
         "action": "TEMPLATE",
-        "text": event.title,
+        "text": _texts(event).title,
         "dates": f"{_utc_stamp(event.starts_at)}/{_utc_stamp(event.ends_at)}",
         "details": _plain_description(event),
         "location": _location(event),
@@ -441,7 +472,7 @@ def outlook_link(event: Event) -> str:
     params = {
         "path": "/calendar/action/compose",
         "rru": "addevent",
-        "subject": event.title,
+        "subject": _texts(event).title,
         "startdt": event.starts_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "enddt": event.ends_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "body": _plain_description(event),

@@ -15,6 +15,8 @@ Definitions (for a period of event start dates, and agreement signing dates):
   that counts: a join link opened, or a badge checked in inside the window).
 
 Every count is a GROUP BY in SQL; the number of queries does not depend on the data.
+Titles, headers and words in cells ("yes", an agreement's kind) are written in the
+language being rendered: the reader's page, or the file's requester's (services.downloads).
 `clusters` narrows a figure to registrations (and agreements) some clusters are
 responsible for; None means the whole partnership.
 """
@@ -26,6 +28,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import (
     Integer,
     Select,
@@ -52,6 +57,7 @@ from ..models import (
     AgreementKind,
     AgreementParty,
     AgreementStatus,
+    AgreementType,
     Attendance,
     Event,
     EventKind,
@@ -78,14 +84,34 @@ SIGNED = (AgreementStatus.SIGNED, AgreementStatus.ENDED)
 FIGURES = ("smes", "clusters", "partnership_agreements", "collaboration_agreements",
            "delegates", "webinar_attendance", "satisfaction")
 FIGURE_LABELS = {
-    "smes": "SMEs served",
-    "clusters": "Regional clusters involved",
-    "partnership_agreements": "Partnership agreements signed",
-    "collaboration_agreements": "Collaboration agreements signed",
-    "delegates": "Mission delegates (attended)",
-    "webinar_attendance": "Webinar attendance",
-    "satisfaction": "Satisfaction (1-5, first follow-up survey)",
+    "smes": _l("SMEs served"),
+    "clusters": _l("Regional clusters involved"),
+    "partnership_agreements": _l("Partnership agreements signed"),
+    "collaboration_agreements": _l("Collaboration agreements signed"),
+    "delegates": _l("Mission delegates (attended)"),
+    "webinar_attendance": _l("Webinar attendance"),
+    "satisfaction": _l("Satisfaction (1-5, first follow-up survey)"),
 }
+# The same words as the agreement pages'.
+AGREEMENT_KIND_LABELS = {AgreementKind.PARTNERSHIP: _l("Partnership agreement"),
+                         AgreementKind.COLLABORATION: _l("Collaboration agreement")}
+AGREEMENT_TYPE_LABELS = {
+    AgreementType.MEMORANDUM: _l("Memorandum of understanding"),
+    AgreementType.BUSINESS_PARTNERSHIP: _l("Business partnership"),
+    AgreementType.RESEARCH_COLLABORATION: _l("Research collaboration"),
+    AgreementType.JOINT_PROJECT_PROPOSAL: _l("Joint project proposal"),
+    AgreementType.OTHER: _l("Other"),
+}
+
+
+def _label(labels: Mapping, value: Any) -> str:
+    """A stored value's words (the value itself, spaced, for one without a label)."""
+    found = labels.get(value)
+    return str(found) if found is not None else str(value).replace("_", " ")
+
+
+def _yes_no(value: bool) -> str:
+    return _("yes") if value else _("no")
 AGREEMENT_FIGURES = {"partnership_agreements": AgreementKind.PARTNERSHIP,
                      "collaboration_agreements": AgreementKind.COLLABORATION}
 
@@ -122,7 +148,7 @@ class Period:
 
     def label(self) -> str:
         if not (self.start or self.end):
-            return "all time"
+            return _("all time")
         return f"{self.start or '…'} – {self.end or '…'}"
 
 
@@ -433,7 +459,10 @@ def counts(period: Period, clusters: Iterable[int] | None) -> Counts:
                   involved=involved, signed=_signed_rows(period, clusters))
 
 
-AGREEMENT_COLUMNS = ["Partnership agreements signed", "Collaboration agreements signed"]
+def _agreement_columns() -> list[str]:
+    return [_("Partnership agreements signed"), _("Collaboration agreements signed")]
+
+
 AGREEMENT_COLUMN_FIGURES = ["partnership_agreements", "collaboration_agreements"]
 
 
@@ -457,8 +486,10 @@ class Headline:
 
     def value(self, figure: str) -> int | str:
         if figure == "satisfaction":
-            return "-" if self.satisfaction is None else (
-                f"{self.satisfaction:.1f} ({self.satisfaction_answers} answers)")
+            if self.satisfaction is None:
+                return "-"
+            return ngettext("%(mean).1f (%(num)d answer)", "%(mean).1f (%(num)d answers)",
+                            self.satisfaction_answers, mean=self.satisfaction)
         return getattr(self, figure)
 
 
@@ -554,9 +585,9 @@ def by_year(period: Period, clusters: Iterable[int] | None, *,
     sme_years = counted.smes_by["year"]
     signed = counted.signed_by(lambda a: [a.year])
     years = sorted(set(sme_years) | set(regs) | {year for year, _kind in signed})
-    table = Table("by_year", "By year",
-                  ["Year", "SMEs served", "Mission delegates", "Webinar attendance",
-                   "Partnership agreements signed", "Collaboration agreements signed"],
+    table = Table("by_year", _("By year"),
+                  [_("Year"), _("SMEs served"), _("Mission delegates"), _("Webinar attendance"),
+                   *_agreement_columns()],
                   figures=["smes", "delegates", "webinar_attendance",
                            "partnership_agreements", "collaboration_agreements"])
     for year in years:
@@ -580,9 +611,10 @@ def by_mission(period: Period, clusters: Iterable[int] | None, *,
     counted = counted or counts(period, clusters)
     signed = counted.signed_by(lambda a: [a.origin_event_id])
     smes = counted.smes_by["event"]
-    table = Table("by_mission", "Delegates per mission",
-                  ["Mission", "Starts (UTC)", "Target country", "Delegates", "SMEs served",
-                   *AGREEMENT_COLUMNS],
+    table = Table("by_mission", _("Delegates per mission"),
+                  [_("Mission"), _("Starts (UTC)"), _("Target country"), _("Delegates"),
+                   _("SMEs served"),
+                   *_agreement_columns()],
                   figures=[None, None, "delegates", "smes", *AGREEMENT_COLUMN_FIGURES])
     for event, number in _attended_events(counted, MISSION_KINDS):
         table.rows.append([event.title, event.starts_at.strftime("%Y-%m-%d"), event.country,
@@ -602,8 +634,9 @@ def by_region(period: Period, clusters: Iterable[int] | None, *,
     # A collaboration agreement's target region is the country of its party outside the EU.
     signed = counted.signed_by(lambda a: a.countries)
     smes = counted.smes_by["country"]
-    table = Table("by_region", "By target country",
-                  ["Target country", "Missions", "Delegates", "SMEs served", *AGREEMENT_COLUMNS],
+    table = Table("by_region", _("By target country"),
+                  [_("Target country"), _("Missions"), _("Delegates"), _("SMEs served"),
+                   *_agreement_columns()],
                   figures=[None, "delegates", "smes", *AGREEMENT_COLUMN_FIGURES])
     for country in sorted(set(missions) | {country for country, _kind in signed}):
         number, delegates = missions.get(country, (0, 0))
@@ -618,12 +651,13 @@ def by_cluster(period: Period, clusters: Iterable[int] | None, *,
     counted = counted or counts(period, clusters)
     signed = counted.signed_by(lambda a: [a.responsible_partner_id])
     smes = counted.smes_by["cluster"]
-    table = Table("by_cluster", "By regional cluster",
-                  ["Cluster", "Member", "Events co-organized", "Delegates", "SMEs served",
-                   *AGREEMENT_COLUMNS],
+    table = Table("by_cluster", _("By regional cluster"),
+                  [_("Cluster"), _("Member"), _("Events co-organized"), _("Delegates"),
+                   _("SMEs served"),
+                   *_agreement_columns()],
                   figures=[None, None, "delegates", "smes", *AGREEMENT_COLUMN_FIGURES])
     for partner_id, name, member in counted.involved:
-        table.rows.append([name, "yes" if member else "no",
+        table.rows.append([name, _yes_no(member),
                            counted.organized.get(partner_id, 0),
                            counted.cluster_delegates.get(partner_id, 0),
                            smes.get(partner_id, 0), *_agreement_cells(signed, partner_id)])
@@ -634,8 +668,9 @@ def by_cluster(period: Period, clusters: Iterable[int] | None, *,
 def webinars(period: Period, clusters: Iterable[int] | None, *,
              counted: Counts | None = None) -> Table:
     counted = counted or counts(period, clusters)
-    table = Table("webinars", "Webinar attendance",
-                  ["Webinar", "Starts (UTC)", "Attended"], figures=[None, "webinar_attendance"])
+    table = Table("webinars", _("Webinar attendance"),
+                  [_("Webinar"), _("Starts (UTC)"), _("Attended")],
+                  figures=[None, "webinar_attendance"])
     for event, number in _attended_events(counted, {EventKind.WEBINAR}):
         table.rows.append([event.title, event.starts_at.strftime("%Y-%m-%d %H:%M UTC"), number])
         table.filters.append(Filters(event_id=event.id))
@@ -648,14 +683,14 @@ def delegations_by_cluster(period: Period, clusters: Iterable[int] | None, *,
     the counts have no row per mission and cluster)."""
     rows = attended_registrations(period, clusters).subquery()
     query = (select(Event.id, Event.title, Event.starts_at,
-                    func.coalesce(Partner.short_name, literal("(organizers)")), func.count())
+                    func.coalesce(Partner.short_name, literal(_("(organizers)"))), func.count())
              .select_from(rows).join(Event, Event.id == rows.c.event_id)
              .outerjoin(Partner, Partner.id == rows.c.cluster_id)
              .where(Event.kind.in_(MISSION_KINDS))
              .group_by(Event.id, Event.title, Event.starts_at, Partner.short_name)
              .order_by(Event.starts_at, Partner.short_name))
-    table = Table("delegations", "Missions: delegations by cluster",
-                  ["Mission", "Starts (UTC)", "Cluster", "Delegates"],
+    table = Table("delegations", _("Missions: delegations by cluster"),
+                  [_("Mission"), _("Starts (UTC)"), _("Cluster"), _("Delegates")],
                   figures=[None, None, "delegates"])
     for event_id, title, starts_at, cluster, count in db.session.execute(query):
         table.rows.append([title, starts_at.strftime("%Y-%m-%d"), cluster, count])
@@ -669,11 +704,11 @@ BREAKDOWNS = {"by_year": by_year, "by_mission": by_mission, "by_region": by_regi
 
 
 def headline_table(partnership: Headline, own: Headline | None) -> Table:
-    header = ["Figure", "Partnership"] + (["Your clusters"] if own else [])
-    table = Table("kpis", "Key performance indicators", header,
+    header = [_("Figure"), _("Partnership")] + ([_("Your clusters")] if own else [])
+    table = Table("kpis", _("Key performance indicators"), header,
                   figures=["*"] + (["*"] if own else []))
     for figure in FIGURES:
-        row = [FIGURE_LABELS[figure], partnership.value(figure)]
+        row = [str(FIGURE_LABELS[figure]), partnership.value(figure)]
         if own:
             row.append(own.value(figure))
         table.rows.append(row)
@@ -725,8 +760,8 @@ def detail_rows(figure: str, period: Period, filters: Filters,
         query = _narrow(query, filters, smes.c.event_id, smes.c.cluster_id)
         query = (query.group_by(Organization.id, Organization.name, Organization.country)
                  .order_by(Organization.name).limit(limit))
-        return DetailRows(["SME", "Country", "Cluster", "Missions attended",
-                           "First mission (UTC)"],
+        return DetailRows([_("SME"), _("Country"), _("Cluster"), _("Missions attended"),
+                           _("First mission (UTC)")],
                           [[n, c, p or "", e, s.strftime("%Y-%m-%d")]
                            for n, c, p, e, s in db.session.execute(query)])
     if figure in ("delegates", "webinar_attendance"):
@@ -749,7 +784,8 @@ def detail_rows(figure: str, period: Period, filters: Filters,
                  .where(Event.kind.in_(kinds)))
         query = _narrow(query, filters, rows.c.event_id, rows.c.cluster_id)
         query = query.order_by(Event.starts_at, User.name).limit(limit)
-        return DetailRows(["Person", "Organization", "Cluster", "Event", "First seen (UTC)"],
+        return DetailRows([_("Person"), _("Organization"), _("Cluster"), _("Event"),
+                           _("First seen (UTC)")],
                           [[p, o or "", c or "", t, a.strftime("%Y-%m-%d %H:%M UTC")]
                            for p, o, c, t, a in db.session.execute(query)])
     if figure == "clusters":
@@ -759,8 +795,8 @@ def detail_rows(figure: str, period: Period, filters: Filters,
         if filters.cluster_id is not None:
             query = query.where(Partner.id == filters.cluster_id)
         query = query.order_by(Partner.is_member.desc(), Partner.name).limit(limit)
-        return DetailRows(["Cluster", "Country", "Member"],
-                          [[n, c, "yes" if m else "no"] for n, c, m in db.session.execute(query)])
+        return DetailRows([_("Cluster"), _("Country"), _("Member")],
+                          [[n, c, _yes_no(m)] for n, c, m in db.session.execute(query)])
     if figure in AGREEMENT_FIGURES:
         agreements = signed_agreements(period, clusters).where(
             Agreement.kind == AGREEMENT_FIGURES[figure])
@@ -781,8 +817,9 @@ def detail_rows(figure: str, period: Period, filters: Filters,
                  .join(Partner, Partner.id == agreements.c.responsible_partner_id)
                  .outerjoin(parties, parties.c.agreement_id == agreements.c.id)
                  .order_by(agreements.c.signed_on, agreements.c.title).limit(limit))
-        return DetailRows(["Agreement", "Type", "Signed on", "Responsible cluster", "Parties"],
-                          [[t, str(ty).replace("_", " "), s.isoformat(), p, n or ""]
+        return DetailRows([_("Agreement"), _("Type"), _("Signed on"), _("Responsible cluster"),
+                           _("Parties")],
+                          [[t, _label(AGREEMENT_TYPE_LABELS, ty), s.isoformat(), p, n or ""]
                            for _i, t, ty, s, p, n in db.session.execute(query)])
     if figure == "satisfaction":
         answers = first_survey_answers(period, clusters).subquery()
@@ -796,8 +833,8 @@ def detail_rows(figure: str, period: Period, filters: Filters,
                  .outerjoin(Partner, Partner.id == answers.c.cluster_id))
         query = _narrow(query, filters, answers.c.event_id, answers.c.cluster_id)
         query = query.order_by(Event.starts_at, User.name).limit(limit)
-        return DetailRows(["Person", "Organization", "Cluster", "Mission", "Satisfaction",
-                           "Answered (UTC)"],
+        return DetailRows([_("Person"), _("Organization"), _("Cluster"), _("Mission"),
+                           _("Satisfaction"), _("Answered (UTC)")],
                           [[p, o or "", c or "", t, score, a.strftime("%Y-%m-%d %H:%M UTC")]
                            for p, o, c, t, score, a in db.session.execute(query)])
     raise Refused("kpi.no_such_figure", "figure")
@@ -820,14 +857,16 @@ def signed_agreement_rows(period: Period, clusters: Iterable[int] | None) -> Tab
     """The agreements signed in the period, for the report (one query)."""
     agreements = signed_agreements(period, clusters).subquery()
     parties = agreement_party_names(agreements)
-    table = Table("agreements", "Agreements signed",
-                  ["Agreement", "Kind", "Type", "Signed on", "Parties", "Description"])
+    table = Table("agreements", _("Agreements signed"),
+                  [_("Agreement"), _("Kind"), _("Type"), _("Signed on"), _("Parties"),
+                   _("Description")])
     for title, kind, type_, signed_on, names, description in db.session.execute(
             select(agreements.c.title, agreements.c.kind, agreements.c.type,
                    agreements.c.signed_on, parties.c.names, agreements.c.description)
             .outerjoin(parties, parties.c.agreement_id == agreements.c.id)
             .order_by(agreements.c.signed_on, agreements.c.title)):
-        table.rows.append([title, str(kind), str(type_).replace("_", " "),
+        table.rows.append([title, _label(AGREEMENT_KIND_LABELS, kind),
+                           _label(AGREEMENT_TYPE_LABELS, type_),
                            signed_on.isoformat(), names or "", description])
         table.filters.append(Filters())
     return table
@@ -882,7 +921,7 @@ class Report:
 def scope_label(clusters: Iterable[int] | None) -> str:
     """Whose figures a page shows: the partnership's, or the clusters' short names."""
     if clusters is None:
-        return "the whole partnership"
+        return _("the whole partnership")
     return ", ".join(db.session.scalars(select(Partner.short_name).where(
         Partner.id.in_(list(clusters))).order_by(Partner.short_name)))
 

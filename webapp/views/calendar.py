@@ -14,10 +14,11 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import access, confirmations, inputs
+from .. import access, confirmations, inputs, languages
 from ..models import Event
 from ..services import calendar
 from . import ics_download
@@ -84,9 +85,12 @@ def feed(token: str):
     user = calendar.user_for_feed_token(token)
     if user is None:
         abort(404)
+    # Fetched by calendar servers with no browser's language: the feed is its owner's,
+    # in their language.
+    with force_locale(languages.of_user(user)):
+        body = calendar.feed_calendar(user)
     # Personal: shared caches must not keep it, and no Referer may carry the token on.
-    response = ics_download(calendar.feed_calendar(user), "beachhead.ics",
-                            cache="private, no-cache")
+    response = ics_download(body, "beachhead.ics", cache="private, no-cache")
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
