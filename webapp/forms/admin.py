@@ -5,6 +5,8 @@ refusal, the model's or a service's, lands beside the field it is about."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -18,6 +20,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
+from .. import languages
 from ..ids import MAX_PAGE, coerce_id
 from ..inputs.events import (
     MAX_OFFSETS_TEXT,
@@ -65,6 +68,73 @@ PARTNER_KIND_LABELS = {
     PartnerKind.NETWORK: _l("Network"),
 }
 
+
+class Translations:
+    """A form that also takes its texts in every offered language (`translated`: the
+    model's field names), as fields `texts_<language>_<name>`, each marked with its
+    language (`lang`) and found through `translations()`. The fields are added on first
+    use, for the languages the app offers (`offered_texts` is called by the form's
+    metaclass before the form is built)."""
+
+    translated: tuple[str, ...] = ()
+    labels: dict[str, Any] = {}
+
+    @classmethod
+    def offered_texts(cls) -> None:
+        for code in languages.offered():
+            for name in cls.translated:
+                attribute = text_field(code, name)
+                if not hasattr(cls, attribute):
+                    label = _l("%(field)s in %(language)s", field=cls.labels[name],
+                               language=languages.name_of(code))
+                    field_class = TextAreaField if name == "description" else StringField
+                    render_kw = {"lang": code, "rows": 4} if name == "description" else {
+                        "lang": code}
+                    setattr(cls, attribute, field_class(label, render_kw=render_kw))
+
+    def translations(self, main: str | None) -> list[tuple[str, str, list]]:
+        """(code, name, fields) of each language besides `main` whose texts the form
+        takes, and of `main` too if it holds any (to be refused there)."""
+        shown = []
+        for code, name in languages.choices():
+            fields = [self[text_field(code, n)] for n in self.translated]
+            if code != main or any(f.data or f.errors for f in fields):
+                shown.append((code, name, fields))
+        return shown
+
+    def texts_data(self) -> dict[str, dict[str, str]]:
+        """The texts given per language; a language with every field empty has none."""
+        texts = {}
+        for code in languages.offered():
+            values = {n: (self[text_field(code, n)].data or "") for n in self.translated}
+            if any(v.strip() for v in values.values()):
+                texts[code] = values
+        return texts
+
+    @staticmethod
+    def texts_form_data(texts) -> dict[str, str]:
+        """The form's data of stored translations (`EventText`, `SessionText` rows)."""
+        return {text_field(t.language, n): getattr(t, n) for t in texts
+                for n in ("title", "summary", "description") if hasattr(t, n)}
+
+    def translation_field(self, where: tuple) -> str | None:
+        """The field of a message about ("texts", code, name): None if it is not one."""
+        if len(where) >= 3 and where[0] == "texts":
+            name = text_field(str(where[1]), str(where[2]))
+            return name if name in self._fields else None
+        return None
+
+
+def text_field(code: str, name: str) -> str:
+    return f"texts_{code}_{name}"
+
+
+class _TranslatedFormMeta(type(BaseForm)):
+    def __call__(cls, *args, **kwargs):
+        cls.offered_texts()
+        return super().__call__(*args, **kwargs)
+
+
 ROLE_LABELS = {
     Role.ADMIN: _l("Admin"),
     Role.PARTNER_MANAGER: _l("Partner manager"),
@@ -72,10 +142,14 @@ ROLE_LABELS = {
 }
 
 
-class EventForm(BaseForm):
-    """An event; its local times are read in the zone typed beside them (`input_data`)."""
+class EventForm(Translations, BaseForm, metaclass=_TranslatedFormMeta):
+    """An event; its local times are read in the zone typed beside them (`input_data`);
+    its main language, and its texts in the others (`Translations`)."""
 
     input_model = EventIn
+    translated = ("title", "summary", "description")
+    labels = {"title": _l("Title"), "summary": _l("Summary"),
+              "description": _l("Description")}
 
     kind = SelectField(
         _l("Kind"), validate_choice=False,
@@ -105,9 +179,12 @@ class EventForm(BaseForm):
     requires_approval = BooleanField(_l("Applications need approval"), default=True)
     organizer_ids = CheckboxesField(_l("Organizing partners"), coerce=coerce_id)
     host_ids = CheckboxesField(_l("Hosting beachheads"), coerce=coerce_id)
+    language = SelectField(_l("Main language"), validate_choice=False)
 
     def __init__(self, *args, partners=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.language.choices = [SelectChoice(code, name, render_kw={"lang": code})
+                                 for code, name in languages.choices()]
         self.target_country.choices = country_choices(territory_codes(), _l("Choose a country"))
         self.timezone.choices = zone_choices(
             first=[SelectChoice("", _l("Choose a time zone"))], current=self.timezone.data)
@@ -128,17 +205,31 @@ class EventForm(BaseForm):
         if not self.reminder_offsets.raw_data:
             # A form posted without the field (an older page) leaves the reminders alone.
             data.pop("reminder_offsets", None)
+        if not self.language.raw_data:
+            # Likewise the main language and the translations.
+            data.pop("language", None)
+        else:
+            data["texts"] = self.texts_data()
         return data
+
+    def field_for(self, where: tuple) -> str | None:
+        if where[:1] == ("texts",):
+            # A translation in the main language: beside the main language's choice.
+            return self.translation_field(where) or ("language" if len(where) < 3 else None)
+        return super().field_for(where)
 
 
 LOCAL_TIMES = ("starts_local", "ends_local", "registration_opens_local",
                "registration_closes_local")
 
 
-class SessionForm(BaseForm):
-    """An agenda item; its local times are read in the event's zone (`zone`)."""
+class SessionForm(Translations, BaseForm, metaclass=_TranslatedFormMeta):
+    """An agenda item; its local times are read in the event's zone (`zone`); its texts
+    in the languages besides its event's main one (`main_language`)."""
 
     input_model = SessionIn
+    translated = ("title", "description")
+    labels = {"title": _l("Title"), "description": _l("Description")}
 
     title = StringField(_l("Title"))
     kind = SelectField(
@@ -154,9 +245,11 @@ class SessionForm(BaseForm):
     description = TextAreaField(_l("Description"), render_kw={"rows": 2})
     online_url = StringField(_l("Online join address"))
 
-    def __init__(self, *args, zone: str | None = None, **kwargs) -> None:
+    def __init__(self, *args, zone: str | None = None, main_language: str | None = None,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.zone = zone
+        self.main_language = main_language
 
     def input_data(self) -> dict:
         data = super().input_data()
@@ -165,7 +258,17 @@ class SessionForm(BaseForm):
             value = self[name].value_in(self.zone)
             if value is not None:
                 data[name] = value
+        if self.main_language is not None:
+            data["texts"] = self.texts_data()
         return data
+
+    def input_context(self) -> dict:
+        return {"main_language": self.main_language}
+
+    def field_for(self, where: tuple) -> str | None:
+        if where[:1] == ("texts",):
+            return self.translation_field(where)
+        return super().field_for(where)
 
 
 class QuestionForm(BaseForm):

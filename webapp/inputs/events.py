@@ -16,9 +16,16 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    model_validator,
+)
 
-from .. import localtime
+from .. import languages, localtime
 from ..models import EventKind, QuestionKind, SessionKind
 from ..services.fields import territory_codes
 from . import Count, Id, Input, Problems, RequiredText, Text, refuse
@@ -62,6 +69,64 @@ def _zone_name(name: str) -> str:
     if zone is None:
         raise refuse(None, "Enter an IANA timezone such as Europe/Brussels or Asia/Singapore.")
     return zone.key
+
+
+# --------------------------------------------------------------------------- languages
+
+LANGUAGE_NEEDED = "Choose one of the languages offered."
+
+
+def _offered_language(code: str) -> str:
+    found = languages.offered_or_none(code)
+    if found is None:
+        raise refuse(None, LANGUAGE_NEEDED)
+    return found
+
+
+Language = Annotated[str, AfterValidator(_offered_language), Field(
+    description="An offered language's code, such as \"en\", \"fr\" or \"el\".")]
+TRANSLATION_TITLE_NEEDED = ("Give the title in this language too, or leave all of its "
+                            "texts empty.")
+MAIN_LANGUAGE_TRANSLATED = ("%(language)s is the event's main language: its texts are "
+                            "the ones above, not a translation.")
+
+
+class EventTextIn(Input):
+    """An event's texts in a language besides its main one: the title, and the summary
+    and description if they are translated too (empty: the main language's)."""
+
+    long_texts = frozenset({"description"})
+
+    title: Text(200, title="Title") = ""
+    summary: Text(300, title="Summary") = ""
+    description: Text(20_000, title="Description") = ""
+
+    @model_validator(mode="after")
+    def _titled(self):
+        if not self.title:
+            raise refuse("title", TRANSLATION_TITLE_NEEDED)
+        return self
+
+
+class SessionTextIn(Input):
+    """An agenda session's texts in a language besides its event's main one."""
+
+    long_texts = frozenset({"description"})
+
+    title: Text(200, title="Title") = ""
+    description: Text(5000, title="Description") = ""
+
+    @model_validator(mode="after")
+    def _titled(self):
+        if not self.title:
+            raise refuse("title", TRANSLATION_TITLE_NEEDED)
+        return self
+
+
+def _check_translations(texts: dict[str, Any] | None, main: str | None,
+                        problems: Problems) -> None:
+    if texts and main and main in texts:
+        problems.add("texts", MAIN_LANGUAGE_TRANSLATED, language=languages.name_of(main))
 
 
 # --------------------------------------------------------------------------- reminders
@@ -193,6 +258,14 @@ class EventIn(Input):
     requires_approval: bool = True
     organizer_ids: list[Id]
     host_ids: list[Id] = []
+    language: Annotated[Language | None, Field(
+        title="Main language",
+        description="What the event is written in first, and what readers whose language "
+                    "is not given read; absent: unchanged (a new event's: the default).",
+    )] = None
+    texts: Annotated[dict[Language, EventTextIn] | None, Field(
+        description="The texts in other offered languages, by language; absent: "
+                    "unchanged, {}: none.")] = None
 
     _instants: dict[str, datetime | None] = PrivateAttr(default_factory=dict)
 
@@ -229,6 +302,7 @@ class EventIn(Input):
                 self._instants[column] = None
                 problems.add(field, refusal.message)
         _check_order(self._instants, bool(self.recording_url), problems)
+        _check_translations(self.texts, self.language, problems)
         problems.raise_any()
         return self
 
@@ -290,10 +364,15 @@ class SessionIn(Input):
     venue: Text(300, title="Venue") = ""
     description: Text(5000, title="Description") = ""
     online_url: WebAddress(500, title="Online join address") = ""
+    texts: Annotated[dict[Language, SessionTextIn] | None, Field(
+        description="The texts in languages besides the event's main one, by language; "
+                    "absent: unchanged, {}: none.")] = None
 
     @model_validator(mode="after")
-    def _when(self):
+    def _when(self, info: ValidationInfo):
         problems = Problems()
+        # The event's main language, when the caller knows it (`main_language`).
+        _check_translations(self.texts, (info.context or {}).get("main_language"), problems)
         if self.all_day:
             for field in ("start_date", "end_date"):
                 if getattr(self, field) is None:

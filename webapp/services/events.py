@@ -39,7 +39,7 @@ from ..models import (
     RegistrationStatus,
     User,
 )
-from . import audit, questions, registration_mail, registrations
+from . import audit, event_texts, questions, registration_mail, registrations
 from .errors import InvalidTransition
 from .fields import (
     EventCancelled,
@@ -104,6 +104,8 @@ def _event_values(details: EventIn) -> dict:
                   registration_closes_at=details.registration_closes_at)
     if details.reminder_offsets is not None:
         values["reminder_offsets"] = list(details.reminder_offsets)
+    if details.language is not None:
+        values["language"] = details.language
     return values
 
 
@@ -149,6 +151,8 @@ def create(actor: User | None, details: EventIn) -> Event:
     changes["organizers"] = [None, _names(organizers)]
     if hosts:
         changes["hosts"] = [None, _names(hosts)]
+    if details.texts:
+        changes.update(event_texts.replace(event, details.texts))
     audit.record(actor, "event.created", event, changes=changes, event_id=event.id)
     if event.kind.is_mission:
         questions.add_mission_defaults(actor, event)
@@ -177,6 +181,8 @@ def update(actor: User | None, event: Event, details: EventIn) -> Event:
         if {p.id for p in old} != {p.id for p in new}:
             changes[name] = [_names(old), _names(new)]
             setattr(event, name, new)
+    if details.texts is not None:
+        changes.update(event_texts.replace(event, details.texts))
     if changes:
         audit.record(actor, "event.updated", event, changes=changes, event_id=event.id)
     _announce(event, changes)
@@ -307,7 +313,7 @@ def clone(actor: User | None, source: Event, days: int) -> Event:
         raise Refused("input.refused", "days", reason=localtime.EVENT_DATES.refusal())
     zone = source.zone
     copy = Event(
-        kind=source.kind, title=source.title, summary=source.summary,
+        kind=source.kind, language=source.language, title=source.title, summary=source.summary,
         description=source.description, target_country=source.target_country,
         target_city=source.target_city, venue=source.venue, online_url=source.online_url,
         timezone=source.timezone, capacity=source.capacity,
@@ -337,6 +343,7 @@ def clone(actor: User | None, source: Event, days: int) -> Event:
             position=question.position, kind=question.kind, label=question.label,
             help_text=question.help_text, required=question.required,
             choices=list(question.choices)))
+    event_texts.copy(source, copy)
     db.session.add(copy)
     db.session.flush()
     audit.record(
@@ -398,9 +405,10 @@ def add_session(actor: User | None, event: Event, details: SessionIn) -> EventSe
     item = EventSession(event=event, position=position, **values)
     db.session.add(item)
     db.session.flush()
-    audit.record(actor, "event.session_added", item, event_id=event.id,
-                 changes={k: [None, audit.plain(v)] for k, v in values.items()
-                          if v not in (None, "")})
+    changes = {k: [None, audit.plain(v)] for k, v in values.items() if v not in (None, "")}
+    if details.texts:
+        changes.update(event_texts.replace_session(item, details.texts))
+    audit.record(actor, "event.session_added", item, event_id=event.id, changes=changes)
     return item
 
 
@@ -412,6 +420,8 @@ def update_session(actor: User | None, item: EventSession, details: SessionIn) -
     values = _session_values(event, details, problems)
     problems.raise_any()
     changes = audit.diff(item, values)
+    if details.texts is not None:
+        changes.update(event_texts.replace_session(item, details.texts))
     if changes:
         audit.record(actor, "event.session_updated", item, changes=changes, event_id=event.id)
 

@@ -20,7 +20,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import access, confirmations, http_cache, inputs, unit
+from .. import access, confirmations, http_cache, inputs, languages, unit
 from ..extensions import db
 from ..forms.admin import (
     PARTNER_KIND_LABELS,
@@ -140,6 +140,7 @@ def _event_form_data(event: Event) -> dict:
         capacity=event.capacity, requires_approval=event.requires_approval,
         max_per_organization=event.max_per_organization,
         organizer_ids=[p.id for p in event.organizers], host_ids=[p.id for p in event.hosts],
+        language=event.language, **EventForm.texts_form_data(event.translations),
     )
 
 
@@ -150,7 +151,8 @@ def _render_event_page(event: Event, *, form=None, session_form=None, quotas=Non
     return render_template(
         "admin/event_edit.html", event=event,
         form=form or EventForm(data=_event_form_data(event), partners=_all_partners()),
-        session_form=session_form or SessionForm(prefix="session", zone=event.timezone),
+        session_form=session_form or SessionForm(prefix="session", zone=event.timezone,
+                                                 main_language=event.language),
         quotas=quotas or quota_form(quota_partners, seats),
         quota_partners=quota_partners, clone_form=clone_form or CloneForm(prefix="clone"),
         transitions=events.STATUS_TRANSITIONS[event.status], kind_labels=KIND_LABELS,
@@ -199,6 +201,7 @@ def event_new():
     form = EventForm(partners=_all_partners())
     if request.method == "GET":
         form.requires_approval.data = True
+        form.language.data = languages.select()
         form.reminder_offsets.data = reminders.format_offsets(reminders.default_offsets())
         form.organizer_ids.data = sorted(access.managed_partner_ids(current_user))
     elif form.validate_on_submit():
@@ -361,7 +364,7 @@ def event_quotas(event_id: int):
 @inputs.takes(SessionIn)
 def session_new(event_id: int):
     event = _managed_event(event_id)
-    form = SessionForm(prefix="session", zone=event.timezone)
+    form = SessionForm(prefix="session", zone=event.timezone, main_language=event.language)
     if form.validate_on_submit():
         try:
             events.add_session(current_user, event, form.input)
@@ -388,14 +391,16 @@ def session_edit(event_id: int, session_id: int):
     item = _managed_session(event_id, session_id)
     event = item.event
     if request.method == "GET":
-        form = SessionForm(prefix="session", zone=event.timezone, data=dict(
+        form = SessionForm(prefix="session", zone=event.timezone, main_language=event.language,
+                           data=dict(
             title=item.title, kind=item.kind.value, all_day=item.all_day,
             starts_local=_local(item.starts_at, event), ends_local=_local(item.ends_at, event),
             start_date=item.start_date, end_date=item.end_date, venue=item.venue,
             description=item.description, online_url=item.online_url,
+            **SessionForm.texts_form_data(item.translations),
         ))
     else:
-        form = SessionForm(prefix="session", zone=event.timezone)
+        form = SessionForm(prefix="session", zone=event.timezone, main_language=event.language)
         if form.validate_on_submit():
             try:
                 events.update_session(current_user, item, form.input)
