@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session
 
@@ -129,8 +130,9 @@ def request_membership(
             continue
         # The mail names nobody: the requester's details stay on the page behind sign-in.
         notifications.queue(
-            member, f"Someone asked to join {organization.name}", "membership_requested",
-            organization=organization,
+            member, lambda: _("Someone asked to join %(organization)s",
+                              organization=organization.name),
+            "membership_requested", organization=organization,
         )
     return request
 
@@ -258,11 +260,17 @@ def decide_membership(actor: User, request: MembershipRequest, accept: bool) -> 
         changes["organization_id"] = [requester.organization_id, organization.id]
         requester.organization_id = organization.id
     audit.record(actor, f"membership.{to_status.value}", request, changes=changes)
-    notifications.queue(
-        requester,
-        f"Your request to join {organization.name} was {to_status.value}",
-        f"membership_{to_status.value}", organization=organization,
-    )
+    # The subject is read in the requester's language: a sentence per outcome.
+    if accept:
+        def subject() -> str:
+            return _("Your request to join %(organization)s was accepted",
+                     organization=organization.name)
+    else:
+        def subject() -> str:
+            return _("Your request to join %(organization)s was refused",
+                     organization=organization.name)
+    notifications.queue(requester, subject, f"membership_{to_status.value}",
+                        organization=organization)
     return request
 
 
