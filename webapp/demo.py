@@ -37,6 +37,7 @@ from flask import current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
+from . import languages
 from .extensions import db
 from .inputs.agreements import AgreementIn
 from .inputs.events import EventIn, SessionIn
@@ -1114,6 +1115,98 @@ def _other_contacts() -> Iterable[PersonSpec]:
 # --------------------------------------------------------------------------- event dates
 
 
+# A few upcoming events speak French and Greek too, so that a visitor who reads either
+# sees them in it (and the others in English, marked as such). By the slug without its
+# year; {year} is the slug's.
+TRANSLATIONS: dict[str, dict[str, dict[str, str]]] = {
+    "outbound-mission-singapore": {
+        "fr": {
+            "title": "Mission à Singapour {year}",
+            "summary": "Semaine des solutions urbaines avec IPI Singapore : une journée de "
+                       "conférence, des rendez-vous B2B et des visites de sites.",
+            "description": "SmartCityTech retourne à Singapour avec IPI Singapore, sa tête "
+                           "de pont. La délégation participe à une journée de conférence "
+                           "sur les solutions urbaines en Asie du Sud-Est, rencontre des "
+                           "entreprises et des agences de Singapour lors de rendez-vous B2B "
+                           "préparés, visite des projets pilotes et forme des consortiums "
+                           "pour des projets d'innovation internationaux.\n\nPostulez "
+                           "auprès de votre cluster : il examine les candidatures de ses "
+                           "propres entreprises.",
+        },
+        "el": {
+            "title": "Αποστολή στη Σιγκαπούρη {year}",
+            "summary": "Εβδομάδα αστικών λύσεων με το IPI Singapore: μια ημέρα συνεδρίου, "
+                       "συναντήσεις B2B και επισκέψεις πεδίου.",
+            "description": "Το SmartCityTech επιστρέφει στη Σιγκαπούρη με τον οργανισμό "
+                           "υποδοχής του, το IPI Singapore. Η αποστολή συμμετέχει σε μια "
+                           "ημέρα συνεδρίου για τις αστικές λύσεις στη Νοτιοανατολική Ασία, "
+                           "συναντά εταιρείες και φορείς της Σιγκαπούρης σε "
+                           "προετοιμασμένες συναντήσεις B2B, επισκέπτεται πιλοτικά έργα και "
+                           "σχηματίζει κοινοπραξίες για διεθνή έργα καινοτομίας.\n\nΚάντε "
+                           "αίτηση μέσω του cluster σας: εξετάζει τις αιτήσεις των δικών "
+                           "του εταιρειών.",
+        },
+    },
+    "webinar-outbound-mission-singapore": {
+        "fr": {"title": "Webinaire : faire des affaires à Singapour, la mission {year}",
+               "summary": "Une heure en ligne : le marché, le programme, et comment "
+                          "postuler."},
+        "el": {"title": "Διαδικτυακό σεμινάριο: επιχειρώντας στη Σιγκαπούρη, η αποστολή "
+                        "του {year}",
+               "summary": "Μία ώρα διαδικτυακά: η αγορά, το πρόγραμμα και πώς να κάνετε "
+                          "αίτηση."},
+    },
+    "inbound-mission-smart-city-expo-barcelona": {
+        "fr": {"title": "Mission entrante au Smart City Expo World Congress {year}",
+               "summary": "Rencontrez des acteurs de Singapour et des États-Unis au Smart "
+                          "City Expo World Congress."},
+    },
+}
+# The agenda items of the translated events, by their English title.
+SESSION_TRANSLATIONS: dict[str, dict[str, str]] = {
+    "Delegation briefing at IPI Singapore": {
+        "fr": "Briefing de la délégation chez IPI Singapore",
+        "el": "Ενημέρωση της αποστολής στο IPI Singapore"},
+    "Welcome dinner with the beachhead": {
+        "fr": "Dîner de bienvenue avec la tête de pont",
+        "el": "Δείπνο υποδοχής με τον οργανισμό υποδοχής"},
+    "Conference day: urban solutions in Southeast Asia": {
+        "fr": "Journée de conférence : solutions urbaines en Asie du Sud-Est",
+        "el": "Ημέρα συνεδρίου: αστικές λύσεις στη Νοτιοανατολική Ασία"},
+    "B2B matchmaking with Singapore companies": {
+        "fr": "Rendez-vous B2B avec des entreprises de Singapour",
+        "el": "Συναντήσεις B2B με εταιρείες της Σιγκαπούρης"},
+    "Visit to a digital-twin and urban-planning lab": {
+        "fr": "Visite d'un laboratoire de jumeau numérique et d'urbanisme",
+        "el": "Επίσκεψη σε εργαστήριο ψηφιακού διδύμου και πολεοδομίας"},
+    "Site visit: a smart estate and district cooling": {
+        "fr": "Visite de site : un quartier intelligent et son réseau de froid",
+        "el": "Επίσκεψη πεδίου: έξυπνη γειτονιά και τηλεψύξη"},
+    "Consortium building for international innovation projects": {
+        "fr": "Constitution de consortiums pour des projets d'innovation internationaux",
+        "el": "Σχηματισμός κοινοπραξιών για διεθνή έργα καινοτομίας"},
+    "Live webinar with questions": {
+        "fr": "Webinaire en direct, avec vos questions",
+        "el": "Ζωντανό σεμινάριο με ερωτήσεις"},
+}
+
+
+def _translations(spec: EventSpec) -> dict[str, dict[str, str]]:
+    """The event's texts in the other offered languages (an upcoming one's only)."""
+    stem, _, year = spec.slug.rpartition("-")
+    if spec.status != EventStatus.PUBLISHED or stem not in TRANSLATIONS:
+        return {}
+    return {code: {name: text.format(year=year) for name, text in texts.items()}
+            for code, texts in TRANSLATIONS[stem].items() if code in languages.offered()}
+
+
+def _session_translations(spec: EventSpec, item: AgendaItem) -> dict[str, dict[str, str]]:
+    given = _translations(spec)
+    return {code: {"title": title}
+            for code, title in SESSION_TRANSLATIONS.get(item.title, {}).items()
+            if code in given}
+
+
 def _with_webinars(
     missions: Iterable[EventSpec], schedule: Callable[[EventSpec], EventSpec]
 ) -> list[EventSpec]:
@@ -1547,6 +1640,7 @@ def _create_event(spec: EventSpec, partners: dict[str, Partner], coordinator: Us
             capacity=spec.capacity, requires_approval=spec.requires_approval,
             organizer_ids=[partners[slug].id for slug in spec.organizers],
             host_ids=[partners[slug].id for slug in spec.hosts],
+            texts=_translations(spec),
         ))
         for item in spec.agenda:
             events.add_session(coordinator, event, _session(spec, item))
@@ -1584,7 +1678,8 @@ def _wall_clock(day: date | None, clock: str) -> datetime | None:
 
 def _session(spec: EventSpec, item: AgendaItem) -> SessionIn:
     day = spec.first_day + timedelta(days=item.day)
-    common = {"kind": item.kind, "title": item.title, "venue": item.venue}
+    common = {"kind": item.kind, "title": item.title, "venue": item.venue,
+              "texts": _session_translations(spec, item)}
     if item.hours is None:
         return SessionIn.from_values(all_day=True, start_date=day,
                                      end_date=day + timedelta(days=item.days - 1), **common)

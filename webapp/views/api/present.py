@@ -21,6 +21,7 @@ from ...models import (
     User,
     utcnow,
 )
+from ...services import event_texts
 from . import schemas
 
 # A list's items are plain fields (`*_fields`), validated once with their page: a model
@@ -48,7 +49,8 @@ def event_ref(e: Event) -> schemas.EventRef:
 
 def _event_fields(e: Event, now: datetime | None = None) -> dict[str, Any]:
     return dict(
-        id=e.id, slug=e.slug, kind=e.kind, status=e.status, title=e.title, summary=e.summary,
+        id=e.id, slug=e.slug, kind=e.kind, status=e.status, language=e.language,
+        title=e.title, summary=e.summary,
         target_country=e.target_country, target_city=e.target_city, timezone=e.timezone,
         starts_at=e.starts_at, ends_at=e.ends_at, requires_approval=e.requires_approval,
         capacity=e.capacity, registration_open=e.registration_is_open(now or utcnow()),
@@ -59,21 +61,26 @@ def _event_fields(e: Event, now: datetime | None = None) -> dict[str, Any]:
 
 
 def event_summaries(events: list[Event]) -> list[dict[str, Any]]:
-    """The fields of each event's `schemas.EventSummary`."""
+    """The fields of each event's `schemas.EventSummary` (every event's translations
+    loaded at once, webapp/services/event_texts.py)."""
     now = utcnow()
-    return [_event_fields(e, now) for e in events]
+    return [{**_event_fields(e, now), "texts": {
+        code: {"title": t["title"], "summary": t["summary"]}
+        for code, t in event_texts.given(e).items()}} for e in events]
 
 
 def _session(s: EventSession) -> schemas.AgendaSession:
     return schemas.AgendaSession(
-        id=s.id, kind=s.kind, title=s.title, description=s.description, venue=s.venue,
+        id=s.id, kind=s.kind, title=s.title, description=s.description,
+        texts=event_texts.session_given(s), venue=s.venue,
         all_day=s.all_day, starts_at=s.starts_at, ends_at=s.ends_at, start_date=s.start_date,
         end_date=s.end_date)
 
 
 def event_detail(e: Event) -> schemas.EventDetail:
     return schemas.EventDetail(
-        **_event_fields(e), description=e.description, venue=e.venue,
+        **_event_fields(e), texts=event_texts.given(e), description=e.description,
+        venue=e.venue,
         registration_opens_at=e.registration_opens_at,
         registration_closes_at=e.registration_closes_at,
         sessions=[_session(s) for s in e.agenda])

@@ -221,11 +221,30 @@ class EventQuery(PageQuery):
                                 description="The target country (ISO 3166-1 alpha-2).")
 
 
+class SessionTextsOut(Output):
+    title: str
+    description: str
+
+
+class EventSummaryTexts(Output):
+    title: str
+    summary: str
+
+
+class EventTextsOut(EventSummaryTexts):
+    description: str
+
+
 class AgendaSession(Output):
     id: int
     kind: AgendaKind
-    title: str
+    title: str = Field(description="In the event's main language (`language` of the "
+                       "event); `texts` holds every language it is given in.")
     description: str
+    texts: dict[str, SessionTextsOut] = Field(
+        description="The session's texts by language code: the event's main language "
+                    "and every other language they are given in (a description left "
+                    "empty there is the main language's).")
     venue: str
     all_day: bool
     starts_at: Instant | None = Field(description="Timed sessions; null for all-day ones.")
@@ -239,8 +258,15 @@ class EventSummary(Output):
     slug: str
     kind: EventKind
     status: EventStatus
+    language: str = Field(description="The event's main language (an offered language's "
+                          "code): what `title`, `summary` and `description` are written "
+                          "in, and what a reader gets where their own is not given.")
     title: str
     summary: str
+    texts: dict[str, EventSummaryTexts] = Field(
+        description="The title and summary by language code: the main language and "
+                    "every other language the organizers gave them in (a summary left "
+                    "empty there is the main language's).")
     target_country: str
     target_city: str
     timezone: str = Field(description="The event's IANA zone, in which its times are local.")
@@ -255,6 +281,10 @@ class EventSummary(Output):
 
 
 class EventDetail(EventSummary):
+    texts: dict[str, EventTextsOut] = Field(
+        description="The title, summary and description by language code: the main "
+                    "language and every other language the organizers gave them in (a "
+                    "summary or description left empty there is the main language's).")
     description: str
     venue: str
     registration_opens_at: Instant | None
