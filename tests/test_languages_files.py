@@ -22,12 +22,13 @@ from pypdf import PdfReader
 
 from tests.conftest import login
 from tests.downloading import built_file, download_built_pdf
+from tests.test_badge_batches import NAMES, Mission
 from tests.test_badges import embedded_fonts, pages_text
 from tests.test_downloads import Partnership
 from tests.test_languages_mail import in_language, title_in, translated
-from webapp.models import EventKind, EventRole
+from webapp.models import BadgeFormat, BatchStatus, EventKind, EventRole
 from webapp.models import RegistrationStatus as S
-from webapp.services import badges, calendar
+from webapp.services import badge_batches, badges, calendar
 
 # A visitor's browser that reads only Greek, one that reads only English.
 GREEK = {"Accept-Language": "el"}
@@ -113,6 +114,21 @@ def test_the_same_badge_downloaded_in_french_is_in_french(client, db, make, clus
     [text] = pages_text(client.get(f"/registrations/{reg.id}/badge.pdf").data, tmp_path)
     assert _capitals(in_language("fr", "Speaker")) in _capitals(text)
     assert _capitals(translated("el", "Speaker")) not in _capitals(text)
+
+
+def test_a_batch_built_in_the_background_is_in_its_requesters_language(db, make, tmp_path):
+    mission = Mission(make)
+    mission.organizer.locale = "el"
+    batch = badge_batches.request_batch(mission.organizer, mission.event, BadgeFormat.A6)
+
+    badge_batches.build(batch.id)  # as a worker does: no request, no browser's language
+
+    db.session.refresh(batch)
+    assert batch.status == BatchStatus.DONE, batch.error
+    pages = pages_text(batch.pdf, tmp_path)
+    greek = Locale("el").territories["SG"]
+    assert len(pages) == len(NAMES) and all(greek in page for page in pages)
+    assert _pdf_language(batch.pdf) == "el"
 
 
 # --------------------------------------------------------------------------- calendar files
