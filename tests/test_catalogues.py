@@ -433,9 +433,12 @@ def test_the_catalogue_has_every_message_of_the_code(language, catalogue_text,
 
 
 def test_the_committed_template_is_a_fresh_extraction(fresh_template):
-    differences = template_differences(TEMPLATE.read_text(encoding="utf-8"), fresh_template)
-    assert not differences, _fails(differences, "lines differ from a fresh extraction "
-                                                "(run `make messages`)")
+    committed = TEMPLATE.read_text(encoding="utf-8")
+    differences = template_differences(committed, fresh_template)
+    # The messages first; then, when only references or flags moved, the lines.
+    messages = out_of_date(read(committed), read(fresh_template), "messages.pot")
+    assert not differences, _fails(messages or differences,
+                                   "differences from a fresh extraction (run `make messages`)")
 
 
 # --------------------------------------------------------------------------- the checkers
