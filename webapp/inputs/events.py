@@ -27,6 +27,7 @@ from pydantic import (
 
 from .. import languages, localtime
 from ..models import EventKind, QuestionKind, SessionKind
+from ..services.errors import N_
 from ..services.fields import territory_codes
 from . import Count, Id, Input, Problems, RequiredText, Text, refuse
 
@@ -73,7 +74,7 @@ def _zone_name(name: str) -> str:
 
 # --------------------------------------------------------------------------- languages
 
-LANGUAGE_NEEDED = "Choose one of the languages offered."
+LANGUAGE_NEEDED = N_("Choose one of the languages offered.")
 
 
 def _offered_language(code: str) -> str:
@@ -85,10 +86,10 @@ def _offered_language(code: str) -> str:
 
 Language = Annotated[str, AfterValidator(_offered_language), Field(
     description="An offered language's code, such as \"en\", \"fr\" or \"el\".")]
-TRANSLATION_TITLE_NEEDED = ("Give the title in this language too, or leave all of its "
-                            "texts empty.")
-MAIN_LANGUAGE_TRANSLATED = ("%(language)s is the event's main language: its texts are "
-                            "the ones above, not a translation.")
+TRANSLATION_TITLE_NEEDED = N_("Give the title in this language too, or leave all of its "
+                              "texts empty.")
+MAIN_LANGUAGE_TRANSLATED = N_("%(language)s is the event's main language: its texts are "
+                              "the ones above, not a translation.")
 
 
 class EventTextIn(Input):
@@ -97,9 +98,9 @@ class EventTextIn(Input):
 
     long_texts = frozenset({"description"})
 
-    title: Text(200, title="Title") = ""
-    summary: Text(300, title="Summary") = ""
-    description: Text(20_000, title="Description") = ""
+    title: Text(200, title=N_("Title")) = ""
+    summary: Text(300, title=N_("Summary")) = ""
+    description: Text(20_000, title=N_("Description")) = ""
 
     @model_validator(mode="after")
     def _titled(self):
@@ -113,8 +114,8 @@ class SessionTextIn(Input):
 
     long_texts = frozenset({"description"})
 
-    title: Text(200, title="Title") = ""
-    description: Text(5000, title="Description") = ""
+    title: Text(200, title=N_("Title")) = ""
+    description: Text(5000, title=N_("Description")) = ""
 
     @model_validator(mode="after")
     def _titled(self):
@@ -259,7 +260,7 @@ class EventIn(Input):
     organizer_ids: list[Id]
     host_ids: list[Id] = []
     language: Annotated[Language | None, Field(
-        title="Main language",
+        title=N_("Main language"),
         description="What the event is written in first, and what readers whose language "
                     "is not given read; absent: unchanged (a new event's: the default).",
     )] = None
