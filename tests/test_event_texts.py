@@ -90,6 +90,17 @@ def count(model) -> int:
 # --------------------------------------------------------------------------- organizers
 
 
+def test_a_new_event_is_written_first_in_the_organizers_language(db, login_as, admin):
+    page = login_as(admin).get("/admin/events/new", headers={"Accept-Language": "fr"})
+    html = page.get_data(as_text=True)
+    # French first: fieldsets for English and Greek, each named in itself.
+    assert re.search(r'<option[^>]*selected[^>]*value="fr"|<option[^>]*value="fr"[^>]*selected',
+                     html)
+    assert 'data-language="en"' in html and 'data-language="el"' in html
+    assert 'data-language="fr"' not in html
+    assert '<span lang="el">Ελληνικά</span>' in html
+
+
 def test_an_organizer_gives_french_and_greek_texts_and_sees_them_again(
         db, login_as, admin, cluster):
     client = login_as(admin)
