@@ -19,6 +19,7 @@ import pytest
 from babel import Locale
 from flask_babel import force_locale
 from pypdf import PdfReader
+from sqlalchemy import update
 
 from tests.conftest import login
 from tests.downloading import built_file, download_built_pdf
@@ -26,7 +27,7 @@ from tests.test_badge_batches import NAMES, Mission
 from tests.test_badges import embedded_fonts, pages_text
 from tests.test_downloads import Partnership
 from tests.test_languages_mail import in_language, title_in, translated
-from webapp.models import BadgeFormat, BatchStatus, EventKind, EventRole
+from webapp.models import BadgeFormat, BatchStatus, EventKind, EventRole, Registration
 from webapp.models import RegistrationStatus as S
 from webapp.services import badge_batches, badges, calendar
 
@@ -129,6 +130,24 @@ def test_a_batch_built_in_the_background_is_in_its_requesters_language(db, make,
     greek = Locale("el").territories["SG"]
     assert len(pages) == len(NAMES) and all(greek in page for page in pages)
     assert _pdf_language(batch.pdf) == "el"
+
+
+def test_why_a_batch_failed_is_said_in_the_language_of_whoever_reads_its_progress(
+        client, db, make):
+    mission = Mission(make)
+    mission.organizer.locale = "fr"
+    batch = badge_batches.request_batch(mission.organizer, mission.event, BadgeFormat.A6)
+    db.session.execute(update(Registration).where(Registration.event_id == mission.event.id)
+                       .values(status=S.WITHDRAWN))
+    badge_batches.build(batch.id)  # everyone left before the worker started
+    login(client, mission.organizer)
+
+    state = client.get(f"/badges/batches/{batch.id}/progress").get_json()
+    assert state["status"] == "failed"
+    # Read from the French catalogue (this refusal's translation is still to be written
+    # there: until it is, French reads it in English, as the catalogue says).
+    assert state["error"] == translated(
+        "fr", "There are no approved delegates left whose badges you may print.")
 
 
 # --------------------------------------------------------------------------- calendar files

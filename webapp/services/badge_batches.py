@@ -90,10 +90,16 @@ class _Progress(jobs.Progress):
         super().__init__(lambda done, total: _step(batch_id, done=done, total=total))
 
 
+# What a failed batch records when no refusal of the domain says why; the pages word it.
+BUILD_FAILED = "build_failed"
+
+
 def _describe(error: Exception) -> str:
+    """What the batch's row keeps of why it failed: a code, worded in the language of
+    whoever reads the progress page (`views.badges`), not of the worker."""
     if isinstance(error, NothingToPrint):
-        return error.message  # everyone left, or was withdrawn, since it was asked for
-    return "The badges could not be built. Please try again."
+        return error.code  # everyone left, or was withdrawn, since it was asked for
+    return BUILD_FAILED
 
 
 def _step(batch_id: int, **values: Any) -> None:

@@ -33,7 +33,7 @@ from ..extensions import db
 from ..forms.badges import EVERY_PARTNER, BatchForm
 from ..inputs.badges import BadgeBatchIn
 from ..models import BadgeBatch, BadgeFormat, BatchStatus, Event, Partner, Registration, utcnow
-from ..services import badge_batches, badges
+from ..services import badge_batches, badges, errors
 from . import private_download
 
 bp = Blueprint("badges", __name__)
@@ -148,6 +148,19 @@ def _batch(batch_id: int, *, with_file: bool = False) -> BadgeBatch:
     return batch
 
 
+def _batch_error(batch: BadgeBatch, status: BatchStatus) -> str:
+    """Why the batch failed, in the reader's language."""
+    if batch.error in errors.CODES:
+        return errors.render(batch.error, {})
+    if batch.error == badge_batches.BUILD_FAILED:
+        return _("The badges could not be built. Please try again.")
+    if batch.error:
+        return batch.error  # recorded as a sentence before batches recorded codes
+    if status != batch.status:
+        return _("The badges stopped building. Please try again.")
+    return ""
+
+
 def _progress(batch: BadgeBatch) -> dict:
     status = BatchStatus.FAILED if badge_batches.is_stale(batch) else batch.status
     expired = badge_batches.is_expired(batch)
@@ -157,8 +170,7 @@ def _progress(batch: BadgeBatch) -> dict:
         "done": batch.done,
         "total": batch.total,
         "percent": int(100 * batch.done / batch.total) if batch.total else 0,
-        "error": batch.error or ("The badges stopped building. Please try again."
-                                 if status != batch.status else ""),
+        "error": _batch_error(batch, status),
         "download_url": (url_for("badges.batch_file", batch_id=batch.id)
                          if status == BatchStatus.DONE and not expired else None),
         "expires_at": expires.isoformat() if expires else None,
