@@ -39,6 +39,8 @@ else b``) that reaches a reader without gettext:
   ``Length(max=5, message="...")``...), ``ValidationError("...")``, and, in webapp/forms,
   ``ValueError("...")`` (WTForms shows it as the field's error);
 - ``form.errors.append(text)``, ``field.errors.append(text)``, ``form_errors.append``;
+- a CSV or Excel file's header row given to ``csv_bytes``/``xlsx_bytes`` (written there
+  or a module's constant), and a sheet's ``title=``;
 - a gettext argument that is an enum's stored value (``status=reg.status.value``): a
   word a sentence would show in English;
 - in webapp/inputs, a field's ``title=`` (it names the field in the refusal a reader gets)
@@ -476,8 +478,19 @@ def python_findings(module: str, source: str,
                 if text is not None and text not in ALLOWED_TEXTS and not (
                         what == "an input field's title" and text in known):
                     found.append(Finding(f"{module}:{expr.lineno}", f"{what}: {_shown(text)}"))
+    constants = _module_strings(tree)
+    for node in ast.walk(tree):
+        # A file's header row, written out or a module's constant.
+        if isinstance(node, ast.Call) and _name(node.func) in ("csv_bytes", "xlsx_bytes"):
+            header = _positional(node, 0)
+            header = constants.get(header.id, header) if isinstance(header, ast.Name) \
+                else header
+            for what, expr in (("a file's header", header),
+                               ("a sheet's title", _keyword(node, "title"))):
+                text = literal_text(expr)
+                if text is not None:
+                    found.append(Finding(f"{module}:{expr.lineno}", f"{what}: {_shown(text)}"))
     if module.startswith("webapp/inputs/"):
-        constants = _module_strings(tree)
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Assign) and len(node.targets) == 1
                     and isinstance(node.targets[0], ast.Name)
@@ -644,6 +657,11 @@ class F:
     def validate_name(self, field):
         raise ValidationError(f"{field.data} is taken.")
 
+HEADER = ("Name", _l("Cluster"))
+
+def export(rows):
+    return csv_bytes(HEADER, rows) + xlsx_bytes((_l("Name"),), rows, title="Sheet one")
+
 def view(count, form):
     flash("Saved.", "success")
     flash(f"{count} saved.")
@@ -685,13 +703,15 @@ def test_the_code_check_finds_each_kind_of_unmarked_text():
         ("10", "a field's description: Shown below the field."),
         ("11", "a field's placeholder: e.g. this"),
         ("14", "ValidationError(): is taken."),
-        ("17", "flash(): Saved."),
-        ("18", "flash(): saved."),
-        ("19", "flash(): %d saved."),
-        ("20", "abort(): Bad id."),
-        ("21", "a form error: Try again."),
-        ("22", "a raw value in a sentence: status=event.status.value"),
-        ("23", "render_template(message=): It is done."),
+        ("16", "a file's header: Name"),
+        ("19", "a sheet's title: Sheet one"),
+        ("22", "flash(): Saved."),
+        ("23", "flash(): saved."),
+        ("24", "flash(): %d saved."),
+        ("25", "abort(): Bad id."),
+        ("26", "a form error: Try again."),
+        ("27", "a raw value in a sentence: status=event.status.value"),
+        ("28", "render_template(message=): It is done."),
     ]
 
 

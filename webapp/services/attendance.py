@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -154,8 +156,9 @@ def webinar_report(event: Event) -> WebinarReport:
     )
 
 
-REPORT_CSV_HEADER = ("Breakdown", "Group", "Registered", "Approved", "Opened the join link",
-                     "Opened / approved")
+# In the language of whoever downloads the report.
+REPORT_CSV_HEADER = (_l("Breakdown"), _l("Group"), _l("Registered"), _l("Approved"),
+                     _l("Opened the join link"), _l("Opened / approved"))
 
 
 def webinar_report_csv(report: WebinarReport) -> bytes:
@@ -164,7 +167,7 @@ def webinar_report_csv(report: WebinarReport) -> bytes:
         return (breakdown, line.label or unnamed, line.registered, line.approved,
                 line.opened, ratio)
 
-    rows = [row("Total", report.total, report.event.title)]
-    rows += [row("Cluster", line, "(no cluster)") for line in report.by_cluster]
-    rows += [row("Country", line, "(no country)") for line in report.by_country]
+    rows = [row(_("Total"), report.total, report.event.title)]
+    rows += [row(_("Cluster"), line, _("(no cluster)")) for line in report.by_cluster]
+    rows += [row(_("Country"), line, _("(no country)")) for line in report.by_country]
     return exports.csv_bytes(REPORT_CSV_HEADER, rows)

@@ -23,6 +23,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, DateTime, and_, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload
@@ -181,8 +183,9 @@ def check_in(staff: User, registration: Registration, event: Event,
 # --------------------------------------------------------------------------- the door's list
 
 
-SOURCE_LABELS = {AttendanceSource.CHECK_IN: "badge scanned",
-                 AttendanceSource.JOIN_LINK: "join link opened"}
+# The attendance list's words, in the language of whoever downloads it.
+SOURCE_LABELS = {AttendanceSource.CHECK_IN: _l("badge scanned"),
+                 AttendanceSource.JOIN_LINK: _l("join link opened")}
 
 
 @dataclass(frozen=True)
@@ -231,8 +234,8 @@ def attendance_of(event: Event, session: EventSession | None = None) -> Attendan
                             [AttendanceRow(reg, by_registration.get(reg.id)) for reg in ordered])
 
 
-CSV_HEADER = ("Name", "Organization", "Cluster", "Role", "Present", "Recorded at",
-              "Recorded by", "How")
+CSV_HEADER = (_l("Name"), _l("Organization"), _l("Cluster"), _l("Role"), _l("Present"),
+              _l("Recorded at"), _l("Recorded by"), _l("How"))
 
 
 def attendance_csv(report: AttendanceReport) -> bytes:
@@ -242,7 +245,7 @@ def attendance_csv(report: AttendanceReport) -> bytes:
         organization = reg.user.organization
         rows.append((
             reg.user.name, organization.name if organization else "", cluster_name(reg),
-            role_label(reg.role), "yes" if found else "no",
+            role_label(reg.role), _("yes") if found else _("no"),
             format_stamp(found.recorded_at, report.event.timezone) if found else "",
             found.recorded_by.name if found and found.recorded_by else "",
             SOURCE_LABELS[found.source] if found else "",
