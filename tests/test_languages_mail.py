@@ -102,6 +102,8 @@ def test_a_french_manager_approves_and_the_greek_applicant_reads_greek(
     html = _html(message)
     assert '<html lang="el">' in html
     assert in_language("el", GOOD_NEWS, event=title) in html
+    # The event's title says the language it is in (its main one where Greek is not given).
+    assert f'lang="{event_texts.shown(mission, "el").lang}">{title}</td>' in html
 
     # The invitation it carries is written for the same reader.
     vevent = _invitation(message)

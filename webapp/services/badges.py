@@ -42,7 +42,7 @@ from ..models.types import BADGE_ALPHABET, BADGE_CODE_RANDOM, badge_check_symbol
 from . import pdf
 from .errors import DomainError
 from .names import by_cluster_then_surname, cluster_name, role_label
-from .notifications import absolute_url, event_title
+from .notifications import absolute_url, event_lang, event_title
 from .places import country_name
 
 # Batches above this size are built in the background (services.badge_batches).
@@ -109,6 +109,8 @@ class Badge:
     place: str
     code: str
     url: str
+    # The language the event's title is in (its main one where the reader's is not given).
+    event_lang: str = ""
 
     @property
     def printed_code(self) -> str:
@@ -178,6 +180,7 @@ def badge_of(registration: Registration) -> Badge:
         role_key=str(registration.role),
         cluster=cluster_name(registration),
         event_title=event_title(event),
+        event_lang=event_lang(event),
         dates=format_days(first, last),
         place=place,
         code=registration.badge_code,

@@ -155,6 +155,12 @@ def event_title(event: Event) -> str:
     return event_texts.shown(event, str(get_locale() or languages.DEFAULT)).title
 
 
+def event_lang(event: Event) -> str:
+    """The language the event's title is shown in, in what is being rendered (its `lang`:
+    the event's main language where the reader's is not given)."""
+    return event_texts.shown(event, str(get_locale() or languages.DEFAULT)).lang
+
+
 def session_title(session) -> str:
     """An agenda session's title in the language being rendered."""
     return event_texts.session_shown(session, str(get_locale() or languages.DEFAULT)).title
@@ -689,6 +695,7 @@ def init_app(app: Flask) -> None:
     jobs.after_outage(app, "message(s) due", enqueue_due)
     app.add_template_global(absolute_url)
     app.add_template_global(event_title)
+    app.add_template_global(event_lang)
     app.add_template_global(session_title)
     # The mailbox's and the log's lines are INFO, below the WARNING that passes when
     # nobody configured logging; for the log transport they are the delivery itself.
