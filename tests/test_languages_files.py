@@ -25,6 +25,7 @@ from tests.conftest import login
 from tests.downloading import built_file, download_built_pdf
 from tests.test_badge_batches import NAMES, Mission
 from tests.test_badges import embedded_fonts, pages_text
+from tests.test_brochure import Mission as BrochureMission
 from tests.test_downloads import Partnership
 from tests.test_languages_mail import in_language, title_in, translated
 from webapp.models import BadgeFormat, BatchStatus, EventKind, EventRole, Registration
@@ -148,6 +149,22 @@ def test_why_a_batch_failed_is_said_in_the_language_of_whoever_reads_its_progres
     # there: until it is, French reads it in English, as the catalogue says).
     assert state["error"] == translated(
         "fr", "There are no approved delegates left whose badges you may print.")
+
+
+def test_a_brochure_asked_for_in_greek_is_printed_in_greek_with_embedded_fonts(
+        client, db, make, mailbox, tmp_path):
+    mission = BrochureMission(make)
+    mission.host.locale = "el"
+    db.session.flush()
+    body = download_built_pdf(client, mission.host, mission.url)
+    text = _words(" ".join(pages_text(body, tmp_path)))
+    for msgid in ("Delegation brochure", "Contents", "Dates"):  # some set in capitals
+        assert _capitals(in_language("el", msgid)) in _capitals(text)
+    assert "DELEGATION BROCHURE" not in _capitals(text)
+    assert "Γιώργος Παπαδόπουλος" in text
+    fonts = embedded_fonts(body, tmp_path)
+    assert fonts and all(embedded for _name, embedded in fonts), fonts
+    assert _pdf_language(body) == "el"
 
 
 # --------------------------------------------------------------------------- calendar files
