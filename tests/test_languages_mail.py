@@ -1,6 +1,7 @@
 """Mail in its recipient's language, not the sender's (webapp/services/notifications.py,
-registration_mail.py, messages.py): a manager reading French approves, the applicant
-reads Greek; someone whose language is not known reads the event's main language.
+registration_mail.py, messages.py, reminders.py): a manager reading French approves, the
+applicant reads Greek; someone whose language is not known reads the event's main
+language; the invitations they carry are written for the same reader.
 
 Mail is received by a real SMTP server on loopback; expected texts come from the
 catalogues (and must differ from the English, so a missing translation fails).
@@ -8,15 +9,18 @@ catalogues (and must differ from the English, so a missing translation fails).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import icalendar
 import pytest
-from flask_babel import force_locale, get_locale, gettext
+from flask_babel import force_locale, get_locale, gettext, ngettext
 
 from tests.conftest import csrf_token
+from tests.webinars import STARTS
 from webapp import localtime
 from webapp.models import EventKind
 from webapp.models import RegistrationStatus as S
-from webapp.services import event_texts, messages, notifications, registrations
+from webapp.services import event_texts, messages, notifications, registrations, reminders
 
 SME = "sme@example.org"
 APPROVED = "Your application is approved: %(event)s"
@@ -166,3 +170,25 @@ def test_a_mail_written_in_a_french_request_reaches_each_delegate_in_their_langu
         in mailbox.text(mailbox.to(greek.email)[0])
     assert translated("fr", wrote, sender=organizer.name, event="Lighting") not in \
         mailbox.text(mailbox.to(english.email)[0])
+
+
+def test_a_reminder_and_its_calendar_entry_are_in_the_registrants_language(
+        db, mailbox, member, seat, webinar):
+    member.locale = "el"
+    db.session.commit()
+
+    reminders.queue_due(STARTS - timedelta(hours=24))
+
+    title = title_in(webinar, "el")
+    with force_locale("el"):
+        subject = ngettext("Starts in %(num)d hour: %(event)s",
+                           "Starts in %(num)d hours: %(event)s", 24, event=title)
+    with force_locale("en"):
+        assert subject != ngettext("Starts in %(num)d hour: %(event)s",
+                                   "Starts in %(num)d hours: %(event)s", 24, event=title)
+    message = _received(mailbox, member.email, subject)
+    assert '<html lang="el">' in _html(message)
+    vevent = _invitation(message)
+    assert str(vevent["SUMMARY"]) == title
+    assert str(vevent["LOCATION"]) == in_language("el", "Online")
+    assert f"{in_language('el', 'Join online')}: " in str(vevent["DESCRIPTION"])
