@@ -10,6 +10,8 @@ PYTEST_ARGS ?=
 export HOST PORT
 # What the tests drive beside Python: a command each, and the Debian package that brings it.
 TEST_TOOLS := chromium:chromium pdftotext:poppler-utils zbarimg:zbar-tools
+# What PyICU (requirements.txt) is built with: ICU's headers, pkg-config and a C++ compiler.
+BUILD_TOOLS := libicui18n.so:libicu-dev pkg-config:pkg-config g++:g++
 # What WeasyPrint lays PDFs out faster with: HarfBuzz's font subsetter (without it the KPI
 # report spends seconds subsetting fonts in Python).
 PDF_LIBS := libharfbuzz-subset.so.0:libharfbuzz-subset0
@@ -18,6 +20,7 @@ PDF_LIBS := libharfbuzz-subset.so.0:libharfbuzz-subset0
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Beachhead needs Python 3.11 or newer")'
+	@sh .ci/system-packages $(BUILD_TOOLS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt

@@ -110,7 +110,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         _tune_engine(db.engine, busy_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
         database_limits.guard(db.engine, app)
 
-    from . import auth_session, errors, filters, http_cache, security, text, unit
+    from . import auth_session, collation, errors, filters, http_cache, security, text, unit
     from .services import event_texts, jobs, notifications
 
     # First: every request's unit of work opens before, and ends after, everything else.
@@ -127,6 +127,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     http_cache.init_app(app)
     languages.init_app(app)
     event_texts.init_app(app)
+    collation.init_app(app)
 
     from .views import (
         account,

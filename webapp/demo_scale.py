@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
-from . import demo
+from . import collation, demo
 from .extensions import db
 from .models import (
     MISSION_KINDS,
@@ -249,6 +249,9 @@ def grow(scale: int, now: datetime) -> ScaleSummary:
             continue
         generated.insert()
         added += 1
+    if added:
+        # The bulk inserts wrote names without their sort keys (webapp/collation.py).
+        collation.fill_missing()
     counts = {label: db.session.scalar(select(func.count()).select_from(model))
               for label, model in COUNTED.items()}
     return ScaleSummary(scale, added, counts)

@@ -42,6 +42,7 @@ from .registration import (
 )
 from .reminder import ReminderDelivery, ReminderSkip, ReminderStatus
 from .security import ThrottleHit, UsedToken
+from .sort_key import SortKey
 from .survey import OutcomeConfirmation, SurveyInvitation, SurveyResponse, SurveyRound
 from .types import new_badge_code, utcnow
 from .user import AlertFrequency, Role, RoleGrant, User, normalize_email
@@ -98,6 +99,7 @@ __all__ = [
     "RoleGrant",
     "SessionKind",
     "SessionText",
+    "SortKey",
     "SurveyInvitation",
     "SurveyResponse",
     "SurveyRound",

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from .. import collation
 from ..extensions import db
 from ..ids import parse_id
 from ..inputs.agreements import AgreementIn
@@ -209,11 +210,10 @@ def party_key(party: AgreementParty) -> str:
 
 def party_choices() -> list[tuple[str, str]]:
     """Every partner and organization, by name, as (key, label) for a form."""
-    partners = db.session.execute(
-        select(Partner.id, Partner.name, Partner.country).order_by(Partner.name)).all()
-    organizations = db.session.execute(
-        select(Organization.id, Organization.name, Organization.country)
-        .order_by(Organization.name)).all()
+    partners = db.session.execute(collation.ordered(
+        select(Partner.id, Partner.name, Partner.country), Partner)).all()
+    organizations = db.session.execute(collation.ordered(
+        select(Organization.id, Organization.name, Organization.country), Organization)).all()
     return [*((PartyRef("partner", i).key, f"{name} ({country}, partner)")
               for i, name, country in partners),
             *((PartyRef("organization", i).key, f"{name} ({country})")

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session
 
-from .. import access
+from .. import access, collation
 from ..extensions import db
 from ..models import (
     Agreement,
@@ -97,13 +97,13 @@ def _web_domain(website: str) -> str | None:
 
 def verified_members(organization: Organization) -> list[User]:
     """The people who speak for an organization: its verified, active accounts."""
-    return list(db.session.scalars(
+    return list(db.session.scalars(collation.ordered(
         select(User).where(
             User.organization_id == organization.id,
             User.email_verified_at.is_not(None),
             User.active.is_(True),
             User.erased_at.is_(None),
-        ).order_by(User.name)
+        ), User)
     ))
 
 

@@ -3,22 +3,21 @@ language (pages, files and mail alike; the template filters `country` and `place
 these functions), and lists of names in the order the reader sorts them.
 
 Babel names places but does not collate, and Python compares code points, which put
-"Åland Islands" after "Zimbabwe". Names are sorted by the Unicode Collation Algorithm
-(pyuca, pure Python, with the Unicode Consortium's own table): accents and case come
-after the letters, so Åland sorts under A, Łódź beside Lodz, "Côte d'Ivoire" among the
-C's. That table is the order of English, the application's one language, and of every
-language without rules of its own; one that has them (Swedish puts Å after Z) would
-add its tailoring here, in `collation_key`.
+"Åland Islands" after "Zimbabwe". Names are sorted by ICU's collation for the reader's
+language (webapp/collation.py): accents and case come after the letters, so Åland sorts
+under A, Łódź beside Lodz, "Côte d'Ivoire" among the C's, and a language with rules of
+its own (Danish puts Å after Z) follows them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache, lru_cache
+from functools import cache
 
 from babel import Locale
 from flask_babel import get_locale
-from pyuca import Collator
+
+from .. import collation
 
 
 def country_name(code: str | None) -> str:
@@ -43,16 +42,11 @@ def place(event) -> str:
     return f"{event.target_city}, {country}"
 
 
-@cache
-def _collator() -> Collator:
-    return Collator()
-
-
-@lru_cache(maxsize=4096)
-def collation_key(text: str) -> tuple[int, ...]:
+def collation_key(text: str) -> bytes:
     """Sorts `text` where the reader looks for it in a list (see the module's note). The
-    names sorted are few and come back on every page: each is keyed once per process."""
-    return _collator().sort_key(text)
+    names sorted are few and come back on every page: each is keyed once per process and
+    language."""
+    return collation.key(text)
 
 
 def countries(codes: Iterable[str]) -> list[tuple[str, str]]:

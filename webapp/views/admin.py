@@ -20,7 +20,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import access, confirmations, http_cache, inputs, languages, unit
+from .. import access, collation, confirmations, http_cache, inputs, languages, unit
 from ..extensions import db
 from ..forms.admin import (
     PARTNER_KIND_LABELS,
@@ -105,7 +105,7 @@ def _local(at: datetime | None, event: Event) -> datetime | None:
 
 
 def _all_partners() -> list[Partner]:
-    return list(db.session.scalars(select(Partner).order_by(Partner.name)))
+    return list(db.session.scalars(collation.ordered(select(Partner), Partner)))
 
 
 # --------------------------------------------------------------------------- events
@@ -562,7 +562,7 @@ def question_defaults(event_id: int):
 @bp.get("/partners")
 @access.requires("admin.use")
 def partners_list():
-    rows = page_of(select(Partner).order_by(Partner.kind, Partner.name, Partner.id), PER_PAGE)
+    rows = page_of(collation.ordered(select(Partner).order_by(Partner.kind), Partner), PER_PAGE)
     return render_template("admin/partners.html", partners=rows,
                            kind_labels=PARTNER_KIND_LABELS)
 
@@ -614,7 +614,7 @@ def partner_edit(partner_id: int):
 def users_list():
     form = UserSearchForm(request.args)
     valid = form.validate()
-    query = select(User).options(selectinload(User.grants)).order_by(User.name, User.id)
+    query = collation.ordered(select(User).options(selectinload(User.grants)), User)
     term = form.q.data or ""
     if term:
         # Emails are stored in lower case; typed "%" and "_" are characters, not wildcards.

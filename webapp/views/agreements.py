@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import access, http_cache, inputs
+from .. import access, collation, http_cache, inputs
 from ..extensions import db
 from ..forms.agreements import KIND_LABELS, STATUS_LABELS, TYPE_LABELS, AgreementForm
 from ..ids import page_arg
@@ -28,7 +28,7 @@ PER_PAGE = 50
 def _responsible_choices() -> list[Partner]:
     """The member clusters the user may record agreements for."""
     members = db.session.scalars(
-        select(Partner).where(Partner.is_member).order_by(Partner.name)).all()
+        collation.ordered(select(Partner).where(Partner.is_member), Partner)).all()
     return [p for p in members if access.can(current_user, "agreement.record_for", p)]
 
 

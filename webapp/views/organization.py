@@ -27,7 +27,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
-from .. import access, confirmations, http_cache, inputs, unit
+from .. import access, collation, confirmations, http_cache, inputs, unit
 from ..errors import render_error
 from ..extensions import db
 from ..forms.organization import (
@@ -67,7 +67,7 @@ def _me() -> User:
 
 def _clusters() -> list[Partner]:
     return list(db.session.scalars(
-        select(Partner).where(Partner.kind == PartnerKind.CLUSTER).order_by(Partner.name)))
+        collation.ordered(select(Partner).where(Partner.kind == PartnerKind.CLUSTER), Partner)))
 
 
 def _organization_form(organization: Organization, **kwargs) -> OrganizationForm:
@@ -80,10 +80,9 @@ def _organization_form(organization: Organization, **kwargs) -> OrganizationForm
 
 
 def _organization_page(organization: Organization, *, status=200):
-    members = db.session.scalars(
-        select(User).where(User.organization_id == organization.id, User.erased_at.is_(None))
-        .order_by(User.name)
-    ).all()
+    members = db.session.scalars(collation.ordered(
+        select(User).where(User.organization_id == organization.id, User.erased_at.is_(None)),
+        User)).all()
     pending = db.session.scalars(
         access.membership_requests_decidable_by(current_user)
         .where(MembershipRequest.organization_id == organization.id)
