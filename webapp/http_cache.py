@@ -445,18 +445,16 @@ def kept_for_user(view: Callable) -> Callable:
         if read is None or not current_user.is_authenticated or "_flashes" in session:
             return view(*args, **kwargs)
         who = g.get(_WHO)
-        cache = user_page_cache()
         if who is None:  # the API: the token's owner, whose token was checked just now
             who = ("token", current_user.get_id())
-            page = cache.get(_user_key(who, read))
-            if page is not None and read.now < page.expires:
-                return _answer_user(page)
+            if (kept := _kept_answer(who, read)) is not None:
+                return kept
         elif who[1] != current_user.get_id():
             return view(*args, **kwargs)
         page = _rendered_for_user(view, args, kwargs, read)
         if isinstance(page, Response):
             return page
-        cache.put(_user_key(who, read), page)
+        user_page_cache().put(_user_key(who, read), page)
         return _answer_user(page)
 
     wrapped.kept_for_user = True  # type: ignore[attr-defined]
@@ -517,11 +515,21 @@ def _session_user() -> tuple | None:
     user_id = session.get("_user_id")
     if not user_id or "_flashes" in session:
         return None
-    same_client = session.get("_id") == login_manager._session_identifier_generator()
-    mode = current_app.config.get("SESSION_PROTECTION", login_manager.session_protection)
-    if not same_client and (mode == "strong" or session.get("_fresh") is not False):
+    # Flask-Login's own check, as loading the user would make it: a session it ends
+    # (strong protection) or marks not fresh (basic) is left to the view, which renders
+    # the page that follows, not a kept one.
+    modified = session.modified
+    if login_manager._session_protection_failed() or session.modified != modified:
         return None
     return ("session", user_id, session.get("_fresh"))
+
+
+def _kept_answer(who: tuple, read: _Read) -> Response | None:
+    """The page kept for `who` at the state `read`, while it lives, or None."""
+    page = user_page_cache().get(_user_key(who, read))
+    if page is None or read.now >= page.expires:
+        return None
+    return _answer_user(page)
 
 
 def serve_kept_page() -> Response | None:
@@ -543,10 +551,7 @@ def serve_kept_page() -> Response | None:
     if api:
         return None
     setattr(g, _WHO, who)
-    page = user_page_cache().get(_user_key(who, read))
-    if page is None or read.now >= page.expires:
-        return None
-    return _answer_user(page)
+    return _kept_answer(who, read)
 
 
 def _rendered_for_user(view: Callable, args, kwargs, read: _Read) -> Page | Response:
