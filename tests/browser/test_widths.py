@@ -91,6 +91,7 @@ NOT_PAGES = {
     "downloads.progress": "JSON polled by the download's page",
     "health.details": "JSON for monitoring",
     "health.status": "JSON for monitoring",
+    "language.follow": "the language switcher's link: sets a cookie and leads back",
     "organization.logo": "an image",
     "surveys.results_csv": "a CSV file",
 }
