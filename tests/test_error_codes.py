@@ -19,6 +19,7 @@ from flask_babel import force_locale, gettext, pgettext
 from markupsafe import escape
 
 import webapp
+from tests import test_api
 from tests.api import token_for
 from tests.test_api import _problem
 from webapp.models import EventKind
@@ -26,6 +27,7 @@ from webapp.services import errors
 from webapp.services.errors import CODES, PASSTHROUGH, DomainError, RegistrationClosed
 
 ROOT = Path(webapp.__file__).parent.parent
+scene = test_api.scene  # the API tests' applicants, managers and organizer
 CODE_RE = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
 
 
@@ -256,3 +258,23 @@ def test_a_domain_error_on_a_page_in_the_users_language(app, db, login_as, past_
     html = page.get_data(as_text=True)
     assert str(escape(expected)) in html
     assert "This event has taken place." not in html
+
+
+def test_a_decision_someone_took_first_is_coded_with_who_and_the_status(call, scene):
+    reg = scene["reg_a"]
+    url = f"/api/v1/registrations/{reg.id}/decision"
+    first = call("POST", url, scene["tokens"]["manager_a"],
+                 json={"decision": "approve", "expected_status": "submitted"})
+    assert first.status_code == 200, first.json
+    stale = _problem(call("POST", url, scene["tokens"]["organizer"],
+                          json={"decision": "reject", "reason": "Full",
+                                "expected_status": "submitted"}), 409)
+    assert stale["code"] == "decision.taken_meanwhile"
+    assert stale["params"]["status"] == "approved"
+    assert stale["params"]["who"] == scene["manager_a"].name
+    assert stale["detail"] == (f"Already approved by {scene['manager_a'].name} at "
+                               f"{stale['params']['when']}.")
+    # A problem that is not a refusal of the domain says so with nulls.
+    missing = _problem(call("GET", "/api/v1/registrations/999999", scene["tokens"]["admin"]),
+                       404)
+    assert missing["code"] is None and missing["params"] is None
