@@ -17,10 +17,12 @@ import enum
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from flask_babel import gettext, ngettext, pgettext
+
+from ..localtime import long_day
 
 Param = str | int | float | bool | None
 PLACEHOLDER = re.compile(r"%\((\w+)\)")
@@ -68,6 +70,8 @@ WORDS: dict[str, Callable[[str], str]] = {
     "membership_status": _membership_status,
     # A form field's label, given as its English msgid (or already translated).
     "label": lambda value: gettext(value),
+    # A day, given as ISO 8601: "27 October 2024" in the reader's language.
+    "day": lambda value: long_day(date.fromisoformat(value)),
 }
 
 
@@ -367,7 +371,8 @@ _define("event.sessions_outside",
         N_("These agenda sessions would fall outside the event: %(titles)s. Move them "
            "first."))
 _define("session.day_outside_event",
-        N_("Choose a day within the event (%(first)s to %(last)s)."))
+        N_("Choose a day within the event (%(first)s to %(last)s)."),
+        words={"first": "day", "last": "day"})
 _define("session.starts_before_event", N_("The session starts before the event does."))
 _define("session.ends_after_event", N_("The session ends after the event does."))
 _define("session.not_on_agenda", N_("This session is not on the event's agenda."))

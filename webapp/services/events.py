@@ -377,7 +377,7 @@ def _check_days_within(event: Event, details: SessionIn, problems: Problems) -> 
     for field in ("start_date", "end_date"):
         if not first_day <= getattr(details, field) <= last_day:
             problems.add(field, "session.day_outside_event",
-                         first=f"{first_day:%d %b %Y}", last=f"{last_day:%d %b %Y}")
+                         first=first_day.isoformat(), last=last_day.isoformat())
 
 
 def _session_instants(event: Event, details: SessionIn, problems: Problems) -> dict:
