@@ -31,6 +31,7 @@ from pydantic import (
 
 from .. import languages, localtime, text
 from ..models import AlertFrequency, Helix, OrganizationSize, utcnow
+from ..services.errors import N_
 from . import Accepted, Id, Input, Problems, RequiredText, Text, refuse
 from .events import WebAddress
 from .organizations import COUNTRY_NEEDED, Country, OptionalOrganizationName
@@ -43,8 +44,8 @@ COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "commo
 REQUIRED = "This field is required."
 PASSWORDS_DIFFER = "The two passwords differ."
 UNKNOWN_TIMEZONE = "This is not a timezone we know."
-PRIVACY_NEEDED = "Please accept the privacy notice: we cannot keep an account without it."
-TOKEN_NAME_NEEDED = "Give the token a name, e.g. the system that will use it."  # noqa: S105
+PRIVACY_NEEDED = N_("Please accept the privacy notice: we cannot keep an account without it.")
+TOKEN_NAME_NEEDED = N_("Give the token a name, e.g. the system that will use it.")
 
 
 # --------------------------------------------------------------------------- shared types

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .. import localtime
 from ..models import AgreementKind, AgreementStatus, AgreementType, Helix
+from ..services.errors import N_
 from . import Id, Input, Problems, RequiredText, Text, refuse
 
 MAX_PARTIES = 100
@@ -54,15 +55,15 @@ class AgreementIn(Input):
     ended_on: AgreementDay | None = None
     origin_event_id: Id | None = None
 
-    required_messages = {"title": "Enter a title."}
+    required_messages = {"title": N_("Enter a title.")}
     # Chosen from lists: whatever is wrong with them, the person chooses again.
     field_messages = {
-        "kind": "Choose the kind of agreement.",
-        "type": "Choose the type of agreement.",
-        "status": "Choose a status.",
+        "kind": N_("Choose the kind of agreement."),
+        "type": N_("Choose the type of agreement."),
+        "status": N_("Choose a status."),
         "responsible_partner_id": "Choose the member cluster responsible for it.",
         "origin_event_id": "Choose the event from the list.",
-        "new_organization_helix": "Choose what it is from the list.",
+        "new_organization_helix": N_("Choose what it is from the list."),
     }
 
     @field_validator("parties")

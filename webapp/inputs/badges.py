@@ -8,10 +8,11 @@ from pydantic import field_validator
 
 from ..ids import parse_id
 from ..models import BadgeFormat
+from ..services.errors import N_
 from . import Input, refuse
 
 EVERY_PARTNER = "all"
-WHOSE = "Choose whose badges to print from the list."
+WHOSE = N_("Choose whose badges to print from the list.")
 
 
 class BadgeBatchIn(Input):
@@ -20,7 +21,7 @@ class BadgeBatchIn(Input):
     format: BadgeFormat = BadgeFormat.A6
     partner: str = EVERY_PARTNER
 
-    field_messages = {"format": "Choose A6 or A4 paper.", "partner": WHOSE}
+    field_messages = {"format": N_("Choose A6 or A4 paper."), "partner": WHOSE}
 
     @field_validator("partner")
     @classmethod

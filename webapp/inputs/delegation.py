@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import field_validator
 
 from ..ids import parse_id
+from ..services.errors import N_
 from . import Input, RequiredText, refuse
 
 WHOLE_DELEGATION = "all"
@@ -22,9 +23,9 @@ class DelegationMessageIn(Input):
     subject: RequiredText(SUBJECT_MAX, title="Subject")
     body: RequiredText(BODY_MAX, title="Message")
 
-    required_messages = {"subject": "A message needs a subject.",
-                         "body": "A message needs some text."}
-    field_messages = {"audience": "Choose whom to write to."}
+    required_messages = {"subject": N_("A message needs a subject."),
+                         "body": N_("A message needs some text.")}
+    field_messages = {"audience": N_("Choose whom to write to.")}
 
     @field_validator("audience")
     @classmethod

@@ -9,10 +9,11 @@ from typing import Any
 from pydantic import field_validator
 
 from ..models import DIRECT_ROLES, EventRole
+from ..services.errors import N_
 from . import Input, refuse
 from .accounts import EmailAddress
 
-ROLE_FROM_THE_LIST = "Choose a role from the list."
+ROLE_FROM_THE_LIST = N_("Choose a role from the list.")
 DIRECT_ONLY = "Only hosts and staff are registered directly."
 
 

@@ -214,7 +214,7 @@ def _local_in_event_years(local: datetime) -> datetime:
 LocalTime = Annotated[datetime, AfterValidator(_local_in_event_years), Field(
     description="Wall-clock time of the event's zone, naive; with its UTC offset only for "
                 "a time the clocks pass twice, to say which.")]
-TIME_NEEDED = "Enter a date and time."
+TIME_NEEDED = N_("Enter a date and time.")
 # The wall-clock fields and the instants they name.
 _INSTANTS = {
     "starts_local": "starts_at", "ends_local": "ends_at",
@@ -229,7 +229,7 @@ class EventIn(Input):
     wall-clock times name in its `timezone`."""
 
     long_texts = frozenset({"description"})
-    required_messages = {"title": "Give the event a title.", "target_country": COUNTRY_NEEDED,
+    required_messages = {"title": N_("Give the event a title."), "target_country": COUNTRY_NEEDED,
                          "starts_local": TIME_NEEDED, "ends_local": TIME_NEEDED,
                          "organizer_ids": "Choose at least one organizing partner."}
 
@@ -353,7 +353,7 @@ class SessionIn(Input):
     dates)."""
 
     long_texts = frozenset({"description"})
-    required_messages = {"title": "Give the session a title."}
+    required_messages = {"title": N_("Give the session a title.")}
 
     title: RequiredText(200, title="Title")
     kind: SessionKind = SessionKind.OTHER
@@ -412,13 +412,13 @@ class QuestionIn(Input):
     """A question as organizers write it; `choices` (each once, in order) only for the
     choice kinds, and ignored for the others."""
 
-    required_messages = {"label": "Write the question."}
+    required_messages = {"label": N_("Write the question.")}
 
     kind: QuestionKind = QuestionKind.SHORT_TEXT
     label: RequiredText(300, title="Question")
-    help_text: Text(500, title="Help text") = ""
+    help_text: Text(500, title=N_("Help text")) = ""
     required: bool = False
-    choices: Annotated[list[Text(MAX_CHOICE_LENGTH * 10, title="Choice")],
+    choices: Annotated[list[Text(MAX_CHOICE_LENGTH * 10, title=N_("Choice"))],
                        Field(max_length=1000)] = []
 
     @model_validator(mode="after")

@@ -11,12 +11,13 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, model_validator
 
 from ..models import Helix, OrganizationSize
+from ..services.errors import N_
 from ..services.fields import territory_codes
 from . import Id, Input, RequiredText, Text, refuse
 from .events import WebAddress
 
 COUNTRY_NEEDED = "Choose a country from the list."
-SIZE_NEEDED = "Choose the size."
+SIZE_NEEDED = N_("Choose the size.")
 MIN_NAME_LENGTH = 2
 
 
@@ -88,7 +89,7 @@ class MembershipDecisionIn(Input):
         return self.decision == MembershipDecision.ACCEPT
 
 
-MERGE_UNCONFIRMED = "Tick the box to confirm the merge."
+MERGE_UNCONFIRMED = N_("Tick the box to confirm the merge.")
 
 
 class MergeIn(Input):

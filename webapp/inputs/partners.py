@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from ..models import PartnerKind, Role
+from ..services.errors import N_
 from . import Id, Input, RequiredText, Text, refuse
 from .events import COUNTRY_NEEDED, Territory, WebAddress
 
@@ -15,8 +16,8 @@ class PartnerIn(Input):
     """A cluster, beachhead or network; `slug` empty: made from the short name."""
 
     long_texts = frozenset({"description"})
-    required_messages = {"name": "Enter the partner's name.",
-                         "short_name": "Enter a short name.", "country": COUNTRY_NEEDED}
+    required_messages = {"name": N_("Enter the partner's name."),
+                         "short_name": N_("Enter a short name."), "country": COUNTRY_NEEDED}
 
     name: RequiredText(200, title="Name")
     short_name: RequiredText(60, title="Short name")

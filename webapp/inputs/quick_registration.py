@@ -9,11 +9,12 @@ from typing import Annotated
 
 from pydantic import Field
 
+from ..services.errors import N_
 from . import Accepted, Input, RequiredText
 from .accounts import EmailAddress, PersonalZone
 from .organizations import COUNTRY_NEEDED, Country, OrganizationName
 
-PRIVACY_NEEDED = "Please accept the privacy notice: registering creates an account for you."
+PRIVACY_NEEDED = N_("Please accept the privacy notice: registering creates an account for you.")
 
 
 class QuickRegistrationIn(Input):

@@ -8,6 +8,7 @@ import enum
 from pydantic import Field, model_validator
 
 from ..models import RegistrationStatus
+from ..services.errors import N_
 from . import Id, Input, RequiredText, Text, refuse
 
 MAX_BULK = 500
@@ -41,8 +42,8 @@ class DecisionIn(_Decided):
     expected_status: RegistrationStatus = Field(
         description="The status you saw: if it changed meanwhile, nothing is decided (409).")
 
-    field_messages = {"expected_status": "This page is out of date: reload it and decide "
-                                         "again."}
+    field_messages = {"expected_status": N_("This page is out of date: reload it and "
+                                            "decide again.")}
 
 
 class BulkDecisionIn(_Decided):
@@ -50,7 +51,7 @@ class BulkDecisionIn(_Decided):
 
     ids: list[Id]
 
-    required_messages = {"ids": "Tick at least one application."}
+    required_messages = {"ids": N_("Tick at least one application.")}
 
     @model_validator(mode="after")
     def _something_ticked(self):
@@ -75,6 +76,6 @@ class CorrectionIn(Input):
     expected_status: RegistrationStatus = Field(
         description="The status you saw: if it changed meanwhile, nothing is done (409).")
 
-    required_messages = {"reason": "Say why: the applicant receives it."}
-    field_messages = {"expected_status": "This page is out of date: go back to the "
-                                         "application and start again."}
+    required_messages = {"reason": N_("Say why: the applicant receives it.")}
+    field_messages = {"expected_status": N_("This page is out of date: go back to the "
+                                            "application and start again.")}

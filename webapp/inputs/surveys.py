@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 
 from ..models.survey import MAX_AGREEMENTS, MAX_LEADS, MAX_MEETINGS, MAX_PARTIES, MAX_TEXT
+from ..services.errors import N_
 from . import Id, Input, Text, refuse
 
-SATISFACTION = "Choose your satisfaction from 1 (poor) to 5 (excellent)."
+SATISFACTION = N_("Choose your satisfaction from 1 (poor) to 5 (excellent).")
 COUNT = "Give a whole number from 0 to %(max)d."
 
 
@@ -47,4 +48,4 @@ class OutcomeConfirmationIn(Input):
 
     agreement_id: Id
 
-    field_messages = {"agreement_id": "Choose the agreement."}
+    field_messages = {"agreement_id": N_("Choose the agreement.")}
