@@ -146,7 +146,7 @@ def _snapshot_postgresql(dump: Path) -> dict:
     lock_wait_ms = int(current_app.config["BACKUP_LOCK_TIMEOUT"] * 1000)
     _run_tool(["pg_dump", "--format=custom", f"--snapshot={snapshot_id}",
                f"--lock-wait-timeout={lock_wait_ms}", f"--file={dump}",
-               f"--dbname={conninfo}"], env, "pg_dump", "no archive was written")
+               f"--dbname={conninfo}"], env, "backup.pg_dump_failed")
     return {"database": {"name": name, "server_version": server, "pg_dump_version": tool},
             **described}
 
@@ -395,8 +395,7 @@ def _load_postgresql(dump: Path) -> None:
     conninfo, env = _libpq(db.engine.url)
     _run_tool(["pg_restore", "--single-transaction", "--exit-on-error", "--no-owner",
                "--no-privileges", "--clean", "--if-exists", f"--dbname={conninfo}",
-               str(dump)], env, "pg_restore",
-              "its one transaction was rolled back, nothing was restored")
+               str(dump)], env, "restore.pg_restore_failed")
 
 
 def check_counts(manifest: dict) -> None:
@@ -459,12 +458,14 @@ def _major(version: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def _run_tool(args: list[str], env: dict, tool: str, outcome: str) -> None:
+def _run_tool(args: list[str], env: dict, failed: str) -> None:
+    """Run a PostgreSQL tool (`args[0]`); `failed` is the code of its failure."""
+    tool = args[0]
     try:
         # pg_dump/pg_restore with arguments built here, no shell.
         result = subprocess.run(args, env=env, capture_output=True, text=True)  # noqa: S603
     except FileNotFoundError:
         raise BackupRefused("backup.tool_missing", tool=tool) from None
     if result.returncode != 0:
-        raise BackupRefused("backup.tool_failed", tool=tool, returncode=result.returncode,
-                            outcome=outcome, output=result.stderr.strip()[-2000:])
+        raise BackupRefused(failed, returncode=result.returncode,
+                            output=result.stderr.strip()[-2000:])

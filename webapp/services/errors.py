@@ -520,7 +520,11 @@ _define("backup.no_schema_revision",
 _define("backup.tool_missing",
         N_("%(tool)s is not installed: install the PostgreSQL client tools matching the "
            "server (Debian: apt-get install postgresql-client)."))
-_define("backup.tool_failed", N_("%(tool)s failed (%(returncode)s); %(outcome)s: %(output)s"))
+_define("backup.pg_dump_failed",
+        N_("pg_dump failed (%(returncode)s); no archive was written: %(output)s"))
+_define("restore.pg_restore_failed",
+        N_("pg_restore failed (%(returncode)s); its one transaction was rolled back, "
+           "nothing was restored: %(output)s"))
 _define("restore.no_archive", N_("There is no archive at %(archive)s; nothing was restored."))
 _define("restore.archive_damaged",
         N_("%(archive)s is truncated or damaged (%(error)s); nothing was restored. Use "
