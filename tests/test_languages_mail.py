@@ -192,3 +192,18 @@ def test_a_reminder_and_its_calendar_entry_are_in_the_registrants_language(
     assert str(vevent["SUMMARY"]) == title
     assert str(vevent["LOCATION"]) == in_language("el", "Online")
     assert f"{in_language('el', 'Join online')}: " in str(vevent["DESCRIPTION"])
+
+
+def test_a_reset_asked_for_in_french_reaches_a_greek_account_in_greek(client, db, make,
+                                                                      mailbox):
+    """Someone else's request (a reset, a sign-up with a taken address) is read by the
+    account's owner: the subject and the text in their language, not the asker's."""
+    owner = make.user(email="eleni@example.org")
+    owner.locale = "el"
+    db.session.commit()
+    response = client.post("/reset", headers={"Accept-Language": "fr"}, data={
+        "email": owner.email, "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    notifications.send_due()
+    [message] = mailbox.to(owner.email)
+    assert message["Subject"] == in_language("el", "Reset your password")

@@ -301,7 +301,7 @@ def sign_up(signup: SignupIn, password_hash: str, *, privacy_version: str) -> Us
     email = signup.email
     existing = find_by_email(email)
     if existing is not None:
-        notifications.queue(existing, _("Someone tried to sign up with your address"),
+        notifications.queue(existing, lambda: _("Someone tried to sign up with your address"),
                             "auth_signup_exists")
         return None
     user = User(
@@ -327,7 +327,7 @@ def sign_up(signup: SignupIn, password_hash: str, *, privacy_version: str) -> Us
 
 def _queue_verification(user: User) -> None:
     token = tokens.make(VERIFY_EMAIL, {"user": user.id, "email": user.email})
-    notifications.queue(user, _("Confirm your email address"), "auth_verify", token=token)
+    notifications.queue(user, lambda: _("Confirm your email address"), "auth_verify", token=token)
 
 
 def resend_verification(user: User) -> None:
@@ -380,7 +380,7 @@ def request_password_reset(email: str) -> None:
     # The session version in the link kills it as soon as the password changes, by this
     # link or any other way.
     token = tokens.make(RESET_PASSWORD, {"user": user.id, "version": user.session_version})
-    notifications.queue(user, _("Reset your password"), "auth_reset", token=token)
+    notifications.queue(user, lambda: _("Reset your password"), "auth_reset", token=token)
 
 
 def _check_reset(payload: Any, *, lock: bool = False) -> User:
@@ -451,12 +451,12 @@ def request_email_change(verified: Verified, new_email: str) -> None:
     if new_email == user.email:
         raise SameEmail("account.same_email")
     if find_by_email(new_email) is not None:
-        notifications.queue(new_email, _("Someone tried to use your address"),
+        notifications.queue(new_email, lambda: _("Someone tried to use your address"),
                             "auth_email_taken")
         return
     token = tokens.make(CHANGE_EMAIL, {"user": user.id, "email": new_email,
                                        "version": user.session_version})
-    message = notifications.queue(new_email, _("Confirm your new email address"),
+    message = notifications.queue(new_email, lambda: _("Confirm your new email address"),
                                   "auth_change_email", token=token, account=user)
     message.user = user  # written for this account, so export and erasure find it
 
@@ -487,7 +487,7 @@ def confirm_email_change(token: str) -> User:
     user.email = new_email
     user.email_verified_at = utcnow()
     audit.record(user, "user.email_changed", user, changes={"email": [old_email, new_email]})
-    notice = notifications.queue(old_email, _("Your email address was changed"),
+    notice = notifications.queue(old_email, lambda: _("Your email address was changed"),
                                  "auth_email_changed", account=user, new_email=new_email)
     notice.user = user
     return user

@@ -96,14 +96,14 @@ def request(event: Event, asked: QuickRegistrationIn, *, privacy_version: str) -
     existing = accounts.find_by_email(asked.email)
     if existing is not None:
         if existing.is_active:
-            notifications.queue(existing, _("You already have an account: %(event)s",
+            notifications.queue(existing, lambda: _("You already have an account: %(event)s",
                                             event=event.title),
                                 "quick_registration_account_exists", event=event)
         return
     wanted = QuickRequest(event, asked.name, normalize_email(asked.email), asked.organization,
                           asked.country, asked.timezone, privacy_version)
     token = tokens.make(PURPOSE, wanted.payload())
-    notifications.queue(wanted.email, _("Confirm your registration: %(event)s",
+    notifications.queue(wanted.email, lambda: _("Confirm your registration: %(event)s",
                                         event=event.title),
                         "quick_registration_confirm", event=event, name=wanted.name,
                         token=token, their_time=localtime.viewer_span(
