@@ -65,8 +65,8 @@ lint: $(VENV)/.dev
 
 ## messages: extract the translatable texts into webapp/translations/messages.pot and bring every language's catalogue up to date with it (README: "Languages")
 messages: $(VENV)/.runtime
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o webapp/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --add-location=file -o webapp/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching --ignore-obsolete
 
 ## bench: page timings, the cost of a page's language, the KPI dashboard, the badge batch, a 5,000-reminder tick, the call for applications, a stalled database and a Redis outage (need PostgreSQL and Redis)
 bench: $(VENV)/.dev

@@ -359,7 +359,7 @@ def extract(target: Path) -> str:
     """What `make messages` extracts, into `target`."""
     subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-o", str(target), "."],
+         "-k", "_l", "--add-location=file", "-o", str(target), "."],
         cwd=ROOT, check=True, capture_output=True, timeout=300)
     return target.read_text(encoding="utf-8")
 
