@@ -268,6 +268,29 @@ def test_my_registrations_and_the_desk_show_the_readers_language(
     assert '<span lang="fr">Mission à Singapour</span>' in desk
 
 
+def test_the_pages_of_ones_own_registration_and_the_door_show_the_readers_language(
+        db, make, login_as, cluster, mission):
+    """Applying, one's registration and its answers, the desk's registration page, the
+    badges and the check-in pages name the event in the reader's language."""
+    translate(mission, fr=FRENCH)
+    member = make.user(make.organization(cluster), locale="fr")
+    registration = make.registration(mission, member)
+    manager = make.manager(cluster, locale="fr")
+    db.session.commit()
+    title = f'<span lang="fr">{FRENCH["title"]}</span>'
+    client = login_as(member)
+    page = client.get(f"/account/registrations/{registration.id}").get_data(as_text=True)
+    assert title in page and f"<title>{FRENCH['title']}" in page
+    assert "Mission to Singapore" not in page
+    client = login_as(manager)
+    for path in (f"/desk/registrations/{registration.id}", f"/events/{mission.id}/badges",
+                 f"/events/{mission.id}/checkin"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert FRENCH["title"] in response.get_data(as_text=True), path
+        assert "Mission to Singapore" not in response.get_data(as_text=True), path
+
+
 def test_a_search_finds_an_event_by_its_title_in_any_language(client, db, mission):
     translate(mission, el=GREEK, fr=FRENCH)
     db.session.commit()

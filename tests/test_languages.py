@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD
-from webapp import create_app, languages
+from webapp import create_app, filters, languages
 from webapp.extensions import db as _db
 from webapp.models import AuditEntry
 
@@ -269,3 +269,22 @@ def test_only_english_chosen_by_default_forgets_it(tmp_path):
             chosen = dict(conn.execute(text("SELECT id, locale FROM users")).all())
         assert chosen == {1: None, 2: "en"}
         _db.engine.dispose()
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+@pytest.mark.parametrize(("language", "average", "share"), [
+    ("en", "4.5", "85%"),
+    ("fr", "4,5", "85\xa0%"),
+    ("el", "4,5", "85%"),
+])
+def test_numbers_are_written_as_the_readers_language_writes_them(app, language, average,
+                                                                 share):
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale(language):
+        assert filters.decimal(4.5, 1) == average
+        assert filters.percent(0.85) == share
+        assert filters.decimal(1234) == {"en": "1,234", "fr": "1\u202f234",
+                                         "el": "1.234"}[language]

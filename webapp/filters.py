@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from flask import Flask, g
-from flask_babel import get_locale, get_translations
+from flask_babel import format_decimal, format_percent, get_locale, get_translations
 from flask_login import current_user
 
 from . import access, localtime
@@ -39,6 +39,17 @@ def your_time(start, end, event_tz: str) -> str:
     return localtime.viewer_span(start, end, event_tz, current_user.timezone)
 
 
+def decimal(value, digits: int = 0) -> str:
+    """A number as the reader's language writes it ("4.5", "4,5"; "1,234", "1 234"), with
+    `digits` after the decimal sign."""
+    return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""))
+
+
+def percent(ratio) -> str:
+    """A ratio (0.85) as the reader's language writes a percentage ("85%", "85 %")."""
+    return format_percent(ratio)
+
+
 def translations():
     """The request's translations, as Flask-Babel's `get_translations` gives them, kept
     beside the locale they were loaded for: templates translate 50-250 strings a page,
@@ -67,6 +78,8 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters.update(
         instant=instant,
+        decimal=decimal,
+        percent=percent,
         span=localtime.format_span,
         day=localtime.format_day,
         days=localtime.format_days,

@@ -16,7 +16,9 @@
   function show(state) {
     bar.max = state.total;
     bar.value = state.done;
-    bar.textContent = state.percent + " %";
+    // As the page's language writes a percentage ("85%", "85 %"), like the server does.
+    bar.textContent = (state.percent / 100).toLocaleString(
+      document.documentElement.lang || undefined, { style: "percent" });
     box.setAttribute("data-status", state.status);
     var finished = state.status === "done" || state.status === "ready";
     if (finished) {
