@@ -279,3 +279,17 @@ def test_a_decision_someone_took_first_is_coded_with_who_and_the_status(call, sc
     missing = _problem(call("GET", "/api/v1/registrations/999999", scene["tokens"]["admin"]),
                        404)
     assert missing["code"] is None and missing["params"] is None
+
+
+@pytest.mark.parametrize(("language", "one", "many"), [
+    ("en", "1 registration is already approved; the capacity cannot be lower.",
+     "3 registrations are already approved; the capacity cannot be lower."),
+    ("fr", "1 inscription est déjà approuvée\xa0; la capacité ne peut pas être inférieure.",
+     "3 inscriptions sont déjà approuvées\xa0; la capacité ne peut pas être inférieure."),
+])
+def test_a_counted_refusal_takes_the_plural_form_of_its_count(app, language, one, many):
+    with app.test_request_context(), force_locale(language):
+        assert errors.render("event.capacity_below_approved", {"approved": 1}) == one
+        assert errors.render("event.capacity_below_approved", {"approved": 3}) == many
+        assert errors.render("question.kind_answered", {"count": 1}).startswith(
+            "1 applicant has" if language == "en" else "1 candidat a")

@@ -323,12 +323,22 @@ _define("answer.impossible", N_("This question cannot be answered."))
 # Questions (the organizers')
 _define("question.kind_answered",
         N_("%(count)d applicants have answered this question: its kind can no longer "
-           "change. Add a new question instead."))
+           "change. Add a new question instead."),
+        plural=lambda p: ngettext(
+            "%(count)d applicant has answered this question: its kind can no longer "
+            "change. Add a new question instead.",
+            "%(count)d applicants have answered this question: its kind can no longer "
+            "change. Add a new question instead.", p["count"], count=p["count"]))
 _define("question.choices_chosen",
         N_("Applicants chose these, so they must stay: %(choices)s."))
 _define("question.answered_not_deleted",
         N_("%(count)d applicants have answered this question, so it cannot be deleted. "
-           "You can make it optional or reword it instead."))
+           "You can make it optional or reword it instead."),
+        plural=lambda p: ngettext(
+            "%(count)d applicant has answered this question, so it cannot be deleted. "
+            "You can make it optional or reword it instead.",
+            "%(count)d applicants have answered this question, so it cannot be deleted. "
+            "You can make it optional or reword it instead.", p["count"], count=p["count"]))
 _define("question.defaults_for_missions", N_("The default questions are for missions."))
 _define("question.defaults_all_asked",
         N_("This mission already asks all the default questions."))
@@ -366,7 +376,11 @@ _define("event.keep_own_organizer",
            "longer manage this event."))
 _define("event.hosts_are_beachheads", N_("Only beachhead organizations host events."))
 _define("event.capacity_below_approved",
-        N_("%(approved)d registrations are already approved; the capacity cannot be lower."))
+        N_("%(approved)d registrations are already approved; the capacity cannot be lower."),
+        plural=lambda p: ngettext(
+            "%(approved)d registration is already approved; the capacity cannot be lower.",
+            "%(approved)d registrations are already approved; the capacity cannot be lower.",
+            p["approved"], approved=p["approved"]))
 _define("event.sessions_outside",
         N_("These agenda sessions would fall outside the event: %(titles)s. Move them "
            "first."))
