@@ -63,13 +63,14 @@ def member(make):
     return make.user(name="Mia Member")
 
 
-def feed_url(user) -> str:
-    return f"{BASE}/calendar/{calendar.feed_token(user)}.ics"
-
-
 def assert_offers_the_feed_of(page: dict[str, dict], user) -> None:
-    """The subscribe links and the links to copy all lead to `user`'s own feed."""
-    https = feed_url(user)
+    """The subscribe links and the links to copy all lead to `user`'s own feed. (The link's
+    token is signed with the second it was made in: it is read back, not compared with
+    one made here, which may fall in the next second.)"""
+    https = page["feed-https"]["value"]
+    assert https.startswith(f"{BASE}/calendar/") and https.endswith(".ics"), https
+    token = https.removeprefix(f"{BASE}/calendar/").removesuffix(".ics")
+    assert calendar.user_for_feed_token(token) == user
     webcal = "webcal://" + https.removeprefix("https://")
     assert page["feed-https"]["value"] == https
     assert page["feed-webcal"]["value"] == webcal
