@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -102,7 +103,10 @@ def test_reset_revokes_the_old_link_and_is_audited(client, db, login_as, member)
     assert client.get(old).status_code == 200
     login_as(member)
     html = client.get("/account/profile").get_data(as_text=True)
-    assert calendar.feed_token(member) in html
+    # The profile's link is this member's (read back: it is signed with the second it
+    # was made in).
+    offered = re.search(r"/calendar/([A-Za-z0-9_.-]+)\.ics", html).group(1)
+    assert calendar.user_for_feed_token(offered) == member
     assert "webcal://" in html and 'data-copy-from="feed-webcal"' in html
     response = confirm(client, "/account/calendar/reset")
     assert response.status_code == 302
