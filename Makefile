@@ -38,6 +38,7 @@ run: $(VENV)/.runtime db
 
 db: $(VENV)/.runtime
 	$(FLASK) db upgrade
+	$(FLASK) sort-keys
 
 demo: db
 	$(FLASK) demo

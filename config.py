@@ -56,7 +56,7 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "UTC"
     # The languages the app offers (each with a catalogue in webapp/translations/), the
     # first the default: README, "Languages".
-    LANGUAGES = ["en", "fr", "el"]
+    LANGUAGES = ["en", "da", "el", "es", "fi", "fr", "it", "nl", "pl", "pt_PT"]
     # werkzeug's scrypt defaults (N=2**15); tests lower the cost.
     PASSWORD_HASH_METHOD = "scrypt"
     EVENTS_PER_PAGE = 12

@@ -63,6 +63,40 @@ SAME_IN: dict[str, frozenset[str]] = {
         "Cluster", "Beachhead", "Outlook.com", "worker %(name)s",
     }),
     "el": frozenset({"Outlook.com"}),
+    "da": frozenset({
+        "Administration", "Beachhead", "Brochure (PDF)", "Check-in", "Check-in: %(event)s",
+        "Delegation", "Delegation: %(event)s", "For", "For partner", "Leads",
+        "Link (https://)", "Logo", "Mission", "Online", "Outlook.com", "Person", "Reception",
+        "Region", "Send", "Status", "Status:", "Type", "Version %(version)s", "Webinar",
+        "Workshop", "invitation", "worker %(name)s",
+    }),
+    "es": frozenset({
+        "Asia", "Australia", "Beachhead", "Error", "Google Calendar", "No", "Outlook.com",
+        "Roles", "Sector", "Total", "no",
+    }),
+    "it": frozenset({
+        "%(field)s in %(language)s", "%(num)d badge", "Account", "Africa", "Asia", "Australia",
+        "Badge", "Badge (PDF)", "Beachhead", "Brochure (PDF)", "Check-in",
+        "Check-in: %(event)s", "Cluster", "Download:", "Email", "File", "Google Calendar",
+        "In %(language)s", "Link (https://)", "Logo", "No", "Online", "Outlook.com",
+        "Password", "Staff", "Webinar", "Workshop", "no", "worker %(name)s",
+    }),
+    "nl": frozenset({
+        "%(num)d badge", "Account", "Accounts", "Agenda", "Antarctica", "Badge", "Badges",
+        "Badges: %(event)s", "Beachhead", "Camera", "Check-in", "Check-in: %(event)s",
+        "Cluster", "Desk", "Details", "Downloads", "Leads", "Link (https://)", "Logo",
+        "Online", "Outlook.com", "Partners", "Sector", "Status", "Status:", "Type", "Webinar",
+        "Webinars", "Website", "Workshop", "worker %(name)s",
+    }),
+    "fi": frozenset({"Australia", "Beachhead", "Logo", "Outlook.com"}),
+    "pl": frozenset({
+        "Australia", "Beachhead", "Link (https://)", "Logo", "Online", "Outlook.com",
+        "Region", "Status", "Status:", "Webinar",
+    }),
+    "pt_PT": frozenset({
+        "Agenda", "Beachhead", "Cluster", "Email", "Google Calendar", "Online", "Outlook.com",
+        "Quotas", "Total", "Webinar", "Webinars", "Workshop", "worker %(name)s",
+    }),
 }
 
 _PERCENT = re.compile(

@@ -288,3 +288,39 @@ def test_numbers_are_written_as_the_readers_language_writes_them(app, language, 
         assert filters.percent(0.85) == share
         assert filters.decimal(1234) == {"en": "1,234", "fr": "1\u202f234",
                                          "el": "1.234"}[language]
+
+
+# --------------------------------------------------------------------------- ten languages
+
+
+def test_the_switcher_offers_the_ten_languages_each_named_in_itself(client):
+    page = client.get("/events").get_data(as_text=True)
+    switcher = page.split('data-testid="language-choices"')[1].split("</ul>")[0]
+    for tag, name in (("en", "English"), ("da", "Dansk"), ("el", "Ελληνικά"),
+                      ("es", "Español"), ("fi", "Suomi"), ("fr", "Français"),
+                      ("it", "Italiano"), ("nl", "Nederlands"), ("pl", "Polski"),
+                      ("pt-PT", "Português (Portugal)")):
+        assert f'lang="{tag}" hreflang="{tag}"' in switcher and name in switcher, tag
+
+
+@pytest.mark.parametrize(("header", "tag"), [
+    ("pt-PT", "pt-PT"), ("pt", "pt-PT"), ("pt-BR,pt;q=0.8", "pt-PT"),
+    ("nl-BE", "nl"), ("es-MX", "es"), ("fi-FI", "fi"), ("pl", "pl"), ("de-DE", "en"),
+])
+def test_another_region_of_an_offered_language_reads_that_language(client, header, tag):
+    assert _lang(client.get("/events", headers={"Accept-Language": header})) == tag
+
+
+def test_the_switcher_sets_a_language_with_a_region(client):
+    assert _lang(_switched(client, "pt_PT") and client.get("/events")) == "pt-PT"
+
+
+def test_polish_counts_take_its_three_plural_forms(app):
+    from flask_babel import force_locale, ngettext
+
+    with app.test_request_context(), force_locale("pl"):
+        said = [ngettext("%(num)d new application", "%(num)d new applications", n)
+                for n in (1, 2, 5, 22, 25)]
+    assert len({text.split(" ", 1)[1] for text in said}) == 3
+    assert said[1].split(" ", 1)[1] == said[3].split(" ", 1)[1]  # 2 and 22
+    assert said[2].split(" ", 1)[1] == said[4].split(" ", 1)[1]  # 5 and 25

@@ -128,14 +128,13 @@ def fill_missing() -> int:
 
 
 def init_app(app: Flask) -> None:
+    from . import unit
+
     @app.cli.command("sort-keys")
+    @unit.command
     def sort_keys_command() -> None:
         """Store the sort keys of every name in each offered language (after a language
         was added to LANGUAGES); keys already stored stay."""
-        from . import unit
-
-        unit.begin("flask sort-keys", writing=True)
-        written = fill_missing()
-        unit.finish()
-        click.echo(f"{written} sort key(s) written.")
+        unit.write_step()
+        click.echo(f"{fill_missing()} sort key(s) written.")
 

@@ -41,6 +41,7 @@ _CHOSEN = "beachhead_language"
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(language_choices=choices, language_name=name_of)
+    app.jinja_env.filters["lang_tag"] = tag
 
     @app.after_request
     def vary_with_language(response):
@@ -66,6 +67,12 @@ def offered_or_none(code: str | None) -> str | None:
     return None
 
 
+def tag(code: str | None) -> str:
+    """A language code as HTML's `lang` and `hreflang` write it (BCP 47): "pt-PT" for the
+    catalogue "pt_PT"."""
+    return (code or DEFAULT).replace("_", "-")
+
+
 def name_of(code: str) -> str:
     """A language named in itself ("Français", "Ελληνικά"), as its speakers write it."""
     name = Locale.parse(code).get_display_name(code) or code
@@ -82,8 +89,13 @@ def from_browser() -> str | None:
     if not has_request_context():
         return None
     try:
-        best = request.accept_languages.best_match(
-            [code.replace("_", "-") for code in offered()])
+        best = request.accept_languages.best_match([tag(code) for code in offered()])
+        if best is None:
+            # Another region of an offered language ("pt-BR" for "pt_PT"): its language.
+            by_language = {code.split("_")[0].lower(): code for code in reversed(offered())}
+            best = next((by_language[asked.split("-")[0].lower()]
+                         for asked, quality in request.accept_languages
+                         if quality > 0 and asked.split("-")[0].lower() in by_language), None)
     except (ValueError, TypeError):
         return None
     return offered_or_none(best)

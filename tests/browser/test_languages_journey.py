@@ -12,7 +12,7 @@ from flask_babel import force_locale, gettext
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from webapp import demo
+from webapp import demo, languages
 from webapp.extensions import db
 from webapp.models import Event, EventStatus, User, utcnow
 
@@ -39,13 +39,15 @@ def _context(browser: Browser, server: LiveServer, language: str | None):
     options = {"base_url": server.url, "viewport": VIEWPORT}
     if language is not None:
         # Chromium's Accept-Language follows the context's locale.
-        options["locale"] = {"fr": "fr-FR", "el": "el-GR"}[language]
+        options["locale"] = {"fr": "fr-FR", "el": "el-GR", "pl": "pl-PL",
+                             "pt_PT": "pt-PT"}[language]
     return browser.new_context(**options)
 
 
 def _switch(page: Page, language: str) -> None:
     page.get_by_test_id("language-switcher").click()
-    page.get_by_test_id("language-choices").locator(f'[lang="{language}"]').click()
+    page.get_by_test_id("language-choices").locator(
+        f'[lang="{languages.tag(language)}"]').click()
 
 
 def _sign_in(page: Page, email: str) -> None:
@@ -69,7 +71,7 @@ def _first_upcoming(server: LiveServer):
 
 
 @pytest.mark.parametrize("chooser", ["browser", "switcher"])
-@pytest.mark.parametrize("language", ["fr", "el"])
+@pytest.mark.parametrize("language", ["fr", "el", "pl", "pt_PT"])
 def test_every_roles_pages_in_the_chosen_language(browser: Browser, live_server: LiveServer,
                                                   language, chooser):
     context = _context(browser, live_server, language if chooser == "browser" else None)
@@ -81,7 +83,7 @@ def test_every_roles_pages_in_the_chosen_language(browser: Browser, live_server:
             expect(page.locator("html")).to_have_attribute("lang", "en")
             _switch(page, language)
             expect(page).to_have_url(f"{live_server.url}/events")
-        expect(page.locator("html")).to_have_attribute("lang", language)
+        expect(page.locator("html")).to_have_attribute("lang", languages.tag(language))
         expect(page.get_by_role("navigation").first).to_contain_text(
             _translated(live_server, language, "Missions & events"))
         # A date as the language writes it, computed here with Babel from the data.
@@ -92,7 +94,7 @@ def test_every_roles_pages_in_the_chosen_language(browser: Browser, live_server:
         for role, (email, path, heading) in ROLES.items():
             _sign_in(page, email)
             page.goto(path)
-            expect(page.locator("html")).to_have_attribute("lang", language)
+            expect(page.locator("html")).to_have_attribute("lang", languages.tag(language))
             expect(page.get_by_role("navigation").first).to_contain_text(
                 _translated(live_server, language, heading))
             expect(page.get_by_role("navigation").first).not_to_contain_text(heading)

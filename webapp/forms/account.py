@@ -52,7 +52,7 @@ class ProfileForm(BaseForm):
             first=[SelectChoice("", _l("As my browser says"))], current=self.timezone.data)
         # Each language named in itself, after "as my browser says" (empty).
         self.locale.choices = [SelectChoice("", _l("As my browser says")), *(
-            SelectChoice(code, name, render_kw={"lang": code})
+            SelectChoice(code, name, render_kw={"lang": languages.tag(code)})
             for code, name in languages.choices())]
 
 

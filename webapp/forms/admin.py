@@ -88,8 +88,9 @@ class Translations:
                     label = _l("%(field)s in %(language)s", field=cls.labels[name],
                                language=languages.name_of(code))
                     field_class = TextAreaField if name == "description" else StringField
-                    render_kw = {"lang": code, "rows": 4} if name == "description" else {
-                        "lang": code}
+                    render_kw = {"lang": languages.tag(code)}
+                    if name == "description":
+                        render_kw["rows"] = 4
                     setattr(cls, attribute, field_class(label, render_kw=render_kw))
 
     def translations(self, main: str | None) -> list[tuple[str, str, list]]:
@@ -183,7 +184,7 @@ class EventForm(Translations, BaseForm, metaclass=_TranslatedFormMeta):
 
     def __init__(self, *args, partners=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.language.choices = [SelectChoice(code, name, render_kw={"lang": code})
+        self.language.choices = [SelectChoice(code, name, render_kw={"lang": languages.tag(code)})
                                  for code, name in languages.choices()]
         self.target_country.choices = country_choices(territory_codes(), _l("Choose a country"))
         self.timezone.choices = zone_choices(

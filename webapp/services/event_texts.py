@@ -218,14 +218,14 @@ def marked(text: Any, block: bool = False) -> Markup:
     if lang is None:
         return escape(text or "")
     tag = "div" if block else "span"
-    return Markup('<{0} lang="{1}">{2}</{0}>').format(tag, lang, text)
+    return Markup('<{0} lang="{1}">{2}</{0}>').format(tag, languages.tag(lang), text)
 
 
 def lang_attribute(text: Any) -> Markup:
     """` lang="el"` for an element that holds `text` only, where `_marked_lang` says;
     else nothing."""
     lang = _marked_lang(text)
-    return Markup("") if lang is None else Markup(' lang="{0}"').format(lang)
+    return Markup("") if lang is None else Markup(' lang="{0}"').format(languages.tag(lang))
 
 
 def init_app(app) -> None:
