@@ -38,6 +38,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
+# Every violation of a WCAG 2.1 A or AA rule fails, whatever its impact; axe's other rules
+# (best practices) fail when serious or critical.
+WCAG_TAGS = frozenset({"wcag2a", "wcag2aa", "wcag21a", "wcag21aa"})
 BLOCKING_IMPACTS = ("serious", "critical")
 
 
@@ -156,8 +159,15 @@ def page(page: Page) -> Page:
     return page
 
 
+def blocking(violations: list[dict]) -> list[dict]:
+    """The violations that fail a page: any of WCAG 2.1 A and AA, the others when serious
+    or critical."""
+    return [v for v in violations
+            if WCAG_TAGS.intersection(v["tags"]) or v["impact"] in BLOCKING_IMPACTS]
+
+
 def describe_violations(url: str, violations: list[dict]) -> str:
-    lines = [f"axe-core found {len(violations)} serious or critical violation(s) on {url}:"]
+    lines = [f"axe-core found {len(violations)} violation(s) on {url}:"]
     for violation in violations:
         lines.append(
             f"- {violation['id']} ({violation['impact']}): {violation['help']}"
@@ -196,9 +206,9 @@ class AccessibilityCheck:
         self.page.wait_for_load_state("load")
         self.unchecked = None
         results = self.axe.run(self.page)
-        blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING_IMPACTS]
-        if blocking:
-            pytest.fail(describe_violations(self.page.url, blocking), pytrace=False)
+        found = blocking(results.response["violations"])
+        if found:
+            pytest.fail(describe_violations(self.page.url, found), pytrace=False)
 
     def assert_every_page_checked(self) -> None:
         missed = [*self.skipped, *([self.unchecked] if self.unchecked else [])]

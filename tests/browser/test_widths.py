@@ -1,13 +1,20 @@
-"""Every page fits the screen it is read on: on the demo's data, each role opens every page
-it may see (one URL per GET endpoint that answers HTML, taken from the application's own
-URL map with ids the role may open), and at 360, 768, 1280 and 1920 px nothing reaches
-past the right edge (`document.documentElement.scrollWidth` <= the window's width). A
-new page is swept as soon as it exists: an endpoint with neither a URL here nor a reason
+"""Every page fits the screen it is read on and passes axe-core, in English and in Greek: on
+the demo's data, each role opens every page it may see (one URL per GET endpoint that
+answers HTML, taken from the application's own URL map with ids the role may open), and
+
+- at 360, 768, 1280 and 1920 px nothing reaches past the right edge
+  (`document.documentElement.scrollWidth` <= the window's width);
+- axe-core finds no violation of the WCAG 2.1 A and AA rules, of any impact (conftest's
+  `blocking`): in English on the widest window, in Greek on a phone's, so that both
+  layouts are checked (a table scrolls in its box only on the phone);
+- no mark tells something by its colour alone (a status badge without words).
+
+A new page is swept as soon as it exists: an endpoint with neither a URL here nor a reason
 to leave it out fails the sweep. On a phone the KPI charts keep their labels whole,
 readable and apart.
 
-Speed: one browser; each role signs in once on one page, and each URL is loaded once and
-measured at the four widths by resizing the window."""
+Speed: one browser; each role signs in once per language, and each URL is loaded once per
+language, measured at the four widths by resizing the window, then checked with axe."""
 
 from __future__ import annotations
 
@@ -17,13 +24,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from flask import Flask, current_app
 from flask_login import AnonymousUserMixin
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 from werkzeug.routing import Rule
 
-from webapp import access, demo
+from webapp import access, demo, languages
 from webapp.extensions import db
 from webapp.inputs.quick_registration import QuickRegistrationIn
 from webapp.models import (
@@ -60,7 +68,7 @@ from webapp.services import (
 )
 from webapp.services.errors import DomainError
 
-from .conftest import LiveServer
+from .conftest import LiveServer, blocking, describe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -443,18 +451,44 @@ def overflows(page: Page) -> list[str]:
     return found
 
 
+# Marks whose colour says something (a status badge, a warning's text): each must say it in
+# words too, as text or an accessible name; colour alone tells nothing to whom cannot see it.
+COLOUR_ONLY = """() => [...document.querySelectorAll(
+    '.badge, [class*="text-bg-"], .bg-success, .bg-danger, .bg-warning, .bg-info, ' +
+    '.text-success, .text-danger, .text-warning')]
+  .filter((el) => !(el.textContent || '').trim() && !el.getAttribute('aria-label')
+                  && !el.getAttribute('title'))
+  .slice(0, 5)
+  .map((el) => el.outerHTML.slice(0, 120))"""
+
+
 def sign_in(page: Page, email: str) -> None:
+    """Sign in on the sign-in page, whatever its language."""
     page.goto("/login")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(demo.DEMO_PASSWORD)
+    page.locator("form:has(#password) [type=submit]").click()
     expect(page.get_by_test_id("current-user")).to_be_visible()
+
+
+# The sweep's languages, each with the width axe checks it at: the source language, and the
+# one whose script and long words differ most from it.
+LANGUAGES = {"en": WIDTHS[-1], "el": PHONE}
+# The one page axe leaves out: the vendored viewer of the API reference, not ours to mark up
+# (and in English only).
+NOT_AXED = {"api_docs.reference"}
+# Pages in the language of the person they were sent to, whoever opens them.
+ADDRESSED = {"surveys.answer"}
+AXE = Axe()
 
 
 @dataclass
 class Sweep:
+    language: str
     measured: set[str] = field(default_factory=set)
     too_wide: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    colour_only: list[str] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)  # pages that did not show
 
 
@@ -474,14 +508,30 @@ def sweep(page: Page, viewer: Viewer, urls: dict[str, str], into: Sweep) -> None
         if not kind.startswith("text/html"):
             into.answers.append(f"{where}: {kind}, not a page (list it in NOT_PAGES)")
             continue
+        shown_in = page.evaluate("document.documentElement.lang")
+        if (shown_in != languages.tag(into.language)
+                and endpoint not in NOT_AXED | ADDRESSED):
+            into.answers.append(f"{where}: in {shown_in!r}, not {into.language!r}")
+            continue
         into.measured.add(endpoint)
         into.too_wide += [f"{where} {problem}" for problem in overflows(page)]
+        into.colour_only += [f"{where}: {mark}" for mark in page.evaluate(COLOUR_ONLY)]
+        if endpoint in NOT_AXED:
+            continue
+        page.set_viewport_size({"width": LANGUAGES[into.language], "height": HEIGHT})
+        found = blocking(AXE.run(page).response["violations"])
+        if found:
+            into.violations.append(describe_violations(f"{where}, {into.language}", found))
 
 
-def test_every_page_fits_from_a_phone_to_a_wide_screen(browser: Browser, site: Site):
-    found = Sweep()
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_page_fits_from_a_phone_to_a_wide_screen_and_passes_axe(
+        browser: Browser, site: Site, language: str):
+    found = Sweep(language)
     for viewer in VIEWERS:
-        context = browser.new_context(base_url=site.url,
+        # Chromium's Accept-Language follows the context's locale; the demo's accounts have
+        # chosen no language, so they are served in their browser's.
+        context = browser.new_context(base_url=site.url, locale=languages.tag(language),
                                       viewport={"width": WIDTHS[-1], "height": HEIGHT})
         try:
             page = context.new_page()
@@ -498,6 +548,8 @@ def test_every_page_fits_from_a_phone_to_a_wide_screen(browser: Browser, site: S
         "or list it in NOT_PAGES with the reason. Answers that were not pages:\n"
         + "\n".join(found.answers))
     assert not found.too_wide, "pages wider than the window:\n" + "\n".join(found.too_wide)
+    assert not found.violations, "\n".join(found.violations)
+    assert not found.colour_only, "told by colour alone:\n" + "\n".join(found.colour_only)
 
 
 # Each piece of text in each KPI chart (a label, a figure): its box, and the height of
