@@ -48,7 +48,7 @@ class CheckInForm(RecordForm):
     code = StringField(_l("Badge code"), filters=[strip],
                        render_kw={"autocomplete": "off", "autocapitalize": "characters",
                                   "spellcheck": "false", "required": True,
-                                  "maxlength": MAX_TOKEN})
+                                  "maxlength": MAX_TOKEN, "autofocus": True})
 
     FIELDS = {"session_id": "session", "token": "code"}
 
