@@ -323,11 +323,13 @@ def compile_problems(text: str, code: str) -> list[str]:
 def header_problems(text: str, code: str) -> list[str]:
     """The header must name `code` and its Plural-Forms, as babel knows them."""
     problems = []
-    language = re.search(r'^"Language: *([^\\"]*)', text, re.M)
+    # The header's entry as one string: `pybabel update` wraps a long line in two.
+    header = re.sub(r'"\n"', "", text.split("\n\n", 1)[0])
+    language = re.search(r'(?:\\n|")Language: *([^\\"]*)', header)
     if not language or language.group(1).strip() != code:
         problems.append(f"{code}: the header's Language is "
                         f"{language.group(1) if language else 'missing'}")
-    found = re.search(r'^"Plural-Forms: *nplurals=(\d+); *plural=(.*?);?\\n"', text, re.M)
+    found = re.search(r'(?:\\n|")Plural-Forms: *nplurals=(\d+); *plural=(.*?);?\\n', header)
     expected = get_plural(code)
     if not found:
         return [*problems, f"{code}: no Plural-Forms header (expected "
