@@ -134,26 +134,43 @@ class _ConnectionBoundSession(Session):
         super().__init__(**options)
 
 
-@pytest.fixture
-def db(app):
-    """The test's database session: everything it and its requests write is rolled back."""
+@contextmanager
+def bound_session(app, connection, *, keep: bool = False):
+    """The app's session bound to `connection`, in a transaction of its own (a savepoint
+    where the connection is in one already) that is rolled back at the end, or kept
+    (`keep`): what the test and its requests write, they write there. Pages kept for
+    visitors and users are forgotten: they belong to the data of the test that rendered
+    them."""
     with app.app_context():
-        connection = _db.engine.connect()
-        outer = connection.begin()
+        transaction = (connection.begin_nested() if connection.in_transaction()
+                       else connection.begin())
         original = _db.session
         _db.session = _db._make_scoped_session(
             {"bind": connection, "join_transaction_mode": "create_savepoint",
              "class_": _ConnectionBoundSession}
         )
-        # Pages kept for visitors belong to the data of the test that rendered them.
         app.extensions["public_pages"].clear()
         app.extensions["user_pages"].clear()
         try:
             yield _db
+            if keep:
+                _db.session.commit()
         finally:
             _db.session.remove()
             _db.session = original
-            outer.rollback()
+            if transaction.is_active:
+                (transaction.commit if keep else transaction.rollback)()
+
+
+@pytest.fixture
+def db(app):
+    """The test's database session: everything it and its requests write is rolled back."""
+    with app.app_context():
+        connection = _db.engine.connect()
+        try:
+            with bound_session(app, connection) as bound:
+                yield bound
+        finally:
             connection.close()
 
 
