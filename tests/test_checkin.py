@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from tests.conftest import csrf_token, login
 from tests.factories import PASSWORD, at
 from tests.live import form_fields
+from tests.test_error_summary import assert_summary_links
 from webapp.models import Attendance, EventStatus, utcnow
 from webapp.models import RegistrationStatus as S
 from webapp.models.types import BADGE_ALPHABET, badge_check_symbol
@@ -319,6 +320,7 @@ def test_an_empty_field_asks_for_a_badge(client, db, door, typed):
     response = scan(client, door.event, typed)
     assert response.status_code == 400
     assert field_error(response, "code") == EMPTY
+    assert_summary_links(response, "code")
     assert attendances(db) == 0
 
 
