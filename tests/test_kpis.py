@@ -4,8 +4,10 @@ its query count."""
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 from datetime import date
+from html import unescape
 
 import pytest
 from openpyxl import load_workbook
@@ -422,3 +424,29 @@ def test_agreements_break_down_by_target_country_cluster_and_mission(client, log
     login_as(two_clusters["admin"])
     rows = client.get("/kpis/rows/collaboration_agreements?country=IN").get_data(as_text=True)
     assert "Aalborg with Pune" in rows and "Alpha with Guest" not in rows
+
+
+def test_each_chart_says_in_its_tables_text_what_it_draws(client, login_as, two_clusters):
+    """A chart is one image to a screen reader, named by its title; the table beside it,
+    in the same section, holds every label and figure it draws, as text."""
+    login_as(two_clusters["admin"])
+    page = client.get("/kpis/").get_data(as_text=True)
+
+    sections = re.findall(r"<section\b.*?</section>", page, re.S)
+    charted = [s for s in sections if 'class="kpi-chart"' in s]
+    assert len(charted) >= 4
+    for section in charted:
+        chart = re.search(r'<div class="kpi-chart" id="([^"]+)" role="img" aria-label="([^"]+)"',
+                          section)
+        assert chart, section[:200]
+        table = section[section.index("<table"):section.index("</table>")]
+        drawn = re.findall(r'<span class="kpi-chart-label">(.*?)</span>.*?'
+                           r'<span class="kpi-chart-value">(.*?)</span>', section, re.S)
+        assert drawn, chart.group(1)
+        # Each cell as shown (a figure's link also says, to a screen reader, what it counts).
+        cells = [unescape(re.sub(r"<[^>]+>", "", re.sub(
+                     r'<span class="visually-hidden">.*?</span>', "", cell))).strip()
+                 for cell in re.findall(r"<t[dh]\b[^>]*>(.*?)</t[dh]>", table, re.S)]
+        for label, value in drawn:
+            assert unescape(label).strip() in cells, (chart.group(1), label)
+            assert unescape(value).strip() in cells, (chart.group(1), label, value)
