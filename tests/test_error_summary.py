@@ -12,6 +12,7 @@ import pytest
 
 import config
 from tests.conftest import csrf_token
+from webapp.models import EventKind, EventStatus
 
 TEMPLATES = config.BASE_DIR / "templates"
 # What renders a form's fields (macros/forms.html and apply/_questions.html).
@@ -58,6 +59,7 @@ class _Summary(HTMLParser):
         self.attrs: dict[str, str | None] | None = None
         self.links: list[str] = []
         self.ids: set[str] = set()
+        self.count = 0
         self._depth = 0
 
     def handle_starttag(self, tag, attrs):
@@ -66,6 +68,7 @@ class _Summary(HTMLParser):
             self.ids.add(attrs["id"])
         if attrs.get("id") == "error-summary":
             self.attrs, self._depth = attrs, 1
+            self.count += 1
         elif self._depth and tag not in ("br", "img", "input"):
             self._depth += 1
             if tag == "a":
@@ -81,7 +84,7 @@ def assert_summary_links(response, *fields: str) -> None:
     each of which is on the page."""
     page = _Summary()
     page.feed(response.get_data(as_text=True))
-    assert page.attrs is not None, "no error summary"
+    assert page.count == 1, f"{page.count} error summaries"
     assert page.attrs.get("role") == "alert" and "autofocus" in page.attrs
     assert page.attrs.get("tabindex") == "-1"
     for name in fields:
@@ -104,6 +107,16 @@ def test_a_token_form_error_on_the_profile_is_summarised(client, login_as, make)
         "token-csrf_token": token, "token-name": "", "token-access": "read"})
     assert response.status_code == 400
     assert_summary_links(response, "token-name")
+
+
+def test_a_quick_registration_error_is_summarised_once(client, make, cluster):
+    webinar = make.event(organizers=[cluster], kind=EventKind.WEBINAR, requires_approval=False,
+                         status=EventStatus.PUBLISHED)
+    path = f"/events/{webinar.slug}/register"
+    token = csrf_token(client, path)
+    response = client.post(path, data={"csrf_token": token, "name": "", "email": "x"})
+    assert response.status_code == 400
+    assert_summary_links(response, "name", "email")
 
 
 def test_a_filter_out_of_range_is_summarised_on_the_public_list(client, db):
