@@ -20,7 +20,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
-from .. import languages
+from .. import collation, languages
 from ..ids import MAX_PAGE, coerce_id
 from ..inputs.events import (
     MAX_OFFSETS_TEXT,
@@ -36,7 +36,6 @@ from ..inputs.partners import GrantIn, PartnerIn
 from ..models import PartnerKind, QuestionKind, Role, SessionKind
 from ..services.events import quota_field
 from ..services.fields import territory_codes
-from ..services.places import collation_key
 from . import BaseForm, CheckboxesField
 from .dates import LocalTimeField
 from .lookup import LookupFields
@@ -189,7 +188,7 @@ class EventForm(Translations, BaseForm, metaclass=_TranslatedFormMeta):
         self.target_country.choices = country_choices(territory_codes(), _l("Choose a country"))
         self.timezone.choices = zone_choices(
             first=[SelectChoice("", _l("Choose a time zone"))], current=self.timezone.data)
-        partners = sorted(partners, key=lambda p: collation_key(p.name))
+        partners = collation.sorted_by(partners, lambda p: p.name)
         self.organizer_ids.choices = [SelectChoice(p.id, p.name) for p in partners]
         self.host_ids.choices = [
             SelectChoice(p.id, p.name) for p in partners if p.kind == PartnerKind.BEACHHEAD

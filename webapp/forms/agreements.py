@@ -15,7 +15,6 @@ from wtforms.validators import Optional
 from ..inputs.agreements import AgreementIn
 from ..models import AgreementKind, AgreementStatus, AgreementType, Helix
 from ..services.fields import territory_codes
-from ..services.places import collation_key
 from . import BaseForm, CheckboxesField
 from .places import country_choices
 
@@ -76,8 +75,7 @@ class AgreementForm(BaseForm):
         super().__init__(*args, **kwargs)
         self.responsible_partner_id.choices = [SelectChoice("", str(_l("Choose a cluster")))] + [
             SelectChoice(str(p.id), p.name) for p in partners]
-        self.parties.choices = [SelectChoice(key, label) for key, label in
-                                sorted(parties, key=lambda party: collation_key(party[1]))]
+        self.parties.choices = [SelectChoice(key, label) for key, label in parties]
         self.new_organization_country.choices = country_choices(territory_codes(),
                                                                 _l("Choose a country"))
         self.origin_event_id.choices = [SelectChoice("", str(_l("None")))] + [

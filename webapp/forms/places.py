@@ -28,7 +28,8 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
-from ..services.places import collation_key, countries
+from .. import collation
+from ..services.places import countries
 
 
 def country_choices(codes: Iterable[str], blank: str | None = None) -> list[SelectChoice]:
@@ -61,11 +62,11 @@ def zone_choices(*, first: list[SelectChoice] = (), current: str | None = None
         None: [*first, SelectChoice(UTC, UTC)]}
     places = _places(locale)
     listed = {zone for zones in places.values() for zone, _ in zones}
-    for region, label in sorted(REGIONS.items(), key=lambda r: collation_key(str(r[1]))):
+    for region, label in collation.sorted_by(REGIONS.items(), lambda r: str(r[1])):
         zones = places.get(region, [])
         if current and current not in listed and current.split("/")[0] == region:
-            zones = sorted([*zones, (current, current.replace("_", " "))],
-                           key=lambda zone: collation_key(zone[1]))
+            zones = collation.sorted_by([*zones, (current, current.replace("_", " "))],
+                                        lambda zone: zone[1])
         groups[str(label)] = [SelectChoice(zone, name) for zone, name in zones]
     if current and current != UTC and current not in listed and \
             current.split("/")[0] not in REGIONS:
@@ -84,7 +85,7 @@ def _places(locale: str) -> dict[str, tuple[tuple[str, str], ...]]:
     places: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for (region, name), zones in by_place.items():
         places[region].append((_the_place_zone(name, zones), name))
-    return {region: tuple(sorted(zones, key=lambda zone: collation_key(zone[1])))
+    return {region: tuple(collation.sorted_by(zones, lambda zone: zone[1], locale))
             for region, zones in places.items()}
 
 

@@ -7,11 +7,10 @@ from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from .. import localtime
+from .. import collation, localtime
 from ..ids import MAX_PAGE
 from ..models import EventKind, search
 from ..services.catalogue import CatalogueFilters, When
-from ..services.places import collation_key
 from . import BaseForm
 from .dates import Within
 from .places import country_choices
@@ -76,7 +75,7 @@ class EventFilterForm(SearchForm):
         self.country.choices = country_choices(countries, _l("All regions"))
         self.partner.choices = [SelectChoice("", _l("All partners"))] + [
             SelectChoice(str(p.id), p.name)
-            for p in sorted(partners, key=lambda p: collation_key(p.name))]
+            for p in collation.sorted_by(partners, lambda p: p.name)]
 
     def validate_end(self, field) -> None:
         if field.data and self.start.data and field.data < self.start.data:

@@ -209,12 +209,13 @@ def party_key(party: AgreementParty) -> str:
 
 
 def party_choices() -> list[tuple[str, str]]:
-    """Every partner and organization, by name, as (key, label) for a form."""
-    partners = db.session.execute(collation.ordered(
-        select(Partner.id, Partner.name, Partner.country), Partner)).all()
-    organizations = db.session.execute(collation.ordered(
-        select(Organization.id, Organization.name, Organization.country), Organization)).all()
-    return [*((PartyRef("partner", i).key, f"{name} ({country}, partner)")
-              for i, name, country in partners),
-            *((PartyRef("organization", i).key, f"{name} ({country})")
-              for i, name, country in organizations)]
+    """Every partner and organization as (key, label) for a form, in the order the reader
+    reads the names (one list: a party is looked for by name, whatever its kind)."""
+    partners = db.session.execute(select(Partner.id, Partner.name, Partner.country)).all()
+    organizations = db.session.execute(
+        select(Organization.id, Organization.name, Organization.country)).all()
+    return collation.sorted_by(
+        [*((PartyRef("partner", i).key, f"{name} ({country}, partner)")
+           for i, name, country in partners),
+         *((PartyRef("organization", i).key, f"{name} ({country})")
+           for i, name, country in organizations)], lambda party: party[1])

@@ -42,15 +42,8 @@ def place(event) -> str:
     return f"{event.target_city}, {country}"
 
 
-def collation_key(text: str) -> bytes:
-    """Sorts `text` where the reader looks for it in a list (see the module's note). The
-    names sorted are few and come back on every page: each is keyed once per process and
-    language."""
-    return collation.key(text)
-
-
 def countries(codes: Iterable[str]) -> list[tuple[str, str]]:
     """(code, name) of each country, named in the reader's language and in the order
     they read the names."""
-    return sorted(((code, country_name(code)) for code in codes),
-                  key=lambda country: collation_key(country[1]))
+    return collation.sorted_by(((code, country_name(code)) for code in codes),
+                               lambda country: country[1])

@@ -28,7 +28,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import access, http_cache, inputs, unit
+from .. import access, collation, http_cache, inputs, unit
 from ..errors import render_error
 from ..extensions import db
 from ..forms import auth as forms
@@ -45,7 +45,6 @@ from ..security import is_safe_redirect
 from ..services import accounts, throttle, tokens
 from ..services.errors import DomainError
 from ..services.fields import Refused
-from ..services.places import collation_key
 from . import show_refusal
 
 bp = Blueprint("auth", __name__)
@@ -170,7 +169,7 @@ def _signup_form() -> forms.SignupForm:
         select(Partner.id, Partner.name)
         .where(Partner.kind == PartnerKind.CLUSTER, Partner.is_member.is_(True))
     ).all()
-    return forms.SignupForm(clusters=sorted(clusters, key=lambda c: collation_key(c.name)))
+    return forms.SignupForm(clusters=collation.sorted_by(clusters, lambda c: c.name))
 
 
 def _render_signup(form: forms.SignupForm, status: int = 200):
