@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -21,11 +22,15 @@ from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from flask_migrate import upgrade
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.serving import make_server
 
 from tests.live import loopback_smtp
-from webapp import create_app, demo
+from webapp import access, create_app, demo
 from webapp.extensions import db
+from webapp.models import Event, Organization, Registration, RegistrationStatus, User, utcnow
+from webapp.services.badges import printed_code
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -282,3 +287,58 @@ def confirm_and_sign_in(page: Page, check: AccessibilityCheck, who: Newcomer) ->
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_test_id("current-user")).to_have_text(who.name)
     check()
+
+
+# --------------------------------------------------------------------------- the door
+
+@dataclass(frozen=True)
+class Delegate:
+    registration_id: int
+    name: str
+    organization: str
+    cluster: str
+    code: str  # as printed on the badge: "K7QM 2XPA 9RTE H3WD"
+
+
+@dataclass(frozen=True)
+class Door:
+    event_id: int
+    event_slug: str
+    event_title: str
+    staff_email: str
+    staff_name: str
+    typed: Delegate
+    scanned: Delegate
+
+
+def _delegate(registration: Registration) -> Delegate:
+    organization = registration.user.organization
+    return Delegate(registration.id, registration.user.name, organization.name,
+                    organization.home_cluster.name, printed_code(registration.badge_code))
+
+
+def open_door(live_server: LiveServer) -> Door:
+    """The door of the next mission NECEC hosts: its host (who may check people in, by the
+    policy) and two of its approved delegates with an organization and a cluster, one to
+    type in and one to scan; its check-in opened today (CHECKIN_OPENS_BEFORE)."""
+    host = next(a for a in demo.DEMO_ACCOUNTS if a.email.startswith("host.necec@"))
+    with live_server.app.app_context():
+        staff = db.session.scalar(select(User).where(User.email == host.email))
+        upcoming = db.session.scalars(
+            select(Event).where(Event.starts_at > utcnow()).order_by(Event.starts_at)).all()
+        event = next(e for e in upcoming if access.can(staff, "event.checkin", e)
+                     and e.slug.startswith("outbound-mission-usa-"))
+        approved = db.session.scalars(
+            select(Registration)
+            .where(Registration.event_id == event.id,
+                   Registration.status == RegistrationStatus.APPROVED)
+            .options(joinedload(Registration.user).joinedload(User.organization)
+                     .joinedload(Organization.home_cluster))
+            .order_by(Registration.id)).unique().all()
+        people = [r for r in approved if r.user.organization
+                  and r.user.organization.home_cluster]
+        assert len(people) >= 2, "the demo's next USA mission should have two approved delegates"
+        live_server.app.config["CHECKIN_OPENS_BEFORE"] = (event.starts_at - utcnow()
+                                                          + timedelta(hours=1))
+        return Door(event.id, event.slug, event.title, staff.email, staff.name,
+                    _delegate(people[0]), _delegate(people[1]))

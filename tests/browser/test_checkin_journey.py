@@ -10,38 +10,32 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from playwright.sync_api import Page, Playwright, expect
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
-from webapp import access, demo
 from webapp.extensions import db
 from webapp.models import (
     Attendance,
     BadgeFormat,
-    Event,
-    Organization,
     Registration,
-    RegistrationStatus,
-    User,
-    utcnow,
 )
 from webapp.services import badges
-from webapp.services.badges import BadgeCodeError, normalize_code, printed_code
+from webapp.services.badges import BadgeCodeError, normalize_code
 
 from .conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
     VIEWPORT,
     AccessibilityCheck,
+    Delegate,
+    Door,
     LiveServer,
     missing_chromium_message,
+    open_door,
     sign_in,
 )
 
@@ -52,57 +46,9 @@ FRAME = (640, 480)
 FRAMES = 5
 
 
-@dataclass(frozen=True)
-class Delegate:
-    registration_id: int
-    name: str
-    organization: str
-    cluster: str
-    code: str  # as printed on the badge: "K7QM 2XPA 9RTE H3WD"
-
-
-@dataclass(frozen=True)
-class Door:
-    event_id: int
-    event_slug: str
-    event_title: str
-    staff_email: str
-    staff_name: str
-    typed: Delegate
-    scanned: Delegate
-
-
-def _delegate(registration: Registration) -> Delegate:
-    organization = registration.user.organization
-    return Delegate(registration.id, registration.user.name, organization.name,
-                    organization.home_cluster.name, printed_code(registration.badge_code))
-
-
 @pytest.fixture(scope="module")
 def door(live_server: LiveServer) -> Door:
-    """The next mission NECEC hosts, its host (who may check people in, by the policy) and
-    two of its approved delegates with an organization and a cluster; its check-in open."""
-    host = next(a for a in demo.DEMO_ACCOUNTS if a.email.startswith("host.necec@"))
-    with live_server.app.app_context():
-        staff = db.session.scalar(select(User).where(User.email == host.email))
-        upcoming = db.session.scalars(
-            select(Event).where(Event.starts_at > utcnow()).order_by(Event.starts_at)).all()
-        event = next(e for e in upcoming if access.can(staff, "event.checkin", e)
-                     and e.slug.startswith("outbound-mission-usa-"))
-        approved = db.session.scalars(
-            select(Registration)
-            .where(Registration.event_id == event.id,
-                   Registration.status == RegistrationStatus.APPROVED)
-            .options(joinedload(Registration.user).joinedload(User.organization)
-                     .joinedload(Organization.home_cluster))
-            .order_by(Registration.id)).unique().all()
-        people = [r for r in approved if r.user.organization
-                  and r.user.organization.home_cluster]
-        assert len(people) >= 2, "the demo's next USA mission should have two approved delegates"
-        live_server.app.config["CHECKIN_OPENS_BEFORE"] = (event.starts_at - utcnow()
-                                                          + timedelta(hours=1))
-        return Door(event.id, event.slug, event.title, staff.email, staff.name,
-                    _delegate(people[0]), _delegate(people[1]))
+    return open_door(live_server)
 
 
 def tampered(code: str) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -27,7 +26,6 @@ from webapp.models import (
     Event,
     EventKind,
     EventStatus,
-    Organization,
     Partner,
     PartnerKind,
     Registration,
@@ -35,9 +33,8 @@ from webapp.models import (
     User,
     utcnow,
 )
-from webapp.services.badges import printed_code
 
-from .conftest import AccessibilityCheck, Inbox, LiveServer, Newcomer
+from .conftest import AccessibilityCheck, Door, Inbox, LiveServer, Newcomer, open_door
 
 pytestmark = pytest.mark.browser
 
@@ -286,42 +283,9 @@ def pending(live_server: LiveServer) -> Pending:
         return found
 
 
-@dataclass(frozen=True)
-class Door:
-    event_id: int
-    event_title: str
-    staff_email: str
-    name: str  # of the delegate checked in
-    organization: str
-    code: str  # as printed on the badge: "K7QM 2XPA 9RTE H3WD"
-
-
 @pytest.fixture(scope="module")
 def door(live_server: LiveServer) -> Door:
-    """The next USA mission NECEC hosts, its host (who may check people in, by the policy)
-    and an approved delegate with an organization; its check-in open today."""
-    host = next(a for a in demo.DEMO_ACCOUNTS if a.email.startswith("host.necec@"))
-    with live_server.app.app_context():
-        staff = db.session.scalar(select(User).where(User.email == host.email))
-        upcoming = db.session.scalars(
-            select(Event).where(Event.starts_at > utcnow()).order_by(Event.starts_at)).all()
-        event = next(e for e in upcoming if access.can(staff, "event.checkin", e)
-                     and e.slug.startswith("outbound-mission-usa-"))
-        approved = db.session.scalars(
-            select(Registration)
-            .where(Registration.event_id == event.id,
-                   Registration.status == RegistrationStatus.APPROVED)
-            .options(joinedload(Registration.user).joinedload(User.organization)
-                     .joinedload(Organization.home_cluster))
-            .order_by(Registration.id)).unique().all()
-        reg = next((r for r in approved if r.user.organization), None)
-        assert reg is not None, "the demo's next USA mission should have an approved delegate"
-        live_server.app.config["CHECKIN_OPENS_BEFORE"] = (event.starts_at - utcnow()
-                                                          + timedelta(hours=1))
-        found = Door(event.id, event.title, staff.email, reg.user.name,
-                     reg.user.organization.name, printed_code(reg.badge_code))
-        db.session.remove()
-        return found
+    return open_door(live_server)
 
 
 @pytest.fixture(scope="module")
@@ -569,12 +533,12 @@ def test_a_host_checks_a_delegate_in_at_the_door_by_keyboard(
     path = tab_to(page, "session", max_steps=3, key="Shift+Tab")
     assert [element.key for element in path] == ["camera-start", "session"], path
     tab_to(page, "code", max_steps=2)
-    type_text(page, door.code)
+    type_text(page, door.typed.code)
     activate(page)
     card = page.get_by_test_id("person")
     expect(card.get_by_test_id("checkin-result")).to_have_text("Checked in")
-    expect(card.get_by_test_id("person-name")).to_have_text(door.name)
-    expect(card.get_by_test_id("person-organization")).to_have_text(door.organization)
+    expect(card.get_by_test_id("person-name")).to_have_text(door.typed.name)
+    expect(card.get_by_test_id("person-organization")).to_have_text(door.typed.organization)
     assert_accessible()
     # Ready for the next badge at once.
     assert_focus_on(page, "code")
