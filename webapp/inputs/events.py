@@ -92,36 +92,33 @@ MAIN_LANGUAGE_TRANSLATED = N_("%(language)s is the event's main language: its te
                               "the ones above, not a translation.")
 
 
-class EventTextIn(Input):
-    """An event's texts in a language besides its main one: the title, and the summary
-    and description if they are translated too (empty: the main language's)."""
+class _TextsIn(Input):
+    """Texts in a language besides the main one: a title at least, and what else is given
+    (empty: the main language's)."""
 
     long_texts = frozenset({"description"})
 
     title: Text(200, title=N_("Title")) = ""
+
+    @model_validator(mode="after")
+    def _titled(self):
+        if not self.title:
+            raise refuse("title", TRANSLATION_TITLE_NEEDED)
+        return self
+
+
+class EventTextIn(_TextsIn):
+    """An event's texts in a language besides its main one: the title, and the summary
+    and description if they are translated too."""
+
     summary: Text(300, title=N_("Summary")) = ""
     description: Text(20_000, title=N_("Description")) = ""
 
-    @model_validator(mode="after")
-    def _titled(self):
-        if not self.title:
-            raise refuse("title", TRANSLATION_TITLE_NEEDED)
-        return self
 
-
-class SessionTextIn(Input):
+class SessionTextIn(_TextsIn):
     """An agenda session's texts in a language besides its event's main one."""
 
-    long_texts = frozenset({"description"})
-
-    title: Text(200, title=N_("Title")) = ""
     description: Text(5000, title=N_("Description")) = ""
-
-    @model_validator(mode="after")
-    def _titled(self):
-        if not self.title:
-            raise refuse("title", TRANSLATION_TITLE_NEEDED)
-        return self
 
 
 def _check_translations(texts: dict[str, Any] | None, main: str | None,
