@@ -198,17 +198,13 @@ def _load_unloaded(target, owner: type, text: type, key) -> None:
 # --------------------------------------------------------------------------- pages
 
 
-def page_language() -> str:
-    return languages.select()
-
-
 def _marked_lang(text: Any) -> str | None:
     """The language to mark `text` with: its own when it is not the page's, and always
     a translation's (it was written for its readers in that language); None: none."""
     lang = getattr(text, "lang", None)
     if not text or lang is None:
         return None
-    return lang if getattr(text, "translated", False) or lang != page_language() else None
+    return lang if getattr(text, "translated", False) or lang != languages.select() else None
 
 
 def marked(text: Any, block: bool = False) -> Markup:
