@@ -28,9 +28,13 @@ from .models import (
     Download,
     Event,
     EventStatus,
+    Matchmaking,
+    MeetingRequest,
     MembershipRequest,
     MembershipStatus,
     Organization,
+    Participant,
+    ParticipantType,
     Registration,
     RegistrationStatus,
     Role,
@@ -291,6 +295,115 @@ def _can_edit_agreement(user: Any, agreement: Agreement) -> bool:
     return is_admin(user) or agreement.responsible_partner_id in managed_partner_ids(user)
 
 
+# --------------------------------------------------------------------------- matchmaking
+# The participant type of the host region's stakeholders, whom the hosting beachhead
+# invites and whose requests its hosts follow.
+HOST_STAKEHOLDER = "host_stakeholder"
+
+
+def _own_participant(user: Any, event: Event) -> Participant | None:
+    """`user`'s participation in `event`'s matchmaking (None: they take no part), as long
+    as their registration is approved."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(
+        select(Participant).join(Participant.registration).where(
+            Participant.event_id == event.id, Registration.user_id == user.id,
+            Registration.status == RegistrationStatus.APPROVED))
+
+
+def _matchmaking_on(event: Event) -> bool:
+    return bool(db.session.scalar(select(Matchmaking.enabled).where(
+        Matchmaking.event_id == event.id)))
+
+
+def _can_manage_matchmaking(user: Any, event: Event) -> bool:
+    """Switch matchmaking on, set its blocks, points, types and matrix: organizers."""
+    return organizes(user, event)
+
+
+def _can_browse_marketplace(user: Any, event: Event) -> bool:
+    """An event's marketplace: its participants who gave their consent (each sees only
+    their own event's), and its organizers."""
+    if organizes(user, event):
+        return True
+    participant = _own_participant(user, event)
+    return participant is not None and participant.consents and _matchmaking_on(event)
+
+
+def _can_join_matchmaking(user: Any, reg: Registration) -> bool:
+    """Opt in to an event's marketplace: the registrant of an approved registration,
+    while the event's matchmaking is on."""
+    return (_is_self(user, reg) and reg.status == RegistrationStatus.APPROVED
+            and reg.event.status != EventStatus.CANCELLED and _matchmaking_on(reg.event))
+
+
+def _is_participant_self(user: Any, participant: Participant) -> bool:
+    return _is_self(user, participant.registration)
+
+
+def _answers_for(user: Any, participant: Participant) -> bool:
+    """A partner manager of the participant's home cluster (its responsible partner)."""
+    partner_id = participant.registration.responsible_partner_id
+    return partner_id is not None and partner_id in managed_partner_ids(user)
+
+
+def _hosts_stakeholder(user: Any, participant: Participant) -> bool:
+    """A host of the event, for one of the host region's stakeholders."""
+    return (participant.participant_type.key == HOST_STAKEHOLDER
+            and hosts(user, participant.event))
+
+
+def _follows(user: Any, participant: Participant) -> bool:
+    """Whoever follows a participant's matchmaking besides them: the event's organizers,
+    their cluster's managers, and for a host-region stakeholder the event's hosts."""
+    return (organizes(user, participant.event) or _answers_for(user, participant)
+            or _hosts_stakeholder(user, participant))
+
+
+def _can_view_participant(user: Any, participant: Participant) -> bool:
+    """A participant's profile: their own; the event's other consenting participants
+    while it is in the marketplace; and those who follow it (`_follows`)."""
+    if _is_participant_self(user, participant) or _follows(user, participant):
+        return True
+    visible = (participant.consents
+               and participant.registration.status == RegistrationStatus.APPROVED)
+    return visible and _can_browse_marketplace(user, participant.event)
+
+
+def _can_edit_participant(user: Any, participant: Participant) -> bool:
+    """A profile and its opportunities: the participant, and the event's organizers."""
+    return _is_participant_self(user, participant) or organizes(user, participant.event)
+
+
+def _can_request_meeting(user: Any, receiver: Participant) -> bool:
+    """Ask `receiver` for a meeting: another consenting participant of the same event
+    (the service checks the matrix, the window and the slots)."""
+    mine = _own_participant(user, receiver.event)
+    return (mine is not None and mine.consents and mine.id != receiver.id
+            and _can_view_participant(user, receiver))
+
+
+def _can_view_meeting_request(user: Any, request: MeetingRequest) -> bool:
+    """The object form of `meeting_requests_visible_to`: its two sides, the event's
+    organizers, each side's cluster managers, and the event's hosts for a host-region
+    stakeholder's requests."""
+    sides = (request.requester, request.receiver)
+    return any(_is_participant_self(user, side) or _follows(user, side) for side in sides)
+
+
+def _can_answer_meeting_request(user: Any, request: MeetingRequest) -> bool:
+    """Accept or decline: the participant who was asked."""
+    return _is_participant_self(user, request.receiver)
+
+
+def _can_cancel_meeting_request(user: Any, request: MeetingRequest) -> bool:
+    """Cancel, with a reason: either side, and the event's organizers."""
+    return (_is_participant_self(user, request.requester)
+            or _is_participant_self(user, request.receiver)
+            or organizes(user, request.event))
+
+
 _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "event.view": _can_view_event,
     "registration.view": _can_view_registration,
@@ -337,6 +450,16 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "kpi.view": _manages_any,
     # The failed background jobs and mail given up on: recipients' addresses and errors.
     "jobs.manage": lambda user, _target=None: is_admin(user),
+    # Matchmaking (on an Event, a Registration, a Participant or a MeetingRequest).
+    "matchmaking.manage": _can_manage_matchmaking,
+    "matchmaking.marketplace": _can_browse_marketplace,
+    "matchmaking.join": _can_join_matchmaking,
+    "participant.view": _can_view_participant,
+    "participant.edit": _can_edit_participant,
+    "participant.request_meeting": _can_request_meeting,
+    "meeting_request.view": _can_view_meeting_request,
+    "meeting_request.answer": _can_answer_meeting_request,
+    "meeting_request.cancel": _can_cancel_meeting_request,
 }
 
 ACTIONS = frozenset(_RULES)
@@ -651,6 +774,57 @@ def contactable_registrations(user: Any) -> Select[tuple[Registration]]:
         _decidable(user),
         Registration.contact_consent_at.is_not(None) & Registration.event_id.in_(
             select(event_hosts.c.event_id).where(event_hosts.c.partner_id.in_(hosted)))))
+
+
+def visible_participants(event: Event | int) -> Select[tuple[Participant]]:
+    """An event's marketplace: the participants whose registration is approved and whose
+    consent is given and not withdrawn. Whatever lists participants to others starts
+    here, so a withdrawn consent hides the participant at once, everywhere."""
+    event_id = event if isinstance(event, int) else event.id
+    return select(Participant).join(Participant.registration).where(
+        Participant.event_id == event_id,
+        Registration.status == RegistrationStatus.APPROVED,
+        Participant.consent_given_at.is_not(None),
+        Participant.consent_withdrawn_at.is_(None))
+
+
+def _followed_participants(user: Any):
+    """The condition on a Participant that `user` follows (`_follows`), or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if is_admin(user):
+        return true()
+    clauses = []
+    managed = managed_partner_ids(user)
+    if managed:
+        clauses.append(Participant.event_id.in_(select(event_organizers.c.event_id).where(
+            event_organizers.c.partner_id.in_(managed))))
+        clauses.append(Participant.registration_id.in_(select(Registration.id).where(
+            Registration.responsible_partner_id.in_(managed))))
+    hosted = hosted_partner_ids(user)
+    if hosted:
+        clauses.append(Participant.event_id.in_(select(event_hosts.c.event_id).where(
+            event_hosts.c.partner_id.in_(hosted))) & Participant.participant_type_id.in_(
+            select(ParticipantType.id).where(ParticipantType.key == HOST_STAKEHOLDER)))
+    clauses.append(Participant.registration_id.in_(select(Registration.id).where(
+        Registration.user_id == user.id)))
+    return or_(*clauses)
+
+
+def meeting_requests_visible_to(user: Any, event: Event | None = None
+                                ) -> Select[tuple[MeetingRequest]]:
+    """The meeting requests `user` may see (`meeting_request.view`, whose object form it
+    must agree with): their own, all of the events they organize, their clusters'
+    participants', and as a host those of their region's stakeholders."""
+    query = select(MeetingRequest)
+    if event is not None:
+        query = query.where(MeetingRequest.event_id == event.id)
+    followed = _followed_participants(user)
+    if followed is None:
+        return query.where(false())
+    sides = select(Participant.id).where(followed)
+    return query.where(or_(MeetingRequest.requester_id.in_(sides),
+                           MeetingRequest.receiver_id.in_(sides)))
 
 
 def desk_registrations(user: Any) -> Select[tuple[Registration]]:

@@ -53,10 +53,10 @@ def _instant(ctx, param, value: str | None) -> datetime | None:
                    "default: now. Digests, retries and badge files keep the real clock.")
 @with_appcontext
 def tick_command(now: datetime | None) -> None:
-    """Do what is due: event reminders, mission surveys, the daily digests, then every
-    mail due (retries included), and drop the badge and download files kept past their
-    time. With REDIS_URL the reminders, surveys and the mail are queued for the workers;
-    without, done here.
+    """Do what is due: event reminders, mission surveys, meeting requests expired, the
+    daily digests, then every mail due (retries included), and drop the badge and
+    download files kept past their time. With REDIS_URL the reminders, surveys and the
+    mail are queued for the workers; without, done here.
 
     Idempotent and safe to overlap, so cron can run it every minute (reminders found late
     are still sent while their event has not started, survey invitations more than 14
@@ -75,7 +75,8 @@ def tick_command(now: datetime | None) -> None:
     click.echo(
         f"tick: {done.reminded}; {done.surveyed}; {done.digests} digest(s) queued, "
         f"{done.mailed}; outbox: {left[OutboxStatus.PENDING]} pending, "
-        f"{left[OutboxStatus.FAILED]} failed; {done.purged} expired file(s) dropped."
+        f"{left[OutboxStatus.FAILED]} failed; {done.purged} expired file(s) dropped; "
+        f"{done.expired} meeting request(s) expired."
     )
     if tick.unqueued:
         click.echo(f"tick: Redis did not answer, so {tick.unqueued} job(s) were not queued; "
@@ -91,6 +92,7 @@ class _Tick:
     digests: int
     purged: int
     mailed: str | None  # None: the mail is sent after the commit, counted then
+    expired: int = 0  # meeting requests left unanswered past their time
 
 
 def _tick(started: datetime, now: datetime) -> _Tick:
@@ -102,6 +104,7 @@ def _tick(started: datetime, now: datetime) -> _Tick:
         badge_batches,
         downloads,
         jobs,
+        meeting_requests,
         notifications,
         registration_mail,
         reminders,
@@ -127,6 +130,8 @@ def _tick(started: datetime, now: datetime) -> _Tick:
         asked = surveys.queue_due(now)
         surveyed = (f"{asked.invited} survey invitation(s) and {asked.reminded} survey "
                     f"reminder(s) queued, {asked.skipped} skipped as late")
+    # Like the digests, on the real clock: --now must not expire requests early.
+    expired = meeting_requests.expire_due(started)
     digests = registration_mail.queue_due_digests()
     purged = badge_batches.purge_expired() + downloads.purge_expired()
     if jobs.in_background():
@@ -136,7 +141,7 @@ def _tick(started: datetime, now: datetime) -> _Tick:
     else:
         jobs.enqueue(notifications.deliver_due)  # every mail due, retries included
         mailed = None
-    return _Tick(reminded, surveyed, digests, purged, mailed)
+    return _Tick(reminded, surveyed, digests, purged, mailed, expired)
 
 
 @click.command("worker")

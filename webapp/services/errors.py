@@ -63,11 +63,22 @@ def _membership_status(value: str) -> str:
     }.get(value, value)
 
 
+def _meeting_request_status(value: str) -> str:
+    return {
+        "requested": pgettext("meeting request status", "requested"),
+        "accepted": pgettext("meeting request status", "accepted"),
+        "declined": pgettext("meeting request status", "declined"),
+        "expired": pgettext("meeting request status", "expired"),
+        "cancelled": pgettext("meeting request status", "cancelled"),
+    }.get(value, value)
+
+
 # Which vocabulary a param's value is a word of.
 WORDS: dict[str, Callable[[str], str]] = {
     "registration_status": _registration_status,
     "event_status": _event_status,
     "membership_status": _membership_status,
+    "meeting_request_status": _meeting_request_status,
     # A form field's label, given as its English msgid (or already translated).
     "label": lambda value: gettext(value),
     # A day, given as ISO 8601: "27 October 2024" in the reader's language.
@@ -220,6 +231,10 @@ class BulkRefused(DomainError):
 
 class BulkItemRefused(DomainError):
     """Why one application of a bulk decision cannot be decided that way."""
+
+
+class MatchmakingRefused(DomainError):
+    """A matchmaking setting, a participant's profile or a meeting request refused."""
 
 
 # --------------------------------------------------------------------------- the registry
@@ -584,6 +599,46 @@ _define("restore.database_has_revision",
 _define("restore.rows_differ",
         N_("The restored database does not match the archive's manifest (%(differences)s). "
            "Do not use it; restore again into a new database."))
+
+# Matchmaking and meeting requests
+MS = {"status": "meeting_request_status"}
+_define("matchmaking.not_enabled", N_("This event has no matchmaking."))
+_define("matchmaking.not_approved",
+        N_("Only the event's approved participants take part in its matchmaking."))
+_define("matchmaking.consent_needed",
+        N_("Agree to be shown in the event's marketplace to take part in it."))
+_define("matchmaking.already_joined",
+        N_("You already take part in this event's matchmaking."))
+_define("matchmaking.type_unknown", N_("Choose a participant type from the list."))
+_define("matchmaking.opportunity_type_unknown",
+        N_("Choose an opportunity type from the list."))
+_define("matchmaking.type_taken", N_("This event already has a type with this key."))
+_define("matchmaking.point_taken",
+        N_("This event already has a meeting point with this name."))
+_define("matchmaking.not_a_slot", N_("Choose among the event's meeting slots."))
+_define("matchmaking.block_outside_event",
+        N_("A meeting block must lie within the event's dates."))
+_define("meeting_request.to_oneself", N_("You cannot ask yourself for a meeting."))
+_define("meeting_request.type_not_allowed",
+        N_("At this event, participants of your type cannot ask participants of this type "
+           "for a meeting."))
+_define("meeting_request.not_in_marketplace",
+        N_("This participant is not in the event's marketplace."))
+_define("meeting_request.own_consent_needed",
+        N_("Join the event's marketplace before you ask for meetings."))
+_define("meeting_request.window_closed", N_("Meeting requests are not open now."))
+_define("meeting_request.slot_blocked",
+        N_("The participant is not available in one of the slots you chose."))
+_define("meeting_request.already_open",
+        N_("There is already an open meeting request between you two."))
+_define("meeting_request.other_event",
+        N_("This participant takes part in another event."))
+_define("meeting_request.no_longer_open", N_("This meeting request is %(status)s already."),
+        words=MS)
+_define("meeting_request.receiver_only",
+        N_("Only the participant who was asked can answer this request."))
+_define("meeting_request.sides_only",
+        N_("Only the two participants can cancel this meeting."))
 
 # Codes whose template is not a msgid of their own (rendered by the input rules, which
 # word and translate the reason themselves).

@@ -39,7 +39,7 @@ from ..models import (
     RegistrationStatus,
     User,
 )
-from . import audit, event_texts, questions, registration_mail, registrations
+from . import audit, event_texts, meeting_requests, questions, registration_mail, registrations
 from .errors import InvalidTransition
 from .fields import (
     EventCancelled,
@@ -294,6 +294,8 @@ def cancel(actor: User | None, event_id: int, reason: str = "") -> int:
         audit.record(actor, "event.cancelled", event, reason=reason,
                      changes={"status": [old.value, EventStatus.CANCELLED.value]},
                      event_id=event.id)
+    # Its meeting requests and meetings end first, all at once, told as the event's end.
+    meeting_requests.end_for_event(event_id, actor=actor)
     cancelled = 0
     for registration_id in open_registration_ids(event_id):
         try:

@@ -52,7 +52,7 @@ from ..models import (
     utcnow,
 )
 from ..models import RegistrationStatus as S
-from . import questions, registration_mail
+from . import meeting_requests, questions, registration_mail
 from .errors import (
     AlreadyRegistered,
     BulkItemRefused,
@@ -402,6 +402,10 @@ def _transition(
         _waitlist(reg, actor=actor, action=action, reason=reason, now=now)
     else:
         _move(reg, to_status, actor=actor, action=action, reason=reason, now=now)
+    if to_status in (S.WITHDRAWN, S.CANCELLED):
+        # Its matchmaking ends with it: open requests and meetings, the other sides told.
+        meeting_requests.end_for_registration(
+            reg.id, cause=f"registration_{to_status.value}", actor=actor)
     if freed_a_seat:
         _promote(event, now)
     db.session.flush()

@@ -1,0 +1,125 @@
+"""Matchmaking: the organizers' settings (the request window and mode, meeting blocks and
+points, participant types and the matrix), a participant's opt-in, profile, opportunities
+and unavailable slots, and meeting requests with their answers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+
+from ..models import MeetingPointKind, RequestMode
+from ..services.errors import N_
+from . import Accepted, Count, Id, Input, RequiredText, Text, refuse
+
+MAX_PREFERRED_SLOTS = 5
+MAX_UNAVAILABLE_SLOTS = 200
+CONSENT_NEEDED = N_("Agree to be shown in the event's marketplace to take part in it.")
+WINDOW_IN_ORDER = N_("The request window must close after it opens.")
+BLOCK_IN_ORDER = N_("A meeting block must end after it starts.")
+REASON_NEEDED = N_("Say why: the other participant receives it.")
+
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$"),
+                Field(description="Lower-case letters, digits and _, starting with a letter.")]
+
+
+class MatchmakingIn(Input):
+    """An event's matchmaking switched on, or its settings changed (times in UTC)."""
+
+    requests_open_at: AwareDatetime | None = None
+    requests_close_at: AwareDatetime | None = None
+    meeting_minutes: Count(5, 240, title=N_("Meeting length (minutes)")) = 30
+    break_minutes: Count(0, 120, title=N_("Break between meetings (minutes)")) = 10
+    request_mode: RequestMode = RequestMode.RECEIVER_ACCEPTS
+    request_expiry_hours: Count(1, 24 * 60, title=N_("Requests stay open (hours)")) = 72
+
+    @model_validator(mode="after")
+    def _window_in_order(self):
+        if (self.requests_open_at is not None and self.requests_close_at is not None
+                and self.requests_close_at <= self.requests_open_at):
+            raise refuse("requests_close_at", WINDOW_IN_ORDER)
+        return self
+
+
+class MeetingBlockIn(Input):
+    """A stretch of time in which meetings are held (UTC)."""
+
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _in_order(self):
+        if self.ends_at <= self.starts_at:
+            raise refuse("ends_at", BLOCK_IN_ORDER)
+        return self
+
+
+class MeetingPointIn(Input):
+    """A table, a booth or an online room."""
+
+    name: RequiredText(100, title=N_("Name"))
+    kind: MeetingPointKind = MeetingPointKind.TABLE
+    url: Text(500, title=N_("Address of the online room")) = ""
+
+
+class ParticipantTypeIn(Input):
+    """A participant type the organizers add to the defaults."""
+
+    key: Key
+    label: RequiredText(100, title=N_("Label"))
+
+
+class JoinIn(Input):
+    """An approved registrant opts in to the event's marketplace."""
+
+    participant_type: Key
+    consent: Accepted(CONSENT_NEEDED, title=N_("Show me in the event's marketplace"))
+
+
+class ProfileIn(Input):
+    """A participant's profile for the event: their type, and tags, one per line."""
+
+    long_texts = frozenset({"sectors", "technologies"})
+
+    participant_type: Key
+    sectors: Text(1000, title=N_("Sectors")) = ""
+    technologies: Text(1000, title=N_("Technologies")) = ""
+
+
+class OpportunityIn(Input):
+    """An offer, a request (or an organizer's own type) with its tags, one per line."""
+
+    long_texts = frozenset({"text", "tags"})
+
+    opportunity_type: Key
+    title: RequiredText(200, title=N_("Title"))
+    text: Text(4000, title=N_("Description")) = ""
+    tags: Text(1000, title=N_("Tags")) = ""
+
+
+class MeetingRequestIn(Input):
+    """A meeting asked of another participant, with a short message and, optionally,
+    the slots preferred (their starts)."""
+
+    long_texts = frozenset({"message"})
+
+    receiver_id: Id
+    message: Text(1000, title=N_("Message")) = ""
+    preferred_slots: list[AwareDatetime] = Field(default_factory=list,
+                                                 max_length=MAX_PREFERRED_SLOTS)
+
+
+class ReasonIn(Input):
+    """Why a request is declined or a meeting cancelled: the other side receives it."""
+
+    long_texts = frozenset({"reason"})
+
+    reason: RequiredText(1000, title=N_("Reason"))
+
+    required_messages = {"reason": REASON_NEEDED}
+
+
+class UnavailableSlotsIn(Input):
+    """The slots (their starts) in which a participant cannot meet: all of them."""
+
+    slots: list[AwareDatetime] = Field(default_factory=list, max_length=MAX_UNAVAILABLE_SLOTS)
