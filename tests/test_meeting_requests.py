@@ -281,6 +281,16 @@ def test_a_request_to_another_events_participant_is_refused(market, make):
             receiver_id=elsewhere.people[0].id), actor=market.user(0)))
 
 
+def test_a_request_whose_requester_is_no_longer_approved_is_not_accepted(market):
+    req = ask(market, 0, 1)
+    registrations.reopen(market.people[0].registration_id, actor=market.organizer,
+                         reason="Check the company.")
+    _refused("meeting_request.not_in_marketplace",
+             lambda: meeting_requests.accept(req.id, actor=market.user(1)))
+    assert req.status == M.REQUESTED  # declining or cancelling it still works
+    meeting_requests.decline(req.id, actor=market.user(1), reason="Another time.")
+
+
 # --------------------------------------------------------------------------- expiry
 
 

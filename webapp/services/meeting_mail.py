@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from flask_babel import gettext as _
 
-from ..models import MeetingRequest, Participant, User
+from ..models import MeetingRequest, Participant
 from ..models import MeetingRequestStatus as M
 from . import notifications
 from .registration_mail import recipient_zone
@@ -38,14 +38,10 @@ def _by(req: MeetingRequest, side: Participant) -> bool:
     return req.cancelled_by_participant_id == side.id
 
 
-def _name(user: User) -> str:
-    return user.name
-
-
 def _subject(req: MeetingRequest, to_status: M, mine: bool, other: Participant
              ) -> Callable[[], str]:
     """The subject line, a function called in the recipient's language."""
-    event, name = req.event, _name(other.registration.user)
+    event, name = req.event, other.registration.user.name
 
     def title() -> str:
         return notifications.event_title(event)

@@ -179,6 +179,9 @@ def accept(request_id: int, *, actor: User) -> MeetingRequest:
     if req.status == M.REQUESTED and req.expires_at is not None and now >= req.expires_at:
         # Past its time, not yet expired by tick: as good as expired.
         raise MatchmakingRefused("meeting_request.no_longer_open", status=M.EXPIRED)
+    if req.status == M.REQUESTED and not _in_marketplace(req.requester):
+        # Its registration was reopened meanwhile: no meeting until it is approved again.
+        raise MatchmakingRefused("meeting_request.not_in_marketplace")
     _move(req, M.ACCEPTED, actor=actor, action="meeting_request.accepted", now=now)
     return req
 
