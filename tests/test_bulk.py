@@ -54,7 +54,7 @@ def test_bulk_is_all_or_nothing_and_says_which_and_why(db, make, setting):
             in_scope=lambda reg: reg.responsible_partner_id == cluster_a.id)
     problems = refusal.value.problems
     assert set(problems) == {mine_2.id, decided.id, foreign.id}
-    assert "quota of 1 seats" in problems[mine_2.id]
+    assert "for this event, 1 seat, is used up" in problems[mine_2.id]
     assert problems[decided.id] == "Already rejected."
     assert problems[foreign.id] == "Not one of the applications you can decide."
     assert _statuses(db, [mine_1, mine_2, foreign]) == [S.SUBMITTED] * 3

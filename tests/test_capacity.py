@@ -50,7 +50,7 @@ def test_approval_beyond_capacity_is_refused_and_changes_nothing(db, make, clust
     manager = make.manager(clusters[0])
     first, second = (_apply(_member(make, clusters[0]), mission) for _ in range(2))
     registrations.decide(first.id, "approve", actor=manager)
-    with pytest.raises(NoSeat, match=r"The event is full: all 1 seats are taken\."):
+    with pytest.raises(NoSeat, match=r"The event is full: its 1 seat is taken\."):
         registrations.decide(second.id, "approve", actor=manager)
     assert _statuses(db, [first, second]) == [S.APPROVED, S.SUBMITTED]
     assert db.session.scalar(select(AuditEntry).where(
@@ -65,7 +65,7 @@ def test_partner_quota_limits_that_partners_approvals_only(db, make, clusters):
     a1, a2 = (_apply(_member(make, dsc), mission) for _ in range(2))
     b1 = _apply(_member(make, bxl), mission)
     registrations.decide(a1.id, "approve", actor=manager)
-    with pytest.raises(NoSeat, match=r"DSC's quota of 1 seats for this event is used up\."):
+    with pytest.raises(NoSeat, match=r"The quota of DSC for this event, 1 seat, is used up\."):
         registrations.decide(a2.id, "approve", actor=manager)
     registrations.decide(b1.id, "approve", actor=manager)
     assert _statuses(db, [a1, a2, b1]) == [S.APPROVED, S.SUBMITTED, S.APPROVED]
@@ -77,7 +77,7 @@ def test_per_company_cap_limits_delegates_of_one_organization(db, make, clusters
     manager = make.admin()
     colleague_1, colleague_2 = (_apply(make.user(company), mission) for _ in range(2))
     registrations.decide(colleague_1.id, "approve", actor=manager)
-    with pytest.raises(NoSeat, match="Fjordlys Mobility ApS already has 1 approved delegates"):
+    with pytest.raises(NoSeat, match="Fjordlys Mobility ApS already has 1 approved delegate,"):
         registrations.decide(colleague_2.id, "approve", actor=manager)
 
 

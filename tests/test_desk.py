@@ -345,7 +345,7 @@ def test_bulk_is_all_or_nothing_and_says_which_and_why(login_as, db, make, desk)
     problems = html[html.index('id="bulk-problems"'):]
     problems = problems[:problems.index("</div>")]
     assert "Dan Done" in problems and "Already rejected." in problems
-    assert "Ole Over" in problems and "quota of 2 seats" in problems
+    assert "Ole Over" in problems and "for this event, 2 seats, is used up" in problems
     # The foreign id is named by number only: its applicant stays unknown to this manager.
     assert f"Application #{desk['bert'].id}" in problems and "Bert Brown" not in problems
     assert "Not one of the applications you can decide." in problems

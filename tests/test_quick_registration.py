@@ -335,7 +335,7 @@ def test_a_full_webinar_is_refused_at_the_form_and_at_the_link(
         "/events/webinar-singapore").get_data(as_text=True)
     response = _register(client, email="late@example.org")
     assert response.status_code == 409
-    assert "The event is full: all 1 seats are taken." in response.get_data(as_text=True)
+    assert "The event is full: its 1 seat is taken." in response.get_data(as_text=True)
     before = _counts(db)
     for response in (client.get(path), _post(client, path)):
         assert response.status_code == 409

@@ -296,7 +296,7 @@ def test_20_concurrent_approvals_against_a_partner_quota_of_5_approve_exactly_5(
     assert len(refusals) == 15
     assert all(isinstance(r, NoSeat) for r in refusals), refusals
     assert {r.message for r in refusals} == {
-        "Cluster Q's quota of 5 seats for this event is used up."}
+        "The quota of Cluster Q for this event, 5 seats, is used up."}
     assert counts(event_id) == {S.APPROVED: 5, S.SUBMITTED: 15}
 
 

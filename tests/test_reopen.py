@@ -134,7 +134,7 @@ def test_reopening_an_approval_frees_the_seat_for_the_first_in_line(db, mailbox,
 
 def test_a_reopened_approval_is_approved_again_only_if_a_seat_is_free(db, w):
     registrations.reopen(w.ana.id, actor=w.manager, reason=REASON)
-    with pytest.raises(NoSeat, match="all 1 seats are taken"):
+    with pytest.raises(NoSeat, match="its 1 seat is taken"):
         registrations.decide(w.ana.id, "approve", actor=w.manager)
     registrations.withdraw(w.ben.id, actor=w.ben.user)  # Cem takes the seat Ben leaves
     with pytest.raises(NoSeat):
@@ -153,7 +153,7 @@ def test_a_reopened_approval_meets_its_clusters_quota_again(db, make, w):
     db.session.flush()
     registrations.reopen(w.ana.id, actor=w.organizer, reason=REASON)  # Ben takes Alpha's seat
 
-    with pytest.raises(NoSeat, match="Alpha's quota of 1 seats for this event is used up"):
+    with pytest.raises(NoSeat, match="The quota of Alpha for this event, 1 seat, is used up"):
         registrations.decide(w.ana.id, "approve", actor=w.organizer)
     db.session.expire_all()
     assert (w.ana.status, w.ben.status) == (S.SUBMITTED, S.APPROVED)

@@ -75,7 +75,10 @@ class AgreementForm(BaseForm):
         super().__init__(*args, **kwargs)
         self.responsible_partner_id.choices = [SelectChoice("", str(_l("Choose a cluster")))] + [
             SelectChoice(str(p.id), p.name) for p in partners]
-        self.parties.choices = [SelectChoice(key, label) for key, label in parties]
+        self.parties.choices = [
+            SelectChoice(party.key, _l("%(name)s (%(country)s, partner)", name=party.name,
+                                       country=party.country) if party.is_partner
+                         else f"{party.name} ({party.country})") for party in parties]
         self.new_organization_country.choices = country_choices(territory_codes(),
                                                                 _l("Choose a country"))
         self.origin_event_id.choices = [SelectChoice("", str(_l("None")))] + [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from wtforms import (
     BooleanField,
     EmailField,
@@ -53,8 +54,9 @@ def _new_password_field(label) -> PasswordField:
     return PasswordField(
         label,
         render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH},
-        description=_l("At least %(n)d characters; avoid common passwords.",
-                       n=MIN_PASSWORD_LENGTH),
+        description=lazy_ngettext("At least %(num)d character; avoid common passwords.",
+                                  "At least %(num)d characters; avoid common passwords.",
+                                  MIN_PASSWORD_LENGTH),
     )
 
 

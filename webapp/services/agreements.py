@@ -20,6 +20,7 @@ The rules, from the partnership's own definitions:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -208,14 +209,21 @@ def party_key(party: AgreementParty) -> str:
     return PartyRef("organization", party.organization_id).key
 
 
-def party_choices() -> list[tuple[str, str]]:
-    """Every partner and organization as (key, label) for a form, in the order the reader
-    reads the names (one list: a party is looked for by name, whatever its kind)."""
+class PartyChoice(NamedTuple):
+    key: str
+    name: str
+    country: str
+    is_partner: bool
+
+
+def party_choices() -> list[PartyChoice]:
+    """Every partner and organization that may be a party, in the order the reader reads
+    the names (one list: a party is looked for by name, whatever its kind)."""
     partners = db.session.execute(select(Partner.id, Partner.name, Partner.country)).all()
     organizations = db.session.execute(
         select(Organization.id, Organization.name, Organization.country)).all()
     return collation.sorted_by(
-        [*((PartyRef("partner", i).key, f"{name} ({country}, partner)")
+        [*(PartyChoice(PartyRef("partner", i).key, name, country, True)
            for i, name, country in partners),
-         *((PartyRef("organization", i).key, f"{name} ({country})")
-           for i, name, country in organizations)], lambda party: party[1])
+         *(PartyChoice(PartyRef("organization", i).key, name, country, False)
+           for i, name, country in organizations)], lambda party: party.name)

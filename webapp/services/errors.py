@@ -302,11 +302,23 @@ _define("event.cancelled_nothing_decided",
         N_("This event has been cancelled: nothing more is decided."))
 
 # Seats
-_define("seat.capacity_reached", N_("The event is full: all %(capacity)d seats are taken."))
+_define("seat.capacity_reached", N_("The event is full: all %(capacity)d seats are taken."),
+        plural=lambda p: ngettext(
+            "The event is full: its %(capacity)d seat is taken.",
+            "The event is full: all %(capacity)d seats are taken.",
+            p["capacity"], capacity=p["capacity"]))
 _define("quota.exceeded",
-        N_("%(partner)s's quota of %(seats)d seats for this event is used up."))
+        N_("The quota of %(partner)s for this event, %(seats)d seats, is used up."),
+        plural=lambda p: ngettext(
+            "The quota of %(partner)s for this event, %(seats)d seat, is used up.",
+            "The quota of %(partner)s for this event, %(seats)d seats, is used up.",
+            p["seats"], partner=p["partner"], seats=p["seats"]))
 _define("seat.company_cap_reached",
-        N_("%(organization)s already has %(cap)d approved delegates, the most per company."))
+        N_("%(organization)s already has %(cap)d approved delegates, the most per company."),
+        plural=lambda p: ngettext(
+            "%(organization)s already has %(cap)d approved delegate, the most per company.",
+            "%(organization)s already has %(cap)d approved delegates, the most per company.",
+            p["cap"], organization=p["organization"], cap=p["cap"]))
 
 # Decisions
 _define("decision.taken_meanwhile", N_("Already %(status)s by %(who)s at %(when)s."),
