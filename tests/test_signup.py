@@ -296,7 +296,7 @@ def test_sign_up_page_offers_member_clusters_and_real_countries_only(client, mak
     assert outsider.name not in page and beachhead.name not in page
     assert '<option value="PL">Poland</option>' in page
     assert 'value="ZZ"' not in page and 'value="EU"' not in page
-    assert 'src="/static/js/timezone.js"' in page and "<script>" not in page
+    assert 'src="/static/js/timezone.js?v=' in page and "<script>" not in page
 
 
 def test_signed_in_user_is_sent_home_from_sign_up(client, make, db, login_as):

@@ -154,7 +154,7 @@ def test_the_page_asks_the_browser_only_while_the_zone_is_unknown(db, make, logi
     db.session.commit()
     client = login_as(member)
     page = _page(client, "/events")
-    tag = re.search(r'<script src="/static/js/timezone.js" data-zone-url="([^"]+)" '
+    tag = re.search(r'<script src="/static/js/timezone.js\?v=\w+" data-zone-url="([^"]+)" '
                     r'data-csrf-token="([^"]+)" defer></script>', page)
     assert tag and tag.group(1) == DETECT
     member.timezone = "Europe/Copenhagen"

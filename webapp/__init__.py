@@ -13,7 +13,7 @@ from werkzeug.routing import BuildError
 
 from config import CONFIGS, INSTANCE_DIR
 
-from . import database_limits, languages
+from . import assets, database_limits, languages
 from .extensions import babel, csrf, db, login_manager, migrate
 from .models.types import render_migration_item
 
@@ -29,6 +29,10 @@ class Application(OpenAPI):
     put = Flask.put
     patch = Flask.patch
     delete = Flask.delete
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """A static file asked for by its digest is kept a year (webapp/assets.py)."""
+        return assets.max_age(self, filename) if filename else None
 
     def url_for(self, endpoint: str, /, *, _anchor: str | None = None,
                 _method: str | None = None, _scheme: str | None = None,
@@ -128,6 +132,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     languages.init_app(app)
     event_texts.init_app(app)
     collation.init_app(app)
+    assets.init_app(app)
 
     from .views import (
         account,
