@@ -49,3 +49,16 @@ def test_no_digest_for_what_is_not_a_static_file(app, name):
 
 def test_a_missing_file_is_still_not_found(client, db):
     assert client.get("/static/css/nothere.css?v=000000000000").status_code == 404
+
+
+def test_a_static_file_neither_varies_with_nor_touches_the_session(client, login_as, make):
+    login_as(make.user(name="Astrid Static"))
+    page = client.get("/account/profile").get_data(as_text=True)
+    stylesheet = next(url for url in _linked(page) if url.endswith(".css") or ".css?" in url)
+
+    response = client.get(stylesheet)
+
+    assert response.status_code == 200
+    assert "Cookie" not in response.vary and "Set-Cookie" not in response.headers
+    # Still signed in afterwards.
+    assert "Astrid Static" in client.get("/account/profile").get_data(as_text=True)

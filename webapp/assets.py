@@ -6,6 +6,10 @@ page costs the browser no request for its stylesheets, scripts and images once i
 them. A new release changes the digest of what changed, and with it the address, so
 nobody is served a stale file. A request without the digest, or with another one (a page
 kept from before a release), is answered as before: to be revalidated on every use.
+
+A static file is the same for everyone, so its answer neither varies with nor touches the
+session: otherwise it would say `Vary: Cookie`, and a session cookie that changes from one
+request to the next would make the browser fetch the file again.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.security import safe_join
 
 # A year: what browsers and shared caches keep at most in practice.
@@ -54,7 +59,18 @@ def max_age(app: Flask, filename: str) -> int | None:
     return None
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie sessions, left alone by requests for static files."""
+
+    def save_session(self, app, session, response) -> None:
+        if request.endpoint == "static":
+            return
+        super().save_session(app, session, response)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
+
     @app.url_defaults
     def _add_digest(endpoint: str, values: dict[str, Any]) -> None:
         if endpoint != "static" or "v" in values or not app.static_folder:
