@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defaultload, joinedload, selectinload
 
 from .. import access, collation
 from ..extensions import db
@@ -89,13 +89,30 @@ class Suggestion:
 # --------------------------------------------------------------------------- rows
 
 
+# Folding is a loop over every character in Python: each text is folded once per
+# process, not once per search (texts change seldom; a changed one is a new key here),
+# and plain ASCII, most of what participants write, takes a shortcut to the same key.
+_ASCII_CONTROLS = str.maketrans({code: " " for code in (*range(32), 127)})
+
+
+def _ascii_key(text: str) -> str:
+    """models.search.key of an ASCII text: nothing to transliterate or spell out."""
+    return " ".join(text.translate(_ASCII_CONTROLS).lower().split())[:folding.KEY_LENGTH]
+
+
 @lru_cache(maxsize=65536)
 def _folded(tag: str) -> str:
-    return folding.fold(tag)
+    return _ascii_key(tag) if tag.isascii() else folding.fold(tag)
 
 
+@lru_cache(maxsize=65536)
+def _searched(text: str) -> str:
+    return _ascii_key(text) if text.isascii() else folding.key(text)
+
+
+@lru_cache(maxsize=65536)
 def _tag_map(text: str) -> dict[str, str]:
-    """A field's tags, folded, each with its spelling as written."""
+    """A field's tags, folded, each with its spelling as written (shared: read only)."""
     found: dict[str, str] = {}
     for tag in split_tags(text or ""):
         found.setdefault(_folded(tag), tag)
@@ -136,11 +153,13 @@ class _Row:
                 found.setdefault(folded, tag)
         return found
 
-    def search_key(self) -> str:
-        parts = [self.organization, *self.sectors.values(), *self.technologies.values()]
+    def search_keys(self) -> list[str]:
+        """The folded keys of what the text search reads (a typed word has no space, so
+        it matches inside one of them or not at all)."""
+        texts = [self.organization, *self.sectors.values(), *self.technologies.values()]
         for offer in self.offers:
-            parts.extend((offer.title, offer.text, *offer.tags.values()))
-        return folding.key(" ".join(part for part in parts if part))
+            texts.extend((offer.title, offer.text, *offer.tags.values()))
+        return [_searched(text) for text in texts if text]
 
 
 def _rows(event_id: int) -> list[_Row]:
@@ -183,6 +202,9 @@ def _participants(ids: list[int]) -> dict[int, Participant]:
         select(Participant).where(Participant.id.in_(ids)).options(
             joinedload(Participant.registration).joinedload(Registration.user)
             .joinedload(User.organization),
+            # A user's roles load with them; a listing needs none.
+            defaultload(Participant.registration).defaultload(Registration.user)
+            .lazyload(User.grants),
             joinedload(Participant.participant_type),
             selectinload(Participant.opportunities).joinedload(Opportunity.opportunity_type)),
     ).unique()
@@ -236,8 +258,8 @@ def search(viewer: Participant | User | Any, event: Event | int, *,
         if opportunity_type and not any(o.type_key == opportunity_type for o in row.offers):
             continue
         if words:
-            key = row.search_key()
-            if not all(word in key for word in words):
+            keys = row.search_keys()
+            if not all(any(word in key for key in keys) for word in words):
                 continue
         matched.append(row)
     matched.sort(key=lambda row: _sort_key(row, language))
