@@ -224,11 +224,10 @@ def _is_viewer(row: _Row, viewer: Participant | User | Any) -> bool:
 # --------------------------------------------------------------------------- search
 
 
-def search(viewer: Participant | User | Any, event: Event | int, *,
-                       text: str = "", opportunity_type: str | None = None,
-                       sector: str | None = None, country: str | None = None,
-                       participant_type: str | None = None, page: int = 1,
-                       limit: int = PER_PAGE, language: str | None = None) -> Page:
+def search(viewer: Participant | User | Any, event: Event | int, *, text: str = "",
+           opportunity_type: str | None = None, sector: str | None = None,
+           country: str | None = None, participant_type: str | None = None, page: int = 1,
+           limit: int = PER_PAGE, language: str | None = None) -> Page:
     """Page `page` (`limit` to a page) of the event's marketplace as `viewer` (a
     participant, or a user: an organizer browsing it) sees it, without the viewer: the
     participants that match every filter given, by their organization's name in the
