@@ -684,3 +684,164 @@ def test_the_demo_passes_the_validation_of_any_other_input(loaded):
     assert responses
     for response in responses:
         read_back(SurveyAnswerIn, response)
+
+
+# --------------------------------------------------------------------------- matchmaking
+
+
+def _expo_missions() -> list[Event]:
+    """The inbound missions at the Smart City Expo: 2018, 2019 and the next one."""
+    return _db.session.scalars(
+        select(Event).where(Event.kind == EventKind.INBOUND_MISSION,
+                            Event.slug.like("inbound-mission-smart-city-expo-barcelona-%"))
+        .order_by(Event.starts_at)).all()
+
+
+def _meeting_requests():
+    from webapp.models import MeetingRequest, Participant
+
+    return _db.session.scalars(select(MeetingRequest).options(
+        selectinload(MeetingRequest.requester).selectinload(Participant.registration),
+        selectinload(MeetingRequest.receiver).selectinload(Participant.registration))
+        .order_by(MeetingRequest.id)).all()
+
+
+def test_the_expo_missions_carry_matchmaking_in_their_dates(loaded):
+    from webapp.models import Matchmaking, MeetingPointKind, RequestMode
+
+    expos = _expo_missions()
+    assert [e.starts_at.year for e in expos[:2]] == [2018, 2019] and expos[2].starts_at > loaded
+    by_event = {m.event_id: m for m in _db.session.scalars(select(Matchmaking))}
+    assert set(by_event) == {e.id for e in expos}
+    for event in expos:
+        market = by_event[event.id]
+        assert market.enabled and market.request_mode == RequestMode.RECEIVER_ACCEPTS
+        assert (market.meeting_minutes, market.break_minutes,
+                market.request_expiry_hours) == (30, 10, 72)
+        assert market.requests_open_at < event.starts_at
+        assert market.requests_close_at == event.ends_at
+        local_days = {b.starts_at.astimezone(event.zone).date() for b in market.blocks}
+        assert len(local_days) == 2
+        assert all(event.starts_at <= b.starts_at < b.ends_at <= event.ends_at
+                   for b in market.blocks)
+        assert len(market.slot_starts()) >= 12
+        tables = [p.name for p in market.points if p.kind == MeetingPointKind.TABLE]
+        assert tables == [f"Table {n}" for n in range(1, 21)]
+        assert 1 <= sum(p.kind == MeetingPointKind.BOOTH for p in market.points) <= 4
+    # Only the next one takes requests now.
+    assert [by_event[e.id].requests_open(loaded) for e in expos] == [False, False, True]
+
+
+def test_about_60_participants_with_a_profile_and_opportunities(loaded, app):
+    from webapp.models import Participant
+
+    participants = _db.session.scalars(select(Participant).options(
+        selectinload(Participant.opportunities), selectinload(Participant.registration),
+        selectinload(Participant.participant_type))).all()
+
+    assert 55 <= len(participants) <= 65
+    assert {p.event_id for p in participants} == {e.id for e in _expo_missions()}
+    assert {p.participant_type.key for p in participants} >= {
+        "sme", "research", "host_stakeholder"}
+    for participant in participants:
+        registration = participant.registration
+        assert registration.status == S.APPROVED and registration.event_id == participant.event_id
+        assert participant.consents
+        assert participant.consent_version == app.config["CONSENT_VERSION"]
+        assert (registration.decided_at or registration.applied_at) \
+            < participant.consent_given_at < loaded
+        assert participant.sectors and len(participant.technologies.splitlines()) == 2
+        assert 1 <= len(participant.opportunities) <= 3
+        for opportunity in participant.opportunities:
+            assert opportunity.title and opportunity.text and opportunity.tags
+            assert opportunity.opportunity_type.key in ("offer", "request")
+            assert opportunity.created_at > participant.consent_given_at
+    tags = {tag for p in participants for o in p.opportunities for tag in o.tags.splitlines()}
+    assert {"smart lighting", "mobility data", "digital twins", "energy", "water",
+            "air quality"} <= tags
+
+
+def test_about_150_meeting_requests_in_every_state_between_one_events_participants(loaded):
+    from webapp.models import OPEN_REQUEST_STATUSES, MeetingRequestStatus, OutboxMessage
+
+    requests = _meeting_requests()
+    upcoming = _expo_missions()[2]
+
+    assert 140 <= len(requests) <= 160
+    assert {r.status for r in requests} == set(MeetingRequestStatus)
+    for request in requests:
+        sides = (request.requester, request.receiver)
+        assert request.requester_id != request.receiver_id
+        assert {side.event_id for side in sides} == {request.event_id}
+        assert (request.pair_low, request.pair_high) == tuple(sorted(s.id for s in sides))
+        assert max(s.consent_given_at for s in sides) < request.created_at < loaded
+        assert request.expires_at == request.created_at + timedelta(hours=72)
+        if request.decided_at:
+            assert request.created_at < request.decided_at <= request.updated_at
+        if request.status == MeetingRequestStatus.REQUESTED:
+            # Still open: unanswered, and not yet due for expiry.
+            assert request.event_id == upcoming.id and request.expires_at > loaded
+        if request.status == MeetingRequestStatus.EXPIRED:
+            assert request.updated_at == request.expires_at < loaded
+        if request.status in (MeetingRequestStatus.DECLINED, MeetingRequestStatus.CANCELLED):
+            assert request.reason
+    # The past missions' requests all ended one way or another; the next one's are open too.
+    past = Counter(r.status for r in requests if r.event_id != upcoming.id)
+    assert MeetingRequestStatus.REQUESTED not in past and past[MeetingRequestStatus.ACCEPTED]
+    coming = Counter(r.status for r in requests if r.event_id == upcoming.id)
+    assert set(coming) == set(MeetingRequestStatus)
+    # Every pair has at most one request, whichever side asked.
+    pairs = Counter((r.pair_low, r.pair_high) for r in requests
+                    if r.status in OPEN_REQUEST_STATUSES)
+    assert pairs and max(pairs.values()) == 1
+    # Recorded through the state machine, each move audited when it happened, mailing nobody.
+    first_moves = {subject: at for subject, at in _db.session.execute(
+        select(AuditEntry.subject_id, func.min(AuditEntry.created_at))
+        .where(AuditEntry.subject_type == "meeting_request")
+        .group_by(AuditEntry.subject_id))}
+    assert first_moves == {r.id: r.created_at for r in requests}
+    assert _db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_the_next_expo_has_a_real_marketplace_of_delegates_and_invited_stakeholders(loaded):
+    from webapp import access
+    from webapp.models import EventRole
+
+    upcoming = _expo_missions()[2]
+    visible = _db.session.scalars(access.visible_participants(upcoming)).all()
+
+    assert len(visible) >= 25
+    kinds = Counter(p.participant_type.key for p in visible)
+    assert kinds["sme"] >= 10 and kinds["host_stakeholder"] >= 8
+    # The stakeholders were registered by the organizers as hosts, outside capacity, and
+    # belong to no cluster.
+    for participant in visible:
+        registration = participant.registration
+        if participant.participant_type.key == "host_stakeholder":
+            assert registration.role == EventRole.HOST
+            assert registration.user.organization.home_cluster_id is None
+            assert registration.responsible_partner_id is None
+            assert registration.calendar_uid is None  # no invitation went out
+        else:
+            assert registration.role == EventRole.DELEGATE
+
+
+def test_the_marketplaces_leave_the_kpis_as_the_report_says(loaded):
+    programme = kpis.headline(kpis.Period(date(2018, 1, 1), date(2019, 12, 31)))
+    all_time = kpis.headline(kpis.Period())
+
+    for figures in (programme, all_time):
+        assert (figures.smes, figures.clusters, figures.partnership_agreements,
+                figures.collaboration_agreements) == (109, 18, 4, 8)
+
+
+def test_the_marketplaces_pass_the_validation_of_any_other_input(loaded):
+    from webapp.inputs.matchmaking import OpportunityIn, ProfileIn
+    from webapp.models import Opportunity, Participant
+
+    for participant in _db.session.scalars(select(Participant)):
+        read_back(ProfileIn, participant, participant_type=participant.participant_type.key)
+    for opportunity in _db.session.scalars(select(Opportunity)):
+        assert read_back(OpportunityIn, opportunity,
+                         opportunity_type=opportunity.opportunity_type.key).title == (
+            opportunity.title)

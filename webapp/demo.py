@@ -8,7 +8,9 @@ mission, and the 109 SMEs that joined a delegation. The beachheads and EC2I are 
 report's own; every cluster, company and person here is invented. The webinars meet in
 demo rooms (meet.demo.smartcitytech.eu); the upcoming ones are open to anyone, for quick
 registration too, and the last USA mission's webinar has its recording online and the
-attendance of the join links its registrants opened.
+attendance of the join links its registrants opened. The Barcelona inbound missions carry
+B2B matchmaking: marketplaces of delegates and the target regions' stakeholders, with
+their opportunities, and meeting requests in every state.
 
 `load()` is idempotent: it looks every object up by its natural key (partner slug,
 organization name, user email, event slug, registration event and user) and creates only
@@ -36,11 +38,21 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
 
 from . import languages
 from .extensions import db
 from .inputs.agreements import AgreementIn
 from .inputs.events import EventIn, SessionIn
+from .inputs.matchmaking import (
+    JoinIn,
+    MatchmakingIn,
+    MeetingBlockIn,
+    MeetingPointIn,
+    MeetingRequestIn,
+    OpportunityIn,
+    ProfileIn,
+)
 from .inputs.organizations import OrganizationIn
 from .inputs.partners import PartnerIn
 from .inputs.surveys import SurveyAnswerIn
@@ -55,10 +67,16 @@ from .models import (
     AuditEntry,
     Event,
     EventKind,
+    EventRole,
     EventStatus,
     Helix,
+    Matchmaking,
+    MeetingPointKind,
+    MeetingRequest,
     Organization,
     OrganizationSize,
+    OutboxMessage,
+    Participant,
     Partner,
     PartnerKind,
     Registration,
@@ -69,8 +87,18 @@ from .models import (
     User,
     utcnow,
 )
+from .models import MeetingRequestStatus as M
 from .models import RegistrationStatus as S
-from .services import accounts, agreements, attendance, events, registrations, surveys
+from .services import (
+    accounts,
+    agreements,
+    attendance,
+    events,
+    matchmaking,
+    meeting_requests,
+    registrations,
+    surveys,
+)
 from .services import organizations as organization_records
 from .services import partners as partner_records
 from .unit import write_step
@@ -1026,13 +1054,17 @@ def plan(now: datetime) -> Plan:
         *_upcoming_applications(rng, applicants, upcoming, events, now),
         *_demo_sme_applications(rng, upcoming["singapore"], events, now),
     ]
+    # Last, from a generator of their own: the story before them stays as it was.
+    applications += _marketplace_applications(
+        applicants, events[upcoming[UPCOMING_BARCELONA].slug], applications, now)
     return Plan(
         partners=(*(_cluster_partner(c) for c in MEMBER_CLUSTERS), *OTHER_PARTNERS,
                   *EC2I_CLUSTERS),
         organizations=(_demo_sme_organization(), *(org for org, _ in smes),
                        *_triple_helix_organizations(), *_target_region_organizations(),
-                       *AGREEMENT_ORGANIZATIONS),
-        people=(*_staff(), *(person for _, person in smes), *_other_contacts()),
+                       *AGREEMENT_ORGANIZATIONS, *_stakeholder_organizations()),
+        people=(*_staff(), *(person for _, person in smes), *_other_contacts(),
+                *_stakeholder_contacts()),
         events=events,
         applications=tuple(applications),
     )
@@ -1509,6 +1541,8 @@ def load(now: datetime | None = None) -> DemoSummary:
     db.session.flush()
     _ensure_survey_answers(events.values(), now)
     db.session.flush()
+    _ensure_matchmaking(content, users, events, now)
+    db.session.flush()
     after = _counts()
     return DemoSummary(**after, added=sum(after.values()) - sum(before.values()))
 
@@ -1959,3 +1993,496 @@ def _ensure_agreements(partners: dict[str, Partner], organizations: dict[str, Or
         agreement.created_at = created_at
         agreement.updated_at = datetime.combine(spec.signed_on or spec.started_on, time(9),
                                                 tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- matchmaking
+
+
+# The inbound missions at the Smart City Expo carry matchmaking: the report's two and the
+# next one. Whatever the marketplaces hold comes from generators of their own, seeded with
+# the event, so the story before them stays as it was.
+MARKETPLACE_SEED = f"{SEED}/matchmaking"
+UPCOMING_BARCELONA = "barcelona"  # the key of the next expo in _upcoming_missions
+
+
+class Marketplace(NamedTuple):
+    smes: int  # of the approved SME delegates who opted in (the demo SME too, if there)
+    requests: dict[M, int]  # how many meeting requests ended in each state
+
+
+MARKETPLACES = {
+    BCN_2018: Marketplace(12, {M.ACCEPTED: 22, M.DECLINED: 9, M.EXPIRED: 7, M.CANCELLED: 7}),
+    BCN_2019: Marketplace(10, {M.ACCEPTED: 24, M.DECLINED: 10, M.EXPIRED: 8,
+                               M.CANCELLED: 8}),
+    UPCOMING_BARCELONA: Marketplace(15, {M.REQUESTED: 18, M.ACCEPTED: 19, M.DECLINED: 7,
+                                         M.EXPIRED: 5, M.CANCELLED: 6}),
+}
+# Approved delegates of the next expo beside the one of its applications: SMEs, and the
+# triple helix of the host cluster and of Gent.
+MARKETPLACE_DELEGATES = 14
+MARKETPLACE_TRIPLE_HELIX = ("barcelona", "gent")
+
+# Stakeholders of the target regions whom the beachheads invite to the next expo, beside
+# those who came to the earlier ones: no home cluster, so no KPI counts them.
+# (name, country, city, helix, size, sector, profile, contact)
+HOST_STAKEHOLDERS = (
+    ("Kallang Smart Estates Pte. Ltd.", "SG", "Singapore", Helix.INDUSTRY,
+     OrganizationSize.MEDIUM, "Building technology",
+     "Manages and retrofits housing estates and business parks in Singapore.", "Ong Mei Xuan"),
+    ("Marina Mobility Labs Pte. Ltd.", "SG", "Singapore", Helix.INDUSTRY,
+     OrganizationSize.SMALL, "Urban mobility",
+     "Mobility-as-a-service pilots for Singapore's new towns.", "Rahul Menon"),
+    ("Mystic River Water Analytics Inc.", "US", "Boston", Helix.INDUSTRY,
+     OrganizationSize.SMALL, "Water management",
+     "Asset planning and leak analytics for New England's water utilities.",
+     "Hannah Sullivan"),
+    ("Fenway Institute for Urban Air", "US", "Boston", Helix.RESEARCH,
+     OrganizationSize.MEDIUM, "Environmental research",
+     "Measures and models air quality and heat in Boston's neighbourhoods.",
+     "Gregory Park"),
+    ("Red Hook Street Lighting Partnership", "US", "New York", Helix.GOVERNMENT,
+     OrganizationSize.MEDIUM, "Public lighting",
+     "A public-private partnership that modernizes street lighting in Brooklyn.",
+     "Carlos Rivera"),
+)
+
+
+class Topic(NamedTuple):
+    """What a marketplace talks about: an offer and a request of the field, and the
+    technologies behind it."""
+
+    tag: str
+    technologies: tuple[str, ...]
+    offer: tuple[str, str]  # title, text
+    request: tuple[str, str]
+
+
+TOPICS = (
+    Topic("mobility data", ("GTFS", "route optimization", "computer vision"),
+          ("Demand-responsive transport for mid-sized cities",
+           "Routing software that plans on-demand shuttles around live requests; running in "
+           "three European cities, with open interfaces to ticketing."),
+          ("Mobility data from a city ready to pilot",
+           "We look for a city or transit operator that shares anonymized trip data for a "
+           "six-month pilot of demand forecasting.")),
+    Topic("energy", ("digital metering", "demand response", "heat pumps"),
+          ("Energy management for public buildings",
+           "A platform that reads meters in schools and offices every 15 minutes and cuts "
+           "consumption by scheduling heating and cooling."),
+          ("Partners for district heating and cooling pilots",
+           "Looking for utilities or estate managers who run district heating or cooling and "
+           "want to test load forecasting.")),
+    Topic("air quality", ("LoRaWAN", "low-power sensors", "edge computing"),
+          ("Low-cost air-quality and noise sensor networks",
+           "Calibrated sensors for PM2.5, NO2 and noise on lamp posts, solar-powered, with an "
+           "open data interface."),
+          ("Street furniture for sensor pilots",
+           "We seek a city or street-furniture operator to host 50 sensors for a year-long "
+           "air-quality pilot.")),
+    Topic("open data", ("APIs", "dashboards", "data governance"),
+          ("Open urban data platform as a service",
+           "Publishes a city's datasets with APIs and dashboards, compliant with European "
+           "open-data rules and ready for local hosting."),
+          ("Datasets and use cases for urban dashboards",
+           "Looking for agencies that want to share mobility, energy or environment data "
+           "through one dashboard.")),
+    Topic("water", ("smart meters", "acoustic leak detection", "hydraulic modelling"),
+          ("Leak detection for water networks",
+           "Acoustic loggers and analytics that locate leaks within metres; cuts "
+           "non-revenue water by a fifth."),
+          ("A utility to pilot smart water metering",
+           "We look for a water utility to pilot smart metering and leak detection in one "
+           "district.")),
+    Topic("smart lighting", ("LED retrofits", "adaptive dimming", "lighting controls"),
+          ("Adaptive street lighting",
+           "Controllers that dim street lights to traffic and weather; they retrofit existing "
+           "LED luminaires and halve their energy use."),
+          ("Municipalities to pilot adaptive lighting",
+           "Looking for a municipality or lighting operator to retrofit one district and "
+           "measure the savings with us.")),
+    Topic("waste", ("fill-level sensors", "route optimization", "circular economy"),
+          ("Waste collection planned on fill levels",
+           "Fill-level sensors in public bins and routes that skip the empty ones: fewer "
+           "truck kilometres, cleaner streets."),
+          ("Waste operators for a collection pilot",
+           "We seek a waste operator or estate manager to equip a few hundred bins for a "
+           "six-month pilot.")),
+    Topic("buildings", ("BACnet", "indoor climate", "machine learning"),
+          ("Indoor-climate analytics for office buildings",
+           "Analyses temperature, CO2 and occupancy to tune building automation; shows "
+           "savings within weeks."),
+          ("Buildings to test occupancy-based control",
+           "Looking for property owners with building automation who want to pilot "
+           "occupancy-based heating and cooling.")),
+    Topic("civic participation", ("participation platforms", "open source", "accessibility"),
+          ("Citizen participation platform",
+           "An open-source platform for consultations, participatory budgets and "
+           "neighbourhood proposals, in several languages."),
+          ("Agencies that consult residents online",
+           "We look for city agencies and community boards that want to run a participatory "
+           "budget online.")),
+    Topic("digital twins", ("3D city models", "simulation", "BIM"),
+          ("3D digital twins for urban planning",
+           "City models that combine buildings, terrain and sensor data to simulate wind, sun "
+           "and traffic for planning decisions."),
+          ("A planning department for a digital-twin pilot",
+           "Looking for a planning agency that wants to test a digital twin on one "
+           "redevelopment area.")),
+    Topic("public safety", ("privacy by design", "crowd monitoring", "video analytics"),
+          ("Crowd monitoring without identifying anyone",
+           "Counts and flows of people in public spaces from anonymous sensors, for event "
+           "safety and the planning of squares."),
+          ("Venues to test crowd analytics",
+           "We seek venue and event operators to pilot crowd analytics at large public "
+           "events.")),
+)
+TOPIC_BY_TAG = {topic.tag: topic for topic in TOPICS}
+# The topic an organization's sector speaks of; other sectors draw one.
+SECTOR_TOPICS = {
+    "Urban mobility": "mobility data", "Smart energy": "energy", "IoT sensing": "air quality",
+    "Urban data platforms": "open data", "Water management": "water",
+    "Smart lighting": "smart lighting", "Public lighting": "smart lighting",
+    "Waste and circularity": "waste", "Building technology": "buildings",
+    "Digital government": "civic participation", "Digital twins": "digital twins",
+    "Public safety": "public safety", "Environmental research": "air quality",
+    "Climate adaptation research": "water", "Open data": "open data",
+}
+MEETING_MESSAGES = (
+    "We would like to present our solution and hear about your plans.",
+    "Your offer fits a pilot we are preparing; could we meet at the expo?",
+    "We are looking for a partner in your region and would be glad to talk.",
+    "Could we meet to see whether a joint pilot makes sense?",
+    "We read your request and think we can help; shall we meet?",
+    "",
+)
+DECLINE_REASONS = (
+    "Our agenda at the expo is full; let us talk after the congress.",
+    "Not a fit for our current projects, thank you.",
+    "We already work with a partner in this field.",
+)
+CANCEL_REASONS = (
+    "Our flight was changed; we will not be at the expo that day.",
+    "We met at the workshop already and continue by email.",
+    "A colleague will contact you instead.",
+)
+POINTS = (*(MeetingPointIn.from_values(name=f"Table {n}") for n in range(1, 21)),
+          *(MeetingPointIn.from_values(name=name, kind=MeetingPointKind.BOOTH)
+            for name in ("SmartCityTech booth", "Ciutat Digital booth", "Beachheads' booth")))
+# The meeting blocks: (day of the event, local start, local end).
+BLOCKS = ((1, "10:00", "13:00"), (1, "14:30", "17:30"), (2, "10:00", "13:00"))
+REQUESTS_OPEN = timedelta(weeks=4)  # before a past expo; the next one's open with registration
+
+
+def _stakeholder_organizations() -> Iterable[OrganizationSpec]:
+    for name, country, city, helix, size, sector, profile, _ in HOST_STAKEHOLDERS:
+        yield OrganizationSpec(name, country, city, sector, size, helix, "", profile, None)
+
+
+def _stakeholder_contacts() -> Iterable[PersonSpec]:
+    for name, *_, contact in HOST_STAKEHOLDERS:
+        yield PersonSpec(_email(contact), contact, name)
+
+
+def _marketplace_applications(
+    smes: list[Applicant], barcelona: EventSpec, applications: list[Application], now: datetime
+) -> list[Application]:
+    """Delegates approved for the next expo, enough for a real marketplace: SMEs that had
+    not applied, and the triple helix of the host cluster and of Gent."""
+    rng = random.Random(f"{MARKETPLACE_SEED}/{UPCOMING_BARCELONA}")
+    applied = {a.applicant.email for a in applications if a.event == barcelona.slug}
+    chosen = rng.sample([a for a in smes if a.email not in applied], MARKETPLACE_DELEGATES)
+    chosen += [Applicant(_email(contact), CLUSTER_BY_KEY[key].manager_email)
+               for key, *_, contact, _ in TRIPLE_HELIX if key in MARKETPLACE_TRIPLE_HELIX]
+    result = []
+    for applicant in chosen:
+        day = _today(now, barcelona.timezone) - timedelta(days=rng.randint(11, 13))
+        applied_at = (datetime.combine(day, time(7), tzinfo=UTC)
+                      + timedelta(minutes=5 * rng.randint(0, 96)))
+        result.append(Application(barcelona.slug, applicant, (
+            Step(S.SUBMITTED, applied_at, True, ""),
+            Step(S.APPROVED, applied_at + timedelta(days=5), False, ""))))
+    return result
+
+
+@contextmanager
+def _unmailed() -> Iterator[None]:
+    """History recorded, not lived: the mail the services queue inside is dropped as it
+    is queued (the meeting request service, unlike the registration one, has no history
+    mode of its own)."""
+    session = db.session()
+
+    def drop(session, message) -> None:
+        if isinstance(message, OutboxMessage):
+            session.expunge(message)
+
+    sa_event.listen(session, "transient_to_pending", drop)
+    try:
+        yield
+    finally:
+        sa_event.remove(session, "transient_to_pending", drop)
+
+
+def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
+    """An instant from `start` to `end`, on a whole minute."""
+    minutes = max(0, int((end - start).total_seconds() // 60))
+    return start.replace(second=0, microsecond=0) + timedelta(minutes=rng.randint(0, minutes))
+
+
+def _ensure_matchmaking(content: Plan, users: dict[str, User], events: dict[str, Event],
+                        now: datetime) -> None:
+    """The expo marketplaces, each built whole the first time (a marketplace already
+    switched on is left as it is): settings, participants with their profiles and
+    opportunities, and meeting requests in every state, through the services at the
+    story's instants, mailing nobody."""
+    upcoming = _upcoming_missions(now)[UPCOMING_BARCELONA].slug
+    organizer = users[BARCELONA.manager_email]
+    with _unmailed():
+        _ensure_stakeholder_invitations(content.events[upcoming], events[upcoming], users,
+                                        organizer)
+        for key, spec in MARKETPLACES.items():
+            slug = upcoming if key == UPCOMING_BARCELONA else key
+            event = events[slug]
+            if matchmaking.of_event(event.id) is None:
+                _build_marketplace(content.events[slug], event, spec, organizer, now)
+
+
+def _ensure_stakeholder_invitations(spec: EventSpec, event: Event, users: dict[str, User],
+                                    organizer: User) -> None:
+    """The target regions' stakeholders, registered by the organizers as hosts: approved
+    outside capacity, as the beachheads' invitations will register them."""
+    registered = set(db.session.scalars(select(Registration.user_id).where(
+        Registration.event_id == event.id)))
+    rng = random.Random(f"{MARKETPLACE_SEED}/{spec.slug}/invitations")
+    contacts = [contact for *_, contact, _ in TARGET_REGION_ORGANIZATIONS]
+    contacts += [contact for *_, contact in HOST_STAKEHOLDERS]
+    opens_at = _midnight(spec.registration_opens, spec.zone)
+    for contact in contacts:
+        invited_at = opens_at + timedelta(days=rng.randint(1, 3), hours=9,
+                                          minutes=5 * rng.randint(0, 60))
+        user = users[_email(contact)]
+        if user.id in registered:
+            continue
+        with _as_of(invited_at):
+            reg = registrations.register_directly(user, event.id, EventRole.HOST,
+                                                  actor=organizer)
+        reg.applied_at = reg.decided_at = reg.updated_at = invited_at
+        # Its mail was dropped, and with it the calendar invitation it would have carried.
+        reg.calendar_uid, reg.calendar_sequence = None, 0
+
+
+def _build_marketplace(spec: EventSpec, event: Event, plan_: Marketplace, organizer: User,
+                       now: datetime) -> None:
+    rng = random.Random(f"{MARKETPLACE_SEED}/{spec.slug}")
+    past = event.ends_at < now
+    opens_at = (event.starts_at - REQUESTS_OPEN if past
+                else _midnight(spec.registration_opens, spec.zone))
+    switched_at = opens_at - timedelta(days=1)
+    # Switched on open, its window set once its requests are in: the services ask for a
+    # window open on the clock, and the story's clock is not it (a past event, a demo
+    # loaded as of another day).
+    with _as_of(switched_at):
+        market = matchmaking.switch_on(event.id, MatchmakingIn.from_values(), actor=organizer)
+        for day, start, end in BLOCKS:
+            local_day = spec.first_day + timedelta(days=day)
+            matchmaking.add_block(event.id, MeetingBlockIn.from_values(
+                starts_at=_local(local_day, start, spec.zone),
+                ends_at=_local(local_day, end, spec.zone)), actor=organizer)
+        for point in POINTS:
+            matchmaking.add_point(event.id, point, actor=organizer)
+    # The next expo's history ends before the day the demo is loaded: loaded twice that
+    # day, it is the same.
+    today = _midnight(_today(now, spec.timezone), spec.zone)
+    latest = event.starts_at - timedelta(days=1) if past else today - timedelta(hours=1)
+    # Held while the marketplace is built: the services read its participants afresh,
+    # and the registrations they lead to would otherwise be loaded again each time.
+    approved = _approved(event)
+    participants = _join_marketplace(rng, approved, plan_, opens_at, latest)
+    _request_meetings(rng, market, participants, plan_, latest, today)
+    market.requests_open_at, market.requests_close_at = opens_at, event.ends_at
+    market.created_at = market.updated_at = switched_at
+
+
+def _approved(event: Event) -> list[Registration]:
+    return db.session.scalars(
+        select(Registration).join(Registration.user)
+        .where(Registration.event_id == event.id, Registration.status == S.APPROVED)
+        .options(contains_eager(Registration.user).joinedload(User.organization))
+        .order_by(User.email)).all()
+
+
+def _join_marketplace(rng: random.Random, approved: list[Registration], plan_: Marketplace,
+                      opens_at: datetime, latest: datetime) -> dict[Participant, datetime]:
+    """The approved registrants who opted in, with the instant each gave their consent:
+    every stakeholder of the target regions and of the triple helix, and some of the
+    SMEs, each with a profile and one to three opportunities."""
+    smes = [r for r in approved if _participant_type(r) == "sme"]
+    demo_sme = [r for r in smes if r.user.email == DEMO_SME.email]
+    others = [r for r in smes if r not in demo_sme]
+    chosen = set(demo_sme + rng.sample(others, min(len(others), plan_.smes - len(demo_sme))))
+    version = current_app.config["CONSENT_VERSION"]
+    joined: dict[Participant, datetime] = {}
+    for reg in approved:
+        if _participant_type(reg) == "sme" and reg not in chosen:
+            continue
+        since = max(opens_at, reg.decided_at or reg.applied_at)
+        consent_at = min(_between(rng, since + timedelta(hours=2), since + timedelta(days=3)),
+                         latest - timedelta(hours=1))
+        kind = _participant_type(reg)
+        topic, other = _topics(rng, reg.user.organization)
+        with _as_of(consent_at):
+            participant = matchmaking.join(reg.id, JoinIn.from_values(
+                participant_type=kind, consent=True), actor=reg.user)
+            matchmaking.update_profile(participant.id, ProfileIn.from_values(
+                participant_type=kind, sectors=reg.user.organization.sector,
+                technologies="\n".join(rng.sample(topic.technologies, 2))), actor=reg.user)
+            for opportunity in _opportunities(rng, kind, reg.user.organization, topic,
+                                              other)[:rng.choice((1, 1, 2, 2, 3))]:
+                matchmaking.add_opportunity(participant.id, opportunity, actor=reg.user)
+        joined[participant] = consent_at
+    db.session.flush()
+    for participant, consent_at in joined.items():
+        participant.consent_given_at = participant.created_at = consent_at
+        participant.updated_at = consent_at
+        participant.consent_version = version
+        for number, opportunity in enumerate(participant.opportunities):
+            opportunity.created_at = opportunity.updated_at = (
+                consent_at + timedelta(minutes=5 * (number + 1)))
+    return joined
+
+
+def _participant_type(reg: Registration) -> str:
+    organization = reg.user.organization
+    if organization is None or organization.home_cluster_id is None:
+        return "host_stakeholder"
+    return {Helix.RESEARCH: "research", Helix.GOVERNMENT: "government"}.get(
+        organization.helix, "sme")
+
+
+def _topics(rng: random.Random, organization: Organization) -> tuple[Topic, Topic]:
+    """The organization's own topic (its sector's, or one drawn) and another."""
+    own = TOPIC_BY_TAG.get(SECTOR_TOPICS.get(organization.sector, "")) or rng.choice(TOPICS)
+    return own, rng.choice([t for t in TOPICS if t is not own])
+
+
+def _opportunities(rng: random.Random, kind: str, organization: Organization, own: Topic,
+                   other: Topic) -> list[OpportunityIn]:
+    """What a participant publishes, the most telling first: an SME offers its solution
+    and asks for pilots; a stakeholder asks for European solutions and offers pilot
+    sites; research and government offer their living lab."""
+    city = organization.city
+
+    def item(type_: str, title: str, text: str, *tags: str) -> OpportunityIn:
+        return OpportunityIn.from_values(opportunity_type=type_, title=title, text=text,
+                                         tags="\n".join(tags))
+
+    if kind == "sme":
+        return [item("offer", *own.offer, own.tag, rng.choice(own.technologies)),
+                item("request", *own.request, own.tag),
+                item("request", f"A partner in {other.tag} for a joint offer",
+                     f"We look for a company working on {other.tag} to offer cities a "
+                     "combined solution.", other.tag)]
+    if kind == "host_stakeholder":
+        return [item("request", f"European {own.tag} solutions for {city}",
+                     f"We look for European companies with proven {own.tag} solutions to "
+                     f"pilot with us in {city}.", own.tag),
+                item("offer", f"Pilot sites and introductions in {city}",
+                     f"We open our network of agencies, estate managers and companies in "
+                     f"{city} to European solutions and host their pilots.", "pilots",
+                     own.tag),
+                item("request", f"European {other.tag} solutions for {city}",
+                     f"We also look for {other.tag} solutions ready for a pilot.", other.tag)]
+    return [item("offer", f"Living lab for {own.tag} pilots in {city}",
+                 f"Our living lab tests {own.tag} solutions with residents and city "
+                 "services, and measures their effect.", own.tag, "living lab"),
+            item("request", *other.request, other.tag),
+            item("request", f"Partners for a joint {own.tag} research proposal",
+                 f"We are building an international consortium on {own.tag}.", own.tag,
+                 "research")]
+
+
+def _request_meetings(rng: random.Random, market: Matchmaking,
+                      participants: dict[Participant, datetime], plan_: Marketplace,
+                      latest: datetime, today: datetime) -> None:
+    """The marketplace's meeting requests, each between a pair of participants that no
+    other request of it joins, asked after both gave their consent and moved on to its
+    state by the side whose move it is; the unanswered ones expire by `tick` last."""
+    people = list(participants)
+    slots = market.slot_starts()
+    states = [state for state, count in plan_.requests.items() for _ in range(count)]
+    rng.shuffle(states)
+    paired: set[frozenset[int]] = set()
+    expiring: list[MeetingRequest] = []
+    for state in states:
+        for _attempt in range(50):
+            requester = rng.choice(people)
+            # Most meetings join an SME and a stakeholder.
+            others = [p for p in people if p is not requester]
+            unlike = [p for p in others if (p.participant_type.key == "sme")
+                      != (requester.participant_type.key == "sme")]
+            receiver = rng.choice(unlike if unlike and rng.random() < 0.75 else others)
+            pair = frozenset((requester.id, receiver.id))
+            earliest = max(participants[requester], participants[receiver]) + timedelta(hours=1)
+            window = _request_window(state, earliest, latest, today,
+                                     market.request_expiry_hours)
+            if pair not in paired and window is not None:
+                break
+        else:
+            continue
+        paired.add(pair)
+        req = _request_meeting(rng, requester, receiver, state, window, slots, market)
+        if state == M.EXPIRED:
+            expiring.append(req)
+    db.session.flush()
+    for req in sorted(expiring, key=lambda r: (r.expires_at, r.id)):
+        with _as_of(req.expires_at):
+            meeting_requests.expire_due(req.expires_at)
+        req.updated_at = req.expires_at
+
+
+def _request_window(state: M, earliest: datetime, latest: datetime, today: datetime,
+                    expiry_hours: int) -> tuple[datetime, datetime] | None:
+    """When a request that ends in `state` may have been made (None: it cannot have).
+    `today`: the start of the day the demo is loaded."""
+    expiry = timedelta(hours=expiry_hours)
+    if state == M.REQUESTED:  # still open at the end of today
+        start, end = max(earliest, today - expiry + timedelta(days=1, hours=1)), latest
+    elif state == M.EXPIRED:
+        start, end = earliest, min(latest, today) - expiry - timedelta(hours=1)
+    else:
+        start, end = earliest, latest - timedelta(hours=3)
+    return (start, end) if start < end else None
+
+
+def _request_meeting(rng: random.Random, requester: Participant, receiver: Participant,
+                     state: M, window: tuple[datetime, datetime], slots: list[datetime],
+                     market: Matchmaking) -> MeetingRequest:
+    """One request, asked and answered through the service at the story's instants."""
+    asked_at = _between(rng, *window)
+    preferred = sorted(rng.sample(slots, rng.choice((0, 1, 2, 2))))
+    with _as_of(asked_at):
+        req = meeting_requests.request(requester.id, MeetingRequestIn.from_values(
+            receiver_id=receiver.id, message=rng.choice(MEETING_MESSAGES),
+            preferred_slots=preferred), actor=requester.user)
+    expires_at = asked_at + timedelta(hours=market.request_expiry_hours)
+    answer_by = min(expires_at, window[1] + timedelta(hours=3)) - timedelta(minutes=30)
+    decided_at = ended_at = None
+    if state == M.ACCEPTED or (state == M.CANCELLED and rng.random() < 0.5):
+        decided_at = ended_at = _between(rng, asked_at + timedelta(minutes=20), answer_by)
+        with _as_of(decided_at):
+            meeting_requests.accept(req.id, actor=receiver.user)
+    elif state == M.DECLINED:
+        decided_at = ended_at = _between(rng, asked_at + timedelta(minutes=20), answer_by)
+        with _as_of(decided_at):
+            meeting_requests.decline(req.id, actor=receiver.user,
+                                     reason=rng.choice(DECLINE_REASONS))
+    if state == M.CANCELLED:
+        # An accepted meeting cancelled by either side; an open request by its requester.
+        side = rng.choice((requester, receiver)) if decided_at else requester
+        start = (decided_at or asked_at) + timedelta(minutes=30)
+        ended_at = _between(rng, start, window[1] + timedelta(hours=3) if decided_at
+                            else answer_by)
+        with _as_of(ended_at):
+            meeting_requests.cancel(req.id, actor=side.user, reason=rng.choice(CANCEL_REASONS))
+    req.created_at, req.expires_at, req.decided_at = asked_at, expires_at, decided_at
+    req.updated_at = ended_at or asked_at
+    return req
