@@ -169,19 +169,24 @@ class MeetingPoint(db.Model):
     matchmaking: Mapped[Matchmaking] = relationship(back_populates="points")
 
 
-class ParticipantType(db.Model):
-    """What a participant is (SME, research, government...): the request matrix's axes."""
-
-    __tablename__ = "participant_types"
-    __table_args__ = (UniqueConstraint("matchmaking_id", "key"),)
+class _KindOfMatchmaking:
+    """The columns of a kind an event's matchmaking defines (a participant type, an
+    opportunity type): its key, an organizer's own label (the default kinds are labelled
+    by their key's translation) and its place in lists."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     matchmaking_id: Mapped[int] = mapped_column(
         ForeignKey("matchmakings.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(40))
-    # An organizer's own label; the default types are labelled by their key's translation.
     label: Mapped[str] = mapped_column(String(100), default="")
     position: Mapped[int] = mapped_column(default=0)
+
+
+class ParticipantType(_KindOfMatchmaking, db.Model):
+    """What a participant is (SME, research, government...): the request matrix's axes."""
+
+    __tablename__ = "participant_types"
+    __table_args__ = (UniqueConstraint("matchmaking_id", "key"),)
 
     matchmaking: Mapped[Matchmaking] = relationship(back_populates="participant_types")
 
@@ -204,18 +209,11 @@ class RequestRule(db.Model):
     matchmaking: Mapped[Matchmaking] = relationship(back_populates="rules")
 
 
-class OpportunityType(db.Model):
+class OpportunityType(_KindOfMatchmaking, db.Model):
     """A kind of cooperation opportunity (default: offer, request)."""
 
     __tablename__ = "opportunity_types"
     __table_args__ = (UniqueConstraint("matchmaking_id", "key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    matchmaking_id: Mapped[int] = mapped_column(
-        ForeignKey("matchmakings.id", ondelete="CASCADE"), index=True)
-    key: Mapped[str] = mapped_column(String(40))
-    label: Mapped[str] = mapped_column(String(100), default="")
-    position: Mapped[int] = mapped_column(default=0)
 
     matchmaking: Mapped[Matchmaking] = relationship(back_populates="opportunity_types")
 
