@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
+from flask_migrate import downgrade, upgrade  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from webapp import create_app  # noqa: E402
@@ -37,14 +37,14 @@ CHROMIUM_ARGS = [
 
 
 @contextmanager
-def demo_app(url: str | None = None, **overrides) -> Iterator[Flask]:
-    """A fresh app with the demo data committed; no app context is left pushed, so each
-    request gets its own context and database session, as in production. On a
-    throwaway SQLite file, or on the empty database at `url` (left as it is then).
-    Pages are rendered for every request (`KEEP_USER_PAGES` off): the in-process benches
+def migrated_app(url: str | None = None, *, fill: Callable[[], object] | None = None,
+                 take_down: bool = False, **overrides) -> Iterator[Flask]:
+    """A fresh app, its schema built by the migrations and `fill()` (the demo, say)
+    committed; no app context is left pushed, so each request gets its own context and
+    database session, as in production. On a throwaway SQLite file, or on the empty
+    database at `url` (its schema taken down again afterwards with `take_down`). Pages
+    are rendered for every request (`KEEP_USER_PAGES` off): the in-process benches
     measure rendering; throughput.py measures pages as users meet them, kept included."""
-    from webapp import demo
-
     overrides.setdefault("KEEP_USER_PAGES", False)
 
     with tempfile.TemporaryDirectory(prefix="beachhead-bench-") as folder:
@@ -54,15 +54,27 @@ def demo_app(url: str | None = None, **overrides) -> Iterator[Flask]:
         )
         with app.app_context():
             upgrade()
-            demo.load()
-            db.session.commit()
+            if fill is not None:
+                fill()
+                db.session.commit()
             db.session.remove()
         try:
             yield app
         finally:
             with app.app_context():
                 db.session.remove()
+                if url and take_down:
+                    downgrade(revision="base")
                 db.engine.dispose()
+
+
+@contextmanager
+def demo_app(url: str | None = None, **overrides) -> Iterator[Flask]:
+    """`migrated_app` with the demo data (on `url`, the database is left as it is)."""
+    from webapp import demo
+
+    with migrated_app(url, fill=demo.load, **overrides) as app:
+        yield app
 
 
 @contextmanager

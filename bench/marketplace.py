@@ -24,20 +24,17 @@ import random
 import sqlite3
 import statistics
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from time import perf_counter
 
-from demo_site import ROOT  # noqa: F401 - puts the project on the import path
+from demo_site import migrated_app  # also puts the project on the import path
 from flask import Flask
-from flask_migrate import downgrade, upgrade
 from pages import BARE_PATH, TRANSACTION_CONTROL, add_bare_route
 from sqlalchemy import create_engine, insert, inspect, select
 from sqlalchemy import event as sa_event
 
-from webapp import create_app
 from webapp.extensions import db
 from webapp.inputs.matchmaking import MatchmakingIn
 from webapp.models import (
@@ -162,21 +159,9 @@ def bench_app(url: str | None) -> Iterator[Flask]:
         if set(inspect(engine).get_table_names()) - {"alembic_version"}:
             sys.exit(f"{url} is not empty: give an empty database")
         engine.dispose()
-    with tempfile.TemporaryDirectory(prefix="beachhead-bench-") as folder:
-        app = create_app("testing", SQLALCHEMY_DATABASE_URI=url or f"sqlite:///{folder}/m.db",
-                         KEEP_USER_PAGES=False)
+    with migrated_app(url, take_down=True) as app:
         add_bare_route(app)
-        with app.app_context():
-            upgrade()
-            db.session.remove()
-        try:
-            yield app
-        finally:
-            with app.app_context():
-                db.session.remove()
-                if url:
-                    downgrade(revision="base")
-                db.engine.dispose()
+        yield app
 
 
 class Counter:
