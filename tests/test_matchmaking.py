@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import flask_migrate
 import pytest
 from sqlalchemy import func, inspect, select
 
-from tests.test_meeting_requests import NOW, ask, build_market, snapshot
+from tests.test_meeting_requests import NOW, ask, build_market, snapshot, wall
 from webapp import access, create_app
 from webapp.extensions import db as _db
 from webapp.inputs import ValidationError
@@ -38,6 +38,7 @@ from webapp.models import MeetingRequestStatus as M
 from webapp.models import RegistrationStatus as S
 from webapp.services import matchmaking
 from webapp.services.errors import MatchmakingRefused
+from webapp.services.fields import Refused
 
 TABLES = {"matchmakings", "meeting_blocks", "meeting_points", "participant_types",
           "request_rules", "opportunity_types", "participants", "opportunities",
@@ -96,26 +97,55 @@ def test_blocks_are_cut_into_slots_of_meeting_and_break(event):
                                                               break_minutes=15), actor=None)
     start = event.starts_at
     matchmaking.add_block(event.id, MeetingBlockIn.from_values(
-        starts_at=start, ends_at=start + timedelta(hours=2)), actor=None)
+        starts_local=wall(event, start), ends_local=wall(event, start + timedelta(hours=2))),
+        actor=None)
     matchmaking.add_point(event.id, MeetingPointIn.from_values(name="Table 1"), actor=None)
     slots = matchmaking.of_event(event.id).slot_starts()
     assert slots == [start + timedelta(minutes=m) for m in (0, 45, 90)]
     with pytest.raises(MatchmakingRefused) as refused:
         matchmaking.add_block(event.id, MeetingBlockIn.from_values(
-            starts_at=start - timedelta(days=1), ends_at=start), actor=None)
+            starts_local=wall(event, start - timedelta(days=1)), ends_local=wall(event, start)),
+            actor=None)
     assert refused.value.code == "matchmaking.block_outside_event"
+
+
+def test_the_window_and_blocks_are_the_events_wall_clock_and_a_skipped_time_is_refused(
+        make, cluster):
+    # Brussels moves its clocks from 02:00 to 03:00 on 28 March 2027.
+    event = make.event(organizers=[cluster], timezone="Europe/Brussels",
+                       starts_at=datetime(2027, 3, 27, 8, tzinfo=UTC),
+                       ends_at=datetime(2027, 3, 29, 17, tzinfo=UTC))
+    found = matchmaking.switch_on(event.id, MatchmakingIn.from_values(
+        requests_open_local=datetime(2027, 3, 1, 9), requests_close_local=datetime(2027, 3, 29, 9)),
+        actor=None)
+    # 09:00 in Brussels: UTC+1 in winter, UTC+2 once the clocks have moved.
+    assert found.requests_open_at == datetime(2027, 3, 1, 8, tzinfo=UTC)
+    assert found.requests_close_at == datetime(2027, 3, 29, 7, tzinfo=UTC)
+    block = matchmaking.add_block(event.id, MeetingBlockIn.from_values(
+        starts_local=datetime(2027, 3, 29, 10), ends_local=datetime(2027, 3, 29, 12)), actor=None)
+    assert (block.starts_at, block.ends_at) == (datetime(2027, 3, 29, 8, tzinfo=UTC),
+                                                datetime(2027, 3, 29, 10, tzinfo=UTC))
+    before = snapshot()
+    with pytest.raises(Refused) as refused:
+        matchmaking.add_block(event.id, MeetingBlockIn.from_values(
+            starts_local=datetime(2027, 3, 28, 2, 30), ends_local=datetime(2027, 3, 28, 4)),
+            actor=None)
+    assert refused.value.code == "input.refused" and refused.value.field == "starts_local"
+    assert snapshot() == before
 
 
 def test_settings_refuse_a_window_or_block_out_of_order():
     with pytest.raises(ValidationError):
-        MatchmakingIn.from_values(requests_open_at=NOW, requests_close_at=NOW)
+        MatchmakingIn.from_values(requests_open_local=datetime(2027, 1, 1, 9),
+                                  requests_close_local=datetime(2027, 1, 1, 9))
     with pytest.raises(ValidationError):
-        MeetingBlockIn.from_values(starts_at=NOW, ends_at=NOW - timedelta(hours=1))
+        MeetingBlockIn.from_values(starts_local=datetime(2027, 1, 1, 9),
+                                   ends_local=datetime(2027, 1, 1, 8))
     with pytest.raises(ValidationError):
         MatchmakingIn.from_values(meeting_minutes=0)
-    with pytest.raises(ValidationError):  # times without their zone are ambiguous
-        MeetingBlockIn.from_values(starts_at=datetime(2027, 1, 1, 9),
-                                   ends_at=datetime(2027, 1, 1, 10))
+    with pytest.raises(ValidationError):  # outside the years events are held in
+        MeetingBlockIn.from_values(starts_local=datetime(1850, 1, 1, 9),
+                                   ends_local=datetime(1850, 1, 1, 10))
 
 
 # --------------------------------------------------------------------------- participants

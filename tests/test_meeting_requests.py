@@ -54,18 +54,27 @@ class Market:
         return self.people[n].registration.user
 
 
+def wall(event, instant: datetime) -> datetime:
+    """`instant` as the event's wall clock shows it (what organizers type)."""
+    return instant.astimezone(event.zone).replace(tzinfo=None)
+
+
 def build_market(make: Factory, *, people: int = 3, mode=RequestMode.RECEIVER_ACCEPTS,
-                 locales=("en", "fr", "el", "en", "en", "en"), **settings) -> Market:
+                 locales=("en", "fr", "el", "en", "en", "en"),
+                 window: tuple[datetime, datetime] | None = None, **settings) -> Market:
     """An event with matchmaking on (one block of slots on its first morning) and
     `people` participants who opted in, the second of them reading French."""
     cluster, organizing = make.partner(), make.partner()
     organizer = make.manager(organizing)
     event = make.event(organizers=[organizing], starts_at=NOW + timedelta(days=30))
+    if window is not None:
+        settings.update(requests_open_local=wall(event, window[0]),
+                        requests_close_local=wall(event, window[1]))
     matchmaking.switch_on(event.id, MatchmakingIn.from_values(request_mode=mode, **settings),
                           actor=organizer)
     matchmaking.add_block(event.id, MeetingBlockIn.from_values(
-        starts_at=event.starts_at, ends_at=event.starts_at + timedelta(hours=2)),
-        actor=organizer)
+        starts_local=wall(event, event.starts_at),
+        ends_local=wall(event, event.starts_at + timedelta(hours=2))), actor=organizer)
     joined = []
     for n in range(people):
         user = make.user(make.organization(cluster, name=f"Firm {n}"), name=f"Person {n}",
@@ -232,8 +241,7 @@ def test_requests_to_or_from_someone_without_consent_are_refused(market):
 
 
 def test_requests_outside_the_window_are_refused(make, frozen):
-    market = build_market(make, requests_open_at=NOW + timedelta(days=1),
-                          requests_close_at=NOW + timedelta(days=2))
+    market = build_market(make, window=(NOW + timedelta(days=1), NOW + timedelta(days=2)))
     _refused("meeting_request.window_closed", lambda: ask(market, 0, 1))
     frozen.move_to(NOW + timedelta(days=2))
     _refused("meeting_request.window_closed", lambda: ask(market, 0, 1))

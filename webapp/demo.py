@@ -2285,8 +2285,9 @@ def _build_marketplace(spec: EventSpec, event: Event, plan_: Marketplace, organi
         for day, start, end in BLOCKS:
             local_day = spec.first_day + timedelta(days=day)
             matchmaking.add_block(event.id, MeetingBlockIn.from_values(
-                starts_at=_local(local_day, start, spec.zone),
-                ends_at=_local(local_day, end, spec.zone)), actor=organizer)
+                starts_local=datetime.combine(local_day, time.fromisoformat(start)),
+                ends_local=datetime.combine(local_day, time.fromisoformat(end))),
+                actor=organizer)
         for point in POINTS:
             matchmaking.add_point(event.id, point, actor=organizer)
     # The next expo's history ends before the day the demo is loaded: loaded twice that

@@ -336,7 +336,7 @@ def _in_event_years(day: date) -> date:
 EventDay = Annotated[date, AfterValidator(_in_event_years)]
 
 
-def _wall_order(starts: datetime, ends: datetime) -> bool:
+def wall_order(starts: datetime, ends: datetime) -> bool:
     """Whether `ends` comes after `starts`, both wall-clock times of one zone: as instants
     when both carry their chosen offset, else as wall-clock times (a naive time is never
     one the clocks pass twice, so its order is the instants' order)."""
@@ -381,7 +381,7 @@ class SessionIn(Input):
             for field in ("starts_local", "ends_local"):
                 if getattr(self, field) is None:
                     problems.add(field, "Enter a date and time, or make the session all-day.")
-            if self.starts_local and self.ends_local and not _wall_order(
+            if self.starts_local and self.ends_local and not wall_order(
                     self.starts_local, self.ends_local):
                 problems.add("ends_local", "The session must end after it starts.")
         problems.raise_any()

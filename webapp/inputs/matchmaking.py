@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 from ..models import MeetingPointKind, RequestMode
 from ..services.errors import N_
 from . import Accepted, Count, Id, Input, RequiredText, Text, refuse
+from .events import LocalTime, wall_order
 
 MAX_PREFERRED_SLOTS = 5
 MAX_UNAVAILABLE_SLOTS = 200
@@ -24,10 +25,12 @@ Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$"),
 
 
 class MatchmakingIn(Input):
-    """An event's matchmaking switched on, or its settings changed (times in UTC)."""
+    """An event's matchmaking switched on, or its settings changed. The request window is
+    given in wall-clock times of the event's zone, as the event's own times are; the
+    service turns them into instants (`services.events.to_utc`)."""
 
-    requests_open_at: AwareDatetime | None = None
-    requests_close_at: AwareDatetime | None = None
+    requests_open_local: LocalTime | None = None
+    requests_close_local: LocalTime | None = None
     meeting_minutes: Count(5, 240, title=N_("Meeting length (minutes)")) = 30
     break_minutes: Count(0, 120, title=N_("Break between meetings (minutes)")) = 10
     request_mode: RequestMode = RequestMode.RECEIVER_ACCEPTS
@@ -35,22 +38,23 @@ class MatchmakingIn(Input):
 
     @model_validator(mode="after")
     def _window_in_order(self):
-        if (self.requests_open_at is not None and self.requests_close_at is not None
-                and self.requests_close_at <= self.requests_open_at):
-            raise refuse("requests_close_at", WINDOW_IN_ORDER)
+        if (self.requests_open_local is not None and self.requests_close_local is not None
+                and not wall_order(self.requests_open_local, self.requests_close_local)):
+            raise refuse("requests_close_local", WINDOW_IN_ORDER)
         return self
 
 
 class MeetingBlockIn(Input):
-    """A stretch of time in which meetings are held (UTC)."""
+    """A stretch of time in which meetings are held, in wall-clock times of the event's
+    zone (the service turns them into instants)."""
 
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_local: LocalTime
+    ends_local: LocalTime
 
     @model_validator(mode="after")
     def _in_order(self):
-        if self.ends_at <= self.starts_at:
-            raise refuse("ends_at", BLOCK_IN_ORDER)
+        if not wall_order(self.starts_local, self.ends_local):
+            raise refuse("ends_local", BLOCK_IN_ORDER)
         return self
 
 

@@ -35,6 +35,7 @@ from ..inputs.matchmaking import (
 from ..models import (
     DEFAULT_OPPORTUNITY_TYPES,
     DEFAULT_PARTICIPANT_TYPES,
+    Event,
     EventStatus,
     Matchmaking,
     MeetingBlock,
@@ -52,6 +53,7 @@ from ..models import (
 )
 from . import audit, meeting_requests
 from .errors import MatchmakingRefused
+from .events import to_utc
 from .locking import lock_event, lock_participants
 
 # --------------------------------------------------------------------------- settings
@@ -75,8 +77,8 @@ def switch_on(event_id: int, settings: MatchmakingIn, *, actor: User | None) -> 
     if event.status == EventStatus.CANCELLED:
         raise MatchmakingRefused("matchmaking.not_enabled")
     matchmaking = of_event(event_id)
-    values = settings.model_dump()
-    values["enabled"] = True
+    values = settings.model_dump(exclude={"requests_open_local", "requests_close_local"})
+    values.update(enabled=True, **_window(event, settings))
     if matchmaking is None:
         matchmaking = Matchmaking(event=event, **values)
         db.session.add(matchmaking)
@@ -92,6 +94,14 @@ def switch_on(event_id: int, settings: MatchmakingIn, *, actor: User | None) -> 
                      event_id=event_id)
     db.session.flush()
     return matchmaking
+
+
+def _window(event: Event, settings: MatchmakingIn) -> dict[str, datetime | None]:
+    """The request window's instants: its wall-clock times in the event's zone."""
+    return {column: None if local is None else to_utc(local, event.zone, field)
+            for column, field, local in (
+                ("requests_open_at", "requests_open_local", settings.requests_open_local),
+                ("requests_close_at", "requests_close_local", settings.requests_close_local))}
 
 
 def _add_defaults(matchmaking: Matchmaking) -> None:
@@ -121,14 +131,16 @@ def add_block(event_id: int, block: MeetingBlockIn, *, actor: User | None) -> Me
     """A stretch of meeting time, inside the event's dates."""
     event = lock_event(event_id)
     matchmaking = _enabled(event_id)
-    if block.starts_at < event.starts_at or block.ends_at > event.ends_at:
+    starts_at = to_utc(block.starts_local, event.zone, "starts_local")
+    ends_at = to_utc(block.ends_local, event.zone, "ends_local")
+    if starts_at < event.starts_at or ends_at > event.ends_at:
         raise MatchmakingRefused("matchmaking.block_outside_event")
-    item = MeetingBlock(starts_at=block.starts_at, ends_at=block.ends_at)
+    item = MeetingBlock(starts_at=starts_at, ends_at=ends_at)
     matchmaking.blocks.append(item)
     db.session.flush()
     audit.record(actor, "matchmaking.block_added", item, event_id=event_id,
-                 changes={"starts_at": [None, audit.plain(block.starts_at)],
-                          "ends_at": [None, audit.plain(block.ends_at)]})
+                 changes={"starts_at": [None, audit.plain(starts_at)],
+                          "ends_at": [None, audit.plain(ends_at)]})
     return item
 
 
