@@ -29,7 +29,16 @@ from werkzeug.serving import make_server
 from tests.live import loopback_smtp
 from webapp import access, create_app, demo
 from webapp.extensions import db
-from webapp.models import Event, Organization, Registration, RegistrationStatus, User, utcnow
+from webapp.models import (
+    Event,
+    Organization,
+    Partner,
+    PartnerKind,
+    Registration,
+    RegistrationStatus,
+    User,
+    utcnow,
+)
 from webapp.services.badges import printed_code
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -242,6 +251,14 @@ def sign_in(page: Page, check: AccessibilityCheck, email: str, path: str = "/log
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_test_id("current-user")).to_be_visible()
     check()
+
+
+def first_member_cluster() -> str:
+    """The name of the member cluster a journey's newcomer joins: the first by name (in an
+    app context)."""
+    return db.session.scalar(
+        select(Partner.name).where(Partner.kind == PartnerKind.CLUSTER, Partner.is_member)
+        .order_by(Partner.name))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import Event, EventKind, EventStatus, Partner, PartnerKind, utcnow
+from webapp.models import Event, EventKind, EventStatus, utcnow
 from webapp.services import questions
 
 from .conftest import (
@@ -22,6 +22,7 @@ from .conftest import (
     LiveServer,
     Newcomer,
     confirm_and_sign_in,
+    first_member_cluster,
     sign_up,
 )
 
@@ -58,10 +59,7 @@ def mission(live_server: LiveServer) -> Mission:
             questions.add_mission_defaults(None, event)
         required = tuple(q.label for q in event.questions if q.required)
         assert required, "the mission should ask required questions"
-        cluster = db.session.scalar(
-            select(Partner.name).where(Partner.kind == PartnerKind.CLUSTER, Partner.is_member)
-            .order_by(Partner.name))
-        return Mission(event.title, event.slug, required, cluster)
+        return Mission(event.title, event.slug, required, first_member_cluster())
 
 
 def _answer_questions(page: Page, mission: Mission, suffix: str) -> None:

@@ -33,12 +33,17 @@ from webapp.models import (
     EventStatus,
     OutboxMessage,
     OutboxStatus,
-    Partner,
-    PartnerKind,
     utcnow,
 )
 
-from .conftest import VIEWPORT, AccessibilityCheck, Newcomer, confirm_and_sign_in, sign_up
+from .conftest import (
+    VIEWPORT,
+    AccessibilityCheck,
+    Newcomer,
+    confirm_and_sign_in,
+    first_member_cluster,
+    sign_up,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -158,9 +163,7 @@ def _destinations(link: str, served: Served) -> list[str]:
 @pytest.fixture(scope="module")
 def newcomer(beside) -> Newcomer:
     """Someone new, whose company joins the first member cluster on the list."""
-    cluster = db.session.scalar(
-        select(Partner.name).where(Partner.kind == PartnerKind.CLUSTER, Partner.is_member)
-        .order_by(Partner.name))
+    cluster = first_member_cluster()
     db.session.rollback()
     return Newcomer("Inês Harbour", "ines@harbourlight.example",
                     "Lanterns along the Nyhavn quay 2027", "Harbourlight Sensing", cluster)

@@ -26,15 +26,21 @@ from webapp.models import (
     Event,
     EventKind,
     EventStatus,
-    Partner,
-    PartnerKind,
     Registration,
     RegistrationStatus,
     User,
     utcnow,
 )
 
-from .conftest import AccessibilityCheck, Door, Inbox, LiveServer, Newcomer, open_door
+from .conftest import (
+    AccessibilityCheck,
+    Door,
+    Inbox,
+    LiveServer,
+    Newcomer,
+    first_member_cluster,
+    open_door,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -291,9 +297,7 @@ def door(live_server: LiveServer) -> Door:
 @pytest.fixture(scope="module")
 def newcomer(live_server: LiveServer) -> Newcomer:
     with live_server.app.app_context():
-        cluster = db.session.scalar(
-            select(Partner.name).where(Partner.kind == PartnerKind.CLUSTER, Partner.is_member)
-            .order_by(Partner.name))
+        cluster = first_member_cluster()
         db.session.remove()
     return Newcomer("Keyla Tabstop", "keyla@tabstop-mobility.example",
                     "Only the keys under my fingers 2027", "Tabstop Mobility", cluster)
