@@ -154,9 +154,12 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         kpis,
         language,
         lookup,
+        marketplace,
+        matchmaking,
         organization,
         public,
         quick_registration,
+        stakeholders,
         surveys,
     )
 
@@ -182,6 +185,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(dev_mail.bp)
     app.register_blueprint(lookup.bp)
     app.register_blueprint(language.bp)
+    app.register_blueprint(matchmaking.bp)
+    app.register_blueprint(marketplace.bp)
+    app.register_blueprint(stakeholders.bp)
     # Bearer tokens only: a cookie never authenticates an API call, so CSRF cannot apply.
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp, url_prefix=api.URL_PREFIX)

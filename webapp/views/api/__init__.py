@@ -59,6 +59,7 @@ from . import (  # noqa: E402,F401 - they declare the operations
     checkin,
     delegation,
     events,
+    matchmaking,
     me,
     registrations,
 )
