@@ -156,6 +156,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         lookup,
         marketplace,
         matchmaking,
+        meeting_requests,
         organization,
         public,
         quick_registration,
@@ -187,6 +188,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(language.bp)
     app.register_blueprint(matchmaking.bp)
     app.register_blueprint(marketplace.bp)
+    app.register_blueprint(meeting_requests.bp)
     app.register_blueprint(stakeholders.bp)
     # Bearer tokens only: a cookie never authenticates an API call, so CSRF cannot apply.
     csrf.exempt(api.bp)
