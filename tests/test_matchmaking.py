@@ -148,6 +148,60 @@ def test_settings_refuse_a_window_or_block_out_of_order():
                                    ends_local=datetime(1850, 1, 1, 10))
 
 
+def test_the_matrix_is_saved_whole_and_only_changed_cells_are_audited(event):
+    found = matchmaking.switch_on(event.id, MatchmakingIn.from_values(), actor=None)
+    keys = [kind.key for kind in found.participant_types]
+    allowed = {("sme", "investor"), ("investor", "sme")}
+    assert matchmaking.set_matrix(event.id, allowed, actor=None) == len(keys) ** 2 - 2
+    ids = {kind.id: kind.key for kind in found.participant_types}
+    assert {(ids[r.requester_type_id], ids[r.receiver_type_id]) for r in found.rules} == allowed
+    assert _audited("matchmaking.rule_changed") == len(keys) ** 2 - 2
+    # The same matrix again changes nothing, and writes nothing.
+    assert matchmaking.set_matrix(event.id, allowed, actor=None) == 0
+    assert _audited("matchmaking.rule_changed") == len(keys) ** 2 - 2
+
+
+def test_a_matrix_naming_an_unknown_type_changes_nothing(event):
+    found = matchmaking.switch_on(event.id, MatchmakingIn.from_values(), actor=None)
+    rules = len(found.rules)
+    with pytest.raises(MatchmakingRefused) as refused:
+        matchmaking.set_matrix(event.id, {("sme", "pirate")}, actor=None)
+    assert refused.value.code == "matchmaking.type_unknown"
+    assert len(found.rules) == rules and _audited("matchmaking.rule_changed") == 0
+
+
+def test_blocks_and_points_are_removed_audited_and_only_the_events_own(event, make):
+    matchmaking.switch_on(event.id, MatchmakingIn.from_values(), actor=None)
+    start = event.starts_at
+    block = matchmaking.add_block(event.id, MeetingBlockIn.from_values(
+        starts_local=wall(event, start), ends_local=wall(event, start + timedelta(hours=2))),
+        actor=None)
+    point = matchmaking.add_point(event.id, MeetingPointIn.from_values(name="Table 1"),
+                                  actor=None)
+    other = make.event(organizers=event.organizers, starts_at=event.starts_at)
+    matchmaking.switch_on(other.id, MatchmakingIn.from_values(), actor=None)
+    assert matchmaking.remove_block(other.id, block.id, actor=None) is None
+    assert matchmaking.remove_point(other.id, point.id, actor=None) is None
+    assert matchmaking.remove_block(event.id, block.id, actor=None) is block
+    assert matchmaking.remove_point(event.id, point.id, actor=None) is point
+    found = matchmaking.of_event(event.id)
+    assert (found.blocks, found.points, found.slot_starts()) == ([], [], [])
+    assert _audited("matchmaking.block_removed") == _audited("matchmaking.point_removed") == 1
+    matchmaking.switch_off(event.id, actor=None)
+    with pytest.raises(MatchmakingRefused) as refused:
+        matchmaking.remove_point(event.id, point.id, actor=None)
+    assert refused.value.code == "matchmaking.not_enabled"
+
+
+def test_figures_count_participants_in_the_marketplace_and_requests_by_status(make, frozen):
+    market = build_market(make, people=3)
+    ask(market, 0, 1)
+    matchmaking.withdraw_consent(market.people[2].id, actor=None)
+    found = matchmaking.figures(market.event_id)
+    assert (found.participants, found.consenting) == (3, 2)
+    assert found.requests == {status: int(status == M.REQUESTED) for status in M}
+
+
 # --------------------------------------------------------------------------- participants
 
 

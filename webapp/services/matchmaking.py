@@ -16,10 +16,14 @@ nothing commits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..inputs.matchmaking import (
@@ -40,6 +44,8 @@ from ..models import (
     Matchmaking,
     MeetingBlock,
     MeetingPoint,
+    MeetingRequest,
+    MeetingRequestStatus,
     Opportunity,
     OpportunityType,
     Participant,
@@ -204,6 +210,89 @@ def set_rule(event_id: int, requester_key: str, receiver_key: str, allowed: bool
         matchmaking.rules.remove(rule)
     audit.record(actor, "matchmaking.rule_changed", matchmaking, event_id=event_id,
                  changes={f"{requester_key}->{receiver_key}": [not allowed, allowed]})
+
+
+def set_matrix(event_id: int, allowed: set[tuple[str, str]], *,
+               actor: User | None) -> int:
+    """The whole matrix at once: each (requester key, receiver key) in `allowed` may ask,
+    every other pair of the event's types may not. Only the cells that change are set
+    (one `set_rule` each, audited as it would be alone); returns how many changed."""
+    lock_event(event_id)
+    matchmaking = _enabled(event_id)
+    for keys in allowed:
+        for key in keys:
+            _type(matchmaking, key)
+    kinds = list(matchmaking.participant_types)
+    changed = [(asking.key, asked.key) for asking in kinds for asked in kinds
+               if ((asking.key, asked.key) in allowed) != matchmaking.allows(asking.id,
+                                                                             asked.id)]
+    for asking, asked in changed:
+        set_rule(event_id, asking, asked, (asking, asked) in allowed, actor=actor)
+    db.session.flush()
+    return len(changed)
+
+
+def remove_block(event_id: int, block_id: int, *, actor: User | None) -> MeetingBlock | None:
+    """Meetings are no longer held in the block; None: the event has no such block."""
+    return _remove(event_id, "blocks", block_id, "matchmaking.block_removed", lambda block: {
+        "starts_at": [audit.plain(block.starts_at), None],
+        "ends_at": [audit.plain(block.ends_at), None]}, actor=actor)
+
+
+def remove_point(event_id: int, point_id: int, *, actor: User | None) -> MeetingPoint | None:
+    """The table, booth or room is no longer offered; None: the event has no such point."""
+    return _remove(event_id, "points", point_id, "matchmaking.point_removed",
+                   lambda point: {"name": [point.name, None]}, actor=actor)
+
+
+def _remove(event_id: int, collection: str, item_id: int, action: str,
+            changes: Callable[[Any], dict[str, list[Any]]], *, actor: User | None) -> Any:
+    """One of the settings' `collection` (blocks, points) removed, audited; None when
+    the event's matchmaking holds no such item (another event's is not found here)."""
+    lock_event(event_id)
+    matchmaking = _enabled(event_id)
+    item = next((found for found in getattr(matchmaking, collection)
+                 if found.id == item_id), None)
+    if item is None:
+        return None
+    audit.record(actor, action, item, event_id=event_id, changes=changes(item))
+    getattr(matchmaking, collection).remove(item)
+    db.session.flush()
+    return item
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What an event's matchmaking counts: its participants, those in the marketplace
+    (consenting), and its meeting requests by status."""
+
+    participants: int
+    consenting: int
+    requests: dict[MeetingRequestStatus, int]
+
+
+def figures(event_id: int) -> Figures:
+    """The event's matchmaking in numbers, in two queries whatever their size."""
+    consenting = and_(Participant.consent_given_at.is_not(None),
+                      Participant.consent_withdrawn_at.is_(None))
+    total, given = db.session.execute(
+        select(func.count(Participant.id), func.count(Participant.id).filter(consenting))
+        .where(Participant.event_id == event_id)).one()
+    by_status = dict(db.session.execute(
+        select(MeetingRequest.status, func.count(MeetingRequest.id))
+        .where(MeetingRequest.event_id == event_id).group_by(MeetingRequest.status)).all())
+    return Figures(total, given, {status: by_status.get(status, 0)
+                                  for status in MeetingRequestStatus})
+
+
+def for_settings(event_id: int) -> Matchmaking | None:
+    """The event's matchmaking with everything its settings page lists, in a fixed
+    number of queries."""
+    return db.session.scalar(select(Matchmaking).where(Matchmaking.event_id == event_id)
+                             .options(selectinload(Matchmaking.blocks),
+                                      selectinload(Matchmaking.points),
+                                      selectinload(Matchmaking.participant_types),
+                                      selectinload(Matchmaking.rules)))
 
 
 def check_slots(matchmaking: Matchmaking, slots) -> None:
