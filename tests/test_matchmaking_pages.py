@@ -22,6 +22,7 @@ from webapp.inputs.matchmaking import (
 )
 from webapp.models import (
     AuditEntry,
+    EventStatus,
     Matchmaking,
     MeetingBlock,
     MeetingPoint,
@@ -158,6 +159,18 @@ def test_settings_change_and_switching_off_keeps_them(client, login_as, organize
     assert not found.enabled and found.meeting_minutes == 45
     page = client.get(_url(on)).get_data(as_text=True)
     assert "was switched off" in page
+
+
+def test_a_cancelled_events_matchmaking_is_not_switched_on(client, login_as, organizer,
+                                                           organizing, make):
+    cancelled = make.event(organizers=[organizing], status=EventStatus.CANCELLED, **BRUSSELS)
+    login_as(organizer)
+    page = client.get(_url(cancelled)).get_data(as_text=True)
+    assert "can no longer be switched on" in page and "requests_open_local" not in page
+    before = _written()
+    response = _post(client, cancelled, "", {"meeting_minutes": "30"})
+    assert response.status_code == 400
+    assert _written() == before and _stored(cancelled.id) is None
 
 
 def test_a_post_without_its_csrf_token_is_refused(client, login_as, organizer, event):
