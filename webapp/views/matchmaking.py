@@ -15,7 +15,6 @@ from flask_login import current_user
 from .. import access, inputs, unit
 from ..forms.matchmaking import (
     POINT_KIND_LABELS,
-    REQUEST_MODE_LABELS,
     MatchmakingForm,
     MatrixForm,
     MatrixIn,
@@ -75,8 +74,7 @@ def _page(event: Event, *, status: int = 200, **forms):
         data=_settings_data(found, event) if found else None)
     rules_form = forms.get("rules") or MatrixForm(formdata=None, prefix="rules")
     allowed = set(rules_form.allowed.data or []) if "rules" in forms else (
-        {cell(a, b) for a in found.participant_types for b in found.participant_types
-         if found.allows(a.id, b.id)} if on else set())
+        _cells(found) if on else set())
     return render_template(
         "matchmaking/settings.html", event=event, matchmaking=found, on=on,
         form=settings_form,
@@ -88,9 +86,15 @@ def _page(event: Event, *, status: int = 200, **forms):
         figures=matchmaking.figures(event.id) if on else None,
         slots={block.id: _slot_count(found, block) for block in found.blocks} if on else {},
         status_word=WORDS["meeting_request_status"], point_kind_labels=POINT_KIND_LABELS,
-        request_mode_labels=REQUEST_MODE_LABELS,
         requests_url=f"/events/{event.id}/marketplace/requests",
     ), status
+
+
+def _cells(found: Matchmaking) -> set[str]:
+    """The matrix's ticked cells, as its checkboxes post them."""
+    kinds = {kind.id: kind for kind in found.participant_types}
+    return {cell(kinds[rule.requester_type_id], kinds[rule.receiver_type_id])
+            for rule in found.rules}
 
 
 def _slot_count(found: Matchmaking, block) -> int:
