@@ -472,3 +472,36 @@ def test_without_the_pair_lock_an_accept_and_a_cancel_both_move_one_request(open
         AuditEntry.subject_type == "meeting_request", AuditEntry.subject_id == request_id,
         AuditEntry.from_status == "requested")).all()
     assert sorted(from_requested) == ["accepted", "cancelled"]  # two ways at once
+
+
+# --------------------------------------------------------------------------- reads for pages
+
+
+def test_the_slots_offered_leave_out_those_the_receiver_blocked(market):
+    first = market.people[0].event.starts_at
+    starts = [first + timedelta(minutes=40 * n) for n in range(3)]
+    assert meeting_requests.offered_slots(market.people[1]) == [
+        (start, start + timedelta(minutes=30)) for start in starts]
+    matchmaking.set_unavailable(market.people[1].id, UnavailableSlotsIn.from_values(
+        slots=[starts[1]]), actor=market.user(1))
+    assert [start for start, _end in meeting_requests.offered_slots(market.people[1])] == [
+        starts[0], starts[2]]
+
+
+def test_the_requester_at_an_event_is_the_users_consenting_participant(market, make):
+    assert meeting_requests.requester_in(market.event_id, market.user(0)) == market.people[0]
+    assert meeting_requests.own_participant(market.event_id, make.user()) is None
+    _refused("meeting_request.own_consent_needed",
+             lambda: meeting_requests.requester_in(market.event_id, make.user()))
+    matchmaking.withdraw_consent(market.people[0].id, actor=market.user(0))
+    assert meeting_requests.own_participant(market.event_id, market.user(0)) is not None
+    _refused("meeting_request.own_consent_needed",
+             lambda: meeting_requests.requester_in(market.event_id, market.user(0)))
+
+
+def test_a_requests_history_lists_its_moves_in_order(market):
+    req = ask(market, 0, 1)
+    meeting_requests.accept(req.id, actor=market.user(1))
+    meeting_requests.cancel(req.id, actor=market.user(0), reason="Flight moved.")
+    assert [(e.to_status, e.reason) for e in meeting_requests.history(req.id)] == [
+        ("requested", ""), ("accepted", ""), ("cancelled", "Flight moved.")]

@@ -41,6 +41,7 @@ from ..models import (
     Matchmaking,
     MeetingRequest,
     Participant,
+    Registration,
     RegistrationStatus,
     RequestMode,
     UnavailableSlot,
@@ -105,6 +106,46 @@ def open_between(first_id: int, second_id: int) -> MeetingRequest | None:
     return db.session.scalar(select(MeetingRequest).where(
         MeetingRequest.pair_low == low, MeetingRequest.pair_high == high,
         MeetingRequest.status.in_(OPEN_REQUEST_STATUSES)))
+
+
+def own_participant(event_id: int, user: User) -> Participant | None:
+    """`user`'s participant in the event's matchmaking, while their registration is
+    approved (None: they take no part)."""
+    return db.session.scalar(
+        select(Participant).join(Participant.registration).where(
+            Participant.event_id == event_id, Registration.user_id == user.id,
+            Registration.status == RegistrationStatus.APPROVED))
+
+
+def requester_in(event_id: int, user: User) -> Participant:
+    """The participant `user` asks for meetings as at the event: refused when they take
+    no part in its marketplace."""
+    participant = own_participant(event_id, user)
+    if participant is None or not participant.consents:
+        raise MatchmakingRefused("meeting_request.own_consent_needed")
+    return participant
+
+
+def offered_slots(receiver: Participant) -> list[tuple[datetime, datetime]]:
+    """The meeting slots (start, end) one may prefer when asking `receiver`: the event's,
+    but those the receiver blocked."""
+    matchmaking = db.session.scalar(select(Matchmaking).where(
+        Matchmaking.event_id == receiver.event_id))
+    if matchmaking is None:
+        return []
+    blocked = set(db.session.scalars(select(UnavailableSlot.starts_at).where(
+        UnavailableSlot.participant_id == receiver.id)))
+    length = timedelta(minutes=matchmaking.meeting_minutes)
+    return [(start, start + length) for start in matchmaking.slot_starts()
+            if start not in blocked]
+
+
+def history(request_id: int) -> list[AuditEntry]:
+    """A request's moves, the first first."""
+    return list(db.session.scalars(
+        select(AuditEntry).where(AuditEntry.subject_type == "meeting_request",
+                                 AuditEntry.subject_id == request_id)
+        .order_by(AuditEntry.created_at, AuditEntry.id)))
 
 
 def request(requester_id: int, data: MeetingRequestIn, *, actor: User | None

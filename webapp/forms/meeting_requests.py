@@ -1,0 +1,127 @@
+"""The meeting request forms: asking a participant for a meeting (a message and the
+preferred slots, their model webapp/inputs/matchmaking.py's MeetingRequestIn), a reason
+to decline or cancel (ReasonIn), the accept button, and the list's filter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import LazyString, pgettext
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+
+from ..inputs import NoInput
+from ..inputs.matchmaking import MeetingRequestIn, ReasonIn
+from ..localtime import format_day
+from ..models import MeetingRequestStatus, ParticipantType
+from . import BaseForm, CheckboxesField, PlainForm
+
+
+def _status(label: str) -> LazyString:
+    return LazyString(lambda: pgettext("meeting request status", label))
+
+
+# A status as a list shows it; the errors' lower-case words are for sentences.
+STATUS_LABELS = {
+    MeetingRequestStatus.REQUESTED: _status("Awaiting an answer"),
+    MeetingRequestStatus.ACCEPTED: _status("Accepted"),
+    MeetingRequestStatus.DECLINED: _status("Declined"),
+    MeetingRequestStatus.EXPIRED: _status("Expired"),
+    MeetingRequestStatus.CANCELLED: _status("Cancelled"),
+}
+
+# The default participant types, named by their key (an organizer's own type has a label).
+TYPE_LABELS = {
+    "sme": _l("SME"),
+    "research": _l("Research"),
+    "government": _l("Government or city"),
+    "investor": _l("Investor"),
+    "host_stakeholder": _l("Stakeholder of the host region"),
+}
+
+# The lists of a participant's requests, and the one of those they follow.
+BOXES = {
+    "received": _l("Received"),
+    "sent": _l("Sent"),
+    "followed": _l("Requests you follow"),
+}
+
+
+def type_label(participant_type: ParticipantType) -> str:
+    return participant_type.label or str(TYPE_LABELS.get(participant_type.key,
+                                                         participant_type.key))
+
+
+class MeetingRequestForm(BaseForm):
+    """The receiver is the page's (`receiver_id`); the slots offered are the event's but
+    those the receiver blocked, in the event's zone (`slot_days`: each local day with the
+    values of its slots)."""
+
+    input_model = MeetingRequestIn
+
+    message = TextAreaField(_l("Message"), render_kw={"rows": 4},
+                            description=_l("What you would like to talk about."))
+    # The service judges a slot that was not offered.
+    preferred_slots = CheckboxesField(_l("Preferred slots (optional)"), validate_choice=False)
+
+    def __init__(self, *args, receiver_id: int, slots: list[tuple[datetime, datetime]],
+                 zone: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.receiver_id = receiver_id
+        tz = ZoneInfo(zone)
+        self.preferred_slots.choices = []
+        self.slot_days: list[tuple[str, list[str]]] = []
+        for start, end in slots:
+            local = start.astimezone(tz)
+            end = end.astimezone(tz)
+            value = start.isoformat()
+            self.preferred_slots.choices.append(
+                SelectChoice(value, f"{local:%H:%M}–{end:%H:%M}"))
+            day = format_day(local.date())
+            if not self.slot_days or self.slot_days[-1][0] != day:
+                self.slot_days.append((day, []))
+            self.slot_days[-1][1].append(value)
+
+    def input_data(self) -> dict[str, Any]:
+        return {**super().input_data(), "receiver_id": self.receiver_id}
+
+
+class AcceptForm(BaseForm):
+    input_model = NoInput
+
+
+class DeclineForm(BaseForm):
+    input_model = ReasonIn
+
+    reason = TextAreaField(_l("Why you decline"), id="decline-reason", render_kw={"rows": 3})
+
+
+class CancelForm(BaseForm):
+    input_model = ReasonIn
+
+    reason = TextAreaField(_l("Why you cancel"), id="cancel-reason", render_kw={"rows": 3})
+
+
+class RequestFilterForm(PlainForm):
+    """Which list, and which status; a value the lists do not know shows them all."""
+
+    box = SelectField(_l("Requests"), validate_choice=False)
+    status = SelectField(_l("Status"), validate_choice=False, choices=[
+        SelectChoice("", _l("All statuses"))] + [
+        SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()])
+
+    def __init__(self, formdata, *, boxes: list[str]) -> None:
+        super().__init__(formdata)
+        self.box.choices = [SelectChoice(box, BOXES[box]) for box in boxes]
+        if self.box.data not in boxes:
+            self.box.data = boxes[0]
+
+    @property
+    def chosen_status(self) -> MeetingRequestStatus | None:
+        try:
+            return MeetingRequestStatus(self.status.data)
+        except ValueError:
+            return None
