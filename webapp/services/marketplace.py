@@ -31,18 +31,22 @@ from ..extensions import db
 from ..models import (
     OPEN_REQUEST_STATUSES,
     Event,
+    Matchmaking,
     MeetingRequest,
+    MeetingRequestStatus,
     Opportunity,
     OpportunityType,
     Organization,
     Participant,
     ParticipantType,
     Registration,
+    RegistrationStatus,
     RequestRule,
     User,
 )
 from ..models import search as folding
 from ..paging import Page
+from . import meeting_requests
 from .matchmaking import tags as split_tags
 
 # The opportunity types whose pairs count most: an offer of theirs that meets a request
@@ -354,3 +358,42 @@ def suggestions(participant: Participant, limit: int = 20, *,
     return [Suggestion(loaded[row.id], score, reasons)
             for score, row, reasons in best if row.id in loaded]
 
+
+# --------------------------------------------------------------------------- one's own
+
+
+def registration_of(event_id: int, user_id: int) -> Registration | None:
+    """`user_id`'s registration for the event, whatever its status."""
+    return db.session.scalar(select(Registration).where(
+        Registration.event_id == event_id, Registration.user_id == user_id))
+
+
+def participant_of(registration: Registration | None) -> Participant | None:
+    """The registration's participation in the marketplace while it is in it: approved
+    and consenting (None otherwise, a withdrawn consent included)."""
+    if registration is None or registration.status != RegistrationStatus.APPROVED:
+        return None
+    participant = db.session.scalar(select(Participant).where(
+        Participant.registration_id == registration.id))
+    return participant if participant is not None and participant.consents else None
+
+
+def choosable_types(event_id: int, registration: Registration,
+                    current: ParticipantType | None = None) -> list[ParticipantType]:
+    """The participant types a registrant chooses among: every type of the event's but
+    the host region's stakeholders', unless they are one (their organization belongs to
+    no cluster: the hosting beachhead invited it) or already take part as one."""
+    organization = registration.user.organization
+    stakeholder = organization is None or organization.home_cluster_id is None
+    types = db.session.scalars(
+        select(ParticipantType).join(ParticipantType.matchmaking)
+        .where(Matchmaking.event_id == event_id).order_by(ParticipantType.position)).all()
+    return [kind for kind in types if kind.key != access.HOST_STAKEHOLDER or stakeholder
+            or (current is not None and current.id == kind.id)]
+
+
+def have_met(first: Participant, second: Participant) -> bool:
+    """Whether the two have an accepted meeting request between them (who asked whom
+    alike): what lets each see the other's contact details."""
+    found = meeting_requests.open_between(first.id, second.id)
+    return found is not None and found.status == MeetingRequestStatus.ACCEPTED
