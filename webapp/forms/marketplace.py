@@ -1,8 +1,9 @@
 """The marketplace's forms: joining with consent, the profile, an opportunity, the slots a
 participant cannot meet in, and the search. Their fields are their models'
 (webapp/inputs/matchmaking.py); the lists offer choices, the service judges what was
-chosen. The labels of the default participant and opportunity types live here: an
-organizer's own type carries its own label."""
+chosen. The default opportunity types are labelled here, the participant types with the
+matchmaking settings (forms/matchmaking.py); an organizer's own type carries its own
+label."""
 
 from __future__ import annotations
 
@@ -16,15 +17,9 @@ from wtforms.fields.choices import SelectChoice
 from ..inputs.matchmaking import JoinIn, OpportunityIn, ProfileIn, UnavailableSlotsIn
 from ..services.fields import territory_codes
 from . import BaseForm, CheckboxesField, PlainForm
+from .matchmaking import type_label as participant_type_label
 from .places import country_choices
 
-PARTICIPANT_TYPE_LABELS = {
-    "sme": _l("Company (SME)"),
-    "research": _l("Research organization"),
-    "government": _l("Government or city"),
-    "investor": _l("Investor"),
-    "host_stakeholder": _l("Stakeholder of the host region"),
-}
 OPPORTUNITY_TYPE_LABELS = {
     "offer": _l("Offer"),
     "request": _l("Request"),
@@ -32,13 +27,8 @@ OPPORTUNITY_TYPE_LABELS = {
 TAGS_HELP = _l("One per line, or separated by commas.")
 
 
-def participant_type_label(kind) -> str:
-    """A participant type as the reader calls it: the organizers' label, else the
-    default type's translated name, else its key."""
-    return kind.label or str(PARTICIPANT_TYPE_LABELS.get(kind.key, kind.key))
-
-
 def opportunity_type_label(kind) -> str:
+    """An opportunity type's name: the organizer's label, else its default's."""
     return kind.label or str(OPPORTUNITY_TYPE_LABELS.get(kind.key, kind.key))
 
 

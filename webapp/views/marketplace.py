@@ -21,7 +21,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from .. import access, http_cache, inputs, localtime
 from ..extensions import db
@@ -391,15 +390,6 @@ def marketplace_index(event: Event):
         opportunity_type_label=opportunity_type_label)
 
 
-def _request_url(event_id: int, participant_id: int) -> str:
-    """Where a meeting is asked for (views/meeting_requests.py)."""
-    try:
-        return url_for("meeting_requests.new", event_id=event_id,
-                       participant_id=participant_id)
-    except BuildError:
-        return f"{url_for('.index', event_id=event_id)}participants/{participant_id}/request"
-
-
 @bp.get("/participants/<int:participant_id>")
 @access.requires_on("participant.view", Participant, "participant_id")
 def participant(event_id: int, participant: Participant):
@@ -417,7 +407,8 @@ def participant(event_id: int, participant: Participant):
         "marketplace/participant.html", event=participant.event, participant=participant,
         organization=participant.registration.user.organization, mine=mine,
         shows_contact=shows_contact,
-        request_url=_request_url(event_id, participant.id)
+        request_url=url_for("meeting_requests.new", event_id=event_id,
+                            participant_id=participant.id)
         if access.can(me, "participant.request_meeting", participant) else None,
         participant_type_label=participant_type_label,
         opportunity_type_label=opportunity_type_label)
