@@ -16,30 +16,21 @@ from wtforms.fields.choices import SelectChoice
 from ..inputs import NoInput
 from ..inputs.matchmaking import MeetingRequestIn, ReasonIn
 from ..localtime import format_day
-from ..models import MeetingRequestStatus, ParticipantType
+from ..models import MeetingRequestStatus
 from . import BaseForm, CheckboxesField, PlainForm
-
-
-def _status(label: str) -> LazyString:
-    return LazyString(lambda: pgettext("meeting request status", label))
-
 
 # A status as a list shows it; the errors' lower-case words are for sentences.
 STATUS_LABELS = {
-    MeetingRequestStatus.REQUESTED: _status("Awaiting an answer"),
-    MeetingRequestStatus.ACCEPTED: _status("Accepted"),
-    MeetingRequestStatus.DECLINED: _status("Declined"),
-    MeetingRequestStatus.EXPIRED: _status("Expired"),
-    MeetingRequestStatus.CANCELLED: _status("Cancelled"),
-}
-
-# The default participant types, named by their key (an organizer's own type has a label).
-TYPE_LABELS = {
-    "sme": _l("SME"),
-    "research": _l("Research"),
-    "government": _l("Government or city"),
-    "investor": _l("Investor"),
-    "host_stakeholder": _l("Stakeholder of the host region"),
+    MeetingRequestStatus.REQUESTED: LazyString(
+        lambda: pgettext("meeting request status", "Awaiting an answer")),
+    MeetingRequestStatus.ACCEPTED: LazyString(
+        lambda: pgettext("meeting request status", "Accepted")),
+    MeetingRequestStatus.DECLINED: LazyString(
+        lambda: pgettext("meeting request status", "Declined")),
+    MeetingRequestStatus.EXPIRED: LazyString(
+        lambda: pgettext("meeting request status", "Expired")),
+    MeetingRequestStatus.CANCELLED: LazyString(
+        lambda: pgettext("meeting request status", "Cancelled")),
 }
 
 # The lists of a participant's requests, and the one of those they follow.
@@ -48,11 +39,6 @@ BOXES = {
     "sent": _l("Sent"),
     "followed": _l("Requests you follow"),
 }
-
-
-def type_label(participant_type: ParticipantType) -> str:
-    return participant_type.label or str(TYPE_LABELS.get(participant_type.key,
-                                                         participant_type.key))
 
 
 class MeetingRequestForm(BaseForm):

@@ -28,6 +28,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import access, inputs, unit
 from ..extensions import db
+from ..forms.matchmaking import type_label
 from ..forms.meeting_requests import (
     STATUS_LABELS,
     AcceptForm,
@@ -35,7 +36,6 @@ from ..forms.meeting_requests import (
     DeclineForm,
     MeetingRequestForm,
     RequestFilterForm,
-    type_label,
 )
 from ..inputs import NoInput
 from ..inputs.matchmaking import MAX_PREFERRED_SLOTS, MeetingRequestIn, ReasonIn
