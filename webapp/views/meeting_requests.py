@@ -15,7 +15,6 @@ from datetime import datetime
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -74,10 +73,8 @@ def _slot_times(meeting_request: MeetingRequest) -> list[datetime]:
     return [datetime.fromisoformat(slot) for slot in meeting_request.preferred_slots or []]
 
 
-def _profile_url(participant: Participant) -> str | None:
-    """The participant's page on the marketplace, once that page exists."""
-    if "marketplace.participant" not in current_app.view_functions:
-        return None
+def _profile_url(participant: Participant) -> str:
+    """The participant's page on the marketplace."""
     return url_for("marketplace.participant", event_id=participant.event_id,
                    participant_id=participant.id)
 
