@@ -10,11 +10,23 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tests.factories import Factory
 from tests.matrix import ROLES, Case, statuses
 from tests.test_access import world  # noqa: F401 - the pages' matrix world, shared
 from webapp.extensions import db as _db
-from webapp.models import Attendance, Registration, User, utcnow
-from webapp.services import api_tokens
+from webapp.inputs.matchmaking import JoinIn, MatchmakingIn, MeetingRequestIn, OpportunityIn
+from webapp.models import (
+    Attendance,
+    MeetingRequest,
+    Opportunity,
+    Participant,
+    Partner,
+    Registration,
+    User,
+    utcnow,
+)
+from webapp.models import RegistrationStatus as S
+from webapp.services import api_tokens, matchmaking, meeting_requests
 
 MEMBERS_403 = dict(member=403, other_member=403)
 
@@ -33,6 +45,29 @@ def _reg(key):
 
 def _body(value):
     return lambda w: value
+
+
+def _participant(key, rest=""):
+    return lambda w: f"/api/v1/participants/{w[key]}{rest}"
+
+
+def _request(key, rest=""):
+    return lambda w: f"/api/v1/meeting-requests/{w[key]}{rest}"
+
+
+def _market(key, rest):
+    return lambda w: f"/api/v1/events/{w[key]}/marketplace/{rest}"
+
+
+# The marketplace: its participants (the member, one of the event's other
+# participants who joined: browsers see it) and its organizers; admins organize all.
+BROWSERS = dict(member=200, organizer=200, admin=200)
+# Who sees the cluster B participant: the marketplace, its cluster's managers.
+SEE_B = dict(BROWSERS, manager_b=200)
+# Who may change the cluster B participant's profile (organizers): a bad value is 422
+# there; those who only see it get 403.
+EDIT_B = dict(member=403, manager_b=403, organizer=422, admin=422)
+NOT_A_SLOT = ["2020-01-01T09:00:00+00:00"]
 
 
 CASES = [
@@ -90,14 +125,123 @@ CASES = [
          api(403, organizer=422, host=422, admin=422), data=_body({"token": "NOPE-NOPE"})),
     Case("api.check_in", "draft", "POST", lambda w: f"/api/v1/events/{w['draft']}/checkins",
          api(404, organizer=422, admin=422), data=_body({"token": "NOPE-NOPE"})),
+    # Matchmaking (the world's matchmaking event: see `_build_market`).
+    Case("api.marketplace_participants", "published", "GET",
+         _market("market", "participants"), api(403, **BROWSERS)),
+    Case("api.marketplace_participants", "draft", "GET", _market("draft", "participants"),
+         api(404, organizer=200, admin=200)),
+    Case("api.marketplace_suggestions", "published", "GET", _market("market", "suggestions"),
+         api(403, **BROWSERS)),
+    Case("api.marketplace_suggestions", "unknown", "GET",
+         lambda w: "/api/v1/events/999999/marketplace/suggestions", api(404)),
+    # Only the member's registration is approved: they joined already (409).
+    Case("api.marketplace_join", "published", "POST", _market("market", "join"),
+         api(403, member=409), data=_body({"participant_type": "sme", "consent": True})),
+    Case("api.marketplace_join", "draft", "POST", _market("draft", "join"),
+         api(404, organizer=403, admin=403),
+         data=_body({"participant_type": "sme", "consent": True})),
+    Case("api.marketplace_leave", "draft", "POST", _market("draft", "leave"), api(404),
+         data=_body({})),
+    Case("api.participant", "cluster B's", "GET", _participant("p_b"), api(404, **SEE_B)),
+    Case("api.participant", "the member's", "GET", _participant("p_member"),
+         api(404, **BROWSERS, manager_a=200)),
+    Case("api.participant", "a host region's stakeholder", "GET", _participant("p_stake"),
+         api(404, **BROWSERS, host=200)),
+    Case("api.participant", "unknown", "GET", lambda w: "/api/v1/participants/999999",
+         api(404)),
+    Case("api.participant_profile", "cluster B's, unknown type", "PUT",
+         _participant("p_b", "/profile"), api(404, **EDIT_B),
+         data=_body({"participant_type": "no_such_type"})),
+    Case("api.participant_unavailable_slots", "cluster B's, not a slot", "PUT",
+         _participant("p_b", "/unavailable-slots"), api(404, **EDIT_B),
+         data=_body({"slots": NOT_A_SLOT})),
+    Case("api.opportunity_add", "cluster B's, unknown type", "POST",
+         _participant("p_b", "/opportunities"), api(404, **EDIT_B),
+         data=_body({"opportunity_type": "barter", "title": "Swap"})),
+    Case("api.opportunity_update", "cluster B's, unknown type", "PUT",
+         lambda w: f"/api/v1/opportunities/{w['opp_b']}", api(404, **EDIT_B),
+         data=_body({"opportunity_type": "barter", "title": "Swap"})),
+    Case("api.opportunity_remove", "unknown", "DELETE",
+         lambda w: "/api/v1/opportunities/999999", api(404), data=_body({})),
+    Case("api.meeting_requests_list", "list", "GET", lambda w: "/api/v1/meeting-requests",
+         api(200)),
+    Case("api.meeting_request", "member to cluster B", "GET", _request("r_member_b"),
+         api(404, **SEE_B, manager_a=200)),
+    Case("api.meeting_request", "stakeholder to cluster B", "GET", _request("r_stake_b"),
+         api(404, organizer=200, admin=200, manager_b=200, host=200)),
+    Case("api.meeting_request", "unknown", "GET", lambda w: "/api/v1/meeting-requests/999999",
+         api(404)),
+    # The member asks cluster B's participant for a time that is no slot (422); those
+    # who see the receiver without taking part may not ask (403); others do not see it.
+    Case("api.meeting_request_new", "not a slot", "POST",
+         lambda w: "/api/v1/meeting-requests", api(422, manager_b=403, organizer=403,
+                                                   admin=403),
+         data=lambda w: {"receiver_id": w["p_b"], "preferred_slots": NOT_A_SLOT}),
+    # Cluster B's participant was asked: nobody here answers for them.
+    Case("api.meeting_request_accept", "member to cluster B", "POST",
+         _request("r_member_b", "/accept"),
+         api(404, member=403, manager_a=403, manager_b=403, organizer=403, admin=403),
+         data=_body({})),
+    Case("api.meeting_request_decline", "member to cluster B", "POST",
+         _request("r_member_b", "/decline"),
+         api(404, member=403, manager_a=403, manager_b=403, organizer=403, admin=403),
+         data=_body({"reason": "Not now."})),
+    # Declined already: its sides and organizers are told so (409), followers may not.
+    Case("api.meeting_request_cancel", "declined, member to stakeholder", "POST",
+         _request("r_declined", "/cancel"),
+         api(404, member=409, organizer=409, admin=409, manager_a=403, host=403),
+         data=_body({"reason": "Plans changed."})),
 ]
 
 
 def _snapshot(own_reg: int, other_reg: int) -> tuple:
-    """What a refused write could have changed: the two registrations, the check-ins."""
+    """What a refused write could have changed: the two registrations, the check-ins, the
+    participants, their opportunities and the meeting requests."""
+    rows = lambda *columns: tuple(_db.session.execute(  # noqa: E731
+        select(*columns).order_by(columns[0])).all())
     return (_db.session.get(Registration, own_reg, populate_existing=True).status,
             _db.session.get(Registration, other_reg, populate_existing=True).status,
-            _db.session.scalar(select(func.count()).select_from(Attendance)))
+            _db.session.scalar(select(func.count()).select_from(Attendance)),
+            rows(Participant.id, Participant.participant_type_id, Participant.sectors,
+                 Participant.consent_withdrawn_at),
+            rows(Opportunity.id, Opportunity.title, Opportunity.opportunity_type_id),
+            rows(MeetingRequest.id, MeetingRequest.status, MeetingRequest.updated_at))
+
+
+def _build_market(shared) -> dict[str, int]:
+    """A published mission of the world's organizers, hosted by its beachhead, with
+    matchmaking: the member (cluster A), an applicant of cluster B and a host-region
+    stakeholder joined it; the member asked cluster B's participant (requested), the
+    stakeholder did too, and the member's request to the stakeholder was declined."""
+    make = Factory()
+    partner = lambda name: _db.session.get(Partner, shared.ids[name])  # noqa: E731
+    user = lambda role: _db.session.get(User, shared.user_ids[role])  # noqa: E731
+    organizer = user("organizer")
+    event = make.event(organizers=[partner("organizing")], hosts=[partner("beachhead")])
+    matchmaking.switch_on(event.id, MatchmakingIn.from_values(), actor=organizer)
+
+    def joined(person, kind):
+        reg = make.registration(event, person, S.SUBMITTED, S.APPROVED)
+        return matchmaking.join(reg.id, JoinIn.from_values(participant_type=kind,
+                                                           consent=True), actor=person)
+
+    member = joined(user("member"), "sme")
+    b = joined(make.user(make.organization(partner("cluster_b"))), "sme")
+    stakeholder = joined(make.user(make.organization(name="Port Authority")),
+                         "host_stakeholder")
+    offer = matchmaking.add_opportunity(b.id, OpportunityIn.from_values(
+        opportunity_type="offer", title="Harbour sensors"), actor=organizer)
+
+    def ask(frm, to):
+        return meeting_requests.request(frm.id, MeetingRequestIn.from_values(
+            receiver_id=to.id), actor=frm.registration.user)
+
+    declined = ask(member, stakeholder)
+    meeting_requests.decline(declined.id, actor=stakeholder.registration.user,
+                             reason="Not our field.")
+    return dict(market=event.id, p_member=member.id, p_b=b.id, p_stake=stakeholder.id,
+                opp_b=offer.id, r_member_b=ask(member, b).id,
+                r_stake_b=ask(stakeholder, b).id, r_declined=declined.id)
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +259,9 @@ def api_world(app, request):
         revoked.token.revoked_at = utcnow()
         expired = token("admin", "old", read_only=False)
         expired.token.expires_on = (utcnow() - timedelta(days=1)).date()
+        market = _build_market(shared)
         _db.session.commit()
-        result = dict(event=shared.ids["event"], draft=shared.ids["draft"],
+        result = dict(**market, event=shared.ids["event"], draft=shared.ids["draft"],
                       own_reg=shared.own_reg, other_reg=shared.other_reg, tokens=tokens,
                       read_only=read_only, revoked=revoked.secret, expired=expired.secret,
                       before=_snapshot(shared.own_reg, shared.other_reg))
@@ -135,7 +280,7 @@ def api_client(app, api_world, monkeypatch):
 
 def _open(api_client, case: Case, api_world: dict, secret: str | None):
     headers = {"Authorization": f"Bearer {secret}"} if secret else {}
-    kwargs = {"json": case.data(api_world)} if case.method == "POST" else {}
+    kwargs = {"json": case.data(api_world)} if case.method != "GET" else {}
     return api_client.open(case.path(api_world), method=case.method, headers=headers, **kwargs)
 
 
@@ -166,7 +311,7 @@ def test_unusable_tokens_get_401_everywhere(api_client, api_world, case, kind):
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.method == "POST"],
+@pytest.mark.parametrize("case", [c for c in CASES if c.method != "GET"],
                          ids=lambda c: f"{c.endpoint}[{c.label}]")
 def test_a_read_only_token_writes_nothing_anywhere(api_client, api_world, case):
     assert _open(api_client, case, api_world, api_world["read_only"]).status_code == 403

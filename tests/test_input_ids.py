@@ -84,7 +84,10 @@ def test_path_ids_outside_the_range_are_not_found(app, client, make, db, role):
 # API bodies valid but for the id in the path, so the lookup is what answers.
 API_BODIES = {"checkins": {"token": "x"},
               "decision": {"decision": "approve",
-                           "expected_status": RegistrationStatus.SUBMITTED.value}}
+                           "expected_status": RegistrationStatus.SUBMITTED.value},
+              "join": {"participant_type": "sme", "consent": True},
+              "opportunities": {"opportunity_type": "offer", "title": "x"},
+              "decline": {"reason": "x"}, "cancel": {"reason": "x"}}
 # A retry answers on the jobs page the admin came from: a mail it does not find is, like
 # one sent meanwhile, "not waiting for a retry" (nothing was changed), not a broken link.
 NOT_A_LOOKUP = {"/admin/jobs/mail/<int:message_id>/retry": 302}

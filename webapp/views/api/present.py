@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import Select, false, func, select, true
+from sqlalchemy import Select, false, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from ... import access
@@ -14,7 +14,12 @@ from ...extensions import db
 from ...models import (
     Event,
     EventSession,
+    Matchmaking,
+    MeetingRequest,
+    MeetingRequestStatus,
+    Opportunity,
     Organization,
+    Participant,
     Partner,
     Registration,
     RegistrationStatus,
@@ -22,6 +27,8 @@ from ...models import (
     utcnow,
 )
 from ...services import event_texts
+from ...services.marketplace import Suggestion
+from ...services.matchmaking import tags
 from . import schemas
 
 # A list's items are plain fields (`*_fields`), validated once with their page: a model
@@ -193,3 +200,115 @@ def registration_detail(me: User, reg: Registration) -> schemas.RegistrationDeta
                for a in sorted(reg.answers, key=lambda a: order.get(a.question_id, 0))]
     return schemas.RegistrationDetail(**_registration_fields(me, reg), answers=answers,
                                       history=history)
+
+
+# --------------------------------------------------------------------------- matchmaking
+
+
+def _kind_fields(kind) -> dict[str, Any]:
+    """A participant or opportunity type: a default one has no label of its own."""
+    return {"key": kind.key, "label": kind.label or None}
+
+
+def _opportunity_fields(o: Opportunity) -> dict[str, Any]:
+    return {"id": o.id, "type": _kind_fields(o.opportunity_type), "title": o.title,
+            "text": o.text, "tags": tags(o.tags)}
+
+
+def opportunity(o: Opportunity) -> schemas.OpportunityOut:
+    return schemas.OpportunityOut.model_validate(_opportunity_fields(o))
+
+
+def _organization_ref_fields(org: Organization | None) -> dict[str, Any] | None:
+    if org is None:
+        return None
+    return {"id": org.id, "name": org.name, "country": org.country}
+
+
+def _contact_fields(person: User) -> dict[str, Any]:
+    return {"name": person.name, "email": person.email, "phone": person.phone or None}
+
+
+def marketplace_participant_fields(p: Participant, opportunities=None) -> dict[str, Any]:
+    """The fields of a `schemas.MarketplaceParticipant`: what the marketplace shows of a
+    participant (their opportunities, or those given: a search's)."""
+    org = p.registration.user.organization
+    return {
+        "id": p.id, "event_id": p.event_id, "participant_type": _kind_fields(p.participant_type),
+        "organization": {**_organization_ref_fields(org), "sector": org.sector,
+                         "website": org.website, "profile": org.profile}
+        if org is not None else None,
+        "sectors": tags(p.sectors), "technologies": tags(p.technologies),
+        "opportunities": [_opportunity_fields(o) for o in (
+            p.opportunities if opportunities is None else opportunities)],
+    }
+
+
+def suggestion_fields(found: Suggestion) -> dict[str, Any]:
+    return {"participant": marketplace_participant_fields(found.participant),
+            "score": found.score,
+            "reasons": [{"kind": r.kind, "tags": list(r.tags),
+                         "their_title": r.their_title or None,
+                         "your_title": r.your_title or None} for r in found.reasons]}
+
+
+def _meets(me: User, participant: Participant) -> bool:
+    """Whether `me` takes part in `participant`'s event and has an accepted meeting with
+    them: then each side sees the other's contact details, as on the pages."""
+    mine = select(Participant.id).join(Participant.registration).where(
+        Participant.event_id == participant.event_id, Registration.user_id == me.id)
+    return db.session.scalar(select(MeetingRequest.id).where(
+        MeetingRequest.status == MeetingRequestStatus.ACCEPTED,
+        or_((MeetingRequest.requester_id == participant.id)
+            & MeetingRequest.receiver_id.in_(mine),
+            (MeetingRequest.receiver_id == participant.id)
+            & MeetingRequest.requester_id.in_(mine))).limit(1)) is not None
+
+
+def participant_detail(me: User, p: Participant) -> schemas.ParticipantDetail:
+    person = p.registration.user
+    shown = person.id == me.id or _meets(me, p)
+    matchmaking = db.session.scalar(select(Matchmaking).where(
+        Matchmaking.event_id == p.event_id))
+    slots = matchmaking.slot_starts() if matchmaking is not None else []
+    unavailable = [slot.starts_at for slot in p.unavailable]
+    return schemas.ParticipantDetail.model_validate({
+        **marketplace_participant_fields(p),
+        "in_marketplace": p.consents and p.registration.status == RegistrationStatus.APPROVED,
+        "contact": _contact_fields(person) if shown else None,
+        "unavailable_slots": unavailable,
+        "available_slots": [slot for slot in slots if slot not in set(unavailable)],
+        "can_edit": access.can(me, "participant.edit", p),
+        "can_request_meeting": access.can(me, "participant.request_meeting", p),
+    })
+
+
+def _participant_ref_fields(p: Participant) -> dict[str, Any]:
+    return {"id": p.id, "participant_type": _kind_fields(p.participant_type),
+            "organization": _organization_ref_fields(p.registration.user.organization)}
+
+
+def meeting_request_fields(me: User, req: MeetingRequest) -> dict[str, Any]:
+    """The fields of a `schemas.MeetingRequestOut` for `me`: the other side's contact
+    details only to a side, once accepted."""
+    mine = next((side for side in (req.requester, req.receiver)
+                 if side.registration.user_id == me.id), None)
+    accepted = req.status == MeetingRequestStatus.ACCEPTED
+    return {
+        "id": req.id, "event": _event_ref_fields(req.event),
+        "requester": _participant_ref_fields(req.requester),
+        "receiver": _participant_ref_fields(req.receiver),
+        "status": req.status, "message": req.message,
+        "preferred_slots": [datetime.fromisoformat(slot) for slot in req.preferred_slots],
+        "created_at": req.created_at, "expires_at": req.expires_at,
+        "decided_at": req.decided_at, "reason": req.reason, "cause": req.cause,
+        "contact": _contact_fields(req.other_side(mine).registration.user)
+        if accepted and mine is not None else None,
+        "can_answer": req.status == MeetingRequestStatus.REQUESTED
+        and access.can(me, "meeting_request.answer", req),
+        "can_cancel": req.status.is_open and access.can(me, "meeting_request.cancel", req),
+    }
+
+
+def meeting_request(me: User, req: MeetingRequest) -> schemas.MeetingRequestOut:
+    return schemas.MeetingRequestOut.model_validate(meeting_request_fields(me, req))

@@ -23,10 +23,20 @@ from pydantic import (
     field_validator,
 )
 
-from ... import text
+from ... import inputs, text
 from ...inputs import applications, checkin, registrations
-from ...models import EventKind, EventRole, EventStatus, PartnerKind, RegistrationStatus, Role
+from ...inputs import matchmaking as matchmaking_inputs
+from ...models import (
+    EventKind,
+    EventRole,
+    EventStatus,
+    MeetingRequestStatus,
+    PartnerKind,
+    RegistrationStatus,
+    Role,
+)
 from ...models import SessionKind as AgendaKind
+from ...models.matchmaking import CANCEL_CAUSES
 from ...services.errors import CODES
 from ...services.fields import MAX_ID
 
@@ -99,15 +109,17 @@ class Query(_TextRules):
         return super().model_json_schema(*args, **kwargs)
 
 
-class EventPath(BaseModel):
+class _Path(BaseModel):
+    """A path's ids."""
+
     model_config = ConfigDict(json_schema_extra=_absent_or_given)
 
+
+class EventPath(_Path):
     event_id: Id
 
 
-class RegistrationPath(BaseModel):
-    model_config = ConfigDict(json_schema_extra=_absent_or_given)
-
+class RegistrationPath(_Path):
     registration_id: Id
 
 
@@ -447,3 +459,190 @@ class Checkin(Output):
     checked_in_at: Instant
     checked_in_by: str | None
     first_time: bool = Field(description="False: checked in before; this is that check-in.")
+
+
+# --------------------------------------------------------------------------- matchmaking
+
+
+class ParticipantPath(_Path):
+    participant_id: Id
+
+
+class OpportunityPath(_Path):
+    opportunity_id: Id
+
+
+class MeetingRequestPath(_Path):
+    request_id: Id
+
+
+TypeKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+# A query's text as the app's text rules read it (webapp/text.py): one line, without
+# control characters or noncharacters (a surrogate cannot travel in a URL). A query
+# holding one is refused before any operation runs (400), so the document states it;
+# the rules themselves enforce it.
+QUERY_TEXT = {"pattern": r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufdd0-\ufdef\ufffe\uffff]*$"}
+
+
+class MarketplaceQuery(Query):
+    """The marketplace's search, as its page offers it: every filter given must match."""
+
+    q: str | None = Field(None, max_length=200, json_schema_extra=QUERY_TEXT, description=(
+        "Words to find (accents and case aside, each one somewhere) in the organization's "
+        "name, the participant's sectors and technologies and their opportunities."))
+    type: TypeKey | None = Field(None, description=(
+        "An opportunity type's key (\"offer\", \"request\"): those with one of that type, "
+        "listed with those only."))
+    sector: str | None = Field(None, max_length=120, json_schema_extra=QUERY_TEXT, description=(
+        "One of the participant's sectors, or their organization's."))
+    country: str | None = Field(None, pattern=r"^[A-Z]{2}$",
+                                description="The organization's country (ISO 3166-1 alpha-2).")
+    participant_type: TypeKey | None = Field(None, description="A participant type's key "
+                                             "(\"sme\").")
+    page: int = Field(1, ge=1, le=100_000, description="The page, from 1.")
+    per_page: int = Field(20, ge=1, le=MAX_PER_PAGE)
+
+
+class KindRef(Output):
+    key: str
+    label: str | None = Field(description="The organizers' own label; null for a default "
+                              "type, which is named by its key.")
+
+
+class OpportunityOut(Output):
+    id: int
+    type: KindRef
+    title: str
+    text: str
+    tags: list[str]
+
+
+class ParticipantOrganization(Output):
+    id: int
+    name: str
+    country: str
+    sector: str
+    website: str
+    profile: str
+
+
+class Contact(Output):
+    name: str
+    email: str
+    phone: str | None = Field(description="Null when none is given.")
+
+
+class MarketplaceParticipant(Output):
+    id: int
+    event_id: int
+    participant_type: KindRef
+    organization: ParticipantOrganization | None
+    sectors: list[str]
+    technologies: list[str]
+    opportunities: list[OpportunityOut] = Field(description="Theirs (of the type searched for, "
+                                             "when the search names one).")
+
+
+class MarketplacePage(Output):
+    items: list[MarketplaceParticipant] = Field(
+        description="By organization name in the reader's language, then id.")
+    page: int
+    per_page: int
+    total: int = Field(description="How many participants match.")
+    next: str | None = Field(description="The URL of the next page: the same filters "
+                             "(null on the last).")
+
+
+class ReasonKind(enum.StrEnum):
+    OFFERS_WHAT_YOU_REQUEST = "offers_what_you_request"
+    REQUESTS_WHAT_YOU_OFFER = "requests_what_you_offer"
+    SHARED_TAGS = "shared_tags"
+    SHARED_SECTOR = "shared_sector"
+
+
+class SuggestionReason(Output):
+    """Why they are suggested, as data: `offers_what_you_request` (their offer
+    `their_title` meets your request `your_title` in `tags`), `requests_what_you_offer`
+    (the other way round), `shared_tags`, `shared_sector` (`tags`: the sectors shared)."""
+
+    kind: ReasonKind
+    tags: list[str] = Field(description="As the suggested participant spells them.")
+    their_title: str | None = Field(description="Their opportunity's title (null unless a "
+                                    "pair of opportunities).")
+    your_title: str | None = Field(description="Your opportunity's title (null unless a "
+                                   "pair of opportunities).")
+
+
+class SuggestedMatch(Output):
+    participant: MarketplaceParticipant
+    score: int
+    reasons: list[SuggestionReason]
+
+
+class Suggestions(Output):
+    items: list[SuggestedMatch] = Field(description="Best matched first.")
+
+
+class ParticipantDetail(MarketplaceParticipant):
+    in_marketplace: bool = Field(description="Their consent is given and not withdrawn, and "
+                                 "their registration approved: others see them.")
+    contact: Contact | None = Field(description="Yours, and those of a participant you have "
+                                    "an accepted meeting with; otherwise null.")
+    unavailable_slots: list[Instant] = Field(description="The meeting slots (their starts) in "
+                                             "which they cannot meet.")
+    available_slots: list[Instant] = Field(description="The event's other meeting slots: "
+                                           "those a meeting request may prefer.")
+    can_edit: bool
+    can_request_meeting: bool
+
+
+class ParticipantRef(Output):
+    id: int
+    participant_type: KindRef
+    organization: OrganizationRef | None
+
+
+class MeetingRequestQuery(PageQuery):
+    event: Id | None = None
+    status: MeetingRequestStatus | None = None
+
+
+class MeetingRequestOut(Output):
+    id: int
+    event: EventRef
+    requester: ParticipantRef
+    receiver: ParticipantRef
+    status: MeetingRequestStatus
+    message: str
+    preferred_slots: list[Instant]
+    created_at: Instant
+    expires_at: Instant | None = Field(description="When it expires if still unanswered then "
+                                       "(null: accepted at once).")
+    decided_at: Instant | None
+    reason: str = Field(description="Why it was declined or cancelled, in the words of who "
+                        "did it.")
+    cause: Literal[CANCEL_CAUSES] | None = Field(  # type: ignore[valid-type]
+        description="What ended it when nobody chose to (null: someone did, or it has not "
+                    "ended).")
+    contact: Contact | None = Field(description="The other side's, once accepted and while "
+                                    "so, for the two sides; otherwise null.")
+    can_answer: bool
+    can_cancel: bool
+
+
+class MeetingRequestPage(Page):
+    items: list[MeetingRequestOut]
+
+
+class EmptyIn(inputs.NoInput):
+    """An empty object (`{}`): a write that is a button on the pages (accept, leave,
+    remove) sends nothing else."""
+
+
+# The writes' input models are the pages' own (webapp/inputs/matchmaking.py).
+JoinIn = matchmaking_inputs.JoinIn
+ProfileIn = matchmaking_inputs.ProfileIn
+OpportunityIn = matchmaking_inputs.OpportunityIn
+UnavailableSlotsIn = matchmaking_inputs.UnavailableSlotsIn
+MeetingRequestIn = matchmaking_inputs.MeetingRequestIn
+ReasonIn = matchmaking_inputs.ReasonIn
