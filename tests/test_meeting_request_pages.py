@@ -247,6 +247,18 @@ def test_either_side_cancels_with_a_reason(market, login_as, side):
     assert req.cancelled_by_participant_id == market.people[side].id
 
 
+def test_an_organizer_cancels_a_meeting_from_its_page(market, login_as):
+    req = ask(market, 0, 1)
+    meeting_requests.accept(req.id, actor=market.user(1))
+    client = login_as(market.organizer)
+    html = client.get(_request_url(market, req)).get_data(as_text=True)
+    assert 'id="cancel-reason"' in html and 'id="decline-reason"' not in html
+    assert _post(client, _request_url(market, req, "cancel"),
+                 reason="The hall is closed.").status_code == 302
+    _db.session.refresh(req)
+    assert req.status == M.CANCELLED and req.cancelled_by_user_id == market.organizer.id
+
+
 def test_only_the_receiver_answers_and_only_the_sides_cancel(market, login_as):
     req = ask(market, 0, 1)
     before = snapshot()
