@@ -21,7 +21,8 @@ bp.before_request(anonymous_request)
 
 INFO = Info(title="Beachhead API", version="1.0.0", description=(
     "The partners' API: events, your registrations and, for partner managers, organizers "
-    "and hosts, the applications in your scope, exactly as the desk shows them. "
+    "and hosts, the applications in your scope, exactly as the desk shows them; an event's "
+    "matchmaking: its marketplace, your profile and opportunities, and meeting requests. "
     "Authenticate with a personal token from your profile page (`Authorization: Bearer "
     "bh_...`); a token acts with your roles. Errors are RFC 9457 problem details; a refusal "
     "of the domain adds its stable `code` (and `params`), and its `detail` is in the "
