@@ -322,6 +322,12 @@ def _can_manage_matchmaking(user: Any, event: Event) -> bool:
     return organizes(user, event)
 
 
+def _can_invite_stakeholders(user: Any, event: Event) -> bool:
+    """Invite the host region's stakeholders to the event's matchmaking (their invitations
+    listed, sent again, revoked): the event's hosts, its organizers and admins."""
+    return hosts(user, event) or organizes(user, event)
+
+
 def _can_browse_marketplace(user: Any, event: Event) -> bool:
     """An event's marketplace: its participants who gave their consent (each sees only
     their own event's), and its organizers."""
@@ -454,6 +460,7 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "matchmaking.manage": _can_manage_matchmaking,
     "matchmaking.marketplace": _can_browse_marketplace,
     "matchmaking.join": _can_join_matchmaking,
+    "matchmaking.invite": _can_invite_stakeholders,
     "participant.view": _can_view_participant,
     "participant.edit": _can_edit_participant,
     "participant.request_meeting": _can_request_meeting,

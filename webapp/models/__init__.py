@@ -61,6 +61,7 @@ from .registration import (
 from .reminder import ReminderDelivery, ReminderSkip, ReminderStatus
 from .security import ThrottleHit, UsedToken
 from .sort_key import SortKey
+from .stakeholder import InvitationStatus, StakeholderInvitation
 from .survey import OutcomeConfirmation, SurveyInvitation, SurveyResponse, SurveyRound
 from .types import new_badge_code, utcnow
 from .user import AlertFrequency, Role, RoleGrant, User, normalize_email
@@ -99,6 +100,7 @@ __all__ = [
     "EventStatus",
     "EventText",
     "Helix",
+    "InvitationStatus",
     "Matchmaking",
     "MeetingBlock",
     "MeetingPoint",
@@ -133,6 +135,7 @@ __all__ = [
     "SessionKind",
     "SessionText",
     "SortKey",
+    "StakeholderInvitation",
     "SurveyInvitation",
     "SurveyResponse",
     "SurveyRound",

@@ -652,6 +652,28 @@ _define("meeting_request.receiver_only",
 _define("meeting_request.sides_only",
         N_("Only the two participants can cancel this meeting."))
 
+# Invitations of the host region's stakeholders
+_define("stakeholder_invitation.invalid",
+        N_("This invitation link is not valid. Please check that you copied it whole."))
+_define("stakeholder_invitation.expired",
+        N_("This invitation link has expired. Please ask the event's host to send it again."))
+_define("stakeholder_invitation.used",
+        N_("This invitation link has already been used. Sign in with your account."))
+_define("stakeholder_invitation.replaced",
+        N_("This invitation link has been replaced by a newer one. Please use the link in "
+           "the latest invitation."))
+_define("stakeholder_invitation.revoked",
+        N_("This invitation link has been withdrawn by the event's host."))
+_define("stakeholder_invitation.event_cancelled",
+        N_("This invitation link is for an event that has been cancelled."))
+_define("stakeholder_invitation.account_closed",
+        N_("This invitation link is for an account that has been closed."))
+_define("stakeholder_invitation.pending",
+        N_("%(email)s already has an invitation to this event waiting for an answer: send "
+           "it again instead."))
+_define("stakeholder_invitation.closed",
+        N_("This invitation has been accepted or withdrawn already."))
+
 # Codes whose template is not a msgid of their own (rendered by the input rules, which
 # word and translate the reason themselves).
 PASSTHROUGH = frozenset({"input.refused"})
