@@ -393,7 +393,7 @@ def test_a_meeting_request_is_made_answered_and_refused_with_its_code(call, mark
     assert (answer.json["status"], answer.json["reason"]) == ("declined", "Not our field.")
 
 
-def test_contact_details_only_once_a_meeting_is_accepted(call, market, db):
+def test_contact_details_only_once_a_meeting_is_accepted(call, market, make, db):
     first, second = market.people[:2]
 
     def contact(token, participant):
@@ -402,6 +402,10 @@ def test_contact_details_only_once_a_meeting_is_accepted(call, market, db):
         return response.json["contact"]
 
     assert contact(market.tokens[0], second) is None
+    # Those who see a delegate's contact details anyway, as on the participant's page.
+    cluster = first.registration.responsible_partner
+    assert contact(market.organizer_token, first)["email"] == market.user(0).email
+    assert contact(token_for(make.manager(cluster)), first)["email"] == market.user(0).email
     req = ask(market, 0, 1)
     db.session.commit()
     assert contact(market.tokens[0], second) is None and contact(market.tokens[1], first) is None
@@ -411,7 +415,6 @@ def test_contact_details_only_once_a_meeting_is_accepted(call, market, db):
         "name": "Person 1", "email": market.user(1).email, "phone": None}
     assert contact(market.tokens[1], first)["email"] == market.user(0).email
     assert contact(market.tokens[2], first) is None  # a third participant: not theirs
-    assert contact(market.organizer_token, first) is None
     meeting_requests.cancel(req.id, actor=market.user(0), reason="Plans changed.")
     db.session.commit()
     assert contact(market.tokens[0], second) is None
@@ -467,7 +470,9 @@ def test_a_host_follows_the_host_regions_stakeholders_requests(call, market, mak
     host = token_for(make.host(beachhead))
     items = call("GET", f"{API}/meeting-requests", host).json["items"]
     assert [i["requester"]["id"] for i in items] == [joined.id]
-    assert call("GET", f"{API}/participants/{joined.id}", host).status_code == 200
+    seen = call("GET", f"{API}/participants/{joined.id}", host)
+    # Followed, but no contact details: the stakeholder did not agree to share them.
+    assert seen.status_code == 200 and seen.json["contact"] is None
     _refused(call("GET", f"{API}/participants/{market.people[1].id}", host), 404)
     _refused(call("POST", f"{API}/meeting-requests/{items[0]['id']}/cancel", host,
                   json={"reason": "No."}), 403)

@@ -132,7 +132,7 @@ def marketplace_join(path: schemas.EventPath, body: schemas.JoinIn):
                               "its matchmaking is on.")
     with _refusals():
         participant = matchmaking.join(reg.id, body, actor=me)
-    return present.participant_detail(me, _participant(participant.id)), 201
+    return _detail(_participant(participant.id)), 201
 
 
 @operation("POST", "/events/{event_id}/marketplace/leave", tag="matchmaking",
@@ -147,7 +147,7 @@ def marketplace_leave(path: schemas.EventPath, body: schemas.EmptyIn):
     if participant is None:
         raise ApiProblem(404, "You take no part in this event's marketplace.")
     matchmaking.withdraw_consent(participant.id, actor=me)
-    return present.participant_detail(me, _participant(participant.id))
+    return _detail(_participant(participant.id))
 
 
 # --------------------------------------------------------------------------- participants
@@ -172,6 +172,19 @@ def _participant(participant_id: int, action: str | None = None) -> Participant:
     return participant
 
 
+def _detail(participant: Participant) -> schemas.ParticipantDetail:
+    """The participant's resource. Their contact details as their page shows them: to
+    themself, to those the policy shows a delegate's to (the event's organizers, their
+    cluster's managers, the hosts they agreed to share them with), and to the other side
+    of an accepted meeting request."""
+    me = _me()
+    mine = _own_participant(participant.event_id)
+    contact = (participant.registration.user_id == me.id
+               or access.can(me, "registration.contact", participant.registration)
+               or (mine is not None and marketplace.have_met(mine, participant)))
+    return present.participant_detail(me, participant, contact=contact)
+
+
 def _opportunity_participant(opportunity_id: int) -> Participant:
     participant_id = db.session.scalar(select(Opportunity.participant_id).where(
         Opportunity.id == opportunity_id))
@@ -187,7 +200,7 @@ def _participant_changed(participant_id: int, step, body) -> schemas.Participant
     found = _participant(participant_id, "participant.edit")
     with _refusals():
         step(found.id, body, actor=me)
-    return present.participant_detail(me, _participant(found.id))
+    return _detail(_participant(found.id))
 
 
 @operation("GET", "/participants/{participant_id}", tag="matchmaking",
@@ -196,9 +209,9 @@ def _participant_changed(participant_id: int, step, body) -> schemas.Participant
 def participant(path: schemas.ParticipantPath):
     """Yours; another of your event's marketplace; and those you follow (the event's
     organizers, their cluster's managers, the hosts for the host region's
-    stakeholders). Contact details only for yourself and a participant you have an
-    accepted meeting with; null otherwise."""
-    return present.participant_detail(_me(), _participant(path.participant_id))
+    stakeholders). Contact details as the participant's page shows them (see `contact`);
+    null otherwise."""
+    return _detail(_participant(path.participant_id))
 
 
 @operation("PUT", "/participants/{participant_id}/profile", tag="matchmaking",
@@ -252,7 +265,7 @@ def opportunity_remove(path: schemas.OpportunityPath, body: schemas.EmptyIn):
     me = _me()
     found = _opportunity_participant(path.opportunity_id)
     matchmaking.remove_opportunity(path.opportunity_id, actor=me)
-    return present.participant_detail(me, _participant(found.id))
+    return _detail(_participant(found.id))
 
 
 # --------------------------------------------------------------------------- meeting requests

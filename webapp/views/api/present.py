@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import Select, false, func, or_, select, true
+from sqlalchemy import Select, false, func, select, true
 from sqlalchemy.orm import aliased
 
 from ... import access
@@ -252,22 +252,10 @@ def suggestion_fields(found: Suggestion) -> dict[str, Any]:
                          "your_title": r.your_title or None} for r in found.reasons]}
 
 
-def _meets(me: User, participant: Participant) -> bool:
-    """Whether `me` takes part in `participant`'s event and has an accepted meeting with
-    them: then each side sees the other's contact details, as on the pages."""
-    mine = select(Participant.id).join(Participant.registration).where(
-        Participant.event_id == participant.event_id, Registration.user_id == me.id)
-    return db.session.scalar(select(MeetingRequest.id).where(
-        MeetingRequest.status == MeetingRequestStatus.ACCEPTED,
-        or_((MeetingRequest.requester_id == participant.id)
-            & MeetingRequest.receiver_id.in_(mine),
-            (MeetingRequest.receiver_id == participant.id)
-            & MeetingRequest.requester_id.in_(mine))).limit(1)) is not None
-
-
-def participant_detail(me: User, p: Participant) -> schemas.ParticipantDetail:
+def participant_detail(me: User, p: Participant, *,
+                       contact: bool) -> schemas.ParticipantDetail:
+    """`p` as `me` sees them; their contact details with `contact`."""
     person = p.registration.user
-    shown = person.id == me.id or _meets(me, p)
     matchmaking = db.session.scalar(select(Matchmaking).where(
         Matchmaking.event_id == p.event_id))
     slots = matchmaking.slot_starts() if matchmaking is not None else []
@@ -275,7 +263,7 @@ def participant_detail(me: User, p: Participant) -> schemas.ParticipantDetail:
     return schemas.ParticipantDetail.model_validate({
         **marketplace_participant_fields(p),
         "in_marketplace": p.consents and p.registration.status == RegistrationStatus.APPROVED,
-        "contact": _contact_fields(person) if shown else None,
+        "contact": _contact_fields(person) if contact else None,
         "unavailable_slots": unavailable,
         "available_slots": [slot for slot in slots if slot not in set(unavailable)],
         "can_edit": access.can(me, "participant.edit", p),

@@ -586,8 +586,11 @@ class Suggestions(Output):
 class ParticipantDetail(MarketplaceParticipant):
     in_marketplace: bool = Field(description="Their consent is given and not withdrawn, and "
                                  "their registration approved: others see them.")
-    contact: Contact | None = Field(description="Yours, and those of a participant you have "
-                                    "an accepted meeting with; otherwise null.")
+    contact: Contact | None = Field(description=(
+        "As the participant's page shows them: yours; theirs once you have an accepted "
+        "meeting with them; and to those who see a delegate's contact details anyway (the "
+        "event's organizers, their cluster's managers, the hosts they agreed to share them "
+        "with). Otherwise null."))
     unavailable_slots: list[Instant] = Field(description="The meeting slots (their starts) in "
                                              "which they cannot meet.")
     available_slots: list[Instant] = Field(description="The event's other meeting slots: "
