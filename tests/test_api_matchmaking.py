@@ -272,7 +272,7 @@ def test_profiles_opportunities_and_slots_by_the_participant_and_organizers(call
     changed = call("PUT", f"{url}/profile", own, json=profile)
     assert changed.status_code == 200, changed.json
     assert (changed.json["participant_type"], changed.json["sectors"],
-            changed.json["technologies"]) == ({"key": "research", "label": None},
+            changed.json["technologies"]) == ({"key": "research", "label": "Research"},
                                               ["Energy", "Mobility"], ["LoRa", "IoT"])
     assert call("PUT", f"{url}/profile", organizer,
                 json={**profile, "sectors": "Water"}).json["sectors"] == ["Water"]
@@ -295,7 +295,8 @@ def test_profiles_opportunities_and_slots_by_the_participant_and_organizers(call
     added = call("POST", f"{url}/opportunities", own, json={
         "opportunity_type": "offer", "title": "Sensor kits", "tags": "IoT\nIoT\nLoRa"})
     assert added.status_code == 201, added.json
-    assert added.json["tags"] == ["IoT", "LoRa"] and added.json["type"]["key"] == "offer"
+    assert added.json["tags"] == ["IoT", "LoRa"]
+    assert added.json["type"] == {"key": "offer", "label": "Offer"}
     item = f"{API}/opportunities/{added.json['id']}"
     updated = call("PUT", item, own, json={"opportunity_type": "request",
                                            "title": "Sensor kits wanted"})

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from ... import access
 from ...extensions import db
+from ...forms.marketplace import opportunity_type_label, participant_type_label
 from ...models import (
     Event,
     EventSession,
@@ -205,13 +206,17 @@ def registration_detail(me: User, reg: Registration) -> schemas.RegistrationDeta
 # --------------------------------------------------------------------------- matchmaking
 
 
-def _kind_fields(kind) -> dict[str, Any]:
-    """A participant or opportunity type: a default one has no label of its own."""
-    return {"key": kind.key, "label": kind.label or None}
+def _participant_type(kind) -> dict[str, Any]:
+    """A participant type, named as the pages name it (so is an opportunity type)."""
+    return {"key": kind.key, "label": participant_type_label(kind)}
+
+
+def _opportunity_type(kind) -> dict[str, Any]:
+    return {"key": kind.key, "label": opportunity_type_label(kind)}
 
 
 def _opportunity_fields(o: Opportunity) -> dict[str, Any]:
-    return {"id": o.id, "type": _kind_fields(o.opportunity_type), "title": o.title,
+    return {"id": o.id, "type": _opportunity_type(o.opportunity_type), "title": o.title,
             "text": o.text, "tags": tags(o.tags)}
 
 
@@ -234,7 +239,8 @@ def marketplace_participant_fields(p: Participant, opportunities=None) -> dict[s
     participant (their opportunities, or those given: a search's)."""
     org = p.registration.user.organization
     return {
-        "id": p.id, "event_id": p.event_id, "participant_type": _kind_fields(p.participant_type),
+        "id": p.id, "event_id": p.event_id,
+        "participant_type": _participant_type(p.participant_type),
         "organization": {**_organization_ref_fields(org), "sector": org.sector,
                          "website": org.website, "profile": org.profile}
         if org is not None else None,
@@ -272,7 +278,7 @@ def participant_detail(me: User, p: Participant, *,
 
 
 def _participant_ref_fields(p: Participant) -> dict[str, Any]:
-    return {"id": p.id, "participant_type": _kind_fields(p.participant_type),
+    return {"id": p.id, "participant_type": _participant_type(p.participant_type),
             "organization": _organization_ref_fields(p.registration.user.organization)}
 
 

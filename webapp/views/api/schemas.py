@@ -505,8 +505,9 @@ class MarketplaceQuery(Query):
 
 class KindRef(Output):
     key: str
-    label: str | None = Field(description="The organizers' own label; null for a default "
-                              "type, which is named by its key.")
+    label: str = Field(description="Its name as the pages give it, in the language "
+                       "Accept-Language asks for: the organizers' own label, or the default "
+                       "type's name.")
 
 
 class OpportunityOut(Output):
