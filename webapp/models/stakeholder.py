@@ -38,6 +38,7 @@ class StakeholderInvitation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # Whom it invites, until they accept: then their account says it ("" here).
     email: Mapped[str] = mapped_column(String(254), index=True)
     name: Mapped[str] = mapped_column(String(200))
     organization_name: Mapped[str] = mapped_column(String(200))
@@ -60,6 +61,15 @@ class StakeholderInvitation(db.Model):
     event: Mapped[Event] = relationship()
     invited_by: Mapped[User | None] = relationship()
     registration: Mapped[Registration | None] = relationship()
+
+    @property
+    def invitee(self) -> tuple[str, str]:
+        """The invited person's name and address: the invitation's own until accepted,
+        then their account's ("" when the account is gone)."""
+        if self.accepted_at is None:
+            return self.name, self.email
+        user = self.registration.user if self.registration is not None else None
+        return (user.name, user.email) if user is not None else ("", "")
 
     def status(self, now: datetime) -> InvitationStatus:
         if self.accepted_at is not None:

@@ -69,10 +69,13 @@ class InvitationLinkRefused(DomainError):
 
 
 def of_event(event_id: int) -> Select[tuple[StakeholderInvitation]]:
-    """The event's invitations, newest first, each with whoever sent it."""
+    """The event's invitations, newest first, each with whoever sent it and the account
+    of whoever accepted it."""
     return (select(StakeholderInvitation)
             .where(StakeholderInvitation.event_id == event_id)
-            .options(selectinload(StakeholderInvitation.invited_by))
+            .options(selectinload(StakeholderInvitation.invited_by),
+                     selectinload(StakeholderInvitation.registration)
+                     .selectinload(Registration.user))
             .order_by(StakeholderInvitation.created_at.desc(), StakeholderInvitation.id.desc()))
 
 
@@ -97,9 +100,10 @@ def invite(event_id: int, data: StakeholderInvitationIn, *,
         country=data.country, language=data.language, invited_by=actor, created_at=now)
     db.session.add(invitation)
     _mail_link(invitation)
+    # Who was invited stays with the invitation only (cleared once an account holds it,
+    # so erasing that account leaves nothing of them here).
     audit.record(actor, "stakeholder_invitation.sent", invitation, event_id=event_id,
-                 changes={"email": [None, email], "name": [None, data.name],
-                          "organization": [None, data.organization],
+                 changes={"organization": [None, data.organization],
                           "country": [None, data.country], "language": [None, data.language]})
     return invitation
 
@@ -202,6 +206,8 @@ def accept(token: str, *, password_hash: str | None,
     reg = _host_registration(invitation, user)
     participant = _stakeholder_participant(reg)
     invitation.accepted_at, invitation.registration = utcnow(), reg
+    # From now on the account says who they are (and forgets it when it is erased).
+    invitation.email = invitation.name = ""
     audit.record(user, "stakeholder_invitation.accepted", invitation,
                  event_id=invitation.event_id,
                  changes={"registration_id": [None, reg.id],
