@@ -55,6 +55,7 @@ from .inputs.matchmaking import (
 )
 from .inputs.organizations import OrganizationIn
 from .inputs.partners import PartnerIn
+from .inputs.stakeholders import StakeholderInvitationIn
 from .inputs.surveys import SurveyAnswerIn
 from .models import (
     MISSION_KINDS,
@@ -82,6 +83,7 @@ from .models import (
     Registration,
     Role,
     SessionKind,
+    StakeholderInvitation,
     SurveyInvitation,
     SurveyRound,
     User,
@@ -97,6 +99,7 @@ from .services import (
     matchmaking,
     meeting_requests,
     registrations,
+    stakeholder_invitations,
     surveys,
 )
 from .services import organizations as organization_records
@@ -2244,6 +2247,7 @@ def _ensure_matchmaking(content: Plan, users: dict[str, User], events: dict[str,
             event = events[slug]
             if matchmaking.of_event(event.id) is None:
                 _build_marketplace(content.events[slug], event, spec, organizer, now)
+        _ensure_pending_invitations(content.events[upcoming], events[upcoming], users, now)
 
 
 def _ensure_stakeholder_invitations(spec: EventSpec, event: Event, users: dict[str, User],
@@ -2268,6 +2272,38 @@ def _ensure_stakeholder_invitations(spec: EventSpec, event: Event, users: dict[s
         reg.applied_at = reg.decided_at = reg.updated_at = invited_at
         # Its mail was dropped, and with it the calendar invitation it would have carried.
         reg.calendar_uid, reg.calendar_sequence = None, 0
+
+
+# Stakeholders of the target regions the beachheads invited to the next expo, who have
+# not answered yet: (host's email, name, organization, country, language of the mail).
+PENDING_INVITATIONS = (
+    (f"host.ipi@{DEMO_DOMAIN}", "Lim Jia Hui", "Punggol Digital District Office", "SG", "en"),
+    (f"host.necec@{DEMO_DOMAIN}", "Daniel Okafor", "Charles River Microgrid Cooperative", "US",
+     "en"),
+)
+
+
+def _ensure_pending_invitations(spec: EventSpec, event: Event, users: dict[str, User],
+                                now: datetime) -> None:
+    """Invitations of the next expo waiting for an answer, sent two days before the day
+    the demo is loaded (so their links still work), mailing nobody. Their links are never
+    mailed, so what identifies each is drawn from the seed: two loads of one day agree."""
+    if db.session.scalar(select(StakeholderInvitation.id).where(
+            StakeholderInvitation.event_id == event.id)) is not None:
+        return
+    rng = random.Random(f"{MARKETPLACE_SEED}/{spec.slug}/pending-invitations")
+    sent_at = _midnight(_today(now, spec.timezone), spec.zone) - timedelta(days=2, hours=-10)
+    for number, (host, name, organization, country, language) in enumerate(
+            PENDING_INVITATIONS):
+        at = sent_at + timedelta(minutes=25 * number)
+        with _as_of(at):
+            invitation = stakeholder_invitations.invite(
+                event.id, StakeholderInvitationIn.from_values(
+                    email=_email(name), name=name, organization=organization,
+                    country=country, language=language), actor=users[host])
+        invitation.created_at = invitation.sent_at = at
+        invitation.expires_at = at + stakeholder_invitations.VALID_FOR
+        invitation.token_nonce = f"{rng.getrandbits(128):032x}"
 
 
 def _build_marketplace(spec: EventSpec, event: Event, plan_: Marketplace, organizer: User,
