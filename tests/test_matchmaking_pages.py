@@ -320,7 +320,9 @@ def test_the_page_counts_participants_and_requests_and_links_the_requests(
     assert 'data-testid="participants">3<' in page and 'data-testid="consenting">2<' in page
     assert '<tr data-testid="requests-requested"><td>requested</td><td class="text-end">1' \
         in page
-    assert f"/events/{market.event_id}/marketplace/requests" in page
+    requests = f"/events/{market.event_id}/marketplace/requests"
+    assert f'href="{requests}"' in page
+    assert client.get(requests).status_code == 200
 
 
 def test_the_event_page_links_the_settings_for_its_organizers(client, login_as, organizer,

@@ -86,7 +86,6 @@ def _page(event: Event, *, status: int = 200, **forms):
         figures=matchmaking.figures(event.id) if on else None,
         slots={block.id: _slot_count(found, block) for block in found.blocks} if on else {},
         status_word=WORDS["meeting_request_status"], point_kind_labels=POINT_KIND_LABELS,
-        requests_url=f"/events/{event.id}/marketplace/requests",
     ), status
 
 
