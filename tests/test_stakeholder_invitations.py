@@ -317,6 +317,7 @@ def test_no_invitation_without_matchmaking_or_twice_while_waiting(
     twice = _invite(client, hosted.event, email=INVITEE.upper())
     assert twice.status_code == 400
     assert "already has an invitation to this event" in twice.get_data(as_text=True)
+    assert 'id="email-error"' in twice.get_data(as_text=True)
     matchmaking.switch_off(hosted.event.id, actor=hosted.organizer)
     db.session.flush()
     off = _invite(client, hosted.event, email="someone@example.sg")

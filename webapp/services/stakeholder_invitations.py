@@ -49,6 +49,7 @@ from ..models import (
 )
 from . import accounts, audit, matchmaking, notifications, organizations, registrations, tokens
 from .errors import DomainError, MatchmakingRefused
+from .fields import Refused
 from .locking import lock_event
 
 # The purpose of the signed links (a token made for another purpose never passes).
@@ -94,7 +95,7 @@ def invite(event_id: int, data: StakeholderInvitationIn, *,
         StakeholderInvitation.revoked_at.is_(None),
         StakeholderInvitation.expires_at > now)).first()
     if waiting is not None:
-        raise InvitationRefused("stakeholder_invitation.pending", email=email)
+        raise Refused("stakeholder_invitation.pending", "email", email=email)
     invitation = StakeholderInvitation(
         event=event, email=email, name=data.name, organization_name=data.organization,
         country=data.country, language=data.language, invited_by=actor, created_at=now)

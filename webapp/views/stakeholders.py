@@ -23,6 +23,8 @@ from ..models import Event, InvitationStatus, StakeholderInvitation, utcnow
 from ..paging import page_of
 from ..services import accounts, matchmaking, stakeholder_invitations
 from ..services.errors import DomainError
+from ..services.fields import Refused
+from . import show_refusal
 from .auth import SIGNUP, _token_step, count_attempt, link_refused, throttled
 
 bp = Blueprint("stakeholders", __name__)
@@ -71,6 +73,8 @@ def invite(event: Event):
         try:
             invitation = stakeholder_invitations.invite(event.id, form.input,
                                                         actor=current_user)
+        except Refused as refused:  # beside the field it is about
+            show_refusal(form, refused)
         except DomainError as error:
             unit.discard()
             form.form_errors.append(error.message)
