@@ -24,6 +24,7 @@ import traceback
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from html.parser import HTMLParser
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -35,6 +36,15 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from tests.factories import PASSWORD, Factory
 from webapp.extensions import db
+from webapp.inputs.matchmaking import (
+    JoinIn,
+    MatchmakingIn,
+    MeetingBlockIn,
+    MeetingPointIn,
+    MeetingRequestIn,
+    OpportunityIn,
+)
+from webapp.inputs.stakeholders import StakeholderInvitationIn
 from webapp.models import (
     Agreement,
     AgreementKind,
@@ -57,7 +67,17 @@ from webapp.models import (
     utcnow,
 )
 from webapp.models import RegistrationStatus as S
-from webapp.services import accounts, api_tokens, calendar, organizations, surveys
+from webapp.services import (
+    accounts,
+    api_tokens,
+    calendar,
+    matchmaking,
+    meeting_requests,
+    organizations,
+    stakeholder_invitations,
+    surveys,
+    tokens,
+)
 from webapp.text import stored_text_problems
 
 ROLES = ("anonymous", "member", "manager_a", "manager_b", "host", "admin")
@@ -68,6 +88,9 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 SESSION_ENDING = {"auth.logout", "auth.change_password", "auth.change_email",
                   "auth.confirm_email_change", "auth.reset_password", "account.delete",
                   "auth.verify_email"}
+# Endpoints that end what others need (a participant leaving the marketplace ends their
+# requests and their right to ask): walked after the rest.
+WALKED_LAST = {"marketplace.leave", "api.marketplace_leave"}
 WARM_UP_COMBINATIONS = 8
 GENERIC_QUERY_NAMES = ("page", "q", "next", "when", "kind", "status", "event", "session",
                        "sort", "partner", "organization", "from", "to")
@@ -112,6 +135,7 @@ def seed(make: Factory) -> World:
     mission_session = make.session(mission)
     make.registration(mission, users["member"], S.SUBMITTED, S.APPROVED,
                       actor=users["manager_a"])
+    market = _matchmaking(make, mission, users)
     questions = make.event(organizers=[organizing])
     question = Question(event=questions, kind=QuestionKind.SHORT_TEXT, label="Your plans?")
     db.session.add(question)
@@ -193,6 +217,7 @@ def seed(make: Factory) -> World:
         *({"user_id": user.id, "grant_id": grant.id}
           for user in users.values() for grant in user.grants),
         {"figure": "registrations"}, {"name": "registrations", "fmt": "csv"},
+        *market,
     ]
     bindings = [{k: str(v) for k, v in b.items() if v is not None} for b in bindings]
     db.session.flush()
@@ -203,10 +228,49 @@ def seed(make: Factory) -> World:
     )
 
 
+def _matchmaking(make: Factory, mission, users: dict) -> list[dict]:
+    """Matchmaking on the mission: a block and a point; the member and a peer in its
+    marketplace, the member with an opportunity and asked for a meeting by the peer (so
+    the member both answers and cancels); a stakeholder invited by its host. The
+    bindings that reach them."""
+    matchmaking.switch_on(mission.id, MatchmakingIn.from_values(), actor=None)
+    local = mission.starts_at.astimezone(mission.zone).replace(tzinfo=None)
+    block = matchmaking.add_block(mission.id, MeetingBlockIn.from_values(
+        starts_local=local, ends_local=local + timedelta(hours=2)), actor=None)
+    point = matchmaking.add_point(mission.id, MeetingPointIn.from_values(name="Table 1"),
+                                  actor=None)
+    member = users["member"]
+    peer = make.user(make.organization(make.partner()), name="Pia Peer")
+    make.registration(mission, peer, S.SUBMITTED, S.APPROVED)
+    regs = dict(db.session.execute(select(Registration.user_id, Registration.id).where(
+        Registration.event_id == mission.id)).all())
+    joined = {user.id: matchmaking.join(regs[user.id], JoinIn.from_values(
+        participant_type="sme", consent=True), actor=user) for user in (member, peer)}
+    mine, theirs = joined[member.id], joined[peer.id]
+    offer = matchmaking.add_opportunity(mine.id, OpportunityIn.from_values(
+        opportunity_type="offer", title="Street lighting pilots", tags="smart lighting"),
+        actor=member)
+    with current_app.test_request_context():  # the mails link to the marketplace
+        asked = meeting_requests.request(theirs.id, MeetingRequestIn.from_values(
+            receiver_id=mine.id, message="Shall we meet?"), actor=peer)
+        invitation = stakeholder_invitations.invite(
+            mission.id, StakeholderInvitationIn.from_values(
+                email="stakeholder@example.sg", name="Sam Stakeholder",
+                organization="Lion City Lighting", country="SG", language="en"),
+            actor=users["host"])
+    link = tokens.make(stakeholder_invitations.PURPOSE,
+                       {"invitation": invitation.id, "nonce": invitation.token_nonce})
+    event = {"event_id": mission.id}
+    return [
+        {**event, "block_id": block.id}, {**event, "point_id": point.id},
+        {**event, "participant_id": mine.id}, {**event, "participant_id": theirs.id},
+        {**event, "opportunity_id": offer.id}, {**event, "request_id": asked.id},
+        {**event, "invitation_id": invitation.id}, {"token": link},
+    ]
+
+
 def accounts_token(purpose: str, user) -> str:
     """A verification or reset link's token, as the mail would carry it."""
-    from webapp.services import tokens
-
     if purpose == "verify":
         return tokens.make(accounts.VERIFY_EMAIL, {"user": user.id, "email": user.email})
     return tokens.make(accounts.RESET_PASSWORD,
@@ -487,7 +551,8 @@ class Walker:
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 out.append((rule, method))
         # GET pages first: their forms tell the POSTs which fields exist.
-        return sorted(out, key=lambda rm: (rm[1] != "GET", rm[0].endpoint))
+        return sorted(out, key=lambda rm: (rm[1] != "GET", rm[0].endpoint in WALKED_LAST,
+                                           rm[0].endpoint))
 
     def _candidates(self, rule) -> list[dict[str, str]]:
         names = set(rule.arguments)
