@@ -5,17 +5,17 @@ times are read in the event's zone (`zone`), as the event form reads its own."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from pydantic import Field, StringConstraints
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from ..inputs import Input
 from ..inputs.matchmaking import (
+    CELL_SEPARATOR,
     MatchmakingIn,
+    MatrixIn,
     MeetingBlockIn,
     MeetingPointIn,
     ParticipantTypeIn,
@@ -42,22 +42,6 @@ PARTICIPANT_TYPE_LABELS = {
     "investor": _l("Investor"),
     "host_stakeholder": _l("Host-region stakeholder"),
 }
-
-# A cell of the matrix as a checkbox posts it: "<requester key>:<receiver key>".
-CELL_SEPARATOR = ":"
-_KEY = r"[a-z][a-z0-9_]{0,39}"
-Cell = Annotated[str, StringConstraints(pattern=rf"^{_KEY}{CELL_SEPARATOR}{_KEY}$")]
-
-
-class MatrixIn(Input):
-    """The request matrix, whole: the cells (requester type, receiver type) that may
-    ask; every other pair of the event's types may not."""
-
-    allowed: list[Cell] = Field(default_factory=list, max_length=100 * 100)
-
-    def pairs(self) -> set[tuple[str, str]]:
-        return {tuple(cell.split(CELL_SEPARATOR)) for cell in self.allowed}
-
 
 def type_label(kind) -> str:
     """A participant type's name: the organizer's label, else its default's."""

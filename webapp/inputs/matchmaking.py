@@ -20,8 +20,12 @@ WINDOW_IN_ORDER = N_("The request window must close after it opens.")
 BLOCK_IN_ORDER = N_("A meeting block must end after it starts.")
 REASON_NEEDED = N_("Say why: the other participant receives it.")
 
-Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$"),
+_KEY = r"[a-z][a-z0-9_]{0,39}"
+Key = Annotated[str, StringConstraints(pattern=rf"^{_KEY}$"),
                 Field(description="Lower-case letters, digits and _, starting with a letter.")]
+# A cell of the request matrix as a checkbox posts it: "<requester key>:<receiver key>".
+CELL_SEPARATOR = ":"
+Cell = Annotated[str, StringConstraints(pattern=rf"^{_KEY}{CELL_SEPARATOR}{_KEY}$")]
 
 
 class MatchmakingIn(Input):
@@ -71,6 +75,16 @@ class ParticipantTypeIn(Input):
 
     key: Key
     label: RequiredText(100, title=N_("Label"))
+
+
+class MatrixIn(Input):
+    """The request matrix, whole: the cells (requester type, receiver type) that may
+    ask; every other pair of the event's types may not."""
+
+    allowed: list[Cell] = Field(default_factory=list, max_length=100 * 100)
+
+    def pairs(self) -> set[tuple[str, str]]:
+        return {tuple(cell.split(CELL_SEPARATOR)) for cell in self.allowed}
 
 
 class JoinIn(Input):

@@ -17,7 +17,6 @@ from ..forms.matchmaking import (
     POINT_KIND_LABELS,
     MatchmakingForm,
     MatrixForm,
-    MatrixIn,
     MeetingBlockForm,
     MeetingPointForm,
     ParticipantTypeForm,
@@ -26,6 +25,7 @@ from ..forms.matchmaking import (
 )
 from ..inputs.matchmaking import (
     MatchmakingIn,
+    MatrixIn,
     MeetingBlockIn,
     MeetingPointIn,
     ParticipantTypeIn,
