@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
@@ -20,16 +21,20 @@ from . import BaseForm, CheckboxesField, PlainForm
 from .matchmaking import type_label as participant_type_label
 from .places import country_choices
 
-OPPORTUNITY_TYPE_LABELS = {
-    "offer": _l("Offer"),
-    "request": _l("Request"),
+# "Request" alone is also a meeting request's column heading: the type's has a context.
+OPPORTUNITY_TYPE_LABELS: dict[str, Callable[[], str]] = {
+    "offer": lambda: pgettext("opportunity type", "Offer"),
+    "request": lambda: pgettext("opportunity type", "Request"),
 }
 TAGS_HELP = _l("One per line, or separated by commas.")
 
 
 def opportunity_type_label(kind) -> str:
     """An opportunity type's name: the organizer's label, else its default's."""
-    return kind.label or str(OPPORTUNITY_TYPE_LABELS.get(kind.key, kind.key))
+    if kind.label:
+        return kind.label
+    default = OPPORTUNITY_TYPE_LABELS.get(kind.key)
+    return default() if default else kind.key
 
 
 def _type_choices(types, label) -> list[SelectChoice]:
