@@ -73,6 +73,14 @@ def test_the_marketplace_is_its_participants_and_its_organizers(world):
     assert allowed(world, "matchmaking.manage", world["event"]) == {"organizer", "admin"}
 
 
+def test_an_event_never_given_matchmaking_has_no_marketplace_even_for_its_organizers(
+        world, make):
+    organizing = world["event"].organizers[0]
+    plain = make.event(organizers=[organizing])
+    assert allowed(world, "matchmaking.manage", plain) == {"organizer", "admin"}
+    assert allowed(world, "matchmaking.marketplace", plain) == set()
+
+
 def test_a_participant_is_seen_in_their_event_and_by_those_who_follow_them(world):
     requester = world["market"].people[0]
     assert allowed(world, "participant.view", requester) == {

@@ -329,10 +329,12 @@ def _can_invite_stakeholders(user: Any, event: Event) -> bool:
 
 
 def _can_browse_marketplace(user: Any, event: Event) -> bool:
-    """An event's marketplace: its participants who gave their consent (each sees only
-    their own event's), and its organizers."""
+    """An event's marketplace: while its matchmaking is on, its participants who gave
+    their consent (each sees only their own event's); its organizers once they have set
+    it up, switched on or off since."""
     if organizes(user, event):
-        return True
+        return db.session.scalar(select(Matchmaking.id).where(
+            Matchmaking.event_id == event.id)) is not None
     participant = _own_participant(user, event)
     return participant is not None and participant.consents and _matchmaking_on(event)
 
