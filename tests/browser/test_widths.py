@@ -33,7 +33,9 @@ from werkzeug.routing import Rule
 
 from webapp import access, demo, languages
 from webapp.extensions import db
+from webapp.inputs.matchmaking import MatchmakingIn
 from webapp.inputs.quick_registration import QuickRegistrationIn
+from webapp.inputs.stakeholders import StakeholderInvitationIn
 from webapp.models import (
     Agreement,
     BadgeBatch,
@@ -42,7 +44,10 @@ from webapp.models import (
     Event,
     EventKind,
     EventStatus,
+    MeetingRequest,
+    Opportunity,
     Organization,
+    Participant,
     Partner,
     Registration,
     RegistrationStatus,
@@ -61,9 +66,12 @@ from webapp.services import (
     downloads,
     jobs,
     kpis,
+    marketplace,
+    matchmaking,
     notifications,
     quick_registration,
     registrations,
+    stakeholder_invitations,
     surveys,
 )
 from webapp.services.errors import DomainError
@@ -190,6 +198,33 @@ def queued_downloads() -> None:
     db.session.commit()
 
 
+def stakeholder_invited() -> None:
+    """A stakeholder of the host region invited to the next Barcelona expo's matchmaking by
+    its host, the link delivered to the local mailbox (the demo mails none)."""
+    host = db.session.scalar(select(User).where(
+        User.email == _demo_account(Role.BEACHHEAD_HOST)))
+    event = next(e for e in db.session.scalars(select(Event).order_by(Event.starts_at.desc()))
+                 if access.can(host, "matchmaking.invite", e))
+    stakeholder_invitations.invite(event.id, StakeholderInvitationIn.from_values(
+        email=f"stakeholder@{demo.DEMO_DOMAIN}", name="Sofía Stakeholder",
+        organization="Barcelona Urban Lab", country="ES", language="en"), actor=host)
+    _deliver_mail()
+
+
+def member_may_join() -> None:
+    """Matchmaking on a coming event the demo member is approved for, whose marketplace
+    they have not joined (the demo's delegates have joined theirs)."""
+    member = db.session.scalar(select(User).where(User.email == demo.DEMO_SME.email))
+    event = next(r.event for r in db.session.scalars(
+        select(Registration).join(Registration.event)
+        .where(Registration.user_id == member.id,
+               Registration.status == RegistrationStatus.APPROVED,
+               Event.starts_at > utcnow()).order_by(Event.starts_at))
+        if matchmaking.of_event(r.event_id) is None)
+    matchmaking.switch_on(event.id, MatchmakingIn.from_values(), actor=None)
+    db.session.commit()
+
+
 def member_api_token() -> None:
     """An API token of the demo member, listed on the profile and revocable."""
     member = db.session.scalar(select(User).where(User.email == demo.DEMO_SME.email))
@@ -229,6 +264,13 @@ CANDIDATES: dict[type, Callable[[], Any]] = {
     SurveyResponse: lambda: select(SurveyResponse).order_by(SurveyResponse.id),
     BadgeBatch: lambda: select(BadgeBatch).order_by(BadgeBatch.id),
     Download: lambda: select(Download).order_by(Download.id),
+    # The participants with the most opportunities and the meeting requests with the
+    # longest histories first.
+    Participant: lambda: select(Participant).order_by(
+        select(func.count(Opportunity.id)).where(Opportunity.participant_id == Participant.id)
+        .correlate(Participant).scalar_subquery().desc(), Participant.id),
+    MeetingRequest: lambda: select(MeetingRequest).order_by(
+        MeetingRequest.status, MeetingRequest.id),
 }
 
 
@@ -291,6 +333,7 @@ class Values:
 
     user: Any
     row: Any
+    endpoint: str = ""
 
     def _event(self) -> Event:
         return self.row if isinstance(self.row, Event) else self.row.event
@@ -328,6 +371,34 @@ class Values:
 
     def token_id(self) -> int | None:
         return next((t.id for t in api_tokens.tokens_of(self.user)), None)
+
+    def _participation(self) -> Participant | None:
+        """The viewer's own place in a marketplace, one with opportunities first."""
+        if not self.user.is_authenticated:
+            return None
+        return db.session.scalars(
+            select(Participant).join(Participant.registration)
+            .where(Registration.user_id == self.user.id,
+                   Participant.consent_given_at.is_not(None),
+                   Participant.consent_withdrawn_at.is_(None))
+            .order_by(Participant.opportunities.any().desc(), Participant.id)).first()
+
+    def event_id(self) -> int | None:
+        """The row's event, or the viewer's marketplace for their own pages (joining: an
+        event whose marketplace they may join, not yet joined)."""
+        if self.row is not None:
+            return self.row.event_id
+        if self.endpoint == "marketplace.join":
+            return next((r.event_id for r in db.session.scalars(
+                select(Registration).where(Registration.user_id == self.user.id)
+                .order_by(Registration.id)) if access.can(self.user, "matchmaking.join", r)
+                and marketplace.participant_of(r) is None), None)
+        own = self._participation()
+        return own.event_id if own else None
+
+    def opportunity_id(self) -> int | None:
+        own = self._participation()
+        return own.opportunities[0].id if own and own.opportunities else None
 
     def code(self) -> str | None:
         """A badge of a delegate whom the viewer checks in."""
@@ -379,7 +450,7 @@ def page_urls(app: Flask, viewer: Viewer, links: dict[str, str]) -> dict[str, st
             row = _first_row(rule.endpoint, declared, user)
             if row is None:
                 continue
-        given = Values(user, row)
+        given = Values(user, row, rule.endpoint)
         values = {name: (getattr(row, declared.by or "id") if name == declared.id_arg
                          else getattr(given, name, lambda: None)())
                   for name in rule.arguments}
@@ -402,6 +473,8 @@ def site(live_server: LiveServer) -> Iterator[Site]:
     app.config["MAIL_TRANSPORT"] = "mailbox"  # so /dev/mail has pages to show
     with app.app_context():
         mail_with_links()
+        stakeholder_invited()
+        member_may_join()
         queued_badge_batch()
         queued_downloads()
         member_api_token()
