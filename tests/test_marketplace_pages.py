@@ -5,6 +5,7 @@ do not grow with the participants."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -247,6 +248,15 @@ def listed(client, path: str) -> set[str]:
 ])
 def test_the_search_filters_the_participants(market, crowd, login_as, query, found):
     assert listed(login_as(user_of(crowd)), f"{base(market)}/{query}") == found
+
+
+def test_the_country_filter_offers_the_countries_participants_come_from(market, crowd,
+                                                                         login_as):
+    html = login_as(user_of(crowd)).get(f"{base(market)}/").get_data(as_text=True)
+    field = html.split('name="country"')[1].split("</select>")[0]
+    offered = set(re.findall(r'<option[^>]*value="([A-Z]{2})"', field))
+    assert {"FR", "DK", "EE"} <= offered
+    assert "SG" not in offered  # nobody in this marketplace comes from Singapore
 
 
 def test_suggestions_show_each_reason_as_a_sentence(market, crowd, login_as):

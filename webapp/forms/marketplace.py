@@ -98,7 +98,8 @@ class AvailabilityForm(BaseForm):
 
 class SearchForm(PlainForm):
     """The marketplace's query string. A choice that is not offered (an old link, a
-    hand-edited URL) falls back to "all" instead of failing the page."""
+    hand-edited URL, a country nobody comes from any longer) falls back to "all" instead
+    of failing the page."""
 
     q = StringField(_l("Search"))
     type = SelectField(_l("Opportunity type"), validate_choice=False)
@@ -106,13 +107,16 @@ class SearchForm(PlainForm):
     country = SelectField(_l("Country"), validate_choice=False)
     participant_type = SelectField(_l("Participant type"), validate_choice=False)
 
-    def __init__(self, formdata, *, participant_types=(), opportunity_types=()) -> None:
+    def __init__(self, formdata, *, participant_types=(), opportunity_types=(),
+                 countries=()) -> None:
         super().__init__(formdata)
         self.type.choices = [SelectChoice("", _l("All types")), *_type_choices(
             opportunity_types, opportunity_type_label)]
         self.participant_type.choices = [SelectChoice("", _l("All participants")), *(
             _type_choices(participant_types, participant_type_label))]
-        self.country.choices = country_choices(territory_codes(), _l("All countries"))
+        # The countries the marketplace's participants come from, not every country.
+        self.country.choices = country_choices(set(countries) & territory_codes(),
+                                               _l("All countries"))
         for name in ("type", "country", "participant_type"):
             field = self[name]
             if field.data not in {choice[0] for choice in field.iter_choices()}:

@@ -192,6 +192,18 @@ def _rows(event_id: int) -> list[_Row]:
     return list(rows.values())
 
 
+def countries(event: Event | int) -> set[str]:
+    """The countries of the marketplace's participants' organizations: what its search
+    may narrow to."""
+    visible = access.visible_participants(_event_id(event)).subquery()
+    return set(db.session.scalars(
+        select(Organization.country).distinct()
+        .join(User, User.organization_id == Organization.id)
+        .join(Registration, Registration.user_id == User.id)
+        .join(Participant, Participant.registration_id == Registration.id)
+        .where(Participant.id.in_(select(visible.c.id)), Organization.country.is_not(None))))
+
+
 def _sort_key(row: _Row, language: str | None):
     return (collation.key(row.organization, language), collation.key(row.person, language),
             row.id)

@@ -378,7 +378,8 @@ def marketplace_index(event: Event):
     settings = _matchmaking(event.id)
     mine = marketplace.participant_of(_own_registration(event.id))
     form = SearchForm(request.args, participant_types=settings.participant_types,
-                      opportunity_types=settings.opportunity_types)
+                      opportunity_types=settings.opportunity_types,
+                      countries=marketplace.countries(event))
     page = page_arg()
     results = marketplace.search(mine or _me(), event, page=page, **form.filters())
     suggestions = (marketplace.suggestions(mine)
