@@ -7,12 +7,14 @@ the same run.
 An event's marketplace is built in bulk at two sizes: 30 participants with 150
 opportunities (the size of a demo mission's), then 300 with 1,500 (10x), with their
 sectors, technologies, tagged offers and requests, and a few open meeting requests.
-The marketplace page does not exist yet: what is timed is the service calls a page will
-make (`services.marketplace.search` without a filter, with a text and with a type filter;
-`services.marketplace.suggestions` for every participant in turn), each in a request
-context of its own with a fresh database session, as a request would run them, beside the
-bare route `/bench-bare` through the Flask test client. Per call: mean and p95
-milliseconds, the ratio of the mean to the bare route's, and the SQL statements sent.
+Timed, beside the bare route `/bench-bare`, all through the same Flask test client: the
+marketplace page as a participant opens it (its suggested matches with their reasons and
+the first page of participants), the page searched by a text and by an opportunity type;
+then the service calls behind it (`services.marketplace.search` without a filter, with a
+text and with a type filter; `services.marketplace.suggestions` for every participant in
+turn), each in a request context of its own with a fresh database session, as a request
+runs them. Per row: mean and p95 milliseconds, the ratio of the mean to the bare route's,
+and the SQL statements sent.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from time import perf_counter
 
 from demo_site import migrated_app  # also puts the project on the import path
 from flask import Flask
+from flask.testing import FlaskClient
 from pages import BARE_PATH, TRANSACTION_CONTROL, add_bare_route
 from sqlalchemy import create_engine, insert, inspect, select
 from sqlalchemy import event as sa_event
@@ -233,9 +236,14 @@ def measure(app: Flask, event_id: int, repeat: int) -> list[tuple[str, list[floa
         db.session.remove()
     viewer = people[0]
     client = app.test_client()
+    page = participant_client(app, viewer)
+    base = f"/events/{event_id}/marketplace/"
     counter = Counter(app)
     rows = [
         ("bare Flask route", lambda: client.get(BARE_PATH)),
+        ("page, suggestions and page 1", lambda: shown(page.get(base))),
+        (f"page, searched '{TEXT}'", lambda: shown(page.get(base, query_string={"q": TEXT}))),
+        ("page, type 'offer'", lambda: shown(page.get(base, query_string={"type": "offer"}))),
         ("search, no filter", in_request(app, viewer_search(viewer, event_id))),
         (f"search, text '{TEXT}'", in_request(app, viewer_search(viewer, event_id, text=TEXT))),
         ("search, type 'offer'", in_request(app, viewer_search(
@@ -262,6 +270,30 @@ def measure(app: Flask, event_id: int, repeat: int) -> list[tuple[str, list[floa
     sa_event.remove(counter.engine, "before_cursor_execute", counter.record)
     return ([(label, *results[label]) for label, _ in rows]
             + [(f"suggestions, each of the {len(people)}", seconds, statements)])
+
+
+def participant_client(app: Flask, participant_id: int) -> FlaskClient:
+    """A client signed in as the participant, by its session as a browser holds it; its
+    pages must answer 200 (a refusal would time an error page)."""
+    client = app.test_client()
+    with app.app_context():
+        user = db.session.get(Participant, participant_id).registration.user
+        user_id = user.get_id()
+        event_id = db.session.get(Participant, participant_id).event_id
+        db.session.remove()
+    with client.session_transaction() as session:
+        session["_user_id"] = user_id
+        session["_fresh"] = True
+    status = client.get(f"/events/{event_id}/marketplace/").status_code
+    if status != 200:
+        sys.exit(f"the marketplace page answered {status}")
+    return client
+
+
+def shown(response):
+    if response.status_code != 200:
+        sys.exit(f"{response.request.path} answered {response.status_code}")
+    return response
 
 
 def print_table(title: str, figures) -> None:
