@@ -169,6 +169,26 @@ def test_another_events_participants_never_appear(market, crowd, make):
     assert marketplace.suggestions(stranger) == []
 
 
+def test_a_marketplace_read_once_serves_the_search_the_suggestions_and_the_countries(
+        market, crowd, make):
+    with count_queries() as reading:
+        once = marketplace.read(market.event)
+    with count_queries() as alone:
+        listed = names(marketplace.search(crowd, market.event))
+        found = suggested(crowd)
+    with count_queries() as shared:
+        page = marketplace.search(crowd, market.event, market=once)
+        shared_found = suggested(crowd, market=once)
+    assert names(page) == listed and shared_found == found
+    # Each of the two would read the marketplace's two statements again.
+    assert len(reading) == 2 and len(shared) == len(alone) - 2 * len(reading)
+    viewers = crowd.registration.user.organization.country
+    assert once.countries() == {"FR", "DK", "EE", "BE", viewers}
+    other = make.event(organizers=[make.partner()], starts_at=NOW + timedelta(days=40))
+    with pytest.raises(ValueError):
+        marketplace.search(crowd, other, market=once)
+
+
 # --------------------------------------------------------------------------- suggestions
 
 

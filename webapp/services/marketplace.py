@@ -192,16 +192,30 @@ def _rows(event_id: int) -> list[_Row]:
     return list(rows.values())
 
 
-def countries(event: Event | int) -> set[str]:
-    """The countries of the marketplace's participants' organizations: what its search
-    may narrow to."""
-    visible = access.visible_participants(_event_id(event)).subquery()
-    return set(db.session.scalars(
-        select(Organization.country).distinct()
-        .join(User, User.organization_id == Organization.id)
-        .join(Registration, Registration.user_id == User.id)
-        .join(Participant, Participant.registration_id == Registration.id)
-        .where(Participant.id.in_(select(visible.c.id)), Organization.country.is_not(None))))
+@dataclass(frozen=True)
+class Market:
+    """An event's marketplace read once, for a page that both searches it and suggests
+    from it (`read`)."""
+
+    event_id: int
+    rows: list[_Row]
+
+    def countries(self) -> set[str]:
+        """The countries its participants' organizations are in: what a search may
+        narrow to."""
+        return {row.country for row in self.rows if row.country}
+
+
+def read(event: Event | int) -> Market:
+    return Market(_event_id(event), _rows(_event_id(event)))
+
+
+def _rows_of(event_id: int, market: Market | None) -> list[_Row]:
+    if market is None:
+        return _rows(event_id)
+    if market.event_id != event_id:
+        raise ValueError(f"read for event {market.event_id}, not {event_id}")
+    return market.rows
 
 
 def _sort_key(row: _Row, language: str | None):
@@ -243,7 +257,8 @@ def _is_viewer(row: _Row, viewer: Participant | User | Any) -> bool:
 def search(viewer: Participant | User | Any, event: Event | int, *, text: str = "",
            opportunity_type: str | None = None, sector: str | None = None,
            country: str | None = None, participant_type: str | None = None, page: int = 1,
-           limit: int = PER_PAGE, language: str | None = None) -> Page:
+           limit: int = PER_PAGE, language: str | None = None,
+           market: Market | None = None) -> Page:
     """Page `page` (`limit` to a page) of the event's marketplace as `viewer` (a
     participant, or a user: an organizer browsing it) sees it, without the viewer: the
     participants that match every filter given, by their organization's name in the
@@ -253,14 +268,15 @@ def search(viewer: Participant | User | Any, event: Event | int, *, text: str = 
     `opportunity_type` (a key: "offer") keeps those with an opportunity of that type and
     lists only those; `sector` matches one of the participant's sectors or their
     organization's, folded; `country` their organization's (a code); `participant_type`
-    a key ("sme"); `text` as every search box does (models.search)."""
+    a key ("sme"); `text` as every search box does (models.search). `market`: the
+    marketplace as `read` already, else it is read here."""
     words = folding.terms(text)
     if folding.typed(text) and not words:
         return Page([], page, limit, False, 0)
     wanted_sector = _folded(sector) if sector else None
     wanted_country = country.upper() if country else None
     matched = []
-    for row in _rows(_event_id(event)):
+    for row in _rows_of(_event_id(event), market):
         if _is_viewer(row, viewer):
             continue
         if participant_type and row.type_key != participant_type:
@@ -341,8 +357,8 @@ def _open_partners(participant_id: int) -> set[int]:
     return {side for pair in found for side in pair} - {participant_id}
 
 
-def suggestions(participant: Participant, limit: int = 20, *,
-                language: str | None = None) -> list[Suggestion]:
+def suggestions(participant: Participant, limit: int = 20, *, language: str | None = None,
+                market: Market | None = None) -> list[Suggestion]:
     """The other participants of `participant`'s marketplace best matched to them, at most
     `limit`, each with its score and reasons: tags their offers share with my requests
     (and my offers with their requests) weigh PAIR_WEIGHT each, other shared tags
@@ -350,7 +366,7 @@ def suggestions(participant: Participant, limit: int = 20, *,
     matrix forbids `participant` to ask, those with whom they have an open request, and
     those nothing matches. Highest score first, then by name in the reader's order
     (`language`), then id. Nothing while `participant` is not in the marketplace."""
-    rows = _rows(participant.event_id)
+    rows = _rows_of(participant.event_id, market)
     mine = next((row for row in rows if row.id == participant.id), None)
     if mine is None:
         return []

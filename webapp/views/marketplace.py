@@ -377,12 +377,15 @@ def reason_text(reason: Reason) -> str:
 def marketplace_index(event: Event):
     settings = _matchmaking(event.id)
     mine = marketplace.participant_of(_own_registration(event.id))
+    # Read once: the search, the suggestions and the country filter all draw on it.
+    market = marketplace.read(event)
     form = SearchForm(request.args, participant_types=settings.participant_types,
                       opportunity_types=settings.opportunity_types,
-                      countries=marketplace.countries(event))
+                      countries=market.countries())
     page = page_arg()
-    results = marketplace.search(mine or _me(), event, page=page, **form.filters())
-    suggestions = (marketplace.suggestions(mine)
+    results = marketplace.search(mine or _me(), event, page=page, market=market,
+                                 **form.filters())
+    suggestions = (marketplace.suggestions(mine, market=market)
                    if mine is not None and page == 1 and not form.narrowed else [])
     return render_template(
         "marketplace/index.html", event=event, form=form, results=results, mine=mine,
