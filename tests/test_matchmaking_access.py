@@ -14,7 +14,7 @@ from webapp.extensions import db as _db
 from webapp.inputs.matchmaking import JoinIn
 from webapp.models import Event
 from webapp.models import RegistrationStatus as S
-from webapp.services import matchmaking
+from webapp.services import matchmaking, meeting_requests
 
 NOW = test_meeting_requests.NOW  # the frozen clock's time
 
@@ -127,3 +127,27 @@ def test_a_withdrawn_consent_takes_the_participant_out_of_everyone_elses_view(wo
     assert allowed(world, "participant.view", receiver) == {
         "receiver", "requesters_manager", "organizer", "admin"}
     assert allowed(world, "participant.request_meeting", receiver) == set()
+
+
+def test_contact_details_show_to_the_other_side_only_while_their_meeting_stands(world):
+    requester, request = world["market"].people[0], world["request"]
+    users = world["users"]
+    # Before an answer: the participant, and those who see a delegate's details anyway.
+    assert allowed(world, "participant.contact", requester) == {
+        "requester", "requesters_manager", "organizer", "admin"}
+    meeting_requests.accept(request.id, actor=users["receiver"])
+    assert allowed(world, "participant.contact", requester) == {
+        "requester", "receiver", "requesters_manager", "organizer", "admin"}
+    assert allowed(world, "participant.contact", world["market"].people[1]) >= {
+        "requester", "receiver"}
+    meeting_requests.cancel(request.id, actor=users["requester"], reason="Plans changed")
+    assert "receiver" not in allowed(world, "participant.contact", requester)
+
+
+def test_hosts_see_a_delegates_contact_details_only_once_the_delegate_agreed(world):
+    requester = world["market"].people[0]
+    assert "host" not in allowed(world, "participant.contact", requester)
+    requester.registration.contact_consent_at = NOW
+    _db.session.flush()
+    assert "host" in allowed(world, "participant.contact", requester)
+    assert "other_host" not in allowed(world, "participant.contact", requester)

@@ -30,6 +30,7 @@ from .models import (
     EventStatus,
     Matchmaking,
     MeetingRequest,
+    MeetingRequestStatus,
     MembershipRequest,
     MembershipStatus,
     Organization,
@@ -392,6 +393,23 @@ def _can_request_meeting(user: Any, receiver: Participant) -> bool:
             and _can_view_participant(user, receiver))
 
 
+def _can_see_participant_contact(user: Any, participant: Participant) -> bool:
+    """A participant's email and phone: themself; those who see a delegate's
+    (`registration.contact`: the event's organizers, the responsible cluster's managers,
+    the hosts the delegate agreed to share them with); and the other side of an accepted
+    meeting request between them, only while it stays accepted."""
+    if (_is_participant_self(user, participant)
+            or _can_see_contact(user, participant.registration)):
+        return True
+    mine = _own_participant(user, participant.event)
+    if mine is None or mine.id == participant.id:
+        return False
+    low, high = sorted((mine.id, participant.id))
+    return db.session.scalar(select(exists().where(
+        MeetingRequest.pair_low == low, MeetingRequest.pair_high == high,
+        MeetingRequest.status == MeetingRequestStatus.ACCEPTED)))
+
+
 def _can_view_meeting_request(user: Any, request: MeetingRequest) -> bool:
     """The object form of `meeting_requests_visible_to`: its two sides, the event's
     organizers, each side's cluster managers, and the event's hosts for a host-region
@@ -465,6 +483,7 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "matchmaking.invite": _can_invite_stakeholders,
     "participant.view": _can_view_participant,
     "participant.edit": _can_edit_participant,
+    "participant.contact": _can_see_participant_contact,
     "participant.request_meeting": _can_request_meeting,
     "meeting_request.view": _can_view_meeting_request,
     "meeting_request.answer": _can_answer_meeting_request,

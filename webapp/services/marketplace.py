@@ -33,7 +33,6 @@ from ..models import (
     Event,
     Matchmaking,
     MeetingRequest,
-    MeetingRequestStatus,
     Opportunity,
     OpportunityType,
     Organization,
@@ -46,7 +45,6 @@ from ..models import (
 )
 from ..models import search as folding
 from ..paging import Page
-from . import meeting_requests
 from .matchmaking import tags as split_tags
 
 # The opportunity types whose pairs count most: an offer of theirs that meets a request
@@ -418,10 +416,3 @@ def choosable_types(event_id: int, registration: Registration,
         .where(Matchmaking.event_id == event_id).order_by(ParticipantType.position)).all()
     return [kind for kind in types if kind.key != access.HOST_STAKEHOLDER or stakeholder
             or (current is not None and current.id == kind.id)]
-
-
-def have_met(first: Participant, second: Participant) -> bool:
-    """Whether the two have an accepted meeting request between them (who asked whom
-    alike): what lets each see the other's contact details."""
-    found = meeting_requests.open_between(first.id, second.id)
-    return found is not None and found.status == MeetingRequestStatus.ACCEPTED

@@ -401,16 +401,10 @@ def participant(event_id: int, participant: Participant):
         abort(404)
     me = _me()
     mine = marketplace.participant_of(_own_registration(event_id))
-    # The contact details: for those the policy shows a delegate's to (organizers, the
-    # responsible cluster's managers, hosts the delegate agreed to), and for the other
-    # side of an accepted meeting request.
-    shows_contact = access.can(me, "registration.contact", participant.registration) or (
-        mine is not None and mine.id != participant.id
-        and marketplace.have_met(mine, participant))
     return render_template(
         "marketplace/participant.html", event=participant.event, participant=participant,
         organization=participant.registration.user.organization, mine=mine,
-        shows_contact=shows_contact,
+        shows_contact=access.can(me, "participant.contact", participant),
         request_url=url_for("meeting_requests.new", event_id=event_id,
                             participant_id=participant.id)
         if access.can(me, "participant.request_meeting", participant) else None,

@@ -173,15 +173,10 @@ def _participant(participant_id: int, action: str | None = None) -> Participant:
 
 
 def _detail(participant: Participant) -> schemas.ParticipantDetail:
-    """The participant's resource. Their contact details as their page shows them: to
-    themself, to those the policy shows a delegate's to (the event's organizers, their
-    cluster's managers, the hosts they agreed to share them with), and to the other side
-    of an accepted meeting request."""
+    """The participant's resource, with their contact details where the policy shows
+    them (`participant.contact`), as their page does."""
     me = _me()
-    mine = _own_participant(participant.event_id)
-    contact = (participant.registration.user_id == me.id
-               or access.can(me, "registration.contact", participant.registration)
-               or (mine is not None and marketplace.have_met(mine, participant)))
+    contact = access.can(me, "participant.contact", participant)
     return present.participant_detail(me, participant, contact=contact)
 
 
