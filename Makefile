@@ -52,9 +52,10 @@ test: system-packages $(VENV)/.dev lint
 	$(PY) -m pytest -m "not postgres and not redis" $(PYTEST_ARGS)
 
 ## test-postgres: the suite against TEST_DATABASE_URL, with the PostgreSQL and Redis tests
+## (not the browser tests, nor those on a SQLite file of their own: `make test` runs those)
 test-postgres: $(VENV)/.dev
 	@test -n "$(TEST_DATABASE_URL)" || (echo "set TEST_DATABASE_URL=postgresql+psycopg://..." && exit 2)
-	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not browser and not sqlite" $(PYTEST_ARGS)
 
 ## fuzz: the API fuzzed from its OpenAPI document, many examples per operation and token
 API_FUZZ_EXAMPLES ?= 300

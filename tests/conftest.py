@@ -20,12 +20,22 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from tests.backends import BACKENDS
 from tests.factories import Factory
 from webapp import create_app
 from webapp.extensions import db as _db
 
 # Fixtures for online events (webinar, member, seat, ...) and API calls, for every module.
 pytest_plugins = ["tests.webinars", "tests.api"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test marked `sqlite` runs in the SQLite run only, and tests that need PostgreSQL
+    or Redis in the other run only: one marked both would run in neither."""
+    both = [item.nodeid for item in items if item.get_closest_marker("sqlite") and (
+        item.get_closest_marker("postgres") or item.get_closest_marker("redis"))]
+    if both:
+        raise pytest.UsageError(f"marked sqlite and postgres or redis, so run nowhere: {both}")
 
 
 @pytest.fixture(autouse=True)
@@ -199,7 +209,7 @@ def open_app(request, tmp_path, database_url):
         context.__exit__(None, None, None)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def two_workers(request, open_app):
     """Two apps on one database, committing for real, each with its own kept pages and
     its own connections: two worker processes (SQLite, and PostgreSQL where marked)."""

@@ -266,6 +266,7 @@ def _write_at_once(app, user_id: int) -> None:
         other.close()
 
 
+@pytest.mark.sqlite
 def test_a_role_change_is_one_unit_and_leaves_no_lock_behind(open_app):
     """Granting and removing a role each commit once, with their audit entry, when the
     request ends: the next writer writes at once, it does not wait for the admin."""

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.api import bearer, token_for
+from tests.backends import BACKENDS
 from tests.confirming import confirm
 from tests.conftest import csrf_token
 from webapp.models import ApiRateWindow, ApiToken, AuditEntry, utcnow
@@ -234,6 +235,7 @@ def _concurrent_statuses(open_app, monkeypatch, backend: str, *, lock: bool,
     return statuses, sum(_db.session.scalars(select(ApiRateWindow.count)))
 
 
+@pytest.mark.sqlite
 def test_without_a_write_transaction_concurrent_counting_fails_on_sqlite(open_app, monkeypatch):
     """The race the write transaction prevents: deferred reads that then write cannot be
     upgraded once another request has committed (SQLITE_BUSY, which the client sees as the
@@ -246,7 +248,7 @@ def test_without_a_write_transaction_concurrent_counting_fails_on_sqlite(open_ap
 
 
 @pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+    "backend", BACKENDS)
 def test_concurrent_requests_of_one_token_are_each_counted(open_app, monkeypatch, backend):
     statuses, counted = _concurrent_statuses(open_app, monkeypatch, backend, lock=True)
     assert statuses == [200] * 20

@@ -12,6 +12,7 @@ from freezegun import freeze_time
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
+from tests.backends import BACKENDS
 from tests.confirming import confirm
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD
@@ -390,7 +391,7 @@ def _committed_user(user_id: int) -> User:
 
 
 @pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+    "backend", BACKENDS)
 def test_a_sign_in_checked_before_a_reset_commits_is_refused(open_app, backend, monkeypatch):
     user_id, signing_in, signed_in, was_reset = _reset_between_check_and_write(
         open_app, backend, monkeypatch)
@@ -421,7 +422,7 @@ def test_without_the_recheck_the_old_password_signs_in_after_the_reset(
 
 
 @pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+    "backend", BACKENDS)
 def test_a_sign_in_racing_a_reset_never_outlives_it(open_app, backend):
     """Released together: the sign-in is either refused, or completed first and then
     signed out by the reset; the new password stands either way."""

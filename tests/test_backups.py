@@ -216,6 +216,7 @@ def check_restored_and_serving(source: dict, archive: Path, target_url: str,
 
 # -- under writes: SQLite and PostgreSQL ------------------------------------------------------
 
+@pytest.mark.sqlite
 def test_sqlite_backup_under_writes_restores_a_gap_free_prefix_that_matches_the_manifest(
         tmp_path):
     source_url = f"sqlite:///{tmp_path / 'source.db'}"

@@ -75,6 +75,7 @@ def test_a_bulk_approval_queues_one_delivery_job_per_chunk_and_mails_each_once(o
     assert _approvals_unsent() == 0
 
 
+@pytest.mark.sqlite
 def test_without_redis_a_bulk_approval_sends_its_mails_after_the_commit(open_app):
     app = open_app("sqlite")
     app.test_client_class = IsolatedClient

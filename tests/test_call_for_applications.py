@@ -31,6 +31,7 @@ def run_call(url: str, log_dir: Path) -> list[str]:
     return broken_promises(site.call, burst, outcome, mail, site.processes.output("gunicorn"))
 
 
+@pytest.mark.sqlite
 def test_call_for_applications_on_sqlite(tmp_path):
     problems = run_call(f"sqlite:///{tmp_path}/call.db", tmp_path)
     assert not problems, "\n".join(problems)

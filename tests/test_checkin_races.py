@@ -29,6 +29,7 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 
+from tests.backends import BACKENDS
 from tests.factories import Factory
 from tests.live import (
     LOCKED,
@@ -44,8 +45,6 @@ from webapp.extensions import db
 from webapp.models import Attendance, Event, User
 from webapp.models import RegistrationStatus as S
 from webapp.services import attendance, checkin
-
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def door() -> SimpleNamespace:
@@ -168,6 +167,7 @@ def test_without_the_unique_index_two_phones_record_the_badge_twice(open_app, pa
     assert rows(w, None) == []
 
 
+@pytest.mark.sqlite
 def test_on_sqlite_without_the_write_lock_the_late_scanner_fails_instead(open_app, pause,
                                                                          monkeypatch):
     """SQLite serialises writers anyway: of two deferred transactions that both looked,

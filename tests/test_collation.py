@@ -121,6 +121,7 @@ def test_the_partners_are_ordered_by_kind_then_name(db, make, login_as, admin):
     assert ordered.index("Alpha Cluster") < ordered.index("Ωμέγα Cluster")
 
 
+@pytest.mark.sqlite
 def test_the_migration_keys_the_names_already_there(tmp_path):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}")
     with app.app_context():

@@ -258,6 +258,7 @@ def test_the_readme_lists_every_setting():
     assert set(EVERY_SETTING) <= listed, set(EVERY_SETTING) - listed
 
 
+@pytest.mark.sqlite
 def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'x.db'}")
     with app.app_context(), db.engine.connect() as conn:

@@ -18,6 +18,7 @@ from freezegun import freeze_time
 from sqlalchemy import func, insert, select
 
 from tests.api import token_for
+from tests.backends import BACKENDS
 from tests.confirming import confirm, confirmation_form, token_on
 from tests.conftest import IsolatedClient, csrf_token, login
 from tests.factories import PASSWORD, Factory
@@ -358,8 +359,7 @@ def test_a_bad_token_is_refused_clearly_and_changes_nothing(
 # --------------------------------------------------------------------------- posted twice
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres",
-                                                            marks=pytest.mark.postgres)])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_one_confirmation_posted_twice_at_once_acts_once(open_app, backend):
     """A double click on the confirm button: two requests with one token, on committed
     data through their own connections. One revokes, the other is told the confirmation

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.test_demo import FROZEN_NOW, dump_tables, past_missions
@@ -28,6 +29,7 @@ def test_loading_twice_changes_nothing(db):
     assert "nothing changed" in summary.describe()
 
 
+@pytest.mark.sqlite
 def test_fresh_databases_loaded_the_same_day_get_identical_rows(tmp_path):
     # 10:00 and 14:00 UTC fall on the same day in Singapore, Kolkata, Madrid and New York.
     morning = datetime(2025, 3, 14, 10, 0, tzinfo=UTC)

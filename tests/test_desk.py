@@ -460,6 +460,7 @@ def test_applying_on_behalf_of_a_mission_needs_the_profile_consent(login_as, db,
 # --------------------------------------------------------------------------- the race
 
 
+@pytest.mark.sqlite
 def test_two_managers_deciding_at_once_one_wins_the_other_is_told(tmp_path):
     """Both opened the page while the application was submitted; they press at the same
     moment, each through their own client and connection on committed data."""

@@ -352,6 +352,7 @@ def _committed_partnership() -> Partnership:
     return found
 
 
+@pytest.mark.sqlite
 def test_without_redis_the_file_is_built_on_a_thread_of_the_process(open_app):
     app = open_app("sqlite")
     partnership = _committed_partnership()
@@ -370,6 +371,7 @@ def test_without_redis_the_file_is_built_on_a_thread_of_the_process(open_app):
         assert len(box.to(partnership.manager_a.email)) == 1
 
 
+@pytest.mark.sqlite
 def test_a_request_answers_at_once_and_the_thread_builds_after_its_commit(open_app):
     app = open_app("sqlite")
     app.test_client_class = IsolatedClient

@@ -400,6 +400,7 @@ def test_the_api_shows_the_main_language_and_every_given_one(
 # --------------------------------------------------------------------------- migration
 
 
+@pytest.mark.sqlite
 def test_the_migration_adds_and_drops_the_tables_of_texts_on_sqlite(tmp_path):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'texts.db'}")
     with app.app_context():

@@ -410,6 +410,7 @@ def test_health_with_redis_up_then_away(client, app, monkeypatch):
 # --------------------------------------------------------------------------- SQLite
 
 
+@pytest.mark.sqlite
 def test_an_sqlite_file_that_cannot_be_opened_answers_503(tmp_path):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/gone/x.db")
     site = Site(app=app, link=None, member="1:1", admin="2:1", member_id=1,
@@ -426,6 +427,7 @@ def test_an_sqlite_file_that_cannot_be_opened_answers_503(tmp_path):
     _assert_unavailable_problem(client.get("/api/v1/me", headers=bearer("anything")))
 
 
+@pytest.mark.sqlite
 def test_an_sqlite_write_lock_held_beyond_the_busy_timeout_answers_503(tmp_path):
     import sqlite3
 

@@ -113,6 +113,7 @@ def test_a_job_that_raises_after_writing_leaves_no_row_and_no_mail(app, db, mail
     assert mailbox.messages == []
 
 
+@pytest.mark.sqlite
 def test_a_jobs_mail_is_handed_over_only_after_its_commit(open_app, monkeypatch):
     app = open_app("sqlite")
     handed: list[tuple[str, int]] = []

@@ -13,6 +13,7 @@ from flask import g
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from tests.backends import BACKENDS
 from tests.conftest import CSRF_RE, IsolatedClient, count_queries, csrf_token, login
 from tests.factories import Factory, at
 from webapp import confirmations, http_cache
@@ -151,7 +152,7 @@ def test_a_page_with_a_one_time_token_is_never_kept(app, desk):
 # --------------------------------------------------------------------------- real commits
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def committed(request, open_app):
     """The desk's scene committed for real (a page is kept only from committed data):
     (app, scene, frozen clock)."""

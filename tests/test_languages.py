@@ -246,6 +246,7 @@ def test_catalogues_are_compiled_once_and_again_when_newer(app, tmp_path, monkey
         assert Translations(handle).gettext("Webinars") == "Webinaires"
 
 
+@pytest.mark.sqlite
 def test_only_english_chosen_by_default_forgets_it(tmp_path):
     """0022: an "en" its owner never chose becomes unknown (as the browser says); one
     chosen on the profile stays; events get English as their main language."""

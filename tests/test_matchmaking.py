@@ -321,6 +321,7 @@ def test_switched_off_nobody_asks(make, frozen):
 # --------------------------------------------------------------------------- migration
 
 
+@pytest.mark.sqlite
 def test_the_migration_upgrades_and_downgrades_on_sqlite(tmp_path):
     """0025 on a database at 0024: its tables come, the open-pair index refuses a second
     open request of a pair (either way) and takes a closed one; and they go again."""

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from tests.backends import BACKENDS
 from tests.factories import Factory
 from tests.live import in_threads
 from webapp import unit
@@ -41,7 +42,6 @@ from webapp.services import events, matchmaking, meeting_requests, notifications
 from webapp.services.errors import MatchmakingRefused
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @dataclass

@@ -29,6 +29,7 @@ def _round_trip(url: str) -> None:
         db.engine.dispose()
 
 
+@pytest.mark.sqlite
 def test_migrations_round_trip_on_sqlite(tmp_path):
     _round_trip(f"sqlite:///{tmp_path / 'migrations.db'}")
 
@@ -82,6 +83,7 @@ def test_database_enforces_uniqueness_and_valid_values(app, db, make):
         nested.rollback()
 
 
+@pytest.mark.sqlite
 def test_join_links_migration_gives_existing_rows_their_tokens_and_defaults(tmp_path):
     """0007 on a database with registrations: each gets its own token, attendances keep
     having been check-ins, events have no recording."""
@@ -120,6 +122,7 @@ def test_join_links_migration_gives_existing_rows_their_tokens_and_defaults(tmp_
         db.engine.dispose()
 
 
+@pytest.mark.sqlite
 def test_rebuilding_registrations_on_sqlite_keeps_their_answers(tmp_path):
     """0006 rebuilds the registrations table (its new badge code becomes NOT NULL); with
     foreign keys on, dropping the old table would cascade to every answer. Upgrading a
@@ -160,6 +163,7 @@ def test_rebuilding_registrations_on_sqlite_keeps_their_answers(tmp_path):
         db.engine.dispose()
 
 
+@pytest.mark.sqlite
 def test_zones_that_were_only_the_default_are_left_to_the_browser(tmp_path):
     """0018: "UTC" its owner never chose becomes unknown (the browser reports the real
     one); a UTC chosen on the profile, and any other zone, stay."""

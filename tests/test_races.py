@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
+from tests.backends import BACKENDS
 from tests.factories import Factory
 from tests.live import (
     LOCKED,
@@ -40,9 +41,6 @@ from webapp.models import AuditEntry, EventKind, EventQuota, Organization, Regis
 from webapp.models import RegistrationStatus as S
 from webapp.services import registrations
 from webapp.services.errors import NoSeat, StaleDecision
-
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
 
 
 def in_unit(name: str, act):
@@ -158,6 +156,7 @@ def test_with_the_lock_one_decider_gets_the_seat_the_other_no_seat(open_app, mon
     assert approved == 1
 
 
+@pytest.mark.sqlite
 def test_on_sqlite_without_the_lock_the_late_writer_fails_instead_of_overbooking(
     open_app, monkeypatch
 ):

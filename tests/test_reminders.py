@@ -19,6 +19,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import delete, func, select
 
+from tests.backends import BACKENDS
 from tests.conftest import csrf_token, login
 from tests.factories import Factory, at
 from tests.live import in_threads
@@ -40,7 +41,6 @@ from webapp.services.fields import Refused
 BASE = "http://127.0.0.1:5000"
 DAY_BEFORE = STARTS - timedelta(hours=24)
 HOUR_BEFORE = STARTS - timedelta(hours=1)
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(autouse=True)

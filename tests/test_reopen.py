@@ -17,6 +17,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
+from tests.backends import BACKENDS
 from tests.confirming import confirm, confirmation_form, token_on
 from tests.conftest import login
 from tests.corrections import (
@@ -377,7 +378,6 @@ def test_those_who_may_not_decide_it_cannot_reopen_it(client, db, w):
 # Committed data and real connections, one thread per request (tests/test_races.py's
 # way): the event's lock serialises a reopen with the decisions that count its seats.
 
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def _two_seats_one_held(make):

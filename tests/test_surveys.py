@@ -18,6 +18,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
+from tests.backends import BACKENDS
 from tests.conftest import csrf_token, login
 from tests.factories import Factory, at
 from tests.live import in_threads
@@ -49,7 +50,6 @@ STARTS = at(2027, 3, 1, 1, 0)
 ENDS = at(2027, 3, 4, 10, 0)
 FIRST_DUE = ENDS + timedelta(days=1)
 SIX_MONTHS_DUE = ENDS + timedelta(days=182)
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 LINK = re.compile(r"http://127\.0\.0\.1:5000(/survey/[\w.-]+)")
 
 
