@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -87,18 +90,37 @@ class LiveServer:
     url: str
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("browser")
-    database = folder / "browser.db"
-    app = create_app(
-        "testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}", WTF_CSRF_ENABLED=True
-    )
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo, migrated and loaded once per run into a SQLite file that no server uses:
+    each module's live server starts from a copy of it."""
+    database = tmp_path_factory.mktemp("demo") / "demo.db"
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}")
     with app.app_context():
         upgrade()
         demo.load()
         db.session.commit()
         db.session.remove()
+        db.engine.dispose()
+    return database
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """`source` copied to `target` through SQLite's backup API, which reads a database in
+    WAL mode whole, as a file copy might not."""
+    with closing(sqlite3.connect(source)) as reading, closing(sqlite3.connect(target)) as copy:
+        reading.backup(copy)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory,
+                demo_database: Path) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("browser")
+    database = folder / "browser.db"
+    copy_database(demo_database, database)
+    app = create_app(
+        "testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}", WTF_CSRF_ENABLED=True
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -196,13 +218,63 @@ def describe_violations(url: str, violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# What axe-core's rules read of a page, without its words: each kind of element (its tag,
+# classes, role, the ARIA and form attributes it has, whether it holds text of its own, its
+# parent's tag), the page's language, the order of its headings and landmarks, and the
+# layout's breakpoint. Two pages alike in all of these get the same findings from axe.
+MARKUP_KINDS = """() => {
+  const named = ['role', 'type', 'lang', 'dir', 'tabindex', 'scope', 'alt', 'for', 'id',
+    'href', 'disabled', 'required', 'hidden', 'style', 'title', 'name', 'autocomplete',
+    'headers', 'src', 'value', 'placeholder', 'label', 'open', 'checked', 'selected'];
+  const kept = (name) => name.startsWith('aria-') || named.includes(name);
+  const valued = new Set(['role', 'type', 'lang', 'dir', 'tabindex', 'scope', 'style',
+    'aria-hidden', 'aria-expanded', 'aria-current', 'autocomplete']);
+  const kinds = new Set();
+  for (const el of document.querySelectorAll('*')) {
+    const attrs = [...el.attributes].filter(a => kept(a.name))
+      .map(a => valued.has(a.name) ? `${a.name}=${a.value}` : (a.value ? a.name : `${a.name}=`))
+      .sort().join(' ');
+    const text = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    kinds.add(`${el.parentElement ? el.parentElement.tagName : ''}>${el.tagName}` +
+      `.${[...el.classList].sort().join('.')}[${attrs}]${text ? 'T' : ''}`);
+  }
+  const order = [...document.querySelectorAll(
+    'h1,h2,h3,h4,h5,h6,header,nav,main,footer,aside,form,[role]')]
+    .map(el => el.getAttribute('role') || el.tagName).join(',');
+  const width = window.innerWidth;
+  const breakpoint = [576, 768, 992, 1200, 1400].filter(w => width >= w).length;
+  return [document.documentElement.lang, breakpoint, order, ...[...kinds].sort()].join('\\n');
+}"""
+
+
+class AxeFindings:
+    """axe-core's findings (those that fail a page: `blocking`), kept for the run: a page
+    whose path and markup (`MARKUP_KINDS`) axe has already read, under another role, in
+    another journey or after another visit, gets the findings of that reading."""
+
+    def __init__(self) -> None:
+        self.axe = Axe()
+        self.read: dict[tuple[str, str], list[dict]] = {}
+
+    def __call__(self, page: Page) -> list[dict]:
+        key = (re.sub(r"\d+", "#", urlsplit(page.url).path), page.evaluate(MARKUP_KINDS))
+        if key not in self.read:
+            self.read[key] = blocking(self.axe.run(page).response["violations"])
+        return self.read[key]
+
+
+@pytest.fixture(scope="session")
+def axe_findings() -> AxeFindings:
+    return AxeFindings()
+
+
 @dataclass
 class AccessibilityCheck:
     """Runs axe-core on the page in view. Every navigation must be checked before the next
     one, so a test cannot visit a page axe has not seen."""
 
     page: Page
-    axe: Axe = field(default_factory=Axe)
+    findings: AxeFindings = field(default_factory=AxeFindings)
     unchecked: str | None = None
     skipped: list[str] = field(default_factory=list)
 
@@ -219,8 +291,7 @@ class AccessibilityCheck:
     def __call__(self) -> None:
         self.page.wait_for_load_state("load")
         self.unchecked = None
-        results = self.axe.run(self.page)
-        found = blocking(results.response["violations"])
+        found = self.findings(self.page)
         if found:
             pytest.fail(describe_violations(self.page.url, found), pytrace=False)
 
@@ -231,10 +302,11 @@ class AccessibilityCheck:
 
 
 @pytest.fixture
-def assert_accessible(page: Page, request: pytest.FixtureRequest) -> Iterator[AccessibilityCheck]:
+def assert_accessible(page: Page, request: pytest.FixtureRequest,
+                      axe_findings: AxeFindings) -> Iterator[AccessibilityCheck]:
     """`assert_accessible()` after every navigation; at the end, no page went unchecked."""
     failures_before = request.session.testsfailed
-    check = AccessibilityCheck(page)
+    check = AccessibilityCheck(page, axe_findings)
     yield check
     if request.session.testsfailed == failures_before:
         check.assert_every_page_checked()

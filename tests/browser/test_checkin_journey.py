@@ -31,6 +31,7 @@ from .conftest import (
     CHROMIUM_ARGS,
     VIEWPORT,
     AccessibilityCheck,
+    AxeFindings,
     Delegate,
     Door,
     LiveServer,
@@ -206,10 +207,10 @@ def camera_page(playwright: Playwright, live_server: LiveServer, door: Door,
 
 
 def test_host_holds_a_badge_in_front_of_the_camera_and_the_form_sends_itself(
-    camera_page: Page, door: Door
+    camera_page: Page, door: Door, axe_findings: AxeFindings
 ):
     page = camera_page
-    check = AccessibilityCheck(page)
+    check = AccessibilityCheck(page, axe_findings)
     sent: list[str] = []
     page.on("request", lambda request: sent.append(request.url)
             if request.method == "POST" and request.url.endswith("/checkin") else None)

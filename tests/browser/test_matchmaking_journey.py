@@ -33,7 +33,7 @@ from webapp.models import (
 )
 from webapp.services import accounts, marketplace, matchmaking
 
-from .conftest import AccessibilityCheck, Inbox, LiveServer, sign_in
+from .conftest import AccessibilityCheck, AxeFindings, Inbox, LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -134,7 +134,8 @@ def add_opportunity(page: Page, check: AccessibilityCheck, kind: str, title: str
 
 
 def test_a_host_invites_a_stakeholder_whom_a_delegate_meets_through_the_marketplace(
-    page: Page, assert_accessible: AccessibilityCheck, inbox: Inbox, expo: Expo, new_context
+    page: Page, assert_accessible: AccessibilityCheck, inbox: Inbox, expo: Expo, new_context,
+    axe_findings: AxeFindings,
 ):
     check = assert_accessible
 
@@ -171,7 +172,7 @@ def test_a_host_invites_a_stakeholder_whom_a_delegate_meets_through_the_marketpl
     assert link, text
     theirs = new_context().new_page()
     theirs.set_default_timeout(10_000)
-    their_check = AccessibilityCheck(theirs)
+    their_check = AccessibilityCheck(theirs, axe_findings)
     theirs.goto(urlsplit(link.group(0)).path)
     expect(theirs.get_by_role("heading", level=1)).to_have_text(
         f"Your invitation to {expo.title}")
