@@ -12,6 +12,9 @@ import os
 import re
 from contextlib import contextmanager
 
+# The scheduler's solver loads pandas, whose first import crashes the interpreter under
+# freezegun's patched clock: loaded here, before any test freezes it.
+import ortools.sat.python.cp_model  # noqa: F401
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade

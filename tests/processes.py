@@ -23,6 +23,16 @@ BIN = Path(sys.executable).parent
 SECRET = "production-test-secret-0123456789abcdef"
 
 
+def loaded_at_start(*modules: str) -> list[str]:
+    """Which of `modules` a fresh interpreter has loaded once it created the app: the
+    heavy ones (WeasyPrint, the scheduler's solver) should wait until they are used."""
+    code = ("import sys; from webapp import create_app; create_app('testing'); "
+            f"print(' '.join(sorted(set({sorted(modules)!r}) & set(sys.modules))))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, cwd=Path(__file__).resolve().parents[1]).stdout
+    return out.split()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
