@@ -1,10 +1,13 @@
 """Matchmaking on an event: its settings, the participants who opted in with their
-profiles and opportunities, and the meeting requests between them.
+profiles and opportunities, the meeting requests between them, and the schedule of the
+accepted ones (their meetings, each in a slot at a meeting point).
 
 A meeting request's status moves only through services.meeting_requests. The database
 itself guarantees that two participants have at most one open request (requested or
 accepted) between them, whichever of them asked: each request stores its pair as
-(pair_low, pair_high), and a partial unique index covers the open ones.
+(pair_low, pair_high), and a partial unique index covers the open ones. It also keeps a
+meeting point to one meeting per slot, and each participant to one meeting per slot
+(`MeetingSeat`), however many place meetings at once.
 """
 
 from __future__ import annotations
@@ -41,6 +44,14 @@ class MeetingPointKind(enum.StrEnum):
     TABLE = "table"
     BOOTH = "booth"
     ONLINE = "online"
+
+
+class ScheduleState(enum.StrEnum):
+    """How far an event's schedule of meetings is published."""
+
+    DRAFT = "draft"  # seen by the organizers only
+    PRELIMINARY = "preliminary"  # shown to the participants, may still change
+    FINAL = "final"  # changes only once unlocked again
 
 
 class MeetingRequestStatus(enum.StrEnum):
@@ -94,6 +105,10 @@ class Matchmaking(db.Model):
         str_enum(RequestMode, "request_mode"), default=RequestMode.RECEIVER_ACCEPTS)
     # How long an unanswered request stays open.
     request_expiry_hours: Mapped[int] = mapped_column(default=72)
+    schedule_state: Mapped[ScheduleState] = mapped_column(
+        str_enum(ScheduleState, "schedule_state"), default=ScheduleState.DRAFT,
+        server_default=ScheduleState.DRAFT.value)
+    schedule_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -354,3 +369,90 @@ class UnavailableSlot(db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     participant: Mapped[Participant] = relationship(back_populates="unavailable")
+
+
+class Meeting(db.Model):
+    """An accepted meeting request's place in the schedule: its slot (start, UTC) and
+    meeting point, once it has them. The database keeps a meeting point to one meeting
+    per slot; `MeetingSeat` keeps each participant to one."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        UniqueConstraint("point_id", "starts_at"),
+        CheckConstraint("(starts_at IS NULL) = (point_id IS NULL)", name="slot_with_point"),
+        CheckConstraint("NOT locked OR starts_at IS NOT NULL", name="locked_when_placed"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"),
+                                          index=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting_requests.id", ondelete="CASCADE"), unique=True)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    point_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting_points.id", ondelete="RESTRICT"))
+    # Kept where it is by "schedule all".
+    locked: Mapped[bool] = mapped_column(default=False)
+    # Raised at each change of its time or place: the SEQUENCE of its calendar invitation.
+    sequence: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    request: Mapped[MeetingRequest] = relationship()
+    point: Mapped[MeetingPoint | None] = relationship()
+    seats: Mapped[list[MeetingSeat]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<Meeting {self.id} of request {self.request_id} at {self.starts_at}>"
+
+
+class MeetingSeat(db.Model):
+    """A side of a placed meeting in its slot: one row per participant and slot, so that
+    nobody is booked twice at the same time, whoever places the meetings at once."""
+
+    __tablename__ = "meeting_seats"
+    __table_args__ = (UniqueConstraint("participant_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"),
+                                            index=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="seats")
+
+
+class ScheduleRun(db.Model):
+    """One "schedule all" of an event's meetings: who asked, when it ran, and what the
+    solver reported (services.scheduling.Schedule)."""
+
+    __tablename__ = "schedule_runs"
+    __table_args__ = (Index("ix_schedule_runs_matchmaking_started",
+                            "matchmaking_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    matchmaking_id: Mapped[int] = mapped_column(
+        ForeignKey("matchmakings.id", ondelete="CASCADE"))
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seconds_limit: Mapped[int] = mapped_column(default=60)
+    # Filled in when it finished: the meetings placed and their proven upper bound, the
+    # idle slots and their lower bound, each with the solver's outcome (optimal or
+    # feasible), and each meeting left out with its reason, by request id.
+    placed: Mapped[int | None]
+    most: Mapped[int | None]
+    meetings_outcome: Mapped[str | None] = mapped_column(String(20))
+    idle: Mapped[int | None]
+    idle_bound: Mapped[int | None]
+    idle_outcome: Mapped[str | None] = mapped_column(String(20))
+    seconds: Mapped[float | None]
+    unplaced: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A code (services' error codes) when it could not finish.
+    error: Mapped[str | None] = mapped_column(String(60))
+
+    matchmaking: Mapped[Matchmaking] = relationship()
+    requested_by: Mapped[User | None] = relationship()

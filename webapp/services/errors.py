@@ -674,6 +674,15 @@ _define("stakeholder_invitation.pending",
 _define("stakeholder_invitation.closed",
         N_("This invitation has been accepted or withdrawn already."))
 
+# The schedule of meetings
+_define("schedule.locked_conflict",
+        N_("Some locked meetings cannot all keep their places: unlock one of them first."))
+_define("schedule.final",
+        N_("The schedule is final: unlock it before scheduling again."))
+_define("schedule.changed_meanwhile",
+        N_("Meetings, slots or availability changed while the schedule was being worked "
+           "out, so nothing was changed. Please schedule again."))
+
 # Codes whose template is not a msgid of their own (rendered by the input rules, which
 # word and translate the reason themselves).
 PASSTHROUGH = frozenset({"input.refused"})

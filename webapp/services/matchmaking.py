@@ -57,7 +57,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, meeting_requests
+from . import audit, meeting_requests, meeting_schedule
 from .errors import MatchmakingRefused
 from .events import to_utc
 from .locking import lock_event, lock_participants
@@ -240,21 +240,27 @@ def remove_block(event_id: int, block_id: int, *, actor: User | None) -> Meeting
 
 
 def remove_point(event_id: int, point_id: int, *, actor: User | None) -> MeetingPoint | None:
-    """The table, booth or room is no longer offered; None: the event has no such point."""
+    """The table, booth or room is no longer offered, and the meetings placed there wait
+    for another place; None: the event has no such point."""
     return _remove(event_id, "points", point_id, "matchmaking.point_removed",
-                   lambda point: {"name": [point.name, None]}, actor=actor)
+                   lambda point: {"name": [point.name, None]}, actor=actor,
+                   before=lambda point: meeting_schedule.unplace_at_point(point.id))
 
 
 def _remove(event_id: int, collection: str, item_id: int, action: str,
-            changes: Callable[[Any], dict[str, list[Any]]], *, actor: User | None) -> Any:
-    """One of the settings' `collection` (blocks, points) removed, audited; None when
-    the event's matchmaking holds no such item (another event's is not found here)."""
+            changes: Callable[[Any], dict[str, list[Any]]], *, actor: User | None,
+            before: Callable[[Any], None] | None = None) -> Any:
+    """One of the settings' `collection` (blocks, points) removed, audited, after
+    `before(item)`; None when the event's matchmaking holds no such item (another
+    event's is not found here)."""
     lock_event(event_id)
     matchmaking = _enabled(event_id)
     item = next((found for found in getattr(matchmaking, collection)
                  if found.id == item_id), None)
     if item is None:
         return None
+    if before is not None:
+        before(item)
     audit.record(actor, action, item, event_id=event_id, changes=changes(item))
     getattr(matchmaking, collection).remove(item)
     db.session.flush()
