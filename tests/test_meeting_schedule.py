@@ -110,17 +110,19 @@ def test_a_locked_meeting_keeps_its_place_and_blocked_slots_stay_free(market):
     assert with_two.starts_at != starts[0]
 
 
-def test_a_cancelled_meeting_frees_its_slot_at_the_next_run(market):
+def test_a_cancelled_meeting_frees_its_slot_and_table_at_once(market):
     meeting_schedule.schedule_all(market.event_id, actor=market.organizer, seconds=SECONDS)
     cancelled = meetings(market.event_id)[2]
+    sequence = cancelled.sequence
+
     meeting_requests.cancel(cancelled.request_id, actor=market.user(3), reason="Ill")
 
+    _db.session.refresh(cancelled)
+    assert (cancelled.starts_at, cancelled.point_id, cancelled.seats) == (None, None, [])
+    assert cancelled.sequence == sequence + 1  # its calendar entry is withdrawn
     run = meeting_schedule.schedule_all(market.event_id, actor=market.organizer,
                                         seconds=SECONDS)
-
     assert run.placed == 2
-    _db.session.refresh(cancelled)
-    assert cancelled.starts_at is None and cancelled.seats == []
 
 
 def test_with_too_few_tables_the_run_says_which_meetings_wait_and_why(make, frozen):

@@ -50,7 +50,7 @@ from ..models import (
 )
 from ..models import MeetingRequestStatus as M
 from ..models.matchmaking import CANCEL_CAUSES
-from . import meeting_mail
+from . import meeting_mail, meeting_schedule
 from .errors import MatchmakingRefused
 from .locking import lock_participants
 
@@ -82,6 +82,8 @@ def _move(req: MeetingRequest, to_status: M, *, actor: User | None, action: str,
     if to_status in (M.DECLINED, M.CANCELLED):
         req.reason = reason
         req.cause = cause
+    if from_status == M.ACCEPTED:  # a meeting called off frees its slot and table
+        meeting_schedule.unplace_request(req.id)
     if req.id is None:
         db.session.add(req)
         db.session.flush()

@@ -159,6 +159,12 @@ def unplace(meetings) -> None:
         meeting.sequence += 1
 
 
+def unplace_request(request_id: int) -> None:
+    """A meeting called off (its request cancelled): its slot and table are free again."""
+    unplace(db.session.scalars(select(Meeting).where(Meeting.request_id == request_id)
+                               .options(selectinload(Meeting.seats))))
+
+
 def unplace_at_point(point_id: int) -> None:
     """Before a meeting point is removed: its meetings wait for another place."""
     unplace(db.session.scalars(select(Meeting).where(Meeting.point_id == point_id)
