@@ -16,7 +16,7 @@ BUILD_TOOLS := libicui18n.so:libicu-dev pkg-config:pkg-config g++:g++
 # report spends seconds subsetting fonts in Python).
 PDF_LIBS := libharfbuzz-subset.so.0:libharfbuzz-subset0
 
-.PHONY: run test test-postgres fuzz lint db demo messages bench bench-http clean system-packages
+.PHONY: run test test-browser test-postgres fuzz lint db demo messages bench bench-http clean system-packages
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Beachhead needs Python 3.11 or newer")'
@@ -47,9 +47,15 @@ demo: db
 system-packages:
 	@sh .ci/system-packages $(TEST_TOOLS) $(PDF_LIBS)
 
-## test: the system packages, lint, then the whole suite on SQLite (browser tests included)
+## test: the system packages, lint, then the whole suite on SQLite (browser tests included;
+## TEST_MARKS narrows it, as `.ci/run` does to run the browser tests beside the others)
+TEST_MARKS ?= not postgres and not redis
 test: system-packages $(VENV)/.dev lint
-	$(PY) -m pytest -m "not postgres and not redis" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "$(TEST_MARKS)" $(PYTEST_ARGS)
+
+## test-browser: the browser tests alone (Chromium against live servers on SQLite)
+test-browser: system-packages $(VENV)/.dev
+	$(PY) -m pytest -m browser $(PYTEST_ARGS)
 
 ## test-postgres: the suite against TEST_DATABASE_URL, with the PostgreSQL and Redis tests
 ## (not the browser tests, nor those on a SQLite file of their own: `make test` runs those)
