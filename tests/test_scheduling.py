@@ -169,3 +169,16 @@ def test_only_locked_meetings_make_a_schedule_without_the_solver_choosing():
 
 def test_the_app_starts_without_loading_the_solver():
     assert loaded_at_start("ortools", "pandas") == []
+
+
+def test_among_schedules_as_good_the_one_that_moves_nothing_is_chosen():
+    # Two meetings and two slots of one day, one table: either order is as good, and the
+    # one in place now stays, each on its table.
+    problem = Problem(slots=[Slot(0, 0), Slot(0, 1)], points=[1, 2],
+                      meetings=[Meeting(1, (1, 2)), Meeting(2, (3, 4))],
+                      placed_now={1: (1, 2), 2: (0, 2)})
+
+    for seed in range(5):
+        schedule = solve(problem, seconds=5, seed=seed)
+        assert schedule.placed == {1: (1, 2), 2: (0, 2)}
+        assert schedule.idle == schedule.idle_bound == 0

@@ -57,7 +57,8 @@ class Board:
         """What the board is made of, to tell whether it changed between two reads."""
         problem = self.problem
         return (self.starts, tuple(problem.points), tuple(problem.meetings),
-                tuple(sorted((p, tuple(sorted(s))) for p, s in problem.blocked.items())))
+                tuple(sorted((p, tuple(sorted(s))) for p, s in problem.blocked.items())),
+                tuple(sorted(problem.placed_now.items())))
 
 
 def _matchmaking(event_id: int) -> Matchmaking:
@@ -73,7 +74,8 @@ def board(event_id: int) -> Board:
     """The event's board as it is now: each slot with its day in the event's zone and its
     place in that day; the meeting points by id; each accepted request as a meeting,
     locked where its meeting is locked (a lock on a slot or point that no longer exists
-    is no lock); the slots each of their participants blocked."""
+    is no lock), and where the unlocked ones are now; the slots each of their
+    participants blocked."""
     settings = _matchmaking(event_id)
     event = db.session.get(Event, event_id)
     starts = tuple(settings.slot_starts())
@@ -92,12 +94,17 @@ def board(event_id: int) -> Board:
     meetings = {m.request_id: m for m in db.session.scalars(
         select(Meeting).where(Meeting.event_id == event_id))}
     wanted = []
+    placed_now = {}
     for request_id, request in requests.items():
         meeting = meetings.get(request_id)
         locked = None
-        if (meeting is not None and meeting.locked and meeting.starts_at in index
+        if (meeting is not None and meeting.starts_at in index
                 and meeting.point_id in points):
-            locked = (index[meeting.starts_at], meeting.point_id)
+            where = (index[meeting.starts_at], meeting.point_id)
+            if meeting.locked:
+                locked = where
+            else:
+                placed_now[request_id] = where
         wanted.append(scheduling.Meeting(request_id, (request.requester_id, request.receiver_id),
                                          locked))
     sides = {side for meeting in wanted for side in meeting.sides}
@@ -109,7 +116,7 @@ def board(event_id: int) -> Board:
             blocked[participant_id].add(index[start])
     problem = scheduling.Problem(
         slots=slots, points=points, meetings=wanted,
-        blocked={p: frozenset(s) for p, s in blocked.items()})
+        blocked={p: frozenset(s) for p, s in blocked.items()}, placed_now=placed_now)
     return Board(problem, starts, requests)
 
 

@@ -21,6 +21,7 @@ its meeting points taken.
 from __future__ import annotations
 
 import enum
+import math
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -65,6 +66,9 @@ class Problem:
     meetings: Sequence[Meeting]
     # The slots (indexes into `slots`) each participant blocked.
     blocked: Mapping[int, frozenset[int]] = field(default_factory=dict)
+    # Where unlocked meetings are now (slot index, meeting point): among schedules as
+    # good, the one that moves the fewest of them, and the fewest off their point.
+    placed_now: Mapping[int, tuple[int, int]] = field(default_factory=dict)
 
     def free_slots(self, meeting: Meeting) -> list[int]:
         """The slots in which neither side of `meeting` is blocked."""
@@ -170,6 +174,9 @@ def solve(problem: Problem, *, seconds: float = DEFAULT_SECONDS, workers: int = 
     solver.parameters.random_seed = seed
     solver.parameters.max_time_in_seconds = seconds
     model.maximize(placed_count)
+    for key, (slot, _point) in problem.placed_now.items():
+        if (key, slot) in x:
+            model.add_hint(x[key, slot], 1)
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise LockedConflict(f"the solver found no schedule: {solver.status_name(status)}")
@@ -179,17 +186,24 @@ def solve(problem: Problem, *, seconds: float = DEFAULT_SECONDS, workers: int = 
     first_answer = {key: slot for (key, slot), var in x.items() if solver.value(var)}
 
     # Step 2: the same number of meetings, the fewest idle slots.
+    # Step 2: as many meetings, the fewest idle slots, then the fewest meetings moved:
+    # one objective, idle slots weighing more than all the moves together.
     model.clear_objective()
     model.add(placed_count == best)
+    model.clear_hints()
     for (key, slot) in first_answer.items():
         model.add_hint(x[key, slot], 1)
     idle_terms = _idle_terms(model, problem, per_side_slot)
-    model.minimize(sum(idle_terms))
+    staying = [x[key, slot] for key, (slot, _point) in problem.placed_now.items()
+               if (key, slot) in x]
+    weight = len(staying) + 1
+    model.minimize(weight * sum(idle_terms) - sum(staying))
     solver.parameters.max_time_in_seconds = seconds
     status = solver.solve(model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen = {key: slot for (key, slot), var in x.items() if solver.value(var)}
-        idle_bound = round(solver.best_objective_bound)
+        # objective = weight * idle - staying, with 0 <= staying < weight.
+        idle_bound = max(0, math.ceil(solver.best_objective_bound / weight))
         idle_outcome = Outcome.OPTIMAL if status == cp_model.OPTIMAL else Outcome.FEASIBLE
     else:  # no better answer within the limit: keep the first one
         chosen, idle_bound, idle_outcome = first_answer, 0, Outcome.FEASIBLE
@@ -212,47 +226,59 @@ def _schedule(problem: Problem, chosen: dict[int, int], *, most: int,
 
 def _idle_terms(model, problem: Problem, per_side_slot: Mapping[tuple[int, int], list]
                 ) -> list:
-    """For each participant and day, an integer no smaller than their idle slots that day:
-    with `first` at most the position of their first meeting and `last` at least that of
-    their last, `last - first + 1 - meetings` (0 on a day without meetings)."""
+    """For each participant and each slot of a day in which they may meet, a boolean that
+    is 1 when they wait in that slot: no meeting in it, one earlier that day and one later.
+    "Earlier" and "later" are kept exact by chains of booleans along the day (a meeting
+    at or before this slot; at or after it), which the solver's bound can reason with."""
     days: dict[int, list[int]] = defaultdict(list)
     for index, slot in enumerate(problem.slots):
         days[slot.day].append(index)
     terms = []
-    sides = {side for side, _slot in per_side_slot}
-    for side in sorted(sides):
-        for day, slots in days.items():
-            used = {slot: sum(per_side_slot[side, slot]) for slot in slots
-                    if per_side_slot.get((side, slot))}
-            if not used:
-                continue
-            length = max(problem.slots[s].position for s in slots) + 1
-            first = model.new_int_var(0, length - 1, f"first{side}d{day}")
-            last = model.new_int_var(0, length - 1, f"last{side}d{day}")
-            active = model.new_bool_var(f"active{side}d{day}")
-            count = sum(used.values())
-            for slot, here in used.items():
-                position = problem.slots[slot].position
-                model.add(first <= position + length * (1 - here))
-                model.add(last >= position * here)
-                model.add(active >= here)
-            model.add(active <= count)
-            idle = model.new_int_var(0, length, f"idle{side}d{day}")
-            model.add(idle >= last - first + active - count)
-            terms.append(idle)
+    for side in sorted({side for side, _slot in per_side_slot}):
+        for slots in days.values():
+            slots = sorted(slots, key=lambda s: problem.slots[s].position)
+            used = [sum(per_side_slot.get((side, slot), [])) for slot in slots]
+            if sum(1 for here in used if not isinstance(here, int) or here) < 2:
+                continue  # at most one meeting possible that day: never waiting
+            before, after = [], []
+            for n, here in enumerate(used):
+                now = model.new_bool_var(f"before{side}s{slots[n]}")
+                earlier = before[-1] if before else 0
+                model.add(now >= here)
+                model.add(now >= earlier)
+                model.add(now <= earlier + here)
+                before.append(now)
+            for n in reversed(range(len(used))):
+                now = model.new_bool_var(f"after{side}s{slots[n]}")
+                later = after[-1] if after else 0
+                model.add(now >= used[n])
+                model.add(now >= later)
+                model.add(now <= later + used[n])
+                after.append(now)
+            after.reverse()
+            for n, here in enumerate(used):
+                waiting = model.new_bool_var(f"idle{side}s{slots[n]}")
+                model.add(waiting >= before[n] + after[n] - 1 - here)
+                terms.append(waiting)
     return terms
 
 
 def _hand_out_points(problem: Problem, chosen: Mapping[int, int]
                      ) -> dict[int, tuple[int, int]]:
-    """Each placed meeting's point: a locked meeting keeps its own; the others take the
-    free points of their slot in the order given, by meeting key."""
+    """Each placed meeting's point: a locked meeting keeps its own, and so does one that
+    stays in its slot while its point is free; the others take the free points of their
+    slot in the order given, by meeting key."""
     taken: dict[int, set[int]] = defaultdict(set)
     placed: dict[int, tuple[int, int]] = {}
     for meeting in problem.meetings:
         if meeting.locked is not None:
             taken[meeting.locked[0]].add(meeting.locked[1])
             placed[meeting.key] = meeting.locked
+    for key, (slot, point) in sorted(problem.placed_now.items()):
+        if (key not in placed and chosen.get(key) == slot and point in problem.points
+                and point not in taken[slot]):
+            taken[slot].add(point)
+            placed[key] = (slot, point)
     for key in sorted(k for k in chosen if k not in placed):
         slot = chosen[key]
         point = next(p for p in problem.points if p not in taken[slot])
