@@ -219,9 +219,10 @@ def describe_violations(url: str, violations: list[dict]) -> str:
 
 
 # What axe-core's rules read of a page, without its words: each kind of element (its tag,
-# classes, role, the ARIA and form attributes it has, whether it holds text of its own, its
-# parent's tag), the page's language, the order of its headings and landmarks, and the
-# layout's breakpoint. Two pages alike in all of these get the same findings from axe.
+# classes, role, the ARIA and form attributes it has, its parent's tag, and for one that
+# holds text of its own the colours, size and visibility that text is drawn with), the
+# page's language, the order of its headings and landmarks, and the layout's breakpoint.
+# Two pages alike in all of these get the same findings from axe.
 MARKUP_KINDS = """() => {
   const named = ['role', 'type', 'lang', 'dir', 'tabindex', 'scope', 'alt', 'for', 'id',
     'href', 'disabled', 'required', 'hidden', 'style', 'title', 'name', 'autocomplete',
@@ -229,6 +230,24 @@ MARKUP_KINDS = """() => {
   const kept = (name) => name.startsWith('aria-') || named.includes(name);
   const valued = new Set(['role', 'type', 'lang', 'dir', 'tabindex', 'scope', 'style',
     'aria-hidden', 'aria-expanded', 'aria-current', 'autocomplete']);
+  // What the contrast rule reads of text: its colour, the background it is drawn on (the
+  // nearest box with one), its size and weight, and whether it is shown at all.
+  const backgrounds = new Map();
+  const background = (el) => {
+    if (!el) return 'canvas';
+    if (!backgrounds.has(el)) {
+      const colour = getComputedStyle(el).backgroundColor;
+      backgrounds.set(el, colour === 'rgba(0, 0, 0, 0)' || colour === 'transparent'
+        ? background(el.parentElement) : colour);
+    }
+    return backgrounds.get(el);
+  };
+  const look = (el) => {
+    const style = getComputedStyle(el);
+    const shown = el.getClientRects().length > 0 && style.visibility !== 'hidden';
+    return `${style.color}/${background(el)}/${style.fontSize}/${style.fontWeight}/` +
+      `${style.opacity}/${shown}`;
+  };
   const kinds = new Set();
   for (const el of document.querySelectorAll('*')) {
     const attrs = [...el.attributes].filter(a => kept(a.name))
@@ -236,7 +255,7 @@ MARKUP_KINDS = """() => {
       .sort().join(' ');
     const text = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
     kinds.add(`${el.parentElement ? el.parentElement.tagName : ''}>${el.tagName}` +
-      `.${[...el.classList].sort().join('.')}[${attrs}]${text ? 'T' : ''}`);
+      `.${[...el.classList].sort().join('.')}[${attrs}]` + (text ? `T${look(el)}` : ''));
   }
   const order = [...document.querySelectorAll(
     'h1,h2,h3,h4,h5,h6,header,nav,main,footer,aside,form,[role]')]
