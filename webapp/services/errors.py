@@ -682,6 +682,13 @@ _define("schedule.final",
 _define("schedule.changed_meanwhile",
         N_("Meetings, slots or availability changed while the schedule was being worked "
            "out, so nothing was changed. Please schedule again."))
+_define("schedule.not_accepted", N_("Only an accepted meeting request has a place in the "
+                                    "schedule."))
+_define("schedule.not_a_point", N_("Choose among the event's meeting points."))
+_define("schedule.slot_blocked", N_("One of the two sides is not available in that slot."))
+_define("schedule.side_busy", N_("One of the two sides has another meeting in that slot."))
+_define("schedule.no_free_point", N_("Every meeting point is taken in that slot."))
+_define("schedule.point_taken", N_("That meeting point is taken in that slot."))
 
 # Codes whose template is not a msgid of their own (rendered by the input rules, which
 # word and translate the reason themselves).

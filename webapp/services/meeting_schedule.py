@@ -39,7 +39,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..unit import reading
+from ..unit import reading, write_step
 from . import scheduling
 from .errors import MatchmakingRefused
 
@@ -61,13 +61,28 @@ class Board:
                 tuple(sorted(problem.placed_now.items())))
 
 
-def _matchmaking(event_id: int) -> Matchmaking:
-    settings = db.session.scalar(
-        select(Matchmaking).where(Matchmaking.event_id == event_id)
-        .options(selectinload(Matchmaking.blocks), selectinload(Matchmaking.points)))
+def _matchmaking(event_id: int, *, lock: bool = False) -> Matchmaking:
+    """The event's matchmaking with its blocks and points; `lock`: begin the write step
+    and lock it, so that whoever changes the event's schedule waits for the one before
+    (on SQLite the write step alone does it)."""
+    query = (select(Matchmaking).where(Matchmaking.event_id == event_id)
+             .options(selectinload(Matchmaking.blocks), selectinload(Matchmaking.points)))
+    if lock:
+        write_step()
+        query = query.with_for_update(of=Matchmaking).execution_options(
+            populate_existing=True)
+    settings = db.session.scalar(query)
     if settings is None or not settings.enabled:
         raise MatchmakingRefused("matchmaking.not_enabled")
     return settings
+
+
+def shown_to_participants(meeting: Meeting, settings: Matchmaking) -> bool:
+    """Whether the meeting's sides see its time and place: once the schedule is
+    published (preliminary or final), or where the meeting is locked (its place is
+    settled: chosen when it was accepted, or fixed by the organizers)."""
+    return meeting.starts_at is not None and (
+        meeting.locked or settings.schedule_state != ScheduleState.DRAFT)
 
 
 def board(event_id: int) -> Board:
@@ -130,7 +145,7 @@ def schedule_all(event_id: int, *, actor: User | None,
             schedule = scheduling.solve(read.problem, seconds=seconds)
         except scheduling.LockedConflict as conflict:
             raise MatchmakingRefused("schedule.locked_conflict") from conflict
-    settings = _matchmaking(event_id)  # the write step begins here
+    settings = _matchmaking(event_id, lock=True)  # the write step begins here
     if settings.schedule_state == ScheduleState.FINAL:
         raise MatchmakingRefused("schedule.final")
     if board(event_id).fingerprint() != read.fingerprint():
@@ -168,6 +183,11 @@ def unplace(meetings) -> None:
 
 def unplace_request(request_id: int) -> None:
     """A meeting called off (its request cancelled): its slot and table are free again."""
+    event_id = db.session.scalar(select(Meeting.event_id).where(
+        Meeting.request_id == request_id))
+    if event_id is None:
+        return
+    _lock(event_id)
     unplace(db.session.scalars(select(Meeting).where(Meeting.request_id == request_id)
                                .options(selectinload(Meeting.seats))))
 
@@ -212,3 +232,97 @@ def _place(event_id: int, read: Board, schedule: scheduling.Schedule) -> int:
         meeting.sequence += 1
     db.session.flush()
     return len(moving)
+
+
+# --------------------------------------------------------------------------- one meeting
+
+
+def _lock(event_id: int) -> None:
+    """Begin the write step and lock the event's schedule (see `_matchmaking`)."""
+    write_step()
+    db.session.execute(select(Matchmaking.id).where(Matchmaking.event_id == event_id)
+                       .with_for_update())
+
+
+@dataclass(frozen=True)
+class Target:
+    """A slot one meeting could be put in: the code placing it there is refused with
+    (None: it fits), and the meeting points free then, in the order they are handed out."""
+
+    starts_at: datetime
+    refusal: str | None
+    free_points: tuple[int, ...]
+
+
+def targets(request: MeetingRequest, settings: Matchmaking) -> list[Target]:
+    """Every slot of the event for the meeting of `request`, each saying whether the
+    meeting fits there (neither side blocked it or meets someone else then, and a meeting
+    point is free) and why not. A fixed number of queries, however many meetings."""
+    sides = (request.requester_id, request.receiver_id)
+    own = db.session.scalar(select(Meeting.id).where(Meeting.request_id == request.id))
+    blocked = set(db.session.scalars(select(UnavailableSlot.starts_at).where(
+        UnavailableSlot.participant_id.in_(sides))))
+    busy = set(db.session.scalars(select(MeetingSeat.starts_at).where(
+        MeetingSeat.participant_id.in_(sides), MeetingSeat.meeting_id != own)))
+    taken: dict[datetime, set[int]] = defaultdict(set)
+    for point_id, start in db.session.execute(
+            select(Meeting.point_id, Meeting.starts_at).where(
+                Meeting.event_id == request.event_id, Meeting.starts_at.is_not(None),
+                Meeting.id != own)):
+        taken[start].add(point_id)
+    points = [point.id for point in settings.points]
+    found = []
+    for start in settings.slot_starts():
+        free = tuple(p for p in points if p not in taken[start])
+        refusal = ("schedule.slot_blocked" if start in blocked
+                   else "schedule.side_busy" if start in busy
+                   else "schedule.no_free_point" if not free else None)
+        found.append(Target(start, refusal, free))
+    return found
+
+
+def place(request: MeetingRequest, starts_at: datetime, point_id: int | None = None, *,
+          lock: bool = True, while_final: bool = False) -> Meeting:
+    """Put the meeting of `request` (accepted; its pair locked by the caller) at
+    `starts_at`, a slot of its event, and at `point_id`, a meeting point of its event
+    (None: the first free one), `lock`ed there so that "schedule all" keeps it. Refused,
+    with nothing changed: a request not accepted, a time that is not one of the event's
+    slots, a point of another event, a slot either side blocked or meets someone else in,
+    a point taken then (or none free), and a final schedule unless `while_final` (a
+    participant choosing a free slot as they accept changes nobody else's meetings).
+    Returns the meeting, its calendar sequence raised when its time or place changed."""
+    settings = _matchmaking(request.event_id, lock=True)
+    if settings.schedule_state == ScheduleState.FINAL and not while_final:
+        raise MatchmakingRefused("schedule.final")
+    if request.status != MeetingRequestStatus.ACCEPTED:
+        raise MatchmakingRefused("schedule.not_accepted")
+    if point_id is not None and point_id not in {p.id for p in settings.points}:
+        raise MatchmakingRefused("schedule.not_a_point")
+    target = next((t for t in targets(request, settings) if t.starts_at == starts_at), None)
+    if target is None:
+        raise MatchmakingRefused("matchmaking.not_a_slot")
+    if target.refusal == "schedule.no_free_point" and point_id is not None:
+        raise MatchmakingRefused("schedule.point_taken")
+    if target.refusal is not None:
+        raise MatchmakingRefused(target.refusal)
+    if point_id is None:
+        point_id = target.free_points[0]
+    elif point_id not in target.free_points:
+        raise MatchmakingRefused("schedule.point_taken")
+    meeting = db.session.scalar(select(Meeting).where(Meeting.request_id == request.id)
+                                .options(selectinload(Meeting.seats)))
+    if meeting is None:
+        meeting = Meeting(event_id=request.event_id, request_id=request.id)
+        db.session.add(meeting)
+    if (meeting.starts_at, meeting.point_id) != (starts_at, point_id):
+        meeting.starts_at = meeting.point_id = None
+        meeting.locked = False
+        meeting.seats.clear()
+        db.session.flush()
+        meeting.starts_at, meeting.point_id = starts_at, point_id
+        meeting.seats = [MeetingSeat(participant_id=side, starts_at=starts_at)
+                         for side in (request.requester_id, request.receiver_id)]
+        meeting.sequence += 1
+    meeting.locked = lock
+    db.session.flush()
+    return meeting
