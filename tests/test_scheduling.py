@@ -14,6 +14,7 @@ from tests.processes import loaded_at_start
 from webapp.services.scheduling import (
     LockedConflict,
     Meeting,
+    NoAnswer,
     Outcome,
     Problem,
     Schedule,
@@ -182,3 +183,30 @@ def test_among_schedules_as_good_the_one_that_moves_nothing_is_chosen():
         schedule = solve(problem, seconds=5, seed=seed)
         assert schedule.placed == {1: (1, 2), 2: (0, 2)}
         assert schedule.idle == schedule.idle_bound == 0
+
+
+def test_a_deterministic_solve_gives_the_same_schedule_however_busy_the_machine():
+    # Too big to finish within its limit: on the clock the answer would depend on the
+    # machine's speed and load; in the solver's deterministic time it does not.
+    rng = random.Random(7)
+    people = range(60)
+    meetings = [Meeting(key, tuple(rng.sample(people, 2))) for key in range(240)]
+    problem = Problem(slots=[Slot(day, n) for day in range(2) for n in range(8)],
+                      points=list(range(12)), meetings=meetings)
+
+    first = solve(problem, seconds=0.5, deterministic=True)
+    second = solve(problem, seconds=0.5, deterministic=True)
+
+    assert first.placed == second.placed
+    assert (first.idle, first.idle_bound) == (second.idle, second.idle_bound)
+    assert first.idle_outcome == "feasible"  # the limit, not the proof, ended it
+
+
+def test_a_time_limit_too_short_for_any_schedule_says_so():
+    rng = random.Random(7)
+    meetings = [Meeting(key, tuple(rng.sample(range(60), 2))) for key in range(240)]
+    problem = Problem(slots=[Slot(0, n) for n in range(16)], points=list(range(12)),
+                      meetings=meetings)
+
+    with pytest.raises(NoAnswer):
+        solve(problem, seconds=0.001, deterministic=True)

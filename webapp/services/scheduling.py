@@ -88,6 +88,10 @@ class Schedule:
     seconds: float
 
 
+class NoAnswer(RuntimeError):
+    """The time limit ran out before the solver found any schedule: allow it more."""
+
+
 class LockedConflict(ValueError):
     """Locked meetings that cannot all stand: a participant twice in one slot or in a
     slot they blocked, a meeting point twice in one slot, or a point or slot unknown."""
@@ -127,10 +131,13 @@ def _check_locked(problem: Problem) -> None:
 
 
 def solve(problem: Problem, *, seconds: float = DEFAULT_SECONDS, workers: int = 0,
-          seed: int = 0) -> Schedule:
+          seed: int = 0, deterministic: bool = False) -> Schedule:
     """The schedule of `problem`'s meetings: the most meetings, then the fewest idle
     slots, each step within `seconds` (`workers`: the solver's threads, 0 for as many as
-    the machine has). Raises LockedConflict when the locked meetings cannot all stand."""
+    the machine has). `deterministic`: one thread, and `seconds` counted in the solver's
+    own deterministic time rather than on the clock, so that the same problem gets the
+    same schedule on any machine under any load (the demo's). Raises LockedConflict when
+    the locked meetings cannot all stand."""
     # Imported here: the solver is only needed when an organizer schedules, and it is big.
     from ortools.sat.python import cp_model
 
@@ -170,14 +177,20 @@ def solve(problem: Problem, *, seconds: float = DEFAULT_SECONDS, workers: int = 
     placed_count = sum(x.values())
 
     solver = cp_model.CpSolver()
-    solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
-    solver.parameters.max_time_in_seconds = seconds
+    if deterministic:
+        solver.parameters.num_workers = 1
+        solver.parameters.max_deterministic_time = seconds
+    else:
+        solver.parameters.num_workers = workers
+        solver.parameters.max_time_in_seconds = seconds
     model.maximize(placed_count)
     for key, (slot, _point) in problem.placed_now.items():
         if (key, slot) in x:
             model.add_hint(x[key, slot], 1)
     status = solver.solve(model)
+    if status == cp_model.UNKNOWN:
+        raise NoAnswer(f"no schedule within {seconds} s")
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise LockedConflict(f"the solver found no schedule: {solver.status_name(status)}")
     best = round(solver.objective_value)
@@ -185,7 +198,6 @@ def solve(problem: Problem, *, seconds: float = DEFAULT_SECONDS, workers: int = 
     meetings_outcome = Outcome.OPTIMAL if status == cp_model.OPTIMAL else Outcome.FEASIBLE
     first_answer = {key: slot for (key, slot), var in x.items() if solver.value(var)}
 
-    # Step 2: the same number of meetings, the fewest idle slots.
     # Step 2: as many meetings, the fewest idle slots, then the fewest meetings moved:
     # one objective, idle slots weighing more than all the moves together.
     model.clear_objective()
@@ -198,7 +210,6 @@ def solve(problem: Problem, *, seconds: float = DEFAULT_SECONDS, workers: int = 
                if (key, slot) in x]
     weight = len(staying) + 1
     model.minimize(weight * sum(idle_terms) - sum(staying))
-    solver.parameters.max_time_in_seconds = seconds
     status = solver.solve(model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen = {key: slot for (key, slot), var in x.items() if solver.value(var)}
@@ -288,8 +299,10 @@ def _hand_out_points(problem: Problem, chosen: Mapping[int, int]
 
 
 def _why_unplaced(problem: Problem, chosen: Mapping[int, int]) -> dict[int, Unplaced]:
-    busy = {(side, slot) for meeting in problem.meetings if meeting.key in chosen
-            for side in meeting.sides for slot in (chosen[meeting.key],)}
+    busy = set()
+    for meeting in problem.meetings:
+        if meeting.key in chosen:
+            busy.update((side, chosen[meeting.key]) for side in meeting.sides)
     why = {}
     for meeting in problem.meetings:
         if meeting.key in chosen:
