@@ -117,6 +117,8 @@ class Config:
     # Check-in opens this long before an event starts (delegates arrive the day before)
     # and closes at its end; check-ins outside it are refused and never counted.
     CHECKIN_OPENS_BEFORE = timedelta(hours=24)
+    # A meeting that took place gets its follow-up question this long after its slot.
+    MEETING_FOLLOW_UP_AFTER = timedelta(days=182)
     DEMO_ALLOWED = True
     # Organization logos (re-encoded PNG/JPEG); outside static/, served through a view.
     UPLOAD_FOLDER = str(INSTANCE_DIR / "uploads")

@@ -137,6 +137,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from .views import (
         account,
         admin,
+        agenda,
         agreements,
         api,
         apply,
@@ -156,10 +157,12 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         lookup,
         marketplace,
         matchmaking,
+        meeting_outcomes,
         meeting_requests,
         organization,
         public,
         quick_registration,
+        schedule,
         stakeholders,
         surveys,
     )
@@ -189,7 +192,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(matchmaking.bp)
     app.register_blueprint(marketplace.bp)
     app.register_blueprint(meeting_requests.bp)
+    app.register_blueprint(meeting_outcomes.bp)
     app.register_blueprint(stakeholders.bp)
+    app.register_blueprint(schedule.bp)
+    app.register_blueprint(agenda.bp)
     # Bearer tokens only: a cookie never authenticates an API call, so CSRF cannot apply.
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp, url_prefix=api.URL_PREFIX)

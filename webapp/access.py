@@ -29,6 +29,7 @@ from .models import (
     Event,
     EventStatus,
     Matchmaking,
+    Meeting,
     MeetingRequest,
     MeetingRequestStatus,
     MembershipRequest,
@@ -430,6 +431,46 @@ def _can_cancel_meeting_request(user: Any, request: MeetingRequest) -> bool:
             or organizes(user, request.event))
 
 
+def _can_place_meeting(user: Any, request: MeetingRequest) -> bool:
+    """Choose a free slot for an accepted meeting that has no place yet: either side."""
+    return (_is_participant_self(user, request.requester)
+            or _is_participant_self(user, request.receiver))
+
+
+def _can_see_agenda(user: Any, participant: Participant) -> bool:
+    """A participant's agenda of meetings (page, PDF): their own, and the event's
+    organizers'."""
+    return _is_participant_self(user, participant) or organizes(user, participant.event)
+
+
+def _can_get_meeting_file(user: Any, meeting: Meeting) -> bool:
+    """A meeting's calendar file: its two sides, each for their own calendar."""
+    request = meeting.request
+    return (_is_participant_self(user, request.requester)
+            or _is_participant_self(user, request.receiver))
+
+
+def _can_scan_meetings(user: Any, event: Event) -> bool:
+    """Mark meetings held by scanning badges at their tables: whoever checks people in
+    (`event.checkin`), at an event whose matchmaking was set up."""
+    return _can_check_in(user, event) and db.session.scalar(select(Matchmaking.id).where(
+        Matchmaking.event_id == event.id)) is not None
+
+
+def _can_see_meeting_outcomes(user: Any, event: Event) -> bool:
+    """An event's meetings in figures, with the ratings' comments: its organizers, once
+    its matchmaking was set up."""
+    return organizes(user, event) and db.session.scalar(select(Matchmaking.id).where(
+        Matchmaking.event_id == event.id)) is not None
+
+
+def _takes_part_in_meeting(user: Any, meeting: Any) -> bool:
+    """Say "we met", rate the meeting: its two sides."""
+    request = meeting.request
+    return (_is_participant_self(user, request.requester)
+            or _is_participant_self(user, request.receiver))
+
+
 _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "event.view": _can_view_event,
     "registration.view": _can_view_registration,
@@ -488,6 +529,15 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "meeting_request.view": _can_view_meeting_request,
     "meeting_request.answer": _can_answer_meeting_request,
     "meeting_request.cancel": _can_cancel_meeting_request,
+    # What meetings led to (on an Event or a Meeting): a meeting is seen by whoever sees
+    # its request.
+    "meeting.view": lambda user, meeting: _can_view_meeting_request(user, meeting.request),
+    "meeting.take_part": _takes_part_in_meeting,
+    "meeting.scan": _can_scan_meetings,
+    "meeting.outcomes": _can_see_meeting_outcomes,
+    "meeting_request.place": _can_place_meeting,
+    "participant.agenda": _can_see_agenda,
+    "meeting.calendar": _can_get_meeting_file,
 }
 
 ACTIONS = frozenset(_RULES)
@@ -814,6 +864,31 @@ def visible_participants(event: Event | int) -> Select[tuple[Participant]]:
         Registration.status == RegistrationStatus.APPROVED,
         Participant.consent_given_at.is_not(None),
         Participant.consent_withdrawn_at.is_(None))
+
+
+def participants_whose_contact(user: Any, participants: list[Participant]) -> set[int]:
+    """The ids of `participants` whose email and phone `user` may see: the batch form of
+    `participant.contact` (which it must agree with), in three statements however many
+    participants a page lists."""
+    if not participants or not getattr(user, "is_authenticated", False):
+        return set()
+    shown = {p.id for p in participants if _is_participant_self(user, p)}
+    contactable = set(db.session.scalars(
+        contactable_registrations(user).with_only_columns(Registration.id).where(
+            Registration.id.in_([p.registration_id for p in participants]))))
+    shown |= {p.id for p in participants if p.registration_id in contactable}
+    mine = set(db.session.scalars(select(Participant.id).join(Participant.registration).where(
+        Participant.event_id.in_({p.event_id for p in participants}),
+        Registration.user_id == user.id, Registration.status == RegistrationStatus.APPROVED)))
+    others = {p.id for p in participants} - mine
+    if mine and others:
+        for low, high in db.session.execute(select(
+                MeetingRequest.pair_low, MeetingRequest.pair_high).where(
+                MeetingRequest.status == MeetingRequestStatus.ACCEPTED,
+                or_(MeetingRequest.pair_low.in_(mine) & MeetingRequest.pair_high.in_(others),
+                    MeetingRequest.pair_low.in_(others) & MeetingRequest.pair_high.in_(mine)))):
+            shown |= {low, high} & others
+    return shown
 
 
 def _followed_participants(user: Any):

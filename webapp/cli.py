@@ -104,6 +104,7 @@ def _tick(started: datetime, now: datetime) -> _Tick:
         badge_batches,
         downloads,
         jobs,
+        meeting_outcomes,
         meeting_requests,
         notifications,
         registration_mail,
@@ -130,6 +131,10 @@ def _tick(started: datetime, now: datetime) -> _Tick:
         asked = surveys.queue_due(now)
         surveyed = (f"{asked.invited} survey invitation(s) and {asked.reminded} survey "
                     f"reminder(s) queued, {asked.skipped} skipped as late")
+    # Meetings' follow-ups, claimed aside like the surveys (a few rows per event: here
+    # whether or not the workers take the mail).
+    followed_up = meeting_outcomes.queue_due_follow_ups(now)
+    surveyed = f"{surveyed}, {followed_up} meeting follow-up(s) queued"
     # Like the digests, on the real clock: --now must not expire requests early.
     expired = meeting_requests.expire_due(started)
     digests = registration_mail.queue_due_digests()

@@ -651,6 +651,10 @@ _define("meeting_request.receiver_only",
         N_("Only the participant who was asked can answer this request."))
 _define("meeting_request.sides_only",
         N_("Only the two participants can cancel this meeting."))
+_define("meeting_request.placed_already",
+        N_("This meeting has its time and place already: the organizers move it."))
+_define("meeting_request.sides_place",
+        N_("Only the two participants choose a time for their meeting."))
 
 # Invitations of the host region's stakeholders
 _define("stakeholder_invitation.invalid",
@@ -682,6 +686,33 @@ _define("schedule.final",
 _define("schedule.changed_meanwhile",
         N_("Meetings, slots or availability changed while the schedule was being worked "
            "out, so nothing was changed. Please schedule again."))
+
+# What meetings led to: held, ratings, follow-ups
+_define("meeting.not_placed", N_("This meeting has no slot and table in the schedule."))
+_define("meeting.sides_only", N_("Only the two participants of this meeting can do this."))
+_define("meeting.not_started",
+        N_("The meeting starts at %(at)s: tap “we met” once it has started."))
+_define("meeting.marking_closed",
+        N_("Meetings are marked as held only while check-in is open (it closed at %(at)s)."))
+_define("meeting.point_unknown", N_("Choose one of the event's meeting points."))
+_define("meeting.not_participant",
+        N_("%(name)s takes no part in this event's matchmaking."))
+_define("meeting.none_at_point",
+        N_("%(name)s has no meeting at %(point)s during the event."))
+_define("meeting.rating_too_early",
+        N_("You can rate the meeting once its slot has ended, at %(at)s."))
+_define("meeting.rating_closed",
+        N_("Your rating can no longer be changed: the follow-up question has been sent."))
+_define("meeting_follow_up.closed", N_("This follow-up link has expired."))
+_define("meeting_follow_up.already_answered",
+        N_("This follow-up question has been answered already."))
+_define("meeting_follow_up.no_agreement_reached",
+        N_("Only an answer “cooperation agreement reached” leads to recording an agreement."))
+_define("meeting_follow_up.agreement_recorded",
+        N_("The agreement this meeting led to has been recorded already."))
+_define("meeting_follow_up.no_member_cluster",
+        N_("Neither side of the meeting belongs to a member cluster that could follow the "
+           "agreement up: please ask the event's organizers to record it."))
 _define("schedule.not_accepted", N_("Only an accepted meeting request has a place in the "
                                     "schedule."))
 _define("schedule.not_a_point", N_("Choose among the event's meeting points."))
@@ -689,6 +720,8 @@ _define("schedule.slot_blocked", N_("One of the two sides is not available in th
 _define("schedule.side_busy", N_("One of the two sides has another meeting in that slot."))
 _define("schedule.no_free_point", N_("Every meeting point is taken in that slot."))
 _define("schedule.point_taken", N_("That meeting point is taken in that slot."))
+_define("schedule.not_placed", N_("Only a meeting with a slot and a meeting point can be "
+                                   "locked there."))
 
 # Codes whose template is not a msgid of their own (rendered by the input rules, which
 # word and translate the reason themselves).
