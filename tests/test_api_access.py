@@ -184,6 +184,11 @@ CASES = [
          _request("r_member_b", "/accept"),
          api(404, member=403, manager_a=403, manager_b=403, organizer=403, admin=403),
          data=_body({})),
+    # Only its sides choose an accepted meeting's time: this one is not accepted (409).
+    Case("api.meeting_request_slot", "member to cluster B", "POST",
+         _request("r_member_b", "/slot"),
+         api(404, member=409, manager_a=403, manager_b=403, organizer=403, admin=403),
+         data=_body({"starts_at": "2020-01-01T09:00:00+00:00"})),
     Case("api.meeting_request_decline", "member to cluster B", "POST",
          _request("r_member_b", "/decline"),
          api(404, member=403, manager_a=403, manager_b=403, organizer=403, admin=403),

@@ -14,14 +14,23 @@ from sqlalchemy import func, select
 from tests.api import token_for
 from tests.conftest import count_queries
 from tests.test_api import _problem
-from tests.test_meeting_requests import ask, build_market, snapshot
+from tests.test_meeting_requests import (
+    ask,
+    build_market,
+    placed,
+    slot_starts,
+    snapshot,
+    with_tables,
+)
 from webapp.extensions import db as _db
 from webapp.inputs.matchmaking import (
+    AcceptIn,
     JoinIn,
     MeetingRequestIn,
     OpportunityIn,
     ProfileIn,
     ReasonIn,
+    SlotChoiceIn,
     UnavailableSlotsIn,
 )
 from webapp.models import (
@@ -94,7 +103,8 @@ OPERATIONS = {
     ("/meeting-requests", "get"): None,
     ("/meeting-requests", "post"): MeetingRequestIn,
     ("/meeting-requests/{request_id}", "get"): None,
-    ("/meeting-requests/{request_id}/accept", "post"): "EmptyIn",
+    ("/meeting-requests/{request_id}/accept", "post"): AcceptIn,
+    ("/meeting-requests/{request_id}/slot", "post"): SlotChoiceIn,
     ("/meeting-requests/{request_id}/decline", "post"): ReasonIn,
     ("/meeting-requests/{request_id}/cancel", "post"): ReasonIn,
 }
@@ -392,6 +402,50 @@ def test_a_meeting_request_is_made_answered_and_refused_with_its_code(call, mark
     answer = call("POST", f"{API}/meeting-requests/{declined['id']}/decline", asked,
                   json={"reason": "Not our field."})
     assert (answer.json["status"], answer.json["reason"]) == ("declined", "Not our field.")
+
+
+def test_a_meeting_request_is_accepted_in_a_free_slot_or_refused_with_the_slots_code(
+        call, market, db):
+    tables = with_tables(market, 1)
+    starts = slot_starts(market)
+    taken = ask(market, 2, 1)
+    meeting_requests.accept(taken.id, actor=market.user(1), starts_at=starts[0])
+    req = ask(market, 0, 1)
+    db.session.commit()
+    url = f"{API}/meeting-requests/{req.id}"
+    asked = market.tokens[1]
+
+    before = _changes()
+    _refused(call("POST", f"{url}/accept", asked, json={"starts_at": starts[0].isoformat()}),
+             409, "schedule.side_busy")
+    _refused(call("POST", f"{url}/accept", asked, json={
+        "starts_at": (starts[0] + timedelta(minutes=1)).isoformat()}),
+        422, "matchmaking.not_a_slot", "/starts_at")
+    _refused(call("POST", f"{url}/accept", asked, json={"starts_at": "09:00"}), 422,
+             pointer="/starts_at")
+    _refused(call("POST", f"{url}/accept", market.tokens[0],
+                  json={"starts_at": starts[1].isoformat()}), 403)
+    _refused(call("POST", f"{url}/slot", asked, json={"starts_at": starts[1].isoformat()}),
+             409, "schedule.not_accepted")
+    assert _changes() == before
+
+    accepted = call("POST", f"{url}/accept", asked, json={"starts_at": starts[1].isoformat()})
+    assert accepted.status_code == 200 and accepted.json["status"] == "accepted"
+    assert placed(db.session.get(MeetingRequest, req.id)) == (starts[1], tables[0], True)
+    _refused(call("POST", f"{url}/slot", market.tokens[0],
+                  json={"starts_at": starts[2].isoformat()}),
+             409, "meeting_request.placed_already")
+
+    # Accepted without a slot, either side picks one later; others may not.
+    later = ask(market, 2, 0)
+    meeting_requests.accept(later.id, actor=market.user(0))
+    db.session.commit()
+    later_url = f"{API}/meeting-requests/{later.id}/slot"
+    _refused(call("POST", later_url, market.organizer_token,
+                  json={"starts_at": starts[2].isoformat()}), 403)
+    chosen = call("POST", later_url, market.tokens[2], json={"starts_at": starts[2].isoformat()})
+    assert chosen.status_code == 200, chosen.json
+    assert placed(db.session.get(MeetingRequest, later.id)) == (starts[2], tables[0], True)
 
 
 def test_contact_details_only_once_a_meeting_is_accepted(call, market, make, db):

@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from tests.conftest import count_queries, csrf_token
-from tests.test_meeting_requests import NOW, ask, build_market, snapshot
+from tests.test_meeting_requests import NOW, ask, build_market, placed, snapshot, with_tables
 from webapp.extensions import db as _db
 from webapp.inputs.matchmaking import JoinIn, OpportunityIn, UnavailableSlotsIn
 from webapp.models import MeetingRequest
@@ -368,3 +368,92 @@ def test_the_list_runs_as_many_queries_for_many_requests_as_for_few(
         assert html.count('data-testid="request-row"') == total
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+# --------------------------------------------------------------------------- time and place
+
+
+def test_the_receiver_accepts_in_a_free_slot_the_preferred_first(market, login_as):
+    tables = with_tables(market, 1)
+    starts = _slots(market)
+    req = ask(market, 0, 1, preferred_slots=[starts[1]])
+    # Participant 0 meets participant 2 in the first slot: not free for this meeting.
+    meeting_requests.accept(ask(market, 2, 0).id, actor=market.user(0), starts_at=starts[0])
+    client = login_as(market.user(1))
+    html = client.get(_request_url(market, req)).get_data(as_text=True)
+    offered = html[html.index('data-testid="slot-choices"'):]
+    assert "17:00–17:30" not in offered
+    assert offered.index("17:40–18:10") < offered.index("18:20–18:50")
+    assert offered.count('data-testid="preferred"') == 1
+    assert offered.index('data-testid="preferred"') < offered.index("18:20–18:50")
+    assert "Leave it to the organizers" in offered
+
+    response = _post(client, _request_url(market, req, "accept"),
+                     starts_at=starts[1].isoformat())
+
+    assert response.status_code == 302
+    _db.session.refresh(req)
+    assert req.status == M.ACCEPTED and placed(req) == (starts[1], tables[0], True)
+    html = login_as(market.user(0)).get(_request_url(market, req)).get_data(as_text=True)
+    shown = html[html.index('data-testid="meeting-place"'):]
+    assert "17:40" in shown and "Singapore, UTC+8" in shown and "Table 1" in shown
+
+
+def test_a_taken_slot_refuses_the_accept_and_offers_the_free_ones_again(market, login_as):
+    with_tables(market, 1)
+    starts = _slots(market)
+    req = ask(market, 0, 1)
+    client = login_as(market.user(1))
+    client.get(_request_url(market, req))
+    # Someone takes the only table in the first slot while the page is open.
+    meeting_requests.accept(ask(market, 2, 0).id, actor=market.user(0), starts_at=starts[0])
+    before = snapshot()
+
+    response = _post(client, _request_url(market, req, "accept"),
+                     starts_at=starts[0].isoformat())
+
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    error = html[html.index('data-testid="slot-error"'):]
+    assert error.startswith('data-testid="slot-error">One of the two sides has another '
+                            'meeting in that slot.')
+    offered = html[html.index('data-testid="slot-choices"'):]
+    assert "17:00–17:30" not in offered and "17:40–18:10" in offered
+    assert 'id="error-summary"' in html
+    assert snapshot() == before
+    _db.session.refresh(req)
+    assert req.status == M.REQUESTED and placed(req) is None
+    # A time that is no slot at all is bad input.
+    response = _post(client, _request_url(market, req, "accept"), starts_at="tomorrow")
+    assert response.status_code == 400 and snapshot() == before
+    response = _post(client, _request_url(market, req, "accept"),
+                     starts_at=(starts[1] + timedelta(minutes=1)).isoformat())
+    assert response.status_code == 400 and snapshot() == before
+    assert "Choose among the event&#39;s meeting slots." in response.get_data(as_text=True)
+
+
+def test_a_side_picks_a_slot_for_an_accepted_meeting_from_its_page(market, login_as):
+    tables = with_tables(market, 2)
+    starts = _slots(market)
+    req = ask(market, 0, 1)
+    meeting_requests.accept(req.id, actor=market.user(1))
+    client = login_as(market.user(0))
+    html = client.get(_request_url(market, req)).get_data(as_text=True)
+    assert "Choose a time" in html and "Leave it to the organizers" not in html
+
+    response = _post(client, _request_url(market, req, "slot"),
+                     starts_at=starts[2].isoformat())
+
+    assert response.status_code == 302
+    assert placed(req) == (starts[2], tables[0], True)
+    html = client.get(_request_url(market, req)).get_data(as_text=True)
+    assert "Choose a time" not in html and 'data-testid="meeting-place"' in html
+    # Placed, it is the organizers' to move; and an organizer picks no slot for the sides.
+    before = snapshot()
+    response = _post(client, _request_url(market, req, "slot"), starts_at=starts[0].isoformat())
+    assert response.status_code == 409 and snapshot() == before
+    assert "the organizers move it" in response.get_data(as_text=True)
+    organizer = login_as(market.organizer)
+    response = _post(organizer, _request_url(market, req, "slot"),
+                     starts_at=starts[0].isoformat())
+    assert response.status_code == 403 and snapshot() == before

@@ -25,15 +25,19 @@ from webapp.inputs.matchmaking import (
     JoinIn,
     MatchmakingIn,
     MeetingBlockIn,
+    MeetingPointIn,
     MeetingRequestIn,
     UnavailableSlotsIn,
 )
 from webapp.models import (
     AuditEntry,
+    Matchmaking,
+    Meeting,
     MeetingRequest,
     OutboxMessage,
     Participant,
     RequestMode,
+    ScheduleState,
     User,
 )
 from webapp.models import MeetingRequestStatus as M
@@ -505,3 +509,107 @@ def test_a_requests_history_lists_its_moves_in_order(market):
     meeting_requests.cancel(req.id, actor=market.user(0), reason="Flight moved.")
     assert [(e.to_status, e.reason) for e in meeting_requests.history(req.id)] == [
         ("requested", ""), ("accepted", ""), ("cancelled", "Flight moved.")]
+
+
+# --------------------------------------------------------------------------- time and place
+
+
+def with_tables(market: Market, count: int) -> list[int]:
+    """`count` meeting points at the market's event; their ids."""
+    return [matchmaking.add_point(market.event_id, MeetingPointIn.from_values(
+        name=f"Table {n + 1}"), actor=market.organizer).id for n in range(count)]
+
+
+def slot_starts(market: Market) -> list[datetime]:
+    first = market.people[0].event.starts_at
+    return [first + timedelta(minutes=40 * n) for n in range(3)]
+
+
+def placed(req: MeetingRequest) -> tuple | None:
+    meeting = _db.session.scalar(select(Meeting).where(Meeting.request_id == req.id))
+    if meeting is None or meeting.starts_at is None:
+        return None
+    return meeting.starts_at, meeting.point_id, meeting.locked
+
+
+def test_accepting_in_a_free_slot_places_the_meeting_there_locked_and_mails_it(market):
+    tables = with_tables(market, 2)
+    starts = slot_starts(market)
+    req = ask(market, 0, 1, preferred_slots=[starts[2]])
+    # The requester's preferred slot first, marked; then the others in time order.
+    assert [(s.starts_at, s.preferred) for s in meeting_requests.free_slots(req)] == [
+        (starts[2], True), (starts[0], False), (starts[1], False)]
+
+    meeting_requests.accept(req.id, actor=market.user(1), starts_at=starts[2])
+
+    assert req.status == M.ACCEPTED
+    assert placed(req) == (starts[2], tables[0], True)
+    entry = _db.session.scalar(select(AuditEntry).where(AuditEntry.action == "meeting.placed"))
+    assert entry.actor == market.user(1) and entry.details["point_id"] == tables[0]
+    # Both sides' acceptance mails say when and where, the French reader's in French.
+    english = notifications._render_recipe(mails_to(market.user(0))[-1].render, "")[0]
+    assert "Table 1" in english and "When: " in english
+    french = notifications._render_recipe(mails_to(market.user(1))[-1].render, "")[0]
+    assert "Table 1" in french and "When: " not in french
+    # Both are busy then: the slot is no longer free for either of them.
+    other = ask(market, 2, 0)
+    assert starts[2] not in {s.starts_at for s in meeting_requests.free_slots(other)}
+
+
+def test_a_slot_no_longer_free_refuses_the_accept_and_changes_nothing(make, frozen):
+    market = build_market(make, people=5)
+    with_tables(market, 1)
+    starts = slot_starts(market)
+    meeting_requests.accept(ask(market, 0, 1).id, actor=market.user(1), starts_at=starts[0])
+    busy, no_table, blocked = ask(market, 2, 1), ask(market, 2, 3), ask(market, 4, 3)
+    matchmaking.set_unavailable(market.people[4].id, UnavailableSlotsIn.from_values(
+        slots=[starts[1]]), actor=market.user(4))
+    meetings = lambda: _db.session.scalar(select(func.count()).select_from(Meeting))  # noqa: E731
+    before = meetings()
+    for req, start, code in (
+            (busy, starts[0], "schedule.side_busy"),  # participant 1 meets participant 0
+            (no_table, starts[0], "schedule.no_free_point"),  # the one table is taken
+            (blocked, starts[1], "schedule.slot_blocked"),  # participant 4 blocked it
+            (blocked, starts[1] + timedelta(minutes=5), "matchmaking.not_a_slot")):
+        receiver = market.user(market.people.index(req.receiver))
+        _refused(code, lambda req=req, start=start, receiver=receiver: meeting_requests.accept(
+            req.id, actor=receiver, starts_at=start))
+        _db.session.refresh(req)
+        assert req.status == M.REQUESTED and placed(req) is None
+    assert meetings() == before
+    # Someone else's request is not theirs to accept, with a slot or without.
+    _refused("meeting_request.receiver_only", lambda: meeting_requests.accept(
+        busy.id, actor=market.user(0), starts_at=starts[1]))
+
+
+def test_either_side_picks_a_free_slot_later_until_the_meeting_has_a_place(make, frozen):
+    market = build_market(make, people=4)
+    tables = with_tables(market, 2)
+    starts = slot_starts(market)
+    req = ask(market, 0, 1)
+    meeting_requests.accept(req.id, actor=market.user(1))
+    assert placed(req) is None
+    mails = [len(mails_to(market.user(n))) for n in (0, 1)]
+
+    meeting_requests.choose_slot(req.id, actor=market.user(0), starts_at=starts[1])
+
+    assert placed(req) == (starts[1], tables[0], True)
+    for n in (0, 1):
+        told = mails_to(market.user(n))[mails[n]:]
+        assert len(told) == 1 and told[0].subject.startswith("Time set for your meeting")
+    # Its place is settled: the organizers move it, the sides no longer.
+    _refused("meeting_request.placed_already", lambda: meeting_requests.choose_slot(
+        req.id, actor=market.user(1), starts_at=starts[2]))
+    other = ask(market, 2, 3)
+    _refused("schedule.not_accepted", lambda: meeting_requests.choose_slot(
+        other.id, actor=market.user(2), starts_at=starts[0]))
+    meeting_requests.accept(other.id, actor=market.user(3))
+    _refused("meeting_request.sides_place", lambda: meeting_requests.choose_slot(
+        other.id, actor=market.organizer, starts_at=starts[0]))
+    settings = _db.session.scalar(select(Matchmaking).where(
+        Matchmaking.event_id == market.event_id))
+    settings.schedule_state = ScheduleState.FINAL
+    _db.session.flush()
+    assert not meeting_requests.may_choose_slot(other, market.user(2))
+    _refused("schedule.final", lambda: meeting_requests.choose_slot(
+        other.id, actor=market.user(2), starts_at=starts[0]))

@@ -471,6 +471,12 @@ def _takes_part_in_meeting(user: Any, meeting: Any) -> bool:
             or _is_participant_self(user, request.receiver))
 
 
+def _can_place_meeting(user: Any, request: MeetingRequest) -> bool:
+    """Choose a free slot for an accepted meeting that has no place yet: either side."""
+    return (_is_participant_self(user, request.requester)
+            or _is_participant_self(user, request.receiver))
+
+
 _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "event.view": _can_view_event,
     "registration.view": _can_view_registration,
@@ -529,6 +535,7 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "meeting_request.view": _can_view_meeting_request,
     "meeting_request.answer": _can_answer_meeting_request,
     "meeting_request.cancel": _can_cancel_meeting_request,
+    "meeting_request.place": _can_place_meeting,
     # What meetings led to (on an Event or a Meeting): a meeting is seen by whoever sees
     # its request.
     "meeting.view": lambda user, meeting: _can_view_meeting_request(user, meeting.request),

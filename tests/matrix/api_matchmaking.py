@@ -34,5 +34,6 @@ CASES = [
         ("meeting_request_accept", "POST", lambda w: "/api/v1/meeting-requests/1/accept"),
         ("meeting_request_decline", "POST", lambda w: "/api/v1/meeting-requests/1/decline"),
         ("meeting_request_cancel", "POST", lambda w: "/api/v1/meeting-requests/1/cancel"),
+        ("meeting_request_slot", "POST", lambda w: "/api/v1/meeting-requests/1/slot"),
     ]
 ]

@@ -2,9 +2,11 @@
 in it (cluster A), with two participants of cluster B and a stakeholder of the host
 region. A request is seen by its two sides, the event's organizers, each side's cluster
 managers and, for a stakeholder's, the event's hosts; others find none (404). Only the
-receiver answers, the sides and the organizers cancel; whoever sees a request but may not
-act on it gets 403. The POSTs leave the world as it was: empty reasons (400), a request
-already declined (409), a pair with an open request already (409)."""
+receiver answers, the sides and the organizers cancel, the sides choose an accepted
+meeting's time; whoever sees a request but may not act on it gets 403. The POSTs leave the
+world as it was: empty reasons (400), a time that is no slot (400), a request already
+declined (409), a time for a request not accepted (409), a pair with an open request
+already (409)."""
 
 from __future__ import annotations
 
@@ -102,6 +104,16 @@ CASES = [
     Case("meeting_requests.accept", "declined already", "POST",
          lambda w: _requests(w, "mr_declined", "accept"),
          seen(403, member=409)),
+    # A time that is no meeting slot: refused beside the slots, nothing accepted.
+    Case("meeting_requests.accept", "in a time that is no slot", "POST",
+         lambda w: _requests(w, "mr_received", "accept"), seen(403, member=400),
+         data=lambda w: {"starts_at": "2020-01-01T09:00:00+00:00"}),
+    # Only the sides of an accepted meeting choose its time: this one is not accepted.
+    Case("meeting_requests.choose_slot", "a request not accepted", "POST",
+         lambda w: _requests(w, "mr_received", "slot"), seen(403, member=409),
+         data=lambda w: {"starts_at": "2020-01-01T09:00:00+00:00"}),
+    Case("meeting_requests.choose_slot", "without a time", "POST",
+         lambda w: _requests(w, "mr_received", "slot"), seen(403, member=400)),
     Case("meeting_requests.decline", "without a reason", "POST",
          lambda w: _requests(w, "mr_received", "decline"), seen(403, member=400)),
     Case("meeting_requests.cancel", "without a reason", "POST",

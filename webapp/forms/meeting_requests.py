@@ -10,12 +10,11 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import LazyString, pgettext
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, TextAreaField
+from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from ..inputs import NoInput
-from ..inputs.matchmaking import MeetingRequestIn, ReasonIn
-from ..localtime import format_day
+from ..inputs.matchmaking import AcceptIn, MeetingRequestIn, ReasonIn, SlotChoiceIn
+from ..localtime import format_day, viewer_span
 from ..models import MeetingRequestStatus
 from . import BaseForm, CheckboxesField, PlainForm
 
@@ -75,8 +74,61 @@ class MeetingRequestForm(BaseForm):
         return {**super().input_data(), "receiver_id": self.receiver_id}
 
 
-class AcceptForm(BaseForm):
-    input_model = NoInput
+class SlotChoices:
+    """The free common slots a meeting may take (`services.meeting_requests.free_slots`),
+    as radio buttons labelled in the event's zone, and in the viewer's when their clock
+    reads otherwise, the requester's preferred ones first; the service judges a value
+    that was not offered."""
+
+    def offer(self, slots, *, zone: str, viewer_zone: str | None,
+              leave_it: str | None) -> None:
+        tz = ZoneInfo(zone)
+        self.starts_at.choices = [SelectChoice("", leave_it)] if leave_it else []
+        self.preferred: set[str] = set()
+        for slot in slots:
+            local, end = slot.starts_at.astimezone(tz), slot.ends_at.astimezone(tz)
+            value = slot.starts_at.isoformat()
+            label = f"{format_day(local.date())}, {local:%H:%M}–{end:%H:%M}"
+            theirs = viewer_span(slot.starts_at, slot.ends_at, zone, viewer_zone)
+            self.starts_at.choices.append(SelectChoice(
+                value, f"{label} ({theirs})" if theirs else label))
+            if slot.preferred:
+                self.preferred.add(value)
+        self.slots = list(slots)
+
+    def input_data(self) -> dict[str, Any]:
+        data = super().input_data()  # type: ignore[misc]
+        if not data.get("starts_at"):
+            data.pop("starts_at", None)
+        return data
+
+
+class AcceptForm(SlotChoices, BaseForm):
+    """Accepting, with a free common slot for the meeting or none (the organizers place
+    it); `offer` sets the slots."""
+
+    input_model = AcceptIn
+
+    starts_at = RadioField(_l("Time of the meeting"), validate_choice=False, default="")
+
+    def __init__(self, *args, slots=(), zone: str = "UTC", viewer_zone: str | None = None,
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.offer(slots, zone=zone, viewer_zone=viewer_zone,
+                   leave_it=_l("Leave it to the organizers"))
+
+
+class SlotChoiceForm(SlotChoices, BaseForm):
+    """An accepted meeting's slot, chosen among the free common ones."""
+
+    input_model = SlotChoiceIn
+
+    starts_at = RadioField(_l("Time of the meeting"), validate_choice=False)
+
+    def __init__(self, *args, slots=(), zone: str = "UTC", viewer_zone: str | None = None,
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.offer(slots, zone=zone, viewer_zone=viewer_zone, leave_it=None)
 
 
 class DeclineForm(BaseForm):

@@ -127,6 +127,20 @@ class MeetingRequestIn(Input):
                                                  max_length=MAX_PREFERRED_SLOTS)
 
 
+class AcceptIn(Input):
+    """A meeting request accepted, with, optionally, the slot (its start) the meeting is
+    to take: one where both sides are free and a meeting point too. Left out, the
+    organizers' "schedule all" places it."""
+
+    starts_at: AwareDatetime | None = None
+
+
+class SlotChoiceIn(Input):
+    """The slot (its start) chosen for an accepted meeting that has no place yet."""
+
+    starts_at: AwareDatetime
+
+
 class ReasonIn(Input):
     """Why a request is declined or a meeting cancelled: the other side receives it."""
 

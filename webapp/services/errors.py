@@ -655,6 +655,10 @@ _define("meeting_request.placed_already",
         N_("This meeting has its time and place already: the organizers move it."))
 _define("meeting_request.sides_place",
         N_("Only the two participants choose a time for their meeting."))
+_define("meeting_request.placed_already",
+        N_("This meeting has its time and place already: the organizers move it."))
+_define("meeting_request.sides_place",
+        N_("Only the two participants choose a time for their meeting."))
 
 # Invitations of the host region's stakeholders
 _define("stakeholder_invitation.invalid",

@@ -13,14 +13,16 @@ from collections.abc import Callable
 
 from flask_babel import gettext as _
 
-from ..models import MeetingRequest, Participant
+from ..models import Meeting, MeetingRequest, Participant
 from ..models import MeetingRequestStatus as M
 from . import notifications
 from .registration_mail import recipient_zone
 
 
-def transitioned(req: MeetingRequest, from_status: M | None, to_status: M) -> None:
-    """Queue the mail of the move to `to_status` to both sides."""
+def transitioned(req: MeetingRequest, from_status: M | None, to_status: M, *,
+                 meeting: Meeting | None = None) -> None:
+    """Queue the mail of the move to `to_status` to both sides; `meeting`: its time and
+    place, chosen as it was accepted."""
     for side, other in ((req.requester, req.receiver), (req.receiver, req.requester)):
         user = side.registration.user
         if user.erased_at is not None:
@@ -31,7 +33,24 @@ def transitioned(req: MeetingRequest, from_status: M | None, to_status: M) -> No
             later=True, event=req.event, meeting_request=req, other=other.registration.user,
             recipient_zone=recipient_zone(user, req.event), mine=mine,
             was_accepted=from_status == M.ACCEPTED, cause=req.cause or "",
-            reason=req.reason or "", by_other=_by(req, other), by_me=_by(req, side))
+            reason=req.reason or "", by_other=_by(req, other), by_me=_by(req, side),
+            meeting=meeting)
+
+
+def placed(req: MeetingRequest, meeting: Meeting) -> None:
+    """Queue to both sides the time and place a side chose for their accepted meeting."""
+    for side, other in ((req.requester, req.receiver), (req.receiver, req.requester)):
+        user = side.registration.user
+        if user.erased_at is not None:
+            continue
+        name, event = other.registration.user.name, req.event
+        notifications.queue(
+            user, lambda name=name, event=event: _(
+                "Time set for your meeting with %(name)s: %(event)s", name=name,
+                event=notifications.event_title(event)),
+            "meeting_request_placed", later=True, event=event, meeting_request=req,
+            other=other.registration.user, recipient_zone=recipient_zone(user, event),
+            meeting=meeting)
 
 
 def _by(req: MeetingRequest, side: Participant) -> bool:

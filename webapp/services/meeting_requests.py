@@ -23,14 +23,32 @@ locks the request's two participants first (services.locking.lock_participants, 
 order of their ids), then reads the request afresh and checks the move against its
 status then: of many accepts and cancels of one request at once, each sees the outcome
 of the one before it.
+
+A meeting's time and place. As they accept, the receiver may pick one of the free common
+slots (`free_slots`: neither side blocked it or meets someone else then, and a meeting
+point is free; the requester's preferred ones first), or leave it to the organizers'
+"schedule all". A picked slot places the meeting there at the first free meeting point,
+locked (services.meeting_schedule.place), in the same step as the accept: when the slot
+is no longer free, the accept is refused with the slot's reason and nothing changes (the
+request stays requested). In the instant request mode the request is accepted as it is
+sent, with no slot: the organizers place it, or its sides pick a slot afterwards.
+Afterwards, either side may pick a free common slot for their accepted meeting
+(`choose_slot`, the same rule and the same placing) while it has no place they see: not
+placed yet, or placed only in the organizers' unpublished draft; and never in a final
+schedule. A meeting whose place they see is the organizers' to move. Placing a meeting
+locks the event's schedule after the pair, so that placements in one event queue one
+behind another, and writes an AuditEntry ("meeting.placed"); the accept's mail says the
+time and place, and a slot picked later is mailed to both sides.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from .. import access
 from ..extensions import db
@@ -39,11 +57,13 @@ from ..models import (
     OPEN_REQUEST_STATUSES,
     AuditEntry,
     Matchmaking,
+    Meeting,
     MeetingRequest,
     Participant,
     Registration,
     RegistrationStatus,
     RequestMode,
+    ScheduleState,
     UnavailableSlot,
     User,
     utcnow,
@@ -69,8 +89,8 @@ def can_transition(from_status: M | None, to_status: M) -> bool:
 
 
 def _move(req: MeetingRequest, to_status: M, *, actor: User | None, action: str,
-          reason: str = "", cause: str | None = None, now: datetime | None = None
-          ) -> AuditEntry:
+          reason: str = "", cause: str | None = None, now: datetime | None = None,
+          mail: bool = True) -> AuditEntry:
     from_status = req.status
     if not can_transition(from_status, to_status):
         raise MatchmakingRefused("meeting_request.no_longer_open", status=from_status)
@@ -94,7 +114,8 @@ def _move(req: MeetingRequest, to_status: M, *, actor: User | None, action: str,
         reason=reason, details={"cause": cause} if cause else {},
     )
     db.session.add(entry)
-    meeting_mail.transitioned(req, from_status, to_status)
+    if mail:
+        meeting_mail.transitioned(req, from_status, to_status)
     return entry
 
 
@@ -214,8 +235,11 @@ def _check_actor(actor: User, req: MeetingRequest, rule: str, refusal: str) -> N
         raise MatchmakingRefused(refusal)
 
 
-def accept(request_id: int, *, actor: User) -> MeetingRequest:
-    """The receiver accepts: both sides now see each other's contact details."""
+def accept(request_id: int, *, actor: User, starts_at: datetime | None = None
+           ) -> MeetingRequest:
+    """The receiver accepts: both sides now see each other's contact details. With
+    `starts_at`, a free common slot (`free_slots`), the meeting is placed there in the
+    same step; a slot no longer free refuses the accept, nothing changed."""
     req = _locked_request(request_id)
     _check_actor(actor, req, "meeting_request.answer", "meeting_request.receiver_only")
     now = utcnow()
@@ -225,8 +249,105 @@ def accept(request_id: int, *, actor: User) -> MeetingRequest:
     if req.status == M.REQUESTED and not _in_marketplace(req.requester):
         # Its registration was reopened meanwhile: no meeting until it is approved again.
         raise MatchmakingRefused("meeting_request.not_in_marketplace")
-    _move(req, M.ACCEPTED, actor=actor, action="meeting_request.accepted", now=now)
+    if starts_at is None:
+        _move(req, M.ACCEPTED, actor=actor, action="meeting_request.accepted", now=now)
+        return req
+    from_status = req.status
+    # The slot is judged against the request accepted; refused, the savepoint takes the
+    # accept back with it.
+    with db.session.begin_nested():
+        _move(req, M.ACCEPTED, actor=actor, action="meeting_request.accepted", now=now,
+              mail=False)
+        meeting = _place(req, starts_at, actor=actor, while_final=True)
+    meeting_mail.transitioned(req, from_status, M.ACCEPTED, meeting=meeting)
     return req
+
+
+def _place(req: MeetingRequest, starts_at: datetime, *, actor: User, while_final: bool
+           ) -> Meeting:
+    """The meeting of `req` at `starts_at`, at its first free meeting point, locked there,
+    and audited."""
+    meeting = meeting_schedule.place(req, starts_at, lock=True, while_final=while_final)
+    db.session.add(AuditEntry(
+        actor=actor, action="meeting.placed", event_id=req.event_id, subject_type="meeting",
+        subject_id=meeting.id, details={"request_id": req.id,
+                                        "starts_at": meeting.starts_at.isoformat(),
+                                        "point_id": meeting.point_id}))
+    db.session.flush()
+    return meeting
+
+
+def choose_slot(request_id: int, *, actor: User, starts_at: datetime) -> Meeting:
+    """Either side of an accepted meeting with no place they see yet puts it at
+    `starts_at`, a free common slot, while the schedule is not final (see the module's
+    text); both sides are mailed."""
+    req = _locked_request(request_id)
+    _check_actor(actor, req, "meeting_request.place", "meeting_request.sides_place")
+    if req.status != M.ACCEPTED:
+        raise MatchmakingRefused("schedule.not_accepted")
+    settings = matchmaking_of(req.event_id)
+    if settings is not None and settings.schedule_state == ScheduleState.FINAL:
+        raise MatchmakingRefused("schedule.final")
+    current = meeting_of(req)
+    if (settings is not None and current is not None
+            and meeting_schedule.shown_to_participants(current, settings)):
+        raise MatchmakingRefused("meeting_request.placed_already")
+    meeting = _place(req, starts_at, actor=actor, while_final=False)
+    meeting_mail.placed(req, meeting)
+    return meeting
+
+
+def meeting_of(req: MeetingRequest) -> Meeting | None:
+    """The meeting of an accepted request (None: it has none yet)."""
+    return db.session.scalar(select(Meeting).where(Meeting.request_id == req.id)
+                             .options(selectinload(Meeting.point)))
+
+
+def matchmaking_of(event_id: int) -> Matchmaking | None:
+    """The event's matchmaking with its blocks and meeting points (None: it has none)."""
+    return db.session.scalar(
+        select(Matchmaking).where(Matchmaking.event_id == event_id)
+        .options(selectinload(Matchmaking.blocks), selectinload(Matchmaking.points)))
+
+
+@dataclass(frozen=True)
+class SlotChoice:
+    """A slot the meeting of a request could take now; `preferred`: the requester asked
+    for it."""
+
+    starts_at: datetime
+    ends_at: datetime
+    preferred: bool
+
+
+def free_slots(req: MeetingRequest) -> list[SlotChoice]:
+    """The free common slots of the meeting of `req` as they are now (neither side
+    blocked it or meets someone else then, and a meeting point is free), the requester's
+    preferred ones first, each group in time order; none without matchmaking or meeting
+    points."""
+    settings = matchmaking_of(req.event_id)
+    if settings is None or not settings.enabled or not settings.points:
+        return []
+    preferred = {datetime.fromisoformat(slot) for slot in req.preferred_slots or []}
+    length = timedelta(minutes=settings.meeting_minutes)
+    found = [SlotChoice(target.starts_at, target.starts_at + length,
+                        target.starts_at in preferred)
+             for target in meeting_schedule.targets(req, settings) if target.refusal is None]
+    return sorted(found, key=lambda choice: (not choice.preferred, choice.starts_at))
+
+
+def may_choose_slot(req: MeetingRequest, user: User) -> bool:
+    """Whether `user` may pick a slot for the meeting of `req` now (`choose_slot`'s rule,
+    for the page: a side, an accepted request, a meeting with no place they see, a
+    schedule not final)."""
+    if req.status != M.ACCEPTED or not access.can(user, "meeting_request.place", req):
+        return False
+    settings = matchmaking_of(req.event_id)
+    if settings is None or not settings.enabled or (
+            settings.schedule_state == ScheduleState.FINAL):
+        return False
+    current = meeting_of(req)
+    return current is None or not meeting_schedule.shown_to_participants(current, settings)
 
 
 def decline(request_id: int, *, actor: User, reason: str) -> MeetingRequest:

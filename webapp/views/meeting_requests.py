@@ -3,8 +3,13 @@ and the lists of requests each side and those who follow them see.
 
 Every move goes through services.meeting_requests, which locks the pair, checks the move
 against the request as it is then, audits and mails it; the views turn its refusals into
-messages. A refusal about the slots chosen is bad input (400, beside the slots); the
-others are states a retry cannot change (409), and nothing is written.
+messages. A refusal about the slots chosen is bad input (400, beside the slots); a slot
+taken or blocked meanwhile is a conflict (409), said beside the slots offered again as
+they are now; the others are states a retry cannot change (409), and nothing is written.
+
+The receiver accepts with a free common slot for the meeting or leaves it to the
+organizers; either side picks one later for an accepted meeting that has no place they
+see yet (services.meeting_requests, `choose_slot`).
 """
 
 from __future__ import annotations
@@ -35,9 +40,15 @@ from ..forms.meeting_requests import (
     DeclineForm,
     MeetingRequestForm,
     RequestFilterForm,
+    SlotChoiceForm,
 )
-from ..inputs import NoInput
-from ..inputs.matchmaking import MAX_PREFERRED_SLOTS, MeetingRequestIn, ReasonIn
+from ..inputs.matchmaking import (
+    MAX_PREFERRED_SLOTS,
+    AcceptIn,
+    MeetingRequestIn,
+    ReasonIn,
+    SlotChoiceIn,
+)
 from ..models import (
     Event,
     MeetingRequest,
@@ -47,7 +58,7 @@ from ..models import (
 )
 from ..models import MeetingRequestStatus as M
 from ..paging import page_of
-from ..services import meeting_requests
+from ..services import meeting_requests, meeting_schedule
 from ..services.errors import DomainError
 
 bp = Blueprint("meeting_requests", __name__,
@@ -56,6 +67,9 @@ bp = Blueprint("meeting_requests", __name__,
 PER_PAGE = 50
 # Refusals about the slots chosen: bad input, shown beside them.
 SLOT_REFUSALS = frozenset({"matchmaking.not_a_slot", "meeting_request.slot_blocked"})
+# Refusals of the slot chosen for a meeting: taken meanwhile (409), or not one (400).
+TAKEN_SLOT_REFUSALS = frozenset({"schedule.slot_blocked", "schedule.side_busy",
+                                 "schedule.no_free_point"})
 
 
 def _me() -> User:
@@ -186,22 +200,59 @@ def _of_event(event_id: int, meeting_request: MeetingRequest) -> MeetingRequest:
     return meeting_request
 
 
+def _slot_forms(meeting_request: MeetingRequest, me: User, accept_form, slot_form
+                ) -> tuple[bool, bool, AcceptForm, SlotChoiceForm]:
+    """Whether `me` may answer the request, and pick a slot for its meeting, with the
+    forms offering the free common slots as they are now (a form posted keeps its
+    choice and its errors)."""
+    can_answer = (meeting_request.status == M.REQUESTED
+                  and access.can(me, "meeting_request.answer", meeting_request))
+    can_choose = meeting_requests.may_choose_slot(meeting_request, me)
+    slots = (meeting_requests.free_slots(meeting_request) if can_answer or can_choose
+             else [])
+    zones = dict(zone=meeting_request.event.timezone, viewer_zone=me.timezone)
+    if accept_form is None:
+        accept_form = AcceptForm(formdata=None, slots=slots, **zones)
+    else:
+        accept_form.offer(slots, leave_it=accept_form.starts_at.choices[0].label, **zones)
+    if slot_form is None:
+        slot_form = SlotChoiceForm(formdata=None, slots=slots, **zones)
+    else:
+        slot_form.offer(slots, leave_it=None, **zones)
+    return can_answer, can_choose, accept_form, slot_form
+
+
+def _meeting_shown(meeting_request: MeetingRequest):
+    """The meeting of an accepted request where its place is shown (published, or chosen
+    as it was accepted); None otherwise."""
+    if meeting_request.status != M.ACCEPTED:
+        return None
+    meeting = meeting_requests.meeting_of(meeting_request)
+    settings = meeting_requests.matchmaking_of(meeting_request.event_id)
+    if meeting is None or settings is None:
+        return None
+    return meeting if meeting_schedule.shown_to_participants(meeting, settings) else None
+
+
 def _request_detail(meeting_request: MeetingRequest, *, decline_form: DeclineForm | None = None,
-                    cancel_form: CancelForm | None = None, refusal: str | None = None,
+                    cancel_form: CancelForm | None = None, accept_form: AcceptForm | None = None,
+                    slot_form: SlotChoiceForm | None = None, refusal: str | None = None,
                     status: int = 200):
     me = _me()
     mine = next((side for side in (meeting_request.requester, meeting_request.receiver)
                  if side.registration.user_id == me.id), None)
+    can_answer, can_choose, accept_form, slot_form = _slot_forms(
+        meeting_request, me, accept_form, slot_form)
     return render_template(
         "meeting_requests/request.html", meeting_request=meeting_request,
         event=meeting_request.event, mine=mine,
         other=meeting_request.other_side(mine) if mine is not None else None,
         history=meeting_requests.history(meeting_request.id),
-        can_answer=meeting_request.status == M.REQUESTED
-        and access.can(me, "meeting_request.answer", meeting_request),
+        can_answer=can_answer, can_choose=can_choose,
+        meeting=_meeting_shown(meeting_request),
         can_cancel=meeting_request.status.is_open
         and access.can(me, "meeting_request.cancel", meeting_request),
-        accept_form=AcceptForm(formdata=None),
+        accept_form=accept_form, slot_form=slot_form,
         decline_form=decline_form or DeclineForm(formdata=None),
         cancel_form=cancel_form or CancelForm(formdata=None),
         refusal=refusal, **_helpers()), status
@@ -227,8 +278,14 @@ def _moved(event_id: int, meeting_request: MeetingRequest, form, shown_as: str |
         move(request_id, _me(), form)
     except DomainError as refusal:
         unit.discard()
-        return _request_detail(db.session.get(MeetingRequest, request_id),
-                               refusal=refusal.message, status=409, **forms)
+        again = db.session.get(MeetingRequest, request_id)
+        if "starts_at" in form and refusal.code in TAKEN_SLOT_REFUSALS | {
+                "matchmaking.not_a_slot"}:
+            # Beside the slots, offered again as they are now.
+            form.starts_at.errors = [*form.starts_at.errors, refusal.message]
+            return _request_detail(again, status=400 if refusal.code not in
+                                   TAKEN_SLOT_REFUSALS else 409, **forms)
+        return _request_detail(again, refusal=refusal.message, status=409, **forms)
     flash(done, "success")
     return redirect(url_for("meeting_requests.request", event_id=event_id,
                             request_id=request_id))
@@ -237,11 +294,23 @@ def _moved(event_id: int, meeting_request: MeetingRequest, form, shown_as: str |
 @bp.post("/requests/<int:request_id>/accept")
 @access.requires_on("meeting_request.answer", MeetingRequest, "request_id",
                     visible="meeting_request.view")
-@inputs.takes(NoInput)
+@inputs.takes(AcceptIn)
 def accept(event_id: int, meeting_request: MeetingRequest):
-    return _moved(event_id, meeting_request, AcceptForm(), None,
-                  lambda request_id, me, _form: meeting_requests.accept(request_id, actor=me),
+    return _moved(event_id, meeting_request, AcceptForm(), "accept_form",
+                  lambda request_id, me, form: meeting_requests.accept(
+                      request_id, actor=me, starts_at=form.input.starts_at),
                   _("You accepted the meeting: you now see each other's contact details."))
+
+
+@bp.post("/requests/<int:request_id>/slot")
+@access.requires_on("meeting_request.place", MeetingRequest, "request_id",
+                    visible="meeting_request.view")
+@inputs.takes(SlotChoiceIn)
+def choose_slot(event_id: int, meeting_request: MeetingRequest):
+    return _moved(event_id, meeting_request, SlotChoiceForm(), "slot_form",
+                  lambda request_id, me, form: meeting_requests.choose_slot(
+                      request_id, actor=me, starts_at=form.input.starts_at),
+                  _("The meeting has its time and place: both of you are told by mail."))
 
 
 @bp.post("/requests/<int:request_id>/decline")

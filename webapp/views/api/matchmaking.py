@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ... import access
 from ...extensions import db
+from ...inputs.matchmaking import AcceptIn, SlotChoiceIn
 from ...models import Event, MeetingRequest, Opportunity, Participant, Registration, User
 from ...problems import ApiProblem
 from ...services import marketplace, matchmaking, meeting_requests
@@ -355,10 +356,33 @@ def _answered(request_id: int, action: str, move, **reason) -> schemas.MeetingRe
 @operation("POST", "/meeting-requests/{request_id}/accept", tag="matchmaking",
            summary="Accept a meeting request", response=schemas.MeetingRequestOut,
            write=True, problems=(403, 404, 409))
-def meeting_request_accept(path: schemas.MeetingRequestPath, body: schemas.EmptyIn):
+def meeting_request_accept(path: schemas.MeetingRequestPath, body: AcceptIn):
     """By the participant who was asked, while it is requested; both sides then see each
-    other's contact details. Send an empty object."""
-    return _answered(path.request_id, "meeting_request.answer", meeting_requests.accept)
+    other's contact details. With `starts_at`, a slot when both sides are free and a
+    meeting point too, the meeting is placed there (locked) at the first free meeting
+    point; a slot no longer free is 409 with its code (`schedule.slot_blocked`,
+    `schedule.side_busy`, `schedule.no_free_point`), one that is not the event's 422, and
+    the request stays requested. Without it (`{}`), the organizers place the meeting."""
+    me = _me()
+    _visible_request(path.request_id, "meeting_request.answer")
+    with _refusals(slots="/starts_at"):
+        meeting_requests.accept(path.request_id, actor=me, starts_at=body.starts_at)
+    return present.meeting_request(me, _visible_request(path.request_id))
+
+
+@operation("POST", "/meeting-requests/{request_id}/slot", tag="matchmaking",
+           summary="Choose the time of an accepted meeting",
+           response=schemas.MeetingRequestOut, write=True, problems=(403, 404, 409))
+def meeting_request_slot(path: schemas.MeetingRequestPath, body: SlotChoiceIn):
+    """By either side of an accepted meeting that has no place they see yet, while the
+    schedule is not final: placed (locked) at `starts_at`, a slot when both are free, at
+    the first free meeting point; both are mailed. A slot no longer free is 409 with its
+    code, one that is not the event's 422; a meeting placed already is 409
+    (`meeting_request.placed_already`)."""
+    _visible_request(path.request_id, "meeting_request.place")
+    with _refusals(slots="/starts_at"):
+        meeting_requests.choose_slot(path.request_id, actor=_me(), starts_at=body.starts_at)
+    return present.meeting_request(_me(), _visible_request(path.request_id))
 
 
 @operation("POST", "/meeting-requests/{request_id}/decline", tag="matchmaking",
