@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from flask import current_app
@@ -49,6 +49,8 @@ from ..models import (
     Event,
     EventSession,
     EventStatus,
+    Meeting,
+    Participant,
     Registration,
     RegistrationStatus,
     User,
@@ -57,6 +59,9 @@ from ..models import (
 from . import audit, event_texts, join, tokens
 from .notifications import absolute_url
 from .places import place
+
+if TYPE_CHECKING:
+    from . import agenda
 
 PRODID = "-//SmartCityTech//Beachhead//EN"
 FEED_PURPOSE = "calendar-feed"
@@ -430,6 +435,14 @@ def feed_calendar(user: User, now: datetime | None = None) -> Calendar:
     vevents: list[VEvent] = []
     for event, cancelled in feed_events(user, now):
         vevents.extend(_event_components(event, now=now, zones=zones, cancelled=cancelled))
+    # The owner's meetings, each where it is shown to them (a meeting taken out of the
+    # schedule leaves the feed, and with it the subscribed calendars).
+    # Imported here: the meetings' services import the mail, which imports this module.
+    from . import agenda
+
+    for participant in agenda.participants_of(user):
+        vevents.extend(_meeting_vevent(entry, participant, now=now, zones=zones)
+                       for entry in agenda.agenda_of(participant, user).scheduled)
     name = f"{current_app.config['PARTNERSHIP_NAME']} · {current_app.config['APP_NAME']}"
     cal = _assemble(_calendar(name=name), vevents, zones)
     # Clients that honour it poll hourly instead of daily.
@@ -441,6 +454,88 @@ def feed_calendar(user: User, now: datetime | None = None) -> Calendar:
 def feed_urls(user: User) -> dict[str, str]:
     https = absolute_url("calendar.feed", token=feed_token(user))
     return {"https": https, "webcal": "webcal://" + https.split("://", 1)[1]}
+
+
+# --------------------------------------------------------------------------- meetings
+
+
+def meeting_uid(meeting: Meeting) -> str:
+    """One UID per meeting: each side files it in their own calendar."""
+    return f"meeting-{meeting.id}@{_uid_domain()}"
+
+
+def agenda_url(participant: Participant) -> str:
+    return absolute_url("agenda.participant", event_id=participant.event_id,
+                        participant_id=participant.id)
+
+
+def _meeting_summary(organization: str, event: Event) -> str:
+    return f"{_('Meeting with %(organization)s', organization=organization)} · " \
+           f"{_texts(event).title}"
+
+
+def _meeting_vevent(entry: agenda.Entry, participant: Participant, *, now: datetime,
+                    zones: _Zones) -> VEvent:
+    """A meeting shown to `participant`, at its time and meeting point (the link, for
+    an online one), with the other side's organization and contact person."""
+    event = participant.event
+    point = entry.point
+    assert entry.starts_at is not None and entry.ends_at is not None and point is not None
+    zone = event.zone
+    contact = entry.contact
+    person = "\n".join(line for line in (
+        _labelled(_("Contact person"), contact.name),
+        contact.email and _labelled(_("Email"), contact.email),
+        contact.phone and _labelled(_("Phone"), contact.phone)) if line)
+    place = _labelled(_("Meeting point"), point.name)
+    if point.url:
+        place += f"\n{point.url}"
+    url = agenda_url(participant)
+    return _new_vevent(
+        meeting_uid(entry.meeting), _meeting_summary(entry.organization, event),  # type: ignore[arg-type]
+        _Span(entry.starts_at.astimezone(zone), entry.ends_at.astimezone(zone), False),
+        sequence=entry.meeting.sequence, cancelled=False, now=now,  # type: ignore[union-attr]
+        location=agenda.where(point), url=url,
+        description=_join(f"{entry.organization}\n{person}", place,
+                          f"{_texts(event).title}\n{url}"),
+        zones=zones, tzid=event.timezone)
+
+
+def meeting_calendar(meeting: Meeting, participant: Participant, viewer: User,
+                     now: datetime | None = None) -> Calendar:
+    """One meeting's file for `participant`, one of its sides: at its time and place
+    while these are shown to its participants; otherwise (taken out of the schedule,
+    called off, or not shown) a cancellation (METHOD:CANCEL, STATUS:CANCELLED), so the
+    entry a client holds goes away. SEQUENCE is the meeting's, which the schedule raises
+    at each change of its time or place."""
+    from . import agenda  # here, see feed_calendar
+
+    now = now or utcnow()
+    zones = _Zones()
+    found = agenda.agenda_of(participant, viewer, request_ids=[meeting.request_id])
+    entry = next((e for e in found.scheduled if e.meeting is meeting), None)
+    if entry is not None:
+        return _assemble(_calendar(), [_meeting_vevent(entry, participant, now=now,
+                                                       zones=zones)], zones)
+    event = participant.event
+    # Its time is no longer (or not yet) the participant's to see: the entry stands on
+    # the event's start, which a cancellation only needs to name.
+    start = event.starts_at.astimezone(event.zone)
+    minutes = found.settings.meeting_minutes if found.settings else 30
+    url = agenda_url(participant)
+    vevent = _new_vevent(
+        meeting_uid(meeting),
+        _meeting_summary(agenda.organization_of(meeting.request.other_side(participant)),
+                         event),
+        _Span(start, start + timedelta(minutes=minutes), False),
+        sequence=meeting.sequence, cancelled=True, now=now, location="", url=url,
+        description=_join(_("This meeting is not in the schedule."),
+                          f"{_texts(event).title}\n{url}"),
+        zones=zones, tzid=event.timezone)
+    organizer = vCalAddress(current_app.config["CALENDAR_ORGANIZER"])
+    organizer.params["cn"] = vText(current_app.config["PARTNERSHIP_NAME"])
+    vevent.add("organizer", organizer)
+    return _assemble(_calendar(method="CANCEL"), [vevent], zones)
 
 
 # --------------------------------------------------------------------------- web calendars
