@@ -54,8 +54,7 @@ def settings_of(market) -> Matchmaking:
 
 
 def publish(market, state=ScheduleState.PRELIMINARY) -> None:
-    settings_of(market).schedule_state = state
-    _db.session.flush()
+    meeting_schedule.publish(market.event_id, state, actor=market.organizer)
 
 
 def schedule(market) -> list[Meeting]:

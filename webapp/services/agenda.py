@@ -29,7 +29,6 @@ from ..models import (
     Matchmaking,
     Meeting,
     MeetingPoint,
-    MeetingPointKind,
     MeetingRequest,
     MeetingRequestStatus,
     Participant,
@@ -92,14 +91,6 @@ class Entry:
     @property
     def point(self) -> MeetingPoint | None:
         return self.meeting.point if self.shown and self.meeting else None
-
-
-def where(point: MeetingPoint) -> str:
-    """What a calendar's LOCATION says of a meeting point: an online point's link (its
-    name when it has none), else its name."""
-    if point.kind == MeetingPointKind.ONLINE and point.url:
-        return point.url
-    return point.name
 
 
 @dataclass

@@ -50,6 +50,7 @@ from ..models import (
     EventSession,
     EventStatus,
     Meeting,
+    MeetingPointKind,
     Participant,
     Registration,
     RegistrationStatus,
@@ -474,6 +475,13 @@ def _meeting_summary(organization: str, event: Event) -> str:
            f"{_texts(event).title}"
 
 
+def _meeting_location(point) -> str:
+    """An online meeting point's link (its name when it has none), else its name."""
+    if point.kind == MeetingPointKind.ONLINE and point.url:
+        return point.url
+    return point.name
+
+
 def _meeting_vevent(entry: agenda.Entry, participant: Participant, *, now: datetime,
                     zones: _Zones) -> VEvent:
     """A meeting shown to `participant`, at its time and meeting point (the link, for
@@ -495,7 +503,7 @@ def _meeting_vevent(entry: agenda.Entry, participant: Participant, *, now: datet
         meeting_uid(entry.meeting), _meeting_summary(entry.organization, event),  # type: ignore[arg-type]
         _Span(entry.starts_at.astimezone(zone), entry.ends_at.astimezone(zone), False),
         sequence=entry.meeting.sequence, cancelled=False, now=now,  # type: ignore[union-attr]
-        location=agenda.where(point), url=url,
+        location=_meeting_location(point), url=url,
         description=_join(f"{entry.organization}\n{person}", place,
                           f"{_texts(event).title}\n{url}"),
         zones=zones, tzid=event.timezone)
