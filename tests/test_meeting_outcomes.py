@@ -20,6 +20,7 @@ from webapp.inputs.meeting_outcomes import MeetingRatingIn
 from webapp.models import (
     Agreement,
     AuditEntry,
+    Event,
     HeldHow,
     Meeting,
     MeetingFollowUp,
@@ -218,6 +219,9 @@ def test_ratings_and_the_follow_up_end_in_an_agreement_counted_in_the_kpis(
     assert meeting_outcomes.recorded_agreement(first.id) == agreement
     headline = kpis.headline(kpis.Period())
     assert headline.collaboration_agreements == 1
+    [row] = kpis.signed_agreement_rows(kpis.Period(), None).rows
+    event_title = _db.session.get(Event, market.event_id).title
+    assert (row[0], row[5]) == ("Sensors for Singapore", f"A B2B meeting at {event_title}")
     figures = meeting_outcomes.figures(market.event_id)
     assert (figures.requests_sent, figures.scheduled, figures.held, figures.no_shows) == (
         2, 2, 0, 2)

@@ -62,6 +62,7 @@ from ..models import (
     Event,
     EventKind,
     Helix,
+    MeetingFollowUp,
     Organization,
     OrganizationSize,
     Partner,
@@ -857,17 +858,27 @@ def signed_agreement_rows(period: Period, clusters: Iterable[int] | None) -> Tab
     """The agreements signed in the period, for the report (one query)."""
     agreements = signed_agreements(period, clusters).subquery()
     parties = agreement_party_names(agreements)
+    # An agreement a B2B meeting's follow-up recorded names that meeting's event.
+    from_meetings = (select(MeetingFollowUp.agreement_id).distinct()
+                     .where(MeetingFollowUp.agreement_id.is_not(None)).subquery())
     table = Table("agreements", _("Agreements signed"),
                   [_("Agreement"), _("Kind"), _("Type"), _("Signed on"), _("Parties"),
-                   _("Description")])
-    for title, kind, type_, signed_on, names, description in db.session.execute(
-            select(agreements.c.title, agreements.c.kind, agreements.c.type,
-                   agreements.c.signed_on, parties.c.names, agreements.c.description)
-            .outerjoin(parties, parties.c.agreement_id == agreements.c.id)
-            .order_by(agreements.c.signed_on, agreements.c.title)):
+                   _("Came from"), _("Description")])
+    for title, kind, type_, signed_on, names, event, meeting, description in (
+            db.session.execute(
+                select(agreements.c.title, agreements.c.kind, agreements.c.type,
+                       agreements.c.signed_on, parties.c.names, Event.title,
+                       from_meetings.c.agreement_id, agreements.c.description)
+                .outerjoin(parties, parties.c.agreement_id == agreements.c.id)
+                .outerjoin(Event, Event.id == agreements.c.origin_event_id)
+                .outerjoin(from_meetings, from_meetings.c.agreement_id == agreements.c.id)
+                .order_by(agreements.c.signed_on, agreements.c.title))):
+        origin = event or ""
+        if meeting is not None:
+            origin = _("A B2B meeting at %(event)s", event=event)
         table.rows.append([title, _label(AGREEMENT_KIND_LABELS, kind),
                            _label(AGREEMENT_TYPE_LABELS, type_),
-                           signed_on.isoformat(), names or "", description])
+                           signed_on.isoformat(), names or "", origin, description])
         table.filters.append(Filters())
     return table
 
