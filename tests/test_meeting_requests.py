@@ -525,6 +525,11 @@ def slot_starts(market: Market) -> list[datetime]:
     return [first + timedelta(minutes=40 * n) for n in range(3)]
 
 
+def slot_starts_of(event_id: int) -> list[datetime]:
+    return _db.session.scalar(select(Matchmaking).where(
+        Matchmaking.event_id == event_id)).slot_starts()
+
+
 def placed(req: MeetingRequest) -> tuple | None:
     meeting = _db.session.scalar(select(Meeting).where(Meeting.request_id == req.id))
     if meeting is None or meeting.starts_at is None:
@@ -577,6 +582,17 @@ def test_a_slot_no_longer_free_refuses_the_accept_and_changes_nothing(make, froz
         _db.session.refresh(req)
         assert req.status == M.REQUESTED and placed(req) is None
     assert meetings() == before
+    # A slot of another event is no slot of this one.
+    elsewhere = build_market(make, people=2)
+    other_event = elsewhere.people[0].event
+    matchmaking.add_block(other_event.id, MeetingBlockIn.from_values(
+        starts_local=wall(other_event, other_event.starts_at + timedelta(days=1)),
+        ends_local=wall(other_event, other_event.starts_at + timedelta(days=1, hours=1))),
+        actor=elsewhere.organizer)
+    other_start = other_event.starts_at + timedelta(days=1)
+    assert other_start in slot_starts_of(other_event.id) and other_start not in starts
+    _refused("matchmaking.not_a_slot", lambda: meeting_requests.accept(
+        busy.id, actor=market.user(1), starts_at=other_start))
     # Someone else's request is not theirs to accept, with a slot or without.
     _refused("meeting_request.receiver_only", lambda: meeting_requests.accept(
         busy.id, actor=market.user(0), starts_at=starts[1]))
