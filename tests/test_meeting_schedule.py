@@ -20,10 +20,17 @@ from webapp.models import (
     Matchmaking,
     Meeting,
     MeetingSeat,
+    OutboxMessage,
     ScheduleRun,
     ScheduleState,
 )
-from webapp.services import matchmaking, meeting_requests, meeting_schedule, scheduling
+from webapp.services import (
+    matchmaking,
+    meeting_requests,
+    meeting_schedule,
+    notifications,
+    scheduling,
+)
 from webapp.services.errors import MatchmakingRefused
 
 NOW = test_meeting_requests.NOW  # the frozen clock's time
@@ -90,10 +97,8 @@ def test_a_locked_meeting_keeps_its_place_and_blocked_slots_stay_free(market):
     first = meetings(market.event_id)[0]  # participant 0 with participant 1
     point = _db.session.scalar(select(Matchmaking).where(
         Matchmaking.event_id == market.event_id)).points[1].id
-    first.starts_at, first.point_id, first.locked = starts[2], point, True
-    first.seats = [MeetingSeat(participant_id=side, starts_at=starts[2])
-                   for side in (first.request.requester_id, first.request.receiver_id)]
-    _db.session.flush()
+    meeting_schedule.move(market.event_id, first.request_id, starts[2], point,
+                          actor=market.organizer)
     # Participant 2 cannot meet in the first slot.
     matchmaking.set_unavailable(market.people[2].id, UnavailableSlotsIn.from_values(
         slots=[starts[0]]), actor=market.user(2))
@@ -103,8 +108,8 @@ def test_a_locked_meeting_keeps_its_place_and_blocked_slots_stay_free(market):
 
     assert run.placed == 3
     placed = {m.request_id: m for m in meetings(market.event_id)}
-    assert (placed[first.request_id].starts_at, placed[first.request_id].point_id) == (
-        starts[2], point)
+    assert (placed[first.request_id].starts_at, placed[first.request_id].point_id,
+            placed[first.request_id].locked) == (starts[2], point, True)
     with_two = next(m for m in placed.values()
                     if market.people[2].id in (m.request.requester_id, m.request.receiver_id))
     assert with_two.starts_at != starts[0]
@@ -207,3 +212,140 @@ def test_the_database_refuses_a_table_twice_in_one_slot(market):
         second.starts_at, second.point_id = first.starts_at, first.point_id
         _db.session.flush()
 
+
+
+# --------------------------------------------------------------------------- organizers
+
+
+def settings_of(event_id: int) -> Matchmaking:
+    return _db.session.scalar(select(Matchmaking).where(Matchmaking.event_id == event_id))
+
+
+def schedule_mail() -> list[tuple[int, str]]:
+    """The schedule's mail queued so far: (recipient, template)."""
+    return [(m.user_id, m.render["template"]) for m in _db.session.scalars(
+        select(OutboxMessage).order_by(OutboxMessage.id))
+        if m.render and m.render["template"].startswith("meeting_schedule_")]
+
+
+def test_lock_and_unlock_keep_the_place_and_an_unplaced_meeting_is_not_locked(market):
+    meeting_schedule.schedule_all(market.event_id, actor=market.organizer, seconds=SECONDS)
+    first = meetings(market.event_id)[0]
+    where = (first.starts_at, first.point_id, first.sequence)
+
+    meeting_schedule.set_locked(market.event_id, first.request_id, True,
+                                actor=market.organizer)
+    assert first.locked and (first.starts_at, first.point_id, first.sequence) == where
+    meeting_schedule.set_locked(market.event_id, first.request_id, False,
+                                actor=market.organizer)
+    assert not first.locked
+    assert [e.action for e in _db.session.scalars(select(AuditEntry).where(
+        AuditEntry.subject_type == "meeting").order_by(AuditEntry.id))] == [
+        "schedule.locked", "schedule.unlocked"]
+
+    meeting_schedule.unplace([first])
+    _db.session.flush()
+    with pytest.raises(MatchmakingRefused) as refused:
+        meeting_schedule.set_locked(market.event_id, first.request_id, True,
+                                    actor=market.organizer)
+    assert refused.value.code == "schedule.not_placed"
+
+
+def test_publishing_mails_each_participant_once_then_changes_mail_both_sides(market):
+    meeting_schedule.schedule_all(market.event_id, actor=market.organizer, seconds=SECONDS)
+    assert schedule_mail() == []  # a draft's changes are nobody's business yet
+
+    meeting_schedule.publish(market.event_id, ScheduleState.PRELIMINARY,
+                             actor=market.organizer)
+
+    settings = settings_of(market.event_id)
+    assert settings.schedule_state == ScheduleState.PRELIMINARY
+    assert settings.schedule_published_at == NOW
+    published = schedule_mail()
+    assert sorted(user for user, _template in published) == sorted(
+        market.user(n).id for n in range(4))
+    assert {template for _user, template in published} == {"meeting_schedule_published"}
+
+    # 1 with 3 moved by hand: both of them, and only they, are told.
+    last = meetings(market.event_id)[2]
+    target = next(t for t in meeting_schedule.targets(last.request, settings)
+                  if t.refusal is None and t.starts_at != last.starts_at)
+    meeting_schedule.move(market.event_id, last.request_id, target.starts_at,
+                          target.free_points[0], actor=market.organizer)
+    changed = schedule_mail()[len(published):]
+    assert sorted(changed) == sorted((market.user(n).id, "meeting_schedule_changed")
+                                     for n in (1, 3))
+
+    # A removed table: the sides of its meetings hear that they wait for a new place.
+    table = last.point_id
+    sides = {side for m in meetings(market.event_id) if m.point_id == table
+             for side in (m.request.requester.registration.user_id,
+                          m.request.receiver.registration.user_id)}
+    before = len(schedule_mail())
+    matchmaking.remove_point(market.event_id, table, actor=market.organizer)
+    assert {user for user, _t in schedule_mail()[before:]} == sides
+
+
+def test_the_change_mail_reads_the_new_time_and_place_in_the_readers_language(
+        market, mailbox):
+    meeting_schedule.schedule_all(market.event_id, actor=market.organizer, seconds=SECONDS)
+    meeting_schedule.publish(market.event_id, ScheduleState.PRELIMINARY,
+                             actor=market.organizer)
+    last = meetings(market.event_id)[2]  # participant 1, who reads French, with 3
+    settings = settings_of(market.event_id)
+    target = next(t for t in meeting_schedule.targets(last.request, settings)
+                  if t.refusal is None and t.starts_at != last.starts_at)
+    meeting_schedule.move(market.event_id, last.request_id, target.starts_at,
+                          target.free_points[0], actor=market.organizer)
+    _db.session.commit()
+    notifications.send_due()
+
+    def last_mail(n: int) -> str:
+        return mailbox.text(mailbox.to(market.user(n).email)[-1])
+
+    english, french = last_mail(3), last_mail(1)
+    point = next(p.name for p in settings.points if p.id == target.free_points[0])
+    when = target.starts_at.astimezone(settings.event.zone).strftime("%H:%M")
+    assert "changed" in english and "Firm 1" in english and point in english
+    assert when in english
+    assert "Firm 3" in french and point in french and "Bonjour" in french
+
+
+def test_a_final_schedule_refuses_moves_until_reopened(market):
+    meeting_schedule.schedule_all(market.event_id, actor=market.organizer, seconds=SECONDS)
+    meeting_schedule.publish(market.event_id, ScheduleState.FINAL, actor=market.organizer)
+    first = meetings(market.event_id)[0]
+    settings = settings_of(market.event_id)
+
+    with pytest.raises(MatchmakingRefused) as refused:
+        meeting_schedule.move(market.event_id, first.request_id, first.starts_at,
+                              first.point_id, actor=market.organizer)
+    assert refused.value.code == "schedule.final"
+    with pytest.raises(MatchmakingRefused) as refused:
+        meeting_schedule.publish(market.event_id, ScheduleState.PRELIMINARY,
+                                 actor=market.organizer)
+    assert refused.value.code == "schedule.final"
+
+    meeting_schedule.reopen(market.event_id, actor=market.organizer)
+    assert settings.schedule_state == ScheduleState.PRELIMINARY
+    assert meeting_schedule.schedule_all(market.event_id, actor=market.organizer,
+                                         seconds=SECONDS).placed == 3
+    assert "schedule.reopened" in set(_db.session.scalars(select(AuditEntry.action)))
+
+
+def test_a_run_that_is_refused_records_its_error_and_changes_nothing(market):
+    settings = settings_of(market.event_id)
+    run, joined = meeting_schedule.request_run(market.event_id, actor=market.organizer,
+                                               seconds=5)
+    assert not joined
+    assert meeting_schedule.request_run(market.event_id, actor=market.organizer,
+                                        seconds=5) == (run, True)
+    settings.schedule_state = ScheduleState.FINAL
+    _db.session.flush()
+
+    meeting_schedule.run_job(run.id)
+
+    _db.session.refresh(run)
+    assert run.error == "schedule.final" and run.finished_at is not None
+    assert run.placed is None
+    assert all(m.starts_at is None for m in meetings(market.event_id))
