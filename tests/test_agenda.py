@@ -106,6 +106,10 @@ def test_a_participant_sees_time_and_place_once_published_or_locked(client, make
     for n in (1, 2):
         assert market.user(n).email in html
     assert 'data-testid="waiting"' not in html
+    # The participant finds it from the marketplace and from an accepted request.
+    for page in (f"/events/{market.event_id}/marketplace/",
+                 f"/events/{market.event_id}/marketplace/requests/{with_1.request_id}"):
+        assert f'href="{agenda_url(market, 0)}"' in client.get(page).get_data(as_text=True)
 
 
 def test_contact_details_on_an_agenda_follow_the_contact_rule(make, frozen):
