@@ -387,6 +387,12 @@ def test_the_receiver_accepts_in_a_free_slot_the_preferred_first(market, login_a
     assert offered.count('data-testid="preferred"') == 1
     assert offered.index('data-testid="preferred"') < offered.index("18:20–18:50")
     assert "Leave it to the organizers" in offered
+    # In the event's zone, and in the reader's own where their clock reads otherwise.
+    market.user(1).timezone = "Europe/Paris"
+    _db.session.flush()
+    html = client.get(_request_url(market, req)).get_data(as_text=True)
+    offered = html[html.index('data-testid="slot-choices"'):]
+    assert "17:40–18:10 (11:40 – 12:10 on Wed 31 Mar your time (CEST))" in offered
 
     response = _post(client, _request_url(market, req, "accept"),
                      starts_at=starts[1].isoformat())
