@@ -159,6 +159,34 @@ def agenda_of(participant: Participant, viewer: User | None,
     return agenda
 
 
+@dataclass(frozen=True)
+class MeetingFile:
+    """What one side's calendar file of a meeting says: its entry while it is shown to
+    them (None: it is not, or no longer), else the other side's organization."""
+
+    meeting: Meeting
+    participant: Participant
+    entry: Entry | None
+    organization: str
+    minutes: int
+
+
+def meeting_file(meeting: Meeting, participant: Participant, viewer: User) -> MeetingFile:
+    """`meeting` as `participant`, one of its sides, files it (`viewer` is they)."""
+    found = agenda_of(participant, viewer, request_ids=[meeting.request_id])
+    entry = next((e for e in found.scheduled if e.meeting is meeting), None)
+    return MeetingFile(meeting, participant, entry,
+                       organization_of(meeting.request.other_side(participant)),
+                       found.settings.meeting_minutes if found.settings else 30)
+
+
+def shown_meetings_of(user: User) -> list[tuple[Participant, Entry]]:
+    """Every meeting shown to `user`, as which participant: what their calendar feed
+    holds."""
+    return [(participant, entry) for participant in participants_of(user)
+            for entry in agenda_of(participant, user).scheduled]
+
+
 def participants_of(user: User) -> list[Participant]:
     """The user's participations whose meetings go into their calendar: approved
     registrations of events that are neither drafts nor cancelled."""

@@ -430,20 +430,19 @@ def feed_events(user: User, now: datetime) -> list[tuple[Event, bool]]:
     return result
 
 
-def feed_calendar(user: User, now: datetime | None = None) -> Calendar:
+def feed_calendar(user: User, now: datetime | None = None,
+                  meetings: Iterable[tuple[Participant, agenda.Entry]] = ()) -> Calendar:
+    """The user's feed: their events (`feed_events`) and `meetings`, the meetings shown
+    to them as their participations (`agenda.shown_meetings_of`)."""
     now = now or utcnow()
     zones = _Zones()
     vevents: list[VEvent] = []
     for event, cancelled in feed_events(user, now):
         vevents.extend(_event_components(event, now=now, zones=zones, cancelled=cancelled))
-    # The owner's meetings, each where it is shown to them (a meeting taken out of the
-    # schedule leaves the feed, and with it the subscribed calendars).
-    # Imported here: the meetings' services import the mail, which imports this module.
-    from . import agenda
-
-    for participant in agenda.participants_of(user):
-        vevents.extend(_meeting_vevent(entry, participant, now=now, zones=zones)
-                       for entry in agenda.agenda_of(participant, user).scheduled)
+    # A meeting taken out of the schedule leaves the feed, and with it the subscribed
+    # calendars.
+    vevents.extend(_meeting_vevent(entry, participant, now=now, zones=zones)
+                   for participant, entry in meetings)
     name = f"{current_app.config['PARTNERSHIP_NAME']} · {current_app.config['APP_NAME']}"
     cal = _assemble(_calendar(name=name), vevents, zones)
     # Clients that honour it poll hourly instead of daily.
@@ -509,34 +508,27 @@ def _meeting_vevent(entry: agenda.Entry, participant: Participant, *, now: datet
         zones=zones, tzid=event.timezone)
 
 
-def meeting_calendar(meeting: Meeting, participant: Participant, viewer: User,
-                     now: datetime | None = None) -> Calendar:
-    """One meeting's file for `participant`, one of its sides: at its time and place
-    while these are shown to its participants; otherwise (taken out of the schedule,
-    called off, or not shown) a cancellation (METHOD:CANCEL, STATUS:CANCELLED), so the
-    entry a client holds goes away. SEQUENCE is the meeting's, which the schedule raises
-    at each change of its time or place."""
-    from . import agenda  # here, see feed_calendar
-
+def meeting_calendar(found: agenda.MeetingFile, now: datetime | None = None) -> Calendar:
+    """One meeting's file for one of its sides (`agenda.meeting_file`): at its time and
+    place while these are shown to its participants; otherwise (taken out of the
+    schedule, called off, or not shown) a cancellation (METHOD:CANCEL, STATUS:CANCELLED),
+    so the entry a client holds goes away. SEQUENCE is the meeting's, which the schedule
+    raises at each change of its time or place."""
     now = now or utcnow()
     zones = _Zones()
-    found = agenda.agenda_of(participant, viewer, request_ids=[meeting.request_id])
-    entry = next((e for e in found.scheduled if e.meeting is meeting), None)
-    if entry is not None:
-        return _assemble(_calendar(), [_meeting_vevent(entry, participant, now=now,
+    participant = found.participant
+    if found.entry is not None:
+        return _assemble(_calendar(), [_meeting_vevent(found.entry, participant, now=now,
                                                        zones=zones)], zones)
     event = participant.event
     # Its time is no longer (or not yet) the participant's to see: the entry stands on
     # the event's start, which a cancellation only needs to name.
     start = event.starts_at.astimezone(event.zone)
-    minutes = found.settings.meeting_minutes if found.settings else 30
     url = agenda_url(participant)
     vevent = _new_vevent(
-        meeting_uid(meeting),
-        _meeting_summary(agenda.organization_of(meeting.request.other_side(participant)),
-                         event),
-        _Span(start, start + timedelta(minutes=minutes), False),
-        sequence=meeting.sequence, cancelled=True, now=now, location="", url=url,
+        meeting_uid(found.meeting), _meeting_summary(found.organization, event),
+        _Span(start, start + timedelta(minutes=found.minutes), False),
+        sequence=found.meeting.sequence, cancelled=True, now=now, location="", url=url,
         description=_join(_("This meeting is not in the schedule."),
                           f"{_texts(event).title}\n{url}"),
         zones=zones, tzid=event.timezone)

@@ -64,7 +64,8 @@ def meeting_file(event_id: int, meeting: Meeting):
     request = meeting.request
     mine = (request.requester if request.requester.registration.user_id == current_user.id
             else request.receiver)
-    cal = calendar_files.meeting_calendar(meeting, mine, current_user._get_current_object())
+    cal = calendar_files.meeting_calendar(
+        agenda.meeting_file(meeting, mine, current_user._get_current_object()))
     return ics_download(cal, f"meeting-{meeting.id}.ics", cache="private, no-cache")
 
 

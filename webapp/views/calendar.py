@@ -20,7 +20,7 @@ from flask_login import current_user
 
 from .. import access, confirmations, inputs, languages
 from ..models import Event
-from ..services import calendar
+from ..services import agenda, calendar
 from . import ics_download
 
 bp = Blueprint("calendar", __name__)
@@ -88,7 +88,7 @@ def feed(token: str):
     # Fetched by calendar servers with no browser's language: the feed is its owner's,
     # in their language.
     with force_locale(languages.of_user(user)):
-        body = calendar.feed_calendar(user)
+        body = calendar.feed_calendar(user, meetings=agenda.shown_meetings_of(user))
     # Personal: shared caches must not keep it, and no Referer may carry the token on.
     response = ics_download(body, "beachhead.ics", cache="private, no-cache")
     response.headers["Referrer-Policy"] = "no-referrer"
