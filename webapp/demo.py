@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, selectinload
 
 from . import languages
 from .extensions import db
@@ -53,6 +53,7 @@ from .inputs.matchmaking import (
     OpportunityIn,
     ProfileIn,
 )
+from .inputs.meeting_outcomes import FollowUpIn, MeetingRatingIn
 from .inputs.organizations import OrganizationIn
 from .inputs.partners import PartnerIn
 from .inputs.stakeholders import StakeholderInvitationIn
@@ -70,9 +71,13 @@ from .models import (
     EventKind,
     EventRole,
     EventStatus,
+    FollowUpAnswer,
     Helix,
     Matchmaking,
+    Meeting,
+    MeetingFollowUp,
     MeetingPointKind,
+    MeetingRatingAnswer,
     MeetingRequest,
     Organization,
     OrganizationSize,
@@ -82,6 +87,8 @@ from .models import (
     PartnerKind,
     Registration,
     Role,
+    ScheduleRun,
+    ScheduleState,
     SessionKind,
     StakeholderInvitation,
     SurveyInvitation,
@@ -95,15 +102,20 @@ from .services import (
     accounts,
     agreements,
     attendance,
+    audit,
     events,
     matchmaking,
+    meeting_outcomes,
     meeting_requests,
+    meeting_schedule,
     registrations,
     stakeholder_invitations,
     surveys,
 )
 from .services import organizations as organization_records
 from .services import partners as partner_records
+from .unit import _BARE_WRITE as _BARE_WRITE_STEP
+from .unit import _STATE as _UNIT_STATE
 from .unit import write_step
 
 DEMO_DOMAIN = "demo.smartcitytech.eu"
@@ -2247,7 +2259,195 @@ def _ensure_matchmaking(content: Plan, users: dict[str, User], events: dict[str,
             event = events[slug]
             if matchmaking.of_event(event.id) is None:
                 _build_marketplace(content.events[slug], event, spec, organizer, now)
+            db.session.flush()
+            _ensure_schedule(content.events[slug], event, organizer, now)
         _ensure_pending_invitations(content.events[upcoming], events[upcoming], users, now)
+
+
+# --------------------------------------------------------------------------- meetings
+
+# "Schedule all" for the demo: the solver's deterministic time (one thread), so the same
+# marketplace gets the same schedule on any machine; a few of its seconds prove the most
+# meetings and the fewest idle slots of the expos' few dozen meetings.
+SCHEDULE_SECONDS = 3.0
+HELD_SHARE = 0.82  # of a past expo's placed meetings; the others were no-shows
+SCANNED_SHARE = 0.6  # of the held ones: a badge scanned at the table, else both "we met"
+RATED_SHARE = 0.8  # of the sides of a held meeting; of a no-show's: NO_SHOW_RATED
+NO_SHOW_RATED = 0.4
+RATINGS = {MeetingRatingAnswer.COOPERATION_POSSIBLE: 30, MeetingRatingAnswer.INFORMATIVE: 45,
+           MeetingRatingAnswer.INSUFFICIENT_INTEREST: 25}
+RATING_COMMENTS = (
+    "Good fit: they need exactly what we pilot at home.",
+    "Interesting, but their procurement cycle is long.",
+    "They asked for references in their own region first.",
+    "Agreed to share our case studies and talk again after the expo.",
+    "Too early for them; we stay in touch.",
+)
+COMMENTED = 0.25
+FOLLOW_UP_ANSWERED = 0.6
+FOLLOW_UPS = {FollowUpAnswer.NO_FURTHER_CONTACT: 40, FollowUpAnswer.IN_DISCUSSION: 40,
+              FollowUpAnswer.NEGOTIATION_STARTED: 20}
+
+
+@contextmanager
+def _in_the_loads_write_step() -> Iterator[None]:
+    """The services called inside as code outside any unit calls them: "schedule all"
+    reads its board in a read phase (`unit.reading()`), which a unit that has written
+    refuses. The load holds its write step (SQLite: its lock) from its first line, so
+    their reads and writes join it: nothing is committed before the owner commits."""
+    session = db.session()
+    held = session.info.pop(_UNIT_STATE, None)
+    bare = session.info.get(_BARE_WRITE_STEP)
+    session.info[_BARE_WRITE_STEP] = True
+    try:
+        yield
+    finally:
+        if bare is None:
+            session.info.pop(_BARE_WRITE_STEP, None)
+        if held is not None:
+            session.info[_UNIT_STATE] = held
+
+
+def _ensure_schedule(spec: EventSpec, event: Event, organizer: User, now: datetime) -> None:
+    """The expo's accepted meetings placed by "schedule all" once (a marketplace already
+    scheduled is left as it is) and published: a past expo's schedule final the day
+    before it, with what its meetings led to; the next one's preliminary, the evening
+    before the day the demo is loaded (its requests still come in: those accepted later
+    take a free slot as they are accepted, and its agendas are there to see)."""
+    settings = matchmaking.of_event(event.id)
+    if settings is None or db.session.scalar(select(ScheduleRun.id).where(
+            ScheduleRun.matchmaking_id == settings.id).limit(1)) is not None:
+        return
+    past = event.ends_at < now
+    at = (event.starts_at - timedelta(hours=23) if past
+          else _midnight(_today(now, spec.timezone), spec.zone) - timedelta(minutes=30))
+    published_at = at + timedelta(minutes=20)
+    with _in_the_loads_write_step():
+        with _as_of(at):
+            run = meeting_schedule.schedule_all(event.id, actor=organizer,
+                                                seconds=SCHEDULE_SECONDS, deterministic=True)
+        with _as_of(published_at):
+            meeting_schedule.publish(
+                event.id, ScheduleState.FINAL if past else ScheduleState.PRELIMINARY,
+                actor=organizer)
+    # Dated in the story, within the time limit; `seconds` keeps the solve's own time.
+    run.started_at, run.finished_at = at, at + timedelta(seconds=SCHEDULE_SECONDS)
+    settings.schedule_published_at = settings.updated_at = published_at
+    for meeting in db.session.scalars(select(Meeting).where(Meeting.event_id == event.id)):
+        meeting.created_at = meeting.updated_at = at
+    if past:
+        _meeting_outcomes(spec, event, organizer)
+
+
+def _meeting_outcomes(spec: EventSpec, event: Event, organizer: User) -> None:
+    """What a past expo's meetings led to, through the services at the story's instants:
+    most held (a badge scanned at the table, or both sides' "we met"), some no-shows;
+    each side's rating after the slot; the follow-up six months later, and its answer.
+    The meetings behind the expo's collaboration agreements were held and rated well;
+    their follow-ups name the agreement (or the negotiation under way)."""
+    rng = random.Random(f"{MARKETPLACE_SEED}/{spec.slug}/outcomes")
+    length = timedelta(minutes=matchmaking.of_event(event.id).meeting_minutes)
+    agreed = _agreements_by_pair(event)
+    meetings = db.session.scalars(
+        select(Meeting).where(Meeting.event_id == event.id, Meeting.starts_at.is_not(None))
+        .options(selectinload(Meeting.request).options(
+            selectinload(MeetingRequest.requester).selectinload(Participant.registration)
+            .selectinload(Registration.user),
+            selectinload(MeetingRequest.receiver).selectinload(Participant.registration)
+            .selectinload(Registration.user)))
+        .order_by(Meeting.starts_at, Meeting.id)).all()
+    for meeting in meetings:
+        sides = (meeting.request.requester, meeting.request.receiver)
+        agreement = agreed.get(frozenset(s.registration.user.organization_id for s in sides))
+        held = agreement is not None or rng.random() < HELD_SHARE
+        if held:
+            _hold(rng, meeting, sides, organizer)
+        ends = meeting.starts_at + length
+        took_place = held
+        for side in sides:
+            user = side.registration.user
+            if agreement is not None:
+                answer = MeetingRatingAnswer.COOPERATION_POSSIBLE
+            elif held and rng.random() < RATED_SHARE:
+                answer = rng.choices(list(RATINGS), weights=list(RATINGS.values()))[0]
+            elif not held and rng.random() < NO_SHOW_RATED:
+                answer = MeetingRatingAnswer.DID_NOT_TAKE_PLACE
+            else:
+                continue
+            comment = (rng.choice(RATING_COMMENTS)
+                       if held and (agreement is not None or rng.random() < COMMENTED) else "")
+            rated_at = _between(rng, ends + timedelta(minutes=5), ends + timedelta(hours=30))
+            with _as_of(rated_at):
+                meeting_outcomes.rate(meeting.id, MeetingRatingIn.from_values(
+                    answer=answer, comment=comment), actor=user, now=rated_at)
+            took_place = took_place or answer != MeetingRatingAnswer.DID_NOT_TAKE_PLACE
+        if took_place:
+            _follow_up(rng, meeting, sides, agreement)
+
+
+def _agreements_by_pair(event: Event) -> dict[frozenset[int], Agreement]:
+    """The expo's collaboration agreements by their two organizations."""
+    found = {}
+    for agreement in db.session.scalars(
+            select(Agreement).where(Agreement.origin_event_id == event.id,
+                                    Agreement.kind == AgreementKind.COLLABORATION)
+            .options(selectinload(Agreement.parties))):
+        organizations = frozenset(p.organization_id for p in agreement.parties)
+        if len(organizations) == 2 and None not in organizations:
+            found[organizations] = agreement
+    return found
+
+
+def _hold(rng: random.Random, meeting: Meeting, sides: tuple[Participant, Participant],
+          organizer: User) -> None:
+    """The meeting held: a side's badge scanned at its table as it sat down, or both
+    sides tapping "we met" during it."""
+    if rng.random() < SCANNED_SHARE:
+        side = rng.choice(sides)
+        at = meeting.starts_at + timedelta(minutes=rng.randint(0, 6))
+        with _as_of(at):
+            meeting_outcomes.scan_at_point(meeting.event_id, meeting.point_id,
+                                           side.registration.badge_code, actor=organizer,
+                                           now=at)
+        return
+    at = meeting.starts_at + timedelta(minutes=rng.randint(15, 25))
+    for side in sides:
+        at += timedelta(minutes=rng.randint(0, 3))
+        with _as_of(at):
+            meeting_outcomes.tap_met(meeting.id, actor=side.registration.user, now=at)
+
+
+def _follow_up(rng: random.Random, meeting: Meeting, sides: tuple[Participant, Participant],
+               agreement: Agreement | None) -> None:
+    """Each side's follow-up, claimed as `tick` claims it when due (its mail is not
+    sent: the demo mails nobody), and most answered within weeks. The answers about a
+    meeting that led to an agreement say so; the requester's (the SME's) names the
+    agreement, as recording it from the follow-up would, without a second one."""
+    sent_at = meeting.starts_at + meeting_outcomes.follow_up_after() + timedelta(minutes=10)
+    for side in sides:
+        follow_up_id = meeting_outcomes._claim(meeting, side, sent_at)
+        if follow_up_id is None or (agreement is None
+                                    and rng.random() >= FOLLOW_UP_ANSWERED):
+            continue
+        if agreement is None:
+            answer = rng.choices(list(FOLLOW_UPS), weights=list(FOLLOW_UPS.values()))[0]
+        elif agreement.status == AgreementStatus.SIGNED:
+            answer = FollowUpAnswer.AGREEMENT_REACHED
+        else:
+            answer = FollowUpAnswer.NEGOTIATION_STARTED
+        answered_at = _between(rng, sent_at + timedelta(hours=2), sent_at + timedelta(days=20))
+        follow_up = db.session.get(MeetingFollowUp, follow_up_id)
+        with _as_of(answered_at):
+            meeting_outcomes.answer_follow_up(meeting_outcomes.link_token(follow_up),
+                                              FollowUpIn.from_values(answer=answer),
+                                              now=answered_at)
+            if (answer == FollowUpAnswer.AGREEMENT_REACHED
+                    and side.id == meeting.request.requester_id):
+                follow_up.agreement_id = agreement.id
+                audit.record(side.registration.user, "meeting.agreement_recorded", meeting,
+                             event_id=meeting.event_id,
+                             changes={"agreement": [None, agreement.id]})
+        db.session.flush()
 
 
 def _ensure_stakeholder_invitations(spec: EventSpec, event: Event, users: dict[str, User],
@@ -2333,8 +2533,10 @@ def _build_marketplace(spec: EventSpec, event: Event, plan_: Marketplace, organi
     # Held while the marketplace is built: the services read its participants afresh,
     # and the registrations they lead to would otherwise be loaded again each time.
     approved = _approved(event)
-    participants = _join_marketplace(rng, approved, plan_, opens_at, latest)
-    _request_meetings(rng, market, participants, plan_, latest, today)
+    agreed = _agreement_pairs(spec.slug, event, approved)
+    participants = _join_marketplace(rng, approved, plan_, opens_at, latest,
+                                     [sme for sme, _other in agreed])
+    _request_meetings(rng, market, participants, plan_, latest, today, agreed)
     market.requests_open_at, market.requests_close_at = opens_at, event.ends_at
     market.created_at = market.updated_at = switched_at
 
@@ -2347,15 +2549,37 @@ def _approved(event: Event) -> list[Registration]:
         .order_by(User.email)).all()
 
 
+def _agreement_pairs(slug: str, event: Event, approved: list[Registration]
+                     ) -> list[tuple[Registration, Registration]]:
+    """The collaboration agreements that came out of this expo's meetings, as the pairs
+    of registrations that met (the delegate SME's, the target region organization's):
+    both join its marketplace, and the SME's request to the other is accepted."""
+    by_organization = {r.user.organization_id: r for r in approved}
+    pairs = []
+    for spec in AGREEMENTS:
+        if spec.origin != slug or spec.kind != AgreementKind.COLLABORATION:
+            continue
+        delegate, other = spec.parties
+        number = int(delegate.rpartition(":")[2])
+        sme = by_organization.get(_mission_smes(event)[number].id)
+        target = next((r for r in approved if r.user.organization is not None
+                       and f"organization:{r.user.organization.name}" == other), None)
+        if sme is not None and target is not None:
+            pairs.append((sme, target))
+    return pairs
+
+
 def _join_marketplace(rng: random.Random, approved: list[Registration], plan_: Marketplace,
-                      opens_at: datetime, latest: datetime) -> dict[Participant, datetime]:
+                      opens_at: datetime, latest: datetime,
+                      agreed: list[Registration]) -> dict[Participant, datetime]:
     """The approved registrants who opted in, with the instant each gave their consent:
     every stakeholder of the target regions and of the triple helix, and some of the
-    SMEs, each with a profile and one to three opportunities."""
+    SMEs (the demo SME and those whose meetings led to an agreement among them), each
+    with a profile and one to three opportunities."""
     smes = [r for r in approved if _participant_type(r) == "sme"]
-    demo_sme = [r for r in smes if r.user.email == DEMO_SME.email]
-    others = [r for r in smes if r not in demo_sme]
-    chosen = set(demo_sme + rng.sample(others, min(len(others), plan_.smes - len(demo_sme))))
+    sure = [r for r in smes if r.user.email == DEMO_SME.email or r in agreed]
+    others = [r for r in smes if r not in sure]
+    chosen = set(sure + rng.sample(others, min(len(others), plan_.smes - len(sure))))
     version = current_app.config["CONSENT_VERSION"]
     joined: dict[Participant, datetime] = {}
     for reg in approved:
@@ -2439,15 +2663,29 @@ def _opportunities(rng: random.Random, kind: str, organization: Organization, ow
 
 def _request_meetings(rng: random.Random, market: Matchmaking,
                       participants: dict[Participant, datetime], plan_: Marketplace,
-                      latest: datetime, today: datetime) -> None:
+                      latest: datetime, today: datetime,
+                      agreed: list[tuple[Registration, Registration]]) -> None:
     """The marketplace's meeting requests, each between a pair of participants that no
     other request of it joins, asked after both gave their consent and moved on to its
-    state by the side whose move it is; the unanswered ones expire by `tick` last."""
+    state by the side whose move it is; the unanswered ones expire by `tick` last. The
+    pairs whose meeting led to an agreement come first: the SME asked, the other accepted
+    (among the plan's accepted requests)."""
     people = list(participants)
+    by_registration = {p.registration_id: p for p in people}
     slots = market.slot_starts()
     states = [state for state, count in plan_.requests.items() for _ in range(count)]
-    rng.shuffle(states)
     paired: set[frozenset[int]] = set()
+    for sme, other in agreed:
+        requester, receiver = by_registration[sme.id], by_registration[other.id]
+        earliest = max(participants[requester], participants[receiver]) + timedelta(hours=1)
+        window = _request_window(M.ACCEPTED, earliest, latest, today,
+                                 market.request_expiry_hours)
+        if window is None:
+            continue
+        states.remove(M.ACCEPTED)
+        paired.add(frozenset((requester.id, receiver.id)))
+        _request_meeting(rng, requester, receiver, M.ACCEPTED, window, slots, market)
+    rng.shuffle(states)
     expiring: list[MeetingRequest] = []
     for state in states:
         for _attempt in range(50):
