@@ -56,7 +56,7 @@ from ..models import (
     utcnow,
 )
 from ..unit import reading, write_step
-from . import audit, jobs, matchmaking, meeting_mail, scheduling
+from . import audit, jobs, meeting_mail, scheduling
 from .errors import MatchmakingRefused
 
 log = logging.getLogger(__name__)
@@ -80,14 +80,19 @@ class Board:
 
 
 def _matchmaking(event_id: int, *, lock: bool = False) -> Matchmaking:
-    """The event's matchmaking (refused when it is off: services.matchmaking's one rule);
-    `lock`: begin the write step and lock it first, so that whoever changes the event's
-    schedule waits for the one before (on SQLite the write step alone does it)."""
+    """The event's matchmaking with its blocks and points, refused when it is off (the
+    schedule's pages and services all ask here, never the rule again); `lock`: begin the
+    write step and lock it, so that whoever changes the event's schedule waits for the one
+    before (on SQLite the write step alone does it)."""
+    query = (select(Matchmaking).where(Matchmaking.event_id == event_id)
+             .options(selectinload(Matchmaking.blocks), selectinload(Matchmaking.points)))
     if lock:
-        _lock(event_id)
-    settings = matchmaking._enabled(event_id)
-    if lock:
-        db.session.refresh(settings)  # as the lock found it, not as read before
+        write_step()
+        query = query.with_for_update(of=Matchmaking).execution_options(
+            populate_existing=True)
+    settings = db.session.scalar(query)
+    if settings is None or not settings.enabled:
+        raise MatchmakingRefused("matchmaking.not_enabled")
     return settings
 
 
