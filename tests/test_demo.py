@@ -845,3 +845,122 @@ def test_the_marketplaces_pass_the_validation_of_any_other_input(loaded):
         assert read_back(OpportunityIn, opportunity,
                          opportunity_type=opportunity.opportunity_type.key).title == (
             opportunity.title)
+
+
+# --------------------------------------------------------------------------- meetings
+
+
+def _placed_meetings(event: Event):
+    from webapp.models import Meeting, MeetingRequest
+
+    return _db.session.scalars(
+        select(Meeting).where(Meeting.event_id == event.id, Meeting.starts_at.is_not(None))
+        .options(selectinload(Meeting.request).selectinload(MeetingRequest.requester),
+                 selectinload(Meeting.request).selectinload(MeetingRequest.receiver))
+        .order_by(Meeting.id)).all()
+
+
+def test_the_expos_meetings_are_scheduled_over_two_days_without_double_booking(loaded):
+    from webapp.models import (
+        MeetingRequest,
+        MeetingRequestStatus,
+        ScheduleState,
+        UnavailableSlot,
+    )
+    from webapp.services import meeting_schedule
+
+    states = []
+    for event in _expo_missions():
+        settings = meeting_schedule.settings_of(event.id)
+        states.append(settings.schedule_state)
+        run = meeting_schedule.last_run(settings)
+        assert run is not None and run.error is None
+        assert run.meetings_outcome == "optimal" and run.placed == run.most
+        assert run.idle is not None and run.idle_bound <= run.idle
+        meetings = _placed_meetings(event)
+        accepted = set(_db.session.scalars(select(MeetingRequest.id).where(
+            MeetingRequest.event_id == event.id,
+            MeetingRequest.status == MeetingRequestStatus.ACCEPTED)))
+        placed = {m.request_id for m in meetings}
+        assert placed <= accepted and len(placed) == run.placed > 0
+        # Every accepted meeting left out has its reason in the last run.
+        assert {str(key) for key in accepted - placed} == set(run.unplaced)
+        assert all(run.unplaced.values())
+        slots = set(settings.slot_starts())
+        points = {p.id for p in settings.points}
+        seats = Counter()
+        for meeting in meetings:
+            assert meeting.starts_at in slots and meeting.point_id in points
+            for side in (meeting.request.requester_id, meeting.request.receiver_id):
+                seats[side, meeting.starts_at] += 1
+        assert max(seats.values()) == 1  # nobody in two meetings at once
+        assert max(Counter((m.point_id, m.starts_at) for m in meetings).values()) == 1
+        blocked = set(_db.session.execute(
+            select(UnavailableSlot.participant_id, UnavailableSlot.starts_at)
+            .where(UnavailableSlot.participant_id.in_({side for side, _ in seats}))).all())
+        assert blocked and not blocked & set(seats)
+        assert len({m.starts_at.astimezone(event.zone).date() for m in meetings}) == 2
+    assert states == [ScheduleState.FINAL, ScheduleState.FINAL, ScheduleState.PRELIMINARY]
+
+
+def test_the_barcelona_collaboration_agreements_came_from_meetings_held_there(loaded):
+    from webapp.models import (
+        FollowUpAnswer,
+        MeetingFollowUp,
+        MeetingRating,
+        MeetingRatingAnswer,
+    )
+    from webapp.services import meeting_outcomes
+
+    barcelona = {demo.BCN_2018, demo.BCN_2019}
+    specs = [s for s in demo.AGREEMENTS
+             if s.origin in barcelona and s.kind == AgreementKind.COLLABORATION]
+    assert len(specs) == 3
+    linked = set()
+    for spec in specs:
+        agreement = _db.session.scalar(select(Agreement).where(Agreement.title == spec.title))
+        organizations = {p.organization_id for p in agreement.parties}
+        met = [m for m in _placed_meetings(agreement.origin_event)
+               if {m.request.requester.registration.user.organization_id,
+                   m.request.receiver.registration.user.organization_id} == organizations]
+        assert len(met) == 1, spec.title
+        meeting = met[0]
+        assert meeting.starts_at < datetime.combine(agreement.started_on, datetime.min.time(),
+                                                    tzinfo=UTC) + timedelta(days=1)
+        assert meeting_outcomes.held_of(meeting.id) is not None
+        assert set(_db.session.scalars(select(MeetingRating.answer).where(
+            MeetingRating.meeting_id == meeting.id))) == {
+            MeetingRatingAnswer.COOPERATION_POSSIBLE}
+        answers = set(_db.session.scalars(select(MeetingFollowUp.answer).where(
+            MeetingFollowUp.meeting_id == meeting.id)))
+        if agreement.status == AgreementStatus.SIGNED:
+            assert answers == {FollowUpAnswer.AGREEMENT_REACHED}
+            assert meeting_outcomes.recorded_agreement(meeting.id) == agreement
+            linked.add(agreement.id)
+        else:
+            assert answers == {FollowUpAnswer.NEGOTIATION_STARTED}
+            assert meeting_outcomes.recorded_agreement(meeting.id) is None
+    # No other follow-up names an agreement, and none was created for them.
+    assert set(_db.session.scalars(select(MeetingFollowUp.agreement_id).where(
+        MeetingFollowUp.agreement_id.is_not(None)))) == linked
+    assert _db.session.scalar(select(func.count()).select_from(Agreement)) == len(
+        demo.AGREEMENTS)
+
+
+def test_the_past_expos_figures_tell_what_their_meetings_led_to(loaded):
+    from webapp.services import meeting_outcomes
+
+    agreements = []
+    for event in _expo_missions()[:2]:
+        figures = meeting_outcomes.figures(event.id, now=loaded)
+        assert figures.scheduled == len(_placed_meetings(event)) >= 20
+        assert figures.held + figures.no_shows == figures.scheduled
+        assert figures.held >= 0.7 * figures.scheduled and figures.no_shows >= 1
+        assert all(figures.held_by.values())  # by badge scans and by both sides' "we met"
+        assert len(figures.ratings) >= 3 and figures.comments
+        assert figures.follow_ups_sent > sum(figures.follow_ups.values()) >= 10
+        assert len(figures.follow_ups) >= 3
+        agreements.append(figures.agreements)
+    assert agreements == [2, 0]
+    upcoming = meeting_outcomes.figures(_expo_missions()[2].id, now=loaded)
+    assert upcoming.scheduled and not (upcoming.held or upcoming.no_shows or upcoming.ratings)

@@ -52,6 +52,7 @@ from .inputs.matchmaking import (
     MeetingRequestIn,
     OpportunityIn,
     ProfileIn,
+    UnavailableSlotsIn,
 )
 from .inputs.meeting_outcomes import FollowUpIn, MeetingRatingIn
 from .inputs.organizations import OrganizationIn
@@ -79,6 +80,7 @@ from .models import (
     MeetingPointKind,
     MeetingRatingAnswer,
     MeetingRequest,
+    MeetingSeat,
     Organization,
     OrganizationSize,
     OutboxMessage,
@@ -2333,7 +2335,9 @@ def _ensure_schedule(spec: EventSpec, event: Event, organizer: User, now: dateti
     # Dated in the story, within the time limit; `seconds` keeps the solve's own time.
     run.started_at, run.finished_at = at, at + timedelta(seconds=SCHEDULE_SECONDS)
     settings.schedule_published_at = settings.updated_at = published_at
-    for meeting in db.session.scalars(select(Meeting).where(Meeting.event_id == event.id)):
+    # Those placed as they were accepted stay as they were.
+    for meeting in db.session.scalars(select(Meeting).where(Meeting.event_id == event.id,
+                                                            Meeting.locked.is_(False))):
         meeting.created_at = meeting.updated_at = at
     if past:
         _meeting_outcomes(spec, event, organizer)
@@ -2535,10 +2539,32 @@ def _build_marketplace(spec: EventSpec, event: Event, plan_: Marketplace, organi
     approved = _approved(event)
     agreed = _agreement_pairs(spec.slug, event, approved)
     participants = _join_marketplace(rng, approved, plan_, opens_at, latest,
-                                     [sme for sme, _other in agreed])
+                                     [pair.sme for pair in agreed])
     _request_meetings(rng, market, participants, plan_, latest, today, agreed)
+    _block_slots(spec, market, participants, latest - timedelta(minutes=30))
     market.requests_open_at, market.requests_close_at = opens_at, event.ends_at
     market.created_at = market.updated_at = switched_at
+
+
+BLOCKING = 5  # participants of each expo who cannot meet for part of it
+
+
+def _block_slots(spec: EventSpec, market: Matchmaking,
+                 participants: dict[Participant, datetime], at: datetime) -> None:
+    """A few participants without a meeting placed yet block a stretch of slots once
+    their requests are in (a late flight, the workshop), from a generator of its own:
+    "schedule all" keeps them free."""
+    rng = random.Random(f"{MARKETPLACE_SEED}/{spec.slug}/unavailable")
+    slots = market.slot_starts()
+    seated = set(db.session.scalars(select(MeetingSeat.participant_id).where(
+        MeetingSeat.participant_id.in_([p.id for p in participants]))))
+    free = sorted((p for p in participants if p.id not in seated), key=lambda p: p.id)
+    for participant in rng.sample(free, BLOCKING):
+        first = rng.randrange(len(slots) - 3)
+        wanted = slots[first:first + rng.randint(2, 4)]
+        with _as_of(at):
+            matchmaking.set_unavailable(participant.id, UnavailableSlotsIn.from_values(
+                slots=wanted), actor=participant.registration.user)
 
 
 def _approved(event: Event) -> list[Registration]:
@@ -2549,11 +2575,21 @@ def _approved(event: Event) -> list[Registration]:
         .order_by(User.email)).all()
 
 
+class AgreedPair(NamedTuple):
+    """Two registrations whose meeting at an expo led to an agreement, and the day talks
+    began (the day they met)."""
+
+    sme: Registration
+    other: Registration
+    met_on: date
+
+
 def _agreement_pairs(slug: str, event: Event, approved: list[Registration]
-                     ) -> list[tuple[Registration, Registration]]:
+                     ) -> list[AgreedPair]:
     """The collaboration agreements that came out of this expo's meetings, as the pairs
     of registrations that met (the delegate SME's, the target region organization's):
-    both join its marketplace, and the SME's request to the other is accepted."""
+    both join its marketplace, and the other accepts the SME's request with a slot on
+    the day their talks began."""
     by_organization = {r.user.organization_id: r for r in approved}
     pairs = []
     for spec in AGREEMENTS:
@@ -2565,7 +2601,7 @@ def _agreement_pairs(slug: str, event: Event, approved: list[Registration]
         target = next((r for r in approved if r.user.organization is not None
                        and f"organization:{r.user.organization.name}" == other), None)
         if sme is not None and target is not None:
-            pairs.append((sme, target))
+            pairs.append(AgreedPair(sme, target, spec.started_on))
     return pairs
 
 
@@ -2664,18 +2700,19 @@ def _opportunities(rng: random.Random, kind: str, organization: Organization, ow
 def _request_meetings(rng: random.Random, market: Matchmaking,
                       participants: dict[Participant, datetime], plan_: Marketplace,
                       latest: datetime, today: datetime,
-                      agreed: list[tuple[Registration, Registration]]) -> None:
+                      agreed: list[AgreedPair]) -> None:
     """The marketplace's meeting requests, each between a pair of participants that no
     other request of it joins, asked after both gave their consent and moved on to its
     state by the side whose move it is; the unanswered ones expire by `tick` last. The
     pairs whose meeting led to an agreement come first: the SME asked, the other accepted
-    (among the plan's accepted requests)."""
+    with a slot on the day they met (among the plan's accepted requests)."""
     people = list(participants)
     by_registration = {p.registration_id: p for p in people}
     slots = market.slot_starts()
     states = [state for state, count in plan_.requests.items() for _ in range(count)]
     paired: set[frozenset[int]] = set()
-    for sme, other in agreed:
+    zone = market.event.zone
+    for sme, other, met_on in agreed:
         requester, receiver = by_registration[sme.id], by_registration[other.id]
         earliest = max(participants[requester], participants[receiver]) + timedelta(hours=1)
         window = _request_window(M.ACCEPTED, earliest, latest, today,
@@ -2684,7 +2721,8 @@ def _request_meetings(rng: random.Random, market: Matchmaking,
             continue
         states.remove(M.ACCEPTED)
         paired.add(frozenset((requester.id, receiver.id)))
-        _request_meeting(rng, requester, receiver, M.ACCEPTED, window, slots, market)
+        _request_meeting(rng, requester, receiver, M.ACCEPTED, window, slots, market,
+                         rng.choice([s for s in slots if s.astimezone(zone).date() == met_on]))
     rng.shuffle(states)
     expiring: list[MeetingRequest] = []
     for state in states:
@@ -2730,8 +2768,9 @@ def _request_window(state: M, earliest: datetime, latest: datetime, today: datet
 
 def _request_meeting(rng: random.Random, requester: Participant, receiver: Participant,
                      state: M, window: tuple[datetime, datetime], slots: list[datetime],
-                     market: Matchmaking) -> MeetingRequest:
-    """One request, asked and answered through the service at the story's instants."""
+                     market: Matchmaking, slot: datetime | None = None) -> MeetingRequest:
+    """One request, asked and answered through the service at the story's instants
+    (accepted with `slot`: the meeting placed there as it is accepted)."""
     asked_at = _between(rng, *window)
     preferred = sorted(rng.sample(slots, rng.choice((0, 1, 2, 2))))
     with _as_of(asked_at):
@@ -2744,7 +2783,11 @@ def _request_meeting(rng: random.Random, requester: Participant, receiver: Parti
     if state == M.ACCEPTED or (state == M.CANCELLED and rng.random() < 0.5):
         decided_at = ended_at = _between(rng, asked_at + timedelta(minutes=20), answer_by)
         with _as_of(decided_at):
-            meeting_requests.accept(req.id, actor=receiver.user)
+            meeting_requests.accept(req.id, actor=receiver.user,
+                                    starts_at=slot if state == M.ACCEPTED else None)
+        if slot is not None and state == M.ACCEPTED:
+            meeting = meeting_schedule.meeting_of(req)
+            meeting.created_at = meeting.updated_at = decided_at
     elif state == M.DECLINED:
         decided_at = ended_at = _between(rng, asked_at + timedelta(minutes=20), answer_by)
         with _as_of(decided_at):
