@@ -80,7 +80,6 @@ from .models import (
     MeetingPointKind,
     MeetingRatingAnswer,
     MeetingRequest,
-    MeetingSeat,
     Organization,
     OrganizationSize,
     OutboxMessage,
@@ -2335,9 +2334,7 @@ def _ensure_schedule(spec: EventSpec, event: Event, organizer: User, now: dateti
     # Dated in the story, within the time limit; `seconds` keeps the solve's own time.
     run.started_at, run.finished_at = at, at + timedelta(seconds=SCHEDULE_SECONDS)
     settings.schedule_published_at = settings.updated_at = published_at
-    # Those placed as they were accepted stay as they were.
-    for meeting in db.session.scalars(select(Meeting).where(Meeting.event_id == event.id,
-                                                            Meeting.locked.is_(False))):
+    for meeting in db.session.scalars(select(Meeting).where(Meeting.event_id == event.id)):
         meeting.created_at = meeting.updated_at = at
     if past:
         _meeting_outcomes(spec, event, organizer)
@@ -2541,7 +2538,7 @@ def _build_marketplace(spec: EventSpec, event: Event, plan_: Marketplace, organi
     participants = _join_marketplace(rng, approved, plan_, opens_at, latest,
                                      [pair.sme for pair in agreed])
     _request_meetings(rng, market, participants, plan_, latest, today, agreed)
-    _block_slots(spec, market, participants, latest - timedelta(minutes=30))
+    _block_slots(spec, market, participants, agreed, latest - timedelta(minutes=30))
     market.requests_open_at, market.requests_close_at = opens_at, event.ends_at
     market.created_at = market.updated_at = switched_at
 
@@ -2550,18 +2547,24 @@ BLOCKING = 5  # participants of each expo who cannot meet for part of it
 
 
 def _block_slots(spec: EventSpec, market: Matchmaking,
-                 participants: dict[Participant, datetime], at: datetime) -> None:
-    """A few participants without a meeting placed yet block a stretch of slots once
-    their requests are in (a late flight, the workshop), from a generator of its own:
-    "schedule all" keeps them free."""
+                 participants: dict[Participant, datetime], agreed: list[AgreedPair],
+                 at: datetime) -> None:
+    """Slots some participants cannot meet in, set once their requests are in: the SMEs
+    whose meeting led to an agreement were at the expo only the day they met, and a few
+    others block a stretch (a late flight, the workshop), drawn from a generator of its
+    own. "Schedule all" keeps them free."""
     rng = random.Random(f"{MARKETPLACE_SEED}/{spec.slug}/unavailable")
     slots = market.slot_starts()
-    seated = set(db.session.scalars(select(MeetingSeat.participant_id).where(
-        MeetingSeat.participant_id.in_([p.id for p in participants]))))
-    free = sorted((p for p in participants if p.id not in seated), key=lambda p: p.id)
-    for participant in rng.sample(free, BLOCKING):
+    zone = market.event.zone
+    by_registration = {p.registration_id: p for p in participants}
+    blocking = {by_registration[pair.sme.id]: [s for s in slots
+                                               if s.astimezone(zone).date() != pair.met_on]
+                for pair in agreed}
+    others = sorted((p for p in participants if p not in blocking), key=lambda p: p.id)
+    for participant in rng.sample(others, BLOCKING):
         first = rng.randrange(len(slots) - 3)
-        wanted = slots[first:first + rng.randint(2, 4)]
+        blocking[participant] = slots[first:first + rng.randint(2, 4)]
+    for participant, wanted in blocking.items():
         with _as_of(at):
             matchmaking.set_unavailable(participant.id, UnavailableSlotsIn.from_values(
                 slots=wanted), actor=participant.registration.user)
@@ -2588,8 +2591,8 @@ def _agreement_pairs(slug: str, event: Event, approved: list[Registration]
                      ) -> list[AgreedPair]:
     """The collaboration agreements that came out of this expo's meetings, as the pairs
     of registrations that met (the delegate SME's, the target region organization's):
-    both join its marketplace, and the other accepts the SME's request with a slot on
-    the day their talks began."""
+    both join its marketplace, the other accepts the SME's request, and the SME, at the
+    expo that day only, blocks the other days' slots."""
     by_organization = {r.user.organization_id: r for r in approved}
     pairs = []
     for spec in AGREEMENTS:
@@ -2705,14 +2708,13 @@ def _request_meetings(rng: random.Random, market: Matchmaking,
     other request of it joins, asked after both gave their consent and moved on to its
     state by the side whose move it is; the unanswered ones expire by `tick` last. The
     pairs whose meeting led to an agreement come first: the SME asked, the other accepted
-    with a slot on the day they met (among the plan's accepted requests)."""
+    (among the plan's accepted requests)."""
     people = list(participants)
     by_registration = {p.registration_id: p for p in people}
     slots = market.slot_starts()
     states = [state for state, count in plan_.requests.items() for _ in range(count)]
     paired: set[frozenset[int]] = set()
-    zone = market.event.zone
-    for sme, other, met_on in agreed:
+    for sme, other, _met_on in agreed:
         requester, receiver = by_registration[sme.id], by_registration[other.id]
         earliest = max(participants[requester], participants[receiver]) + timedelta(hours=1)
         window = _request_window(M.ACCEPTED, earliest, latest, today,
@@ -2721,8 +2723,7 @@ def _request_meetings(rng: random.Random, market: Matchmaking,
             continue
         states.remove(M.ACCEPTED)
         paired.add(frozenset((requester.id, receiver.id)))
-        _request_meeting(rng, requester, receiver, M.ACCEPTED, window, slots, market,
-                         rng.choice([s for s in slots if s.astimezone(zone).date() == met_on]))
+        _request_meeting(rng, requester, receiver, M.ACCEPTED, window, slots, market)
     rng.shuffle(states)
     expiring: list[MeetingRequest] = []
     for state in states:
@@ -2768,9 +2769,8 @@ def _request_window(state: M, earliest: datetime, latest: datetime, today: datet
 
 def _request_meeting(rng: random.Random, requester: Participant, receiver: Participant,
                      state: M, window: tuple[datetime, datetime], slots: list[datetime],
-                     market: Matchmaking, slot: datetime | None = None) -> MeetingRequest:
-    """One request, asked and answered through the service at the story's instants
-    (accepted with `slot`: the meeting placed there as it is accepted)."""
+                     market: Matchmaking) -> MeetingRequest:
+    """One request, asked and answered through the service at the story's instants."""
     asked_at = _between(rng, *window)
     preferred = sorted(rng.sample(slots, rng.choice((0, 1, 2, 2))))
     with _as_of(asked_at):
@@ -2783,11 +2783,7 @@ def _request_meeting(rng: random.Random, requester: Participant, receiver: Parti
     if state == M.ACCEPTED or (state == M.CANCELLED and rng.random() < 0.5):
         decided_at = ended_at = _between(rng, asked_at + timedelta(minutes=20), answer_by)
         with _as_of(decided_at):
-            meeting_requests.accept(req.id, actor=receiver.user,
-                                    starts_at=slot if state == M.ACCEPTED else None)
-        if slot is not None and state == M.ACCEPTED:
-            meeting = meeting_schedule.meeting_of(req)
-            meeting.created_at = meeting.updated_at = decided_at
+            meeting_requests.accept(req.id, actor=receiver.user)
     elif state == M.DECLINED:
         decided_at = ended_at = _between(rng, asked_at + timedelta(minutes=20), answer_by)
         with _as_of(decided_at):
