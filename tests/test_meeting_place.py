@@ -82,3 +82,16 @@ def test_a_placement_refused_changes_nothing(market):
 
     assert [(m.starts_at, m.point_id, m.sequence)
             for m in meetings(market.event_id)] == before
+
+
+def test_a_slot_that_has_begun_takes_no_meeting(market, frozen):
+    first, second = slot_starts(market.event_id)[:2]
+    zero_one = _request(market, 0, 1)
+    frozen.move_to(first)
+
+    found = {t.starts_at: t.refusal for t in meeting_schedule.targets(
+        zero_one, _settings(market))}
+
+    assert (found[first], found[second]) == ("schedule.slot_past", None)
+    _refused("schedule.slot_past", lambda: meeting_schedule.place(zero_one, first))
+    assert meeting_schedule.place(zero_one, second).starts_at == second

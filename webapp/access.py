@@ -471,12 +471,6 @@ def _takes_part_in_meeting(user: Any, meeting: Any) -> bool:
             or _is_participant_self(user, request.receiver))
 
 
-def _can_place_meeting(user: Any, request: MeetingRequest) -> bool:
-    """Choose a free slot for an accepted meeting that has no place yet: either side."""
-    return (_is_participant_self(user, request.requester)
-            or _is_participant_self(user, request.receiver))
-
-
 _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "event.view": _can_view_event,
     "registration.view": _can_view_registration,
@@ -542,7 +536,6 @@ _RULES: dict[str, Callable[[Any, Any], bool]] = {
     "meeting.take_part": _takes_part_in_meeting,
     "meeting.scan": _can_scan_meetings,
     "meeting.outcomes": _can_see_meeting_outcomes,
-    "meeting_request.place": _can_place_meeting,
     "participant.agenda": _can_see_agenda,
     "meeting.calendar": _can_get_meeting_file,
 }

@@ -655,10 +655,6 @@ _define("meeting_request.placed_already",
         N_("This meeting has its time and place already: the organizers move it."))
 _define("meeting_request.sides_place",
         N_("Only the two participants choose a time for their meeting."))
-_define("meeting_request.placed_already",
-        N_("This meeting has its time and place already: the organizers move it."))
-_define("meeting_request.sides_place",
-        N_("Only the two participants choose a time for their meeting."))
 
 # Invitations of the host region's stakeholders
 _define("stakeholder_invitation.invalid",
@@ -724,6 +720,9 @@ _define("schedule.slot_blocked", N_("One of the two sides is not available in th
 _define("schedule.side_busy", N_("One of the two sides has another meeting in that slot."))
 _define("schedule.no_free_point", N_("Every meeting point is taken in that slot."))
 _define("schedule.point_taken", N_("That meeting point is taken in that slot."))
+_define("schedule.no_answer", N_("No schedule was found within the time limit: allow the "
+                                 "solver more time."))
+_define("schedule.slot_past", N_("That slot has begun already: choose a later one."))
 _define("schedule.not_placed", N_("Only a meeting with a slot and a meeting point can be "
                                    "locked there."))
 

@@ -305,8 +305,9 @@ class Target:
 
 def targets(request: MeetingRequest, settings: Matchmaking) -> list[Target]:
     """Every slot of the event for the meeting of `request`, each saying whether the
-    meeting fits there (neither side blocked it or meets someone else then, and a meeting
-    point is free) and why not. A fixed number of queries, however many meetings."""
+    meeting fits there (it has not begun, neither side blocked it or meets someone else
+    then, and a meeting point is free) and why not. A fixed number of queries, however
+    many meetings."""
     sides = (request.requester_id, request.receiver_id)
     own = db.session.scalar(select(Meeting.id).where(Meeting.request_id == request.id))
     blocked = set(db.session.scalars(select(UnavailableSlot.starts_at).where(
@@ -320,10 +321,12 @@ def targets(request: MeetingRequest, settings: Matchmaking) -> list[Target]:
                 Meeting.id != own)):
         taken[start].add(point_id)
     points = [point.id for point in settings.points]
+    now = utcnow()
     found = []
     for start in settings.slot_starts():
         free = tuple(p for p in points if p not in taken[start])
-        refusal = ("schedule.slot_blocked" if start in blocked
+        refusal = ("schedule.slot_past" if start <= now
+                   else "schedule.slot_blocked" if start in blocked
                    else "schedule.side_busy" if start in busy
                    else "schedule.no_free_point" if not free else None)
         found.append(Target(start, refusal, free))
