@@ -217,3 +217,14 @@ def test_the_settings_page_links_the_schedule(client, login_as, market):
     login_as(market.organizer)
     page = client.get(f"/events/{market.event_id}/matchmaking/").get_data(as_text=True)
     assert url(market) in page
+
+
+def test_the_schedule_links_the_print_outs_the_table_scanner_and_the_outcomes(
+        client, login_as, market):
+    login_as(market.organizer)
+    page = client.get(url(market)).get_data(as_text=True)
+    base = f"/events/{market.event_id}"
+    for path in ("/matchmaking/print/schedule", "/matchmaking/print/table-signs.pdf",
+                 "/meetings/scan", "/meetings/outcomes"):
+        assert f'href="{base}{path}"' in page
+        assert client.get(base + path).status_code == 200, path
