@@ -73,6 +73,7 @@ from webapp.services import (
     calendar,
     matchmaking,
     meeting_requests,
+    meeting_schedule,
     organizations,
     stakeholder_invitations,
     surveys,
@@ -89,8 +90,9 @@ SESSION_ENDING = {"auth.logout", "auth.change_password", "auth.change_email",
                   "auth.confirm_email_change", "auth.reset_password", "account.delete",
                   "auth.verify_email"}
 # Endpoints that end what others need (a participant leaving the marketplace ends their
-# requests and their right to ask): walked after the rest.
-WALKED_LAST = {"marketplace.leave", "api.marketplace_leave"}
+# requests and their right to ask; matchmaking switched off closes the schedule): walked
+# after the rest.
+WALKED_LAST = {"marketplace.leave", "api.marketplace_leave", "matchmaking.switch_off"}
 WARM_UP_COMBINATIONS = 8
 GENERIC_QUERY_NAMES = ("page", "q", "next", "when", "kind", "status", "event", "session",
                        "sort", "partner", "organization", "from", "to")
@@ -250,9 +252,25 @@ def _matchmaking(make: Factory, mission, users: dict) -> list[dict]:
     offer = matchmaking.add_opportunity(mine.id, OpportunityIn.from_values(
         opportunity_type="offer", title="Street lighting pilots", tags="smart lighting"),
         actor=member)
+    third = make.user(make.organization(make.partner()), name="Quinn Third")
+    make.registration(mission, third, S.SUBMITTED, S.APPROVED)
+    regs = dict(db.session.execute(select(Registration.user_id, Registration.id).where(
+        Registration.event_id == mission.id)).all())
+    other = matchmaking.join(regs[third.id], JoinIn.from_values(
+        participant_type="sme", consent=True), actor=third)
     with current_app.test_request_context():  # the mails link to the marketplace
         asked = meeting_requests.request(theirs.id, MeetingRequestIn.from_values(
             receiver_id=mine.id, message="Shall we meet?"), actor=peer)
+        # An accepted meeting with its place: the member moves, rates and says "we met".
+        met = meeting_requests.request(other.id, MeetingRequestIn.from_values(
+            receiver_id=mine.id, message="Let us meet."), actor=third)
+        meeting_requests.accept(met.id, actor=member)
+        meeting = meeting_schedule.place(met, mission.starts_at)
+        # One between two people who walk nobody's role: still there when the admin
+        # (the last to walk) locks, moves and unlocks it.
+        kept = meeting_requests.request(other.id, MeetingRequestIn.from_values(
+            receiver_id=theirs.id, message="Until later."), actor=third)
+        meeting_requests.accept(kept.id, actor=peer)
         invitation = stakeholder_invitations.invite(
             mission.id, StakeholderInvitationIn.from_values(
                 email="stakeholder@example.sg", name="Sam Stakeholder",
@@ -265,6 +283,8 @@ def _matchmaking(make: Factory, mission, users: dict) -> list[dict]:
         {**event, "block_id": block.id}, {**event, "point_id": point.id},
         {**event, "participant_id": mine.id}, {**event, "participant_id": theirs.id},
         {**event, "opportunity_id": offer.id}, {**event, "request_id": asked.id},
+        {**event, "request_id": met.id}, {**event, "meeting_id": meeting.id},
+        {**event, "request_id": kept.id},
         {**event, "invitation_id": invitation.id}, {"token": link},
     ]
 

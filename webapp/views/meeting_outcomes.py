@@ -101,7 +101,9 @@ def scan_record(event: Event):
 
 
 def _of_event(event_id: int, meeting: Meeting) -> Meeting:
-    if meeting.event_id != event_id:
+    """The meeting, of this event and in the schedule: one taken out of it (its request
+    called off, its table removed) has no time to have been held or rated at."""
+    if meeting.event_id != event_id or meeting.starts_at is None:
         abort(404)
     return meeting
 
