@@ -87,7 +87,8 @@ API_BODIES = {"checkins": {"token": "x"},
                            "expected_status": RegistrationStatus.SUBMITTED.value},
               "join": {"participant_type": "sme", "consent": True},
               "opportunities": {"opportunity_type": "offer", "title": "x"},
-              "decline": {"reason": "x"}, "cancel": {"reason": "x"}}
+              "decline": {"reason": "x"}, "cancel": {"reason": "x"},
+              "slot": {"starts_at": "2030-01-01T09:00:00Z"}}
 # A retry answers on the jobs page the admin came from: a mail it does not find is, like
 # one sent meanwhile, "not waiting for a retry" (nothing was changed), not a broken link.
 NOT_A_LOOKUP = {"/admin/jobs/mail/<int:message_id>/retry": 302}

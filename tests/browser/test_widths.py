@@ -46,7 +46,11 @@ from webapp.models import (
     Event,
     EventKind,
     EventStatus,
+    Matchmaking,
+    Meeting,
+    MeetingFollowUp,
     MeetingRequest,
+    MeetingRequestStatus,
     Opportunity,
     Organization,
     Participant,
@@ -55,6 +59,7 @@ from webapp.models import (
     RegistrationStatus,
     Role,
     RoleGrant,
+    ScheduleRun,
     SurveyInvitation,
     SurveyResponse,
     User,
@@ -70,6 +75,7 @@ from webapp.services import (
     kpis,
     marketplace,
     matchmaking,
+    meeting_outcomes,
     notifications,
     quick_registration,
     registrations,
@@ -96,6 +102,7 @@ NOT_PAGES = {
     "agenda.table_signs": "a PDF",
     "badges.batch_file": "a PDF",
     "badges.batch_progress": "JSON polled by the batch page",
+    "schedule.run_progress": "JSON polled by the run's page",
     "badges.event_badges": "a PDF",
     "badges.registration_badge": "a PDF",
     "calendar.event_file": "an iCalendar file",
@@ -247,6 +254,15 @@ def open_survey() -> SurveyInvitation:
     return invitation
 
 
+def open_follow_up() -> MeetingFollowUp:
+    """An unanswered follow-up of a meeting, as if sent today: the demo's have all closed."""
+    follow_up = db.session.scalars(select(MeetingFollowUp).where(
+        MeetingFollowUp.answered_at.is_(None)).order_by(MeetingFollowUp.id)).first()
+    follow_up.due_at = follow_up.sent_at = utcnow()
+    db.session.commit()
+    return follow_up
+
+
 # ------------------------------------------------------------------ URLs
 
 def _by_size(model: type, column: str) -> Callable[[], Any]:
@@ -276,6 +292,9 @@ CANDIDATES: dict[type, Callable[[], Any]] = {
         .correlate(Participant).scalar_subquery().desc(), Participant.id),
     MeetingRequest: lambda: select(MeetingRequest).order_by(
         MeetingRequest.status, MeetingRequest.id),
+    # Placed meetings, the earliest (held and rated: the most to show) first.
+    Meeting: lambda: select(Meeting).where(Meeting.starts_at.is_not(None)).order_by(
+        Meeting.starts_at, Meeting.id),
 }
 
 
@@ -405,6 +424,18 @@ class Values:
         own = self._participation()
         return own.opportunities[0].id if own and own.opportunities else None
 
+    def request_id(self) -> int | None:
+        """An accepted meeting of the event's schedule, to move."""
+        return db.session.scalar(select(MeetingRequest.id).where(
+            MeetingRequest.event_id == self._event().id,
+            MeetingRequest.status == MeetingRequestStatus.ACCEPTED)
+            .order_by(MeetingRequest.id).limit(1))
+
+    def run_id(self) -> int | None:
+        """The event's latest "schedule all"."""
+        return db.session.scalar(select(ScheduleRun.id).join(ScheduleRun.matchmaking).where(
+            Matchmaking.event_id == self._event().id).order_by(ScheduleRun.id.desc()).limit(1))
+
     def code(self) -> str | None:
         """A badge of a delegate whom the viewer checks in."""
         found = db.session.scalars(CANDIDATES[Registration]().where(
@@ -428,6 +459,8 @@ def links_by_endpoint(app: Flask) -> dict[str, str]:
     with app.test_request_context():
         links = [*_links_mailed(), notifications.absolute_url(
             "surveys.answer", token=surveys.link_token(invitation)),
+            notifications.absolute_url("meeting_outcomes.follow_up",
+                                       token=meeting_outcomes.link_token(open_follow_up())),
             notifications.absolute_url("join.open_link", token=joining.join_token)]
     for link in links:
         path = re.sub(r"^https?://[^/]+", "", link)
