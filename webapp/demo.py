@@ -115,8 +115,6 @@ from .services import (
 )
 from .services import organizations as organization_records
 from .services import partners as partner_records
-from .unit import _BARE_WRITE as _BARE_WRITE_STEP
-from .unit import _STATE as _UNIT_STATE
 from .unit import write_step
 
 DEMO_DOMAIN = "demo.smartcitytech.eu"
@@ -2290,25 +2288,6 @@ FOLLOW_UPS = {FollowUpAnswer.NO_FURTHER_CONTACT: 40, FollowUpAnswer.IN_DISCUSSIO
               FollowUpAnswer.NEGOTIATION_STARTED: 20}
 
 
-@contextmanager
-def _in_the_loads_write_step() -> Iterator[None]:
-    """The services called inside as code outside any unit calls them: "schedule all"
-    reads its board in a read phase (`unit.reading()`), which a unit that has written
-    refuses. The load holds its write step (SQLite: its lock) from its first line, so
-    their reads and writes join it: nothing is committed before the owner commits."""
-    session = db.session()
-    held = session.info.pop(_UNIT_STATE, None)
-    bare = session.info.get(_BARE_WRITE_STEP)
-    session.info[_BARE_WRITE_STEP] = True
-    try:
-        yield
-    finally:
-        if bare is None:
-            session.info.pop(_BARE_WRITE_STEP, None)
-        if held is not None:
-            session.info[_UNIT_STATE] = held
-
-
 def _ensure_schedule(spec: EventSpec, event: Event, organizer: User, now: datetime) -> None:
     """The expo's accepted meetings placed by "schedule all" once (a marketplace already
     scheduled is left as it is) and published: a past expo's schedule final the day
@@ -2323,14 +2302,14 @@ def _ensure_schedule(spec: EventSpec, event: Event, organizer: User, now: dateti
     at = (event.starts_at - timedelta(hours=23) if past
           else _midnight(_today(now, spec.timezone), spec.zone) - timedelta(minutes=30))
     published_at = at + timedelta(minutes=20)
-    with _in_the_loads_write_step():
-        with _as_of(at):
-            run = meeting_schedule.schedule_all(event.id, actor=organizer,
-                                                seconds=SCHEDULE_SECONDS, deterministic=True)
-        with _as_of(published_at):
-            meeting_schedule.publish(
-                event.id, ScheduleState.FINAL if past else ScheduleState.PRELIMINARY,
-                actor=organizer)
+    with _as_of(at):
+        run = meeting_schedule.schedule_all(event.id, actor=organizer,
+                                            seconds=SCHEDULE_SECONDS, deterministic=True,
+                                            in_write_step=True)
+    with _as_of(published_at):
+        meeting_schedule.publish(
+            event.id, ScheduleState.FINAL if past else ScheduleState.PRELIMINARY,
+            actor=organizer)
     # Dated in the story, within the time limit; `seconds` keeps the solve's own time.
     run.started_at, run.finished_at = at, at + timedelta(seconds=SCHEDULE_SECONDS)
     settings.schedule_published_at = settings.updated_at = published_at
@@ -2426,7 +2405,7 @@ def _follow_up(rng: random.Random, meeting: Meeting, sides: tuple[Participant, P
     agreement, as recording it from the follow-up would, without a second one."""
     sent_at = meeting.starts_at + meeting_outcomes.follow_up_after() + timedelta(minutes=10)
     for side in sides:
-        follow_up_id = meeting_outcomes._claim(meeting, side, sent_at)
+        follow_up_id = meeting_outcomes.claim(meeting, side, sent_at)
         if follow_up_id is None or (agreement is None
                                     and rng.random() >= FOLLOW_UP_ANSWERED):
             continue

@@ -399,7 +399,7 @@ def _queue_event(event_id: int, now: datetime) -> int:
                 user = side.registration.user
                 if user.erased_at is not None or not user.active:
                     continue
-                follow_up_id = _claim(meeting, side, now)
+                follow_up_id = claim(meeting, side, now)
                 if follow_up_id is None:
                     continue  # asked already, or another tick has it
                 follow_up = db.session.get(MeetingFollowUp, follow_up_id)
@@ -410,8 +410,10 @@ def _queue_event(event_id: int, now: datetime) -> int:
     return queued
 
 
-def _claim(meeting: Meeting, side: Participant, now: datetime) -> int | None:
-    """Insert the side's follow-up row unless it exists: its id, or None."""
+def claim(meeting: Meeting, side: Participant, now: datetime) -> int | None:
+    """Insert the side's follow-up row unless it exists: its id, or None. The row alone,
+    no mail: `tick` queues the mail of those it claims; history recorded afterwards (the
+    demo's) mails nobody."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (insert(MeetingFollowUp)

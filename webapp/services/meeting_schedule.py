@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -161,12 +162,16 @@ def board(event_id: int) -> Board:
 
 def schedule_all(event_id: int, *, actor: User | None,
                  seconds: float = scheduling.DEFAULT_SECONDS,
-                 run_id: int | None = None, deterministic: bool = False) -> ScheduleRun:
+                 run_id: int | None = None, deterministic: bool = False,
+                 in_write_step: bool = False) -> ScheduleRun:
     """Place every accepted meeting of the event that is not locked (see the module's
     text); the run, with what the solver reported, is returned and recorded (in the row
     `run_id` when the run was asked for beforehand: `request_run`). `deterministic`: the
-    same data gets the same schedule on any machine (scheduling.solve; the demo's)."""
-    with reading():
+    same data gets the same schedule on any machine (scheduling.solve; the demo's).
+    `in_write_step`: the caller has written already and holds the write step (a command
+    building data, as the demo loader does): the board is read and solved inside it,
+    others waiting meanwhile, rather than in a read phase of its own."""
+    with nullcontext() if in_write_step else reading():
         read = board(event_id)
         try:
             schedule = scheduling.solve(read.problem, seconds=seconds,
