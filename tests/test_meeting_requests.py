@@ -610,9 +610,11 @@ def test_either_side_picks_a_free_slot_later_until_the_meeting_has_a_place(make,
     meeting_requests.choose_slot(req.id, actor=market.user(0), starts_at=starts[1])
 
     assert placed(req) == (starts[1], tables[0], True)
-    for n in (0, 1):
+    # Each in their language: the second participant reads French.
+    for n, subject in ((0, "Time set for your meeting"),
+                       (1, "Heure fixée pour votre rendez-vous")):
         told = mails_to(market.user(n))[mails[n]:]
-        assert len(told) == 1 and told[0].subject.startswith("Time set for your meeting")
+        assert len(told) == 1 and told[0].subject.startswith(subject)
     # Its place is settled: the organizers move it, the sides no longer.
     _refused("meeting_request.placed_already", lambda: meeting_requests.choose_slot(
         req.id, actor=market.user(1), starts_at=starts[2]))

@@ -405,9 +405,8 @@ def _can_see_participant_contact(user: Any, participant: Participant) -> bool:
     mine = _own_participant(user, participant.event)
     if mine is None or mine.id == participant.id:
         return False
-    low, high = sorted((mine.id, participant.id))
     return db.session.scalar(select(exists().where(
-        MeetingRequest.pair_low == low, MeetingRequest.pair_high == high,
+        MeetingRequest.between(mine.id, participant.id),
         MeetingRequest.status == MeetingRequestStatus.ACCEPTED)))
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -352,6 +353,12 @@ class MeetingRequest(db.Model):
 
     def other_side(self, participant: Participant) -> Participant:
         return self.receiver if participant.id == self.requester_id else self.requester
+
+    @classmethod
+    def between(cls, first_id: int, second_id: int):
+        """The condition "a request between these two participants", either way round."""
+        low, high = sorted((first_id, second_id))
+        return and_(cls.pair_low == low, cls.pair_high == high)
 
     def __repr__(self) -> str:
         return f"<MeetingRequest {self.id} {self.status}>"

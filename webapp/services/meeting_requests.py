@@ -125,9 +125,8 @@ def _in_marketplace(participant: Participant) -> bool:
 
 
 def open_between(first_id: int, second_id: int) -> MeetingRequest | None:
-    low, high = sorted((first_id, second_id))
     return db.session.scalar(select(MeetingRequest).where(
-        MeetingRequest.pair_low == low, MeetingRequest.pair_high == high,
+        MeetingRequest.between(first_id, second_id),
         MeetingRequest.status.in_(OPEN_REQUEST_STATUSES)))
 
 
