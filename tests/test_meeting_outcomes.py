@@ -248,3 +248,42 @@ def test_the_organizers_figures_take_as_many_statements_for_more_meetings(make, 
     assert page.status_code == 200
     assert 'data-figure="scheduled">4<' in page.get_data(as_text=True)
     assert len(many) == len(few)
+
+
+def test_the_door_leads_to_the_table_scanner_which_scans_by_camera_or_typing_at_one_table(
+        placed, frozen, client):
+    market, (first, _second) = placed
+    base = f"/events/{market.event_id}"
+    frozen.move_to(first.starts_at + timedelta(minutes=5))
+    login(client, market.organizer)
+    door = client.get(f"{base}/checkin").get_data(as_text=True)
+    assert f'href="{base}/meetings/scan"' in door
+    assert 'data-badge-input="code"' in door  # the door's camera as before
+    settings = client.get(f"{base}/matchmaking/").get_data(as_text=True)
+    assert f'href="{base}/meetings/outcomes"' in settings
+
+    page = client.get(f"{base}/meetings/scan").get_data(as_text=True)
+    # The door's camera, reading into the badge code field of the table's form.
+    assert 'data-badge-input="token"' in page and 'id="camera-start"' in page
+    assert "js/checkin.js" in page and 'id="token"' in page
+    token = csrf_token(client, f"{base}/meetings/scan")
+    held = client.post(f"{base}/meetings/scan", data={
+        "csrf_token": token, "point_id": str(first.point_id), "token": _badge(market, 1)})
+    html = held.get_data(as_text=True)
+    assert held.status_code == 200
+    assert re.search(rf"Held: the meeting of {market.user(1).name} with "
+                     rf"{market.user(0).name} at {first.point.name}, ", html), html
+    # Ready for the next badge at the same table.
+    assert re.search(rf'<option selected value="{first.point_id}"', html)
+    assert re.search(r'<input[^>]*id="token"[^>]*value=""', html)
+    refused = client.post(f"{base}/meetings/scan", data={
+        "csrf_token": token, "point_id": str(first.point_id), "token": "AAAA AAAA"})
+    assert refused.status_code == 400
+    assert 'role="alert" data-testid="refusal"' in refused.get_data(as_text=True)
+    assert re.search(rf'<option selected value="{first.point_id}"',
+                     refused.get_data(as_text=True))
+    assert _count(MeetingHeld) == 1
+
+    matchmaking.switch_off(market.event_id, actor=market.organizer)
+    _db.session.commit()
+    assert f"{base}/meetings/scan" not in client.get(f"{base}/checkin").get_data(as_text=True)

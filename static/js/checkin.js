@@ -1,20 +1,23 @@
-// The door's camera: reads a badge's QR code and submits the check-in form with it.
+// The camera of a badge scanner (the door's check-in, the tables' meetings): reads a
+// badge's QR code into the form's code field (the form's data-badge-input names it) and
+// submits the form with it; templates/checkin/_camera.html is its markup.
 // The browser's own BarcodeDetector where it has one, jsQR (static/vendor/jsqr) otherwise.
 // Without a camera, or without JavaScript, staff type the printed code into the same form.
 (function () {
   "use strict";
-  var form = document.getElementById("checkin-form");
+  var form = document.querySelector("form[data-badge-input]");
   var button = document.getElementById("camera-start");
   var section = document.getElementById("camera");
   var video = document.getElementById("camera-video");
   var status = document.getElementById("camera-status");
-  var codeInput = document.getElementById("code");
+  var codeInput = form && document.getElementById(form.getAttribute("data-badge-input"));
   if (!form || !button || !video || !codeInput) { return; }
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { return; }
   button.hidden = false;
 
-  var REMEMBER = "beachhead.checkin.camera";
-  var SENT = "beachhead.checkin.sent";
+  // Each scanner remembers its own camera: the door's left on does not open the tables'.
+  var REMEMBER = "beachhead." + form.id + ".camera";
+  var SENT = "beachhead." + form.id + ".sent";
   // The badge just sent is usually still in front of the camera when the result page
   // opens: it counts again only after it has been out of view for a moment, so its result
   // stays on screen instead of turning into "Already checked in" a second later.
