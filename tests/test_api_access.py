@@ -151,6 +151,14 @@ CASES = [
          api(404, **BROWSERS, host=200)),
     Case("api.participant", "unknown", "GET", lambda w: "/api/v1/participants/999999",
          api(404)),
+    # An agenda: the participant's own and the event's organizers'; those who see the
+    # participant otherwise get 403.
+    Case("api.participant_agenda", "the member's", "GET", _participant("p_member", "/agenda"),
+         api(404, member=200, manager_a=403, organizer=200, admin=200)),
+    Case("api.participant_agenda", "cluster B's", "GET", _participant("p_b", "/agenda"),
+         api(404, member=403, manager_b=403, organizer=200, admin=200)),
+    Case("api.participant_agenda", "unknown", "GET",
+         lambda w: "/api/v1/participants/999999/agenda", api(404)),
     Case("api.participant_profile", "cluster B's, unknown type", "PUT",
          _participant("p_b", "/profile"), api(404, **EDIT_B),
          data=_body({"participant_type": "no_such_type"})),
@@ -189,6 +197,13 @@ CASES = [
          _request("r_member_b", "/slot"),
          api(404, member=409, manager_a=403, manager_b=403, organizer=403, admin=403),
          data=_body({"starts_at": "2020-01-01T09:00:00+00:00"})),
+    # The slots its meeting could take: its two sides' (the member asked: none to choose
+    # yet); those who see it otherwise may not.
+    Case("api.meeting_request_slots", "member to cluster B", "GET",
+         _request("r_member_b", "/slots"),
+         api(404, member=200, manager_a=403, manager_b=403, organizer=403, admin=403)),
+    Case("api.meeting_request_slots", "unknown", "GET",
+         lambda w: "/api/v1/meeting-requests/999999/slots", api(404)),
     Case("api.meeting_request_decline", "member to cluster B", "POST",
          _request("r_member_b", "/decline"),
          api(404, member=403, manager_a=403, manager_b=403, organizer=403, admin=403),

@@ -9,7 +9,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from webapp.inputs import declared_input
-from webapp.models import EventKind, RegistrationStatus
+from webapp.models import EventKind, RegistrationStatus, ScheduleState
 from webapp.security import CONTENT_SECURITY_POLICY
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
@@ -81,6 +81,12 @@ def test_schemas_are_strict_and_list_every_field_they_always_have(document):
     assert schemas["RegistrationStatus"]["enum"] == [s.value for s in RegistrationStatus]
     assert schemas["EventKind"]["enum"] == [k.value for k in EventKind]
     assert set(schemas["DecisionIn"]["required"]) == {"decision", "expected_status"}
+    # A meeting's time and place, the slots free for it and an agenda: strict objects too.
+    assert {"MeetingOut", "MeetingPointOut", "MeetingSlots", "SlotOut", "Agenda",
+            "AgendaEntry"} <= set(objects)
+    assert schemas["ScheduleState"]["enum"] == [s.value for s in ScheduleState]
+    assert {"$ref": "#/components/schemas/MeetingOut"} in (
+        schemas["MeetingRequestOut"]["properties"]["meeting"]["anyOf"])
 
 
 def test_query_parameters_are_bounded(document):

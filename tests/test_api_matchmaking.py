@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.api import token_for
-from tests.conftest import count_queries
+from tests.conftest import count_queries, login
 from tests.test_api import _problem
 from tests.test_meeting_requests import (
     ask,
@@ -40,11 +40,12 @@ from webapp.models import (
     MeetingRequest,
     Opportunity,
     Participant,
+    ScheduleState,
     UnavailableSlot,
 )
 from webapp.models import MeetingRequestStatus as M
 from webapp.models import RegistrationStatus as S
-from webapp.services import matchmaking, meeting_requests
+from webapp.services import matchmaking, meeting_requests, meeting_schedule
 
 API = "/api/v1"
 
@@ -107,6 +108,8 @@ OPERATIONS = {
     ("/meeting-requests/{request_id}/slot", "post"): SlotChoiceIn,
     ("/meeting-requests/{request_id}/decline", "post"): ReasonIn,
     ("/meeting-requests/{request_id}/cancel", "post"): ReasonIn,
+    ("/meeting-requests/{request_id}/slots", "get"): None,
+    ("/participants/{participant_id}/agenda", "get"): None,
 }
 
 
@@ -448,6 +451,152 @@ def test_a_meeting_request_is_accepted_in_a_free_slot_or_refused_with_the_slots_
     assert placed(db.session.get(MeetingRequest, later.id)) == (starts[2], tables[0], True)
 
 
+def test_a_meetings_time_and_place_show_as_the_pages_show_them(call, client, market, make,
+                                                              db):
+    """To its sides (and those who follow them) once shown to participants (locked, or
+    the schedule published); to the organizers as soon as it is placed."""
+    tables = with_tables(market, 1)
+    starts = slot_starts(market)
+    chosen, drafted = ask(market, 0, 1), ask(market, 2, 0)
+    meeting_requests.accept(chosen.id, actor=market.user(1), starts_at=starts[1])
+    meeting_requests.accept(drafted.id, actor=market.user(0))
+    # The organizers' draft: placed, not locked, not published.
+    meeting_schedule.place(drafted, starts[2], lock=False)
+    requested = ask(market, 1, 2)
+    db.session.commit()
+    follower = token_for(make.manager(market.people[0].registration.responsible_partner))
+
+    def meeting(token, req):
+        response = call("GET", f"{API}/meeting-requests/{req.id}", token)
+        assert response.status_code == 200, response.json
+        listed = {item["id"]: item["meeting"] for item in
+                  call("GET", f"{API}/meeting-requests", token).json["items"]}
+        assert listed[req.id] == response.json["meeting"]  # the list says the same
+        return response.json["meeting"]
+
+    shown = meeting(market.tokens[0], chosen)
+    assert shown == {
+        "id": shown["id"], "starts_at": starts[1].isoformat(),
+        "ends_at": (starts[1] + timedelta(minutes=30)).isoformat(),
+        "meeting_point": {"id": tables[0], "name": "Table 1", "kind": "table", "url": None},
+        "locked": True, "schedule_state": "draft", "calendar_url": shown["calendar_url"]}
+    ics = urlsplit(shown["calendar_url"]).path
+    assert ics == f"/events/{market.event_id}/marketplace/meetings/{shown['id']}.ics"
+    login(client, market.user(0))
+    assert client.get(ics).status_code == 200  # the side's own calendar file
+    assert meeting(market.tokens[1], chosen)["calendar_url"].endswith(ics)
+    # Not a side: no calendar file; the time and place as the request's page shows them.
+    assert meeting(market.organizer_token, chosen) == {**shown, "calendar_url": None}
+    assert meeting(follower, chosen) == {**shown, "calendar_url": None}
+
+    for token in (market.tokens[0], market.tokens[2], follower):
+        assert meeting(token, drafted) is None
+    draft = meeting(market.organizer_token, drafted)
+    assert (draft["starts_at"], draft["locked"], draft["calendar_url"]) == (
+        starts[2].isoformat(), False, None)
+    assert meeting(market.organizer_token, requested) is None
+
+    meeting_schedule.publish(market.event_id, ScheduleState.PRELIMINARY, actor=market.organizer)
+    db.session.commit()
+    published = meeting(market.tokens[2], drafted)
+    assert (published["starts_at"], published["schedule_state"]) == (
+        starts[2].isoformat(), "preliminary")
+    assert published["calendar_url"] is not None
+    # Cancelled, a meeting is nobody's any more.
+    meeting_requests.cancel(chosen.id, actor=market.user(0), reason="Flight moved.")
+    db.session.commit()
+    assert meeting(market.organizer_token, chosen) is None
+
+
+def test_the_slots_a_meeting_could_take_are_offered_to_its_sides(call, market, make, db):
+    with_tables(market, 1)
+    starts = slot_starts(market)
+    req = ask(market, 0, 1, preferred_slots=[starts[2]])
+    busy = ask(market, 2, 0)
+    meeting_requests.accept(busy.id, actor=market.user(0), starts_at=starts[0])
+    db.session.commit()
+    url = f"{API}/meeting-requests/{req.id}/slots"
+
+    def offered(token):
+        response = call("GET", url, token)
+        assert response.status_code == 200, response.json
+        return response.json["action"], [(item["starts_at"], item["ends_at"], item["preferred"])
+                                         for item in response.json["items"]]
+
+    # The one asked, to accept with: the preferred first; the requester's busy slot not.
+    assert offered(market.tokens[1]) == ("accept", [
+        (starts[2].isoformat(), (starts[2] + timedelta(minutes=30)).isoformat(), True),
+        (starts[1].isoformat(), (starts[1] + timedelta(minutes=30)).isoformat(), False)])
+    assert offered(market.tokens[0]) == (None, [])  # not answered yet: nothing to choose
+    _refused(call("GET", url, market.organizer_token), 403)
+    _refused(call("GET", url, token_for(make.manager(
+        market.people[0].registration.responsible_partner))), 403)
+    _refused(call("GET", url, market.tokens[2]), 404)
+    _refused(call("GET", f"{API}/meeting-requests/999999/slots", market.tokens[0]), 404)
+
+    meeting_requests.accept(req.id, actor=market.user(1))
+    db.session.commit()
+    # Accepted without a slot: either side may choose one, the same slots.
+    assert offered(market.tokens[0]) == offered(market.tokens[1])
+    assert offered(market.tokens[0])[0] == "slot"
+    chosen = call("POST", f"{API}/meeting-requests/{req.id}/slot", market.tokens[0],
+                  json={"starts_at": offered(market.tokens[0])[1][0][0]})
+    assert chosen.status_code == 200 and chosen.json["meeting"]["starts_at"] == \
+        starts[2].isoformat()
+    assert offered(market.tokens[1]) == (None, [])
+
+
+def test_a_participants_agenda_for_them_and_the_organizers(call, market, make, db):
+    tables = with_tables(market, 1)
+    starts = slot_starts(market)
+    later, sooner, waiting = ask(market, 0, 1), ask(market, 2, 0), ask(market, 1, 2)
+    meeting_requests.accept(later.id, actor=market.user(1), starts_at=starts[2])
+    meeting_requests.accept(sooner.id, actor=market.user(0), starts_at=starts[0])
+    meeting_requests.accept(waiting.id, actor=market.user(2))
+    db.session.commit()
+    url = f"{API}/participants/{market.people[0].id}/agenda"
+
+    own = call("GET", url, market.tokens[0])
+    assert own.status_code == 200, own.json
+    body = own.json
+    assert (body["participant_id"], body["event"]["id"], body["schedule_state"]) == (
+        market.people[0].id, market.event_id, "draft")
+    assert urlsplit(body["pdf_url"]).path == (
+        f"/events/{market.event_id}/marketplace/participants/{market.people[0].id}/agenda.pdf")
+    # In time order, each with the other side's organization and contact person.
+    assert [(e["request_id"], e["starts_at"], e["meeting_point"]["id"], e["locked"])
+            for e in body["scheduled"]] == [(sooner.id, starts[0].isoformat(), tables[0], True),
+                                            (later.id, starts[2].isoformat(), tables[0], True)]
+    first = body["scheduled"][0]
+    assert first["other"] == {
+        "participant_id": market.people[2].id,
+        "organization": {"id": market.user(2).organization.id, "name": "Firm 2",
+                         "country": market.user(2).organization.country},
+        "contact_person": {"name": "Person 2", "email": market.user(2).email, "phone": None}}
+    assert first["ends_at"] == (starts[0] + timedelta(minutes=30)).isoformat()
+    assert first["calendar_url"].endswith(f"/marketplace/meetings/{_meeting_id(sooner)}.ics")
+    assert body["not_scheduled"] == []
+
+    # The organizers read it as the agenda's page shows it them: no calendar files.
+    theirs = call("GET", url, market.organizer_token).json
+    assert [e["request_id"] for e in theirs["scheduled"]] == [sooner.id, later.id]
+    assert {e["calendar_url"] for e in theirs["scheduled"]} == {None}
+    waits = call("GET", f"{API}/participants/{market.people[2].id}/agenda",
+                 market.tokens[2]).json
+    assert [(e["request_id"], e["starts_at"], e["meeting_point"], e["calendar_url"])
+            for e in waits["not_scheduled"]] == [(waiting.id, None, None, None)]
+    # Who sees the participant otherwise may not read their agenda; others do not see it.
+    _refused(call("GET", url, market.tokens[1]), 403)
+    _refused(call("GET", url, token_for(make.manager(
+        market.people[0].registration.responsible_partner))), 403)
+    _refused(call("GET", url, token_for(make.user())), 404)
+    _refused(call("GET", f"{API}/participants/999999/agenda", market.tokens[0]), 404)
+
+
+def _meeting_id(req: MeetingRequest) -> int:
+    return meeting_requests.meeting_of(req).id
+
+
 def test_contact_details_only_once_a_meeting_is_accepted(call, market, make, db):
     first, second = market.people[:2]
 
@@ -571,3 +720,28 @@ def test_statements_per_page_do_not_grow_with_the_rows(call, make, db):
     assert sizes[0] == sizes[1]
     assert _db.session.scalar(select(func.count()).select_from(MeetingRequest).where(
         MeetingRequest.status == M.REQUESTED)) == 14
+
+
+def test_statements_of_meetings_and_agendas_do_not_grow_with_the_meetings(call, make, db):
+    """Placed meetings on a page of requests and on an agenda: participant 0 meets one
+    side, then three (every slot) and waits for a fourth; others meet at other tables."""
+    market = build_market(make, people=7)
+    with_tables(market, 3)
+    starts = slot_starts(market)
+    tokens = [token_for(market.user(n)) for n in (0, 1)]
+    organizer = token_for(market.organizer)
+    agenda = f"{API}/participants/{market.people[0].id}/agenda"
+    sizes = []
+    for pairs in ([(1, 0, 0)], [(3, 2, 0), (5, 4, 0), (2, 0, 1), (4, 0, 2), (6, 0, None)]):
+        for asker, asked, slot in pairs:
+            req = ask(market, asker, asked)
+            meeting_requests.accept(req.id, actor=market.user(asked),
+                                    starts_at=None if slot is None else starts[slot])
+        db.session.commit()
+        sizes.append([_statements(call, token, path) for token, path in (
+            (organizer, f"{API}/meeting-requests?per_page=50"),
+            (tokens[0], f"{API}/meeting-requests?per_page=50"),
+            (tokens[0], agenda), (organizer, agenda))])
+    placed_now = call("GET", agenda, tokens[0]).json
+    assert (len(placed_now["scheduled"]), len(placed_now["not_scheduled"])) == (3, 1)
+    assert sizes[0] == sizes[1]

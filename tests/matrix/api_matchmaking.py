@@ -35,5 +35,7 @@ CASES = [
         ("meeting_request_decline", "POST", lambda w: "/api/v1/meeting-requests/1/decline"),
         ("meeting_request_cancel", "POST", lambda w: "/api/v1/meeting-requests/1/cancel"),
         ("meeting_request_slot", "POST", lambda w: "/api/v1/meeting-requests/1/slot"),
+        ("meeting_request_slots", "GET", lambda w: "/api/v1/meeting-requests/1/slots"),
+        ("participant_agenda", "GET", lambda w: "/api/v1/participants/1/agenda"),
     ]
 ]

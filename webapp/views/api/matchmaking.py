@@ -1,7 +1,8 @@
 """Matchmaking in the API: an event's marketplace (its search, your suggested matches,
 joining and leaving it), participants' profiles, their opportunities and unavailable
-slots, and meeting requests, under the same scopes and through the same services as the
-pages.
+slots, meeting requests with their meetings' time and place and the slots free for
+them, and participants' agendas, under the same scopes and through the same services as
+the pages.
 
 Refusals: an event, participant, opportunity or request outside what you may see is 404,
 as an unknown id; one you see but your roles do not let you change is 403; a refusal of
@@ -24,8 +25,9 @@ from ... import access
 from ...extensions import db
 from ...inputs.matchmaking import AcceptIn, SlotChoiceIn
 from ...models import Event, MeetingRequest, Opportunity, Participant, Registration, User
+from ...models import MeetingRequestStatus as M
 from ...problems import ApiProblem
-from ...services import marketplace, matchmaking, meeting_requests
+from ...services import agenda, marketplace, matchmaking, meeting_requests
 from ...services.errors import DomainError
 from . import keyset, present, schemas
 from .events import visible_event
@@ -210,6 +212,23 @@ def participant(path: schemas.ParticipantPath):
     return _detail(_participant(path.participant_id))
 
 
+@operation("GET", "/participants/{participant_id}/agenda", tag="matchmaking",
+           summary="A participant's agenda of meetings", response=schemas.Agenda,
+           problems=(403, 404))
+def participant_agenda(path: schemas.ParticipantPath):
+    """Yours, and for the event's organizers any of its participants' (those who see the
+    participant otherwise: 403). As the agenda's page shows it: the accepted meetings
+    whose time and place are shown to their participants (the schedule is published, or
+    the meeting is locked) in time order, then those not scheduled yet; each with the
+    other side's organization and contact person, whose email and phone as the
+    participant's page shows them (`participant.contact`)."""
+    me = _me()
+    found = _participant(path.participant_id)
+    if not access.can(me, "participant.agenda", found):
+        raise ApiProblem(403, "A participant's agenda is theirs and the event's organizers'.")
+    return present.agenda(me, agenda.agenda_of(found, me))
+
+
 @operation("PUT", "/participants/{participant_id}/profile", tag="matchmaking",
            summary="Change a participant's profile", response=schemas.ParticipantDetail,
            write=True, problems=(403, 404, 409))
@@ -309,8 +328,9 @@ def meeting_requests_list(query: schemas.MeetingRequestQuery):
                         cursor=query.cursor, per_page=query.per_page, page_number=query.page,
                         count=query.count)
     me = _me()
+    placements = present.meeting_placements(found.rows)
     return schemas.MeetingRequestPage.model_validate({
-        "items": [present.meeting_request_fields(me, req) for req in found.rows],
+        "items": [present.meeting_request_fields(me, req, placements) for req in found.rows],
         **found.fields()})
 
 
@@ -319,6 +339,27 @@ def meeting_requests_list(query: schemas.MeetingRequestQuery):
            problems=(404,))
 def meeting_request(path: schemas.MeetingRequestPath):
     return present.meeting_request(_me(), _visible_request(path.request_id))
+
+
+@operation("GET", "/meeting-requests/{request_id}/slots", tag="matchmaking",
+           summary="The slots a meeting request's meeting could take now",
+           response=schemas.MeetingSlots, problems=(403, 404))
+def meeting_request_slots(path: schemas.MeetingRequestPath):
+    """For its two sides, as its page offers them: the slots when both are free and a
+    meeting point too (none without meeting points), the requester's preferred ones first.
+    To the participant asked while it is requested, to accept with (`action`: `accept`);
+    to either side of an accepted meeting that has no place they see yet, while the
+    schedule is not final (`slot`); otherwise none. A slot may be taken by the time you
+    choose it: the write then says so (409)."""
+    me = _me()
+    found = _visible_request(path.request_id)
+    answers = access.can(me, "meeting_request.answer", found)
+    if not answers and not access.can(me, "meeting_request.place", found):
+        raise ApiProblem(403, "Only the meeting's two sides choose its time.")
+    action = ("accept" if answers and found.status == M.REQUESTED
+              else "slot" if meeting_requests.may_choose_slot(found, me) else None)
+    return present.meeting_slots(
+        action, meeting_requests.free_slots(found) if action is not None else [])
 
 
 @operation("POST", "/meeting-requests", tag="matchmaking",

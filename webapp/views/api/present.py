@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import url_for
 from sqlalchemy import Select, false, func, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from ... import access
 from ...extensions import db
@@ -16,6 +17,8 @@ from ...models import (
     Event,
     EventSession,
     Matchmaking,
+    Meeting,
+    MeetingPoint,
     MeetingRequest,
     MeetingRequestStatus,
     Opportunity,
@@ -27,9 +30,11 @@ from ...models import (
     User,
     utcnow,
 )
-from ...services import event_texts
+from ...services import event_texts, meeting_schedule
+from ...services.agenda import Agenda, Entry
 from ...services.marketplace import Suggestion
 from ...services.matchmaking import tags
+from ...services.meeting_requests import SlotChoice
 from . import schemas
 
 # A list's items are plain fields (`*_fields`), validated once with their page: a model
@@ -282,12 +287,64 @@ def _participant_ref_fields(p: Participant) -> dict[str, Any]:
             "organization": _organization_ref_fields(p.registration.user.organization)}
 
 
-def meeting_request_fields(me: User, req: MeetingRequest) -> dict[str, Any]:
+Placements = dict[int, tuple[Meeting, Matchmaking]]
+
+
+def meeting_placements(requests: Iterable[MeetingRequest]) -> Placements:
+    """The placed meetings of the accepted ones of `requests`, by request id, each with
+    its event's matchmaking: two statements however many requests."""
+    accepted = [req.id for req in requests if req.status == MeetingRequestStatus.ACCEPTED]
+    if not accepted:
+        return {}
+    meetings = list(db.session.scalars(select(Meeting).where(
+        Meeting.request_id.in_(accepted), Meeting.starts_at.is_not(None))
+        .options(joinedload(Meeting.point))))
+    if not meetings:
+        return {}
+    settings = {found.event_id: found for found in db.session.scalars(select(Matchmaking).where(
+        Matchmaking.event_id.in_({meeting.event_id for meeting in meetings})))}
+    return {meeting.request_id: (meeting, settings[meeting.event_id]) for meeting in meetings
+            if meeting.event_id in settings}
+
+
+def _point_fields(point: MeetingPoint) -> dict[str, Any]:
+    return {"id": point.id, "name": point.name, "kind": point.kind, "url": point.url or None}
+
+
+def _calendar_url(meeting: Meeting) -> str:
+    return url_for("agenda.meeting_file", event_id=meeting.event_id, meeting_id=meeting.id,
+                   _external=True)
+
+
+def _meeting_fields(me: User, req: MeetingRequest, side: bool,
+                    placement: tuple[Meeting, Matchmaking] | None) -> dict[str, Any] | None:
+    """The meeting of `req` as `me` may see it (`side`: they are one of its sides): to
+    the event's organizers once placed, to the others (its sides, those who follow
+    them) as the request's page shows it, once shown to its participants."""
+    if placement is None:
+        return None
+    meeting, settings = placement
+    shown = meeting_schedule.shown_to_participants(meeting, settings)
+    if not shown and not access.can(me, "matchmaking.manage", req.event):
+        return None
+    assert meeting.starts_at is not None and meeting.point is not None
+    return {"id": meeting.id, "starts_at": meeting.starts_at,
+            "ends_at": meeting.starts_at + timedelta(minutes=settings.meeting_minutes),
+            "meeting_point": _point_fields(meeting.point), "locked": meeting.locked,
+            "schedule_state": settings.schedule_state,
+            "calendar_url": _calendar_url(meeting) if side and shown else None}
+
+
+def meeting_request_fields(me: User, req: MeetingRequest,
+                           placements: Placements | None = None) -> dict[str, Any]:
     """The fields of a `schemas.MeetingRequestOut` for `me`: the other side's contact
-    details only to a side, once accepted."""
+    details only to a side, once accepted; its meeting's time and place where `me` may
+    see them (`placements`: those of a page's requests, `meeting_placements`)."""
     mine = next((side for side in (req.requester, req.receiver)
                  if side.registration.user_id == me.id), None)
     accepted = req.status == MeetingRequestStatus.ACCEPTED
+    if placements is None:
+        placements = meeting_placements([req])
     return {
         "id": req.id, "event": _event_ref_fields(req.event),
         "requester": _participant_ref_fields(req.requester),
@@ -298,6 +355,8 @@ def meeting_request_fields(me: User, req: MeetingRequest) -> dict[str, Any]:
         "decided_at": req.decided_at, "reason": req.reason, "cause": req.cause,
         "contact": _contact_fields(req.other_side(mine).registration.user)
         if accepted and mine is not None else None,
+        "meeting": _meeting_fields(me, req, mine is not None, placements.get(req.id))
+        if accepted else None,
         "can_answer": req.status == MeetingRequestStatus.REQUESTED
         and access.can(me, "meeting_request.answer", req),
         "can_cancel": req.status.is_open and access.can(me, "meeting_request.cancel", req),
@@ -306,3 +365,39 @@ def meeting_request_fields(me: User, req: MeetingRequest) -> dict[str, Any]:
 
 def meeting_request(me: User, req: MeetingRequest) -> schemas.MeetingRequestOut:
     return schemas.MeetingRequestOut.model_validate(meeting_request_fields(me, req))
+
+
+def meeting_slots(action: str | None, slots: list[SlotChoice]) -> schemas.MeetingSlots:
+    return schemas.MeetingSlots.model_validate({"action": action, "items": [
+        {"starts_at": slot.starts_at, "ends_at": slot.ends_at, "preferred": slot.preferred}
+        for slot in slots]})
+
+
+def _agenda_entry_fields(entry: Entry, own: bool) -> dict[str, Any]:
+    """One meeting of an agenda (`own`: the reader's own agenda, whose meetings have
+    their calendar files)."""
+    contact = entry.contact
+    return {
+        "request_id": entry.request.id, "starts_at": entry.starts_at, "ends_at": entry.ends_at,
+        "meeting_point": _point_fields(entry.point) if entry.point is not None else None,
+        "locked": entry.meeting is not None and entry.meeting.locked,
+        "other": {"participant_id": entry.other.id,
+                  "organization": _organization_ref_fields(
+                      entry.other.registration.user.organization),
+                  "contact_person": {"name": contact.name, "email": contact.email or None,
+                                     "phone": contact.phone or None}},
+        "calendar_url": _calendar_url(entry.meeting)
+        if own and entry.meeting is not None and entry.starts_at is not None else None,
+    }
+
+
+def agenda(me: User, found: Agenda) -> schemas.Agenda:
+    """A participant's agenda as `me` reads it (services.agenda, `agenda_of`)."""
+    own = found.participant.registration.user_id == me.id
+    return schemas.Agenda.model_validate({
+        "participant_id": found.participant.id, "event": _event_ref_fields(found.event),
+        "schedule_state": found.state,
+        "scheduled": [_agenda_entry_fields(entry, own) for entry in found.scheduled],
+        "not_scheduled": [_agenda_entry_fields(entry, own) for entry in found.waiting],
+        "pdf_url": url_for("agenda.participant_pdf", event_id=found.event.id,
+                           participant_id=found.participant.id, _external=True)})

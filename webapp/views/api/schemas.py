@@ -30,10 +30,12 @@ from ...models import (
     EventKind,
     EventRole,
     EventStatus,
+    MeetingPointKind,
     MeetingRequestStatus,
     PartnerKind,
     RegistrationStatus,
     Role,
+    ScheduleState,
 )
 from ...models import SessionKind as AgendaKind
 from ...models.matchmaking import CANCEL_CAUSES
@@ -611,6 +613,34 @@ class MeetingRequestQuery(PageQuery):
     status: MeetingRequestStatus | None = None
 
 
+class MeetingPointOut(Output):
+    id: int
+    name: str
+    kind: MeetingPointKind
+    url: str | None = Field(description="An online room's address (null: none, as for a "
+                            "table or a booth).")
+
+
+class MeetingOut(Output):
+    """A meeting's time and place: to its two sides (and those who follow them) once
+    they are shown to them (the schedule is published, preliminary or final, or the
+    meeting is locked: its place chosen as it was accepted, or fixed by the organizers);
+    to the event's organizers as soon as it is placed."""
+
+    id: int
+    starts_at: Instant
+    ends_at: Instant
+    meeting_point: MeetingPointOut
+    locked: bool = Field(description="Kept where it is by the organizers' \"schedule "
+                         "all\".")
+    schedule_state: ScheduleState = Field(description="How far the event's schedule is "
+                                          "published: `draft` (the organizers' only), "
+                                          "`preliminary` (may still change), `final`.")
+    calendar_url: str | None = Field(description="The meeting's calendar file (.ics, "
+                                     "updated and cancelled as it changes), for its two "
+                                     "sides only (null for the others).")
+
+
 class MeetingRequestOut(Output):
     id: int
     event: EventRef
@@ -630,12 +660,72 @@ class MeetingRequestOut(Output):
                     "ended).")
     contact: Contact | None = Field(description="The other side's, once accepted and while "
                                     "so, for the two sides; otherwise null.")
+    meeting: MeetingOut | None = Field(description="Where and when an accepted request's "
+                                       "meeting is, as far as you may see it (null: not "
+                                       "placed, or not shown to you yet).")
     can_answer: bool
     can_cancel: bool
 
 
 class MeetingRequestPage(Page):
     items: list[MeetingRequestOut]
+
+
+class SlotOut(Output):
+    starts_at: Instant
+    ends_at: Instant
+    preferred: bool = Field(description="The requester preferred it.")
+
+
+class MeetingSlots(Output):
+    """The slots a request's meeting could take now, as its page offers them."""
+
+    action: Literal["accept", "slot"] | None = Field(description=(
+        "What the slots are for: `accept` (you were asked: POST .../accept with one as "
+        "`starts_at`, or none), `slot` (your accepted meeting has no place you see yet: POST "
+        ".../slot); null: neither now, and `items` is empty."))
+    items: list[SlotOut] = Field(description=(
+        "Free for both sides, with a free meeting point: the requester's preferred ones "
+        "first, each group in time order."))
+
+
+class AgendaPerson(Output):
+    name: str
+    email: str | None = Field(description="As `participant.contact` allows you (the "
+                              "participant's own, their meeting's other side, the event's "
+                              "organizers); otherwise null.")
+    phone: str | None = Field(description="As `email` (null also when none is given).")
+
+
+class AgendaOther(Output):
+    participant_id: int
+    organization: OrganizationRef | None
+    contact_person: AgendaPerson
+
+
+class AgendaEntry(Output):
+    request_id: int
+    starts_at: Instant | None = Field(description="Null for a meeting not scheduled yet.")
+    ends_at: Instant | None
+    meeting_point: MeetingPointOut | None = Field(description="Null for a meeting not "
+                                                  "scheduled yet.")
+    locked: bool
+    other: AgendaOther = Field(description="The other side of the meeting.")
+    calendar_url: str | None = Field(description="The meeting's calendar file, in your own "
+                                     "agenda's scheduled meetings only (null otherwise).")
+
+
+class Agenda(Output):
+    participant_id: int
+    event: EventRef
+    schedule_state: ScheduleState = Field(description="How far the event's schedule is "
+                                          "published: `draft`, `preliminary` (may still "
+                                          "change), `final`.")
+    scheduled: list[AgendaEntry] = Field(description="The meetings whose time and place are "
+                                         "shown, in time order.")
+    not_scheduled: list[AgendaEntry] = Field(description="The accepted meetings not "
+                                             "scheduled yet (or not published yet).")
+    pdf_url: str = Field(description="The same agenda as a PDF.")
 
 
 class EmptyIn(inputs.NoInput):
