@@ -1,0 +1,109 @@
+"""At the next Barcelona expo, whose schedule of meetings is out, staff who check people in
+open the table scanner from the door's check-in page, choose a table and enter the badge
+of a participant who has a meeting there: the page says the meeting is held, who met
+whom and at which table, and is ready for the next badge at the same table. Check-in is
+opened early enough (CHECKIN_OPENS_BEFORE) that the expo's door is open today."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from webapp import access, demo
+from webapp.extensions import db
+from webapp.models import (
+    Event,
+    Matchmaking,
+    Meeting,
+    MeetingHeld,
+    MeetingRequest,
+    MeetingRequestStatus,
+    User,
+    utcnow,
+)
+from webapp.services.badges import printed_code
+
+from .conftest import AccessibilityCheck, LiveServer, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass(frozen=True)
+class Table:
+    event_id: int
+    title: str
+    staff_email: str
+    meeting_id: int
+    point_id: int
+    point: str
+    badge: str  # as printed under the scanned side's QR code
+    name: str
+    other: str
+
+
+def next_table(live_server: LiveServer) -> Table:
+    """A placed meeting of the next expo with matchmaking on, and a demo account that may
+    scan badges at its tables; its check-in opened today."""
+    with live_server.app.app_context():
+        meetings = db.session.scalars(
+            select(Meeting).join(MeetingRequest).join(Event, Event.id == Meeting.event_id)
+            .join(Matchmaking, Matchmaking.event_id == Event.id)
+            .where(Event.starts_at > utcnow(), Matchmaking.enabled,
+                   Meeting.starts_at.is_not(None), Meeting.point_id.is_not(None),
+                   MeetingRequest.status == MeetingRequestStatus.ACCEPTED)
+            .order_by(Event.starts_at, Meeting.starts_at, Meeting.id)).all()
+        assert meetings, "the demo's next expo should have a schedule of meetings"
+        meeting = meetings[0]
+        event = db.session.get(Event, meeting.event_id)
+        staff = next(user for user in (
+            db.session.scalar(select(User).where(User.email == account.email))
+            for account in demo.DEMO_ACCOUNTS)
+            if user is not None and access.can(user, "meeting.scan", event))
+        side, other = meeting.request.requester, meeting.request.receiver
+        live_server.app.config["CHECKIN_OPENS_BEFORE"] = (event.starts_at - utcnow()
+                                                          + timedelta(hours=1))
+        found = Table(event.id, event.title, staff.email, meeting.id, meeting.point_id,
+                      meeting.point.name, printed_code(side.registration.badge_code),
+                      side.registration.user.name, other.registration.user.name)
+        db.session.remove()
+        return found
+
+
+def held(live_server: LiveServer, meeting_id: int) -> MeetingHeld | None:
+    with live_server.app.app_context():
+        found = db.session.scalar(select(MeetingHeld).where(
+            MeetingHeld.meeting_id == meeting_id))
+        db.session.remove()
+        return found
+
+
+def test_staff_open_the_table_scanner_from_the_door_and_mark_a_meeting_held(
+    page: Page, assert_accessible: AccessibilityCheck, live_server: LiveServer
+):
+    table = next_table(live_server)
+    sign_in(page, assert_accessible, table.staff_email, f"/events/{table.event_id}/checkin")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Check-in: {table.title}")
+    page.get_by_role("link", name="Scan badges at the tables").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Meetings at the tables: {table.title}")
+    assert_accessible()
+
+    page.get_by_label("Meeting point").select_option(label=table.point)
+    page.get_by_label("Badge code").fill(table.badge)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Mark the meeting as held").click()
+    result = page.locator("[aria-live]").get_by_role("status").filter(has_text="Held")
+    expect(result).to_have_text(re.compile(
+        rf"^\s*Held: the meeting of {re.escape(table.name)} with {re.escape(table.other)} "
+        rf"at {re.escape(table.point)}, .+\.\s*$"))
+    # Ready for the next badge at the same table.
+    expect(page.get_by_label("Meeting point")).to_have_value(str(table.point_id))
+    expect(page.get_by_label("Badge code")).to_have_value("")
+    expect(page.get_by_label("Badge code")).to_be_focused()
+    assert_accessible()
+    assert held(live_server, table.meeting_id) is not None
