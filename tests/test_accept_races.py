@@ -24,6 +24,7 @@ from tests.backends import BACKENDS
 from tests.factories import Factory
 from tests.live import Member, add_race_routes, at_once, form_fields, recorded_logs, serve
 from tests.test_meeting_requests import ask, build_market, with_tables
+from webapp import languages
 from webapp.extensions import db
 from webapp.models import AuditEntry, Meeting, MeetingRequest, MeetingSeat
 from webapp.models import MeetingRequestStatus as M
@@ -89,8 +90,12 @@ def test_fifty_accepts_racing_for_few_slots_book_nobody_and_no_table_twice(
     statuses = {r: db.session.get(MeetingRequest, r).status for r in chosen}
     meetings = {m.request_id: m for m in db.session.scalars(
         select(Meeting).where(Meeting.event_id == market.event_id))}
-    with app.test_request_context(), force_locale("en"):
-        reasons = {render(code, {}) for code in TAKEN}
+    # Each receiver reads the refusal in their own language.
+    reasons = set()
+    with app.test_request_context():
+        for language in languages.offered():
+            with force_locale(language):
+                reasons |= {render(code, {}) for code in TAKEN}
     placed, refused = [], []
     for request_id, response in outcome.items():
         if response.status == 302:

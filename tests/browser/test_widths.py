@@ -589,7 +589,7 @@ LANGUAGES = {"en": WIDTHS[-1], "el": PHONE}
 # (and in English only).
 NOT_AXED = {"api_docs.reference"}
 # Pages in the language of the person they were sent to, whoever opens them.
-ADDRESSED = {"surveys.answer"}
+ADDRESSED = {"surveys.answer", "meeting_outcomes.follow_up"}
 
 
 @dataclass
