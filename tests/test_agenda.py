@@ -198,3 +198,22 @@ def test_organizers_print_the_schedule_and_a_sign_per_table(client, make, frozen
             for side in (meeting.request.requester, meeting.request.receiver):
                 assert agenda.organization_of(side) in page
         assert page.count("Free") == 3 - len(here)
+
+
+def test_a_participant_without_an_organization_is_named_only_where_they_are_known(app):
+    from types import SimpleNamespace
+
+    from webapp.services import names
+
+    def participant(organization):
+        user = SimpleNamespace(name="Zoë Solo", organization=organization)
+        return SimpleNamespace(registration=SimpleNamespace(user=user))
+
+    with app.test_request_context():
+        alone = participant(None)
+        assert names.participant_label(alone) == "A participant without an organization"
+        assert names.participant_label(alone, known=True) == "Zoë Solo"
+        firm = participant(SimpleNamespace(name="Ørsted & Søn"))
+        assert names.participant_label(firm) == names.participant_label(
+            firm, known=True) == "Ørsted & Søn"
+        assert agenda.organization_of(alone) == "Zoë Solo"

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import count_queries, csrf_token, login
-from tests.test_meeting_requests import NOW, ask, build_market
+from tests.test_meeting_requests import NOW, build_market, with_meetings
 from webapp.extensions import db as _db
 from webapp.inputs.matchmaking import MeetingPointIn
 from webapp.inputs.meeting_outcomes import MeetingRatingIn
@@ -32,7 +32,6 @@ from webapp.services import (
     kpis,
     matchmaking,
     meeting_outcomes,
-    meeting_requests,
     meeting_schedule,
 )
 from webapp.services.checkin import BadgeRefused
@@ -44,12 +43,7 @@ LINK = re.compile(r"https?://[^/\s]+(/meeting-follow-up/\S+)")
 
 def _placed(make, *, people=4, pairs=((0, 1), (2, 3))):
     """A market with two tables and its accepted meetings scheduled."""
-    market = build_market(make, people=people)
-    for name in ("Table 1", "Table 2"):
-        matchmaking.add_point(market.event_id, MeetingPointIn.from_values(name=name),
-                              actor=market.organizer)
-    for frm, to in pairs:
-        meeting_requests.accept(ask(market, frm, to).id, actor=market.user(to))
+    market = with_meetings(make, people=people, pairs=pairs)
     meeting_schedule.schedule_all(market.event_id, actor=market.organizer, seconds=5)
     meetings = list(_db.session.scalars(select(Meeting).where(
         Meeting.event_id == market.event_id).order_by(Meeting.request_id)))

@@ -520,6 +520,17 @@ def with_tables(market: Market, count: int) -> list[int]:
         name=f"Table {n + 1}"), actor=market.organizer).id for n in range(count)]
 
 
+def with_meetings(make: Factory, *, people: int = 4, pairs=((0, 1),), tables: int = 2
+                  ) -> Market:
+    """A market with `tables` meeting points and a request accepted for each pair
+    (requester, receiver) of `pairs`."""
+    market = build_market(make, people=people)
+    with_tables(market, tables)
+    for frm, to in pairs:
+        meeting_requests.accept(ask(market, frm, to).id, actor=market.user(to))
+    return market
+
+
 def slot_starts(market: Market) -> list[datetime]:
     first = market.people[0].event.starts_at
     return [first + timedelta(minutes=40 * n) for n in range(3)]

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from tests import test_meeting_requests
-from tests.test_meeting_requests import ask, build_market
+from tests.test_meeting_requests import ask, build_market, with_meetings
 from webapp.extensions import db as _db
 from webapp.inputs.matchmaking import MeetingPointIn, UnavailableSlotsIn
 from webapp.models import (
@@ -41,13 +41,7 @@ SECONDS = 10
 def market(make, frozen):
     """Four participants, two tables, three slots on the event's first morning, and
     three accepted meetings: 0 with 1, 0 with 2, 1 with 3."""
-    market = build_market(make, people=4)
-    for name in ("Table 1", "Table 2"):
-        matchmaking.add_point(market.event_id, MeetingPointIn.from_values(name=name),
-                              actor=market.organizer)
-    for frm, to in ((0, 1), (0, 2), (1, 3)):
-        meeting_requests.accept(ask(market, frm, to).id, actor=market.user(to))
-    return market
+    return with_meetings(make, people=4, pairs=((0, 1), (0, 2), (1, 3)))
 
 
 def meetings(event_id: int) -> list[Meeting]:

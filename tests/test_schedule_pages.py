@@ -12,12 +12,11 @@ from sqlalchemy import func, select
 
 from tests.conftest import count_queries, csrf_token
 from tests.test_meeting_requests import NOW as MARKET_NOW
-from tests.test_meeting_requests import ask, build_market
+from tests.test_meeting_requests import with_meetings
 from webapp.extensions import db as _db
 from webapp.forms.schedule import target_value
-from webapp.inputs.matchmaking import MeetingPointIn
 from webapp.models import AuditEntry, Matchmaking, Meeting, ScheduleRun, ScheduleState
-from webapp.services import jobs, matchmaking, meeting_requests, meeting_schedule
+from webapp.services import jobs, meeting_schedule
 
 NOW = MARKET_NOW
 
@@ -31,13 +30,7 @@ def runs_in_the_test_session(monkeypatch):
 
 
 def market_with(make, people: int, pairs):
-    market = build_market(make, people=people)
-    for name in ("Table 1", "Table 2"):
-        matchmaking.add_point(market.event_id, MeetingPointIn.from_values(name=name),
-                              actor=market.organizer)
-    for frm, to in pairs:
-        meeting_requests.accept(ask(market, frm, to).id, actor=market.user(to))
-    return market
+    return with_meetings(make, people=people, pairs=pairs)
 
 
 @pytest.fixture

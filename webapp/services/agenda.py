@@ -17,7 +17,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -37,13 +36,13 @@ from ..models import (
     ScheduleState,
     User,
 )
-from . import meeting_schedule
+from . import meeting_schedule, names
 
 
 def organization_of(participant: Participant) -> str:
-    """A participant as the other side and the print-outs name them: their organization."""
-    organization = participant.registration.user.organization
-    return organization.name if organization else _("A participant without an organization")
+    """A participant as the other side of an agreed meeting and the organizers' print-outs
+    name them."""
+    return names.participant_label(participant, known=True)
 
 
 def _with_people(side):

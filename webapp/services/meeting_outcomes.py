@@ -67,7 +67,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import agreements, audit, checkin, notifications, registration_mail, tokens
+from . import agreements, audit, checkin, names, notifications, registration_mail, tokens
 from .errors import DomainError
 
 PURPOSE = "meeting_follow_up"
@@ -125,6 +125,18 @@ def side_of(meeting: Meeting, user: User | None) -> Participant | None:
 def _placed(meeting: Meeting) -> None:
     if meeting.starts_at is None or meeting.request.status != MeetingRequestStatus.ACCEPTED:
         raise MeetingRefused("meeting.not_placed")
+
+
+def _as_side(meeting_id: int, actor: User) -> tuple[Meeting, Participant]:
+    """Begin the write step and lock the meeting for `actor`'s side to act on it (tap,
+    rate): refused unless they are a side of a placed meeting."""
+    unit.write_step()
+    meeting = _meeting(meeting_id, lock=True)
+    side = side_of(meeting, actor)
+    if side is None:
+        raise MeetingRefused("meeting.sides_only")
+    _placed(meeting)
+    return meeting, side
 
 
 def held_of(meeting_id: int) -> MeetingHeld | None:
@@ -217,12 +229,7 @@ def tap_met(meeting_id: int, *, actor: User, now: datetime | None = None
     """`actor`'s side says "we met": from the slot's start until check-in closes. Once
     both sides have, the meeting is held (its record returned; None while one waits)."""
     now = now or utcnow()
-    unit.write_step()
-    meeting = _meeting(meeting_id, lock=True)
-    side = side_of(meeting, actor)
-    if side is None:
-        raise MeetingRefused("meeting.sides_only")
-    _placed(meeting)
+    meeting, side = _as_side(meeting_id, actor)
     event = db.session.get(Event, meeting.event_id)
     if now < meeting.starts_at:
         raise MeetingRefused("meeting.not_started",
@@ -265,12 +272,7 @@ def rate(meeting_id: int, rating: MeetingRatingIn, *, actor: User,
     until its follow-up has been sent. Refused, nothing written, for someone who is not a
     side, a meeting not placed, before the slot's end, after the follow-up."""
     now = now or utcnow()
-    unit.write_step()
-    meeting = _meeting(meeting_id, lock=True)
-    side = side_of(meeting, actor)
-    if side is None:
-        raise MeetingRefused("meeting.sides_only")
-    _placed(meeting)
+    meeting, side = _as_side(meeting_id, actor)
     ends = slot_ends(meeting)
     if now < ends:
         event = db.session.get(Event, meeting.event_id)
@@ -432,24 +434,19 @@ def closes_at(follow_up: MeetingFollowUp) -> datetime:
     return follow_up.sent_at + LINK_VALID_FOR
 
 
-def _organization_name(participant: Participant) -> str:
-    organization = participant.registration.user.organization
-    return organization.name if organization else participant.registration.user.name
-
-
 def _queue_mail(follow_up: MeetingFollowUp, meeting: Meeting, side: Participant):
     user, event = side.registration.user, db.session.get(Event, meeting.event_id)
-    other = meeting.request.other_side(side)
+    other_name = names.participant_label(meeting.request.other_side(side), known=True)
 
     def subject() -> str:  # in the recipient's language
         return _("Your meeting with %(other)s at %(event)s: what came of it?",
-                 other=_organization_name(other), event=notifications.event_title(event))
+                 other=other_name, event=notifications.event_title(event))
 
     link = notifications.absolute_url("meeting_outcomes.follow_up",
                                       token=link_token(follow_up))
     return notifications.queue(
         user, subject, "meeting_follow_up", event=event, meeting=meeting,
-        other_name=_organization_name(other), link=link, closes_at=closes_at(follow_up),
+        other_name=other_name, link=link, closes_at=closes_at(follow_up),
         recipient_zone=registration_mail.recipient_zone(user, event))
 
 

@@ -6,7 +6,7 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 
-from ..models import EventRole, Registration
+from ..models import EventRole, Participant, Registration
 
 ROLE_LABELS = {
     EventRole.DELEGATE: _l("Delegate"),
@@ -50,3 +50,13 @@ def by_cluster_then_surname(registration: Registration) -> tuple:
     cluster = cluster_name(registration)
     return (cluster == "", alphabetical(cluster), surname_first(registration.user.name),
             registration.id)
+
+
+def participant_label(participant: Participant, *, known: bool = False) -> str:
+    """A matchmaking participant as others see them: their organization; without one,
+    their own name where they are `known` (to the other side of an agreed meeting, to the
+    event's organizers), else a label that names nobody (before a meeting is agreed)."""
+    user = participant.registration.user
+    if user.organization is not None:
+        return user.organization.name
+    return user.name if known else str(_l("A participant without an organization"))

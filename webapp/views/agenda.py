@@ -18,12 +18,10 @@ from ..models import Event, Meeting, Participant
 from ..services import agenda, pdf
 from ..services import calendar as calendar_files
 from . import ics_download, private_download
+from .matchmaking import manages
 
 bp = Blueprint("agenda", __name__, url_prefix="/events/<int:event_id>")
 
-# Organizers: the event's (an event of another partner's is an unknown id); members and
-# hosts never.
-organizes = access.requires_on("matchmaking.manage", Event, "event_id", first="event.create")
 participant_agenda = access.requires_on("participant.agenda", Participant, "participant_id",
                                         visible="participant.view")
 
@@ -77,13 +75,13 @@ def _schedule(event: Event) -> agenda.Schedule:
 
 
 @bp.get("/matchmaking/print/schedule")
-@organizes
+@manages
 def schedule(event: Event):
     return render_template("agenda/schedule.html", schedule=_schedule(event), event=event)
 
 
 @bp.get("/matchmaking/print/table-signs.pdf")
-@organizes
+@manages
 def table_signs(event: Event):
     html = render_template("agenda/table_signs.html", schedule=_schedule(event), event=event)
     return private_download(pdf.Renderer().pdf(html), "application/pdf",

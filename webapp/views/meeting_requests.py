@@ -58,7 +58,7 @@ from ..models import (
 )
 from ..models import MeetingRequestStatus as M
 from ..paging import page_of
-from ..services import meeting_requests, meeting_schedule
+from ..services import meeting_requests, meeting_schedule, names
 from ..services.errors import DomainError
 
 bp = Blueprint("meeting_requests", __name__,
@@ -77,10 +77,8 @@ def _me() -> User:
 
 
 def _who(participant: Participant) -> str:
-    """A participant as the other side knows them before a meeting is agreed: their
-    organization."""
-    organization = participant.registration.user.organization
-    return organization.name if organization else _("A participant without an organization")
+    """A participant as the other side knows them before a meeting is agreed."""
+    return names.participant_label(participant)
 
 
 def _slot_times(meeting_request: MeetingRequest) -> list[datetime]:

@@ -25,22 +25,20 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import access, inputs, localtime, unit
+from .. import inputs, localtime, unit
 from ..extensions import db
 from ..forms.schedule import MeetingMoveForm, PublishForm, ScheduleRunForm, target_value
 from ..inputs.schedule import MeetingMoveIn, PublishIn, ScheduleRunIn
 from ..models import Event, Participant, ScheduleRun, ScheduleState, utcnow
-from ..services import errors, meeting_schedule
+from ..services import errors, meeting_schedule, names
 from ..services.errors import MatchmakingRefused
 from ..services.fields import Refused
 from . import show_refusal
+from .matchmaking import manages
 
 bp = Blueprint("schedule", __name__,
                url_prefix="/events/<int:event_id>/matchmaking/schedule")
 
-# Organizers: the event's (an event of another partner's is an unknown id); members and
-# hosts never.
-manages = access.requires_on("matchmaking.manage", Event, "event_id", first="event.create")
 
 
 # A move's refusals about the slot or point chosen (said beside the choices); those about
@@ -61,9 +59,8 @@ def _settings(event: Event):
 
 
 def side_name(participant: Participant) -> str:
-    """A side as the grid shows it: its organization, else the person."""
-    user = participant.registration.user
-    return user.organization.name if user.organization else user.name
+    """A side as the organizers' grid shows it."""
+    return names.participant_label(participant, known=True)
 
 
 def _state_label(state: ScheduleState) -> str:
