@@ -52,7 +52,6 @@ from ..models import (
     EventStatus,
     FollowUpAnswer,
     HeldHow,
-    Matchmaking,
     Meeting,
     MeetingFollowUp,
     MeetingHeld,
@@ -67,7 +66,16 @@ from ..models import (
     User,
     utcnow,
 )
-from . import agreements, audit, checkin, names, notifications, registration_mail, tokens
+from . import (
+    agreements,
+    audit,
+    checkin,
+    matchmaking,
+    names,
+    notifications,
+    registration_mail,
+    tokens,
+)
 from .errors import DomainError
 
 PURPOSE = "meeting_follow_up"
@@ -102,12 +110,9 @@ def _meeting(meeting_id: int, *, lock: bool = False) -> Meeting:
     return meeting
 
 
-def _settings(event_id: int) -> Matchmaking:
-    return db.session.scalar(select(Matchmaking).where(Matchmaking.event_id == event_id))
-
-
 def slot_ends(meeting: Meeting) -> datetime:
-    return meeting.starts_at + timedelta(minutes=_settings(meeting.event_id).meeting_minutes)
+    minutes = matchmaking.of_event(meeting.event_id).meeting_minutes
+    return meeting.starts_at + timedelta(minutes=minutes)
 
 
 def sides(meeting: Meeting) -> tuple[Participant, Participant]:
@@ -180,7 +185,7 @@ class Scan:
 
 
 def points_of(event_id: int) -> list[MeetingPoint]:
-    settings = _settings(event_id)
+    settings = matchmaking.of_event(event_id)
     return list(settings.points) if settings is not None else []
 
 
@@ -194,7 +199,7 @@ def scan_at_point(event_id: int, point_id: int | None, typed: str, *, actor: Use
     unit.write_step()
     event = db.session.get(Event, event_id)
     point = db.session.get(MeetingPoint, point_id) if point_id else None
-    settings = _settings(event_id)
+    settings = matchmaking.of_event(event_id)
     if point is None or settings is None or point.matchmaking_id != settings.id:
         raise MeetingRefused("meeting.point_unknown")
     registration = checkin.find_badge(typed)
@@ -558,7 +563,7 @@ class Figures:
 def figures(event_id: int, now: datetime | None = None) -> Figures:
     """The event's figures in six statements, whatever its number of meetings."""
     now = now or utcnow()
-    settings = _settings(event_id)
+    settings = matchmaking.of_event(event_id)
     minutes = settings.meeting_minutes if settings is not None else 0
     requests = dict(db.session.execute(
         select(MeetingRequest.status, func.count()).where(MeetingRequest.event_id == event_id)
