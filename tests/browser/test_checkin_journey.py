@@ -8,34 +8,23 @@ mission's door is open today."""
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from PIL import Image
 from playwright.sync_api import Page, Playwright, expect
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import (
-    Attendance,
-    BadgeFormat,
-    Registration,
-)
-from webapp.services import badges
+from webapp.models import Attendance, Registration
 from webapp.services.badges import BadgeCodeError, normalize_code
 
+from .camera import filming_badge
 from .conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    VIEWPORT,
     AccessibilityCheck,
     AxeFindings,
     Delegate,
     Door,
     LiveServer,
-    missing_chromium_message,
     open_door,
     sign_in,
 )
@@ -43,8 +32,6 @@ from .conftest import (
 pytestmark = pytest.mark.browser
 
 TYPO = "This code has a typo: please check it against the badge."
-FRAME = (640, 480)
-FRAMES = 5
 
 
 @pytest.fixture(scope="module")
@@ -141,69 +128,13 @@ def test_host_checks_a_delegate_in_by_the_printed_code_once_and_sees_the_attenda
 # --------------------------------------------------------------------------- the camera
 
 
-def badge_qr_frame(live_server: LiveServer, registration_id: int, folder: Path
-                   ) -> Image.Image:
-    """The QR code of the delegate's badge as the product prints it (the A6 PDF, rasterized
-    at 100 dpi), doubled in size and centered on a white camera frame."""
-    with live_server.app.app_context():
-        registration = db.session.get(Registration, registration_id)
-        document = badges.render([badges.badge_of(registration)], BadgeFormat.A6)
-        db.session.remove()
-    (folder / "badge.pdf").write_bytes(document)
-    subprocess.run(["pdftoppm", "-r", "100", "-png", "-singlefile", folder / "badge.pdf",
-                    folder / "badge"], capture_output=True, check=True)
-    with Image.open(folder / "badge.png") as raster:
-        badge = raster.convert("L")
-    # Only the QR's modules are pure black: the type is dark grey or coloured.
-    box = badge.point(lambda value: 255 if value < 16 else 0).getbbox()
-    assert box is not None, "no QR code on the badge"
-    module = 4  # a little over one module at 100 dpi: the crop keeps a white quiet zone
-    qr = badge.crop((box[0] - 4 * module, box[1] - 4 * module,
-                     box[2] + 4 * module, box[3] + 4 * module))
-    qr = qr.resize((qr.width * 2, qr.height * 2), Image.Resampling.NEAREST)
-    assert qr.width < FRAME[0] and qr.height < FRAME[1]
-    frame = Image.new("L", FRAME, 255)
-    frame.paste(qr, ((FRAME[0] - qr.width) // 2, (FRAME[1] - qr.height) // 2))
-    return frame.convert("RGB")
-
-
-def write_y4m(frame: Image.Image, path: Path, frames: int = FRAMES) -> None:
-    """A YUV4MPEG2 (4:2:0) video of `frame` standing still, for Chromium's fake camera."""
-    y, u, v = frame.convert("YCbCr").split()
-    half = (frame.width // 2, frame.height // 2)
-    planes = (y.tobytes() + u.resize(half, Image.Resampling.BOX).tobytes()
-              + v.resize(half, Image.Resampling.BOX).tobytes())
-    with path.open("wb") as video:
-        video.write(f"YUV4MPEG2 W{frame.width} H{frame.height} F10:1 Ip A1:1 C420jpeg\n"
-                    .encode())
-        for _ in range(frames):
-            video.write(b"FRAME\n" + planes)
-
-
 @pytest.fixture(scope="module")
 def camera_page(playwright: Playwright, live_server: LiveServer, door: Door,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
     """A Chromium whose camera films the scanned delegate's badge."""
-    if not CHROMIUM.exists():
-        pytest.fail(missing_chromium_message(CHROMIUM), pytrace=False)
-    folder = tmp_path_factory.mktemp("camera")
-    video = folder / "badge.y4m"
-    write_y4m(badge_qr_frame(live_server, door.scanned.registration_id, folder), video)
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
-        *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}"])
-    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
-    context.grant_permissions(["camera"], origin=live_server.url)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    try:
+    with filming_badge(playwright, live_server, door.scanned.registration_id,
+                       tmp_path_factory.mktemp("camera")) as page:
         yield page
-    finally:
-        context.close()
-        browser.close()
-        for path in folder.iterdir():
-            path.unlink()
-        folder.rmdir()
 
 
 def test_host_holds_a_badge_in_front_of_the_camera_and_the_form_sends_itself(
