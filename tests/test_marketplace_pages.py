@@ -19,7 +19,7 @@ from webapp.extensions import db as _db
 from webapp.inputs.matchmaking import MeetingBlockIn, MeetingRequestIn
 from webapp.models import AuditEntry, Opportunity, Participant, UnavailableSlot
 from webapp.models import RegistrationStatus as S
-from webapp.services import marketplace, matchmaking, meeting_requests
+from webapp.services import marketplace, matchmaking, matchmaking_settings, meeting_requests
 
 NOW = REQUESTS_NOW
 
@@ -329,7 +329,7 @@ def test_availability_is_saved_by_slot(market, login_as):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert html.count('name="slots"') == 3  # 30 minutes and a 10-minute break, in 2 hours
-    starts = matchmaking.of_event(event.id).slot_starts()
+    starts = matchmaking_settings.of_event(event.id).slot_starts()
     saved = client.post(f"{base(market)}/availability", data={
         "slots": [starts[0].isoformat(), starts[2].isoformat()],
         "csrf_token": csrf_token(client, "/")})

@@ -36,7 +36,7 @@ from webapp.models import (
 )
 from webapp.models import MeetingRequestStatus as M
 from webapp.models import RegistrationStatus as S
-from webapp.services import matchmaking
+from webapp.services import matchmaking, matchmaking_settings
 from webapp.services.errors import MatchmakingRefused
 from webapp.services.fields import Refused
 
@@ -79,7 +79,7 @@ def test_an_added_type_may_ask_and_be_asked_by_every_type_until_the_matrix_says_
     matchmaking.switch_on(event.id, MatchmakingIn.from_values(), actor=None)
     added = matchmaking.add_participant_type(
         event.id, ParticipantTypeIn.from_values(key="incubator", label="Incubator"), actor=None)
-    found = matchmaking.of_event(event.id)
+    found = matchmaking_settings.of_event(event.id)
     assert len(found.rules) == 6 * 6
     matchmaking.set_rule(event.id, "incubator", "investor", False, actor=None)
     assert len(found.rules) == 35
@@ -100,7 +100,7 @@ def test_blocks_are_cut_into_slots_of_meeting_and_break(event):
         starts_local=wall(event, start), ends_local=wall(event, start + timedelta(hours=2))),
         actor=None)
     matchmaking.add_point(event.id, MeetingPointIn.from_values(name="Table 1"), actor=None)
-    slots = matchmaking.of_event(event.id).slot_starts()
+    slots = matchmaking_settings.of_event(event.id).slot_starts()
     assert slots == [start + timedelta(minutes=m) for m in (0, 45, 90)]
     with pytest.raises(MatchmakingRefused) as refused:
         matchmaking.add_block(event.id, MeetingBlockIn.from_values(
@@ -184,7 +184,7 @@ def test_blocks_and_points_are_removed_audited_and_only_the_events_own(event, ma
     assert matchmaking.remove_point(other.id, point.id, actor=None) is None
     assert matchmaking.remove_block(event.id, block.id, actor=None) is block
     assert matchmaking.remove_point(event.id, point.id, actor=None) is point
-    found = matchmaking.of_event(event.id)
+    found = matchmaking_settings.of_event(event.id)
     assert (found.blocks, found.points, found.slot_starts()) == ([], [], [])
     assert _audited("matchmaking.block_removed") == _audited("matchmaking.point_removed") == 1
     matchmaking.switch_off(event.id, actor=None)

@@ -30,7 +30,7 @@ from webapp.models import (
     RequestMode,
     RequestRule,
 )
-from webapp.services import matchmaking
+from webapp.services import matchmaking, matchmaking_settings
 
 NOW = MARKET_NOW  # the clock `frozen` holds for the markets of build_market
 # Brussels moves its clocks from 02:00 to 03:00 on 28 March 2027.
@@ -75,7 +75,7 @@ def _post(client, event, suffix: str, data: dict, prefix: str = ""):
 def _stored(event_id: int) -> Matchmaking | None:
     """The event's matchmaking as the requests left it."""
     _db.session.expire_all()
-    return matchmaking.of_event(event_id)
+    return matchmaking_settings.of_event(event_id)
 
 
 def _count(model) -> int:

@@ -106,6 +106,7 @@ from .services import (
     audit,
     events,
     matchmaking,
+    matchmaking_settings,
     meeting_outcomes,
     meeting_requests,
     meeting_schedule,
@@ -2256,7 +2257,7 @@ def _ensure_matchmaking(content: Plan, users: dict[str, User], events: dict[str,
         for key, spec in MARKETPLACES.items():
             slug = upcoming if key == UPCOMING_BARCELONA else key
             event = events[slug]
-            if matchmaking.of_event(event.id) is None:
+            if matchmaking_settings.of_event(event.id) is None:
                 _build_marketplace(content.events[slug], event, spec, organizer, now)
             db.session.flush()
             _ensure_schedule(content.events[slug], event, organizer, now)
@@ -2294,7 +2295,7 @@ def _ensure_schedule(spec: EventSpec, event: Event, organizer: User, now: dateti
     before it, with what its meetings led to; the next one's preliminary, the evening
     before the day the demo is loaded (its requests still come in: those accepted later
     take a free slot as they are accepted, and its agendas are there to see)."""
-    settings = matchmaking.of_event(event.id)
+    settings = matchmaking_settings.of_event(event.id)
     if settings is None or db.session.scalar(select(ScheduleRun.id).where(
             ScheduleRun.matchmaking_id == settings.id).limit(1)) is not None:
         return
@@ -2326,7 +2327,7 @@ def _meeting_outcomes(spec: EventSpec, event: Event, organizer: User) -> None:
     The meetings behind the expo's collaboration agreements were held and rated well;
     their follow-ups name the agreement (or the negotiation under way)."""
     rng = random.Random(f"{MARKETPLACE_SEED}/{spec.slug}/outcomes")
-    length = timedelta(minutes=matchmaking.of_event(event.id).meeting_minutes)
+    length = timedelta(minutes=matchmaking_settings.of_event(event.id).meeting_minutes)
     agreed = _agreements_by_pair(event)
     meetings = db.session.scalars(
         select(Meeting).where(Meeting.event_id == event.id, Meeting.starts_at.is_not(None))

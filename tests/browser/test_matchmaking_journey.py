@@ -31,7 +31,7 @@ from webapp.models import (
     User,
     utcnow,
 )
-from webapp.services import accounts, marketplace, matchmaking
+from webapp.services import accounts, marketplace, matchmaking_settings
 
 from .conftest import AccessibilityCheck, AxeFindings, Inbox, LiveServer, sign_in
 
@@ -73,7 +73,7 @@ def expo(live_server: LiveServer) -> Expo:
         upcoming = db.session.scalars(
             select(Event).where(Event.starts_at > utcnow()).order_by(Event.starts_at)).all()
         event = next(e for e in upcoming if access.can(host, "matchmaking.invite", e)
-                     and "barcelona" in e.slug and (m := matchmaking.of_event(e.id))
+                     and "barcelona" in e.slug and (m := matchmaking_settings.of_event(e.id))
                      and m.enabled)
         organizer = db.session.scalar(select(User).where(
             User.email == demo.BARCELONA.manager_email))

@@ -75,6 +75,7 @@ from webapp.services import (
     kpis,
     marketplace,
     matchmaking,
+    matchmaking_settings,
     meeting_outcomes,
     notifications,
     quick_registration,
@@ -232,7 +233,7 @@ def member_may_join() -> None:
         .where(Registration.user_id == member.id,
                Registration.status == RegistrationStatus.APPROVED,
                Event.starts_at > utcnow()).order_by(Event.starts_at))
-        if matchmaking.of_event(r.event_id) is None)
+        if matchmaking_settings.of_event(r.event_id) is None)
     matchmaking.switch_on(event.id, MatchmakingIn.from_values(), actor=None)
     db.session.commit()
 

@@ -36,7 +36,7 @@ from ..models import (
     ScheduleState,
     User,
 )
-from . import meeting_schedule, names
+from . import matchmaking_settings, meeting_schedule, names
 
 
 def organization_of(participant: Participant) -> str:
@@ -128,7 +128,7 @@ def agenda_of(participant: Participant, viewer: User | None,
     `participant.agenda`, or that the viewer is a side of the meetings asked for);
     `request_ids`: only those requests' meetings."""
     event = participant.event
-    settings = db.session.scalar(select(Matchmaking).where(Matchmaking.event_id == event.id))
+    settings = matchmaking_settings.of_event(event.id)
     query = (select(MeetingRequest).where(
         MeetingRequest.status == MeetingRequestStatus.ACCEPTED,
         or_(MeetingRequest.requester_id == participant.id,
@@ -258,9 +258,7 @@ def _person(participant: Participant) -> tuple[str, str]:
 
 def schedule_of(event: Event) -> Schedule | None:
     """The event's whole schedule (None: it has no matchmaking)."""
-    settings = db.session.scalar(
-        select(Matchmaking).where(Matchmaking.event_id == event.id)
-        .options(selectinload(Matchmaking.blocks), selectinload(Matchmaking.points)))
+    settings = matchmaking_settings.of_event(event.id, layout=True)
     if settings is None:
         return None
     length = timedelta(minutes=settings.meeting_minutes)

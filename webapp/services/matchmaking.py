@@ -57,23 +57,12 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, meeting_requests, meeting_schedule
+from . import audit, matchmaking_settings, meeting_requests, meeting_schedule
 from .errors import MatchmakingRefused
 from .events import to_utc
 from .locking import lock_event, lock_participants
 
 # --------------------------------------------------------------------------- settings
-
-
-def of_event(event_id: int) -> Matchmaking | None:
-    return db.session.scalar(select(Matchmaking).where(Matchmaking.event_id == event_id))
-
-
-def _enabled(event_id: int) -> Matchmaking:
-    matchmaking = of_event(event_id)
-    if matchmaking is None or not matchmaking.enabled:
-        raise MatchmakingRefused("matchmaking.not_enabled")
-    return matchmaking
 
 
 def switch_on(event_id: int, settings: MatchmakingIn, *, actor: User | None) -> Matchmaking:
@@ -82,7 +71,7 @@ def switch_on(event_id: int, settings: MatchmakingIn, *, actor: User | None) -> 
     event = lock_event(event_id)
     if event.status == EventStatus.CANCELLED:
         raise MatchmakingRefused("matchmaking.not_enabled")
-    matchmaking = of_event(event_id)
+    matchmaking = matchmaking_settings.of_event(event_id)
     values = settings.model_dump(exclude={"requests_open_local", "requests_close_local"})
     values.update(enabled=True, **_window(event, settings))
     if matchmaking is None:
@@ -126,7 +115,7 @@ def _add_defaults(matchmaking: Matchmaking) -> None:
 def switch_off(event_id: int, *, actor: User | None) -> Matchmaking:
     """Close the marketplace: nobody new joins or asks; what was agreed stays."""
     lock_event(event_id)
-    matchmaking = _enabled(event_id)
+    matchmaking = matchmaking_settings.enabled(event_id)
     matchmaking.enabled = False
     audit.record(actor, "matchmaking.switched_off", matchmaking, event_id=event_id,
                  changes={"enabled": [True, False]})
@@ -136,7 +125,7 @@ def switch_off(event_id: int, *, actor: User | None) -> Matchmaking:
 def add_block(event_id: int, block: MeetingBlockIn, *, actor: User | None) -> MeetingBlock:
     """A stretch of meeting time, inside the event's dates."""
     event = lock_event(event_id)
-    matchmaking = _enabled(event_id)
+    matchmaking = matchmaking_settings.enabled(event_id)
     starts_at = to_utc(block.starts_local, event.zone, "starts_local")
     ends_at = to_utc(block.ends_local, event.zone, "ends_local")
     if starts_at < event.starts_at or ends_at > event.ends_at:
@@ -152,7 +141,7 @@ def add_block(event_id: int, block: MeetingBlockIn, *, actor: User | None) -> Me
 
 def add_point(event_id: int, point: MeetingPointIn, *, actor: User | None) -> MeetingPoint:
     lock_event(event_id)
-    matchmaking = _enabled(event_id)
+    matchmaking = matchmaking_settings.enabled(event_id)
     if any(existing.name == point.name for existing in matchmaking.points):
         raise MatchmakingRefused("matchmaking.point_taken")
     item = MeetingPoint(name=point.name, kind=point.kind, url=point.url or None)
@@ -168,7 +157,7 @@ def add_participant_type(event_id: int, new: ParticipantTypeIn, *,
     """A type of the organizers' own: it may ask, and be asked by, every type until the
     matrix says otherwise."""
     lock_event(event_id)
-    matchmaking = _enabled(event_id)
+    matchmaking = matchmaking_settings.enabled(event_id)
     if any(existing.key == new.key for existing in matchmaking.participant_types):
         raise MatchmakingRefused("matchmaking.type_taken")
     item = ParticipantType(key=new.key, label=new.label,
@@ -197,7 +186,7 @@ def set_rule(event_id: int, requester_key: str, receiver_key: str, allowed: bool
              actor: User | None) -> None:
     """One cell of the matrix: may participants of one type ask those of another."""
     lock_event(event_id)
-    matchmaking = _enabled(event_id)
+    matchmaking = matchmaking_settings.enabled(event_id)
     asking, asked = _type(matchmaking, requester_key), _type(matchmaking, receiver_key)
     rule = next((r for r in matchmaking.rules if r.requester_type_id == asking.id
                  and r.receiver_type_id == asked.id), None)
@@ -218,7 +207,7 @@ def set_matrix(event_id: int, allowed: set[tuple[str, str]], *,
     every other pair of the event's types may not. Only the cells that change are set
     (one `set_rule` each, audited as it would be alone); returns how many changed."""
     lock_event(event_id)
-    matchmaking = _enabled(event_id)
+    matchmaking = matchmaking_settings.enabled(event_id)
     for keys in allowed:
         for key in keys:
             _type(matchmaking, key)
@@ -254,7 +243,7 @@ def _remove(event_id: int, collection: str, item_id: int, action: str,
     `before(item)`; None when the event's matchmaking holds no such item (another
     event's is not found here)."""
     lock_event(event_id)
-    matchmaking = _enabled(event_id)
+    matchmaking = matchmaking_settings.enabled(event_id)
     item = next((found for found in getattr(matchmaking, collection)
                  if found.id == item_id), None)
     if item is None:
@@ -340,7 +329,7 @@ def join(registration_id: int, data: JoinIn, *, actor: User | None) -> Participa
         lock_participants([existing.id])
     reg = db.session.execute(select(Registration).where(Registration.id == registration_id)
                              .execution_options(populate_existing=True)).scalar_one()
-    matchmaking = _enabled(reg.event_id)
+    matchmaking = matchmaking_settings.enabled(reg.event_id)
     if reg.status != RegistrationStatus.APPROVED or reg.event.status == EventStatus.CANCELLED:
         raise MatchmakingRefused("matchmaking.not_approved")
     if not data.consent:
@@ -385,7 +374,7 @@ def _locked(participant_id: int) -> Participant:
 
 def update_profile(participant_id: int, data: ProfileIn, *, actor: User | None) -> Participant:
     participant = _locked(participant_id)
-    matchmaking = _enabled(participant.event_id)
+    matchmaking = matchmaking_settings.enabled(participant.event_id)
     kind = _type(matchmaking, data.participant_type)
     changes = audit.diff(participant, {"participant_type_id": kind.id,
                                        "sectors": _tag_text(data.sectors),
@@ -407,7 +396,7 @@ def _opportunity_type(matchmaking: Matchmaking, key: str) -> OpportunityType:
 def add_opportunity(participant_id: int, data: OpportunityIn, *,
                     actor: User | None) -> Opportunity:
     participant = _locked(participant_id)
-    matchmaking = _enabled(participant.event_id)
+    matchmaking = matchmaking_settings.enabled(participant.event_id)
     item = Opportunity(opportunity_type=_opportunity_type(matchmaking, data.opportunity_type),
                        title=data.title, text=data.text, tags=_tag_text(data.tags))
     participant.opportunities.append(item)
@@ -422,7 +411,7 @@ def update_opportunity(opportunity_id: int, data: OpportunityIn, *,
     participant_id = db.session.scalar(select(Opportunity.participant_id).where(
         Opportunity.id == opportunity_id))
     participant = _locked(participant_id)
-    matchmaking = _enabled(participant.event_id)
+    matchmaking = matchmaking_settings.enabled(participant.event_id)
     item = db.session.get(Opportunity, opportunity_id, populate_existing=True)
     changes = audit.diff(item, {
         "opportunity_type_id": _opportunity_type(matchmaking, data.opportunity_type).id,
@@ -450,7 +439,7 @@ def set_unavailable(participant_id: int, data: UnavailableSlotsIn, *,
     """The slots in which the participant cannot meet (all of them, replacing the
     earlier ones); requests for them are refused."""
     participant = _locked(participant_id)
-    matchmaking = _enabled(participant.event_id)
+    matchmaking = matchmaking_settings.enabled(participant.event_id)
     wanted = sorted(set(data.slots))
     check_slots(matchmaking, wanted)
     before = [slot.starts_at for slot in participant.unavailable]

@@ -70,7 +70,7 @@ from . import (
     agreements,
     audit,
     checkin,
-    matchmaking,
+    matchmaking_settings,
     names,
     notifications,
     registration_mail,
@@ -111,7 +111,7 @@ def _meeting(meeting_id: int, *, lock: bool = False) -> Meeting:
 
 
 def slot_ends(meeting: Meeting) -> datetime:
-    minutes = matchmaking.of_event(meeting.event_id).meeting_minutes
+    minutes = matchmaking_settings.of_event(meeting.event_id).meeting_minutes
     return meeting.starts_at + timedelta(minutes=minutes)
 
 
@@ -185,7 +185,7 @@ class Scan:
 
 
 def points_of(event_id: int) -> list[MeetingPoint]:
-    settings = matchmaking.of_event(event_id)
+    settings = matchmaking_settings.of_event(event_id)
     return list(settings.points) if settings is not None else []
 
 
@@ -199,7 +199,7 @@ def scan_at_point(event_id: int, point_id: int | None, typed: str, *, actor: Use
     unit.write_step()
     event = db.session.get(Event, event_id)
     point = db.session.get(MeetingPoint, point_id) if point_id else None
-    settings = matchmaking.of_event(event_id)
+    settings = matchmaking_settings.of_event(event_id)
     if point is None or settings is None or point.matchmaking_id != settings.id:
         raise MeetingRefused("meeting.point_unknown")
     registration = checkin.find_badge(typed)
@@ -563,7 +563,7 @@ class Figures:
 def figures(event_id: int, now: datetime | None = None) -> Figures:
     """The event's figures in six statements, whatever its number of meetings."""
     now = now or utcnow()
-    settings = matchmaking.of_event(event_id)
+    settings = matchmaking_settings.of_event(event_id)
     minutes = settings.meeting_minutes if settings is not None else 0
     requests = dict(db.session.execute(
         select(MeetingRequest.status, func.count()).where(MeetingRequest.event_id == event_id)

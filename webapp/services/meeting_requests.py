@@ -56,7 +56,6 @@ from ..inputs.matchmaking import MeetingRequestIn
 from ..models import (
     OPEN_REQUEST_STATUSES,
     AuditEntry,
-    Matchmaking,
     Meeting,
     MeetingRequest,
     Participant,
@@ -70,7 +69,7 @@ from ..models import (
 )
 from ..models import MeetingRequestStatus as M
 from ..models.matchmaking import CANCEL_CAUSES
-from . import meeting_mail, meeting_schedule
+from . import matchmaking_settings, meeting_mail, meeting_schedule
 from .errors import MatchmakingRefused
 from .locking import lock_participants
 
@@ -151,8 +150,7 @@ def requester_in(event_id: int, user: User) -> Participant:
 def offered_slots(receiver: Participant) -> list[tuple[datetime, datetime]]:
     """The meeting slots (start, end) one may prefer when asking `receiver`: the event's,
     but those the receiver blocked."""
-    matchmaking = db.session.scalar(select(Matchmaking).where(
-        Matchmaking.event_id == receiver.event_id))
+    matchmaking = matchmaking_settings.of_event(receiver.event_id)
     if matchmaking is None:
         return []
     blocked = set(db.session.scalars(select(UnavailableSlot.starts_at).where(
@@ -186,11 +184,8 @@ def request(requester_id: int, data: MeetingRequestIn, *, actor: User | None
         raise MatchmakingRefused("meeting_request.other_event")
     if not _in_marketplace(receiver):
         raise MatchmakingRefused("meeting_request.not_in_marketplace")
-    matchmaking = db.session.scalar(select(Matchmaking).where(
-        Matchmaking.event_id == requester.event_id))
+    matchmaking = matchmaking_settings.enabled(requester.event_id)
     now = utcnow()
-    if matchmaking is None or not matchmaking.enabled:
-        raise MatchmakingRefused("matchmaking.not_enabled")
     if not matchmaking.requests_open(now):
         raise MatchmakingRefused("meeting_request.window_closed")
     if not matchmaking.allows(requester.participant_type_id, receiver.participant_type_id):
@@ -284,7 +279,7 @@ def choose_slot(request_id: int, *, actor: User, starts_at: datetime) -> Meeting
     _check_actor(actor, req, "meeting_request.place", "meeting_request.sides_place")
     if req.status != M.ACCEPTED:
         raise MatchmakingRefused("schedule.not_accepted")
-    settings = matchmaking_of(req.event_id)
+    settings = matchmaking_settings.of_event(req.event_id, layout=True)
     if settings is not None and settings.schedule_state == ScheduleState.FINAL:
         raise MatchmakingRefused("schedule.final")
     current = meeting_of(req)
@@ -302,13 +297,6 @@ def meeting_of(req: MeetingRequest) -> Meeting | None:
                              .options(selectinload(Meeting.point)))
 
 
-def matchmaking_of(event_id: int) -> Matchmaking | None:
-    """The event's matchmaking with its blocks and meeting points (None: it has none)."""
-    return db.session.scalar(
-        select(Matchmaking).where(Matchmaking.event_id == event_id)
-        .options(selectinload(Matchmaking.blocks), selectinload(Matchmaking.points)))
-
-
 @dataclass(frozen=True)
 class SlotChoice:
     """A slot the meeting of a request could take now; `preferred`: the requester asked
@@ -324,7 +312,7 @@ def free_slots(req: MeetingRequest) -> list[SlotChoice]:
     blocked it or meets someone else then, and a meeting point is free), the requester's
     preferred ones first, each group in time order; none without matchmaking or meeting
     points."""
-    settings = matchmaking_of(req.event_id)
+    settings = matchmaking_settings.of_event(req.event_id, layout=True)
     if settings is None or not settings.enabled or not settings.points:
         return []
     preferred = {datetime.fromisoformat(slot) for slot in req.preferred_slots or []}
@@ -341,7 +329,7 @@ def may_choose_slot(req: MeetingRequest, user: User) -> bool:
     schedule not final)."""
     if req.status != M.ACCEPTED or not access.can(user, "meeting_request.place", req):
         return False
-    settings = matchmaking_of(req.event_id)
+    settings = matchmaking_settings.of_event(req.event_id, layout=True)
     if settings is None or not settings.enabled or (
             settings.schedule_state == ScheduleState.FINAL):
         return False

@@ -57,7 +57,7 @@ from ..models import (
     utcnow,
 )
 from ..unit import reading, write_step
-from . import audit, jobs, meeting_mail, scheduling
+from . import audit, jobs, matchmaking_settings, meeting_mail, scheduling
 from .errors import MatchmakingRefused
 
 log = logging.getLogger(__name__)
@@ -80,26 +80,10 @@ class Board:
                 tuple(sorted(problem.placed_now.items())))
 
 
-def _matchmaking(event_id: int, *, lock: bool = False) -> Matchmaking:
-    """The event's matchmaking with its blocks and points, refused when it is off (the
-    schedule's pages and services all ask here, never the rule again); `lock`: begin the
-    write step and lock it, so that whoever changes the event's schedule waits for the one
-    before (on SQLite the write step alone does it)."""
-    query = (select(Matchmaking).where(Matchmaking.event_id == event_id)
-             .options(selectinload(Matchmaking.blocks), selectinload(Matchmaking.points)))
-    if lock:
-        write_step()
-        query = query.with_for_update(of=Matchmaking).execution_options(
-            populate_existing=True)
-    settings = db.session.scalar(query)
-    if settings is None or not settings.enabled:
-        raise MatchmakingRefused("matchmaking.not_enabled")
-    return settings
-
-
 def settings_of(event_id: int) -> Matchmaking:
-    """The event's matchmaking for its organizers' schedule pages; refused when it is off."""
-    return _matchmaking(event_id)
+    """The event's matchmaking with its layout (blocks and meeting points), as the
+    schedule's pages and services all read it; refused when it is off."""
+    return matchmaking_settings.enabled(event_id, layout=True)
 
 
 def shown_to_participants(meeting: Meeting, settings: Matchmaking) -> bool:
@@ -116,7 +100,7 @@ def board(event_id: int) -> Board:
     locked where its meeting is locked (a lock on a slot or point that no longer exists
     is no lock), and where the unlocked ones are now; the slots each of their
     participants blocked."""
-    settings = _matchmaking(event_id)
+    settings = settings_of(event_id)
     event = db.session.get(Event, event_id)
     starts = tuple(settings.slot_starts())
     index = {start: i for i, start in enumerate(starts)}
@@ -180,7 +164,7 @@ def schedule_all(event_id: int, *, actor: User | None,
             raise MatchmakingRefused("schedule.locked_conflict") from conflict
         except scheduling.NoAnswer as nothing:
             raise MatchmakingRefused("schedule.no_answer") from nothing
-    settings = _matchmaking(event_id, lock=True)  # the write step begins here
+    settings = _locked(event_id)  # the write step begins here
     if settings.schedule_state == ScheduleState.FINAL:
         raise MatchmakingRefused("schedule.final")
     if board(event_id).fingerprint() != read.fingerprint():
@@ -292,10 +276,17 @@ def _place(event_id: int, read: Board, schedule: scheduling.Schedule,
 
 
 def _lock(event_id: int) -> None:
-    """Begin the write step and lock the event's schedule (see `_matchmaking`)."""
+    """Begin the write step and lock the event's schedule (see `_locked`), reading
+    nothing more."""
     write_step()
     db.session.execute(select(Matchmaking.id).where(Matchmaking.event_id == event_id)
                        .with_for_update())
+
+
+def _locked(event_id: int) -> Matchmaking:
+    """`settings_of`, locked: the write step begins here, and whoever changes the event's
+    schedule waits for the one before (on SQLite the write step alone does it)."""
+    return matchmaking_settings.enabled(event_id, layout=True, lock=True)
 
 
 @dataclass(frozen=True)
@@ -348,7 +339,7 @@ def place(request: MeetingRequest, starts_at: datetime, point_id: int | None = N
     a point taken then (or none free), and a final schedule unless `while_final` (a
     participant choosing a free slot as they accept changes nobody else's meetings).
     Returns the meeting, its calendar sequence raised when its time or place changed."""
-    settings = _matchmaking(request.event_id, lock=True)
+    settings = _locked(request.event_id)
     if settings.schedule_state == ScheduleState.FINAL and not while_final:
         raise MatchmakingRefused("schedule.final")
     if request.status != MeetingRequestStatus.ACCEPTED:
@@ -413,7 +404,7 @@ def request_run(event_id: int, *, actor: User | None,
     """A "schedule all" of the event asked for: the one under way, joined (True), or a new
     one (False) for the caller to `start` once its unit commits. Refused while the
     schedule is final."""
-    settings = _matchmaking(event_id, lock=True)
+    settings = _locked(event_id)
     if settings.schedule_state == ScheduleState.FINAL:
         raise MatchmakingRefused("schedule.final")
     under_way = running(settings)
@@ -487,7 +478,7 @@ def move(event_id: int, request_id: int, starts_at: datetime, point_id: int, *,
     """An organizer puts the meeting of the event's accepted request `request_id` at
     `starts_at` and `point_id` (see `place`, whose refusals apply), locked there;
     audited, and mailed once the schedule is published. None: no such meeting."""
-    settings = _matchmaking(event_id, lock=True)
+    settings = _locked(event_id)
     request = accepted_request(event_id, request_id)
     if request is None:
         return None
@@ -507,7 +498,7 @@ def set_locked(event_id: int, request_id: int, locked: bool, *,
     """Lock the placed meeting of the event's accepted request `request_id` where it is
     ("schedule all" keeps it there), or unlock it; None: no such meeting. Its time and
     place do not change."""
-    _matchmaking(event_id, lock=True)
+    _locked(event_id)
     request = accepted_request(event_id, request_id)
     if request is None:
         return None
@@ -531,7 +522,7 @@ def publish(event_id: int, state: ScheduleState, *, actor: User | None) -> Match
     nothing."""
     if state == ScheduleState.DRAFT:
         raise ValueError("a schedule is not published as a draft")
-    settings = _matchmaking(event_id, lock=True)
+    settings = _locked(event_id)
     if settings.schedule_state == ScheduleState.FINAL and state != ScheduleState.FINAL:
         raise MatchmakingRefused("schedule.final")
     if settings.schedule_state == state:
@@ -548,7 +539,7 @@ def publish(event_id: int, state: ScheduleState, *, actor: User | None) -> Match
 def reopen(event_id: int, *, actor: User | None) -> Matchmaking:
     """A final schedule unlocked: preliminary again (still shown to the participants), so
     that "schedule all" and moves work again. Nothing to do unless it is final."""
-    settings = _matchmaking(event_id, lock=True)
+    settings = _locked(event_id)
     if settings.schedule_state != ScheduleState.FINAL:
         return settings
     settings.schedule_state = ScheduleState.PRELIMINARY
@@ -590,7 +581,7 @@ class Overview:
 def overview(event_id: int) -> Overview:
     """The event's schedule as its organizers see it, in a fixed number of queries
     however many meetings it holds."""
-    settings = _matchmaking(event_id)
+    settings = settings_of(event_id)
     zone = settings.event.zone
     days: dict[date, list[datetime]] = {}
     for start in settings.slot_starts():

@@ -47,8 +47,17 @@ from ..models import (
     normalize_email,
     utcnow,
 )
-from . import accounts, audit, matchmaking, notifications, organizations, registrations, tokens
-from .errors import DomainError, MatchmakingRefused
+from . import (
+    accounts,
+    audit,
+    matchmaking,
+    matchmaking_settings,
+    notifications,
+    organizations,
+    registrations,
+    tokens,
+)
+from .errors import DomainError
 from .fields import Refused
 from .locking import lock_event
 
@@ -142,9 +151,7 @@ def _locked(invitation_id: int) -> StakeholderInvitation:
 def _check_open(event) -> None:
     if event.status == EventStatus.CANCELLED:
         raise InvitationRefused("event.cancelled")
-    matchmaking_of = matchmaking.of_event(event.id)
-    if matchmaking_of is None or not matchmaking_of.enabled:
-        raise MatchmakingRefused("matchmaking.not_enabled")
+    matchmaking_settings.enabled(event.id)
 
 
 def _check_waiting(invitation: StakeholderInvitation) -> None:

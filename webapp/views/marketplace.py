@@ -37,7 +37,7 @@ from ..forms.marketplace import (
 from ..ids import page_arg
 from ..inputs.matchmaking import JoinIn, OpportunityIn, ProfileIn, UnavailableSlotsIn
 from ..models import Event, Matchmaking, Opportunity, Participant, Registration, User
-from ..services import marketplace, matchmaking
+from ..services import marketplace, matchmaking, matchmaking_settings
 from ..services.errors import MatchmakingRefused
 from ..services.fields import Refused
 from ..services.marketplace import Reason
@@ -65,12 +65,12 @@ def _refused(form, refusal: MatchmakingRefused) -> None:
 @bp.app_template_global()
 def has_marketplace(event: Event) -> bool:
     """Whether the event's matchmaking is on: its pages link to the marketplace."""
-    found = matchmaking.of_event(event.id)
+    found = matchmaking_settings.of_event(event.id)
     return found is not None and found.enabled
 
 
 def _matchmaking(event_id: int) -> Matchmaking:
-    found = matchmaking.of_event(event_id)
+    found = matchmaking_settings.of_event(event_id)
     if found is None:
         abort(404)
     return found

@@ -31,7 +31,7 @@ from ..inputs.matchmaking import (
     ParticipantTypeIn,
 )
 from ..models import Event, Matchmaking
-from ..services import matchmaking
+from ..services import matchmaking, matchmaking_settings
 from ..services.errors import WORDS, DomainError, MatchmakingRefused
 from ..services.fields import Refused
 from . import show_refusal
@@ -141,7 +141,7 @@ def _save(event: Event, name: str, form, change, done: str, anchor: str):
 def settings(event: Event):
     if request.method == "GET":
         return _page(event)
-    found = matchmaking.of_event(event.id)
+    found = matchmaking_settings.of_event(event.id)
     done = (_("The matchmaking settings were saved.") if found is not None and found.enabled
             else _("Matchmaking is on for this event."))
     return _save(event, "settings", MatchmakingForm(zone=event.timezone),

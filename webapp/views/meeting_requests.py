@@ -58,7 +58,7 @@ from ..models import (
 )
 from ..models import MeetingRequestStatus as M
 from ..paging import page_of
-from ..services import meeting_requests, meeting_schedule, names
+from ..services import matchmaking_settings, meeting_requests, meeting_schedule, names
 from ..services.errors import DomainError
 
 bp = Blueprint("meeting_requests", __name__,
@@ -226,7 +226,7 @@ def _meeting_shown(meeting_request: MeetingRequest):
     if meeting_request.status != M.ACCEPTED:
         return None
     meeting = meeting_requests.meeting_of(meeting_request)
-    settings = meeting_requests.matchmaking_of(meeting_request.event_id)
+    settings = matchmaking_settings.of_event(meeting_request.event_id, layout=True)
     if meeting is None or settings is None:
         return None
     return meeting if meeting_schedule.shown_to_participants(meeting, settings) else None

@@ -21,7 +21,7 @@ from ..forms import stakeholders as forms
 from ..inputs.stakeholders import StakeholderAcceptIn, StakeholderInvitationIn
 from ..models import Event, InvitationStatus, StakeholderInvitation, utcnow
 from ..paging import page_of
-from ..services import accounts, matchmaking, stakeholder_invitations
+from ..services import accounts, matchmaking_settings, stakeholder_invitations
 from ..services.errors import DomainError
 from ..services.fields import Refused
 from . import show_refusal
@@ -51,7 +51,7 @@ def _invitation_form(event: Event) -> forms.InvitationForm:
 
 def _render_index(event: Event, form: forms.InvitationForm, status: int = 200):
     pagination = page_of(stakeholder_invitations.of_event(event.id), PER_PAGE)
-    market = matchmaking.of_event(event.id)
+    market = matchmaking_settings.of_event(event.id)
     return render_template(
         "stakeholders/index.html", event=event, form=form, pagination=pagination,
         now=utcnow(), status_labels=STATUS_LABELS,

@@ -30,7 +30,7 @@ from ...models import (
     User,
     utcnow,
 )
-from ...services import event_texts, meeting_schedule
+from ...services import event_texts, matchmaking_settings, meeting_schedule
 from ...services.agenda import Agenda, Entry
 from ...services.marketplace import Suggestion
 from ...services.matchmaking import tags
@@ -267,8 +267,7 @@ def participant_detail(me: User, p: Participant, *,
                        contact: bool) -> schemas.ParticipantDetail:
     """`p` as `me` sees them; their contact details with `contact`."""
     person = p.registration.user
-    matchmaking = db.session.scalar(select(Matchmaking).where(
-        Matchmaking.event_id == p.event_id))
+    matchmaking = matchmaking_settings.of_event(p.event_id)
     slots = matchmaking.slot_starts() if matchmaking is not None else []
     unavailable = [slot.starts_at for slot in p.unavailable]
     return schemas.ParticipantDetail.model_validate({
