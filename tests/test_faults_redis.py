@@ -43,8 +43,10 @@ from webapp.extensions import db
 from webapp.models import (
     ApiRateWindow,
     EventKind,
+    Meeting,
     OutboxMessage,
     OutboxStatus,
+    ScheduleRun,
     WorkerHeartbeat,
     utcnow,
 )
@@ -226,6 +228,39 @@ def test_mail_written_while_redis_is_down_waits_for_tick_and_the_jobs_page_says_
         assert len(box.to("waiting@example.org")) == 2
     db.session.commit()
     assert notifications.counts()[OutboxStatus.PENDING] == 0
+
+
+@pytest.mark.redis
+def test_a_schedule_asked_for_while_redis_is_down_runs_in_the_web_process(
+    open_app, private_redis, said
+):
+    """Work someone follows on a progress page (a schedule of meetings, as a badge batch
+    or a download) does not wait for a worker it cannot reach: it runs here."""
+    from tests.test_meeting_requests import with_meetings
+
+    app = open_app("sqlite", REDIS_URL=private_redis.url, REDIS_TIMEOUT=1)
+    app.test_client_class = IsolatedClient
+    market = with_meetings(Factory(), people=4, pairs=((0, 1), (0, 2), (1, 3)))
+    db.session.commit()
+    private_redis.stop()
+
+    client = app.test_client()
+    login(client, market.organizer)
+    schedule = f"/events/{market.event_id}/matchmaking/schedule/"
+    response = client.post(schedule + "runs", data={
+        "seconds": "5", "csrf_token": csrf_token(client, schedule)})
+    assert response.status_code == 303
+    progress = wait_for(
+        lambda: (found := client.get(response.location + "/progress").get_json())
+        ["status"] != "running" and found, "the schedule run to end", deadline=60)
+    assert progress["status"] == "done", progress
+    db.session.rollback()  # a fresh read: the run was written by the request's thread
+    run = db.session.scalar(select(ScheduleRun))
+    assert run.finished_at is not None and run.error is None and run.placed == 3
+    assert db.session.scalar(select(func.count()).select_from(Meeting).where(
+        Meeting.event_id == market.event_id, Meeting.starts_at.is_not(None))) == 3
+    assert said.count("runs in the web process") == 1, said.lines
+    assert said.count("jobs are not queued") == 0, said.lines
 
 
 def test_the_jobs_page_shows_retrying_mail_and_overdue_mail_with_their_last_error(

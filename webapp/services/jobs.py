@@ -18,7 +18,9 @@ and a job that raises is logged, its work left for the next `flask tick`.
 
 When Redis does not answer, nothing that asked for a job fails: the job is not queued
 (the log says so once per process, until Redis answers again) and its work waits in the
-database, where `flask tick` finds it (mail due in the outbox). The worker outlives the
+database, where `flask tick` finds it (mail due in the outbox). A job someone watches
+the progress of (`run_aside`: a badge batch, a download, a schedule) does not wait: it
+runs in a thread of this process, as it would without Redis. The worker outlives the
 outage: it waits for Redis with growing pauses (WORKER_RECONNECT_INITIAL up to
 WORKER_RECONNECT_MAX), queues the mail that fell due meanwhile once Redis is back, and
 writes its heartbeat to the database throughout, so the admin's jobs page and
@@ -62,6 +64,8 @@ _WROTE = "jobs_transaction_wrote"
 _CATCH_UPS = "beachhead.jobs.catch_ups"
 # The job's meta key of its last error's line (see _note_error).
 _LAST_ERROR = "last_error"
+# The jobs handed on by `run_aside`: while Redis does not answer, they run here.
+_ASIDE: set[Callable[..., Any]] = set()
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +182,12 @@ def hand_on(waiting: list[tuple[Callable[..., Any], tuple]]) -> int:
             try:
                 _hand_on(func, args)
             except RedisError as error:
+                if func in _ASIDE:
+                    # Someone watches its progress: it runs here rather than wait.
+                    redis_failed("work whose progress is shown runs in the web process",
+                                 error)
+                    _start_thread(current_app._get_current_object(), func, args)
+                    continue
                 # What the job would do waits in the database: the next tick queues
                 # the mail due again, and the reminders and surveys due.
                 unqueued += 1
@@ -219,10 +229,12 @@ def _name(func: Callable[..., Any]) -> str:
 
 def run_aside(func: Callable[..., Any], *args: Any) -> threading.Thread | None:
     """Run the job `func(*args)` away from the request that asked for it (work that takes
-    longer than a request may), after the current unit commits: an RQ job with REDIS_URL;
-    without, a thread of this process with its own app context and session. Outside any
-    unit the thread starts now, and is returned for the caller to join."""
+    longer than a request may), after the current unit commits: an RQ job with REDIS_URL
+    (a thread of this process while Redis does not answer); without, a thread of this
+    process with its own app context and session. Outside any unit the thread starts
+    now, and is returned for the caller to join."""
     if in_background():
+        _ASIDE.add(func)
         enqueue(func, *args)
         return None
     app = current_app._get_current_object()
