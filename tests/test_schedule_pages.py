@@ -7,6 +7,8 @@ publishing and reopening."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -79,6 +81,29 @@ def test_a_second_run_asked_while_one_is_under_way_joins_it(client, login_as, ma
     assert first.location == second.location
     assert _db.session.scalar(select(func.count()).select_from(ScheduleRun)) == 1
     assert client.get(first.location + "/progress").get_json()["status"] == "running"
+
+
+def test_a_run_whose_process_died_says_so_and_the_next_one_starts_afresh(
+        client, login_as, market, monkeypatch, frozen):
+    monkeypatch.setattr(meeting_schedule, "start", lambda run_id: None)  # its worker died
+    login_as(market.organizer)
+    first = post(client, market, "runs", {"seconds": "5"})
+    assert client.get(first.location + "/progress").get_json()["status"] == "running"
+
+    frozen.tick(timedelta(seconds=5) + meeting_schedule.STALE_AFTER + timedelta(seconds=1))
+    progress = client.get(first.location + "/progress").get_json()
+    assert progress["status"] == "failed"
+    assert progress["error"] == "The run stopped without finishing. Please try again."
+    assert "The run stopped without finishing" in client.get(first.location).get_data(
+        as_text=True)
+
+    monkeypatch.setattr(meeting_schedule, "start",
+                        lambda run_id: jobs.enqueue(meeting_schedule.run_job, run_id))
+    second = post(client, market, "runs", {"seconds": "5"})
+    assert second.status_code == 303 and second.location != first.location
+    assert client.get(second.location + "/progress").get_json()["status"] == "done"
+    assert len(meetings(market.event_id)) == 3
+    assert all(m.starts_at is not None for m in meetings(market.event_id))
 
 
 @pytest.mark.parametrize("seconds", ["0", "601", "soon"])
