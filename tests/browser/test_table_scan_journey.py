@@ -94,27 +94,37 @@ def held(live_server: LiveServer, meeting_id: int) -> MeetingHeld | None:
         return found
 
 
-def test_staff_open_the_table_scanner_from_the_door_and_mark_a_meeting_held(
-    page: Page, assert_accessible: AccessibilityCheck, live_server: LiveServer
-):
-    table = next_table(live_server)
-    sign_in(page, assert_accessible, table.staff_email, f"/events/{table.event_id}/checkin")
+def open_scanner(page: Page, check: AccessibilityCheck, table: Table) -> None:
+    """Sign in at the door's check-in page, follow its link to the table scanner, and
+    choose the table."""
+    sign_in(page, check, table.staff_email, f"/events/{table.event_id}/checkin")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Check-in: {table.title}")
     page.get_by_role("link", name="Scan badges at the tables").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         f"Meetings at the tables: {table.title}")
-    assert_accessible()
-
+    check()
     page.get_by_label("Meeting point").select_option(label=table.point)
-    page.get_by_label("Badge code").fill(table.badge)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Mark the meeting as held").click()
+
+
+def expect_held(page: Page, table: Table) -> None:
+    """The scan's result names both sides and the table, and the table stays chosen."""
     result = page.locator("[aria-live]").get_by_role("status").filter(has_text="Held")
     expect(result).to_have_text(re.compile(
         rf"^\s*Held: the meeting of {re.escape(table.name)} with {re.escape(table.other)} "
         rf"at {re.escape(table.point)}, .+\.\s*$"))
-    # Ready for the next badge at the same table.
     expect(page.get_by_label("Meeting point")).to_have_value(str(table.point_id))
+
+
+def test_staff_open_the_table_scanner_from_the_door_and_mark_a_meeting_held(
+    page: Page, assert_accessible: AccessibilityCheck, live_server: LiveServer
+):
+    table = next_table(live_server)
+    open_scanner(page, assert_accessible, table)
+    page.get_by_label("Badge code").fill(table.badge)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Mark the meeting as held").click()
+    expect_held(page, table)
+    # Ready for the next badge at the same table.
     expect(page.get_by_label("Badge code")).to_have_value("")
     expect(page.get_by_label("Badge code")).to_be_focused()
     assert_accessible()
@@ -144,20 +154,11 @@ def test_staff_hold_a_badge_in_front_of_the_camera_at_a_table_and_the_meeting_is
     sent: list[str] = []
     page.on("request", lambda request: sent.append(request.url)
             if request.method == "POST" and "/scan" in request.url else None)
-    sign_in(page, check, table.staff_email, f"/events/{table.event_id}/checkin")
-    page.get_by_role("link", name="Scan badges at the tables").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        f"Meetings at the tables: {table.title}")
-    check()
-    page.get_by_label("Meeting point").select_option(label=table.point)
+    open_scanner(page, check, table)
     assert held(live_server, table.meeting_id) is None
     with page.expect_navigation():
         page.get_by_role("button", name="Scan with the camera").click()
-    result = page.locator("[aria-live]").get_by_role("status").filter(has_text="Held")
-    expect(result).to_have_text(re.compile(
-        rf"^\s*Held: the meeting of {re.escape(table.name)} with {re.escape(table.other)} "
-        rf"at {re.escape(table.point)}, .+\.\s*$"))
-    expect(page.get_by_label("Meeting point")).to_have_value(str(table.point_id))
+    expect_held(page, table)
     check()
     # The camera comes back on for the next badge at this table, and the badge just
     # read, still in front of it, is not sent a second time.
