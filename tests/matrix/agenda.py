@@ -7,47 +7,19 @@ settings."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlalchemy import select
-
 from tests.matrix import LOGIN, Case, statuses
-from tests.matrix.matchmaking import organizers
-from webapp.extensions import db
-from webapp.inputs.matchmaking import (
-    JoinIn,
-    MatchmakingIn,
-    MeetingBlockIn,
-    MeetingPointIn,
-    MeetingRequestIn,
-)
-from webapp.models import Meeting
-from webapp.models import RegistrationStatus as S
-from webapp.services import matchmaking, meeting_requests, meeting_schedule
-
-
-def _join(make, event, user):
-    reg = make.registration(event, user, S.SUBMITTED, S.APPROVED)
-    return matchmaking.join(reg.id, JoinIn.from_values(participant_type="sme", consent=True),
-                            actor=user)
+from tests.matrix.matchmaking import ask, join, market, organizers, scheduled
+from webapp.services import meeting_requests
 
 
 def build(make, users, base):
-    event = make.event(organizers=[base["organizing"]])
-    matchmaking.switch_on(event.id, MatchmakingIn.from_values(), actor=None)
-    wall = event.starts_at.astimezone(event.zone).replace(tzinfo=None)
-    matchmaking.add_block(event.id, MeetingBlockIn.from_values(
-        starts_local=wall, ends_local=wall + timedelta(hours=1)), actor=None)
-    matchmaking.add_point(event.id, MeetingPointIn.from_values(name="Agenda table"),
-                          actor=None)
-    member = _join(make, event, users["member"])
-    _join(make, event, users["other_member"])
-    bea = _join(make, event, make.user(make.organization(base["cluster_b"]), name="Bea B."))
-    asked = meeting_requests.request(bea.id, MeetingRequestIn.from_values(
-        receiver_id=member.id), actor=bea.registration.user)
+    event, _block, _point = market(make, base, table="Agenda table", hours=1)
+    member = join(make, event, users["member"])
+    join(make, event, users["other_member"])
+    bea = join(make, event, make.user(make.organization(base["cluster_b"]), name="Bea B."))
+    asked = ask(bea, member)
     meeting_requests.accept(asked.id, actor=users["member"])
-    meeting_schedule.schedule_all(event.id, actor=None, seconds=2)
-    meeting = db.session.scalar(select(Meeting).where(Meeting.request_id == asked.id))
+    meeting = scheduled(event, asked)
     return dict(agenda_event=event.id, agenda_member=member.id, agenda_meeting=meeting.id)
 
 

@@ -9,42 +9,28 @@ empty forms, refused (or changing nothing), so the world stays as it was."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from tests.matrix import LOGIN, Case, statuses
-from webapp.inputs.matchmaking import JoinIn, MatchmakingIn, MeetingBlockIn, OpportunityIn
+from tests.matrix.matchmaking import join
+from tests.matrix.matchmaking import market as market_of
+from webapp.inputs.matchmaking import OpportunityIn
 from webapp.models import RegistrationStatus as S
 from webapp.services import matchmaking
 
 
-def _wall(event, instant):
-    return instant.astimezone(event.zone).replace(tzinfo=None)
-
-
-def _market(make, base, organizer):
-    event = make.event(organizers=[base["organizing"]], hosts=[base["beachhead"]])
-    matchmaking.switch_on(event.id, MatchmakingIn.from_values(), actor=organizer)
-    matchmaking.add_block(event.id, MeetingBlockIn.from_values(
-        starts_local=_wall(event, event.starts_at),
-        ends_local=_wall(event, event.starts_at + timedelta(hours=2))), actor=organizer)
-    return event
-
-
 def _joined(make, event, user, title):
-    reg = make.registration(event, user, S.SUBMITTED, S.APPROVED)
-    participant = matchmaking.join(reg.id, JoinIn.from_values(participant_type="sme",
-                                                              consent=True), actor=user)
+    participant = join(make, event, user)
     opportunity = matchmaking.add_opportunity(participant.id, OpportunityIn.from_values(
         opportunity_type="offer", title=title), actor=user)
     return participant, opportunity
 
 
 def build(make, users, base):
-    market = _market(make, base, users["organizer"])
+    market, _block, _point = market_of(make, base, hosted=True, actor=users["organizer"])
     mine, own_offer = _joined(make, market, users["member"], "Smart poles")
     peer_user = make.user(make.organization(base["cluster_b"]), name="Petra Peer")
     peer, peer_offer = _joined(make, market, peer_user, "Open data")
-    joinable = _market(make, base, users["organizer"])
+    joinable, _block, _point = market_of(make, base, hosted=True,
+                                         actor=users["organizer"])
     make.registration(joinable, users["other_member"], S.SUBMITTED, S.APPROVED)
     return dict(market=market.id, market_mine=mine.id, market_peer=peer.id,
                 market_own_offer=own_offer.id, market_peer_offer=peer_offer.id,

@@ -9,9 +9,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from tests.matrix import LOGIN, Case, statuses
-from webapp.inputs.matchmaking import MatchmakingIn, MeetingBlockIn, MeetingPointIn
-from webapp.services import matchmaking
+from webapp.extensions import db
+from webapp.inputs.matchmaking import (
+    JoinIn,
+    MatchmakingIn,
+    MeetingBlockIn,
+    MeetingPointIn,
+    MeetingRequestIn,
+)
+from webapp.models import Meeting
+from webapp.models import RegistrationStatus as S
+from webapp.services import matchmaking, meeting_requests, meeting_schedule
 
 
 def organizers(status):
@@ -19,21 +30,45 @@ def organizers(status):
                     admin=status)
 
 
-def _on(make, base, name: str):
-    """An event of the organizing partner with matchmaking on, a block and a point."""
-    event = make.event(organizers=[base["organizing"]])
-    matchmaking.switch_on(event.id, MatchmakingIn.from_values(), actor=None)
+def market(make, base, *, table: str | None = None, hours: int = 2, hosted: bool = False,
+           actor=None):
+    """An event of the organizing partner (hosted by the beachhead with `hosted`) with
+    matchmaking on, a block of `hours` from its start and, with `table`, a meeting point
+    of that name: (event, block, point or None). The matchmaking areas' worlds stand on
+    it."""
+    event = make.event(organizers=[base["organizing"]],
+                       hosts=[base["beachhead"]] if hosted else ())
+    matchmaking.switch_on(event.id, MatchmakingIn.from_values(), actor=actor)
     start = event.starts_at.astimezone(event.zone).replace(tzinfo=None)
     block = matchmaking.add_block(event.id, MeetingBlockIn.from_values(
-        starts_local=start, ends_local=start + timedelta(hours=2)), actor=None)
-    point = matchmaking.add_point(event.id, MeetingPointIn.from_values(name=name),
-                                  actor=None)
+        starts_local=start, ends_local=start + timedelta(hours=hours)), actor=actor)
+    point = matchmaking.add_point(event.id, MeetingPointIn.from_values(name=table),
+                                  actor=actor) if table else None
     return event, block, point
 
 
+def join(make, event, user, participant_type: str = "sme"):
+    """`user` approved on `event` and taking part in its marketplace, consenting."""
+    reg = make.registration(event, user, S.SUBMITTED, S.APPROVED)
+    return matchmaking.join(reg.id, JoinIn.from_values(participant_type=participant_type,
+                                                      consent=True), actor=user)
+
+
+def ask(frm, to):
+    """Participant `frm` asks `to` for a meeting."""
+    return meeting_requests.request(frm.id, MeetingRequestIn.from_values(receiver_id=to.id),
+                                    actor=frm.registration.user)
+
+
+def scheduled(event, request, actor=None) -> Meeting:
+    """The meeting of the accepted `request`, placed by a "schedule all" of `event`."""
+    meeting_schedule.schedule_all(event.id, actor=actor, seconds=2)
+    return db.session.scalar(select(Meeting).where(Meeting.request_id == request.id))
+
+
 def build(make, users, base):
-    on, block, point = _on(make, base, "Settings table")
-    off, off_block, off_point = _on(make, base, "Closed table")
+    on, block, point = market(make, base, table="Settings table")
+    off, off_block, off_point = market(make, base, table="Closed table")
     matchmaking.switch_off(off.id, actor=None)
     return dict(matchmaking_on=on.id, matchmaking_block=block.id, matchmaking_point=point.id,
                 matchmaking_off=off.id, matchmaking_off_block=off_block.id,

@@ -8,45 +8,21 @@ tampered one is refused to everyone alike (400). Nothing a case sends changes th
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlalchemy import select
-
 from tests.matrix import LOGIN, Case, statuses
-from webapp.extensions import db
-from webapp.inputs.matchmaking import (
-    JoinIn,
-    MatchmakingIn,
-    MeetingBlockIn,
-    MeetingPointIn,
-    MeetingRequestIn,
-)
-from webapp.models import Meeting
-from webapp.models import RegistrationStatus as S
-from webapp.services import matchmaking, meeting_requests, meeting_schedule
+from tests.matrix.matchmaking import ask, join, market, scheduled
+from webapp.services import meeting_requests
 
 
 def build(make, users, base):
     organizer = users["organizer"]
-    event = make.event(organizers=[base["organizing"]], hosts=[base["beachhead"]])
-    matchmaking.switch_on(event.id, MatchmakingIn.from_values(), actor=organizer)
-    wall = event.starts_at.astimezone(event.zone).replace(tzinfo=None)
-    matchmaking.add_block(event.id, MeetingBlockIn.from_values(
-        starts_local=wall, ends_local=wall + timedelta(hours=1)), actor=organizer)
-    matchmaking.add_point(event.id, MeetingPointIn.from_values(name="Outcome table"),
-                          actor=organizer)
-    joined = []
-    for user in (users["member"], make.user(make.organization(base["cluster_b"]),
-                                            name="Oona Outcome")):
-        reg = make.registration(event, user, S.SUBMITTED, S.APPROVED)
-        joined.append(matchmaking.join(reg.id, JoinIn.from_values(
-            participant_type="sme", consent=True), actor=user))
-    member, other = joined
-    request = meeting_requests.request(
-        member.id, MeetingRequestIn.from_values(receiver_id=other.id), actor=users["member"])
+    event, _block, _point = market(make, base, table="Outcome table", hours=1, hosted=True,
+                                   actor=organizer)
+    member = join(make, event, users["member"])
+    other = join(make, event, make.user(make.organization(base["cluster_b"]),
+                                        name="Oona Outcome"))
+    request = ask(member, other)
     meeting_requests.accept(request.id, actor=other.registration.user)
-    meeting_schedule.schedule_all(event.id, actor=organizer, seconds=2)
-    meeting = db.session.scalar(select(Meeting).where(Meeting.request_id == request.id))
+    meeting = scheduled(event, request, actor=organizer)
     return dict(mo_event=event.id, mo_meeting=meeting.id)
 
 

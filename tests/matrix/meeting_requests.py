@@ -10,44 +10,26 @@ already (409)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from tests.matrix import LOGIN, Case, statuses
-from webapp.inputs.matchmaking import JoinIn, MatchmakingIn, MeetingBlockIn, MeetingRequestIn
-from webapp.models import RegistrationStatus as S
-from webapp.services import matchmaking, meeting_requests
-
-
-def _join(make, event, user, participant_type="sme"):
-    reg = make.registration(event, user, S.SUBMITTED, S.APPROVED)
-    return matchmaking.join(reg.id, JoinIn.from_values(participant_type=participant_type,
-                                                      consent=True), actor=user)
-
-
-def _ask(frm, to):
-    return meeting_requests.request(frm.id, MeetingRequestIn.from_values(receiver_id=to.id),
-                                    actor=frm.registration.user)
+from tests.matrix.matchmaking import ask, join, market
+from webapp.services import meeting_requests
 
 
 def build(make, users, base):
     organizer = users["organizer"]
-    event = make.event(organizers=[base["organizing"]], hosts=[base["beachhead"]])
-    matchmaking.switch_on(event.id, MatchmakingIn.from_values(), actor=organizer)
-    wall = event.starts_at.astimezone(event.zone).replace(tzinfo=None)
-    matchmaking.add_block(event.id, MeetingBlockIn.from_values(
-        starts_local=wall, ends_local=wall + timedelta(hours=2)), actor=organizer)
-    member = _join(make, event, users["member"])
-    other_member = _join(make, event, users["other_member"])
-    bea, carl = (_join(make, event, make.user(make.organization(base["cluster_b"]), name=name))
+    event, _block, _point = market(make, base, hosted=True, actor=organizer)
+    member = join(make, event, users["member"])
+    other_member = join(make, event, users["other_member"])
+    bea, carl = (join(make, event, make.user(make.organization(base["cluster_b"]), name=name))
                  for name in ("Bea Buyer", "Carl Cluster-B"))
-    stakeholder = _join(make, event, make.user(make.organization(base["cluster_b"]),
+    stakeholder = join(make, event, make.user(make.organization(base["cluster_b"]),
                                                name="Sia Stakeholder"), "host_stakeholder")
-    received = _ask(bea, member)
-    declined = _ask(carl, member)
+    received = ask(bea, member)
+    declined = ask(carl, member)
     meeting_requests.decline(declined.id, actor=users["member"],
                              reason="Not now.")
-    _ask(other_member, bea)
-    stakeholders = _ask(stakeholder, carl)
+    ask(other_member, bea)
+    stakeholders = ask(stakeholder, carl)
     return dict(mr_event=event.id, mr_bea=bea.id, mr_received=received.id,
                 mr_declined=declined.id, mr_stakeholders=stakeholders.id)
 

@@ -8,45 +8,18 @@ nothing (400)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from tests.matrix import LOGIN, Case, statuses
-from webapp.inputs.matchmaking import (
-    JoinIn,
-    MatchmakingIn,
-    MeetingBlockIn,
-    MeetingPointIn,
-    MeetingRequestIn,
-)
-from webapp.models import RegistrationStatus as S
+from tests.matrix import Case
+from tests.matrix.matchmaking import ask, join, market, organizers
+from webapp.inputs.matchmaking import MatchmakingIn
 from webapp.services import matchmaking, meeting_requests
-
-
-def organizers(status):
-    return statuses(403, anonymous=LOGIN, manager_a=404, manager_b=404, organizer=status,
-                    admin=status)
-
-
-def _join(make, event, user):
-    reg = make.registration(event, user, S.SUBMITTED, S.APPROVED)
-    return matchmaking.join(reg.id, JoinIn.from_values(participant_type="sme", consent=True),
-                            actor=user)
 
 
 def build(make, users, base):
     organizer = users["organizer"]
-    event = make.event(organizers=[base["organizing"]])
-    matchmaking.switch_on(event.id, MatchmakingIn.from_values(), actor=organizer)
-    wall = event.starts_at.astimezone(event.zone).replace(tzinfo=None)
-    matchmaking.add_block(event.id, MeetingBlockIn.from_values(
-        starts_local=wall, ends_local=wall + timedelta(hours=2)), actor=organizer)
-    matchmaking.add_point(event.id, MeetingPointIn.from_values(name="Schedule table"),
-                          actor=organizer)
-    sides = [_join(make, event, make.user(make.organization(base["cluster_b"]), name=name))
+    event, _block, _point = market(make, base, table="Schedule table", actor=organizer)
+    sides = [join(make, event, make.user(make.organization(base["cluster_b"]), name=name))
              for name in ("Sam Side", "Tia Side")]
-    accepted = meeting_requests.request(
-        sides[0].id, MeetingRequestIn.from_values(receiver_id=sides[1].id),
-        actor=sides[0].registration.user)
+    accepted = ask(sides[0], sides[1])
     meeting_requests.accept(accepted.id, actor=sides[1].registration.user)
     off = make.event(organizers=[base["organizing"]])
     matchmaking.switch_on(off.id, MatchmakingIn.from_values(), actor=organizer)

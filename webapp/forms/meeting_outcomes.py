@@ -17,9 +17,10 @@ from ..inputs.meeting_outcomes import (
     MeetingRatingIn,
     MeetingScanIn,
 )
-from ..models import AgreementType, FollowUpAnswer, MeetingRatingAnswer
+from ..models import FollowUpAnswer, MeetingRatingAnswer
 from ..models.meeting_outcome import MAX_COMMENT
 from . import BaseForm
+from .agreements import TYPE_LABELS
 from .auth import _strip
 
 RATING_LABELS = {
@@ -33,14 +34,6 @@ FOLLOW_UP_LABELS = {
     FollowUpAnswer.IN_DISCUSSION: _l("In discussion"),
     FollowUpAnswer.NEGOTIATION_STARTED: _l("Negotiation started"),
     FollowUpAnswer.AGREEMENT_REACHED: _l("Cooperation agreement reached"),
-}
-# The agreement pages' words for its types.
-TYPE_LABELS = {
-    AgreementType.MEMORANDUM: _l("Memorandum of understanding"),
-    AgreementType.BUSINESS_PARTNERSHIP: _l("Business partnership"),
-    AgreementType.RESEARCH_COLLABORATION: _l("Research collaboration"),
-    AgreementType.JOINT_PROJECT_PROPOSAL: _l("Joint project proposal"),
-    AgreementType.OTHER: _l("Other"),
 }
 
 
